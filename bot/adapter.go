@@ -1,0 +1,90 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// Sink receives events from adapters. Submit never blocks on the handlers:
+// the adapter acknowledges the platform right after it returns.
+type Sink interface {
+	Submit(ev Event) error
+}
+
+// Sender posts a reply in a thread.
+type Sender interface {
+	Send(ctx context.Context, to ThreadRef, r Reply) error
+}
+
+// Adapter connects a platform to the core: Run translates incoming payloads
+// into events for the sink until ctx ends; Send posts replies.
+type Adapter interface {
+	Platform() string
+	Run(ctx context.Context, sink Sink) error
+	Sender
+}
+
+// Typer is an optional ability: show that an answer is being prepared.
+type Typer interface {
+	Typing(ctx context.Context, in ThreadRef) error
+}
+
+// Reactor is an optional ability: add a reaction to a message.
+type Reactor interface {
+	React(ctx context.Context, in ThreadRef, messageID, emoji string) error
+}
+
+// Editor is an optional ability: change a message the bot posted.
+type Editor interface {
+	Edit(ctx context.Context, in ThreadRef, messageID string, r Reply) error
+}
+
+// Store is what the core needs from storage. storage.Store implements it.
+type Store interface {
+	// Accept durably records key as seen for ttl and, when turn is not nil,
+	// appends it to the thread's history, in one write. It reports false
+	// when the key was seen before (a redelivery).
+	Accept(ctx context.Context, key string, ttl time.Duration, thread ThreadRef, turn *Turn) (bool, error)
+	AppendTurn(ctx context.Context, thread ThreadRef, turn Turn) error
+	History(ctx context.Context, thread ThreadRef, n int) ([]Turn, error)
+	Owner(ctx context.Context, thread ThreadRef) (Owner, error)
+	// Spill keeps an event that did not fit the queue; Spilled returns up
+	// to n of them, oldest first, and DeleteSpilled forgets one once handled.
+	Spill(ctx context.Context, ev Event) error
+	Spilled(ctx context.Context, n int) ([]SpilledEvent, error)
+	DeleteSpilled(ctx context.Context, id string) error
+}
+
+// SpilledEvent is an event waiting in storage for room in the queue.
+type SpilledEvent struct {
+	ID    string
+	Event Event
+}
+
+// Observer looks at every human event, also in staff-owned threads and in
+// channels the bot only listens to (sentiment, feature requests). Observers
+// never produce replies and never hold up the router.
+type Observer interface {
+	Observe(ctx context.Context, ev *Event) error
+}
+
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(ctx context.Context, ev *Event) error
+
+// Observe calls f.
+func (f ObserverFunc) Observe(ctx context.Context, ev *Event) error { return f(ctx, ev) }
+
+// Clock tells the time; tests pass a fake one to drive timers.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns time.Now.
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// After returns time.After.
+func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }

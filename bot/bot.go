@@ -1,0 +1,612 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/einsatz/einsatz/bot/lang"
+)
+
+// Channel policies: how the bot behaves in a channel.
+const (
+	PolicyListen  = "listen"  // observe only, never answer messages
+	PolicyMention = "mention" // answer when addressed, and follow-ups in threads it serves
+	PolicyAuto    = "auto"    // also answer questions on its own
+)
+
+// Errors Submit returns. The adapter acknowledges the platform in every case;
+// these only tell it (and its logs) what became of the event.
+var (
+	ErrMalformed = errors.New("bot: malformed event")
+	ErrQueueFull = errors.New("bot: queue full, event kept in storage for later")
+	ErrDropped   = errors.New("bot: event dropped")
+)
+
+// Reasons an event is not handled, as counted in Stats.Dropped.
+const (
+	DropMalformed   = "malformed"
+	DropBotAuthor   = "bot_author"
+	DropDuplicate   = "duplicate"
+	DropQueueFull   = "queue_full" // the queue was full and storage could not keep it
+	DropRateLimited = "rate_limited"
+	DropStorage     = "storage_error"
+	DropShutdown    = "shutdown"
+)
+
+// Options configure a Bot. Zero values get the defaults noted.
+type Options struct {
+	Store     Store
+	Router    *Router
+	Observers []Observer
+	Logger    *slog.Logger // default slog.Default()
+	Clock     Clock        // default SystemClock
+
+	Concurrency     int           // threads handled in parallel, default 32
+	QueueSize       int           // events waiting in memory, default 1024
+	SeenTTL         time.Duration // how long idempotency keys are kept, default 7 days
+	HistoryTurns    int           // earlier turns handed to handlers, default 20
+	RatePerMinute   float64       // per-user message rate; 0 = no limit
+	RateBurst       int           // per-user burst, default 5
+	ShutdownTimeout time.Duration // drain deadline on shutdown, default 10s
+	SpillInterval   time.Duration // how often spilled events are retried, default 1s
+
+	// Policy returns the policy of a channel; default PolicyMention.
+	Policy func(platform, channelID string) string
+	// DMsOff stops the bot from answering direct messages.
+	DMsOff bool
+	// IsQuestion decides, in auto channels, whether a message is a question.
+	IsQuestion func(text string) bool
+	// Text returns a community-facing text template in a language.
+	Text func(lang, key string) string
+}
+
+// Stats counts what the core did since it started.
+type Stats struct {
+	Received   int64            // events accepted by Submit
+	Handled    int64            // events that went through the pipeline
+	Replies    int64            // replies posted
+	SendErrors int64            // replies an adapter failed to post
+	Errors     int64            // handler and storage errors
+	Spilled    int64            // events kept in storage because the queue was full
+	Silenced   int64            // replies withheld because staff own the thread
+	Queued     int              // events waiting now
+	Dropped    map[string]int64 // events not handled, by reason
+}
+
+// Bot is the core: it queues events per thread and runs them through the
+// pipeline. Create it with New, then Run it with the adapters.
+type Bot struct {
+	opts Options
+	log  *slog.Logger
+
+	sem chan struct{} // bounds how many threads are handled at once
+
+	mu        sync.Mutex
+	threads   map[string]*threadQueue
+	queued    int
+	stopping  bool
+	inflight  map[string]bool // spilled events queued again, by spill id
+	senders   map[string]Sender
+	limiters  map[string]*userLimit
+	stats     Stats
+	drainers  sync.WaitGroup
+	cancelRun context.CancelFunc
+	runCtx    context.Context
+	replayed  chan struct{} // a spilled event was handled: look for more at once
+}
+
+type threadQueue struct {
+	events []queued
+}
+
+type queued struct {
+	ev      Event
+	spillID string
+}
+
+type userLimit struct {
+	lim      *rate.Limiter
+	notified bool
+}
+
+// New returns a core with the given options.
+func New(opts Options) *Bot {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Clock == nil {
+		opts.Clock = SystemClock{}
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 32
+	}
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = 1024
+	}
+	if opts.SeenTTL <= 0 {
+		opts.SeenTTL = 7 * 24 * time.Hour
+	}
+	if opts.HistoryTurns <= 0 {
+		opts.HistoryTurns = 20
+	}
+	if opts.RateBurst <= 0 {
+		opts.RateBurst = 5
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 10 * time.Second
+	}
+	if opts.SpillInterval <= 0 {
+		opts.SpillInterval = time.Second
+	}
+	if opts.Policy == nil {
+		opts.Policy = func(string, string) string { return PolicyMention }
+	}
+	if opts.IsQuestion == nil {
+		opts.IsQuestion = func(string) bool { return false }
+	}
+	if opts.Text == nil {
+		opts.Text = func(_, key string) string { return key }
+	}
+	if opts.Router == nil {
+		opts.Router = NewRouter(nil)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Bot{
+		opts:      opts,
+		log:       opts.Logger,
+		sem:       make(chan struct{}, opts.Concurrency),
+		threads:   map[string]*threadQueue{},
+		inflight:  map[string]bool{},
+		senders:   map[string]Sender{},
+		limiters:  map[string]*userLimit{},
+		stats:     Stats{Dropped: map[string]int64{}},
+		runCtx:    ctx,
+		cancelRun: cancel,
+		replayed:  make(chan struct{}, 1),
+	}
+}
+
+// Register makes s the sender for replies to events of a platform. Run
+// registers its adapters itself; tests and embedders may call it directly.
+func (b *Bot) Register(platform string, s Sender) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.senders[platform] = s
+}
+
+// Stats returns a snapshot of the counters.
+func (b *Bot) Stats() Stats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.stats
+	s.Queued = b.queued
+	s.Dropped = make(map[string]int64, len(b.stats.Dropped))
+	for k, v := range b.stats.Dropped {
+		s.Dropped[k] = v
+	}
+	return s
+}
+
+// Saturated reports whether the in-memory queue is full.
+func (b *Bot) Saturated() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.queued >= b.opts.QueueSize
+}
+
+func (b *Bot) count(f func(*Stats)) {
+	b.mu.Lock()
+	f(&b.stats)
+	b.mu.Unlock()
+}
+
+func (b *Bot) drop(reason string) {
+	b.count(func(s *Stats) { s.Dropped[reason]++ })
+}
+
+// Run starts the adapters and the spill replay, and blocks until ctx ends.
+// Then it waits for the adapters to stop, drains the events in flight
+// within the shutdown timeout and keeps whatever is left in storage.
+func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
+	for _, a := range adapters {
+		b.Register(a.Platform(), a)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(adapters))
+	for _, a := range adapters {
+		wg.Add(1)
+		go func(a Adapter) {
+			defer wg.Done()
+			if err := a.Run(ctx, b); err != nil && !errors.Is(err, context.Canceled) {
+				b.log.Error("adapter stopped", "platform", a.Platform(), "err", err)
+				errs <- fmt.Errorf("%s adapter: %w", a.Platform(), err)
+			}
+		}(a)
+	}
+	replayDone := make(chan struct{})
+	go func() {
+		defer close(replayDone)
+		b.replaySpilled(ctx)
+	}()
+	<-ctx.Done()
+	wg.Wait()
+	<-replayDone
+	b.Shutdown()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
+// Shutdown stops accepting events, waits for the queued ones up to the
+// shutdown timeout, then cancels what still runs and spills what still waits.
+func (b *Bot) Shutdown() {
+	b.mu.Lock()
+	b.stopping = true
+	b.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		b.drainers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		b.cancelRun()
+		return
+	case <-time.After(b.opts.ShutdownTimeout):
+	}
+	b.mu.Lock()
+	var left []queued
+	for _, t := range b.threads {
+		left = append(left, t.events...)
+		b.queued -= len(t.events)
+		t.events = nil
+	}
+	b.mu.Unlock()
+	b.cancelRun()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, q := range left {
+		if q.spillID != "" {
+			continue // still in storage
+		}
+		if err := b.opts.Store.Spill(ctx, q.ev); err != nil {
+			b.log.Error("event lost at shutdown", "event", q.ev.Key, "err", err)
+			b.drop(DropShutdown)
+		}
+	}
+	b.log.Warn("shutdown deadline passed", "kept_for_next_start", len(left))
+	<-done
+}
+
+// Submit queues an event. It returns at once; the error says whether the
+// event was malformed, kept in storage because the queue is full, or dropped.
+func (b *Bot) Submit(ev Event) error {
+	if ev.User.Bot {
+		b.drop(DropBotAuthor)
+		return nil
+	}
+	if ev.Key == "" || ev.Platform == "" || ev.ChannelID == "" || (ev.ThreadID == "" && ev.MessageID == "") {
+		b.drop(DropMalformed)
+		b.log.Warn("malformed event skipped", "platform", ev.Platform, "kind", ev.Kind, "key", ev.Key)
+		return ErrMalformed
+	}
+	if ev.Time.IsZero() {
+		ev.Time = b.opts.Clock.Now()
+	}
+	b.mu.Lock()
+	if b.stopping || b.queued >= b.opts.QueueSize {
+		b.mu.Unlock()
+		return b.spill(ev)
+	}
+	b.stats.Received++
+	b.enqueueLocked(queued{ev: ev})
+	b.mu.Unlock()
+	return nil
+}
+
+func (b *Bot) spill(ev Event) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := b.opts.Store.Spill(ctx, ev); err != nil {
+		b.drop(DropQueueFull)
+		b.log.Error("queue full and event could not be kept: dropped", "platform", ev.Platform, "channel", ev.ChannelID, "event", ev.Key, "err", err)
+		return fmt.Errorf("%w: %v", ErrDropped, err)
+	}
+	b.count(func(s *Stats) { s.Spilled++ })
+	b.log.Warn("queue full: event kept in storage for later", "platform", ev.Platform, "channel", ev.ChannelID, "event", ev.Key)
+	return ErrQueueFull
+}
+
+func (b *Bot) enqueueLocked(q queued) {
+	key := q.ev.Thread().Key()
+	t, ok := b.threads[key]
+	if !ok {
+		t = &threadQueue{}
+		b.threads[key] = t
+	}
+	t.events = append(t.events, q)
+	b.queued++
+	if !ok {
+		b.drainers.Add(1)
+		go b.drain(key, t)
+	}
+}
+
+// drain handles one thread's events in order; it exists while the thread
+// has events waiting, so threads proceed in parallel, bounded by sem.
+func (b *Bot) drain(key string, t *threadQueue) {
+	defer b.drainers.Done()
+	for {
+		b.mu.Lock()
+		if len(t.events) == 0 {
+			delete(b.threads, key)
+			b.mu.Unlock()
+			return
+		}
+		q := t.events[0]
+		t.events = t.events[1:]
+		b.queued--
+		b.mu.Unlock()
+
+		b.sem <- struct{}{}
+		b.process(b.runCtx, q)
+		<-b.sem
+	}
+}
+
+// replaySpilled moves events kept in storage back into the queue when it
+// has room.
+func (b *Bot) replaySpilled(ctx context.Context) {
+	for {
+		b.mu.Lock()
+		room := max(1, b.opts.QueueSize/2) - b.queued
+		b.mu.Unlock()
+		if room > 0 {
+			spilled, err := b.opts.Store.Spilled(ctx, room)
+			if err != nil && ctx.Err() == nil {
+				b.log.Error("reading spilled events", "err", err)
+			}
+			b.mu.Lock()
+			for _, s := range spilled {
+				if b.inflight[s.ID] || b.stopping {
+					continue
+				}
+				b.inflight[s.ID] = true
+				b.enqueueLocked(queued{ev: s.Event, spillID: s.ID})
+			}
+			b.mu.Unlock()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.opts.Clock.After(b.opts.SpillInterval):
+		case <-b.replayed:
+		}
+	}
+}
+
+// process runs one event through the pipeline.
+func (b *Bot) process(ctx context.Context, q queued) {
+	ev := q.ev
+	thread := ev.Thread()
+	log := b.log.With("platform", ev.Platform, "channel", ev.ChannelID, "thread", thread.ThreadID, "event", ev.Key)
+	defer func() {
+		if q.spillID == "" {
+			return
+		}
+		if err := b.opts.Store.DeleteSpilled(context.WithoutCancel(ctx), q.spillID); err != nil {
+			log.Error("forgetting handled spilled event", "err", err)
+		}
+		b.mu.Lock()
+		delete(b.inflight, q.spillID)
+		b.mu.Unlock()
+		select {
+		case b.replayed <- struct{}{}:
+		default:
+		}
+	}()
+
+	if ev.Lang == "" {
+		ev.Lang = lang.Detect(ev.Text)
+	}
+	history, err := b.opts.Store.History(ctx, thread, b.opts.HistoryTurns)
+	if err != nil {
+		log.Error("reading thread history", "err", err)
+	}
+	var turn *Turn
+	if ev.Kind == KindMessage && ev.Text != "" {
+		role := RoleUser
+		if ev.User.Staff {
+			role = RoleStaff
+		}
+		turn = &Turn{Role: role, UserID: ev.User.ID, Name: ev.User.Name, Text: ev.Text, Time: ev.Time}
+	}
+	first, err := b.opts.Store.Accept(ctx, ev.Key, b.opts.SeenTTL, thread, turn)
+	if err != nil {
+		// Without a durable "seen" mark the bot could act twice; it does not act.
+		log.Error("recording event as seen; not handled", "err", err)
+		b.drop(DropStorage)
+		b.count(func(s *Stats) { s.Errors++ })
+		return
+	}
+	if !first {
+		log.Debug("redelivered event ignored")
+		b.drop(DropDuplicate)
+		return
+	}
+	b.count(func(s *Stats) { s.Handled++ })
+	ev.History = history
+	if ev.Owner, err = b.opts.Store.Owner(ctx, thread); err != nil {
+		log.Error("reading thread owner", "err", err)
+	}
+	ev.Addressed = b.addressed(&ev)
+
+	var observed sync.WaitGroup
+	if len(b.opts.Observers) > 0 {
+		observed.Add(1)
+		seen := ev // observers get their own copy; handlers may change theirs
+		go func() {
+			defer observed.Done()
+			for _, o := range b.opts.Observers {
+				if err := o.Observe(ctx, &seen); err != nil {
+					log.Error("observer failed", "observer", fmt.Sprintf("%T", o), "err", err)
+				}
+			}
+		}()
+	}
+	replies := b.respond(ctx, &ev, log)
+	b.send(ctx, &ev, thread, replies, log)
+	observed.Wait()
+}
+
+// addressed decides whether the bot should answer the event at all.
+func (b *Bot) addressed(ev *Event) bool {
+	switch ev.Kind {
+	case KindCommand, KindInteraction:
+		return true
+	case KindMessage:
+	default:
+		return false
+	}
+	if ev.DM {
+		return !b.opts.DMsOff
+	}
+	switch b.opts.Policy(ev.Platform, ev.ChannelID) {
+	case PolicyListen:
+		return false
+	case PolicyAuto:
+		if b.opts.IsQuestion(ev.Text) {
+			return true
+		}
+	}
+	return ev.Mentioned || servedByBot(ev.History)
+}
+
+// servedByBot reports whether the bot has answered in the thread before,
+// so follow-ups there need no new mention.
+func servedByBot(history []Turn) bool {
+	for _, t := range history {
+		if t.Role == RoleBot {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *Bot) respond(ctx context.Context, ev *Event, log *slog.Logger) []Reply {
+	route, ok := b.opts.Router.route(ev)
+	if !ev.Owner.Bot() && !(ok && route.BypassGate) {
+		log.Info("thread owned by staff: staying silent", "owner", ev.Owner.Staff)
+		b.count(func(s *Stats) { s.Silenced++ })
+		return nil
+	}
+	if !ev.Addressed {
+		return nil
+	}
+	if !ev.User.Staff && !b.allow(ev) {
+		return nil
+	}
+	if t, ok := b.sender(ev.Platform).(Typer); ok {
+		if err := t.Typing(ctx, ev.Thread()); err != nil {
+			log.Debug("typing indicator", "err", err)
+		}
+	}
+	name, replies, err := b.opts.Router.Handle(ctx, ev)
+	if err != nil {
+		log.Error("handler failed", "handler", name, "err", err)
+		b.count(func(s *Stats) { s.Errors++ })
+		return []Reply{{Text: b.opts.Text(ev.Lang, "error"), Notice: true}}
+	}
+	return replies
+}
+
+// allow applies the per-user rate limit. The first message over the limit
+// gets one polite notice (as a reply); the rest of the flood is dropped.
+func (b *Bot) allow(ev *Event) bool {
+	if b.opts.RatePerMinute <= 0 {
+		return true
+	}
+	now := b.opts.Clock.Now()
+	key := ev.Platform + "/" + ev.User.ID
+	b.mu.Lock()
+	l, ok := b.limiters[key]
+	if !ok {
+		if len(b.limiters) > 10000 {
+			b.pruneLimitersLocked(now)
+		}
+		l = &userLimit{lim: rate.NewLimiter(rate.Limit(b.opts.RatePerMinute/60), b.opts.RateBurst)}
+		b.limiters[key] = l
+	}
+	allowed := l.lim.AllowN(now, 1)
+	notify := false
+	if allowed {
+		l.notified = false
+	} else if !l.notified {
+		l.notified = true
+		notify = true
+	}
+	b.stats.Dropped[DropRateLimited] += boolInt(!allowed)
+	b.mu.Unlock()
+	if notify {
+		b.send(context.Background(), ev, ev.Thread(), []Reply{{Text: b.opts.Text(ev.Lang, "rate_limited"), Notice: true}}, b.log)
+	}
+	return allowed
+}
+
+func (b *Bot) pruneLimitersLocked(now time.Time) {
+	for k, l := range b.limiters {
+		if l.lim.TokensAt(now) >= float64(b.opts.RateBurst) {
+			delete(b.limiters, k)
+		}
+	}
+}
+
+func boolInt(v bool) int64 {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+func (b *Bot) sender(platform string) Sender {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.senders[platform]
+}
+
+// send posts the replies and records them in the thread's history.
+func (b *Bot) send(ctx context.Context, ev *Event, thread ThreadRef, replies []Reply, log *slog.Logger) {
+	if len(replies) == 0 {
+		return
+	}
+	s := b.sender(ev.Platform)
+	if s == nil {
+		log.Error("no adapter for platform: replies not sent", "replies", len(replies))
+		b.count(func(st *Stats) { st.SendErrors += int64(len(replies)) })
+		return
+	}
+	for _, r := range replies {
+		if err := s.Send(ctx, thread, r); err != nil {
+			log.Error("sending reply", "err", err)
+			b.count(func(st *Stats) { st.SendErrors++ })
+			continue
+		}
+		b.count(func(st *Stats) { st.Replies++ })
+		if r.Notice {
+			continue
+		}
+		turn := Turn{Role: RoleBot, Text: r.Text, Time: b.opts.Clock.Now()}
+		if err := b.opts.Store.AppendTurn(ctx, thread, turn); err != nil {
+			log.Error("recording reply in thread history", "err", err)
+		}
+	}
+}

@@ -1,0 +1,384 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/einsatz/einsatz/adapters/console/consoletest"
+	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/bottest"
+	"github.com/einsatz/einsatz/storage"
+)
+
+func memStore(t *testing.T) *storage.Store {
+	t.Helper()
+	s, err := storage.Open(storage.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// echo answers every message with its text.
+var echo = bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
+	return []bot.Reply{{Text: "echo " + ev.Text}}, nil
+})
+
+func start(t *testing.T, opts bot.Options) (*bot.Bot, *consoletest.Harness) {
+	t.Helper()
+	if opts.Store == nil {
+		opts.Store = memStore(t)
+	}
+	if opts.Router == nil {
+		opts.Router = bot.NewRouter(echo)
+	}
+	b := bot.New(opts)
+	h := consoletest.Start(t, func(ctx context.Context, a bot.Adapter) error { return b.Run(ctx, a) })
+	return b, h
+}
+
+// waitStats polls the core's counters; used where the outcome is silence.
+func waitStats(t *testing.T, b *bot.Bot, what string, cond func(bot.Stats) bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond(b.Stats()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; stats %+v", what, b.Stats())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestThreadOrderedWhileOtherThreadProceeds(t *testing.T) {
+	bDone := make(chan struct{})
+	handler := bot.HandlerFunc(func(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
+		switch ev.Text {
+		case "a1":
+			// Thread a is stuck until thread b has been answered.
+			select {
+			case <-bDone:
+			case <-time.After(5 * time.Second):
+				return nil, errors.New("thread b never ran while a was busy")
+			}
+		case "b1":
+			defer close(bDone)
+		}
+		return []bot.Reply{{Text: "echo " + ev.Text}}, nil
+	})
+	_, h := start(t, bot.Options{Router: bot.NewRouter(handler), Concurrency: 4})
+	h.Say(":thread a", "a1", "a2", "a3", ":thread b", "b1")
+	out := h.WaitFor("[a] Einsatz: echo a3", 1)
+	ib := strings.Index(out, "[b] Einsatz: echo b1")
+	ia1 := strings.Index(out, "[a] Einsatz: echo a1")
+	ia2 := strings.Index(out, "[a] Einsatz: echo a2")
+	ia3 := strings.Index(out, "[a] Einsatz: echo a3")
+	if ib < 0 || !(ib < ia1 && ia1 < ia2 && ia2 < ia3) {
+		t.Fatalf("want b1 first, then a1 < a2 < a3; output:\n%s", out)
+	}
+}
+
+func TestRedeliveryIgnoredAlsoAfterReopen(t *testing.T) {
+	dir := t.TempDir()
+	open := func() *storage.Store {
+		s, err := storage.Open(storage.Options{Path: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := open()
+	b, h := start(t, bot.Options{Store: s})
+	h.Say(":key discord:msg:42", "hello", ":key discord:msg:42", "hello", "marker")
+	out := h.WaitFor("echo marker", 1)
+	if n := strings.Count(out, "echo hello"); n != 1 {
+		t.Fatalf("hello answered %d times, want once:\n%s", n, out)
+	}
+	if d := b.Stats().Dropped[bot.DropDuplicate]; d != 1 {
+		t.Fatalf("duplicates counted %d, want 1", d)
+	}
+	if err := h.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = open()
+	t.Cleanup(func() { s.Close() })
+	_, h = start(t, bot.Options{Store: s})
+	h.Say(":key discord:msg:42", "hello", "marker2")
+	out = h.WaitFor("echo marker2", 1)
+	if strings.Contains(out, "echo hello") {
+		t.Fatalf("redelivery after restart was answered:\n%s", out)
+	}
+}
+
+func TestStaffOwnedThreadSilentButObserved(t *testing.T) {
+	s := memStore(t)
+	var observed atomic.Int32
+	obs := bot.ObserverFunc(func(_ context.Context, ev *bot.Event) error {
+		if ev.Text == "anyone there?" {
+			observed.Add(1)
+		}
+		return nil
+	})
+	owned := bot.ThreadRef{Platform: bot.PlatformConsole, ChannelID: "console", ThreadID: "owned"}
+	if err := s.SetOwner(context.Background(), owned, bot.Owner{Staff: "anna", By: "anna", Since: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	b, h := start(t, bot.Options{Store: s, Observers: []bot.Observer{obs}})
+	h.Say(":thread owned", "anyone there?", ":thread free", "anyone there?")
+	h.WaitFor("[free] Einsatz: echo anyone there?", 1)
+	waitStats(t, b, "the owned thread to be handled", func(st bot.Stats) bool { return st.Silenced == 1 })
+	if got := observed.Load(); got != 2 {
+		t.Fatalf("observer saw %d messages, want 2 (also in the owned thread)", got)
+	}
+	if out := h.Output(); strings.Contains(out, "[owned]") {
+		t.Fatalf("bot replied in a staff-owned thread:\n%s", out)
+	}
+	// The message is still in the thread's history for when staff hand back.
+	hist, err := s.History(context.Background(), owned, 10)
+	if err != nil || len(hist) != 1 {
+		t.Fatalf("owned thread history = %+v, %v", hist, err)
+	}
+}
+
+func TestGateBypassRoute(t *testing.T) {
+	s := memStore(t)
+	owned := bot.ThreadRef{Platform: bot.PlatformConsole, ChannelID: "console", ThreadID: "main"}
+	if err := s.SetOwner(context.Background(), owned, bot.Owner{Staff: "anna"}); err != nil {
+		t.Fatal(err)
+	}
+	r := bot.NewRouter(echo)
+	r.Add(bot.Route{Name: "release", Match: bot.Command("release"), BypassGate: true,
+		Handler: bot.HandlerFunc(func(context.Context, *bot.Event) ([]bot.Reply, error) {
+			return []bot.Reply{{Text: "released"}}, nil
+		})})
+	_, h := start(t, bot.Options{Store: s, Router: r})
+	h.Say("hello", "/release")
+	out := h.WaitFor("Einsatz: released", 1)
+	if strings.Contains(out, "echo hello") {
+		t.Fatalf("gate let a normal reply through:\n%s", out)
+	}
+}
+
+func TestFloodRateLimitedWithOneNotice(t *testing.T) {
+	clock := bottest.NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	text := func(_, key string) string { return "TEXT:" + key }
+	b, h := start(t, bot.Options{Clock: clock, RatePerMinute: 6, RateBurst: 3, Text: text})
+	for i := range 10 {
+		h.Say(fmt.Sprint("m", i))
+	}
+	// A second user is not affected by the first one's flood.
+	h.Say(":user bob", "from bob")
+	h.WaitFor("echo from bob", 1)
+	waitStats(t, b, "all 11 messages", func(st bot.Stats) bool { return st.Handled == 11 })
+	out := h.Output()
+	if n := strings.Count(out, "Einsatz: echo m"); n != 3 {
+		t.Errorf("%d messages answered, want the burst of 3:\n%s", n, out)
+	}
+	if n := strings.Count(out, "TEXT:rate_limited"); n != 1 {
+		t.Errorf("%d rate-limit notices, want exactly 1:\n%s", n, out)
+	}
+	if d := b.Stats().Dropped[bot.DropRateLimited]; d != 7 {
+		t.Errorf("rate-limited count %d, want 7", d)
+	}
+	// After a while the user is answered again, and a new flood gets a new notice.
+	clock.Advance(time.Minute)
+	h.Say(":user you", "again")
+	h.WaitFor("echo again", 1)
+}
+
+func TestPolicies(t *testing.T) {
+	policy := func(_, channel string) string { return channel }
+	tests := []struct {
+		name string
+		ev   bot.Event
+		want bool
+	}{
+		{"listen ignores mention", bot.Event{ChannelID: bot.PolicyListen, Mentioned: true}, false},
+		{"mention answers mention", bot.Event{ChannelID: bot.PolicyMention, Mentioned: true}, true},
+		{"mention skips plain message", bot.Event{ChannelID: bot.PolicyMention}, false},
+		{"auto answers question", bot.Event{ChannelID: bot.PolicyAuto, Text: "how?"}, true},
+		{"auto skips statement", bot.Event{ChannelID: bot.PolicyAuto, Text: "fine."}, false},
+		{"dm answers", bot.Event{ChannelID: bot.PolicyListen, DM: true}, true},
+		{"command always", bot.Event{ChannelID: bot.PolicyListen, Kind: bot.KindCommand, Command: "x"}, true},
+		{"reaction never", bot.Event{ChannelID: bot.PolicyAuto, Kind: bot.KindReaction}, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := memStore(t)
+			var got atomic.Bool
+			done := make(chan struct{})
+			b := bot.New(bot.Options{
+				Store:      s,
+				Policy:     policy,
+				IsQuestion: func(text string) bool { return strings.HasSuffix(text, "?") },
+				Router: bot.NewRouter(bot.HandlerFunc(func(context.Context, *bot.Event) ([]bot.Reply, error) {
+					got.Store(true)
+					return nil, nil
+				})),
+				Observers: []bot.Observer{bot.ObserverFunc(func(context.Context, *bot.Event) error {
+					close(done)
+					return nil
+				})},
+			})
+			ev := tt.ev
+			if ev.Kind == "" {
+				ev.Kind = bot.KindMessage
+			}
+			ev.Key, ev.Platform, ev.MessageID = fmt.Sprint("k", i), "test", "m"
+			if err := b.Submit(ev); err != nil {
+				t.Fatal(err)
+			}
+			<-done
+			b.Shutdown()
+			if got.Load() != tt.want {
+				t.Fatalf("handler ran = %v, want %v", got.Load(), tt.want)
+			}
+		})
+	}
+}
+
+func TestFollowUpInServedThreadNeedsNoMention(t *testing.T) {
+	s := memStore(t)
+	replies := make(chan string, 10)
+	b := bot.New(bot.Options{Store: s, Router: bot.NewRouter(echo)})
+	b.Register("test", senderFunc(func(_ context.Context, _ bot.ThreadRef, r bot.Reply) error {
+		replies <- r.Text
+		return nil
+	}))
+	submit := func(key, text string, mentioned bool) {
+		t.Helper()
+		ev := bot.Event{Key: key, Kind: bot.KindMessage, Platform: "test", ChannelID: "c", MessageID: key, ThreadID: "t", Text: text, Mentioned: mentioned}
+		if err := b.Submit(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	submit("1", "not for the bot", false)
+	submit("2", "@bot help", true)
+	submit("3", "and then?", false)
+	b.Shutdown()
+	close(replies)
+	var got []string
+	for r := range replies {
+		got = append(got, r)
+	}
+	if strings.Join(got, "|") != "echo @bot help|echo and then?" {
+		t.Fatalf("replies = %q", got)
+	}
+}
+
+type senderFunc func(context.Context, bot.ThreadRef, bot.Reply) error
+
+func (f senderFunc) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error { return f(ctx, to, r) }
+
+func TestBotAuthorsAndMalformedEventsSkipped(t *testing.T) {
+	b := bot.New(bot.Options{Store: memStore(t)})
+	if err := b.Submit(bot.Event{Key: "k", Platform: "p", ChannelID: "c", MessageID: "m", User: bot.User{Bot: true}}); err != nil {
+		t.Fatalf("bot author: %v", err)
+	}
+	if err := b.Submit(bot.Event{Platform: "p", ChannelID: "c"}); !errors.Is(err, bot.ErrMalformed) {
+		t.Fatalf("malformed: %v", err)
+	}
+	b.Shutdown()
+	st := b.Stats()
+	if st.Dropped[bot.DropBotAuthor] != 1 || st.Dropped[bot.DropMalformed] != 1 || st.Handled != 0 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
+
+func TestQueueFullSpillsAndReplays(t *testing.T) {
+	s := memStore(t)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var handled []string
+	handler := bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
+		if ev.Text == "first" {
+			<-release
+		}
+		mu.Lock()
+		handled = append(handled, ev.Text)
+		mu.Unlock()
+		return nil, nil
+	})
+	clock := bottest.NewClock(time.Unix(0, 0))
+	b := bot.New(bot.Options{Store: s, Router: bot.NewRouter(handler), QueueSize: 2, Concurrency: 1, Clock: clock})
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone := make(chan error)
+	go func() { runDone <- b.Run(ctx) }()
+
+	var errs []error
+	for i, text := range []string{"first", "second", "third", "fourth", "fifth"} {
+		ev := bot.Event{Key: fmt.Sprint(i), Kind: bot.KindMessage, DM: true, Platform: "test", ChannelID: "c", MessageID: fmt.Sprint(i), Text: text}
+		errs = append(errs, b.Submit(ev))
+		if i == 0 {
+			waitStats(t, b, "first to be taken", func(st bot.Stats) bool { return st.Queued == 0 })
+		}
+	}
+	// first runs, second and third wait in memory, fourth and fifth are spilled.
+	if !errors.Is(errs[3], bot.ErrQueueFull) || !errors.Is(errs[4], bot.ErrQueueFull) || errs[2] != nil {
+		t.Fatalf("Submit errors = %v", errs)
+	}
+	close(release)
+	waitStats(t, b, "memory queue to drain", func(st bot.Stats) bool { return st.Handled == 3 && st.Queued == 0 })
+	for clock.Waiters() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	clock.Advance(time.Second)
+	waitStats(t, b, "spilled events to be handled", func(st bot.Stats) bool { return st.Handled == 5 })
+	cancel()
+	if err := <-runDone; err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := s.Spilled(context.Background(), 10); len(left) != 0 {
+		t.Fatalf("%d spilled events left after replay", len(left))
+	}
+	if b.Stats().Spilled != 2 {
+		t.Fatalf("stats = %+v", b.Stats())
+	}
+}
+
+func TestHandlerErrorGivesFixedMessage(t *testing.T) {
+	failing := bot.HandlerFunc(func(context.Context, *bot.Event) ([]bot.Reply, error) {
+		return nil, errors.New("llm: secret internal detail")
+	})
+	text := func(_, key string) string { return "TEXT:" + key }
+	_, h := start(t, bot.Options{Router: bot.NewRouter(failing), Text: text})
+	h.Say("hi")
+	out := h.WaitFor("TEXT:error", 1)
+	if strings.Contains(out, "secret internal detail") {
+		t.Fatalf("internal error shown to the user:\n%s", out)
+	}
+}
+
+func TestHandlersReceiveHistory(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	handler := bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
+		if ev.Text == "third" {
+			mu.Lock()
+			for _, turn := range ev.History {
+				got = append(got, string(turn.Role)+":"+turn.Text)
+			}
+			mu.Unlock()
+		}
+		return []bot.Reply{{Text: "ok " + ev.Text}}, nil
+	})
+	_, h := start(t, bot.Options{Router: bot.NewRouter(handler)})
+	h.Say("first", "second", "third")
+	h.WaitFor("ok third", 1)
+	mu.Lock()
+	defer mu.Unlock()
+	want := "user:first|bot:ok first|user:second|bot:ok second"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("history = %q, want %q", strings.Join(got, "|"), want)
+	}
+}

@@ -1,0 +1,152 @@
+// Package bot is the platform-neutral core of Einsatz: the event model, the
+// router with its middleware, the per-thread ordered pipeline and the small
+// interfaces it needs from storage and adapters. It imports no platform SDK.
+//
+// The flow of one event: an adapter translates a platform payload into an
+// Event and calls Bot.Submit (and acknowledges the platform right away). The
+// core queues it per thread, claims its idempotency key durably, records the
+// turn in the thread history, runs the observers, checks who owns the thread,
+// rate-limits the user and finally asks the Router for replies, which go back
+// through the adapter of the event's platform.
+package bot
+
+import (
+	"time"
+)
+
+// Kind says what happened on the platform.
+type Kind string
+
+// The kinds of event the core understands.
+const (
+	KindMessage     Kind = "message"     // a user wrote something
+	KindReaction    Kind = "reaction"    // a reaction was added or removed
+	KindCommand     Kind = "command"     // a slash command or a message command
+	KindInteraction Kind = "interaction" // a button click or another component
+)
+
+// Platforms that ship with Einsatz.
+const (
+	PlatformDiscord = "discord"
+	PlatformSlack   = "slack"
+	PlatformWeb     = "web"
+	PlatformConsole = "console"
+)
+
+// User is the author of an event.
+type User struct {
+	Platform string `json:"platform"`
+	ID       string `json:"id"`
+	Name     string `json:"name,omitempty"`
+	Staff    bool   `json:"staff,omitempty"` // set by the adapter from the staff config
+	Bot      bool   `json:"bot,omitempty"`   // the bot itself or another bot: never triggers anything
+}
+
+// ThreadRef names a conversation thread on a platform. A message at the top
+// level of a channel starts a thread of its own: its ThreadID is the
+// message's id, and adapters answer in a thread started from it.
+type ThreadRef struct {
+	Platform  string `json:"platform"`
+	ChannelID string `json:"channel_id"`
+	ThreadID  string `json:"thread_id"`
+}
+
+// Key is the thread's identity in storage and in the per-thread queue.
+func (t ThreadRef) Key() string {
+	return t.Platform + "/" + t.ChannelID + "/" + t.ThreadID
+}
+
+// Event is one thing that happened on a platform, translated by an adapter.
+type Event struct {
+	// Key is the idempotency key: the same platform event delivered twice
+	// has the same key (Discord message or interaction id, Slack channel+ts,
+	// web conversation+message id).
+	Key       string    `json:"key"`
+	Kind      Kind      `json:"kind"`
+	Platform  string    `json:"platform"`
+	ChannelID string    `json:"channel_id"`
+	ThreadID  string    `json:"thread_id,omitempty"` // "" for a top-level message: it is its own thread
+	MessageID string    `json:"message_id,omitempty"`
+	DM        bool      `json:"dm,omitempty"`
+	Mentioned bool      `json:"mentioned,omitempty"` // the bot was addressed (@mention, reply to the bot)
+	User      User      `json:"user"`
+	Text      string    `json:"text,omitempty"`
+	Time      time.Time `json:"time"`
+
+	Reaction string `json:"reaction,omitempty"` // KindReaction: the emoji
+	Removed  bool   `json:"removed,omitempty"`  // KindReaction: the reaction was taken back
+
+	Command string `json:"command,omitempty"` // KindCommand: name without slash, e.g. "ask"
+	Args    string `json:"args,omitempty"`    // KindCommand: the rest of the line
+
+	Action string `json:"action,omitempty"` // KindInteraction: the button's action id
+	Value  string `json:"value,omitempty"`  // KindInteraction: the button's value
+
+	// Filled in by the core before handlers run.
+	Lang      string `json:"lang,omitempty"` // "en" or "de"
+	Addressed bool   `json:"-"`              // the bot should answer (policy, mention, DM, command)
+	History   []Turn `json:"-"`              // earlier turns of the thread, oldest first
+	Owner     Owner  `json:"-"`              // who owns the thread now
+}
+
+// Thread returns the thread the event belongs to.
+func (e *Event) Thread() ThreadRef {
+	id := e.ThreadID
+	if id == "" {
+		id = e.MessageID
+	}
+	return ThreadRef{Platform: e.Platform, ChannelID: e.ChannelID, ThreadID: id}
+}
+
+// Role of a turn in a thread's history.
+type Role string
+
+// Turn roles.
+const (
+	RoleUser  Role = "user"
+	RoleBot   Role = "bot"
+	RoleStaff Role = "staff"
+)
+
+// Turn is one message of a thread's history.
+type Turn struct {
+	Role   Role      `json:"role"`
+	UserID string    `json:"user_id,omitempty"`
+	Name   string    `json:"name,omitempty"`
+	Text   string    `json:"text"`
+	Time   time.Time `json:"time"`
+}
+
+// Owner says who answers in a thread. The zero value means the bot.
+type Owner struct {
+	Staff string    `json:"staff,omitempty"` // staff member's name or id; "" = the bot
+	Since time.Time `json:"since,omitempty"`
+	By    string    `json:"by,omitempty"` // who made the change
+}
+
+// Bot reports whether the bot owns the thread.
+func (o Owner) Bot() bool { return o.Staff == "" }
+
+// Source is a document an answer was built from.
+type Source struct {
+	Title string `json:"title"`
+	URL   string `json:"url,omitempty"`
+	Path  string `json:"path,omitempty"`
+}
+
+// Button is an action offered with a reply (where the platform has buttons).
+type Button struct {
+	Label  string `json:"label"`
+	Action string `json:"action"`
+	Value  string `json:"value,omitempty"`
+}
+
+// Reply is what the bot says back, in the thread of the event.
+type Reply struct {
+	Text    string   `json:"text"`
+	Sources []Source `json:"sources,omitempty"`
+	Buttons []Button `json:"buttons,omitempty"`
+	// Notice marks short system notices (rate limit, busy, takeover) that
+	// are not answers.
+	Notice bool `json:"notice,omitempty"`
+}

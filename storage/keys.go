@@ -1,0 +1,71 @@
+package storage
+
+// The key layout, in one place. Every key starts with a prefix naming its
+// concern; variable parts are path-escaped so an id containing "/" cannot
+// run into the next part. Records that belong to a person carry the same
+// TTL as an index entry under user/, so everything about a person is found
+// (export, erasure) by one prefix scan.
+//
+//	meta/schema                          schema version, decimal
+//	seen/<event key>                     idempotency mark, TTL storage.seen_ttl
+//	hist/<platform>/<channel>/<thread>/<time>-<seq>
+//	                                     one turn of a thread (JSON bot.Turn), TTL storage.message_ttl
+//	user/<platform>/<user id>/<record key>
+//	                                     index: a record belonging to that user (value empty)
+//	owner/<platform>/<channel>/<thread>  who owns the thread (JSON bot.Owner)
+//	audit/<time>-<seq>                   audit log entry (JSON AuditEntry)
+//	spill/<time>-<seq>                   event waiting for room in the queue (JSON bot.Event)
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/einsatz/einsatz/bot"
+)
+
+const (
+	prefixMeta  = "meta/"
+	prefixSeen  = "seen/"
+	prefixHist  = "hist/"
+	prefixUser  = "user/"
+	prefixOwner = "owner/"
+	prefixAudit = "audit/"
+	prefixSpill = "spill/"
+
+	keySchema = prefixMeta + "schema"
+)
+
+func join(parts ...string) string {
+	esc := make([]string, len(parts))
+	for i, p := range parts {
+		esc[i] = url.PathEscape(p)
+	}
+	return strings.Join(esc, "/")
+}
+
+func threadPart(t bot.ThreadRef) string {
+	return join(t.Platform, t.ChannelID, t.ThreadID)
+}
+
+func seenKey(eventKey string) []byte { return []byte(prefixSeen + url.PathEscape(eventKey)) }
+
+func histPrefix(t bot.ThreadRef) string { return prefixHist + threadPart(t) + "/" }
+
+func ownerKey(t bot.ThreadRef) []byte { return []byte(prefixOwner + threadPart(t)) }
+
+func userPrefix(platform, userID string) string {
+	return prefixUser + join(platform, userID) + "/"
+}
+
+func userIndexKey(platform, userID, recordKey string) []byte {
+	return []byte(userPrefix(platform, userID) + recordKey)
+}
+
+// timeSeq is a key part that sorts by time, then by write order (seq makes
+// keys written in the same nanosecond distinct).
+func timeSeq(t time.Time, seq *atomic.Uint32) string {
+	return fmt.Sprintf("%016x-%08x", uint64(t.UnixNano()), seq.Add(1))
+}

@@ -1,0 +1,265 @@
+// Package storage keeps Einsatz's data in an embedded Badger database behind
+// typed methods. All writes go through one committer goroutine that groups
+// concurrent writes into one transaction and one fsync (group commit): a
+// write method returns only after the batch holding its record is on disk.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/einsatz/einsatz/bot"
+)
+
+// Errors for expected states.
+var (
+	ErrClosed       = errors.New("storage: closed")
+	ErrLocked       = errors.New("storage: database is in use by another process")
+	ErrNewerSchema  = errors.New("storage: database was written by a newer einsatz")
+	ErrNotWritable  = errors.New("storage: data directory is not writable")
+	ErrCorrupt      = errors.New("storage: database cannot be opened")
+	errTooBigForTxn = badger.ErrTxnTooBig
+)
+
+// SchemaVersion is the layout this build reads and writes.
+const SchemaVersion = 1
+
+// Migration moves a database from schema From to From+1.
+type Migration struct {
+	From  int
+	Apply func(txn *badger.Txn) error
+}
+
+// Options configure Open.
+type Options struct {
+	Path       string        // data directory; ignored when InMemory
+	InMemory   bool          // tests: nothing touches the disk
+	MessageTTL time.Duration // retention of raw messages (thread history); default 30 days
+	Logger     *slog.Logger
+	MaxBatch   int // writes grouped into one commit at most; default 256
+
+	// schemaVersion and migrations are set by tests to exercise migrations.
+	schemaVersion int
+	migrations    []Migration
+}
+
+// Store is the database. It is safe for concurrent use.
+type Store struct {
+	db   *badger.DB
+	opts Options
+	log  *slog.Logger
+	seq  atomic.Uint32
+
+	ops     chan *op
+	quit    chan struct{}
+	stopped chan struct{}
+	close   sync.Once
+}
+
+type op struct {
+	fn   func(txn *badger.Txn) error
+	done chan error
+}
+
+// Open opens (or creates) the database, checks its schema version and
+// migrates it, with a backup first, when it is older.
+func Open(opts Options) (*Store, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MessageTTL <= 0 {
+		opts.MessageTTL = 30 * 24 * time.Hour
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 256
+	}
+	if opts.schemaVersion == 0 {
+		opts.schemaVersion = SchemaVersion
+	}
+	bopts := badger.DefaultOptions(opts.Path)
+	if opts.InMemory {
+		bopts = badger.DefaultOptions("").WithInMemory(true)
+	} else if err := checkWritable(opts.Path); err != nil {
+		return nil, err
+	}
+	// Small memtables and caches: a community bot's working set is small,
+	// and the defaults reserve ~90 MB at open (see docs/storage.md).
+	bopts = bopts.
+		WithLogger(badgerLogger{opts.Logger}).
+		WithSyncWrites(false). // the committer syncs once per batch
+		WithMemTableSize(8 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(8).
+		WithBlockCacheSize(8 << 20).
+		WithIndexCacheSize(4 << 20).
+		WithValueLogFileSize(32 << 20).
+		WithNumCompactors(2)
+	db, err := badger.Open(bopts)
+	if err != nil {
+		return nil, explainOpenError(opts.Path, err)
+	}
+	s := &Store{
+		db:      db,
+		opts:    opts,
+		log:     opts.Logger,
+		ops:     make(chan *op),
+		quit:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	if err := s.checkSchema(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+func checkWritable(path string) error {
+	if path == "" {
+		return fmt.Errorf("%w: storage.path is empty", ErrNotWritable)
+	}
+	if err := os.MkdirAll(path, 0o700); err != nil {
+		return fmt.Errorf("%w: %v (set storage.path or EINSATZ_DATA to a directory you can write)", ErrNotWritable, err)
+	}
+	f, err := os.CreateTemp(path, ".write-test-*")
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v (fix its permissions, or set storage.path or EINSATZ_DATA)", ErrNotWritable, path, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+func explainOpenError(path string, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "Cannot acquire directory lock"):
+		return fmt.Errorf("%w: %s (is einsatz already running? stop it, or use its admin API)", ErrLocked, path)
+	case strings.Contains(msg, "permission denied"):
+		return fmt.Errorf("%w: %s: %v", ErrNotWritable, path, err)
+	default:
+		return fmt.Errorf("%w: %s: %v (restore a backup with 'einsatz restore', or move the directory away to start empty)", ErrCorrupt, path, err)
+	}
+}
+
+// Close waits for pending writes, then closes the database.
+func (s *Store) Close() error {
+	var err error
+	s.close.Do(func() {
+		close(s.quit)
+		<-s.stopped
+		err = s.db.Close()
+	})
+	return err
+}
+
+// commit runs fn in the next batch and returns once that batch is synced.
+// fn must check before it writes: when it returns an error it must not have
+// written anything, since its batch is committed all the same.
+func (s *Store) commit(ctx context.Context, fn func(txn *badger.Txn) error) error {
+	o := &op{fn: fn, done: make(chan error, 1)}
+	select {
+	case s.ops <- o:
+	case <-s.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once handed over the write will happen; wait for it regardless of ctx
+	// so the caller never acts on a write that is not yet durable.
+	return <-o.done
+}
+
+func (s *Store) commitLoop() {
+	defer close(s.stopped)
+	for {
+		var batch []*op
+		select {
+		case o := <-s.ops:
+			batch = append(batch, o)
+		case <-s.quit:
+			return
+		}
+	gather:
+		for len(batch) < s.opts.MaxBatch {
+			select {
+			case o := <-s.ops:
+				batch = append(batch, o)
+			default:
+				break gather
+			}
+		}
+		s.flush(batch)
+	}
+}
+
+func (s *Store) flush(batch []*op) {
+	errs := make([]error, len(batch))
+	txn := s.db.NewTransaction(true)
+	var commitErr error
+	for i, o := range batch {
+		err := o.fn(txn)
+		if errors.Is(err, errTooBigForTxn) {
+			if commitErr = txn.Commit(); commitErr != nil {
+				break
+			}
+			txn = s.db.NewTransaction(true)
+			err = o.fn(txn)
+		}
+		errs[i] = err
+	}
+	if commitErr == nil {
+		commitErr = txn.Commit()
+	} else {
+		txn.Discard()
+	}
+	if commitErr == nil && !s.opts.InMemory {
+		commitErr = s.db.Sync()
+	}
+	for i, o := range batch {
+		if commitErr != nil {
+			errs[i] = fmt.Errorf("storage: commit: %w", commitErr)
+		}
+		o.done <- errs[i]
+	}
+}
+
+// view runs a read-only transaction.
+func (s *Store) view(fn func(txn *badger.Txn) error) error {
+	return s.db.View(fn)
+}
+
+// badgerLogger sends Badger's logs to slog; its info lines are debug to us.
+type badgerLogger struct{ log *slog.Logger }
+
+func (l badgerLogger) Errorf(f string, a ...any) {
+	l.log.Error(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
+}
+func (l badgerLogger) Warningf(f string, a ...any) {
+	l.log.Warn(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
+}
+func (l badgerLogger) Infof(f string, a ...any) {
+	l.log.Debug(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
+}
+func (l badgerLogger) Debugf(f string, a ...any) {
+	l.log.Debug(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
+}
+
+// backupPath names the automatic backup taken before a migration.
+func backupPath(dbPath string, from int, now time.Time) string {
+	clean := filepath.Clean(dbPath)
+	return fmt.Sprintf("%s.backup-schema-v%d-%s", clean, from, now.UTC().Format("20060102T150405Z"))
+}
+
+// Store is the core's storage.
+var _ bot.Store = (*Store)(nil)

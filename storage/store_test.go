@@ -1,0 +1,327 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/einsatz/einsatz/bot"
+)
+
+func openTest(t *testing.T, opts Options) *Store {
+	t.Helper()
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+var thread = bot.ThreadRef{Platform: "console", ChannelID: "c/1", ThreadID: "t1"}
+
+func TestAcceptOnceAlsoAfterReopen(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s, err := Open(Options{Path: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	turn := &bot.Turn{Role: bot.RoleUser, UserID: "u1", Text: "hello", Time: time.Unix(100, 0)}
+	for i, want := range []bool{true, false} {
+		first, err := s.Accept(ctx, "ev-1", time.Hour, thread, turn)
+		if err != nil || first != want {
+			t.Fatalf("Accept #%d = %v, %v; want %v", i, first, err, want)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openTest(t, Options{Path: dir})
+	if first, err := s.Accept(ctx, "ev-1", time.Hour, thread, turn); err != nil || first {
+		t.Fatalf("Accept after reopen = %v, %v; want false", first, err)
+	}
+	h, err := s.History(ctx, thread, 10)
+	if err != nil || len(h) != 1 || h[0].Text != "hello" {
+		t.Fatalf("History = %+v, %v; want the one accepted turn", h, err)
+	}
+}
+
+func TestAcceptConcurrentGroupsCommits(t *testing.T) {
+	s := openTest(t, Options{Path: t.TempDir()})
+	ctx := context.Background()
+	const n = 500
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	firsts := 0
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// every key is submitted twice concurrently: exactly one wins
+			first, err := s.Accept(ctx, fmt.Sprintf("k%d", i/2), time.Hour, thread, nil)
+			if err != nil {
+				t.Error(err)
+			}
+			if first {
+				mu.Lock()
+				firsts++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firsts != n/2 {
+		t.Fatalf("%d first deliveries, want %d", firsts, n/2)
+	}
+}
+
+func TestHistoryOrderAndLimit(t *testing.T) {
+	s := openTest(t, Options{InMemory: true})
+	ctx := context.Background()
+	other := bot.ThreadRef{Platform: "console", ChannelID: "c/1", ThreadID: "t10"} // shares a textual prefix
+	base := time.Unix(1000, 0)
+	for i := range 5 {
+		if err := s.AppendTurn(ctx, thread, bot.Turn{Role: bot.RoleUser, Text: fmt.Sprint(i), Time: base.Add(time.Duration(i) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AppendTurn(ctx, other, bot.Turn{Role: bot.RoleUser, Text: "other", Time: base}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		n    int
+		want string
+	}{
+		{3, "234"},
+		{10, "01234"},
+		{1, "4"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.n), func(t *testing.T) {
+			h, err := s.History(ctx, thread, tt.n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got strings.Builder
+			for _, turn := range h {
+				got.WriteString(turn.Text)
+			}
+			if got.String() != tt.want {
+				t.Fatalf("History(%d) = %q, want %q", tt.n, got.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestOwnerAndAudit(t *testing.T) {
+	s := openTest(t, Options{InMemory: true})
+	ctx := context.Background()
+	if o, err := s.Owner(ctx, thread); err != nil || !o.Bot() {
+		t.Fatalf("new thread owner = %+v, %v; want the bot", o, err)
+	}
+	at := time.Unix(2000, 0).UTC()
+	if err := s.SetOwner(ctx, thread, bot.Owner{Staff: "anna", Since: at, By: "anna"}); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := s.Owner(ctx, thread); o.Staff != "anna" || !o.Since.Equal(at) {
+		t.Fatalf("owner = %+v, want anna since %v", o, at)
+	}
+	if err := s.SetOwner(ctx, thread, bot.Owner{By: "anna", Since: at.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := s.Owner(ctx, thread); !o.Bot() {
+		t.Fatalf("after release owner = %+v, want the bot", o)
+	}
+	audit, err := s.Audit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) != 2 || audit[0].Action != "takeover" || audit[1].Action != "release" || audit[0].Actor != "anna" {
+		t.Fatalf("audit = %+v", audit)
+	}
+}
+
+func TestUserRecordsFindPersonalData(t *testing.T) {
+	s := openTest(t, Options{InMemory: true})
+	ctx := context.Background()
+	if _, err := s.Accept(ctx, "e1", time.Hour, thread, &bot.Turn{Role: bot.RoleUser, UserID: "u/1", Text: "mine", Time: time.Unix(1, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendTurn(ctx, thread, bot.Turn{Role: bot.RoleBot, Text: "answer", Time: time.Unix(2, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := s.UserRecords(ctx, "console", "u/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || !strings.HasPrefix(keys[0], histPrefix(thread)) {
+		t.Fatalf("UserRecords = %q, want the one history key", keys)
+	}
+	if other, _ := s.UserRecords(ctx, "console", "u"); len(other) != 0 {
+		t.Fatalf("UserRecords of another user = %q, want none", other)
+	}
+}
+
+func TestSpill(t *testing.T) {
+	s := openTest(t, Options{InMemory: true})
+	ctx := context.Background()
+	for i := range 3 {
+		ev := bot.Event{Key: fmt.Sprint("k", i), Platform: "console", ChannelID: "c", MessageID: "m", Text: fmt.Sprint(i), Time: time.Unix(int64(i), 0)}
+		if err := s.Spill(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Spilled(ctx, 2)
+	if err != nil || len(got) != 2 || got[0].Event.Key != "k0" || got[1].Event.Key != "k1" {
+		t.Fatalf("Spilled(2) = %+v, %v", got, err)
+	}
+	if err := s.DeleteSpilled(ctx, got[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.Spilled(ctx, 10)
+	if len(got) != 2 || got[0].Event.Key != "k1" {
+		t.Fatalf("after delete Spilled = %+v", got)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	locked := t.TempDir()
+	openTest(t, Options{Path: locked})
+
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	newer := t.TempDir()
+	s, err := Open(Options{Path: newer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.writeSchema(SchemaVersion + 1); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	corrupt := t.TempDir()
+	s, err = Open(Options{Path: corrupt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := os.WriteFile(filepath.Join(corrupt, "MANIFEST"), []byte("not a manifest at all"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name, path string
+		want       error
+		mention    string
+	}{
+		{"locked", locked, ErrLocked, "already running"},
+		{"not a directory", filepath.Join(file, "data"), ErrNotWritable, "EINSATZ_DATA"},
+		{"newer schema", newer, ErrNewerSchema, "upgrade einsatz"},
+		{"corrupt", corrupt, ErrCorrupt, "einsatz restore"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(Options{Path: tt.path})
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded")
+			}
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.mention) {
+				t.Fatalf("Open error = %v; want %v mentioning %q", err, tt.want, tt.mention)
+			}
+		})
+	}
+	// The refused newer database is untouched.
+	s, err = Open(Options{Path: newer, schemaVersion: SchemaVersion + 1})
+	if err != nil {
+		t.Fatalf("newer database damaged: %v", err)
+	}
+	s.Close()
+}
+
+func TestMigrationBacksUpFirst(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	s, err := Open(Options{Path: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendTurn(context.Background(), thread, bot.Turn{Role: bot.RoleUser, Text: "old", Time: time.Unix(1, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	migrated := false
+	s = openTest(t, Options{Path: dir, schemaVersion: SchemaVersion + 1, migrations: []Migration{{
+		From: SchemaVersion,
+		Apply: func(txn *badger.Txn) error {
+			migrated = true
+			return txn.Set([]byte("meta/migrated"), []byte("yes"))
+		},
+	}}})
+	if !migrated {
+		t.Fatal("migration did not run")
+	}
+	if v, _ := s.readSchema(); v != SchemaVersion+1 {
+		t.Fatalf("schema after migration = %d", v)
+	}
+	backups, _ := filepath.Glob(dir + ".backup-schema-v1-*")
+	if len(backups) != 1 {
+		t.Fatalf("backups = %v, want one", backups)
+	}
+	// The backup restores into a database holding the pre-migration data.
+	f, err := os.Open(backups[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Load(f, 16); err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(func(txn *badger.Txn) error {
+		if _, err := txn.Get([]byte("meta/migrated")); !errors.Is(err, badger.ErrKeyNotFound) {
+			return fmt.Errorf("backup already migrated: %v", err)
+		}
+		item, err := txn.Get([]byte(keySchema))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			if string(v) != "1" {
+				return fmt.Errorf("backup schema = %s", v)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCloseRefusesWrites(t *testing.T) {
+	s, err := Open(Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := s.Accept(context.Background(), "k", time.Hour, thread, nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Accept after Close = %v, want ErrClosed", err)
+	}
+}

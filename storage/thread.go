@@ -1,0 +1,217 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/einsatz/einsatz/bot"
+)
+
+// Accept records an event key as seen and, when turn is not nil, appends
+// the turn to the thread's history, in one durable write. It returns false
+// when the key was seen before; then nothing is written.
+func (s *Store) Accept(ctx context.Context, key string, ttl time.Duration, thread bot.ThreadRef, turn *bot.Turn) (bool, error) {
+	first := false
+	err := s.commit(ctx, func(txn *badger.Txn) error {
+		k := seenKey(key)
+		_, err := txn.Get(k)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		var value []byte
+		if turn != nil {
+			if value, err = json.Marshal(turn); err != nil {
+				return err
+			}
+		}
+		if err := txn.SetEntry(badger.NewEntry(k, nil).WithTTL(ttl)); err != nil {
+			return err
+		}
+		if turn != nil {
+			if err := s.setTurn(txn, thread, turn.UserID, value); err != nil {
+				return err
+			}
+		}
+		first = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("storage: accept event: %w", err)
+	}
+	return first, nil
+}
+
+// AppendTurn adds a turn to the thread's history.
+func (s *Store) AppendTurn(ctx context.Context, thread bot.ThreadRef, turn bot.Turn) error {
+	value, err := json.Marshal(turn)
+	if err != nil {
+		return fmt.Errorf("storage: append turn: %w", err)
+	}
+	if err := s.commit(ctx, func(txn *badger.Txn) error {
+		return s.setTurn(txn, thread, turn.UserID, value)
+	}); err != nil {
+		return fmt.Errorf("storage: append turn: %w", err)
+	}
+	return nil
+}
+
+// setTurn writes a history entry with the message TTL and, for a person's
+// turn, the user index entry that finds it. Turns are keyed by the time they
+// are written, so the history is in the order the bot handled them (each
+// answer right after its question) even when messages queued up.
+func (s *Store) setTurn(txn *badger.Txn, thread bot.ThreadRef, userID string, value []byte) error {
+	key := histPrefix(thread) + timeSeq(time.Now(), &s.seq)
+	if err := txn.SetEntry(badger.NewEntry([]byte(key), value).WithTTL(s.opts.MessageTTL)); err != nil {
+		return err
+	}
+	if userID == "" {
+		return nil
+	}
+	return txn.SetEntry(badger.NewEntry(userIndexKey(thread.Platform, userID, key), nil).WithTTL(s.opts.MessageTTL))
+}
+
+// History returns the last n turns of a thread, oldest first.
+func (s *Store) History(ctx context.Context, thread bot.ThreadRef, n int) ([]bot.Turn, error) {
+	prefix := []byte(histPrefix(thread))
+	var turns []bot.Turn
+	err := s.view(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: prefix, PrefetchValues: true, PrefetchSize: n})
+		defer it.Close()
+		for it.Seek(append(append([]byte{}, prefix...), 0xff)); it.ValidForPrefix(prefix) && len(turns) < n; it.Next() {
+			var t bot.Turn
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &t) }); err != nil {
+				return err
+			}
+			turns = append(turns, t)
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: history of %s: %w", thread.Key(), err)
+	}
+	for i, j := 0, len(turns)-1; i < j; i, j = i+1, j-1 {
+		turns[i], turns[j] = turns[j], turns[i]
+	}
+	return turns, nil
+}
+
+// Owner returns who owns a thread; the zero Owner means the bot.
+func (s *Store) Owner(ctx context.Context, thread bot.ThreadRef) (bot.Owner, error) {
+	var o bot.Owner
+	err := s.view(func(txn *badger.Txn) error {
+		item, err := txn.Get(ownerKey(thread))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error { return json.Unmarshal(v, &o) })
+	})
+	if err != nil {
+		return bot.Owner{}, fmt.Errorf("storage: owner of %s: %w", thread.Key(), err)
+	}
+	return o, nil
+}
+
+// AuditEntry is one line of the audit log: who changed what.
+type AuditEntry struct {
+	Time   time.Time `json:"time"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	Target string    `json:"target"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// SetOwner hands a thread to a staff member (or back to the bot with a zero
+// Owner.Staff) and records the change in the audit log, in one write.
+func (s *Store) SetOwner(ctx context.Context, thread bot.ThreadRef, o bot.Owner) error {
+	entry := AuditEntry{Time: o.Since, Actor: o.By, Action: "takeover", Target: thread.Key(), Detail: o.Staff}
+	if o.Bot() {
+		entry.Action = "release"
+	}
+	if entry.Time.IsZero() {
+		entry.Time = time.Now()
+	}
+	owner, err := json.Marshal(o)
+	if err != nil {
+		return fmt.Errorf("storage: set owner: %w", err)
+	}
+	audit, err := json.Marshal(entry)
+	if err != nil {
+		return fmt.Errorf("storage: set owner: %w", err)
+	}
+	err = s.commit(ctx, func(txn *badger.Txn) error {
+		if o.Bot() {
+			if err := txn.Delete(ownerKey(thread)); err != nil {
+				return err
+			}
+		} else if err := txn.Set(ownerKey(thread), owner); err != nil {
+			return err
+		}
+		return txn.Set([]byte(prefixAudit+timeSeq(entry.Time, &s.seq)), audit)
+	})
+	if err != nil {
+		return fmt.Errorf("storage: set owner of %s: %w", thread.Key(), err)
+	}
+	return nil
+}
+
+// Audit returns the audit log, oldest first.
+func (s *Store) Audit(ctx context.Context) ([]AuditEntry, error) {
+	var entries []AuditEntry
+	err := s.scan(ctx, prefixAudit, func(_ []byte, v []byte) error {
+		var e AuditEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return err
+		}
+		entries = append(entries, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: audit log: %w", err)
+	}
+	return entries, nil
+}
+
+// UserRecords returns the keys of every record that belongs to a person,
+// so export and erasure can find them all.
+func (s *Store) UserRecords(ctx context.Context, platform, userID string) ([]string, error) {
+	prefix := userPrefix(platform, userID)
+	var keys []string
+	err := s.scan(ctx, prefix, func(k, _ []byte) error {
+		keys = append(keys, string(k[len(prefix):]))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: records of %s/%s: %w", platform, userID, err)
+	}
+	return keys, nil
+}
+
+// scan calls fn for every key under prefix in order.
+func (s *Store) scan(ctx context.Context, prefix string, fn func(k, v []byte) error) error {
+	p := []byte(prefix)
+	return s.view(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: true, PrefetchSize: 64})
+		defer it.Close()
+		for it.Rewind(); it.ValidForPrefix(p); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			item := it.Item()
+			if err := item.Value(func(v []byte) error { return fn(item.Key(), v) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
