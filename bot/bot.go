@@ -346,10 +346,14 @@ func (b *Bot) enqueueLocked(q queued) {
 func (b *Bot) drain(key string, t *threadQueue) {
 	defer b.drainers.Done()
 	for {
+		// Take a slot before taking the event, so an event waiting for a
+		// slot still counts as queued.
+		b.sem <- struct{}{}
 		b.mu.Lock()
 		if len(t.events) == 0 {
 			delete(b.threads, key)
 			b.mu.Unlock()
+			<-b.sem
 			return
 		}
 		q := t.events[0]
@@ -357,7 +361,6 @@ func (b *Bot) drain(key string, t *threadQueue) {
 		b.queued--
 		b.mu.Unlock()
 
-		b.sem <- struct{}{}
 		b.process(b.runCtx, q)
 		<-b.sem
 	}
