@@ -45,6 +45,8 @@ type Store interface {
 	// appends it to the thread's history, in one write. It reports false
 	// when the key was seen before (a redelivery).
 	Accept(ctx context.Context, key string, ttl time.Duration, thread ThreadRef, turn *Turn) (bool, error)
+	// AppendTurn may return before the turn is durable, but History called
+	// after any later Accept includes it.
 	AppendTurn(ctx context.Context, thread ThreadRef, turn Turn) error
 	History(ctx context.Context, thread ThreadRef, n int) ([]Turn, error)
 	Owner(ctx context.Context, thread ThreadRef) (Owner, error)

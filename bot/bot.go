@@ -401,7 +401,7 @@ func (b *Bot) replaySpilled(ctx context.Context) {
 func (b *Bot) process(ctx context.Context, q queued) {
 	ev := q.ev
 	thread := ev.Thread()
-	log := b.log.With("platform", ev.Platform, "channel", ev.ChannelID, "thread", thread.ThreadID, "event", ev.Key)
+	log := eventLogger{base: b.log, ev: &ev}
 	defer func() {
 		if q.spillID == "" {
 			return
@@ -420,10 +420,6 @@ func (b *Bot) process(ctx context.Context, q queued) {
 
 	if ev.Lang == "" {
 		ev.Lang = lang.Detect(ev.Text)
-	}
-	history, err := b.opts.Store.History(ctx, thread, b.opts.HistoryTurns)
-	if err != nil {
-		log.Error("reading thread history", "err", err)
 	}
 	var turn *Turn
 	if ev.Kind == KindMessage && ev.Text != "" {
@@ -447,6 +443,17 @@ func (b *Bot) process(ctx context.Context, q queued) {
 		return
 	}
 	b.count(func(s *Stats) { s.Handled++ })
+	// Read after Accept: that write came after every earlier turn of this
+	// thread, so they are all in; the newest turn is this event's own.
+	history, err := b.opts.Store.History(ctx, thread, b.opts.HistoryTurns+1)
+	if err != nil {
+		log.Error("reading thread history", "err", err)
+	}
+	if turn != nil && len(history) > 0 {
+		history = history[:len(history)-1]
+	} else if len(history) > b.opts.HistoryTurns {
+		history = history[1:]
+	}
 	ev.History = history
 	if ev.Owner, err = b.opts.Store.Owner(ctx, thread); err != nil {
 		log.Error("reading thread owner", "err", err)
@@ -505,7 +512,7 @@ func servedByBot(history []Turn) bool {
 	return false
 }
 
-func (b *Bot) respond(ctx context.Context, ev *Event, log *slog.Logger) []Reply {
+func (b *Bot) respond(ctx context.Context, ev *Event, log eventLogger) []Reply {
 	route, ok := b.opts.Router.route(ev)
 	if !ev.Owner.Bot() && !(ok && route.BypassGate) {
 		log.Info("thread owned by staff: staying silent", "owner", ev.Owner.Staff)
@@ -560,7 +567,7 @@ func (b *Bot) allow(ev *Event) bool {
 	b.stats.Dropped[DropRateLimited] += boolInt(!allowed)
 	b.mu.Unlock()
 	if notify {
-		b.send(context.Background(), ev, ev.Thread(), []Reply{{Text: b.opts.Text(ev.Lang, "rate_limited"), Notice: true}}, b.log)
+		b.send(context.Background(), ev, ev.Thread(), []Reply{{Text: b.opts.Text(ev.Lang, "rate_limited"), Notice: true}}, eventLogger{b.log, ev})
 	}
 	return allowed
 }
@@ -587,7 +594,7 @@ func (b *Bot) sender(platform string) Sender {
 }
 
 // send posts the replies and records them in the thread's history.
-func (b *Bot) send(ctx context.Context, ev *Event, thread ThreadRef, replies []Reply, log *slog.Logger) {
+func (b *Bot) send(ctx context.Context, ev *Event, thread ThreadRef, replies []Reply, log eventLogger) {
 	if len(replies) == 0 {
 		return
 	}
@@ -613,3 +620,24 @@ func (b *Bot) send(ctx context.Context, ev *Event, thread ThreadRef, replies []R
 		}
 	}
 }
+
+// eventLogger logs with the event's platform, channel, thread and key. It
+// adds them only when a line is written: most events log nothing, and
+// slog.Logger.With would allocate for every one.
+type eventLogger struct {
+	base *slog.Logger
+	ev   *Event
+}
+
+func (l eventLogger) log(level slog.Level, msg string, args ...any) {
+	ctx := context.Background()
+	if !l.base.Enabled(ctx, level) {
+		return
+	}
+	attrs := append([]any{"platform", l.ev.Platform, "channel", l.ev.ChannelID, "thread", l.ev.Thread().ThreadID, "event", l.ev.Key}, args...)
+	l.base.Log(ctx, level, msg, attrs...)
+}
+
+func (l eventLogger) Debug(msg string, args ...any) { l.log(slog.LevelDebug, msg, args...) }
+func (l eventLogger) Info(msg string, args ...any)  { l.log(slog.LevelInfo, msg, args...) }
+func (l eventLogger) Error(msg string, args ...any) { l.log(slog.LevelError, msg, args...) }

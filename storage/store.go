@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/einsatz/einsatz/bot"
 )
@@ -47,6 +48,10 @@ type Options struct {
 	MessageTTL time.Duration // retention of raw messages (thread history); default 30 days
 	Logger     *slog.Logger
 	MaxBatch   int // writes grouped into one commit at most; default 256
+	// HistoryCache is how many threads keep their recent turns in memory,
+	// so the history handed to every handler is not read from disk each
+	// time; default 4096.
+	HistoryCache int
 
 	// schemaVersion and migrations are set by tests to exercise migrations.
 	schemaVersion int
@@ -60,15 +65,31 @@ type Store struct {
 	log  *slog.Logger
 	seq  atomic.Uint32
 
+	// recent caches the last turns of busy threads. cacheMu orders cache
+	// fills from disk against updates after commits, so a fill never
+	// caches a list that misses a turn committed meanwhile.
+	recent  *lru.Cache[string, []bot.Turn]
+	cacheMu sync.Mutex
+
+	ownersMu sync.RWMutex
+	owners   map[string]bot.Owner // staff-owned threads by thread key
+
+	// ops is buffered so a write that need not wait (AppendTurn) costs no
+	// batch cycle; order is kept, since one goroutine commits in FIFO order.
+	// closing guards sends against Close: senders hold it for reading.
 	ops     chan *op
+	closing sync.RWMutex
+	closed  bool
 	quit    chan struct{}
 	stopped chan struct{}
 	close   sync.Once
 }
 
 type op struct {
-	fn   func(txn *badger.Txn) error
-	done chan error
+	fn     func(txn *badger.Txn) error
+	after  func()          // runs once the write is durable
+	failed func(err error) // for writes nobody waits for
+	done   chan error
 }
 
 // Open opens (or creates) the database, checks its schema version and
@@ -82,6 +103,9 @@ func Open(opts Options) (*Store, error) {
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 256
+	}
+	if opts.HistoryCache <= 0 {
+		opts.HistoryCache = 4096
 	}
 	if opts.schemaVersion == 0 {
 		opts.schemaVersion = SchemaVersion
@@ -109,17 +133,27 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, explainOpenError(opts.Path, err)
 	}
+	recent, err := lru.New[string, []bot.Turn](opts.HistoryCache)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("storage: history cache: %w", err)
+	}
 	s := &Store{
 		db:      db,
+		recent:  recent,
 		opts:    opts,
 		log:     opts.Logger,
-		ops:     make(chan *op),
+		ops:     make(chan *op, opts.MaxBatch),
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
 	if err := s.checkSchema(); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := s.loadOwners(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%w: reading thread owners: %v", ErrCorrupt, err)
 	}
 	go s.commitLoop()
 	return s, nil
@@ -156,6 +190,9 @@ func explainOpenError(path string, err error) error {
 func (s *Store) Close() error {
 	var err error
 	s.close.Do(func() {
+		s.closing.Lock()
+		s.closed = true
+		s.closing.Unlock()
 		close(s.quit)
 		<-s.stopped
 		err = s.db.Close()
@@ -167,17 +204,46 @@ func (s *Store) Close() error {
 // fn must check before it writes: when it returns an error it must not have
 // written anything, since its batch is committed all the same.
 func (s *Store) commit(ctx context.Context, fn func(txn *badger.Txn) error) error {
-	o := &op{fn: fn, done: make(chan error, 1)}
-	select {
-	case s.ops <- o:
-	case <-s.quit:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	return s.commitThen(ctx, fn, nil)
+}
+
+// commitThen is commit with a function that runs after the write is durable
+// (and only if it succeeded), before commitThen returns.
+func (s *Store) commitThen(ctx context.Context, fn func(txn *badger.Txn) error, after func()) error {
+	o := &op{fn: fn, after: after, done: make(chan error, 1)}
+	if err := s.enqueue(ctx, o); err != nil {
+		return err
 	}
 	// Once handed over the write will happen; wait for it regardless of ctx
 	// so the caller never acts on a write that is not yet durable.
 	return <-o.done
+}
+
+// Sync returns once every write queued before it is on disk.
+func (s *Store) Sync(ctx context.Context) error {
+	return s.commit(ctx, func(*badger.Txn) error { return nil })
+}
+
+// commitLater queues a write and returns without waiting for the disk; the
+// write lands in order with every later one. A failure is logged.
+func (s *Store) commitLater(ctx context.Context, what string, fn func(txn *badger.Txn) error, after func()) error {
+	o := &op{fn: fn, after: after, done: make(chan error, 1)}
+	o.failed = func(err error) { s.log.Error("storage: background write failed", "write", what, "err", err) }
+	return s.enqueue(ctx, o)
+}
+
+func (s *Store) enqueue(ctx context.Context, o *op) error {
+	s.closing.RLock()
+	defer s.closing.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	select {
+	case s.ops <- o:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (s *Store) commitLoop() {
@@ -188,7 +254,18 @@ func (s *Store) commitLoop() {
 		case o := <-s.ops:
 			batch = append(batch, o)
 		case <-s.quit:
-			return
+			// Close has stopped new sends: commit what is still queued.
+			for {
+				select {
+				case o := <-s.ops:
+					batch = append(batch, o)
+				default:
+					if len(batch) > 0 {
+						s.flush(batch)
+					}
+					return
+				}
+			}
 		}
 	gather:
 		for len(batch) < s.opts.MaxBatch {
@@ -229,6 +306,12 @@ func (s *Store) flush(batch []*op) {
 	for i, o := range batch {
 		if commitErr != nil {
 			errs[i] = fmt.Errorf("storage: commit: %w", commitErr)
+		}
+		if errs[i] == nil && o.after != nil {
+			o.after()
+		}
+		if errs[i] != nil && o.failed != nil {
+			o.failed(errs[i])
 		}
 		o.done <- errs[i]
 	}

@@ -97,6 +97,9 @@ func TestHistoryOrderAndLimit(t *testing.T) {
 	if err := s.AppendTurn(ctx, other, bot.Turn{Role: bot.RoleUser, Text: "other", Time: base}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		n    int
 		want string
@@ -147,6 +150,22 @@ func TestOwnerAndAudit(t *testing.T) {
 	}
 	if len(audit) != 2 || audit[0].Action != "takeover" || audit[1].Action != "release" || audit[0].Actor != "anna" {
 		t.Fatalf("audit = %+v", audit)
+	}
+}
+
+func TestOwnerSurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(Options{Path: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetOwner(context.Background(), thread, bot.Owner{Staff: "anna", By: "anna"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openTest(t, Options{Path: dir})
+	if o, _ := s.Owner(context.Background(), thread); o.Staff != "anna" {
+		t.Fatalf("owner after reopen = %+v, want anna", o)
 	}
 }
 
@@ -261,7 +280,7 @@ func TestMigrationBacksUpFirst(t *testing.T) {
 	if err := s.AppendTurn(context.Background(), thread, bot.Turn{Role: bot.RoleUser, Text: "old", Time: time.Unix(1, 0)}); err != nil {
 		t.Fatal(err)
 	}
-	s.Close()
+	s.Close() // commits the queued turn
 
 	migrated := false
 	s = openTest(t, Options{Path: dir, schemaVersion: SchemaVersion + 1, migrations: []Migration{{

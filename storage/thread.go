@@ -17,7 +17,7 @@ import (
 // when the key was seen before; then nothing is written.
 func (s *Store) Accept(ctx context.Context, key string, ttl time.Duration, thread bot.ThreadRef, turn *bot.Turn) (bool, error) {
 	first := false
-	err := s.commit(ctx, func(txn *badger.Txn) error {
+	err := s.commitThen(ctx, func(txn *badger.Txn) error {
 		k := seenKey(key)
 		_, err := txn.Get(k)
 		if err == nil {
@@ -42,6 +42,10 @@ func (s *Store) Accept(ctx context.Context, key string, ttl time.Duration, threa
 		}
 		first = true
 		return nil
+	}, func() {
+		if first && turn != nil {
+			s.remember(thread, *turn)
+		}
 	})
 	if err != nil {
 		return false, fmt.Errorf("storage: accept event: %w", err)
@@ -49,15 +53,18 @@ func (s *Store) Accept(ctx context.Context, key string, ttl time.Duration, threa
 	return first, nil
 }
 
-// AppendTurn adds a turn to the thread's history.
+// AppendTurn adds a turn to the thread's history. It queues the write and
+// returns before it is on disk (a bot's reply is no promise to anyone); the
+// turn lands in order with every later write, so History after any later
+// durable write (such as the next Accept) includes it.
 func (s *Store) AppendTurn(ctx context.Context, thread bot.ThreadRef, turn bot.Turn) error {
 	value, err := json.Marshal(turn)
 	if err != nil {
 		return fmt.Errorf("storage: append turn: %w", err)
 	}
-	if err := s.commit(ctx, func(txn *badger.Txn) error {
+	if err := s.commitLater(ctx, "append turn", func(txn *badger.Txn) error {
 		return s.setTurn(txn, thread, turn.UserID, value)
-	}); err != nil {
+	}, func() { s.remember(thread, turn) }); err != nil {
 		return fmt.Errorf("storage: append turn: %w", err)
 	}
 	return nil
@@ -78,8 +85,56 @@ func (s *Store) setTurn(txn *badger.Txn, thread bot.ThreadRef, userID string, va
 	return txn.SetEntry(badger.NewEntry(userIndexKey(thread.Platform, userID, key), nil).WithTTL(s.opts.MessageTTL))
 }
 
+// cachedTurns is how many recent turns of a thread the cache keeps; History
+// asks for more read from disk.
+const cachedTurns = 64
+
 // History returns the last n turns of a thread, oldest first.
 func (s *Store) History(ctx context.Context, thread bot.ThreadRef, n int) ([]bot.Turn, error) {
+	if n <= cachedTurns {
+		if turns, ok := s.recent.Get(thread.Key()); ok {
+			return lastTurns(turns, n), nil
+		}
+		s.cacheMu.Lock()
+		defer s.cacheMu.Unlock()
+		turns, err := s.readHistory(ctx, thread, cachedTurns)
+		if err != nil {
+			return nil, err
+		}
+		s.recent.Add(thread.Key(), append(make([]bot.Turn, 0, 2*cachedTurns), turns...))
+		return lastTurns(turns, n), nil
+	}
+	return s.readHistory(ctx, thread, n)
+}
+
+// remember appends a committed turn to the thread's cached history, if the
+// thread is cached. Cached slices are append-only: a turn is written past
+// the end that earlier readers see, so readers need no lock; when the
+// array is full the newest turns move to a fresh one.
+func (s *Store) remember(thread bot.ThreadRef, turn bot.Turn) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	turns, ok := s.recent.Peek(thread.Key())
+	if !ok {
+		return
+	}
+	if len(turns) == cap(turns) {
+		keep := lastTurns(turns, cachedTurns-1)
+		turns = make([]bot.Turn, len(keep), 2*cachedTurns)
+		copy(turns, keep)
+	}
+	s.recent.Add(thread.Key(), append(turns, turn))
+}
+
+// lastTurns returns a copy of the last n turns.
+func lastTurns(turns []bot.Turn, n int) []bot.Turn {
+	if len(turns) > n {
+		turns = turns[len(turns)-n:]
+	}
+	return append([]bot.Turn(nil), turns...)
+}
+
+func (s *Store) readHistory(ctx context.Context, thread bot.ThreadRef, n int) ([]bot.Turn, error) {
 	prefix := []byte(histPrefix(thread))
 	var turns []bot.Turn
 	err := s.view(func(txn *badger.Txn) error {
@@ -103,23 +158,42 @@ func (s *Store) History(ctx context.Context, thread bot.ThreadRef, n int) ([]bot
 	return turns, nil
 }
 
-// Owner returns who owns a thread; the zero Owner means the bot.
-func (s *Store) Owner(ctx context.Context, thread bot.ThreadRef) (bot.Owner, error) {
-	var o bot.Owner
-	err := s.view(func(txn *badger.Txn) error {
-		item, err := txn.Get(ownerKey(thread))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error { return json.Unmarshal(v, &o) })
-	})
-	if err != nil {
-		return bot.Owner{}, fmt.Errorf("storage: owner of %s: %w", thread.Key(), err)
+// Owner returns who owns a thread; the zero Owner means the bot. Staff-owned
+// threads are few and asked about on every event, so they are kept in
+// memory (loaded at Open, updated by SetOwner).
+func (s *Store) Owner(_ context.Context, thread bot.ThreadRef) (bot.Owner, error) {
+	s.ownersMu.RLock()
+	defer s.ownersMu.RUnlock()
+	return s.owners[thread.Key()], nil
+}
+
+// Owned returns every thread staff own now.
+func (s *Store) Owned(_ context.Context) map[string]bot.Owner {
+	s.ownersMu.RLock()
+	defer s.ownersMu.RUnlock()
+	out := make(map[string]bot.Owner, len(s.owners))
+	for k, v := range s.owners {
+		out[k] = v
 	}
-	return o, nil
+	return out
+}
+
+func (s *Store) loadOwners() error {
+	s.owners = map[string]bot.Owner{}
+	return s.scan(context.Background(), prefixOwner, func(k, v []byte) error {
+		var r ownerRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+		s.owners[r.Thread.Key()] = r.Owner
+		return nil
+	})
+}
+
+// ownerRecord is what owner/ keys hold: the owner and its thread.
+type ownerRecord struct {
+	bot.Owner
+	Thread bot.ThreadRef `json:"thread"`
 }
 
 // AuditEntry is one line of the audit log: who changed what.
@@ -141,7 +215,7 @@ func (s *Store) SetOwner(ctx context.Context, thread bot.ThreadRef, o bot.Owner)
 	if entry.Time.IsZero() {
 		entry.Time = time.Now()
 	}
-	owner, err := json.Marshal(o)
+	owner, err := json.Marshal(ownerRecord{Owner: o, Thread: thread})
 	if err != nil {
 		return fmt.Errorf("storage: set owner: %w", err)
 	}
@@ -149,7 +223,7 @@ func (s *Store) SetOwner(ctx context.Context, thread bot.ThreadRef, o bot.Owner)
 	if err != nil {
 		return fmt.Errorf("storage: set owner: %w", err)
 	}
-	err = s.commit(ctx, func(txn *badger.Txn) error {
+	err = s.commitThen(ctx, func(txn *badger.Txn) error {
 		if o.Bot() {
 			if err := txn.Delete(ownerKey(thread)); err != nil {
 				return err
@@ -158,6 +232,14 @@ func (s *Store) SetOwner(ctx context.Context, thread bot.ThreadRef, o bot.Owner)
 			return err
 		}
 		return txn.Set([]byte(prefixAudit+timeSeq(entry.Time, &s.seq)), audit)
+	}, func() {
+		s.ownersMu.Lock()
+		defer s.ownersMu.Unlock()
+		if o.Bot() {
+			delete(s.owners, thread.Key())
+		} else {
+			s.owners[thread.Key()] = o
+		}
 	})
 	if err != nil {
 		return fmt.Errorf("storage: set owner of %s: %w", thread.Key(), err)
