@@ -18,8 +18,16 @@ const (
 // Words that are frequent in one language and rare in the other. Shared
 // spellings ("in", "was", "will", "also") are left out on purpose.
 var (
-	enWords = wordSet("the a an is are am be been what how why who where when which can could would should do does did i you he she it we they my your this that these those there with for to of on not no yes please thanks thank and or but if then about from have has had get got any some just hi hello hey help need want know don't doesn't isn't can't won't i'm it's")
-	deWords = wordSet("der die das ist sind bin sein wie warum wieso weshalb wer wo wann welche welcher welches kann könnte würde sollte ich du er sie es wir ihr mein dein dies diese dieser dort mit für zu von auf nicht nein ja bitte danke und oder aber wenn dann über aus habe hat hatte gibt gab kein keine nur hallo moin servus hilfe brauche möchte weiß den dem des ein eine einen einem einer auch noch schon mal doch gerne geht funktioniert")
+	enWords = wordSet(`the a an is are am be been were what how why who where when which can could would should
+		do does did i me you he she it its we our they their my your this that these those there here with for to of
+		on at by into as than not no yes please thanks thank and or but if then about from have has had get got any
+		some just hi hello hey help need want know don't doesn't isn't can't won't i'm it's`)
+	deWords = wordSet(`der das dem den des ein eine einen einem einer und oder ist sind war waren bin sein wird werden wurde
+		nicht kein keine ich du er sie wir ihr mein dein sich mit für von zu zum zur auf aus bei nach über unter wie
+		warum wieso weshalb wann wo welche welcher welches wer auch noch nur schon kann können könnte muss müssen
+		soll sollte würde darf hat haben habe hatte dass wenn aber doch ja nein mir mich dir dich uns euch ihm ihn im
+		am vom beim ins es man dies diese dieser dort bitte danke dann gibt gab hallo moin servus hilfe brauche
+		möchte weiß mal gerne geht funktioniert`)
 )
 
 func wordSet(s string) map[string]bool {
@@ -33,10 +41,18 @@ func wordSet(s string) map[string]bool {
 // Detect returns "de" when the text reads as German and "en" otherwise
 // (English is the fallback for empty, mixed or unknown text).
 func Detect(text string) string {
+	l, _ := Guess(text)
+	return l
+}
+
+// Guess is Detect that also says whether there was any evidence: sure is
+// false when no word pointed either way or the counts tied.
+func Guess(text string) (lang string, sure bool) {
 	en, de := 0, 0
 	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
 		return !unicode.IsLetter(r) && r != '\''
 	}) {
+		w = strings.Trim(w, "'")
 		if enWords[w] {
 			en++
 		}
@@ -47,8 +63,11 @@ func Detect(text string) string {
 			de++
 		}
 	}
-	if de > en {
-		return German
+	switch {
+	case de > en:
+		return German, true
+	case en > de:
+		return English, true
 	}
-	return English
+	return English, false
 }

@@ -23,3 +23,23 @@ func TestDetect(t *testing.T) {
 		})
 	}
 }
+
+func TestGuessSure(t *testing.T) {
+	tests := []struct {
+		text     string
+		want     string
+		wantSure bool
+	}{
+		{"What is Einsatz?", English, true},
+		{"Was ist Einsatz?", German, true},
+		{"Wie verbinde ich Slack?", German, true},
+		{"Größe", German, true},
+		{"Slack", English, false},
+		{"", English, false},
+	}
+	for _, tt := range tests {
+		if got, sure := Guess(tt.text); got != tt.want || sure != tt.wantSure {
+			t.Errorf("Guess(%q) = %q, %v; want %q, %v", tt.text, got, sure, tt.want, tt.wantSure)
+		}
+	}
+}

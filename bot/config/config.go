@@ -1,0 +1,270 @@
+// Package config defines Einsatz's typed configuration and loads it from a
+// YAML file.
+//
+// Loading is strict on purpose: a bot that silently ignores a misspelt key
+// or runs half-configured is harder to debug than one that refuses to start.
+// Parse therefore reports every problem at once (unknown keys, type errors,
+// invalid values, secrets written into the file) in a single *Error, each
+// with the file line and the full key path.
+//
+// Scalar values may reference the environment as ${VAR} or ${VAR:-default}.
+// Secrets must come from the environment; a literal token in the file is an
+// error, so config.yaml can be committed safely.
+package config
+
+import (
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration. Default returns it with every default
+// applied; Load and Parse read it from YAML.
+type Config struct {
+	Bot       Bot       `yaml:"bot"`
+	Log       Log       `yaml:"log"`
+	Storage   Storage   `yaml:"storage"`
+	Core      Core      `yaml:"core"`
+	Web       Web       `yaml:"web"`
+	LLM       LLM       `yaml:"llm"`
+	Discord   Discord   `yaml:"discord"`
+	Slack     Slack     `yaml:"slack"`
+	Knowledge Knowledge `yaml:"knowledge"`
+	Staff     Staff     `yaml:"staff"`
+	Channels  Channels  `yaml:"channels"`
+	Texts     Texts     `yaml:"texts"`
+
+	// lines maps key paths such as "slack.app_token" to the line they were
+	// read from, so that Validate can point at the offending line. It is nil
+	// for a Config not produced by Parse.
+	lines map[string]int
+}
+
+// Bot describes the bot itself.
+type Bot struct {
+	Name string `yaml:"name"` // how the bot calls itself ({bot} in texts); default "Einsatz"
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug|info|warn|error; default "info"
+	Format string `yaml:"format"` // text|json; default "text"
+}
+
+// Storage configures the Badger database.
+type Storage struct {
+	Path         string        `yaml:"path"`          // database directory; default "./data"
+	MessageTTL   time.Duration `yaml:"message_ttl"`   // raw message retention; default 720h (30 days)
+	SeenTTL      time.Duration `yaml:"seen_ttl"`      // idempotency keys; default 168h (7 days)
+	HistoryTurns int           `yaml:"history_turns"` // turns kept per thread; default 20
+}
+
+// Core configures event processing.
+type Core struct {
+	Concurrency     int           `yaml:"concurrency"`      // threads handled in parallel; default 128
+	QueueSize       int           `yaml:"queue_size"`       // events waiting in memory; default 1024
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"` // default 10s
+	RateLimit       RateLimit     `yaml:"rate_limit"`
+}
+
+// RateLimit limits how fast one user can make the bot answer.
+type RateLimit struct {
+	PerMinute float64 `yaml:"per_minute"` // default 10; 0 turns the limit off
+	Burst     int     `yaml:"burst"`      // default 5
+}
+
+// Web configures the HTTP server (dashboard, web chat, webhooks).
+type Web struct {
+	Addr      string `yaml:"addr"`       // listen address; default "127.0.0.1:8080"
+	PublicURL string `yaml:"public_url"` // URL users reach the server at; optional
+}
+
+// LLM configures the language model (any OpenAI-compatible API).
+type LLM struct {
+	Enabled        *bool  `yaml:"enabled"`  // nil = automatic, see On
+	BaseURL        string `yaml:"base_url"` // default "https://api.openai.com/v1"
+	APIKey         string `yaml:"api_key" secret:"OPENAI_API_KEY"`
+	Model          string `yaml:"model"` // default "gpt-4o-mini"
+	EmbeddingModel string `yaml:"embedding_model"`
+}
+
+// On reports whether the language model should be used. Unless switched off
+// explicitly, it is on when there is an API key, or when base_url points to
+// a server other than OpenAI's (a local Ollama, say, needs no key).
+func (l LLM) On() bool {
+	if l.Enabled != nil && !*l.Enabled {
+		return false
+	}
+	return l.APIKey != "" || !isOpenAI(l.BaseURL)
+}
+
+// isOpenAI reports whether base is OpenAI's API, which needs a key. An empty
+// base means the default, which is OpenAI.
+func isOpenAI(base string) bool {
+	if base == "" {
+		return true
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Hostname(), "api.openai.com")
+}
+
+// Discord configures the Discord adapter.
+type Discord struct {
+	Token  string `yaml:"token" secret:"DISCORD_TOKEN"`
+	APIURL string `yaml:"api_url"` // default "https://discord.com/"
+}
+
+// On reports whether the Discord adapter should run.
+func (d Discord) On() bool { return d.Token != "" }
+
+// Slack configures the Slack adapter.
+type Slack struct {
+	Mode          string `yaml:"mode"` // socket (default) | http
+	BotToken      string `yaml:"bot_token" secret:"SLACK_BOT_TOKEN"`
+	AppToken      string `yaml:"app_token" secret:"SLACK_APP_TOKEN"`
+	SigningSecret string `yaml:"signing_secret" secret:"SLACK_SIGNING_SECRET"`
+	APIURL        string `yaml:"api_url"` // default "https://slack.com/api/"; must end with "/"
+}
+
+// On reports whether the Slack adapter should run. Any credential counts:
+// validation makes sure the ones the mode needs are all there.
+func (s Slack) On() bool {
+	return s.BotToken != "" || s.AppToken != "" || s.SigningSecret != ""
+}
+
+// Knowledge configures the knowledge base.
+type Knowledge struct {
+	Paths []string `yaml:"paths"` // empty = the example knowledge base built into the binary
+}
+
+// Staff says who the team is and where they are alerted.
+type Staff struct {
+	Channel ChannelRef   `yaml:"channel"` // where alerts/escalations go; may be empty
+	Discord DiscordStaff `yaml:"discord"`
+	Slack   SlackStaff   `yaml:"slack"`
+	Web     []WebAccount `yaml:"web"`
+}
+
+// ChannelRef names one channel on one platform.
+type ChannelRef struct {
+	Platform string `yaml:"platform"`
+	ID       string `yaml:"id"`
+}
+
+// DiscordStaff lists staff on Discord by role or user ID.
+type DiscordStaff struct {
+	Roles []string `yaml:"roles"`
+	Users []string `yaml:"users"`
+}
+
+// SlackStaff lists staff on Slack by user ID or user group.
+type SlackStaff struct {
+	Users     []string `yaml:"users"`
+	UserGroup string   `yaml:"usergroup"`
+}
+
+// WebAccount is a login for the web dashboard. It has exactly one of Token
+// and PasswordHash.
+type WebAccount struct {
+	Name         string `yaml:"name"`
+	Role         string `yaml:"role"` // admin|staff
+	Token        string `yaml:"token" secret:"EINSATZ_WEB_TOKEN_<NAME>"`
+	PasswordHash string `yaml:"password_hash"`
+}
+
+// Channels says when the bot speaks in which channel.
+type Channels struct {
+	Default   string            `yaml:"default"` // listen|mention|auto; default "mention"
+	DMs       *bool             `yaml:"dms"`     // answer direct messages; default true
+	Overrides []ChannelOverride `yaml:"overrides"`
+}
+
+// ChannelOverride sets the policy of one channel.
+type ChannelOverride struct {
+	Platform string `yaml:"platform"`
+	ID       string `yaml:"id"`
+	Policy   string `yaml:"policy"`
+}
+
+// Policy returns the policy for a channel: its override if there is one,
+// otherwise the default.
+func (c Channels) Policy(platform, channelID string) string {
+	for _, o := range c.Overrides {
+		if o.Platform == platform && o.ID == channelID {
+			return o.Policy
+		}
+	}
+	if c.Default == "" {
+		return PolicyMention // a hand-built Config without defaults applied
+	}
+	return c.Default
+}
+
+// DMsOn reports whether the bot answers direct messages (default yes).
+func (c Channels) DMsOn() bool { return c.DMs == nil || *c.DMs }
+
+// Channel policies.
+const (
+	PolicyListen  = "listen"
+	PolicyMention = "mention"
+	PolicyAuto    = "auto"
+)
+
+// Default returns the configuration an empty file gives.
+func Default() *Config {
+	c := &Config{}
+	// Set here rather than in fillDefaults: an explicit per_minute: 0 in the
+	// file means "no limit" and must not be replaced.
+	c.Core.RateLimit.PerMinute = 10
+	c.fillDefaults()
+	return c
+}
+
+// fillDefaults replaces zero values with defaults. It runs after decoding
+// too, because a value from an unset ${VAR} arrives as zero and should mean
+// "use the default", just like a missing key.
+func (c *Config) fillDefaults() {
+	setString(&c.Bot.Name, "Einsatz")
+	setString(&c.Log.Level, "info")
+	setString(&c.Log.Format, "text")
+	setString(&c.Storage.Path, "./data")
+	setDuration(&c.Storage.MessageTTL, 720*time.Hour)
+	setDuration(&c.Storage.SeenTTL, 168*time.Hour)
+	setInt(&c.Storage.HistoryTurns, 20)
+	setInt(&c.Core.Concurrency, 128)
+	setInt(&c.Core.QueueSize, 1024)
+	setDuration(&c.Core.ShutdownTimeout, 10*time.Second)
+	setInt(&c.Core.RateLimit.Burst, 5) // a burst of 0 would block everything
+	setString(&c.Web.Addr, "127.0.0.1:8080")
+	setString(&c.LLM.BaseURL, "https://api.openai.com/v1")
+	setString(&c.LLM.Model, "gpt-4o-mini")
+	setString(&c.Discord.APIURL, "https://discord.com/")
+	setString(&c.Slack.Mode, "socket")
+	setString(&c.Slack.APIURL, "https://slack.com/api/")
+	setString(&c.Channels.Default, PolicyMention)
+	if c.Channels.DMs == nil {
+		on := true
+		c.Channels.DMs = &on
+	}
+}
+
+func setString(p *string, def string) {
+	if *p == "" {
+		*p = def
+	}
+}
+
+func setInt(p *int, def int) {
+	if *p == 0 {
+		*p = def
+	}
+}
+
+func setDuration(p *time.Duration, def time.Duration) {
+	if *p == 0 {
+		*p = def
+	}
+}

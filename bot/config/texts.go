@@ -1,0 +1,94 @@
+package config
+
+import "strings"
+
+// Texts overrides the bot's fixed replies per language. Placeholders such as
+// {bot} or {id} are left for the caller to replace.
+type Texts struct {
+	EN map[string]string `yaml:"en"`
+	DE map[string]string `yaml:"de"`
+}
+
+// Keys of the bot's fixed replies.
+const (
+	TextGreeting    = "greeting"     // placeholder {bot}
+	TextDontKnow    = "dont_know"    // nothing relevant in the knowledge base
+	TextSources     = "sources"      // label in front of source links
+	TextRateLimited = "rate_limited" // user exceeded core.rate_limit
+	TextTakeover    = "takeover"     // a team member took over the thread
+	TextRelease     = "release"      // the team member handed the thread back
+	TextError       = "error"        // something failed internally
+	TextFeatureAck  = "feature_ack"  // placeholder {id}
+)
+
+// textKeys lists every text key, in the order config.yaml documents them.
+func textKeys() []string {
+	return []string{
+		TextGreeting, TextDontKnow, TextSources, TextRateLimited, TextTakeover,
+		TextRelease, TextError, TextFeatureAck,
+	}
+}
+
+// builtinText returns the shipped reply for a key in English and German, or
+// empty strings for an unknown key. It is a function rather than a package
+// map so that nothing can change the defaults at run time.
+func builtinText(key string) (en, de string) {
+	switch key {
+	case TextGreeting:
+		return "Hi! I'm {bot}. Ask me anything about the project.",
+			"Hi! Ich bin {bot}. Frag mich gern alles rund um das Projekt."
+	case TextDontKnow:
+		return "I don't know the answer to that yet — I couldn't find it in the knowledge base. " +
+				"A team member can help: they'll see your question here.",
+			"Darauf weiß ich noch keine Antwort – in der Wissensdatenbank habe ich nichts dazu gefunden. " +
+				"Ein Teammitglied kann dir helfen: Deine Frage ist hier für das Team sichtbar."
+	case TextSources:
+		return "Source", "Quelle"
+	case TextRateLimited:
+		return "You're sending messages faster than I can answer; I'll skip some for a moment.",
+			"Du schickst Nachrichten schneller, als ich antworten kann – ich lasse kurz ein paar aus."
+	case TextTakeover:
+		return "A team member has joined; I'll step back.",
+			"Ein Teammitglied ist jetzt da – ich halte mich zurück."
+	case TextRelease:
+		return "I'm back — ask me anything.",
+			"Ich bin wieder da – frag mich gern alles."
+	case TextError:
+		return "Sorry, something went wrong on my side and I can't answer right now. Please try again in a few minutes.",
+			"Entschuldige, bei mir ist gerade etwas schiefgegangen und ich kann nicht antworten. Versuch es bitte in ein paar Minuten noch einmal."
+	case TextFeatureAck:
+		return "Thanks! I've passed this to the product team as #{id}.",
+			"Danke! Ich habe das als #{id} an das Produktteam weitergegeben."
+	}
+	return "", ""
+}
+
+// Get returns the text for key in lang. German looks at the configured
+// German text, the built-in German text, then falls back to English; any
+// other language uses the configured, then the built-in English text. An
+// empty configured value counts as unset, since an unset ${VAR} yields one.
+// An unknown key gives "".
+func (t Texts) Get(lang, key string) string {
+	builtinEN, builtinDE := builtinText(key)
+	if baseLang(lang) == "de" {
+		if s := t.DE[key]; s != "" {
+			return s
+		}
+		if builtinDE != "" {
+			return builtinDE
+		}
+	}
+	if s := t.EN[key]; s != "" {
+		return s
+	}
+	return builtinEN
+}
+
+// baseLang reduces a language tag such as "de-AT" or "DE_de" to "de".
+func baseLang(lang string) string {
+	lang = strings.ToLower(lang)
+	if i := strings.IndexAny(lang, "-_"); i >= 0 {
+		lang = lang[:i]
+	}
+	return lang
+}

@@ -1,0 +1,288 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Validate checks what decoding cannot: allowed values, URLs, ranges and
+// settings that only make sense together. Parse calls it; it is exported for
+// callers that build or modify a Config themselves. Each problem carries the
+// line of its key, or of the enclosing section when the key is missing.
+func (c *Config) Validate() []Problem {
+	v := &validator{lines: c.lines}
+	v.log(c.Log)
+	v.storage(c.Storage)
+	v.core(c.Core)
+	v.web(c.Web)
+	v.llm(c.LLM)
+	v.discord(c.Discord)
+	v.slack(c.Slack)
+	v.knowledge(c.Knowledge)
+	v.staff(c.Staff)
+	v.channels(c.Channels)
+	v.texts(c.Texts)
+	return v.problems
+}
+
+// platforms are the values accepted wherever a platform is named.
+func platforms() []string { return []string{"discord", "slack", "web", "console"} }
+
+type validator struct {
+	lines    map[string]int
+	problems []Problem
+}
+
+func (v *validator) add(path, format string, args ...any) {
+	v.problems = append(v.problems, Problem{Path: path, Line: lineOf(v.lines, path), Msg: fmt.Sprintf(format, args...)})
+}
+
+// lineOf returns the line of path, or of its nearest ancestor in the file.
+func lineOf(lines map[string]int, path string) int {
+	for path != "" {
+		if line, ok := lines[path]; ok {
+			return line
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
+func (v *validator) oneOf(path, value string, allowed ...string) {
+	if !slices.Contains(allowed, value) {
+		v.add(path, "must be one of %s, got %q", strings.Join(allowed, ", "), value)
+	}
+}
+
+// httpURL checks that value is an absolute http(s) URL.
+func (v *validator) httpURL(path, value, example string) bool {
+	u, err := url.Parse(value)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.add(path, "must be an absolute http(s) URL such as %s, got %q", example, value)
+		return false
+	}
+	return true
+}
+
+func (v *validator) log(l Log) {
+	v.oneOf("log.level", l.Level, "debug", "info", "warn", "error")
+	v.oneOf("log.format", l.Format, "text", "json")
+}
+
+func (v *validator) storage(s Storage) {
+	if s.Path == "" {
+		v.add("storage.path", "must not be empty")
+	}
+	if s.MessageTTL <= 0 {
+		v.add("storage.message_ttl", "must be a positive duration, got %s", s.MessageTTL)
+	}
+	if s.SeenTTL <= 0 {
+		v.add("storage.seen_ttl", "must be a positive duration, got %s", s.SeenTTL)
+	}
+	if s.HistoryTurns < 1 {
+		v.add("storage.history_turns", "must be at least 1, got %d", s.HistoryTurns)
+	}
+}
+
+func (v *validator) core(c Core) {
+	if c.Concurrency < 1 {
+		v.add("core.concurrency", "must be at least 1, got %d", c.Concurrency)
+	}
+	if c.QueueSize < 1 {
+		v.add("core.queue_size", "must be at least 1, got %d", c.QueueSize)
+	}
+	if c.ShutdownTimeout <= 0 {
+		v.add("core.shutdown_timeout", "must be a positive duration, got %s", c.ShutdownTimeout)
+	}
+	if c.RateLimit.PerMinute < 0 {
+		v.add("core.rate_limit.per_minute", "must be 0 (no limit) or more, got %g", c.RateLimit.PerMinute)
+	}
+	if c.RateLimit.Burst < 0 {
+		v.add("core.rate_limit.burst", "must be 0 or more, got %d", c.RateLimit.Burst)
+	}
+}
+
+func (v *validator) web(w Web) {
+	_, port, err := net.SplitHostPort(w.Addr)
+	if err == nil {
+		_, err = strconv.ParseUint(port, 10, 16)
+	}
+	if err != nil {
+		v.add("web.addr", "must be host:port such as 127.0.0.1:8080 or :8080, got %q", w.Addr)
+	}
+	if w.PublicURL != "" {
+		v.httpURL("web.public_url", w.PublicURL, "https://bot.example.org")
+	}
+}
+
+func (v *validator) llm(l LLM) {
+	v.httpURL("llm.base_url", l.BaseURL, "https://api.openai.com/v1")
+	if l.Enabled != nil && *l.Enabled && l.APIKey == "" && isOpenAI(l.BaseURL) {
+		v.add("llm.api_key", "missing (set OPENAI_API_KEY): llm.enabled is true and base_url is OpenAI's, which needs a key")
+	}
+}
+
+func (v *validator) discord(d Discord) {
+	v.httpURL("discord.api_url", d.APIURL, "https://discord.com/")
+}
+
+func (v *validator) slack(s Slack) {
+	if v.httpURL("slack.api_url", s.APIURL, "https://slack.com/api/") && !strings.HasSuffix(s.APIURL, "/") {
+		// Method names are appended directly, so a missing slash breaks every call.
+		v.add("slack.api_url", "must end with \"/\", e.g. https://slack.com/api/")
+	}
+	v.oneOf("slack.mode", s.Mode, "socket", "http")
+	if !s.On() {
+		return
+	}
+
+	missing := func(key, env, why string) {
+		v.add("slack."+key, "missing (set %s): %s", env, why)
+	}
+	switch s.Mode {
+	case "socket":
+		if s.BotToken == "" {
+			missing("bot_token", "SLACK_BOT_TOKEN", "socket mode needs bot_token and app_token")
+		}
+		if s.AppToken == "" {
+			missing("app_token", "SLACK_APP_TOKEN", "socket mode needs bot_token and app_token")
+		}
+	case "http":
+		if s.BotToken == "" {
+			missing("bot_token", "SLACK_BOT_TOKEN", "http mode needs bot_token and signing_secret")
+		}
+		if s.SigningSecret == "" {
+			missing("signing_secret", "SLACK_SIGNING_SECRET", "http mode needs bot_token and signing_secret")
+		}
+	}
+
+	// Token values are secrets: messages name their prefixes only.
+	if strings.HasPrefix(s.BotToken, "xapp-") && strings.HasPrefix(s.AppToken, "xoxb-") {
+		v.add("slack.bot_token", "bot_token and app_token are swapped: "+
+			"SLACK_BOT_TOKEN holds the app token (xapp-) and SLACK_APP_TOKEN the bot token (xoxb-); exchange them")
+		return
+	}
+	switch {
+	case s.BotToken == "" || strings.HasPrefix(s.BotToken, "xoxb-"):
+	case strings.HasPrefix(s.BotToken, "xapp-"):
+		v.add("slack.bot_token", "SLACK_BOT_TOKEN holds an app token (xapp-); it belongs in SLACK_APP_TOKEN. "+
+			"The bot token starts with xoxb- (OAuth & Permissions page)")
+	case strings.HasPrefix(s.BotToken, "xoxp-"):
+		v.add("slack.bot_token", "SLACK_BOT_TOKEN holds a user token (xoxp-); use the bot token, which starts with xoxb-")
+	default:
+		v.add("slack.bot_token", "must start with xoxb- (the Bot User OAuth Token)")
+	}
+	switch {
+	case s.AppToken == "" || strings.HasPrefix(s.AppToken, "xapp-"):
+	case strings.HasPrefix(s.AppToken, "xoxb-"):
+		v.add("slack.app_token", "SLACK_APP_TOKEN holds a bot token (xoxb-); it belongs in SLACK_BOT_TOKEN. "+
+			"The app token starts with xapp- (Basic Information → App-Level Tokens)")
+	default:
+		v.add("slack.app_token", "must start with xapp- (an App-Level Token with the connections:write scope)")
+	}
+}
+
+func (v *validator) knowledge(k Knowledge) {
+	for i, p := range k.Paths {
+		if p == "" {
+			v.add(fmt.Sprintf("knowledge.paths[%d]", i), "must not be empty")
+		}
+	}
+}
+
+func (v *validator) staff(s Staff) {
+	ch := s.Channel
+	switch {
+	case ch.Platform == "" && ch.ID == "":
+		// No alert channel: allowed.
+	case ch.Platform == "":
+		v.add("staff.channel.platform", "missing: set it together with staff.channel.id (one of %s)", strings.Join(platforms(), ", "))
+	case ch.ID == "":
+		v.add("staff.channel.id", "missing: set it together with staff.channel.platform")
+	default:
+		v.oneOf("staff.channel.platform", ch.Platform, platforms()...)
+	}
+
+	names := map[string]int{}
+	tokens := map[string]int{}
+	for i, a := range s.Web {
+		path := fmt.Sprintf("staff.web[%d]", i)
+		if a.Name == "" {
+			v.add(path+".name", "missing: every web account needs a name")
+		} else if first, dup := names[a.Name]; dup {
+			v.add(path+".name", "duplicate account name %q (also staff.web[%d])", a.Name, first)
+		} else {
+			names[a.Name] = i
+		}
+		v.oneOf(path+".role", a.Role, "admin", "staff")
+		switch {
+		case a.Token != "" && a.PasswordHash != "":
+			v.add(path, "set either token or password_hash, not both")
+		case a.Token == "" && a.PasswordHash == "":
+			v.add(path, "needs a token (from the environment, e.g. ${EINSATZ_WEB_TOKEN_<NAME>}) or a password_hash")
+		}
+		if a.Token != "" {
+			if first, dup := tokens[a.Token]; dup {
+				v.add(path+".token", "same token as staff.web[%d]: every account needs its own", first)
+			} else {
+				tokens[a.Token] = i
+			}
+		}
+	}
+}
+
+func (v *validator) channels(c Channels) {
+	policies := []string{PolicyListen, PolicyMention, PolicyAuto}
+	v.oneOf("channels.default", c.Default, policies...)
+	seen := map[ChannelRef]int{}
+	for i, o := range c.Overrides {
+		path := fmt.Sprintf("channels.overrides[%d]", i)
+		if o.Platform == "" {
+			v.add(path+".platform", "missing: one of %s", strings.Join(platforms(), ", "))
+		} else {
+			v.oneOf(path+".platform", o.Platform, platforms()...)
+		}
+		if o.ID == "" {
+			v.add(path+".id", "missing: the channel ID")
+		}
+		v.oneOf(path+".policy", o.Policy, policies...)
+		ref := ChannelRef{Platform: o.Platform, ID: o.ID}
+		if first, dup := seen[ref]; dup && o.ID != "" {
+			// Only the first would ever apply.
+			v.add(path, "duplicate override for %s channel %q (also channels.overrides[%d])", o.Platform, o.ID, first)
+		} else if !dup {
+			seen[ref] = i
+		}
+	}
+}
+
+// texts rejects unknown text keys: a misspelt key would silently leave the
+// built-in text in place.
+func (v *validator) texts(t Texts) {
+	known := textKeys()
+	for _, lang := range []struct {
+		name  string
+		texts map[string]string
+	}{{"en", t.EN}, {"de", t.DE}} {
+		m := lang.texts
+		keys := make([]string, 0, len(m))
+		for key := range m {
+			keys = append(keys, key)
+		}
+		sort.Strings(keys)
+		for _, key := range keys {
+			if !slices.Contains(known, key) {
+				v.add("texts."+lang.name+"."+key, "unknown text key%s; known keys: %s", suggest(key, known), strings.Join(known, ", "))
+			}
+		}
+	}
+}
