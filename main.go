@@ -1,0 +1,308 @@
+// Command einsatz is a self-hosted community engagement bot for Discord,
+// Slack and the web. This file is the wiring: load the config, make the
+// logger, open storage, build the handlers and the router, start the
+// adapters under one context that ends on SIGINT/SIGTERM, and close the
+// adapters first and storage last.
+//
+// Where a message goes: an adapter turns it into a bot.Event and hands it to
+// bot.Bot (bot/bot.go), which orders it per thread, records it, runs the
+// observers, checks thread ownership and asks the router below for replies.
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/einsatz/einsatz/adapters/console"
+	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/config"
+	"github.com/einsatz/einsatz/handlers/answer"
+	"github.com/einsatz/einsatz/handlers/knowledge"
+	"github.com/einsatz/einsatz/storage"
+)
+
+// exampleKB is the knowledge base about Einsatz itself, answered from when
+// knowledge.paths is empty.
+//
+//go:embed knowledge
+var exampleKB embed.FS
+
+// version is set at build time: go build -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func main() {
+	if err := newRootCmd(os.Stdin, os.Stdout, os.Stderr).Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "einsatz:", err)
+		os.Exit(1)
+	}
+}
+
+// newRootCmd builds the command tree; `einsatz` alone runs the bot.
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var configPath string
+	loadConfig := func(cmd *cobra.Command) (*config.Config, error) {
+		cfg, err := config.Load(configPath)
+		if errors.Is(err, fs.ErrNotExist) && !cmd.Flags().Changed("config") && os.Getenv("EINSATZ_CONFIG") == "" {
+			fmt.Fprintf(stderr, "no %s here: running with the defaults\n", configPath)
+			return config.Default(), nil
+		}
+		return cfg, err
+	}
+	runE := func(cmd *cobra.Command, _ []string) error {
+		cfg, err := loadConfig(cmd)
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), cfg, newLogger(cfg.Log, stderr, slog.LevelInfo), stdout)
+	}
+	root := &cobra.Command{
+		Use:           "einsatz",
+		Short:         "Community engagement bot for Discord, Slack and the web",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE:          runE,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	defaultConfig := "config.yaml"
+	if env := os.Getenv("EINSATZ_CONFIG"); env != "" {
+		defaultConfig = env
+	}
+	root.PersistentFlags().StringVar(&configPath, "config", defaultConfig, "config file (env EINSATZ_CONFIG)")
+
+	root.AddCommand(&cobra.Command{
+		Use:   "run",
+		Short: "Run the bot with every configured adapter (the default command)",
+		Args:  cobra.NoArgs,
+		RunE:  runE,
+	})
+	root.AddCommand(&cobra.Command{
+		Use:   "chat",
+		Short: "Talk to the bot in the terminal, through the same pipeline as every platform",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			return chat(cmd.Context(), cfg, newLogger(cfg.Log, stderr, slog.LevelWarn), stdin, stdout)
+		},
+	})
+	configCmd := &cobra.Command{Use: "config", Short: "Work with the configuration"}
+	configCmd.AddCommand(&cobra.Command{
+		Use:   "check",
+		Short: "Validate the config file: every problem with its line, non-zero exit on any",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(configPath)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s: OK\n", configPath)
+			for _, line := range describe(cfg) {
+				fmt.Fprintln(stdout, "  "+line)
+			}
+			return nil
+		},
+	})
+	root.AddCommand(configCmd)
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(*cobra.Command, []string) {
+			fmt.Fprintf(stdout, "einsatz %s (%s, schema v%d)\n", version, runtime.Version(), storage.SchemaVersion)
+		},
+	})
+	return root
+}
+
+// newLogger makes the one logger; min raises the configured level (chat
+// keeps the terminal for the conversation).
+func newLogger(c config.Log, w io.Writer, min slog.Level) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: max(level, min)}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// describe lists what the config turns on, for run and config check.
+func describe(cfg *config.Config) []string {
+	onOff := func(on bool) string {
+		if on {
+			return "on"
+		}
+		return "off"
+	}
+	kb := "built-in example knowledge base"
+	if len(cfg.Knowledge.Paths) > 0 {
+		kb = strings.Join(cfg.Knowledge.Paths, ", ")
+	}
+	return []string{
+		"storage: " + cfg.Storage.Path,
+		"knowledge: " + kb,
+		"llm: " + onOff(cfg.LLM.On()),
+		"discord: " + onOff(cfg.Discord.On()),
+		"slack: " + onOff(cfg.Slack.On()),
+	}
+}
+
+// app is the bot with its storage and knowledge base, shared by run and chat.
+type app struct {
+	store *storage.Store
+	index *knowledge.Index
+	core  *bot.Bot
+}
+
+func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
+	store, err := storage.Open(storage.Options{Path: cfg.Storage.Path, MessageTTL: cfg.Storage.MessageTTL, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	chunks, err := loadKnowledge(cfg.Knowledge.Paths)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	index, err := knowledge.NewIndex(chunks)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("knowledge: build index: %w", err)
+	}
+	log.Info("knowledge base indexed", "chunks", index.Len())
+
+	text := func(lang, key string) string {
+		return strings.ReplaceAll(cfg.Texts.Get(lang, key), "{bot}", cfg.Bot.Name)
+	}
+	answers := answer.New(answer.Options{Search: index, Text: text})
+	router := bot.NewRouter(answers) // the fallback: answer from the knowledge base
+	router.Add(bot.Route{Name: "ask", Match: bot.Command("ask"), Handler: answers})
+
+	core := bot.New(bot.Options{
+		Store:           store,
+		Router:          router,
+		Logger:          log,
+		Concurrency:     cfg.Core.Concurrency,
+		QueueSize:       cfg.Core.QueueSize,
+		SeenTTL:         cfg.Storage.SeenTTL,
+		HistoryTurns:    cfg.Storage.HistoryTurns,
+		RatePerMinute:   cfg.Core.RateLimit.PerMinute,
+		RateBurst:       cfg.Core.RateLimit.Burst,
+		ShutdownTimeout: cfg.Core.ShutdownTimeout,
+		Policy:          cfg.Channels.Policy,
+		DMsOff:          !cfg.Channels.DMsOn(),
+		IsQuestion:      answer.IsQuestion,
+		Text:            text,
+	})
+	return &app{store: store, index: index, core: core}, nil
+}
+
+// close releases the knowledge index and, last, storage.
+func (a *app) close() error {
+	return errors.Join(a.index.Close(), a.store.Close())
+}
+
+// loadKnowledge reads the configured folders, or the built-in example.
+func loadKnowledge(paths []string) ([]knowledge.Chunk, error) {
+	if len(paths) == 0 {
+		return knowledge.LoadFS(exampleKB, "knowledge")
+	}
+	var all []knowledge.Chunk
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, fmt.Errorf("knowledge.paths: %s: %w", p, err)
+		}
+		chunks, err := knowledge.LoadFS(os.DirFS(filepath.Dir(abs)), filepath.Base(abs))
+		if err != nil {
+			return nil, fmt.Errorf("knowledge.paths: %s: %w", p, err)
+		}
+		all = append(all, chunks...)
+	}
+	return all, nil
+}
+
+// run serves every enabled adapter until SIGINT or SIGTERM.
+func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := newApp(cfg, log)
+	if err != nil {
+		return err
+	}
+	var adapters []bot.Adapter
+	for _, line := range describe(cfg) {
+		log.Info("config", "setting", line)
+	}
+	if cfg.Discord.On() {
+		log.Warn("discord is configured, but this build has no Discord adapter yet")
+	}
+	if cfg.Slack.On() {
+		log.Warn("slack is configured, but this build has no Slack adapter yet")
+	}
+	names := make([]string, 0, len(adapters))
+	for _, ad := range adapters {
+		names = append(names, ad.Platform())
+	}
+	if len(names) == 0 {
+		fmt.Fprintln(stdout, "einsatz running; adapters enabled: none (to talk to the bot here, stop it and use 'einsatz chat'). Ctrl-C stops.")
+	} else {
+		fmt.Fprintf(stdout, "einsatz running; adapters enabled: %s. Ctrl-C stops.\n", strings.Join(names, ", "))
+	}
+	runErr := a.core.Run(ctx, adapters...)
+	log.Info("stopped; closing storage")
+	return errors.Join(runErr, a.close())
+}
+
+// chat runs the bot with the console adapter until the input ends.
+func chat(ctx context.Context, cfg *config.Config, log *slog.Logger, in io.Reader, out io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := newApp(cfg, log)
+	if err != nil {
+		return err
+	}
+	interactive := false
+	if f, ok := in.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			interactive = true
+			fmt.Fprintf(out, "Chatting with %s. Type a question (:help for more, Ctrl-D to quit).\n", cfg.Bot.Name)
+		}
+	}
+	con := console.New(in, out, console.Options{BotName: cfg.Bot.Name, Prompt: interactive})
+	// The chat ends with its input: then the core drains what is queued.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	runErr := a.core.Run(ctx, endsInput{con, cancel})
+	return errors.Join(runErr, a.close())
+}
+
+// endsInput cancels the run when the console's input ends.
+type endsInput struct {
+	*console.Adapter
+	cancel context.CancelFunc
+}
+
+func (e endsInput) Run(ctx context.Context, sink bot.Sink) error {
+	defer e.cancel()
+	return e.Adapter.Run(ctx, sink)
+}

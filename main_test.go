@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/einsatz/einsatz/bot/config"
+)
+
+// einsatz runs the CLI in-process and returns stdout, stderr and the error.
+func einsatz(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cmd := newRootCmd(strings.NewReader(stdin), &out, &errOut)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), errOut.String(), err
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestConfigCheckReportsEveryProblemWithLines(t *testing.T) {
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-test")
+	path := writeConfig(t, `bot:
+  name: Einsatz
+storage:
+  pathh: ./data
+slack:
+  mode: socket
+  bot_token: ${SLACK_BOT_TOKEN}
+`)
+	_, _, err := einsatz(t, "", "config", "check", "--config", path)
+	if err == nil {
+		t.Fatal("config check passed a broken file")
+	}
+	for _, want := range []string{
+		path + ":4: storage.pathh: unknown key",
+		path + ":5: slack.app_token: missing (set SLACK_APP_TOKEN)",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestConfigCheckShippedFile(t *testing.T) {
+	out, _, err := einsatz(t, "", "config", "check", "--config", "config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "config.yaml: OK") || !strings.Contains(out, "slack: off") {
+		t.Fatalf("output:\n%s", out)
+	}
+}
+
+func TestChatAnswersFromExampleKnowledgeBase(t *testing.T) {
+	t.Setenv("EINSATZ_DATA", t.TempDir())
+	out, _, err := einsatz(t, "What is Einsatz?\nWas ist Einsatz?\n", "chat", "--config", "config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Einsatz: Einsatz is a self-hosted community engagement bot",
+		"knowledge/en/what-is-einsatz.md",
+		"Einsatz: Einsatz ist ein selbst gehosteter Bot",
+		"knowledge/de/was-ist-einsatz.md",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("chat output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBadInputNamesTheThingAndTheFix(t *testing.T) {
+	kb := t.TempDir()
+	if err := os.WriteFile(filepath.Join(kb, "latin1.md"), []byte("# Caf\xe9\n\nBad bytes.\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	locked := t.TempDir()
+	a, err := newApp(mustLoad(t, writeConfig(t, "storage:\n  path: "+locked+"\n")), discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.close() })
+
+	tests := []struct {
+		name, config string
+		want         []string
+	}{
+		{"knowledge file not UTF-8", "storage:\n  path: " + t.TempDir() + "\nknowledge:\n  paths: [" + kb + "]\n",
+			[]string{"latin1.md", "not valid UTF-8", "save the file as UTF-8"}},
+		{"database locked", "storage:\n  path: " + locked + "\n",
+			[]string{locked, "already running"}},
+		{"unknown key", "storag:\n  path: x\n", []string{":1: storag: unknown key", `did you mean "storage"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := einsatz(t, "", "chat", "--config", writeConfig(t, tt.config))
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, err := einsatz(t, "", "version")
+	if err != nil || !strings.HasPrefix(out, "einsatz ") {
+		t.Fatalf("version = %q, %v", out, err)
+	}
+}
+
+func mustLoad(t *testing.T, path string) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
