@@ -277,7 +277,9 @@ func TestFollowUpInServedThreadNeedsNoMention(t *testing.T) {
 
 type senderFunc func(context.Context, bot.ThreadRef, bot.Reply) error
 
-func (f senderFunc) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error { return f(ctx, to, r) }
+func (f senderFunc) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error {
+	return f(ctx, to, r)
+}
 
 func TestBotAuthorsAndMalformedEventsSkipped(t *testing.T) {
 	b := bot.New(bot.Options{Store: memStore(t)})
