@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +41,9 @@ func start(t *testing.T, opts bot.Options) (*bot.Bot, *consoletest.Harness) {
 	}
 	if opts.Router == nil {
 		opts.Router = bot.NewRouter(echo)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	b := bot.New(opts)
 	h := consoletest.Start(t, func(ctx context.Context, a bot.Adapter) error { return b.Run(ctx, a) })
@@ -381,5 +387,113 @@ func TestHandlersReceiveHistory(t *testing.T) {
 	want := "user:first|bot:ok first|user:second|bot:ok second"
 	if strings.Join(got, "|") != want {
 		t.Fatalf("history = %q, want %q", strings.Join(got, "|"), want)
+	}
+}
+
+func TestMiddlewareWrapsRoutesInOrder(t *testing.T) {
+	var calls []string
+	mw := func(name string) bot.Middleware {
+		return func(next bot.Handler) bot.Handler {
+			return bot.HandlerFunc(func(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
+				calls = append(calls, name+">")
+				defer func() { calls = append(calls, "<"+name) }()
+				return next.Handle(ctx, ev)
+			})
+		}
+	}
+	r := bot.NewRouter(bot.HandlerFunc(func(context.Context, *bot.Event) ([]bot.Reply, error) {
+		calls = append(calls, "fallback")
+		return nil, nil
+	}))
+	r.Use(mw("outer"), mw("inner"))
+	r.Add(bot.Route{Name: "first", Match: bot.Command("x"), Handler: bot.HandlerFunc(func(context.Context, *bot.Event) ([]bot.Reply, error) {
+		calls = append(calls, "first")
+		return nil, nil
+	})})
+	r.Add(bot.Route{Name: "second", Match: bot.Command("x"), Handler: bot.HandlerFunc(func(context.Context, *bot.Event) ([]bot.Reply, error) {
+		calls = append(calls, "second")
+		return nil, nil
+	})})
+	tests := []struct {
+		ev       bot.Event
+		wantName string
+		want     string
+	}{
+		{bot.Event{Kind: bot.KindCommand, Command: "x"}, "first", "outer> inner> first <inner <outer"},
+		{bot.Event{Kind: bot.KindMessage, Text: "hi"}, "fallback", "outer> inner> fallback <inner <outer"},
+	}
+	for _, tt := range tests {
+		calls = nil
+		name, _, err := r.Handle(context.Background(), &tt.ev)
+		if err != nil || name != tt.wantName || strings.Join(calls, " ") != tt.want {
+			t.Errorf("Handle(%+v) = %q, %v, calls %q; want %q, %q", tt.ev, name, err, strings.Join(calls, " "), tt.wantName, tt.want)
+		}
+	}
+}
+
+func TestShutdownKeepsUnfinishedEventsForNextStart(t *testing.T) {
+	dir := t.TempDir()
+	s, err := storage.Open(storage.Options{Path: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := make(chan struct{})
+	defer close(block)
+	slow := bot.HandlerFunc(func(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
+		select {
+		case <-block:
+		case <-ctx.Done():
+		}
+		return nil, ctx.Err()
+	})
+	b := bot.New(bot.Options{Store: s, Router: bot.NewRouter(slow), Concurrency: 1, ShutdownTimeout: 50 * time.Millisecond})
+	for i := range 3 {
+		ev := bot.Event{Key: fmt.Sprint("k", i), Kind: bot.KindMessage, DM: true, Platform: "test", ChannelID: "c", MessageID: fmt.Sprint(i), Text: "q"}
+		if err := b.Submit(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Shutdown() // k0 is cancelled in flight; k1 and k2 never started
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = storage.Open(storage.Options{Path: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	kept, err := s.Spilled(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, k := range kept {
+		keys = append(keys, k.Event.Key)
+	}
+	if strings.Join(keys, ",") != "k1,k2" {
+		t.Fatalf("kept for next start: %q, want k1,k2", keys)
+	}
+	var handled []string
+	var mu sync.Mutex
+	b = bot.New(bot.Options{Store: s, Router: bot.NewRouter(bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
+		mu.Lock()
+		handled = append(handled, ev.Key)
+		mu.Unlock()
+		return nil, nil
+	}))})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- b.Run(ctx) }()
+	waitStats(t, b, "kept events handled after restart", func(st bot.Stats) bool { return st.Handled == 2 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(handled) // two threads: handled in parallel
+	if strings.Join(handled, ",") != "k1,k2" {
+		t.Fatalf("handled after restart: %q", handled)
 	}
 }
