@@ -39,6 +39,28 @@ type Editor interface {
 	Edit(ctx context.Context, in ThreadRef, messageID string, r Reply) error
 }
 
+// Linker is an optional ability: a link to a message on its platform.
+type Linker interface {
+	Permalink(ctx context.Context, in ThreadRef, messageID string) (string, error)
+}
+
+// Completer is an optional ability: the core tells the adapter of an event
+// when it is done with it (answered, silent, a duplicate or failed), so
+// request-response adapters (the web chat API, Discord interactions) can
+// finish the request even when there was no reply.
+type Completer interface {
+	Completed(ev *Event)
+}
+
+// Metrics receives the core's counts; the web adapter exports them to
+// Prometheus. A nil Metrics counts nothing beyond Stats.
+type Metrics interface {
+	EventReceived(platform string)
+	ReplySent(platform string)
+	EventDropped(reason string)
+	Handled(handler string, d time.Duration, err error)
+}
+
 // Store is what the core needs from storage. storage.Store implements it.
 type Store interface {
 	// Accept durably records key as seen for ttl and, when turn is not nil,

@@ -64,6 +64,8 @@ type Options struct {
 	IsQuestion func(text string) bool
 	// Text returns a community-facing text template in a language.
 	Text func(lang, key string) string
+	// Metrics receives counts as they happen (Prometheus); optional.
+	Metrics Metrics
 }
 
 // Stats counts what the core did since it started.
@@ -156,6 +158,9 @@ func New(opts Options) *Bot {
 	if opts.Router == nil {
 		opts.Router = NewRouter(nil)
 	}
+	if opts.Metrics == nil {
+		opts.Metrics = nopMetrics{}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Bot{
 		opts:      opts,
@@ -208,6 +213,7 @@ func (b *Bot) count(f func(*Stats)) {
 
 func (b *Bot) drop(reason string) {
 	b.count(func(s *Stats) { s.Dropped[reason]++ })
+	b.opts.Metrics.EventDropped(reason)
 }
 
 // Run starts the adapters and the spill replay, and blocks until ctx ends.
@@ -302,6 +308,7 @@ func (b *Bot) Submit(ev Event) error {
 	if ev.Time.IsZero() {
 		ev.Time = b.opts.Clock.Now()
 	}
+	b.opts.Metrics.EventReceived(ev.Platform)
 	b.mu.Lock()
 	if b.stopping || b.queued >= b.opts.QueueSize {
 		b.mu.Unlock()
@@ -402,6 +409,11 @@ func (b *Bot) process(ctx context.Context, q queued) {
 	ev := q.ev
 	thread := ev.Thread()
 	log := eventLogger{base: b.log, ev: &ev}
+	defer func() {
+		if c, ok := b.sender(ev.Platform).(Completer); ok {
+			c.Completed(&ev)
+		}
+	}()
 	defer func() {
 		if q.spillID == "" {
 			return
@@ -530,7 +542,9 @@ func (b *Bot) respond(ctx context.Context, ev *Event, log eventLogger) []Reply {
 			log.Debug("typing indicator", "err", err)
 		}
 	}
+	start := time.Now()
 	name, replies, err := b.opts.Router.Handle(ctx, ev)
+	b.opts.Metrics.Handled(name, time.Since(start), err)
 	if err != nil {
 		log.Error("handler failed", "handler", name, "err", err)
 		b.count(func(s *Stats) { s.Errors++ })
@@ -564,8 +578,10 @@ func (b *Bot) allow(ev *Event) bool {
 		l.notified = true
 		notify = true
 	}
-	b.stats.Dropped[DropRateLimited] += boolInt(!allowed)
 	b.mu.Unlock()
+	if !allowed {
+		b.drop(DropRateLimited)
+	}
 	if notify {
 		b.send(context.Background(), ev, ev.Thread(), []Reply{{Text: b.opts.Text(ev.Lang, "rate_limited"), Notice: true}}, eventLogger{b.log, ev})
 	}
@@ -578,13 +594,6 @@ func (b *Bot) pruneLimitersLocked(now time.Time) {
 			delete(b.limiters, k)
 		}
 	}
-}
-
-func boolInt(v bool) int64 {
-	if v {
-		return 1
-	}
-	return 0
 }
 
 func (b *Bot) sender(platform string) Sender {
@@ -605,12 +614,14 @@ func (b *Bot) send(ctx context.Context, ev *Event, thread ThreadRef, replies []R
 		return
 	}
 	for _, r := range replies {
+		r.ReplyTo = ev.Key
 		if err := s.Send(ctx, thread, r); err != nil {
 			log.Error("sending reply", "err", err)
 			b.count(func(st *Stats) { st.SendErrors++ })
 			continue
 		}
 		b.count(func(st *Stats) { st.Replies++ })
+		b.opts.Metrics.ReplySent(ev.Platform)
 		if r.Notice {
 			continue
 		}
@@ -641,3 +652,10 @@ func (l eventLogger) log(level slog.Level, msg string, args ...any) {
 func (l eventLogger) Debug(msg string, args ...any) { l.log(slog.LevelDebug, msg, args...) }
 func (l eventLogger) Info(msg string, args ...any)  { l.log(slog.LevelInfo, msg, args...) }
 func (l eventLogger) Error(msg string, args ...any) { l.log(slog.LevelError, msg, args...) }
+
+type nopMetrics struct{}
+
+func (nopMetrics) EventReceived(string)                 {}
+func (nopMetrics) ReplySent(string)                     {}
+func (nopMetrics) EventDropped(string)                  {}
+func (nopMetrics) Handled(string, time.Duration, error) {}

@@ -495,3 +495,52 @@ func TestShutdownKeepsUnfinishedEventsForNextStart(t *testing.T) {
 		t.Fatalf("handled after restart: %q", handled)
 	}
 }
+
+// completingSender records replies and completions, as the web adapter does.
+type completingSender struct {
+	mu        sync.Mutex
+	replies   []bot.Reply
+	completed []string
+	done      chan struct{}
+}
+
+func (c *completingSender) Send(_ context.Context, _ bot.ThreadRef, r bot.Reply) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.replies = append(c.replies, r)
+	return nil
+}
+
+func (c *completingSender) Completed(ev *bot.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.completed = append(c.completed, ev.Key)
+	c.done <- struct{}{}
+}
+
+func TestCompleterToldForAnswersSilenceAndDuplicates(t *testing.T) {
+	b := bot.New(bot.Options{Store: memStore(t), Router: bot.NewRouter(echo)})
+	c := &completingSender{done: make(chan struct{}, 10)}
+	b.Register("test", c)
+	for _, ev := range []bot.Event{
+		{Key: "a", Kind: bot.KindMessage, DM: true, Text: "hi"},
+		{Key: "a", Kind: bot.KindMessage, DM: true, Text: "hi"},           // duplicate
+		{Key: "b", Kind: bot.KindReaction, Reaction: "👍", MessageID: "x"}, // silent
+	} {
+		ev.Platform, ev.ChannelID, ev.ThreadID = "test", "c", "t"
+		if ev.MessageID == "" {
+			ev.MessageID = ev.Key
+		}
+		if err := b.Submit(ev); err != nil {
+			t.Fatal(err)
+		}
+		<-c.done
+	}
+	b.Shutdown()
+	if strings.Join(c.completed, ",") != "a,a,b" {
+		t.Fatalf("completed = %q", c.completed)
+	}
+	if len(c.replies) != 1 || c.replies[0].ReplyTo != "a" {
+		t.Fatalf("replies = %+v, want one answering a", c.replies)
+	}
+}

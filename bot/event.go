@@ -82,6 +82,12 @@ type Event struct {
 	Action string `json:"action,omitempty"` // KindInteraction: the button's action id
 	Value  string `json:"value,omitempty"`  // KindInteraction: the button's value
 
+	// Target is the message a message command ("Send to research inbox")
+	// or a reaction points at, when the adapter knows it.
+	Target *Message `json:"target,omitempty"`
+	// Permalink links to this message on its platform, when cheap to know.
+	Permalink string `json:"permalink,omitempty"`
+
 	// Filled in by the core before handlers run.
 	Lang      string `json:"lang,omitempty"` // "en" or "de"
 	Addressed bool   `json:"-"`              // the bot should answer (policy, mention, DM, command)
@@ -96,6 +102,17 @@ func (e *Event) Thread() ThreadRef {
 		id = e.MessageID
 	}
 	return ThreadRef{Platform: e.Platform, ChannelID: e.ChannelID, ThreadID: id}
+}
+
+// Message is a message an event refers to.
+type Message struct {
+	ID        string    `json:"id"`
+	ChannelID string    `json:"channel_id,omitempty"`
+	ThreadID  string    `json:"thread_id,omitempty"`
+	User      User      `json:"user"`
+	Text      string    `json:"text"`
+	Time      time.Time `json:"time,omitempty"`
+	Permalink string    `json:"permalink,omitempty"`
 }
 
 // Role of a turn in a thread's history.
@@ -146,7 +163,21 @@ type Reply struct {
 	Text    string   `json:"text"`
 	Sources []Source `json:"sources,omitempty"`
 	Buttons []Button `json:"buttons,omitempty"`
-	// Notice marks short system notices (rate limit, busy, takeover) that
-	// are not answers.
+	// Notice marks short system notices (rate limit, takeover) that are
+	// not answers; they are not kept in the thread history.
 	Notice bool `json:"notice,omitempty"`
+	// ReplyTo is the key of the event this reply answers, set by the core
+	// ("" for posts nobody asked for, such as alerts). Adapters use it to
+	// answer an interaction or an HTTP request.
+	ReplyTo string `json:"reply_to,omitempty"`
+}
+
+// CommandSpec describes a command for platforms that register them (Discord
+// application commands, the Slack manifest).
+type CommandSpec struct {
+	Name        string `json:"name"`        // lower case, no slash: "ask"
+	Description string `json:"description"` // one line, English
+	ArgName     string `json:"arg_name,omitempty"`
+	ArgHelp     string `json:"arg_help,omitempty"` // empty ArgName: the command takes no argument
+	StaffOnly   bool   `json:"staff_only,omitempty"`
 }

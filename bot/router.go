@@ -29,6 +29,8 @@ type Route struct {
 	// BypassGate lets the route run in threads staff own (the takeover and
 	// release commands); every other route stays silent there.
 	BypassGate bool
+	// Spec, when set, makes the route a command that platforms register.
+	Spec *CommandSpec
 }
 
 // Router picks the first route that matches an event; when none does, the
@@ -54,6 +56,17 @@ func (r *Router) Add(route Route) {
 		panic(fmt.Sprintf("bot: route %q needs Match and Handler", route.Name))
 	}
 	r.routes = append(r.routes, route)
+}
+
+// Commands lists the commands of the routes that have a Spec, in order.
+func (r *Router) Commands() []CommandSpec {
+	var specs []CommandSpec
+	for _, route := range r.routes {
+		if route.Spec != nil {
+			specs = append(specs, *route.Spec)
+		}
+	}
+	return specs
 }
 
 // Command is a Match for a command event of that name (slash commands, and
