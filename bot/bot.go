@@ -506,7 +506,7 @@ func (b *Bot) addressed(ev *Event) bool {
 	case PolicyListen:
 		return false
 	case PolicyAuto:
-		if b.opts.IsQuestion(ev.Text) {
+		if ev.NewTopic || b.opts.IsQuestion(ev.Text) {
 			return true
 		}
 	}

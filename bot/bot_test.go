@@ -212,6 +212,8 @@ func TestPolicies(t *testing.T) {
 		{"mention skips plain message", bot.Event{ChannelID: bot.PolicyMention}, false},
 		{"auto answers question", bot.Event{ChannelID: bot.PolicyAuto, Text: "how?"}, true},
 		{"auto skips statement", bot.Event{ChannelID: bot.PolicyAuto, Text: "fine."}, false},
+		{"auto answers a new forum post", bot.Event{ChannelID: bot.PolicyAuto, Text: "Crash on start.", NewTopic: true}, true},
+		{"mention ignores a new forum post", bot.Event{ChannelID: bot.PolicyMention, Text: "Crash on start.", NewTopic: true}, false},
 		{"dm answers", bot.Event{ChannelID: bot.PolicyListen, DM: true}, true},
 		{"command always", bot.Event{ChannelID: bot.PolicyListen, Kind: bot.KindCommand, Command: "x"}, true},
 		{"reaction never", bot.Event{ChannelID: bot.PolicyAuto, Kind: bot.KindReaction}, false},

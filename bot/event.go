@@ -69,6 +69,7 @@ type Event struct {
 	MessageID string    `json:"message_id,omitempty"`
 	DM        bool      `json:"dm,omitempty"`
 	Mentioned bool      `json:"mentioned,omitempty"` // the bot was addressed (@mention, reply to the bot)
+	NewTopic  bool      `json:"new_topic,omitempty"` // opens a topic that is a question by nature (a new forum post)
 	User      User      `json:"user"`
 	Text      string    `json:"text,omitempty"`
 	Time      time.Time `json:"time"`
