@@ -77,6 +77,18 @@ type RateLimit struct {
 type Web struct {
 	Addr      string `yaml:"addr"`       // listen address; default "127.0.0.1:8080"
 	PublicURL string `yaml:"public_url"` // URL users reach the server at; optional
+	// CORSOrigins may call the chat API from a browser ("https://example.org",
+	// or "*" for any); empty = same origin only.
+	CORSOrigins []string `yaml:"cors_origins"`
+	// APIKey, when set, is required by the chat API (header X-API-Key or
+	// "Authorization: Bearer"); the chat page itself needs none.
+	APIKey string `yaml:"api_key" secret:"EINSATZ_WEB_API_KEY"`
+	// ChatRateLimit limits chat API requests per client IP; default 30 per
+	// minute, burst 10.
+	ChatRateLimit RateLimit `yaml:"chat_rate_limit"`
+	// TrustProxy takes the client IP from X-Forwarded-For (behind a reverse
+	// proxy only). Default false.
+	TrustProxy bool `yaml:"trust_proxy"`
 }
 
 // LLM configures the language model (any OpenAI-compatible API).
@@ -239,6 +251,9 @@ func (c *Config) fillDefaults() {
 	setDuration(&c.Core.ShutdownTimeout, 10*time.Second)
 	setInt(&c.Core.RateLimit.Burst, 5) // a burst of 0 would block everything
 	setString(&c.Web.Addr, "127.0.0.1:8080")
+	if c.Web.ChatRateLimit.PerMinute == 0 && c.Web.ChatRateLimit.Burst == 0 {
+		c.Web.ChatRateLimit = RateLimit{PerMinute: 30, Burst: 10}
+	}
 	setString(&c.LLM.BaseURL, "https://api.openai.com/v1")
 	setString(&c.LLM.Model, "gpt-4o-mini")
 	setString(&c.Discord.APIURL, "https://discord.com/")

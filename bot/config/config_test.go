@@ -558,6 +558,7 @@ func TestFullConfig(t *testing.T) {
 		"SLACK_BOT_TOKEN":      "xoxb-1",
 		"SLACK_SIGNING_SECRET": "sign",
 		"WEB_TOKEN_ALICE":      "alice-secret",
+		"EINSATZ_WEB_API_KEY":  "web-key",
 	}
 	data, err := os.ReadFile(filepath.Join("testdata", "full.yaml"))
 	if err != nil {
@@ -575,7 +576,8 @@ func TestFullConfig(t *testing.T) {
 		Storage: Storage{Path: "/var/lib/einsatz", MessageTTL: 48 * time.Hour, SeenTTL: 24 * time.Hour, HistoryTurns: 8},
 		Core: Core{Concurrency: 4, QueueSize: 16, ShutdownTimeout: 3 * time.Second,
 			RateLimit: RateLimit{PerMinute: 0, Burst: 2}},
-		Web:     Web{Addr: ":9090", PublicURL: "https://bot.example.org"},
+		Web: Web{Addr: ":9090", PublicURL: "https://bot.example.org", CORSOrigins: []string{"https://example.org", "*"},
+			APIKey: "web-key", ChatRateLimit: RateLimit{PerMinute: 5, Burst: 1}, TrustProxy: true},
 		LLM:     LLM{Enabled: &yes, BaseURL: "http://localhost:11434/v1", Model: "llama3", EmbeddingModel: "nomic-embed-text"},
 		Discord: Discord{Token: "discord-secret", APIURL: "http://127.0.0.1:9001/"},
 		Slack: Slack{Mode: "http", BotToken: "xoxb-1", SigningSecret: "sign",

@@ -122,6 +122,15 @@ func (v *validator) web(w Web) {
 	if w.PublicURL != "" {
 		v.httpURL("web.public_url", w.PublicURL, "https://bot.example.org")
 	}
+	for i, o := range w.CORSOrigins {
+		u, err := url.Parse(o)
+		if o != "*" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/")) {
+			v.add(fmt.Sprintf("web.cors_origins[%d]", i), "must be an origin such as https://example.org, or *, got %q", o)
+		}
+	}
+	if w.ChatRateLimit.PerMinute < 0 || w.ChatRateLimit.Burst < 0 {
+		v.add("web.chat_rate_limit", "values must be 0 or more")
+	}
 }
 
 func (v *validator) llm(l LLM) {
