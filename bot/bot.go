@@ -409,6 +409,7 @@ func (b *Bot) process(ctx context.Context, q queued) {
 	ev := q.ev
 	thread := ev.Thread()
 	log := eventLogger{base: b.log, ev: &ev}
+	ev.Outcome = OutcomeSilent
 	defer func() {
 		if c, ok := b.sender(ev.Platform).(Completer); ok {
 			c.Completed(&ev)
@@ -445,12 +446,14 @@ func (b *Bot) process(ctx context.Context, q queued) {
 	if err != nil {
 		// Without a durable "seen" mark the bot could act twice; it does not act.
 		log.Error("recording event as seen; not handled", "err", err)
+		ev.Outcome = OutcomeFailed
 		b.drop(DropStorage)
 		b.count(func(s *Stats) { s.Errors++ })
 		return
 	}
 	if !first {
 		log.Debug("redelivered event ignored")
+		ev.Outcome = OutcomeDuplicate
 		b.drop(DropDuplicate)
 		return
 	}
@@ -622,6 +625,7 @@ func (b *Bot) send(ctx context.Context, ev *Event, thread ThreadRef, replies []R
 		}
 		b.count(func(st *Stats) { st.Replies++ })
 		b.opts.Metrics.ReplySent(ev.Platform)
+		ev.Outcome = OutcomeAnswered
 		if r.Notice {
 			continue
 		}

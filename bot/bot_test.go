@@ -516,7 +516,7 @@ func (c *completingSender) Send(_ context.Context, _ bot.ThreadRef, r bot.Reply)
 func (c *completingSender) Completed(ev *bot.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.completed = append(c.completed, ev.Key)
+	c.completed = append(c.completed, ev.Key+"="+ev.Outcome)
 	c.done <- struct{}{}
 }
 
@@ -539,7 +539,7 @@ func TestCompleterToldForAnswersSilenceAndDuplicates(t *testing.T) {
 		<-c.done
 	}
 	b.Shutdown()
-	if strings.Join(c.completed, ",") != "a,a,b" {
+	if strings.Join(c.completed, ",") != "a=answered,a=duplicate,b=silent" {
 		t.Fatalf("completed = %q", c.completed)
 	}
 	if len(c.replies) != 1 || c.replies[0].ReplyTo != "a" {

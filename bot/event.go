@@ -94,7 +94,18 @@ type Event struct {
 	Addressed bool   `json:"-"`              // the bot should answer (policy, mention, DM, command)
 	History   []Turn `json:"-"`              // earlier turns of the thread, oldest first
 	Owner     Owner  `json:"-"`              // who owns the thread now
+	// Outcome is what became of the event, set before Completer.Completed:
+	// one of the Outcome constants.
+	Outcome string `json:"-"`
 }
+
+// Outcomes of an event, as Completer sees them.
+const (
+	OutcomeAnswered  = "answered"  // at least one reply was sent
+	OutcomeSilent    = "silent"    // handled, nothing to say (not addressed, staff own the thread, rate limited)
+	OutcomeDuplicate = "duplicate" // a redelivery of an event handled before
+	OutcomeFailed    = "failed"    // storage failed: not handled
+)
 
 // Thread returns the thread the event belongs to.
 func (e *Event) Thread() ThreadRef {

@@ -15,6 +15,8 @@ package storage
 //	owner/<platform>/<channel>/<thread>  who owns the thread (JSON bot.Owner)
 //	audit/<time>-<seq>                   audit log entry (JSON AuditEntry)
 //	spill/<time>-<seq>                   event waiting for room in the queue (JSON bot.Event)
+//	auth/login/<sha256 hex>              one-time dashboard login code (JSON LoginCode), TTL
+//	auth/session/<sha256 hex>            dashboard session (JSON Session), TTL
 
 import (
 	"fmt"
@@ -34,6 +36,8 @@ const (
 	prefixOwner = "owner/"
 	prefixAudit = "audit/"
 	prefixSpill = "spill/"
+	prefixLogin = "auth/login/"
+	prefixSess  = "auth/session/"
 
 	keySchema = prefixMeta + "schema"
 )

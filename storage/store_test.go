@@ -344,3 +344,71 @@ func TestCloseRefusesWrites(t *testing.T) {
 		t.Fatalf("Accept after Close = %v, want ErrClosed", err)
 	}
 }
+
+func TestLoginCodeWorksOnce(t *testing.T) {
+	s := openTest(t, Options{InMemory: true})
+	ctx := context.Background()
+	if err := s.AddLoginCode(ctx, "codehash", LoginCode{Name: "admin", Role: "admin"}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := s.RedeemLoginCode(ctx, "codehash", "sess1", time.Unix(5, 0), time.Hour)
+	if err != nil || sess.Name != "admin" || sess.Role != "admin" {
+		t.Fatalf("first redeem = %+v, %v", sess, err)
+	}
+	if _, err := s.RedeemLoginCode(ctx, "codehash", "sess2", time.Unix(6, 0), time.Hour); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second redeem err = %v, want ErrNotFound", err)
+	}
+	if got, err := s.Session(ctx, "sess1"); err != nil || got.Name != "admin" {
+		t.Fatalf("Session = %+v, %v", got, err)
+	}
+	if _, err := s.Session(ctx, "sess2"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("session of the refused redeem exists: %v", err)
+	}
+	if err := s.DeleteSession(ctx, "sess1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, "sess1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted session: %v", err)
+	}
+}
+
+func TestBackupRestoreSameData(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{Path: t.TempDir()})
+	for i := range 50 {
+		if _, err := s.Accept(ctx, fmt.Sprint("e", i), time.Hour, thread, &bot.Turn{Role: bot.RoleUser, UserID: "u", Text: fmt.Sprint("m", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetOwner(ctx, thread, bot.Owner{Staff: "anna"}); err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	if err := s.Backup(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "restored")
+	if err := Restore(dir, strings.NewReader(buf.String()), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	r := openTest(t, Options{Path: dir})
+	want, got := dump(t, s), dump(t, r)
+	if len(want) == 0 || want != got {
+		t.Fatalf("restored data differs:\nwant %d bytes\ngot  %d bytes", len(want), len(got))
+	}
+	if err := Restore(dir, strings.NewReader(buf.String()), Options{}); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("restore into a used directory: %v", err)
+	}
+}
+
+func dump(t *testing.T, s *Store) string {
+	t.Helper()
+	var b strings.Builder
+	if err := s.Dump(context.Background(), func(k, v []byte) error {
+		fmt.Fprintf(&b, "%s=%x\n", k, v)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}

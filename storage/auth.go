@@ -1,0 +1,185 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Session is a staff member logged in to the dashboard. Only the hash of
+// its cookie value is a key; the cookie itself is never stored.
+type Session struct {
+	Name    string    `json:"name"`
+	Role    string    `json:"role"`
+	Created time.Time `json:"created"`
+}
+
+// LoginCode is a one-time dashboard login for the first start, when no
+// staff account is configured.
+type LoginCode struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// ErrNotFound is returned for a session or login code that does not exist,
+// has expired or was used already.
+var ErrNotFound = errors.New("storage: not found")
+
+// AddLoginCode keeps the hash of a one-time login code for ttl.
+func (s *Store) AddLoginCode(ctx context.Context, hash string, code LoginCode, ttl time.Duration) error {
+	v, err := json.Marshal(code)
+	if err != nil {
+		return fmt.Errorf("storage: add login code: %w", err)
+	}
+	if err := s.commit(ctx, func(txn *badger.Txn) error {
+		return txn.SetEntry(badger.NewEntry([]byte(prefixLogin+hash), v).WithTTL(ttl))
+	}); err != nil {
+		return fmt.Errorf("storage: add login code: %w", err)
+	}
+	return nil
+}
+
+// RedeemLoginCode exchanges a login code for a session in one write: the
+// code is gone afterwards, so a login link works exactly once. It returns
+// ErrNotFound for an unknown, expired or used code.
+func (s *Store) RedeemLoginCode(ctx context.Context, codeHash, sessionHash string, created time.Time, ttl time.Duration) (Session, error) {
+	var sess Session
+	err := s.commit(ctx, func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte(prefixLogin + codeHash))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		var code LoginCode
+		if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &code) }); err != nil {
+			return err
+		}
+		sess = Session{Name: code.Name, Role: code.Role, Created: created}
+		v, err := json.Marshal(sess)
+		if err != nil {
+			return err
+		}
+		if err := txn.Delete([]byte(prefixLogin + codeHash)); err != nil {
+			return err
+		}
+		return txn.SetEntry(badger.NewEntry([]byte(prefixSess+sessionHash), v).WithTTL(ttl))
+	})
+	if err != nil {
+		return Session{}, fmt.Errorf("storage: redeem login code: %w", err)
+	}
+	return sess, nil
+}
+
+// AddSession stores a session under the hash of its cookie for ttl.
+func (s *Store) AddSession(ctx context.Context, hash string, sess Session, ttl time.Duration) error {
+	v, err := json.Marshal(sess)
+	if err != nil {
+		return fmt.Errorf("storage: add session: %w", err)
+	}
+	if err := s.commit(ctx, func(txn *badger.Txn) error {
+		return txn.SetEntry(badger.NewEntry([]byte(prefixSess+hash), v).WithTTL(ttl))
+	}); err != nil {
+		return fmt.Errorf("storage: add session: %w", err)
+	}
+	return nil
+}
+
+// Session returns the session stored under a cookie hash, or ErrNotFound.
+func (s *Store) Session(_ context.Context, hash string) (Session, error) {
+	var sess Session
+	err := s.view(func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte(prefixSess + hash))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error { return json.Unmarshal(v, &sess) })
+	})
+	if err != nil {
+		return Session{}, fmt.Errorf("storage: session: %w", err)
+	}
+	return sess, nil
+}
+
+// DeleteSession ends a session.
+func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	if err := s.commit(ctx, func(txn *badger.Txn) error { return txn.Delete([]byte(prefixSess + hash)) }); err != nil {
+		return fmt.Errorf("storage: delete session: %w", err)
+	}
+	return nil
+}
+
+// AddAudit records a staff action.
+func (s *Store) AddAudit(ctx context.Context, e AuditEntry) error {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	v, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("storage: audit: %w", err)
+	}
+	if err := s.commit(ctx, func(txn *badger.Txn) error {
+		return txn.Set([]byte(prefixAudit+timeSeq(e.Time, &s.seq)), v)
+	}); err != nil {
+		return fmt.Errorf("storage: audit: %w", err)
+	}
+	return nil
+}
+
+// Backup writes a full backup of the database (Badger's backup stream) to w.
+// It runs while the bot keeps working.
+func (s *Store) Backup(ctx context.Context, w io.Writer) error {
+	if err := s.Sync(ctx); err != nil {
+		return err
+	}
+	stream := s.db.NewStream()
+	stream.LogPrefix = "backup"
+	if _, err := stream.Backup(w, 0); err != nil {
+		return fmt.Errorf("storage: backup: %w", err)
+	}
+	return nil
+}
+
+// Restore loads a backup into a new database at path, which must not exist
+// yet or be empty, and checks that it is a database this build can open.
+func Restore(path string, r io.Reader, opts Options) error {
+	if entries, err := os.ReadDir(path); err == nil && len(entries) > 0 {
+		return fmt.Errorf("storage: restore: %s is not empty: restore into a new directory, then point storage.path at it", path)
+	}
+	if err := checkWritable(path); err != nil {
+		return err
+	}
+	db, err := badger.Open(badger.DefaultOptions(path).WithLogger(nil))
+	if err != nil {
+		return explainOpenError(path, err)
+	}
+	if err := db.Load(r, 256); err != nil {
+		db.Close()
+		return fmt.Errorf("storage: restore: reading backup: %w", err)
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("storage: restore: %w", err)
+	}
+	opts.Path = path
+	s, err := Open(opts)
+	if err != nil {
+		return fmt.Errorf("storage: restore: the restored database does not open: %w", err)
+	}
+	return s.Close()
+}
+
+// Dump calls fn for every live key and value, in key order: for tests and
+// the privacy export that must see everything.
+func (s *Store) Dump(ctx context.Context, fn func(key, value []byte) error) error {
+	return s.scan(ctx, "", fn)
+}
