@@ -24,9 +24,12 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/einsatz/einsatz/adapters/console"
+	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/config"
 	"github.com/einsatz/einsatz/handlers/answer"
@@ -121,6 +124,36 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	})
 	root.AddCommand(configCmd)
 	root.AddCommand(&cobra.Command{
+		Use:   "backup FILE",
+		Short: "Write a backup of the database (through the running server when one is up)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			return backup(cmd.Context(), cfg, args[0], stdout)
+		},
+	})
+	var into string
+	restoreCmd := &cobra.Command{
+		Use:   "restore FILE",
+		Short: "Restore a backup into an empty data directory (refuses while a server runs)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			if into == "" {
+				into = cfg.Storage.Path
+			}
+			return restore(cmd.Context(), cfg, args[0], into, stdout)
+		},
+	}
+	restoreCmd.Flags().StringVar(&into, "into", "", "data directory to restore into (default: storage.path); must be empty or absent")
+	root.AddCommand(restoreCmd)
+	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
@@ -168,9 +201,10 @@ func describe(cfg *config.Config) []string {
 
 // app is the bot with its storage and knowledge base, shared by run and chat.
 type app struct {
-	store *storage.Store
-	index *knowledge.Index
-	core  *bot.Bot
+	store   *storage.Store
+	index   *knowledge.Index
+	core    *bot.Bot
+	metrics *prometheus.Registry
 }
 
 func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
@@ -195,7 +229,11 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 	}
 	answers := answer.New(answer.Options{Search: index, Text: text})
 	router := bot.NewRouter(answers) // the fallback: answer from the knowledge base
-	router.Add(bot.Route{Name: "ask", Match: bot.Command("ask"), Handler: answers})
+	router.Add(bot.Route{Name: "ask", Match: bot.Command("ask"), Handler: answers,
+		Spec: &bot.CommandSpec{Name: "ask", Description: "Ask a question about the project", ArgName: "question", ArgHelp: "What do you want to know?"}})
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	core := bot.New(bot.Options{
 		Store:           store,
@@ -212,8 +250,10 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		DMsOff:          !cfg.Channels.DMsOn(),
 		IsQuestion:      answer.IsQuestion,
 		Text:            text,
+		Metrics:         web.NewMetrics(registry),
 	})
-	return &app{store: store, index: index, core: core}, nil
+	web.WatchCore(registry, core)
+	return &app{store: store, index: index, core: core, metrics: registry}, nil
 }
 
 // close releases the knowledge index and, last, storage.
@@ -249,10 +289,14 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 	if err != nil {
 		return err
 	}
-	var adapters []bot.Adapter
 	for _, line := range describe(cfg) {
 		log.Info("config", "setting", line)
 	}
+	site, err := newWeb(cfg, a, log)
+	if err != nil {
+		return errors.Join(err, a.close())
+	}
+	adapters := []bot.Adapter{site}
 	if cfg.Discord.On() {
 		log.Warn("discord is configured, but this build has no Discord adapter yet")
 	}
@@ -263,14 +307,49 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 	for _, ad := range adapters {
 		names = append(names, ad.Platform())
 	}
-	if len(names) == 0 {
-		fmt.Fprintln(stdout, "einsatz running; adapters enabled: none (to talk to the bot here, stop it and use 'einsatz chat'). Ctrl-C stops.")
-	} else {
-		fmt.Fprintf(stdout, "einsatz running; adapters enabled: %s. Ctrl-C stops.\n", strings.Join(names, ", "))
+	runErr := make(chan error, 1)
+	go func() { runErr <- a.core.Run(ctx, adapters...) }()
+	select {
+	case <-site.Ready():
+		fmt.Fprintf(stdout, "einsatz is running; adapters enabled: %s. Ctrl-C stops.\n", strings.Join(names, ", "))
+		fmt.Fprintf(stdout, "Chat:      %s/\n", site.URL())
+		fmt.Fprintf(stdout, "Dashboard: %s/dashboard\n", site.URL())
+		if login := site.LoginURL(); login != "" {
+			fmt.Fprintf(stdout, "Log in once with: %s\n", login)
+		}
+	case err := <-runErr:
+		return errors.Join(err, a.close())
 	}
-	runErr := a.core.Run(ctx, adapters...)
+	err = <-runErr
 	log.Info("stopped; closing storage")
-	return errors.Join(runErr, a.close())
+	return errors.Join(err, a.close())
+}
+
+// newWeb builds the web adapter: chat page and API, dashboard, admin API.
+func newWeb(cfg *config.Config, a *app, log *slog.Logger) (*web.Server, error) {
+	accounts := make([]web.Account, 0, len(cfg.Staff.Web))
+	for _, acc := range cfg.Staff.Web {
+		accounts = append(accounts, web.Account{Name: acc.Name, Role: acc.Role, Token: acc.Token, PasswordHash: acc.PasswordHash})
+	}
+	return web.New(web.Options{
+		Addr:           cfg.Web.Addr,
+		PublicURL:      cfg.Web.PublicURL,
+		CORSOrigins:    cfg.Web.CORSOrigins,
+		APIKey:         cfg.Web.APIKey,
+		ChatPerMin:     cfg.Web.ChatRateLimit.PerMinute,
+		ChatBurst:      cfg.Web.ChatRateLimit.Burst,
+		TrustProxy:     cfg.Web.TrustProxy,
+		Accounts:       accounts,
+		CredentialFile: filepath.Join(cfg.Storage.Path, web.CredentialFileName),
+		Store:          a.store,
+		Core:           a.core,
+		Gatherer:       a.metrics,
+		BotName:        cfg.Bot.Name,
+		Logger:         log,
+		Status: func() []string {
+			return append(describe(cfg), fmt.Sprintf("knowledge chunks: %d", a.index.Len()))
+		},
+	})
 }
 
 // chat runs the bot with the console adapter until the input ends.
@@ -305,4 +384,52 @@ type endsInput struct {
 func (e endsInput) Run(ctx context.Context, sink bot.Sink) error {
 	defer e.cancel()
 	return e.Adapter.Run(ctx, sink)
+}
+
+// backup writes a backup file: through the running server's admin API when
+// one owns the data directory, else from the database directly.
+func backup(ctx context.Context, cfg *config.Config, file string, stdout io.Writer) error {
+	f, err := os.OpenFile(file, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	write := func() error {
+		client, err := web.Running(ctx, cfg.Storage.Path)
+		if err == nil {
+			fmt.Fprintf(stdout, "backing up through the running server at %s\n", client.URL)
+			return client.Backup(ctx, f)
+		}
+		if !errors.Is(err, web.ErrNotRunning) {
+			return err
+		}
+		store, err := storage.Open(storage.Options{Path: cfg.Storage.Path, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		return store.Backup(ctx, f)
+	}
+	if err := errors.Join(write(), f.Sync(), f.Close()); err != nil {
+		os.Remove(file)
+		return fmt.Errorf("backup: %w", err)
+	}
+	fmt.Fprintf(stdout, "backup written to %s\n", file)
+	return nil
+}
+
+// restore loads a backup into an empty data directory.
+func restore(ctx context.Context, cfg *config.Config, file, into string, stdout io.Writer) error {
+	if client, err := web.Running(ctx, cfg.Storage.Path); err == nil {
+		return fmt.Errorf("restore: einsatz is running at %s with this data directory: stop it first", client.URL)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer f.Close()
+	if err := storage.Restore(into, f, storage.Options{Logger: slog.New(slog.DiscardHandler)}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "restored %s into %s\n", file, into)
+	return nil
 }

@@ -1,0 +1,381 @@
+// Package web is the HTTP adapter: the chat page and its JSON API (a
+// platform like Discord or Slack, through the same pipeline), the staff
+// dashboard with login, the admin API the CLI talks to, and health and
+// metrics endpoints. Pages are server-rendered with html/template from
+// embedded files; no front-end build step.
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+
+	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/storage"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Store is what the web adapter needs from storage.
+type Store interface {
+	AddLoginCode(ctx context.Context, hash string, code storage.LoginCode, ttl time.Duration) error
+	RedeemLoginCode(ctx context.Context, codeHash, sessionHash string, created time.Time, ttl time.Duration) (storage.Session, error)
+	AddSession(ctx context.Context, hash string, sess storage.Session, ttl time.Duration) error
+	Session(ctx context.Context, hash string) (storage.Session, error)
+	DeleteSession(ctx context.Context, hash string) error
+	AddAudit(ctx context.Context, e storage.AuditEntry) error
+	Audit(ctx context.Context) ([]storage.AuditEntry, error)
+	Backup(ctx context.Context, w io.Writer) error
+	Sync(ctx context.Context) error
+}
+
+// Core is what the web adapter reads from the bot core.
+type Core interface {
+	Stats() bot.Stats
+	Saturated() bool
+}
+
+// Account is a staff login for the dashboard and the admin API.
+type Account struct {
+	Name         string
+	Role         string // "admin" or "staff"
+	Token        string // from the environment; also a bearer token for the admin API
+	PasswordHash string // bcrypt
+}
+
+// Options configure the web adapter.
+type Options struct {
+	Addr        string // listen address, e.g. 127.0.0.1:8080 (":0" picks a port)
+	PublicURL   string // where users reach the server; https makes cookies Secure
+	CORSOrigins []string
+	APIKey      string
+	ChatPerMin  float64 // chat API requests per client IP per minute; 0 = no limit
+	ChatBurst   int
+	TrustProxy  bool
+	ChatTimeout time.Duration // how long POST /api/chat waits for the answer; default 60s
+
+	Accounts []Account
+	// CredentialFile is where the running server writes the local admin
+	// credential (URL and bearer token, mode 0600) for CLI commands on this
+	// machine; removed at shutdown. Empty: none.
+	CredentialFile string
+
+	Store    Store
+	Core     Core
+	Gatherer prometheus.Gatherer // served at /metrics
+	BotName  string
+	Logger   *slog.Logger
+	// Status lines shown on the dashboard (adapters, knowledge base).
+	Status func() []string
+}
+
+// Page is a dashboard page that a feature adds (inbox, sentiment, …).
+type Page struct {
+	Path    string // under /dashboard/, e.g. "/dashboard/inbox"
+	Title   string // navigation label
+	Handler http.Handler
+}
+
+// Server is the web adapter. Create it with New, add pages and mounts, then
+// run it through the core (bot.Bot.Run).
+type Server struct {
+	opts  Options
+	log   *slog.Logger
+	mux   *http.ServeMux
+	tmpl  *template.Template
+	pages []Page
+
+	secret   []byte // signs chat page tokens; new at every start
+	adminKey string // the local credential for the CLI, new at every start
+
+	ready chan struct{} // closed once listening; addr and login are set before
+	addr  string        // the address actually listened on
+	login string        // the one-time login URL made at start, if any
+
+	mu       sync.Mutex
+	sink     bot.Sink
+	waiters  map[string]*waiter     // by event key, for POST /api/chat
+	mailbox  map[string][]bot.Reply // replies nobody waited for, by conversation
+	limiters map[string]*rate.Limiter
+}
+
+type waiter struct {
+	replies []bot.Reply
+	outcome string
+	done    chan struct{}
+}
+
+// New builds the web adapter; it listens only in Run.
+func New(opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.ChatTimeout <= 0 {
+		opts.ChatTimeout = 60 * time.Second
+	}
+	if opts.BotName == "" {
+		opts.BotName = "Einsatz"
+	}
+	if opts.Store == nil || opts.Core == nil {
+		return nil, errors.New("web: Store and Core are required")
+	}
+	tmpl, err := template.New("").Funcs(template.FuncMap{
+		"since": func(t time.Time) string { return time.Since(t).Round(time.Second).String() },
+	}).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	s := &Server{
+		opts:     opts,
+		log:      opts.Logger,
+		mux:      http.NewServeMux(),
+		tmpl:     tmpl,
+		secret:   randomBytes(32),
+		adminKey: randomToken(),
+		ready:    make(chan struct{}),
+		waiters:  map[string]*waiter{},
+		mailbox:  map[string][]bot.Reply{},
+		limiters: map[string]*rate.Limiter{},
+	}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	static, _ := fs.Sub(staticFS, "static")
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.mux.HandleFunc("GET /{$}", s.chatPage)
+	s.mux.HandleFunc("POST /api/chat", s.chatAPI)
+	s.mux.HandleFunc("OPTIONS /api/chat", s.chatAPI)
+
+	s.mux.HandleFunc("GET /login", s.loginPage)
+	s.mux.HandleFunc("POST /login", s.loginForm)
+	s.mux.Handle("POST /logout", s.staffOnly(http.HandlerFunc(s.logout)))
+	s.mux.Handle("GET /dashboard", s.staffOnly(http.HandlerFunc(s.dashboard)))
+
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	if s.opts.Gatherer != nil {
+		s.mux.Handle("GET /metrics", metricsHandler(s.opts.Gatherer))
+	}
+	for _, r := range s.adminRoutes() {
+		s.mux.Handle(r.pattern, s.bearerOnly(r.handler))
+	}
+}
+
+// AddPage adds a dashboard page behind the staff login, with a link in the
+// navigation. Call it before Run.
+func (s *Server) AddPage(p Page) {
+	s.pages = append(s.pages, p)
+	s.mux.Handle("GET "+p.Path, s.staffOnly(p.Handler))
+}
+
+// Mount serves another handler on the web server (Slack's HTTP mode), with
+// its own authentication. Call it before Run.
+func (s *Server) Mount(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Handler returns the server's routes, for tests with httptest.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Platform names the adapter.
+func (s *Server) Platform() string { return bot.PlatformWeb }
+
+// Ready is closed once the server listens.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Addr returns the address the server listens on, once it does.
+func (s *Server) Addr() string {
+	<-s.ready
+	return s.addr
+}
+
+// URL is the base URL on this machine (loopback), for the printed links and
+// the local credential.
+func (s *Server) URL() string {
+	<-s.ready
+	return loopbackURL(s.addr)
+}
+
+func loopbackURL(addr string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// LoginURL returns the one-time login URL made at start ("" when staff
+// accounts are configured).
+func (s *Server) LoginURL() string {
+	<-s.ready
+	return s.login
+}
+
+// Run listens and serves until ctx ends, then shuts the server down.
+func (s *Server) Run(ctx context.Context, sink bot.Sink) error {
+	s.mu.Lock()
+	s.sink = sink
+	s.mu.Unlock()
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("web: listen on %s (web.addr): %w", s.opts.Addr, err)
+	}
+	s.addr = ln.Addr().String()
+	if len(s.opts.Accounts) == 0 {
+		// No staff account configured: a one-time login link, so the
+		// dashboard works on a fresh machine without a default password.
+		code := randomToken()
+		if err := s.opts.Store.AddLoginCode(ctx, hashToken(code), storage.LoginCode{Name: "admin", Role: "admin"}, 24*time.Hour); err != nil {
+			ln.Close()
+			return fmt.Errorf("web: first-run login: %w", err)
+		}
+		s.login = loopbackURL(s.addr) + "/login?code=" + url.QueryEscape(code)
+	}
+	close(s.ready)
+	if s.opts.CredentialFile != "" {
+		if err := s.writeCredential(); err != nil {
+			ln.Close()
+			return err
+		}
+		defer os.Remove(s.opts.CredentialFile)
+	}
+	srv := &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("web server listening", "url", s.URL())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("web: serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("web: shutdown: %w", err)
+	}
+	return ctx.Err()
+}
+
+// Credential is what the running server writes for local CLI commands.
+type Credential struct {
+	URL   string `json:"url"`
+	Token string `json:"token"`
+	PID   int    `json:"pid"`
+}
+
+func (s *Server) writeCredential() error {
+	data, err := json.Marshal(Credential{URL: s.URL(), Token: s.adminKey, PID: os.Getpid()})
+	if err != nil {
+		return err
+	}
+	tmp := s.opts.CredentialFile + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("web: write local admin credential: %w", err)
+	}
+	if err := os.Rename(tmp, s.opts.CredentialFile); err != nil {
+		return fmt.Errorf("web: write local admin credential: %w", err)
+	}
+	return nil
+}
+
+// Send delivers a reply to the web chat: to the request waiting for it, or
+// to the conversation's mailbox, returned with its next request.
+func (s *Server) Send(_ context.Context, to bot.ThreadRef, r bot.Reply) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w, ok := s.waiters[r.ReplyTo]; ok && r.ReplyTo != "" {
+		w.replies = append(w.replies, r)
+		return nil
+	}
+	box := append(s.mailbox[to.ThreadID], r)
+	if len(box) > 20 {
+		box = box[len(box)-20:]
+	}
+	s.mailbox[to.ThreadID] = box
+	return nil
+}
+
+// Completed wakes the chat request waiting for the event.
+func (s *Server) Completed(ev *bot.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w, ok := s.waiters[ev.Key]; ok {
+		w.outcome = ev.Outcome
+		close(w.done)
+		delete(s.waiters, ev.Key)
+	}
+}
+
+// render executes a page template inside the layout.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data map[string]any) {
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["BotName"] = s.opts.BotName
+	data["Pages"] = s.pages
+	data["Path"] = r.URL.Path
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.WriteHeader(status)
+	if err := s.tmpl.ExecuteTemplate(w, name, data); err != nil {
+		s.log.Error("web: render", "template", name, "err", err)
+	}
+}
+
+// RenderPage lets a feature's dashboard page render its body (trusted HTML
+// it built with html/template) inside the dashboard layout.
+func (s *Server) RenderPage(w http.ResponseWriter, r *http.Request, title string, body template.HTML) {
+	sess, _ := sessionFrom(r.Context())
+	s.render(w, r, http.StatusOK, "page.html", map[string]any{"Title": title, "Body": body, "Session": sess, "CSRF": s.csrfToken(w, r)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func jsonError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// clientIP is the request's address, or the first X-Forwarded-For entry
+// behind a trusted proxy.
+func (s *Server) clientIP(r *http.Request) string {
+	if s.opts.TrustProxy {
+		if fwd := r.Header.Get("X-Forwarded-For"); fwd != "" {
+			first, _, _ := strings.Cut(fwd, ",")
+			return strings.TrimSpace(first)
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
