@@ -122,8 +122,8 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 
 	const convs, perConv = 4, 60
 	var mu sync.Mutex
-	acked := map[string]bool{}    // conv/msg acknowledged with an answer
-	answered := map[string]int{}  // how often each message was answered
+	acked := map[string]bool{}   // conv/msg acknowledged with an answer
+	answered := map[string]int{} // how often each message was answered
 	client := &http.Client{Timeout: 10 * time.Second}
 	var wg sync.WaitGroup
 	killed := make(chan struct{})
