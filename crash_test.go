@@ -41,19 +41,37 @@ func TestMain(m *testing.M) {
 type server struct {
 	cmd    *exec.Cmd
 	client *web.Client
-	out    *bytes.Buffer
+	out    *syncBuffer
 }
 
-func startServer(t *testing.T, configPath, dataDir string) *server {
+// syncBuffer collects the child's output while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func startServer(t testing.TB, configPath, dataDir string) *server {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "EINSATZ_TEST_MAIN=1", "EINSATZ_TEST_ARGS=run --config "+configPath)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, out: &out}
+	s := &server{cmd: cmd, out: out}
 	t.Cleanup(func() {
 		if s.cmd.ProcessState == nil {
 			s.cmd.Process.Kill()
@@ -74,7 +92,7 @@ func startServer(t *testing.T, configPath, dataDir string) *server {
 	}
 }
 
-func (s *server) stop(t *testing.T) {
+func (s *server) stop(t testing.TB) {
 	t.Helper()
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	if err := s.cmd.Wait(); err != nil {
@@ -82,7 +100,7 @@ func (s *server) stop(t *testing.T) {
 	}
 }
 
-func chatConfig(t *testing.T, dataDir string) string {
+func chatConfig(t testing.TB, dataDir string) string {
 	t.Helper()
 	return writeConfig(t, fmt.Sprintf(`storage:
   path: %s
@@ -235,6 +253,11 @@ func TestBackupWhileRunningThenRestore(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	cfg := chatConfig(t, dataDir)
 	srv := startServer(t, cfg, dataDir)
+	for _, want := range []string{"adapters enabled: web", "Chat:      " + srv.client.URL + "/", "Dashboard: " + srv.client.URL + "/dashboard", "Log in once with: " + srv.client.URL + "/login?code="} {
+		if !strings.Contains(srv.out.String(), want) {
+			t.Errorf("einsatz run did not print %q:\n%s", want, srv.out.String())
+		}
+	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	for m := range 20 {
 		if _, err := send(client, srv.client.URL, "c1", fmt.Sprint("m", m)); err != nil {
@@ -280,4 +303,32 @@ func dumpDir(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// BenchmarkIdleRSS starts `einsatz run` with the example knowledge base and
+// reports its resident memory once idle (budget: 80 MB). Run it with
+// -benchtime 1x; the test binary is the server, so build it without -race
+// for a figure that matches a release build.
+func BenchmarkIdleRSS(b *testing.B) {
+	for range b.N {
+		dataDir := filepath.Join(b.TempDir(), "data")
+		srv := startServer(b, chatConfig(b, dataDir), dataDir)
+		client := &http.Client{Timeout: 10 * time.Second}
+		if _, err := send(client, srv.client.URL, "c1", "m1"); err != nil {
+			b.Fatal(err)
+		}
+		time.Sleep(3 * time.Second)
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.cmd.Process.Pid))
+		if err != nil {
+			b.Skip("no /proc on this system")
+		}
+		var kb float64
+		for _, line := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				fmt.Sscanf(strings.TrimSpace(v), "%f", &kb)
+			}
+		}
+		b.ReportMetric(kb/1024, "rss_MB")
+		srv.stop(b)
+	}
 }

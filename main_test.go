@@ -23,7 +23,7 @@ func einsatz(t *testing.T, stdin string, args ...string) (string, string, error)
 	return out.String(), errOut.String(), err
 }
 
-func writeConfig(t *testing.T, body string) string {
+func writeConfig(t testing.TB, body string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
