@@ -17,17 +17,20 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/einsatz/einsatz/adapters/cli"
 	"github.com/einsatz/einsatz/adapters/console"
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot"
@@ -123,6 +126,13 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		},
 	})
 	root.AddCommand(configCmd)
+	root.AddCommand(cli.KBCommand(func(cmd *cobra.Command) (cli.KB, func() error, error) {
+		cfg, err := loadConfig(cmd)
+		if err != nil {
+			return nil, nil, err
+		}
+		return openKB(cmd.Context(), cfg)
+	}, stdout))
 	root.AddCommand(&cobra.Command{
 		Use:   "backup FILE",
 		Short: "Write a backup of the database (through the running server when one is up)",
@@ -202,32 +212,26 @@ func describe(cfg *config.Config) []string {
 // app is the bot with its storage and knowledge base, shared by run and chat.
 type app struct {
 	store   *storage.Store
-	index   *knowledge.Index
+	kb      *knowledge.Base
 	core    *bot.Bot
 	metrics *prometheus.Registry
 }
 
-func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
+func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
 	store, err := storage.Open(storage.Options{Path: cfg.Storage.Path, MessageTTL: cfg.Storage.MessageTTL, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	chunks, err := loadKnowledge(cfg.Knowledge.Paths)
+	kb, err := syncKnowledge(ctx, cfg, store, log)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	index, err := knowledge.NewIndex(chunks)
-	if err != nil {
-		store.Close()
-		return nil, fmt.Errorf("knowledge: build index: %w", err)
-	}
-	log.Info("knowledge base indexed", "chunks", index.Len())
 
 	text := func(lang, key string) string {
 		return strings.ReplaceAll(cfg.Texts.Get(lang, key), "{bot}", cfg.Bot.Name)
 	}
-	answers := answer.New(answer.Options{Search: index, Text: text})
+	answers := answer.New(answer.Options{Search: kb, Text: text})
 	router := bot.NewRouter(answers) // the fallback: answer from the knowledge base
 	router.Add(bot.Route{Name: "ask", Match: bot.Command("ask"), Handler: answers,
 		Spec: &bot.CommandSpec{Name: "ask", Description: "Ask a question about the project", ArgName: "question", ArgHelp: "What do you want to know?"}})
@@ -253,39 +257,69 @@ func newApp(cfg *config.Config, log *slog.Logger) (*app, error) {
 		Metrics:         web.NewMetrics(registry),
 	})
 	web.WatchCore(registry, core)
-	return &app{store: store, index: index, core: core, metrics: registry}, nil
+	return &app{store: store, kb: kb, core: core, metrics: registry}, nil
 }
 
 // close releases the knowledge index and, last, storage.
 func (a *app) close() error {
-	return errors.Join(a.index.Close(), a.store.Close())
+	return errors.Join(a.kb.Close(), a.store.Close())
 }
 
-// loadKnowledge reads the configured folders, or the built-in example.
-func loadKnowledge(paths []string) ([]knowledge.Chunk, error) {
-	if len(paths) == 0 {
-		return knowledge.LoadFS(exampleKB, "knowledge")
+// knowledgeFolders are the configured folders, or the built-in example.
+func knowledgeFolders(cfg *config.Config) ([]knowledge.Folder, error) {
+	if len(cfg.Knowledge.Paths) == 0 {
+		return []knowledge.Folder{{FS: exampleKB, Root: "knowledge"}}, nil
 	}
-	var all []knowledge.Chunk
-	for _, p := range paths {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return nil, fmt.Errorf("knowledge.paths: %s: %w", p, err)
-		}
-		chunks, err := knowledge.LoadFS(os.DirFS(filepath.Dir(abs)), filepath.Base(abs))
-		if err != nil {
-			return nil, fmt.Errorf("knowledge.paths: %s: %w", p, err)
-		}
-		all = append(all, chunks...)
+	return knowledge.Folders(cfg.Knowledge.Paths)
+}
+
+// syncKnowledge reads changed knowledge files into storage and builds the
+// search index.
+func syncKnowledge(ctx context.Context, cfg *config.Config, store *storage.Store, log *slog.Logger) (*knowledge.Base, error) {
+	folders, err := knowledgeFolders(cfg)
+	if err != nil {
+		return nil, err
 	}
-	return all, nil
+	kb := knowledge.NewBase(store, folders, log)
+	rep, err := kb.Sync(ctx, nil)
+	if err != nil {
+		kb.Close()
+		return nil, err
+	}
+	log.Info("knowledge base synced", "report", rep.String(), "chunks", kb.Len())
+	return kb, nil
+}
+
+// openKB is the knowledge base for `einsatz kb`: the running server's, or
+// the database's when no server runs.
+func openKB(ctx context.Context, cfg *config.Config) (cli.KB, func() error, error) {
+	if client, err := web.Running(ctx, cfg.Storage.Path); err == nil {
+		return cli.RemoteKB{Client: client}, func() error { return nil }, nil
+	} else if !errors.Is(err, web.ErrNotRunning) {
+		return nil, nil, err
+	}
+	store, err := storage.Open(storage.Options{Path: cfg.Storage.Path, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, nil, err
+	}
+	folders, err := knowledgeFolders(cfg)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	kb := knowledge.NewBase(store, folders, nil)
+	if err := kb.Rebuild(ctx); err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return kb, func() error { return errors.Join(kb.Close(), store.Close()) }, nil
 }
 
 // run serves every enabled adapter until SIGINT or SIGTERM.
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := newApp(cfg, log)
+	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -297,6 +331,13 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 		return errors.Join(err, a.close())
 	}
 	adapters := []bot.Adapter{site}
+	if len(cfg.Knowledge.Paths) > 0 {
+		go func() {
+			if err := a.kb.Watch(ctx, 500*time.Millisecond); err != nil {
+				log.Error("knowledge: file watcher stopped; use 'einsatz kb sync'", "err", err)
+			}
+		}()
+	}
 	if cfg.Discord.On() {
 		log.Warn("discord is configured, but this build has no Discord adapter yet")
 	}
@@ -331,7 +372,7 @@ func newWeb(cfg *config.Config, a *app, log *slog.Logger) (*web.Server, error) {
 	for _, acc := range cfg.Staff.Web {
 		accounts = append(accounts, web.Account{Name: acc.Name, Role: acc.Role, Token: acc.Token, PasswordHash: acc.PasswordHash})
 	}
-	return web.New(web.Options{
+	site, err := web.New(web.Options{
 		Addr:           cfg.Web.Addr,
 		PublicURL:      cfg.Web.PublicURL,
 		CORSOrigins:    cfg.Web.CORSOrigins,
@@ -347,16 +388,29 @@ func newWeb(cfg *config.Config, a *app, log *slog.Logger) (*web.Server, error) {
 		BotName:        cfg.Bot.Name,
 		Logger:         log,
 		Status: func() []string {
-			return append(describe(cfg), fmt.Sprintf("knowledge chunks: %d", a.index.Len()))
+			return append(describe(cfg), fmt.Sprintf("knowledge chunks: %d", a.kb.Len()))
 		},
 	})
+	if err != nil {
+		return nil, err
+	}
+	audit := func(r *http.Request, action, target string) {
+		staff, _ := web.StaffFrom(r)
+		if err := a.store.AddAudit(r.Context(), storage.AuditEntry{Actor: staff.Name, Action: action, Target: target}); err != nil {
+			log.Error("audit", "action", action, "err", err)
+		}
+	}
+	for pattern, h := range a.kb.AdminRoutes(audit) {
+		site.AddAdminRoute(pattern, h)
+	}
+	return site, nil
 }
 
 // chat runs the bot with the console adapter until the input ends.
 func chat(ctx context.Context, cfg *config.Config, log *slog.Logger, in io.Reader, out io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := newApp(cfg, log)
+	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

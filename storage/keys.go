@@ -16,6 +16,8 @@ package storage
 //	audit/<time>-<seq>                   audit log entry (JSON AuditEntry)
 //	spill/<time>-<seq>                   event waiting for room in the queue (JSON bot.Event)
 //	auth/login/<sha256 hex>              one-time dashboard login code (JSON LoginCode), TTL
+//	kb/doc/<source>                      a knowledge document as last synced (JSON knowledge.Doc)
+//	kb/chunk/<source>/<index, 5 digits>  one chunk of it (JSON knowledge.Chunk)
 //	auth/session/<sha256 hex>            dashboard session (JSON Session), TTL
 
 import (
@@ -37,6 +39,8 @@ const (
 	prefixAudit = "audit/"
 	prefixSpill = "spill/"
 	prefixLogin = "auth/login/"
+	prefixDoc   = "kb/doc/"
+	prefixChunk = "kb/chunk/"
 	prefixSess  = "auth/session/"
 
 	keySchema = prefixMeta + "schema"

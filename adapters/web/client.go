@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,9 +55,41 @@ func Running(ctx context.Context, dataDir string) (*Client, error) {
 
 // Get calls the admin API and returns the response for the caller to read.
 func (c *Client) Get(ctx context.Context, path string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.URL+path, nil)
+	return c.do(ctx, http.MethodGet, path, nil)
+}
+
+// DoJSON calls the admin API with an optional JSON body and decodes the
+// JSON answer into out (when not nil).
+func (c *Client) DoJSON(ctx context.Context, method, path string, body, out any) error {
+	var r io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		r = bytes.NewReader(data)
+	}
+	resp, err := c.do(ctx, method, path, r)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("admin API %s: %w", path, err)
+	}
+	return nil
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, body)
 	if err != nil {
 		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Authorization", "Bearer "+c.Token)
 	resp, err := c.HTTP.Do(req)
@@ -73,15 +106,7 @@ func (c *Client) Get(ctx context.Context, path string) (*http.Response, error) {
 
 // GetJSON calls the admin API and decodes its JSON answer into v.
 func (c *Client) GetJSON(ctx context.Context, path string, v any) error {
-	resp, err := c.Get(ctx, path)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return fmt.Errorf("admin API %s: %w", path, err)
-	}
-	return nil
+	return c.DoJSON(ctx, http.MethodGet, path, nil, v)
 }
 
 // Backup streams a backup of the running server's database to w.

@@ -1,0 +1,202 @@
+// Package cli holds the command-line commands that read or change data.
+// Each works two ways: through the running server's admin API when
+// `einsatz run` owns the data directory (Badger allows one process), and
+// on the database directly when no server runs.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/einsatz/einsatz/adapters/web"
+	"github.com/einsatz/einsatz/handlers/knowledge"
+)
+
+// KB is what the kb commands need; a local knowledge.Base or the running
+// server provide it.
+type KB interface {
+	Sync(ctx context.Context, progress func(done, total int)) (knowledge.Report, error)
+	Docs(ctx context.Context) ([]knowledge.Doc, error)
+	Search(ctx context.Context, q string, k int) ([]knowledge.Hit, error)
+	Add(ctx context.Context, name, title, url, text string) (knowledge.Doc, error)
+	Remove(ctx context.Context, source string) error
+}
+
+// OpenKB returns the knowledge base to work on, and how to release it.
+type OpenKB func(cmd *cobra.Command) (KB, func() error, error)
+
+// KBCommand is `einsatz kb`.
+func KBCommand(open OpenKB, stdout io.Writer) *cobra.Command {
+	kb := &cobra.Command{Use: "kb", Short: "Work with the knowledge base (through the running server when one is up)"}
+	with := func(run func(ctx context.Context, b KB, args []string) error) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, args []string) error {
+			b, release, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			return errors.Join(run(cmd.Context(), b, args), release())
+		}
+	}
+	kb.AddCommand(&cobra.Command{
+		Use:   "sync",
+		Short: "Read changed files from knowledge.paths into the knowledge base",
+		Args:  cobra.NoArgs,
+		RunE: with(func(ctx context.Context, b KB, _ []string) error {
+			bar := newBar(stdout)
+			rep, err := b.Sync(ctx, bar)
+			fmt.Fprintln(stdout, rep.String())
+			return err
+		}),
+	})
+	kb.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: "List the documents",
+		Args:  cobra.NoArgs,
+		RunE: with(func(ctx context.Context, b KB, _ []string) error {
+			docs, err := b.Docs(ctx)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SOURCE\tORIGIN\tCHUNKS\tTITLE")
+			for _, d := range docs {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", d.Source, d.Origin, d.Chunks, d.Title)
+			}
+			return tw.Flush()
+		}),
+	})
+	var k int
+	search := &cobra.Command{
+		Use:   "search QUESTION",
+		Short: "Show the passages a question finds, with their scores",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: with(func(ctx context.Context, b KB, args []string) error {
+			hits, err := b.Search(ctx, strings.Join(args, " "), k)
+			if err != nil {
+				return err
+			}
+			if len(hits) == 0 {
+				fmt.Fprintln(stdout, "no passage found")
+			}
+			for i, h := range hits {
+				title := h.Title
+				if h.Heading != "" {
+					title += " › " + h.Heading
+				}
+				fmt.Fprintf(stdout, "%d. %s (%s)  score %.2f  coverage %.2f\n", i+1, title, h.Source, h.Score, h.Coverage)
+			}
+			return nil
+		}),
+	}
+	search.Flags().IntVarP(&k, "limit", "k", 5, "passages to show")
+	kb.AddCommand(search)
+	var title, link string
+	add := &cobra.Command{
+		Use:   "add FILE",
+		Short: "Add a Markdown or text file as a document of its own (not tied to knowledge.paths)",
+		Args:  cobra.ExactArgs(1),
+		RunE: with(func(ctx context.Context, b KB, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			doc, err := b.Add(ctx, filepath.Base(args[0]), title, link, string(data))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "added %s (%d chunks)\n", doc.Source, doc.Chunks)
+			return nil
+		}),
+	}
+	add.Flags().StringVar(&title, "title", "", "document title (default: from the file)")
+	add.Flags().StringVar(&link, "url", "", "public URL cited as the source")
+	kb.AddCommand(add)
+	kb.AddCommand(&cobra.Command{
+		Use:   "remove SOURCE",
+		Short: "Remove an added document (file documents go when their file goes)",
+		Args:  cobra.ExactArgs(1),
+		RunE: with(func(ctx context.Context, b KB, args []string) error {
+			if err := b.Remove(ctx, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "removed %s\n", args[0])
+			return nil
+		}),
+	})
+	return kb
+}
+
+// newBar draws a progress bar on a terminal for imports of many files.
+func newBar(w io.Writer) func(done, total int) {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	var bar *progressbar.ProgressBar
+	return func(done, total int) {
+		if total < 50 {
+			return
+		}
+		if bar == nil {
+			bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("syncing"),
+				progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+		}
+		_ = bar.Set(done)
+	}
+}
+
+// RemoteKB is the knowledge base of the running server.
+type RemoteKB struct{ Client *web.Client }
+
+// Sync asks the server to sync.
+func (r RemoteKB) Sync(ctx context.Context, _ func(done, total int)) (knowledge.Report, error) {
+	var out struct {
+		Report knowledge.Report `json:"report"`
+		Error  string           `json:"error"`
+	}
+	if err := r.Client.DoJSON(ctx, http.MethodPost, "/api/admin/kb/sync", nil, &out); err != nil {
+		return knowledge.Report{}, err
+	}
+	if out.Error != "" {
+		return out.Report, fmt.Errorf("%s", out.Error)
+	}
+	return out.Report, nil
+}
+
+// Docs lists the server's documents.
+func (r RemoteKB) Docs(ctx context.Context) ([]knowledge.Doc, error) {
+	var docs []knowledge.Doc
+	return docs, r.Client.GetJSON(ctx, "/api/admin/kb", &docs)
+}
+
+// Search searches on the server.
+func (r RemoteKB) Search(ctx context.Context, q string, k int) ([]knowledge.Hit, error) {
+	var hits []knowledge.Hit
+	return hits, r.Client.GetJSON(ctx, fmt.Sprintf("/api/admin/kb/search?k=%d&q=%s", k, url.QueryEscape(q)), &hits)
+}
+
+// Add adds a document on the server.
+func (r RemoteKB) Add(ctx context.Context, name, title, link, text string) (knowledge.Doc, error) {
+	var doc knowledge.Doc
+	err := r.Client.DoJSON(ctx, http.MethodPost, "/api/admin/kb/add", knowledge.AddRequest{Name: name, Title: title, URL: link, Text: text}, &doc)
+	return doc, err
+}
+
+// Remove removes a document on the server.
+func (r RemoteKB) Remove(ctx context.Context, source string) error {
+	return r.Client.DoJSON(ctx, http.MethodDelete, "/api/admin/kb/doc?source="+url.QueryEscape(source), nil, nil)
+}
