@@ -81,8 +81,8 @@ func Folders(paths []string) ([]Folder, error) {
 // Report says what a sync did.
 type Report struct {
 	Added, Updated, Unchanged, Removed, Failed int
-	Chunks                                      int      // chunks of the documents added or updated
-	Read                                        []string // sources whose content was read
+	Chunks                                     int      // chunks of the documents added or updated
+	Read                                       []string // sources whose content was read
 }
 
 func (r Report) String() string {
