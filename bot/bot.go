@@ -185,6 +185,22 @@ func (b *Bot) Register(platform string, s Sender) {
 	b.senders[platform] = s
 }
 
+// Post sends a message nobody asked for (an alert, an escalation, a status
+// update) through the adapter of to.Platform. An empty to.ThreadID posts at
+// the top level of the channel.
+func (b *Bot) Post(ctx context.Context, to ThreadRef, r Reply) error {
+	s := b.sender(to.Platform)
+	if s == nil {
+		return fmt.Errorf("bot: post to %s: no adapter for that platform is running", to.Platform)
+	}
+	if err := s.Send(ctx, to, r); err != nil {
+		return fmt.Errorf("bot: post to %s/%s: %w", to.Platform, to.ChannelID, err)
+	}
+	b.count(func(st *Stats) { st.Replies++ })
+	b.opts.Metrics.ReplySent(to.Platform)
+	return nil
+}
+
 // Stats returns a snapshot of the counters.
 func (b *Bot) Stats() Stats {
 	b.mu.Lock()

@@ -16,6 +16,12 @@ package storage
 //	audit/<time>-<seq>                   audit log entry (JSON AuditEntry)
 //	spill/<time>-<seq>                   event waiting for room in the queue (JSON bot.Event)
 //	auth/login/<sha256 hex>              one-time dashboard login code (JSON LoginCode), TTL
+//	sent/row/<platform>/<channel>/<time>-<seq>
+//	                                     one scored message (JSON monitor.Row), TTL storage.message_ttl
+//	sent/hour/<platform>/<channel>/<hour start, 16 hex unix>
+//	sent/day/<platform>/<channel>/<day start, 16 hex unix>
+//	                                     sentiment aggregates (JSON monitor.Bucket), updated with each row
+//	sent/alert/<platform>/<channel>      when the last spike alert went out (RFC 3339)
 //	kb/doc/<source>                      a knowledge document as last synced (JSON knowledge.Doc)
 //	kb/chunk/<source>/<index, 5 digits>  one chunk of it (JSON knowledge.Chunk)
 //	auth/session/<sha256 hex>            dashboard session (JSON Session), TTL
@@ -40,6 +46,7 @@ const (
 	prefixSpill = "spill/"
 	prefixLogin = "auth/login/"
 	prefixDoc   = "kb/doc/"
+	prefixSent  = "sent/"
 	prefixChunk = "kb/chunk/"
 	prefixSess  = "auth/session/"
 

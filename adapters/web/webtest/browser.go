@@ -86,3 +86,22 @@ func Run[T any](t testing.TB, ctx context.Context, a chromedp.Action[T]) T {
 	}
 	return v
 }
+
+// WaitFor evaluates a JavaScript condition until it is true, riding over
+// page navigations (a form submit), and fails the test after 15 s.
+func WaitFor(t testing.TB, ctx context.Context, condition string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		stepCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		ok, err := chromedp.Run(stepCtx, chromedp.Evaluate[bool](condition))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		last = err
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("webtest: %s did not become true (last error: %v)", condition, last)
+}

@@ -1,0 +1,324 @@
+// Package monitor logs the sentiment of every human message, keeps hourly
+// and daily aggregates per channel, and alerts the staff channel when a
+// channel turns sour: its negative share over the last hour is well above
+// its own 14-day baseline.
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/einsatz/einsatz/bot"
+)
+
+// Score is the sentiment of one message.
+type Score struct {
+	Label string  // positive, neutral or negative
+	Score float64 // -1 … 1
+	Lang  string
+}
+
+// Labels.
+const (
+	Positive = "positive"
+	Neutral  = "neutral"
+	Negative = "negative"
+)
+
+// Analyzer scores a text; lang is a hint ("" = detect).
+type Analyzer func(text, lang string) Score
+
+// Row is one scored message.
+type Row struct {
+	Platform  string    `json:"platform"`
+	Channel   string    `json:"channel"`
+	Thread    string    `json:"thread"`
+	User      string    `json:"user"` // the user id, or its pseudonym
+	MessageID string    `json:"message_id"`
+	Time      time.Time `json:"time"`
+	Label     string    `json:"label"`
+	Score     float64   `json:"score"`
+	Lang      string    `json:"lang"`
+	Permalink string    `json:"permalink,omitempty"`
+	Excerpt   string    `json:"excerpt,omitempty"` // the start of a negative message, for alerts
+}
+
+// Bucket aggregates the messages of one channel in one hour or day.
+type Bucket struct {
+	Start time.Time `json:"start"`
+	N     int       `json:"n"`
+	Pos   int       `json:"positive"`
+	Neu   int       `json:"neutral"`
+	Neg   int       `json:"negative"`
+	Sum   float64   `json:"score_sum"`
+}
+
+// Add counts one message.
+func (b *Bucket) Add(label string, score float64) {
+	b.N++
+	b.Sum += score
+	switch label {
+	case Positive:
+		b.Pos++
+	case Negative:
+		b.Neg++
+	default:
+		b.Neu++
+	}
+}
+
+// NegShare is the share of negative messages.
+func (b Bucket) NegShare() float64 {
+	if b.N == 0 {
+		return 0
+	}
+	return float64(b.Neg) / float64(b.N)
+}
+
+// Mean is the average score.
+func (b Bucket) Mean() float64 {
+	if b.N == 0 {
+		return 0
+	}
+	return b.Sum / float64(b.N)
+}
+
+// Granularity of aggregates.
+const (
+	Hour = "hour"
+	Day  = "day"
+)
+
+// BucketStart is the start of the hour or day (UTC) holding t.
+func BucketStart(by string, t time.Time) time.Time {
+	t = t.UTC()
+	if by == Day {
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	return t.Truncate(time.Hour)
+}
+
+// Channel names a channel on a platform.
+type Channel struct {
+	Platform string `json:"platform"`
+	ID       string `json:"id"`
+}
+
+func (c Channel) String() string { return c.Platform + "/" + c.ID }
+
+// Store keeps rows and aggregates; storage.Store implements it.
+type Store interface {
+	// LogSentiment stores the row and updates the hourly and daily buckets
+	// of its channel in the same write; userID indexes it for export and
+	// erasure.
+	LogSentiment(ctx context.Context, row Row, userID string) error
+	SentimentRows(ctx context.Context, ch Channel, since, until time.Time) ([]Row, error)
+	SentimentBuckets(ctx context.Context, by string, ch Channel, since, until time.Time) ([]Bucket, error)
+	SentimentChannels(ctx context.Context) ([]Channel, error)
+	LastAlert(ctx context.Context, ch Channel) (time.Time, error)
+	SetLastAlert(ctx context.Context, ch Channel, at time.Time) error
+}
+
+// Poster posts to the staff channel; bot.Bot implements it.
+type Poster interface {
+	Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
+}
+
+// Escalator hears that a thread needs staff; the takeover feature
+// implements it.
+type Escalator interface {
+	Escalate(ctx context.Context, ev *bot.Event, reason, summary string) error
+}
+
+// Options configure the monitor.
+type Options struct {
+	Analyze Analyzer
+	Store   Store
+	Clock   bot.Clock
+	Logger  *slog.Logger
+	// Pseudonymize replaces user ids in rows with a keyed hash.
+	Pseudonymize func(platform, userID string) string
+
+	// Alerts: to the staff channel, when a channel's negative share over the
+	// last hour (at least MinMessages) exceeds its 14-day baseline by Margin.
+	StaffChannel bot.ThreadRef // empty ChannelID: no alerts
+	Poster       Poster
+	MinMessages  int           // default 20
+	Margin       float64       // default 0.2 (20 percentage points)
+	Cooldown     time.Duration // at most one alert per channel per Cooldown; default 2h
+	// DefaultBaseline stands in for a channel with too little history
+	// (fewer than 100 messages in 14 days); default 0.15.
+	DefaultBaseline float64
+
+	// Escalate, when set, hears of strongly negative messages (score at or
+	// below StrongNegative, default -0.6).
+	Escalate       Escalator
+	StrongNegative float64
+}
+
+// Monitor is the sentiment observer.
+type Monitor struct{ o Options }
+
+// New returns the monitor.
+func New(o Options) *Monitor {
+	if o.Clock == nil {
+		o.Clock = bot.SystemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.MinMessages <= 0 {
+		o.MinMessages = 20
+	}
+	if o.Margin <= 0 {
+		o.Margin = 0.2
+	}
+	if o.Cooldown <= 0 {
+		o.Cooldown = 2 * time.Hour
+	}
+	if o.DefaultBaseline <= 0 {
+		o.DefaultBaseline = 0.15
+	}
+	if o.StrongNegative == 0 {
+		o.StrongNegative = -0.6
+	}
+	return &Monitor{o: o}
+}
+
+// Observe scores and logs a human message; it runs for every message, also
+// in staff-owned threads and listen-only channels.
+func (m *Monitor) Observe(ctx context.Context, ev *bot.Event) error {
+	if ev.Kind != bot.KindMessage || strings.TrimSpace(ev.Text) == "" || ev.User.Bot {
+		return nil
+	}
+	s := m.o.Analyze(ev.Text, ev.Lang)
+	user := ev.User.ID
+	if m.o.Pseudonymize != nil {
+		user = m.o.Pseudonymize(ev.Platform, ev.User.ID)
+	}
+	row := Row{
+		Platform: ev.Platform, Channel: ev.ChannelID, Thread: ev.Thread().ThreadID, User: user,
+		MessageID: ev.MessageID, Time: ev.Time, Label: s.Label, Score: s.Score, Lang: s.Lang, Permalink: ev.Permalink,
+	}
+	if s.Label == Negative {
+		row.Excerpt = excerpt(ev.Text, 140)
+	}
+	if err := m.o.Store.LogSentiment(ctx, row, ev.User.ID); err != nil {
+		return fmt.Errorf("monitor: log sentiment: %w", err)
+	}
+	if s.Label != Negative {
+		return nil // a spike needs negative messages: check only on one
+	}
+	if m.o.Escalate != nil && s.Score <= m.o.StrongNegative {
+		if err := m.o.Escalate.Escalate(ctx, ev, "negative", fmt.Sprintf("strongly negative message (score %.2f)", s.Score)); err != nil {
+			m.o.Logger.Error("monitor: escalate", "err", err)
+		}
+	}
+	return m.check(ctx, Channel{Platform: ev.Platform, ID: ev.ChannelID})
+}
+
+// Spike is a channel's last hour against its baseline.
+type Spike struct {
+	Channel  Channel
+	N, Neg   int
+	Share    float64
+	Baseline float64
+	Worst    []Row // most negative messages of the hour, worst first
+}
+
+// Check computes a channel's last hour against its 14-day baseline.
+func (m *Monitor) Check(ctx context.Context, ch Channel) (Spike, error) {
+	now := m.o.Clock.Now()
+	rows, err := m.o.Store.SentimentRows(ctx, ch, now.Add(-time.Hour), now.Add(time.Second))
+	if err != nil {
+		return Spike{}, err
+	}
+	sp := Spike{Channel: ch, N: len(rows)}
+	for _, r := range rows {
+		if r.Label == Negative {
+			sp.Neg++
+			sp.Worst = append(sp.Worst, r)
+		}
+	}
+	if sp.N > 0 {
+		sp.Share = float64(sp.Neg) / float64(sp.N)
+	}
+	sort.SliceStable(sp.Worst, func(i, j int) bool { return sp.Worst[i].Score < sp.Worst[j].Score })
+	if len(sp.Worst) > 3 {
+		sp.Worst = sp.Worst[:3]
+	}
+	today := BucketStart(Day, now)
+	days, err := m.o.Store.SentimentBuckets(ctx, Day, ch, today.AddDate(0, 0, -14), today)
+	if err != nil {
+		return Spike{}, err
+	}
+	var total Bucket
+	for _, d := range days {
+		total.N += d.N
+		total.Neg += d.Neg
+	}
+	sp.Baseline = m.o.DefaultBaseline
+	if total.N >= 100 {
+		sp.Baseline = total.NegShare()
+	}
+	return sp, nil
+}
+
+func (m *Monitor) check(ctx context.Context, ch Channel) error {
+	if m.o.StaffChannel.ChannelID == "" || m.o.Poster == nil {
+		return nil
+	}
+	sp, err := m.Check(ctx, ch)
+	if err != nil {
+		return fmt.Errorf("monitor: check %s: %w", ch, err)
+	}
+	if sp.N < m.o.MinMessages || sp.Share <= sp.Baseline+m.o.Margin {
+		return nil
+	}
+	now := m.o.Clock.Now()
+	last, err := m.o.Store.LastAlert(ctx, ch)
+	if err != nil {
+		return fmt.Errorf("monitor: last alert of %s: %w", ch, err)
+	}
+	if !last.IsZero() && now.Sub(last) < m.o.Cooldown {
+		return nil
+	}
+	// Mark first: a failed post is not retried for every message after it.
+	if err := m.o.Store.SetLastAlert(ctx, ch, now); err != nil {
+		return fmt.Errorf("monitor: record alert of %s: %w", ch, err)
+	}
+	if err := m.o.Poster.Post(ctx, m.o.StaffChannel, bot.Reply{Text: AlertText(sp), Notice: true}); err != nil {
+		return fmt.Errorf("monitor: alert for %s: %w", ch, err)
+	}
+	m.o.Logger.Warn("negative spike alert sent", "channel", ch.String(), "messages", sp.N, "negative_share", sp.Share, "baseline", sp.Baseline)
+	return nil
+}
+
+// AlertText is the staff alert for a spike (staff-facing, English).
+func AlertText(sp Spike) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Negative spike in %s: %d of the last %d messages in the past hour were negative (%.0f%%); its 14-day baseline is %.0f%%.",
+		sp.Channel, sp.Neg, sp.N, 100*sp.Share, 100*sp.Baseline)
+	if len(sp.Worst) > 0 {
+		b.WriteString("\nMost negative:")
+		for i, r := range sp.Worst {
+			fmt.Fprintf(&b, "\n%d. (%.2f) %q", i+1, r.Score, r.Excerpt)
+			if r.Permalink != "" {
+				b.WriteString(" " + r.Permalink)
+			}
+		}
+	}
+	return b.String()
+}
+
+func excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len([]rune(s)) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}

@@ -1,0 +1,146 @@
+package monitor
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/einsatz/einsatz/bot"
+)
+
+// Render puts a page body inside the dashboard layout (web.Server.RenderPage).
+type Render func(w http.ResponseWriter, r *http.Request, title string, body template.HTML)
+
+// Point is one point of a chart.
+type Point struct {
+	X, Y  float64
+	Start time.Time
+	B     Bucket
+}
+
+// Chart is one channel's negative share over time, as an SVG polyline.
+type Chart struct {
+	Channel Channel
+	Points  []Point
+	Line    string // SVG points attribute
+	Width   int
+	Height  int
+	Total   Bucket
+}
+
+const chartW, chartH, pad = 640, 160, 8
+
+func chartOf(s Series) Chart {
+	c := Chart{Channel: s.Channel, Width: chartW, Height: chartH}
+	n := len(s.Buckets)
+	var line bytes.Buffer
+	for i, b := range s.Buckets {
+		x := float64(pad)
+		if n > 1 {
+			x = pad + float64(i)*float64(chartW-2*pad)/float64(n-1)
+		}
+		y := pad + (1-b.NegShare())*float64(chartH-2*pad)
+		c.Points = append(c.Points, Point{X: x, Y: y, Start: b.Start, B: b})
+		fmt.Fprintf(&line, "%.1f,%.1f ", x, y)
+		c.Total.N += b.N
+		c.Total.Neg += b.Neg
+		c.Total.Pos += b.Pos
+		c.Total.Neu += b.Neu
+		c.Total.Sum += b.Sum
+	}
+	c.Line = line.String()
+	return c
+}
+
+var pageTmpl = template.Must(template.New("sentiment").Funcs(template.FuncMap{
+	"pct": func(f float64) string { return strconv.FormatFloat(100*f, 'f', 0, 64) + "%" },
+	"f2":  func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
+}).Parse(`
+<form class="filter" method="get" action="/dashboard/sentiment">
+<label>Channel <select name="channel" id="channel">
+<option value="">All channels</option>
+{{range .Channels}}<option value="{{.}}"{{if eq $.Selected .String}} selected{{end}}>{{.}}</option>{{end}}
+</select></label>
+<label>By <select name="by" id="by">
+<option value="day"{{if eq .By "day"}} selected{{end}}>day</option>
+<option value="hour"{{if eq .By "hour"}} selected{{end}}>hour</option>
+</select></label>
+<label>Days <input name="days" id="days" type="number" min="1" max="90" value="{{.Days}}"></label>
+<button type="submit">Show</button>
+</form>
+{{if not .Charts}}<p>No messages scored in this period.</p>{{end}}
+{{range .Charts}}<section class="chart" data-channel="{{.Channel}}">
+<h2>{{.Channel}} <small>{{.Total.N}} messages, {{pct .Total.NegShare}} negative, mean {{f2 .Total.Mean}}</small></h2>
+<svg viewBox="0 0 {{.Width}} {{.Height}}" width="{{.Width}}" height="{{.Height}}" role="img" aria-label="Negative share over time in {{.Channel}}">
+<rect x="0" y="0" width="{{.Width}}" height="{{.Height}}" fill="#fff" stroke="#dfe3ec"/>
+<polyline fill="none" stroke="#b3261e" stroke-width="2" points="{{.Line}}"/>
+{{range .Points}}<circle class="point" cx="{{printf "%.1f" .X}}" cy="{{printf "%.1f" .Y}}" r="3" fill="#b3261e" data-start="{{.Start.Format "2006-01-02T15:04Z07:00"}}" data-n="{{.B.N}}" data-negative="{{.B.Neg}}"><title>{{.Start.Format "2006-01-02 15:04"}}: {{.B.Neg}} of {{.B.N}} negative</title></circle>
+{{end}}</svg>
+</section>{{end}}
+<h2>Most negative threads (last {{.Days}} days)</h2>
+{{if .Worst}}<table class="worst">
+<tr><th>Channel</th><th>Thread</th><th>Worst</th><th>Negative</th><th>Message</th></tr>
+{{range .Worst}}<tr><td>{{.Channel}}</td><td>{{if .Permalink}}<a href="{{.Permalink}}">{{.Thread}}</a>{{else}}{{.Thread}}{{end}}</td><td>{{f2 .MinScore}}</td><td>{{.Negative}} of {{.Messages}}</td><td>{{.Excerpt}}</td></tr>
+{{end}}</table>{{else}}<p>None.</p>{{end}}
+`))
+
+// Page is the dashboard's sentiment page: a chart per channel over time and
+// the most negative recent threads, with a channel filter.
+func Page(store Store, clock bot.Clock, render Render) http.Handler {
+	if clock == nil {
+		clock = bot.SystemClock{}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		by := q.Get("by")
+		if by != Hour {
+			by = Day
+		}
+		days, err := strconv.Atoi(q.Get("days"))
+		if err != nil || days < 1 || days > 90 {
+			days = 14
+		}
+		body, err := pageBody(r.Context(), store, clock.Now(), q.Get("channel"), by, days)
+		if err != nil {
+			http.Error(w, "sentiment: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		render(w, r, "Sentiment", body)
+	})
+}
+
+func pageBody(ctx context.Context, store Store, now time.Time, selected, by string, days int) (template.HTML, error) {
+	channels, err := store.SentimentChannels(ctx)
+	if err != nil {
+		return "", err
+	}
+	since := now.AddDate(0, 0, -days)
+	var shown []Channel
+	var charts []Chart
+	for _, ch := range channels {
+		if selected != "" && ch.String() != selected {
+			continue
+		}
+		shown = append(shown, ch)
+		buckets, err := store.SentimentBuckets(ctx, by, ch, BucketStart(by, since), now.Add(time.Hour))
+		if err != nil {
+			return "", err
+		}
+		if len(buckets) > 0 {
+			charts = append(charts, chartOf(Series{Channel: ch, Buckets: buckets}))
+		}
+	}
+	worst, err := WorstThreads(ctx, store, shown, since, now.Add(time.Second), 10)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	err = pageTmpl.Execute(&buf, map[string]any{
+		"Channels": channels, "Selected": selected, "By": by, "Days": days, "Charts": charts, "Worst": worst,
+	})
+	return template.HTML(buf.String()), err
+}

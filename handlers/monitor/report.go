@@ -1,0 +1,185 @@
+package monitor
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Series is one channel's aggregates over time.
+type Series struct {
+	Channel Channel  `json:"channel"`
+	Buckets []Bucket `json:"buckets"`
+}
+
+// Report reads the aggregates of one channel ("platform/id") or of all
+// (""), by hour or day, for buckets starting in [since, until).
+func Report(ctx context.Context, store Store, channel, by string, since, until time.Time) ([]Series, error) {
+	if by != Hour && by != Day {
+		return nil, fmt.Errorf("monitor: --by must be %q or %q", Hour, Day)
+	}
+	channels, err := store.SentimentChannels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Series
+	for _, ch := range channels {
+		if channel != "" && ch.String() != channel && ch.ID != channel {
+			continue
+		}
+		buckets, err := store.SentimentBuckets(ctx, by, ch, BucketStart(by, since), until)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Series{Channel: ch, Buckets: buckets})
+	}
+	if channel != "" && len(out) == 0 {
+		return nil, fmt.Errorf("monitor: no sentiment data for channel %q (channels are named platform/id)", channel)
+	}
+	return out, nil
+}
+
+// WriteReport writes series as "table", "csv" or "json".
+func WriteReport(w io.Writer, format string, series []Series) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(series)
+	case "csv":
+		cw := csv.NewWriter(w)
+		_ = cw.Write([]string{"platform", "channel", "start", "messages", "positive", "neutral", "negative", "negative_share", "mean_score"})
+		for _, s := range series {
+			for _, b := range s.Buckets {
+				_ = cw.Write([]string{s.Channel.Platform, s.Channel.ID, b.Start.Format(time.RFC3339), strconv.Itoa(b.N),
+					strconv.Itoa(b.Pos), strconv.Itoa(b.Neu), strconv.Itoa(b.Neg),
+					strconv.FormatFloat(b.NegShare(), 'f', 3, 64), strconv.FormatFloat(b.Mean(), 'f', 3, 64)})
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	case "table", "":
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "CHANNEL\tSTART\tMESSAGES\tPOS\tNEU\tNEG\tNEG %\tMEAN\t")
+		for _, s := range series {
+			for _, b := range s.Buckets {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%.0f%%\t%+.2f\t\n", s.Channel, b.Start.Format("2006-01-02 15:04"), b.N, b.Pos, b.Neu, b.Neg, 100*b.NegShare(), b.Mean())
+			}
+		}
+		return tw.Flush()
+	}
+	return fmt.Errorf("monitor: --format must be table, csv or json, not %q", format)
+}
+
+// ThreadSummary is a thread ranked by how negative it got.
+type ThreadSummary struct {
+	Channel   Channel   `json:"channel"`
+	Thread    string    `json:"thread"`
+	Messages  int       `json:"messages"`
+	Negative  int       `json:"negative"`
+	MinScore  float64   `json:"min_score"`
+	Last      time.Time `json:"last"`
+	Excerpt   string    `json:"excerpt,omitempty"`
+	Permalink string    `json:"permalink,omitempty"`
+}
+
+// WorstThreads ranks the threads of the channels in [since, until) by their
+// most negative message, worst first, at most n.
+func WorstThreads(ctx context.Context, store Store, channels []Channel, since, until time.Time, n int) ([]ThreadSummary, error) {
+	byThread := map[string]*ThreadSummary{}
+	for _, ch := range channels {
+		rows, err := store.SentimentRows(ctx, ch, since, until)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			k := ch.String() + "\x00" + r.Thread
+			t, ok := byThread[k]
+			if !ok {
+				t = &ThreadSummary{Channel: ch, Thread: r.Thread, MinScore: 1}
+				byThread[k] = t
+			}
+			t.Messages++
+			if r.Time.After(t.Last) {
+				t.Last = r.Time
+			}
+			if r.Label == Negative {
+				t.Negative++
+			}
+			if r.Score < t.MinScore {
+				t.MinScore, t.Excerpt, t.Permalink = r.Score, r.Excerpt, r.Permalink
+			}
+		}
+	}
+	var out []ThreadSummary
+	for _, t := range byThread {
+		if t.Negative > 0 {
+			out = append(out, *t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].MinScore != out[j].MinScore {
+			return out[i].MinScore < out[j].MinScore
+		}
+		return strings.Compare(out[i].Thread, out[j].Thread) < 0
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out, nil
+}
+
+// AdminRoutes is the sentiment part of the admin API: GET
+// /api/admin/sentiment/report?channel=&by=&since= (since as RFC 3339 or a
+// duration back from now, such as 72h).
+func AdminRoutes(store Store, clock interface{ Now() time.Time }) map[string]http.Handler {
+	return map[string]http.Handler{
+		"GET /api/admin/sentiment/report": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			q := r.URL.Query()
+			now := clock.Now()
+			since, err := ParseSince(q.Get("since"), now)
+			if err == nil {
+				var series []Series
+				series, err = Report(r.Context(), store, q.Get("channel"), q.Get("by"), since, now.Add(time.Hour))
+				if err == nil {
+					w.Header().Set("Content-Type", "application/json")
+					_ = json.NewEncoder(w).Encode(series)
+					return
+				}
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+		}),
+	}
+}
+
+// ParseSince reads --since: empty (14 days), a duration back from now
+// ("72h", "30m", or days as "7d"), or an RFC 3339 time or a date.
+func ParseSince(s string, now time.Time) (time.Time, error) {
+	switch {
+	case s == "":
+		return now.AddDate(0, 0, -14), nil
+	case strings.HasSuffix(s, "d"):
+		if n, err := strconv.Atoi(strings.TrimSuffix(s, "d")); err == nil && n >= 0 {
+			return now.AddDate(0, 0, -n), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("monitor: --since %q: use a duration (72h, 7d), a date (2026-11-01) or an RFC 3339 time", s)
+}

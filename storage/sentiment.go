@@ -1,0 +1,199 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/einsatz/einsatz/handlers/monitor"
+)
+
+func sentChannel(kind string, ch monitor.Channel) string {
+	return prefixSent + kind + "/" + join(ch.Platform, ch.ID) + "/"
+}
+
+func unixKey(t time.Time) string { return fmt.Sprintf("%016x", uint64(t.Unix())) }
+
+// LogSentiment stores a scored message and updates its channel's hourly
+// and daily aggregates in the same durable write, so the aggregates never
+// need a scan to rebuild.
+func (s *Store) LogSentiment(ctx context.Context, row monitor.Row, userID string) error {
+	value, err := json.Marshal(row)
+	if err != nil {
+		return fmt.Errorf("storage: log sentiment: %w", err)
+	}
+	ch := monitor.Channel{Platform: row.Platform, ID: row.Channel}
+	err = s.commit(ctx, func(txn *badger.Txn) error {
+		key := sentChannel("row", ch) + timeSeq(row.Time, &s.seq)
+		if err := txn.SetEntry(badger.NewEntry([]byte(key), value).WithTTL(s.opts.MessageTTL)); err != nil {
+			return err
+		}
+		if userID != "" {
+			if err := txn.SetEntry(badger.NewEntry(userIndexKey(row.Platform, userID, key), nil).WithTTL(s.opts.MessageTTL)); err != nil {
+				return err
+			}
+		}
+		for _, by := range []string{monitor.Hour, monitor.Day} {
+			start := monitor.BucketStart(by, row.Time)
+			k := []byte(sentChannel(by, ch) + unixKey(start))
+			b := monitor.Bucket{Start: start}
+			item, err := txn.Get(k)
+			switch {
+			case err == nil:
+				if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &b) }); err != nil {
+					return err
+				}
+			case !errors.Is(err, badger.ErrKeyNotFound):
+				return err
+			}
+			b.Add(row.Label, row.Score)
+			v, err := json.Marshal(b)
+			if err != nil {
+				return err
+			}
+			if err := txn.Set(k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("storage: log sentiment: %w", err)
+	}
+	return nil
+}
+
+// rangeScan calls fn for the keys under prefix from prefix+from (inclusive)
+// to prefix+to (exclusive).
+func (s *Store) rangeScan(ctx context.Context, prefix, from, to string, fn func(v []byte) error) error {
+	p := []byte(prefix)
+	end := prefix + to
+	return s.view(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: true, PrefetchSize: 64})
+		defer it.Close()
+		for it.Seek([]byte(prefix + from)); it.ValidForPrefix(p); it.Next() {
+			if string(it.Item().Key()) >= end {
+				break
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := it.Item().Value(fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// SentimentRows returns a channel's scored messages in [since, until).
+func (s *Store) SentimentRows(ctx context.Context, ch monitor.Channel, since, until time.Time) ([]monitor.Row, error) {
+	var rows []monitor.Row
+	from := fmt.Sprintf("%016x", uint64(since.UnixNano()))
+	to := fmt.Sprintf("%016x", uint64(until.UnixNano()))
+	err := s.rangeScan(ctx, sentChannel("row", ch), from, to, func(v []byte) error {
+		var r monitor.Row
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		rows = append(rows, r)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: sentiment rows of %s: %w", ch, err)
+	}
+	return rows, nil
+}
+
+// SentimentBuckets returns a channel's hourly or daily aggregates whose
+// start is in [since, until), oldest first.
+func (s *Store) SentimentBuckets(ctx context.Context, by string, ch monitor.Channel, since, until time.Time) ([]monitor.Bucket, error) {
+	if by != monitor.Hour && by != monitor.Day {
+		return nil, fmt.Errorf("storage: sentiment buckets: by must be %q or %q", monitor.Hour, monitor.Day)
+	}
+	var out []monitor.Bucket
+	err := s.rangeScan(ctx, sentChannel(by, ch), unixKey(since), unixKey(until), func(v []byte) error {
+		var b monitor.Bucket
+		if err := json.Unmarshal(v, &b); err != nil {
+			return err
+		}
+		out = append(out, b)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: sentiment buckets of %s: %w", ch, err)
+	}
+	return out, nil
+}
+
+// SentimentChannels lists the channels that have sentiment data.
+func (s *Store) SentimentChannels(ctx context.Context) ([]monitor.Channel, error) {
+	prefix := prefixSent + monitor.Day + "/"
+	var out []monitor.Channel
+	seen := map[string]bool{}
+	err := s.view(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
+		defer it.Close()
+		for it.Rewind(); it.ValidForPrefix([]byte(prefix)); it.Next() {
+			parts := strings.SplitN(string(it.Item().Key())[len(prefix):], "/", 3)
+			if len(parts) < 3 || seen[parts[0]+"/"+parts[1]] {
+				continue
+			}
+			seen[parts[0]+"/"+parts[1]] = true
+			platform, err1 := url.PathUnescape(parts[0])
+			id, err2 := url.PathUnescape(parts[1])
+			if err := errors.Join(err1, err2); err != nil {
+				return err
+			}
+			out = append(out, monitor.Channel{Platform: platform, ID: id})
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: sentiment channels: %w", err)
+	}
+	return out, nil
+}
+
+func alertKey(ch monitor.Channel) []byte {
+	return []byte(prefixSent + "alert/" + join(ch.Platform, ch.ID))
+}
+
+// LastAlert is when the last spike alert for a channel went out (zero: never).
+func (s *Store) LastAlert(_ context.Context, ch monitor.Channel) (time.Time, error) {
+	var at time.Time
+	err := s.view(func(txn *badger.Txn) error {
+		item, err := txn.Get(alertKey(ch))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error { return at.UnmarshalText(v) })
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("storage: last alert of %s: %w", ch, err)
+	}
+	return at, nil
+}
+
+// SetLastAlert records when a spike alert went out.
+func (s *Store) SetLastAlert(ctx context.Context, ch monitor.Channel, at time.Time) error {
+	v, err := at.MarshalText()
+	if err != nil {
+		return err
+	}
+	if err := s.commit(ctx, func(txn *badger.Txn) error { return txn.Set(alertKey(ch), v) }); err != nil {
+		return fmt.Errorf("storage: record alert of %s: %w", ch, err)
+	}
+	return nil
+}
+
+var _ monitor.Store = (*Store)(nil)
