@@ -77,4 +77,3 @@ func TestBrowserSentimentPage(t *testing.T) {
 		t.Fatalf("after filtering: %v, want only random with 2 points", got)
 	}
 }
-
