@@ -1,0 +1,272 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/einsatz/einsatz/bot"
+)
+
+// Slack's limits, and how replies are cut to them. A section block holds
+// at most 3,000 characters and a message at most 50 blocks and 40,000
+// characters of text. A reply is converted to mrkdwn and split into
+// sections of at most SectionLimit characters (at paragraph, line or word
+// breaks; a cut code block is closed and reopened); one message carries
+// at most SectionsPerMessage sections (30,000 characters, so its text
+// fallback stays under 40,000 and there is room for the sources and
+// buttons blocks), and a longer reply continues in further messages of
+// the same thread. Sources and buttons go with the last message.
+const (
+	SectionLimit       = 3000
+	SectionsPerMessage = 10
+	maxContextElements = 10
+	maxButtons         = 25
+	maxButtonLabel     = 75
+	maxButtonValue     = 2000
+	maxActionID        = 255
+)
+
+// outgoing is one Slack message of a reply.
+type outgoing struct {
+	text   string
+	blocks []slack.Block
+}
+
+// render turns a reply into the Slack messages that carry it (text
+// fallback + blocks). It is pure; Send posts what it returns.
+func render(r bot.Reply) []outgoing {
+	sections := Split(Mrkdwn(strings.TrimSpace(r.Text)), SectionLimit)
+	var msgs []outgoing
+	for len(sections) > 0 {
+		n := min(len(sections), SectionsPerMessage)
+		var m outgoing
+		for _, s := range sections[:n] {
+			m.blocks = append(m.blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, s, false, false), nil, nil))
+		}
+		m.text = strings.Join(sections[:n], "\n")
+		msgs = append(msgs, m)
+		sections = sections[n:]
+	}
+	if len(msgs) == 0 {
+		msgs = append(msgs, outgoing{})
+	}
+	last := &msgs[len(msgs)-1]
+	if b := sourcesBlock(r.Sources); b != nil {
+		last.blocks = append(last.blocks, b)
+		if last.text == "" {
+			last.text = "Sources"
+		}
+	}
+	if b := buttonsBlock(r.Buttons); b != nil {
+		last.blocks = append(last.blocks, b)
+		if last.text == "" {
+			last.text = r.Buttons[0].Label
+		}
+	}
+	return msgs
+}
+
+func sourcesBlock(sources []bot.Source) slack.Block {
+	var elems []slack.MixedElement
+	for i, s := range sources {
+		title := strings.TrimSpace(s.Title)
+		if title == "" {
+			title = s.Path
+		}
+		if title == "" {
+			title = s.URL
+		}
+		title = truncate(title, 200)
+		var text string
+		switch {
+		case s.URL != "":
+			text = slackLink(s.URL, title)
+		case s.Path != "" && s.Path != title:
+			text = escape(title) + " (`" + escape(s.Path) + "`)"
+		default:
+			text = escape(title)
+		}
+		if i == 0 {
+			text = "Sources: " + text
+		}
+		if len(elems) == maxContextElements-1 && len(sources) > maxContextElements {
+			elems = append(elems, slack.NewTextBlockObject(slack.MarkdownType, fmt.Sprintf("and %d more", len(sources)-i), false, false))
+			break
+		}
+		elems = append(elems, slack.NewTextBlockObject(slack.MarkdownType, text, false, false))
+	}
+	if len(elems) == 0 {
+		return nil
+	}
+	return slack.NewContextBlock("einsatz_sources", elems...)
+}
+
+func buttonsBlock(buttons []bot.Button) slack.Block {
+	if len(buttons) == 0 {
+		return nil
+	}
+	count := map[string]int{}
+	for _, b := range buttons {
+		count[b.Action]++
+	}
+	var elems []slack.BlockElement
+	for i, b := range buttons {
+		if i == maxButtons {
+			break
+		}
+		id := b.Action
+		if count[b.Action] > 1 { // action ids must be unique in a block
+			id = fmt.Sprintf("%s#%d", b.Action, i)
+		}
+		if len(id) > maxActionID {
+			id = id[:maxActionID]
+		}
+		label := truncate(b.Label, maxButtonLabel)
+		elems = append(elems, slack.NewButtonBlockElement(id, truncate(b.Value, maxButtonValue),
+			slack.NewTextBlockObject(slack.PlainTextType, label, true, false)))
+	}
+	return slack.NewActionBlock("einsatz_actions", elems...)
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// threadTS says where a reply to thread goes: the thread's ts, the first
+// post of a synthetic thread (slash commands), or "" for the top level.
+func (a *Adapter) threadTS(to bot.ThreadRef) string {
+	if to.ThreadID == "" || isTS(to.ThreadID) {
+		return to.ThreadID
+	}
+	ts, _ := a.synth.get(to.Key())
+	return ts
+}
+
+// Send posts a reply in the thread: threaded under the thread's parent
+// message, split over several messages when it is long. A rate-limited
+// post waits for Retry-After and tries again (SendRetries times).
+func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error {
+	threadTS := a.threadTS(to)
+	for _, m := range render(r) {
+		if m.text == "" && len(m.blocks) == 0 {
+			continue // nothing to say (a blank reply)
+		}
+		opts := []slack.MsgOption{
+			slack.MsgOptionText(m.text, false),
+			slack.MsgOptionDisableLinkUnfurl(),
+			slack.MsgOptionDisableMediaUnfurl(),
+		}
+		if len(m.blocks) > 0 {
+			opts = append(opts, slack.MsgOptionBlocks(m.blocks...))
+		}
+		if threadTS != "" {
+			opts = append(opts, slack.MsgOptionTS(threadTS))
+		}
+		var ts string
+		err := a.retry(ctx, "chat.postMessage", func() error {
+			var err error
+			_, ts, err = a.api.PostMessageContext(ctx, to.ChannelID, opts...)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("slack: post message in %s: %w", to.ChannelID, err)
+		}
+		a.posted.put(to.ChannelID+"/"+ts, to.ThreadID)
+		if threadTS == "" && to.ThreadID != "" {
+			// A reply in a synthetic thread (a slash command's answer):
+			// later messages of this thread go under the first. A reply
+			// with no thread at all (an alert) stays at the top level.
+			a.synth.put(to.Key(), ts)
+			threadTS = ts
+		}
+	}
+	return nil
+}
+
+// Edit replaces a message the bot posted (chat.update). A reply longer
+// than one message is cut to the first.
+func (a *Adapter) Edit(ctx context.Context, in bot.ThreadRef, messageID string, r bot.Reply) error {
+	m := render(r)[0]
+	opts := []slack.MsgOption{slack.MsgOptionText(m.text, false), slack.MsgOptionBlocks(m.blocks...)}
+	err := a.retry(ctx, "chat.update", func() error {
+		_, _, _, err := a.api.UpdateMessageContext(ctx, in.ChannelID, messageID, opts...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("slack: update message %s in %s: %w", messageID, in.ChannelID, err)
+	}
+	return nil
+}
+
+// emojiNames maps the few Unicode emoji handlers use to Slack's names.
+var emojiNames = map[string]string{
+	"👀": "eyes", "👍": "+1", "👎": "-1", "✅": "white_check_mark", "❌": "x",
+	"🙏": "pray", "🎉": "tada", "⏳": "hourglass_flowing_sand", "📥": "inbox_tray",
+}
+
+// React adds a reaction to a message; one already there is fine.
+func (a *Adapter) React(ctx context.Context, in bot.ThreadRef, messageID, emoji string) error {
+	name := strings.Trim(emoji, ":")
+	if n, ok := emojiNames[name]; ok {
+		name = n
+	}
+	err := a.retry(ctx, "reactions.add", func() error {
+		return a.api.AddReactionContext(ctx, name, slack.NewRefToMessage(in.ChannelID, messageID))
+	})
+	if err != nil && slackCode(err) != "already_reacted" {
+		return fmt.Errorf("slack: react %s to %s: %w", name, messageID, err)
+	}
+	return nil
+}
+
+// Permalink returns a link to a message (chat.getPermalink).
+func (a *Adapter) Permalink(ctx context.Context, in bot.ThreadRef, messageID string) (string, error) {
+	var link string
+	err := a.retry(ctx, "chat.getPermalink", func() error {
+		var err error
+		link, err = a.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: in.ChannelID, Ts: messageID})
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("slack: permalink of %s: %w", messageID, err)
+	}
+	return link, nil
+}
+
+// retry runs a Web API call, waiting out rate limits (Retry-After) up to
+// SendRetries times, and logs a final failure with what to fix.
+func (a *Adapter) retry(ctx context.Context, method string, call func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := call()
+		if err == nil {
+			return nil
+		}
+		var rl *slack.RateLimitedError
+		if errors.As(err, &rl) && attempt < a.opts.SendRetries && rl.RetryAfter <= a.opts.MaxRetryWait {
+			wait := max(rl.RetryAfter, 100*time.Millisecond)
+			a.log.Warn("slack: rate limited; retrying after Retry-After", "method", method, "retry_after", wait, "attempt", attempt+1)
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("%w (while waiting out a rate limit)", ctx.Err())
+			case <-t.C:
+			}
+			continue
+		}
+		if slackCode(err) != "already_reacted" {
+			a.logAPIError(method, err)
+		}
+		return err
+	}
+}

@@ -1,0 +1,532 @@
+// Package slack connects Einsatz to Slack through slack-go: Socket Mode
+// (default, no public URL needed) or the Events API over HTTP, with slash
+// commands (/einsatz ask|feedback|…), the message shortcut "Send to
+// research inbox", Block Kit buttons, answers in the thread of the asking
+// message, Markdown turned into mrkdwn and split to Slack's limits.
+//
+// Every delivery is acknowledged before any work (the Socket Mode ack is
+// sent before the payload is even translated; over HTTP the 200 goes out
+// right after the signature check). Translated events go through one
+// ordered queue to bot.Sink.Submit, so the events of a thread keep their
+// order; names of unknown users are looked up concurrently while events
+// wait in that queue, never before the ack. Redeliveries and the double
+// delivery of a mention (app_mention + message) share an idempotency key,
+// which the core dedupes.
+//
+// The pure translate functions (TranslateEvent, TranslateCommand,
+// TranslateInteraction, Mrkdwn, Split) are table-tested on recorded payloads
+// in testdata/; slacktest is a fake Slack the integration tests and
+// cmd/fakeslack run the unmodified slack-go against.
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/einsatz/einsatz/bot"
+)
+
+// Modes.
+const (
+	ModeSocket = "socket"
+	ModeHTTP   = "http"
+)
+
+// DefaultAPIURL is Slack's Web API.
+const DefaultAPIURL = "https://slack.com/api/"
+
+// Options configure the adapter. Zero values get the defaults noted.
+type Options struct {
+	Mode          string // ModeSocket (default) or ModeHTTP
+	BotToken      string // xoxb-…, for the Web API (both modes)
+	AppToken      string // xapp-…, Socket Mode only
+	SigningSecret string // HTTP mode only
+	APIURL        string // default DefaultAPIURL; must end with "/"
+
+	StaffUsers     []string // user ids that are staff
+	StaffUserGroup string   // a user group (S…) whose members are staff
+	// StaffRefresh is how often the user group's members are fetched again;
+	// default 10 minutes.
+	StaffRefresh time.Duration
+
+	// Commands are the subcommands of /einsatz (router.Commands()).
+	Commands []bot.CommandSpec
+
+	Logger     *slog.Logger // default slog.Default()
+	HTTPClient *http.Client // default: keeps 64 idle connections to Slack
+	// MaxBody limits an HTTP delivery's body; default 1 MiB.
+	MaxBody int64
+
+	// Now is the clock of the HTTP replay window and the caches; default time.Now.
+	Now func() time.Time
+	// PingTimeout is how long Socket Mode waits for Slack's ping before it
+	// reconnects; default 30s (slack-go's).
+	PingTimeout time.Duration
+	// NameWait bounds how long an event of an unknown user waits in the
+	// queue for the user's name; default 2s. The ack never waits.
+	NameWait time.Duration
+	// SendRetries bounds how often a rate-limited call is retried after
+	// Retry-After; default 3. MaxRetryWait caps one wait; default 60s.
+	SendRetries  int
+	MaxRetryWait time.Duration
+	// NameTTL is how long user and channel names are cached; default 1h.
+	NameTTL time.Duration
+}
+
+// Adapter is the Slack adapter. It implements bot.Adapter, bot.Reactor,
+// bot.Editor and bot.Linker.
+type Adapter struct {
+	opts Options
+	log  *slog.Logger
+	api  *slack.Client
+
+	botUserID atomic.Value // string
+	botID     atomic.Value // string
+	staff     atomic.Pointer[map[string]bool]
+	commands  []string
+
+	users    *lru[string] // user id → display name
+	channels *lru[string] // channel id → name
+	posted   *lru[string] // channel/ts of the bot's posts → core thread id
+	synth    *lru[string] // synthetic thread key → ts of its first post
+
+	lookupMu sync.Mutex
+	lookups  map[string]chan struct{}
+
+	q queue
+
+	mu   sync.Mutex
+	sink bot.Sink
+}
+
+var (
+	_ bot.Adapter = (*Adapter)(nil)
+	_ bot.Reactor = (*Adapter)(nil)
+	_ bot.Editor  = (*Adapter)(nil)
+	_ bot.Linker  = (*Adapter)(nil)
+)
+
+// New returns an adapter. It checks the options but does not talk to Slack
+// yet: Run does (auth.test first), and explains bad tokens in the log.
+func New(opts Options) (*Adapter, error) {
+	if opts.Mode == "" {
+		opts.Mode = ModeSocket
+	}
+	if opts.APIURL == "" {
+		opts.APIURL = DefaultAPIURL
+	}
+	var problems []string
+	switch opts.Mode {
+	case ModeSocket:
+		if opts.AppToken == "" {
+			problems = append(problems, "slack.app_token (xapp-…) is needed in socket mode: create an app-level token with the connections:write scope under Basic Information")
+		}
+	case ModeHTTP:
+		if opts.SigningSecret == "" {
+			problems = append(problems, "slack.signing_secret is needed in http mode: copy it from Basic Information → App Credentials")
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("slack.mode %q: want socket or http", opts.Mode))
+	}
+	if opts.BotToken == "" {
+		problems = append(problems, "slack.bot_token (xoxb-…) is needed: copy the Bot User OAuth Token from OAuth & Permissions")
+	}
+	if !strings.HasSuffix(opts.APIURL, "/") {
+		problems = append(problems, fmt.Sprintf("slack.api_url %q must end with \"/\"", opts.APIURL))
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("slack: %s", strings.Join(problems, "; "))
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = defaultHTTPClient()
+	}
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = 1 << 20
+	}
+	if opts.StaffRefresh <= 0 {
+		opts.StaffRefresh = 10 * time.Minute
+	}
+	if opts.PingTimeout <= 0 {
+		opts.PingTimeout = 30 * time.Second
+	}
+	if opts.NameWait <= 0 {
+		opts.NameWait = 2 * time.Second
+	}
+	if opts.SendRetries <= 0 {
+		opts.SendRetries = 3
+	}
+	if opts.MaxRetryWait <= 0 {
+		opts.MaxRetryWait = 60 * time.Second
+	}
+	if opts.NameTTL <= 0 {
+		opts.NameTTL = time.Hour
+	}
+	a := &Adapter{
+		opts:     opts,
+		log:      opts.Logger.With("platform", bot.PlatformSlack),
+		users:    newLRU[string](10000, opts.NameTTL, opts.Now),
+		channels: newLRU[string](2000, opts.NameTTL, opts.Now),
+		posted:   newLRU[string](20000, 0, opts.Now),
+		synth:    newLRU[string](5000, 0, opts.Now),
+		lookups:  map[string]chan struct{}{},
+	}
+	a.q.init()
+	a.botUserID.Store("")
+	a.botID.Store("")
+	staff := map[string]bool{}
+	for _, u := range opts.StaffUsers {
+		staff[u] = true
+	}
+	a.staff.Store(&staff)
+	for _, c := range opts.Commands {
+		a.commands = append(a.commands, c.Name)
+	}
+	a.api = slack.New(opts.BotToken,
+		slack.OptionAPIURL(opts.APIURL),
+		slack.OptionHTTPClient(opts.HTTPClient),
+		slack.OptionAppLevelToken(opts.AppToken),
+		slack.OptionLog(slogOutput{a.log}),
+	)
+	return a, nil
+}
+
+func defaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 64
+	t.IdleConnTimeout = 90 * time.Second
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	return &http.Client{Transport: t, Timeout: 30 * time.Second}
+}
+
+// Platform names the adapter.
+func (a *Adapter) Platform() string { return bot.PlatformSlack }
+
+// BotUserID is the bot's own user id, known once Run has called auth.test.
+func (a *Adapter) BotUserID() string { return a.botUserID.Load().(string) }
+
+// Ready reports whether Run is up and deliveries are accepted (before
+// that, HTTPHandler answers 503 so that Slack retries).
+func (a *Adapter) Ready() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sink != nil
+}
+
+// Run connects to Slack and feeds events to sink until ctx ends. In socket
+// mode it holds the websocket (reconnecting when Slack asks); in http mode
+// deliveries arrive through HTTPHandler and Run only keeps the queue and
+// the staff list going. A bad token ends Run with an error that says what
+// to fix; the other adapters keep running.
+func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
+	if err := a.identify(ctx); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.sink = sink
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.sink = nil
+		a.mu.Unlock()
+	}()
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	// A fatal socket error ends Run before ctx does: stop the helpers too.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Add(2)
+	go func() { defer wg.Done(); a.dispatch(rctx, sink) }()
+	go func() { defer wg.Done(); a.refreshStaff(rctx) }()
+
+	if a.opts.Mode == ModeHTTP {
+		a.log.Info("slack: ready for Events API deliveries over HTTP", "bot_user", a.BotUserID())
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return a.runSocket(ctx)
+}
+
+// identify calls auth.test: it learns the bot's ids (to drop its own
+// messages and see mentions) and catches swapped or wrong tokens early.
+// Other errors (network) are retried with backoff until ctx ends.
+func (a *Adapter) identify(ctx context.Context) error {
+	wait := time.Second
+	for {
+		res, err := a.api.AuthTestContext(ctx)
+		if err == nil {
+			a.botUserID.Store(res.UserID)
+			a.botID.Store(res.BotID)
+			a.log.Info("slack: authenticated", "team", res.Team, "bot_user", res.UserID, "bot_id", res.BotID)
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if fatalAuth(err) {
+			fix := a.explain("auth.test", err)
+			a.log.Error("slack: bot token rejected", "err", err, "fix", fix)
+			return fmt.Errorf("slack: auth.test: %w (%s)", err, fix)
+		}
+		a.log.Warn("slack: auth.test failed; retrying", "err", err, "in", wait, "fix", a.explain("auth.test", err))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 30*time.Second)
+	}
+}
+
+// isStaff is Env.IsStaff.
+func (a *Adapter) isStaff(userID string) bool { return (*a.staff.Load())[userID] }
+
+// refreshStaff keeps the staff user group's members, fetched at start and
+// every StaffRefresh (not per message).
+func (a *Adapter) refreshStaff(ctx context.Context) {
+	if a.opts.StaffUserGroup == "" {
+		return
+	}
+	for {
+		members, err := a.api.GetUserGroupMembersContext(ctx, a.opts.StaffUserGroup)
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("slack: reading staff user group; keeping the last list", "usergroup", a.opts.StaffUserGroup,
+				"err", err, "fix", a.explain("usergroups.users.list", err))
+		} else if err == nil {
+			staff := map[string]bool{}
+			for _, u := range a.opts.StaffUsers {
+				staff[u] = true
+			}
+			for _, u := range members {
+				staff[u] = true
+			}
+			a.staff.Store(&staff)
+			a.log.Debug("slack: staff user group loaded", "members", len(members))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(a.opts.StaffRefresh):
+		}
+	}
+}
+
+// env is the translation environment of the moment.
+func (a *Adapter) env() Env {
+	return Env{
+		BotUserID: a.BotUserID(),
+		BotID:     a.botID.Load().(string),
+		IsStaff:   a.isStaff,
+		Commands:  a.commands,
+		ThreadOf: func(channelID, ts string) string {
+			t, _ := a.posted.get(channelID + "/" + ts)
+			return t
+		},
+	}
+}
+
+// accept is where every acknowledged payload goes: it translates, drops
+// what is not for the core, starts a name lookup when needed and queues
+// the event in arrival order. It never blocks on the network.
+func (a *Adapter) accept(kind string, translate func(Env) (bot.Event, error), retry int) {
+	ev, err := translate(a.env())
+	if err != nil {
+		if errors.Is(err, ErrSkip) {
+			a.log.Debug("slack: payload skipped", "kind", kind, "reason", err)
+		} else {
+			a.log.Warn("slack: payload not understood", "kind", kind, "err", err)
+		}
+		return
+	}
+	if ev.User.Bot {
+		a.log.Debug("slack: message by a bot ignored", "channel", ev.ChannelID, "user", ev.User.ID)
+		return
+	}
+	if retry > 0 {
+		a.log.Debug("slack: redelivery", "event", ev.Key, "retry", retry)
+	}
+	var ready <-chan struct{}
+	if ev.User.Name == "" {
+		if name, ok := a.users.get(ev.User.ID); ok {
+			ev.User.Name = name
+		} else {
+			ready = a.lookupUser(ev.User.ID)
+		}
+	} else {
+		a.users.put(ev.User.ID, ev.User.Name)
+	}
+	a.q.push(pending{ev: ev, ready: ready})
+}
+
+// dispatch submits queued events in order. An event whose user's name is
+// being looked up waits for it at most NameWait.
+func (a *Adapter) dispatch(ctx context.Context, sink bot.Sink) {
+	for {
+		p, ok := a.q.pop(ctx)
+		if !ok {
+			// Shutting down: what was acknowledged still goes to the core
+			// (which keeps it in storage if it cannot handle it any more).
+			for _, p := range a.q.drain() {
+				a.submit(sink, p.ev)
+			}
+			return
+		}
+		if p.ready != nil {
+			t := time.NewTimer(a.opts.NameWait)
+			select {
+			case <-p.ready:
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			t.Stop()
+			p.ev.User.Name, _ = a.users.get(p.ev.User.ID)
+		}
+		a.submit(sink, p.ev)
+	}
+}
+
+func (a *Adapter) submit(sink bot.Sink, ev bot.Event) {
+	if err := sink.Submit(ev); err != nil && !errors.Is(err, bot.ErrQueueFull) {
+		a.log.Error("slack: event not accepted by the core", "event", ev.Key, "err", err)
+	}
+}
+
+// lookupUser fetches a user's name in the background (once per user at a
+// time) and returns a channel closed when it is cached or failed.
+func (a *Adapter) lookupUser(id string) <-chan struct{} {
+	a.lookupMu.Lock()
+	defer a.lookupMu.Unlock()
+	if ch, ok := a.lookups[id]; ok {
+		return ch
+	}
+	ch := make(chan struct{})
+	a.lookups[id] = ch
+	go func() {
+		defer func() {
+			a.lookupMu.Lock()
+			delete(a.lookups, id)
+			a.lookupMu.Unlock()
+			close(ch)
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		u, err := a.api.GetUserInfoContext(ctx, id)
+		if err != nil {
+			a.log.Warn("slack: looking up a user's name", "user", id, "err", err, "fix", a.explain("users.info", err))
+			a.users.put(id, "") // do not ask again for every message; retried after NameTTL
+			return
+		}
+		name := u.Profile.DisplayName
+		if name == "" {
+			name = u.RealName
+		}
+		if name == "" {
+			name = u.Name
+		}
+		a.users.put(id, name)
+	}()
+	return ch
+}
+
+// ChannelName returns a channel's name (cached; conversations.info on a miss).
+func (a *Adapter) ChannelName(ctx context.Context, channelID string) (string, error) {
+	if name, ok := a.channels.get(channelID); ok {
+		return name, nil
+	}
+	c, err := a.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channelID})
+	if err != nil {
+		a.logAPIError("conversations.info", err)
+		return "", fmt.Errorf("slack: conversations.info %s: %w", channelID, err)
+	}
+	a.channels.put(channelID, c.Name)
+	return c.Name, nil
+}
+
+// UserName returns a user's display name (cached; users.info on a miss).
+func (a *Adapter) UserName(ctx context.Context, userID string) string {
+	if name, ok := a.users.get(userID); ok {
+		return name
+	}
+	select {
+	case <-a.lookupUser(userID):
+	case <-ctx.Done():
+	}
+	name, _ := a.users.get(userID)
+	return name
+}
+
+type pending struct {
+	ev    bot.Event
+	ready <-chan struct{}
+}
+
+// queue is an unbounded FIFO: pushing never blocks the ack path.
+type queue struct {
+	mu     sync.Mutex
+	items  []pending
+	signal chan struct{}
+}
+
+func (q *queue) init() { q.signal = make(chan struct{}, 1) }
+
+func (q *queue) push(p pending) {
+	q.mu.Lock()
+	q.items = append(q.items, p)
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (q *queue) pop(ctx context.Context) (pending, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			p := q.items[0]
+			q.items[0] = pending{}
+			q.items = q.items[1:]
+			q.mu.Unlock()
+			return p, true
+		}
+		q.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return pending{}, false
+		case <-q.signal:
+		}
+	}
+}
+
+func (q *queue) drain() []pending {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	items := q.items
+	q.items = nil
+	return items
+}
+
+// slogOutput routes slack-go's debug logger to slog at debug level.
+type slogOutput struct{ log *slog.Logger }
+
+func (o slogOutput) Output(_ int, s string) error {
+	o.log.Debug("slack-go: " + strings.TrimSpace(s))
+	return nil
+}
