@@ -518,6 +518,9 @@ func (b *Bot) addressed(ev *Event) bool {
 	default:
 		return false
 	}
+	if ev.User.Staff && !ev.Mentioned && OthersInThread(ev.History, ev.User.ID) {
+		return false // staff talking to someone in a thread are not asking the bot
+	}
 	if ev.DM {
 		return !b.opts.DMsOff
 	}
@@ -530,6 +533,17 @@ func (b *Bot) addressed(ev *Event) bool {
 		}
 	}
 	return ev.Mentioned || servedByBot(ev.History)
+}
+
+// OthersInThread reports whether people other than userID wrote in the
+// thread: a staff message there is for them, not for the bot.
+func OthersInThread(history []Turn, userID string) bool {
+	for _, t := range history {
+		if t.Role != RoleBot && t.UserID != userID {
+			return true
+		}
+	}
+	return false
 }
 
 // servedByBot reports whether the bot has answered in the thread before,

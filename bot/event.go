@@ -151,6 +151,15 @@ type Owner struct {
 	Staff string    `json:"staff,omitempty"` // staff member's name or id; "" = the bot
 	Since time.Time `json:"since,omitempty"`
 	By    string    `json:"by,omitempty"` // who made the change
+	// LastActive is when staff last wrote in the thread; hand-back after
+	// a quiet time counts from it.
+	LastActive time.Time `json:"last_active,omitempty"`
+}
+
+// OwnedThread is a thread staff own.
+type OwnedThread struct {
+	Thread ThreadRef `json:"thread"`
+	Owner  Owner     `json:"owner"`
 }
 
 // Bot reports whether the bot owns the thread.

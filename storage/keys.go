@@ -22,6 +22,7 @@ package storage
 //	sent/day/<platform>/<channel>/<day start, 16 hex unix>
 //	                                     sentiment aggregates (JSON monitor.Bucket), updated with each row
 //	sent/alert/<platform>/<channel>      when the last spike alert went out (RFC 3339)
+//	esc/<platform>/<channel>/<thread>    the thread's latest escalation (JSON handoff.Escalation)
 //	kb/doc/<source>                      a knowledge document as last synced (JSON knowledge.Doc)
 //	kb/chunk/<source>/<index, 5 digits>  one chunk of it (JSON knowledge.Chunk)
 //	auth/session/<sha256 hex>            dashboard session (JSON Session), TTL
@@ -47,6 +48,7 @@ const (
 	prefixLogin = "auth/login/"
 	prefixDoc   = "kb/doc/"
 	prefixSent  = "sent/"
+	prefixEsc   = "esc/"
 	prefixChunk = "kb/chunk/"
 	prefixSess  = "auth/session/"
 

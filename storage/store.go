@@ -72,7 +72,7 @@ type Store struct {
 	cacheMu sync.Mutex
 
 	ownersMu sync.RWMutex
-	owners   map[string]bot.Owner // staff-owned threads by thread key
+	owners   map[string]ownerRecord // staff-owned threads by thread key
 
 	// ops is buffered so a write that need not wait (AppendTurn) costs no
 	// batch cycle; order is kept, since one goroutine commits in FIFO order.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -164,28 +165,29 @@ func (s *Store) readHistory(ctx context.Context, thread bot.ThreadRef, n int) ([
 func (s *Store) Owner(_ context.Context, thread bot.ThreadRef) (bot.Owner, error) {
 	s.ownersMu.RLock()
 	defer s.ownersMu.RUnlock()
-	return s.owners[thread.Key()], nil
+	return s.owners[thread.Key()].Owner, nil
 }
 
-// Owned returns every thread staff own now.
-func (s *Store) Owned(_ context.Context) map[string]bot.Owner {
+// Owned returns every thread staff own now, by thread key.
+func (s *Store) Owned(_ context.Context) []bot.OwnedThread {
 	s.ownersMu.RLock()
 	defer s.ownersMu.RUnlock()
-	out := make(map[string]bot.Owner, len(s.owners))
-	for k, v := range s.owners {
-		out[k] = v
+	out := make([]bot.OwnedThread, 0, len(s.owners))
+	for _, r := range s.owners {
+		out = append(out, bot.OwnedThread{Thread: r.Thread, Owner: r.Owner})
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Thread.Key() < out[j].Thread.Key() })
 	return out
 }
 
 func (s *Store) loadOwners() error {
-	s.owners = map[string]bot.Owner{}
+	s.owners = map[string]ownerRecord{}
 	return s.scan(context.Background(), prefixOwner, func(k, v []byte) error {
 		var r ownerRecord
 		if err := json.Unmarshal(v, &r); err != nil {
 			return fmt.Errorf("%s: %w", k, err)
 		}
-		s.owners[r.Thread.Key()] = r.Owner
+		s.owners[r.Thread.Key()] = r
 		return nil
 	})
 }
@@ -194,6 +196,34 @@ func (s *Store) loadOwners() error {
 type ownerRecord struct {
 	bot.Owner
 	Thread bot.ThreadRef `json:"thread"`
+}
+
+// TouchOwner records that staff wrote in a thread they own (for hand-back
+// after a quiet time); it is not an owner change and not audited. It does
+// nothing when the bot owns the thread.
+func (s *Store) TouchOwner(ctx context.Context, thread bot.ThreadRef, at time.Time) error {
+	s.ownersMu.RLock()
+	r, ok := s.owners[thread.Key()]
+	s.ownersMu.RUnlock()
+	if !ok {
+		return nil
+	}
+	r.LastActive = at
+	v, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	err = s.commitThen(ctx, func(txn *badger.Txn) error { return txn.Set(ownerKey(thread), v) }, func() {
+		s.ownersMu.Lock()
+		defer s.ownersMu.Unlock()
+		if cur, ok := s.owners[thread.Key()]; ok && cur.Staff == r.Staff {
+			s.owners[thread.Key()] = r
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("storage: touch owner of %s: %w", thread.Key(), err)
+	}
+	return nil
 }
 
 // AuditEntry is one line of the audit log: who changed what.
@@ -238,7 +268,7 @@ func (s *Store) SetOwner(ctx context.Context, thread bot.ThreadRef, o bot.Owner)
 		if o.Bot() {
 			delete(s.owners, thread.Key())
 		} else {
-			s.owners[thread.Key()] = o
+			s.owners[thread.Key()] = ownerRecord{Owner: o, Thread: thread}
 		}
 	})
 	if err != nil {

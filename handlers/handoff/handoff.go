@@ -1,0 +1,503 @@
+// Package handoff lets support staff take over any thread: by command,
+// button, reaction, or simply by writing in a thread the bot serves. While
+// staff own a thread the core keeps the bot silent there (observers still
+// log). Hand-back is by command, button or after a quiet time. Escalations
+// (a user asks for a human, the bot does not know, a bad rating, strong
+// negativity, sensitive topics) post once per thread to the staff channel
+// with Take over / Dismiss buttons.
+package handoff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/einsatz/einsatz/bot"
+)
+
+// Escalation statuses.
+const (
+	StatusOpen      = "open"      // posted, nobody took it yet
+	StatusClaimed   = "claimed"   // staff took the thread over
+	StatusResolved  = "resolved"  // handed back to the bot
+	StatusDismissed = "dismissed" // staff decided nothing is needed
+)
+
+// Escalation is a call for staff in one thread.
+type Escalation struct {
+	Thread        bot.ThreadRef `json:"thread"`
+	User          bot.User      `json:"user"`
+	Lang          string        `json:"lang,omitempty"` // of the user, for notices in their thread
+	Reason        string        `json:"reason"`
+	Summary       string        `json:"summary"`
+	Permalink     string        `json:"permalink,omitempty"`
+	Created       time.Time     `json:"created"`
+	Status        string        `json:"status"`
+	ClaimedBy     string        `json:"claimed_by,omitempty"`
+	FirstResponse time.Time     `json:"first_response,omitempty"` // first staff action or message after Created
+	Closed        time.Time     `json:"closed,omitempty"`
+}
+
+// Open reports whether the escalation still waits for or has staff.
+func (e Escalation) Open() bool { return e.Status == StatusOpen || e.Status == StatusClaimed }
+
+// ResponseTime is the time to the first staff response (0 while none).
+func (e Escalation) ResponseTime() time.Duration {
+	if e.FirstResponse.IsZero() {
+		return 0
+	}
+	return e.FirstResponse.Sub(e.Created)
+}
+
+// Store keeps owners and escalations; storage.Store implements it.
+type Store interface {
+	Owner(ctx context.Context, thread bot.ThreadRef) (bot.Owner, error)
+	SetOwner(ctx context.Context, thread bot.ThreadRef, o bot.Owner) error
+	TouchOwner(ctx context.Context, thread bot.ThreadRef, at time.Time) error
+	Owned(ctx context.Context) []bot.OwnedThread
+	// OpenEscalation stores e unless the thread has an open one already;
+	// it reports whether it stored it.
+	OpenEscalation(ctx context.Context, e Escalation) (bool, error)
+	Escalation(ctx context.Context, thread bot.ThreadRef) (Escalation, bool, error)
+	PutEscalation(ctx context.Context, e Escalation) error
+	Escalations(ctx context.Context) ([]Escalation, error)
+}
+
+// Poster posts to a thread or channel; bot.Bot implements it.
+type Poster interface {
+	Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
+}
+
+// Hours are when staff are around; outside them a user asking for a human
+// is told when they are back.
+type Hours struct {
+	Location *time.Location
+	Days     map[time.Weekday]bool
+	From, To time.Duration // since midnight
+}
+
+// Open reports whether t falls inside the hours.
+func (h *Hours) Open(t time.Time) bool {
+	if h == nil {
+		return true
+	}
+	t = t.In(h.Location)
+	since := time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
+	return h.Days[t.Weekday()] && since >= h.From && since < h.To
+}
+
+// Next is the next opening time after t.
+func (h *Hours) Next(t time.Time) time.Time {
+	t = t.In(h.Location)
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, h.Location)
+	for i := 0; i < 8; i++ {
+		open := day.AddDate(0, 0, i).Add(h.From)
+		if h.Days[open.Weekday()] && open.After(t) {
+			return open
+		}
+	}
+	return t
+}
+
+// Options configure the hand-off.
+type Options struct {
+	Store  Store
+	Poster Poster
+	Clock  bot.Clock
+	Logger *slog.Logger
+	// Text returns community-facing texts: takeover, release, staff_only,
+	// handoff_asked, handoff_after_hours ({when}).
+	Text func(lang, key string) string
+
+	StaffChannel bot.ThreadRef // where escalations go; empty: nowhere
+	Mention      string        // prepended to escalations (an on-call role or group), optional
+	AutoTakeover bool          // a staff message in a thread the bot serves takes it over
+	ReleaseAfter time.Duration // hand back after this long without a staff message; 0: never
+	Reaction     string        // a staff reaction that takes a thread over, e.g. "✋"; "" = off
+	Hours        *Hours        // nil: staff are always around
+	Sensitive    []string      // topics that always escalate (billing, security, legal, …)
+}
+
+// Service is the hand-off.
+type Service struct {
+	o         Options
+	sensitive *regexp.Regexp
+}
+
+// New returns the hand-off service.
+func New(o Options) *Service {
+	if o.Clock == nil {
+		o.Clock = bot.SystemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	s := &Service{o: o}
+	if len(o.Sensitive) > 0 {
+		words := make([]string, len(o.Sensitive))
+		for i, w := range o.Sensitive {
+			words[i] = regexp.QuoteMeta(strings.ToLower(w))
+		}
+		s.sensitive = regexp.MustCompile(`\b(` + strings.Join(words, "|") + `)`)
+	}
+	return s
+}
+
+// Actions of the buttons the hand-off uses.
+const (
+	ActionHuman   = "handoff"         // "Talk to a human" on an answer
+	ActionTake    = "handoff_take"    // "Take over" on an escalation
+	ActionDismiss = "handoff_dismiss" // "Dismiss" on an escalation
+	ActionRelease = "handoff_release" // "Hand back" on a takeover notice
+)
+
+// Routes are the hand-off's commands and buttons. Takeover and release run
+// in staff-owned threads too.
+func (s *Service) Routes() []bot.Route {
+	return []bot.Route{
+		{Name: "takeover", Match: bot.Command("takeover"), Handler: bot.HandlerFunc(s.takeoverCmd), BypassGate: true,
+			Spec: &bot.CommandSpec{Name: "takeover", Description: "Take this thread over: the bot stays silent here", StaffOnly: true}},
+		{Name: "release", Match: bot.Command("release"), Handler: bot.HandlerFunc(s.releaseCmd), BypassGate: true,
+			Spec: &bot.CommandSpec{Name: "release", Description: "Hand this thread back to the bot", StaffOnly: true}},
+		{Name: "release-button", Match: bot.Action(ActionRelease), Handler: bot.HandlerFunc(s.releaseCmd), BypassGate: true},
+		{Name: "take-button", Match: bot.Action(ActionTake), Handler: bot.HandlerFunc(s.takeButton), BypassGate: true},
+		{Name: "dismiss-button", Match: bot.Action(ActionDismiss), Handler: bot.HandlerFunc(s.dismissButton), BypassGate: true},
+		{Name: "human-button", Match: bot.Action(ActionHuman), Handler: bot.HandlerFunc(s.humanRequest)},
+		{Name: "human", Match: func(ev *bot.Event) bool { return ev.Kind == bot.KindMessage && AsksForHuman(ev.Text) }, Handler: bot.HandlerFunc(s.humanRequest)},
+	}
+}
+
+func (s *Service) text(lang, key string) string {
+	if s.o.Text == nil {
+		return key
+	}
+	return s.o.Text(lang, key)
+}
+
+func (s *Service) refuse(ev *bot.Event) []bot.Reply {
+	return []bot.Reply{{Text: s.text(ev.Lang, "staff_only"), Notice: true}}
+}
+
+func (s *Service) takeoverCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
+	if !ev.User.Staff {
+		return s.refuse(ev), nil
+	}
+	if err := s.take(ctx, ev.Thread(), ev.User, false); err != nil {
+		return nil, err
+	}
+	return []bot.Reply{s.takeoverNotice(ev.Lang)}, nil
+}
+
+func (s *Service) takeoverNotice(lang string) bot.Reply {
+	return bot.Reply{Text: s.text(lang, "takeover"), Notice: true,
+		Buttons: []bot.Button{{Label: "Hand back to the bot", Action: ActionRelease}}}
+}
+
+func (s *Service) releaseCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
+	if !ev.User.Staff {
+		return s.refuse(ev), nil
+	}
+	released, err := s.release(ctx, ev.Thread(), staffName(ev.User))
+	if err != nil || !released {
+		return nil, err
+	}
+	return []bot.Reply{{Text: s.text(ev.Lang, "release"), Notice: true}}, nil
+}
+
+// take gives the thread to a staff member and claims its escalation.
+func (s *Service) take(ctx context.Context, thread bot.ThreadRef, staff bot.User, auto bool) error {
+	now := s.o.Clock.Now()
+	name := staffName(staff)
+	by := name
+	if auto {
+		by = name + " (wrote in the thread)"
+	}
+	if err := s.o.Store.SetOwner(ctx, thread, bot.Owner{Staff: name, Since: now, By: by, LastActive: now}); err != nil {
+		return fmt.Errorf("handoff: take over: %w", err)
+	}
+	e, ok, err := s.o.Store.Escalation(ctx, thread)
+	if err != nil || !ok || !e.Open() {
+		return err
+	}
+	e.Status, e.ClaimedBy = StatusClaimed, name
+	if e.FirstResponse.IsZero() {
+		e.FirstResponse = now
+	}
+	return s.o.Store.PutEscalation(ctx, e)
+}
+
+// release hands the thread back; it reports false when the bot owned it.
+func (s *Service) release(ctx context.Context, thread bot.ThreadRef, by string) (bool, error) {
+	o, err := s.o.Store.Owner(ctx, thread)
+	if err != nil || o.Bot() {
+		return false, err
+	}
+	now := s.o.Clock.Now()
+	if err := s.o.Store.SetOwner(ctx, thread, bot.Owner{Since: now, By: by}); err != nil {
+		return false, fmt.Errorf("handoff: hand back: %w", err)
+	}
+	e, ok, err := s.o.Store.Escalation(ctx, thread)
+	if err != nil || !ok || !e.Open() {
+		return true, err
+	}
+	e.Status, e.Closed = StatusResolved, now
+	return true, s.o.Store.PutEscalation(ctx, e)
+}
+
+func staffName(u bot.User) string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.ID
+}
+
+// escalationFor finds the escalation a staff-channel button points at.
+func (s *Service) escalationFor(ctx context.Context, ev *bot.Event) (Escalation, error) {
+	all, err := s.o.Store.Escalations(ctx)
+	if err != nil {
+		return Escalation{}, err
+	}
+	for _, e := range all {
+		if e.Thread.Key() == ev.Value {
+			return e, nil
+		}
+	}
+	return Escalation{}, fmt.Errorf("handoff: no escalation for %q", ev.Value)
+}
+
+func (s *Service) takeButton(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
+	if !ev.User.Staff {
+		return s.refuse(ev), nil
+	}
+	e, err := s.escalationFor(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.take(ctx, e.Thread, ev.User, false); err != nil {
+		return nil, err
+	}
+	if err := s.o.Poster.Post(ctx, e.Thread, s.takeoverNotice(e.Lang)); err != nil {
+		s.o.Logger.Error("handoff: takeover notice", "thread", e.Thread.Key(), "err", err)
+	}
+	return []bot.Reply{{Text: fmt.Sprintf("%s took over %s.", staffName(ev.User), e.Thread.Key()), Notice: true}}, nil
+}
+
+func (s *Service) dismissButton(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
+	if !ev.User.Staff {
+		return s.refuse(ev), nil
+	}
+	e, err := s.escalationFor(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	now := s.o.Clock.Now()
+	e.Status, e.Closed = StatusDismissed, now
+	if e.FirstResponse.IsZero() {
+		e.FirstResponse = now
+	}
+	if err := s.o.Store.PutEscalation(ctx, e); err != nil {
+		return nil, err
+	}
+	return []bot.Reply{{Text: fmt.Sprintf("%s dismissed the escalation of %s.", staffName(ev.User), e.Thread.Key()), Notice: true}}, nil
+}
+
+// humanRequest: the user asked for a person (words or the button).
+func (s *Service) humanRequest(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
+	if err := s.Escalate(ctx, ev, "asked for a human", ""); err != nil {
+		return nil, err
+	}
+	now := s.o.Clock.Now()
+	if !s.o.Hours.Open(now) {
+		when := s.o.Hours.Next(now).Format("Mon 15:04 MST")
+		return []bot.Reply{{Text: strings.ReplaceAll(s.text(ev.Lang, "handoff_after_hours"), "{when}", when), Notice: true}}, nil
+	}
+	return []bot.Reply{{Text: s.text(ev.Lang, "handoff_asked"), Notice: true}}, nil
+}
+
+var asksHuman = regexp.MustCompile(`(?i)\b(` +
+	`(talk|speak|chat)\s+(to|with)\s+(a|an|some)?\s*(real\s+)?(human|person|agent|someone|somebody|staff|support|team member)|` +
+	`real\s+(human|person)|human\s+please|get\s+me\s+a\s+human|` +
+	`(mit\s+)?(einem|nem)\s+(echten\s+)?(menschen|mitarbeiter|mitarbeiterin|support)\s+(sprechen|reden|schreiben)|` +
+	`echte[nrs]?\s+(menschen|person|mitarbeiter)|mensch\s+bitte|` +
+	`kann\s+mir\s+(bitte\s+)?(jemand|einer)\s+vom\s+(team|support)` +
+	`)`)
+
+// AsksForHuman tells whether a message asks for a person (English and German).
+func AsksForHuman(text string) bool { return asksHuman.MatchString(text) }
+
+// Escalate posts the thread to the staff channel, once while it is open. It
+// implements the Escalator interfaces of the answer and monitor packages.
+func (s *Service) Escalate(ctx context.Context, ev *bot.Event, reason, summary string) error {
+	if summary == "" {
+		summary = lastMessages(ev, 3)
+	}
+	e := Escalation{Thread: ev.Thread(), User: ev.User, Lang: ev.Lang, Reason: reason, Summary: summary, Permalink: ev.Permalink,
+		Created: s.o.Clock.Now(), Status: StatusOpen}
+	created, err := s.o.Store.OpenEscalation(ctx, e)
+	if err != nil || !created {
+		return err
+	}
+	if s.o.StaffChannel.ChannelID == "" || s.o.Poster == nil {
+		s.o.Logger.Warn("handoff: escalation without a staff channel (set staff.channel)", "thread", e.Thread.Key(), "reason", reason)
+		return nil
+	}
+	r := bot.Reply{Text: escalationText(e, s.o.Mention), Buttons: []bot.Button{
+		{Label: "Take over", Action: ActionTake, Value: e.Thread.Key()},
+		{Label: "Dismiss", Action: ActionDismiss, Value: e.Thread.Key()},
+	}}
+	if err := s.o.Poster.Post(ctx, s.o.StaffChannel, r); err != nil {
+		return fmt.Errorf("handoff: post escalation: %w", err)
+	}
+	return nil
+}
+
+func escalationText(e Escalation, mention string) string {
+	var b strings.Builder
+	if mention != "" {
+		b.WriteString(mention + " ")
+	}
+	who := e.User.Name
+	if who == "" {
+		who = e.User.ID
+	}
+	fmt.Fprintf(&b, "Escalation (%s): %s in %s/%s needs a person.", e.Reason, who, e.Thread.Platform, e.Thread.ChannelID)
+	if e.Summary != "" {
+		b.WriteString("\n" + e.Summary)
+	}
+	if e.Permalink != "" {
+		b.WriteString("\n" + e.Permalink)
+	}
+	return b.String()
+}
+
+// lastMessages is the summary when no LLM wrote one: the last user turns.
+func lastMessages(ev *bot.Event, n int) string {
+	var lines []string
+	for _, t := range ev.History {
+		if t.Role == bot.RoleUser {
+			lines = append(lines, "> "+oneLine(t.Text))
+		}
+	}
+	if ev.Kind == bot.KindMessage && ev.Text != "" {
+		lines = append(lines, "> "+oneLine(ev.Text))
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 200 {
+		return string(r[:200]) + "…"
+	}
+	return s
+}
+
+// Observe takes a thread over when staff write in it (or react with the
+// takeover emoji), keeps staff-owned threads from being handed back while
+// staff are active, and escalates sensitive topics.
+func (s *Service) Observe(ctx context.Context, ev *bot.Event) error {
+	thread := ev.Thread()
+	now := s.o.Clock.Now()
+	switch {
+	case ev.Kind == bot.KindReaction && ev.User.Staff && s.o.Reaction != "" && ev.Reaction == s.o.Reaction && !ev.Removed:
+		owner, err := s.o.Store.Owner(ctx, thread)
+		if err != nil || !owner.Bot() {
+			return err
+		}
+		if err := s.take(ctx, thread, ev.User, false); err != nil {
+			return err
+		}
+		return s.o.Poster.Post(ctx, thread, s.takeoverNotice(ev.Lang))
+	case ev.Kind == bot.KindMessage && ev.User.Staff:
+		owner, err := s.o.Store.Owner(ctx, thread)
+		if err != nil {
+			return err
+		}
+		if !owner.Bot() {
+			return s.o.Store.TouchOwner(ctx, thread, now)
+		}
+		if s.o.AutoTakeover && servedByBot(ev.History) && bot.OthersInThread(ev.History, ev.User.ID) {
+			if err := s.take(ctx, thread, ev.User, true); err != nil {
+				return err
+			}
+			return s.o.Poster.Post(ctx, thread, s.takeoverNotice(ev.Lang))
+		}
+		return s.noteResponse(ctx, thread, now)
+	case ev.Kind == bot.KindMessage && s.sensitive != nil:
+		if m := s.sensitive.FindString(strings.ToLower(ev.Text)); m != "" {
+			return s.Escalate(ctx, ev, "sensitive topic: "+m, "")
+		}
+	}
+	return nil
+}
+
+// noteResponse marks the first staff reaction to an open escalation.
+func (s *Service) noteResponse(ctx context.Context, thread bot.ThreadRef, now time.Time) error {
+	e, ok, err := s.o.Store.Escalation(ctx, thread)
+	if err != nil || !ok || !e.Open() || !e.FirstResponse.IsZero() {
+		return err
+	}
+	e.FirstResponse = now
+	return s.o.Store.PutEscalation(ctx, e)
+}
+
+func servedByBot(history []bot.Turn) bool {
+	for _, t := range history {
+		if t.Role == bot.RoleBot {
+			return true
+		}
+	}
+	return false
+}
+
+// Run hands threads back after ReleaseAfter without a staff message, until
+// ctx ends; it looks every minute of the clock.
+func (s *Service) Run(ctx context.Context) error {
+	if s.o.ReleaseAfter <= 0 {
+		return nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.o.Clock.After(time.Minute):
+		}
+		if err := s.ReleaseIdle(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			s.o.Logger.Error("handoff: hand back idle threads", "err", err)
+		}
+	}
+}
+
+// ReleaseIdle hands back every thread whose staff have been quiet for
+// ReleaseAfter, with a notice in the thread.
+func (s *Service) ReleaseIdle(ctx context.Context) error {
+	now := s.o.Clock.Now()
+	var errs []error
+	for _, t := range s.o.Store.Owned(ctx) {
+		last := t.Owner.LastActive
+		if last.IsZero() {
+			last = t.Owner.Since
+		}
+		if now.Sub(last) < s.o.ReleaseAfter {
+			continue
+		}
+		released, err := s.release(ctx, t.Thread, "auto-release")
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if released {
+			if err := s.o.Poster.Post(ctx, t.Thread, bot.Reply{Text: s.text("", "release"), Notice: true}); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,101 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/handlers/handoff"
+)
+
+func escKey(t bot.ThreadRef) []byte { return []byte(prefixEsc + threadPart(t)) }
+
+// OpenEscalation stores e unless the thread's latest escalation is still
+// open; it reports whether it stored it. The check and the write are one
+// step, so two triggers at once post one escalation.
+func (s *Store) OpenEscalation(ctx context.Context, e handoff.Escalation) (bool, error) {
+	v, err := json.Marshal(e)
+	if err != nil {
+		return false, err
+	}
+	created := false
+	err = s.commit(ctx, func(txn *badger.Txn) error {
+		item, err := txn.Get(escKey(e.Thread))
+		switch {
+		case err == nil:
+			var old handoff.Escalation
+			if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &old) }); err != nil {
+				return err
+			}
+			if old.Open() {
+				return nil
+			}
+		case !errors.Is(err, badger.ErrKeyNotFound):
+			return err
+		}
+		created = true
+		return txn.Set(escKey(e.Thread), v)
+	})
+	if err != nil {
+		return false, fmt.Errorf("storage: open escalation: %w", err)
+	}
+	return created, nil
+}
+
+// Escalation returns the thread's latest escalation.
+func (s *Store) Escalation(_ context.Context, thread bot.ThreadRef) (handoff.Escalation, bool, error) {
+	var e handoff.Escalation
+	found := false
+	err := s.view(func(txn *badger.Txn) error {
+		item, err := txn.Get(escKey(thread))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		found = true
+		return item.Value(func(b []byte) error { return json.Unmarshal(b, &e) })
+	})
+	if err != nil {
+		return e, false, fmt.Errorf("storage: escalation of %s: %w", thread.Key(), err)
+	}
+	return e, found, nil
+}
+
+// PutEscalation updates an escalation.
+func (s *Store) PutEscalation(ctx context.Context, e handoff.Escalation) error {
+	v, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	if err := s.commit(ctx, func(txn *badger.Txn) error { return txn.Set(escKey(e.Thread), v) }); err != nil {
+		return fmt.Errorf("storage: update escalation: %w", err)
+	}
+	return nil
+}
+
+// Escalations returns every thread's latest escalation, newest first.
+func (s *Store) Escalations(ctx context.Context) ([]handoff.Escalation, error) {
+	var out []handoff.Escalation
+	err := s.scan(ctx, prefixEsc, func(_, v []byte) error {
+		var e handoff.Escalation
+		if err := json.Unmarshal(v, &e); err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: escalations: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	return out, nil
+}
+
+var _ handoff.Store = (*Store)(nil)
