@@ -186,9 +186,9 @@ func TestAutoReleaseAfterQuietTime(t *testing.T) {
 func TestEachTriggerEscalatesOncePerThread(t *testing.T) {
 	r := start(t, nil, handoff.Options{Sensitive: []string{"billing", "Rechnung"}})
 	r.h.Say(":thread t1", "I want to talk to a human", "can I speak with a real person?", "/x") // words, twice
-	r.h.Say(":thread t2", "this is unknown stuff", "more unknown stuff")                      // dont_know, twice
-	r.h.Say(":thread t3", "Ich möchte mit einem Menschen sprechen")                            // German
-	r.h.Say(":thread t4", "my billing is wrong", "billing again")                             // sensitive topic
+	r.h.Say(":thread t2", "this is unknown stuff", "more unknown stuff")                        // dont_know, twice
+	r.h.Say(":thread t3", "Ich möchte mit einem Menschen sprechen")                             // German
+	r.h.Say(":thread t4", "my billing is wrong", "billing again")                               // sensitive topic
 	r.waitHandled(t, 8)
 	posts := r.poster.staffPosts()
 	var reasons []string
