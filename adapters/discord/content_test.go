@@ -1,0 +1,46 @@
+package discord
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/einsatz/einsatz/bot"
+)
+
+// Guild messages that keep arriving blank mean MESSAGE_CONTENT is off: the
+// adapter says so once.
+func TestBlankMessagesExplainTheMissingIntent(t *testing.T) {
+	var logs bytes.Buffer
+	a, err := New(Options{Token: "x", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blank := &discordgo.Message{GuildID: "g", ChannelID: "c"}
+	ev := bot.Event{ChannelID: "c"}
+	a.checkContent(blank, ev)
+	a.checkContent(&discordgo.Message{GuildID: "g", Content: "hi"}, ev) // resets the count
+	a.checkContent(blank, ev)
+	a.checkContent(blank, ev)
+	if logs.Len() != 0 {
+		t.Fatalf("warned too early: %s", logs.String())
+	}
+	a.checkContent(blank, ev)
+	a.checkContent(blank, ev)
+	if n := strings.Count(logs.String(), "Message Content Intent"); n != 1 {
+		t.Errorf("explained %d times, want once:\n%s", n, logs.String())
+	}
+	mentioned := ev
+	mentioned.Mentioned = true
+	logs.Reset()
+	b, _ := New(Options{Token: "x", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for range 5 {
+		b.checkContent(blank, mentioned)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("blank mentions are not a sign of the missing intent: %s", logs.String())
+	}
+}

@@ -1,0 +1,404 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/einsatz/einsatz/bot"
+)
+
+// noMentions lets a message ping nobody: text from an LLM or quoted from a
+// user can never reach @everyone, @here, a role or a user. (parse must be
+// an empty list, not absent: absent means "parse everything".)
+func noMentions() *discordgo.MessageAllowedMentions {
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+}
+
+// Send posts a reply. A reply to an interaction edits the deferred
+// response (then follows up); other replies go into the thread: the
+// existing thread or forum post, the DM, or a thread started now from the
+// user's top-level message.
+func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error {
+	if p := a.pendingFor(r.ReplyTo); p != nil {
+		return a.sendInteraction(ctx, p, r)
+	}
+	chunks, comps := render(r)
+	if len(chunks) == 0 && len(comps) == 0 {
+		return nil
+	}
+	channelID, ref, err := a.destination(ctx, to, r.ReplyTo)
+	if err != nil {
+		return err
+	}
+	if len(chunks) == 0 {
+		chunks = []string{""}
+	}
+	for i, c := range chunks {
+		msg := &discordgo.MessageSend{Content: c, AllowedMentions: noMentions()}
+		if i == 0 && ref != nil {
+			msg.Reference = ref
+		}
+		if i == len(chunks)-1 {
+			msg.Components = comps
+		}
+		m, err := a.s.ChannelMessageSendComplex(channelID, msg, discordgo.WithContext(ctx))
+		if err != nil {
+			a.log.Warn("posting a reply failed", "channel", channelID, "why", explain(err), "err", err)
+			return fmt.Errorf("discord: post in channel %s: %s: %w", channelID, explain(err), err)
+		}
+		a.msgChan.put(m.ID, channelID)
+	}
+	return nil
+}
+
+// destination is the channel a reply goes to, with a message reference
+// when it has to answer at the top of the channel.
+func (a *Adapter) destination(ctx context.Context, to bot.ThreadRef, replyTo string) (string, *discordgo.MessageReference, error) {
+	if to.ThreadID == "" || to.ThreadID == to.ChannelID {
+		return to.ChannelID, nil, nil // a DM, or a post to a channel itself
+	}
+	if a.isThread(to.ThreadID) {
+		return to.ThreadID, nil, nil
+	}
+	if strings.HasPrefix(replyTo, iaPrefix) && strings.TrimPrefix(replyTo, iaPrefix) == to.ThreadID {
+		// A command's thread is named after the interaction, which is no
+		// message: its late replies go to the channel.
+		return to.ChannelID, nil, nil
+	}
+	if _, seen := a.topLevel.get(to.ThreadID); !seen {
+		// Not a message we saw at the top of a channel: maybe a thread we
+		// forgot (a restart, an old conversation).
+		if c, err := a.s.Channel(to.ThreadID, discordgo.WithContext(ctx)); err == nil && isThreadType(c.Type) {
+			a.rememberChannel(c)
+			return c.ID, nil, nil
+		}
+	}
+	return a.startThread(ctx, to.ChannelID, to.ThreadID)
+}
+
+func (a *Adapter) isThread(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c, ok := a.channels[id]
+	return ok && c.isThread()
+}
+
+// startThread starts a thread from a top-level message, which gives the
+// thread the message's id. When the message already has one (160004) that
+// thread is used. When no thread can be started (no permission, a channel
+// type without threads) the reply goes to the channel as a reply to the
+// message.
+func (a *Adapter) startThread(ctx context.Context, channelID, messageID string) (string, *discordgo.MessageReference, error) {
+	a.mu.Lock()
+	lock, ok := a.starting[messageID]
+	if !ok {
+		lock = &sync.Mutex{}
+		a.starting[messageID] = lock
+	}
+	a.mu.Unlock()
+	lock.Lock()
+	defer func() {
+		lock.Unlock()
+		a.mu.Lock()
+		delete(a.starting, messageID)
+		a.mu.Unlock()
+	}()
+	if a.isThread(messageID) {
+		return messageID, nil, nil // started while we waited
+	}
+	name, _ := a.topLevel.get(messageID)
+	if name == "" {
+		name = "Answer"
+	}
+	th, err := a.s.MessageThreadStartComplex(channelID, messageID, &discordgo.ThreadStart{
+		Name:                name,
+		AutoArchiveDuration: a.opts.ThreadArchive,
+		Type:                discordgo.ChannelTypeGuildPublicThread,
+	}, discordgo.WithContext(ctx))
+	switch {
+	case err == nil:
+		if th.GuildID == "" {
+			th.GuildID = a.guildOf(channelID)
+		}
+		a.rememberChannel(th)
+		return th.ID, nil, nil
+	case restCode(err) == discordgo.ErrCodeThreadAlreadyCreatedForThisMessage:
+		a.rememberChannel(&discordgo.Channel{ID: messageID, GuildID: a.guildOf(channelID), Type: discordgo.ChannelTypeGuildPublicThread, ParentID: channelID})
+		return messageID, nil, nil
+	case restCode(err) == discordgo.ErrCodeUnknownChannel:
+		a.log.Warn("cannot answer: the channel is gone", "channel", channelID, "message", messageID, "err", err)
+		return "", nil, fmt.Errorf("discord: start thread in channel %s: %s: %w", channelID, explain(err), err)
+	}
+	a.log.Warn("cannot start a thread; answering in the channel instead", "channel", channelID, "message", messageID, "why", explain(err), "err", err)
+	if restCode(err) == discordgo.ErrCodeUnknownMessage {
+		return channelID, nil, nil
+	}
+	no := false
+	return channelID, &discordgo.MessageReference{MessageID: messageID, ChannelID: channelID, FailIfNotExists: &no}, nil
+}
+
+func (a *Adapter) guildOf(channelID string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.channels[channelID].GuildID
+}
+
+// messageChannel is the channel a message lives in: where it was seen, or
+// by the thread rules (a thread's starter message lives in the parent; a
+// forum post's first message in the post).
+func (a *Adapter) messageChannel(in bot.ThreadRef, messageID string) string {
+	if c, ok := a.msgChan.get(messageID); ok {
+		return c
+	}
+	if in.ThreadID == "" || in.ThreadID == in.ChannelID {
+		return in.ChannelID
+	}
+	a.mu.Lock()
+	th, isThread := a.channels[in.ThreadID]
+	a.mu.Unlock()
+	if messageID == in.ThreadID {
+		if isThread && isForumType(th.ParentType) {
+			return in.ThreadID
+		}
+		return in.ChannelID
+	}
+	if isThread {
+		return in.ThreadID
+	}
+	return in.ChannelID
+}
+
+// Typing shows "Einsatz is typing…" where the answer will appear (in the
+// parent channel until the thread exists). Interactions show Discord's own
+// "thinking" instead.
+func (a *Adapter) Typing(ctx context.Context, in bot.ThreadRef) error {
+	if a.pendingFor(interactionKey(in.ThreadID)) != nil {
+		return nil
+	}
+	ch := in.ChannelID
+	if in.ThreadID != "" && a.isThread(in.ThreadID) {
+		ch = in.ThreadID
+	}
+	if err := a.s.ChannelTyping(ch, discordgo.WithContext(ctx)); err != nil {
+		return fmt.Errorf("discord: typing in channel %s: %s: %w", ch, explain(err), err)
+	}
+	return nil
+}
+
+// React adds a reaction (a unicode emoji, or name:id for a custom one).
+func (a *Adapter) React(ctx context.Context, in bot.ThreadRef, messageID, emoji string) error {
+	ch := a.messageChannel(in, messageID)
+	if err := a.s.MessageReactionAdd(ch, messageID, emoji, discordgo.WithContext(ctx)); err != nil {
+		a.log.Warn("adding a reaction failed", "channel", ch, "message", messageID, "why", explain(err), "err", err)
+		return fmt.Errorf("discord: react in channel %s: %s: %w", ch, explain(err), err)
+	}
+	return nil
+}
+
+// Edit replaces the text and buttons of a message the bot posted. Text
+// beyond one message's limit is cut at the first chunk.
+func (a *Adapter) Edit(ctx context.Context, in bot.ThreadRef, messageID string, r bot.Reply) error {
+	ch := a.messageChannel(in, messageID)
+	chunks, comps := render(r)
+	content := ""
+	if len(chunks) > 0 {
+		content = chunks[0]
+	}
+	if len(chunks) > 1 {
+		a.log.Warn("edited text longer than one message: cut", "channel", ch, "message", messageID)
+	}
+	if comps == nil {
+		comps = []discordgo.MessageComponent{}
+	}
+	_, err := a.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
+		ID: messageID, Channel: ch, Content: &content, Components: &comps, AllowedMentions: noMentions(),
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		a.log.Warn("editing a message failed", "channel", ch, "message", messageID, "why", explain(err), "err", err)
+		return fmt.Errorf("discord: edit in channel %s: %s: %w", ch, explain(err), err)
+	}
+	return nil
+}
+
+// Permalink links to a message: https://discord.com/channels/GUILD/CHANNEL/MESSAGE.
+func (a *Adapter) Permalink(ctx context.Context, in bot.ThreadRef, messageID string) (string, error) {
+	ch := a.messageChannel(in, messageID)
+	guild := a.guildOf(ch)
+	if guild == "" {
+		guild = a.guildOf(in.ChannelID)
+	}
+	if guild == "" {
+		c, err := a.s.Channel(ch, discordgo.WithContext(ctx))
+		if err != nil {
+			return "", fmt.Errorf("discord: permalink in channel %s: %s: %w", ch, explain(err), err)
+		}
+		a.rememberChannel(c)
+		guild = c.GuildID
+	}
+	return permalink(guild, ch, messageID), nil
+}
+
+// Interactions.
+
+// handleInteraction acknowledges an interaction at once (Discord allows
+// 3 s), then hands it to the core. Commands get "thinking…" (type 5) that
+// the first reply replaces; buttons are acknowledged silently (type 6) and
+// their replies follow up.
+func (a *Adapter) handleInteraction(i *discordgo.Interaction) {
+	ctx, cancel := a.lookupCtx()
+	defer cancel()
+	id := a.identity()
+	ch := a.channel(ctx, i.ChannelID, i.GuildID)
+	ev, ok := translateInteraction(i, ch, id)
+	if !ok {
+		if i.Type == discordgo.InteractionApplicationCommand {
+			a.respondNow(ctx, i, "This command is not available here.")
+		}
+		return
+	}
+	p := &pendingInteraction{ia: i, at: time.Now(), component: i.Type == discordgo.InteractionMessageComponent}
+	p.ephemeral = ev.Command == ForwardCommand || a.staffOnly(ev.Command)
+	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
+	if p.component {
+		resp.Type = discordgo.InteractionResponseDeferredMessageUpdate
+	} else if p.ephemeral {
+		resp.Data = &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}
+	}
+	a.mu.Lock()
+	a.pending[ev.Key] = p
+	a.mu.Unlock()
+	dctx, dcancel := context.WithTimeout(ctx, 2500*time.Millisecond)
+	err := a.s.InteractionRespond(i, resp, discordgo.WithContext(dctx))
+	dcancel()
+	if err != nil {
+		a.log.Warn("acknowledging an interaction failed; its replies go to the channel", "channel", i.ChannelID, "why", explain(err), "err", err)
+		a.mu.Lock()
+		delete(a.pending, ev.Key)
+		a.mu.Unlock()
+	} else {
+		p.deferred = true
+	}
+	if err := a.submit(ev); err != nil && !errors.Is(err, bot.ErrQueueFull) {
+		a.Completed(&ev) // the core will not: clean up now
+	}
+}
+
+func (a *Adapter) staffOnly(command string) bool {
+	for _, c := range a.opts.Commands {
+		if commandName(c.Name) == command && c.StaffOnly {
+			return true
+		}
+	}
+	return false
+}
+
+// respondNow answers an interaction the core does not handle.
+func (a *Adapter) respondNow(ctx context.Context, i *discordgo.Interaction, text string) {
+	err := a.s.InteractionRespond(i, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Content: text, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		a.log.Debug("answering an unknown interaction", "channel", i.ChannelID, "err", err)
+	}
+}
+
+func (a *Adapter) pendingFor(key string) *pendingInteraction {
+	if !strings.HasPrefix(key, iaPrefix) {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.pending[key]
+}
+
+// sendInteraction answers through the interaction's webhook: the first
+// chunk replaces "thinking…", the rest follow up. Replies to a button
+// always follow up; notices there are shown to the clicker only.
+func (a *Adapter) sendInteraction(ctx context.Context, p *pendingInteraction, r bot.Reply) error {
+	chunks, comps := render(r)
+	if len(chunks) == 0 && len(comps) == 0 {
+		return nil
+	}
+	if len(chunks) == 0 {
+		chunks = []string{""}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var flags discordgo.MessageFlags
+	if p.ephemeral || (p.component && r.Notice) {
+		flags = discordgo.MessageFlagsEphemeral
+	}
+	for i, c := range chunks {
+		var rowComps []discordgo.MessageComponent
+		if i == len(chunks)-1 {
+			rowComps = comps
+		}
+		var err error
+		if !p.component && !p.edited {
+			edit := &discordgo.WebhookEdit{Content: &c, AllowedMentions: noMentions()}
+			if rowComps != nil {
+				edit.Components = &rowComps
+			}
+			_, err = a.s.InteractionResponseEdit(p.ia, edit, discordgo.WithContext(ctx))
+			if err == nil {
+				p.edited = true
+			}
+		} else {
+			_, err = a.s.FollowupMessageCreate(p.ia, true, &discordgo.WebhookParams{
+				Content: c, Components: rowComps, AllowedMentions: noMentions(), Flags: flags,
+			}, discordgo.WithContext(ctx))
+		}
+		if err != nil {
+			a.log.Warn("answering an interaction failed", "channel", p.ia.ChannelID, "why", explain(err), "err", err)
+			return fmt.Errorf("discord: answer interaction in channel %s: %s: %w", p.ia.ChannelID, explain(err), err)
+		}
+		p.replied = true
+	}
+	return nil
+}
+
+// Completed finishes an interaction once the core is done with it. A
+// command that got no reply at all (the thread is owned by staff, a rate
+// limit, a silent handler) has its "thinking…" placeholder deleted rather
+// than left spinning for 15 minutes or replaced by filler: the command
+// leaves no trace. A button needs nothing: its acknowledgement shows none.
+func (a *Adapter) Completed(ev *bot.Event) {
+	if ev == nil || !strings.HasPrefix(ev.Key, iaPrefix) {
+		return
+	}
+	a.mu.Lock()
+	p := a.pending[ev.Key]
+	delete(a.pending, ev.Key)
+	a.mu.Unlock()
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.replied || p.component || !p.deferred {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.s.InteractionResponseDelete(p.ia, discordgo.WithContext(ctx)); err != nil {
+		a.log.Debug("removing an unanswered interaction's placeholder", "channel", p.ia.ChannelID, "err", err)
+	}
+}
+
+// sweepPending forgets interactions older than their 15-minute token.
+func (a *Adapter) sweepPending() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for k, p := range a.pending {
+		if time.Since(p.at) > 15*time.Minute {
+			delete(a.pending, k)
+		}
+	}
+}
