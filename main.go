@@ -32,10 +32,13 @@ import (
 
 	"github.com/einsatz/einsatz/adapters/cli"
 	"github.com/einsatz/einsatz/adapters/console"
+	"github.com/einsatz/einsatz/adapters/discord"
+	"github.com/einsatz/einsatz/adapters/slack"
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/config"
 	"github.com/einsatz/einsatz/handlers/answer"
+	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 	"github.com/einsatz/einsatz/storage"
 )
@@ -126,6 +129,45 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		},
 	})
 	root.AddCommand(configCmd)
+	discordCmd := &cobra.Command{Use: "discord", Short: "Set up the Discord bot"}
+	discordCmd.AddCommand(&cobra.Command{
+		Use:   "invite-url",
+		Short: "Print the OAuth2 URL that adds the bot to a server, with exactly the permissions it needs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			id, err := discord.ApplicationID(cmd.Context(), discordOptions(cfg, nil, slog.New(slog.DiscardHandler)))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, discord.InviteURL(id))
+			return nil
+		},
+	})
+	root.AddCommand(discordCmd)
+	slackCmd := &cobra.Command{Use: "slack", Short: "Set up the Slack app"}
+	slackCmd.AddCommand(&cobra.Command{
+		Use:   "manifest",
+		Short: "Print the Slack app manifest (YAML) for the enabled features",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			out, err := slack.Manifest(slack.ManifestOptions{Name: cfg.Bot.Name, Mode: cfg.Slack.Mode, PublicURL: cfg.Web.PublicURL,
+				Commands: newRouter(answer.New(answer.Options{}), handoff.New(handoff.Options{})).Commands(), StaffUserGroup: cfg.Staff.Slack.UserGroup != ""})
+			if err != nil {
+				return err
+			}
+			_, err = stdout.Write(out)
+			return err
+		},
+	})
+	root.AddCommand(slackCmd)
 	root.AddCommand(cli.KBCommand(func(cmd *cobra.Command) (cli.KB, func() error, error) {
 		cfg, err := loadConfig(cmd)
 		if err != nil {
@@ -213,7 +255,9 @@ func describe(cfg *config.Config) []string {
 type app struct {
 	store   *storage.Store
 	kb      *knowledge.Base
+	router  *bot.Router
 	core    *bot.Bot
+	handoff *handoff.Service
 	metrics *prometheus.Registry
 }
 
@@ -231,17 +275,29 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	text := func(lang, key string) string {
 		return strings.ReplaceAll(cfg.Texts.Get(lang, key), "{bot}", cfg.Bot.Name)
 	}
+	// The core posts for the hand-off (notices, escalations); it is built
+	// last, so they reach it through this late-bound poster.
+	var core *bot.Bot
+	poster := posterFunc(func(ctx context.Context, to bot.ThreadRef, r bot.Reply) error { return core.Post(ctx, to, r) })
+	ho := handoff.New(handoff.Options{
+		Store:        store,
+		Poster:       poster,
+		Logger:       log,
+		Text:         text,
+		StaffChannel: bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
+		AutoTakeover: true,
+		Reaction:     "✋",
+	})
 	answers := answer.New(answer.Options{Search: kb, Text: text})
-	router := bot.NewRouter(answers) // the fallback: answer from the knowledge base
-	router.Add(bot.Route{Name: "ask", Match: bot.Command("ask"), Handler: answers,
-		Spec: &bot.CommandSpec{Name: "ask", Description: "Ask a question about the project", ArgName: "question", ArgHelp: "What do you want to know?"}})
+	router := newRouter(answers, ho)
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	core := bot.New(bot.Options{
+	core = bot.New(bot.Options{
 		Store:           store,
 		Router:          router,
+		Observers:       []bot.Observer{ho},
 		Logger:          log,
 		Concurrency:     cfg.Core.Concurrency,
 		QueueSize:       cfg.Core.QueueSize,
@@ -257,8 +313,39 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Metrics:         web.NewMetrics(registry),
 	})
 	web.WatchCore(registry, core)
-	return &app{store: store, kb: kb, core: core, metrics: registry}, nil
+	return &app{store: store, kb: kb, router: router, core: core, handoff: ho, metrics: registry}, nil
 }
+
+// newRouter holds every route, first match wins: the commands, then the
+// hand-off's buttons and "talk to a human", and the knowledge-base answer as
+// the fallback.
+func newRouter(answers bot.Handler, ho *handoff.Service) *bot.Router {
+	router := bot.NewRouter(answers)
+	router.Add(bot.Route{Name: "ask", Match: bot.Command("ask"), Handler: answers,
+		Spec: &bot.CommandSpec{Name: "ask", Description: "Ask a question about the project", ArgName: "question", ArgHelp: "What do you want to know?"}})
+	for _, r := range ho.Routes() {
+		router.Add(r)
+	}
+	return router
+}
+
+// discordOptions are the Discord adapter's settings from the config.
+func discordOptions(cfg *config.Config, router *bot.Router, log *slog.Logger) discord.Options {
+	opts := discord.Options{
+		Token: cfg.Discord.Token, APIURL: cfg.Discord.APIURL,
+		StaffRoles: cfg.Staff.Discord.Roles, StaffUsers: cfg.Staff.Discord.Users,
+		Logger: log.With("platform", "discord"),
+	}
+	if router != nil {
+		opts.Commands = router.Commands()
+	}
+	return opts
+}
+
+// posterFunc adapts a function to the posters the features need.
+type posterFunc func(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
+
+func (f posterFunc) Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) error { return f(ctx, to, r) }
 
 // close releases the knowledge index and, last, storage.
 func (a *app) close() error {
@@ -339,10 +426,26 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 		}()
 	}
 	if cfg.Discord.On() {
-		log.Warn("discord is configured, but this build has no Discord adapter yet")
+		da, err := discord.New(discordOptions(cfg, a.router, log))
+		if err != nil {
+			return errors.Join(err, a.close())
+		}
+		adapters = append(adapters, da)
 	}
 	if cfg.Slack.On() {
-		log.Warn("slack is configured, but this build has no Slack adapter yet")
+		sa, err := slack.New(slack.Options{
+			Mode: cfg.Slack.Mode, BotToken: cfg.Slack.BotToken, AppToken: cfg.Slack.AppToken,
+			SigningSecret: cfg.Slack.SigningSecret, APIURL: cfg.Slack.APIURL,
+			StaffUsers: cfg.Staff.Slack.Users, StaffUserGroup: cfg.Staff.Slack.UserGroup,
+			Commands: a.router.Commands(), Logger: log.With("platform", "slack"),
+		})
+		if err != nil {
+			return errors.Join(err, a.close())
+		}
+		if cfg.Slack.Mode == slack.ModeHTTP {
+			site.Mount(slack.EventsPath, sa.HTTPHandler())
+		}
+		adapters = append(adapters, sa)
 	}
 	names := make([]string, 0, len(adapters))
 	for _, ad := range adapters {
@@ -403,6 +506,10 @@ func newWeb(cfg *config.Config, a *app, log *slog.Logger) (*web.Server, error) {
 	for pattern, h := range a.kb.AdminRoutes(audit) {
 		site.AddAdminRoute(pattern, h)
 	}
+	for pattern, h := range handoff.AdminRoutes(a.store) {
+		site.AddAdminRoute(pattern, h)
+	}
+	site.AddPage(web.Page{Path: "/dashboard/escalations", Title: "Escalations", Handler: handoff.Page(a.store, site.RenderPage)})
 	return site, nil
 }
 
