@@ -98,7 +98,33 @@ type LLM struct {
 	APIKey         string `yaml:"api_key" secret:"OPENAI_API_KEY"`
 	Model          string `yaml:"model"` // default "gpt-4o-mini"
 	EmbeddingModel string `yaml:"embedding_model"`
+	// Persona is the bot's role in the system message ({bot} = bot.name);
+	// default DefaultPersona.
+	Persona     string  `yaml:"persona"`
+	Temperature float64 `yaml:"temperature"` // default 0.2; 0 is kept
+	MaxTokens   int     `yaml:"max_tokens"`  // answer length limit; default 600
+	// Timeout is the total deadline of one answer, retries included;
+	// default 20s.
+	Timeout    time.Duration `yaml:"timeout"`
+	MaxRetries int           `yaml:"max_retries"` // retries on 429/5xx; default 3, 0 = none
+	// HistoryTokens bounds the thread history sent along (≈ characters/4);
+	// default 1500.
+	HistoryTokens int `yaml:"history_tokens"`
+	// Redact removes e-mail addresses, phone numbers, keys and tokens,
+	// IBANs and card numbers before text goes to the model; default true.
+	Redact  bool       `yaml:"redact"`
+	Breaker LLMBreaker `yaml:"breaker"`
 }
+
+// LLMBreaker configures the circuit breaker in front of the model.
+type LLMBreaker struct {
+	Failures int           `yaml:"failures"` // failed answers in a row that open it; default 3
+	Cooldown time.Duration `yaml:"cooldown"` // open time before a probe; default 30s
+}
+
+// DefaultPersona is the default of llm.persona.
+const DefaultPersona = "You are {bot}, a friendly and precise helper in this project's community. " +
+	"You answer questions about the project for its users."
 
 // On reports whether the language model should be used. Unless switched off
 // explicitly, it is on when there is an API key, or when base_url points to
@@ -231,6 +257,10 @@ func Default() *Config {
 	// Set here rather than in fillDefaults: an explicit per_minute: 0 in the
 	// file means "no limit" and must not be replaced.
 	c.Core.RateLimit.PerMinute = 10
+	// Likewise: temperature 0, max_retries 0 and redact false are real choices.
+	c.LLM.Temperature = 0.2
+	c.LLM.MaxRetries = 3
+	c.LLM.Redact = true
 	c.fillDefaults()
 	return c
 }
@@ -256,6 +286,12 @@ func (c *Config) fillDefaults() {
 	}
 	setString(&c.LLM.BaseURL, "https://api.openai.com/v1")
 	setString(&c.LLM.Model, "gpt-4o-mini")
+	setString(&c.LLM.Persona, DefaultPersona)
+	setInt(&c.LLM.MaxTokens, 600)
+	setDuration(&c.LLM.Timeout, 20*time.Second)
+	setInt(&c.LLM.HistoryTokens, 1500)
+	setInt(&c.LLM.Breaker.Failures, 3)
+	setDuration(&c.LLM.Breaker.Cooldown, 30*time.Second)
 	setString(&c.Discord.APIURL, "https://discord.com/")
 	setString(&c.Slack.Mode, "socket")
 	setString(&c.Slack.APIURL, "https://slack.com/api/")

@@ -92,6 +92,15 @@ func TestDefault(t *testing.T) {
 		{"llm.enabled", c.LLM.Enabled, (*bool)(nil)},
 		{"llm.base_url", c.LLM.BaseURL, "https://api.openai.com/v1"},
 		{"llm.model", c.LLM.Model, "gpt-4o-mini"},
+		{"llm.persona", c.LLM.Persona, DefaultPersona},
+		{"llm.temperature", c.LLM.Temperature, 0.2},
+		{"llm.max_tokens", c.LLM.MaxTokens, 600},
+		{"llm.timeout", c.LLM.Timeout, 20 * time.Second},
+		{"llm.max_retries", c.LLM.MaxRetries, 3},
+		{"llm.history_tokens", c.LLM.HistoryTokens, 1500},
+		{"llm.redact", c.LLM.Redact, true},
+		{"llm.breaker.failures", c.LLM.Breaker.Failures, 3},
+		{"llm.breaker.cooldown", c.LLM.Breaker.Cooldown, 30 * time.Second},
 		{"discord.api_url", c.Discord.APIURL, "https://discord.com/"},
 		{"slack.mode", c.Slack.Mode, "socket"},
 		{"slack.api_url", c.Slack.APIURL, "https://slack.com/api/"},
@@ -399,6 +408,32 @@ channels:
 			want: []wantProblem{{"llm.api_key", 3, "missing (set OPENAI_API_KEY)"}},
 		},
 		{
+			name: "llm limits out of range",
+			yaml: `llm:
+  base_url: https://api.openai.com
+  persona: " "
+  temperature: 2.5
+  max_tokens: -1
+  timeout: -1s
+  max_retries: 11
+  history_tokens: -5
+  breaker:
+    failures: -1
+    cooldown: -2s
+`,
+			want: []wantProblem{
+				{"llm.base_url", 2, "must include /v1"},
+				{"llm.persona", 3, "must not be empty"},
+				{"llm.temperature", 4, "between 0 and 2"},
+				{"llm.max_tokens", 5, "at least 1"},
+				{"llm.timeout", 6, "positive duration"},
+				{"llm.max_retries", 7, "between 0 and 10"},
+				{"llm.history_tokens", 8, "at least 1"},
+				{"llm.breaker.failures", 10, "at least 1"},
+				{"llm.breaker.cooldown", 11, "positive duration"},
+			},
+		},
+		{
 			name: "unknown text key",
 			yaml: "texts:\n  de:\n    gretting: Moin\n",
 			want: []wantProblem{{"texts.de.gretting", 3, `unknown text key (did you mean "greeting"?)`}},
@@ -578,7 +613,9 @@ func TestFullConfig(t *testing.T) {
 			RateLimit: RateLimit{PerMinute: 0, Burst: 2}},
 		Web: Web{Addr: ":9090", PublicURL: "https://bot.example.org", CORSOrigins: []string{"https://example.org", "*"},
 			APIKey: "web-key", ChatRateLimit: RateLimit{PerMinute: 5, Burst: 1}, TrustProxy: true},
-		LLM:     LLM{Enabled: &yes, BaseURL: "http://localhost:11434/v1", Model: "llama3", EmbeddingModel: "nomic-embed-text"},
+		LLM: LLM{Enabled: &yes, BaseURL: "http://localhost:11434/v1", Model: "llama3", EmbeddingModel: "nomic-embed-text",
+			Persona: "You are {bot}, the Helferlein of our forum.", Temperature: 0, MaxTokens: 300, Timeout: 8 * time.Second,
+			MaxRetries: 0, HistoryTokens: 500, Redact: false, Breaker: LLMBreaker{Failures: 5, Cooldown: time.Minute}},
 		Discord: Discord{Token: "discord-secret", APIURL: "http://127.0.0.1:9001/"},
 		Slack: Slack{Mode: "http", BotToken: "xoxb-1", SigningSecret: "sign",
 			APIURL: "http://127.0.0.1:9002/api/"},

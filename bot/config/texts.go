@@ -19,13 +19,17 @@ const (
 	TextRelease     = "release"      // the team member handed the thread back
 	TextError       = "error"        // something failed internally
 	TextFeatureAck  = "feature_ack"  // placeholder {id}
+	// TextLLMUnavailable goes in front of the extractive answer while the
+	// language model is failing.
+	TextLLMUnavailable = "llm_unavailable"
+	TextHandoffButton  = "handoff_button" // label of the "Talk to a human" button
 )
 
 // textKeys lists every text key, in the order config.yaml documents them.
 func textKeys() []string {
 	return []string{
 		TextGreeting, TextDontKnow, TextSources, TextRateLimited, TextTakeover,
-		TextRelease, TextError, TextFeatureAck,
+		TextRelease, TextError, TextFeatureAck, TextLLMUnavailable, TextHandoffButton,
 	}
 }
 
@@ -59,6 +63,11 @@ func builtinText(key string) (en, de string) {
 	case TextFeatureAck:
 		return "Thanks! I've passed this to the product team as #{id}.",
 			"Danke! Ich habe das als #{id} an das Produktteam weitergegeben."
+	case TextLLMUnavailable:
+		return "The AI assistant is unavailable right now; here is the closest passage from the docs.",
+			"Der KI-Assistent ist gerade nicht erreichbar; hier ist die passendste Stelle aus der Dokumentation."
+	case TextHandoffButton:
+		return "Talk to a human", "Mit einem Menschen sprechen"
 	}
 	return "", ""
 }

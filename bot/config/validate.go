@@ -138,6 +138,33 @@ func (v *validator) llm(l LLM) {
 	if l.Enabled != nil && *l.Enabled && l.APIKey == "" && isOpenAI(l.BaseURL) {
 		v.add("llm.api_key", "missing (set OPENAI_API_KEY): llm.enabled is true and base_url is OpenAI's, which needs a key")
 	}
+	if u, err := url.Parse(l.BaseURL); err == nil && u.Host != "" && !strings.Contains(u.Path, "/v1") && isOpenAI(l.BaseURL) {
+		v.add("llm.base_url", "must include /v1, e.g. https://api.openai.com/v1, got %q", l.BaseURL)
+	}
+	if strings.TrimSpace(l.Persona) == "" {
+		v.add("llm.persona", "must not be empty")
+	}
+	if l.Temperature < 0 || l.Temperature > 2 {
+		v.add("llm.temperature", "must be between 0 and 2, got %g", l.Temperature)
+	}
+	if l.MaxTokens < 1 {
+		v.add("llm.max_tokens", "must be at least 1, got %d", l.MaxTokens)
+	}
+	if l.Timeout <= 0 {
+		v.add("llm.timeout", "must be a positive duration, got %s", l.Timeout)
+	}
+	if l.MaxRetries < 0 || l.MaxRetries > 10 {
+		v.add("llm.max_retries", "must be between 0 and 10, got %d", l.MaxRetries)
+	}
+	if l.HistoryTokens < 1 {
+		v.add("llm.history_tokens", "must be at least 1, got %d", l.HistoryTokens)
+	}
+	if l.Breaker.Failures < 1 {
+		v.add("llm.breaker.failures", "must be at least 1, got %d", l.Breaker.Failures)
+	}
+	if l.Breaker.Cooldown <= 0 {
+		v.add("llm.breaker.cooldown", "must be a positive duration, got %s", l.Breaker.Cooldown)
+	}
 }
 
 func (v *validator) discord(d Discord) {

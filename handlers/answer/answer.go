@@ -1,13 +1,22 @@
 // Package answer answers community questions from the knowledge base. With
-// no LLM it is extractive: the best matching passage, with its source, or an
-// honest "I don't know" when nothing matches well enough.
+// no LLM it is extractive: the best matching passage, with its source. With
+// an LLM (any OpenAI-compatible API, see adapters/openai) it asks the model
+// to answer from the retrieved passages only, citing them, in the user's
+// language, after redacting personal data and secrets; while the model
+// fails, a circuit breaker keeps answers extractive. Either way, when
+// nothing covers the question it says so honestly, offers a human and
+// raises the escalation signal.
 package answer
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 	"unicode"
+
+	"github.com/sony/gobreaker/v2"
 
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/handlers/knowledge"
@@ -20,22 +29,74 @@ type Searcher interface {
 
 // Handler answers questions. Build it with New.
 type Handler struct {
-	search      Searcher
-	text        func(lang, key string) string
-	minCoverage float64
-	maxChars    int
+	opts    Options
+	persona string
+	log     *slog.Logger
+	breaker *gobreaker.CircuitBreaker[string]
 }
 
 // Options configure a Handler.
 type Options struct {
 	Search Searcher
-	// Text returns a community-facing text ("dont_know", "greeting") in a language.
+	// Text returns a community-facing text ("dont_know", "greeting",
+	// "llm_unavailable", "handoff_button") in a language.
 	Text func(lang, key string) string
 	// MinCoverage is the share of the question's content words a passage
-	// must contain to be offered as the answer; default 0.5.
+	// must contain to be offered as the answer (or, with an LLM, for the
+	// model to be asked at all); default 0.5.
 	MinCoverage float64
 	// MaxChars bounds the passage quoted; default 900.
 	MaxChars int
+
+	// LLM, when set, writes the answers from the retrieved passages; nil
+	// keeps the extractive answers.
+	LLM LLM
+	// Escalator is told of every honest "I don't know"; nil = nobody.
+	Escalator Escalator
+	// Persona is the bot's role in the system message; {bot} is replaced
+	// by BotName. Default DefaultPersona.
+	Persona string
+	BotName string // default "Einsatz"
+	// K is how many passages are retrieved for the model; default 4.
+	K int
+	// Timeout is the total deadline of one LLM answer, retrieval and
+	// retries included; default 20s.
+	Timeout time.Duration
+	// HistoryTokens bounds the thread history sent to the model, counted
+	// as runes/4; default 1500.
+	HistoryTokens int
+	// NoRedact sends questions and history to the model as they are;
+	// by default personal data and secrets are redacted first.
+	NoRedact bool
+	// BreakerFailures is how many failed LLM answers in a row open the
+	// circuit (answers are extractive at once while it is open); default 3.
+	BreakerFailures int
+	// BreakerCooldown is how long the circuit stays open before one probe
+	// may try the LLM again; default 30s.
+	BreakerCooldown time.Duration
+	// Logger gets LLM failures and breaker changes (never message text);
+	// default slog.Default().
+	Logger *slog.Logger
+}
+
+// Outcomes of an answer, in Result.Outcome.
+const (
+	OutcomeAnswered   = "answered"   // the LLM answered from the sources
+	OutcomeExtractive = "extractive" // no LLM configured: the best passage
+	OutcomeDegraded   = "degraded"   // the LLM failed or its circuit is open: the best passage, with a note
+	OutcomeDontKnow   = "dont_know"  // nothing covers the question: said so, human offered
+	OutcomeGreeting   = "greeting"   // an empty message or a greeting
+	OutcomeIgnored    = "ignored"    // not a question (a button click): no reply
+)
+
+// Result is an answer with what later features need to know about it.
+type Result struct {
+	Replies []bot.Reply
+	// Question is the question as it may be stored and as the LLM saw it:
+	// redacted unless NoRedact.
+	Question  string
+	Outcome   string
+	Escalated bool // the Escalator accepted the "I don't know"
 }
 
 // New returns the answer handler.
@@ -46,30 +107,82 @@ func New(opts Options) *Handler {
 	if opts.MaxChars <= 0 {
 		opts.MaxChars = 900
 	}
-	return &Handler{search: opts.Search, text: opts.Text, minCoverage: opts.MinCoverage, maxChars: opts.MaxChars}
+	if opts.Persona == "" {
+		opts.Persona = DefaultPersona
+	}
+	if opts.BotName == "" {
+		opts.BotName = "Einsatz"
+	}
+	if opts.K <= 0 {
+		opts.K = DefaultK
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.HistoryTokens <= 0 {
+		opts.HistoryTokens = DefaultHistoryTokens
+	}
+	if opts.BreakerFailures <= 0 {
+		opts.BreakerFailures = DefaultBreakerFailures
+	}
+	if opts.BreakerCooldown <= 0 {
+		opts.BreakerCooldown = DefaultBreakerCooldown
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	h := &Handler{opts: opts, log: opts.Logger, persona: strings.ReplaceAll(opts.Persona, "{bot}", opts.BotName)}
+	h.breaker = newBreaker(opts.BreakerFailures, opts.BreakerCooldown, func(from, to gobreaker.State) {
+		h.log.Warn("answer: LLM circuit changed", "from", from.String(), "to", to.String())
+	})
+	return h
 }
+
+// BreakerState is the LLM circuit's state: "closed", "open" or "half-open".
+func (h *Handler) BreakerState() string { return h.breaker.State().String() }
 
 // Handle answers the event's text (or the arguments of /ask).
 func (h *Handler) Handle(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
+	res, err := h.Answer(ctx, ev)
+	return res.Replies, err
+}
+
+// Answer is Handle with the details of the answer. An LLM failure is never
+// an error (the answer degrades); a failing knowledge base is.
+func (h *Handler) Answer(ctx context.Context, ev *bot.Event) (Result, error) {
+	if ev.Kind == bot.KindInteraction {
+		return Result{Outcome: OutcomeIgnored}, nil // button clicks are for their own routes
+	}
 	q := strings.TrimSpace(ev.Text)
 	if ev.Kind == bot.KindCommand {
 		q = strings.TrimSpace(ev.Args)
 	}
 	if q == "" || isGreeting(q) {
-		return []bot.Reply{{Text: h.text(ev.Lang, "greeting")}}, nil
+		return Result{Outcome: OutcomeGreeting, Question: q, Replies: []bot.Reply{{Text: h.opts.Text(ev.Lang, "greeting")}}}, nil
 	}
-	hits, err := h.search.Search(ctx, q, 3)
+	res := Result{Question: q}
+	if !h.opts.NoRedact {
+		res.Question = Redact(q)
+	}
+	if h.opts.LLM != nil {
+		err := h.answerLLM(ctx, ev, q, res.Question, &res)
+		return res, err
+	}
+	hits, err := h.opts.Search.Search(ctx, q, 3)
 	if err != nil {
-		return nil, fmt.Errorf("answer: search knowledge base: %w", err)
+		return res, fmt.Errorf("answer: search knowledge base: %w", err)
 	}
 	best, ok := h.best(hits, ev.Lang)
 	if !ok {
-		return []bot.Reply{{Text: h.text(ev.Lang, "dont_know")}}, nil
+		h.dontKnow(ctx, ev, res.Question, &res)
+		return res, nil
 	}
-	return []bot.Reply{{
-		Text:    excerpt(best.Text, h.maxChars),
+	res.Outcome = OutcomeExtractive
+	res.Replies = []bot.Reply{{
+		Text:    excerpt(best.Text, h.opts.MaxChars),
 		Sources: []bot.Source{source(best.Chunk)},
-	}}, nil
+	}}
+	return res, nil
 }
 
 // best picks the top hit that covers enough of the question, preferring
@@ -78,7 +191,7 @@ func (h *Handler) best(hits []knowledge.Hit, lang string) (knowledge.Hit, bool) 
 	var found knowledge.Hit
 	ok := false
 	for _, hit := range hits {
-		if hit.Coverage < h.minCoverage {
+		if hit.Coverage < h.opts.MinCoverage {
 			continue
 		}
 		if !ok || (hit.Lang == lang && found.Lang != lang && hit.Coverage >= found.Coverage) {

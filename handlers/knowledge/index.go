@@ -1,14 +1,16 @@
 package knowledge
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
-	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/de"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -27,8 +29,31 @@ const (
 	// question, when it can be told: their match score counts 1+sameLang
 	// times, so "What is Einsatz?" prefers the English page and "Was ist
 	// Einsatz?" the German one, while a German question still finds an
-	// English page when there is no German one.
-	sameLang = 0.3
+	// English page when there is no German one. A knowledge base usually
+	// has a page in each language for a topic, and a title match in the
+	// other language ("Übernahme durch den Support" for "when does the bot
+	// call in a person from support") should not beat the page the asker
+	// can read.
+	sameLang = 1.0
+	// sameDoc is the weight of the best other chunk of the same document in
+	// a chunk's score: a section of a page that is about the question as a
+	// whole beats a lone section elsewhere that shares a word or two with it
+	// (an overview page, a "Chatting in the terminal" for "ideas people post
+	// in chat").
+	sameDoc = 0.3
+	// minCandidates is the number of chunks fetched from the index before
+	// the language and document preferences reorder them.
+	minCandidates = 40
+)
+
+// Compound splitting (German): a query word that the index does not know
+// ("Stimmungsverlauf") is replaced by its parts when the index knows its
+// head ("verlauf") and, if given, its modifier ("stimmung", after dropping a
+// linking "s"); and words of German chunks are indexed with the parts of
+// such compounds as well, so "Stimmung" finds "Stimmungsanalyse".
+const (
+	minCompound = 8 // runes of a word worth splitting
+	minPart     = 4 // runes of a part
 )
 
 // maxQueryTerms caps the distinct content words taken from a question, so that
@@ -71,6 +96,14 @@ type Index struct {
 	idx       bleve.Index
 	analyzers map[string]analysis.Analyzer
 	chunks    map[string]*entry // by Chunk.ID
+	// vocab is the set of German terms of the index (before compound
+	// splitting), the dictionary compounds are split against.
+	vocab map[string]bool
+	// words maps the German terms of the chunks (stemmed, before compound
+	// splitting) to the languages of the chunks they occur in
+	// (langEN|langDE), to tell the language of a question that lang.Guess
+	// cannot ("slack workspace anbinden").
+	words map[string]uint8
 
 	closeOnce sync.Once
 	closeErr  error
@@ -102,7 +135,10 @@ func NewIndex(chunks []Chunk) (*Index, error) {
 		ix.analyzers[name] = a
 	}
 
-	batch := idx.NewBatch()
+	// First pass: the terms of every chunk, and the German vocabulary.
+	ix.vocab = make(map[string]bool)
+	ix.words = make(map[string]uint8)
+	entries := make([]*entry, 0, len(chunks))
 	for _, c := range chunks {
 		if c.ID == "" {
 			idx.Close()
@@ -112,28 +148,50 @@ func NewIndex(chunks []Chunk) (*Index, error) {
 			idx.Close()
 			return nil, fmt.Errorf("knowledge: duplicate chunk ID %q", c.ID)
 		}
-		text := indexText(c.Text)
 		e := &entry{chunk: c, terms: make(map[string]map[string]bool, len(analyzers))}
 		for name, a := range ix.analyzers {
 			set := make(map[string]bool)
-			for _, s := range []string{c.Title, c.Heading, text} {
+			for _, s := range []string{c.Title, c.Heading, indexText(c.Text)} {
 				for _, t := range a.Analyze([]byte(s)) {
 					set[string(t.Term)] = true
 				}
 			}
 			e.terms[name] = set
 		}
+		for t := range e.terms[de.AnalyzerName] {
+			ix.vocab[t] = true
+		}
+		for t := range e.terms[de.AnalyzerName] {
+			ix.words[t] |= langBit(c.Lang)
+		}
 		ix.chunks[c.ID] = e
+		entries = append(entries, e)
+	}
+
+	// Second pass: split the compounds of German chunks and index.
+	sp := ix.newSplitter()
+	batch := idx.NewBatch()
+	for _, e := range entries {
+		c := e.chunk
+		text := indexText(c.Text)
 		ctxText := c.Title
 		if c.Heading != "" {
 			ctxText += " > " + c.Heading
 		}
+		ctxDE, textDE := ctxText, text
+		if c.Lang == lang.German {
+			var parts []string
+			ctxDE, parts = sp.withParts(ctxText, parts)
+			textDE, parts = sp.withParts(text, parts)
+			for _, p := range parts {
+				e.terms[de.AnalyzerName][p] = true
+			}
+		}
 		doc := map[string]any{
 			"context_en": ctxText,
-			"context_de": ctxText,
+			"context_de": ctxDE,
 			"text_en":    text,
-			"text_de":    text,
-			"lang":       c.Lang,
+			"text_de":    textDE,
 		}
 		if err := batch.Index(c.ID, doc); err != nil {
 			idx.Close()
@@ -158,14 +216,6 @@ func newMapping() *mapping.IndexMappingImpl {
 		fm.DocValues = false
 		doc.AddFieldMappingsAt(f.name, fm)
 	}
-	lang := bleve.NewKeywordFieldMapping()
-	lang.Analyzer = keyword.Name
-	lang.Store = false
-	lang.IncludeInAll = false
-	lang.IncludeTermVectors = false
-	lang.DocValues = false
-	doc.AddFieldMappingsAt("lang", lang)
-
 	m := bleve.NewIndexMapping()
 	m.DefaultMapping = doc
 	m.DefaultAnalyzer = en.AnalyzerName
@@ -184,12 +234,15 @@ func (ix *Index) Close() error {
 
 // fillerWords are words of chat questions that the stop word lists of the
 // analyzers lack but that say nothing about the topic: English modal verbs
-// ("Can I ...?"), German question words ("Wann ...?", "Gibt es ...?") and
-// greetings. They are dropped from queries only.
+// ("Can I ...?"), German question words ("Wann ...?", "Gibt es ...?"),
+// greetings, and the particles and pronouns of chat ("actually", "anyone",
+// "eigentlich", "überhaupt", "jemand"). They are dropped from queries only.
 var fillerWords = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`can will may might must shall please hi hello hey thanks thank
-		wann warum wieso weshalb wer wen wem wessen gibt gib geht bitte hallo danke`) {
+		actually really basically just even anyone anybody someone somebody guys pls plz
+		wann warum wieso weshalb wer wen wem wessen gibt gib geht bitte hallo danke
+		eigentlich überhaupt halt eben mal nochmal irgendwie jemand leute`) {
 		m[w] = true
 	}
 	return m
@@ -201,7 +254,9 @@ type queryTerms map[string][]string // analyzer name → distinct terms
 // analyzeQuery returns the question's content terms per analyzer. A word is
 // content when it survives the stop word filters of both languages ("what",
 // "ist", "die" do not), so the English and German term lists stem from the
-// same words and coverage is comparable between them.
+// same words and coverage is comparable between them. A German term the
+// index does not know is replaced by the parts of the compound it is, if
+// the index knows them ("stimmungsverlauf" → "stimmung", "verlauf").
 func (ix *Index) analyzeQuery(q string) queryTerms {
 	input := []byte(q)
 	streams := make(map[string]analysis.TokenStream, len(analyzers))
@@ -215,46 +270,49 @@ func (ix *Index) analyzeQuery(q string) queryTerms {
 			}
 		}
 	}
+	var sp *splitter
 	qt := make(queryTerms, len(analyzers))
 	for _, name := range analyzers {
 		seen := make(map[string]bool)
+		add := func(term string) {
+			if !seen[term] && len(seen) < maxQueryTerms {
+				seen[term] = true
+				qt[name] = append(qt[name], term)
+			}
+		}
 		for _, t := range streams[name] {
-			term := string(t.Term)
-			if positions[t.Position] < len(analyzers) || seen[term] || len(seen) >= maxQueryTerms {
+			if positions[t.Position] < len(analyzers) {
 				continue
 			}
-			seen[term] = true
-			qt[name] = append(qt[name], term)
+			term := string(t.Term)
+			if name == de.AnalyzerName && !ix.vocab[term] {
+				if sp == nil {
+					sp = ix.newSplitter()
+				}
+				if parts := sp.split(string(input[t.Start:t.End])); len(parts) > 0 {
+					for _, p := range parts {
+						add(p)
+					}
+					continue
+				}
+			}
+			add(term)
 		}
 	}
 	return qt
 }
 
-// search is the bleve query for the terms. If sure, chunks in lang match a
-// second, scaled-down copy of the query as well.
-func (qt queryTerms) search(lang string, sure bool) query.Query {
-	q := qt.query(1)
-	if !sure {
-		return q
-	}
-	lq := query.NewTermQuery(lang)
-	lq.SetField("lang")
-	lq.SetBoost(0)
-	return query.NewBooleanQuery(
-		[]query.Query{q},
-		[]query.Query{query.NewConjunctionQuery([]query.Query{qt.query(sameLang), lq})},
-		nil)
-}
-
-// query is a disjunction of the terms in every field, boosts multiplied by
-// boost.
-func (qt queryTerms) query(boost float64) query.Query {
+// query is a disjunction of the terms in every field.
+func (qt queryTerms) query(only string) query.Query {
 	var clauses []query.Query
 	for _, f := range fields {
+		if only != "" && f.analyzer != only {
+			continue
+		}
 		for _, t := range qt[f.analyzer] {
 			tq := query.NewTermQuery(t)
 			tq.SetField(f.name)
-			tq.SetBoost(f.boost * boost)
+			tq.SetBoost(f.boost)
 			clauses = append(clauses, tq)
 		}
 	}
@@ -292,10 +350,10 @@ func (qt queryTerms) coverage(e *entry) float64 {
 }
 
 // Search returns up to k chunks matching query, best first. Question words
-// are matched in English and German analysis (stemmed, stop words removed),
-// title and heading matches count more, and chunks in the question's language
-// are preferred. A query of stop words only ("what is it?") has no content
-// terms and finds nothing; so does k <= 0.
+// are matched in English and German analysis (stemmed, stop words removed,
+// German compounds split), title and heading matches count more, and chunks
+// in the question's language are preferred. A query of stop words only
+// ("what is it?") has no content terms and finds nothing; so does k <= 0.
 func (ix *Index) Search(ctx context.Context, q string, k int) ([]Hit, error) {
 	if k <= 0 {
 		return nil, nil
@@ -304,9 +362,12 @@ func (ix *Index) Search(ctx context.Context, q string, k int) ([]Hit, error) {
 	if qt.empty() {
 		return nil, ctx.Err()
 	}
+	qLang, sure := ix.guessLang(q)
 
-	req := bleve.NewSearchRequestOptions(qt.search(lang.Guess(q)), k, 0, false)
-	req.SortBy([]string{"-_score", "_id"})
+	n := max(k, minCandidates)
+	// Sorted by score only: a tie-break on the document ID would make
+	// bleve look up the ID of every candidate. Ties are broken below.
+	req := bleve.NewSearchRequestOptions(qt.query(onlyAnalyzer(qLang, sure)), n, 0, false)
 	res, err := ix.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: search: %w", err)
@@ -317,11 +378,172 @@ func (ix *Index) Search(ctx context.Context, q string, k int) ([]Hit, error) {
 		if !ok {
 			continue
 		}
-		cov := qt.coverage(e)
-		if cov == 0 {
-			continue
+		score := h.Score
+		if sure && e.chunk.Lang == qLang {
+			score *= 1 + sameLang
 		}
-		hits = append(hits, Hit{Chunk: e.chunk, Score: h.Score, Coverage: cov})
+		hits = append(hits, Hit{Chunk: e.chunk, Score: score})
+	}
+	// The best and second best score of each document.
+	type best struct{ first, second float64 }
+	docs := make(map[string]best, len(hits))
+	for _, h := range hits {
+		b := docs[h.Source]
+		switch {
+		case h.Score > b.first:
+			b.second, b.first = b.first, h.Score
+		case h.Score > b.second:
+			b.second = h.Score
+		}
+		docs[h.Source] = b
+	}
+	for i := range hits {
+		b := docs[hits[i].Source]
+		other := b.first
+		if hits[i].Score == b.first {
+			other = b.second
+		}
+		hits[i].Score += sameDoc * other
+	}
+	slices.SortStableFunc(hits, func(a, b Hit) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	// Coverage, for the hits returned only. Every hit matched a term of
+	// the query, so none has coverage 0.
+	if len(hits) > k {
+		hits = hits[:k]
+	}
+	for i := range hits {
+		hits[i].Coverage = qt.coverage(ix.chunks[hits[i].ID])
 	}
 	return hits, nil
+}
+
+const (
+	langEN uint8 = 1 << iota
+	langDE
+)
+
+func langBit(l string) uint8 {
+	switch l {
+	case lang.English:
+		return langEN
+	case lang.German:
+		return langDE
+	}
+	return 0
+}
+
+// guessLang is the language of a question: lang.Guess, and when that has
+// no evidence, the language of the chunks whose words the question uses
+// ("slack workspace anbinden" is German: "anbinden" stems to a term that
+// occurs in German chunks only).
+func (ix *Index) guessLang(q string) (string, bool) {
+	if l, sure := lang.Guess(q); sure {
+		return l, true
+	}
+	nEN, nDE := 0, 0
+	for _, t := range ix.analyzers[de.AnalyzerName].Analyze([]byte(q)) {
+		switch ix.words[string(t.Term)] {
+		case langEN:
+			nEN++
+		case langDE:
+			nDE++
+		}
+	}
+	switch {
+	case nEN > nDE:
+		return lang.English, true
+	case nDE > nEN:
+		return lang.German, true
+	}
+	return lang.English, false
+}
+
+// splitter splits German compounds against the vocabulary of an index. It
+// caches its results and is not safe for concurrent use.
+type splitter struct {
+	vocab map[string]bool
+	de    analysis.Analyzer
+	cache map[string][]string
+}
+
+func (ix *Index) newSplitter() *splitter {
+	return &splitter{vocab: ix.vocab, de: ix.analyzers[de.AnalyzerName], cache: map[string][]string{}}
+}
+
+// term is the German analysis of a single word ("" for a stop word).
+func (sp *splitter) term(word string) string {
+	ts := sp.de.Analyze([]byte(word))
+	if len(ts) != 1 {
+		return ""
+	}
+	return string(ts[0].Term)
+}
+
+// split returns the German terms of the parts of the compound word, or nil
+// when it is not one: the longest head (last part, at least minPart runes)
+// the vocabulary knows, and before it the modifier if the vocabulary knows
+// it too, with or without a linking "s", "es", "n" or "en"
+// ("Stimmungsverlauf" → "stimmung", "verlauf"; "Funktionswünsche" →
+// "wunsch" when "funktion" is unknown).
+func (sp *splitter) split(word string) []string {
+	if parts, ok := sp.cache[word]; ok {
+		return parts
+	}
+	var parts []string
+	runes := []rune(strings.ToLower(word))
+	if len(runes) >= minCompound {
+		for i := minPart; i <= len(runes)-minPart; i++ {
+			head := sp.term(string(runes[i:]))
+			if head == "" || !sp.vocab[head] {
+				continue
+			}
+			mod := string(runes[:i])
+			parts = []string{head}
+			for _, link := range []string{"", "s", "es", "n", "en"} {
+				m, ok := strings.CutSuffix(mod, link)
+				if !ok || utf8.RuneCountInString(m) < minPart {
+					continue
+				}
+				if t := sp.term(m); t != "" && sp.vocab[t] {
+					parts = []string{t, head}
+					break
+				}
+			}
+			break
+		}
+	}
+	sp.cache[word] = parts
+	return parts
+}
+
+// withParts returns text with the parts of its compound words appended
+// (words the vocabulary knows only as part of compounds are not split), and
+// parts extended by the new parts.
+func (sp *splitter) withParts(text string, parts []string) (string, []string) {
+	var extra []string
+	for _, t := range sp.de.Analyze([]byte(text)) {
+		if utf8.RuneCount(t.Term) < minCompound {
+			continue
+		}
+		extra = append(extra, sp.split(text[t.Start:t.End])...)
+	}
+	if len(extra) == 0 {
+		return text, parts
+	}
+	return text + "\n" + strings.Join(extra, " "), append(parts, extra...)
+}
+
+func onlyAnalyzer(l string, sure bool) string {
+	if !sure {
+		return ""
+	}
+	if l == lang.German {
+		return de.AnalyzerName
+	}
+	return en.AnalyzerName
 }
