@@ -31,6 +31,8 @@ type Config struct {
 	Slack     Slack     `yaml:"slack"`
 	Knowledge Knowledge `yaml:"knowledge"`
 	Staff     Staff     `yaml:"staff"`
+	Handoff   Handoff   `yaml:"handoff"`
+	Sentiment Sentiment `yaml:"sentiment"`
 	Channels  Channels  `yaml:"channels"`
 	Texts     Texts     `yaml:"texts"`
 
@@ -153,6 +155,9 @@ func isOpenAI(base string) bool {
 type Discord struct {
 	Token  string `yaml:"token" secret:"DISCORD_TOKEN"`
 	APIURL string `yaml:"api_url"` // default "https://discord.com/"
+	// GuildIDs registers the application commands in these servers only
+	// (they appear at once); empty registers them globally.
+	GuildIDs []string `yaml:"guild_ids"`
 }
 
 // On reports whether the Discord adapter should run.
@@ -184,6 +189,42 @@ type Staff struct {
 	Discord DiscordStaff `yaml:"discord"`
 	Slack   SlackStaff   `yaml:"slack"`
 	Web     []WebAccount `yaml:"web"`
+}
+
+// Handoff configures how staff take threads over and are called in.
+type Handoff struct {
+	AutoTakeover bool          `yaml:"auto_takeover"` // a staff message in a thread the bot serves takes it over; default true
+	ReleaseAfter time.Duration `yaml:"release_after"` // hand back after this long without a staff message; 0 = never; default 2h
+	Reaction     string        `yaml:"reaction"`      // a staff reaction that takes a thread over; default "✋"; "" = off
+	Mention      string        `yaml:"mention"`       // put in front of escalations, e.g. <@&ROLE> or <!subteam^S123>
+	Sensitive    []string      `yaml:"sensitive"`     // words that always escalate (billing, security, …)
+	Hours        Hours         `yaml:"hours"`         // when staff are around; empty: always
+}
+
+// Hours are staff's working hours.
+type Hours struct {
+	Timezone string   `yaml:"timezone"` // IANA name, e.g. Europe/Berlin
+	Days     []string `yaml:"days"`     // mon … sun
+	From     string   `yaml:"from"`     // HH:MM
+	To       string   `yaml:"to"`       // HH:MM
+}
+
+// Set reports whether working hours are configured.
+func (h Hours) Set() bool { return h.Timezone != "" || len(h.Days) > 0 || h.From != "" || h.To != "" }
+
+// Sentiment configures sentiment logging and spike alerts.
+type Sentiment struct {
+	Enabled      bool `yaml:"enabled"`      // log every message's sentiment; default true
+	Pseudonymize bool `yaml:"pseudonymize"` // store a keyed hash instead of the user id; default false
+	// Alerts go to staff.channel when a channel's negative share over the
+	// last hour (at least AlertMinMessages) exceeds its 14-day baseline by
+	// AlertMargin; at most one per channel per AlertCooldown.
+	AlertMargin      float64       `yaml:"alert_margin"`       // default 0.2 (20 percentage points)
+	AlertMinMessages int           `yaml:"alert_min_messages"` // default 20
+	AlertCooldown    time.Duration `yaml:"alert_cooldown"`     // default 2h
+	// StrongNegative: a message at or below this score escalates its
+	// thread; default -0.6.
+	StrongNegative float64 `yaml:"strong_negative"`
 }
 
 // ChannelRef names one channel on one platform.
@@ -261,6 +302,11 @@ func Default() *Config {
 	c.LLM.Temperature = 0.2
 	c.LLM.MaxRetries = 3
 	c.LLM.Redact = true
+	// And: auto_takeover false, release_after 0 and enabled false too.
+	c.Handoff.AutoTakeover = true
+	c.Handoff.ReleaseAfter = 2 * time.Hour
+	c.Handoff.Reaction = "✋"
+	c.Sentiment.Enabled = true
 	c.fillDefaults()
 	return c
 }
@@ -296,6 +342,14 @@ func (c *Config) fillDefaults() {
 	setString(&c.Slack.Mode, "socket")
 	setString(&c.Slack.APIURL, "https://slack.com/api/")
 	setString(&c.Channels.Default, PolicyMention)
+	if c.Sentiment.AlertMargin == 0 {
+		c.Sentiment.AlertMargin = 0.2
+	}
+	setInt(&c.Sentiment.AlertMinMessages, 20)
+	setDuration(&c.Sentiment.AlertCooldown, 2*time.Hour)
+	if c.Sentiment.StrongNegative == 0 {
+		c.Sentiment.StrongNegative = -0.6
+	}
 	if c.Channels.DMs == nil {
 		on := true
 		c.Channels.DMs = &on

@@ -162,6 +162,26 @@ slack:
 			},
 		},
 		{
+			name: "hand-off hours and sentiment thresholds",
+			yaml: `handoff:
+  release_after: -1m
+  hours:
+    timezone: Mars/Olympus
+    days: [mon]
+    from: "09:00"
+    to: "17:00"
+sentiment:
+  alert_margin: 1.5
+  strong_negative: 0.5
+`,
+			want: []wantProblem{
+				{"handoff.release_after", 2, "must be 0 (never) or more"},
+				{"handoff.hours", 3, "timezone: want an IANA name"},
+				{"sentiment.alert_margin", 9, "between 0 and 1"},
+				{"sentiment.strong_negative", 10, "from -1 up to"},
+			},
+		},
+		{
 			name: "misspelt slack key shows what is missing too",
 			yaml: `slack:
   bot_tokn: ${SLACK_BOT_TOKEN}
@@ -616,7 +636,10 @@ func TestFullConfig(t *testing.T) {
 		LLM: LLM{Enabled: &yes, BaseURL: "http://localhost:11434/v1", Model: "llama3", EmbeddingModel: "nomic-embed-text",
 			Persona: "You are {bot}, the Helferlein of our forum.", Temperature: 0, MaxTokens: 300, Timeout: 8 * time.Second,
 			MaxRetries: 0, HistoryTokens: 500, Redact: false, Breaker: LLMBreaker{Failures: 5, Cooldown: time.Minute}},
-		Discord: Discord{Token: "discord-secret", APIURL: "http://127.0.0.1:9001/"},
+		Discord: Discord{Token: "discord-secret", APIURL: "http://127.0.0.1:9001/", GuildIDs: []string{"444"}},
+		Handoff: Handoff{AutoTakeover: false, ReleaseAfter: 0, Reaction: "", Mention: "<@&555>", Sensitive: []string{"billing", "Rechnung"},
+			Hours: Hours{Timezone: "Europe/Berlin", Days: []string{"mon", "fri"}, From: "09:00", To: "17:30"}},
+		Sentiment: Sentiment{Enabled: false, Pseudonymize: true, AlertMargin: 0.3, AlertMinMessages: 50, AlertCooldown: 30 * time.Minute, StrongNegative: -0.8},
 		Slack: Slack{Mode: "http", BotToken: "xoxb-1", SigningSecret: "sign",
 			APIURL: "http://127.0.0.1:9002/api/"},
 		Knowledge: Knowledge{Paths: []string{"./knowledge", "./faq.md"}},

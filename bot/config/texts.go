@@ -23,6 +23,11 @@ const (
 	// language model is failing.
 	TextLLMUnavailable = "llm_unavailable"
 	TextHandoffButton  = "handoff_button" // label of the "Talk to a human" button
+	TextStaffOnly      = "staff_only"     // a member tried a staff command
+	TextHandoffAsked   = "handoff_asked"  // the user asked for a person; staff are told
+	// TextHandoffAfterHours answers a request for a person outside
+	// handoff.hours; placeholder {when}.
+	TextHandoffAfterHours = "handoff_after_hours"
 )
 
 // textKeys lists every text key, in the order config.yaml documents them.
@@ -30,6 +35,7 @@ func textKeys() []string {
 	return []string{
 		TextGreeting, TextDontKnow, TextSources, TextRateLimited, TextTakeover,
 		TextRelease, TextError, TextFeatureAck, TextLLMUnavailable, TextHandoffButton,
+		TextStaffOnly, TextHandoffAsked, TextHandoffAfterHours,
 	}
 }
 
@@ -66,6 +72,15 @@ func builtinText(key string) (en, de string) {
 	case TextLLMUnavailable:
 		return "The AI assistant is unavailable right now; here is the closest passage from the docs.",
 			"Der KI-Assistent ist gerade nicht erreichbar; hier ist die passendste Stelle aus der Dokumentation."
+	case TextStaffOnly:
+		return "Only team members can do that.",
+			"Das können nur Teammitglieder."
+	case TextHandoffAsked:
+		return "I've asked the team to join this conversation; someone will reply here soon.",
+			"Ich habe das Team gebeten, dazuzukommen; gleich antwortet dir hier jemand."
+	case TextHandoffAfterHours:
+		return "I've passed this to the team. They're not around right now and will reply here from {when}.",
+			"Ich habe das ans Team weitergegeben. Gerade ist niemand da; ab {when} antwortet dir hier jemand."
 	case TextHandoffButton:
 		return "Talk to a human", "Mit einem Menschen sprechen"
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"time"
 	"fmt"
 	"net"
 	"net/url"
@@ -25,6 +26,8 @@ func (c *Config) Validate() []Problem {
 	v.slack(c.Slack)
 	v.knowledge(c.Knowledge)
 	v.staff(c.Staff)
+	v.handoff(c.Handoff)
+	v.sentiment(c.Sentiment)
 	v.channels(c.Channels)
 	v.texts(c.Texts)
 	return v.problems
@@ -320,5 +323,73 @@ func (v *validator) texts(t Texts) {
 				v.add("texts."+lang.name+"."+key, "unknown text key%s; known keys: %s", suggest(key, known), strings.Join(known, ", "))
 			}
 		}
+	}
+}
+
+var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
+	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+
+// ParseHours turns configured working hours into a location, days and
+// times since midnight.
+func ParseHours(h Hours) (loc *time.Location, days map[time.Weekday]bool, from, to time.Duration, err error) {
+	loc, err = time.LoadLocation(h.Timezone)
+	if err != nil || h.Timezone == "" {
+		return nil, nil, 0, 0, fmt.Errorf("timezone: want an IANA name such as Europe/Berlin, got %q", h.Timezone)
+	}
+	days = map[time.Weekday]bool{}
+	for _, d := range h.Days {
+		wd, ok := weekdays[strings.ToLower(d)]
+		if !ok {
+			return nil, nil, 0, 0, fmt.Errorf("days: %q is not one of mon, tue, wed, thu, fri, sat, sun", d)
+		}
+		days[wd] = true
+	}
+	if len(days) == 0 {
+		return nil, nil, 0, 0, fmt.Errorf("days: list at least one day, e.g. [mon, tue, wed, thu, fri]")
+	}
+	clock := func(name, s string) (time.Duration, error) {
+		t, err := time.Parse("15:04", s)
+		if err != nil {
+			return 0, fmt.Errorf("%s: want HH:MM such as 09:00, got %q", name, s)
+		}
+		return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+	}
+	if from, err = clock("from", h.From); err != nil {
+		return nil, nil, 0, 0, err
+	}
+	if to, err = clock("to", h.To); err != nil {
+		return nil, nil, 0, 0, err
+	}
+	if from >= to {
+		return nil, nil, 0, 0, fmt.Errorf("from %s must be before to %s", h.From, h.To)
+	}
+	return loc, days, from, to, nil
+}
+
+func (v *validator) handoff(h Handoff) {
+	if h.ReleaseAfter < 0 {
+		v.add("handoff.release_after", "must be 0 (never) or more, got %s", h.ReleaseAfter)
+	}
+	if h.Hours.Set() {
+		if _, _, _, _, err := ParseHours(h.Hours); err != nil {
+			v.add("handoff.hours", "%v", err)
+		}
+	}
+	for i, w := range h.Sensitive {
+		if strings.TrimSpace(w) == "" {
+			v.add(fmt.Sprintf("handoff.sensitive[%d]", i), "is empty")
+		}
+	}
+}
+
+func (v *validator) sentiment(s Sentiment) {
+	if s.AlertMargin <= 0 || s.AlertMargin >= 1 {
+		v.add("sentiment.alert_margin", "must be between 0 and 1 (a share), got %g", s.AlertMargin)
+	}
+	if s.AlertMinMessages < 1 {
+		v.add("sentiment.alert_min_messages", "must be at least 1, got %d", s.AlertMinMessages)
+	}
+	if s.StrongNegative < -1 || s.StrongNegative >= 0 {
+		v.add("sentiment.strong_negative", "must be a score from -1 up to (not including) 0, got %g", s.StrongNegative)
 	}
 }
