@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/adapters/discord/discordtest"
+	"github.com/einsatz/einsatz/adapters/openai/openaitest"
 	"github.com/einsatz/einsatz/adapters/slack/slacktest"
 )
 
@@ -73,5 +75,44 @@ slack:
 	srv.stop(t)
 	if _, err := os.Stat(filepath.Join(dataDir, "admin.json")); !os.IsNotExist(err) {
 		t.Fatalf("the local admin credential is left behind after a clean stop: %v", err)
+	}
+}
+
+// With llm.base_url pointing at the fake OpenAI server, a web chat question
+// is answered with the model's text and a sources list; with no LLM the
+// same question gets the extractive answer.
+func TestRunAnswersWithTheLLMAndWithout(t *testing.T) {
+	fo := openaitest.Start(t, openaitest.Options{APIKey: "sk-test", Reply: func(req openaitest.Request) openaitest.Reply {
+		return openaitest.Reply{Content: "Einsatz is a community bot you run yourself [1]."}
+	}})
+	for _, tt := range []struct {
+		name, llm string
+		want      string
+		calls     int
+	}{
+		{"llm", fmt.Sprintf("llm:\n  base_url: %s\n  api_key: ${OPENAI_API_KEY}\n", fo.URL), "Einsatz is a community bot you run yourself [1].", 1},
+		{"no llm", "", "Einsatz is a self-hosted community engagement bot", 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(fo.Requests())
+			t.Setenv("OPENAI_API_KEY", "sk-test")
+			dataDir := filepath.Join(t.TempDir(), "data")
+			cfg := writeConfig(t, fmt.Sprintf("storage:\n  path: %s\nweb:\n  addr: 127.0.0.1:0\n%s", dataDir, tt.llm))
+			srv := startServer(t, cfg, dataDir)
+			out, err := send(&http.Client{Timeout: 20 * time.Second}, srv.client.URL, "c1", "m1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Replies) != 1 || !strings.HasPrefix(out.Replies[0].Text, tt.want) {
+				t.Fatalf("replies = %+v, want %q", out.Replies, tt.want)
+			}
+			if src := out.Replies[0].Sources; len(src) == 0 || src[0].Path != "en/what-is-einsatz.md" || src[0].URL == "" {
+				t.Fatalf("sources = %+v", src)
+			}
+			if got := len(fo.Requests()) - before; got != tt.calls {
+				t.Fatalf("%d LLM calls, want %d", got, tt.calls)
+			}
+			srv.stop(t)
+		})
 	}
 }

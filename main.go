@@ -33,6 +33,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/cli"
 	"github.com/einsatz/einsatz/adapters/console"
 	"github.com/einsatz/einsatz/adapters/discord"
+	"github.com/einsatz/einsatz/adapters/openai"
 	"github.com/einsatz/einsatz/adapters/slack"
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot"
@@ -279,16 +280,39 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	// last, so they reach it through this late-bound poster.
 	var core *bot.Bot
 	poster := posterFunc(func(ctx context.Context, to bot.ThreadRef, r bot.Reply) error { return core.Post(ctx, to, r) })
+	hours, err := handoffHours(cfg.Handoff.Hours)
+	if err != nil {
+		kb.Close()
+		store.Close()
+		return nil, err
+	}
 	ho := handoff.New(handoff.Options{
 		Store:        store,
 		Poster:       poster,
 		Logger:       log,
 		Text:         text,
 		StaffChannel: bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
-		AutoTakeover: true,
-		Reaction:     "✋",
+		Mention:      cfg.Handoff.Mention,
+		AutoTakeover: cfg.Handoff.AutoTakeover,
+		ReleaseAfter: cfg.Handoff.ReleaseAfter,
+		Reaction:     cfg.Handoff.Reaction,
+		Hours:        hours,
+		Sensitive:    cfg.Handoff.Sensitive,
 	})
-	answers := answer.New(answer.Options{Search: kb, Text: text})
+	answers := answer.New(answer.Options{
+		Search:          kb,
+		Text:            text,
+		LLM:             newLLM(cfg, log),
+		Escalator:       ho,
+		Persona:         cfg.LLM.Persona,
+		BotName:         cfg.Bot.Name,
+		Timeout:         cfg.LLM.Timeout,
+		HistoryTokens:   cfg.LLM.HistoryTokens,
+		NoRedact:        !cfg.LLM.Redact,
+		BreakerFailures: cfg.LLM.Breaker.Failures,
+		BreakerCooldown: cfg.LLM.Breaker.Cooldown,
+		Logger:          log,
+	})
 	router := newRouter(answers, ho)
 
 	registry := prometheus.NewRegistry()
@@ -329,12 +353,39 @@ func newRouter(answers bot.Handler, ho *handoff.Service) *bot.Router {
 	return router
 }
 
+// newLLM is the language model when one is configured (llm.On), else nil:
+// then answers are extractive.
+func newLLM(cfg *config.Config, log *slog.Logger) answer.LLM {
+	if !cfg.LLM.On() {
+		return nil
+	}
+	retries := cfg.LLM.MaxRetries
+	if retries == 0 {
+		retries = -1 // config 0 means none; the client's 0 means its default
+	}
+	return openai.New(openai.Options{BaseURL: cfg.LLM.BaseURL, APIKey: cfg.LLM.APIKey, Model: cfg.LLM.Model,
+		EmbeddingModel: cfg.LLM.EmbeddingModel, Temperature: float32(cfg.LLM.Temperature),
+		MaxTokens: cfg.LLM.MaxTokens, MaxRetries: retries, Logger: log.With("component", "llm")})
+}
+
+// handoffHours are staff's working hours, or nil for always.
+func handoffHours(h config.Hours) (*handoff.Hours, error) {
+	if !h.Set() {
+		return nil, nil
+	}
+	loc, days, from, to, err := config.ParseHours(h)
+	if err != nil {
+		return nil, fmt.Errorf("handoff.hours: %w", err)
+	}
+	return &handoff.Hours{Location: loc, Days: days, From: from, To: to}, nil
+}
+
 // discordOptions are the Discord adapter's settings from the config.
 func discordOptions(cfg *config.Config, router *bot.Router, log *slog.Logger) discord.Options {
 	opts := discord.Options{
 		Token: cfg.Discord.Token, APIURL: cfg.Discord.APIURL,
 		StaffRoles: cfg.Staff.Discord.Roles, StaffUsers: cfg.Staff.Discord.Users,
-		Logger: log.With("platform", "discord"),
+		GuildIDs: cfg.Discord.GuildIDs, Logger: log.With("platform", "discord"),
 	}
 	if router != nil {
 		opts.Commands = router.Commands()
@@ -418,6 +469,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 		return errors.Join(err, a.close())
 	}
 	adapters := []bot.Adapter{site}
+	go func() {
+		if err := a.handoff.Run(ctx); err != nil {
+			log.Error("handoff: hand-back timer stopped", "err", err)
+		}
+	}()
 	if len(cfg.Knowledge.Paths) > 0 {
 		go func() {
 			if err := a.kb.Watch(ctx, 500*time.Millisecond); err != nil {
