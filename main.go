@@ -396,7 +396,9 @@ func discordOptions(cfg *config.Config, router *bot.Router, log *slog.Logger) di
 // posterFunc adapts a function to the posters the features need.
 type posterFunc func(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 
-func (f posterFunc) Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) error { return f(ctx, to, r) }
+func (f posterFunc) Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) error {
+	return f(ctx, to, r)
+}
 
 // close releases the knowledge index and, last, storage.
 func (a *app) close() error {
