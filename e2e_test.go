@@ -47,8 +47,8 @@ slack:
 	if !strings.Contains(srv.out.String(), "adapters enabled: web, discord, slack") {
 		t.Fatalf("einsatz run output:\n%s", srv.out.String())
 	}
-	if !fs.WaitConnected(1, 10*time.Second) {
-		t.Fatalf("the Slack adapter did not connect:\n%s", srv.out.String())
+	if !fs.WaitConnected(1, 10*time.Second) || !fd.WaitConnected(10*time.Second) {
+		t.Fatalf("the adapters did not connect:\n%s", srv.out.String())
 	}
 
 	q := fd.Post(general, alice, "What is Einsatz?", true)
