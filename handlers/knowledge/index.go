@@ -82,7 +82,10 @@ var fields = []field{
 // Hit is a chunk found by Search.
 type Hit struct {
 	Chunk
-	Score float64 // bleve score
+	// Score ranks the hits: the BM25 score of the chunk, doubled when the
+	// chunk is in the language of the question, plus a share of the score
+	// of the best other chunk of its document.
+	Score float64
 	// Coverage is the fraction (0..1) of the query's distinct content terms
 	// (after analysis: stop words removed, stemmed) that occur in this
 	// chunk's title, heading and text, under the English or the German
@@ -96,13 +99,11 @@ type Index struct {
 	idx       bleve.Index
 	analyzers map[string]analysis.Analyzer
 	chunks    map[string]*entry // by Chunk.ID
-	// vocab is the set of German terms of the index (before compound
-	// splitting), the dictionary compounds are split against.
-	vocab map[string]bool
 	// words maps the German terms of the chunks (stemmed, before compound
 	// splitting) to the languages of the chunks they occur in
-	// (langEN|langDE), to tell the language of a question that lang.Guess
-	// cannot ("slack workspace anbinden").
+	// (langEN|langDE). It is the dictionary compounds are split against,
+	// and it tells the language of a question that lang.Guess cannot
+	// ("slack workspace anbinden").
 	words map[string]uint8
 
 	closeOnce sync.Once
@@ -136,7 +137,6 @@ func NewIndex(chunks []Chunk) (*Index, error) {
 	}
 
 	// First pass: the terms of every chunk, and the German vocabulary.
-	ix.vocab = make(map[string]bool)
 	ix.words = make(map[string]uint8)
 	entries := make([]*entry, 0, len(chunks))
 	for _, c := range chunks {
@@ -157,9 +157,6 @@ func NewIndex(chunks []Chunk) (*Index, error) {
 				}
 			}
 			e.terms[name] = set
-		}
-		for t := range e.terms[de.AnalyzerName] {
-			ix.vocab[t] = true
 		}
 		for t := range e.terms[de.AnalyzerName] {
 			ix.words[t] |= langBit(c.Lang)
@@ -256,7 +253,9 @@ type queryTerms map[string][]string // analyzer name → distinct terms
 // "ist", "die" do not), so the English and German term lists stem from the
 // same words and coverage is comparable between them. A German term the
 // index does not know is replaced by the parts of the compound it is, if
-// the index knows them ("stimmungsverlauf" → "stimmung", "verlauf").
+// the index knows them ("stimmungsverlauf" → "stimmung", "verlauf"), or
+// joined by its head if the index knows only that ("bananenstatus" →
+// "bananenstatus", "status": half covered at best).
 func (ix *Index) analyzeQuery(q string) queryTerms {
 	input := []byte(q)
 	streams := make(map[string]analysis.TokenStream, len(analyzers))
@@ -285,11 +284,16 @@ func (ix *Index) analyzeQuery(q string) queryTerms {
 				continue
 			}
 			term := string(t.Term)
-			if name == de.AnalyzerName && !ix.vocab[term] {
+			if _, known := ix.words[term]; name == de.AnalyzerName && !known {
 				if sp == nil {
 					sp = ix.newSplitter()
 				}
 				if parts := sp.split(string(input[t.Start:t.End])); len(parts) > 0 {
+					if len(parts) == 1 {
+						// The modifier is unknown: it stays a term of the
+						// question, which no chunk covers.
+						add(term)
+					}
 					for _, p := range parts {
 						add(p)
 					}
@@ -302,7 +306,8 @@ func (ix *Index) analyzeQuery(q string) queryTerms {
 	return qt
 }
 
-// query is a disjunction of the terms in every field.
+// query is a disjunction of the terms in every field (of the analyzer only,
+// if not "").
 func (qt queryTerms) query(only string) query.Query {
 	var clauses []query.Query
 	for _, f := range fields {
@@ -350,10 +355,13 @@ func (qt queryTerms) coverage(e *entry) float64 {
 }
 
 // Search returns up to k chunks matching query, best first. Question words
-// are matched in English and German analysis (stemmed, stop words removed,
-// German compounds split), title and heading matches count more, and chunks
-// in the question's language are preferred. A query of stop words only
-// ("what is it?") has no content terms and finds nothing; so does k <= 0.
+// are matched in the analysis of the question's language (stemmed, stop
+// words removed, German compounds split; English and German when the
+// language cannot be told) against chunks of both languages, title and
+// heading matches count more, chunks in the question's language are
+// preferred, and so are chunks whose document matches the question in more
+// than one section. A query of stop words only ("what is it?") has no
+// content terms and finds nothing; so does k <= 0.
 func (ix *Index) Search(ctx context.Context, q string, k int) ([]Hit, error) {
 	if k <= 0 {
 		return nil, nil
@@ -466,13 +474,13 @@ func (ix *Index) guessLang(q string) (string, bool) {
 // splitter splits German compounds against the vocabulary of an index. It
 // caches its results and is not safe for concurrent use.
 type splitter struct {
-	vocab map[string]bool
+	vocab map[string]uint8
 	de    analysis.Analyzer
 	cache map[string][]string
 }
 
 func (ix *Index) newSplitter() *splitter {
-	return &splitter{vocab: ix.vocab, de: ix.analyzers[de.AnalyzerName], cache: map[string][]string{}}
+	return &splitter{vocab: ix.words, de: ix.analyzers[de.AnalyzerName], cache: map[string][]string{}}
 }
 
 // term is the German analysis of a single word ("" for a stop word).
@@ -499,7 +507,7 @@ func (sp *splitter) split(word string) []string {
 	if len(runes) >= minCompound {
 		for i := minPart; i <= len(runes)-minPart; i++ {
 			head := sp.term(string(runes[i:]))
-			if head == "" || !sp.vocab[head] {
+			if _, known := sp.vocab[head]; head == "" || !known {
 				continue
 			}
 			mod := string(runes[:i])
@@ -509,7 +517,8 @@ func (sp *splitter) split(word string) []string {
 				if !ok || utf8.RuneCountInString(m) < minPart {
 					continue
 				}
-				if t := sp.term(m); t != "" && sp.vocab[t] {
+				t := sp.term(m)
+				if _, known := sp.vocab[t]; t != "" && known {
 					parts = []string{t, head}
 					break
 				}
@@ -538,6 +547,12 @@ func (sp *splitter) withParts(text string, parts []string) (string, []string) {
 	return text + "\n" + strings.Join(extra, " "), append(parts, extra...)
 }
 
+// onlyAnalyzer is the analyzer whose fields a question in language l is
+// searched in: when the language is known, only its own analysis (which
+// covers chunks of both languages, so a German question still finds an
+// English page), else both (""). Searching one analysis instead of two
+// halves the postings a query reads, and the language preference decides
+// the ranking between languages anyway.
 func onlyAnalyzer(l string, sure bool) string {
 	if !sure {
 		return ""
