@@ -1,0 +1,88 @@
+package sentiment
+
+import "math"
+
+// The learned component: a three-class logistic regression over a handful of message-level
+// features that the lexicon pass computes (not over words, so it cannot memorise texts). One
+// weight set per language, trained on the dev files with strong L2 regularisation; see
+// train_test.go and docs/sentiment.md.
+
+// Feature indices.
+const (
+	xBias     = iota
+	xCompound // lexicon compound score in [-1, 1]
+	xPos      // log1p(sum of positive valences)
+	xNeg      // log1p(sum of |negative valences|)
+	xEmoPos   // log1p(positive emoji and emoticon valence)
+	xEmoNeg   // log1p(|negative emoji and emoticon valence|)
+	xQuestion // a question mark
+	xExclaim  // exclamation marks, capped at 3, /3
+	xURL      // a link
+	xMention  // an @mention
+	xHashtag  // a #hashtag
+	xLength   // log1p(words)/4
+	xNegation // a negator anywhere
+	xContrast // a contrast word ("but", "aber")
+	xMixed    // both positive and negative words
+	xAbs      // |compound|
+	xLexPos   // compound >= 0.05 (the lexicon's own vote)
+	xLexNeg   // compound <= -0.05
+	nFeatures
+)
+
+var featureNames = [nFeatures]string{"bias", "compound", "pos", "neg", "emo_pos", "emo_neg",
+	"question", "exclaim", "url", "mention", "hashtag", "length", "negation", "contrast", "mixed", "abs", "lex_pos", "lex_neg"}
+
+// Classes, in the order of the model's weight rows.
+const (
+	cNeg = iota
+	cNeu
+	cPos
+	nClasses
+)
+
+var labels = [nClasses]string{"negative", "neutral", "positive"}
+
+type model struct {
+	W [nClasses][nFeatures]float64 `json:"w"`
+}
+
+type modelFile struct {
+	Note string `json:"note"`
+	EN   model  `json:"en"`
+	DE   model  `json:"de"`
+}
+
+// predict returns class probabilities.
+func (m *model) predict(x *[nFeatures]float64) (p [nClasses]float64) {
+	var z [nClasses]float64
+	mx := math.Inf(-1)
+	for c := range nClasses {
+		s := 0.0
+		for j, w := range m.W[c] {
+			s += w * x[j]
+		}
+		z[c] = s
+		mx = max(mx, s)
+	}
+	sum := 0.0
+	for c := range nClasses {
+		z[c] = math.Exp(z[c] - mx)
+		sum += z[c]
+	}
+	for c := range nClasses {
+		p[c] = z[c] / sum
+	}
+	return p
+}
+
+func (m *model) empty() bool {
+	for c := range nClasses {
+		for _, w := range m.W[c] {
+			if w != 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
