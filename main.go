@@ -11,7 +11,10 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +44,8 @@ import (
 	"github.com/einsatz/einsatz/handlers/answer"
 	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/handlers/knowledge"
+	"github.com/einsatz/einsatz/handlers/monitor"
+	"github.com/einsatz/einsatz/handlers/sentiment"
 	"github.com/einsatz/einsatz/storage"
 )
 
@@ -169,6 +174,79 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		},
 	})
 	root.AddCommand(slackCmd)
+	root.AddCommand(cli.HandoffCommand(func(cmd *cobra.Command) (cli.Escalations, func() error, error) {
+		client, store, err := openData(cmd, loadConfig)
+		if err != nil {
+			return nil, nil, err
+		}
+		if client != nil {
+			return cli.RemoteEscalations(client), func() error { return nil }, nil
+		}
+		return func(ctx context.Context, open bool) ([]handoff.Escalation, error) {
+			return handoff.List(ctx, store, open)
+		}, store.Close, nil
+	}, stdout))
+	root.AddCommand(cli.SentimentCommand(func(cmd *cobra.Command) (cli.SentimentSource, func() error, error) {
+		client, store, err := openData(cmd, loadConfig)
+		if err != nil {
+			return nil, nil, err
+		}
+		if client != nil {
+			return cli.RemoteSentiment{Client: client}, func() error { return nil }, nil
+		}
+		return cli.LocalSentiment{Store: store, Now: time.Now}, store.Close, nil
+	}, stdout))
+	root.AddCommand(&cobra.Command{
+		Use:   "analyze",
+		Short: "Score JSON lines from stdin offline: sentiment, language, question (one output line per input line)",
+		Long: `Reads lines {"text": ..., "lang"?: ...} on stdin and writes exactly one JSON line per input line,
+in order: {"sentiment": {"label": ..., "score": ...}, "lang": ..., "intent": {"feature_request": ..., "question": ...}}.
+A blank or malformed line gives {"error": ...} in its place. Offline and deterministic; needs no server.
+feature_request stays false until the research inbox's detector exists.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			intent := func(text, _ string) (bool, bool) { return false, knowledge.IsQuestion(text) }
+			_, err := sentiment.AnalyzeStream(stdin, stdout, sentiment.New(), intent)
+			return err
+		},
+	})
+	evalCmd := &cobra.Command{Use: "eval", Short: "Measure the bot on a labelled set"}
+	evalCmd.AddCommand(&cobra.Command{
+		Use:   "retrieval FILE.jsonl",
+		Short: `Retrieval quality on lines {"query": ..., "expected": "<file name or source path>"}: MRR@10, recall@1/5/10`,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			cases, err := knowledge.ReadRetrievalCases(f)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			kb, release, err := openKB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer release()
+			scores, err := knowledge.EvalRetrieval(cmd.Context(), kb.Search, cases)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "queries %d\nMRR@10  %.3f\nR@1     %.3f\nR@5     %.3f\nR@10    %.3f\n",
+				scores.N, scores.MRR10, scores.Recall1, scores.Recall5, scores.Recall10)
+			for _, m := range scores.Misses {
+				fmt.Fprintf(stdout, "miss: %q (expected %s)\n", m.Query, m.Expected)
+			}
+			return nil
+		},
+	})
+	root.AddCommand(evalCmd)
 	root.AddCommand(cli.KBCommand(func(cmd *cobra.Command) (cli.KB, func() error, error) {
 		cfg, err := loadConfig(cmd)
 		if err != nil {
@@ -318,10 +396,20 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	observers := []bot.Observer{ho}
+	if cfg.Sentiment.Enabled {
+		mon, err := newMonitor(ctx, cfg, store, poster, ho, log)
+		if err != nil {
+			kb.Close()
+			store.Close()
+			return nil, err
+		}
+		observers = append(observers, mon)
+	}
 	core = bot.New(bot.Options{
 		Store:           store,
 		Router:          router,
-		Observers:       []bot.Observer{ho},
+		Observers:       observers,
 		Logger:          log,
 		Concurrency:     cfg.Core.Concurrency,
 		QueueSize:       cfg.Core.QueueSize,
@@ -332,7 +420,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		ShutdownTimeout: cfg.Core.ShutdownTimeout,
 		Policy:          cfg.Channels.Policy,
 		DMsOff:          !cfg.Channels.DMsOn(),
-		IsQuestion:      answer.IsQuestion,
+		IsQuestion:      knowledge.IsQuestion,
 		Text:            text,
 		Metrics:         web.NewMetrics(registry),
 	})
@@ -351,6 +439,42 @@ func newRouter(answers bot.Handler, ho *handoff.Service) *bot.Router {
 		router.Add(r)
 	}
 	return router
+}
+
+// newMonitor scores every message's sentiment and alerts staff on spikes.
+func newMonitor(ctx context.Context, cfg *config.Config, store *storage.Store, poster monitor.Poster, esc monitor.Escalator, log *slog.Logger) (*monitor.Monitor, error) {
+	opts := monitor.Options{
+		Analyze:        analyzer(sentiment.New()),
+		Store:          store,
+		Logger:         log.With("component", "sentiment"),
+		StaffChannel:   bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
+		Poster:         poster,
+		MinMessages:    cfg.Sentiment.AlertMinMessages,
+		Margin:         cfg.Sentiment.AlertMargin,
+		Cooldown:       cfg.Sentiment.AlertCooldown,
+		Escalate:       esc,
+		StrongNegative: cfg.Sentiment.StrongNegative,
+	}
+	if cfg.Sentiment.Pseudonymize {
+		salt, err := store.Secret(ctx, "pseudonyms")
+		if err != nil {
+			return nil, err
+		}
+		opts.Pseudonymize = func(platform, user string) string {
+			m := hmac.New(sha256.New, salt)
+			m.Write([]byte(platform + "\x00" + user))
+			return "p-" + hex.EncodeToString(m.Sum(nil)[:12])
+		}
+	}
+	return monitor.New(opts), nil
+}
+
+// analyzer adapts the sentiment analyzer to the monitor.
+func analyzer(a *sentiment.Analyzer) monitor.Analyzer {
+	return func(text, lang string) monitor.Score {
+		r := a.AnalyzeLang(text, lang)
+		return monitor.Score{Label: r.Label, Score: r.Score, Lang: r.Lang}
+	}
 }
 
 // newLLM is the language model when one is configured (llm.On), else nil:
@@ -428,6 +552,25 @@ func syncKnowledge(ctx context.Context, cfg *config.Config, store *storage.Store
 	}
 	log.Info("knowledge base synced", "report", rep.String(), "chunks", kb.Len())
 	return kb, nil
+}
+
+// openData is where CLI commands read and change data: the running
+// server's admin API when one owns the data directory (client), else the
+// database itself (store).
+func openData(cmd *cobra.Command, loadConfig func(*cobra.Command) (*config.Config, error)) (*web.Client, *storage.Store, error) {
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := web.Running(cmd.Context(), cfg.Storage.Path)
+	if err == nil {
+		return client, nil, nil
+	}
+	if !errors.Is(err, web.ErrNotRunning) {
+		return nil, nil, err
+	}
+	store, err := storage.Open(storage.Options{Path: cfg.Storage.Path, Logger: slog.New(slog.DiscardHandler)})
+	return nil, store, err
 }
 
 // openKB is the knowledge base for `einsatz kb`: the running server's, or
@@ -568,6 +711,10 @@ func newWeb(cfg *config.Config, a *app, log *slog.Logger) (*web.Server, error) {
 		site.AddAdminRoute(pattern, h)
 	}
 	site.AddPage(web.Page{Path: "/dashboard/escalations", Title: "Escalations", Handler: handoff.Page(a.store, site.RenderPage)})
+	for pattern, h := range monitor.AdminRoutes(a.store, bot.SystemClock{}) {
+		site.AddAdminRoute(pattern, h)
+	}
+	site.AddPage(web.Page{Path: "/dashboard/sentiment", Title: "Sentiment", Handler: monitor.Page(a.store, nil, site.RenderPage)})
 	return site, nil
 }
 

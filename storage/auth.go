@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -182,4 +183,31 @@ func Restore(path string, r io.Reader, opts Options) error {
 // the privacy export that must see everything.
 func (s *Store) Dump(ctx context.Context, fn func(key, value []byte) error) error {
 	return s.scan(ctx, "", fn)
+}
+
+// Secret returns a random 32-byte key stored under name, made on first use
+// (the salt of pseudonyms, say). It is part of backups, so pseudonyms stay
+// stable across a restore.
+func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
+	key := []byte(prefixMeta + "secret/" + name)
+	var secret []byte
+	err := s.commit(ctx, func(txn *badger.Txn) error {
+		item, err := txn.Get(key)
+		if err == nil {
+			secret, err = item.ValueCopy(nil)
+			return err
+		}
+		if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return err
+		}
+		return txn.Set(key, secret)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: secret %s: %w", name, err)
+	}
+	return secret, nil
 }

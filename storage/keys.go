@@ -7,6 +7,7 @@ package storage
 // (export, erasure) by one prefix scan.
 //
 //	meta/schema                          schema version, decimal
+//	meta/secret/<name>                   a random key made on first use (pseudonym salt)
 //	seen/<event key>                     idempotency mark, TTL storage.seen_ttl
 //	hist/<platform>/<channel>/<thread>/<time>-<seq>
 //	                                     one turn of a thread (JSON bot.Turn), TTL storage.message_ttl
