@@ -130,7 +130,7 @@ func (s *Store) AddAudit(ctx context.Context, e AuditEntry) error {
 		return fmt.Errorf("storage: audit: %w", err)
 	}
 	if err := s.commit(ctx, func(txn *badger.Txn) error {
-		return txn.Set([]byte(prefixAudit+timeSeq(e.Time, &s.seq)), v)
+		return txn.SetEntry(expiring([]byte(prefixAudit+timeSeq(e.Time, &s.seq)), v, time.Time{}, s.opts.AuditTTL))
 	}); err != nil {
 		return fmt.Errorf("storage: audit: %w", err)
 	}

@@ -8,17 +8,17 @@ package storage
 //
 //	meta/schema                          schema version, decimal
 //	meta/secret/<name>                   a random key made on first use (pseudonym salt)
-//	seen/<event key>                     idempotency mark, TTL storage.seen_ttl
+//	seen/<sha256 of the event key>       idempotency mark, TTL storage.seen_ttl (imports: none)
 //	hist/<platform>/<channel>/<thread>/<time>-<seq>
-//	                                     one turn of a thread (JSON bot.Turn), TTL storage.message_ttl
+//	                                     one turn of a thread (JSON bot.Turn), expires message_ttl after the turn's time
 //	user/<platform>/<user id>/<record key>
 //	                                     index: a record belonging to that user (value empty)
 //	owner/<platform>/<channel>/<thread>  who owns the thread (JSON bot.Owner)
-//	audit/<time>-<seq>                   audit log entry (JSON AuditEntry)
+//	audit/<time>-<seq>                   audit log entry (JSON AuditEntry), TTL storage.audit_ttl
 //	spill/<time>-<seq>                   event waiting for room in the queue (JSON bot.Event)
 //	auth/login/<sha256 hex>              one-time dashboard login code (JSON LoginCode), TTL
 //	sent/row/<platform>/<channel>/<time>-<seq>
-//	                                     one scored message (JSON monitor.Row), TTL storage.message_ttl
+//	                                     one scored message (JSON monitor.Row), expires sentiment_ttl after its time
 //	sent/hour/<platform>/<channel>/<hour start, 16 hex unix>
 //	sent/day/<platform>/<channel>/<day start, 16 hex unix>
 //	                                     sentiment aggregates (JSON monitor.Bucket), updated with each row
@@ -29,11 +29,15 @@ package storage
 //	auth/session/<sha256 hex>            dashboard session (JSON Session), TTL
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 
 	"github.com/einsatz/einsatz/bot"
 )
@@ -68,7 +72,12 @@ func threadPart(t bot.ThreadRef) string {
 	return join(t.Platform, t.ChannelID, t.ThreadID)
 }
 
-func seenKey(eventKey string) []byte { return []byte(prefixSeen + url.PathEscape(eventKey)) }
+// seenKey hashes the event key: event keys can hold ids of people (a web
+// conversation), and idempotency marks must not outlive an erasure.
+func seenKey(eventKey string) []byte {
+	sum := sha256.Sum256([]byte(eventKey))
+	return []byte(prefixSeen + hex.EncodeToString(sum[:16]))
+}
 
 func histPrefix(t bot.ThreadRef) string { return prefixHist + threadPart(t) + "/" }
 
@@ -86,4 +95,27 @@ func userIndexKey(platform, userID, recordKey string) []byte {
 // keys written in the same nanosecond distinct).
 func timeSeq(t time.Time, seq *atomic.Uint32) string {
 	return fmt.Sprintf("%016x-%08x", uint64(t.UnixNano()), seq.Add(1))
+}
+
+// expiring makes an entry that expires ttl after at (the record's own time,
+// so an imported old message expires when its live twin would have); nil
+// when that moment has passed already, and the record must not be stored.
+func expiring(key, value []byte, at time.Time, ttl time.Duration) *badger.Entry {
+	e := badger.NewEntry(key, value)
+	if ttl <= 0 {
+		return e
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	if !kept(at, ttl) {
+		return nil
+	}
+	e.ExpiresAt = uint64(at.Add(ttl).Unix())
+	return e
+}
+
+// kept reports whether a record of time at is still inside its retention.
+func kept(at time.Time, ttl time.Duration) bool {
+	return at.IsZero() || ttl <= 0 || at.Add(ttl).After(time.Now())
 }

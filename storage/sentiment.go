@@ -31,12 +31,16 @@ func (s *Store) LogSentiment(ctx context.Context, row monitor.Row, userID string
 	ch := monitor.Channel{Platform: row.Platform, ID: row.Channel}
 	err = s.commit(ctx, func(txn *badger.Txn) error {
 		key := sentChannel("row", ch) + timeSeq(row.Time, &s.seq)
-		if err := txn.SetEntry(badger.NewEntry([]byte(key), value).WithTTL(s.opts.MessageTTL)); err != nil {
-			return err
-		}
-		if userID != "" {
-			if err := txn.SetEntry(badger.NewEntry(userIndexKey(row.Platform, userID, key), nil).WithTTL(s.opts.MessageTTL)); err != nil {
+		// An imported row older than the retention period still counts in
+		// the aggregates, which hold nobody's data, but is not kept itself.
+		if e := expiring([]byte(key), value, row.Time, s.opts.SentimentTTL); e != nil {
+			if err := txn.SetEntry(e); err != nil {
 				return err
+			}
+			if userID != "" {
+				if err := txn.SetEntry(expiring(userIndexKey(row.Platform, userID, key), nil, row.Time, s.opts.SentimentTTL)); err != nil {
+					return err
+				}
 			}
 		}
 		for _, by := range []string{monitor.Hour, monitor.Day} {

@@ -43,11 +43,13 @@ type Migration struct {
 
 // Options configure Open.
 type Options struct {
-	Path       string        // data directory; ignored when InMemory
-	InMemory   bool          // tests: nothing touches the disk
-	MessageTTL time.Duration // retention of raw messages (thread history); default 30 days
-	Logger     *slog.Logger
-	MaxBatch   int // writes grouped into one commit at most; default 256
+	Path         string        // data directory; ignored when InMemory
+	InMemory     bool          // tests: nothing touches the disk
+	MessageTTL   time.Duration // retention of raw messages (thread history); default 30 days
+	SentimentTTL time.Duration // retention of sentiment rows (aggregates stay); default 90 days
+	AuditTTL     time.Duration // retention of the audit log; default 365 days
+	Logger       *slog.Logger
+	MaxBatch     int // writes grouped into one commit at most; default 256
 	// HistoryCache is how many threads keep their recent turns in memory,
 	// so the history handed to every handler is not read from disk each
 	// time; default 4096.
@@ -100,6 +102,12 @@ func Open(opts Options) (*Store, error) {
 	}
 	if opts.MessageTTL <= 0 {
 		opts.MessageTTL = 30 * 24 * time.Hour
+	}
+	if opts.SentimentTTL <= 0 {
+		opts.SentimentTTL = 90 * 24 * time.Hour
+	}
+	if opts.AuditTTL <= 0 {
+		opts.AuditTTL = 365 * 24 * time.Hour
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 256

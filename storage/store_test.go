@@ -35,7 +35,7 @@ func TestAcceptOnceAlsoAfterReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	turn := &bot.Turn{Role: bot.RoleUser, UserID: "u1", Text: "hello", Time: time.Unix(100, 0)}
+	turn := &bot.Turn{Role: bot.RoleUser, UserID: "u1", Text: "hello", Time: time.Now()}
 	for i, want := range []bool{true, false} {
 		first, err := s.Accept(ctx, "ev-1", time.Hour, thread, turn)
 		if err != nil || first != want {
@@ -88,7 +88,7 @@ func TestHistoryOrderAndLimit(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
 	ctx := context.Background()
 	other := bot.ThreadRef{Platform: "console", ChannelID: "c/1", ThreadID: "t10"} // shares a textual prefix
-	base := time.Unix(1000, 0)
+	base := time.Now().Add(-time.Hour)
 	for i := range 5 {
 		if err := s.AppendTurn(ctx, thread, bot.Turn{Role: bot.RoleUser, Text: fmt.Sprint(i), Time: base.Add(time.Duration(i) * time.Second)}); err != nil {
 			t.Fatal(err)
@@ -172,10 +172,10 @@ func TestOwnerSurvivesReopen(t *testing.T) {
 func TestUserRecordsFindPersonalData(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
 	ctx := context.Background()
-	if _, err := s.Accept(ctx, "e1", time.Hour, thread, &bot.Turn{Role: bot.RoleUser, UserID: "u/1", Text: "mine", Time: time.Unix(1, 0)}); err != nil {
+	if _, err := s.Accept(ctx, "e1", time.Hour, thread, &bot.Turn{Role: bot.RoleUser, UserID: "u/1", Text: "mine", Time: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AppendTurn(ctx, thread, bot.Turn{Role: bot.RoleBot, Text: "answer", Time: time.Unix(2, 0)}); err != nil {
+	if err := s.AppendTurn(ctx, thread, bot.Turn{Role: bot.RoleBot, Text: "answer", Time: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	keys, err := s.UserRecords(ctx, "console", "u/1")
@@ -277,7 +277,7 @@ func TestMigrationBacksUpFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AppendTurn(context.Background(), thread, bot.Turn{Role: bot.RoleUser, Text: "old", Time: time.Unix(1, 0)}); err != nil {
+	if err := s.AppendTurn(context.Background(), thread, bot.Turn{Role: bot.RoleUser, Text: "old", Time: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close() // commits the queued turn
@@ -411,4 +411,33 @@ func dump(t *testing.T, s *Store) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+func TestRetentionCountsFromTheRecordsOwnTime(t *testing.T) {
+	s := openTest(t, Options{InMemory: true, MessageTTL: 24 * time.Hour})
+	ctx := context.Background()
+	old := &bot.Turn{Role: bot.RoleUser, UserID: "u", Text: "from an old export", Time: time.Now().Add(-48 * time.Hour)}
+	recent := &bot.Turn{Role: bot.RoleUser, UserID: "u", Text: "yesterday", Time: time.Now().Add(-23 * time.Hour)}
+	for i, turn := range []*bot.Turn{old, recent} {
+		if first, err := s.Accept(ctx, fmt.Sprint("e", i), 0, thread, turn); err != nil || !first {
+			t.Fatalf("Accept: %v, %v", first, err)
+		}
+	}
+	h, _ := s.History(ctx, thread, 10)
+	if len(h) != 1 || h[0].Text != "yesterday" {
+		t.Fatalf("history = %+v, want only the turn inside the retention period", h)
+	}
+	// The expired one is still known as seen: a re-import adds nothing.
+	if first, _ := s.Accept(ctx, "e0", 0, thread, old); first {
+		t.Fatal("re-import of an expired message accepted again")
+	}
+	err := s.Dump(ctx, func(k, v []byte) error {
+		if strings.Contains(string(v), "old export") {
+			t.Errorf("expired message stored under %s", k)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

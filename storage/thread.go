@@ -33,18 +33,18 @@ func (s *Store) Accept(ctx context.Context, key string, ttl time.Duration, threa
 				return err
 			}
 		}
-		if err := txn.SetEntry(badger.NewEntry(k, nil).WithTTL(ttl)); err != nil {
+		if err := txn.SetEntry(expiring(k, nil, time.Time{}, ttl)); err != nil {
 			return err
 		}
 		if turn != nil {
-			if err := s.setTurn(txn, thread, turn.UserID, value); err != nil {
+			if err := s.setTurn(txn, thread, turn.UserID, turn.Time, value); err != nil {
 				return err
 			}
 		}
 		first = true
 		return nil
 	}, func() {
-		if first && turn != nil {
+		if first && turn != nil && kept(turn.Time, s.opts.MessageTTL) {
 			s.remember(thread, *turn)
 		}
 	})
@@ -64,8 +64,12 @@ func (s *Store) AppendTurn(ctx context.Context, thread bot.ThreadRef, turn bot.T
 		return fmt.Errorf("storage: append turn: %w", err)
 	}
 	if err := s.commitLater(ctx, "append turn", func(txn *badger.Txn) error {
-		return s.setTurn(txn, thread, turn.UserID, value)
-	}, func() { s.remember(thread, turn) }); err != nil {
+		return s.setTurn(txn, thread, turn.UserID, turn.Time, value)
+	}, func() {
+		if kept(turn.Time, s.opts.MessageTTL) {
+			s.remember(thread, turn)
+		}
+	}); err != nil {
 		return fmt.Errorf("storage: append turn: %w", err)
 	}
 	return nil
@@ -75,15 +79,19 @@ func (s *Store) AppendTurn(ctx context.Context, thread bot.ThreadRef, turn bot.T
 // turn, the user index entry that finds it. Turns are keyed by the time they
 // are written, so the history is in the order the bot handled them (each
 // answer right after its question) even when messages queued up.
-func (s *Store) setTurn(txn *badger.Txn, thread bot.ThreadRef, userID string, value []byte) error {
+func (s *Store) setTurn(txn *badger.Txn, thread bot.ThreadRef, userID string, at time.Time, value []byte) error {
 	key := histPrefix(thread) + timeSeq(time.Now(), &s.seq)
-	if err := txn.SetEntry(badger.NewEntry([]byte(key), value).WithTTL(s.opts.MessageTTL)); err != nil {
+	e := expiring([]byte(key), value, at, s.opts.MessageTTL)
+	if e == nil {
+		return nil // older than the retention period (an import)
+	}
+	if err := txn.SetEntry(e); err != nil {
 		return err
 	}
 	if userID == "" {
 		return nil
 	}
-	return txn.SetEntry(badger.NewEntry(userIndexKey(thread.Platform, userID, key), nil).WithTTL(s.opts.MessageTTL))
+	return txn.SetEntry(expiring(userIndexKey(thread.Platform, userID, key), nil, at, s.opts.MessageTTL))
 }
 
 // cachedTurns is how many recent turns of a thread the cache keeps; History
@@ -261,7 +269,7 @@ func (s *Store) SetOwner(ctx context.Context, thread bot.ThreadRef, o bot.Owner)
 		} else if err := txn.Set(ownerKey(thread), owner); err != nil {
 			return err
 		}
-		return txn.Set([]byte(prefixAudit+timeSeq(entry.Time, &s.seq)), audit)
+		return txn.SetEntry(expiring([]byte(prefixAudit+timeSeq(entry.Time, &s.seq)), audit, time.Time{}, s.opts.AuditTTL))
 	}, func() {
 		s.ownersMu.Lock()
 		defer s.ownersMu.Unlock()
