@@ -201,6 +201,39 @@ func (b *Bot) Post(ctx context.Context, to ThreadRef, r Reply) error {
 	return nil
 }
 
+// Replay records an event from the past (an imported history) as if it had
+// been seen live, without answering anyone: the key is claimed for good (so
+// a second import adds nothing), a message joins its thread's history and
+// the observers (sentiment, feature requests) run. It reports whether the
+// event was new.
+func (b *Bot) Replay(ctx context.Context, ev Event) (bool, error) {
+	if ev.Key == "" || ev.Platform == "" || ev.ChannelID == "" || (ev.ThreadID == "" && ev.MessageID == "") {
+		return false, ErrMalformed
+	}
+	if ev.User.Bot {
+		return false, nil
+	}
+	ev.Replayed = true
+	if ev.Lang == "" {
+		ev.Lang = lang.Detect(ev.Text)
+	}
+	var turn *Turn
+	if ev.Kind == KindMessage && ev.Text != "" {
+		turn = &Turn{Role: RoleUser, UserID: ev.User.ID, Name: ev.User.Name, Text: ev.Text, Time: ev.Time}
+	}
+	first, err := b.opts.Store.Accept(ctx, ev.Key, 0, ev.Thread(), turn)
+	if err != nil || !first {
+		return false, err
+	}
+	var errs []error
+	for _, o := range b.opts.Observers {
+		if err := o.Observe(ctx, &ev); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return true, errors.Join(errs...)
+}
+
 // Stats returns a snapshot of the counters.
 func (b *Bot) Stats() Stats {
 	b.mu.Lock()

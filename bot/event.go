@@ -94,6 +94,9 @@ type Event struct {
 	Addressed bool   `json:"-"`              // the bot should answer (policy, mention, DM, command)
 	History   []Turn `json:"-"`              // earlier turns of the thread, oldest first
 	Owner     Owner  `json:"-"`              // who owns the thread now
+	// Replayed marks an event from an imported history (Bot.Replay):
+	// observers record it but post nothing (no notices, acks or alerts).
+	Replayed bool `json:"-"`
 	// Outcome is what became of the event, set before Completer.Completed:
 	// one of the Outcome constants.
 	Outcome string `json:"-"`

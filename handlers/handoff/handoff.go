@@ -403,6 +403,9 @@ func oneLine(s string) string {
 // takeover emoji), keeps staff-owned threads from being handed back while
 // staff are active, and escalates sensitive topics.
 func (s *Service) Observe(ctx context.Context, ev *bot.Event) error {
+	if ev.Replayed {
+		return nil // history: nobody is waiting for staff
+	}
 	thread := ev.Thread()
 	now := s.o.Clock.Now()
 	switch {

@@ -210,8 +210,8 @@ func (m *Monitor) Observe(ctx context.Context, ev *bot.Event) error {
 	if err := m.o.Store.LogSentiment(ctx, row, ev.User.ID); err != nil {
 		return fmt.Errorf("monitor: log sentiment: %w", err)
 	}
-	if s.Label != Negative {
-		return nil // a spike needs negative messages: check only on one
+	if s.Label != Negative || ev.Replayed {
+		return nil // a spike needs negative messages; history raises no alerts
 	}
 	if m.o.Escalate != nil && s.Score <= m.o.StrongNegative {
 		if err := m.o.Escalate.Escalate(ctx, ev, "negative", fmt.Sprintf("strongly negative message (score %.2f)", s.Score)); err != nil {
