@@ -1,7 +1,6 @@
 package config
 
 import (
-	"time"
 	"fmt"
 	"net"
 	"net/url"
@@ -9,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Validate checks what decoding cannot: allowed values, URLs, ranges and
