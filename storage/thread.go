@@ -189,15 +189,22 @@ func (s *Store) Owned(_ context.Context) []bot.OwnedThread {
 }
 
 func (s *Store) loadOwners() error {
-	s.owners = map[string]ownerRecord{}
-	return s.scan(context.Background(), prefixOwner, func(k, v []byte) error {
+	owners := map[string]ownerRecord{}
+	err := s.scan(context.Background(), prefixOwner, func(k, v []byte) error {
 		var r ownerRecord
 		if err := json.Unmarshal(v, &r); err != nil {
 			return fmt.Errorf("%s: %w", k, err)
 		}
-		s.owners[r.Thread.Key()] = r
+		owners[r.Thread.Key()] = r
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	s.ownersMu.Lock()
+	s.owners = owners
+	s.ownersMu.Unlock()
+	return nil
 }
 
 // ownerRecord is what owner/ keys hold: the owner and its thread.

@@ -56,7 +56,10 @@ type Log struct {
 // Storage configures the Badger database.
 type Storage struct {
 	Path         string        `yaml:"path"`          // database directory; default "./data"
-	MessageTTL   time.Duration `yaml:"message_ttl"`   // raw message retention; default 720h (30 days)
+	MessageTTL   time.Duration `yaml:"message_ttl"`   // raw messages and thread history; default 720h (30 days)
+	SentimentTTL time.Duration `yaml:"sentiment_ttl"` // sentiment rows (aggregates stay); default 2160h (90 days)
+	FeedbackTTL  time.Duration `yaml:"feedback_ttl"`  // questions asked and their ratings; default 2160h (90 days)
+	AuditTTL     time.Duration `yaml:"audit_ttl"`     // the audit log; default 8760h (365 days)
 	SeenTTL      time.Duration `yaml:"seen_ttl"`      // idempotency keys; default 168h (7 days)
 	HistoryTurns int           `yaml:"history_turns"` // turns kept per thread; default 20
 }
@@ -321,6 +324,9 @@ func (c *Config) fillDefaults() {
 	setString(&c.Storage.Path, "./data")
 	setDuration(&c.Storage.MessageTTL, 720*time.Hour)
 	setDuration(&c.Storage.SeenTTL, 168*time.Hour)
+	setDuration(&c.Storage.SentimentTTL, 2160*time.Hour)
+	setDuration(&c.Storage.FeedbackTTL, 2160*time.Hour)
+	setDuration(&c.Storage.AuditTTL, 8760*time.Hour)
 	setInt(&c.Storage.HistoryTurns, 20)
 	setInt(&c.Core.Concurrency, 128)
 	setInt(&c.Core.QueueSize, 1024)

@@ -628,7 +628,8 @@ func TestFullConfig(t *testing.T) {
 	want := &Config{
 		Bot:     Bot{Name: "Helferlein"},
 		Log:     Log{Level: "debug", Format: "json"},
-		Storage: Storage{Path: "/var/lib/einsatz", MessageTTL: 48 * time.Hour, SeenTTL: 24 * time.Hour, HistoryTurns: 8},
+		Storage: Storage{Path: "/var/lib/einsatz", MessageTTL: 48 * time.Hour, SentimentTTL: 49 * time.Hour, FeedbackTTL: 50 * time.Hour,
+			AuditTTL: 51 * time.Hour, SeenTTL: 24 * time.Hour, HistoryTurns: 8},
 		Core: Core{Concurrency: 4, QueueSize: 16, ShutdownTimeout: 3 * time.Second,
 			RateLimit: RateLimit{PerMinute: 0, Burst: 2}},
 		Web: Web{Addr: ":9090", PublicURL: "https://bot.example.org", CORSOrigins: []string{"https://example.org", "*"},

@@ -28,6 +28,10 @@ const (
 	// TextHandoffAfterHours answers a request for a person outside
 	// handoff.hours; placeholder {when}.
 	TextHandoffAfterHours = "handoff_after_hours"
+	TextForgetMeConfirm   = "forget_me_confirm"   // /forget-me asks before it deletes
+	TextForgetMeDone      = "forget_me_done"      // the member's data is gone
+	TextForgetMeCancelled = "forget_me_cancelled" // they changed their mind
+	TextForgetMeExpired   = "forget_me_expired"   // the confirmation came too late
 )
 
 // textKeys lists every text key, in the order config.yaml documents them.
@@ -36,6 +40,7 @@ func textKeys() []string {
 		TextGreeting, TextDontKnow, TextSources, TextRateLimited, TextTakeover,
 		TextRelease, TextError, TextFeatureAck, TextLLMUnavailable, TextHandoffButton,
 		TextStaffOnly, TextHandoffAsked, TextHandoffAfterHours,
+		TextForgetMeConfirm, TextForgetMeDone, TextForgetMeCancelled, TextForgetMeExpired,
 	}
 }
 
@@ -72,6 +77,18 @@ func builtinText(key string) (en, de string) {
 	case TextLLMUnavailable:
 		return "The AI assistant is unavailable right now; here is the closest passage from the docs.",
 			"Der KI-Assistent ist gerade nicht erreichbar; hier ist die passendste Stelle aus der Dokumentation."
+	case TextForgetMeConfirm:
+		return "This deletes everything I keep about you: your messages, their sentiment scores and your feedback. Feature requests you made keep counting as votes, without your name or words. Sure? (Without buttons: /forget-me confirm)",
+			"Damit lösche ich alles, was ich über dich gespeichert habe: deine Nachrichten, ihre Stimmungswerte und dein Feedback. Deine Funktionswünsche zählen weiter als Stimmen, ohne deinen Namen und deine Worte. Sicher? (Ohne Buttons: /forget-me confirm)"
+	case TextForgetMeDone:
+		return "Done: I've deleted everything I kept about you.",
+			"Erledigt: Ich habe alles gelöscht, was ich über dich gespeichert hatte."
+	case TextForgetMeCancelled:
+		return "Okay, nothing was deleted.",
+			"Alles klar, es wurde nichts gelöscht."
+	case TextForgetMeExpired:
+		return "That confirmation came too late; nothing was deleted. Send /forget-me again.",
+			"Die Bestätigung kam zu spät; es wurde nichts gelöscht. Schick /forget-me noch einmal."
 	case TextStaffOnly:
 		return "Only team members can do that.",
 			"Das können nur Teammitglieder."

@@ -91,6 +91,11 @@ func (v *validator) storage(s Storage) {
 	if s.SeenTTL <= 0 {
 		v.add("storage.seen_ttl", "must be a positive duration, got %s", s.SeenTTL)
 	}
+	for path, d := range map[string]time.Duration{"storage.sentiment_ttl": s.SentimentTTL, "storage.feedback_ttl": s.FeedbackTTL, "storage.audit_ttl": s.AuditTTL} {
+		if d <= 0 {
+			v.add(path, "must be a positive duration, got %s", d)
+		}
+	}
 	if s.HistoryTurns < 1 {
 		v.add("storage.history_turns", "must be at least 1, got %d", s.HistoryTurns)
 	}
