@@ -43,8 +43,10 @@ import (
 	"github.com/einsatz/einsatz/bot/config"
 	"github.com/einsatz/einsatz/handlers/answer"
 	"github.com/einsatz/einsatz/handlers/handoff"
+	"github.com/einsatz/einsatz/handlers/imports"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 	"github.com/einsatz/einsatz/handlers/monitor"
+	"github.com/einsatz/einsatz/handlers/privacy"
 	"github.com/einsatz/einsatz/handlers/sentiment"
 	"github.com/einsatz/einsatz/storage"
 )
@@ -165,7 +167,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			out, err := slack.Manifest(slack.ManifestOptions{Name: cfg.Bot.Name, Mode: cfg.Slack.Mode, PublicURL: cfg.Web.PublicURL,
-				Commands: newRouter(answer.New(answer.Options{}), handoff.New(handoff.Options{})).Commands(), StaffUserGroup: cfg.Staff.Slack.UserGroup != ""})
+				Commands: newRouter(answer.New(answer.Options{}), handoff.New(handoff.Options{}), privacy.New(nil, nil, nil)).Commands(), StaffUserGroup: cfg.Staff.Slack.UserGroup != ""})
 			if err != nil {
 				return err
 			}
@@ -185,6 +187,38 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		return func(ctx context.Context, open bool) ([]handoff.Escalation, error) {
 			return handoff.List(ctx, store, open)
 		}, store.Close, nil
+	}, stdout))
+	root.AddCommand(cli.PrivacyCommand(func(cmd *cobra.Command) (cli.Privacy, func() error, error) {
+		client, store, err := openData(cmd, loadConfig)
+		if err != nil {
+			return nil, nil, err
+		}
+		if client != nil {
+			return cli.RemotePrivacy{Client: client}, func() error { return nil }, nil
+		}
+		return store, store.Close, nil
+	}, stdout))
+	root.AddCommand(cli.ImportCommand(func(cmd *cobra.Command) (cli.Importer, func() error, error) {
+		cfg, err := loadConfig(cmd)
+		if err != nil {
+			return nil, nil, err
+		}
+		if client, err := web.Running(cmd.Context(), cfg.Storage.Path); err == nil {
+			return cli.RemoteImporter(client), func() error { return nil }, nil
+		}
+		// No server: the whole bot, without adapters, replays the export.
+		a, err := newApp(cmd.Context(), cfg, newLogger(cfg.Log, stderr, slog.LevelWarn))
+		if err != nil {
+			return nil, nil, err
+		}
+		run := func(ctx context.Context, kind, path string, progress func(done, total int)) (imports.Summary, error) {
+			ex, err := imports.Read(kind, path)
+			if err != nil {
+				return imports.Summary{}, err
+			}
+			return imports.Run(ctx, a.core, ex, progress)
+		}
+		return run, a.close, nil
 	}, stdout))
 	root.AddCommand(cli.SentimentCommand(func(cmd *cobra.Command) (cli.SentimentSource, func() error, error) {
 		client, store, err := openData(cmd, loadConfig)
@@ -341,7 +375,7 @@ type app struct {
 }
 
 func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
-	store, err := storage.Open(storage.Options{Path: cfg.Storage.Path, MessageTTL: cfg.Storage.MessageTTL, Logger: log})
+	store, err := openStore(cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -377,6 +411,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Hours:        hours,
 		Sensitive:    cfg.Handoff.Sensitive,
 	})
+	pv := privacy.New(store, text, nil)
 	answers := answer.New(answer.Options{
 		Search:          kb,
 		Text:            text,
@@ -391,7 +426,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		BreakerCooldown: cfg.LLM.Breaker.Cooldown,
 		Logger:          log,
 	})
-	router := newRouter(answers, ho)
+	router := newRouter(answers, ho, pv)
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -431,14 +466,20 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 // newRouter holds every route, first match wins: the commands, then the
 // hand-off's buttons and "talk to a human", and the knowledge-base answer as
 // the fallback.
-func newRouter(answers bot.Handler, ho *handoff.Service) *bot.Router {
+func newRouter(answers bot.Handler, ho *handoff.Service, pv *privacy.Service) *bot.Router {
 	router := bot.NewRouter(answers)
 	router.Add(bot.Route{Name: "ask", Match: bot.Command("ask"), Handler: answers,
 		Spec: &bot.CommandSpec{Name: "ask", Description: "Ask a question about the project", ArgName: "question", ArgHelp: "What do you want to know?"}})
-	for _, r := range ho.Routes() {
+	for _, r := range append(ho.Routes(), pv.Routes()...) {
 		router.Add(r)
 	}
 	return router
+}
+
+// openStore opens the database with the configured retention.
+func openStore(cfg *config.Config, log *slog.Logger) (*storage.Store, error) {
+	return storage.Open(storage.Options{Path: cfg.Storage.Path, MessageTTL: cfg.Storage.MessageTTL,
+		SentimentTTL: cfg.Storage.SentimentTTL, AuditTTL: cfg.Storage.AuditTTL, Logger: log})
 }
 
 // newMonitor scores every message's sentiment and alerts staff on spikes.
@@ -569,7 +610,7 @@ func openData(cmd *cobra.Command, loadConfig func(*cobra.Command) (*config.Confi
 	if !errors.Is(err, web.ErrNotRunning) {
 		return nil, nil, err
 	}
-	store, err := storage.Open(storage.Options{Path: cfg.Storage.Path, Logger: slog.New(slog.DiscardHandler)})
+	store, err := openStore(cfg, slog.New(slog.DiscardHandler))
 	return nil, store, err
 }
 
@@ -711,6 +752,12 @@ func newWeb(cfg *config.Config, a *app, log *slog.Logger) (*web.Server, error) {
 		site.AddAdminRoute(pattern, h)
 	}
 	site.AddPage(web.Page{Path: "/dashboard/escalations", Title: "Escalations", Handler: handoff.Page(a.store, site.RenderPage)})
+	for pattern, h := range privacy.AdminRoutes(a.store, func(r *http.Request) string { staff, _ := web.StaffFrom(r); return staff.Name }) {
+		site.AddAdminRoute(pattern, h)
+	}
+	for pattern, h := range imports.AdminRoutes(a.core, audit) {
+		site.AddAdminRoute(pattern, h)
+	}
 	for pattern, h := range monitor.AdminRoutes(a.store, bot.SystemClock{}) {
 		site.AddAdminRoute(pattern, h)
 	}

@@ -200,3 +200,5 @@ func (r RemoteKB) Add(ctx context.Context, name, title, link, text string) (know
 func (r RemoteKB) Remove(ctx context.Context, source string) error {
 	return r.Client.DoJSON(ctx, http.MethodDelete, "/api/admin/kb/doc?source="+url.QueryEscape(source), nil, nil)
 }
+
+func absPath(p string) (string, error) { return filepath.Abs(p) }
