@@ -44,6 +44,7 @@ import (
 	"github.com/einsatz/einsatz/handlers/answer"
 	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/handlers/imports"
+	"github.com/einsatz/einsatz/handlers/inbox/detect"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 	"github.com/einsatz/einsatz/handlers/monitor"
 	"github.com/einsatz/einsatz/handlers/privacy"
@@ -236,10 +237,12 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Long: `Reads lines {"text": ..., "lang"?: ...} on stdin and writes exactly one JSON line per input line,
 in order: {"sentiment": {"label": ..., "score": ...}, "lang": ..., "intent": {"feature_request": ..., "question": ...}}.
 A blank or malformed line gives {"error": ...} in its place. Offline and deterministic; needs no server.
-feature_request stays false until the research inbox's detector exists.`,
+The feature-request and question detectors are the ones the bot uses live.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			intent := func(text, _ string) (bool, bool) { return false, knowledge.IsQuestion(text) }
+			intent := func(text, lang string) (bool, bool) {
+				return detect.DetectLang(text, lang).FeatureRequest, knowledge.IsQuestion(text)
+			}
 			_, err := sentiment.AnalyzeStream(stdin, stdout, sentiment.New(), intent)
 			return err
 		},

@@ -187,7 +187,8 @@ func (b *Bot) Register(platform string, s Sender) {
 
 // Post sends a message nobody asked for (an alert, an escalation, a status
 // update) through the adapter of to.Platform. An empty to.ThreadID posts at
-// the top level of the channel.
+// the top level of the channel; a post into a thread that is not a Notice
+// joins the thread's history.
 func (b *Bot) Post(ctx context.Context, to ThreadRef, r Reply) error {
 	s := b.sender(to.Platform)
 	if s == nil {
@@ -198,6 +199,13 @@ func (b *Bot) Post(ctx context.Context, to ThreadRef, r Reply) error {
 	}
 	b.count(func(st *Stats) { st.Replies++ })
 	b.opts.Metrics.ReplySent(to.Platform)
+	if to.ThreadID != "" && !r.Notice {
+		// The bot spoke in the thread: it belongs in the history (and makes
+		// the thread one the bot serves).
+		if err := b.opts.Store.AppendTurn(ctx, to, Turn{Role: RoleBot, Text: r.Text, Time: b.opts.Clock.Now()}); err != nil {
+			b.log.Error("recording a post in thread history", "platform", to.Platform, "channel", to.ChannelID, "err", err)
+		}
+	}
 	return nil
 }
 

@@ -205,7 +205,9 @@ func (s *Service) releaseCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, e
 	if err != nil || !released {
 		return nil, err
 	}
-	return []bot.Reply{{Text: s.text(ev.Lang, "release"), Notice: true}}, nil
+	// Not a notice: "I'm back" is the bot speaking in the thread again, and
+	// recorded so, the thread counts as one the bot serves.
+	return []bot.Reply{{Text: s.text(ev.Lang, "release")}}, nil
 }
 
 // take gives the thread to a staff member and claims its escalation.
@@ -313,9 +315,9 @@ func (s *Service) humanRequest(ctx context.Context, ev *bot.Event) ([]bot.Reply,
 	now := s.o.Clock.Now()
 	if !s.o.Hours.Open(now) {
 		when := s.o.Hours.Next(now).Format("Mon 15:04 MST")
-		return []bot.Reply{{Text: strings.ReplaceAll(s.text(ev.Lang, "handoff_after_hours"), "{when}", when), Notice: true}}, nil
+		return []bot.Reply{{Text: strings.ReplaceAll(s.text(ev.Lang, "handoff_after_hours"), "{when}", when)}}, nil
 	}
-	return []bot.Reply{{Text: s.text(ev.Lang, "handoff_asked"), Notice: true}}, nil
+	return []bot.Reply{{Text: s.text(ev.Lang, "handoff_asked")}}, nil
 }
 
 var asksHuman = regexp.MustCompile(`(?i)\b(` +
@@ -497,7 +499,7 @@ func (s *Service) ReleaseIdle(ctx context.Context) error {
 			continue
 		}
 		if released {
-			if err := s.o.Poster.Post(ctx, t.Thread, bot.Reply{Text: s.text("", "release"), Notice: true}); err != nil {
+			if err := s.o.Poster.Post(ctx, t.Thread, bot.Reply{Text: s.text("", "release")}); err != nil {
 				errs = append(errs, err)
 			}
 		}
