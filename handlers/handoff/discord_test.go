@@ -145,4 +145,6 @@ func responses(fd *discordtest.Server, interactionID string) string {
 
 type posterFunc func(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 
-func (f posterFunc) Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) error { return f(ctx, to, r) }
+func (f posterFunc) Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) error {
+	return f(ctx, to, r)
+}
