@@ -1,0 +1,387 @@
+package support
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+
+	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/handlers/answer"
+)
+
+// Settings shape the gaps and the support numbers.
+type Settings struct {
+	// FollowUp is how long after an answer a further question by the same
+	// person in the same thread counts as a follow-up (the answer did not
+	// settle it); default 24h.
+	FollowUp time.Duration
+	// Similarity is the token-set Jaccard similarity from which questions
+	// fall into one gap; default DefaultSimilarity.
+	Similarity float64
+	Clock      bot.Clock // default the system clock
+}
+
+// DefaultFollowUp is the default of Settings.FollowUp.
+const DefaultFollowUp = 24 * time.Hour
+
+func (s Settings) withDefaults() Settings {
+	if s.FollowUp <= 0 {
+		s.FollowUp = DefaultFollowUp
+	}
+	if s.Similarity <= 0 {
+		s.Similarity = DefaultSimilarity
+	}
+	if s.Clock == nil {
+		s.Clock = bot.SystemClock{}
+	}
+	return s
+}
+
+// Gap reasons: why a question shows the knowledge base lacks something.
+const (
+	GapDontKnow   = "dont_know"   // the bot said it does not know
+	GapNotHelpful = "not_helpful" // the answer was rated not helpful
+	GapDiscarded  = "discarded"   // staff discarded the shadow draft
+)
+
+// Gap is a group of similar questions the knowledge base does not answer well.
+type Gap struct {
+	Example   string         `json:"example"`   // the group's first question
+	Count     int            `json:"count"`     // questions in the group
+	Questions []string       `json:"questions"` // distinct texts, up to 5
+	Reasons   map[string]int `json:"reasons"`   // by Gap* reason
+	Channels  []string       `json:"channels"`  // platform/channel
+	First     time.Time      `json:"first"`
+	Last      time.Time      `json:"last"`
+}
+
+// gapReason says why q belongs in the gaps, or "".
+func gapReason(q Question) string {
+	switch {
+	case q.Outcome == answer.OutcomeDontKnow:
+		return GapDontKnow
+	case q.Shadow == ShadowDiscarded:
+		return GapDiscarded
+	case q.Verdict() == VerdictNotHelpful:
+		return GapNotHelpful
+	}
+	return ""
+}
+
+// Gaps lists the questions since since that the bot did not know, whose
+// answer was rated not helpful or whose shadow draft was discarded,
+// grouped by similarity (single link: a question joins the group holding
+// the question most like it, at or above the threshold), most frequent
+// first.
+func Gaps(ctx context.Context, store Store, since time.Time, s Settings) ([]Gap, error) {
+	s = s.withDefaults()
+	qs, err := store.Questions(ctx, since, s.Clock.Now().Add(time.Second))
+	if err != nil {
+		return nil, err
+	}
+	type group struct {
+		gap   Gap
+		terms []map[string]bool
+		seen  map[string]bool
+		chans map[string]bool
+	}
+	var groups []*group
+	for _, q := range qs {
+		reason := gapReason(q)
+		if reason == "" {
+			continue
+		}
+		terms := Terms(q.Text, q.Lang)
+		var best *group
+		bestSim := 0.0
+		for _, g := range groups {
+			for _, t := range g.terms {
+				if sim := Similarity(terms, t); sim >= s.Similarity && sim > bestSim {
+					best, bestSim = g, sim
+				}
+			}
+		}
+		if best == nil {
+			best = &group{gap: Gap{Example: q.Text, Reasons: map[string]int{}, First: q.Time}, seen: map[string]bool{}, chans: map[string]bool{}}
+			groups = append(groups, best)
+		}
+		g := &best.gap
+		g.Count++
+		g.Reasons[reason]++
+		g.Last = q.Time
+		best.terms = append(best.terms, terms)
+		norm := strings.Join(strings.FieldsFunc(strings.ToLower(q.Text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }), " ")
+		if !best.seen[norm] && len(g.Questions) < 5 {
+			best.seen[norm] = true
+			g.Questions = append(g.Questions, q.Text)
+		}
+		ch := q.Thread.Platform + "/" + q.Thread.ChannelID
+		if !best.chans[ch] {
+			best.chans[ch] = true
+			g.Channels = append(g.Channels, ch)
+		}
+	}
+	out := make([]Gap, len(groups))
+	for i, g := range groups {
+		out[i] = g.gap
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Last.After(out[j].Last)
+	})
+	return out, nil
+}
+
+// Row is the support numbers of one channel in one ISO week.
+type Row struct {
+	Week     string `json:"week"` // ISO week, "2026-W48"
+	Platform string `json:"platform"`
+	Channel  string `json:"channel"`
+
+	Questions int `json:"questions"` // questions the bot was asked
+	Answered  int `json:"answered"`  // an answer from the knowledge base reached the asker
+	DontKnow  int `json:"dont_know"` // the bot said it does not know
+	Escalated int `json:"escalated"` // a person was called (any reason)
+	Shadow    int `json:"shadow"`    // held back as shadow drafts (of which Discarded were discarded)
+	Discarded int `json:"discarded"`
+
+	Rated       int     `json:"rated"`        // answers with a vote
+	Helpful     int     `json:"helpful"`      // … rated helpful
+	HelpfulRate float64 `json:"helpful_rate"` // Helpful / Rated; 0 when none was rated
+
+	// Resolution of the answered questions, never lumped together:
+	// ResolvedByVote were rated helpful; NoFollowUp were not rated and the
+	// asker asked nothing more in the thread within the follow-up window
+	// (silence: maybe solved, maybe given up); Unresolved were rated not
+	// helpful or followed by another question; Pending are unrated and
+	// still inside the window.
+	ResolvedByVote int `json:"resolved_by_vote"`
+	NoFollowUp     int `json:"no_follow_up"`
+	Unresolved     int `json:"unresolved"`
+	Pending        int `json:"pending"`
+}
+
+// ISOWeek formats t's ISO week as "2026-W48".
+func ISOWeek(t time.Time) string {
+	y, w := t.ISOWeek()
+	return fmt.Sprintf("%04d-W%02d", y, w)
+}
+
+// Resolution of one answered question at now: "vote", "no_follow_up",
+// "unresolved" or "pending". all are the questions around it (a follow-up
+// is a later question of the same person in the same thread within window).
+func Resolution(q Question, all []Question, window time.Duration, now time.Time) string {
+	switch q.Verdict() {
+	case VerdictHelpful:
+		return "vote"
+	case VerdictNotHelpful:
+		return "unresolved"
+	}
+	for _, o := range all {
+		if o.ID != q.ID && o.Thread == q.Thread && o.UserID == q.UserID && o.Time.After(q.Time) && !o.Time.After(q.Time.Add(window)) {
+			return "unresolved"
+		}
+	}
+	if now.Before(q.Time.Add(window)) {
+		return "pending"
+	}
+	return "no_follow_up"
+}
+
+// Report counts the support numbers per channel and ISO week for the
+// questions asked since since, oldest week first.
+func Report(ctx context.Context, store Store, since time.Time, s Settings) ([]Row, error) {
+	s = s.withDefaults()
+	now := s.Clock.Now()
+	qs, err := store.Questions(ctx, since, now.Add(time.Second))
+	if err != nil {
+		return nil, err
+	}
+	byAsker := map[string][]Question{} // thread and asker → their questions
+	asker := func(q Question) string { return q.Thread.Key() + "\x00" + q.UserID }
+	for _, q := range qs {
+		byAsker[asker(q)] = append(byAsker[asker(q)], q)
+	}
+	rows := map[string]*Row{}
+	var keys []string
+	for _, q := range qs {
+		week := ISOWeek(q.Time.UTC())
+		k := week + "\x00" + q.Thread.Platform + "\x00" + q.Thread.ChannelID
+		r, ok := rows[k]
+		if !ok {
+			r = &Row{Week: week, Platform: q.Thread.Platform, Channel: q.Thread.ChannelID}
+			rows[k] = r
+			keys = append(keys, k)
+		}
+		r.Questions++
+		if q.Outcome == answer.OutcomeDontKnow {
+			r.DontKnow++
+		}
+		if q.Escalated() {
+			r.Escalated++
+		}
+		if q.Shadow != "" {
+			r.Shadow++
+			if q.Shadow == ShadowDiscarded {
+				r.Discarded++
+			}
+		}
+		switch q.Verdict() {
+		case VerdictHelpful:
+			r.Rated++
+			r.Helpful++
+		case VerdictNotHelpful:
+			r.Rated++
+		}
+		if !q.Answered() {
+			continue
+		}
+		r.Answered++
+		switch Resolution(q, byAsker[asker(q)], s.FollowUp, now) {
+		case "vote":
+			r.ResolvedByVote++
+		case "no_follow_up":
+			r.NoFollowUp++
+		case "unresolved":
+			r.Unresolved++
+		default:
+			r.Pending++
+		}
+	}
+	sort.Strings(keys)
+	out := make([]Row, 0, len(keys))
+	for _, k := range keys {
+		r := rows[k]
+		if r.Rated > 0 {
+			r.HelpfulRate = float64(r.Helpful) / float64(r.Rated)
+		}
+		out = append(out, *r)
+	}
+	return out, nil
+}
+
+// Formats of WriteReport.
+const (
+	FormatTable = "table"
+	FormatCSV   = "csv"
+	FormatJSON  = "json"
+)
+
+var reportHeader = []string{"WEEK", "CHANNEL", "QUESTIONS", "ANSWERED", "DONT_KNOW", "ESCALATED", "RATED", "HELPFUL_RATE",
+	"RESOLVED_BY_VOTE", "NO_FOLLOW_UP", "UNRESOLVED", "PENDING", "SHADOW", "DISCARDED"}
+
+func (r Row) cells() []string {
+	rate := "-"
+	if r.Rated > 0 {
+		rate = strconv.FormatFloat(100*r.HelpfulRate, 'f', 0, 64) + "%"
+	}
+	i := strconv.Itoa
+	return []string{r.Week, r.Platform + "/" + r.Channel, i(r.Questions), i(r.Answered), i(r.DontKnow), i(r.Escalated),
+		i(r.Rated), rate, i(r.ResolvedByVote), i(r.NoFollowUp), i(r.Unresolved), i(r.Pending), i(r.Shadow), i(r.Discarded)}
+}
+
+// WriteReport prints rows as a table, CSV or JSON.
+func WriteReport(w io.Writer, rows []Row, format string) error {
+	switch format {
+	case FormatJSON:
+		if rows == nil {
+			rows = []Row{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	case FormatCSV:
+		cw := csv.NewWriter(w)
+		head := make([]string, len(reportHeader))
+		for i, h := range reportHeader {
+			head[i] = strings.ToLower(h)
+		}
+		if err := cw.Write(head); err != nil {
+			return err
+		}
+		for _, r := range rows {
+			c := r.cells()
+			if r.Rated > 0 {
+				c[7] = strconv.FormatFloat(r.HelpfulRate, 'f', 3, 64)
+			} else {
+				c[7] = ""
+			}
+			if err := cw.Write(c); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	case FormatTable, "":
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, strings.Join(reportHeader, "\t"))
+		for _, r := range rows {
+			fmt.Fprintln(tw, strings.Join(r.cells(), "\t"))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintln(w, "\nRESOLVED_BY_VOTE: rated helpful. NO_FOLLOW_UP: unrated and no further question in the thread within the follow-up window\n"+
+			"(silence, not proof of success). UNRESOLVED: rated not helpful or followed by another question. PENDING: window still open.")
+		return err
+	}
+	return fmt.Errorf("support: unknown format %q (table, csv or json)", format)
+}
+
+// WriteGaps prints gaps as a table.
+func WriteGaps(w io.Writer, gaps []Gap) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "COUNT\tLAST\tREASONS\tCHANNELS\tEXAMPLE")
+	for _, g := range gaps {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", g.Count, g.Last.Format("2006-01-02 15:04"), reasons(g.Reasons), strings.Join(g.Channels, ","), oneLine(g.Example))
+		for _, q := range g.Questions[min(1, len(g.Questions)):] {
+			fmt.Fprintf(tw, "\t\t\t\t  also: %s\n", oneLine(q))
+		}
+	}
+	return tw.Flush()
+}
+
+func reasons(m map[string]int) string {
+	var parts []string
+	for _, k := range []string{GapDontKnow, GapNotHelpful, GapDiscarded} {
+		if m[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ParseSince reads a --since value: a duration ("72h"), days ("30d"),
+// weeks ("8w") or a date ("2026-11-01", RFC 3339 also).
+func ParseSince(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return now.AddDate(0, 0, -30), nil
+	}
+	if n, err := strconv.Atoi(strings.TrimRight(s, "dw")); err == nil && n >= 0 && (strings.HasSuffix(s, "d") || strings.HasSuffix(s, "w")) {
+		if strings.HasSuffix(s, "w") {
+			n *= 7
+		}
+		return now.AddDate(0, 0, -n), nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02", s, time.UTC); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("since %q: want a duration (72h), days (30d), weeks (8w) or a date (2026-11-01)", s)
+}
