@@ -21,15 +21,24 @@ func sentChannel(kind string, ch monitor.Channel) string {
 func unixKey(t time.Time) string { return fmt.Sprintf("%016x", uint64(t.Unix())) }
 
 // LogSentiment stores a scored message and updates its channel's hourly
-// and daily aggregates in the same durable write, so the aggregates never
-// need a scan to rebuild.
+// and daily aggregates in the same write, so the aggregates never need a
+// scan to rebuild. A negative row is durable and visible when it returns
+// (the spike check reads it next); other rows are queued behind it without
+// waiting for the disk, in order with every later write — nobody was told
+// they were saved, and the pipeline need not wait a second fsync for them.
 func (s *Store) LogSentiment(ctx context.Context, row monitor.Row, userID string) error {
 	value, err := json.Marshal(row)
 	if err != nil {
 		return fmt.Errorf("storage: log sentiment: %w", err)
 	}
 	ch := monitor.Channel{Platform: row.Platform, ID: row.Channel}
-	err = s.commit(ctx, func(txn *badger.Txn) error {
+	write := s.commit
+	if row.Label != monitor.Negative {
+		write = func(ctx context.Context, fn func(*badger.Txn) error) error {
+			return s.commitLater(ctx, "log sentiment", fn, nil)
+		}
+	}
+	err = write(ctx, func(txn *badger.Txn) error {
 		key := sentChannel("row", ch) + timeSeq(row.Time, &s.seq)
 		// An imported row older than the retention period still counts in
 		// the aggregates, which hold nobody's data, but is not kept itself.
