@@ -49,6 +49,7 @@ import (
 	"github.com/einsatz/einsatz/handlers/monitor"
 	"github.com/einsatz/einsatz/handlers/privacy"
 	"github.com/einsatz/einsatz/handlers/sentiment"
+	"github.com/einsatz/einsatz/handlers/support"
 	"github.com/einsatz/einsatz/storage"
 )
 
@@ -168,7 +169,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			out, err := slack.Manifest(slack.ManifestOptions{Name: cfg.Bot.Name, Mode: cfg.Slack.Mode, PublicURL: cfg.Web.PublicURL,
-				Commands: newRouter(answer.New(answer.Options{}), handoff.New(handoff.Options{}), privacy.New(nil, nil, nil)).Commands(), StaffUserGroup: cfg.Staff.Slack.UserGroup != ""})
+				Commands: commandsOnly().Commands(), StaffUserGroup: cfg.Staff.Slack.UserGroup != ""})
 			if err != nil {
 				return err
 			}
@@ -284,13 +285,33 @@ The feature-request and question detectors are the ones the bot uses live.`,
 		},
 	})
 	root.AddCommand(evalCmd)
-	root.AddCommand(cli.KBCommand(func(cmd *cobra.Command) (cli.KB, func() error, error) {
+	openSupport := func(cmd *cobra.Command) (cli.SupportSource, func() error, error) {
+		cfg, err := loadConfig(cmd)
+		if err != nil {
+			return nil, nil, err
+		}
+		client, store, err := connect(cmd.Context(), cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		if client != nil {
+			return cli.RemoteSupport{Client: client}, func() error { return nil }, nil
+		}
+		settings := support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity}
+		return cli.LocalSupport{Store: store, Settings: settings}, store.Close, nil
+	}
+	kbCmd := cli.KBCommand(func(cmd *cobra.Command) (cli.KB, func() error, error) {
 		cfg, err := loadConfig(cmd)
 		if err != nil {
 			return nil, nil, err
 		}
 		return openKB(cmd.Context(), cfg)
-	}, stdout))
+	}, stdout)
+	kbCmd.AddCommand(cli.GapsCommand(openSupport, stdout))
+	root.AddCommand(kbCmd)
+	reportCmd := &cobra.Command{Use: "report", Short: "Reports for the support and product teams"}
+	reportCmd.AddCommand(cli.SupportCommand(openSupport, stdout))
+	root.AddCommand(reportCmd)
 	root.AddCommand(&cobra.Command{
 		Use:   "backup FILE",
 		Short: "Write a backup of the database (through the running server when one is up)",
@@ -429,12 +450,18 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		BreakerCooldown: cfg.LLM.Breaker.Cooldown,
 		Logger:          log,
 	})
-	router := newRouter(answers, ho, pv)
+	// Answers go through the support log: feedback buttons, shadow mode,
+	// repeated questions, saving staff replies as knowledge.
+	sup := support.New(support.Options{Answer: answers, Store: store, Escalator: ho, Poster: poster,
+		StaffChannel: bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
+		Shadow:       cfg.Channels.Shadow, AddKnowledge: support.AddTo(kb), SaveReaction: cfg.Support.SaveReaction,
+		Similarity: cfg.Support.Similarity, Text: text, Logger: log})
+	router := newRouter(sup, ho, pv, sup)
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	observers := []bot.Observer{ho}
+	observers := []bot.Observer{ho, sup}
 	if cfg.Sentiment.Enabled {
 		mon, err := newMonitor(ctx, cfg, store, poster, ho, log)
 		if err != nil {
@@ -469,12 +496,14 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 // newRouter holds every route, first match wins: the commands, then the
 // hand-off's buttons and "talk to a human", and the knowledge-base answer as
 // the fallback.
-func newRouter(answers bot.Handler, ho *handoff.Service, pv *privacy.Service) *bot.Router {
+func newRouter(answers bot.Handler, ho *handoff.Service, pv *privacy.Service, sup *support.Answers) *bot.Router {
 	router := bot.NewRouter(answers)
 	router.Add(bot.Route{Name: "ask", Match: bot.Command("ask"), Handler: answers,
 		Spec: &bot.CommandSpec{Name: "ask", Description: "Ask a question about the project", ArgName: "question", ArgHelp: "What do you want to know?"}})
-	for _, r := range append(ho.Routes(), pv.Routes()...) {
-		router.Add(r)
+	for _, routes := range [][]bot.Route{ho.Routes(), pv.Routes(), sup.Routes()} {
+		for _, r := range routes {
+			router.Add(r)
+		}
 	}
 	return router
 }
@@ -482,7 +511,7 @@ func newRouter(answers bot.Handler, ho *handoff.Service, pv *privacy.Service) *b
 // openStore opens the database with the configured retention.
 func openStore(cfg *config.Config, log *slog.Logger) (*storage.Store, error) {
 	return storage.Open(storage.Options{Path: cfg.Storage.Path, MessageTTL: cfg.Storage.MessageTTL,
-		SentimentTTL: cfg.Storage.SentimentTTL, AuditTTL: cfg.Storage.AuditTTL, Logger: log})
+		SentimentTTL: cfg.Storage.SentimentTTL, AuditTTL: cfg.Storage.AuditTTL, FeedbackTTL: cfg.Storage.FeedbackTTL, Logger: log})
 }
 
 // newMonitor scores every message's sentiment and alerts staff on spikes.
@@ -561,6 +590,13 @@ func discordOptions(cfg *config.Config, router *bot.Router, log *slog.Logger) di
 	return opts
 }
 
+// commandsOnly is a router with every route and no storage behind it:
+// enough to list the commands (the Slack manifest).
+func commandsOnly() *bot.Router {
+	answers := answer.New(answer.Options{})
+	return newRouter(answers, handoff.New(handoff.Options{}), privacy.New(nil, nil, nil), support.New(support.Options{Answer: answers}))
+}
+
 // posterFunc adapts a function to the posters the features need.
 type posterFunc func(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 
@@ -606,7 +642,12 @@ func openData(cmd *cobra.Command, loadConfig func(*cobra.Command) (*config.Confi
 	if err != nil {
 		return nil, nil, err
 	}
-	client, err := web.Running(cmd.Context(), cfg.Storage.Path)
+	return connect(cmd.Context(), cfg)
+}
+
+// connect is openData with the config loaded.
+func connect(ctx context.Context, cfg *config.Config) (*web.Client, *storage.Store, error) {
+	client, err := web.Running(ctx, cfg.Storage.Path)
 	if err == nil {
 		return client, nil, nil
 	}
@@ -761,6 +802,12 @@ func newWeb(cfg *config.Config, a *app, log *slog.Logger) (*web.Server, error) {
 	for pattern, h := range imports.AdminRoutes(a.core, audit) {
 		site.AddAdminRoute(pattern, h)
 	}
+	settings := support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity}
+	for pattern, h := range support.AdminRoutes(a.store, settings) {
+		site.AddAdminRoute(pattern, h)
+	}
+	site.AddPage(web.Page{Path: "/dashboard/gaps", Title: "Knowledge gaps", Handler: support.GapsPage(a.store, settings, site.RenderPage)})
+	site.AddPage(web.Page{Path: "/dashboard/support", Title: "Support", Handler: support.SupportPage(a.store, settings, site.RenderPage)})
 	for pattern, h := range monitor.AdminRoutes(a.store, bot.SystemClock{}) {
 		site.AddAdminRoute(pattern, h)
 	}

@@ -24,6 +24,13 @@ package storage
 //	                                     sentiment aggregates (JSON monitor.Bucket), updated with each row
 //	sent/alert/<platform>/<channel>      when the last spike alert went out (RFC 3339)
 //	esc/<platform>/<channel>/<thread>    the thread's latest escalation (JSON handoff.Escalation)
+//	sup/q/<time 16 hex>-<seq 8 hex>      a question asked (JSON support.Question, without votes); the part
+//	                                     after sup/q/ is the question ID; TTL storage.feedback_ttl
+//	sup/vote/<question id>/<platform>/<user id>
+//	                                     one person's latest rating of the answer (JSON support.Vote), TTL feedback_ttl
+//	sup/draft/<question id>              a shadow-mode draft (JSON support.Draft), TTL feedback_ttl
+//	                                     (sup/ records have user index entries: questions and drafts
+//	                                     under the asker, votes under the voter)
 //	kb/doc/<source>                      a knowledge document as last synced (JSON knowledge.Doc)
 //	kb/chunk/<source>/<index, 5 digits>  one chunk of it (JSON knowledge.Chunk)
 //	auth/session/<sha256 hex>            dashboard session (JSON Session), TTL

@@ -34,6 +34,12 @@ func recordKind(key string) string {
 		return "escalations"
 	case strings.HasPrefix(key, prefixSpill):
 		return "pending_events"
+	case strings.HasPrefix(key, "sup/q/"):
+		return "questions"
+	case strings.HasPrefix(key, "sup/vote/"):
+		return "feedback"
+	case strings.HasPrefix(key, "sup/draft/"):
+		return "drafts"
 	}
 	kind, _, _ := strings.Cut(key, "/")
 	return kind

@@ -48,6 +48,7 @@ type Options struct {
 	MessageTTL   time.Duration // retention of raw messages (thread history); default 30 days
 	SentimentTTL time.Duration // retention of sentiment rows (aggregates stay); default 90 days
 	AuditTTL     time.Duration // retention of the audit log; default 365 days
+	FeedbackTTL  time.Duration // retention of questions, ratings and drafts; default 90 days
 	Logger       *slog.Logger
 	MaxBatch     int // writes grouped into one commit at most; default 256
 	// HistoryCache is how many threads keep their recent turns in memory,
@@ -108,6 +109,9 @@ func Open(opts Options) (*Store, error) {
 	}
 	if opts.AuditTTL <= 0 {
 		opts.AuditTTL = 365 * 24 * time.Hour
+	}
+	if opts.FeedbackTTL <= 0 {
+		opts.FeedbackTTL = 90 * 24 * time.Hour
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 256

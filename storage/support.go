@@ -1,17 +1,6 @@
 package storage
 
-// Key layout of the support log (for keys.go):
-//
-//	sup/q/<time 16 hex>-<seq 8 hex>      a question asked (JSON support.Question, without votes);
-//	                                     the key part after sup/q/ is the question ID; TTL storage.feedback_ttl
-//	sup/vote/<question id>/<platform>/<user id>
-//	                                     one person's latest rating of the answer (JSON support.Vote), TTL storage.feedback_ttl
-//	sup/draft/<question id>              a shadow-mode draft (JSON support.Draft), TTL storage.feedback_ttl
-//
-// Each of them has a user/<platform>/<user id>/<key> index entry with the
-// same TTL: questions and drafts under the asker, votes under the voter.
-//
-// const prefixSupport = "sup/"
+// The support log's keys are listed in keys.go (sup/).
 
 import (
 	"context"
@@ -43,9 +32,8 @@ func supVoteKey(v support.Vote) []byte {
 }
 
 // supportTTL is the retention of questions, votes and drafts, counted
-// from each record's time. TODO(lead): return s.opts.FeedbackTTL once
-// Options has it (config storage.feedback_ttl, default 90 days).
-func (s *Store) supportTTL() time.Duration { return s.opts.MessageTTL }
+// from each record's time (storage.feedback_ttl).
+func (s *Store) supportTTL() time.Duration { return s.opts.FeedbackTTL }
 
 // setPersonal writes a record that expires supportTTL after at, and the
 // user index entry that finds it; a record past its retention already

@@ -33,6 +33,7 @@ type Config struct {
 	Staff     Staff     `yaml:"staff"`
 	Handoff   Handoff   `yaml:"handoff"`
 	Sentiment Sentiment `yaml:"sentiment"`
+	Support   Support   `yaml:"support"`
 	Channels  Channels  `yaml:"channels"`
 	Texts     Texts     `yaml:"texts"`
 
@@ -230,6 +231,19 @@ type Sentiment struct {
 	StrongNegative float64 `yaml:"strong_negative"`
 }
 
+// Support configures feedback, knowledge gaps and the support report.
+type Support struct {
+	// FollowUp: an answer with no follow-up question from the asker within
+	// this window counts as "no follow-up" (never as "helpful"); default 24h.
+	FollowUp time.Duration `yaml:"follow_up"`
+	// Similarity (0..1) groups paraphrased questions in the gaps list and
+	// spots a repeated question in a thread; default 0.5.
+	Similarity float64 `yaml:"similarity"`
+	// SaveReaction: a staff reaction that saves the thread's staff reply as
+	// a knowledge entry; default "📌"; "-" turns it off.
+	SaveReaction string `yaml:"save_reaction"`
+}
+
 // ChannelRef names one channel on one platform.
 type ChannelRef struct {
 	Platform string `yaml:"platform"`
@@ -268,14 +282,17 @@ type Channels struct {
 type ChannelOverride struct {
 	Platform string `yaml:"platform"`
 	ID       string `yaml:"id"`
-	Policy   string `yaml:"policy"`
+	Policy   string `yaml:"policy"` // listen|mention|auto; "" = channels.default
+	// Shadow posts the bot's draft answers to staff.channel, with Send and
+	// Discard buttons, instead of answering in the channel.
+	Shadow bool `yaml:"shadow"`
 }
 
 // Policy returns the policy for a channel: its override if there is one,
 // otherwise the default.
 func (c Channels) Policy(platform, channelID string) string {
 	for _, o := range c.Overrides {
-		if o.Platform == platform && o.ID == channelID {
+		if o.Platform == platform && o.ID == channelID && o.Policy != "" {
 			return o.Policy
 		}
 	}
@@ -283,6 +300,16 @@ func (c Channels) Policy(platform, channelID string) string {
 		return PolicyMention // a hand-built Config without defaults applied
 	}
 	return c.Default
+}
+
+// Shadow reports whether a channel is in shadow mode.
+func (c Channels) Shadow(platform, channelID string) bool {
+	for _, o := range c.Overrides {
+		if o.Platform == platform && o.ID == channelID {
+			return o.Shadow
+		}
+	}
+	return false
 }
 
 // DMsOn reports whether the bot answers direct messages (default yes).
@@ -348,6 +375,11 @@ func (c *Config) fillDefaults() {
 	setString(&c.Slack.Mode, "socket")
 	setString(&c.Slack.APIURL, "https://slack.com/api/")
 	setString(&c.Channels.Default, PolicyMention)
+	setDuration(&c.Support.FollowUp, 24*time.Hour)
+	if c.Support.Similarity == 0 {
+		c.Support.Similarity = 0.5
+	}
+	setString(&c.Support.SaveReaction, "📌")
 	if c.Sentiment.AlertMargin == 0 {
 		c.Sentiment.AlertMargin = 0.2
 	}

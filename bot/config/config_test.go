@@ -213,8 +213,9 @@ sentiment:
       id: C2
       polcy: auto
 `,
+			// A missing policy is allowed now (channels.default applies, e.g.
+			// for a shadow-mode override); the misspelt key is still caught.
 			want: []wantProblem{
-				{"channels.overrides[1].policy", 6, `must be one of listen, mention, auto, got ""`},
 				{"channels.overrides[1].polcy", 8, `did you mean "policy"?`},
 			},
 		},
@@ -626,8 +627,8 @@ func TestFullConfig(t *testing.T) {
 	no := false
 	yes := true
 	want := &Config{
-		Bot:     Bot{Name: "Helferlein"},
-		Log:     Log{Level: "debug", Format: "json"},
+		Bot: Bot{Name: "Helferlein"},
+		Log: Log{Level: "debug", Format: "json"},
 		Storage: Storage{Path: "/var/lib/einsatz", MessageTTL: 48 * time.Hour, SentimentTTL: 49 * time.Hour, FeedbackTTL: 50 * time.Hour,
 			AuditTTL: 51 * time.Hour, SeenTTL: 24 * time.Hour, HistoryTurns: 8},
 		Core: Core{Concurrency: 4, QueueSize: 16, ShutdownTimeout: 3 * time.Second,
@@ -640,6 +641,7 @@ func TestFullConfig(t *testing.T) {
 		Discord: Discord{Token: "discord-secret", APIURL: "http://127.0.0.1:9001/", GuildIDs: []string{"444"}},
 		Handoff: Handoff{AutoTakeover: false, ReleaseAfter: 0, Reaction: "", Mention: "<@&555>", Sensitive: []string{"billing", "Rechnung"},
 			Hours: Hours{Timezone: "Europe/Berlin", Days: []string{"mon", "fri"}, From: "09:00", To: "17:30"}},
+		Support:   Support{FollowUp: 2 * time.Hour, Similarity: 0.7, SaveReaction: "-"},
 		Sentiment: Sentiment{Enabled: false, Pseudonymize: true, AlertMargin: 0.3, AlertMinMessages: 50, AlertCooldown: 30 * time.Minute, StrongNegative: -0.8},
 		Slack: Slack{Mode: "http", BotToken: "xoxb-1", SigningSecret: "sign",
 			APIURL: "http://127.0.0.1:9002/api/"},

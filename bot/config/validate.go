@@ -28,6 +28,7 @@ func (c *Config) Validate() []Problem {
 	v.staff(c.Staff)
 	v.handoff(c.Handoff)
 	v.sentiment(c.Sentiment)
+	v.support(c.Support)
 	v.channels(c.Channels)
 	v.texts(c.Texts)
 	return v.problems
@@ -298,7 +299,9 @@ func (v *validator) channels(c Channels) {
 		if o.ID == "" {
 			v.add(path+".id", "missing: the channel ID")
 		}
-		v.oneOf(path+".policy", o.Policy, policies...)
+		if o.Policy != "" {
+			v.oneOf(path+".policy", o.Policy, policies...)
+		}
 		ref := ChannelRef{Platform: o.Platform, ID: o.ID}
 		if first, dup := seen[ref]; dup && o.ID != "" {
 			// Only the first would ever apply.
@@ -384,6 +387,15 @@ func (v *validator) handoff(h Handoff) {
 		if strings.TrimSpace(w) == "" {
 			v.add(fmt.Sprintf("handoff.sensitive[%d]", i), "is empty")
 		}
+	}
+}
+
+func (v *validator) support(s Support) {
+	if s.Similarity <= 0 || s.Similarity > 1 {
+		v.add("support.similarity", "must be between 0 and 1, got %g", s.Similarity)
+	}
+	if s.FollowUp < 0 {
+		v.add("support.follow_up", "must be a positive duration, got %s", s.FollowUp)
 	}
 }
 
