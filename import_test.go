@@ -38,6 +38,19 @@ func TestImportShippedExports(t *testing.T) {
 			t.Fatalf("%v printed %q, want %q", st.args, out, st.want)
 		}
 	}
+	// The feature requests in the history were detected and filed, once.
+	out, _, err := einsatz(t, "", "inbox", "list", "--config", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"dark mode to the dashb", "CSV-Export für die Berichte", "Please add support for Matrix rooms"} {
+		if strings.Count(out, want) != 1 {
+			t.Errorf("inbox list shows %q %d times, want once:\n%s", want, strings.Count(out, want), out)
+		}
+	}
+	if strings.Contains(out, "crashes") || strings.Contains(out, "How do I connect") {
+		t.Errorf("a bug report or a question was filed as a feature request:\n%s", out)
+	}
 	store, err := storage.Open(storage.Options{Path: dataDir, MessageTTL: 87600 * time.Hour, SentimentTTL: 87600 * time.Hour, Logger: discard()})
 	if err != nil {
 		t.Fatal(err)

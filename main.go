@@ -44,6 +44,7 @@ import (
 	"github.com/einsatz/einsatz/handlers/answer"
 	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/handlers/imports"
+	"github.com/einsatz/einsatz/handlers/inbox"
 	"github.com/einsatz/einsatz/handlers/inbox/detect"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 	"github.com/einsatz/einsatz/handlers/monitor"
@@ -189,6 +190,17 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		return func(ctx context.Context, open bool) ([]handoff.Escalation, error) {
 			return handoff.List(ctx, store, open)
 		}, store.Close, nil
+	}, stdout))
+	root.AddCommand(cli.InboxCommand(func(cmd *cobra.Command) (cli.Inbox, func() error, error) {
+		client, store, err := openData(cmd, loadConfig)
+		if err != nil {
+			return nil, nil, err
+		}
+		if client != nil {
+			return cli.RemoteInbox(client), func() error { return nil }, nil
+		}
+		ib := inbox.New(inbox.Options{Store: store, Logger: slog.New(slog.DiscardHandler)})
+		return ib, func() error { ib.Close(); return store.Close() }, nil
 	}, stdout))
 	root.AddCommand(cli.PrivacyCommand(func(cmd *cobra.Command) (cli.Privacy, func() error, error) {
 		client, store, err := openData(cmd, loadConfig)
@@ -395,6 +407,7 @@ type app struct {
 	router  *bot.Router
 	core    *bot.Bot
 	handoff *handoff.Service
+	inbox   *inbox.Service
 	metrics *prometheus.Registry
 }
 
@@ -436,6 +449,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Sensitive:    cfg.Handoff.Sensitive,
 	})
 	pv := privacy.New(store, text, nil)
+	analyzer := sentiment.New()
+	ib := newInbox(cfg, store, poster, analyzer, log)
 	answers := answer.New(answer.Options{
 		Search:          kb,
 		Text:            text,
@@ -456,14 +471,17 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		StaffChannel: bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
 		Shadow:       cfg.Channels.Shadow, AddKnowledge: support.AddTo(kb), SaveReaction: cfg.Support.SaveReaction,
 		Similarity: cfg.Support.Similarity, Text: text, Logger: log})
-	router := newRouter(sup, ho, pv, sup)
+	router := newRouter(sup, ho, pv, sup, ib)
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	observers := []bot.Observer{ho, sup}
+	if cfg.Inbox.Enabled {
+		observers = append(observers, ib)
+	}
 	if cfg.Sentiment.Enabled {
-		mon, err := newMonitor(ctx, cfg, store, poster, ho, log)
+		mon, err := newMonitor(ctx, cfg, store, poster, ho, analyzer, log)
 		if err != nil {
 			kb.Close()
 			store.Close()
@@ -490,17 +508,17 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Metrics:         web.NewMetrics(registry),
 	})
 	web.WatchCore(registry, core)
-	return &app{store: store, kb: kb, router: router, core: core, handoff: ho, metrics: registry}, nil
+	return &app{store: store, kb: kb, router: router, core: core, handoff: ho, inbox: ib, metrics: registry}, nil
 }
 
 // newRouter holds every route, first match wins: the commands, then the
 // hand-off's buttons and "talk to a human", and the knowledge-base answer as
 // the fallback.
-func newRouter(answers bot.Handler, ho *handoff.Service, pv *privacy.Service, sup *support.Answers) *bot.Router {
+func newRouter(answers bot.Handler, ho *handoff.Service, pv *privacy.Service, sup *support.Answers, ib *inbox.Service) *bot.Router {
 	router := bot.NewRouter(answers)
 	router.Add(bot.Route{Name: "ask", Match: bot.Command("ask"), Handler: answers,
 		Spec: &bot.CommandSpec{Name: "ask", Description: "Ask a question about the project", ArgName: "question", ArgHelp: "What do you want to know?"}})
-	for _, routes := range [][]bot.Route{ho.Routes(), pv.Routes(), sup.Routes()} {
+	for _, routes := range [][]bot.Route{ib.Routes(), ho.Routes(), pv.Routes(), sup.Routes()} {
 		for _, r := range routes {
 			router.Add(r)
 		}
@@ -515,9 +533,9 @@ func openStore(cfg *config.Config, log *slog.Logger) (*storage.Store, error) {
 }
 
 // newMonitor scores every message's sentiment and alerts staff on spikes.
-func newMonitor(ctx context.Context, cfg *config.Config, store *storage.Store, poster monitor.Poster, esc monitor.Escalator, log *slog.Logger) (*monitor.Monitor, error) {
+func newMonitor(ctx context.Context, cfg *config.Config, store *storage.Store, poster monitor.Poster, esc monitor.Escalator, a *sentiment.Analyzer, log *slog.Logger) (*monitor.Monitor, error) {
 	opts := monitor.Options{
-		Analyze:        analyzer(sentiment.New()),
+		Analyze:        analyzer(a),
 		Store:          store,
 		Logger:         log.With("component", "sentiment"),
 		StaffChannel:   bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
@@ -594,7 +612,8 @@ func discordOptions(cfg *config.Config, router *bot.Router, log *slog.Logger) di
 // enough to list the commands (the Slack manifest).
 func commandsOnly() *bot.Router {
 	answers := answer.New(answer.Options{})
-	return newRouter(answers, handoff.New(handoff.Options{}), privacy.New(nil, nil, nil), support.New(support.Options{Answer: answers}))
+	return newRouter(answers, handoff.New(handoff.Options{}), privacy.New(nil, nil, nil), support.New(support.Options{Answer: answers}),
+		inbox.New(inbox.Options{}))
 }
 
 // posterFunc adapts a function to the posters the features need.
@@ -604,9 +623,33 @@ func (f posterFunc) Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) err
 	return f(ctx, to, r)
 }
 
-// close releases the knowledge index and, last, storage.
+// close lets webhook deliveries finish, releases the knowledge index and,
+// last, storage.
 func (a *app) close() error {
+	a.inbox.Close()
 	return errors.Join(a.kb.Close(), a.store.Close())
+}
+
+// newInbox files feature requests (detected, forwarded, /feedback) in the
+// research inbox.
+func newInbox(cfg *config.Config, store *storage.Store, poster inbox.Poster, a *sentiment.Analyzer, log *slog.Logger) *inbox.Service {
+	hooks := make([]inbox.Webhook, 0, len(cfg.Inbox.Webhooks))
+	for _, h := range cfg.Inbox.Webhooks {
+		hooks = append(hooks, inbox.Webhook{URL: h.URL, Secret: h.Secret})
+	}
+	ack := cfg.Inbox.Acknowledge
+	return inbox.New(inbox.Options{
+		Store: store, Poster: poster, Logger: log.With("component", "inbox"),
+		Text: func(lang, key string) string {
+			return strings.ReplaceAll(cfg.Texts.Get(lang, key), "{bot}", cfg.Bot.Name)
+		},
+		Detect:    func(t, l string) float64 { return detect.DetectLang(t, l).Score },
+		Sentiment: func(t, l string) float64 { return a.AnalyzeLang(t, l).Score },
+		Threshold: cfg.Inbox.Threshold, Similar: cfg.Inbox.Similar, Borderline: cfg.Inbox.Borderline,
+		Acknowledge: &ack, ReactionEmoji: cfg.Inbox.Reaction,
+		Quiet:              func(p, ch string) bool { return cfg.Channels.Policy(p, ch) == bot.PolicyListen },
+		DailyCapPerChannel: cfg.Inbox.DailyCap, Webhooks: hooks, WebhookTries: uint(cfg.Inbox.WebhookTries),
+	})
 }
 
 // knowledgeFolders are the configured folders, or the built-in example.
@@ -800,6 +843,14 @@ func newWeb(cfg *config.Config, a *app, log *slog.Logger) (*web.Server, error) {
 		site.AddAdminRoute(pattern, h)
 	}
 	for pattern, h := range imports.AdminRoutes(a.core, audit) {
+		site.AddAdminRoute(pattern, h)
+	}
+	ui := inbox.Web{Render: site.RenderPage, CSRF: site.CSRFToken, Staff: web.StaffName}
+	site.AddPage(web.Page{Path: inbox.PagePath, Title: "Research inbox", Handler: a.inbox.Page(ui)})
+	for pattern, h := range a.inbox.DashboardRoutes(ui) {
+		site.AddStaffRoute(pattern, h)
+	}
+	for pattern, h := range a.inbox.AdminRoutes(web.StaffName) {
 		site.AddAdminRoute(pattern, h)
 	}
 	settings := support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity}

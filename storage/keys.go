@@ -31,6 +31,16 @@ package storage
 //	sup/draft/<question id>              a shadow-mode draft (JSON support.Draft), TTL feedback_ttl
 //	                                     (sup/ records have user index entries: questions and drafts
 //	                                     under the asker, votes under the voter)
+//	inbox/seq                                   the last item number given out (decimal)
+//	inbox/item/<id, 10 digits>                  an item (JSON inbox.Item without mentions and votes)
+//	inbox/mention/<id, 10 digits>/<time>-<seq>  one mention of the item (JSON inbox.Mention)
+//	inbox/vote/<id, 10 digits>/<platform>/<user id>
+//	                                            one person's vote for the item (JSON inbox.Vote)
+//	inbox/msg/<platform>/<channel>/<message id> the item a message was filed under (decimal id)
+//	inbox/notice/<platform>/<channel>/<YYYYMMDD>
+//	                                            status posts in the channel that day (decimal), TTL 48h
+//	                                     (mentions and votes have user index entries; erasure deletes a
+//	                                     mention and keeps the vote without the person)
 //	kb/doc/<source>                      a knowledge document as last synced (JSON knowledge.Doc)
 //	kb/chunk/<source>/<index, 5 digits>  one chunk of it (JSON knowledge.Chunk)
 //	auth/session/<sha256 hex>            dashboard session (JSON Session), TTL

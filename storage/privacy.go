@@ -49,6 +49,10 @@ func recordKind(key string) string {
 // finds, and the escalations and pending events that name them.
 func (s *Store) ExportUser(ctx context.Context, platform, userID string) (UserData, error) {
 	out := UserData{Platform: platform, User: userID, Exported: time.Now().UTC(), Records: map[string][]json.RawMessage{}}
+	// Writes queued without waiting (sentiment rows, replies) count too.
+	if err := s.Sync(ctx); err != nil {
+		return out, err
+	}
 	keys, err := s.UserRecords(ctx, platform, userID)
 	if err != nil {
 		return out, err
@@ -122,6 +126,11 @@ type Erasure struct {
 // removed. The audit log records that an erasure happened, not whose.
 func (s *Store) EraseUser(ctx context.Context, platform, userID, by string) (Erasure, error) {
 	res := Erasure{Removed: map[string]int{}, Anonymized: map[string]int{}}
+	// Writes queued without waiting (sentiment rows, replies) must be on
+	// disk before the scan, or they would outlive the erasure.
+	if err := s.Sync(ctx); err != nil {
+		return res, err
+	}
 	keys, err := s.UserRecords(ctx, platform, userID)
 	if err != nil {
 		return res, err
@@ -249,7 +258,9 @@ func (s *Store) eraseRecord(txn *badger.Txn, key, userID string, res *Erasure) e
 // (a feature request's vote); every other kind is deleted. Features add
 // their rule here.
 func (s *Store) anonymizers() map[string]func(txn *badger.Txn, key, userID string) (bool, error) {
-	return map[string]func(*badger.Txn, string, string) (bool, error){}
+	return map[string]func(*badger.Txn, string, string) (bool, error){
+		"inbox": s.anonymizeInboxRecord,
+	}
 }
 
 // eraseFromThread deletes the person's turns in one thread and the bot's

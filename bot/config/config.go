@@ -34,6 +34,7 @@ type Config struct {
 	Handoff   Handoff   `yaml:"handoff"`
 	Sentiment Sentiment `yaml:"sentiment"`
 	Support   Support   `yaml:"support"`
+	Inbox     Inbox     `yaml:"inbox"`
 	Channels  Channels  `yaml:"channels"`
 	Texts     Texts     `yaml:"texts"`
 
@@ -244,6 +245,31 @@ type Support struct {
 	SaveReaction string `yaml:"save_reaction"`
 }
 
+// Inbox configures the research inbox of feature requests.
+type Inbox struct {
+	Enabled     bool    `yaml:"enabled"`     // detect feature requests in every message; default true
+	Threshold   float64 `yaml:"threshold"`   // detector score (0..1) that makes a message a request; default 0.5
+	Similar     float64 `yaml:"similar"`     // similarity (0..1) at which a request joins an open item; default 0.5
+	Acknowledge bool    `yaml:"acknowledge"` // thank the requester in the thread, with a +1 button; default true
+	Reaction    string  `yaml:"reaction"`    // reaction that forwards a message to the inbox; default "💡"
+	// DailyCap bounds status-change posts per channel per day; default 20;
+	// a negative number turns status posts off.
+	DailyCap     int       `yaml:"daily_cap"`
+	Webhooks     []Webhook `yaml:"webhooks"`      // HMAC-signed JSON POSTs on new item, vote and status change
+	WebhookTries int       `yaml:"webhook_tries"` // deliveries tried per event, with backoff; default 5
+	// ConfirmWithLLM asks the LLM (when one is on) about borderline
+	// messages, scoring within Borderline below Threshold, and lets it
+	// write titles; default false.
+	ConfirmWithLLM bool    `yaml:"confirm_with_llm"`
+	Borderline     float64 `yaml:"borderline"` // default 0.15
+}
+
+// Webhook is an issue tracker (or anything) told about inbox changes.
+type Webhook struct {
+	URL    string `yaml:"url"`
+	Secret string `yaml:"secret" secret:"EINSATZ_WEBHOOK_SECRET"` // signs the body (X-Einsatz-Signature)
+}
+
 // ChannelRef names one channel on one platform.
 type ChannelRef struct {
 	Platform string `yaml:"platform"`
@@ -337,6 +363,9 @@ func Default() *Config {
 	c.Handoff.ReleaseAfter = 2 * time.Hour
 	c.Handoff.Reaction = "✋"
 	c.Sentiment.Enabled = true
+	c.Inbox.Enabled = true
+	c.Inbox.Acknowledge = true
+	c.Inbox.DailyCap = 20
 	c.fillDefaults()
 	return c
 }
@@ -380,6 +409,17 @@ func (c *Config) fillDefaults() {
 		c.Support.Similarity = 0.5
 	}
 	setString(&c.Support.SaveReaction, "📌")
+	if c.Inbox.Threshold == 0 {
+		c.Inbox.Threshold = 0.5
+	}
+	if c.Inbox.Similar == 0 {
+		c.Inbox.Similar = 0.5
+	}
+	if c.Inbox.Borderline == 0 {
+		c.Inbox.Borderline = 0.15
+	}
+	setString(&c.Inbox.Reaction, "💡")
+	setInt(&c.Inbox.WebhookTries, 5)
 	if c.Sentiment.AlertMargin == 0 {
 		c.Sentiment.AlertMargin = 0.2
 	}

@@ -610,11 +610,12 @@ func TestExpandEnvLiteral(t *testing.T) {
 
 func TestFullConfig(t *testing.T) {
 	vars := map[string]string{
-		"DISCORD_TOKEN":        "discord-secret",
-		"SLACK_BOT_TOKEN":      "xoxb-1",
-		"SLACK_SIGNING_SECRET": "sign",
-		"WEB_TOKEN_ALICE":      "alice-secret",
-		"EINSATZ_WEB_API_KEY":  "web-key",
+		"DISCORD_TOKEN":          "discord-secret",
+		"SLACK_BOT_TOKEN":        "xoxb-1",
+		"SLACK_SIGNING_SECRET":   "sign",
+		"WEB_TOKEN_ALICE":        "alice-secret",
+		"EINSATZ_WEB_API_KEY":    "web-key",
+		"EINSATZ_WEBHOOK_SECRET": "hook-secret",
 	}
 	data, err := os.ReadFile(filepath.Join("testdata", "full.yaml"))
 	if err != nil {
@@ -641,7 +642,10 @@ func TestFullConfig(t *testing.T) {
 		Discord: Discord{Token: "discord-secret", APIURL: "http://127.0.0.1:9001/", GuildIDs: []string{"444"}},
 		Handoff: Handoff{AutoTakeover: false, ReleaseAfter: 0, Reaction: "", Mention: "<@&555>", Sensitive: []string{"billing", "Rechnung"},
 			Hours: Hours{Timezone: "Europe/Berlin", Days: []string{"mon", "fri"}, From: "09:00", To: "17:30"}},
-		Support:   Support{FollowUp: 2 * time.Hour, Similarity: 0.7, SaveReaction: "-"},
+		Support: Support{FollowUp: 2 * time.Hour, Similarity: 0.7, SaveReaction: "-"},
+		Inbox: Inbox{Enabled: false, Threshold: 0.6, Similar: 0.4, Acknowledge: false, Reaction: "👍", DailyCap: -1,
+			Webhooks: []Webhook{{URL: "https://tracker.example.org/hook", Secret: "hook-secret"}}, WebhookTries: 2,
+			ConfirmWithLLM: true, Borderline: 0.2},
 		Sentiment: Sentiment{Enabled: false, Pseudonymize: true, AlertMargin: 0.3, AlertMinMessages: 50, AlertCooldown: 30 * time.Minute, StrongNegative: -0.8},
 		Slack: Slack{Mode: "http", BotToken: "xoxb-1", SigningSecret: "sign",
 			APIURL: "http://127.0.0.1:9002/api/"},

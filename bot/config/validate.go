@@ -29,6 +29,7 @@ func (c *Config) Validate() []Problem {
 	v.handoff(c.Handoff)
 	v.sentiment(c.Sentiment)
 	v.support(c.Support)
+	v.inbox(c.Inbox)
 	v.channels(c.Channels)
 	v.texts(c.Texts)
 	return v.problems
@@ -386,6 +387,21 @@ func (v *validator) handoff(h Handoff) {
 	for i, w := range h.Sensitive {
 		if strings.TrimSpace(w) == "" {
 			v.add(fmt.Sprintf("handoff.sensitive[%d]", i), "is empty")
+		}
+	}
+}
+
+func (v *validator) inbox(in Inbox) {
+	for path, f := range map[string]float64{"inbox.threshold": in.Threshold, "inbox.similar": in.Similar, "inbox.borderline": in.Borderline} {
+		if f <= 0 || f > 1 {
+			v.add(path, "must be between 0 and 1, got %g", f)
+		}
+	}
+	for i, w := range in.Webhooks {
+		path := fmt.Sprintf("inbox.webhooks[%d]", i)
+		v.httpURL(path+".url", w.URL, "https://tracker.example.org/hooks/einsatz")
+		if w.Secret == "" {
+			v.add(path+".secret", "missing: set a secret (from the environment, e.g. ${EINSATZ_WEBHOOK_SECRET}) so the receiver can check the signature")
 		}
 	}
 }

@@ -85,6 +85,9 @@ func TestAggregatesAreIncremental(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := s.Sync(ctx); err != nil { // neutral and positive rows are written behind
+		t.Fatal(err)
+	}
 	ch := monitor.Channel{Platform: "discord", ID: "general"}
 	hours, err := s.SentimentBuckets(ctx, monitor.Hour, ch, start, start.Add(24*time.Hour))
 	if err != nil {
@@ -193,6 +196,9 @@ func TestReportFormats(t *testing.T) {
 	for i, text := range []string{"good", "bad", "meh"} {
 		m.Observe(ctx, msg(fmt.Sprint(i), "general", text, start.Add(time.Duration(i)*time.Minute)))
 		m.Observe(ctx, msg(fmt.Sprint("x", i), "help, \"desk\"", "bad", start.Add(time.Duration(i)*time.Hour)))
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
 	}
 	series, err := monitor.Report(ctx, s, "", monitor.Day, start.Add(-time.Hour), start.Add(48*time.Hour))
 	if err != nil || len(series) != 2 {

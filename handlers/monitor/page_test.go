@@ -34,6 +34,9 @@ func TestBrowserSentimentPage(t *testing.T) {
 	m.Observe(ctx, msg("r1", "random", "bad", now.Add(-time.Hour)))
 	m.Observe(ctx, msg("r2", "random", "awful release", now.AddDate(0, 0, -1)))
 
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
 	core := bot.New(bot.Options{Store: s, Logger: slog.New(slog.DiscardHandler)})
 	site, err := web.New(web.Options{Addr: "127.0.0.1:0", Store: s, Core: core, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

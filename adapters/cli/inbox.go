@@ -1,0 +1,235 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/einsatz/einsatz/adapters/web"
+	"github.com/einsatz/einsatz/handlers/inbox"
+)
+
+// Inbox is what `einsatz inbox` works on: the running server's admin API
+// (RemoteInbox), or the database through an inbox.Service when no server
+// runs (then status changes are recorded but not posted in threads).
+type Inbox interface {
+	List(ctx context.Context, f inbox.Filter) ([]inbox.Item, error)
+	Get(ctx context.Context, id int) (inbox.Item, error)
+	SetStatus(ctx context.Context, id int, status, note, by string) (inbox.Item, error)
+	Merge(ctx context.Context, from, into int, by string) (inbox.Item, error)
+}
+
+// OpenInbox returns the inbox to work on, and how to release it.
+type OpenInbox func(cmd *cobra.Command) (Inbox, func() error, error)
+
+// InboxCommand is `einsatz inbox list|show|status|merge|export`.
+func InboxCommand(open OpenInbox, stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "inbox", Short: "The research inbox: feature requests from the community"}
+	var f struct{ status, tag, platform, channel, since, until, sort string }
+	filterFlags := func(c *cobra.Command) {
+		c.Flags().StringVar(&f.status, "status", "", "only this status, or \"open\" ("+strings.Join(inbox.Statuses, ", ")+")")
+		c.Flags().StringVar(&f.tag, "tag", "", "only items with this tag")
+		c.Flags().StringVar(&f.platform, "platform", "", "only items asked for on this platform")
+		c.Flags().StringVar(&f.channel, "channel", "", "only items asked for in this channel (id)")
+		c.Flags().StringVar(&f.since, "since", "", "created on or after this day (YYYY-MM-DD)")
+		c.Flags().StringVar(&f.until, "until", "", "created on or before this day (YYYY-MM-DD)")
+		c.Flags().StringVar(&f.sort, "sort", "", "votes (default), newest, or recent (votes in the last 7 days)")
+	}
+	filter := func() (inbox.Filter, error) {
+		return inbox.ParseFilter(url.Values{"status": {f.status}, "tag": {f.tag}, "platform": {f.platform},
+			"channel": {f.channel}, "since": {f.since}, "until": {f.until}, "sort": {f.sort}})
+	}
+	with := func(cmd *cobra.Command, fn func(ib Inbox) error) error {
+		ib, release, err := open(cmd)
+		if err != nil {
+			return err
+		}
+		defer release()
+		return fn(ib)
+	}
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List requests with status, votes (all and last 7 days) and where they were asked",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			flt, err := filter()
+			if err != nil {
+				return err
+			}
+			return with(cmd, func(ib Inbox) error {
+				items, err := ib.List(cmd.Context(), flt)
+				if err != nil {
+					return err
+				}
+				return inbox.WriteList(stdout, items, time.Now())
+			})
+		},
+	}
+	filterFlags(list)
+
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show a request with every mention and its history",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := itemID(args[0])
+			if err != nil {
+				return err
+			}
+			return with(cmd, func(ib Inbox) error {
+				it, err := ib.Get(cmd.Context(), id)
+				if err != nil {
+					return err
+				}
+				return inbox.WriteItem(stdout, it)
+			})
+		},
+	}
+
+	var note string
+	status := &cobra.Command{
+		Use:   "status ID STATUS",
+		Short: "Change a request's status (" + strings.Join(inbox.Statuses[:len(inbox.Statuses)-1], ", ") + "); the threads it came from are told",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := itemID(args[0])
+			if err != nil {
+				return err
+			}
+			return with(cmd, func(ib Inbox) error {
+				it, err := ib.SetStatus(cmd.Context(), id, strings.ReplaceAll(args[1], " ", "_"), note, cliUser())
+				if err != nil {
+					return err
+				}
+				posted := 0
+				if n := len(it.Changes); n > 0 {
+					posted = it.Changes[n-1].Posted
+				}
+				fmt.Fprintf(stdout, "#%d is now %s (%d threads told).\n", it.ID, it.Status, posted)
+				return nil
+			})
+		},
+	}
+	status.Flags().StringVar(&note, "note", "", "a public note posted with the change")
+
+	merge := &cobra.Command{
+		Use:   "merge FROM INTO",
+		Short: "Merge request FROM into INTO: mentions and votes move, FROM becomes a duplicate",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			from, err := itemID(args[0])
+			if err != nil {
+				return err
+			}
+			into, err := itemID(args[1])
+			if err != nil {
+				return err
+			}
+			return with(cmd, func(ib Inbox) error {
+				it, err := ib.Merge(cmd.Context(), from, into, cliUser())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "Merged #%d into #%d (now %d votes, %d mentions).\n", from, it.ID, it.VoteCount, len(it.Mentions))
+				return nil
+			})
+		},
+	}
+
+	var format, output string
+	export := &cobra.Command{
+		Use:   "export",
+		Short: "Export requests as CSV (UTF-8) or JSON (with every mention and vote)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			flt, err := filter()
+			if err != nil {
+				return err
+			}
+			if format != "csv" && format != "json" {
+				return fmt.Errorf("--format must be csv or json")
+			}
+			return with(cmd, func(ib Inbox) error {
+				items, err := ib.List(cmd.Context(), flt)
+				if err != nil {
+					return err
+				}
+				w := stdout
+				if output != "" && output != "-" {
+					file, err := os.Create(output)
+					if err != nil {
+						return err
+					}
+					defer file.Close()
+					w = file
+				}
+				if format == "json" {
+					return inbox.WriteJSON(w, items)
+				}
+				return inbox.WriteCSV(w, items, time.Now())
+			})
+		},
+	}
+	filterFlags(export)
+	export.Flags().StringVar(&format, "format", "csv", "csv or json")
+	export.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
+
+	cmd.AddCommand(list, show, status, merge, export)
+	return cmd
+}
+
+func itemID(s string) (int, error) {
+	id, err := strconv.Atoi(strings.TrimPrefix(s, "#"))
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%q is not an item number", s)
+	}
+	return id, nil
+}
+
+func cliUser() string {
+	if u := os.Getenv("USER"); u != "" {
+		return "cli:" + u
+	}
+	return "cli"
+}
+
+// RemoteInbox works through the running server's admin API; the server
+// records the acting staff member from the credential.
+func RemoteInbox(c *web.Client) Inbox { return remoteInbox{c} }
+
+type remoteInbox struct{ c *web.Client }
+
+func (r remoteInbox) List(ctx context.Context, f inbox.Filter) ([]inbox.Item, error) {
+	var items []inbox.Item
+	path := "/api/admin/inbox"
+	if q := f.Query().Encode(); q != "" {
+		path += "?" + q
+	}
+	return items, r.c.GetJSON(ctx, path, &items)
+}
+
+func (r remoteInbox) Get(ctx context.Context, id int) (inbox.Item, error) {
+	var it inbox.Item
+	return it, r.c.GetJSON(ctx, fmt.Sprintf("/api/admin/inbox/%d", id), &it)
+}
+
+func (r remoteInbox) SetStatus(ctx context.Context, id int, status, note, _ string) (inbox.Item, error) {
+	var it inbox.Item
+	return it, r.c.DoJSON(ctx, http.MethodPost, fmt.Sprintf("/api/admin/inbox/%d/status", id), inbox.StatusRequest{Status: status, Note: note}, &it)
+}
+
+func (r remoteInbox) Merge(ctx context.Context, from, into int, _ string) (inbox.Item, error) {
+	var it inbox.Item
+	return it, r.c.DoJSON(ctx, http.MethodPost, "/api/admin/inbox/merge", inbox.MergeRequest{From: from, Into: into}, &it)
+}
+
+var _ Inbox = (*inbox.Service)(nil)

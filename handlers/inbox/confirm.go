@@ -1,0 +1,57 @@
+package inbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Confirmer is the optional LLM check for borderline messages: is this a
+// feature request, and if so a short title and summary. Implementations
+// ask the model for ConfirmSchema and decode its answer with
+// ParseConfirmation.
+type Confirmer interface {
+	Confirm(ctx context.Context, text, lang string) (Confirmation, error)
+}
+
+// ConfirmFunc adapts a function to Confirmer.
+type ConfirmFunc func(ctx context.Context, text, lang string) (Confirmation, error)
+
+// Confirm calls f.
+func (f ConfirmFunc) Confirm(ctx context.Context, text, lang string) (Confirmation, error) {
+	return f(ctx, text, lang)
+}
+
+// Confirmation is the model's structured answer.
+type Confirmation struct {
+	FeatureRequest bool   `json:"feature_request"`
+	Title          string `json:"title"`   // at most ~10 words, in the message's language
+	Summary        string `json:"summary"` // one or two sentences
+}
+
+// ConfirmPrompt is the system prompt for a Confirmer.
+const ConfirmPrompt = `You sort messages from a software community chat. Decide whether the message asks for a new feature or a change in behaviour (a feature request). Bug reports (something that should work but does not), questions about how to do something, praise and general complaints are not feature requests. Answer only with JSON matching the schema: feature_request (boolean), title (at most 10 words, in the message's language, naming the feature; empty when not a request), summary (one or two sentences; empty when not a request).`
+
+// ConfirmSchema is the JSON schema of the answer, for structured output.
+const ConfirmSchema = `{"type":"object","additionalProperties":false,"required":["feature_request","title","summary"],"properties":{"feature_request":{"type":"boolean"},"title":{"type":"string"},"summary":{"type":"string"}}}`
+
+// ParseConfirmation decodes a model's answer, tolerating a Markdown code
+// fence around the JSON.
+func ParseConfirmation(answer string) (Confirmation, error) {
+	s := strings.TrimSpace(answer)
+	s = strings.TrimPrefix(s, "```json")
+	s = strings.TrimPrefix(s, "```")
+	s = strings.TrimSuffix(strings.TrimSpace(s), "```")
+	var c Confirmation
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Confirmation{}, fmt.Errorf("inbox: confirmation is not the expected JSON: %w", err)
+	}
+	c.Title, c.Summary = strings.TrimSpace(c.Title), strings.TrimSpace(c.Summary)
+	if c.FeatureRequest && c.Title == "" {
+		return Confirmation{}, fmt.Errorf("inbox: confirmation without a title")
+	}
+	return c, nil
+}

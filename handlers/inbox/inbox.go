@@ -1,0 +1,704 @@
+// Package inbox is the research inbox: feature requests from the community
+// reach the product team. An observer checks every human message with an
+// injected detector; requests, and messages people forward by hand (the
+// "Send to research inbox" message command and shortcut, a reaction, or
+// /feedback), become items, or a mention and a vote on a matching open
+// item. Staff move items through a status workflow; each change is posted
+// once in every thread the request came from (within a daily cap per
+// channel) and sent to outgoing webhooks.
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/einsatz/einsatz/bot"
+)
+
+// Statuses of an item, in workflow order.
+const (
+	StatusNew         = "new"
+	StatusUnderReview = "under_review"
+	StatusPlanned     = "planned"
+	StatusInProgress  = "in_progress"
+	StatusShipped     = "shipped"
+	StatusDeclined    = "declined"
+	StatusDuplicate   = "duplicate" // only through Merge
+)
+
+// Statuses lists every status in workflow order.
+var Statuses = []string{StatusNew, StatusUnderReview, StatusPlanned, StatusInProgress, StatusShipped, StatusDeclined, StatusDuplicate}
+
+// transitions says which statuses an item may move to from each status.
+// Closed items can be reopened (a decline reconsidered, a shipped feature
+// that needs more work); duplicate is reached only by merging.
+var transitions = map[string][]string{
+	StatusNew:         {StatusUnderReview, StatusPlanned, StatusInProgress, StatusShipped, StatusDeclined},
+	StatusUnderReview: {StatusNew, StatusPlanned, StatusInProgress, StatusShipped, StatusDeclined},
+	StatusPlanned:     {StatusUnderReview, StatusInProgress, StatusShipped, StatusDeclined},
+	StatusInProgress:  {StatusPlanned, StatusShipped, StatusDeclined},
+	StatusShipped:     {StatusInProgress},
+	StatusDeclined:    {StatusUnderReview, StatusPlanned},
+	StatusDuplicate:   {},
+}
+
+// CanMove reports whether an item may go from one status to another.
+func CanMove(from, to string) bool { return slices.Contains(transitions[from], to) }
+
+// ValidStatus reports whether s names a status.
+func ValidStatus(s string) bool { return slices.Contains(Statuses, s) }
+
+// Open reports whether items in the status still collect requests.
+func Open(status string) bool {
+	return status != StatusShipped && status != StatusDeclined && status != StatusDuplicate
+}
+
+// Errors for expected states.
+var (
+	ErrNotFound     = errors.New("inbox: no such item")
+	ErrBadStatus    = errors.New("inbox: status change not allowed")
+	ErrMergeSelf    = errors.New("inbox: cannot merge an item into itself")
+	ErrMergeClosed  = errors.New("inbox: cannot merge into a duplicate")
+	ErrEmptyRequest = errors.New("inbox: empty request")
+)
+
+// Sources of a mention.
+const (
+	SourceDetected  = "detected"  // the detector found it in a message
+	SourceForwarded = "forwarded" // message command, shortcut or reaction
+	SourceFeedback  = "feedback"  // /feedback
+)
+
+// Mention is one time someone asked for an item.
+type Mention struct {
+	Platform  string    `json:"platform"`
+	Channel   string    `json:"channel"`
+	Thread    string    `json:"thread,omitempty"` // "" for /feedback outside a thread: no status posts
+	MessageID string    `json:"message_id"`
+	UserID    string    `json:"user_id"`
+	UserName  string    `json:"user_name,omitempty"`
+	Text      string    `json:"text"`
+	Permalink string    `json:"permalink,omitempty"`
+	Time      time.Time `json:"time"`
+	Sentiment float64   `json:"sentiment"`
+	Lang      string    `json:"lang,omitempty"`
+	Source    string    `json:"source"`
+	By        string    `json:"by,omitempty"` // who forwarded it, when not the author
+}
+
+// ThreadRef is the thread the mention was made in.
+func (m Mention) ThreadRef() bot.ThreadRef {
+	return bot.ThreadRef{Platform: m.Platform, ChannelID: m.Channel, ThreadID: m.Thread}
+}
+
+// Vote is one person's +1 on an item.
+type Vote struct {
+	Platform string    `json:"platform"`
+	UserID   string    `json:"user_id"`
+	Name     string    `json:"name,omitempty"`
+	Time     time.Time `json:"time"`
+}
+
+// Change is one status change.
+type Change struct {
+	From string    `json:"from"`
+	To   string    `json:"to"`
+	Note string    `json:"note,omitempty"`
+	By   string    `json:"by"`
+	Time time.Time `json:"time"`
+	// Posted and Skipped count the threads told of the change and those
+	// left out because their channel's daily cap was reached.
+	Posted  int `json:"posted"`
+	Skipped int `json:"skipped,omitempty"`
+}
+
+// Item is a feature request in the inbox.
+type Item struct {
+	ID          int       `json:"id"`
+	Title       string    `json:"title"`
+	Summary     string    `json:"summary,omitempty"`
+	Status      string    `json:"status"`
+	Tags        []string  `json:"tags,omitempty"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+	VoteCount   int       `json:"votes"`
+	DuplicateOf int       `json:"duplicate_of,omitempty"`
+	Changes     []Change  `json:"changes,omitempty"`
+	// Filled in on reads from their own records.
+	Mentions []Mention `json:"mentions,omitempty"`
+	Votes    []Vote    `json:"vote_list,omitempty"`
+}
+
+// VotesSince counts the votes cast at or after t.
+func (it Item) VotesSince(t time.Time) int {
+	n := 0
+	for _, v := range it.Votes {
+		if !v.Time.Before(t) {
+			n++
+		}
+	}
+	return n
+}
+
+// Store keeps the inbox; storage.Store implements it.
+type Store interface {
+	// NewInboxItem numbers and stores a new item with its first mention and
+	// the author's vote. When the mention's message is already in the
+	// inbox it stores nothing and returns that item with created false.
+	NewInboxItem(ctx context.Context, it Item, first Mention, vote Vote) (Item, bool, error)
+	// AddInboxMention adds a mention and the person's vote (unless they
+	// voted already). added is false when the message was already in the
+	// inbox; voted says whether a vote was counted.
+	AddInboxMention(ctx context.Context, id int, m Mention, vote Vote) (it Item, added, voted bool, err error)
+	// InboxVote counts a vote unless the person voted already.
+	InboxVote(ctx context.Context, id int, vote Vote) (Item, bool, error)
+	InboxItem(ctx context.Context, id int) (Item, error)
+	InboxItems(ctx context.Context) ([]Item, error)
+	// UpdateInboxItem changes an item in one step (fn sees the stored
+	// item and may refuse by returning an error).
+	UpdateInboxItem(ctx context.Context, id int, fn func(*Item) error) (Item, error)
+	// MergeInboxItems moves from's mentions and votes to into (a person
+	// who voted for both keeps one vote) and marks from a duplicate of into.
+	MergeInboxItems(ctx context.Context, from, into int, ch Change) (Item, error)
+	// TakeInboxNotice uses one of a channel's status posts for the day; it
+	// reports false when the cap is reached.
+	TakeInboxNotice(ctx context.Context, platform, channel string, day time.Time, limit int) (bool, error)
+	// Owner says who owns a thread (staff-owned threads get no posts).
+	Owner(ctx context.Context, thread bot.ThreadRef) (bot.Owner, error)
+}
+
+// Poster posts to a thread; bot.Bot implements it.
+type Poster interface {
+	Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
+}
+
+// Options configure the inbox.
+type Options struct {
+	Store  Store
+	Poster Poster // nil: no acknowledgements or status posts (CLI without a server)
+	Clock  bot.Clock
+	Logger *slog.Logger
+	// Text returns community-facing texts; "" falls back to the built-in
+	// English and German defaults (see DefaultText).
+	Text func(lang, key string) string
+
+	// Detect scores a message as a feature request (0…1); nil: no detection.
+	Detect    func(text, lang string) float64
+	Threshold float64 // default 0.5
+	// Confirm, when set, decides borderline messages (score within
+	// Borderline below Threshold) and writes titles; nil: off.
+	Confirm    Confirmer
+	Borderline float64 // default 0.15
+	// Sentiment scores a mention (-1…1); nil: 0.
+	Sentiment func(text, lang string) float64
+	// Similar is the similarity (0…1) at which a request joins an open
+	// item instead of opening a new one; default 0.5.
+	Similar float64
+
+	Acknowledge   *bool  // post an acknowledgement in the thread; default true
+	ReactionEmoji string // reaction that forwards a message; default "💡"
+	// Quiet, when set, names channels where requests are recorded without
+	// an acknowledgement (listen-only channels).
+	Quiet func(platform, channelID string) bool
+	// DailyCapPerChannel bounds status posts per channel per day (UTC);
+	// default 20, negative: no posts.
+	DailyCapPerChannel int
+
+	Webhooks []Webhook
+	// WebhookTries is how many times a delivery is tried; default 5.
+	WebhookTries uint
+	// WebhookBackoff is the first retry delay (doubling); default 1s.
+	WebhookBackoff time.Duration
+	HTTPDoer       HTTPDoer // default a client with a 10 s timeout
+}
+
+// Service is the research inbox.
+type Service struct {
+	o     Options
+	ack   bool
+	seen  *lru.Cache[string, seenMessage] // recent messages, for reactions that carry no text
+	hooks hookQueue
+
+	mu sync.Mutex // orders match-then-create, so one request does not open two items
+}
+
+type seenMessage struct {
+	User      bot.User
+	Text      string
+	Lang      string
+	Permalink string
+	Time      time.Time
+	Thread    string
+}
+
+// New returns the inbox service. Call Close when done, so webhook
+// deliveries in flight finish.
+func New(o Options) *Service {
+	if o.Clock == nil {
+		o.Clock = bot.SystemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Threshold <= 0 {
+		o.Threshold = 0.5
+	}
+	if o.Borderline <= 0 {
+		o.Borderline = 0.15
+	}
+	if o.Similar <= 0 {
+		o.Similar = 0.5
+	}
+	if o.ReactionEmoji == "" {
+		o.ReactionEmoji = "💡"
+	}
+	if o.DailyCapPerChannel == 0 {
+		o.DailyCapPerChannel = 20
+	}
+	if o.WebhookTries == 0 {
+		o.WebhookTries = 5
+	}
+	if o.WebhookBackoff <= 0 {
+		o.WebhookBackoff = time.Second
+	}
+	if o.HTTPDoer == nil {
+		o.HTTPDoer = defaultHTTP()
+	}
+	seen, _ := lru.New[string, seenMessage](4096)
+	s := &Service{o: o, ack: o.Acknowledge == nil || *o.Acknowledge, seen: seen}
+	s.hooks.init()
+	return s
+}
+
+// Close waits for webhook deliveries in flight (each gives up after its
+// tries) and stops new ones.
+func (s *Service) Close() { s.hooks.close() }
+
+// Flush waits until every webhook delivery queued so far has finished.
+func (s *Service) Flush() { s.hooks.wait() }
+
+// Actions and commands the inbox answers.
+const (
+	ActionVote      = "inbox_vote"
+	CommandForward  = "forward"
+	CommandFeedback = "feedback"
+)
+
+// Routes are the inbox's commands and its +1 button. Forwarding, /feedback
+// and voting are explicit actions, so they run in staff-owned threads too;
+// their replies there are short notices for the person who acted. The
+// reaction is handled in Observe (the core routes no reactions).
+func (s *Service) Routes() []bot.Route {
+	return []bot.Route{
+		{Name: "inbox-forward", Match: bot.Command(CommandForward), Handler: bot.HandlerFunc(s.forwardCmd), BypassGate: true,
+			Spec: &bot.CommandSpec{Name: CommandForward, Description: "Send a message to the research inbox"}},
+		{Name: "inbox-feedback", Match: bot.Command(CommandFeedback), Handler: bot.HandlerFunc(s.feedbackCmd), BypassGate: true,
+			Spec: &bot.CommandSpec{Name: CommandFeedback, Description: "Suggest a feature or send an idea to the product team",
+				ArgName: "text", ArgHelp: "Your idea"}},
+		{Name: "inbox-vote", Match: bot.Action(ActionVote), Handler: bot.HandlerFunc(s.voteButton), BypassGate: true},
+	}
+}
+
+func (s *Service) text(lang, key string, vars ...string) string {
+	t := ""
+	if s.o.Text != nil {
+		t = s.o.Text(lang, key)
+	}
+	if t == "" || t == key {
+		t = DefaultText(lang, key)
+	}
+	return strings.NewReplacer(vars...).Replace(t)
+}
+
+// Observe checks every human message for a feature request and forwards
+// messages people react to with the inbox emoji.
+func (s *Service) Observe(ctx context.Context, ev *bot.Event) error {
+	if ev.User.Bot {
+		return nil
+	}
+	switch ev.Kind {
+	case bot.KindReaction:
+		if ev.Removed || !s.isInboxReaction(ev.Reaction) {
+			return nil
+		}
+		return s.forwardReaction(ctx, ev)
+	case bot.KindMessage:
+	default:
+		return nil
+	}
+	text := strings.TrimSpace(ev.Text)
+	if text == "" {
+		return nil
+	}
+	thread := ev.Thread()
+	s.seen.Add(messageKey(ev.Platform, ev.ChannelID, ev.MessageID), seenMessage{User: ev.User, Text: text, Lang: ev.Lang,
+		Permalink: ev.Permalink, Time: ev.Time, Thread: thread.ThreadID})
+	// Staff talking about features are not community requests.
+	if ev.User.Staff || s.o.Detect == nil {
+		return nil
+	}
+	score := s.o.Detect(text, ev.Lang)
+	var conf *Confirmation
+	if score < s.o.Threshold {
+		if s.o.Confirm == nil || score < s.o.Threshold-s.o.Borderline {
+			return nil
+		}
+		c, err := s.o.Confirm.Confirm(ctx, text, ev.Lang)
+		if err != nil {
+			s.o.Logger.Warn("inbox: confirming a borderline request failed; skipped", "platform", ev.Platform, "channel", ev.ChannelID, "err", err)
+			return nil
+		}
+		if !c.FeatureRequest {
+			return nil
+		}
+		conf = &c
+	}
+	m := s.mention(ev.Platform, ev.ChannelID, thread.ThreadID, ev.MessageID, ev.User, text, ev.Permalink, ev.Time, ev.Lang, SourceDetected)
+	res, err := s.Submit(ctx, m, conf)
+	if err != nil || !res.Added {
+		return err
+	}
+	// No acknowledgement in staff-owned threads, quiet channels, or for
+	// imported history (nobody is waiting for an answer).
+	if !s.ack || !ev.Owner.Bot() || ev.Replayed || (s.o.Quiet != nil && s.o.Quiet(ev.Platform, ev.ChannelID)) || s.o.Poster == nil {
+		return nil
+	}
+	return s.o.Poster.Post(ctx, thread, s.ackReply(ev.Lang, res.Item))
+}
+
+func messageKey(platform, channel, id string) string { return platform + "/" + channel + "/" + id }
+
+// Slack names reactions; Discord and the rest send the emoji itself.
+var emojiNames = map[string]string{"💡": "bulb", "👍": "+1", "⭐": "star", "📥": "inbox_tray", "🚀": "rocket"}
+
+func (s *Service) isInboxReaction(r string) bool {
+	r, want := strings.Trim(r, ":"), strings.Trim(s.o.ReactionEmoji, ":")
+	if r == want {
+		return true
+	}
+	for emoji, name := range emojiNames {
+		if (emoji == want && name == r) || (name == want && emoji == r) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) mention(platform, channel, thread, msgID string, u bot.User, text, link string, at time.Time, lang, source string) Mention {
+	m := Mention{Platform: platform, Channel: channel, Thread: thread, MessageID: msgID, UserID: u.ID, UserName: u.Name,
+		Text: text, Permalink: link, Time: at, Lang: lang, Source: source}
+	if m.Time.IsZero() {
+		m.Time = s.o.Clock.Now()
+	}
+	if s.o.Sentiment != nil {
+		m.Sentiment = s.o.Sentiment(text, lang)
+	}
+	return m
+}
+
+// Result is what became of a request.
+type Result struct {
+	Item    Item
+	Created bool   // a new item
+	Added   bool   // false: this message was in the inbox already
+	Voted   bool   // the person's vote was counted
+	Lang    string // of the request, for the acknowledgement
+}
+
+// Submit files a request: a mention and vote on the best-matching open
+// item, or a new item. conf (optional) carries an LLM's title and summary.
+func (s *Service) Submit(ctx context.Context, m Mention, conf *Confirmation) (Result, error) {
+	if strings.TrimSpace(m.Text) == "" {
+		return Result{}, ErrEmptyRequest
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	items, err := s.o.Store.InboxItems(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("inbox: read items: %w", err)
+	}
+	vote := Vote{Platform: m.Platform, UserID: m.UserID, Name: m.UserName, Time: m.Time}
+	if best, score := Match(items, m.Text); best != nil && score >= s.o.Similar {
+		it, added, voted, err := s.o.Store.AddInboxMention(ctx, best.ID, m, vote)
+		if err != nil {
+			return Result{}, fmt.Errorf("inbox: add mention to #%d: %w", best.ID, err)
+		}
+		if added {
+			s.o.Logger.Info("inbox: request joined an item", "item", it.ID, "similarity", score, "platform", m.Platform, "channel", m.Channel)
+		}
+		if voted {
+			s.hook(EventVote, it, &m, &vote, nil)
+		}
+		return Result{Item: it, Added: added, Voted: voted}, nil
+	}
+	now := s.o.Clock.Now()
+	it := Item{Title: Title(m.Text), Summary: excerpt(m.Text, 280), Status: StatusNew, Created: now, Updated: now}
+	if conf != nil {
+		if t := strings.TrimSpace(conf.Title); t != "" {
+			it.Title = excerpt(t, 120)
+		}
+		if sm := strings.TrimSpace(conf.Summary); sm != "" {
+			it.Summary = excerpt(sm, 600)
+		}
+	}
+	it, created, err := s.o.Store.NewInboxItem(ctx, it, m, vote)
+	if err != nil {
+		return Result{}, fmt.Errorf("inbox: new item: %w", err)
+	}
+	if created {
+		s.o.Logger.Info("inbox: new item", "item", it.ID, "platform", m.Platform, "channel", m.Channel)
+		s.hook(EventNew, it, &m, &vote, nil)
+	}
+	return Result{Item: it, Created: created, Added: created, Voted: created}, nil
+}
+
+// ackReply thanks the person and offers the +1 button.
+func (s *Service) ackReply(lang string, it Item) bot.Reply {
+	others := max(it.VoteCount-1, 0)
+	key := "feature_ack"
+	if others > 0 {
+		key = "feature_ack_others"
+	}
+	return bot.Reply{
+		Text:    s.text(lang, key, "{id}", fmt.Sprint(it.ID), "{others}", fmt.Sprint(others)),
+		Buttons: []bot.Button{{Label: s.text(lang, "feature_vote_button"), Action: ActionVote, Value: fmt.Sprint(it.ID)}},
+	}
+}
+
+// targetThread is the thread of the message a command or reaction points at.
+func targetThread(ev *bot.Event) bot.ThreadRef {
+	t := bot.ThreadRef{Platform: ev.Platform, ChannelID: ev.ChannelID}
+	if ev.Target == nil {
+		return ev.Thread()
+	}
+	if ev.Target.ChannelID != "" {
+		t.ChannelID = ev.Target.ChannelID
+	}
+	t.ThreadID = ev.Target.ThreadID
+	if t.ThreadID == "" {
+		t.ThreadID = ev.Target.ID
+	}
+	return t
+}
+
+// resolveTarget fills in the text and author of the message an event
+// points at: from the event, from the messages seen lately, or from the
+// thread's history.
+func (s *Service) resolveTarget(ev *bot.Event) (bot.Message, bool) {
+	if ev.Target == nil || ev.Target.ID == "" {
+		return bot.Message{}, false
+	}
+	t := *ev.Target
+	if t.ChannelID == "" {
+		t.ChannelID = ev.ChannelID
+	}
+	if seen, ok := s.seen.Get(messageKey(ev.Platform, t.ChannelID, t.ID)); ok {
+		if strings.TrimSpace(t.Text) == "" {
+			t.Text = seen.Text
+		}
+		if t.User.ID == "" {
+			t.User = seen.User
+		}
+		if t.Permalink == "" {
+			t.Permalink = seen.Permalink
+		}
+		if t.Time.IsZero() {
+			t.Time = seen.Time
+		}
+	}
+	if strings.TrimSpace(t.Text) == "" {
+		// The history has no message ids: the thread's first turn is its
+		// starter message; otherwise the author's latest turn.
+		root := t.ThreadID == "" || t.ThreadID == t.ID
+		for i := range ev.History {
+			turn := ev.History[i]
+			if root && turn.Role != bot.RoleBot {
+				t.Text, t.User.ID, t.User.Name = turn.Text, turn.UserID, turn.Name
+				break
+			}
+		}
+		if t.Text == "" && t.User.ID != "" {
+			for i := len(ev.History) - 1; i >= 0; i-- {
+				if turn := ev.History[i]; turn.UserID == t.User.ID {
+					t.Text = turn.Text
+					break
+				}
+			}
+		}
+	}
+	t.Text = strings.TrimSpace(t.Text)
+	return t, t.Text != ""
+}
+
+// forward files the message an event points at; the forwarder's vote
+// stands in when the author is unknown.
+func (s *Service) forward(ctx context.Context, ev *bot.Event) (Result, bot.ThreadRef, error) {
+	t, ok := s.resolveTarget(ev)
+	if !ok {
+		return Result{}, bot.ThreadRef{}, ErrEmptyRequest
+	}
+	thread := targetThread(ev)
+	author := t.User
+	if author.ID == "" {
+		author = ev.User
+	}
+	author.Platform = ev.Platform
+	lang := ev.Lang
+	if seen, ok := s.seen.Get(messageKey(ev.Platform, thread.ChannelID, t.ID)); ok && seen.Lang != "" {
+		lang = seen.Lang
+	}
+	m := s.mention(ev.Platform, thread.ChannelID, thread.ThreadID, t.ID, author, t.Text, t.Permalink, t.Time, lang, SourceForwarded)
+	if author.ID != ev.User.ID {
+		m.By = staffName(ev.User)
+	}
+	res, err := s.Submit(ctx, m, nil)
+	res.Lang = m.Lang
+	return res, thread, err
+}
+
+func staffName(u bot.User) string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.ID
+}
+
+// forwardReaction files a message someone reacted to with the inbox emoji.
+func (s *Service) forwardReaction(ctx context.Context, ev *bot.Event) error {
+	res, thread, err := s.forward(ctx, ev)
+	if errors.Is(err, ErrEmptyRequest) {
+		s.o.Logger.Info("inbox: reaction on a message whose text is unknown; not forwarded", "platform", ev.Platform, "channel", ev.ChannelID)
+		return nil
+	}
+	if err != nil || !res.Added {
+		return err
+	}
+	return s.postAck(ctx, thread, res.Lang, res.Item)
+}
+
+// postAck acknowledges in a thread the bot serves.
+func (s *Service) postAck(ctx context.Context, thread bot.ThreadRef, lang string, it Item) error {
+	if !s.ack || s.o.Poster == nil || (s.o.Quiet != nil && s.o.Quiet(thread.Platform, thread.ChannelID)) {
+		return nil
+	}
+	owner, err := s.o.Store.Owner(ctx, thread)
+	if err != nil || !owner.Bot() {
+		return err
+	}
+	return s.o.Poster.Post(ctx, thread, s.ackReply(lang, it))
+}
+
+func (s *Service) forwardCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
+	res, thread, err := s.forward(ctx, ev)
+	if errors.Is(err, ErrEmptyRequest) {
+		return []bot.Reply{{Text: s.text(ev.Lang, "feature_forward_empty"), Notice: true}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	id := fmt.Sprint(res.Item.ID)
+	if !res.Added {
+		return []bot.Reply{{Text: s.text(ev.Lang, "feature_forwarded_already", "{id}", id), Notice: true}}, nil
+	}
+	if thread == ev.Thread() && ev.Owner.Bot() && s.ack {
+		// The command answers in the message's own thread (Slack): the
+		// acknowledgement is the answer.
+		return []bot.Reply{s.ackReply(ev.Lang, res.Item)}, nil
+	}
+	if err := s.postAck(ctx, thread, res.Lang, res.Item); err != nil {
+		s.o.Logger.Error("inbox: acknowledge forwarded message", "platform", thread.Platform, "channel", thread.ChannelID, "err", err)
+	}
+	return []bot.Reply{{Text: s.text(ev.Lang, "feature_forwarded", "{id}", id), Notice: true}}, nil
+}
+
+func (s *Service) feedbackCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
+	text := strings.TrimSpace(ev.Args)
+	if text == "" {
+		return []bot.Reply{{Text: s.text(ev.Lang, "feedback_empty"), Notice: true}}, nil
+	}
+	msgID := ev.MessageID
+	if msgID == "" {
+		msgID = ev.Key
+	}
+	m := s.mention(ev.Platform, ev.ChannelID, ev.ThreadID, msgID, ev.User, text, ev.Permalink, ev.Time, ev.Lang, SourceFeedback)
+	res, err := s.Submit(ctx, m, nil)
+	if err != nil {
+		return nil, err
+	}
+	r := s.ackReply(ev.Lang, res.Item)
+	if !ev.Owner.Bot() {
+		// Staff own the thread: a short notice for the person, no button.
+		r = bot.Reply{Text: s.text(ev.Lang, "feature_forwarded", "{id}", fmt.Sprint(res.Item.ID)), Notice: true}
+	}
+	return []bot.Reply{r}, nil
+}
+
+func (s *Service) voteButton(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
+	var id int
+	if _, err := fmt.Sscan(ev.Value, &id); err != nil || id <= 0 {
+		return nil, fmt.Errorf("inbox: vote button with value %q", ev.Value)
+	}
+	v := Vote{Platform: ev.Platform, UserID: ev.User.ID, Name: ev.User.Name, Time: s.o.Clock.Now()}
+	it, voted, err := s.Vote(ctx, id, v)
+	if errors.Is(err, ErrNotFound) {
+		return []bot.Reply{{Text: s.text(ev.Lang, "feature_vote_gone", "{id}", ev.Value), Notice: true}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	key := "feature_voted"
+	if !voted {
+		key = "feature_voted_already"
+	}
+	return []bot.Reply{{Text: s.text(ev.Lang, key, "{id}", fmt.Sprint(it.ID), "{votes}", fmt.Sprint(it.VoteCount)), Notice: true}}, nil
+}
+
+// Vote counts a person's +1 (once per item). A vote for a duplicate goes
+// to the item it was merged into.
+func (s *Service) Vote(ctx context.Context, id int, v Vote) (Item, bool, error) {
+	for range 5 {
+		it, err := s.o.Store.InboxItem(ctx, id)
+		if err != nil {
+			return Item{}, false, err
+		}
+		if it.Status == StatusDuplicate && it.DuplicateOf > 0 {
+			id = it.DuplicateOf
+			continue
+		}
+		break
+	}
+	it, voted, err := s.o.Store.InboxVote(ctx, id, v)
+	if err != nil {
+		return Item{}, false, err
+	}
+	if voted {
+		s.hook(EventVote, it, nil, &v, nil)
+	}
+	return it, voted, nil
+}
+
+// Title makes a short title from a request's text: its first sentence,
+// at most 80 characters.
+func Title(text string) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if i := strings.IndexAny(text, ".!?\n"); i >= 20 {
+		text = text[:i]
+	}
+	return excerpt(text, 80)
+}
+
+func excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return strings.TrimSpace(string(r[:n-1])) + "…"
+	}
+	return s
+}

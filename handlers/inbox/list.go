@@ -1,0 +1,337 @@
+package inbox
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Sort orders of the list.
+const (
+	SortVotes  = "votes"  // most votes first (default)
+	SortNewest = "newest" // newest first
+	SortRecent = "recent" // most votes in the last 7 days first
+)
+
+// Filter selects and orders items for the list, the export and the CLI.
+type Filter struct {
+	Status   string    `json:"status,omitempty"` // a status, "open", or "" for all
+	Tag      string    `json:"tag,omitempty"`
+	Platform string    `json:"platform,omitempty"` // asked for on this platform
+	Channel  string    `json:"channel,omitempty"`  // asked for in this channel
+	Since    time.Time `json:"since,omitempty"`    // created at or after
+	Until    time.Time `json:"until,omitempty"`    // created before
+	Sort     string    `json:"sort,omitempty"`
+}
+
+// ParseFilter reads a filter from query parameters: status, tag, platform,
+// channel, since and until (YYYY-MM-DD; until is inclusive) and sort.
+func ParseFilter(q url.Values) (Filter, error) {
+	f := Filter{Status: q.Get("status"), Tag: strings.ToLower(strings.TrimSpace(q.Get("tag"))), Platform: q.Get("platform"),
+		Channel: q.Get("channel"), Sort: q.Get("sort")}
+	if f.Status != "" && f.Status != "open" && !ValidStatus(f.Status) {
+		return f, fmt.Errorf("inbox: unknown status %q", f.Status)
+	}
+	switch f.Sort {
+	case "", SortVotes, SortNewest, SortRecent:
+	default:
+		return f, fmt.Errorf("inbox: unknown sort %q (votes, newest or recent)", f.Sort)
+	}
+	for _, d := range []struct {
+		name string
+		to   *time.Time
+		add  int
+	}{{"since", &f.Since, 0}, {"until", &f.Until, 1}} {
+		v := strings.TrimSpace(q.Get(d.name))
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			return f, fmt.Errorf("inbox: %s: want YYYY-MM-DD, got %q", d.name, v)
+		}
+		*d.to = t.AddDate(0, 0, d.add)
+	}
+	return f, nil
+}
+
+// Query is the filter as query parameters (the inverse of ParseFilter).
+func (f Filter) Query() url.Values {
+	q := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("status", f.Status)
+	set("tag", f.Tag)
+	set("platform", f.Platform)
+	set("channel", f.Channel)
+	set("sort", f.Sort)
+	if !f.Since.IsZero() {
+		q.Set("since", f.Since.Format("2006-01-02"))
+	}
+	if !f.Until.IsZero() {
+		q.Set("until", f.Until.AddDate(0, 0, -1).Format("2006-01-02"))
+	}
+	return q
+}
+
+func (f Filter) match(it Item) bool {
+	switch {
+	case f.Status == "open" && !Open(it.Status):
+		return false
+	case f.Status != "" && f.Status != "open" && it.Status != f.Status:
+		return false
+	case f.Tag != "" && !contains(it.Tags, f.Tag):
+		return false
+	case !f.Since.IsZero() && it.Created.Before(f.Since):
+		return false
+	case !f.Until.IsZero() && !it.Created.Before(f.Until):
+		return false
+	}
+	if f.Platform == "" && f.Channel == "" {
+		return true
+	}
+	for _, m := range it.Mentions {
+		if (f.Platform == "" || m.Platform == f.Platform) && (f.Channel == "" || m.Channel == f.Channel) {
+			return true
+		}
+	}
+	return false
+}
+
+// Apply filters and sorts items; now anchors "the last 7 days".
+func (f Filter) Apply(items []Item, now time.Time) []Item {
+	var out []Item
+	for _, it := range items {
+		if f.match(it) {
+			out = append(out, it)
+		}
+	}
+	week := now.AddDate(0, 0, -7)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		switch f.Sort {
+		case SortNewest:
+			if !a.Created.Equal(b.Created) {
+				return a.Created.After(b.Created)
+			}
+			return a.ID > b.ID
+		case SortRecent:
+			if ra, rb := a.VotesSince(week), b.VotesSince(week); ra != rb {
+				return ra > rb
+			}
+		}
+		if a.VoteCount != b.VoteCount {
+			return a.VoteCount > b.VoteCount
+		}
+		return a.ID < b.ID
+	})
+	return out
+}
+
+// List returns the items the filter selects, in its order.
+func (s *Service) List(ctx context.Context, f Filter) ([]Item, error) {
+	items, err := s.o.Store.InboxItems(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return f.Apply(items, s.o.Clock.Now()), nil
+}
+
+// WriteList prints items as a table (the CLI's `inbox list`).
+func WriteList(w io.Writer, items []Item, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATUS\tVOTES\t7D\tMENTIONS\tPLATFORMS\tTAGS\tCREATED\tTITLE")
+	week := now.AddDate(0, 0, -7)
+	for _, it := range items {
+		tags := strings.Join(it.Tags, ",")
+		if tags == "" {
+			tags = "-"
+		}
+		title := it.Title
+		if it.Status == StatusDuplicate && it.DuplicateOf > 0 {
+			title += fmt.Sprintf(" (→ #%d)", it.DuplicateOf)
+		}
+		fmt.Fprintf(tw, "#%d\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", it.ID, it.Status, it.VoteCount, it.VotesSince(week), len(it.Mentions),
+			strings.Join(Platforms(it), ","), tags, it.Created.UTC().Format("2006-01-02"), excerpt(title, 60))
+	}
+	return tw.Flush()
+}
+
+// WriteItem prints one item with its mentions (the CLI's `inbox show`).
+func WriteItem(w io.Writer, it Item) error {
+	fmt.Fprintf(w, "#%d %s\nStatus: %s", it.ID, it.Title, it.Status)
+	if it.DuplicateOf > 0 {
+		fmt.Fprintf(w, " (duplicate of #%d)", it.DuplicateOf)
+	}
+	fmt.Fprintf(w, "\nVotes: %d\nTags: %s\nCreated: %s\nUpdated: %s\n", it.VoteCount, strings.Join(it.Tags, ", "),
+		it.Created.UTC().Format(time.RFC3339), it.Updated.UTC().Format(time.RFC3339))
+	if it.Summary != "" {
+		fmt.Fprintf(w, "Summary: %s\n", it.Summary)
+	}
+	fmt.Fprintf(w, "\nMentions (%d):\n", len(it.Mentions))
+	for _, m := range it.Mentions {
+		who := m.UserName
+		if who == "" {
+			who = m.UserID
+		}
+		fmt.Fprintf(w, "- %s %s/%s %s (%s, sentiment %.2f): %s", m.Time.UTC().Format("2006-01-02 15:04"), m.Platform, m.Channel, who,
+			m.Source, m.Sentiment, excerpt(m.Text, 200))
+		if m.Permalink != "" {
+			fmt.Fprintf(w, " <%s>", m.Permalink)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(it.Changes) > 0 {
+		fmt.Fprintln(w, "\nHistory:")
+		for _, c := range it.Changes {
+			fmt.Fprintf(w, "- %s %s → %s by %s", c.Time.UTC().Format("2006-01-02 15:04"), c.From, c.To, c.By)
+			if c.Note != "" {
+				fmt.Fprintf(w, ": %s", c.Note)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	return nil
+}
+
+// Platforms lists the platforms an item was asked for on.
+func Platforms(it Item) []string {
+	var out []string
+	for _, m := range it.Mentions {
+		if !contains(out, m.Platform) {
+			out = append(out, m.Platform)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Channels lists the platform/channel pairs an item was asked for in.
+func Channels(it Item) []string {
+	var out []string
+	for _, m := range it.Mentions {
+		if c := m.Platform + "/" + m.Channel; !contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CSVHeader names the export's columns.
+var CSVHeader = []string{"id", "title", "summary", "status", "tags", "votes", "votes_7d", "mentions", "platforms", "channels",
+	"created", "updated", "duplicate_of", "first_request", "permalinks"}
+
+const bom = "\uFEFF"
+
+// WriteCSV exports items, one row per item, as UTF-8 CSV with a byte order
+// mark (so spreadsheets read umlauts right). Fields with commas, quotes or
+// line breaks are quoted as RFC 4180 says.
+func WriteCSV(w io.Writer, items []Item, now time.Time) error {
+	bw := bufio.NewWriter(w)
+	if _, err := bw.WriteString(bom); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(bw)
+	if err := cw.Write(CSVHeader); err != nil {
+		return err
+	}
+	week := now.AddDate(0, 0, -7)
+	for _, it := range items {
+		first, links := "", []string{}
+		for i, m := range it.Mentions {
+			if i == 0 {
+				first = m.Text
+			}
+			if m.Permalink != "" {
+				links = append(links, m.Permalink)
+			}
+		}
+		dup := ""
+		if it.DuplicateOf > 0 {
+			dup = strconv.Itoa(it.DuplicateOf)
+		}
+		row := []string{strconv.Itoa(it.ID), it.Title, it.Summary, it.Status, strings.Join(it.Tags, ";"), strconv.Itoa(it.VoteCount),
+			strconv.Itoa(it.VotesSince(week)), strconv.Itoa(len(it.Mentions)), strings.Join(Platforms(it), ";"), strings.Join(Channels(it), ";"),
+			it.Created.UTC().Format(time.RFC3339), it.Updated.UTC().Format(time.RFC3339), dup, first, strings.Join(links, "\n")}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// ReadCSV reads an export back: the item fields and the first request's
+// text (as the only mention); votes by person are not in the export.
+func ReadCSV(r io.Reader) ([]Item, error) {
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(len(bom)); err == nil && string(b) == bom {
+		_, _ = br.Discard(len(bom))
+	}
+	cr := csv.NewReader(br)
+	rows, err := cr.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("inbox: read CSV: %w", err)
+	}
+	if len(rows) == 0 || strings.Join(rows[0], ",") != strings.Join(CSVHeader, ",") {
+		return nil, fmt.Errorf("inbox: read CSV: not an inbox export (header %v)", rows[:min(1, len(rows))])
+	}
+	var out []Item
+	for _, row := range rows[1:] {
+		it := Item{Title: row[1], Summary: row[2], Status: row[3]}
+		var errs []error
+		var err error
+		if it.ID, err = strconv.Atoi(row[0]); err != nil {
+			errs = append(errs, err)
+		}
+		if row[4] != "" {
+			it.Tags = strings.Split(row[4], ";")
+		}
+		if it.VoteCount, err = strconv.Atoi(row[5]); err != nil {
+			errs = append(errs, err)
+		}
+		if it.Created, err = time.Parse(time.RFC3339, row[10]); err != nil {
+			errs = append(errs, err)
+		}
+		if it.Updated, err = time.Parse(time.RFC3339, row[11]); err != nil {
+			errs = append(errs, err)
+		}
+		if row[12] != "" {
+			it.DuplicateOf, _ = strconv.Atoi(row[12])
+		}
+		if row[13] != "" {
+			it.Mentions = []Mention{{Text: row[13]}}
+		}
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("inbox: read CSV row %s: %v", row[0], errs[0])
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// WriteJSON exports items with every mention and vote.
+func WriteJSON(w io.Writer, items []Item) error {
+	if items == nil {
+		items = []Item{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(items)
+}

@@ -1,0 +1,135 @@
+package inbox
+
+import (
+	"math"
+	"strings"
+	"unicode"
+)
+
+// Tokens normalises a text for matching: lower case, ß as ss, split on
+// anything but letters and digits, stop words and request phrasing
+// ("please add", "wäre schön") dropped, so what is left names the feature.
+// No stemming: German compounds and inflections are left as they are.
+func Tokens(text string) []string {
+	text = strings.ToLower(strings.ReplaceAll(text, "ß", "ss"))
+	fields := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	out := fields[:0]
+	for _, f := range fields {
+		if len([]rune(f)) < 2 || stopWords[f] {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// Similarity is the TF-IDF cosine of two texts, with idf from the given
+// document frequencies over n documents (nil: plain term-count cosine).
+func similarity(a, b []string, df map[string]int, n int) float64 {
+	va, vb := weights(a, df, n), weights(b, df, n)
+	var dot, na, nb float64
+	for t, w := range va {
+		na += w * w
+		dot += w * vb[t]
+	}
+	for _, w := range vb {
+		nb += w * w
+	}
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	return dot / math.Sqrt(na*nb)
+}
+
+func weights(tokens []string, df map[string]int, n int) map[string]float64 {
+	w := map[string]float64{}
+	for _, t := range tokens {
+		w[t]++
+	}
+	for t, tf := range w {
+		idf := 1.0
+		if df != nil {
+			idf = math.Log(float64(n+1)/float64(df[t]+1)) + 1
+		}
+		w[t] = (1 + math.Log(tf)) * idf
+	}
+	return w
+}
+
+// Similarity compares two texts without corpus statistics (0…1).
+func Similarity(a, b string) float64 { return similarity(Tokens(a), Tokens(b), nil, 0) }
+
+// Match finds the open item most like text: the best cosine of the text
+// against the item's title and each of its mentions, with idf over every
+// open item's texts. It returns nil when there is no open item.
+func Match(items []Item, text string) (*Item, float64) {
+	q := Tokens(text)
+	if len(q) == 0 {
+		return nil, 0
+	}
+	type doc struct {
+		item   int
+		tokens []string
+	}
+	var docs []doc
+	for i, it := range items {
+		if !Open(it.Status) {
+			continue
+		}
+		docs = append(docs, doc{i, Tokens(it.Title)})
+		for _, m := range it.Mentions {
+			docs = append(docs, doc{i, Tokens(m.Text)})
+		}
+	}
+	if len(docs) == 0 {
+		return nil, 0
+	}
+	df := map[string]int{}
+	for _, d := range docs {
+		seen := map[string]bool{}
+		for _, t := range d.tokens {
+			if !seen[t] {
+				seen[t] = true
+				df[t]++
+			}
+		}
+	}
+	best, score := -1, 0.0
+	for _, d := range docs {
+		if s := similarity(q, d.tokens, df, len(docs)); s > score {
+			best, score = d.item, s
+		}
+	}
+	if best < 0 {
+		return nil, 0
+	}
+	return &items[best], score
+}
+
+// stopWords are English and German function words plus the words people
+// use to ask for something, which say nothing about what they ask for.
+var stopWords = func() map[string]bool {
+	words := `a an the and or but if then else of to in on at by for with from into onto about as is are was were be been being
+am do does did doing have has had having it its this that these those there here what which who whom whose when where why how
+i me my mine we us our you your yours he him his she her they them their not no nor so too very can could would should will
+shall may might must just also only even still yet again more most some any all each every both few other such own same than
+get got let lets like really maybe please pls plz thanks thank thx hi hello hey guys folks team dev devs developers anyone
+add adding added support supported supporting feature features request requests requesting option options ability able
+way possible possibility great nice cool awesome good love would wish hope want wanted need needs needed missing lack lacks
+make makes making use using used having see seem seems think idea ideas suggestion suggest suggesting someday soon future
+implement implemented implementing include included including allow allows allowing enable enabled provide provided
+der die das den dem des ein eine einen einem einer eines und oder aber wenn dann sonst von zu zum zur im in an am auf bei
+für mit aus nach über unter um ist sind war waren sein bin bist seid wird werden wurde wurden hat haben hatte hatten es
+dies diese dieser dieses diesen jene da hier was wer wen wem wessen wann wo warum wie ich mich mir mein meine wir uns unser
+unsere du dich dir dein deine ihr euch euer eure er ihn ihm sein seine sie ihnen ihre nicht kein keine keinen so sehr kann
+können könnt könnte könntet könnten würde würden würdet sollte sollten wird muss müsste auch nur noch schon doch mal bitte
+danke hallo leute gibt gäbe geben hinzufügen hinzu einbauen baut bauen eingebaut unterstützung unterstützen unterstützt
+funktion funktionen option optionen möglichkeit möglich wäre wären schön toll super cool gut gerne gern fehlt fehlen
+vermisse vermissen wünsche wünschen wunsch brauche brauchen benötige idee vorschlag irgendwann bald zukunft einfach
+man etwa dass ob weil`
+	m := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		m[strings.ReplaceAll(w, "ß", "ss")] = true
+	}
+	return m
+}()

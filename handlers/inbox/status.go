@@ -1,0 +1,206 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/einsatz/einsatz/bot"
+)
+
+// Get returns an item with its mentions and votes.
+func (s *Service) Get(ctx context.Context, id int) (Item, error) {
+	return s.o.Store.InboxItem(ctx, id)
+}
+
+// SetStatus moves an item to a status with an optional public note, by a
+// staff member. Every thread the request came from gets one post naming
+// the status and the note and the people who asked there (within each
+// channel's daily cap), and the webhooks hear of it.
+func (s *Service) SetStatus(ctx context.Context, id int, status, note, by string) (Item, error) {
+	status = strings.TrimSpace(status)
+	note = strings.TrimSpace(note)
+	if !ValidStatus(status) {
+		return Item{}, fmt.Errorf("%w: unknown status %q (one of %s)", ErrBadStatus, status, strings.Join(Statuses, ", "))
+	}
+	if status == StatusDuplicate {
+		return Item{}, fmt.Errorf("%w: mark a duplicate by merging it into the other item", ErrBadStatus)
+	}
+	now := s.o.Clock.Now()
+	var change Change
+	it, err := s.o.Store.UpdateInboxItem(ctx, id, func(it *Item) error {
+		if !CanMove(it.Status, status) {
+			return fmt.Errorf("%w: #%d is %s and cannot become %s", ErrBadStatus, it.ID, it.Status, status)
+		}
+		change = Change{From: it.Status, To: status, Note: note, By: by, Time: now}
+		it.Status, it.Updated = status, now
+		it.Changes = append(it.Changes, change)
+		return nil
+	})
+	if err != nil {
+		return Item{}, err
+	}
+	posted, skipped := s.announce(ctx, it, change)
+	if posted > 0 || skipped > 0 {
+		if it2, err := s.o.Store.UpdateInboxItem(ctx, id, func(x *Item) error {
+			if n := len(x.Changes); n > 0 {
+				x.Changes[n-1].Posted, x.Changes[n-1].Skipped = posted, skipped
+			}
+			return nil
+		}); err == nil {
+			it = it2
+		}
+	}
+	change.Posted, change.Skipped = posted, skipped
+	s.hook(EventStatus, it, nil, nil, &change)
+	return it, nil
+}
+
+// SetTags replaces an item's tags (lower case, trimmed, unique).
+func (s *Service) SetTags(ctx context.Context, id int, tags []string) (Item, error) {
+	clean := NormalizeTags(tags)
+	return s.o.Store.UpdateInboxItem(ctx, id, func(it *Item) error {
+		it.Tags, it.Updated = clean, s.o.Clock.Now()
+		return nil
+	})
+}
+
+// NormalizeTags trims, lower-cases and de-duplicates tags; commas inside
+// one entry split it.
+func NormalizeTags(tags []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range tags {
+		for _, p := range strings.Split(t, ",") {
+			p = strings.ToLower(strings.TrimSpace(p))
+			if p != "" && !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Merge folds item from into item into: mentions and votes move (a person
+// who voted for both keeps one vote) and from becomes a duplicate pointing
+// at into. Nobody is notified; the webhooks hear a status change of from.
+func (s *Service) Merge(ctx context.Context, from, into int, by string) (Item, error) {
+	if from == into {
+		return Item{}, ErrMergeSelf
+	}
+	target, err := s.o.Store.InboxItem(ctx, into)
+	if err != nil {
+		return Item{}, err
+	}
+	if target.Status == StatusDuplicate {
+		return Item{}, fmt.Errorf("%w: #%d is a duplicate of #%d; merge into that one", ErrMergeClosed, into, target.DuplicateOf)
+	}
+	src, err := s.o.Store.InboxItem(ctx, from)
+	if err != nil {
+		return Item{}, err
+	}
+	if src.Status == StatusDuplicate {
+		return Item{}, fmt.Errorf("%w: #%d was merged already", ErrMergeClosed, from)
+	}
+	ch := Change{From: src.Status, To: StatusDuplicate, Note: fmt.Sprintf("merged into #%d", into), By: by, Time: s.o.Clock.Now()}
+	it, err := s.o.Store.MergeInboxItems(ctx, from, into, ch)
+	if err != nil {
+		return Item{}, err
+	}
+	if dup, err := s.o.Store.InboxItem(ctx, from); err == nil {
+		s.hook(EventStatus, dup, nil, nil, &ch)
+	}
+	return it, nil
+}
+
+// announce posts the change once in every thread the item was asked for
+// in, naming the people who asked there; it returns how many threads were
+// told and how many were skipped because of the daily cap.
+func (s *Service) announce(ctx context.Context, it Item, ch Change) (posted, skipped int) {
+	if s.o.Poster == nil || s.o.DailyCapPerChannel < 0 {
+		return 0, 0
+	}
+	type thread struct {
+		ref   bot.ThreadRef
+		lang  string
+		names []string
+	}
+	var order []string
+	threads := map[string]*thread{}
+	for _, m := range it.Mentions {
+		if m.Thread == "" {
+			continue
+		}
+		ref := m.ThreadRef()
+		t, ok := threads[ref.Key()]
+		if !ok {
+			t = &thread{ref: ref, lang: m.Lang}
+			threads[ref.Key()] = t
+			order = append(order, ref.Key())
+		}
+		name := m.UserName
+		if name == "" {
+			name = m.UserID
+		}
+		if name != "" && !contains(t.names, "@"+name) {
+			t.names = append(t.names, "@"+name)
+		}
+	}
+	day := s.o.Clock.Now().UTC().Truncate(24 * time.Hour)
+	for _, key := range order {
+		t := threads[key]
+		owner, err := s.o.Store.Owner(ctx, t.ref)
+		if err != nil {
+			s.o.Logger.Error("inbox: owner of a thread to notify", "thread", key, "err", err)
+			continue
+		}
+		if !owner.Bot() {
+			skipped++
+			continue // staff own the thread: the bot stays silent there
+		}
+		ok, err := s.o.Store.TakeInboxNotice(ctx, t.ref.Platform, t.ref.ChannelID, day, s.o.DailyCapPerChannel)
+		if err != nil {
+			s.o.Logger.Error("inbox: daily cap", "thread", key, "err", err)
+			continue
+		}
+		if !ok {
+			skipped++
+			s.o.Logger.Info("inbox: daily status post cap reached; thread not told", "item", it.ID, "platform", t.ref.Platform, "channel", t.ref.ChannelID)
+			continue
+		}
+		if err := s.o.Poster.Post(ctx, t.ref, bot.Reply{Text: s.statusText(t.lang, it, ch, t.names)}); err != nil {
+			s.o.Logger.Error("inbox: status post", "item", it.ID, "thread", key, "err", err)
+			continue
+		}
+		posted++
+	}
+	return posted, skipped
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// statusText is the post in an original thread.
+func (s *Service) statusText(lang string, it Item, ch Change, names []string) string {
+	t := s.text(lang, "status_changed",
+		"{id}", fmt.Sprint(it.ID), "{title}", it.Title, "{status}", s.text(lang, "status_"+ch.To),
+		"{note}", ch.Note, "{mentions}", strings.Join(names, " "))
+	return strings.Join(strings.Fields(t), " ")
+}
+
+// StatusLabel is a status as people read it, in a language.
+func (s *Service) StatusLabel(lang, status string) string { return s.text(lang, "status_"+status) }
+
+// IsNotFound reports whether err means the item does not exist.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -1,0 +1,479 @@
+package storage
+
+// The research inbox's keys are listed in keys.go (inbox/).
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/handlers/inbox"
+)
+
+const (
+	prefixInbox        = "inbox/"
+	prefixInboxItem    = prefixInbox + "item/"
+	prefixInboxMention = prefixInbox + "mention/"
+	prefixInboxVote    = prefixInbox + "vote/"
+	prefixInboxMsg     = prefixInbox + "msg/"
+	prefixInboxNotice  = prefixInbox + "notice/"
+	keyInboxSeq        = prefixInbox + "seq"
+)
+
+func inboxID(id int) string { return fmt.Sprintf("%010d", id) }
+
+func inboxItemKey(id int) []byte { return []byte(prefixInboxItem + inboxID(id)) }
+
+func inboxMentionPrefix(id int) string { return prefixInboxMention + inboxID(id) + "/" }
+
+func inboxVotePrefix(id int) string { return prefixInboxVote + inboxID(id) + "/" }
+
+func inboxVoteKey(id int, platform, userID string) []byte {
+	return []byte(inboxVotePrefix(id) + join(platform, userID))
+}
+
+func inboxMsgKey(m inbox.Mention) []byte {
+	return []byte(prefixInboxMsg + join(m.Platform, m.Channel, m.MessageID))
+}
+
+// inboxGet reads a key into v; found is false when it is missing.
+func inboxGet(txn *badger.Txn, key []byte, v any) (bool, error) {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
+}
+
+func inboxSet(txn *badger.Txn, key []byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return txn.Set(key, b)
+}
+
+func getInboxItem(txn *badger.Txn, id int) (inbox.Item, error) {
+	var it inbox.Item
+	found, err := inboxGet(txn, inboxItemKey(id), &it)
+	if err != nil {
+		return it, err
+	}
+	if !found {
+		return it, fmt.Errorf("%w: #%d", inbox.ErrNotFound, id)
+	}
+	return it, nil
+}
+
+func putInboxItem(txn *badger.Txn, it inbox.Item) error {
+	it.Mentions, it.Votes = nil, nil
+	return inboxSet(txn, inboxItemKey(it.ID), it)
+}
+
+type inboxKeyed[T any] struct {
+	key string
+	val T
+}
+
+// inboxCollect reads every record under prefix, before any of them is changed.
+func inboxCollect[T any](txn *badger.Txn, prefix string) ([]inboxKeyed[T], error) {
+	var out []inboxKeyed[T]
+	p := []byte(prefix)
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: true, PrefetchSize: 64})
+	defer it.Close()
+	for it.Rewind(); it.ValidForPrefix(p); it.Next() {
+		var v T
+		if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &v) }); err != nil {
+			return nil, err
+		}
+		out = append(out, inboxKeyed[T]{string(it.Item().KeyCopy(nil)), v})
+	}
+	return out, nil
+}
+
+func (s *Store) putInboxMention(txn *badger.Txn, id int, m inbox.Mention) error {
+	key := inboxMentionPrefix(id) + timeSeq(m.Time, &s.seq)
+	if err := inboxSet(txn, []byte(key), m); err != nil {
+		return err
+	}
+	if m.UserID != "" {
+		if err := txn.Set(userIndexKey(m.Platform, m.UserID, key), nil); err != nil {
+			return err
+		}
+	}
+	return txn.Set(inboxMsgKey(m), []byte(strconv.Itoa(id)))
+}
+
+// putInboxVote records a vote unless the person voted for the item already.
+func putInboxVote(txn *badger.Txn, id int, v inbox.Vote) (bool, error) {
+	if v.UserID == "" {
+		return false, nil
+	}
+	key := inboxVoteKey(id, v.Platform, v.UserID)
+	if _, err := txn.Get(key); err == nil {
+		return false, nil
+	} else if !errors.Is(err, badger.ErrKeyNotFound) {
+		return false, err
+	}
+	if err := inboxSet(txn, key, v); err != nil {
+		return false, err
+	}
+	return true, txn.Set(userIndexKey(v.Platform, v.UserID, string(key)), nil)
+}
+
+// inboxFiledUnder returns the item a message was filed under (0: none).
+func inboxFiledUnder(txn *badger.Txn, m inbox.Mention) (int, error) {
+	item, err := txn.Get(inboxMsgKey(m))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var id int
+	err = item.Value(func(b []byte) error {
+		var err error
+		id, err = strconv.Atoi(string(b))
+		return err
+	})
+	return id, err
+}
+
+// NewInboxItem numbers and stores a new item with its first mention and
+// the author's vote, in one write. When the message is already in the
+// inbox it writes nothing and returns that item.
+func (s *Store) NewInboxItem(ctx context.Context, it inbox.Item, first inbox.Mention, vote inbox.Vote) (inbox.Item, bool, error) {
+	var id int
+	created := false
+	err := s.commit(ctx, func(txn *badger.Txn) error {
+		existing, err := inboxFiledUnder(txn, first)
+		if err != nil || existing > 0 {
+			id, created = existing, false
+			return err
+		}
+		last := 0
+		if item, err := txn.Get([]byte(keyInboxSeq)); err == nil {
+			if err := item.Value(func(b []byte) error { last, err = strconv.Atoi(string(b)); return err }); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		id, created = last+1, true
+		it := it
+		it.ID = id
+		if err := s.putInboxMention(txn, id, first); err != nil {
+			return err
+		}
+		voted, err := putInboxVote(txn, id, vote)
+		if err != nil {
+			return err
+		}
+		it.VoteCount = 0
+		if voted {
+			it.VoteCount = 1
+		}
+		if err := putInboxItem(txn, it); err != nil {
+			return err
+		}
+		return txn.Set([]byte(keyInboxSeq), []byte(strconv.Itoa(id)))
+	})
+	if err != nil {
+		return inbox.Item{}, false, fmt.Errorf("storage: new inbox item: %w", err)
+	}
+	out, err := s.InboxItem(ctx, id)
+	return out, created, err
+}
+
+// AddInboxMention adds a mention to an item and the person's vote unless
+// they voted already; nothing changes when the message is in the inbox.
+func (s *Store) AddInboxMention(ctx context.Context, id int, m inbox.Mention, vote inbox.Vote) (inbox.Item, bool, bool, error) {
+	added, voted := false, false
+	target := id
+	err := s.commit(ctx, func(txn *badger.Txn) error {
+		added, voted, target = false, false, id
+		it, err := getInboxItem(txn, id)
+		if err != nil {
+			return err
+		}
+		existing, err := inboxFiledUnder(txn, m)
+		if err != nil || existing > 0 {
+			target = existing
+			return err
+		}
+		if err := s.putInboxMention(txn, id, m); err != nil {
+			return err
+		}
+		added = true
+		if voted, err = putInboxVote(txn, id, vote); err != nil {
+			return err
+		}
+		if voted {
+			it.VoteCount++
+		}
+		if m.Time.After(it.Updated) {
+			it.Updated = m.Time
+		}
+		return putInboxItem(txn, it)
+	})
+	if err != nil {
+		return inbox.Item{}, false, false, fmt.Errorf("storage: add mention to inbox #%d: %w", id, err)
+	}
+	it, err := s.InboxItem(ctx, target)
+	return it, added, voted, err
+}
+
+// InboxVote counts a vote unless the person voted for the item already.
+func (s *Store) InboxVote(ctx context.Context, id int, vote inbox.Vote) (inbox.Item, bool, error) {
+	voted := false
+	err := s.commit(ctx, func(txn *badger.Txn) error {
+		voted = false
+		it, err := getInboxItem(txn, id)
+		if err != nil {
+			return err
+		}
+		if voted, err = putInboxVote(txn, id, vote); err != nil || !voted {
+			return err
+		}
+		it.VoteCount++
+		return putInboxItem(txn, it)
+	})
+	if err != nil {
+		return inbox.Item{}, false, fmt.Errorf("storage: vote for inbox #%d: %w", id, err)
+	}
+	it, err := s.InboxItem(ctx, id)
+	return it, voted, err
+}
+
+// InboxItem returns an item with its mentions (oldest first) and votes.
+func (s *Store) InboxItem(_ context.Context, id int) (inbox.Item, error) {
+	var it inbox.Item
+	err := s.view(func(txn *badger.Txn) error {
+		var err error
+		if it, err = getInboxItem(txn, id); err != nil {
+			return err
+		}
+		ms, err := inboxCollect[inbox.Mention](txn, inboxMentionPrefix(id))
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			it.Mentions = append(it.Mentions, m.val)
+		}
+		vs, err := inboxCollect[inbox.Vote](txn, inboxVotePrefix(id))
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			it.Votes = append(it.Votes, v.val)
+		}
+		sortInboxVotes(it.Votes)
+		it.VoteCount = len(it.Votes)
+		return nil
+	})
+	if err != nil {
+		return inbox.Item{}, fmt.Errorf("storage: inbox #%d: %w", id, err)
+	}
+	return it, nil
+}
+
+func sortInboxVotes(vs []inbox.Vote) {
+	sort.SliceStable(vs, func(i, j int) bool { return vs[i].Time.Before(vs[j].Time) })
+}
+
+// inboxIDOf reads the item number out of a mention or vote key.
+func inboxIDOf(key, prefix string) int {
+	part, _, _ := strings.Cut(strings.TrimPrefix(key, prefix), "/")
+	id, _ := strconv.Atoi(part)
+	return id
+}
+
+// InboxItems returns every item with its mentions and votes, by number.
+func (s *Store) InboxItems(ctx context.Context) ([]inbox.Item, error) {
+	var out []inbox.Item
+	err := s.view(func(txn *badger.Txn) error {
+		items, err := inboxCollect[inbox.Item](txn, prefixInboxItem)
+		if err != nil {
+			return err
+		}
+		byID := map[int]int{}
+		for _, it := range items {
+			byID[it.val.ID] = len(out)
+			out = append(out, it.val)
+		}
+		ms, err := inboxCollect[inbox.Mention](txn, prefixInboxMention)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if i, ok := byID[inboxIDOf(m.key, prefixInboxMention)]; ok {
+				out[i].Mentions = append(out[i].Mentions, m.val)
+			}
+		}
+		vs, err := inboxCollect[inbox.Vote](txn, prefixInboxVote)
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if i, ok := byID[inboxIDOf(v.key, prefixInboxVote)]; ok {
+				out[i].Votes = append(out[i].Votes, v.val)
+			}
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: inbox items: %w", err)
+	}
+	for i := range out {
+		sortInboxVotes(out[i].Votes)
+		out[i].VoteCount = len(out[i].Votes) // the records are the truth (erasure may change them)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// UpdateInboxItem changes an item in one step; fn may refuse with an error.
+func (s *Store) UpdateInboxItem(ctx context.Context, id int, fn func(*inbox.Item) error) (inbox.Item, error) {
+	err := s.commit(ctx, func(txn *badger.Txn) error {
+		it, err := getInboxItem(txn, id)
+		if err != nil {
+			return err
+		}
+		if err := fn(&it); err != nil {
+			return err
+		}
+		it.ID = id
+		return putInboxItem(txn, it)
+	})
+	if err != nil {
+		return inbox.Item{}, fmt.Errorf("storage: update inbox #%d: %w", id, err)
+	}
+	return s.InboxItem(ctx, id)
+}
+
+// MergeInboxItems moves from's mentions and votes to into in one write (a
+// person who voted for both keeps one vote) and marks from a duplicate.
+func (s *Store) MergeInboxItems(ctx context.Context, from, into int, ch inbox.Change) (inbox.Item, error) {
+	err := s.commit(ctx, func(txn *badger.Txn) error {
+		src, err := getInboxItem(txn, from)
+		if err != nil {
+			return err
+		}
+		dst, err := getInboxItem(txn, into)
+		if err != nil {
+			return err
+		}
+		ms, err := inboxCollect[inbox.Mention](txn, inboxMentionPrefix(from))
+		if err != nil {
+			return err
+		}
+		vs, err := inboxCollect[inbox.Vote](txn, inboxVotePrefix(from))
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if err := txn.Delete([]byte(m.key)); err != nil {
+				return err
+			}
+			if m.val.UserID != "" {
+				if err := txn.Delete(userIndexKey(m.val.Platform, m.val.UserID, m.key)); err != nil {
+					return err
+				}
+			}
+			if err := s.putInboxMention(txn, into, m.val); err != nil {
+				return err
+			}
+		}
+		for _, v := range vs {
+			if err := txn.Delete([]byte(v.key)); err != nil {
+				return err
+			}
+			if err := txn.Delete(userIndexKey(v.val.Platform, v.val.UserID, v.key)); err != nil {
+				return err
+			}
+			voted, err := putInboxVote(txn, into, v.val)
+			if err != nil {
+				return err
+			}
+			if voted {
+				dst.VoteCount++
+			}
+		}
+		src.Status, src.DuplicateOf, src.VoteCount, src.Updated = inbox.StatusDuplicate, into, 0, ch.Time
+		src.Changes = append(src.Changes, ch)
+		dst.Updated = ch.Time
+		if err := putInboxItem(txn, src); err != nil {
+			return err
+		}
+		return putInboxItem(txn, dst)
+	})
+	if err != nil {
+		return inbox.Item{}, fmt.Errorf("storage: merge inbox #%d into #%d: %w", from, into, err)
+	}
+	return s.InboxItem(ctx, into)
+}
+
+// TakeInboxNotice uses one of a channel's status posts for the day; it
+// reports false once limit posts went out that day.
+func (s *Store) TakeInboxNotice(ctx context.Context, platform, channel string, day time.Time, limit int) (bool, error) {
+	key := []byte(prefixInboxNotice + join(platform, channel, day.UTC().Format("20060102")))
+	ok := false
+	err := s.commit(ctx, func(txn *badger.Txn) error {
+		ok = false
+		n := 0
+		item, err := txn.Get(key)
+		switch {
+		case err == nil:
+			if err := item.Value(func(b []byte) error { n, err = strconv.Atoi(string(b)); return err }); err != nil {
+				return err
+			}
+		case !errors.Is(err, badger.ErrKeyNotFound):
+			return err
+		}
+		if n >= limit {
+			return nil
+		}
+		ok = true
+		return txn.SetEntry(badger.NewEntry(key, []byte(strconv.Itoa(n+1))).WithTTL(48 * time.Hour))
+	})
+	if err != nil {
+		return false, fmt.Errorf("storage: inbox notice cap for %s/%s: %w", platform, channel, err)
+	}
+	return ok, nil
+}
+
+// anonymizeInboxRecord is the erasure rule for the inbox (record kind
+// "inbox"): a vote keeps counting but no longer names the person; a
+// mention (the person's words) is deleted like any other record.
+func (s *Store) anonymizeInboxRecord(txn *badger.Txn, key, _ string) (bool, error) {
+	if !strings.HasPrefix(key, prefixInboxVote) {
+		return false, nil
+	}
+	var v inbox.Vote
+	found, err := inboxGet(txn, []byte(key), &v)
+	if err != nil || !found {
+		return found, err
+	}
+	id := inboxIDOf(key, prefixInboxVote)
+	v.UserID, v.Name = fmt.Sprintf("erased-%08x", s.seq.Add(1)), ""
+	if err := txn.Delete([]byte(key)); err != nil {
+		return false, err
+	}
+	return true, inboxSet(txn, inboxVoteKey(id, v.Platform, v.UserID), v)
+}
+
+var (
+	_ inbox.Store = (*Store)(nil)
+	_ bot.Store   = (*Store)(nil)
+)

@@ -1,0 +1,218 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/einsatz/einsatz/handlers/inbox"
+)
+
+var inboxT0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+func inboxMention(platform, channel, msg, user, text string, at time.Time) (inbox.Mention, inbox.Vote) {
+	return inbox.Mention{Platform: platform, Channel: channel, Thread: msg, MessageID: msg, UserID: user, UserName: user, Text: text, Time: at, Source: inbox.SourceDetected},
+		inbox.Vote{Platform: platform, UserID: user, Name: user, Time: at}
+}
+
+// Test: items are numbered #1, #2, … and come back with their first
+// mention and the author's vote; the same message filed twice stores
+// nothing new.
+func TestInboxNumbersItemsAndDedupesMessages(t *testing.T) {
+	s := openTest(t, Options{InMemory: true})
+	ctx := context.Background()
+	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode please", inboxT0)
+	it, created, err := s.NewInboxItem(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew, Created: inboxT0, Updated: inboxT0}, m1, v1)
+	if err != nil || !created || it.ID != 1 || it.VoteCount != 1 || len(it.Mentions) != 1 || len(it.Votes) != 1 {
+		t.Fatalf("first item = %+v, created %v, err %v", it, created, err)
+	}
+	m2, v2 := inboxMention("slack", "C1", "1.1", "bob", "export to csv", inboxT0)
+	it2, created, err := s.NewInboxItem(ctx, inbox.Item{Title: "CSV", Status: inbox.StatusNew}, m2, v2)
+	if err != nil || !created || it2.ID != 2 {
+		t.Fatalf("second item = %+v, created %v, err %v", it2, created, err)
+	}
+	again, created, err := s.NewInboxItem(ctx, inbox.Item{Title: "Dark mode again"}, m1, v1)
+	if err != nil || created || again.ID != 1 {
+		t.Fatalf("the same message again: item %d created %v err %v, want #1 and not created", again.ID, created, err)
+	}
+	_, added, voted, err := s.AddInboxMention(ctx, 2, m1, v1)
+	if err != nil || added || voted {
+		t.Fatalf("a filed message as mention of another item: added %v voted %v err %v", added, voted, err)
+	}
+	if _, err := s.InboxItem(ctx, 9); !errors.Is(err, inbox.ErrNotFound) {
+		t.Errorf("missing item: err = %v, want ErrNotFound", err)
+	}
+	items, err := s.InboxItems(ctx)
+	if err != nil || len(items) != 2 || items[0].ID != 1 || items[1].ID != 2 {
+		t.Fatalf("items = %+v, err %v", items, err)
+	}
+}
+
+// Test: one vote per person per item, whether by mention or by button;
+// mentions and votes are indexed under the person for export and erasure.
+func TestInboxOneVotePerPerson(t *testing.T) {
+	s := openTest(t, Options{InMemory: true})
+	ctx := context.Background()
+	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode please", inboxT0)
+	if _, _, err := s.NewInboxItem(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1); err != nil {
+		t.Fatal(err)
+	}
+	m2, v2 := inboxMention("discord", "gen", "m2", "alice", "still want dark mode", inboxT0.Add(time.Hour))
+	it, added, voted, err := s.AddInboxMention(ctx, 1, m2, v2)
+	if err != nil || !added || voted || it.VoteCount != 1 || len(it.Mentions) != 2 {
+		t.Fatalf("alice again: added %v voted %v votes %d mentions %d err %v", added, voted, it.VoteCount, len(it.Mentions), err)
+	}
+	for i, tc := range []struct {
+		vote inbox.Vote
+		want bool
+	}{
+		{inbox.Vote{Platform: "slack", UserID: "alice", Time: inboxT0}, true}, // same id, other platform: another person
+		{inbox.Vote{Platform: "slack", UserID: "alice", Time: inboxT0}, false},
+		{inbox.Vote{Platform: "discord", UserID: "bob", Time: inboxT0}, true},
+		{inbox.Vote{Platform: "discord", UserID: "alice", Time: inboxT0}, false},
+	} {
+		_, voted, err := s.InboxVote(ctx, 1, tc.vote)
+		if err != nil || voted != tc.want {
+			t.Errorf("vote %d: voted %v err %v, want %v", i, voted, err, tc.want)
+		}
+	}
+	it, _ = s.InboxItem(ctx, 1)
+	if it.VoteCount != 3 || len(it.Votes) != 3 {
+		t.Errorf("votes = %d (%d records), want 3", it.VoteCount, len(it.Votes))
+	}
+	keys, err := s.UserRecords(ctx, "discord", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mentions, votes int
+	for _, k := range keys {
+		switch {
+		case strings.HasPrefix(k, prefixInboxMention):
+			mentions++
+		case strings.HasPrefix(k, prefixInboxVote):
+			votes++
+		}
+	}
+	if mentions != 2 || votes != 1 {
+		t.Errorf("alice's indexed records: %d mentions, %d votes (%v), want 2 and 1", mentions, votes, keys)
+	}
+}
+
+// Test: a merge moves mentions and votes (a person who voted for both
+// keeps one vote), re-points the message index and the user index, and
+// marks the source a duplicate.
+func TestInboxMerge(t *testing.T) {
+	s := openTest(t, Options{InMemory: true})
+	ctx := context.Background()
+	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode", inboxT0)
+	m2, v2 := inboxMention("slack", "C1", "1.1", "bob", "a dark theme", inboxT0)
+	s.NewInboxItem(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1)
+	s.NewInboxItem(ctx, inbox.Item{Title: "Dark theme", Status: inbox.StatusNew}, m2, v2)
+	// Alice voted for both.
+	if _, voted, _ := s.InboxVote(ctx, 2, v1); !voted {
+		t.Fatal("alice's vote for #2 not counted")
+	}
+	ch := inbox.Change{From: inbox.StatusNew, To: inbox.StatusDuplicate, By: "staff", Time: inboxT0.Add(time.Hour)}
+	into, err := s.MergeInboxItems(ctx, 2, 1, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if into.VoteCount != 2 || len(into.Votes) != 2 || len(into.Mentions) != 2 {
+		t.Errorf("merged item: votes %d (%d records), mentions %d; want 2, 2, 2", into.VoteCount, len(into.Votes), len(into.Mentions))
+	}
+	dup, _ := s.InboxItem(ctx, 2)
+	if dup.Status != inbox.StatusDuplicate || dup.DuplicateOf != 1 || dup.VoteCount != 0 || len(dup.Mentions) != 0 || len(dup.Votes) != 0 || len(dup.Changes) != 1 {
+		t.Errorf("duplicate = %+v", dup)
+	}
+	// Bob's message now belongs to #1.
+	if it, added, _, err := s.AddInboxMention(ctx, 1, m2, v2); err != nil || added || it.ID != 1 {
+		t.Errorf("bob's message after merge: item %d added %v err %v", it.ID, added, err)
+	}
+	keys, _ := s.UserRecords(ctx, "slack", "bob")
+	for _, k := range keys {
+		if strings.Contains(k, inboxID(2)) {
+			t.Errorf("user index still points at #2: %s", k)
+		}
+	}
+	if len(keys) != 2 {
+		t.Errorf("bob's records = %v, want a mention and a vote", keys)
+	}
+}
+
+// Test: the daily cap counts per channel and day.
+func TestInboxNoticeCap(t *testing.T) {
+	s := openTest(t, Options{InMemory: true})
+	ctx := context.Background()
+	day := inboxT0.Truncate(24 * time.Hour)
+	for i, tc := range []struct {
+		channel string
+		day     time.Time
+		want    bool
+	}{
+		{"a", day, true}, {"a", day, true}, {"a", day, false}, {"b", day, true}, {"a", day.AddDate(0, 0, 1), true},
+	} {
+		ok, err := s.TakeInboxNotice(ctx, "discord", tc.channel, tc.day, 2)
+		if err != nil || ok != tc.want {
+			t.Errorf("notice %d in %s: %v (err %v), want %v", i, tc.channel, ok, err, tc.want)
+		}
+	}
+}
+
+// Test: an update that fn refuses writes nothing.
+func TestInboxUpdateRefused(t *testing.T) {
+	s := openTest(t, Options{InMemory: true})
+	ctx := context.Background()
+	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode", inboxT0)
+	s.NewInboxItem(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1)
+	refuse := errors.New("no")
+	if _, err := s.UpdateInboxItem(ctx, 1, func(it *inbox.Item) error { it.Status = "x"; return refuse }); !errors.Is(err, refuse) {
+		t.Fatalf("err = %v", err)
+	}
+	if it, _ := s.InboxItem(ctx, 1); it.Status != inbox.StatusNew {
+		t.Errorf("status = %q after a refused update", it.Status)
+	}
+}
+
+// Test: the erasure rule keeps a person's vote counted without their id
+// and lets their mention go.
+func TestInboxAnonymizeVote(t *testing.T) {
+	s := openTest(t, Options{InMemory: true})
+	ctx := context.Background()
+	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode", inboxT0)
+	s.NewInboxItem(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1)
+	s.InboxVote(ctx, 1, inbox.Vote{Platform: "discord", UserID: "bob", Time: inboxT0})
+	keys, _ := s.UserRecords(ctx, "discord", "alice")
+	err := s.commit(ctx, func(txn *badger.Txn) error {
+		for _, k := range keys {
+			done, err := s.anonymizeInboxRecord(txn, k, "alice")
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(k, prefixInboxVote) != done {
+				t.Errorf("%s: anonymised %v", k, done)
+			}
+			if !done {
+				if err := txn.Delete([]byte(k)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, _ := s.InboxItem(ctx, 1)
+	if it.VoteCount != 2 || len(it.Mentions) != 0 {
+		t.Fatalf("after erasure: %d votes, %d mentions; want 2 and 0", it.VoteCount, len(it.Mentions))
+	}
+	for _, v := range it.Votes {
+		if v.UserID == "alice" {
+			t.Errorf("alice still named in %+v", it.Votes)
+		}
+	}
+}
