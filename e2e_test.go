@@ -92,6 +92,10 @@ func TestRunAnswersWithTheLLMAndWithout(t *testing.T) {
 	}{
 		{"llm", fmt.Sprintf("llm:\n  base_url: %s\n  api_key: ${OPENAI_API_KEY}\n", fo.URL), "Einsatz is a community bot you run yourself [1].", 1},
 		{"no llm", "", "Einsatz is a self-hosted community engagement bot", 0},
+		// With an embedding model the knowledge base is embedded at start and
+		// each question once (the chat call comes on top).
+		{"llm with embeddings", fmt.Sprintf("llm:\n  base_url: %s\n  api_key: ${OPENAI_API_KEY}\n  embedding_model: text-embedding-3-small\n", fo.URL),
+			"Einsatz is a community bot you run yourself [1].", -1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(fo.Requests())
@@ -109,8 +113,18 @@ func TestRunAnswersWithTheLLMAndWithout(t *testing.T) {
 			if src := out.Replies[0].Sources; len(src) == 0 || src[0].Path != "en/what-is-einsatz.md" || src[0].URL == "" {
 				t.Fatalf("sources = %+v", src)
 			}
-			if got := len(fo.Requests()) - before; got != tt.calls {
-				t.Fatalf("%d LLM calls, want %d", got, tt.calls)
+			reqs := fo.Requests()[before:]
+			embeds := 0
+			for _, r := range reqs {
+				if r.Path == openaitest.PathEmbeddings {
+					embeds++
+				}
+			}
+			switch {
+			case tt.calls >= 0 && len(reqs) != tt.calls:
+				t.Fatalf("%d LLM calls, want %d", len(reqs), tt.calls)
+			case tt.calls < 0 && (embeds < 2 || len(reqs)-embeds != 1):
+				t.Fatalf("%d embedding calls and %d chat calls, want the knowledge base and the question embedded and one chat call", embeds, len(reqs)-embeds)
 			}
 			srv.stop(t)
 		})

@@ -571,6 +571,14 @@ func analyzer(a *sentiment.Analyzer) monitor.Analyzer {
 // newLLM is the language model when one is configured (llm.On), else nil:
 // then answers are extractive.
 func newLLM(cfg *config.Config, log *slog.Logger) answer.LLM {
+	if c := openaiClient(cfg, log); c != nil {
+		return c
+	}
+	return nil // not a nil *openai.Client inside the interface
+}
+
+// openaiClient is the OpenAI-compatible client, or nil when the LLM is off.
+func openaiClient(cfg *config.Config, log *slog.Logger) *openai.Client {
 	if !cfg.LLM.On() {
 		return nil
 	}
@@ -581,6 +589,17 @@ func newLLM(cfg *config.Config, log *slog.Logger) answer.LLM {
 	return openai.New(openai.Options{BaseURL: cfg.LLM.BaseURL, APIKey: cfg.LLM.APIKey, Model: cfg.LLM.Model,
 		EmbeddingModel: cfg.LLM.EmbeddingModel, Temperature: float32(cfg.LLM.Temperature),
 		MaxTokens: cfg.LLM.MaxTokens, MaxRetries: retries, Logger: log.With("component", "llm")})
+}
+
+// useEmbeddings adds vector search to the knowledge base when
+// llm.embedding_model is set (and the LLM API is on).
+func useEmbeddings(cfg *config.Config, kb *knowledge.Base, log *slog.Logger) {
+	if cfg.LLM.EmbeddingModel == "" {
+		return
+	}
+	if c := openaiClient(cfg, log); c != nil {
+		kb.SetEmbedder(c, knowledge.EmbedOptions{Model: cfg.LLM.EmbeddingModel})
+	}
 }
 
 // handoffHours are staff's working hours, or nil for always.
@@ -668,6 +687,7 @@ func syncKnowledge(ctx context.Context, cfg *config.Config, store *storage.Store
 		return nil, err
 	}
 	kb := knowledge.NewBase(store, folders, log)
+	useEmbeddings(cfg, kb, log)
 	rep, err := kb.Sync(ctx, nil)
 	if err != nil {
 		kb.Close()
@@ -719,6 +739,7 @@ func openKB(ctx context.Context, cfg *config.Config) (cli.KB, func() error, erro
 		return nil, nil, err
 	}
 	kb := knowledge.NewBase(store, folders, nil)
+	useEmbeddings(cfg, kb, slog.New(slog.DiscardHandler))
 	if err := kb.Rebuild(ctx); err != nil {
 		store.Close()
 		return nil, nil, err

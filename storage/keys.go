@@ -43,6 +43,9 @@ package storage
 //	                                     mention and keeps the vote without the person)
 //	kb/doc/<source>                      a knowledge document as last synced (JSON knowledge.Doc)
 //	kb/chunk/<source>/<index, 5 digits>  one chunk of it (JSON knowledge.Chunk)
+//	kb/vec/<source>/<chunk id>           embedding of one chunk (binary, see encodeVector): model name,
+//	                                     chunk id and source, hash of the embedded text, dimension,
+//	                                     float32 little-endian
 //	auth/session/<sha256 hex>            dashboard session (JSON Session), TTL
 
 import (

@@ -11,9 +11,11 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // Base is the knowledge base at run time: documents and chunks in storage,
@@ -28,8 +30,19 @@ type Base struct {
 
 	syncMu sync.Mutex // one sync or change at a time
 
-	mu    sync.RWMutex // guards index; searches hold it for reading
+	mu    sync.RWMutex // guards index and vec; searches hold it for reading
 	index *Index
+	vec   *vectorIndex // nil without embeddings
+
+	// Embeddings (SetEmbedder): nil emb means lexical search only.
+	emb        Embedder
+	eopts      EmbedOptions
+	qcache     *lru.Cache[string, []float32]
+	embedPause atomic.Int64 // unix ns until which questions are not embedded
+	// stored are the vectors in storage as of the last refresh (their Vec
+	// share vec's rows), so a sync need not read them all again; nil
+	// until read (guarded by syncMu).
+	stored []Vector
 }
 
 // NewBase returns a knowledge base over store and folders. Call Sync (or
@@ -41,6 +54,34 @@ func NewBase(store DocStore, folders []Folder, log *slog.Logger) *Base {
 	return &Base{store: store, folders: folders, log: log, now: time.Now}
 }
 
+// SetEmbedder turns on hybrid search: Sync, Add and Remove keep a vector
+// per chunk in storage (embedding only chunks that lack an up-to-date one),
+// Rebuild loads them, and Search fuses the lexical and the vector ranking.
+// Call it before the first Sync or Rebuild, not concurrently with them.
+// It does nothing when the Base's store cannot keep vectors.
+//
+// An embedding failure never fails a sync or a search: it is logged, the
+// chunks without vectors are found lexically only, and the next sync
+// embeds them.
+func (b *Base) SetEmbedder(e Embedder, opts EmbedOptions) {
+	if e == nil {
+		return
+	}
+	if _, ok := b.store.(VectorStore); !ok {
+		b.log.Warn("knowledge: embeddings are off: the store cannot keep vectors")
+		return
+	}
+	opts.defaults()
+	if opts.Model == "" {
+		opts.Model = "default"
+	}
+	cache, err := lru.New[string, []float32](opts.CacheSize)
+	if err != nil {
+		panic(err) // only for a size <= 0, which defaults rule out
+	}
+	b.emb, b.eopts, b.qcache = e, opts, cache
+}
+
 // ErrNotReady is returned by Search before the first Sync or Rebuild.
 var ErrNotReady = errors.New("knowledge: index not built yet")
 
@@ -49,7 +90,7 @@ func (b *Base) Sync(ctx context.Context, progress func(done, total int)) (Report
 	b.syncMu.Lock()
 	defer b.syncMu.Unlock()
 	rep, syncErr := Sync(ctx, b.store, b.folders, b.now(), progress)
-	if err := b.rebuild(ctx); err != nil {
+	if err := b.refresh(ctx, true); err != nil {
 		return rep, errors.Join(syncErr, err)
 	}
 	return rep, syncErr
@@ -59,10 +100,14 @@ func (b *Base) Sync(ctx context.Context, progress func(done, total int)) (Report
 func (b *Base) Rebuild(ctx context.Context) error {
 	b.syncMu.Lock()
 	defer b.syncMu.Unlock()
-	return b.rebuild(ctx)
+	b.stored = nil // read them from storage
+	return b.refresh(ctx, false)
 }
 
-func (b *Base) rebuild(ctx context.Context) error {
+// refresh rebuilds the index from storage, and the vectors with it: those
+// stored and up to date at once, then, when embed is set, those missing
+// (stale ones are deleted first).
+func (b *Base) refresh(ctx context.Context, embed bool) error {
 	chunks, err := b.store.KBChunks(ctx)
 	if err != nil {
 		return err
@@ -71,24 +116,121 @@ func (b *Base) rebuild(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("knowledge: build index: %w", err)
 	}
+	var plan vectorPlan
+	vs, _ := b.store.(VectorStore)
+	if b.emb != nil {
+		stored := b.stored
+		if stored == nil {
+			if stored, err = vs.KBVectors(ctx); err != nil {
+				b.log.Error("knowledge: reading vectors; searching lexically", "err", err)
+				embed = false
+			}
+		}
+		plan = planVectors(b.eopts.Model, chunks, stored)
+	}
+	vi := b.setVectors(plan.keep)
+	if !embed {
+		b.stored = nil // not known (read failed) or not kept up to date: read again next time
+	}
 	b.mu.Lock()
 	old := b.index
 	b.index = ix
+	b.vec = vi
 	b.mu.Unlock()
 	if old != nil {
-		return old.Close() // no search holds it: they take the read lock
+		if err := old.Close(); err != nil { // no search holds it: they take the read lock
+			return err
+		}
+	}
+	if b.emb == nil || !embed {
+		return nil
+	}
+	if len(plan.stale) > 0 {
+		if err := vs.DeleteKBVectors(ctx, plan.stale); err != nil {
+			b.log.Error("knowledge: deleting stale vectors", "err", err)
+		}
+	}
+	if len(plan.missing) == 0 {
+		return nil
+	}
+	dim := 0
+	if len(plan.keep) > 0 {
+		dim = len(plan.keep[0].Vec)
+	}
+	added, err := b.embedChunks(ctx, vs, plan.missing, dim)
+	if errors.Is(err, errDimension) && len(added) == 0 && len(plan.keep) > 0 {
+		// The model's dimension changed under the same name (a new
+		// "dimensions" setting): every stored vector is stale.
+		b.log.Info("knowledge: the embeddings changed dimension; embedding every chunk again", "err", err)
+		if err := vs.DeleteKBVectors(ctx, plan.keep); err != nil {
+			b.log.Error("knowledge: deleting stale vectors", "err", err)
+		}
+		plan = vectorPlan{missing: chunks}
+		vi := b.setVectors(nil)
+		b.mu.Lock()
+		b.vec = vi
+		b.mu.Unlock()
+		added, err = b.embedChunks(ctx, vs, plan.missing, 0)
+	}
+	if err != nil {
+		b.log.Warn("knowledge: embedding failed; chunks without vectors are found lexically until the next sync",
+			"err", err, "embedded", len(added), "missing", len(plan.missing)-len(added))
+	}
+	if len(added) > 0 {
+		vi := b.setVectors(append(plan.keep, added...))
+		b.mu.Lock()
+		b.vec = vi
+		b.mu.Unlock()
 	}
 	return nil
 }
 
-// Search finds the best chunks for a question.
+// setVectors builds the matrix of vecs (of one dimension), and remembers
+// vecs as what storage holds, their Vec now sharing the matrix's rows.
+func (b *Base) setVectors(vecs []Vector) *vectorIndex {
+	vi := newVectorIndex(vecs)
+	for i := range vecs {
+		if r, ok := vi.rows[vecs[i].ChunkID]; ok {
+			vecs[i].Vec = vi.row(r)
+		}
+	}
+	b.stored = vecs
+	if b.stored == nil {
+		b.stored = []Vector{}
+	}
+	return vi
+}
+
+// Search finds the best chunks for a question: lexically, or, with an
+// embedder and vectors, by fusing the lexical and the vector ranking (see
+// hybrid.go). Hybrid hits carry the fused Score, the lexical Coverage and
+// the Similarity of their vectors to the question's.
 func (b *Base) Search(ctx context.Context, q string, k int) ([]Hit, error) {
+	var qv []float32
+	if b.emb != nil && k > 0 && b.Vectors() > 0 {
+		qv = b.queryVector(ctx, q) // before the lock: it may take a round trip
+	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.index == nil {
 		return nil, ErrNotReady
 	}
-	return b.index.Search(ctx, q, k)
+	if qv == nil || b.vec == nil || len(qv) != b.vec.dim {
+		return b.index.Search(ctx, q, k)
+	}
+	n := max(k, b.eopts.Candidates)
+	lex, err := b.index.Search(ctx, q, n)
+	if err != nil {
+		return nil, err
+	}
+	return fuse(b.index, q, lex, b.vec, qv, b.vec.search(qv, n), k), nil
+}
+
+// Vectors is the number of chunks with an embedding in memory.
+func (b *Base) Vectors() int {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.vec.len()
 }
 
 // Len is the number of indexed chunks.
@@ -112,7 +254,7 @@ func (b *Base) Close() error {
 		return nil
 	}
 	err := b.index.Close()
-	b.index = nil
+	b.index, b.vec = nil, nil
 	return err
 }
 
@@ -148,7 +290,7 @@ func (b *Base) Add(ctx context.Context, name, title, url, text string) (Doc, err
 	if err := b.store.PutKBDoc(ctx, doc, chunks); err != nil {
 		return Doc{}, err
 	}
-	return doc, b.rebuild(ctx)
+	return doc, b.refresh(ctx, true)
 }
 
 // ErrFileDoc is returned when removing a document that comes from a file.
@@ -172,7 +314,7 @@ func (b *Base) Remove(ctx context.Context, source string) error {
 		if err := b.store.DeleteKBDoc(ctx, source); err != nil {
 			return err
 		}
-		return b.rebuild(ctx)
+		return b.refresh(ctx, true)
 	}
 	return fmt.Errorf("knowledge: no document %q (see einsatz kb list)", source)
 }

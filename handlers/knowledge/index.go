@@ -91,6 +91,9 @@ type Hit struct {
 	// chunk's title, heading and text, under the English or the German
 	// analysis, whichever covers more.
 	Coverage float64
+	// Similarity is the cosine similarity of the chunk's embedding to the
+	// question's (hybrid search only; 0 without embeddings). See Relevant.
+	Similarity float64
 }
 
 // Index is an in-memory full-text index over chunks. It is safe for
