@@ -450,11 +450,12 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	})
 	pv := privacy.New(store, text, nil)
 	analyzer := sentiment.New()
-	ib := newInbox(cfg, store, poster, analyzer, log)
+	llm := newLLM(cfg, log)
+	ib := newInbox(cfg, store, poster, analyzer, llm, log)
 	answers := answer.New(answer.Options{
 		Search:          kb,
 		Text:            text,
-		LLM:             newLLM(cfg, log),
+		LLM:             llm,
 		Escalator:       ho,
 		Persona:         cfg.LLM.Persona,
 		BotName:         cfg.Bot.Name,
@@ -651,14 +652,19 @@ func (a *app) close() error {
 
 // newInbox files feature requests (detected, forwarded, /feedback) in the
 // research inbox.
-func newInbox(cfg *config.Config, store *storage.Store, poster inbox.Poster, a *sentiment.Analyzer, log *slog.Logger) *inbox.Service {
+func newInbox(cfg *config.Config, store *storage.Store, poster inbox.Poster, a *sentiment.Analyzer, llm answer.LLM, log *slog.Logger) *inbox.Service {
 	hooks := make([]inbox.Webhook, 0, len(cfg.Inbox.Webhooks))
 	for _, h := range cfg.Inbox.Webhooks {
 		hooks = append(hooks, inbox.Webhook{URL: h.URL, Secret: h.Secret})
 	}
 	ack := cfg.Inbox.Acknowledge
+	var confirm inbox.Confirmer
+	if cfg.Inbox.ConfirmWithLLM && llm != nil {
+		confirm = llmConfirmer(llm)
+	}
 	return inbox.New(inbox.Options{
-		Store: store, Poster: poster, Logger: log.With("component", "inbox"),
+		Confirm: confirm,
+		Store:   store, Poster: poster, Logger: log.With("component", "inbox"),
 		Text: func(lang, key string) string {
 			return strings.ReplaceAll(cfg.Texts.Get(lang, key), "{bot}", cfg.Bot.Name)
 		},
@@ -668,6 +674,22 @@ func newInbox(cfg *config.Config, store *storage.Store, poster inbox.Poster, a *
 		Acknowledge: &ack, ReactionEmoji: cfg.Inbox.Reaction,
 		Quiet:              func(p, ch string) bool { return cfg.Channels.Policy(p, ch) == bot.PolicyListen },
 		DailyCapPerChannel: cfg.Inbox.DailyCap, Webhooks: hooks, WebhookTries: uint(cfg.Inbox.WebhookTries),
+	})
+}
+
+// llmConfirmer asks the LLM about a borderline message: feature request or
+// not, with a title and summary as JSON (the schema is in the prompt; the
+// answer is parsed strictly). The message is redacted first, like questions.
+func llmConfirmer(llm answer.LLM) inbox.Confirmer {
+	return inbox.ConfirmFunc(func(ctx context.Context, text, _ string) (inbox.Confirmation, error) {
+		out, err := llm.Complete(ctx, []answer.Message{
+			{Role: answer.RoleSystem, Content: inbox.ConfirmPrompt + "\nJSON schema: " + inbox.ConfirmSchema},
+			{Role: answer.RoleUser, Content: "<message>\n" + answer.Redact(text) + "\n</message>"},
+		})
+		if err != nil {
+			return inbox.Confirmation{}, err
+		}
+		return inbox.ParseConfirmation(out)
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/einsatz/einsatz/bot/config"
+	"github.com/einsatz/einsatz/handlers/answer"
 )
 
 // einsatz runs the CLI in-process and returns stdout, stderr and the error.
@@ -138,3 +139,18 @@ func mustLoad(t *testing.T, path string) *config.Config {
 }
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestLLMConfirmerRedactsAndParses(t *testing.T) {
+	var sent []answer.Message
+	llm := answer.LLMFunc(func(_ context.Context, msgs []answer.Message) (string, error) {
+		sent = msgs
+		return "```json\n{\"feature_request\": true, \"title\": \"Dark mode\", \"summary\": \"A dark theme.\"}\n```", nil
+	})
+	c, err := llmConfirmer(llm).Confirm(context.Background(), "dark mode pls, mail me at ann@example.org", "en")
+	if err != nil || !c.FeatureRequest || c.Title != "Dark mode" {
+		t.Fatalf("Confirm = %+v, %v", c, err)
+	}
+	if len(sent) != 2 || sent[0].Role != answer.RoleSystem || strings.Contains(sent[1].Content, "ann@example.org") {
+		t.Fatalf("prompt = %+v: want the system rules and the redacted message", sent)
+	}
+}
