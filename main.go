@@ -698,7 +698,7 @@ func knowledgeFolders(cfg *config.Config) ([]knowledge.Folder, error) {
 	if len(cfg.Knowledge.Paths) == 0 {
 		return []knowledge.Folder{{FS: exampleKB, Root: "knowledge"}}, nil
 	}
-	return knowledge.Folders(cfg.Knowledge.Paths)
+	return knowledge.Folders(cfg.Knowledge.Paths, cfg.Knowledge.BaseURLs)
 }
 
 // syncKnowledge reads changed knowledge files into storage and builds the

@@ -186,6 +186,10 @@ func (s Slack) On() bool {
 // Knowledge configures the knowledge base.
 type Knowledge struct {
 	Paths []string `yaml:"paths"` // empty = the example knowledge base built into the binary
+	// BaseURLs gives a folder's public address: a document without a url in
+	// its front matter is cited as base URL + its path in the folder. Keys
+	// are entries of Paths.
+	BaseURLs map[string]string `yaml:"base_urls"`
 }
 
 // Staff says who the team is and where they are alerted.

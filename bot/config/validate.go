@@ -238,6 +238,12 @@ func (v *validator) slack(s Slack) {
 }
 
 func (v *validator) knowledge(k Knowledge) {
+	for path, u := range k.BaseURLs {
+		if !slices.Contains(k.Paths, path) {
+			v.add("knowledge.base_urls", "%q is not one of knowledge.paths", path)
+		}
+		v.httpURL("knowledge.base_urls", u, "https://github.com/you/project/blob/main/docs/")
+	}
 	for i, p := range k.Paths {
 		if p == "" {
 			v.add(fmt.Sprintf("knowledge.paths[%d]", i), "must not be empty")

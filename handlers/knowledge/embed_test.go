@@ -83,7 +83,7 @@ func writeRefundKB(t *testing.T, dir string) {
 
 func newHybridBase(t *testing.T, s *storage.Store, dir string, e knowledge.Embedder, model string) *knowledge.Base {
 	t.Helper()
-	folders, err := knowledge.Folders([]string{dir})
+	folders, err := knowledge.Folders([]string{dir}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +391,7 @@ func TestHybridWithOpenAIClient(t *testing.T) {
 		Logger: slog.New(slog.DiscardHandler)})
 	dir := t.TempDir()
 	writeRefundKB(t, dir)
-	folders, _ := knowledge.Folders([]string{dir})
+	folders, _ := knowledge.Folders([]string{dir}, nil)
 	s := memStore(t)
 	b := knowledge.NewBase(s, folders, slog.New(slog.DiscardHandler))
 	defer b.Close()

@@ -28,6 +28,7 @@ type Doc struct {
 	ModTime time.Time `json:"mod_time"`
 	Chunks  int       `json:"chunks"`
 	Synced  time.Time `json:"synced"`
+	BaseURL string    `json:"base_url,omitempty"` // the folder's base URL it was cited with
 }
 
 // Document origins.
@@ -51,11 +52,15 @@ type Folder struct {
 	Root string // directory inside FS to walk ("." for all of it)
 	Only string // a single file inside Root, when the configured path is a file
 	Path string // the configured path, for messages and the file watcher ("" for embedded files)
+	// BaseURL is the folder's public address: documents without a url in
+	// their front matter are cited as BaseURL + their path in the folder.
+	BaseURL string
 }
 
 // Folders turns configured paths (directories or single files) into
-// folders. With more than one, each folder's sources start with its base name.
-func Folders(paths []string) ([]Folder, error) {
+// folders. With more than one, each folder's sources start with its base
+// name. baseURLs maps a path to its public address (may be nil).
+func Folders(paths []string, baseURLs map[string]string) ([]Folder, error) {
 	var out []Folder
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
@@ -73,6 +78,7 @@ func Folders(paths []string) ([]Folder, error) {
 		if len(paths) > 1 {
 			f.Name = strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs))
 		}
+		f.BaseURL = baseURLs[p]
 		out = append(out, f)
 	}
 	return out, nil
@@ -151,7 +157,8 @@ func Sync(ctx context.Context, store DocStore, folders []Folder, now time.Time, 
 
 func syncFile(ctx context.Context, store DocStore, f file, known map[string]Doc, now time.Time, rep *Report) error {
 	old, exists := known[f.source]
-	if exists && old.Origin == OriginFile && old.Size == f.size && old.ModTime.Equal(f.modTime) && !f.modTime.IsZero() {
+	if exists && old.Origin == OriginFile && old.Size == f.size && old.ModTime.Equal(f.modTime) && !f.modTime.IsZero() &&
+		old.BaseURL == f.folder.BaseURL {
 		rep.Unchanged++
 		return nil
 	}
@@ -161,8 +168,9 @@ func syncFile(ctx context.Context, store DocStore, f file, known map[string]Doc,
 	}
 	rep.Read = append(rep.Read, f.source)
 	sum := sha256.Sum256(data)
-	doc := Doc{Source: f.source, Origin: OriginFile, Hash: hex.EncodeToString(sum[:]), Size: f.size, ModTime: f.modTime, Synced: now}
-	if exists && old.Hash == doc.Hash {
+	doc := Doc{Source: f.source, Origin: OriginFile, Hash: hex.EncodeToString(sum[:]), Size: f.size, ModTime: f.modTime, Synced: now,
+		BaseURL: f.folder.BaseURL}
+	if exists && old.Hash == doc.Hash && old.BaseURL == doc.BaseURL {
 		doc.Title, doc.URL, doc.Chunks = old.Title, old.URL, old.Chunks
 		rep.Unchanged++
 		return store.PutKBDoc(ctx, doc, nil) // touched, not changed
@@ -170,6 +178,13 @@ func syncFile(ctx context.Context, store DocStore, f file, known map[string]Doc,
 	chunks, err := split(f.source, displayPath(f), data)
 	if err != nil {
 		return fmt.Errorf("knowledge: %w", err)
+	}
+	if f.folder.BaseURL != "" {
+		for i := range chunks {
+			if chunks[i].URL == "" {
+				chunks[i].URL = strings.TrimSuffix(f.folder.BaseURL, "/") + "/" + f.rel
+			}
+		}
 	}
 	if len(chunks) > 0 {
 		doc.Title, doc.URL = chunks[0].Title, chunks[0].URL

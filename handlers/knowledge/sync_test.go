@@ -59,7 +59,7 @@ func TestSyncIsIncremental(t *testing.T) {
 	write(t, dir, "notes.txt", "First paragraph.\n\nSecond paragraph.\n", t0)
 	write(t, dir, "de/rechnung.md", "# Rechnung\n\nDie Rechnung kommt monatlich.\n", t0)
 	write(t, dir, ".hidden.md", "# Hidden\n\nnot indexed\n", t0)
-	folders, err := knowledge.Folders([]string{dir})
+	folders, err := knowledge.Folders([]string{dir}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestSyncKeepsLastGoodVersionOfABadFile(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	write(t, dir, "good.md", "# Good\n\nFine text.\n", t0)
 	write(t, dir, "cafe.md", "# Cafe\n\nCoffee.\n", t0)
-	folders, _ := knowledge.Folders([]string{dir})
+	folders, _ := knowledge.Folders([]string{dir}, nil)
 	s := memStore(t)
 	ctx := context.Background()
 	if _, err := knowledge.Sync(ctx, s, folders, t0, nil); err != nil {
@@ -156,7 +156,7 @@ func TestSyncKeepsLastGoodVersionOfABadFile(t *testing.T) {
 func TestIndexRebuiltFromStorage(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "rechnung.md", "# Rechnung\n\nDie Rechnung kommt am Monatsanfang per E-Mail.\n", time.Now())
-	folders, _ := knowledge.Folders([]string{dir})
+	folders, _ := knowledge.Folders([]string{dir}, nil)
 	s := memStore(t)
 	ctx := context.Background()
 	b := knowledge.NewBase(s, folders, nil)
@@ -184,7 +184,7 @@ func TestAddAndRemove(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	write(t, dir, "file.md", "# File\n\nFrom a file.\n", time.Now())
-	folders, _ := knowledge.Folders([]string{dir})
+	folders, _ := knowledge.Folders([]string{dir}, nil)
 	b := knowledge.NewBase(s, folders, nil)
 	defer b.Close()
 	if _, err := b.Sync(ctx, nil); err != nil {
@@ -216,7 +216,7 @@ func TestAddAndRemove(t *testing.T) {
 func TestWatchSyncsChangedFiles(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "a.md", "# Alpha\n\nThe first document.\n", time.Now())
-	folders, _ := knowledge.Folders([]string{dir})
+	folders, _ := knowledge.Folders([]string{dir}, nil)
 	s := memStore(t)
 	b := knowledge.NewBase(s, folders, slog.New(slog.DiscardHandler))
 	defer b.Close()
@@ -257,4 +257,33 @@ func mapsEqual(a, b map[string]int) bool {
 		}
 	}
 	return true
+}
+
+func TestBaseURLCitesFilesWithoutFrontMatterURL(t *testing.T) {
+	dir := t.TempDir()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	write(t, dir, "guide/setup.md", "# Setup\n\nRun the installer.\n", t0)
+	write(t, dir, "own.md", "---\nurl: https://elsewhere.example/own\n---\n# Own\n\nText.\n", t0)
+	s := memStore(t)
+	urls := func() map[string]string {
+		chunks, _ := s.KBChunks(context.Background())
+		out := map[string]string{}
+		for _, c := range chunks {
+			out[c.Source] = c.URL
+		}
+		return out
+	}
+	for _, base := range []string{"https://docs.example/v1/", "https://docs.example/v2"} {
+		folders, err := knowledge.Folders([]string{dir}, map[string]string{dir: base})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := knowledge.Sync(context.Background(), s, folders, t0, nil); err != nil {
+			t.Fatal(err)
+		}
+		got := urls()
+		if want := strings.TrimSuffix(base, "/") + "/guide/setup.md"; got["guide/setup.md"] != want || got["own.md"] != "https://elsewhere.example/own" {
+			t.Fatalf("urls with base %s = %v", base, got)
+		}
+	}
 }
