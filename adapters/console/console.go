@@ -175,10 +175,14 @@ func (a *Adapter) directive(line string) {
 }
 
 // Send prints a reply. Replies in threads other than "main" are prefixed with
-// the thread's name.
+// the thread's name, posts to another channel (staff.channel set to the
+// console) with "#" and the channel's name.
 func (a *Adapter) Send(_ context.Context, to bot.ThreadRef, r bot.Reply) error {
 	var b strings.Builder
-	if to.ThreadID != "main" {
+	switch {
+	case to.ChannelID != Channel:
+		fmt.Fprintf(&b, "[#%s] ", to.ChannelID) // another channel, such as staff.channel
+	case to.ThreadID != "main":
 		fmt.Fprintf(&b, "[%s] ", to.ThreadID)
 	}
 	b.WriteString(a.opts.BotName + ": ")
