@@ -2,10 +2,9 @@ package knowledge
 
 import (
 	"maps"
-	"math"
 	"slices"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/einsatz/einsatz/bot/lang/scan"
 )
 
 // Question detection for the "auto" channel policy: does a chat message ask
@@ -25,7 +24,8 @@ import (
 // the repository root) was written first and is kept apart from training.
 //
 // IsQuestion does not allocate: the message is lower-cased into a buffer on
-// the stack and the word lists are looked up with byte-slice keys.
+// the stack (by the scanner of bot/lang/scan) and the word lists are looked
+// up with byte-slice keys.
 
 // A message longer than this is judged by its first and its last
 // qWindow/2 bytes: where a long message asks, it asks at the start or at
@@ -97,17 +97,7 @@ func IsQuestion(text string) bool {
 // something. IsQuestion is QuestionScore(text) > 0.5.
 func QuestionScore(text string) float64 {
 	f := questionFeatures(text)
-	return sigmoid(dot(&questionWeights, &f))
-}
-
-func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
-
-func dot(w, f *[qNumFeatures]float64) float64 {
-	s := 0.0
-	for i := range w {
-		s += w[i] * f[i]
-	}
-	return s
+	return scan.Logistic(questionWeights[:], f[:])
 }
 
 // questionFeatures returns the features of text. A long text is judged by
@@ -116,8 +106,8 @@ func questionFeatures(text string) [qNumFeatures]float64 {
 	if len(text) <= qWindow {
 		return windowFeatures(text, true)
 	}
-	head := text[:runeCut(text, qWindow/2)]
-	tail := text[runeCut(text, len(text)-qWindow/2):]
+	head := text[:scan.RuneCut(text, qWindow/2)]
+	tail := text[scan.RuneCut(text, len(text)-qWindow/2):]
 	f := windowFeatures(head, false)
 	g := windowFeatures(tail, true)
 	for i := range f {
@@ -128,161 +118,39 @@ func questionFeatures(text string) [qNumFeatures]float64 {
 	return f
 }
 
-// runeCut moves i back to the start of a rune.
-func runeCut(s string, i int) int {
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return i
-}
+// qScanner scans messages for the question detector: "@einsatz" and
+// "#help" are words.
+var qScanner = scan.New(scan.Config{WordChars: "_@#"})
 
-// qToken is a word of a message: buf[start:end], and the punctuation that
-// follows it before the next word (0 if none).
-type qToken struct {
-	start, end int
-	brk        byte
-}
-
-// qScan is a lower-cased message and its words.
-type qScan struct {
-	buf  [qWindow + 8]byte
-	n    int
-	toks [qMaxTokens]qToken
-	nt   int
-}
-
-// word returns the i-th word (lower case) as a byte slice of the buffer.
-func (s *qScan) word(i int) []byte {
-	if i < 0 || i >= s.nt {
-		return nil
-	}
-	return s.buf[s.toks[i].start:s.toks[i].end]
-}
-
-// lower copies text into buf: lower-cased, typographic apostrophes and
-// quotes replaced by ASCII ones.
-func (s *qScan) lower(text string) {
-	n := 0
-	for i := 0; i < len(text) && n < qWindow; {
-		c := text[i]
-		if c < utf8.RuneSelf {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			s.buf[n] = c
-			n++
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(text[i:])
-		switch r {
-		case '’', '‘', '`', '´':
-			s.buf[n] = '\''
-			n++
-		case '“', '”', '„', '«', '»':
-			s.buf[n] = '"'
-			n++
-		default:
-			if lr := unicode.ToLower(r); utf8.RuneLen(lr) == size {
-				r = lr
-			}
-			if n+utf8.RuneLen(r) > qWindow {
-				s.n = n
-				return
-			}
-			// Invalid UTF-8 becomes U+FFFD, which is no letter.
-			n += utf8.EncodeRune(s.buf[n:], r)
-		}
-		i += size
-	}
-	s.n = n
-}
-
-// isWordRune reports whether r belongs to a word.
-func isWordRune(r rune) bool {
-	if r < utf8.RuneSelf {
-		return asciiWord[r]
-	}
-	return unicode.IsLetter(r) || unicode.IsDigit(r)
-}
-
-var asciiWord = func() (t [utf8.RuneSelf]bool) {
-	for c := range t {
-		t[c] = c == '_' || c == '@' || c == '#' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-	}
-	return t
-}()
-
-// runeAt decodes the rune at buf[i] (utf8.RuneError, 0 at the end).
-func (s *qScan) runeAt(i int) (rune, int) {
-	if i >= s.n || i < 0 {
-		return utf8.RuneError, 0
-	}
-	if c := s.buf[i]; c < utf8.RuneSelf {
-		return rune(c), 1
-	}
-	return utf8.DecodeRune(s.buf[i:s.n])
-}
-
-// wordAt reports whether a word rune starts at buf[i].
-func (s *qScan) wordAt(i int) bool {
-	r, size := s.runeAt(i)
-	return size > 0 && isWordRune(r)
-}
-
-// tokenize splits buf into words and the punctuation between them. Text in
+// qTokenize splits s into words and the punctuation between them. Text in
 // quotes ('what is einsatz?', "…", „…“) is skipped: a quoted question is
 // not the writer's question. Emoji and other symbols are ignored.
-func (s *qScan) tokenize() {
-	s.nt = 0
+func qTokenize(s *scan.Text) {
 	i := 0
 	prevWord := false // the previous rune was part of a word
-	setBrk := func(b byte) {
-		if s.nt == 0 {
-			return
-		}
-		t := &s.toks[s.nt-1]
-		if rank(b) > rank(t.brk) {
-			t.brk = b
-		}
-	}
-	for i < s.n && s.nt < qMaxTokens {
-		r, size := s.runeAt(i)
+	for i < s.N && !s.Full() {
+		r, size := s.RuneAt(i)
 		switch {
-		case isWordRune(r):
+		case s.IsWordRune(r):
 			start := i
-			for i < s.n {
-				r, size := s.runeAt(i)
-				if isWordRune(r) {
-					i += size
-					continue
-				}
-				// Apostrophes, hyphens and dots inside a word ("what's",
-				// "gibt's", "Research-Inbox", "config.yaml") keep it together.
-				if (r == '\'' || r == '-' || r == '.') && s.wordAt(i+1) {
-					i++
-					continue
-				}
-				break
-			}
-			s.toks[s.nt] = qToken{start: start, end: i}
-			s.nt++
+			i = s.WordEnd(i)
+			s.AddWord(start, i)
 			prevWord = true
 			continue
 		case r == '\'' || r == '"':
-			if !prevWord && s.wordAt(i+1) {
-				if end := s.closingQuote(i+1, byte(r)); end > 0 {
+			if !prevWord && s.WordAt(i+1) {
+				if end := closingQuote(s, i+1, byte(r)); end > 0 {
 					i = end + 1
 					continue
 				}
 			}
 		case r == '?' || r == '!' || r == '.' || r == ',' || r == ':' || r == ';':
-			setBrk(byte(r))
+			s.Break(byte(r))
 		case r == '\n':
-			setBrk('\n')
+			s.Break('\n')
 		case r == '-' || r == '–' || r == '—':
 			if !prevWord {
-				setBrk(',') // " - " separates clauses
+				s.Break(',') // " - " separates clauses
 			}
 		}
 		prevWord = false
@@ -292,37 +160,18 @@ func (s *qScan) tokenize() {
 
 // closingQuote returns the index of the quote q that closes a quotation
 // opened before from, or -1: a q not followed by a letter, on the same line.
-func (s *qScan) closingQuote(from int, q byte) int {
-	for j := from; j < s.n; j++ {
-		switch s.buf[j] {
+func closingQuote(s *scan.Text, from int, q byte) int {
+	for j := from; j < s.N; j++ {
+		switch s.Buf[j] {
 		case '\n':
 			return -1
 		case q:
-			if !s.wordAt(j+1) && (q == '"' || s.buf[j-1] != ' ') {
+			if !s.WordAt(j+1) && (q == '"' || s.Buf[j-1] != ' ') {
 				return j
 			}
 		}
 	}
 	return -1
-}
-
-// rank orders punctuation by how much it says: "?!" ends a question.
-func rank(b byte) int {
-	switch b {
-	case '?':
-		return 7
-	case '!':
-		return 6
-	case '.':
-		return 5
-	case '\n':
-		return 4
-	case ':', ';':
-		return 3
-	case ',':
-		return 2
-	}
-	return 0
 }
 
 // sentenceEnd reports whether punctuation ends a sentence.
@@ -342,15 +191,17 @@ const (
 func windowFeatures(text string, last bool) [qNumFeatures]float64 {
 	var f [qNumFeatures]float64
 	f[qBias] = 1
-	var s qScan
-	s.lower(text)
-	s.tokenize()
-	if s.nt == 0 {
+	var buf [qWindow + 8]byte
+	var toks [qMaxTokens]scan.Token
+	s := qScanner.Text(buf[:], toks[:])
+	s.Lower(text, qWindow)
+	qTokenize(&s)
+	if s.NT == 0 {
 		return f
 	}
 	set := func(i int) { f[i] = 1 }
 
-	final := s.toks[s.nt-1].brk
+	final := s.Toks[s.NT-1].Brk
 	switch final {
 	case '?':
 		set(qEnd)
@@ -363,16 +214,16 @@ func windowFeatures(text string, last bool) [qNumFeatures]float64 {
 	// Clauses: runs of words between punctuation.
 	clause := 0
 	sentenceInv := false // the current sentence opened with an inverted verb
-	for i := 0; i < s.nt; {
+	for i := 0; i < s.NT; {
 		j := i // end of the clause (exclusive)
-		for j < s.nt && s.toks[j].brk == 0 {
+		for j < s.NT && s.Toks[j].Brk == 0 {
 			j++
 		}
-		if j < s.nt {
+		if j < s.NT {
 			j++
 		}
-		brk := s.toks[j-1].brk
-		if brk == '?' && j < s.nt {
+		brk := s.Toks[j-1].Brk
+		if brk == '?' && j < s.NT {
 			set(qMid)
 		}
 		start := skipFillers(&s, i, j)
@@ -394,7 +245,7 @@ func windowFeatures(text string, last bool) [qNumFeatures]float64 {
 			} else {
 				set(qInvLater)
 			}
-			if i == 0 || sentenceEnd(s.toks[i-1].brk) || s.toks[i-1].brk == ':' {
+			if i == 0 || sentenceEnd(s.Toks[i-1].Brk) || s.Toks[i-1].Brk == ':' {
 				sentenceInv = true
 			}
 		case openSub:
@@ -404,14 +255,14 @@ func windowFeatures(text string, last bool) [qNumFeatures]float64 {
 		case openExcl:
 			set(qExclamative)
 		}
-		if sentenceEnd(brk) || j == s.nt {
+		if sentenceEnd(brk) || j == s.NT {
 			if sentenceInv && (brk == '.' || brk == '!') {
 				set(qInvStatement)
 			}
 			sentenceInv = false
 		}
 		// A label such as "question:" or "quick q -" announces a question.
-		if j-start <= 3 && j > start && (brk == ':' || brk == ',') && questionLabel[string(s.word(j-1))] {
+		if j-start <= 3 && j > start && (brk == ':' || brk == ',') && questionLabel[string(s.Word(j-1))] {
 			set(qRequest)
 		}
 		if start < j && !pre {
@@ -422,8 +273,8 @@ func windowFeatures(text string, last bool) [qNumFeatures]float64 {
 
 	// Phrases anywhere in the message: one lookup per word says whether
 	// it can start one.
-	for i := 0; i < s.nt; i++ {
-		wb := s.word(i)
+	for i := 0; i < s.NT; i++ {
+		wb := s.Word(i)
 		if len(wb) > maxRoleLen {
 			continue
 		}
@@ -433,8 +284,8 @@ func windowFeatures(text string, last bool) [qNumFeatures]float64 {
 			continue
 		}
 		next := ""
-		if role&(roleRequest|roleRhetorical) != 0 && (s.toks[i].brk == 0 || s.toks[i].brk == ',') {
-			next = string(s.word(i + 1))
+		if role&(roleRequest|roleRhetorical) != 0 && (s.Toks[i].Brk == 0 || s.Toks[i].Brk == ',') {
+			next = string(s.Word(i + 1))
 		}
 		if role&roleRequest != 0 && requestPairs[w][next] || (i == 0 && role&roleRequestStart != 0) {
 			set(qRequest)
@@ -448,14 +299,14 @@ func windowFeatures(text string, last bool) [qNumFeatures]float64 {
 	}
 	// "Wer braucht das schon?", "Who even …": wer/who with schon/even in
 	// the first sentence.
-	if first := string(s.word(skipFillers(&s, 0, s.nt))); first == "wer" || first == "who" {
-		for i := 1; i < s.nt && !sentenceEnd(s.toks[i-1].brk); i++ {
-			if w := string(s.word(i)); w == "schon" || w == "even" {
+	if first := string(s.Word(skipFillers(&s, 0, s.NT))); first == "wer" || first == "who" {
+		for i := 1; i < s.NT && !sentenceEnd(s.Toks[i-1].Brk); i++ {
+			if w := string(s.Word(i)); w == "schon" || w == "even" {
 				set(qRhetorical)
 			}
 		}
 	}
-	if hedgeStarts[string(s.word(0))] && hedgeVerbs[string(s.word(1))] || hedgeWords[string(s.word(0))] {
+	if hedgeStarts[string(s.Word(0))] && hedgeVerbs[string(s.Word(1))] || hedgeWords[string(s.Word(0))] {
 		set(qHedge)
 	}
 	if !last {
@@ -466,9 +317,9 @@ func windowFeatures(text string, last bool) [qNumFeatures]float64 {
 
 // skipFillers returns the index of the first word of the clause toks[i:j]
 // that is not a filler ("so", "hey", "@einsatz").
-func skipFillers(s *qScan, i, j int) int {
+func skipFillers(s *scan.Text, i, j int) int {
 	for i < j {
-		w := s.word(i)
+		w := s.Word(i)
 		if len(w) > 0 && (w[0] == '@' || fillers[string(w)]) {
 			i++
 			continue
@@ -481,19 +332,19 @@ func skipFillers(s *qScan, i, j int) int {
 // preamble reports whether the clause toks[i:j] (with fillers up to start)
 // only leads in: a greeting ("Hey all!", "Moin zusammen,") or a short label
 // ("Quick one:").
-func preamble(s *qScan, i, start, j, kind int) bool {
+func preamble(s *scan.Text, i, start, j, kind int) bool {
 	if start >= j {
 		return true
 	}
-	return (kind == openOther && greetings[string(s.word(i))]) || (j-start <= 3 && s.toks[j-1].brk == ':')
+	return (kind == openOther && greetings[string(s.Word(i))]) || (j-start <= 3 && s.Toks[j-1].Brk == ':')
 }
 
 // clauseOpening classifies how the clause toks[i:j] (i < j) opens.
-func clauseOpening(s *qScan, i, j int) int {
-	w := string(s.word(i))
+func clauseOpening(s *scan.Text, i, j int) int {
+	w := string(s.Word(i))
 	next := ""
 	if i+1 < j {
-		next = string(s.word(i + 1))
+		next = string(s.Word(i + 1))
 	}
 	switch {
 	case exclamativePairs[w][next]:

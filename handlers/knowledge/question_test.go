@@ -1,23 +1,21 @@
 package knowledge
 
 import (
-	"bufio"
-	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/einsatz/einsatz/bot/lang/scan"
+	"github.com/einsatz/einsatz/bot/lang/scan/scantest"
 )
 
 // labelledMessage is a line of testdata/questions.jsonl (the frozen
 // evaluation set at the repository root) or of
 // testdata/questions_train.jsonl (the training set of the model).
 type labelledMessage struct {
-	Text     string `json:"text"`
-	Lang     string `json:"lang"`
-	Question bool   `json:"question"`
-	Note     string `json:"note"`
+	scantest.Message
+	Question bool `json:"question"`
 }
 
 const (
@@ -27,72 +25,14 @@ const (
 
 func readLabelled(tb testing.TB, name string) []labelledMessage {
 	tb.Helper()
-	f, err := os.Open(name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var msgs []labelledMessage
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		var m labelledMessage
-		dec := json.NewDecoder(strings.NewReader(line))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&m); err != nil {
-			tb.Fatalf("%s:%d: %v", name, n, err)
-		}
-		if m.Text == "" || (m.Lang != "en" && m.Lang != "de") {
-			tb.Fatalf("%s:%d: empty text or lang %q", name, n, m.Lang)
-		}
-		msgs = append(msgs, m)
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return msgs
+	return scantest.ReadLabelled[labelledMessage](tb, name)
 }
 
-type confusion struct{ tp, fp, fn, tn int }
+// confusion is the figures of the question detector, which come with the
+// accuracy.
+type confusion struct{ scantest.Confusion }
 
-func (c *confusion) add(want, got bool) {
-	switch {
-	case want && got:
-		c.tp++
-	case !want && got:
-		c.fp++
-	case want && !got:
-		c.fn++
-	default:
-		c.tn++
-	}
-}
-
-func (c confusion) precision() float64 { return ratio(c.tp, c.tp+c.fp) }
-func (c confusion) recall() float64    { return ratio(c.tp, c.tp+c.fn) }
-func (c confusion) f1() float64 {
-	p, r := c.precision(), c.recall()
-	if p+r == 0 {
-		return 0
-	}
-	return 2 * p * r / (p + r)
-}
-func (c confusion) accuracy() float64 { return ratio(c.tp+c.tn, c.tp+c.tn+c.fp+c.fn) }
-
-func (c confusion) String() string {
-	return fmt.Sprintf("n=%3d precision %.3f recall %.3f F1 %.3f accuracy %.3f (tp %d fp %d fn %d tn %d)",
-		c.tp+c.fp+c.fn+c.tn, c.precision(), c.recall(), c.f1(), c.accuracy(), c.tp, c.fp, c.fn, c.tn)
-}
-
-func ratio(a, b int) float64 {
-	if b == 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
-}
+func (c confusion) String() string { return c.StringAccuracy() }
 
 // evalQuestions runs IsQuestion over msgs and logs the figures overall, per
 // language, on hard negatives and on questions without "?", and the errors.
@@ -102,13 +42,13 @@ func evalQuestions(t *testing.T, msgs []labelledMessage) confusion {
 	perLang := map[string]*confusion{"en": {}, "de": {}}
 	for _, m := range msgs {
 		got := IsQuestion(m.Text)
-		all.add(m.Question, got)
-		perLang[m.Lang].add(m.Question, got)
+		all.Add(m.Question, got)
+		perLang[m.Lang].Add(m.Question, got)
 		if strings.HasPrefix(m.Note, "hard negative") {
-			hardNeg.add(m.Question, got)
+			hardNeg.Add(m.Question, got)
 		}
 		if m.Question && !strings.HasSuffix(strings.TrimSpace(m.Text), "?") {
-			noMark.add(m.Question, got)
+			noMark.Add(m.Question, got)
 		}
 		if got != m.Question {
 			t.Logf("wrong: question=%-5v score %.2f %q (%s)", m.Question, QuestionScore(m.Text), m.Text, m.Note)
@@ -117,8 +57,8 @@ func evalQuestions(t *testing.T, msgs []labelledMessage) confusion {
 	t.Logf("all: %v", all)
 	t.Logf("en:  %v", *perLang["en"])
 	t.Logf("de:  %v", *perLang["de"])
-	t.Logf("hard negatives: %d of %d recognised as statements", hardNeg.tn, hardNeg.tn+hardNeg.fp)
-	t.Logf("questions without '?': %d of %d recognised", noMark.tp, noMark.tp+noMark.fn)
+	t.Logf("hard negatives: %d of %d recognised as statements", hardNeg.TN, hardNeg.TN+hardNeg.FP)
+	t.Logf("questions without '?': %d of %d recognised", noMark.TP, noMark.TP+noMark.FN)
 	return all
 }
 
@@ -149,7 +89,7 @@ func TestIsQuestionFrozenSet(t *testing.T) {
 
 	c := evalQuestions(t, msgs)
 	const minPrecision, minRecall, minF1 = 0.85, 0.85, 0.85
-	if c.precision() < minPrecision || c.recall() < minRecall || c.f1() < minF1 {
+	if c.Precision() < minPrecision || c.Recall() < minRecall || c.F1() < minF1 {
 		t.Errorf("question detection on %s: %v; want precision >= %.2f, recall >= %.2f, F1 >= %.2f",
 			questionsFrozen, c, minPrecision, minRecall, minF1)
 	}
@@ -159,7 +99,7 @@ func TestIsQuestionFrozenSet(t *testing.T) {
 // model has seen, so they are optimistic).
 func TestIsQuestionTrainSet(t *testing.T) {
 	c := evalQuestions(t, readLabelled(t, questionsTrain))
-	if c.f1() < 0.9 {
+	if c.F1() < 0.9 {
 		t.Errorf("question detection on the training set: %v; want F1 >= 0.9", c)
 	}
 }
@@ -229,54 +169,23 @@ func TestTrainQuestionModel(t *testing.T) {
 		t.Skip("set EINSATZ_TRAIN_QUESTIONS=1 to fit the question detector")
 	}
 	msgs := readLabelled(t, questionsTrain)
-	xs := make([][qNumFeatures]float64, len(msgs))
+	xs := make([][]float64, len(msgs))
 	ys := make([]float64, len(msgs))
 	for i, m := range msgs {
-		xs[i] = questionFeatures(m.Text)
+		f := questionFeatures(m.Text)
+		xs[i] = f[:]
 		if m.Question {
 			ys[i] = 1
 		}
 	}
-	w := fitLogistic(xs, ys, 0.003, 20000, 0.5)
-	var b strings.Builder
-	b.WriteString("var questionWeights = [qNumFeatures]float64{\n")
-	for i, v := range w {
-		fmt.Fprintf(&b, "\t%.2f, // %s\n", v, qFeatureNames[i])
-	}
-	b.WriteString("}")
-	t.Log("\n" + b.String())
+	w := scantest.FitLogistic(xs, ys, qBias, 0.003, 20000, 0.5)
+	t.Log("\n" + scantest.GoWeights("questionWeights", "qNumFeatures", w, qFeatureNames[:]))
 
 	var c confusion
 	for i := range xs {
-		c.add(ys[i] == 1, sigmoid(dot(&w, &xs[i])) > 0.5)
+		c.Add(ys[i] == 1, scan.Logistic(w, xs[i]) > 0.5)
 	}
 	t.Logf("training set with the new weights: %v", c)
-}
-
-// fitLogistic fits weights by full-batch gradient descent on the mean log
-// loss plus an L2 penalty of lambda (not on the bias).
-func fitLogistic(xs [][qNumFeatures]float64, ys []float64, lambda float64, iters int, rate float64) [qNumFeatures]float64 {
-	var w [qNumFeatures]float64
-	n := float64(len(xs))
-	for range iters {
-		var grad [qNumFeatures]float64
-		for i := range xs {
-			d := sigmoid(dot(&w, &xs[i])) - ys[i]
-			for k := range grad {
-				grad[k] += d * xs[i][k] / n
-			}
-		}
-		for k := range w {
-			if k != qBias {
-				grad[k] += lambda * w[k]
-			}
-			w[k] -= rate * grad[k]
-		}
-	}
-	for k := range w {
-		w[k] = math.Round(w[k]*100) / 100
-	}
-	return w
 }
 
 // FuzzIsQuestion checks that no input panics or allocates differently; the

@@ -23,11 +23,8 @@
 package detect
 
 import (
-	"math"
-	"unicode"
-	"unicode/utf8"
-
 	"github.com/einsatz/einsatz/bot/lang"
+	"github.com/einsatz/einsatz/bot/lang/scan"
 )
 
 // DefaultThreshold is the score from which a message counts as a feature
@@ -71,17 +68,7 @@ func IsFeatureRequest(text string, threshold float64) bool {
 // a feature.
 func Score(text, language string) float64 {
 	f := features(text, language)
-	return sigmoid(dot(&weights, &f))
-}
-
-func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
-
-func dot(w, f *[numFeatures]float64) float64 {
-	s := 0.0
-	for i := range w {
-		s += w[i] * f[i]
-	}
-	return s
+	return scan.Logistic(weights[:], f[:])
 }
 
 // Features of a message; fBias is always 1.
@@ -126,131 +113,20 @@ const window = 512
 // maxTokens bounds the words looked at.
 const maxTokens = 96
 
-// token is a word of the message: buf[start:end], and the strongest
-// punctuation that follows it before the next word (0 if none).
-type token struct {
-	start, end int
-	brk        byte
-}
+// scanner scans messages for the detector: "#help" and "a/b" are words,
+// and dashes are folded into "-".
+var scanner = scan.New(scan.Config{WordChars: "_#/", FoldDashes: true})
 
-// scan is a lower-cased message and its words.
-type scan struct {
-	buf  [window + 16]byte
-	n    int
-	toks [maxTokens]token
-	nt   int
-}
-
-func (s *scan) word(i int) []byte {
-	if i < 0 || i >= s.nt {
-		return nil
-	}
-	return s.buf[s.toks[i].start:s.toks[i].end]
-}
-
-// lower appends text to buf: lower-cased, typographic apostrophes replaced
-// by ASCII ones, at most limit bytes in all.
-func (s *scan) lower(text string, limit int) {
-	n := s.n
-	for i := 0; i < len(text) && n < limit; {
-		c := text[i]
-		if c < utf8.RuneSelf {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			s.buf[n] = c
-			n++
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(text[i:])
-		switch r {
-		case '’', '‘', '`', '´':
-			s.buf[n] = '\''
-			n++
-		case '“', '”', '„', '«', '»':
-			s.buf[n] = '"'
-			n++
-		case '–', '—':
-			s.buf[n] = '-'
-			n++
-		default:
-			if lr := unicode.ToLower(r); utf8.RuneLen(lr) == size {
-				r = lr
-			}
-			if n+utf8.RuneLen(r) > limit {
-				s.n = n
-				return
-			}
-			n += utf8.EncodeRune(s.buf[n:], r)
-		}
-		i += size
-	}
-	s.n = n
-}
-
-func isWordRune(r rune) bool {
-	if r < utf8.RuneSelf {
-		return asciiWord[r]
-	}
-	return unicode.IsLetter(r) || unicode.IsDigit(r)
-}
-
-var asciiWord = func() (t [utf8.RuneSelf]bool) {
-	for c := range t {
-		t[c] = c == '_' || c == '#' || c == '/' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9'
-	}
-	return t
-}()
-
-func (s *scan) runeAt(i int) (rune, int) {
-	if i >= s.n || i < 0 {
-		return utf8.RuneError, 0
-	}
-	if c := s.buf[i]; c < utf8.RuneSelf {
-		return rune(c), 1
-	}
-	return utf8.DecodeRune(s.buf[i:s.n])
-}
-
-func (s *scan) wordAt(i int) bool {
-	r, size := s.runeAt(i)
-	return size > 0 && isWordRune(r)
-}
-
-// tokenize splits buf into words and the punctuation between them. "+1"
+// tokenize splits s into words and the punctuation between them. "+1"
 // is a word; apostrophes, hyphens and dots inside a word keep it together.
-func (s *scan) tokenize() {
-	s.nt = 0
-	setBrk := func(b byte) {
-		if s.nt == 0 {
-			return
-		}
-		t := &s.toks[s.nt-1]
-		if rank(b) > rank(t.brk) {
-			t.brk = b
-		}
-	}
-	for i := 0; i < s.n && s.nt < maxTokens; {
-		r, size := s.runeAt(i)
+func tokenize(s *scan.Text) {
+	for i := 0; i < s.N && !s.Full(); {
+		r, size := s.RuneAt(i)
 		switch {
-		case isWordRune(r) || r == '+' && s.wordAt(i+1):
+		case s.IsWordRune(r) || r == '+' && s.WordAt(i+1):
 			start := i
-			i += size
-			for i < s.n {
-				r, size := s.runeAt(i)
-				if isWordRune(r) {
-					i += size
-					continue
-				}
-				if (r == '\'' || r == '-' || r == '.') && s.wordAt(i+1) {
-					i++
-					continue
-				}
-				break
-			}
-			s.toks[s.nt] = token{start: start, end: i}
-			s.nt++
+			i = s.WordEnd(i + size)
+			s.AddWord(start, i)
 			continue
 		case r == '?' || r == '!' || r == '.' || r == ',' || r == ':' || r == ';' || r == '\n' || r == '-' || r == '(' || r == ')' || r == '[' || r == ']':
 			b := byte(r)
@@ -260,28 +136,10 @@ func (s *scan) tokenize() {
 			if r == '[' || r == ']' {
 				b = ':'
 			}
-			setBrk(b)
+			s.Break(b)
 		}
 		i += size
 	}
-}
-
-func rank(b byte) int {
-	switch b {
-	case '?':
-		return 7
-	case '!':
-		return 6
-	case '.':
-		return 5
-	case '\n':
-		return 4
-	case ':', ';':
-		return 3
-	case ',':
-		return 2
-	}
-	return 0
 }
 
 // sentenceEnd reports whether punctuation ends a sentence.
@@ -294,27 +152,29 @@ func features(text, language string) [numFeatures]float64 {
 	if language == lang.German {
 		f[fGerman] = 1
 	}
-	var s scan
+	var buf [window + 16]byte
+	var toks [maxTokens]scan.Token
+	s := scanner.Text(buf[:], toks[:])
 	if len(text) <= window {
-		s.lower(text, window)
+		s.Lower(text, window)
 	} else {
-		s.lower(text[:runeCut(text, window/2)], window/2)
-		s.buf[s.n], s.buf[s.n+1] = '\n', ' '
-		s.n += 2
-		s.lower(text[runeCut(text, len(text)-window/2+2):], window+2)
+		s.Lower(text[:scan.RuneCut(text, window/2)], window/2)
+		s.Buf[s.N], s.Buf[s.N+1] = '\n', ' '
+		s.N += 2
+		s.Lower(text[scan.RuneCut(text, len(text)-window/2+2):], window+2)
 	}
-	s.tokenize()
-	if s.nt == 0 {
+	tokenize(&s)
+	if s.NT == 0 {
 		return f
 	}
-	if s.nt < 4 {
+	if s.NT < 4 {
 		f[fShort] = 1
 	}
-	if s.toks[s.nt-1].brk == '?' {
+	if s.Toks[s.NT-1].Brk == '?' {
 		f[fQEnd] = 1
 	}
-	for i := 0; i < s.nt; i++ {
-		w := s.word(i)
+	for i := 0; i < s.NT; i++ {
+		w := s.Word(i)
 		if len(w) > maxFirstLen {
 			matchPrefixes(&s, i, &f)
 			continue
@@ -334,12 +194,12 @@ func features(text, language string) [numFeatures]float64 {
 
 // atClauseStart reports whether word i opens a clause, possibly after
 // fillers ("hey", "so", "also").
-func atClauseStart(s *scan, i int) bool {
+func atClauseStart(s *scan.Text, i int) bool {
 	for i > 0 {
-		if s.toks[i-1].brk != 0 {
+		if s.Toks[i-1].Brk != 0 {
 			return true
 		}
-		if !fillers[string(s.word(i-1))] {
+		if !fillers[string(s.Word(i-1))] {
 			return false
 		}
 		i--
@@ -347,16 +207,8 @@ func atClauseStart(s *scan, i int) bool {
 	return true
 }
 
-// runeCut moves i back to the start of a rune.
-func runeCut(s string, i int) int {
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return i
-}
-
-func matchPrefixes(s *scan, i int, f *[numFeatures]float64) {
-	w := s.word(i)
+func matchPrefixes(s *scan.Text, i int, f *[numFeatures]float64) {
+	w := s.Word(i)
 	for _, p := range prefixFeatures {
 		if len(w) >= len(p.prefix) && string(w[:len(p.prefix)]) == p.prefix {
 			f[p.feature] = 1

@@ -1,22 +1,20 @@
 package detect
 
 import (
-	"bufio"
-	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/einsatz/einsatz/bot/lang/scan"
+	"github.com/einsatz/einsatz/bot/lang/scan/scantest"
 )
 
 // labelled is a line of the frozen set (testdata/feature_requests.jsonl at
 // the repository root) or of the training set (testdata/train.jsonl).
 type labelled struct {
-	Text           string `json:"text"`
-	Lang           string `json:"lang"`
-	FeatureRequest bool   `json:"feature_request"`
-	Note           string `json:"note"`
+	scantest.Message
+	FeatureRequest bool `json:"feature_request"`
 }
 
 const (
@@ -26,85 +24,22 @@ const (
 
 func readLabelled(tb testing.TB, name string) []labelled {
 	tb.Helper()
-	f, err := os.Open(name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var msgs []labelled
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		var m labelled
-		dec := json.NewDecoder(strings.NewReader(line))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&m); err != nil {
-			tb.Fatalf("%s:%d: %v", name, n, err)
-		}
-		if m.Text == "" || (m.Lang != "en" && m.Lang != "de") {
-			tb.Fatalf("%s:%d: empty text or lang %q", name, n, m.Lang)
-		}
-		msgs = append(msgs, m)
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return msgs
-}
-
-type confusion struct{ tp, fp, fn, tn int }
-
-func (c *confusion) add(want, got bool) {
-	switch {
-	case want && got:
-		c.tp++
-	case !want && got:
-		c.fp++
-	case want && !got:
-		c.fn++
-	default:
-		c.tn++
-	}
-}
-
-func (c confusion) precision() float64 { return ratio(c.tp, c.tp+c.fp) }
-func (c confusion) recall() float64    { return ratio(c.tp, c.tp+c.fn) }
-func (c confusion) f1() float64 {
-	p, r := c.precision(), c.recall()
-	if p+r == 0 {
-		return 0
-	}
-	return 2 * p * r / (p + r)
-}
-
-func (c confusion) String() string {
-	return fmt.Sprintf("n=%3d precision %.3f recall %.3f F1 %.3f (tp %d fp %d fn %d tn %d)",
-		c.tp+c.fp+c.fn+c.tn, c.precision(), c.recall(), c.f1(), c.tp, c.fp, c.fn, c.tn)
-}
-
-func ratio(a, b int) float64 {
-	if b == 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
+	return scantest.ReadLabelled[labelled](tb, name)
 }
 
 // evaluate runs the detector (with the labelled language, and with the
 // guessed one) over msgs, logs the figures overall, per language and per
 // kind of hard negative, and the errors.
-func evaluate(t *testing.T, msgs []labelled) (all confusion, perLang map[string]*confusion) {
+func evaluate(t *testing.T, msgs []labelled) (all scantest.Confusion, perLang map[string]*scantest.Confusion) {
 	t.Helper()
-	perLang = map[string]*confusion{"en": {}, "de": {}}
-	var guessed confusion
+	perLang = map[string]*scantest.Confusion{"en": {}, "de": {}}
+	var guessed scantest.Confusion
 	hard := map[string]*[2]int{} // kind → correct, total
 	for _, m := range msgs {
 		r := DetectLang(m.Text, m.Lang)
-		all.add(m.FeatureRequest, r.FeatureRequest)
-		perLang[m.Lang].add(m.FeatureRequest, r.FeatureRequest)
-		guessed.add(m.FeatureRequest, Detect(m.Text).FeatureRequest)
+		all.Add(m.FeatureRequest, r.FeatureRequest)
+		perLang[m.Lang].Add(m.FeatureRequest, r.FeatureRequest)
+		guessed.Add(m.FeatureRequest, Detect(m.Text).FeatureRequest)
 		if kind, ok := strings.CutPrefix(m.Note, "hard negative: "); ok {
 			if hard[kind] == nil {
 				hard[kind] = &[2]int{}
@@ -155,7 +90,7 @@ func TestFrozenSet(t *testing.T) {
 		t.Errorf("frozen set: %d messages %v, hard negatives %v; want >= 300, 140 per language, 40 bug reports, 30 questions, 20 praise, 20 rants",
 			len(msgs), langs, kinds)
 	}
-	if share := ratio(pos, len(msgs)); share < 0.35 || share > 0.45 {
+	if share := scantest.Ratio(pos, len(msgs)); share < 0.35 || share > 0.45 {
 		t.Errorf("frozen set: %.2f positives, want about 0.40", share)
 	}
 
@@ -166,9 +101,9 @@ func TestFrozenSet(t *testing.T) {
 		"en":  {0.88, 0.92, 0.90},
 		"de":  {0.88, 0.92, 0.90},
 	}
-	for name, c := range map[string]confusion{"all": all, "en": *perLang["en"], "de": *perLang["de"]} {
+	for name, c := range map[string]scantest.Confusion{"all": all, "en": *perLang["en"], "de": *perLang["de"]} {
 		fl := floors[name]
-		if c.precision() < fl[0] || c.recall() < fl[1] || c.f1() < fl[2] {
+		if c.Precision() < fl[0] || c.Recall() < fl[1] || c.F1() < fl[2] {
 			t.Errorf("%s: %v; want precision >= %.2f, recall >= %.2f, F1 >= %.2f", name, c, fl[0], fl[1], fl[2])
 		}
 	}
@@ -191,7 +126,7 @@ func TestTrainSet(t *testing.T) {
 		}
 	}
 	all, _ := evaluate(t, train)
-	if all.f1() < 0.85 {
+	if all.F1() < 0.85 {
 		t.Errorf("training set: %v; want F1 >= 0.85", all)
 	}
 }
@@ -278,53 +213,22 @@ func TestTrain(t *testing.T) {
 		t.Skip("set EINSATZ_TRAIN_FR=1 to fit the feature-request model")
 	}
 	msgs := readLabelled(t, trainSet)
-	xs := make([][numFeatures]float64, len(msgs))
+	xs := make([][]float64, len(msgs))
 	ys := make([]float64, len(msgs))
 	for i, m := range msgs {
-		xs[i] = features(m.Text, m.Lang)
+		f := features(m.Text, m.Lang)
+		xs[i] = f[:]
 		if m.FeatureRequest {
 			ys[i] = 1
 		}
 	}
-	w := fitLogistic(xs, ys, 0.003, 20000, 0.5)
-	var b strings.Builder
-	b.WriteString("var weights = [numFeatures]float64{\n")
-	for i, v := range w {
-		fmt.Fprintf(&b, "\t%.2f, // %s\n", v, featureNames[i])
-	}
-	b.WriteString("}")
-	t.Log("\n" + b.String())
-	var c confusion
+	w := scantest.FitLogistic(xs, ys, fBias, 0.003, 20000, 0.5)
+	t.Log("\n" + scantest.GoWeights("weights", "numFeatures", w, featureNames[:]))
+	var c scantest.Confusion
 	for i := range xs {
-		c.add(ys[i] == 1, sigmoid(dot(&w, &xs[i])) >= DefaultThreshold)
+		c.Add(ys[i] == 1, scan.Logistic(w, xs[i]) >= DefaultThreshold)
 	}
 	t.Logf("training set with the new weights: %v", c)
-}
-
-// fitLogistic fits weights by full-batch gradient descent on the mean log
-// loss plus an L2 penalty of lambda (not on the bias).
-func fitLogistic(xs [][numFeatures]float64, ys []float64, lambda float64, iters int, rate float64) [numFeatures]float64 {
-	var w [numFeatures]float64
-	n := float64(len(xs))
-	for range iters {
-		var grad [numFeatures]float64
-		for i := range xs {
-			d := sigmoid(dot(&w, &xs[i])) - ys[i]
-			for k := range grad {
-				grad[k] += d * xs[i][k] / n
-			}
-		}
-		for k := range w {
-			if k != fBias {
-				grad[k] += lambda * w[k]
-			}
-			w[k] -= rate * grad[k]
-		}
-	}
-	for k := range w {
-		w[k] = math.Round(w[k]*100) / 100
-	}
-	return w
 }
 
 func BenchmarkDetect(b *testing.B) {

@@ -1,6 +1,10 @@
 package detect
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/einsatz/einsatz/bot/lang/scan"
+)
 
 // Phrase patterns, one a line, per feature. A pattern is a sequence of
 // steps separated by spaces; a step is a list of alternative words
@@ -270,21 +274,21 @@ type pattern struct {
 }
 
 // match reports whether the pattern matches with its first word at i.
-func (p *pattern) match(s *scan, i int) bool {
+func (p *pattern) match(s *scan.Text, i int) bool {
 	return p.matchFrom(s, 0, i)
 }
 
 // matchFrom matches steps[k:] after word i.
-func (p *pattern) matchFrom(s *scan, k, i int) bool {
+func (p *pattern) matchFrom(s *scan.Text, k, i int) bool {
 	if k == len(p.steps) {
 		return true
 	}
 	st := &p.steps[k]
-	for j := i + 1; j <= i+1+st.gap && j < s.nt; j++ {
-		if sentenceEnd(s.toks[j-1].brk) {
+	for j := i + 1; j <= i+1+st.gap && j < s.NT; j++ {
+		if sentenceEnd(s.Toks[j-1].Brk) {
 			return false
 		}
-		if st.matches(s.word(j)) && p.matchFrom(s, k+1, j) {
+		if st.matches(s.Word(j)) && p.matchFrom(s, k+1, j) {
 			return true
 		}
 	}
