@@ -70,301 +70,6 @@ func main() {
 	}
 }
 
-// newRootCmd builds the command tree; `einsatz` alone runs the bot.
-func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	var configPath string
-	loadConfig := func(cmd *cobra.Command) (*config.Config, error) {
-		cfg, err := config.Load(configPath)
-		if errors.Is(err, fs.ErrNotExist) && !cmd.Flags().Changed("config") && os.Getenv("EINSATZ_CONFIG") == "" {
-			fmt.Fprintf(stderr, "no %s here: running with the defaults\n", configPath)
-			return config.Default(), nil
-		}
-		return cfg, err
-	}
-	runE := func(cmd *cobra.Command, _ []string) error {
-		cfg, err := loadConfig(cmd)
-		if err != nil {
-			return err
-		}
-		return run(cmd.Context(), cfg, newLogger(cfg.Log, stderr, slog.LevelInfo), stdout)
-	}
-	root := &cobra.Command{
-		Use:           "einsatz",
-		Short:         "Community engagement bot for Discord, Slack and the web",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		RunE:          runE,
-	}
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	defaultConfig := "config.yaml"
-	if env := os.Getenv("EINSATZ_CONFIG"); env != "" {
-		defaultConfig = env
-	}
-	root.PersistentFlags().StringVar(&configPath, "config", defaultConfig, "config file (env EINSATZ_CONFIG)")
-
-	root.AddCommand(&cobra.Command{
-		Use:   "run",
-		Short: "Run the bot with every configured adapter (the default command)",
-		Args:  cobra.NoArgs,
-		RunE:  runE,
-	})
-	root.AddCommand(&cobra.Command{
-		Use:   "chat",
-		Short: "Talk to the bot in the terminal, through the same pipeline as every platform",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			return chat(cmd.Context(), cfg, newLogger(cfg.Log, stderr, slog.LevelWarn), stdin, stdout)
-		},
-	})
-	configCmd := &cobra.Command{Use: "config", Short: "Work with the configuration"}
-	configCmd.AddCommand(&cobra.Command{
-		Use:   "check",
-		Short: "Validate the config file: every problem with its line, non-zero exit on any",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(configPath)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "%s: OK\n", configPath)
-			for _, line := range describe(cfg) {
-				fmt.Fprintln(stdout, "  "+line)
-			}
-			return nil
-		},
-	})
-	root.AddCommand(configCmd)
-	discordCmd := &cobra.Command{Use: "discord", Short: "Set up the Discord bot"}
-	discordCmd.AddCommand(&cobra.Command{
-		Use:   "invite-url",
-		Short: "Print the OAuth2 URL that adds the bot to a server, with exactly the permissions it needs",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			id, err := discord.ApplicationID(cmd.Context(), discordOptions(cfg, nil, slog.New(slog.DiscardHandler)))
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(stdout, discord.InviteURL(id))
-			return nil
-		},
-	})
-	root.AddCommand(discordCmd)
-	slackCmd := &cobra.Command{Use: "slack", Short: "Set up the Slack app"}
-	slackCmd.AddCommand(&cobra.Command{
-		Use:   "manifest",
-		Short: "Print the Slack app manifest (YAML) for the enabled features",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			out, err := slack.Manifest(slack.ManifestOptions{Name: cfg.Bot.Name, Mode: cfg.Slack.Mode, PublicURL: cfg.Web.PublicURL,
-				Commands: commandsOnly().Commands(), StaffUserGroup: cfg.Staff.Slack.UserGroup != ""})
-			if err != nil {
-				return err
-			}
-			_, err = stdout.Write(out)
-			return err
-		},
-	})
-	root.AddCommand(slackCmd)
-	root.AddCommand(cli.HandoffCommand(func(cmd *cobra.Command) (cli.Escalations, func() error, error) {
-		client, store, err := openData(cmd, loadConfig)
-		if err != nil {
-			return nil, nil, err
-		}
-		if client != nil {
-			return cli.RemoteEscalations(client), func() error { return nil }, nil
-		}
-		return func(ctx context.Context, open bool) ([]handoff.Escalation, error) {
-			return handoff.List(ctx, store, open)
-		}, store.Close, nil
-	}, stdout))
-	root.AddCommand(cli.InboxCommand(func(cmd *cobra.Command) (cli.Inbox, func() error, error) {
-		client, store, err := openData(cmd, loadConfig)
-		if err != nil {
-			return nil, nil, err
-		}
-		if client != nil {
-			return cli.RemoteInbox(client), func() error { return nil }, nil
-		}
-		ib := inbox.New(inbox.Options{Store: store, Logger: slog.New(slog.DiscardHandler)})
-		return ib, func() error { ib.Close(); return store.Close() }, nil
-	}, stdout))
-	root.AddCommand(cli.PrivacyCommand(func(cmd *cobra.Command) (cli.Privacy, func() error, error) {
-		client, store, err := openData(cmd, loadConfig)
-		if err != nil {
-			return nil, nil, err
-		}
-		if client != nil {
-			return cli.RemotePrivacy{Client: client}, func() error { return nil }, nil
-		}
-		return store, store.Close, nil
-	}, stdout))
-	root.AddCommand(cli.ImportCommand(func(cmd *cobra.Command) (cli.Importer, func() error, error) {
-		cfg, err := loadConfig(cmd)
-		if err != nil {
-			return nil, nil, err
-		}
-		if client, err := web.Running(cmd.Context(), cfg.Storage.Path); err == nil {
-			return cli.RemoteImporter(client), func() error { return nil }, nil
-		}
-		// No server: the whole bot, without adapters, replays the export.
-		a, err := newApp(cmd.Context(), cfg, newLogger(cfg.Log, stderr, slog.LevelWarn))
-		if err != nil {
-			return nil, nil, err
-		}
-		run := func(ctx context.Context, kind, path string, progress func(done, total int)) (imports.Summary, error) {
-			ex, err := imports.Read(kind, path)
-			if err != nil {
-				return imports.Summary{}, err
-			}
-			return imports.Run(ctx, a.core, ex, progress)
-		}
-		return run, a.close, nil
-	}, stdout))
-	root.AddCommand(cli.SentimentCommand(func(cmd *cobra.Command) (cli.SentimentSource, func() error, error) {
-		client, store, err := openData(cmd, loadConfig)
-		if err != nil {
-			return nil, nil, err
-		}
-		if client != nil {
-			return cli.RemoteSentiment{Client: client}, func() error { return nil }, nil
-		}
-		return cli.LocalSentiment{Store: store, Now: time.Now}, store.Close, nil
-	}, stdout))
-	root.AddCommand(&cobra.Command{
-		Use:   "analyze",
-		Short: "Score JSON lines from stdin offline: sentiment, language, question (one output line per input line)",
-		Long: `Reads lines {"text": ..., "lang"?: ...} on stdin and writes exactly one JSON line per input line,
-in order: {"sentiment": {"label": ..., "score": ...}, "lang": ..., "intent": {"feature_request": ..., "question": ...}}.
-A blank or malformed line gives {"error": ...} in its place. Offline and deterministic; needs no server.
-The feature-request and question detectors are the ones the bot uses live.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			intent := func(text, lang string) (bool, bool) {
-				return detect.DetectLang(text, lang).FeatureRequest, knowledge.IsQuestion(text)
-			}
-			_, err := sentiment.AnalyzeStream(stdin, stdout, sentiment.New(), intent)
-			return err
-		},
-	})
-	evalCmd := &cobra.Command{Use: "eval", Short: "Measure the bot on a labelled set"}
-	evalCmd.AddCommand(&cobra.Command{
-		Use:   "retrieval FILE.jsonl",
-		Short: `Retrieval quality on lines {"query": ..., "expected": "<file name or source path>"}: MRR@10, recall@1/5/10`,
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := os.Open(args[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			cases, err := knowledge.ReadRetrievalCases(f)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			cfg, err := loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			kb, release, err := openKB(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			defer release()
-			scores, err := knowledge.EvalRetrieval(cmd.Context(), kb.Search, cases)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "queries %d\nMRR@10  %.3f\nR@1     %.3f\nR@5     %.3f\nR@10    %.3f\n",
-				scores.N, scores.MRR10, scores.Recall1, scores.Recall5, scores.Recall10)
-			for _, m := range scores.Misses {
-				fmt.Fprintf(stdout, "miss: %q (expected %s)\n", m.Query, m.Expected)
-			}
-			return nil
-		},
-	})
-	root.AddCommand(evalCmd)
-	openSupport := func(cmd *cobra.Command) (cli.SupportSource, func() error, error) {
-		cfg, err := loadConfig(cmd)
-		if err != nil {
-			return nil, nil, err
-		}
-		client, store, err := connect(cmd.Context(), cfg)
-		if err != nil {
-			return nil, nil, err
-		}
-		if client != nil {
-			return cli.RemoteSupport{Client: client}, func() error { return nil }, nil
-		}
-		settings := support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity}
-		return cli.LocalSupport{Store: store, Settings: settings}, store.Close, nil
-	}
-	kbCmd := cli.KBCommand(func(cmd *cobra.Command) (cli.KB, func() error, error) {
-		cfg, err := loadConfig(cmd)
-		if err != nil {
-			return nil, nil, err
-		}
-		return openKB(cmd.Context(), cfg)
-	}, stdout)
-	kbCmd.AddCommand(cli.GapsCommand(openSupport, stdout))
-	root.AddCommand(kbCmd)
-	reportCmd := &cobra.Command{Use: "report", Short: "Reports for the support and product teams"}
-	reportCmd.AddCommand(cli.SupportCommand(openSupport, stdout))
-	root.AddCommand(reportCmd)
-	root.AddCommand(&cobra.Command{
-		Use:   "backup FILE",
-		Short: "Write a backup of the database (through the running server when one is up)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			return backup(cmd.Context(), cfg, args[0], stdout)
-		},
-	})
-	var into string
-	restoreCmd := &cobra.Command{
-		Use:   "restore FILE",
-		Short: "Restore a backup into an empty data directory (refuses while a server runs)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			if into == "" {
-				into = cfg.Storage.Path
-			}
-			return restore(cmd.Context(), cfg, args[0], into, stdout)
-		},
-	}
-	restoreCmd.Flags().StringVar(&into, "into", "", "data directory to restore into (default: storage.path); must be empty or absent")
-	root.AddCommand(restoreCmd)
-	root.AddCommand(&cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		Run: func(*cobra.Command, []string) {
-			fmt.Fprintf(stdout, "einsatz %s (%s, schema v%d)\n", version, runtime.Version(), storage.SchemaVersion)
-		},
-	})
-	return root
-}
-
 // newLogger makes the one logger; min raises the configured level (chat
 // keeps the terminal for the conversation).
 func newLogger(c config.Log, w io.Writer, min slog.Level) *slog.Logger {
@@ -989,4 +694,299 @@ func restore(ctx context.Context, cfg *config.Config, file, into string, stdout 
 	}
 	fmt.Fprintf(stdout, "restored %s into %s\n", file, into)
 	return nil
+}
+
+// newRootCmd builds the command tree; `einsatz` alone runs the bot.
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var configPath string
+	loadConfig := func(cmd *cobra.Command) (*config.Config, error) {
+		cfg, err := config.Load(configPath)
+		if errors.Is(err, fs.ErrNotExist) && !cmd.Flags().Changed("config") && os.Getenv("EINSATZ_CONFIG") == "" {
+			fmt.Fprintf(stderr, "no %s here: running with the defaults\n", configPath)
+			return config.Default(), nil
+		}
+		return cfg, err
+	}
+	runE := func(cmd *cobra.Command, _ []string) error {
+		cfg, err := loadConfig(cmd)
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), cfg, newLogger(cfg.Log, stderr, slog.LevelInfo), stdout)
+	}
+	root := &cobra.Command{
+		Use:           "einsatz",
+		Short:         "Community engagement bot for Discord, Slack and the web",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE:          runE,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	defaultConfig := "config.yaml"
+	if env := os.Getenv("EINSATZ_CONFIG"); env != "" {
+		defaultConfig = env
+	}
+	root.PersistentFlags().StringVar(&configPath, "config", defaultConfig, "config file (env EINSATZ_CONFIG)")
+
+	root.AddCommand(&cobra.Command{
+		Use:   "run",
+		Short: "Run the bot with every configured adapter (the default command)",
+		Args:  cobra.NoArgs,
+		RunE:  runE,
+	})
+	root.AddCommand(&cobra.Command{
+		Use:   "chat",
+		Short: "Talk to the bot in the terminal, through the same pipeline as every platform",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			return chat(cmd.Context(), cfg, newLogger(cfg.Log, stderr, slog.LevelWarn), stdin, stdout)
+		},
+	})
+	configCmd := &cobra.Command{Use: "config", Short: "Work with the configuration"}
+	configCmd.AddCommand(&cobra.Command{
+		Use:   "check",
+		Short: "Validate the config file: every problem with its line, non-zero exit on any",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(configPath)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s: OK\n", configPath)
+			for _, line := range describe(cfg) {
+				fmt.Fprintln(stdout, "  "+line)
+			}
+			return nil
+		},
+	})
+	root.AddCommand(configCmd)
+	discordCmd := &cobra.Command{Use: "discord", Short: "Set up the Discord bot"}
+	discordCmd.AddCommand(&cobra.Command{
+		Use:   "invite-url",
+		Short: "Print the OAuth2 URL that adds the bot to a server, with exactly the permissions it needs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			id, err := discord.ApplicationID(cmd.Context(), discordOptions(cfg, nil, slog.New(slog.DiscardHandler)))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, discord.InviteURL(id))
+			return nil
+		},
+	})
+	root.AddCommand(discordCmd)
+	slackCmd := &cobra.Command{Use: "slack", Short: "Set up the Slack app"}
+	slackCmd.AddCommand(&cobra.Command{
+		Use:   "manifest",
+		Short: "Print the Slack app manifest (YAML) for the enabled features",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			out, err := slack.Manifest(slack.ManifestOptions{Name: cfg.Bot.Name, Mode: cfg.Slack.Mode, PublicURL: cfg.Web.PublicURL,
+				Commands: commandsOnly().Commands(), StaffUserGroup: cfg.Staff.Slack.UserGroup != ""})
+			if err != nil {
+				return err
+			}
+			_, err = stdout.Write(out)
+			return err
+		},
+	})
+	root.AddCommand(slackCmd)
+	root.AddCommand(cli.HandoffCommand(func(cmd *cobra.Command) (cli.Escalations, func() error, error) {
+		client, store, err := openData(cmd, loadConfig)
+		if err != nil {
+			return nil, nil, err
+		}
+		if client != nil {
+			return cli.RemoteEscalations(client), func() error { return nil }, nil
+		}
+		return func(ctx context.Context, open bool) ([]handoff.Escalation, error) {
+			return handoff.List(ctx, store, open)
+		}, store.Close, nil
+	}, stdout))
+	root.AddCommand(cli.InboxCommand(func(cmd *cobra.Command) (cli.Inbox, func() error, error) {
+		client, store, err := openData(cmd, loadConfig)
+		if err != nil {
+			return nil, nil, err
+		}
+		if client != nil {
+			return cli.RemoteInbox(client), func() error { return nil }, nil
+		}
+		ib := inbox.New(inbox.Options{Store: store, Logger: slog.New(slog.DiscardHandler)})
+		return ib, func() error { ib.Close(); return store.Close() }, nil
+	}, stdout))
+	root.AddCommand(cli.PrivacyCommand(func(cmd *cobra.Command) (cli.Privacy, func() error, error) {
+		client, store, err := openData(cmd, loadConfig)
+		if err != nil {
+			return nil, nil, err
+		}
+		if client != nil {
+			return cli.RemotePrivacy{Client: client}, func() error { return nil }, nil
+		}
+		return store, store.Close, nil
+	}, stdout))
+	root.AddCommand(cli.ImportCommand(func(cmd *cobra.Command) (cli.Importer, func() error, error) {
+		cfg, err := loadConfig(cmd)
+		if err != nil {
+			return nil, nil, err
+		}
+		if client, err := web.Running(cmd.Context(), cfg.Storage.Path); err == nil {
+			return cli.RemoteImporter(client), func() error { return nil }, nil
+		}
+		// No server: the whole bot, without adapters, replays the export.
+		a, err := newApp(cmd.Context(), cfg, newLogger(cfg.Log, stderr, slog.LevelWarn))
+		if err != nil {
+			return nil, nil, err
+		}
+		run := func(ctx context.Context, kind, path string, progress func(done, total int)) (imports.Summary, error) {
+			ex, err := imports.Read(kind, path)
+			if err != nil {
+				return imports.Summary{}, err
+			}
+			return imports.Run(ctx, a.core, ex, progress)
+		}
+		return run, a.close, nil
+	}, stdout))
+	root.AddCommand(cli.SentimentCommand(func(cmd *cobra.Command) (cli.SentimentSource, func() error, error) {
+		client, store, err := openData(cmd, loadConfig)
+		if err != nil {
+			return nil, nil, err
+		}
+		if client != nil {
+			return cli.RemoteSentiment{Client: client}, func() error { return nil }, nil
+		}
+		return cli.LocalSentiment{Store: store, Now: time.Now}, store.Close, nil
+	}, stdout))
+	root.AddCommand(&cobra.Command{
+		Use:   "analyze",
+		Short: "Score JSON lines from stdin offline: sentiment, language, question (one output line per input line)",
+		Long: `Reads lines {"text": ..., "lang"?: ...} on stdin and writes exactly one JSON line per input line,
+in order: {"sentiment": {"label": ..., "score": ...}, "lang": ..., "intent": {"feature_request": ..., "question": ...}}.
+A blank or malformed line gives {"error": ...} in its place. Offline and deterministic; needs no server.
+The feature-request and question detectors are the ones the bot uses live.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			intent := func(text, lang string) (bool, bool) {
+				return detect.DetectLang(text, lang).FeatureRequest, knowledge.IsQuestion(text)
+			}
+			_, err := sentiment.AnalyzeStream(stdin, stdout, sentiment.New(), intent)
+			return err
+		},
+	})
+	evalCmd := &cobra.Command{Use: "eval", Short: "Measure the bot on a labelled set"}
+	evalCmd.AddCommand(&cobra.Command{
+		Use:   "retrieval FILE.jsonl",
+		Short: `Retrieval quality on lines {"query": ..., "expected": "<file name or source path>"}: MRR@10, recall@1/5/10`,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			cases, err := knowledge.ReadRetrievalCases(f)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			kb, release, err := openKB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer release()
+			scores, err := knowledge.EvalRetrieval(cmd.Context(), kb.Search, cases)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "queries %d\nMRR@10  %.3f\nR@1     %.3f\nR@5     %.3f\nR@10    %.3f\n",
+				scores.N, scores.MRR10, scores.Recall1, scores.Recall5, scores.Recall10)
+			for _, m := range scores.Misses {
+				fmt.Fprintf(stdout, "miss: %q (expected %s)\n", m.Query, m.Expected)
+			}
+			return nil
+		},
+	})
+	root.AddCommand(evalCmd)
+	openSupport := func(cmd *cobra.Command) (cli.SupportSource, func() error, error) {
+		cfg, err := loadConfig(cmd)
+		if err != nil {
+			return nil, nil, err
+		}
+		client, store, err := connect(cmd.Context(), cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		if client != nil {
+			return cli.RemoteSupport{Client: client}, func() error { return nil }, nil
+		}
+		settings := support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity}
+		return cli.LocalSupport{Store: store, Settings: settings}, store.Close, nil
+	}
+	kbCmd := cli.KBCommand(func(cmd *cobra.Command) (cli.KB, func() error, error) {
+		cfg, err := loadConfig(cmd)
+		if err != nil {
+			return nil, nil, err
+		}
+		return openKB(cmd.Context(), cfg)
+	}, stdout)
+	kbCmd.AddCommand(cli.GapsCommand(openSupport, stdout))
+	root.AddCommand(kbCmd)
+	reportCmd := &cobra.Command{Use: "report", Short: "Reports for the support and product teams"}
+	reportCmd.AddCommand(cli.SupportCommand(openSupport, stdout))
+	root.AddCommand(reportCmd)
+	root.AddCommand(&cobra.Command{
+		Use:   "backup FILE",
+		Short: "Write a backup of the database (through the running server when one is up)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			return backup(cmd.Context(), cfg, args[0], stdout)
+		},
+	})
+	var into string
+	restoreCmd := &cobra.Command{
+		Use:   "restore FILE",
+		Short: "Restore a backup into an empty data directory (refuses while a server runs)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			if into == "" {
+				into = cfg.Storage.Path
+			}
+			return restore(cmd.Context(), cfg, args[0], into, stdout)
+		},
+	}
+	restoreCmd.Flags().StringVar(&into, "into", "", "data directory to restore into (default: storage.path); must be empty or absent")
+	root.AddCommand(restoreCmd)
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(*cobra.Command, []string) {
+			fmt.Fprintf(stdout, "einsatz %s (%s, schema v%d)\n", version, runtime.Version(), storage.SchemaVersion)
+		},
+	})
+	return root
 }
