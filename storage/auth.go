@@ -143,6 +143,11 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) error {
 	if err := s.Sync(ctx); err != nil {
 		return err
 	}
+	s.closing.RLock()
+	defer s.closing.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
 	stream := s.db.NewStream()
 	stream.LogPrefix = "backup"
 	if _, err := stream.Backup(w, 0); err != nil {

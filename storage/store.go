@@ -329,8 +329,15 @@ func (s *Store) flush(batch []*op) {
 	}
 }
 
-// view runs a read-only transaction.
+// view runs a read-only transaction; after Close it returns ErrClosed
+// (Badger itself would panic). Holding the read lock keeps Close from
+// closing the database under a running read.
 func (s *Store) view(fn func(txn *badger.Txn) error) error {
+	s.closing.RLock()
+	defer s.closing.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
 	return s.db.View(fn)
 }
 

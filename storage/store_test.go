@@ -343,6 +343,13 @@ func TestCloseRefusesWrites(t *testing.T) {
 	if _, err := s.Accept(context.Background(), "k", time.Hour, thread, nil); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Accept after Close = %v, want ErrClosed", err)
 	}
+	// Reads too (Badger would panic on a closed database).
+	if _, err := s.Spilled(context.Background(), 10); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Spilled after Close = %v, want ErrClosed", err)
+	}
+	if _, err := s.History(context.Background(), bot.ThreadRef{Platform: "x", ChannelID: "y", ThreadID: "z"}, 5); !errors.Is(err, ErrClosed) {
+		t.Fatalf("History after Close = %v, want ErrClosed", err)
+	}
 }
 
 func TestLoginCodeWorksOnce(t *testing.T) {
