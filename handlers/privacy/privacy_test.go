@@ -61,6 +61,9 @@ func TestForgetMeLeavesNoTrace(t *testing.T) {
 	secrets := []string{"zebra-7731 is my order number", "I hate waiting for refunds", "please talk to a human about lamarck"}
 	h.Say(":user walburga", ":thread solo", secrets[0], secrets[1])
 	h.Say(":thread shared", secrets[2], ":user bob", "bob here, also waiting")
+	// Everything she wrote is handled (the threads run in parallel) before she asks.
+	h.WaitFor("You said: "+secrets[0], 1)
+	h.WaitFor("You said: "+secrets[1], 1)
 	h.WaitFor("You said: bob here", 1)
 	h.WaitFor("TEXT:handoff_asked", 1)
 
