@@ -546,3 +546,27 @@ func TestCompleterToldForAnswersSilenceAndDuplicates(t *testing.T) {
 		t.Fatalf("replies = %+v, want one answering a", c.replies)
 	}
 }
+
+func TestParseSince(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Time
+		err  bool
+	}{
+		{"", now.Add(-48 * time.Hour), false},
+		{"7d", now.AddDate(0, 0, -7), false},
+		{"2w", now.AddDate(0, 0, -14), false},
+		{"72h", now.Add(-72 * time.Hour), false},
+		{"2026-11-01", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), false},
+		{"2026-11-01T08:00:00Z", time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC), false},
+		{"yesterday", time.Time{}, true},
+		{"-5d", time.Time{}, true},
+	}
+	for _, tt := range tests {
+		got, err := bot.ParseSince(tt.in, now, 48*time.Hour)
+		if (err != nil) != tt.err || !got.Equal(tt.want) {
+			t.Errorf("ParseSince(%q) = %v, %v; want %v (error %v)", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/einsatz/einsatz/bot"
 )
 
 // Series is one channel's aggregates over time.
@@ -162,24 +164,7 @@ func AdminRoutes(store Store, clock interface{ Now() time.Time }) map[string]htt
 	}
 }
 
-// ParseSince reads --since: empty (14 days), a duration back from now
-// ("72h", "30m", or days as "7d"), or an RFC 3339 time or a date.
+// ParseSince reads --since; empty means the last 14 days.
 func ParseSince(s string, now time.Time) (time.Time, error) {
-	switch {
-	case s == "":
-		return now.AddDate(0, 0, -14), nil
-	case strings.HasSuffix(s, "d"):
-		if n, err := strconv.Atoi(strings.TrimSuffix(s, "d")); err == nil && n >= 0 {
-			return now.AddDate(0, 0, -n), nil
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("monitor: --since %q: use a duration (72h, 7d), a date (2026-11-01) or an RFC 3339 time", s)
+	return bot.ParseSince(s, now, 14*24*time.Hour)
 }

@@ -364,24 +364,5 @@ func reasons(m map[string]int) string {
 // ParseSince reads a --since value: a duration ("72h"), days ("30d"),
 // weeks ("8w") or a date ("2026-11-01", RFC 3339 also).
 func ParseSince(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return now.AddDate(0, 0, -30), nil
-	}
-	if n, err := strconv.Atoi(strings.TrimRight(s, "dw")); err == nil && n >= 0 && (strings.HasSuffix(s, "d") || strings.HasSuffix(s, "w")) {
-		if strings.HasSuffix(s, "w") {
-			n *= 7
-		}
-		return now.AddDate(0, 0, -n), nil
-	}
-	if d, err := time.ParseDuration(s); err == nil {
-		return now.Add(-d), nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.ParseInLocation("2006-01-02", s, time.UTC); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("since %q: want a duration (72h), days (30d), weeks (8w) or a date (2026-11-01)", s)
+	return bot.ParseSince(s, now, 30*24*time.Hour)
 }
