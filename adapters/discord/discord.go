@@ -402,8 +402,8 @@ func applicationCommands(specs []bot.CommandSpec) []*discordgo.ApplicationComman
 	seen := map[string]bool{}
 	for _, sp := range specs {
 		name := commandName(sp.Name)
-		if name == "" || seen[name] {
-			continue
+		if name == "" || seen[name] || sp.Name == ForwardCommand {
+			continue // forward is the message command below, not a slash command
 		}
 		seen[name] = true
 		c := &discordgo.ApplicationCommand{

@@ -124,3 +124,14 @@ func TestRenderSourcesAndButtons(t *testing.T) {
 		t.Errorf("second row has %d buttons", n)
 	}
 }
+
+func TestForwardIsOnlyAMessageCommand(t *testing.T) {
+	cmds := applicationCommands([]bot.CommandSpec{{Name: "ask", ArgName: "question"}, {Name: ForwardCommand}, {Name: "forget-me"}})
+	var got []string
+	for _, c := range cmds {
+		got = append(got, fmt.Sprintf("%d:%s", c.Type, c.Name))
+	}
+	if want := "1:ask 1:forget-me 3:" + ForwardCommandName; strings.Join(got, " ") != want {
+		t.Fatalf("commands = %q, want %q", strings.Join(got, " "), want)
+	}
+}

@@ -57,7 +57,10 @@ const confirmWindow = 10 * time.Minute
 func (s *Service) Routes() []bot.Route {
 	return []bot.Route{
 		{Name: "forget-me", Match: bot.Command("forget-me"), Handler: bot.HandlerFunc(s.forgetMe), BypassGate: true,
-			Spec: &bot.CommandSpec{Name: "forget-me", Description: "Delete everything this bot keeps about you", ArgName: "confirm", ArgHelp: "type confirm to delete at once"}},
+			// No declared argument: Discord would make it required, and the
+			// confirmation must come first. "/forget-me confirm" still works
+			// where commands are typed (Slack, console, web).
+			Spec: &bot.CommandSpec{Name: "forget-me", Description: "Delete everything this bot keeps about you"}},
 		{Name: "forget-me-confirm", Match: bot.Action(ActionConfirm), Handler: bot.HandlerFunc(s.confirm), BypassGate: true},
 		{Name: "forget-me-cancel", Match: bot.Action(ActionCancel), Handler: bot.HandlerFunc(s.cancel), BypassGate: true},
 	}
