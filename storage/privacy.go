@@ -78,7 +78,11 @@ func (s *Store) ExportUser(ctx context.Context, platform, userID string) (UserDa
 	if err != nil {
 		return out, fmt.Errorf("storage: export user: %w", err)
 	}
-	for _, kv := range s.mentioning(ctx, platform, userID) {
+	named, err := s.mentioning(ctx, platform, userID)
+	if err != nil {
+		return out, err
+	}
+	for _, kv := range named {
 		kind := recordKind(kv.key)
 		out.Records[kind] = append(out.Records[kind], json.RawMessage(kv.value))
 	}
@@ -92,23 +96,26 @@ type keyValue struct {
 
 // mentioning finds records that name a person without an index entry:
 // escalations (user) and events waiting in the spill queue.
-func (s *Store) mentioning(ctx context.Context, platform, userID string) []keyValue {
+func (s *Store) mentioning(ctx context.Context, platform, userID string) ([]keyValue, error) {
 	var out []keyValue
-	_ = s.scan(ctx, prefixEsc, func(k, v []byte) error {
+	err1 := s.scan(ctx, prefixEsc, func(k, v []byte) error {
 		var e handoff.Escalation
 		if json.Unmarshal(v, &e) == nil && e.User.Platform == platform && e.User.ID == userID {
 			out = append(out, keyValue{string(k), append([]byte(nil), v...)})
 		}
 		return nil
 	})
-	_ = s.scan(ctx, prefixSpill, func(k, v []byte) error {
+	err2 := s.scan(ctx, prefixSpill, func(k, v []byte) error {
 		var ev bot.Event
 		if json.Unmarshal(v, &ev) == nil && ev.Platform == platform && ev.User.ID == userID {
 			out = append(out, keyValue{string(k), append([]byte(nil), v...)})
 		}
 		return nil
 	})
-	return out
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("storage: records naming a person: %w", err)
+	}
+	return out, nil
 }
 
 // Erasure says what EraseUser removed, by kind, without saying whose.
@@ -141,7 +148,10 @@ func (s *Store) EraseUser(ctx context.Context, platform, userID, by string) (Era
 			threads[k[:strings.LastIndex(k, "/")+1]] = true
 		}
 	}
-	others := s.mentioning(ctx, platform, userID)
+	others, err := s.mentioning(ctx, platform, userID)
+	if err != nil {
+		return res, err
+	}
 	audit, err := json.Marshal(AuditEntry{Time: time.Now(), Actor: by, Action: "erase", Target: "one person's data, on request"})
 	if err != nil {
 		return res, err
@@ -151,36 +161,65 @@ func (s *Store) EraseUser(ctx context.Context, platform, userID, by string) (Era
 	for _, k := range keys {
 		mine[k] = true
 	}
-	err = s.commit(ctx, func(txn *badger.Txn) error {
-		// Threads first: the person's turns, the bot's replies to them, and
-		// the whole thread when nobody else is left in it.
-		for prefix := range threads {
+	// The erasure runs in steps that each fit one transaction (a person
+	// may have written thousands of messages). Each step is atomic and the
+	// whole is idempotent: after a failure, erasing again finishes the job.
+	step := func(fn func(txn *badger.Txn, part *Erasure) error) error {
+		var part Erasure
+		err := s.commit(ctx, func(txn *badger.Txn) error {
+			// Reset: the committer may run a write function twice.
+			part = Erasure{Removed: map[string]int{}, Anonymized: map[string]int{}}
+			return fn(txn, &part)
+		})
+		if err == nil {
+			res.add(part)
+		}
+		return err
+	}
+	// Threads first, one per step: the person's turns, the bot's replies to
+	// them, and the whole thread when nobody else is left in it.
+	for prefix := range threads {
+		err := step(func(txn *badger.Txn, part *Erasure) error {
 			removed, gone, err := eraseFromThread(txn, prefix, mine)
 			if err != nil {
 				return err
 			}
-			res.Removed["messages"] += removed
-			if gone {
-				res.ThreadsGone++
-				thread := strings.TrimSuffix(strings.TrimPrefix(prefix, prefixHist), "/")
-				if err := txn.Delete([]byte(prefixOwner + thread)); err != nil {
-					return err
-				}
-				if err := txn.Delete([]byte(prefixEsc + thread)); err != nil {
-					return err
-				}
+			part.Removed["messages"] += removed
+			if !gone {
+				return nil
 			}
-		}
-		for _, k := range keys {
-			if !strings.HasPrefix(k, prefixHist) {
-				if err := s.eraseRecord(txn, k, userID, &res); err != nil {
-					return err
-				}
-			}
-			if err := txn.Delete([]byte(indexPrefix + k)); err != nil {
+			part.ThreadsGone++
+			thread := strings.TrimSuffix(strings.TrimPrefix(prefix, prefixHist), "/")
+			if err := txn.Delete([]byte(prefixOwner + thread)); err != nil {
 				return err
 			}
+			return txn.Delete([]byte(prefixEsc + thread))
+		})
+		if err != nil {
+			return res, fmt.Errorf("storage: erase user: %w", err)
 		}
+	}
+	const page = 2000 // records and index entries: two writes each
+	for start := 0; start < len(keys); start += page {
+		chunk := keys[start:min(start+page, len(keys))]
+		err := step(func(txn *badger.Txn, part *Erasure) error {
+			for _, k := range chunk {
+				if !strings.HasPrefix(k, prefixHist) {
+					if err := s.eraseRecord(txn, k, userID, part); err != nil {
+						return err
+					}
+				}
+				if err := txn.Delete([]byte(indexPrefix + k)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return res, fmt.Errorf("storage: erase user: %w", err)
+		}
+	}
+	err = step(func(txn *badger.Txn, part *Erasure) error {
 		for _, kv := range others {
 			if strings.HasPrefix(kv.key, prefixEsc) {
 				var e handoff.Escalation
@@ -196,13 +235,13 @@ func (s *Store) EraseUser(ctx context.Context, platform, userID, by string) (Era
 				if err := txn.Set([]byte(kv.key), v); err != nil {
 					return err
 				}
-				res.Anonymized["escalations"]++
+				part.Anonymized["escalations"]++
 				continue
 			}
 			if err := txn.Delete([]byte(kv.key)); err != nil {
 				return err
 			}
-			res.Removed[recordKind(kv.key)]++
+			part.Removed[recordKind(kv.key)]++
 		}
 		return txn.SetEntry(expiring([]byte(prefixAudit+timeSeq(time.Now(), &s.seq)), audit, time.Time{}, s.opts.AuditTTL))
 	})
@@ -320,6 +359,16 @@ func kinds(m map[string]int) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func (e *Erasure) add(o Erasure) {
+	for k, n := range o.Removed {
+		e.Removed[k] += n
+	}
+	for k, n := range o.Anonymized {
+		e.Anonymized[k] += n
+	}
+	e.ThreadsGone += o.ThreadsGone
 }
 
 func (e Erasure) String() string {

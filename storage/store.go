@@ -292,32 +292,79 @@ func (s *Store) commitLoop() {
 	}
 }
 
+// flush applies a batch in as few transactions as fit, syncs once, and
+// answers every writer. A committed transaction never holds writes of an op
+// that failed: when an op fails (or does not fit), the transaction is
+// dropped and the ops that had succeeded in it are applied again to a fresh
+// one — they only read committed state, so a second run writes the same.
 func (s *Store) flush(batch []*op) {
 	errs := make([]error, len(batch))
+	var seg []int // ops whose writes txn holds
 	txn := s.db.NewTransaction(true)
-	var commitErr error
-	for i, o := range batch {
-		err := o.fn(txn)
-		if errors.Is(err, errTooBigForTxn) {
-			if commitErr = txn.Commit(); commitErr != nil {
-				break
-			}
-			txn = s.db.NewTransaction(true)
-			err = o.fn(txn)
-		}
-		errs[i] = err
-	}
-	if commitErr == nil {
-		commitErr = txn.Commit()
-	} else {
+	// rebuild replaces txn with a fresh one holding the writes of seg.
+	rebuild := func() {
 		txn.Discard()
+		for {
+			txn = s.db.NewTransaction(true)
+			ok := seg[:0:0]
+			failed := false
+			for _, j := range seg {
+				if err := runOp(batch[j].fn, txn); err != nil {
+					errs[j], failed = err, true
+					continue
+				}
+				ok = append(ok, j)
+			}
+			if !failed {
+				seg = ok
+				return
+			}
+			txn.Discard()
+			seg = ok
+		}
 	}
-	if commitErr == nil && !s.opts.InMemory {
-		commitErr = s.db.Sync()
+	commit := func() {
+		if len(seg) == 0 {
+			txn.Discard()
+			return
+		}
+		if err := txn.Commit(); err != nil {
+			for _, j := range seg {
+				errs[j] = fmt.Errorf("storage: commit: %w", err)
+			}
+		}
+		seg = nil
 	}
 	for i, o := range batch {
-		if commitErr != nil {
-			errs[i] = fmt.Errorf("storage: commit: %w", commitErr)
+		err := runOp(o.fn, txn)
+		switch {
+		case err == nil:
+			seg = append(seg, i)
+		case errors.Is(err, errTooBigForTxn) && len(seg) > 0:
+			// The transaction is full: commit what fits, then op i alone.
+			rebuild()
+			commit()
+			txn = s.db.NewTransaction(true)
+			if err := runOp(o.fn, txn); err != nil {
+				errs[i] = err
+				txn.Discard()
+				txn = s.db.NewTransaction(true)
+			} else {
+				seg = []int{i}
+			}
+		default:
+			errs[i] = err
+			rebuild()
+		}
+	}
+	commit()
+	var syncErr error
+	if !s.opts.InMemory {
+		syncErr = s.db.Sync()
+	}
+	for i, o := range batch {
+		if errs[i] == nil && syncErr != nil {
+			errs[i] = fmt.Errorf("storage: sync: %w", syncErr)
 		}
 		if errs[i] == nil && o.after != nil {
 			o.after()
@@ -327,6 +374,17 @@ func (s *Store) flush(batch []*op) {
 		}
 		o.done <- errs[i]
 	}
+}
+
+// runOp runs one write function; a panic in it becomes its error, so one
+// bad write cannot stop the committer (and with it every write).
+func runOp(fn func(*badger.Txn) error, txn *badger.Txn) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("storage: write panicked: %v", r)
+		}
+	}()
+	return fn(txn)
 }
 
 // view runs a read-only transaction; after Close it returns ErrClosed

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -441,6 +442,68 @@ func TestRetentionCountsFromTheRecordsOwnTime(t *testing.T) {
 	err := s.Dump(ctx, func(k, v []byte) error {
 		if strings.Contains(string(v), "old export") {
 			t.Errorf("expired message stored under %s", k)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An op that does not fit the transaction the batch has filled runs alone,
+// and no transaction is committed holding half of an op.
+func TestFlushSplitsFullTransactionsWithoutHalfWrites(t *testing.T) {
+	s := openTest(t, Options{InMemory: true})
+	filler := &op{done: make(chan error, 1), fn: func(txn *badger.Txn) error {
+		for i := range 13000 { // close to Badger's entry limit for one transaction
+			if err := txn.Set([]byte(fmt.Sprintf("test/fill/%05d", i)), []byte("x")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+	first := false
+	turn := bot.Turn{Role: bot.RoleUser, UserID: "u", Text: "hello", Time: time.Now()}
+	value, _ := json.Marshal(turn)
+	accept := &op{done: make(chan error, 1), fn: func(txn *badger.Txn) error {
+		first = false
+		if _, err := txn.Get(seenKey("ev")); err == nil {
+			return nil
+		}
+		if err := txn.Set(seenKey("ev"), nil); err != nil {
+			return err
+		}
+		for range 10 { // more entries than the filler left room for
+			if err := s.setTurn(txn, thread, "u", time.Now(), value); err != nil {
+				return err
+			}
+		}
+		first = true
+		return nil
+	}}
+	failing := &op{done: make(chan error, 1), fn: func(txn *badger.Txn) error {
+		if err := txn.Set([]byte("test/half"), []byte("written before the failure")); err != nil {
+			return err
+		}
+		return errors.New("fails after a write")
+	}}
+	s.flush([]*op{filler, failing, accept})
+	if err := <-filler.done; err != nil {
+		t.Fatalf("filler: %v", err)
+	}
+	if err := <-failing.done; err == nil {
+		t.Fatal("the failing op reported success")
+	}
+	if err := <-accept.done; err != nil || !first {
+		t.Fatalf("accept after a full transaction: first=%v err=%v, want a first delivery", first, err)
+	}
+	h, err := s.History(context.Background(), thread, 20)
+	if err != nil || len(h) != 10 {
+		t.Fatalf("history = %d turns, %v; want the 10 the op wrote", len(h), err)
+	}
+	err = s.view(func(txn *badger.Txn) error {
+		if _, err := txn.Get([]byte("test/half")); !errors.Is(err, badger.ErrKeyNotFound) {
+			return fmt.Errorf("a failed op's write was committed: %v", err)
 		}
 		return nil
 	})
