@@ -134,6 +134,9 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	// last, so they reach it through this late-bound poster.
 	var core *bot.Bot
 	poster := posterFunc(func(ctx context.Context, to bot.ThreadRef, r bot.Reply) error { return core.Post(ctx, to, r) })
+	dm := inbox.DirectMessengerFunc(func(ctx context.Context, platform, userID string, r bot.Reply) error {
+		return core.DirectMessage(ctx, platform, userID, r)
+	})
 	hours, err := handoffHours(cfg.Handoff.Hours)
 	if err != nil {
 		kb.Close()
@@ -156,7 +159,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	pv := privacy.New(store, text, nil)
 	analyzer := sentiment.New()
 	llm := newLLM(cfg, log)
-	ib := newInbox(cfg, store, poster, analyzer, llm, log)
+	ib := newInbox(cfg, store, poster, dm, analyzer, llm, log)
 	answers := answer.New(answer.Options{
 		Search:          kb,
 		Text:            text,
@@ -357,7 +360,7 @@ func (a *app) close() error {
 
 // newInbox files feature requests (detected, forwarded, /feedback) in the
 // research inbox.
-func newInbox(cfg *config.Config, store *storage.Store, poster inbox.Poster, a *sentiment.Analyzer, llm answer.LLM, log *slog.Logger) *inbox.Service {
+func newInbox(cfg *config.Config, store *storage.Store, poster inbox.Poster, dm inbox.DirectMessenger, a *sentiment.Analyzer, llm answer.LLM, log *slog.Logger) *inbox.Service {
 	hooks := make([]inbox.Webhook, 0, len(cfg.Inbox.Webhooks))
 	for _, h := range cfg.Inbox.Webhooks {
 		hooks = append(hooks, inbox.Webhook{URL: h.URL, Secret: h.Secret})
@@ -368,8 +371,9 @@ func newInbox(cfg *config.Config, store *storage.Store, poster inbox.Poster, a *
 		confirm = llmConfirmer(llm)
 	}
 	return inbox.New(inbox.Options{
-		Confirm: confirm,
-		Store:   store, Poster: poster, Logger: log.With("component", "inbox"),
+		Confirm:         confirm,
+		DirectMessenger: dm, // people who ran /notify on hear of status changes directly
+		Store:           store, Poster: poster, Logger: log.With("component", "inbox"),
 		Text: func(lang, key string) string {
 			return strings.ReplaceAll(cfg.Texts.Get(lang, key), "{bot}", cfg.Bot.Name)
 		},

@@ -44,6 +44,13 @@ type Linker interface {
 	Permalink(ctx context.Context, in ThreadRef, messageID string) (string, error)
 }
 
+// DirectMessenger is an optional ability: send a reply to a person in a
+// private conversation with the bot (opening it when needed), outside any
+// thread. Used only for people who asked for such messages.
+type DirectMessenger interface {
+	DirectMessage(ctx context.Context, userID string, r Reply) error
+}
+
 // Completer is an optional ability: the core tells the adapter of an event
 // when it is done with it (answered, silent, a duplicate or failed), so
 // request-response adapters (the web chat API, Discord interactions) can

@@ -209,6 +209,27 @@ func (b *Bot) Post(ctx context.Context, to ThreadRef, r Reply) error {
 	return nil
 }
 
+// DirectMessage sends a reply privately to a person on a platform, through
+// the adapter's DirectMessenger ability. It fails when no adapter for the
+// platform is running or the adapter cannot send direct messages. Direct
+// messages join no thread history.
+func (b *Bot) DirectMessage(ctx context.Context, platform, userID string, r Reply) error {
+	s := b.sender(platform)
+	if s == nil {
+		return fmt.Errorf("bot: direct message on %s: no adapter for that platform is running", platform)
+	}
+	dm, ok := s.(DirectMessenger)
+	if !ok {
+		return fmt.Errorf("bot: direct message on %s: the adapter cannot send direct messages", platform)
+	}
+	if err := dm.DirectMessage(ctx, userID, r); err != nil {
+		return fmt.Errorf("bot: direct message on %s: %w", platform, err)
+	}
+	b.count(func(st *Stats) { st.Replies++ })
+	b.opts.Metrics.ReplySent(platform)
+	return nil
+}
+
 // Replay records an event from the past (an imported history) as if it had
 // been seen live, without answering anyone: the key is claimed for good (so
 // a second import adds nothing), a message joins its thread's history and

@@ -25,6 +25,7 @@ const (
 	prefixInboxVote    = prefixInbox + "vote/"
 	prefixInboxMsg     = prefixInbox + "msg/"
 	prefixInboxNotice  = prefixInbox + "notice/"
+	prefixInboxOptIn   = prefixInbox + "optin/"
 	keyInboxSeq        = prefixInbox + "seq"
 )
 
@@ -38,6 +39,10 @@ func inboxVotePrefix(id int) string { return prefixInboxVote + inboxID(id) + "/"
 
 func inboxVoteKey(id int, platform, userID string) []byte {
 	return []byte(inboxVotePrefix(id) + join(platform, userID))
+}
+
+func inboxOptInKey(platform, userID string) []byte {
+	return []byte(prefixInboxOptIn + join(platform, userID))
 }
 
 func inboxMsgKey(m inbox.Mention) []byte {
@@ -453,9 +458,53 @@ func (s *Store) TakeInboxNotice(ctx context.Context, platform, channel string, d
 	return ok, nil
 }
 
+// SetInboxOptIn stores (on) or deletes (off) a person's wish to get a
+// direct message when an item they asked for changes status. The record
+// is personal: it has a user index entry, so export shows it and erasure
+// deletes it.
+func (s *Store) SetInboxOptIn(ctx context.Context, platform, userID string, on bool, at time.Time) error {
+	if platform == "" || userID == "" {
+		return errors.New("storage: inbox opt-in: platform and user id are required")
+	}
+	key := inboxOptInKey(platform, userID)
+	err := s.commit(ctx, func(txn *badger.Txn) error {
+		if !on {
+			if err := txn.Delete(key); err != nil {
+				return err
+			}
+			return txn.Delete(userIndexKey(platform, userID, string(key)))
+		}
+		if err := inboxSet(txn, key, inbox.OptIn{Platform: platform, UserID: userID, Since: at}); err != nil {
+			return err
+		}
+		return txn.Set(userIndexKey(platform, userID, string(key)), nil)
+	})
+	if err != nil {
+		return fmt.Errorf("storage: inbox opt-in for %s/%s: %w", platform, userID, err)
+	}
+	return nil
+}
+
+// InboxOptedIn reports whether a person asked for direct messages about
+// status changes.
+func (s *Store) InboxOptedIn(_ context.Context, platform, userID string) (bool, error) {
+	found := false
+	err := s.view(func(txn *badger.Txn) error {
+		var o inbox.OptIn
+		var err error
+		found, err = inboxGet(txn, inboxOptInKey(platform, userID), &o)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("storage: inbox opt-in of %s/%s: %w", platform, userID, err)
+	}
+	return found, nil
+}
+
 // anonymizeInboxRecord is the erasure rule for the inbox (record kind
 // "inbox"): a vote keeps counting but no longer names the person; a
-// mention (the person's words) is deleted like any other record.
+// mention (the person's words) and a DM opt-in are deleted like any other
+// record.
 func (s *Store) anonymizeInboxRecord(txn *badger.Txn, key, _ string) (bool, error) {
 	if !strings.HasPrefix(key, prefixInboxVote) {
 		return false, nil

@@ -216,3 +216,84 @@ func TestInboxAnonymizeVote(t *testing.T) {
 		}
 	}
 }
+
+// Test: /notify's opt-in is stored with a user index entry (so export
+// shows it), off deletes record and index entry, and erasure (EraseUser)
+// deletes the opt-in record outright rather than anonymising it.
+func TestInboxOptInSetUnsetAndErased(t *testing.T) {
+	s := openTest(t, Options{InMemory: true})
+	ctx := context.Background()
+	key := string(inboxOptInKey("discord", "alice"))
+	on := func(platform, user string) bool {
+		t.Helper()
+		ok, err := s.InboxOptedIn(ctx, platform, user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	exists := func(k string) bool {
+		t.Helper()
+		found := false
+		if err := s.view(func(txn *badger.Txn) error {
+			_, err := txn.Get([]byte(k))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				return nil
+			}
+			found = err == nil
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return found
+	}
+	if on("discord", "alice") {
+		t.Fatal("opted in before /notify on")
+	}
+	if err := s.SetInboxOptIn(ctx, "discord", "alice", true, inboxT0); err != nil {
+		t.Fatal(err)
+	}
+	if !on("discord", "alice") || on("slack", "alice") || on("discord", "bob") {
+		t.Fatal("opt-in not stored for exactly discord/alice")
+	}
+	if keys, _ := s.UserRecords(ctx, "discord", "alice"); len(keys) != 1 || keys[0] != key {
+		t.Fatalf("user index = %v, want [%s]", keys, key)
+	}
+	if data, err := s.ExportUser(ctx, "discord", "alice"); err != nil || len(data.Records["inbox"]) != 1 || !strings.Contains(string(data.Records["inbox"][0]), `"user_id":"alice"`) {
+		t.Fatalf("export = %+v, %v", data.Records, err)
+	}
+	if err := s.SetInboxOptIn(ctx, "discord", "alice", false, inboxT0); err != nil {
+		t.Fatal(err)
+	}
+	if on("discord", "alice") || exists(key) || exists(string(userIndexKey("discord", "alice", key))) {
+		t.Fatal("off left the record or its index entry")
+	}
+	if err := s.SetInboxOptIn(ctx, "discord", "alice", false, inboxT0); err != nil {
+		t.Fatalf("off twice: %v", err)
+	}
+
+	// On again, with a mention and a vote; then erasure.
+	if err := s.SetInboxOptIn(ctx, "discord", "alice", true, inboxT0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetInboxOptIn(ctx, "discord", "bob", true, inboxT0); err != nil {
+		t.Fatal(err)
+	}
+	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode please", inboxT0)
+	if _, _, err := s.NewInboxItem(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.EraseUser(ctx, "discord", "alice", "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exists(key) || on("discord", "alice") || exists(string(userIndexKey("discord", "alice", key))) {
+		t.Fatal("erasure left alice's opt-in")
+	}
+	if res.Removed["inbox"] != 2 || res.Anonymized["inbox"] != 1 {
+		t.Errorf("erasure = %+v, want the mention and the opt-in removed, the vote anonymised", res)
+	}
+	if !on("discord", "bob") {
+		t.Error("erasing alice removed bob's opt-in")
+	}
+}

@@ -39,8 +39,9 @@ package storage
 //	inbox/msg/<platform>/<channel>/<message id> the item a message was filed under (decimal id)
 //	inbox/notice/<platform>/<channel>/<YYYYMMDD>
 //	                                            status posts in the channel that day (decimal), TTL 48h
-//	                                     (mentions and votes have user index entries; erasure deletes a
-//	                                     mention and keeps the vote without the person)
+//	inbox/optin/<platform>/<user id>            DMs on status changes wanted (JSON inbox.OptIn; user-indexed, erased)
+//	                                     (mentions, votes and opt-ins have user index entries; erasure
+//	                                     deletes a mention and an opt-in and keeps the vote without the person)
 //	kb/doc/<source>                      a knowledge document as last synced (JSON knowledge.Doc)
 //	kb/chunk/<source>/<index, 5 digits>  one chunk of it (JSON knowledge.Chunk)
 //	kb/vec/<source>/<chunk id>           embedding of one chunk (binary, see encodeVector): model name,

@@ -70,7 +70,7 @@ type Options struct {
 }
 
 // Adapter is the Discord adapter. It implements bot.Adapter and the
-// optional Typer, Reactor, Editor, Linker and Completer.
+// optional Typer, Reactor, Editor, Linker, DirectMessenger and Completer.
 type Adapter struct {
 	opts Options
 	log  *slog.Logger
@@ -84,6 +84,7 @@ type Adapter struct {
 	channels map[string]channelInfo // channels and threads seen, by id
 	topLevel *fifo[string, string]  // top-level message id -> thread name for it
 	msgChan  *fifo[string, string]  // message id -> channel it lives in
+	dmChan   *fifo[string, string]  // user id -> the bot's DM channel with them
 	pending  map[string]*pendingInteraction
 	starting map[string]*sync.Mutex // message id -> lock while starting its thread
 
@@ -148,6 +149,7 @@ func New(opts Options) (*Adapter, error) {
 		channels: map[string]channelInfo{},
 		topLevel: newFIFO[string, string](20000),
 		msgChan:  newFIFO[string, string](50000),
+		dmChan:   newFIFO[string, string](5000),
 		pending:  map[string]*pendingInteraction{},
 		starting: map[string]*sync.Mutex{},
 		id:       identity{StaffRoles: set(opts.StaffRoles), StaffUsers: set(opts.StaffUsers)},
@@ -473,6 +475,10 @@ func explain(err error) string {
 		return "Discord rejected the message"
 	case discordgo.ErrCodeUnknownInteraction:
 		return "the interaction expired (not answered within 3 s)"
+	case discordgo.ErrCodeCannotSendMessagesToThisUser:
+		return "the person does not accept direct messages from the bot"
+	case discordgo.ErrCodeInvalidRecipients:
+		return "no such user to message"
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {

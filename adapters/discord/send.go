@@ -57,6 +57,44 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 	return nil
 }
 
+// DirectMessage sends a reply to a person in their DM channel with the bot,
+// opening it first (POST /users/@me/channels, which returns the existing
+// channel when there is one). Like every other send it pings nobody and is
+// split at Discord's message limit, buttons going with the last part.
+func (a *Adapter) DirectMessage(ctx context.Context, userID string, r bot.Reply) error {
+	chunks, comps := render(r)
+	if len(chunks) == 0 && len(comps) == 0 {
+		return nil
+	}
+	channelID, ok := a.dmChan.get(userID)
+	if !ok {
+		c, err := a.s.UserChannelCreate(userID, discordgo.WithContext(ctx))
+		if err != nil {
+			a.log.Warn("opening a DM channel failed", "user", userID, "why", explain(err), "err", err)
+			return fmt.Errorf("discord: open DM with user %s: %s: %w", userID, explain(err), err)
+		}
+		channelID = c.ID
+		a.dmChan.put(userID, channelID)
+	}
+	if len(chunks) == 0 {
+		chunks = []string{""}
+	}
+	for i, c := range chunks {
+		msg := &discordgo.MessageSend{Content: c, AllowedMentions: noMentions()}
+		if i == len(chunks)-1 {
+			msg.Components = comps
+		}
+		m, err := a.s.ChannelMessageSendComplex(channelID, msg, discordgo.WithContext(ctx))
+		if err != nil {
+			// The person may block DMs from server members (50007).
+			a.log.Warn("sending a DM failed", "user", userID, "channel", channelID, "why", explain(err), "err", err)
+			return fmt.Errorf("discord: DM to user %s: %s: %w", userID, explain(err), err)
+		}
+		a.msgChan.put(m.ID, channelID)
+	}
+	return nil
+}
+
 // destination is the channel a reply goes to, with a message reference
 // when it has to answer at the top of the channel.
 func (a *Adapter) destination(ctx context.Context, to bot.ThreadRef, replyTo string) (string, *discordgo.MessageReference, error) {
@@ -263,7 +301,7 @@ func (a *Adapter) handleInteraction(i *discordgo.Interaction) {
 		return
 	}
 	p := &pendingInteraction{ia: i, at: time.Now(), component: i.Type == discordgo.InteractionMessageComponent}
-	p.ephemeral = ev.Command == ForwardCommand || a.staffOnly(ev.Command)
+	p.ephemeral = ev.Command == ForwardCommand || ev.Command == NotifyCommand || a.staffOnly(ev.Command)
 	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
 	if p.component {
 		resp.Type = discordgo.InteractionResponseDeferredMessageUpdate

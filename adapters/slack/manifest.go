@@ -151,6 +151,7 @@ func Manifest(opts ManifestOptions) ([]byte, error) {
 		"channels:read":     true, // conversations.info (channel names)
 		"groups:read":       true,
 		"im:read":           true,
+		"im:write":          true, // conversations.open (direct messages people opted in to)
 		"commands":          true, // /einsatz and the shortcut
 	}
 	if opts.StaffUserGroup {

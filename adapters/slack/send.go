@@ -193,6 +193,31 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 	return nil
 }
 
+// DirectMessage sends a reply to a person in their direct-message
+// conversation with the bot: conversations.open (scope im:write) finds or
+// opens it, then the reply is posted there like any other (chat.postMessage,
+// split when long), at the top level.
+func (a *Adapter) DirectMessage(ctx context.Context, userID string, r bot.Reply) error {
+	channelID, ok := a.ims.get(userID)
+	if !ok {
+		var ch *slack.Channel
+		err := a.retry(ctx, "conversations.open", func() error {
+			var err error
+			ch, _, _, err = a.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{userID}})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("slack: open DM with %s: %w", userID, err)
+		}
+		if ch == nil || ch.ID == "" {
+			return fmt.Errorf("slack: open DM with %s: no channel in the answer", userID)
+		}
+		channelID = ch.ID
+		a.ims.put(userID, channelID)
+	}
+	return a.Send(ctx, bot.ThreadRef{Platform: bot.PlatformSlack, ChannelID: channelID}, r)
+}
+
 // Edit replaces a message the bot posted (chat.update). A reply longer
 // than one message is cut to the first.
 func (a *Adapter) Edit(ctx context.Context, in bot.ThreadRef, messageID string, r bot.Reply) error {

@@ -84,7 +84,7 @@ type Options struct {
 }
 
 // Adapter is the Slack adapter. It implements bot.Adapter, bot.Reactor,
-// bot.Editor and bot.Linker.
+// bot.Editor, bot.Linker and bot.DirectMessenger.
 type Adapter struct {
 	opts Options
 	log  *slog.Logger
@@ -99,6 +99,7 @@ type Adapter struct {
 	channels *lru[string] // channel id → name
 	posted   *lru[string] // channel/ts of the bot's posts → core thread id
 	synth    *lru[string] // synthetic thread key → ts of its first post
+	ims      *lru[string] // user id → the bot's direct-message channel with them
 
 	lookupMu sync.Mutex
 	lookups  map[string]chan struct{}
@@ -114,6 +115,8 @@ var (
 	_ bot.Reactor = (*Adapter)(nil)
 	_ bot.Editor  = (*Adapter)(nil)
 	_ bot.Linker  = (*Adapter)(nil)
+
+	_ bot.DirectMessenger = (*Adapter)(nil)
 )
 
 // New returns an adapter. It checks the options but does not talk to Slack
@@ -184,6 +187,7 @@ func New(opts Options) (*Adapter, error) {
 		channels: newLRU[string](2000, opts.NameTTL, opts.Now),
 		posted:   newLRU[string](20000, 0, opts.Now),
 		synth:    newLRU[string](5000, 0, opts.Now),
+		ims:      newLRU[string](5000, 0, opts.Now),
 		lookups:  map[string]chan struct{}{},
 	}
 	a.q.init()

@@ -144,6 +144,9 @@ func startWorld(t *testing.T, dir string) *world {
 		Detect:    fakeDetect,
 		Sentiment: func(string, string) float64 { return 0.1 },
 		Webhooks:  []inbox.Webhook{{URL: hookSrv.URL, Secret: secret}},
+		DirectMessenger: inbox.DirectMessengerFunc(func(ctx context.Context, platform, userID string, r bot.Reply) error {
+			return core.DirectMessage(ctx, platform, userID, r)
+		}),
 	})
 	router := bot.NewRouter(nil) // nothing answers but the inbox
 	for _, r := range w.svc.Routes() {
@@ -528,5 +531,145 @@ func TestEndToEndOnDiskThenInboxList(t *testing.T) {
 	}
 	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 4 || !strings.HasPrefix(lines[1], "#5") {
 		t.Errorf("slack items, newest first:\n%s", out.String())
+	}
+}
+
+// Test: opt-in DMs end to end on both fakes. alice (Discord) and bob
+// (Slack) run /notify on (Discord answers ephemerally, Slack in the
+// channel); dave (Discord) asks and carol (Slack) votes without opting in;
+// frank (Discord) opts in but refuses DMs. A status change then sends
+// exactly one DM to alice (POST /users/@me/channels, then a message that
+// pings nobody) and one to bob (conversations.open, then chat.postMessage
+// in the IM), each naming the item, status and note; dave and carol get
+// none; frank's failure does not stop the change or the thread posts.
+// After alice's /notify off the next change DMs only bob. The core's
+// DirectMessage fails for the web adapter (no DM ability) and for a
+// platform without an adapter.
+func TestEndToEndNotifyDirectMessages(t *testing.T) {
+	w := startWorld(t, "")
+	ctx := context.Background()
+	alice, dave, frank := w.dc.NewUser("alice"), w.dc.NewUser("dave"), w.dc.NewUser("frank")
+
+	first := w.dc.Post(w.general, alice, "Please add a dark mode for the dashboard, my eyes hurt at night", false)
+	w.eventually("item #1", func() bool { return len(w.items()) == 1 })
+	daveMsg := w.dc.Post(w.general, dave, "please add dark mode to the dashboard", false)
+	frankMsg := w.dc.Post(w.general, frank, "please add dark mode to the dashboard, really", false)
+	bobTS := w.sl.Post(slackGeneral, bob, "please add dark mode to the dashboard", "")
+	w.eventually("the acknowledgement on Slack", func() bool { return len(w.slackThread(bobTS)) == 1 })
+	if err := w.sl.Click(slackGeneral, carol, w.slackThread(bobTS)[0].TS, "+1"); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("five people on #1", func() bool { it := w.item(1); return it.VoteCount == 5 && len(it.Mentions) == 4 })
+	if n := len(w.items()); n != 1 {
+		t.Fatalf("%d items, want the requests on one", n)
+	}
+
+	// Opt in: alice and frank on Discord, bob on Slack.
+	notifyDiscord := func(u discordtest.User, arg, want string) {
+		t.Helper()
+		id := w.dc.SlashCommand(w.general, u, inbox.CommandNotify, arg)
+		w.eventually("the answer to /notify "+arg, func() bool {
+			for _, r := range w.dc.InteractionResponses(id) {
+				if r.Kind == "edit" && strings.Contains(r.Content, want) {
+					return true
+				}
+			}
+			return false
+		})
+		for _, r := range w.dc.InteractionResponses(id) {
+			if r.Kind == "callback" && r.Flags&64 == 0 {
+				t.Errorf("/notify answered publicly on Discord: %+v", r)
+			}
+		}
+	}
+	notifyDiscord(alice, "on", "direct message")
+	notifyDiscord(frank, "on", "direct message")
+	w.dc.BlockDMs(frank, true)
+	before := len(w.sl.Posted())
+	w.sl.SlashCommand(slackGeneral, bob, "/einsatz", "notify on")
+	w.eventually("the answer to /einsatz notify on", func() bool {
+		for _, m := range w.sl.Posted()[before:] {
+			if strings.Contains(m.Text, "direct message") {
+				return true
+			}
+		}
+		return false
+	})
+	for _, u := range []struct{ platform, id string }{{"discord", alice.ID}, {"discord", frank.ID}, {"slack", bob}} {
+		if on, err := w.store.InboxOptedIn(ctx, u.platform, u.id); err != nil || !on {
+			t.Fatalf("%s/%s not opted in (%v)", u.platform, u.id, err)
+		}
+	}
+	w.settle()
+	discordThreads := []string{first.ID, daveMsg.ID, frankMsg.ID}
+	postsBefore := map[string]int{}
+	for _, id := range discordThreads {
+		postsBefore[id] = len(w.dc.BotMessages(id))
+	}
+	slackBefore := len(w.slackThread(bobTS))
+
+	// The status change.
+	if _, err := w.svc.SetStatus(ctx, 1, inbox.StatusPlanned, "Coming in March", "sam"); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("the DMs", func() bool { return len(w.dc.DirectMessages(alice)) == 1 && len(w.sl.DirectMessages(bob)) == 1 })
+	w.settle()
+	ad, bd := w.dc.DirectMessages(alice), w.sl.DirectMessages(bob)
+	if len(ad) != 1 || len(bd) != 1 {
+		t.Fatalf("DMs: alice %d, bob %d; want one each", len(ad), len(bd))
+	}
+	for who, text := range map[string]string{"alice": ad[0].Content, "bob": bd[0].Text} {
+		if !strings.Contains(text, "#1") || !strings.Contains(text, "planned") || !strings.Contains(text, "Coming in March") {
+			t.Errorf("DM to %s = %q, want item, status and note", who, text)
+		}
+	}
+	if am := ad[0].AllowedMentions; am == nil || len(am.Parse) != 0 || len(ad[0].Mentions) != 0 {
+		t.Errorf("Discord DM allowed mentions = %+v, pings %v; want none", am, ad[0].Mentions)
+	}
+	if c, ok := w.dc.ChannelInfo(ad[0].ChannelID); !ok || c.Type != discordtest.TypeDM || c.OwnerID != alice.ID {
+		t.Errorf("alice's DM went to channel %+v", c)
+	}
+	if n := len(w.sl.Calls("conversations.open")); n != 1 {
+		t.Errorf("conversations.open called %d times, want 1", n)
+	}
+	if len(w.dc.DirectMessages(dave)) != 0 || len(w.dc.DirectMessages(frank)) != 0 || len(w.sl.DirectMessages(carol)) != 0 {
+		t.Error("a DM to someone who did not opt in (or refuses DMs)")
+	}
+	for _, id := range discordThreads {
+		if got := len(w.dc.BotMessages(id)) - postsBefore[id]; got != 1 {
+			t.Errorf("Discord thread %s got %d status posts, want 1", id, got)
+		}
+	}
+	if got := len(w.slackThread(bobTS)) - slackBefore; got != 1 {
+		t.Errorf("Slack thread got %d status posts, want 1", got)
+	}
+	if it := w.item(1); it.Status != inbox.StatusPlanned || it.Changes[len(it.Changes)-1].Posted != 4 {
+		t.Errorf("after the change: %s, %+v", it.Status, it.Changes)
+	}
+	if !strings.Contains(w.logs.String(), "status DM failed") {
+		t.Error("frank's refused DM was not logged")
+	}
+
+	// alice turns DMs off: the next change reaches only bob.
+	notifyDiscord(alice, "off", "no more")
+	if _, err := w.svc.SetStatus(ctx, 1, inbox.StatusInProgress, "", "sam"); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("bob's second DM", func() bool { return len(w.sl.DirectMessages(bob)) == 2 })
+	w.settle()
+	if n := len(w.dc.DirectMessages(alice)); n != 1 {
+		t.Errorf("alice has %d DMs after /notify off and another change, want still 1", n)
+	}
+	if got := w.sl.DirectMessages(bob)[1].Text; !strings.Contains(got, "in progress") {
+		t.Errorf("bob's second DM = %q", got)
+	}
+
+	// The core refuses DMs where the adapter has no such ability (the web
+	// chat) or no adapter runs.
+	if err := w.core.DirectMessage(ctx, bot.PlatformWeb, "someone", bot.Reply{Text: "hi"}); err == nil || !strings.Contains(err.Error(), "cannot send direct messages") {
+		t.Errorf("DM on the web adapter: %v", err)
+	}
+	if err := w.core.DirectMessage(ctx, "irc", "someone", bot.Reply{Text: "hi"}); err == nil || !strings.Contains(err.Error(), "no adapter") {
+		t.Errorf("DM without an adapter: %v", err)
 	}
 }

@@ -5,7 +5,8 @@
 // /feedback), become items, or a mention and a vote on a matching open
 // item. Staff move items through a status workflow; each change is posted
 // once in every thread the request came from (within a daily cap per
-// channel) and sent to outgoing webhooks.
+// channel), sent as one direct message to each person who asked and opted
+// in with /notify on, and sent to outgoing webhooks.
 package inbox
 
 import (
@@ -173,11 +174,32 @@ type Store interface {
 	TakeInboxNotice(ctx context.Context, platform, channel string, day time.Time, limit int) (bool, error)
 	// Owner says who owns a thread (staff-owned threads get no posts).
 	Owner(ctx context.Context, thread bot.ThreadRef) (bot.Owner, error)
+	// SetInboxOptIn stores (on) or deletes (off) a person's wish for a
+	// direct message when an item they asked for changes status; the
+	// record is personal data (exported, deleted on erasure).
+	SetInboxOptIn(ctx context.Context, platform, userID string, on bool, at time.Time) error
+	// InboxOptedIn reports whether a person asked for those messages.
+	InboxOptedIn(ctx context.Context, platform, userID string) (bool, error)
 }
 
 // Poster posts to a thread; bot.Bot implements it.
 type Poster interface {
 	Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
+}
+
+// DirectMessenger sends a person a private message on a platform; bot.Bot
+// implements it (through adapters with the bot.DirectMessenger ability).
+type DirectMessenger interface {
+	DirectMessage(ctx context.Context, platform, userID string, r bot.Reply) error
+}
+
+// DirectMessengerFunc adapts a function to DirectMessenger (a late-bound
+// core: func(...) error { return core.DirectMessage(...) }).
+type DirectMessengerFunc func(ctx context.Context, platform, userID string, r bot.Reply) error
+
+// DirectMessage calls f.
+func (f DirectMessengerFunc) DirectMessage(ctx context.Context, platform, userID string, r bot.Reply) error {
+	return f(ctx, platform, userID, r)
 }
 
 // Options configure the inbox.
@@ -189,6 +211,9 @@ type Options struct {
 	// Text returns community-facing texts; "" falls back to the built-in
 	// English and German defaults (see DefaultText).
 	Text func(lang, key string) string
+	// DirectMessenger, when set, tells people who opted in (/notify on) of
+	// status changes of items they asked for, privately; nil: no DMs.
+	DirectMessenger DirectMessenger
 
 	// Detect scores a message as a feature request (0…1); nil: no detection.
 	Detect    func(text, lang string) float64
@@ -290,11 +315,13 @@ const (
 	ActionVote      = "inbox_vote"
 	CommandForward  = "forward"
 	CommandFeedback = "feedback"
+	CommandNotify   = "notify"
 )
 
-// Routes are the inbox's commands and its +1 button. Forwarding, /feedback
-// and voting are explicit actions, so they run in staff-owned threads too;
-// their replies there are short notices for the person who acted. The
+// Routes are the inbox's commands and its +1 button. Forwarding, /feedback,
+// /notify and voting are explicit actions, so they run in staff-owned
+// threads too; their replies there are short notices for the person who
+// acted. The
 // reaction is handled in Observe (the core routes no reactions).
 func (s *Service) Routes() []bot.Route {
 	return []bot.Route{
@@ -303,6 +330,9 @@ func (s *Service) Routes() []bot.Route {
 		{Name: "inbox-feedback", Match: bot.Command(CommandFeedback), Handler: bot.HandlerFunc(s.feedbackCmd), BypassGate: true,
 			Spec: &bot.CommandSpec{Name: CommandFeedback, Description: "Suggest a feature or send an idea to the product team",
 				ArgName: "text", ArgHelp: "Your idea"}},
+		{Name: "inbox-notify", Match: bot.Command(CommandNotify), Handler: bot.HandlerFunc(s.notifyCmd), BypassGate: true,
+			Spec: &bot.CommandSpec{Name: CommandNotify, Description: "Get a direct message when a feature request you asked for changes status",
+				ArgName: "on_or_off", ArgHelp: "on or off"}},
 		{Name: "inbox-vote", Match: bot.Action(ActionVote), Handler: bot.HandlerFunc(s.voteButton), BypassGate: true},
 	}
 }

@@ -19,7 +19,8 @@ func (s *Service) Get(ctx context.Context, id int) (Item, error) {
 // SetStatus moves an item to a status with an optional public note, by a
 // staff member. Every thread the request came from gets one post naming
 // the status and the note and the people who asked there (within each
-// channel's daily cap), and the webhooks hear of it.
+// channel's daily cap), every person who asked and opted in (/notify on)
+// gets one direct message, and the webhooks hear of it.
 func (s *Service) SetStatus(ctx context.Context, id int, status, note, by string) (Item, error) {
 	status = strings.TrimSpace(status)
 	note = strings.TrimSpace(note)
@@ -55,6 +56,7 @@ func (s *Service) SetStatus(ctx context.Context, id int, status, note, by string
 		}
 	}
 	change.Posted, change.Skipped = posted, skipped
+	s.directMessages(ctx, it, change)
 	s.hook(EventStatus, it, nil, nil, &change)
 	return it, nil
 }

@@ -7,7 +7,8 @@ import "strings"
 var TextKeys = []string{
 	"feature_ack", "feature_ack_others", "feature_vote_button", "feature_voted", "feature_voted_already",
 	"feature_vote_gone", "feature_forwarded", "feature_forwarded_already", "feature_forward_empty",
-	"feedback_empty", "status_changed",
+	"feedback_empty", "status_changed", "status_dm",
+	"notify_on", "notify_off", "notify_usage_on", "notify_usage_off", "notify_unavailable",
 	"status_new", "status_under_review", "status_planned", "status_in_progress", "status_shipped",
 	"status_declined", "status_duplicate",
 }
@@ -52,6 +53,24 @@ func defaultText(key string) (en, de string) {
 	case "status_changed":
 		return "Update on #{id} \"{title}\": {status}. {note} {mentions}",
 			"Neuigkeiten zu #{id} „{title}“: {status}. {note} {mentions}"
+	case "status_dm":
+		return "Update on your feature request #{id} \"{title}\": {status}. {note} (Turn these messages off with /notify off.)",
+			"Neuigkeiten zu deinem Wunsch #{id} „{title}“: {status}. {note} (Abschalten mit /notify off.)"
+	case "notify_on":
+		return "Done: I'll send you a direct message when a feature request you asked for changes status. Stop with /notify off.",
+			"Erledigt: Ich schicke dir eine Direktnachricht, wenn sich der Status eines Wunsches ändert, den du geäußert hast. Abschalten mit /notify off."
+	case "notify_off":
+		return "Done: no more direct messages about your feature requests.",
+			"Erledigt: keine Direktnachrichten mehr zu deinen Wünschen."
+	case "notify_usage_on":
+		return "You get a direct message when a feature request you asked for changes status. Use /notify off to stop.",
+			"Du bekommst eine Direktnachricht, wenn sich der Status eines deiner Wünsche ändert. Mit /notify off schaltest du das ab."
+	case "notify_usage_off":
+		return "Use /notify on to get a direct message when a feature request you asked for changes status.",
+			"Mit /notify on bekommst du eine Direktnachricht, wenn sich der Status eines deiner Wünsche ändert."
+	case "notify_unavailable":
+		return "Direct messages about feature requests are not available here.",
+			"Direktnachrichten zu Wünschen gibt es hier nicht."
 	case "status_new":
 		return "new", "neu"
 	case "status_under_review":

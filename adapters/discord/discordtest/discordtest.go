@@ -230,6 +230,7 @@ type Server struct {
 	nLimited      int
 	buckets       map[string]*bucket
 	users         map[string]User
+	dmBlocked     map[string]bool // user id -> refuses DMs
 	botUser       User
 	interactionBy map[string]string // token -> interaction id
 }
@@ -318,6 +319,7 @@ func Start(opts Options) (*Server, error) {
 		conns:         map[*gwConn]bool{},
 		buckets:       map[string]*bucket{},
 		users:         map[string]User{},
+		dmBlocked:     map[string]bool{},
 		interactionBy: map[string]string{},
 	}
 	s.AppID = s.newID()
@@ -440,14 +442,49 @@ func (s *Server) Thread(parentID, name string, owner User) string {
 // DMChannel opens the direct-message channel between a user and the bot.
 func (s *Server) DMChannel(u User) string {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dmChannelLocked(u)
+}
+
+// dmChannelLocked returns the user's DM channel with the bot, made on first
+// use (a DM channel dispatches no CHANNEL_CREATE to bots).
+func (s *Server) dmChannelLocked(u User) string {
+	if id := s.dmOfLocked(u.ID); id != "" {
+		return id
+	}
+	c := Channel{ID: s.newID(), Name: "dm-" + u.Name, Type: TypeDM, OwnerID: u.ID}
+	s.channels[c.ID] = &channel{Channel: c}
+	return c.ID
+}
+
+func (s *Server) dmOfLocked(userID string) string {
 	for _, c := range s.channels {
-		if c.Type == TypeDM && c.OwnerID == u.ID {
-			s.mu.Unlock()
+		if c.Type == TypeDM && c.OwnerID == userID {
 			return c.ID
 		}
 	}
+	return ""
+}
+
+// DirectMessages returns the bot's messages in the user's DM channel,
+// oldest first (none when the channel was never opened).
+func (s *Server) DirectMessages(u User) []Message {
+	s.mu.Lock()
+	id := s.dmOfLocked(u.ID)
 	s.mu.Unlock()
-	return s.addChannel(Channel{Name: "dm-" + u.Name, Type: TypeDM, OwnerID: u.ID})
+	if id == "" {
+		return nil
+	}
+	return s.BotMessages(id)
+}
+
+// BlockDMs makes the user refuse direct messages from the bot, as the
+// privacy setting "allow DMs from server members" does: posting in their
+// DM channel answers 403 with code 50007.
+func (s *Server) BlockDMs(u User, blocked bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dmBlocked[u.ID] = blocked
 }
 
 func (s *Server) addChannel(c Channel) string {

@@ -33,6 +33,7 @@ func (s *Server) routes() http.Handler {
 	authed("PUT "+api+"/applications/{app}/commands", s.putCommands)
 	authed("GET "+api+"/applications/{app}/guilds/{guild}/commands", s.getCommands)
 	authed("PUT "+api+"/applications/{app}/guilds/{guild}/commands", s.putCommands)
+	authed("POST "+api+"/users/@me/channels", s.createDM)
 	authed("GET "+api+"/channels/{cid}", s.getChannel)
 	authed("POST "+api+"/channels/{cid}/messages", s.postMessage)
 	authed("GET "+api+"/channels/{cid}/messages/{mid}", s.getMessage)
@@ -252,6 +253,33 @@ func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, s.channelPayloadLocked(c))
 }
 
+// createDM opens (or returns) the DM channel with a user, as
+// POST /users/@me/channels does: body {"recipient_id": "…"}, answer the
+// channel object (type 1, with the recipient).
+func (s *Server) createDM(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		RecipientID string `json:"recipient_id"`
+	}
+	data, err := io.ReadAll(r.Body)
+	if err == nil {
+		err = json.Unmarshal(data, &b)
+	}
+	if err != nil {
+		apiError(w, 400, 50109, "The request body contains invalid JSON.")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[b.RecipientID]
+	if !ok || u.Bot || u.ID == s.botUser.ID {
+		apiError(w, 400, 50033, "Invalid Recipient(s)")
+		return
+	}
+	id := s.dmChannelLocked(u)
+	s.logf("rest: DM channel %s with %s opened", id, u.Name)
+	writeJSON(w, 200, s.channelPayloadLocked(s.channels[id]))
+}
+
 func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -367,6 +395,9 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	case c.Type == TypeForum:
 		apiError(w, 400, 50008, "Cannot send messages in a non-text channel")
+		return
+	case c.Type == TypeDM && s.dmBlocked[c.OwnerID]:
+		apiError(w, 403, 50007, "Cannot send messages to this user")
 		return
 	}
 	m := &Message{ID: s.newID(), ChannelID: c.ID, GuildID: c.GuildID, Author: s.botUser, Buttons: rows,

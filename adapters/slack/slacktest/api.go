@@ -2,6 +2,7 @@ package slacktest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -32,6 +33,8 @@ func scopeFor(method, channelID string) string {
 		return "users:read"
 	case "usergroups.users.list":
 		return "usergroups:read"
+	case "conversations.open":
+		return "im:write"
 	case "conversations.info":
 		switch {
 		case strings.HasPrefix(channelID, "D"):
@@ -244,6 +247,36 @@ func (s *Server) apiLocked(method, token string, p map[string]string) (obj, *Mes
 		}
 		return obj{"ok": true, "channel": obj{"id": c.ID, "name": c.Name, "is_channel": c.Kind == Public,
 			"is_group": c.Kind == Private, "is_private": c.Kind != Public, "is_im": c.Kind == IM}}, nil
+
+	case "conversations.open":
+		// One person: their IM with the bot (opened on first use). Group
+		// DMs (several users) and reopening by channel are not faked.
+		if p["channel"] != "" {
+			return fail("not_supported"), nil
+		}
+		users := strings.Split(p["users"], ",")
+		switch {
+		case p["users"] == "":
+			return fail("users_list_not_supplied"), nil
+		case len(users) > 1:
+			return fail("not_supported"), nil
+		}
+		u, ok := s.users[users[0]]
+		if !ok {
+			return fail("user_not_found"), nil
+		}
+		if u.BotID != "" {
+			return fail("cannot_dm_bot"), nil
+		}
+		for _, c := range s.channels {
+			if c.Kind == IM && c.User == u.ID {
+				return obj{"ok": true, "no_op": true, "already_open": true, "channel": obj{"id": c.ID}}, nil
+			}
+		}
+		s.seq++
+		c := &channel{ID: fmt.Sprintf("D%d%06d", s.start, s.seq), Name: "dm-" + u.Name, Kind: IM, User: u.ID}
+		s.channels[c.ID] = c
+		return obj{"ok": true, "channel": obj{"id": c.ID}}, nil
 
 	case "usergroups.users.list":
 		members, ok := s.groups[p["usergroup"]]

@@ -49,7 +49,7 @@ const (
 var AllScopes = []string{
 	"app_mentions:read", "channels:history", "groups:history", "im:history",
 	"chat:write", "reactions:read", "reactions:write", "users:read",
-	"usergroups:read", "channels:read", "groups:read", "im:read", "commands",
+	"usergroups:read", "channels:read", "groups:read", "im:read", "im:write", "commands",
 }
 
 // Options configure a fake workspace. Zero values get the defaults noted.
@@ -114,6 +114,7 @@ type Ack struct {
 type channel struct {
 	ID, Name string
 	Kind     ChannelKind
+	User     string // an IM opened by conversations.open: the person
 }
 
 // ChannelKind is the kind of a conversation.
@@ -377,6 +378,20 @@ func (s *Server) Messages(channelID string) []Message {
 	var out []Message
 	for _, m := range s.messages {
 		if m.Channel == channelID {
+			out = append(out, *m)
+		}
+	}
+	return out
+}
+
+// DirectMessages returns the bot's messages in the direct-message
+// conversations conversations.open opened with the user, oldest first.
+func (s *Server) DirectMessages(userID string) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Message
+	for _, m := range s.messages {
+		if c := s.channelLocked(m.Channel); c != nil && c.Kind == IM && c.User == userID && m.User == s.opts.BotUserID {
 			out = append(out, *m)
 		}
 	}
