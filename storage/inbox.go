@@ -505,7 +505,13 @@ func (s *Store) InboxOptedIn(_ context.Context, platform, userID string) (bool, 
 // "inbox"): a vote keeps counting but no longer names the person; a
 // mention (the person's words) and a DM opt-in are deleted like any other
 // record.
-func (s *Store) anonymizeInboxRecord(txn *badger.Txn, key, _ string) (bool, error) {
+func (s *Store) anonymizeInboxRecord(txn *badger.Txn, key, userID string) (bool, error) {
+	if strings.HasPrefix(key, prefixInboxMention) {
+		// The mention itself is deleted by the default rule; first take
+		// its words out of the item's title and summary, which were made
+		// from the first request.
+		return false, s.retitleWithout(txn, key, userID)
+	}
 	if !strings.HasPrefix(key, prefixInboxVote) {
 		return false, nil
 	}
@@ -526,3 +532,35 @@ var (
 	_ inbox.Store = (*Store)(nil)
 	_ bot.Store   = (*Store)(nil)
 )
+
+// retitleWithout rewrites an item whose title or summary came from the
+// mention at key: from another person's mention when there is one, else
+// to a neutral title.
+func (s *Store) retitleWithout(txn *badger.Txn, key, userID string) error {
+	var m inbox.Mention
+	found, err := inboxGet(txn, []byte(key), &m)
+	if err != nil || !found {
+		return err
+	}
+	id := inboxIDOf(key, prefixInboxMention)
+	var it inbox.Item
+	if found, err := inboxGet(txn, inboxItemKey(id), &it); err != nil || !found {
+		return err
+	}
+	text := strings.Join(strings.Fields(m.Text), " ")
+	if it.Title != inbox.Title(m.Text) && !strings.HasPrefix(text, strings.TrimSuffix(it.Summary, "…")) {
+		return nil // titled from someone else's words, or by staff
+	}
+	others, err := inboxCollect[inbox.Mention](txn, inboxMentionPrefix(id))
+	if err != nil {
+		return err
+	}
+	it.Title, it.Summary = fmt.Sprintf("Request #%d (its first wording was erased on request)", id), ""
+	for _, o := range others {
+		if o.key != key && o.val.UserID != userID && strings.TrimSpace(o.val.Text) != "" {
+			it.Title, it.Summary = inbox.Title(o.val.Text), inbox.Summary(o.val.Text)
+			break
+		}
+	}
+	return inboxSet(txn, inboxItemKey(id), it)
+}

@@ -297,3 +297,31 @@ func TestInboxOptInSetUnsetAndErased(t *testing.T) {
 		t.Error("erasing alice removed bob's opt-in")
 	}
 }
+
+// Erasure takes the person's words out of an item's title and summary too:
+// from another asker's wording when there is one, else a neutral title.
+func TestInboxErasureRetitles(t *testing.T) {
+	s := openTest(t, Options{InMemory: true})
+	ctx := context.Background()
+	aliceText := "Please add a zebra-striped dark mode for my setup"
+	m1, v1 := inboxMention("discord", "gen", "m1", "alice", aliceText, inboxT0)
+	s.NewInboxItem(ctx, inbox.Item{Title: inbox.Title(aliceText), Summary: inbox.Summary(aliceText), Status: inbox.StatusNew}, m1, v1)
+	m2, v2 := inboxMention("slack", "C1", "m2", "bob", "dark mode would be great", inboxT0.Add(time.Minute))
+	if _, _, _, err := s.AddInboxMention(ctx, 1, m2, v2); err != nil {
+		t.Fatal(err)
+	}
+	m3, v3 := inboxMention("discord", "gen", "m3", "alice", "Export to iCal for the zebra calendar", inboxT0)
+	s.NewInboxItem(ctx, inbox.Item{Title: inbox.Title(m3.Text), Summary: inbox.Summary(m3.Text), Status: inbox.StatusNew}, m3, v3)
+
+	if _, err := s.EraseUser(ctx, "discord", "alice", "test"); err != nil {
+		t.Fatal(err)
+	}
+	one, _ := s.InboxItem(ctx, 1)
+	two, _ := s.InboxItem(ctx, 2)
+	if one.Title != "dark mode would be great" || one.VoteCount != 2 {
+		t.Fatalf("item 1 = %q (%d votes), want bob's wording and both votes", one.Title, one.VoteCount)
+	}
+	if strings.Contains(two.Title+two.Summary, "zebra") || two.VoteCount != 1 {
+		t.Fatalf("item 2 = %q / %q (%d votes), want a neutral title and the vote kept", two.Title, two.Summary, two.VoteCount)
+	}
+}

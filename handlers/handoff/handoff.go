@@ -376,11 +376,13 @@ func escalationText(e Escalation, mention string) string {
 	return b.String()
 }
 
-// lastMessages is the summary when no LLM wrote one: the last user turns.
+// lastMessages is the summary when no LLM wrote one: the asker's last
+// turns (only theirs: an erasure of someone else must not leave their
+// words in this escalation).
 func lastMessages(ev *bot.Event, n int) string {
 	var lines []string
 	for _, t := range ev.History {
-		if t.Role == bot.RoleUser {
+		if t.Role == bot.RoleUser && t.UserID == ev.User.ID {
 			lines = append(lines, "> "+oneLine(t.Text))
 		}
 	}

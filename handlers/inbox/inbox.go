@@ -470,7 +470,7 @@ func (s *Service) Submit(ctx context.Context, m Mention, conf *Confirmation) (Re
 		return Result{Item: it, Added: added, Voted: voted}, nil
 	}
 	now := s.o.Clock.Now()
-	it := Item{Title: Title(m.Text), Summary: excerpt(m.Text, 280), Status: StatusNew, Created: now, Updated: now}
+	it := Item{Title: Title(m.Text), Summary: Summary(m.Text), Status: StatusNew, Created: now, Updated: now}
 	if conf != nil {
 		if t := strings.TrimSpace(conf.Title); t != "" {
 			it.Title = excerpt(t, 120)
@@ -724,6 +724,9 @@ func Title(text string) string {
 	}
 	return excerpt(text, 80)
 }
+
+// Summary makes an item's summary from a request's text.
+func Summary(text string) string { return excerpt(text, 280) }
 
 func excerpt(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
