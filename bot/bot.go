@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -497,8 +498,12 @@ func (b *Bot) process(ctx context.Context, q queued) {
 		if q.spillID == "" {
 			return
 		}
-		if err := b.opts.Store.DeleteSpilled(context.WithoutCancel(ctx), q.spillID); err != nil {
-			log.Error("forgetting handled spilled event", "err", err)
+		// A kept event that could not be recorded stays kept: the next
+		// replay tries it again.
+		if ev.Outcome != OutcomeFailed {
+			if err := b.opts.Store.DeleteSpilled(context.WithoutCancel(ctx), q.spillID); err != nil {
+				log.Error("forgetting handled spilled event", "err", err)
+			}
 		}
 		b.mu.Lock()
 		delete(b.inflight, q.spillID)
@@ -506,6 +511,17 @@ func (b *Bot) process(ctx context.Context, q queued) {
 		select {
 		case b.replayed <- struct{}{}:
 		default:
+		}
+	}()
+	// A panicking handler costs this event, not the process and every
+	// event queued behind it.
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("panic while handling an event", "panic", r, "stack", string(debug.Stack()))
+			b.count(func(s *Stats) { s.Errors++ })
+			if ev.Outcome == OutcomeSilent {
+				ev.Outcome = OutcomeFailed
+			}
 		}
 	}()
 
@@ -559,6 +575,11 @@ func (b *Bot) process(ctx context.Context, q queued) {
 		seen := ev // observers get their own copy; handlers may change theirs
 		go func() {
 			defer observed.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					log.Error("panic in an observer", "panic", r, "stack", string(debug.Stack()))
+				}
+			}()
 			for _, o := range b.opts.Observers {
 				if err := o.Observe(ctx, &seen); err != nil {
 					log.Error("observer failed", "observer", fmt.Sprintf("%T", o), "err", err)

@@ -570,3 +570,18 @@ func TestParseSince(t *testing.T) {
 		}
 	}
 }
+
+func TestPanickingHandlerCostsOnlyItsEvent(t *testing.T) {
+	handler := bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
+		if ev.Text == "boom" {
+			panic("handler bug")
+		}
+		return []bot.Reply{{Text: "echo " + ev.Text}}, nil
+	})
+	b, h := start(t, bot.Options{Router: bot.NewRouter(handler)})
+	h.Say("boom", "after")
+	h.WaitFor("echo after", 1)
+	if b.Stats().Errors != 1 {
+		t.Fatalf("errors = %d, want the panic counted once", b.Stats().Errors)
+	}
+}
