@@ -20,7 +20,7 @@ func (s *Server) adminRoutes() []adminRoute {
 	return []adminRoute{
 		{"GET /api/admin/whoami", http.HandlerFunc(s.whoami)},
 		{"GET /api/admin/stats", http.HandlerFunc(s.adminStats)},
-		{"GET /api/admin/backup", http.HandlerFunc(s.adminBackup)},
+		{"GET /api/admin/backup", AdminOnly(http.HandlerFunc(s.adminBackup))},
 	}
 }
 

@@ -68,6 +68,9 @@ func (s *Server) staffOnly(next http.Handler) http.Handler {
 		c, err := r.Cookie(sessionCookie)
 		if err == nil {
 			sess, err := s.opts.Store.Session(r.Context(), hashToken(c.Value))
+			if err == nil && !s.accountExists(sess.Name) {
+				err = storage.ErrNotFound // the account was removed or renamed
+			}
 			if err == nil {
 				ctx := context.WithValue(r.Context(), ctxKey{}, Staff{Name: sess.Name, Role: sess.Role})
 				next.ServeHTTP(w, r.WithContext(ctx))
@@ -94,6 +97,33 @@ func (s *Server) bearerOnly(next http.Handler) http.Handler {
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="einsatz"`)
 		jsonError(w, http.StatusUnauthorized, "admin API: send Authorization: Bearer <token> (a staff token, or the local credential in the data directory)")
+	})
+}
+
+// accountExists tells whether a session's name still has an account. With
+// no accounts configured, the one-time login's "admin" is the account.
+func (s *Server) accountExists(name string) bool {
+	if len(s.opts.Accounts) == 0 {
+		return name == "admin"
+	}
+	for _, a := range s.opts.Accounts {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// AdminOnly lets only staff with the admin role through (after
+// bearerOnly or staffOnly put them on the request): backups, imports,
+// export and erasure of members' data.
+func AdminOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if staff, ok := StaffFrom(r); !ok || staff.Role != "admin" {
+			jsonError(w, http.StatusForbidden, "this needs a staff account with the admin role")
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -218,8 +248,14 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 // safeNext keeps redirects after login on this site.
+// Browsers drop tabs and newlines from URLs, so "/\t/evil.example" would
+// become "//evil.example": any control character is refused too.
 func safeNext(next string) string {
-	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
+	u, err := url.Parse(next)
+	ok := err == nil && u.Scheme == "" && u.Host == "" && strings.HasPrefix(next, "/") &&
+		!strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") &&
+		!strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f })
+	if ok {
 		return next
 	}
 	return "/dashboard"

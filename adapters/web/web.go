@@ -119,6 +119,9 @@ type Server struct {
 	limiters map[string]*rate.Limiter
 }
 
+// maxMailboxes bounds the conversations whose undelivered replies are kept.
+const maxMailboxes = 10000
+
 type waiter struct {
 	replies []bot.Reply
 	outcome string
@@ -275,7 +278,10 @@ func (s *Server) Run(ctx context.Context, sink bot.Sink) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("web: shutdown: %w", err)
+		// Chat requests still waiting for an answer are cut off; that is
+		// the shutdown doing its job, not a failure.
+		s.log.Warn("web: requests still open at shutdown were closed", "err", err)
+		srv.Close()
 	}
 	return ctx.Err()
 }
@@ -314,6 +320,12 @@ func (s *Server) Send(_ context.Context, to bot.ThreadRef, r bot.Reply) error {
 	box := append(s.mailbox[to.ThreadID], r)
 	if len(box) > 20 {
 		box = box[len(box)-20:]
+	}
+	if _, known := s.mailbox[to.ThreadID]; !known && len(s.mailbox) >= maxMailboxes {
+		for conv := range s.mailbox { // drop one abandoned conversation's replies
+			delete(s.mailbox, conv)
+			break
+		}
 	}
 	s.mailbox[to.ThreadID] = box
 	return nil
@@ -368,9 +380,11 @@ func jsonError(w http.ResponseWriter, status int, msg string) {
 // behind a trusted proxy.
 func (s *Server) clientIP(r *http.Request) string {
 	if s.opts.TrustProxy {
+		// Proxies append: the last entry is the one our proxy wrote; the
+		// ones before it are whatever the client sent.
 		if fwd := r.Header.Get("X-Forwarded-For"); fwd != "" {
-			first, _, _ := strings.Cut(fwd, ",")
-			return strings.TrimSpace(first)
+			parts := strings.Split(fwd, ",")
+			return strings.TrimSpace(parts[len(parts)-1])
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

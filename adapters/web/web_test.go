@@ -229,6 +229,12 @@ func TestAdminRoutesNeedCredentials(t *testing.T) {
 			}
 		}
 	}
+	// Backups need the admin role: anna is staff.
+	req, _ := http.NewRequest(http.MethodGet, s.URL()+"/api/admin/backup", nil)
+	req.Header.Set("Authorization", "Bearer anna-token")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("backup with a staff (not admin) token: %v %v, want 403", resp.StatusCode, err)
+	}
 	// The staff token and the local credential both get in.
 	client := &web.Client{URL: s.URL(), Token: "anna-token", HTTP: http.DefaultClient}
 	var who map[string]string
