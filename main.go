@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -482,34 +483,47 @@ func openKB(ctx context.Context, cfg *config.Config) (cli.KB, func() error, erro
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
+	}
+	// Background work (hand-back timer, file watcher) ends before storage
+	// closes.
+	var background sync.WaitGroup
+	shutdown := func(err error) error {
+		cancel()
+		background.Wait()
+		log.Info("stopped; closing storage")
+		return errors.Join(err, a.close())
 	}
 	for _, line := range describe(cfg) {
 		log.Info("config", "setting", line)
 	}
 	site, err := newWeb(cfg, a, log)
 	if err != nil {
-		return errors.Join(err, a.close())
+		return shutdown(err)
 	}
-	adapters := []bot.Adapter{site}
-	go func() {
+	// Without its web server the bot is of no use: if it cannot listen
+	// (the port is taken), everything stops with that error.
+	adapters := []bot.Adapter{essential{site, cancel}}
+	background.Go(func() {
 		if err := a.handoff.Run(ctx); err != nil {
 			log.Error("handoff: hand-back timer stopped", "err", err)
 		}
-	}()
+	})
 	if len(cfg.Knowledge.Paths) > 0 {
-		go func() {
+		background.Go(func() {
 			if err := a.kb.Watch(ctx, 500*time.Millisecond); err != nil {
 				log.Error("knowledge: file watcher stopped; use 'einsatz kb sync'", "err", err)
 			}
-		}()
+		})
 	}
 	if cfg.Discord.On() {
 		da, err := discord.New(discordOptions(cfg, a.router, log))
 		if err != nil {
-			return errors.Join(err, a.close())
+			return shutdown(err)
 		}
 		adapters = append(adapters, da)
 	}
@@ -521,7 +535,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 			Commands: a.router.Commands(), Logger: log.With("platform", "slack"),
 		})
 		if err != nil {
-			return errors.Join(err, a.close())
+			return shutdown(err)
 		}
 		if cfg.Slack.Mode == slack.ModeHTTP {
 			site.Mount(slack.EventsPath, sa.HTTPHandler())
@@ -543,11 +557,24 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 			fmt.Fprintf(stdout, "Log in once with: %s\n", login)
 		}
 	case err := <-runErr:
-		return errors.Join(err, a.close())
+		return shutdown(err)
 	}
-	err = <-runErr
-	log.Info("stopped; closing storage")
-	return errors.Join(err, a.close())
+	return shutdown(<-runErr)
+}
+
+// essential is an adapter whose failure stops the bot (the web server:
+// a taken port must not leave a process that serves nothing).
+type essential struct {
+	bot.Adapter
+	stop context.CancelFunc
+}
+
+func (e essential) Run(ctx context.Context, sink bot.Sink) error {
+	err := e.Adapter.Run(ctx, sink)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		e.stop()
+	}
+	return err
 }
 
 // newWeb builds the web adapter: chat page and API, dashboard, admin API.
@@ -591,11 +618,12 @@ func newWeb(cfg *config.Config, a *app, log *slog.Logger) (*web.Server, error) {
 		site.AddAdminRoute(pattern, h)
 	}
 	site.AddPage(web.Page{Path: "/dashboard/escalations", Title: "Escalations", Handler: handoff.Page(a.store, site.RenderPage)})
+	// Export, erasure and imports touch every member's data: admins only.
 	for pattern, h := range privacy.AdminRoutes(a.store, func(r *http.Request) string { staff, _ := web.StaffFrom(r); return staff.Name }) {
-		site.AddAdminRoute(pattern, h)
+		site.AddAdminRoute(pattern, web.AdminOnly(h))
 	}
 	for pattern, h := range imports.AdminRoutes(a.core, audit) {
-		site.AddAdminRoute(pattern, h)
+		site.AddAdminRoute(pattern, web.AdminOnly(h))
 	}
 	ui := inbox.Web{Render: site.RenderPage, CSRF: site.CSRFToken, Staff: web.StaffName}
 	site.AddPage(web.Page{Path: inbox.PagePath, Title: "Research inbox", Handler: a.inbox.Page(ui)})
@@ -716,7 +744,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return run(cmd.Context(), cfg, newLogger(cfg.Log, stderr, slog.LevelInfo), stdout)
+		return run(cmd.Context(), cfg, newLogger(cfg.Log, stderr, slog.LevelDebug), stdout)
 	}
 	root := &cobra.Command{
 		Use:           "einsatz",

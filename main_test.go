@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/einsatz/einsatz/bot/config"
 	"github.com/einsatz/einsatz/handlers/answer"
@@ -152,5 +155,27 @@ func TestLLMConfirmerRedactsAndParses(t *testing.T) {
 	}
 	if len(sent) != 2 || sent[0].Role != answer.RoleSystem || strings.Contains(sent[1].Content, "ann@example.org") {
 		t.Fatalf("prompt = %+v: want the system rules and the redacted message", sent)
+	}
+}
+
+func TestRunStopsWhenThePortIsTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg := writeConfig(t, fmt.Sprintf("storage:\n  path: %s\nweb:\n  addr: %s\n", t.TempDir(), ln.Addr()))
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := einsatz(t, "", "run", "--config", cfg)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "web.addr") {
+			t.Fatalf("run with a taken port: %v, want an error naming web.addr", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("einsatz run hangs when its port is taken")
 	}
 }
