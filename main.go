@@ -507,7 +507,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 	}
 	// Without its web server the bot is of no use: if it cannot listen
 	// (the port is taken), everything stops with that error.
-	adapters := []bot.Adapter{essential{site, cancel}}
+	adapters := []bot.Adapter{essentialWeb{site, cancel}}
 	background.Go(func() {
 		if err := a.handoff.Run(ctx); err != nil {
 			log.Error("handoff: hand-back timer stopped", "err", err)
@@ -562,15 +562,17 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 	return shutdown(<-runErr)
 }
 
-// essential is an adapter whose failure stops the bot (the web server:
-// a taken port must not leave a process that serves nothing).
-type essential struct {
-	bot.Adapter
+// essentialWeb is the web adapter whose failure stops the bot: a taken
+// port must not leave a process that serves nothing. It embeds the server
+// itself, not an interface, so its optional abilities (Completer) stay
+// visible to the core.
+type essentialWeb struct {
+	*web.Server
 	stop context.CancelFunc
 }
 
-func (e essential) Run(ctx context.Context, sink bot.Sink) error {
-	err := e.Adapter.Run(ctx, sink)
+func (e essentialWeb) Run(ctx context.Context, sink bot.Sink) error {
+	err := e.Server.Run(ctx, sink)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		e.stop()
 	}
