@@ -102,6 +102,7 @@ type Bot struct {
 	cancelRun context.CancelFunc
 	runCtx    context.Context
 	replayed  chan struct{} // a spilled event was handled: look for more at once
+	backlog   bool          // events wait in storage: new ones must queue behind them
 }
 
 type threadQueue struct {
@@ -302,6 +303,12 @@ func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
 	for _, a := range adapters {
 		b.Register(a.Platform(), a)
 	}
+	// Events kept by an earlier run go first.
+	if kept, err := b.opts.Store.Spilled(ctx, 1); err == nil && len(kept) > 0 {
+		b.mu.Lock()
+		b.backlog = true
+		b.mu.Unlock()
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, len(adapters))
 	for _, a := range adapters {
@@ -389,7 +396,9 @@ func (b *Bot) Submit(ev Event) error {
 	}
 	b.opts.Metrics.EventReceived(ev.Platform)
 	b.mu.Lock()
-	if b.stopping || b.queued >= b.opts.QueueSize {
+	// While kept events wait in storage, new ones queue up behind them
+	// there too, so a thread's events are handled in the order they came.
+	if b.stopping || b.queued >= b.opts.QueueSize || b.backlog {
 		b.mu.Unlock()
 		return b.spill(ev)
 	}
@@ -407,7 +416,10 @@ func (b *Bot) spill(ev Event) error {
 		b.log.Error("queue full and event could not be kept: dropped", "platform", ev.Platform, "channel", ev.ChannelID, "event", ev.Key, "err", err)
 		return fmt.Errorf("%w: %v", ErrDropped, err)
 	}
-	b.count(func(s *Stats) { s.Spilled++ })
+	b.count(func(s *Stats) {
+		s.Spilled++
+		b.backlog = true
+	})
 	b.log.Warn("queue full: event kept in storage for later", "platform", ev.Platform, "channel", ev.ChannelID, "event", ev.Key)
 	return ErrQueueFull
 }
@@ -471,6 +483,9 @@ func (b *Bot) replaySpilled(ctx context.Context) {
 				}
 				b.inflight[s.ID] = true
 				b.enqueueLocked(queued{ev: s.Event, spillID: s.ID})
+			}
+			if err == nil && len(spilled) == 0 && len(b.inflight) == 0 {
+				b.backlog = false // storage holds nothing more: new events may go straight in
 			}
 			b.mu.Unlock()
 		}

@@ -585,3 +585,52 @@ func TestPanickingHandlerCostsOnlyItsEvent(t *testing.T) {
 		t.Fatalf("errors = %d, want the panic counted once", b.Stats().Errors)
 	}
 }
+
+// While events kept in storage wait, newer events of the same thread queue
+// behind them: the thread's order holds through an overflow.
+func TestOverflowKeepsThreadOrder(t *testing.T) {
+	s := memStore(t)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var order []string
+	handler := bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
+		if ev.Text == "e1" {
+			<-release
+		}
+		mu.Lock()
+		order = append(order, ev.Text)
+		mu.Unlock()
+		return nil, nil
+	})
+	clock := bottest.NewClock(time.Unix(1000, 0))
+	b := bot.New(bot.Options{Store: s, Router: bot.NewRouter(handler), QueueSize: 2, Concurrency: 1, Clock: clock,
+		Logger: slog.New(slog.DiscardHandler)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	submit := func(i int) {
+		t.Helper()
+		ev := bot.Event{Key: fmt.Sprint("o", i), Kind: bot.KindMessage, DM: true, Platform: "test", ChannelID: "c", ThreadID: "t",
+			MessageID: fmt.Sprint(i), Text: fmt.Sprint("e", i), Time: time.Unix(1000, int64(i))}
+		b.Submit(ev)
+	}
+	submit(1)
+	waitStats(t, b, "e1 taken", func(st bot.Stats) bool { return st.Queued == 0 })
+	for i := 2; i <= 5; i++ { // e2, e3 wait in memory; e4, e5 are kept in storage
+		submit(i)
+	}
+	close(release)
+	waitStats(t, b, "e1-e3 handled", func(st bot.Stats) bool { return st.Handled == 3 })
+	submit(6) // the memory queue has room again, but e4 and e5 are older
+	waitStats(t, b, "all six handled", func(st bot.Stats) bool {
+		clock.Advance(time.Second)
+		return st.Handled == 6
+	})
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(order, ","); got != "e1,e2,e3,e4,e5,e6" {
+		t.Fatalf("order = %s", got)
+	}
+}
