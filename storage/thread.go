@@ -228,7 +228,25 @@ func (s *Store) TouchOwner(ctx context.Context, thread bot.ThreadRef, at time.Ti
 	if err != nil {
 		return err
 	}
-	err = s.commitThen(ctx, func(txn *badger.Txn) error { return txn.Set(ownerKey(thread), v) }, func() {
+	err = s.commitThen(ctx, func(txn *badger.Txn) error {
+		// Check again in the write: a hand-back committed meanwhile must
+		// not be undone by writing the old owner back.
+		item, err := txn.Get(ownerKey(thread))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var cur ownerRecord
+		if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &cur) }); err != nil {
+			return err
+		}
+		if cur.Staff != r.Staff {
+			return nil
+		}
+		return txn.Set(ownerKey(thread), v)
+	}, func() {
 		s.ownersMu.Lock()
 		defer s.ownersMu.Unlock()
 		if cur, ok := s.owners[thread.Key()]; ok && cur.Staff == r.Staff {
