@@ -69,7 +69,8 @@ func decodeVector(b []byte) (knowledge.Vector, error) {
 	v.Hash = binary.LittleEndian.Uint64(b)
 	b = b[8:]
 	dim, w := binary.Uvarint(b)
-	if w <= 0 || uint64(len(b)-w) != 4*dim {
+	// dim > len(b) first: 4*dim could overflow for a damaged record.
+	if w <= 0 || dim > uint64(len(b)) || uint64(len(b)-w) != 4*dim {
 		return v, errBadVector
 	}
 	b = b[w:]
