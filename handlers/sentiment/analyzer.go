@@ -6,6 +6,7 @@ package sentiment
 
 import (
 	"math"
+	"math/bits"
 	"strings"
 	"sync"
 	"unicode"
@@ -140,6 +141,24 @@ type scratch struct {
 	toks [maxTokens]token
 }
 
+// byteKind classes bytes for scan: isSpace, and ASCII letters and digits (isAlnum).
+const (
+	bSpace = 1 << iota
+	bAlnum
+)
+
+var byteKind = func() (tab [256]uint8) {
+	for b := range tab {
+		if isSpace(byte(b)) {
+			tab[b] |= bSpace
+		}
+		if isAlnum(byte(b)) {
+			tab[b] |= bAlnum
+		}
+	}
+	return tab
+}()
+
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }
@@ -231,18 +250,50 @@ func (t *tz) scan(text string) {
 			i++
 		}
 		j := i
-		for j < len(text) && !isSpace(text[j]) {
+		var other uint8 // bAlnum once a byte is not an ASCII letter or digit
+		for j < len(text) {
+			f := byteKind[text[j]]
+			if f&bSpace != 0 {
+				break
+			}
+			other |= ^f & bAlnum
 			j++
 		}
 		if j > i {
-			t.chunk(text[i:j])
+			if other == 0 {
+				// only ASCII letters and digits: no mention, URL or emoticon, so chunk would
+				// go straight to its loop, whose first step is a word
+				c := text[i:j]
+				if k := t.word(c, 0); k < len(c) {
+					t.parts(c, k)
+				}
+			} else {
+				t.chunk(text[i:j])
+			}
 		}
 		i = j
 	}
 }
 
-func hasPrefixFold(s, p string) bool {
-	return len(s) >= len(p) && strings.EqualFold(s[:len(p)], p)
+func isAlpha(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
+
+// isURL reports whether c starts with "http://", "https://" or "www.", ignoring case as
+// strings.EqualFold does: the prefixes are ASCII, and EqualFold never matches a multi-byte rune
+// against an equally long ASCII string, so byte-wise ASCII case folding answers the same.
+func isURL(c string) bool {
+	if len(c) < 4 {
+		return false
+	}
+	if c[0]|0x20 == 'w' {
+		return c[1]|0x20 == 'w' && c[2]|0x20 == 'w' && c[3] == '.'
+	}
+	if len(c) < 7 || c[1]|0x20 != 't' || c[2]|0x20 != 't' || c[3]|0x20 != 'p' {
+		return false
+	}
+	if c[4] == ':' {
+		return c[5] == '/' && c[6] == '/'
+	}
+	return len(c) >= 8 && c[4]|0x20 == 's' && c[5] == ':' && c[6] == '/' && c[7] == '/'
 }
 
 func (t *tz) chunk(c string) {
@@ -253,16 +304,21 @@ func (t *tz) chunk(c string) {
 			return
 		}
 	case 'h', 'H', 'w', 'W':
-		if hasPrefixFold(c, "http://") || hasPrefixFold(c, "https://") || hasPrefixFold(c, "www.") {
+		if isURL(c) {
 			t.url = true
 			return
 		}
 	}
-	if t.emoticon(c) {
+	// a word ("ok,", "The") or a single character is never an emoticon: skip the call
+	if len(c) >= 2 && !(isLower(c[1]) && isAlpha(c[0])) && t.emoticon(c) {
 		t.boundary()
 		return
 	}
-	k := 0
+	t.parts(c, 0)
+}
+
+// parts splits chunk c from k into words, emoji, emoticons and punctuation.
+func (t *tz) parts(c string, k int) {
 	for k < len(c) {
 		b := c[k]
 		if b < utf8.RuneSelf {
@@ -589,10 +645,38 @@ var deSuffixes = [256][]string{
 	't': {"st", "t"},
 }
 
+// deSuffix is a deSuffixes ending as a number: its bytes, the last one lowest (as tail5 packs a
+// word's last five bytes), and the mask of its length.
+type deSuffix struct {
+	n         int
+	val, mask uint64
+}
+
+var deSuffixVals = func() (tab [256][]deSuffix) {
+	for c, list := range deSuffixes {
+		for _, suf := range list {
+			var v uint64
+			for i := 0; i < len(suf); i++ {
+				v = v<<8 | uint64(suf[i])
+			}
+			tab[c] = append(tab[c], deSuffix{n: len(suf), val: v, mask: 1<<(8*len(suf)) - 1})
+		}
+	}
+	return tab
+}()
+
+// tail5 packs the last five bytes of w (len(w) >= 5), the last one lowest.
+func tail5(w []byte) uint64 {
+	w = w[len(w)-5:]
+	return uint64(w[0])<<32 | uint64(w[1])<<24 | uint64(w[2])<<16 | uint64(w[3])<<8 | uint64(w[4])
+}
+
+// maxFallbackWord: germanFallback skips words this long or longer.
+const maxFallbackWord = 48
+
 // germanFallback finds inflected forms and compounds for German words the table lacks:
 // "schönen" -> "schön", "Scheißwetter" -> prefix "scheiß".
 func (t *tz) germanFallback() {
-	var hs [48]uint32
 	for i := 0; i < t.n; i++ {
 		tok := &t.s.toks[i]
 		if tok.kind != kWord {
@@ -602,19 +686,20 @@ func (t *tz) germanFallback() {
 			continue
 		}
 		w := t.s.buf[tok.start:tok.end]
-		if len(w) < 5 || len(w) >= len(hs) {
+		if len(w) < 5 || len(w) >= maxFallbackWord {
 			continue
 		}
-		// FNV-1a hashes of every prefix of w, so each candidate stem costs no rehash
-		h := uint32(2166136261)
-		for k, b := range w {
-			hs[k] = h
-			h = (h ^ uint32(b)) * 16777619
-		}
+		// FNV-1a hash of the stem w[:hp], extended as the candidate stems grow (shortest first)
+		h, hp := uint32(2166136261), 0
 		found := false
-		for _, suf := range deSuffixes[w[len(w)-1]] {
-			if n := len(w) - len(suf); n >= 3 && string(w[n:]) == suf {
-				hn := hs[n]
+		tail := tail5(w)
+		for _, suf := range deSuffixVals[w[len(w)-1]] {
+			// suf.n <= 5 <= len(w): tail holds the ending (string(w[n:]) == the suffix)
+			if n := len(w) - suf.n; n >= 3 && tail&suf.mask == suf.val {
+				for ; hp < n; hp++ {
+					h = (h ^ uint32(w[hp])) * 16777619
+				}
+				hn := h
 				if hn == 0 {
 					hn = 1
 				}
@@ -628,9 +713,18 @@ func (t *tz) germanFallback() {
 		if found || len(w) < 7 {
 			continue
 		}
-		for pi, pr := range t.lx.prefDE {
-			if len(w)-len(pr.p) >= 3 && string(w[:len(pr.p)]) == pr.p {
+		// the prefixes that may start w, in list order (first match wins)
+		for m := t.lx.prefFirst[w[0]]; m != 0; m &= m - 1 {
+			pi := bits.TrailingZeros64(m)
+			if pr := t.lx.prefDE[pi]; len(w)-len(pr.p) >= 3 && string(w[:len(pr.p)]) == pr.p {
 				tok.ent = -2 - int32(pi) // prefix valence
+				found = true
+				break
+			}
+		}
+		for pi := 64; !found && pi < len(t.lx.prefDE); pi++ { // only with more than 64 prefixes
+			if pr := t.lx.prefDE[pi]; len(w)-len(pr.p) >= 3 && string(w[:len(pr.p)]) == pr.p {
+				tok.ent = -2 - int32(pi)
 				break
 			}
 		}
@@ -649,15 +743,12 @@ const (
 	alpha       = 15
 )
 
-func (t *tz) valence(tok *token, l int) (v float64, fl uint8, boost float64) {
-	switch {
-	case tok.ent >= 0:
-		e := &t.lx.entries[tok.ent]
-		return float64(e.val[l]), e.flags[l], float64(e.boost[l])
-	case tok.ent <= -2 && l == de:
-		return float64(t.lx.prefDE[-2-tok.ent].val), fVal, 0
-	}
-	return 0, 0, 0
+func (t *tz) valence(tok *token, l int) (v float32, fl uint8, boost float32) {
+	// ent >= 0: the entry; -1: none; <= -2: a German prefix. valEntries lists them all, in that
+	// order, so this needs no branch: ent, or len(entries) + (-1 - ent).
+	m := tok.ent >> 31
+	e := &t.lx.valEntries[int(tok.ent^m)+int(int32(len(t.lx.entries))&m)]
+	return e.val[l], e.flags[l], e.boost[l]
 }
 
 func sign(v float64) float64 {
@@ -677,7 +768,7 @@ func (t *tz) score(l int, x *[nFeatures]float64) {
 	for i := range toks {
 		tok := &toks[i]
 		v, fl, b := t.valence(tok, l)
-		tok.v, tok.fl, tok.b = float32(v), fl, float32(b)
+		tok.v, tok.fl, tok.b = v, fl, b
 		if fl&fContrast != 0 {
 			contrast = i
 		}
@@ -776,16 +867,20 @@ func (t *tz) score(l int, x *[nFeatures]float64) {
 	compound := sum / math.Sqrt(sum*sum+alpha)
 	x[xBias] = 1
 	x[xCompound] = compound
-	x[xPos] = math.Log1p(pos)
-	x[xNeg] = math.Log1p(neg)
-	x[xEmoPos] = math.Log1p(emoPos)
-	x[xEmoNeg] = math.Log1p(emoNeg)
+	x[xPos] = log1p0(pos)
+	x[xNeg] = log1p0(neg)
+	x[xEmoPos] = log1p0(emoPos)
+	x[xEmoNeg] = log1p0(emoNeg)
 	x[xQuestion] = b2f(t.quest > 0)
 	x[xExclaim] = float64(min(t.excl, 3)) / 3
 	x[xURL] = b2f(t.url)
 	x[xMention] = b2f(t.mention)
 	x[xHashtag] = b2f(t.hashtag)
-	x[xLength] = math.Log1p(float64(t.words)) / 4
+	if t.words < len(lengthFeature) {
+		x[xLength] = lengthFeature[t.words]
+	} else {
+		x[xLength] = math.Log1p(float64(t.words)) / 4
+	}
 	x[xNegation] = b2f(negAny)
 	x[xContrast] = b2f(contrast >= 0)
 	x[xMixed] = b2f(npos > 0 && nneg > 0)
@@ -793,6 +888,22 @@ func (t *tz) score(l int, x *[nFeatures]float64) {
 	x[xLexPos] = b2f(compound >= 0.05)
 	x[xLexNeg] = b2f(compound <= -0.05)
 }
+
+// log1p0 is math.Log1p, skipping the call for the common +0 (Log1p(+0) = +0).
+func log1p0(v float64) float64 {
+	if v == 0 && !math.Signbit(v) {
+		return 0
+	}
+	return math.Log1p(v)
+}
+
+// lengthFeature[n] = math.Log1p(float64(n)) / 4, the xLength feature for n words.
+var lengthFeature = func() (tab [256]float64) {
+	for n := range tab {
+		tab[n] = math.Log1p(float64(n)) / 4
+	}
+	return tab
+}()
 
 func b2f(b bool) float64 {
 	if b {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -386,4 +387,26 @@ func FuzzAnalyzeStream(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestIsURL checks the byte-wise URL prefix test against strings.EqualFold.
+func TestIsURL(t *testing.T) {
+	hasPrefixFold := func(s, p string) bool { return len(s) >= len(p) && strings.EqualFold(s[:len(p)], p) }
+	parts := []string{"h", "H", "t", "T", "p", "P", "s", "S", "w", "W", ":", "/", ".", "\x1a", "\x0f", "\x0e", "ſ", "K", "\xff", "x"}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 200000 {
+		var b strings.Builder
+		b.WriteString([]string{"h", "H", "w", "W"}[r.IntN(4)])
+		for range r.IntN(9) {
+			if r.IntN(3) == 0 {
+				b.WriteString(parts[r.IntN(len(parts))])
+			} else {
+				b.WriteByte("http://https://www."[r.IntN(19)] ^ byte(r.IntN(2)*0x20))
+			}
+		}
+		c := b.String()
+		if want := hasPrefixFold(c, "http://") || hasPrefixFold(c, "https://") || hasPrefixFold(c, "www."); isURL(c) != want {
+			t.Fatalf("isURL(%q) = %v, want %v", c, !want, want)
+		}
+	}
 }

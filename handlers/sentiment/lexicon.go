@@ -52,7 +52,13 @@ type lexicon struct {
 	tab     *table           // used for lookups
 	entries []entry
 	prefDE  []prefix
-	models  [2]model
+	// valEntries is entries (sharing its array), then an empty entry (no word), then one per
+	// German prefix (valence in German only): what a token's ent stands for, in the order
+	// valence indexes it
+	valEntries []entry
+	// prefFirst[b] has bit i set when prefDE[i] could start a word beginning with byte b
+	prefFirst [256]uint64
+	models    [2]model
 }
 
 var (
@@ -123,6 +129,15 @@ func buildLexicon() (*lexicon, error) {
 	}
 	lx.models[en], lx.models[de] = mf.EN, mf.DE
 	lx.tab = newTable(lx.words)
+	lx.indexPrefixes()
+	n := len(lx.entries)
+	lx.valEntries = append(lx.entries, entry{})
+	for _, p := range lx.prefDE {
+		var e entry
+		e.val[de], e.flags[de] = p.val, fVal
+		lx.valEntries = append(lx.valEntries, e)
+	}
+	lx.entries = lx.valEntries[:n:n]
 	return lx, nil
 }
 
@@ -213,4 +228,16 @@ func (lx *lexicon) parseRules(file string, langs []int) error {
 		}
 	}
 	return sc.Err()
+}
+
+// indexPrefixes fills prefFirst. An empty prefix matches any first byte; past 64 prefixes
+// every byte lists the first 64 and germanFallback checks the rest in order after them.
+func (lx *lexicon) indexPrefixes() {
+	for i, p := range lx.prefDE[:min(len(lx.prefDE), 64)] {
+		for b := range lx.prefFirst {
+			if p.p == "" || p.p[0] == byte(b) {
+				lx.prefFirst[b] |= 1 << i
+			}
+		}
+	}
 }

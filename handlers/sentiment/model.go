@@ -53,21 +53,35 @@ type modelFile struct {
 	DE   model  `json:"de"`
 }
 
+// predict below is written for three classes.
+var (
+	_ [nClasses - 3]struct{}
+	_ [3 - nClasses]struct{}
+)
+
 // predict returns class probabilities.
 func (m *model) predict(x *[nFeatures]float64) (p [nClasses]float64) {
+	// The three dot products run side by side; each sums in feature order, as a plain loop would.
 	var z [nClasses]float64
+	var s0, s1, s2 float64
+	for j := range nFeatures {
+		xj := x[j]
+		s0 += m.W[cNeg][j] * xj
+		s1 += m.W[cNeu][j] * xj
+		s2 += m.W[cPos][j] * xj
+	}
+	z[cNeg], z[cNeu], z[cPos] = s0, s1, s2
 	mx := math.Inf(-1)
 	for c := range nClasses {
-		s := 0.0
-		for j, w := range m.W[c] {
-			s += w * x[j]
-		}
-		z[c] = s
-		mx = max(mx, s)
+		mx = max(mx, z[c])
 	}
 	sum := 0.0
 	for c := range nClasses {
-		z[c] = math.Exp(z[c] - mx)
+		if d := z[c] - mx; d == 0 {
+			z[c] = 1 // math.Exp(0), exactly
+		} else {
+			z[c] = math.Exp(d)
+		}
 		sum += z[c]
 	}
 	for c := range nClasses {

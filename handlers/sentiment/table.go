@@ -75,10 +75,23 @@ func tableGetH[T string | []byte](t *table, w T, h uint32) int32 {
 		}
 		if s.h == h {
 			k := &t.keys[s.key]
-			if int(k.n) == len(w) && t.text[k.off:k.off+k.n] == string(w) {
+			if int(k.n) == len(w) && equal(t.text[k.off:k.off+k.n], w) {
 				return k.ent
 			}
 		}
 		i = (i + 1) & t.mask
 	}
+}
+
+// equal is string(w) == s for a short w, without the call to the runtime's memequal.
+func equal[T string | []byte](s string, w T) bool {
+	if len(w) > 16 {
+		return s == string(w)
+	}
+	for i := 0; i < len(w); i++ {
+		if s[i] != w[i] {
+			return false
+		}
+	}
+	return true
 }
