@@ -25,6 +25,10 @@ type Point struct {
 // Chart is one channel's negative share over time, as an SVG polyline.
 type Chart struct {
 	Channel Channel
+	// Axis: the y labels (100% top, 0% bottom) and the first and last
+	// bucket under the x axis.
+	Top, Base, Left, Right float64
+	From, To               string
 	Points  []Point
 	Line    string // SVG points attribute
 	Width   int
@@ -32,18 +36,19 @@ type Chart struct {
 	Total   Bucket
 }
 
-const chartW, chartH, pad = 640, 160, 8
+// The plot area sits inside margins that hold the axis labels.
+const chartW, chartH, pad, left, bottom = 640, 180, 8, 44, 20
 
 func chartOf(s Series) Chart {
 	c := Chart{Channel: s.Channel, Width: chartW, Height: chartH}
 	n := len(s.Buckets)
 	var line bytes.Buffer
 	for i, b := range s.Buckets {
-		x := float64(pad)
+		x := float64(left)
 		if n > 1 {
-			x = pad + float64(i)*float64(chartW-2*pad)/float64(n-1)
+			x = left + float64(i)*float64(chartW-left-pad)/float64(n-1)
 		}
-		y := pad + (1-b.NegShare())*float64(chartH-2*pad)
+		y := pad + (1-b.NegShare())*float64(chartH-bottom-pad)
 		c.Points = append(c.Points, Point{X: x, Y: y, Start: b.Start, B: b})
 		fmt.Fprintf(&line, "%.1f,%.1f ", x, y)
 		c.Total.N += b.N
@@ -53,6 +58,14 @@ func chartOf(s Series) Chart {
 		c.Total.Sum += b.Sum
 	}
 	c.Line = line.String()
+	c.Top, c.Base, c.Left, c.Right = pad, float64(chartH-bottom), left, chartW-pad
+	if n > 0 {
+		layout := "Jan 2"
+		if n > 1 && s.Buckets[n-1].Start.Sub(s.Buckets[0].Start) < 48*time.Hour {
+			layout = "Jan 2 15:04"
+		}
+		c.From, c.To = s.Buckets[0].Start.Format(layout), s.Buckets[n-1].Start.Format(layout)
+	}
 	return c
 }
 
@@ -77,6 +90,15 @@ var pageTmpl = template.Must(template.New("sentiment").Funcs(template.FuncMap{
 <h2>{{.Channel}} <small>{{.Total.N}} messages, {{pct .Total.NegShare}} negative, mean {{f2 .Total.Mean}}</small></h2>
 <svg viewBox="0 0 {{.Width}} {{.Height}}" width="{{.Width}}" height="{{.Height}}" role="img" aria-label="Negative share over time in {{.Channel}}">
 <rect x="0" y="0" width="{{.Width}}" height="{{.Height}}" fill="#fff" stroke="#dfe3ec"/>
+<g class="axis" font-size="11" fill="#5b6475">
+<line x1="{{.Left}}" y1="{{.Base}}" x2="{{.Right}}" y2="{{.Base}}" stroke="#dfe3ec"/>
+<line x1="{{.Left}}" y1="{{.Top}}" x2="{{.Right}}" y2="{{.Top}}" stroke="#eef0f5" stroke-dasharray="3 3"/>
+<text x="4" y="{{.Top}}" dominant-baseline="hanging">100%</text>
+<text x="4" y="{{.Base}}">0%</text>
+<text x="{{.Left}}" y="{{.Height}}" dy="-4">{{.From}}</text>
+<text x="{{.Right}}" y="{{.Height}}" dy="-4" text-anchor="end">{{.To}}</text>
+<text x="{{.Right}}" y="{{.Top}}" dy="12" text-anchor="end">negative share</text>
+</g>
 <polyline fill="none" stroke="#b3261e" stroke-width="2" points="{{.Line}}"/>
 {{range .Points}}<circle class="point" cx="{{printf "%.1f" .X}}" cy="{{printf "%.1f" .Y}}" r="3" fill="#b3261e" data-start="{{.Start.Format "2006-01-02T15:04Z07:00"}}" data-n="{{.B.N}}" data-negative="{{.B.Neg}}"><title>{{.Start.Format "2006-01-02 15:04"}}: {{.B.Neg}} of {{.B.N}} negative</title></circle>
 {{end}}</svg>
