@@ -29,11 +29,11 @@ type Chart struct {
 	// bucket under the x axis.
 	Top, Base, Left, Right float64
 	From, To               string
-	Points  []Point
-	Line    string // SVG points attribute
-	Width   int
-	Height  int
-	Total   Bucket
+	Points                 []Point
+	Line                   string // SVG points attribute
+	Width                  int
+	Height                 int
+	Total                  Bucket
 }
 
 // The plot area sits inside margins that hold the axis labels.
