@@ -16,8 +16,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/sony/gobreaker/v2"
-
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 )
@@ -32,7 +30,7 @@ type Handler struct {
 	opts    Options
 	persona string
 	log     *slog.Logger
-	breaker *gobreaker.CircuitBreaker[string]
+	breaker *breaker
 }
 
 // Options configure a Handler.
@@ -74,6 +72,8 @@ type Options struct {
 	// BreakerCooldown is how long the circuit stays open before one probe
 	// may try the LLM again; default 30s.
 	BreakerCooldown time.Duration
+	// Clock drives the breaker's cooldown; default bot.SystemClock.
+	Clock bot.Clock
 	// Logger gets LLM failures and breaker changes (never message text);
 	// default slog.Default().
 	Logger *slog.Logger
@@ -131,15 +131,18 @@ func New(opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Clock == nil {
+		opts.Clock = bot.SystemClock{}
+	}
 	h := &Handler{opts: opts, log: opts.Logger, persona: strings.ReplaceAll(opts.Persona, "{bot}", opts.BotName)}
-	h.breaker = newBreaker(opts.BreakerFailures, opts.BreakerCooldown, func(from, to gobreaker.State) {
-		h.log.Warn("answer: LLM circuit changed", "from", from.String(), "to", to.String())
+	h.breaker = newBreaker(opts.Clock, opts.BreakerFailures, opts.BreakerCooldown, func(from, to string) {
+		h.log.Warn("answer: LLM circuit changed", "from", from, "to", to)
 	})
 	return h
 }
 
 // BreakerState is the LLM circuit's state: "closed", "open" or "half-open".
-func (h *Handler) BreakerState() string { return h.breaker.State().String() }
+func (h *Handler) BreakerState() string { return h.breaker.State() }
 
 // Handle answers the event's text (or the arguments of /ask).
 func (h *Handler) Handle(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {

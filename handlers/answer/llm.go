@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
-
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 )
@@ -81,19 +79,18 @@ const (
 // ended (shutdown): it says nothing about the LLM's health.
 var errCallerGone = errors.New("answer: caller gone")
 
-func newBreaker(failures int, cooldown time.Duration, onChange func(from, to gobreaker.State)) *gobreaker.CircuitBreaker[string] {
-	return gobreaker.NewCircuitBreaker[string](gobreaker.Settings{
-		Name:        "llm",
-		MaxRequests: 1, // one probe while half-open
-		Timeout:     cooldown,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= uint32(failures) },
-		IsExcluded:  func(err error) bool { return errors.Is(err, errCallerGone) },
-		OnStateChange: func(_ string, from, to gobreaker.State) {
-			if onChange != nil {
-				onChange(from, to)
-			}
-		},
-	})
+// complete asks the model through the circuit breaker.
+func (h *Handler) complete(ctx context.Context, msgs []Message) (string, error) {
+	gen, err := h.breaker.allow()
+	if err != nil {
+		return "", err
+	}
+	out, err := h.opts.LLM.Complete(ctx, msgs)
+	if err != nil && ctx.Err() == context.Canceled {
+		err = fmt.Errorf("%w: %w", errCallerGone, err)
+	}
+	h.breaker.done(gen, err)
+	return out, err
 }
 
 // answerLLM answers with the language model, or says it does not know, or
@@ -111,18 +108,12 @@ func (h *Handler) answerLLM(ctx context.Context, ev *bot.Event, q, redacted stri
 	}
 
 	msgs := h.Prompt(ev, redacted, hits)
-	text, err := h.breaker.Execute(func() (string, error) {
-		out, err := h.opts.LLM.Complete(ctx, msgs)
-		if err != nil && ctx.Err() == context.Canceled {
-			return "", fmt.Errorf("%w: %w", errCallerGone, err)
-		}
-		return out, err
-	})
+	text, err := h.complete(ctx, msgs)
 	if err != nil {
-		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		if errors.Is(err, errCircuitOpen) {
 			h.log.Debug("answer: LLM circuit open, answering extractively")
 		} else {
-			h.log.Warn("answer: LLM failed, answering extractively", "err", err, "breaker", h.breaker.State().String())
+			h.log.Warn("answer: LLM failed, answering extractively", "err", err, "breaker", h.breaker.State())
 		}
 		h.degraded(ctx, ev, hits, redacted, res)
 		return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/openai"
 	"github.com/einsatz/einsatz/adapters/openai/openaitest"
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/bottest"
 	"github.com/einsatz/einsatz/handlers/answer"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 )
@@ -355,8 +356,9 @@ func TestOutage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			const timeout, cooldown = 300 * time.Millisecond, 400 * time.Millisecond
-			fake, h := setup(t, fixed(docs...), answer.Options{Timeout: timeout, BreakerFailures: 2, BreakerCooldown: cooldown})
+			const timeout, cooldown = 300 * time.Millisecond, 30 * time.Second
+			clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+			fake, h := setup(t, fixed(docs...), answer.Options{Timeout: timeout, BreakerFailures: 2, BreakerCooldown: cooldown, Clock: clock})
 			fake.SetReply(func(openaitest.Request) openaitest.Reply { return tt.reply })
 			ask := func() (answer.Result, time.Duration) {
 				t.Helper()
@@ -398,9 +400,14 @@ func TestOutage(t *testing.T) {
 				t.Fatalf("the LLM was called %d times while the breaker was open", n-calls)
 			}
 
-			// The LLM recovers; after the cooldown one probe closes the breaker.
+			// The LLM recovers; until the cooldown has passed the circuit
+			// stays open, then one probe closes it.
 			fake.SetReply(nil)
-			time.Sleep(cooldown + 50*time.Millisecond)
+			clock.Advance(cooldown - time.Second)
+			if res, _ = ask(); res.Outcome != answer.OutcomeDegraded || fake.Calls(openaitest.PathChat) != calls {
+				t.Fatalf("1s before the cooldown ends: %s after %d calls, want degraded and no call", res.Outcome, fake.Calls(openaitest.PathChat)-calls)
+			}
+			clock.Advance(time.Second)
 			res, _ = ask()
 			if res.Outcome != answer.OutcomeAnswered {
 				t.Fatalf("after recovery: %+v, want answered", res)
@@ -414,7 +421,8 @@ func TestOutage(t *testing.T) {
 
 // A failed half-open probe opens the breaker again.
 func TestFailedProbeReopens(t *testing.T) {
-	fake, h := setup(t, fixed(docs...), answer.Options{Timeout: time.Second, BreakerFailures: 1, BreakerCooldown: 100 * time.Millisecond})
+	clock := bottest.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	fake, h := setup(t, fixed(docs...), answer.Options{Timeout: time.Second, BreakerFailures: 1, BreakerCooldown: time.Minute, Clock: clock})
 	fake.SetReply(func(openaitest.Request) openaitest.Reply { return openaitest.Reply{Status: 400} }) // not retried
 	ask := func() string {
 		res, err := h.Answer(context.Background(), &bot.Event{Text: "How do I start it?", Lang: "en"})
@@ -427,7 +435,7 @@ func TestFailedProbeReopens(t *testing.T) {
 	if h.BreakerState() != "open" {
 		t.Fatalf("breaker %s, want open", h.BreakerState())
 	}
-	time.Sleep(150 * time.Millisecond)
+	clock.Advance(time.Minute)
 	if h.BreakerState() != "half-open" {
 		t.Fatalf("breaker %s after the cooldown, want half-open", h.BreakerState())
 	}
