@@ -204,4 +204,7 @@ type CommandSpec struct {
 	ArgName     string `json:"arg_name,omitempty"`
 	ArgHelp     string `json:"arg_help,omitempty"` // empty ArgName: the command takes no argument
 	StaffOnly   bool   `json:"staff_only,omitempty"`
+	// Private replies are seen only by the person who ran the command
+	// (ephemeral on Discord); staff-only commands are private too.
+	Private bool `json:"private,omitempty"`
 }

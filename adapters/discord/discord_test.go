@@ -122,10 +122,11 @@ func start(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	router := bot.NewRouter(bot.HandlerFunc(e.echo))
-	for _, name := range []string{"ask", "quiet"} {
+	for _, name := range []string{"ask", "quiet", "whisper"} {
 		router.Add(bot.Route{
 			Name: name, Match: bot.Command(name), Handler: bot.HandlerFunc(e.echo),
-			Spec: &bot.CommandSpec{Name: name, Description: "Ask the bot", ArgName: "question", ArgHelp: "What you want to know"},
+			Spec: &bot.CommandSpec{Name: name, Description: "Ask the bot", ArgName: "question", ArgHelp: "What you want to know",
+				Private: name == "whisper"},
 		})
 	}
 	e.core = bot.New(bot.Options{
@@ -369,7 +370,7 @@ func TestSlashCommandDeferredThenEdited(t *testing.T) {
 		byName[c.Name] = c
 	}
 	ask, fwd := byName["ask"], byName[discord.ForwardCommandName]
-	if len(byName) != 3 || ask.Type != 1 || len(ask.Options) != 1 || ask.Options[0].Name != "question" || !ask.Options[0].Required || fwd.Type != 3 {
+	if len(byName) != 4 || ask.Type != 1 || len(ask.Options) != 1 || ask.Options[0].Name != "question" || !ask.Options[0].Required || fwd.Type != 3 {
 		t.Fatalf("registered commands = %+v", byName)
 	}
 	if n := len(e.srv.Commands("")); n != 0 {
@@ -399,6 +400,22 @@ func TestSlashCommandDeferredThenEdited(t *testing.T) {
 		rs := e.srv.InteractionResponses(q)
 		return len(rs) == 2 && rs[1].Kind == "delete" && rs[1].Status == 204
 	})
+
+	// A private command (CommandSpec.Private) is deferred ephemerally:
+	// only the caller sees the answer.
+	w := e.srv.SlashCommand(e.general, alice, "whisper", "just for me")
+	e.eventually("the private answer", func() bool { return len(e.srv.InteractionResponses(w)) >= 2 })
+	rs = e.srv.InteractionResponses(w)
+	if rs[0].Kind != "callback" || rs[0].Type != 5 || rs[0].Flags&64 == 0 || rs[1].Content != "command whisper: just for me" {
+		t.Errorf("responses to /whisper = %+v, want an ephemeral deferral and the answer", rs)
+	}
+	if rs[0].Flags&64 != 0 && rs[1].Kind == "edit" {
+		for _, m := range e.botMessages(e.general) {
+			if m.Interaction == w && m.Flags&64 == 0 {
+				t.Errorf("the private answer is a public channel message: %+v", m)
+			}
+		}
+	}
 }
 
 // Test: a long answer is split under 2,000 characters at paragraph

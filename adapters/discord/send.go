@@ -301,7 +301,7 @@ func (a *Adapter) handleInteraction(i *discordgo.Interaction) {
 		return
 	}
 	p := &pendingInteraction{ia: i, at: time.Now(), component: i.Type == discordgo.InteractionMessageComponent}
-	p.ephemeral = ev.Command == ForwardCommand || ev.Command == NotifyCommand || a.staffOnly(ev.Command)
+	p.ephemeral = ev.Command == ForwardCommand || a.private(ev.Command)
 	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
 	if p.component {
 		resp.Type = discordgo.InteractionResponseDeferredMessageUpdate
@@ -327,9 +327,11 @@ func (a *Adapter) handleInteraction(i *discordgo.Interaction) {
 	}
 }
 
-func (a *Adapter) staffOnly(command string) bool {
+// private says whether a command's replies are ephemeral: its spec says
+// so, or it is for staff only.
+func (a *Adapter) private(command string) bool {
 	for _, c := range a.opts.Commands {
-		if commandName(c.Name) == command && c.StaffOnly {
+		if commandName(c.Name) == command && (c.Private || c.StaffOnly) {
 			return true
 		}
 	}

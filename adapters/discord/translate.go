@@ -18,10 +18,6 @@ const ForwardCommandName = "Send to research inbox"
 // ForwardCommand is the core command a ForwardCommandName click becomes.
 const ForwardCommand = "forward"
 
-// NotifyCommand is the research inbox's /notify on|off: whether a person
-// wants direct messages is their business, so its answer is ephemeral.
-const NotifyCommand = "notify"
-
 // channelInfo is what translation needs to know about the channel a
 // payload arrived in. The zero ParentID means a top-level channel.
 type channelInfo struct {

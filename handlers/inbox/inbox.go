@@ -326,13 +326,13 @@ const (
 func (s *Service) Routes() []bot.Route {
 	return []bot.Route{
 		{Name: "inbox-forward", Match: bot.Command(CommandForward), Handler: bot.HandlerFunc(s.forwardCmd), BypassGate: true,
-			Spec: &bot.CommandSpec{Name: CommandForward, Description: "Send a message to the research inbox"}},
+			Spec: &bot.CommandSpec{Name: CommandForward, Description: "Send a message to the research inbox", Private: true}},
 		{Name: "inbox-feedback", Match: bot.Command(CommandFeedback), Handler: bot.HandlerFunc(s.feedbackCmd), BypassGate: true,
 			Spec: &bot.CommandSpec{Name: CommandFeedback, Description: "Suggest a feature or send an idea to the product team",
 				ArgName: "text", ArgHelp: "Your idea"}},
 		{Name: "inbox-notify", Match: bot.Command(CommandNotify), Handler: bot.HandlerFunc(s.notifyCmd), BypassGate: true,
 			Spec: &bot.CommandSpec{Name: CommandNotify, Description: "Get a direct message when a feature request you asked for changes status",
-				ArgName: "on_or_off", ArgHelp: "on or off"}},
+				ArgName: "on_or_off", ArgHelp: "on or off", Private: true}},
 		{Name: "inbox-vote", Match: bot.Action(ActionVote), Handler: bot.HandlerFunc(s.voteButton), BypassGate: true},
 	}
 }
