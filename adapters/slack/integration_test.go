@@ -410,6 +410,43 @@ func TestCommandShortcutAndButtonReachCore(t *testing.T) {
 	}
 }
 
+// A private command (CommandSpec.Private) is answered with
+// chat.postEphemeral to its caller only; a click on the ephemeral answer's
+// button comes back to the command's thread and is answered privately too.
+// An ordinary command stays public.
+func TestPrivateCommandAnsweredEphemerally(t *testing.T) {
+	h := start(t, config{adapter: func(o *slack.Options) {
+		o.Commands = append(o.Commands, bot.CommandSpec{Name: "notify", Private: true})
+	}})
+	h.fake.SlashCommand(general, alice, "/einsatz", "notify on")
+	posted := h.fake.WaitPosted(1, 5*time.Second)
+	if len(posted) != 1 || posted[0].EphemeralFor != alice || !strings.Contains(posted[0].Text, "/notify on") {
+		t.Fatalf("answer to a private command: %+v, want one ephemeral message for alice", posted)
+	}
+	if err := h.fake.Click(general, bob, posted[0].TS, "Helpful"); err == nil {
+		t.Errorf("bob clicked a button on alice's ephemeral message")
+	}
+	if err := h.fake.Click(general, alice, posted[0].TS, "Helpful"); err != nil {
+		t.Fatal(err)
+	}
+	posted = h.fake.WaitPosted(2, 5*time.Second)
+	if len(posted) != 2 || posted[1].EphemeralFor != alice || !strings.Contains(posted[1].Text, "clicked feedback=up") {
+		t.Fatalf("answer to the click: %+v, want a second ephemeral message for alice", posted)
+	}
+	if evs := h.events(); len(evs) != 2 || evs[1].Thread() != evs[0].Thread() {
+		t.Errorf("events %+v: the click should land in the command's thread", evs)
+	}
+
+	h.fake.SlashCommand(general, alice, "/einsatz", "ask how do I log in?")
+	posted = h.fake.WaitPosted(3, 5*time.Second)
+	if len(posted) != 3 || posted[2].EphemeralFor != "" {
+		t.Fatalf("answer to /einsatz ask: %+v, want a public message", posted)
+	}
+	if n := len(h.fake.Calls("chat.postEphemeral")); n != 2 {
+		t.Errorf("%d chat.postEphemeral calls, want 2", n)
+	}
+}
+
 // Acks stay far under Slack's 3 s while the handler is slow: the ack never
 // waits for the core.
 func TestAcksFastWhileHandlerSlow(t *testing.T) {

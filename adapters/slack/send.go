@@ -156,6 +156,9 @@ func (a *Adapter) threadTS(to bot.ThreadRef) string {
 // message, split over several messages when it is long. A rate-limited
 // post waits for Retry-After and tries again (SendRetries times).
 func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error {
+	if user, ok := a.whisper.get(to.Key()); ok {
+		return a.sendEphemeral(ctx, to, user, r)
+	}
 	threadTS := a.threadTS(to)
 	for _, m := range render(r) {
 		if m.text == "" && len(m.blocks) == 0 {
@@ -189,6 +192,32 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 			a.synth.put(to.Key(), ts)
 			threadTS = ts
 		}
+	}
+	return nil
+}
+
+// sendEphemeral posts a reply to a private command so that only user sees
+// it (chat.postEphemeral, at the channel's top level). Its buttons still
+// work: a click on the ephemeral message maps back to the command's thread.
+func (a *Adapter) sendEphemeral(ctx context.Context, to bot.ThreadRef, user string, r bot.Reply) error {
+	for _, m := range render(r) {
+		if m.text == "" && len(m.blocks) == 0 {
+			continue
+		}
+		opts := []slack.MsgOption{slack.MsgOptionText(m.text, false)}
+		if len(m.blocks) > 0 {
+			opts = append(opts, slack.MsgOptionBlocks(m.blocks...))
+		}
+		var ts string
+		err := a.retry(ctx, "chat.postEphemeral", func() error {
+			var err error
+			ts, err = a.api.PostEphemeralContext(ctx, to.ChannelID, user, opts...)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("slack: post ephemeral message in %s: %w", to.ChannelID, err)
+		}
+		a.posted.put(to.ChannelID+"/"+ts, to.ThreadID)
 	}
 	return nil
 }

@@ -94,12 +94,14 @@ type Adapter struct {
 	botID     atomic.Value // string
 	staff     atomic.Pointer[map[string]bool]
 	commands  []string
+	private   map[string]bool // commands whose replies only their caller sees
 
 	users    *lru[string] // user id → display name
 	channels *lru[string] // channel id → name
 	posted   *lru[string] // channel/ts of the bot's posts → core thread id
 	synth    *lru[string] // synthetic thread key → ts of its first post
 	ims      *lru[string] // user id → the bot's direct-message channel with them
+	whisper  *lru[string] // synthetic thread key of a private command → the user who ran it
 
 	lookupMu sync.Mutex
 	lookups  map[string]chan struct{}
@@ -188,6 +190,8 @@ func New(opts Options) (*Adapter, error) {
 		posted:   newLRU[string](20000, 0, opts.Now),
 		synth:    newLRU[string](5000, 0, opts.Now),
 		ims:      newLRU[string](5000, 0, opts.Now),
+		whisper:  newLRU[string](5000, 0, opts.Now),
+		private:  map[string]bool{},
 		lookups:  map[string]chan struct{}{},
 	}
 	a.q.init()
@@ -200,6 +204,7 @@ func New(opts Options) (*Adapter, error) {
 	a.staff.Store(&staff)
 	for _, c := range opts.Commands {
 		a.commands = append(a.commands, c.Name)
+		a.private[c.Name] = c.Private || c.StaffOnly
 	}
 	a.api = slack.New(opts.BotToken,
 		slack.OptionAPIURL(opts.APIURL),
@@ -365,6 +370,11 @@ func (a *Adapter) accept(kind string, translate func(Env) (bot.Event, error), re
 	}
 	if retry > 0 {
 		a.log.Debug("slack: redelivery", "event", ev.Key, "retry", retry)
+	}
+	if ev.Kind == bot.KindCommand && strings.HasPrefix(ev.MessageID, SyntheticPrefix) && a.private[ev.Command] {
+		// A private slash command: its thread is its own, and every reply
+		// in it (and to its buttons) is shown to the caller only.
+		a.whisper.put(ev.Thread().Key(), ev.User.ID)
 	}
 	var ready <-chan struct{}
 	if ev.User.Name == "" {

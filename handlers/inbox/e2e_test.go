@@ -535,8 +535,8 @@ func TestEndToEndOnDiskThenInboxList(t *testing.T) {
 }
 
 // Test: opt-in DMs end to end on both fakes. alice (Discord) and bob
-// (Slack) run /notify on (Discord answers ephemerally, Slack in the
-// channel); dave (Discord) asks and carol (Slack) votes without opting in;
+// (Slack) run /notify on (both answer only to them: ephemeral on
+// Discord, chat.postEphemeral on Slack); dave (Discord) asks and carol (Slack) votes without opting in;
 // frank (Discord) opts in but refuses DMs. A status change then sends
 // exactly one DM to alice (POST /users/@me/channels, then a message that
 // pings nobody) and one to bob (conversations.open, then chat.postMessage
@@ -595,6 +595,11 @@ func TestEndToEndNotifyDirectMessages(t *testing.T) {
 		}
 		return false
 	})
+	for _, m := range w.sl.Posted()[before:] {
+		if strings.Contains(m.Text, "direct message") && m.EphemeralFor != bob {
+			t.Errorf("/einsatz notify on answered for %q, want only bob to see it: %+v", m.EphemeralFor, m)
+		}
+	}
 	for _, u := range []struct{ platform, id string }{{"discord", alice.ID}, {"discord", frank.ID}, {"slack", bob}} {
 		if on, err := w.store.InboxOptedIn(ctx, u.platform, u.id); err != nil || !on {
 			t.Fatalf("%s/%s not opted in (%v)", u.platform, u.id, err)

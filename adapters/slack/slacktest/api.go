@@ -25,7 +25,7 @@ var tsPattern = regexp.MustCompile(`^\d+\.\d+$`)
 // scopeFor returns the scope a method needs with the bot token ("" = none).
 func scopeFor(method, channelID string) string {
 	switch method {
-	case "chat.postMessage", "chat.update":
+	case "chat.postMessage", "chat.postEphemeral", "chat.update":
 		return "chat:write"
 	case "reactions.add":
 		return "reactions:write"
@@ -184,6 +184,36 @@ func (s *Server) apiLocked(method, token string, p map[string]string) (obj, *Mes
 		s.cond.Broadcast()
 		cp := *m
 		return obj{"ok": true, "channel": c.ID, "ts": m.TS, "message": messageJSON(m)}, &cp
+
+	case "chat.postEphemeral":
+		// Shown to one user of the channel; Slack answers with message_ts.
+		c := s.channelLocked(p["channel"])
+		if c == nil {
+			return fail("channel_not_found"), nil
+		}
+		if p["user"] == "" {
+			return fail("user_not_found"), nil
+		}
+		text, blocks := p["text"], p["blocks"]
+		if text == "" && blocks == "" {
+			return fail("no_text"), nil
+		}
+		if utf8.RuneCountInString(text) > MaxTextLen {
+			return fail("msg_too_long"), nil
+		}
+		if blocks != "" {
+			if err := checkBlocks(blocks); err != "" {
+				return obj{"ok": false, "error": "invalid_blocks", "errors": []string{err}}, nil
+			}
+		}
+		m := &Message{Channel: c.ID, TS: s.nextTSLocked(), ThreadTS: p["thread_ts"], User: s.opts.BotUserID,
+			BotID: s.opts.BotID, Text: text, EphemeralFor: p["user"]}
+		if blocks != "" {
+			m.Blocks = json.RawMessage(blocks)
+		}
+		s.messages = append(s.messages, m)
+		s.cond.Broadcast()
+		return obj{"ok": true, "message_ts": m.TS}, nil // no message event for ephemeral messages
 
 	case "chat.update":
 		m := s.messageLocked(p["channel"], p["ts"])

@@ -242,7 +242,7 @@ func (s *Server) Shortcut(channelID, userID, callbackID, messageTS string) error
 // posted; the action_id and value come from the message's blocks.
 func (s *Server) Click(channelID, userID, messageTS, label string) error {
 	s.mu.Lock()
-	m := s.messageLocked(channelID, messageTS)
+	m := s.anyMessageLocked(channelID, messageTS)
 	var cp Message
 	if m != nil {
 		cp = *m
@@ -251,6 +251,9 @@ func (s *Server) Click(channelID, userID, messageTS, label string) error {
 	s.mu.Unlock()
 	if m == nil {
 		return fmt.Errorf("slacktest: no message %s in %s", messageTS, channelID)
+	}
+	if cp.EphemeralFor != "" && cp.EphemeralFor != userID {
+		return fmt.Errorf("slacktest: %s cannot see the ephemeral message %s (it is for %s)", userID, messageTS, cp.EphemeralFor)
 	}
 	var blocks []struct {
 		Type     string `json:"type"`
@@ -274,8 +277,10 @@ func (s *Server) Click(channelID, userID, messageTS, label string) error {
 				continue
 			}
 			p := s.interactionBase("block_actions", channelID, userID)
-			p["container"] = obj{"type": "message", "message_ts": cp.TS, "channel_id": channelID, "is_ephemeral": false}
-			p["message"] = messageJSON(&cp)
+			p["container"] = obj{"type": "message", "message_ts": cp.TS, "channel_id": channelID, "is_ephemeral": cp.EphemeralFor != ""}
+			if cp.EphemeralFor == "" {
+				p["message"] = messageJSON(&cp) // Slack sends no message for ephemeral ones
+			}
 			p["response_url"] = s.URL() + "/actions/" + actionTS
 			p["state"] = obj{"values": obj{}}
 			p["actions"] = []obj{{"type": "button", "action_id": e.ActionID, "block_id": b.BlockID, "value": e.Value,

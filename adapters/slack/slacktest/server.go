@@ -90,6 +90,10 @@ type Message struct {
 	Text     string          `json:"text"`
 	Blocks   json.RawMessage `json:"blocks,omitempty"`
 	Edited   bool            `json:"edited,omitempty"`
+	// EphemeralFor is the only user who sees an ephemeral message
+	// (chat.postEphemeral); "" for ordinary messages. Ephemeral messages
+	// cannot be threaded under, updated or linked to, as on Slack.
+	EphemeralFor string `json:"ephemeral_for,omitempty"`
 }
 
 // Call is one Web API request the fake answered.
@@ -468,7 +472,16 @@ func (s *Server) nextID(prefix string) string {
 	return fmt.Sprintf("%s%d%06d", prefix, s.start, s.seq)
 }
 
+// messageLocked finds an ordinary (not ephemeral) message.
 func (s *Server) messageLocked(channelID, ts string) *Message {
+	if m := s.anyMessageLocked(channelID, ts); m != nil && m.EphemeralFor == "" {
+		return m
+	}
+	return nil
+}
+
+// anyMessageLocked finds a message, ephemeral ones included.
+func (s *Server) anyMessageLocked(channelID, ts string) *Message {
 	for _, m := range s.messages {
 		if m.Channel == channelID && m.TS == ts {
 			return m
