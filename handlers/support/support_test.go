@@ -193,6 +193,9 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		router.Add(route)
 	}
 	r.core = bot.New(bot.Options{Store: r.store, Router: router, Observers: []bot.Observer{r.sup}, Clock: r.clock, Logger: discard})
+	// Registered before Run starts: the test submits at once, and an event
+	// handled before Run registered the adapter could not be delivered.
+	r.core.Register(platform, r.chat)
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- r.core.Run(runCtx, r.chat) }()
