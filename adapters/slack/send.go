@@ -154,12 +154,16 @@ func (a *Adapter) threadTS(to bot.ThreadRef) string {
 
 // Send posts a reply in the thread: threaded under the thread's parent
 // message, split over several messages when it is long. A rate-limited
-// post waits for Retry-After and tries again (SendRetries times).
+// post waits for Retry-After and tries again (SendRetries times). In the
+// thread of a private command the reply is shown to its caller only
+// (chat.postEphemeral, at the channel's top level); a click on its buttons
+// maps back to the command's thread all the same.
 func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error {
-	if user, ok := a.whisper.get(to.Key()); ok {
-		return a.sendEphemeral(ctx, to, user, r)
+	user, private := a.whisper.get(to.Key())
+	threadTS := ""
+	if !private {
+		threadTS = a.threadTS(to)
 	}
-	threadTS := a.threadTS(to)
 	for _, m := range render(r) {
 		if m.text == "" && len(m.blocks) == 0 {
 			continue // nothing to say (a blank reply)
@@ -175,17 +179,12 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 		if threadTS != "" {
 			opts = append(opts, slack.MsgOptionTS(threadTS))
 		}
-		var ts string
-		err := a.retry(ctx, "chat.postMessage", func() error {
-			var err error
-			_, ts, err = a.api.PostMessageContext(ctx, to.ChannelID, opts...)
-			return err
-		})
+		ts, err := a.post(ctx, to.ChannelID, user, opts)
 		if err != nil {
 			return fmt.Errorf("slack: post message in %s: %w", to.ChannelID, err)
 		}
 		a.posted.put(to.ChannelID+"/"+ts, to.ThreadID)
-		if threadTS == "" && to.ThreadID != "" {
+		if !private && threadTS == "" && to.ThreadID != "" {
 			// A reply in a synthetic thread (a slash command's answer):
 			// later messages of this thread go under the first. A reply
 			// with no thread at all (an alert) stays at the top level.
@@ -196,30 +195,24 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 	return nil
 }
 
-// sendEphemeral posts a reply to a private command so that only user sees
-// it (chat.postEphemeral, at the channel's top level). Its buttons still
-// work: a click on the ephemeral message maps back to the command's thread.
-func (a *Adapter) sendEphemeral(ctx context.Context, to bot.ThreadRef, user string, r bot.Reply) error {
-	for _, m := range render(r) {
-		if m.text == "" && len(m.blocks) == 0 {
-			continue
-		}
-		opts := []slack.MsgOption{slack.MsgOptionText(m.text, false)}
-		if len(m.blocks) > 0 {
-			opts = append(opts, slack.MsgOptionBlocks(m.blocks...))
-		}
-		var ts string
-		err := a.retry(ctx, "chat.postEphemeral", func() error {
-			var err error
-			ts, err = a.api.PostEphemeralContext(ctx, to.ChannelID, user, opts...)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("slack: post ephemeral message in %s: %w", to.ChannelID, err)
-		}
-		a.posted.put(to.ChannelID+"/"+ts, to.ThreadID)
+// post sends one message to the channel, or with a user to that user only
+// (chat.postEphemeral), and returns its ts.
+func (a *Adapter) post(ctx context.Context, channelID, user string, opts []slack.MsgOption) (string, error) {
+	method := "chat.postMessage"
+	if user != "" {
+		method = "chat.postEphemeral"
 	}
-	return nil
+	var ts string
+	err := a.retry(ctx, method, func() error {
+		var err error
+		if user != "" {
+			ts, err = a.api.PostEphemeralContext(ctx, channelID, user, opts...)
+		} else {
+			_, ts, err = a.api.PostMessageContext(ctx, channelID, opts...)
+		}
+		return err
+	})
+	return ts, err
 }
 
 // DirectMessage sends a reply to a person in their direct-message
