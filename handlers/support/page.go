@@ -2,6 +2,7 @@ package support
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"html/template"
 	"net/http"
@@ -25,39 +26,34 @@ func sinceParam(r *http.Request, now time.Time) (time.Time, error) {
 func AdminRoutes(store Store, s Settings) map[string]http.Handler {
 	s = s.withDefaults()
 	return map[string]http.Handler{
-		"GET /api/admin/support/gaps": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			since, err := sinceParam(r, s.Clock.Now())
-			if err != nil {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-				return
-			}
-			gaps, err := Gaps(r.Context(), store, since, s)
-			if err != nil {
-				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
-				return
-			}
-			if gaps == nil {
-				gaps = []Gap{}
-			}
-			writeJSON(w, http.StatusOK, gaps)
+		"GET /api/admin/support/gaps": sinceJSON(s, func(ctx context.Context, since time.Time) ([]Gap, error) {
+			return Gaps(ctx, store, since, s)
 		}),
-		"GET /api/admin/support/report": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			since, err := sinceParam(r, s.Clock.Now())
-			if err != nil {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-				return
-			}
-			rows, err := Report(r.Context(), store, since, s)
-			if err != nil {
-				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
-				return
-			}
-			if rows == nil {
-				rows = []Row{}
-			}
-			writeJSON(w, http.StatusOK, rows)
+		"GET /api/admin/support/report": sinceJSON(s, func(ctx context.Context, since time.Time) ([]Row, error) {
+			return Report(ctx, store, since, s)
 		}),
 	}
+}
+
+// sinceJSON serves list(since) as a JSON array ([] when empty), with
+// since from the query (400 when it does not parse).
+func sinceJSON[T any](s Settings, list func(ctx context.Context, since time.Time) ([]T, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		since, err := sinceParam(r, s.Clock.Now())
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		out, err := list(r.Context(), since)
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
+		if out == nil {
+			out = []T{}
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
 }
 
 // Render puts a page body inside the dashboard layout (web.Server.RenderPage).
