@@ -378,3 +378,39 @@ func newJar(t *testing.T) http.CookieJar {
 	}
 	return jar
 }
+
+// The session cookie (and any other the login sets) is HttpOnly and
+// SameSite, and Secure exactly when web.public_url is https.
+func TestCookieFlagsFollowPublicURL(t *testing.T) {
+	tests := []struct {
+		publicURL  string
+		wantSecure bool
+	}{
+		{"https://bot.example.org", true},
+		{"http://bot.example.org", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.publicURL, func(t *testing.T) {
+			s := startSite(t, web.Options{PublicURL: tt.publicURL}, nil)
+			resp, err := noRedirect(nil).Get(s.LoginURL()) // the one-time login link
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			names := map[string]bool{}
+			for _, c := range resp.Cookies() {
+				names[c.Name] = true
+				if c.Secure != tt.wantSecure || !c.HttpOnly {
+					t.Errorf("cookie %s: Secure %v HttpOnly %v, want Secure %v and HttpOnly", c.Name, c.Secure, c.HttpOnly, tt.wantSecure)
+				}
+				if c.SameSite != http.SameSiteStrictMode && c.SameSite != http.SameSiteLaxMode {
+					t.Errorf("cookie %s: SameSite %v, want Strict or Lax", c.Name, c.SameSite)
+				}
+			}
+			if !names["einsatz_session"] {
+				t.Fatalf("the login link set no session cookie (status %d, cookies %v)", resp.StatusCode, names)
+			}
+		})
+	}
+}
