@@ -130,3 +130,43 @@ func TestRunAnswersWithTheLLMAndWithout(t *testing.T) {
 		})
 	}
 }
+
+// einsatz run with Slack in HTTP mode (the Events API on the web server's
+// /slack/events): a signed mention is answered in its thread.
+func TestRunAnswersSlackInHTTPMode(t *testing.T) {
+	fs := slacktest.New(slacktest.Options{Mode: slacktest.ModeHTTP})
+	t.Cleanup(fs.Close)
+	fs.AddUser("U123", "bob")
+	fs.AddChannel("C123", "general", slacktest.Public)
+
+	dataDir := filepath.Join(t.TempDir(), "data")
+	cfg := writeConfig(t, fmt.Sprintf(`storage:
+  path: %s
+web:
+  addr: 127.0.0.1:0
+slack:
+  mode: http
+  bot_token: ${SLACK_BOT_TOKEN}
+  signing_secret: ${SLACK_SIGNING_SECRET}
+  api_url: %s
+`, dataDir, fs.APIURL()))
+	t.Setenv("SLACK_BOT_TOKEN", fs.BotToken())
+	t.Setenv("SLACK_SIGNING_SECRET", fs.SigningSecret())
+	srv := startServer(t, cfg, dataDir)
+	if !strings.Contains(srv.out.String(), "adapters enabled: web, slack") {
+		t.Fatalf("einsatz run output:\n%s", srv.out.String())
+	}
+	fs.SetEventsURL(srv.client.URL + "/slack/events")
+
+	ts := fs.Post("C123", "U123", "@"+slacktest.DefaultBotName+" What is Einsatz?", "")
+	posted := fs.WaitPosted(1, 15*time.Second)
+	if len(posted) != 1 || posted[0].ThreadTS != ts || !strings.Contains(posted[0].Text, "community engagement bot") {
+		t.Fatalf("Slack answers = %+v, want one answer in the thread of %s\n%s", posted, ts, srv.out.String())
+	}
+	for _, a := range fs.Acks() {
+		if a.Status != http.StatusOK {
+			t.Errorf("delivery answered %d, want 200: %+v", a.Status, a)
+		}
+	}
+	srv.stop(t)
+}
