@@ -910,13 +910,18 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Long: `Reads lines {"text": ..., "lang"?: ...} on stdin and writes exactly one JSON line per input line,
 in order: {"sentiment": {"label": ..., "score": ...}, "lang": ..., "intent": {"feature_request": ..., "question": ...}}.
 A blank or malformed line gives {"error": ...} in its place. Offline and deterministic; needs no server.
-The feature-request and question detectors are the ones the bot uses live.`,
+The feature-request and question detectors are the ones the bot uses live,
+with the config's inbox.threshold.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			intent := func(text, lang string) (bool, bool) {
-				return detect.DetectLang(text, lang).FeatureRequest, knowledge.IsQuestion(text)
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
 			}
-			_, err := sentiment.AnalyzeStream(stdin, stdout, sentiment.New(), intent)
+			intent := func(text, lang string) (bool, bool) {
+				return detect.DetectLang(text, lang).Score >= cfg.Inbox.Threshold, knowledge.IsQuestion(text)
+			}
+			_, err = sentiment.AnalyzeStream(stdin, stdout, sentiment.New(), intent)
 			return err
 		},
 	})

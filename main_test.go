@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -177,5 +178,71 @@ func TestRunStopsWhenThePortIsTaken(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("einsatz run hangs when its port is taken")
+	}
+}
+
+// einsatz analyze scores each line with the live detectors, keeps a bad
+// line's place with an error, and takes the feature-request threshold
+// from the config's inbox.threshold.
+func TestAnalyzeUsesLiveDetectorsAndConfigThreshold(t *testing.T) {
+	in := `{"text": "Please add a dark mode to the dashboard, it would really help at night"}
+{"text": "How do I connect Slack?"}
+
+{"text": "Das Update ist super, danke!", "lang": "de"}
+`
+	type line struct {
+		Error     string `json:"error"`
+		Lang      string `json:"lang"`
+		Sentiment struct {
+			Label string `json:"label"`
+		} `json:"sentiment"`
+		Intent struct {
+			FeatureRequest bool `json:"feature_request"`
+			Question       bool `json:"question"`
+		} `json:"intent"`
+	}
+	parse := func(out string) []line {
+		t.Helper()
+		var lines []line
+		for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+			var v line
+			if err := json.Unmarshal([]byte(l), &v); err != nil {
+				t.Fatalf("output line %q: %v", l, err)
+			}
+			lines = append(lines, v)
+		}
+		return lines
+	}
+	tests := []struct {
+		name, threshold string
+		wantRequest     bool
+	}{
+		{"default threshold", "", true},
+		{"threshold above any score", "inbox:\n  threshold: 0.999999\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := writeConfig(t, "log:\n  level: warn\n"+tt.threshold)
+			out, _, err := einsatz(t, in, "analyze", "--config", cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := parse(out)
+			if len(got) != 4 {
+				t.Fatalf("%d output lines for 4 input lines:\n%s", len(got), out)
+			}
+			if got[0].Intent.FeatureRequest != tt.wantRequest || got[0].Intent.Question {
+				t.Errorf("dark mode request: %+v, want feature_request %v", got[0].Intent, tt.wantRequest)
+			}
+			if !got[1].Intent.Question || got[1].Intent.FeatureRequest {
+				t.Errorf("question: %+v", got[1].Intent)
+			}
+			if got[2].Error == "" {
+				t.Errorf("the blank line gave %+v, want an error in its place", got[2])
+			}
+			if got[3].Lang != "de" || got[3].Sentiment.Label != "positive" {
+				t.Errorf("German praise: %+v", got[3])
+			}
+		})
 	}
 }
