@@ -155,7 +155,8 @@ type Options struct {
 	DefaultBaseline float64
 
 	// Escalate, when set, hears of strongly negative messages (score at or
-	// below StrongNegative, default -0.6).
+	// below StrongNegative, default -0.6) by members in threads the bot
+	// still owns (not from staff, not where staff took over).
 	Escalate       Escalator
 	StrongNegative float64
 }
@@ -213,7 +214,10 @@ func (m *Monitor) Observe(ctx context.Context, ev *bot.Event) error {
 	if s.Label != Negative || ev.Replayed {
 		return nil // a spike needs negative messages; history raises no alerts
 	}
-	if m.o.Escalate != nil && s.Score <= m.o.StrongNegative {
+	// A member (not staff) turning strongly negative in a thread the bot
+	// still answers calls staff in; where staff already took over, they
+	// are there.
+	if m.o.Escalate != nil && s.Score <= m.o.StrongNegative && !ev.User.Staff && ev.Owner.Bot() {
 		if err := m.o.Escalate.Escalate(ctx, ev, "negative", fmt.Sprintf("strongly negative message (score %.2f)", s.Score)); err != nil {
 			m.o.Logger.Error("monitor: escalate", "err", err)
 		}

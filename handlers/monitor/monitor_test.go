@@ -264,3 +264,36 @@ func TestParseSince(t *testing.T) {
 		}
 	}
 }
+
+// Who a strongly negative message escalates: a member in a thread the bot
+// answers; not staff, not a thread staff took over, not a mildly negative
+// message, not history replayed from an import.
+func TestStrongNegativeEscalatesMembersOnly(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(ev *bot.Event)
+		text string
+		want bool
+	}{
+		{"member, bot-owned thread", func(*bot.Event) {}, "this is awful", true},
+		{"mildly negative", func(*bot.Event) {}, "this is bad", false},
+		{"staff member", func(ev *bot.Event) { ev.User.Staff = true }, "this is awful", false},
+		{"thread taken over by staff", func(ev *bot.Event) { ev.Owner = bot.Owner{Staff: "anna", Since: start} }, "this is awful", false},
+		{"replayed history", func(ev *bot.Event) { ev.Replayed = true }, "this is awful", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			esc := &escalations{}
+			m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: memStore(t), Clock: bottest.NewClock(start),
+				Escalate: esc, Logger: slog.New(slog.DiscardHandler)})
+			ev := msg("1", "general", tt.text, start)
+			tt.edit(ev)
+			if err := m.Observe(context.Background(), ev); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(esc.reasons) == 1; got != tt.want || len(esc.reasons) > 1 {
+				t.Fatalf("escalations %v, want escalated=%v", esc.reasons, tt.want)
+			}
+		})
+	}
+}
