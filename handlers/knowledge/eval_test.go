@@ -164,7 +164,8 @@ func TestRetrievalExampleKB(t *testing.T) {
 	}
 }
 
-// The ranking changes made for the evaluation set, each on a small index.
+// The general ranking fixes that misses on testdata/retrieval.jsonl prompted,
+// each tested on a small index (so that set is a development set, not held out).
 
 func TestSearchGermanCompounds(t *testing.T) {
 	ix := newTestIndex(t, []Chunk{
