@@ -90,12 +90,13 @@ func (h *Hours) Open(t time.Time) bool {
 	return h.Days[t.Weekday()] && since >= h.From && since < h.To
 }
 
-// Next is the next opening time after t.
+// Next is the next opening time after t. From is wall-clock time, so the
+// opening stays at From on days the clocks change.
 func (h *Hours) Next(t time.Time) time.Time {
 	t = t.In(h.Location)
-	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, h.Location)
+	hh, mm := int(h.From/time.Hour), int(h.From%time.Hour/time.Minute)
 	for i := 0; i < 8; i++ {
-		open := day.AddDate(0, 0, i).Add(h.From)
+		open := time.Date(t.Year(), t.Month(), t.Day()+i, hh, mm, 0, 0, h.Location)
 		if h.Days[open.Weekday()] && open.After(t) {
 			return open
 		}

@@ -68,7 +68,10 @@ func start(t *testing.T, store *storage.Store, opts handoff.Options) *rig {
 		t.Cleanup(func() { store.Close() })
 	}
 	r := &rig{store: store, clock: bottest.NewClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)), poster: &poster{}}
-	opts.Store, opts.Poster, opts.Clock, opts.Logger, opts.Text = store, r.poster, r.clock, discard, text
+	opts.Store, opts.Poster, opts.Clock, opts.Logger = store, r.poster, r.clock, discard
+	if opts.Text == nil {
+		opts.Text = text
+	}
 	opts.StaffChannel = bot.ThreadRef{Platform: "console", ChannelID: "staff"}
 	r.svc = handoff.New(opts)
 	answer := bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
