@@ -538,3 +538,32 @@ func TestEntryFrom(t *testing.T) {
 		})
 	}
 }
+
+// The question log keeps the redacted question: no e-mail address, phone
+// number or key of the asker is stored, with or without an LLM.
+func TestQuestionLogIsRedacted(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		llm  answer.LLM
+	}{
+		{"extractive", nil},
+		{"llm", answer.LLMFunc(func(context.Context, []answer.Message) (string, error) { return "Run the installer [1].", nil })},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, rigOptions{llm: tt.llm})
+			r.ask("alice", "help", "t1", "How do I install Einsatz? Mail me at alice.smith@example.org or call +49 170 1234567, my key is sk-proj-AbCdEfGhIjKlMnOpQrSt1234")
+			qs := r.questions()
+			if len(qs) != 1 {
+				t.Fatalf("%d questions logged, want 1", len(qs))
+			}
+			for _, secret := range []string{"alice.smith@example.org", "170 1234567", "sk-proj-AbCdEfGhIjKlMnOpQrSt1234"} {
+				if strings.Contains(qs[0].Text, secret) {
+					t.Errorf("logged question %q keeps %q", qs[0].Text, secret)
+				}
+			}
+			if !strings.Contains(qs[0].Text, "How do I install Einsatz?") {
+				t.Errorf("logged question %q lost the question itself", qs[0].Text)
+			}
+		})
+	}
+}
