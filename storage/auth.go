@@ -130,7 +130,11 @@ func (s *Store) AddAudit(ctx context.Context, e AuditEntry) error {
 		return fmt.Errorf("storage: audit: %w", err)
 	}
 	if err := s.commit(ctx, func(txn *badger.Txn) error {
-		return txn.SetEntry(expiring([]byte(prefixAudit+timeSeq(e.Time, &s.seq)), v, time.Time{}, s.opts.AuditTTL))
+		// Counted from the entry's own time; one past its retention is not stored.
+		if ent := expiring([]byte(prefixAudit+timeSeq(e.Time, &s.seq)), v, e.Time, s.opts.AuditTTL); ent != nil {
+			return txn.SetEntry(ent)
+		}
+		return nil
 	}); err != nil {
 		return fmt.Errorf("storage: audit: %w", err)
 	}

@@ -11,8 +11,10 @@ import (
 	"github.com/einsatz/einsatz/adapters/console/consoletest"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/handlers/handoff"
+	"github.com/einsatz/einsatz/handlers/inbox"
 	"github.com/einsatz/einsatz/handlers/monitor"
 	"github.com/einsatz/einsatz/handlers/privacy"
+	"github.com/einsatz/einsatz/handlers/support"
 	"github.com/einsatz/einsatz/storage"
 )
 
@@ -67,18 +69,25 @@ func TestForgetMeLeavesNoTrace(t *testing.T) {
 	h.WaitFor("You said: bob here", 1)
 	h.WaitFor("TEXT:handoff_asked", 1)
 
+	// Her feature request became an inbox item; she also added her words
+	// to bob's request (which votes for it) and voted for another of his;
+	// and she asked a question and rated answers Helpful / Not helpful.
+	ctx := context.Background()
+	req, metoo, question := "a quokka-themed dark mode", "me too, my night-owl eyes agree", "how do I reset the zither-9 router"
+	items := feedbackAndRequests(t, store, req, metoo, question)
+
 	h.Say(":user walburga", ":thread other", "/forget-me")
 	h.WaitFor("TEXT:forget_me_confirm", 1)
 	h.Say("/forget-me confirm")
 	h.WaitFor("TEXT:forget_me_done", 1)
 	h.Stop()
 
-	ctx := context.Background()
 	var hits []string
 	var bobKept, aggregates int
 	err = store.Dump(ctx, func(k, v []byte) error {
-		kv := string(k) + " " + string(v)
-		for _, needle := range append([]string{"walburga", "zebra-7731", "refunds", "lamarck"}, secrets...) {
+		kv := strings.ToLower(string(k) + " " + string(v))
+		for _, needle := range append([]string{"walburga", "zebra-7731", "refunds", "lamarck", "quokka", "night-owl", "zither-9",
+			req, metoo, question}, secrets...) {
 			if strings.Contains(kv, needle) {
 				hits = append(hits, string(k)+" holds "+needle)
 			}
@@ -113,6 +122,128 @@ func TestForgetMeLeavesNoTrace(t *testing.T) {
 	esc, _ := store.Escalations(ctx)
 	if len(esc) != 1 || esc[0].User.ID != "erased" {
 		t.Fatalf("escalations = %+v: want the one escalation kept without the member", esc)
+	}
+	items.checkAfterErasure(t, store)
+}
+
+// erasedFixture is what feedbackAndRequests wrote, to check after erasure.
+type erasedFixture struct {
+	hers, bobsMentioned, bobsVoted int    // inbox items
+	herQuestion, bobsQuestion      string // support question ids
+	bobsTitle                      string
+}
+
+const bobsRequest = "export to a spreadsheet please"
+
+// feedbackAndRequests stores, through the storage methods, walburga's
+// inbox item, her mention (and so her vote) on bob's item, her plain vote
+// on another of bob's items, her question rated Not helpful by her, and
+// her Helpful rating of bob's question.
+func feedbackAndRequests(t *testing.T, store *storage.Store, req, metoo, question string) erasedFixture {
+	t.Helper()
+	ctx, now, p := context.Background(), time.Now(), bot.PlatformConsole
+	her := inbox.Vote{Platform: p, UserID: "walburga", Name: "walburga", Time: now}
+	bob := inbox.Vote{Platform: p, UserID: "bob", Name: "bob", Time: now}
+	mention := func(user, id, text string) inbox.Mention {
+		return inbox.Mention{Platform: p, Channel: "general", MessageID: id, UserID: user, UserName: user, Text: text, Time: now, Source: "feedback"}
+	}
+	item := func(text string) inbox.Item {
+		return inbox.Item{Title: inbox.Title(text), Summary: inbox.Summary(text), Status: inbox.StatusNew, Created: now, Updated: now}
+	}
+	var f erasedFixture
+	hers, _, err := store.NewInboxItem(ctx, item(req), mention("walburga", "m1", req), her)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mentioned, _, err := store.NewInboxItem(ctx, item(bobsRequest), mention("bob", "m2", bobsRequest), bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	voted, _, err := store.NewInboxItem(ctx, item("a calendar feed of events"), mention("bob", "m3", "a calendar feed of events"), bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it, added, v, err := store.AddInboxMention(ctx, mentioned.ID, mention("walburga", "m4", metoo), her); err != nil || !added || !v || it.VoteCount != 2 {
+		t.Fatalf("her mention on bob's item: %+v added=%v voted=%v %v", it, added, v, err)
+	}
+	if it, v, err := store.InboxVote(ctx, voted.ID, her); err != nil || !v || it.VoteCount != 2 {
+		t.Fatalf("her vote on bob's item: %+v voted=%v %v", it, v, err)
+	}
+	f.hers, f.bobsMentioned, f.bobsVoted, f.bobsTitle = hers.ID, mentioned.ID, voted.ID, mentioned.Title
+
+	thread := bot.ThreadRef{Platform: p, ChannelID: "help", ThreadID: "q1"}
+	if f.herQuestion, err = store.AddQuestion(ctx, support.Question{Time: now, Thread: thread, UserID: "walburga", Text: question, Outcome: "answered"}); err != nil {
+		t.Fatal(err)
+	}
+	thread.ThreadID = "q2"
+	if f.bobsQuestion, err = store.AddQuestion(ctx, support.Question{Time: now, Thread: thread, UserID: "bob", Text: "where is the changelog", Outcome: "answered"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []support.Vote{
+		{QuestionID: f.herQuestion, Platform: p, UserID: "walburga", Helpful: false, Time: now},
+		{QuestionID: f.bobsQuestion, Platform: p, UserID: "walburga", Helpful: true, Time: now},
+		{QuestionID: f.bobsQuestion, Platform: p, UserID: "bob", Helpful: true, Time: now},
+	} {
+		if err := store.PutVote(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+// checkAfterErasure: her votes keep counting without naming her (the inbox
+// rule in storage/inbox.go), her mentions and words are gone, bob's items
+// keep their title, mention and vote count; her question and her ratings
+// (support feedback is deleted, not anonymised) are gone, bob's question
+// and rating stay.
+func (f erasedFixture) checkAfterErasure(t *testing.T, store *storage.Store) {
+	t.Helper()
+	ctx := context.Background()
+	all, err := store.InboxItems(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[int]inbox.Item{}
+	for _, it := range all {
+		byID[it.ID] = it
+	}
+	wantVotes := map[int]int{f.hers: 1, f.bobsMentioned: 2, f.bobsVoted: 2}
+	for id, n := range wantVotes {
+		it, ok := byID[id]
+		if !ok {
+			t.Fatalf("inbox item #%d is gone after the erasure", id)
+		}
+		stored, err := store.InboxItem(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.VoteCount != n || stored.VoteCount != n || len(stored.Votes) != n {
+			t.Errorf("item #%d votes = %d (list %d, one read %d), want %d: an erased person's vote keeps counting",
+				id, it.VoteCount, len(stored.Votes), stored.VoteCount, n)
+		}
+		for _, v := range stored.Votes {
+			if v.UserID != "bob" && (!strings.HasPrefix(v.UserID, "erased-") || v.Name != "") {
+				t.Errorf("item #%d keeps a vote naming someone: %+v", id, v)
+			}
+		}
+		for _, m := range stored.Mentions {
+			if m.UserID != "bob" {
+				t.Errorf("item #%d keeps her mention: %+v", id, m)
+			}
+		}
+	}
+	if it := byID[f.hers]; len(it.Mentions) != 0 {
+		t.Errorf("her item keeps mentions: %+v", it.Mentions)
+	}
+	if it := byID[f.bobsMentioned]; it.Title != f.bobsTitle || len(it.Mentions) != 1 {
+		t.Errorf("bob's item = %q with %d mentions, want %q with his one mention", it.Title, len(it.Mentions), f.bobsTitle)
+	}
+	if _, found, err := store.Question(ctx, f.herQuestion); err != nil || found {
+		t.Errorf("her question: found=%v %v, want it erased", found, err)
+	}
+	q, found, err := store.Question(ctx, f.bobsQuestion)
+	if err != nil || !found || len(q.Votes) != 1 || q.Votes[0].UserID != "bob" {
+		t.Errorf("bob's question = %+v found=%v %v: want it kept with only his rating", q, found, err)
 	}
 }
 
