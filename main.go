@@ -144,6 +144,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		store.Close()
 		return nil, err
 	}
+	analyzer := sentiment.New()
+	llm := newLLM(cfg, log)
 	ho := handoff.New(handoff.Options{
 		Store:        store,
 		Poster:       poster,
@@ -156,10 +158,13 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Reaction:     cfg.Handoff.Reaction,
 		Hours:        hours,
 		Sensitive:    cfg.Handoff.Sensitive,
+		Summarize:    llmSummarizer(llm, cfg.LLM.Redact, cfg.LLM.Timeout),
+		Sentiment: func(text, lang string) (string, float64) {
+			r := analyzer.AnalyzeLang(text, lang)
+			return r.Label, r.Score
+		},
 	})
 	pv := privacy.New(store, text, nil)
-	analyzer := sentiment.New()
-	llm := newLLM(cfg, log)
 	ib := newInbox(cfg, store, poster, dm, analyzer, llm, log)
 	answers := answer.New(answer.Options{
 		Search:          kb,
@@ -385,6 +390,34 @@ func newInbox(cfg *config.Config, store *storage.Store, poster inbox.Poster, dm 
 		Quiet:              func(p, ch string) bool { return cfg.Channels.Policy(p, ch) == bot.PolicyListen },
 		DailyCapPerChannel: cfg.Inbox.DailyCap, Webhooks: hooks, WebhookTries: uint(cfg.Inbox.WebhookTries),
 	})
+}
+
+// llmSummarizer has the LLM sum up, for staff, what a member who needs a
+// person wants (from their last messages, redacted like questions unless
+// llm.redact is off); nil without an LLM.
+func llmSummarizer(llm answer.LLM, redact bool, timeout time.Duration) func(context.Context, string, []string) (string, error) {
+	if llm == nil {
+		return nil
+	}
+	return func(ctx context.Context, _ string, msgs []string) (string, error) {
+		if timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+			defer cancel()
+		}
+		var b strings.Builder
+		for _, m := range msgs {
+			if redact {
+				m = answer.Redact(m)
+			}
+			b.WriteString("<message>\n" + m + "\n</message>\n")
+		}
+		return llm.Complete(ctx, []answer.Message{
+			{Role: answer.RoleSystem, Content: "A community member's messages follow; they asked for, or need, a person from the support team. " +
+				"In one or two English sentences, tell the team what the member needs. Add nothing that is not in the messages."},
+			{Role: answer.RoleUser, Content: b.String()},
+		})
+	}
 }
 
 // llmConfirmer asks the LLM about a borderline message: feature request or

@@ -159,6 +159,29 @@ func TestLLMConfirmerRedactsAndParses(t *testing.T) {
 	}
 }
 
+func TestLLMSummarizerRedactsAndBounds(t *testing.T) {
+	if llmSummarizer(nil, true, time.Second) != nil {
+		t.Fatal("a summarizer without an LLM")
+	}
+	var sent []answer.Message
+	var deadline bool
+	llm := answer.LLMFunc(func(ctx context.Context, msgs []answer.Message) (string, error) {
+		sent = msgs
+		_, deadline = ctx.Deadline()
+		return "Ann cannot log in and wants a person.", nil
+	})
+	for _, redact := range []bool{true, false} {
+		got, err := llmSummarizer(llm, redact, time.Second)(context.Background(), "en", []string{"I can't log in", "mail me at ann@example.org"})
+		if err != nil || got != "Ann cannot log in and wants a person." || !deadline {
+			t.Fatalf("summary = %q, %v (deadline %v)", got, err, deadline)
+		}
+		if len(sent) != 2 || sent[0].Role != answer.RoleSystem || !strings.Contains(sent[1].Content, "I can't log in") ||
+			strings.Contains(sent[1].Content, "ann@example.org") != !redact {
+			t.Fatalf("redact=%v: prompt = %+v", redact, sent)
+		}
+	}
+}
+
 func TestRunStopsWhenThePortIsTaken(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

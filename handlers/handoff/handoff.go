@@ -34,6 +34,7 @@ type Escalation struct {
 	Lang          string        `json:"lang,omitempty"` // of the user, for notices in their thread
 	Reason        string        `json:"reason"`
 	Summary       string        `json:"summary"`
+	Sentiment     string        `json:"sentiment,omitempty"` // of the asker's last message: "negative (-0.72)"
 	Permalink     string        `json:"permalink,omitempty"`
 	Created       time.Time     `json:"created"`
 	Status        string        `json:"status"`
@@ -121,6 +122,14 @@ type Options struct {
 	Reaction     string        // a staff reaction that takes a thread over, e.g. "✋"; "" = off
 	Hours        *Hours        // nil: staff are always around
 	Sensitive    []string      // topics that always escalate (billing, security, legal, …)
+
+	// Summarize, when set, writes an escalation's summary from the asker's
+	// last messages (main wires the LLM and redacts there). nil, an error or
+	// an empty answer: the messages themselves stand in.
+	Summarize func(ctx context.Context, lang string, messages []string) (string, error)
+	// Sentiment, when set, scores the asker's last message for the
+	// escalation notice.
+	Sentiment func(text, lang string) (label string, score float64)
 }
 
 // Service is the hand-off.
@@ -335,14 +344,33 @@ func AsksForHuman(text string) bool { return asksHuman.MatchString(text) }
 // Escalate posts the thread to the staff channel, once while it is open. It
 // implements the Escalator interfaces of the answer and monitor packages.
 func (s *Service) Escalate(ctx context.Context, ev *bot.Event, reason, summary string) error {
+	msgs := askerMessages(ev, 3)
 	if summary == "" {
-		summary = lastMessages(ev, 3)
+		summary = quote(msgs)
 	}
 	e := Escalation{Thread: ev.Thread(), User: ev.User, Lang: ev.Lang, Reason: reason, Summary: summary, Permalink: ev.Permalink,
 		Created: s.o.Clock.Now(), Status: StatusOpen}
+	if s.o.Sentiment != nil && len(msgs) > 0 {
+		label, score := s.o.Sentiment(msgs[len(msgs)-1], ev.Lang)
+		e.Sentiment = fmt.Sprintf("%s (%.2f)", label, score)
+	}
 	created, err := s.o.Store.OpenEscalation(ctx, e)
 	if err != nil || !created {
 		return err
+	}
+	// The LLM's summary is asked for only once the escalation is new (one
+	// call per escalation, not per trigger).
+	if s.o.Summarize != nil && len(msgs) > 0 {
+		sum, err := s.o.Summarize(ctx, ev.Lang, msgs)
+		switch {
+		case err != nil:
+			s.o.Logger.Warn("handoff: the LLM could not summarise; the last messages stand in", "thread", e.Thread.Key(), "err", err)
+		case strings.TrimSpace(sum) != "":
+			e.Summary = "Summary: " + oneLine(sum)
+			if err := s.o.Store.PutEscalation(ctx, e); err != nil {
+				return fmt.Errorf("handoff: store summary: %w", err)
+			}
+		}
 	}
 	if s.o.StaffChannel.ChannelID == "" || s.o.Poster == nil {
 		s.o.Logger.Warn("handoff: escalation without a staff channel (set staff.channel)", "thread", e.Thread.Key(), "reason", reason)
@@ -371,27 +399,39 @@ func escalationText(e Escalation, mention string) string {
 	if e.Summary != "" {
 		b.WriteString("\n" + e.Summary)
 	}
+	if e.Sentiment != "" {
+		b.WriteString("\nSentiment: " + e.Sentiment)
+	}
 	if e.Permalink != "" {
 		b.WriteString("\n" + e.Permalink)
 	}
 	return b.String()
 }
 
-// lastMessages is the summary when no LLM wrote one: the asker's last
-// turns (only theirs: an erasure of someone else must not leave their
-// words in this escalation).
-func lastMessages(ev *bot.Event, n int) string {
-	var lines []string
+// askerMessages are the asker's last n messages, the current one included
+// (only theirs: an erasure of someone else must not leave their words in
+// this escalation).
+func askerMessages(ev *bot.Event, n int) []string {
+	var msgs []string
 	for _, t := range ev.History {
 		if t.Role == bot.RoleUser && t.UserID == ev.User.ID {
-			lines = append(lines, "> "+oneLine(t.Text))
+			msgs = append(msgs, t.Text)
 		}
 	}
 	if ev.Kind == bot.KindMessage && ev.Text != "" {
-		lines = append(lines, "> "+oneLine(ev.Text))
+		msgs = append(msgs, ev.Text)
 	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+	if len(msgs) > n {
+		msgs = msgs[len(msgs)-n:]
+	}
+	return msgs
+}
+
+// quote is the summary when no LLM wrote one: the messages, quoted.
+func quote(msgs []string) string {
+	lines := make([]string, len(msgs))
+	for i, m := range msgs {
+		lines[i] = "> " + oneLine(m)
 	}
 	return strings.Join(lines, "\n")
 }

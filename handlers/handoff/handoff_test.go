@@ -267,3 +267,57 @@ func TestAsksForHuman(t *testing.T) {
 		}
 	}
 }
+
+// An escalation's notice carries a summary written by the LLM when one is
+// configured (asked once per escalation, with only the asker's messages)
+// and the sentiment of the asker's last message; when the LLM fails, the
+// messages themselves stand in.
+func TestEscalationSummaryAndSentiment(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		fail    bool
+		summary string
+	}{
+		{"llm summary", false, "Summary: The user cannot log in after the update and wants a person."},
+		{"llm fails", true, "> I want to talk to a human"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var asked [][]string
+			r := start(t, nil, handoff.Options{
+				Summarize: func(_ context.Context, lang string, msgs []string) (string, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					asked = append(asked, msgs)
+					if tt.fail {
+						return "", fmt.Errorf("llm down")
+					}
+					return "The user cannot log in after the update and wants a person.", nil
+				},
+				Sentiment: func(text, _ string) (string, float64) {
+					if strings.Contains(text, "awful") {
+						return "negative", -0.8
+					}
+					return "neutral", 0
+				},
+			})
+			r.h.Say(":thread t1", "login is awful since the update", ":user bob", "same here", ":user you", "I want to talk to a human", "hello? a human please")
+			r.waitHandled(t, 4)
+			posts := r.poster.staffPosts()
+			if len(posts) != 1 {
+				t.Fatalf("%d staff posts, want 1", len(posts))
+			}
+			if !strings.Contains(posts[0].Text, tt.summary) || !strings.Contains(posts[0].Text, "Sentiment: neutral (0.00)") {
+				t.Errorf("staff post:\n%s\nwant %q and the sentiment of the last message", posts[0].Text, tt.summary)
+			}
+			if strings.Contains(posts[0].Text, "same here") {
+				t.Errorf("another member's words in the escalation:\n%s", posts[0].Text)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(asked) != 1 || strings.Join(asked[0], "|") != "login is awful since the update|I want to talk to a human" {
+				t.Fatalf("summarise asked %d times with %q, want once with the asker's two messages", len(asked), asked)
+			}
+		})
+	}
+}
