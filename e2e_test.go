@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -169,4 +170,36 @@ slack:
 		}
 	}
 	srv.stop(t)
+}
+
+// A wrong Discord token: einsatz run says so at start, naming the setting,
+// and the web chat keeps answering.
+func TestRunWithWrongDiscordTokenKeepsWebChat(t *testing.T) {
+	fd := discordtest.New(t, discordtest.Options{})
+	dataDir := filepath.Join(t.TempDir(), "data")
+	cfg := writeConfig(t, fmt.Sprintf("storage:\n  path: %s\nweb:\n  addr: 127.0.0.1:0\ndiscord:\n  token: ${DISCORD_TOKEN}\n  api_url: %s\n", dataDir, fd.URL))
+	t.Setenv("DISCORD_TOKEN", "not-the-right-token")
+	srv := startServer(t, cfg, dataDir)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(srv.out.String(), "DISCORD_TOKEN") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no error naming the token:\n%s", srv.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(srv.out.String(), "discord.token") {
+		t.Errorf("the error does not name discord.token:\n%s", srv.out.String())
+	}
+	out, err := send(&http.Client{Timeout: 20 * time.Second}, srv.client.URL, "c1", "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Replies) != 1 || !strings.Contains(out.Replies[0].Text, "community engagement bot") {
+		t.Fatalf("web chat replies = %+v", out.Replies)
+	}
+	// Stopped, it reports the adapter's failure once more in its exit status.
+	srv.cmd.Process.Signal(syscall.SIGTERM)
+	if err := srv.cmd.Wait(); err == nil || !strings.Contains(srv.out.String(), "einsatz: discord adapter:") {
+		t.Fatalf("exit %v, want a failure naming the Discord adapter:\n%s", err, srv.out.String())
+	}
 }
