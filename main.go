@@ -175,6 +175,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		BotName:         cfg.Bot.Name,
 		Timeout:         cfg.LLM.Timeout,
 		HistoryTokens:   cfg.LLM.HistoryTokens,
+		MinSimilarity:   cfg.LLM.MinSimilarity,
 		NoRedact:        !cfg.LLM.Redact,
 		BreakerFailures: cfg.LLM.Breaker.Failures,
 		BreakerCooldown: cfg.LLM.Breaker.Cooldown,

@@ -105,6 +105,11 @@ type LLM struct {
 	APIKey         string `yaml:"api_key" secret:"OPENAI_API_KEY"`
 	Model          string `yaml:"model"` // default "gpt-4o-mini"
 	EmbeddingModel string `yaml:"embedding_model"`
+	// MinSimilarity, with an embedding model, lets a passage whose
+	// embedding is at least this similar to the question's support an
+	// answer even when it shares few words with it (a paraphrase); 0 = off:
+	// only word coverage decides.
+	MinSimilarity float64 `yaml:"min_similarity"`
 	// Persona is the bot's role in the system message ({bot} = bot.name);
 	// default DefaultPersona.
 	Persona     string  `yaml:"persona"`

@@ -441,6 +441,7 @@ channels:
   breaker:
     failures: -1
     cooldown: -2s
+  min_similarity: 1.5
 `,
 			want: []wantProblem{
 				{"llm.base_url", 2, "must include /v1"},
@@ -452,6 +453,7 @@ channels:
 				{"llm.history_tokens", 8, "at least 1"},
 				{"llm.breaker.failures", 10, "at least 1"},
 				{"llm.breaker.cooldown", 11, "positive duration"},
+				{"llm.min_similarity", 12, "between 0 and 1"},
 			},
 		},
 		{

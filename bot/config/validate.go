@@ -157,6 +157,9 @@ func (v *validator) llm(l LLM) {
 	if l.Temperature < 0 || l.Temperature > 2 {
 		v.add("llm.temperature", "must be between 0 and 2, got %g", l.Temperature)
 	}
+	if l.MinSimilarity < 0 || l.MinSimilarity > 1 {
+		v.add("llm.min_similarity", "must be between 0 and 1, got %g", l.MinSimilarity)
+	}
 	if l.MaxTokens < 1 {
 		v.add("llm.max_tokens", "must be at least 1, got %d", l.MaxTokens)
 	}

@@ -43,6 +43,10 @@ type Options struct {
 	// must contain to be offered as the answer (or, with an LLM, for the
 	// model to be asked at all); default 0.5.
 	MinCoverage float64
+	// MinSimilarity, when > 0, also lets a passage whose embedding
+	// similarity to the question reaches it support an answer (a paraphrase
+	// that shares few words); see knowledge.Hit.Relevant.
+	MinSimilarity float64
 	// MaxChars bounds the passage quoted; default 900.
 	MaxChars int
 
@@ -188,13 +192,13 @@ func (h *Handler) Answer(ctx context.Context, ev *bot.Event) (Result, error) {
 	return res, nil
 }
 
-// best picks the top hit that covers enough of the question, preferring
+// best picks the top relevant hit (Options.MinCoverage, MinSimilarity), preferring
 // one in the asker's language among hits that cover the question as well.
 func (h *Handler) best(hits []knowledge.Hit, lang string) (knowledge.Hit, bool) {
 	var found knowledge.Hit
 	ok := false
 	for _, hit := range hits {
-		if hit.Coverage < h.opts.MinCoverage {
+		if !hit.Relevant(h.opts.MinCoverage, h.opts.MinSimilarity) {
 			continue
 		}
 		if !ok || (hit.Lang == lang && found.Lang != lang && hit.Coverage >= found.Coverage) {

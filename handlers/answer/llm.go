@@ -102,7 +102,7 @@ func (h *Handler) answerLLM(ctx context.Context, ev *bot.Event, q, redacted stri
 	if err != nil {
 		return fmt.Errorf("answer: search knowledge base: %w", err)
 	}
-	if best := bestCoverage(hits); best < h.opts.MinCoverage {
+	if !h.anyRelevant(hits) {
 		h.dontKnow(ctx, ev, redacted, res)
 		return nil
 	}
@@ -130,12 +130,15 @@ func (h *Handler) answerLLM(ctx context.Context, ev *bot.Event, q, redacted stri
 	return nil
 }
 
-func bestCoverage(hits []knowledge.Hit) float64 {
-	best := 0.0
-	for _, h := range hits {
-		best = max(best, h.Coverage)
+// anyRelevant reports whether some hit supports an answer; otherwise the
+// model is not asked at all.
+func (h *Handler) anyRelevant(hits []knowledge.Hit) bool {
+	for _, hit := range hits {
+		if hit.Relevant(h.opts.MinCoverage, h.opts.MinSimilarity) {
+			return true
+		}
 	}
-	return best
+	return false
 }
 
 // degraded answers with the closest passage and says the assistant is out.

@@ -509,3 +509,45 @@ func TestExampleKnowledgeBaseWithLLM(t *testing.T) {
 		t.Fatalf("%d calls", n)
 	}
 }
+
+// A paraphrase: the passage shares few words with the question (coverage
+// 0.2) but its embedding is close (similarity 0.62). Word coverage alone
+// says "I don't know"; with MinSimilarity 0.5 it answers, with and without
+// the LLM; a passage below MinSimilarity still does not.
+func TestMinSimilarityLetsParaphrasesAnswer(t *testing.T) {
+	para := hit("Install", "Docker", "Run docker compose up to start Einsatz.", 0.2)
+	para.Similarity = 0.62
+	for _, tt := range []struct {
+		name          string
+		llm           bool
+		minSimilarity float64
+		want          string
+	}{
+		{"extractive, coverage only", false, 0, answer.OutcomeDontKnow},
+		{"extractive, similarity counts", false, 0.5, answer.OutcomeExtractive},
+		{"extractive, not similar enough", false, 0.7, answer.OutcomeDontKnow},
+		{"llm, coverage only", true, 0, answer.OutcomeDontKnow},
+		{"llm, similarity counts", true, 0.5, answer.OutcomeAnswered},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := answer.Options{Search: fixed(para), Text: text, Logger: quiet, MinSimilarity: tt.minSimilarity}
+			calls := 0
+			if tt.llm {
+				opts.LLM = answer.LLMFunc(func(context.Context, []answer.Message) (string, error) {
+					calls++
+					return "Start it with docker compose up [1].", nil
+				})
+			}
+			res, err := answer.New(opts).Answer(context.Background(), &bot.Event{Text: "how do I get the thing running?", Lang: "en"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Outcome != tt.want {
+				t.Fatalf("outcome %s, want %s", res.Outcome, tt.want)
+			}
+			if tt.want == answer.OutcomeDontKnow && calls != 0 {
+				t.Fatalf("the LLM was asked %d times about a question nothing covers", calls)
+			}
+		})
+	}
+}
