@@ -15,7 +15,6 @@ var scopes = map[string]string{
 	"chat.update":           "chat:write",
 	"reactions.add":         "reactions:write",
 	"users.info":            "users:read",
-	"conversations.info":    "channels:read (groups:read for private channels, im:read for DMs)",
 	"usergroups.users.list": "usergroups:read",
 	"apps.connections.open": "connections:write (on the app-level token)",
 }

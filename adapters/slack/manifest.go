@@ -148,9 +148,6 @@ func Manifest(opts ManifestOptions) ([]byte, error) {
 		"chat:write":        true, // chat.postMessage, chat.update
 		"reactions:write":   true, // reactions.add
 		"users:read":        true, // users.info (names)
-		"channels:read":     true, // conversations.info (channel names)
-		"groups:read":       true,
-		"im:read":           true,
 		"im:write":          true, // conversations.open (direct messages people opted in to)
 		"commands":          true, // /einsatz and the shortcut
 	}

@@ -55,8 +55,12 @@ func TestManifest(t *testing.T) {
 
 	t.Run("socket", func(t *testing.T) {
 		p := parse(t, ManifestOptions{Commands: cmds})
-		if !slices.Contains(p.OAuthConfig.Scopes.Bot, "chat:write") {
-			t.Errorf("chat:write missing from %v", p.OAuthConfig.Scopes.Bot)
+		// Exactly the scopes the features use (the Web API methods the
+		// adapter calls and the events it reads), nothing more.
+		want := []string{"app_mentions:read", "channels:history", "chat:write", "commands", "groups:history",
+			"im:history", "im:write", "reactions:read", "reactions:write", "users:read"}
+		if !slices.Equal(p.OAuthConfig.Scopes.Bot, want) {
+			t.Errorf("scopes %v, want %v", p.OAuthConfig.Scopes.Bot, want)
 		}
 		if slices.Contains(p.OAuthConfig.Scopes.Bot, "usergroups:read") {
 			t.Error("usergroups:read without a staff user group")

@@ -96,12 +96,11 @@ type Adapter struct {
 	commands  []string
 	private   map[string]bool // commands whose replies only their caller sees
 
-	users    *lru[string] // user id → display name
-	channels *lru[string] // channel id → name
-	posted   *lru[string] // channel/ts of the bot's posts → core thread id
-	synth    *lru[string] // synthetic thread key → ts of its first post
-	ims      *lru[string] // user id → the bot's direct-message channel with them
-	whisper  *lru[string] // synthetic thread key of a private command → the user who ran it
+	users   *lru[string] // user id → display name
+	posted  *lru[string] // channel/ts of the bot's posts → core thread id
+	synth   *lru[string] // synthetic thread key → ts of its first post
+	ims     *lru[string] // user id → the bot's direct-message channel with them
+	whisper *lru[string] // synthetic thread key of a private command → the user who ran it
 
 	lookupMu sync.Mutex
 	lookups  map[string]chan struct{}
@@ -183,16 +182,15 @@ func New(opts Options) (*Adapter, error) {
 		opts.NameTTL = time.Hour
 	}
 	a := &Adapter{
-		opts:     opts,
-		log:      opts.Logger.With("platform", bot.PlatformSlack),
-		users:    newLRU[string](10000, opts.NameTTL, opts.Now),
-		channels: newLRU[string](2000, opts.NameTTL, opts.Now),
-		posted:   newLRU[string](20000, 0, opts.Now),
-		synth:    newLRU[string](5000, 0, opts.Now),
-		ims:      newLRU[string](5000, 0, opts.Now),
-		whisper:  newLRU[string](5000, 0, opts.Now),
-		private:  map[string]bool{},
-		lookups:  map[string]chan struct{}{},
+		opts:    opts,
+		log:     opts.Logger.With("platform", bot.PlatformSlack),
+		users:   newLRU[string](10000, opts.NameTTL, opts.Now),
+		posted:  newLRU[string](20000, 0, opts.Now),
+		synth:   newLRU[string](5000, 0, opts.Now),
+		ims:     newLRU[string](5000, 0, opts.Now),
+		whisper: newLRU[string](5000, 0, opts.Now),
+		private: map[string]bool{},
+		lookups: map[string]chan struct{}{},
 	}
 	a.q.init()
 	a.botUserID.Store("")
@@ -457,20 +455,6 @@ func (a *Adapter) lookupUser(id string) <-chan struct{} {
 		a.users.put(id, name)
 	}()
 	return ch
-}
-
-// ChannelName returns a channel's name (cached; conversations.info on a miss).
-func (a *Adapter) ChannelName(ctx context.Context, channelID string) (string, error) {
-	if name, ok := a.channels.get(channelID); ok {
-		return name, nil
-	}
-	c, err := a.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channelID})
-	if err != nil {
-		a.logAPIError("conversations.info", err)
-		return "", fmt.Errorf("slack: conversations.info %s: %w", channelID, err)
-	}
-	a.channels.put(channelID, c.Name)
-	return c.Name, nil
 }
 
 // UserName returns a user's display name (cached; users.info on a miss).
