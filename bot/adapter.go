@@ -34,16 +34,6 @@ type Reactor interface {
 	React(ctx context.Context, in ThreadRef, messageID, emoji string) error
 }
 
-// Editor is an optional ability: change a message the bot posted.
-type Editor interface {
-	Edit(ctx context.Context, in ThreadRef, messageID string, r Reply) error
-}
-
-// Linker is an optional ability: a link to a message on its platform.
-type Linker interface {
-	Permalink(ctx context.Context, in ThreadRef, messageID string) (string, error)
-}
-
 // DirectMessenger is an optional ability: send a reply to a person in a
 // private conversation with the bot (opening it when needed), outside any
 // thread. Used only for people who asked for such messages.

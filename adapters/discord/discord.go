@@ -70,7 +70,7 @@ type Options struct {
 }
 
 // Adapter is the Discord adapter. It implements bot.Adapter and the
-// optional Typer, Reactor, Editor, Linker, DirectMessenger and Completer.
+// optional Typer, Reactor, DirectMessenger and Completer.
 type Adapter struct {
 	opts Options
 	log  *slog.Logger

@@ -239,49 +239,6 @@ func (a *Adapter) React(ctx context.Context, in bot.ThreadRef, messageID, emoji 
 	return nil
 }
 
-// Edit replaces the text and buttons of a message the bot posted. Text
-// beyond one message's limit is cut at the first chunk.
-func (a *Adapter) Edit(ctx context.Context, in bot.ThreadRef, messageID string, r bot.Reply) error {
-	ch := a.messageChannel(in, messageID)
-	chunks, comps := render(r)
-	content := ""
-	if len(chunks) > 0 {
-		content = chunks[0]
-	}
-	if len(chunks) > 1 {
-		a.log.Warn("edited text longer than one message: cut", "channel", ch, "message", messageID)
-	}
-	if comps == nil {
-		comps = []discordgo.MessageComponent{}
-	}
-	_, err := a.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
-		ID: messageID, Channel: ch, Content: &content, Components: &comps, AllowedMentions: noMentions(),
-	}, discordgo.WithContext(ctx))
-	if err != nil {
-		a.log.Warn("editing a message failed", "channel", ch, "message", messageID, "why", explain(err), "err", err)
-		return fmt.Errorf("discord: edit in channel %s: %s: %w", ch, explain(err), err)
-	}
-	return nil
-}
-
-// Permalink links to a message: https://discord.com/channels/GUILD/CHANNEL/MESSAGE.
-func (a *Adapter) Permalink(ctx context.Context, in bot.ThreadRef, messageID string) (string, error) {
-	ch := a.messageChannel(in, messageID)
-	guild := a.guildOf(ch)
-	if guild == "" {
-		guild = a.guildOf(in.ChannelID)
-	}
-	if guild == "" {
-		c, err := a.s.Channel(ch, discordgo.WithContext(ctx))
-		if err != nil {
-			return "", fmt.Errorf("discord: permalink in channel %s: %s: %w", ch, explain(err), err)
-		}
-		a.rememberChannel(c)
-		guild = c.GuildID
-	}
-	return permalink(guild, ch, messageID), nil
-}
-
 // Interactions.
 
 // handleInteraction acknowledges an interaction at once (Discord allows

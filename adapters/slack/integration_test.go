@@ -231,6 +231,10 @@ func TestMentionAnsweredOnceInThread(t *testing.T) {
 	if len(evs) != 1 || !evs[0].Mentioned || evs[0].User.Name != "alice" {
 		t.Errorf("handler saw %+v", evs)
 	}
+	// The workspace URL from auth.test makes the permalink.
+	if want := "https://fake.slack.com/archives/" + general + "/p" + strings.Replace(ts, ".", "", 1); len(evs) == 1 && evs[0].Permalink != want {
+		t.Errorf("permalink %q, want %q", evs[0].Permalink, want)
+	}
 	// app_mention + message + the bot's own message: all acknowledged, none twice.
 	acks := h.fake.Acks()
 	if len(acks) != 3 {

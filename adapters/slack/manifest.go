@@ -145,7 +145,7 @@ func Manifest(opts ManifestOptions) ([]byte, error) {
 		"groups:history":    true, // message.groups
 		"im:history":        true, // message.im
 		"reactions:read":    true, // reaction_added / reaction_removed
-		"chat:write":        true, // chat.postMessage, chat.update
+		"chat:write":        true, // chat.postMessage, chat.postEphemeral
 		"reactions:write":   true, // reactions.add
 		"users:read":        true, // users.info (names)
 		"im:write":          true, // conversations.open (direct messages people opted in to)

@@ -240,21 +240,6 @@ func (a *Adapter) DirectMessage(ctx context.Context, userID string, r bot.Reply)
 	return a.Send(ctx, bot.ThreadRef{Platform: bot.PlatformSlack, ChannelID: channelID}, r)
 }
 
-// Edit replaces a message the bot posted (chat.update). A reply longer
-// than one message is cut to the first.
-func (a *Adapter) Edit(ctx context.Context, in bot.ThreadRef, messageID string, r bot.Reply) error {
-	m := render(r)[0]
-	opts := []slack.MsgOption{slack.MsgOptionText(m.text, false), slack.MsgOptionBlocks(m.blocks...)}
-	err := a.retry(ctx, "chat.update", func() error {
-		_, _, _, err := a.api.UpdateMessageContext(ctx, in.ChannelID, messageID, opts...)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("slack: update message %s in %s: %w", messageID, in.ChannelID, err)
-	}
-	return nil
-}
-
 // emojiNames maps the few Unicode emoji handlers use to Slack's names.
 var emojiNames = map[string]string{
 	"👀": "eyes", "👍": "+1", "👎": "-1", "✅": "white_check_mark", "❌": "x",
@@ -274,20 +259,6 @@ func (a *Adapter) React(ctx context.Context, in bot.ThreadRef, messageID, emoji 
 		return fmt.Errorf("slack: react %s to %s: %w", name, messageID, err)
 	}
 	return nil
-}
-
-// Permalink returns a link to a message (chat.getPermalink).
-func (a *Adapter) Permalink(ctx context.Context, in bot.ThreadRef, messageID string) (string, error) {
-	var link string
-	err := a.retry(ctx, "chat.getPermalink", func() error {
-		var err error
-		link, err = a.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: in.ChannelID, Ts: messageID})
-		return err
-	})
-	if err != nil {
-		return "", fmt.Errorf("slack: permalink of %s: %w", messageID, err)
-	}
-	return link, nil
 }
 
 // retry runs a Web API call, waiting out rate limits (Retry-After) up to

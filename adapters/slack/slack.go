@@ -83,8 +83,8 @@ type Options struct {
 	NameTTL time.Duration
 }
 
-// Adapter is the Slack adapter. It implements bot.Adapter, bot.Reactor,
-// bot.Editor, bot.Linker and bot.DirectMessenger.
+// Adapter is the Slack adapter. It implements bot.Adapter, bot.Reactor
+// and bot.DirectMessenger.
 type Adapter struct {
 	opts Options
 	log  *slog.Logger
@@ -92,6 +92,7 @@ type Adapter struct {
 
 	botUserID atomic.Value // string
 	botID     atomic.Value // string
+	teamURL   atomic.Value // string: the workspace's address, for permalinks
 	staff     atomic.Pointer[map[string]bool]
 	commands  []string
 	private   map[string]bool // commands whose replies only their caller sees
@@ -114,8 +115,6 @@ type Adapter struct {
 var (
 	_ bot.Adapter = (*Adapter)(nil)
 	_ bot.Reactor = (*Adapter)(nil)
-	_ bot.Editor  = (*Adapter)(nil)
-	_ bot.Linker  = (*Adapter)(nil)
 
 	_ bot.DirectMessenger = (*Adapter)(nil)
 )
@@ -195,6 +194,7 @@ func New(opts Options) (*Adapter, error) {
 	a.q.init()
 	a.botUserID.Store("")
 	a.botID.Store("")
+	a.teamURL.Store("")
 	staff := map[string]bool{}
 	for _, u := range opts.StaffUsers {
 		staff[u] = true
@@ -281,6 +281,7 @@ func (a *Adapter) identify(ctx context.Context) error {
 		if err == nil {
 			a.botUserID.Store(res.UserID)
 			a.botID.Store(res.BotID)
+			a.teamURL.Store(res.URL)
 			a.log.Info("slack: authenticated", "team", res.Team, "bot_user", res.UserID, "bot_id", res.BotID)
 			return nil
 		}
@@ -340,6 +341,7 @@ func (a *Adapter) env() Env {
 	return Env{
 		BotUserID: a.BotUserID(),
 		BotID:     a.botID.Load().(string),
+		TeamURL:   a.teamURL.Load().(string),
 		IsStaff:   a.isStaff,
 		Commands:  a.commands,
 		ThreadOf: func(channelID, ts string) string {

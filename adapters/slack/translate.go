@@ -36,6 +36,24 @@ type Env struct {
 	// unknown), so reactions and clicks on the bot's answers land in the
 	// thread the answer belongs to.
 	ThreadOf func(channelID, ts string) string
+	// TeamURL is the workspace's address from auth.test
+	// ("https://acme.slack.com/"); with it events carry permalinks.
+	TeamURL string
+}
+
+// permalink is Slack's link to a message, built as Slack builds it
+// (…/archives/<channel>/p<ts without the dot>, with thread_ts and cid for a
+// reply), so no chat.getPermalink call is needed per message. "" without
+// the workspace URL.
+func (e Env) permalink(channelID, ts, threadTS string) string {
+	if e.TeamURL == "" || channelID == "" || ts == "" {
+		return ""
+	}
+	u := strings.TrimSuffix(e.TeamURL, "/") + "/archives/" + channelID + "/p" + strings.Replace(ts, ".", "", 1)
+	if threadTS != "" && threadTS != ts {
+		u += "?thread_ts=" + threadTS + "&cid=" + channelID
+	}
+	return u
 }
 
 func (e Env) user(id string) bot.User {
@@ -127,6 +145,7 @@ func translateMessage(in innerEvent, env Env) (bot.Event, error) {
 	if in.ThreadTS != "" && in.ThreadTS != in.TS {
 		ev.ThreadID = in.ThreadTS
 	}
+	ev.Permalink = env.permalink(in.Channel, in.TS, in.ThreadTS)
 	ev.User.Bot = in.BotID != "" || in.Subtype == "bot_message" || (env.BotUserID != "" && in.User == env.BotUserID)
 	ev.Mentioned = in.Type == "app_mention" || mentions(in.Text, env.BotUserID)
 	ev.Text = cleanText(in.Text, env.BotUserID)

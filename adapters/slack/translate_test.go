@@ -234,3 +234,27 @@ func TestTSTime(t *testing.T) {
 		t.Error("bad ts should give the zero time")
 	}
 }
+
+// Events carry Slack's permalink, built from the workspace URL as Slack
+// builds it; without the URL (auth.test not answered yet) none.
+func TestTranslatePermalink(t *testing.T) {
+	tests := []struct {
+		file, teamURL, want string
+	}{
+		{"app_mention.json", "https://acme.slack.com/", "https://acme.slack.com/archives/C123ABC456/p1515449522000016"},
+		{"message_thread_reply.json", "https://acme.slack.com/",
+			"https://acme.slack.com/archives/C123ABC456/p1515449600000200?thread_ts=1515449522.000016&cid=C123ABC456"},
+		{"app_mention.json", "", ""},
+	}
+	for _, tt := range tests {
+		env := testEnv()
+		env.TeamURL = tt.teamURL
+		ev, err := TranslateEvent(readTestdata(t, tt.file), env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Permalink != tt.want {
+			t.Errorf("%s with %q: permalink %q, want %q", tt.file, tt.teamURL, ev.Permalink, tt.want)
+		}
+	}
+}
