@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/einsatz/einsatz/adapters/discord/discordtest"
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -267,5 +269,39 @@ func TestAnalyzeUsesLiveDetectorsAndConfigThreshold(t *testing.T) {
 				t.Errorf("German praise: %+v", got[3])
 			}
 		})
+	}
+}
+
+// The setup commands: `einsatz slack manifest` prints the manifest for the
+// configured mode, and `einsatz discord invite-url` asks the (fake) Discord
+// for the application id and prints the invite URL with the permissions.
+func TestSetupCommands(t *testing.T) {
+	cfg := writeConfig(t, "web:\n  public_url: https://bot.example.org\nslack:\n  mode: http\n")
+	out, _, err := einsatz(t, "", "slack", "manifest", "--config", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"chat:write", "https://bot.example.org/slack/events", "/einsatz"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("manifest lacks %q:\n%s", want, out)
+		}
+	}
+
+	fd := discordtest.New(t, discordtest.Options{})
+	t.Setenv("DISCORD_TOKEN", fd.Token)
+	cfg = writeConfig(t, fmt.Sprintf("discord:\n  token: ${DISCORD_TOKEN}\n  api_url: %s\n", fd.URL))
+	out, _, err = einsatz(t, "", "discord", "invite-url", "--config", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(strings.TrimSpace(out))
+	if err != nil || u.Host != "discord.com" || u.Query().Get("client_id") == "" ||
+		u.Query().Get("scope") != "bot applications.commands" || u.Query().Get("permissions") != "309237730368" {
+		t.Fatalf("invite URL %q (%v)", out, err)
+	}
+
+	t.Setenv("DISCORD_TOKEN", "wrong")
+	if _, _, err := einsatz(t, "", "discord", "invite-url", "--config", cfg); err == nil || !strings.Contains(err.Error(), "discord.token") {
+		t.Fatalf("a wrong token: %v, want an error naming discord.token", err)
 	}
 }
