@@ -387,10 +387,33 @@ func newInbox(cfg *config.Config, store *storage.Store, poster inbox.Poster, dm 
 		Detect:    func(t, l string) float64 { return detect.DetectLang(t, l).Score },
 		Sentiment: func(t, l string) float64 { return a.AnalyzeLang(t, l).Score },
 		Threshold: cfg.Inbox.Threshold, Similar: cfg.Inbox.Similar, Borderline: cfg.Inbox.Borderline,
+		Embed: inboxEmbedder(cfg, log), SimilarEmbedding: cfg.Inbox.SimilarEmbedding,
 		Acknowledge: &ack, ReactionEmoji: cfg.Inbox.Reaction,
 		Quiet:              func(p, ch string) bool { return cfg.Channels.Policy(p, ch) == bot.PolicyListen },
 		DailyCapPerChannel: cfg.Inbox.DailyCap, Webhooks: hooks, WebhookTries: uint(cfg.Inbox.WebhookTries),
 	})
+}
+
+// inboxEmbedder lets the research inbox match requests by meaning when
+// llm.embedding_model is set (texts redacted per llm.redact); else nil.
+func inboxEmbedder(cfg *config.Config, log *slog.Logger) func(context.Context, []string) ([][]float32, error) {
+	if cfg.LLM.EmbeddingModel == "" {
+		return nil
+	}
+	c := openaiClient(cfg, log)
+	if c == nil {
+		return nil
+	}
+	return func(ctx context.Context, texts []string) ([][]float32, error) {
+		if cfg.LLM.Redact {
+			redacted := make([]string, len(texts))
+			for i, t := range texts {
+				redacted[i] = answer.Redact(t)
+			}
+			texts = redacted
+		}
+		return c.Embed(ctx, texts)
+	}
 }
 
 // llmSummarizer has the LLM sum up, for staff, what a member who needs a

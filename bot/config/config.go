@@ -256,11 +256,15 @@ type Support struct {
 
 // Inbox configures the research inbox of feature requests.
 type Inbox struct {
-	Enabled     bool    `yaml:"enabled"`     // detect feature requests in every message; default true
-	Threshold   float64 `yaml:"threshold"`   // detector score (0..1) that makes a message a request; default 0.5
-	Similar     float64 `yaml:"similar"`     // similarity (0..1) at which a request joins an open item; default 0.5
-	Acknowledge bool    `yaml:"acknowledge"` // thank the requester in the thread, with a +1 button; default true
-	Reaction    string  `yaml:"reaction"`    // reaction that forwards a message to the inbox; default "💡"
+	Enabled   bool    `yaml:"enabled"`   // detect feature requests in every message; default true
+	Threshold float64 `yaml:"threshold"` // detector score (0..1) that makes a message a request; default 0.5
+	Similar   float64 `yaml:"similar"`   // similarity (0..1) at which a request joins an open item; default 0.5
+	// SimilarEmbedding, with llm.embedding_model: the cosine (0..1) at which
+	// a request whose words match no open item joins the one it means;
+	// default 0.8.
+	SimilarEmbedding float64 `yaml:"similar_embedding"`
+	Acknowledge      bool    `yaml:"acknowledge"` // thank the requester in the thread, with a +1 button; default true
+	Reaction         string  `yaml:"reaction"`    // reaction that forwards a message to the inbox; default "💡"
 	// DailyCap bounds status-change posts per channel per day; default 20;
 	// a negative number turns status posts off.
 	DailyCap     int       `yaml:"daily_cap"`
@@ -420,6 +424,9 @@ func (c *Config) fillDefaults() {
 	setString(&c.Support.SaveReaction, "📌")
 	if c.Inbox.Threshold == 0 {
 		c.Inbox.Threshold = 0.5
+	}
+	if c.Inbox.SimilarEmbedding == 0 {
+		c.Inbox.SimilarEmbedding = 0.8
 	}
 	if c.Inbox.Similar == 0 {
 		c.Inbox.Similar = 0.5

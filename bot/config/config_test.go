@@ -645,7 +645,7 @@ func TestFullConfig(t *testing.T) {
 		Handoff: Handoff{AutoTakeover: false, ReleaseAfter: 0, Reaction: "", Mention: "<@&555>", Sensitive: []string{"billing", "Rechnung"},
 			Hours: Hours{Timezone: "Europe/Berlin", Days: []string{"mon", "fri"}, From: "09:00", To: "17:30"}},
 		Support: Support{FollowUp: 2 * time.Hour, Similarity: 0.7, SaveReaction: "-"},
-		Inbox: Inbox{Enabled: false, Threshold: 0.6, Similar: 0.4, Acknowledge: false, Reaction: "👍", DailyCap: -1,
+		Inbox: Inbox{Enabled: false, Threshold: 0.6, Similar: 0.4, SimilarEmbedding: 0.8, Acknowledge: false, Reaction: "👍", DailyCap: -1,
 			Webhooks: []Webhook{{URL: "https://tracker.example.org/hook", Secret: "hook-secret"}}, WebhookTries: 2,
 			ConfirmWithLLM: true, Borderline: 0.2},
 		Sentiment: Sentiment{Enabled: false, Pseudonymize: true, AlertMargin: 0.3, AlertMinMessages: 50, AlertCooldown: 30 * time.Minute, StrongNegative: -0.8},

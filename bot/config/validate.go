@@ -401,7 +401,7 @@ func (v *validator) handoff(h Handoff) {
 }
 
 func (v *validator) inbox(in Inbox) {
-	for path, f := range map[string]float64{"inbox.threshold": in.Threshold, "inbox.similar": in.Similar, "inbox.borderline": in.Borderline} {
+	for path, f := range map[string]float64{"inbox.threshold": in.Threshold, "inbox.similar": in.Similar, "inbox.similar_embedding": in.SimilarEmbedding, "inbox.borderline": in.Borderline} {
 		if f <= 0 || f > 1 {
 			v.add(path, "must be between 0 and 1, got %g", f)
 		}

@@ -227,6 +227,12 @@ type Options struct {
 	// Similar is the similarity (0…1) at which a request joins an open
 	// item instead of opening a new one; default 0.5.
 	Similar float64
+	// Embed, when set (llm.embedding_model), also matches by meaning: a
+	// request whose words match no open item joins the item whose title or
+	// mention embedding is at least SimilarEmbedding (cosine) close to its
+	// own. nil: words only. A failing Embed falls back to words.
+	Embed            func(ctx context.Context, texts []string) ([][]float32, error)
+	SimilarEmbedding float64 // default 0.8
 
 	Acknowledge   *bool  // post an acknowledgement in the thread; default true
 	ReactionEmoji string // reaction that forwards a message; default "💡"
@@ -252,7 +258,8 @@ type Service struct {
 	seen  *lru.Cache[string, seenMessage] // recent messages, for reactions that carry no text
 	hooks hookQueue
 
-	mu sync.Mutex // orders match-then-create, so one request does not open two items
+	mu   sync.Mutex             // orders match-then-create, so one request does not open two items
+	vecs map[[32]byte][]float32 // embeddings by SHA-256 of the text (no text kept in memory); under mu
 }
 
 type seenMessage struct {
@@ -281,6 +288,9 @@ func New(o Options) *Service {
 	}
 	if o.Similar <= 0 {
 		o.Similar = 0.5
+	}
+	if o.SimilarEmbedding <= 0 {
+		o.SimilarEmbedding = 0.8
 	}
 	if o.ReactionEmoji == "" {
 		o.ReactionEmoji = "💡"
@@ -456,7 +466,17 @@ func (s *Service) Submit(ctx context.Context, m Mention, conf *Confirmation) (Re
 		return Result{}, fmt.Errorf("inbox: read items: %w", err)
 	}
 	vote := Vote{Platform: m.Platform, UserID: m.UserID, Name: m.UserName, Time: m.Time}
-	if best, score := Match(items, m.Text); best != nil && score >= s.o.Similar {
+	best, score := Match(items, m.Text)
+	if (best == nil || score < s.o.Similar) && s.o.Embed != nil {
+		eb, es, err := s.matchEmbedded(ctx, items, m.Text)
+		switch {
+		case err != nil:
+			s.o.Logger.Warn("inbox: embedding the request failed; matching by words only", "err", err)
+		case eb != nil && es >= s.o.SimilarEmbedding:
+			best, score = eb, max(es, s.o.Similar)
+		}
+	}
+	if best != nil && score >= s.o.Similar {
 		it, added, voted, err := s.o.Store.AddInboxMention(ctx, best.ID, m, vote)
 		if err != nil {
 			return Result{}, fmt.Errorf("inbox: add mention to #%d: %w", best.ID, err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -639,5 +640,70 @@ func TestReactionAliasAndFeedbackInStaffThread(t *testing.T) {
 	replies, err := fb.Handler.Handle(ctx, ev)
 	if err != nil || !fb.BypassGate || len(replies) != 1 || !replies[0].Notice || len(replies[0].Buttons) != 0 {
 		t.Fatalf("feedback in a staff thread: %+v (err %v, bypass %v)", replies, err, fb.BypassGate)
+	}
+}
+
+// Test: with embeddings configured, a request that shares no words with an
+// open item but means the same joins it; without them it opens a new item.
+// Each text is embedded once; an embedding outage falls back to words.
+func TestEmbeddingsMatchParaphrases(t *testing.T) {
+	// The fake model: texts about dark themes point one way, the rest another.
+	var mu sync.Mutex
+	embedded := map[string]int{}
+	embed := func(_ context.Context, texts []string) ([][]float32, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		out := make([][]float32, len(texts))
+		for i, t := range texts {
+			embedded[t]++
+			low := strings.ToLower(t)
+			switch {
+			case strings.Contains(low, "dark") || strings.Contains(low, "night theme"):
+				out[i] = []float32{1, 0.1, 0}
+			default:
+				out[i] = []float32{0, 0.2, 1}
+			}
+		}
+		return out, nil
+	}
+	first := "Please add a dark mode to the dashboard"
+	para := "would love a night theme for the UI"
+	other := "please add an export to PDF"
+	for _, tt := range []struct {
+		name      string
+		embed     func(context.Context, []string) ([][]float32, error)
+		wantItems int
+	}{
+		{"words only", nil, 3},
+		{"with embeddings", embed, 2},
+		{"embedding outage", func(context.Context, []string) ([][]float32, error) { return nil, errors.New("503") }, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(o *inbox.Options) { o.Embed = tt.embed })
+			ctx := context.Background()
+			for i, text := range []string{first, para, other} {
+				m := inbox.Mention{Platform: "discord", Channel: "gen", MessageID: fmt.Sprint("m", i), UserID: fmt.Sprint("u", i), Text: text, Time: t0}
+				if _, err := f.svc.Submit(ctx, m, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			items, err := f.store.InboxItems(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) != tt.wantItems {
+				t.Fatalf("%d items, want %d: %+v", len(items), tt.wantItems, items)
+			}
+			if tt.wantItems == 2 && (items[0].VoteCount+items[1].VoteCount != 3 || max(items[0].VoteCount, items[1].VoteCount) != 2) {
+				t.Errorf("votes %d and %d, want the paraphrase on the dark-mode item", items[0].VoteCount, items[1].VoteCount)
+			}
+		})
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for text, n := range embedded {
+		if n != 1 {
+			t.Errorf("%q embedded %d times, want once", text, n)
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package inbox
 
 import (
+	"context"
+	"crypto/sha256"
+	"fmt"
 	"math"
 	"strings"
 	"unicode"
@@ -133,3 +136,82 @@ man etwa dass ob weil`
 	}
 	return m
 }()
+
+// matchEmbedded finds the open item whose title or a mention is closest
+// in meaning to text: the best cosine of their embeddings. Embeddings are
+// cached by a hash of the text, so each text is embedded once. The caller
+// holds s.mu.
+func (s *Service) matchEmbedded(ctx context.Context, items []Item, text string) (*Item, float64, error) {
+	type doc struct {
+		item int
+		key  [32]byte
+	}
+	if s.vecs == nil || len(s.vecs) > maxCachedVectors {
+		s.vecs = map[[32]byte][]float32{} // start over rather than grow without bound
+	}
+	var docs []doc
+	var missing []string
+	need := map[[32]byte]bool{}
+	want := func(t string) [32]byte {
+		k := sha256.Sum256([]byte(t))
+		if _, ok := s.vecs[k]; !ok && !need[k] {
+			need[k] = true
+			missing = append(missing, t)
+		}
+		return k
+	}
+	q := want(text)
+	for i, it := range items {
+		if !Open(it.Status) {
+			continue
+		}
+		docs = append(docs, doc{i, want(it.Title)})
+		for _, m := range it.Mentions {
+			docs = append(docs, doc{i, want(m.Text)})
+		}
+	}
+	if len(docs) == 0 {
+		return nil, 0, nil
+	}
+	if len(missing) > 0 {
+		vecs, err := s.o.Embed(ctx, missing)
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(vecs) != len(missing) {
+			return nil, 0, fmt.Errorf("inbox: %d embeddings for %d texts", len(vecs), len(missing))
+		}
+		for i, t := range missing {
+			s.vecs[sha256.Sum256([]byte(t))] = vecs[i]
+		}
+	}
+	best, score := -1, 0.0
+	for _, d := range docs {
+		if c := cosine(s.vecs[q], s.vecs[d.key]); c > score {
+			best, score = d.item, c
+		}
+	}
+	if best < 0 {
+		return nil, 0, nil
+	}
+	return &items[best], score, nil
+}
+
+// maxCachedVectors bounds the embedding cache.
+const maxCachedVectors = 20000
+
+func cosine(a, b []float32) float64 {
+	if len(a) == 0 || len(a) != len(b) {
+		return 0
+	}
+	var dot, na, nb float64
+	for i := range a {
+		dot += float64(a[i]) * float64(b[i])
+		na += float64(a[i]) * float64(a[i])
+		nb += float64(b[i]) * float64(b[i])
+	}
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	return dot / math.Sqrt(na*nb)
+}
