@@ -36,6 +36,7 @@ type envOptions struct {
 	policy   map[string]string // channel id -> policy, set after channels exist
 	token    string
 	channels func(srv *discordtest.Server) map[string]string
+	dmsOff   bool // bot.Options.DMsOff
 }
 
 type syncBuffer struct {
@@ -146,6 +147,7 @@ func start(t *testing.T, o envOptions) *env {
 			return nil
 		})},
 		ShutdownTimeout: 2 * time.Second,
+		DMsOff:          o.dmsOff,
 	})
 	token := srv.Token
 	if o.token != "" {

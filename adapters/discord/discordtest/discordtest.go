@@ -13,9 +13,9 @@
 // headers (429 with retry_after when a route is hammered).
 //
 // Tests drive it as users would (Post, ForumPost, React, SlashCommand,
-// MessageCommand, ClickButton, Disconnect) and read back what the bot did
-// (Messages, BotMessages, ThreadStarts, InteractionResponses, Typing,
-// Commands, Reactions).
+// MessageCommand, ClickButton, DeleteMessage, DeleteChannel, Disconnect)
+// and read back what the bot did (Messages, BotMessages, ThreadStarts,
+// InteractionResponses, Typing, Commands, Reactions).
 package discordtest
 
 import (

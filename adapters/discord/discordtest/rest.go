@@ -283,6 +283,10 @@ func (s *Server) createDM(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.channels[r.PathValue("cid")] == nil {
+		apiError(w, 404, 10003, "Unknown Channel")
+		return
+	}
 	m := s.messages[r.PathValue("mid")]
 	if m == nil || m.Deleted || m.ChannelID != r.PathValue("cid") {
 		apiError(w, 404, 10008, "Unknown Message")
@@ -446,6 +450,10 @@ func (s *Server) patchMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.channels[r.PathValue("cid")] == nil {
+		apiError(w, 404, 10003, "Unknown Channel")
+		return
+	}
 	m := s.messages[r.PathValue("mid")]
 	if m == nil || m.Deleted || m.ChannelID != r.PathValue("cid") {
 		apiError(w, 404, 10008, "Unknown Message")
