@@ -240,18 +240,9 @@ func (a *Adapter) DirectMessage(ctx context.Context, userID string, r bot.Reply)
 	return a.Send(ctx, bot.ThreadRef{Platform: bot.PlatformSlack, ChannelID: channelID}, r)
 }
 
-// emojiNames maps the few Unicode emoji handlers use to Slack's names.
-var emojiNames = map[string]string{
-	"👀": "eyes", "👍": "+1", "👎": "-1", "✅": "white_check_mark", "❌": "x",
-	"🙏": "pray", "🎉": "tada", "⏳": "hourglass_flowing_sand", "📥": "inbox_tray",
-}
-
 // React adds a reaction to a message; one already there is fine.
 func (a *Adapter) React(ctx context.Context, in bot.ThreadRef, messageID, emoji string) error {
-	name := strings.Trim(emoji, ":")
-	if n, ok := emojiNames[name]; ok {
-		name = n
-	}
+	name := bot.EmojiName(emoji)
 	err := a.retry(ctx, "reactions.add", func() error {
 		return a.api.AddReactionContext(ctx, name, slack.NewRefToMessage(in.ChannelID, messageID))
 	})

@@ -454,7 +454,7 @@ func (s *Service) Observe(ctx context.Context, ev *bot.Event) error {
 	thread := ev.Thread()
 	now := s.o.Clock.Now()
 	switch {
-	case ev.Kind == bot.KindReaction && ev.User.Staff && s.o.Reaction != "" && ev.Reaction == s.o.Reaction && !ev.Removed:
+	case ev.Kind == bot.KindReaction && ev.User.Staff && s.o.Reaction != "" && bot.SameEmoji(ev.Reaction, s.o.Reaction) && !ev.Removed:
 		owner, err := s.o.Store.Owner(ctx, thread)
 		if err != nil || !owner.Bot() {
 			return err

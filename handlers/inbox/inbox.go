@@ -416,21 +416,7 @@ func (s *Service) Observe(ctx context.Context, ev *bot.Event) error {
 
 func messageKey(platform, channel, id string) string { return platform + "/" + channel + "/" + id }
 
-// Slack names reactions; Discord and the rest send the emoji itself.
-var emojiNames = map[string]string{"💡": "bulb", "👍": "+1", "⭐": "star", "📥": "inbox_tray", "🚀": "rocket"}
-
-func (s *Service) isInboxReaction(r string) bool {
-	r, want := strings.Trim(r, ":"), strings.Trim(s.o.ReactionEmoji, ":")
-	if r == want {
-		return true
-	}
-	for emoji, name := range emojiNames {
-		if (emoji == want && name == r) || (name == want && emoji == r) {
-			return true
-		}
-	}
-	return false
-}
+func (s *Service) isInboxReaction(r string) bool { return bot.SameEmoji(r, s.o.ReactionEmoji) }
 
 func (s *Service) mention(platform, channel, thread, msgID string, u bot.User, text, link string, at time.Time, lang, source string) Mention {
 	m := Mention{Platform: platform, Channel: channel, Thread: thread, MessageID: msgID, UserID: u.ID, UserName: u.Name,

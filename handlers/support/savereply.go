@@ -111,13 +111,9 @@ func (a *Answers) saveReplyCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply,
 	return []bot.Reply{{Text: strings.ReplaceAll(a.text(ev.Lang, TextReplySaved), "{title}", e.Title), Notice: true}}, nil
 }
 
-// isSaveReaction accepts the configured emoji and Slack's name for 📌.
+// isSaveReaction accepts the configured emoji, also by its Slack name.
 func (a *Answers) isSaveReaction(r string) bool {
-	if a.o.SaveReaction == "-" {
-		return false
-	}
-	r = strings.Trim(r, ":")
-	return r == a.o.SaveReaction || (a.o.SaveReaction == "📌" && r == "pushpin")
+	return a.o.SaveReaction != "-" && bot.SameEmoji(r, a.o.SaveReaction)
 }
 
 // Observe saves a staff reply when staff react with the save reaction on a
