@@ -194,6 +194,11 @@ type Reply struct {
 	// ("" for posts nobody asked for, such as alerts). Adapters use it to
 	// answer an interaction or an HTTP request.
 	ReplyTo string `json:"reply_to,omitempty"`
+	// Ping mentions a person, role or group in the platform's own syntax
+	// (Discord "<@&ROLE>", Slack "<!subteam^S123>"); adapters show it
+	// before the text and let it, and only it, notify. Set from
+	// configuration (handoff.mention), never from what users wrote.
+	Ping string `json:"ping,omitempty"`
 }
 
 // CommandSpec describes a command for platforms that register them (Discord

@@ -186,6 +186,9 @@ func (a *Adapter) Send(_ context.Context, to bot.ThreadRef, r bot.Reply) error {
 		fmt.Fprintf(&b, "[%s] ", to.ThreadID)
 	}
 	b.WriteString(a.opts.BotName + ": ")
+	if r.Ping != "" {
+		b.WriteString(r.Ping + " ")
+	}
 	b.WriteString(strings.ReplaceAll(strings.TrimRight(r.Text, "\n"), "\n", "\n    "))
 	b.WriteString("\n")
 	for _, s := range r.Sources {

@@ -707,3 +707,28 @@ func TestRateLimitsAreRespected(t *testing.T) {
 		t.Errorf("%d typing calls in one channel, want 4", n)
 	}
 }
+
+// Test: a reply's Ping (handoff.mention, e.g. an on-call role) notifies
+// exactly that role; mentions inside the text (which may come from users or
+// the LLM) notify nobody.
+func TestPingNotifiesOnlyTheConfiguredMention(t *testing.T) {
+	t.Parallel()
+	e := start(t, envOptions{})
+	staff := e.srv.TextChannel(e.srv.Guild, "staff")
+	err := e.core.Post(context.Background(), bot.ThreadRef{Platform: bot.PlatformDiscord, ChannelID: staff},
+		bot.Reply{Ping: "<@&555>", Text: "Escalation: alice quoted <@&666>, <@123> and @everyone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.botMessages(staff)
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages in the staff channel, want 1", len(msgs))
+	}
+	m := msgs[0]
+	if !strings.HasPrefix(m.Content, "<@&555> Escalation") {
+		t.Errorf("content %q, want the ping first", m.Content)
+	}
+	if fmt.Sprint(m.RoleMentions) != "[555]" || len(m.Mentions) != 0 || m.AllowedMentions == nil || len(m.AllowedMentions.Parse) != 0 {
+		t.Errorf("pinged roles %v, users %v, allowed %+v; want only role 555", m.RoleMentions, m.Mentions, m.AllowedMentions)
+	}
+}

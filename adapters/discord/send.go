@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,28 @@ func noMentions() *discordgo.MessageAllowedMentions {
 	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
 }
 
+var (
+	roleMention = regexp.MustCompile(`<@&(\d+)>`)
+	userMention = regexp.MustCompile(`<@!?(\d+)>`)
+)
+
+// withPing puts a reply's Ping before its text and returns the allowed
+// mentions that let exactly the roles and users named in Ping be notified.
+func withPing(r bot.Reply) (bot.Reply, *discordgo.MessageAllowedMentions) {
+	allowed := noMentions()
+	if r.Ping == "" {
+		return r, allowed
+	}
+	for _, m := range roleMention.FindAllStringSubmatch(r.Ping, -1) {
+		allowed.Roles = append(allowed.Roles, m[1])
+	}
+	for _, m := range userMention.FindAllStringSubmatch(r.Ping, -1) {
+		allowed.Users = append(allowed.Users, m[1])
+	}
+	r.Text = r.Ping + " " + r.Text
+	return r, allowed
+}
+
 // Send posts a reply. A reply to an interaction edits the deferred
 // response (then follows up); other replies go into the thread: the
 // existing thread or forum post, the DM, or a thread started now from the
@@ -28,6 +51,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 	if p := a.pendingFor(r.ReplyTo); p != nil {
 		return a.sendInteraction(ctx, p, r)
 	}
+	r, allowed := withPing(r)
 	chunks, comps := render(r)
 	if len(chunks) == 0 && len(comps) == 0 {
 		return nil
@@ -40,7 +64,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 		chunks = []string{""}
 	}
 	for i, c := range chunks {
-		msg := &discordgo.MessageSend{Content: c, AllowedMentions: noMentions()}
+		msg := &discordgo.MessageSend{Content: c, AllowedMentions: allowed}
 		if i == 0 && ref != nil {
 			msg.Reference = ref
 		}

@@ -159,3 +159,20 @@ func TestRender(t *testing.T) {
 		t.Errorf("actionName = %q", got)
 	}
 }
+
+// A reply's Ping (handoff.mention, e.g. <!subteam^S123>) goes first and
+// unescaped, so Slack notifies the group; the same syntax inside the text
+// is escaped and notifies nobody.
+func TestRenderPing(t *testing.T) {
+	msgs := render(bot.Reply{Ping: "<!subteam^S0ONCALL>", Text: "Escalation: mia quoted <!channel> & <@U1>"})
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	want := "<!subteam^S0ONCALL> Escalation: mia quoted &lt;!channel&gt; &amp; &lt;@U1&gt;"
+	if msgs[0].text != want {
+		t.Errorf("text %q, want %q", msgs[0].text, want)
+	}
+	if only := render(bot.Reply{Ping: "<@U2>"}); len(only) != 1 || only[0].text != "<@U2>" {
+		t.Errorf("a ping alone: %+v", only)
+	}
+}

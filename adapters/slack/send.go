@@ -42,6 +42,14 @@ type outgoing struct {
 // fallback + blocks). It is pure; Send posts what it returns.
 func render(r bot.Reply) []outgoing {
 	sections := Split(Mrkdwn(strings.TrimSpace(r.Text)), SectionLimit)
+	if r.Ping != "" {
+		// The mention is Slack syntax already: not escaped, so it notifies.
+		if len(sections) == 0 {
+			sections = []string{r.Ping}
+		} else {
+			sections[0] = r.Ping + " " + sections[0]
+		}
+	}
 	var msgs []outgoing
 	for len(sections) > 0 {
 		n := min(len(sections), SectionsPerMessage)

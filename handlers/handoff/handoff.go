@@ -376,7 +376,7 @@ func (s *Service) Escalate(ctx context.Context, ev *bot.Event, reason, summary s
 		s.o.Logger.Warn("handoff: escalation without a staff channel (set staff.channel)", "thread", e.Thread.Key(), "reason", reason)
 		return nil
 	}
-	r := bot.Reply{Text: escalationText(e, s.o.Mention), Buttons: []bot.Button{
+	r := bot.Reply{Text: escalationText(e), Ping: s.o.Mention, Buttons: []bot.Button{
 		{Label: "Take over", Action: ActionTake, Value: e.Thread.Key()},
 		{Label: "Dismiss", Action: ActionDismiss, Value: e.Thread.Key()},
 	}}
@@ -386,11 +386,8 @@ func (s *Service) Escalate(ctx context.Context, ev *bot.Event, reason, summary s
 	return nil
 }
 
-func escalationText(e Escalation, mention string) string {
+func escalationText(e Escalation) string {
 	var b strings.Builder
-	if mention != "" {
-		b.WriteString(mention + " ")
-	}
 	who := e.User.Name
 	if who == "" {
 		who = e.User.ID

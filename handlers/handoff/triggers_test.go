@@ -149,8 +149,11 @@ func TestEscalationMention(t *testing.T) {
 			r.h.Say("I want to talk to a human")
 			r.h.WaitFor("TEXT:handoff_asked", 1)
 			posts := r.poster.staffPosts()
-			if len(posts) != 1 || !strings.HasPrefix(posts[0].Text, tt.want) {
+			if len(posts) != 1 || !strings.HasPrefix(strings.TrimSpace(posts[0].Ping+" "+posts[0].Text), tt.want) {
 				t.Fatalf("staff posts = %+v, want one starting with %q", posts, tt.want)
+			}
+			if posts[0].Ping != tt.mention || strings.Contains(posts[0].Text, "<@&") || strings.Contains(posts[0].Text, "<!subteam") {
+				t.Fatalf("the mention %q must travel as Ping (which notifies), not in the text: %+v", tt.mention, posts[0])
 			}
 		})
 	}

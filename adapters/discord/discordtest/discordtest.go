@@ -131,6 +131,7 @@ type Message struct {
 	Author          User
 	Content         string
 	Mentions        []string // user ids
+	RoleMentions    []string // role ids that were pinged (allowed by the poster)
 	Buttons         [][]Button
 	AllowedMentions *AllowedMentions // as the poster sent it; nil = not sent
 	ReferenceID     string           // the message replied to

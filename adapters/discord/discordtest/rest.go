@@ -418,6 +418,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		m.ReferenceID = ref.ID
 	}
 	m.Mentions = s.pingsLocked(m)
+	m.RoleMentions = s.rolePingsLocked(m)
 	s.storeLocked(m)
 	s.dispatchMessageLocked("MESSAGE_CREATE", m)
 	writeJSON(w, 200, s.messagePayloadLocked(m, true))
@@ -434,6 +435,20 @@ func (s *Server) pingsLocked(m *Message) []string {
 			if !containsStr(out, id) {
 				out = append(out, id)
 			}
+		}
+	}
+	return out
+}
+
+// rolePingsLocked is which roles named in the content Discord would ping,
+// given the allowed mentions.
+func (s *Server) rolePingsLocked(m *Message) []string {
+	var out []string
+	am := m.AllowedMentions
+	for _, match := range regexp.MustCompile(`<@&(\d+)>`).FindAllStringSubmatch(m.Content, -1) {
+		id := match[1]
+		if (am == nil || containsStr(am.Parse, "roles") || containsStr(am.Roles, id)) && !containsStr(out, id) {
+			out = append(out, id)
 		}
 	}
 	return out
@@ -745,6 +760,7 @@ func (s *Server) followup(w http.ResponseWriter, r *http.Request) {
 	m := &Message{ID: s.newID(), ChannelID: ia.channelID, GuildID: ia.guildID, Author: s.botUser, Content: content,
 		Buttons: rows, AllowedMentions: b.AllowedMentions, Flags: b.Flags & flagEphemeral, Interaction: ia.id, Time: time.Now().UTC()}
 	m.Mentions = s.pingsLocked(m)
+	m.RoleMentions = s.rolePingsLocked(m)
 	s.storeLocked(m)
 	s.dispatchMessageLocked("MESSAGE_CREATE", m)
 	s.recordLocked(ia, "followup", 0, content, m.Flags, 200)
