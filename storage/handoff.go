@@ -38,8 +38,12 @@ func (s *Store) OpenEscalation(ctx context.Context, e handoff.Escalation) (bool,
 		case !errors.Is(err, badger.ErrKeyNotFound):
 			return err
 		}
+		ent := expiring(escKey(e.Thread), v, e.Created, s.opts.MessageTTL)
+		if ent == nil {
+			return nil // older than the retention of the messages it quotes
+		}
 		created = true
-		return txn.Set(escKey(e.Thread), v)
+		return txn.SetEntry(ent)
 	})
 	if err != nil {
 		return false, fmt.Errorf("storage: open escalation: %w", err)
@@ -74,7 +78,13 @@ func (s *Store) PutEscalation(ctx context.Context, e handoff.Escalation) error {
 	if err != nil {
 		return err
 	}
-	if err := s.commit(ctx, func(txn *badger.Txn) error { return txn.Set(escKey(e.Thread), v) }); err != nil {
+	if err := s.commit(ctx, func(txn *badger.Txn) error {
+		// The same expiry as when it was opened: counted from its creation.
+		if ent := expiring(escKey(e.Thread), v, e.Created, s.opts.MessageTTL); ent != nil {
+			return txn.SetEntry(ent)
+		}
+		return txn.Delete(escKey(e.Thread))
+	}); err != nil {
 		return fmt.Errorf("storage: update escalation: %w", err)
 	}
 	return nil

@@ -23,7 +23,7 @@ package storage
 //	sent/day/<platform>/<channel>/<day start, 16 hex unix>
 //	                                     sentiment aggregates (JSON monitor.Bucket), updated with each row
 //	sent/alert/<platform>/<channel>      when the last spike alert went out (RFC 3339)
-//	esc/<platform>/<channel>/<thread>    the thread's latest escalation (JSON handoff.Escalation)
+//	esc/<platform>/<channel>/<thread>    the thread's latest escalation (JSON handoff.Escalation); message_ttl from its creation
 //	sup/q/<time 16 hex>-<seq 8 hex>      a question asked (JSON support.Question, without votes); the part
 //	                                     after sup/q/ is the question ID; TTL storage.feedback_ttl
 //	sup/vote/<question id>/<platform>/<user id>

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/handlers/monitor"
 	"github.com/einsatz/einsatz/handlers/support"
 )
@@ -88,6 +89,21 @@ func TestRetentionPerKindCountsFromTheRecordsOwnTime(t *testing.T) {
 					for _, v := range q.Votes {
 						out = append(out, v.UserID)
 					}
+				}
+				return out
+			}},
+		{"escalation", messageTTL, // it quotes the member's messages: their retention, from its creation
+			func(at time.Time, mark string) {
+				_, err := s.OpenEscalation(ctx, handoff.Escalation{Thread: bot.ThreadRef{Platform: "console", ChannelID: "c", ThreadID: mark},
+					User: bot.User{Platform: "console", ID: "u"}, Reason: "asked", Summary: mark, Created: at, Status: handoff.StatusOpen})
+				must(err)
+			},
+			func() []string {
+				es, err := s.Escalations(ctx)
+				must(err)
+				var out []string
+				for _, e := range es {
+					out = append(out, e.Summary)
 				}
 				return out
 			}},
