@@ -17,6 +17,7 @@ import (
 
 	"github.com/einsatz/einsatz/adapters/cli"
 	"github.com/einsatz/einsatz/adapters/web"
+	"github.com/einsatz/einsatz/adapters/web/webtest"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 	"github.com/einsatz/einsatz/storage"
@@ -38,18 +39,7 @@ func kbServer(t *testing.T, store *storage.Store, routes map[string]http.Handler
 	for pattern, h := range routes {
 		site.AddAdminRoute(pattern, h)
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- core.Run(runCtx, site) }()
-	t.Cleanup(func() { cancel(); <-done })
-	<-site.Ready()
-	var client *web.Client
-	for deadline := time.Now().Add(5 * time.Second); client == nil; time.Sleep(10 * time.Millisecond) {
-		// Ready comes just before the credential file is written.
-		if client, err = web.Running(context.Background(), dir); err != nil && time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-	}
+	client := webtest.Client(t, core, site, dir)
 	return client
 }
 

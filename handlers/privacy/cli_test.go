@@ -15,6 +15,7 @@ import (
 
 	"github.com/einsatz/einsatz/adapters/cli"
 	"github.com/einsatz/einsatz/adapters/web"
+	"github.com/einsatz/einsatz/adapters/web/webtest"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/handlers/monitor"
 	"github.com/einsatz/einsatz/handlers/privacy"
@@ -81,18 +82,7 @@ func TestPrivacyCommandsThroughServer(t *testing.T) {
 	for pattern, h := range privacy.AdminRoutes(store, func(r *http.Request) string { staff, _ := web.StaffFrom(r); return staff.Name }) {
 		site.AddAdminRoute(pattern, web.AdminOnly(h))
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- core.Run(runCtx, site) }()
-	t.Cleanup(func() { cancel(); <-done })
-	<-site.Ready()
-	var client *web.Client
-	for deadline := time.Now().Add(5 * time.Second); client == nil; time.Sleep(10 * time.Millisecond) {
-		// Ready comes just before the credential file is written.
-		if client, err = web.Running(ctx, dir); err != nil && time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-	}
+	client := webtest.Client(t, core, site, dir)
 	remote := cli.RemotePrivacy{Client: client}
 
 	run := func(args ...string) (string, error) {

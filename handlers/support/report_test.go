@@ -237,19 +237,8 @@ func TestCLIThroughServer(t *testing.T) {
 	for pattern, h := range support.AdminRoutes(s, settings) {
 		site.AddAdminRoute(pattern, h)
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- core.Run(runCtx, site) }()
-	t.Cleanup(func() { cancel(); <-done })
-	<-site.Ready()
 	ctx := context.Background()
-	var client *web.Client
-	for deadline := time.Now().Add(5 * time.Second); client == nil; time.Sleep(10 * time.Millisecond) {
-		// Ready comes just before the credential file is written.
-		if client, err = web.Running(ctx, dir); err != nil && time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-	}
+	client := webtest.Client(t, core, site, dir)
 	remote, local := cli.RemoteSupport{Client: client}, cli.LocalSupport{Store: s, Settings: settings}
 	rg, err1 := remote.Gaps(ctx, "7d")
 	lg, err2 := local.Gaps(ctx, "7d")
