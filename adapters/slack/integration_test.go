@@ -242,6 +242,28 @@ func TestMentionAnsweredOnceInThread(t *testing.T) {
 	}
 }
 
+// A direct-message conversation is one thread: the bot answers at the top
+// level of the IM (not in a Slack thread) and the second message reaches
+// the handler with the first exchange as history.
+func TestDirectMessagesAreOneConversation(t *testing.T) {
+	h := start(t, config{setup: func(f *slacktest.Server) { f.AddChannel("D0ALICE", "", slacktest.IM) }})
+	h.fake.Post("D0ALICE", alice, "hello, can you help?", "")
+	h.fake.WaitPosted(1, 5*time.Second)
+	h.fake.Post("D0ALICE", alice, "and another question", "")
+	posted := h.fake.WaitPosted(2, 5*time.Second)
+	if len(posted) != 2 {
+		t.Fatalf("posted %+v, want two answers", posted)
+	}
+	for _, p := range posted {
+		if p.Channel != "D0ALICE" || p.ThreadTS != "" {
+			t.Errorf("answer %+v, want it at the top level of the IM", p)
+		}
+	}
+	if !strings.Contains(posted[1].Text, "(history=2)") {
+		t.Errorf("second answer %q, want the first exchange as history", posted[1].Text)
+	}
+}
+
 // A follow-up in the thread (no new mention) reaches the handler with the
 // earlier turns and is answered in the same thread.
 func TestFollowUpCarriesHistory(t *testing.T) {

@@ -153,6 +153,9 @@ func truncate(s string, n int) string {
 // threadTS says where a reply to thread goes: the thread's ts, the first
 // post of a synthetic thread (slash commands), or "" for the top level.
 func (a *Adapter) threadTS(to bot.ThreadRef) string {
+	if to.ThreadID == DMThread {
+		return "" // a DM conversation is answered at its top level
+	}
 	if to.ThreadID == "" || isTS(to.ThreadID) {
 		return to.ThreadID
 	}
@@ -192,7 +195,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 			return fmt.Errorf("slack: post message in %s: %w", to.ChannelID, err)
 		}
 		a.posted.put(to.ChannelID+"/"+ts, to.ThreadID)
-		if !private && threadTS == "" && to.ThreadID != "" {
+		if !private && threadTS == "" && to.ThreadID != "" && to.ThreadID != DMThread {
 			// A reply in a synthetic thread (a slash command's answer):
 			// later messages of this thread go under the first. A reply
 			// with no thread at all (an alert) stays at the top level.

@@ -144,6 +144,8 @@ func translateMessage(in innerEvent, env Env) (bot.Event, error) {
 	}
 	if in.ThreadTS != "" && in.ThreadTS != in.TS {
 		ev.ThreadID = in.ThreadTS
+	} else if ev.DM {
+		ev.ThreadID = DMThread // a direct message conversation is one thread
 	}
 	ev.Permalink = env.permalink(in.Channel, in.TS, in.ThreadTS)
 	ev.User.Bot = in.BotID != "" || in.Subtype == "bot_message" || (env.BotUserID != "" && in.User == env.BotUserID)
@@ -215,6 +217,11 @@ func SlashCommandFromJSON(payload []byte) (SlashCommand, error) {
 	}
 	return c, nil
 }
+
+// DMThread is the thread of a direct-message conversation's top-level
+// messages: the whole conversation is one thread (with its history), and
+// the bot answers there at the top level, not in a Slack thread.
+const DMThread = "dm"
 
 // SyntheticPrefix starts the thread id of events that have no Slack message
 // of their own (slash commands): the first reply is posted at the top level

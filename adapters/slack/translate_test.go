@@ -60,7 +60,7 @@ func TestTranslateEvent(t *testing.T) {
 		}},
 		{file: "message_im.json", want: bot.Event{
 			Key: "slack:msg:D024BE91L:1515449700.000300", Kind: bot.KindMessage, Platform: "slack",
-			ChannelID: "D024BE91L", MessageID: "1515449700.000300", DM: true, User: user,
+			ChannelID: "D024BE91L", ThreadID: DMThread, MessageID: "1515449700.000300", DM: true, User: user,
 			Text: "hello, can you help?", Time: time.Unix(1515449700, 300000).UTC(),
 		}},
 		{file: "message_bot.json", want: bot.Event{
