@@ -679,7 +679,11 @@ func newWeb(cfg *config.Config, a *app, log *slog.Logger) (*web.Server, error) {
 	site.AddPage(web.Page{Path: "/dashboard/escalations", Title: "Escalations", Handler: handoff.Page(a.store, site.RenderPage)})
 	// Export, erasure and imports touch every member's data: admins only.
 	for pattern, h := range privacy.AdminRoutes(a.store, func(r *http.Request) string { staff, _ := web.StaffFrom(r); return staff.Name }) {
-		site.AddAdminRoute(pattern, web.AdminOnly(h))
+		// Run alone, like /forget-me: no event still being handled may
+		// store the person's words after the erasure.
+		site.AddAdminRoute(pattern, web.AdminOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			a.core.Exclusive(func() { h.ServeHTTP(w, r) })
+		})))
 	}
 	for pattern, h := range imports.AdminRoutes(a.core, audit) {
 		site.AddAdminRoute(pattern, web.AdminOnly(h))

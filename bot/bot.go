@@ -89,6 +89,9 @@ type Bot struct {
 	log  *slog.Logger
 
 	sem chan struct{} // bounds how many threads are handled at once
+	// gate is held shared while an event is processed and exclusively by
+	// an Exclusive route (and Exclusive).
+	gate sync.RWMutex
 
 	mu        sync.Mutex
 	threads   map[string]*threadQueue
@@ -509,6 +512,13 @@ func (b *Bot) process(ctx context.Context, q queued) {
 			c.Completed(&ev)
 		}
 	}()
+	if route, ok := b.opts.Router.route(&ev); ok && route.Exclusive {
+		b.gate.Lock()
+		defer b.gate.Unlock()
+	} else {
+		b.gate.RLock()
+		defer b.gate.RUnlock()
+	}
 	defer func() {
 		if q.spillID == "" {
 			return
@@ -605,6 +615,14 @@ func (b *Bot) process(ctx context.Context, q queued) {
 	replies := b.respond(ctx, &ev, log)
 	b.send(ctx, &ev, thread, replies, log)
 	observed.Wait()
+}
+
+// Exclusive runs fn alone, as an Exclusive route runs: after every event in
+// progress is done, before any other starts. The admin API's erasure uses it.
+func (b *Bot) Exclusive(fn func()) {
+	b.gate.Lock()
+	defer b.gate.Unlock()
+	fn()
 }
 
 // addressed decides whether the bot should answer the event at all.

@@ -634,3 +634,41 @@ func TestOverflowKeepsThreadOrder(t *testing.T) {
 		t.Fatalf("order = %s", got)
 	}
 }
+
+// An Exclusive route waits for every other event in progress, observers
+// included, and runs alone: the erasure's guarantee that nothing a person
+// wrote is stored after it.
+func TestExclusiveRouteWaitsForEventsInProgress(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var order []string
+	note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+	slowObserver := bot.ObserverFunc(func(_ context.Context, ev *bot.Event) error {
+		if ev.Text == "slow" {
+			<-release // still scoring the message when the erasure arrives
+			note("observer done")
+		}
+		return nil
+	})
+	router := bot.NewRouter(echo)
+	router.Add(bot.Route{Name: "erase", Match: bot.Command("erase"), Exclusive: true,
+		Handler: bot.HandlerFunc(func(context.Context, *bot.Event) ([]bot.Reply, error) {
+			note("erase")
+			return []bot.Reply{{Text: "erased"}}, nil
+		})})
+	_, h := start(t, bot.Options{Router: router, Observers: []bot.Observer{slowObserver}})
+	h.Say(":thread a", "slow")
+	h.WaitFor("slow", 1) // answered; its observer still runs
+	h.Say(":thread b", "/erase")
+	time.Sleep(50 * time.Millisecond) // give the erasure every chance to run early
+	mu.Lock()
+	early := len(order)
+	mu.Unlock()
+	close(release)
+	h.WaitFor("erased", 1)
+	mu.Lock()
+	defer mu.Unlock()
+	if early != 0 || strings.Join(order, ",") != "observer done,erase" {
+		t.Fatalf("order %v (%d before the observer was released), want the observer first", order, early)
+	}
+}

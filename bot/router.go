@@ -31,6 +31,11 @@ type Route struct {
 	BypassGate bool
 	// Spec, when set, makes the route a command that platforms register.
 	Spec *CommandSpec
+	// Exclusive runs the route alone: the core waits until every other
+	// event in progress (handlers and observers) is done and starts no
+	// other until it returns. For erasure, so nothing the person wrote is
+	// stored after it by a message still being handled.
+	Exclusive bool
 }
 
 // Router picks the first route that matches an event; when none does, the

@@ -60,8 +60,10 @@ func (s *Service) Routes() []bot.Route {
 			// No declared argument: Discord would make it required, and the
 			// confirmation must come first. "/forget-me confirm" still works
 			// where commands are typed (Slack, console, web).
-			Spec: &bot.CommandSpec{Name: "forget-me", Description: "Delete everything this bot keeps about you", Private: true}},
-		{Name: "forget-me-confirm", Match: bot.Action(ActionConfirm), Handler: bot.HandlerFunc(s.confirm), BypassGate: true},
+			// Exclusive: "/forget-me confirm" erases, and nothing the
+			// member wrote may be stored after it by an event still running.
+			Spec: &bot.CommandSpec{Name: "forget-me", Description: "Delete everything this bot keeps about you", Private: true}, Exclusive: true},
+		{Name: "forget-me-confirm", Match: bot.Action(ActionConfirm), Handler: bot.HandlerFunc(s.confirm), BypassGate: true, Exclusive: true},
 		{Name: "forget-me-cancel", Match: bot.Action(ActionCancel), Handler: bot.HandlerFunc(s.cancel), BypassGate: true},
 	}
 }
