@@ -405,6 +405,9 @@ func inboxEmbedder(cfg *config.Config, log *slog.Logger) func(context.Context, [
 		return nil
 	}
 	return func(ctx context.Context, texts []string) ([][]float32, error) {
+		// The inbox waits for this while it files a request: bounded.
+		ctx, cancel := context.WithTimeout(ctx, cfg.LLM.Timeout)
+		defer cancel()
 		if cfg.LLM.Redact {
 			redacted := make([]string, len(texts))
 			for i, t := range texts {

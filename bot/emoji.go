@@ -1,13 +1,17 @@
 package bot
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
-// emojiNames are Slack's names for the emoji the handlers use as reactions;
-// Discord and the web send the emoji itself.
-var emojiNames = map[string]string{
-	"💡": "bulb", "👍": "+1", "👎": "-1", "⭐": "star", "📥": "inbox_tray", "🚀": "rocket",
-	"✋": "raised_hand", "📌": "pushpin", "👀": "eyes", "✅": "white_check_mark", "❌": "x",
-	"🙏": "pray", "🎉": "tada", "⏳": "hourglass_flowing_sand",
+// emojiNames are Slack's names for the emoji the handlers use as reactions,
+// the one Slack answers to first, then aliases it may report; Discord and
+// the web send the emoji itself.
+var emojiNames = map[string][]string{
+	"💡": {"bulb"}, "👍": {"+1", "thumbsup"}, "👎": {"-1", "thumbsdown"}, "⭐": {"star"}, "📥": {"inbox_tray"},
+	"🚀": {"rocket"}, "✋": {"raised_hand", "hand"}, "📌": {"pushpin"}, "👀": {"eyes"}, "✅": {"white_check_mark"},
+	"❌": {"x"}, "🙏": {"pray"}, "🎉": {"tada"}, "⏳": {"hourglass_flowing_sand"},
 }
 
 // SameEmoji reports whether two reactions are the same emoji, each given as
@@ -20,15 +24,26 @@ func SameEmoji(a, b string) bool {
 	if a == "" || b == "" {
 		return false
 	}
-	return a == b || emojiNames[a] == b || emojiNames[b] == a
+	return a == b || slices.Contains(emojiNames[a], b) || slices.Contains(emojiNames[b], a) ||
+		(emojiOf(a) != "" && emojiOf(a) == emojiOf(b))
+}
+
+// emojiOf is the emoji a Slack name stands for ("" when unknown).
+func emojiOf(name string) string {
+	for e, names := range emojiNames {
+		if slices.Contains(names, name) {
+			return e
+		}
+	}
+	return ""
 }
 
 // EmojiName is Slack's name for an emoji the handlers use; anything else
 // comes back without its colons.
 func EmojiName(emoji string) string {
 	e := plainEmoji(emoji)
-	if n, ok := emojiNames[e]; ok {
-		return n
+	if names, ok := emojiNames[e]; ok {
+		return names[0]
 	}
 	return e
 }

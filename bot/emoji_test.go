@@ -14,6 +14,9 @@ func TestSameEmoji(t *testing.T) {
 		{"💡", "bulb", true},
 		{"pushpin", "📌", true},
 		{"+1", "👍", true},
+		{"hand", "✋", true}, // Slack may report the alias
+		{"hand", "raised_hand", true},
+		{"thumbsup", "+1", true},
 		{"✋", "💡", false},
 		{"raised_hand", "bulb", false},
 		{"party_parrot", "party_parrot", true}, // a custom emoji by name

@@ -85,11 +85,13 @@ func (h *Handler) complete(ctx context.Context, msgs []Message) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	out, err := h.opts.LLM.Complete(ctx, msgs)
+	var out string
+	err = errCallerGone // what a panic in Complete counts as: not the LLM's health, and no stuck probe
+	defer func() { h.breaker.done(gen, err) }()
+	out, err = h.opts.LLM.Complete(ctx, msgs)
 	if err != nil && ctx.Err() == context.Canceled {
 		err = fmt.Errorf("%w: %w", errCallerGone, err)
 	}
-	h.breaker.done(gen, err)
 	return out, err
 }
 

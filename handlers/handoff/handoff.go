@@ -367,8 +367,18 @@ func (s *Service) Escalate(ctx context.Context, ev *bot.Event, reason, summary s
 			s.o.Logger.Warn("handoff: the LLM could not summarise; the last messages stand in", "thread", e.Thread.Key(), "err", err)
 		case strings.TrimSpace(sum) != "":
 			e.Summary = "Summary: " + oneLine(sum)
-			if err := s.o.Store.PutEscalation(ctx, e); err != nil {
-				return fmt.Errorf("handoff: store summary: %w", err)
+			// Stored only if the escalation is still this one, unchanged in
+			// the meantime (an erasure of the member may have anonymised it).
+			cur, ok, err := s.o.Store.Escalation(ctx, e.Thread)
+			switch {
+			case err != nil:
+				s.o.Logger.Error("handoff: re-reading the escalation; staff are told all the same", "thread", e.Thread.Key(), "err", err)
+			case !ok || !cur.Created.Equal(e.Created) || cur.Summary != summary:
+				return nil // gone or changed meanwhile (an erasure): no notice with the member's words
+			default:
+				if err := s.o.Store.PutEscalation(ctx, e); err != nil {
+					s.o.Logger.Error("handoff: storing the summary; staff are told all the same", "thread", e.Thread.Key(), "err", err)
+				}
 			}
 		}
 	}

@@ -173,15 +173,17 @@ func (s *Service) matchEmbedded(ctx context.Context, items []Item, text string) 
 	if len(docs) == 0 {
 		return nil, 0, nil
 	}
-	if len(missing) > 0 {
-		vecs, err := s.o.Embed(ctx, missing)
+	for len(missing) > 0 {
+		batch := missing[:min(len(missing), embedBatch)]
+		missing = missing[len(batch):]
+		vecs, err := s.o.Embed(ctx, batch)
 		if err != nil {
 			return nil, 0, err
 		}
-		if len(vecs) != len(missing) {
-			return nil, 0, fmt.Errorf("inbox: %d embeddings for %d texts", len(vecs), len(missing))
+		if len(vecs) != len(batch) {
+			return nil, 0, fmt.Errorf("inbox: %d embeddings for %d texts", len(vecs), len(batch))
 		}
-		for i, t := range missing {
+		for i, t := range batch {
 			s.vecs[sha256.Sum256([]byte(t))] = vecs[i]
 		}
 	}
@@ -197,8 +199,12 @@ func (s *Service) matchEmbedded(ctx context.Context, items []Item, text string) 
 	return &items[best], score, nil
 }
 
-// maxCachedVectors bounds the embedding cache.
-const maxCachedVectors = 20000
+// maxCachedVectors bounds the embedding cache; embedBatch is how many texts
+// go to the embeddings endpoint in one request.
+const (
+	maxCachedVectors = 20000
+	embedBatch       = 64
+)
 
 func cosine(a, b []float32) float64 {
 	if len(a) == 0 || len(a) != len(b) {
