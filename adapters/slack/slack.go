@@ -371,9 +371,10 @@ func (a *Adapter) accept(kind string, translate func(Env) (bot.Event, error), re
 	if retry > 0 {
 		a.log.Debug("slack: redelivery", "event", ev.Key, "retry", retry)
 	}
-	if ev.Kind == bot.KindCommand && strings.HasPrefix(ev.MessageID, SyntheticPrefix) && a.private[ev.Command] {
-		// A private slash command: its thread is its own, and every reply
-		// in it (and to its buttons) is shown to the caller only.
+	if (ev.Kind == bot.KindCommand && strings.HasPrefix(ev.MessageID, SyntheticPrefix) && a.private[ev.Command]) ||
+		strings.HasPrefix(ev.ThreadID, EphemeralPrefix) {
+		// A private slash command, or a click on an ephemeral message: its
+		// thread is its own, and every reply in it is shown to that user only.
 		a.whisper.put(ev.Thread().Key(), ev.User.ID)
 	}
 	var ready <-chan struct{}

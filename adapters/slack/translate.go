@@ -223,6 +223,10 @@ func SlashCommandFromJSON(payload []byte) (SlashCommand, error) {
 // the bot answers there at the top level, not in a Slack thread.
 const DMThread = "dm"
 
+// EphemeralPrefix starts the thread id of a click on an ephemeral message
+// the adapter no longer knows; replies in it are ephemeral to the clicker.
+const EphemeralPrefix = "eph-"
+
 // SyntheticPrefix starts the thread id of events that have no Slack message
 // of their own (slash commands): the first reply is posted at the top level
 // of the channel and later replies of that thread go into its thread.
@@ -284,8 +288,9 @@ type interaction struct {
 		Name string `json:"name"`
 	} `json:"channel"`
 	Container struct {
-		MessageTS string `json:"message_ts"`
-		ChannelID string `json:"channel_id"`
+		MessageTS   string `json:"message_ts"`
+		ChannelID   string `json:"channel_id"`
+		IsEphemeral bool   `json:"is_ephemeral"`
 	} `json:"container"`
 	Message struct {
 		User     string `json:"user"`
@@ -340,6 +345,11 @@ func TranslateInteraction(payload []byte, env Env) (bot.Event, error) {
 	thread := env.threadOf(ch, msgTS)
 	if thread == "" && ia.Message.ThreadTS != msgTS {
 		thread = ia.Message.ThreadTS
+	}
+	if thread == "" && ia.Container.IsEphemeral {
+		// A click on an ephemeral message whose thread is forgotten (a
+		// restart): a private thread of its own, so the answer stays private.
+		thread = EphemeralPrefix + id
 	}
 	ev.MessageID, ev.ThreadID = msgTS, thread
 

@@ -219,6 +219,21 @@ func TestTranslateInteraction(t *testing.T) {
 			Time: time.Unix(1515450400, 1000000).UTC(),
 		})
 	})
+	t.Run("button on a forgotten ephemeral message", func(t *testing.T) {
+		// As Slack sends it: the container says ephemeral, and there is no
+		// message; the adapter does not know the thread (after a restart).
+		payload := `{"type":"block_actions","trigger_id":"t1","user":{"id":"U061F7AUR","username":"river"},
+			"container":{"type":"message","message_ts":"1515449999.000900","channel_id":"C123ABC456","is_ephemeral":true},
+			"channel":{"id":"C123ABC456"},
+			"actions":[{"type":"button","action_id":"forget_me_confirm","value":"yes","action_ts":"1515450400.001000"}]}`
+		ev, err := TranslateInteraction([]byte(payload), testEnv())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.ThreadID != EphemeralPrefix+"t1" || ev.Action != "forget_me_confirm" {
+			t.Fatalf("event %+v, want a private thread of its own", ev)
+		}
+	})
 	t.Run("modal skipped", func(t *testing.T) {
 		if _, err := TranslateInteraction(readTestdata(t, "view_submission.json"), testEnv()); !errors.Is(err, ErrSkip) {
 			t.Fatalf("err = %v, want ErrSkip", err)
