@@ -449,6 +449,9 @@ func TestPrivateCommandAnsweredEphemerally(t *testing.T) {
 	if len(posted) != 1 || posted[0].EphemeralFor != alice || !strings.Contains(posted[0].Text, "/notify on") {
 		t.Fatalf("answer to a private command: %+v, want one ephemeral message for alice", posted)
 	}
+	// The adapter learns the answer's ts when chat.postEphemeral returns,
+	// just after the fake records it; a person cannot click sooner.
+	h.settle()
 	if err := h.fake.Click(general, bob, posted[0].TS, "Helpful"); err == nil {
 		t.Errorf("bob clicked a button on alice's ephemeral message")
 	}
