@@ -16,32 +16,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/einsatz/einsatz/adapters/cli"
-	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/adapters/web/webtest"
-	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/handlers/knowledge"
-	"github.com/einsatz/einsatz/storage"
 )
-
-// kbServer runs a bot core and web server over store with routes mounted
-// as admin routes, and returns a CLI client for it (found the way the CLI
-// finds it: through the credential file in the data directory).
-func kbServer(t *testing.T, store *storage.Store, routes map[string]http.Handler) *web.Client {
-	t.Helper()
-	log := slog.New(slog.DiscardHandler)
-	dir := t.TempDir()
-	core := bot.New(bot.Options{Store: store, Logger: log})
-	site, err := web.New(web.Options{Addr: "127.0.0.1:0", Store: store, Core: core, Logger: log,
-		CredentialFile: filepath.Join(dir, web.CredentialFileName)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for pattern, h := range routes {
-		site.AddAdminRoute(pattern, h)
-	}
-	client := webtest.Client(t, core, site, dir)
-	return client
-}
 
 // The kb commands through a running server: add, list, search and remove
 // change and read the server's knowledge base, and what the server answers
@@ -62,7 +39,7 @@ func TestKBCommandsThroughServer(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var audit []string
-	client := kbServer(t, s, local.AdminRoutes(func(_ *http.Request, action, target string) {
+	client := webtest.AdminClient(t, s, local.AdminRoutes(func(_ *http.Request, action, target string) {
 		mu.Lock()
 		defer mu.Unlock()
 		audit = append(audit, action+" "+target)

@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -16,33 +14,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/einsatz/einsatz/adapters/cli"
-	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/adapters/web/webtest"
-	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/bottest"
 	"github.com/einsatz/einsatz/handlers/monitor"
-	"github.com/einsatz/einsatz/storage"
 )
-
-// sentimentServer runs a bot core and web server over store with routes
-// mounted as admin routes, and returns a CLI client for it (found the way
-// the CLI finds it: through the credential file in the data directory).
-func sentimentServer(t *testing.T, store *storage.Store, routes map[string]http.Handler) *web.Client {
-	t.Helper()
-	log := slog.New(slog.DiscardHandler)
-	dir := t.TempDir()
-	core := bot.New(bot.Options{Store: store, Logger: log})
-	site, err := web.New(web.Options{Addr: "127.0.0.1:0", Store: store, Core: core, Logger: log,
-		CredentialFile: filepath.Join(dir, web.CredentialFileName)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for pattern, h := range routes {
-		site.AddAdminRoute(pattern, h)
-	}
-	client := webtest.Client(t, core, site, dir)
-	return client
-}
 
 // summary is "platform/channel start n/pos/neu/neg" per bucket, sorted.
 func summary(series []monitor.Series, layout string) string {
@@ -83,7 +58,7 @@ func TestSentimentReportThroughServer(t *testing.T) {
 	if err := s.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	remote := cli.RemoteSentiment{Client: sentimentServer(t, s, monitor.AdminRoutes(s, clock))}
+	remote := cli.RemoteSentiment{Client: webtest.AdminClient(t, s, monitor.AdminRoutes(s, clock))}
 	local := cli.LocalSentiment{Store: s, Now: clock.Now}
 
 	const day, hour = "01-02", "01-02 15h"

@@ -2,11 +2,15 @@ package webtest
 
 import (
 	"context"
+	"log/slog"
+	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/storage"
 )
 
 // Client runs core with site until the test ends and returns the local
@@ -32,4 +36,23 @@ func Client(t testing.TB, core *bot.Bot, site *web.Server, dir string) *web.Clie
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// AdminClient runs a bare core and a web server over store with routes
+// mounted as admin routes, and returns the local admin client the CLI
+// would use: for tests of CLI commands that go through a running server.
+func AdminClient(t testing.TB, store *storage.Store, routes map[string]http.Handler) *web.Client {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	dir := t.TempDir()
+	core := bot.New(bot.Options{Store: store, Logger: log})
+	site, err := web.New(web.Options{Addr: "127.0.0.1:0", Store: store, Core: core, Logger: log,
+		CredentialFile: filepath.Join(dir, web.CredentialFileName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pattern, h := range routes {
+		site.AddAdminRoute(pattern, h)
+	}
+	return Client(t, core, site, dir)
 }
