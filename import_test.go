@@ -69,7 +69,7 @@ func TestImportShippedExports(t *testing.T) {
 	// Every imported message was scored, once.
 	n := 0
 	for _, ch := range []monitor.Channel{{Platform: "slack", ID: "C0GENERAL"}, {Platform: "slack", ID: "C0HELP"}, {Platform: "discord", ID: "1300000000000000010"}} {
-		days, err := store.SentimentBuckets(ctx, monitor.Day, ch, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+		days, err := storage.NewSentiment(store).Buckets(ctx, monitor.Day, ch, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -147,7 +147,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	analyzer := sentiment.New()
 	llm := newLLM(cfg, log)
 	ho := handoff.New(handoff.Options{
-		Store:        store,
+		Store:        storage.NewHandoff(store),
+		Owners:       store,
 		Poster:       poster,
 		Logger:       log,
 		Text:         text,
@@ -164,7 +165,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 			return r.Label, r.Score
 		},
 	})
-	pv := privacy.New(store, text, nil)
+	pv := privacy.New(privacy.People{Part: storage.Parts(store)}, text, nil)
 	ib := newInbox(cfg, store, poster, dm, analyzer, llm, log)
 	answers := answer.New(answer.Options{
 		Search:          kb,
@@ -183,7 +184,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	})
 	// Answers go through the support log: feedback buttons, shadow mode,
 	// repeated questions, saving staff replies as knowledge.
-	sup := support.New(support.Options{Answer: answers, Store: store, Escalator: ho, Poster: poster,
+	sup := support.New(support.Options{Answer: answers, Store: storage.NewSupport(store), Escalator: ho, Poster: poster,
 		StaffChannel: bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
 		Shadow:       cfg.Channels.Shadow, AddKnowledge: support.AddTo(kb), SaveReaction: cfg.Support.SaveReaction,
 		Similarity: cfg.Support.Similarity, Text: text, Logger: log})
@@ -252,7 +253,7 @@ func openStore(cfg *config.Config, log *slog.Logger) (*storage.Store, error) {
 func newMonitor(ctx context.Context, cfg *config.Config, store *storage.Store, poster monitor.Poster, esc monitor.Escalator, a *sentiment.Analyzer, log *slog.Logger) (*monitor.Monitor, error) {
 	opts := monitor.Options{
 		Analyze:        analyzer(a),
-		Store:          store,
+		Store:          storage.NewSentiment(store),
 		Logger:         log.With("component", "sentiment"),
 		StaffChannel:   bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
 		Poster:         poster,
@@ -380,7 +381,7 @@ func newInbox(cfg *config.Config, store *storage.Store, poster inbox.Poster, dm 
 	return inbox.New(inbox.Options{
 		Confirm:         confirm,
 		DirectMessenger: dm, // people who ran /notify on hear of status changes directly
-		Store:           store, Poster: poster, Logger: log.With("component", "inbox"),
+		Store:           storage.NewInbox(store), Owners: store, Poster: poster, Logger: log.With("component", "inbox"),
 		Text: func(lang, key string) string {
 			return strings.ReplaceAll(cfg.Texts.Get(lang, key), "{bot}", cfg.Bot.Name)
 		},
@@ -478,7 +479,7 @@ func syncKnowledge(ctx context.Context, cfg *config.Config, store *storage.Store
 	if err != nil {
 		return nil, err
 	}
-	kb := knowledge.NewBase(store, folders, log)
+	kb := knowledge.NewBase(storage.NewKB(store), folders, log)
 	useEmbeddings(cfg, kb, log)
 	rep, err := kb.Sync(ctx, nil)
 	if err != nil {
@@ -530,7 +531,7 @@ func openKB(ctx context.Context, cfg *config.Config) (cli.KB, func() error, erro
 		store.Close()
 		return nil, nil, err
 	}
-	kb := knowledge.NewBase(store, folders, nil)
+	kb := knowledge.NewBase(storage.NewKB(store), folders, nil)
 	useEmbeddings(cfg, kb, slog.New(slog.DiscardHandler))
 	if err := kb.Rebuild(ctx); err != nil {
 		store.Close()
@@ -676,12 +677,12 @@ func newWeb(cfg *config.Config, a *app, log *slog.Logger) (*web.Server, error) {
 	for pattern, h := range a.kb.AdminRoutes(audit) {
 		site.AddAdminRoute(pattern, h)
 	}
-	for pattern, h := range handoff.AdminRoutes(a.store) {
+	for pattern, h := range handoff.AdminRoutes(storage.NewHandoff(a.store)) {
 		site.AddAdminRoute(pattern, h)
 	}
-	site.AddPage(web.Page{Path: "/dashboard/escalations", Title: "Escalations", Handler: handoff.Page(a.store, site.RenderPage)})
+	site.AddPage(web.Page{Path: "/dashboard/escalations", Title: "Escalations", Handler: handoff.Page(storage.NewHandoff(a.store), site.RenderPage)})
 	// Export, erasure and imports touch every member's data: admins only.
-	for pattern, h := range privacy.AdminRoutes(a.store, func(r *http.Request) string { staff, _ := web.StaffFrom(r); return staff.Name }) {
+	for pattern, h := range privacy.AdminRoutes(privacy.People{Part: storage.Parts(a.store)}, func(r *http.Request) string { staff, _ := web.StaffFrom(r); return staff.Name }) {
 		// Run alone, like /forget-me: no event still being handled may
 		// store the person's words after the erasure.
 		site.AddAdminRoute(pattern, web.AdminOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -700,15 +701,15 @@ func newWeb(cfg *config.Config, a *app, log *slog.Logger) (*web.Server, error) {
 		site.AddAdminRoute(pattern, h)
 	}
 	settings := support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity}
-	for pattern, h := range support.AdminRoutes(a.store, settings) {
+	for pattern, h := range support.AdminRoutes(storage.NewSupport(a.store), settings) {
 		site.AddAdminRoute(pattern, h)
 	}
-	site.AddPage(web.Page{Path: "/dashboard/gaps", Title: "Knowledge gaps", Handler: support.GapsPage(a.store, settings, site.RenderPage)})
-	site.AddPage(web.Page{Path: "/dashboard/support", Title: "Support", Handler: support.SupportPage(a.store, settings, site.RenderPage)})
-	for pattern, h := range monitor.AdminRoutes(a.store, bot.SystemClock{}) {
+	site.AddPage(web.Page{Path: "/dashboard/gaps", Title: "Knowledge gaps", Handler: support.GapsPage(storage.NewSupport(a.store), settings, site.RenderPage)})
+	site.AddPage(web.Page{Path: "/dashboard/support", Title: "Support", Handler: support.SupportPage(storage.NewSupport(a.store), settings, site.RenderPage)})
+	for pattern, h := range monitor.AdminRoutes(storage.NewSentiment(a.store), bot.SystemClock{}) {
 		site.AddAdminRoute(pattern, h)
 	}
-	site.AddPage(web.Page{Path: "/dashboard/sentiment", Title: "Sentiment", Handler: monitor.Page(a.store, nil, site.RenderPage)})
+	site.AddPage(web.Page{Path: "/dashboard/sentiment", Title: "Sentiment", Handler: monitor.Page(storage.NewSentiment(a.store), nil, site.RenderPage)})
 	return site, nil
 }
 
@@ -912,7 +913,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			return cli.RemoteEscalations(client), func() error { return nil }, nil
 		}
 		return func(ctx context.Context, open bool) ([]handoff.Escalation, error) {
-			return handoff.List(ctx, store, open)
+			return handoff.List(ctx, storage.NewHandoff(store), open)
 		}, store.Close, nil
 	}, stdout))
 	root.AddCommand(cli.InboxCommand(func(cmd *cobra.Command) (cli.Inbox, func() error, error) {
@@ -923,7 +924,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		if client != nil {
 			return cli.RemoteInbox(client), func() error { return nil }, nil
 		}
-		ib := inbox.New(inbox.Options{Store: store, Logger: slog.New(slog.DiscardHandler)})
+		ib := inbox.New(inbox.Options{Store: storage.NewInbox(store), Owners: store, Logger: slog.New(slog.DiscardHandler)})
 		return ib, func() error { ib.Close(); return store.Close() }, nil
 	}, stdout))
 	root.AddCommand(cli.PrivacyCommand(func(cmd *cobra.Command) (cli.Privacy, func() error, error) {
@@ -934,7 +935,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		if client != nil {
 			return cli.RemotePrivacy{Client: client}, func() error { return nil }, nil
 		}
-		return store, store.Close, nil
+		return privacy.People{Part: storage.Parts(store)}, store.Close, nil
 	}, stdout))
 	root.AddCommand(cli.ImportCommand(func(cmd *cobra.Command) (cli.Importer, func() error, error) {
 		cfg, err := loadConfig(cmd)
@@ -966,7 +967,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		if client != nil {
 			return cli.RemoteSentiment{Client: client}, func() error { return nil }, nil
 		}
-		return cli.LocalSentiment{Store: store, Now: time.Now}, store.Close, nil
+		return cli.LocalSentiment{Store: storage.NewSentiment(store), Now: time.Now}, store.Close, nil
 	}, stdout))
 	root.AddCommand(&cobra.Command{
 		Use:   "analyze",
@@ -1039,7 +1040,7 @@ with the config's inbox.threshold.`,
 			return cli.RemoteSupport{Client: client}, func() error { return nil }, nil
 		}
 		settings := support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity}
-		return cli.LocalSupport{Store: store, Settings: settings}, store.Close, nil
+		return cli.LocalSupport{Store: storage.NewSupport(store), Settings: settings}, store.Close, nil
 	}
 	kbCmd := cli.KBCommand(func(cmd *cobra.Command) (cli.KB, func() error, error) {
 		cfg, err := loadConfig(cmd)

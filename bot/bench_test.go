@@ -125,7 +125,7 @@ func pipelineRate(b *testing.B, n, concurrency int, withSentiment bool) (float64
 	var observers []bot.Observer
 	if withSentiment {
 		a := sentiment.New()
-		observers = append(observers, monitor.New(monitor.Options{Store: store, Logger: slog.New(slog.DiscardHandler),
+		observers = append(observers, monitor.New(monitor.Options{Store: storage.NewSentiment(store), Logger: slog.New(slog.DiscardHandler),
 			Analyze: func(text, lang string) monitor.Score {
 				r := a.AnalyzeLang(text, lang)
 				return monitor.Score{Label: r.Label, Score: r.Score, Lang: r.Lang}

@@ -10,25 +10,31 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/einsatz/einsatz/bot"
-	"github.com/einsatz/einsatz/handlers/handoff"
+	"github.com/einsatz/einsatz/bot/escalation"
 )
+
+// Handoff keeps escalations (esc/), one per thread, over the shared Store.
+type Handoff struct{ s *Store }
+
+// NewHandoff returns the escalation store over s.
+func NewHandoff(s *Store) *Handoff { return &Handoff{s: s} }
 
 func escKey(t bot.ThreadRef) []byte { return []byte(prefixEsc + threadPart(t)) }
 
 // OpenEscalation stores e unless the thread's latest escalation is still
 // open; it reports whether it stored it. The check and the write are one
 // step, so two triggers at once post one escalation.
-func (s *Store) OpenEscalation(ctx context.Context, e handoff.Escalation) (bool, error) {
+func (h *Handoff) OpenEscalation(ctx context.Context, e escalation.Escalation) (bool, error) {
 	v, err := json.Marshal(e)
 	if err != nil {
 		return false, err
 	}
 	created := false
-	err = s.commit(ctx, func(txn *badger.Txn) error {
+	err = h.s.commit(ctx, func(txn *badger.Txn) error {
 		item, err := txn.Get(escKey(e.Thread))
 		switch {
 		case err == nil:
-			var old handoff.Escalation
+			var old escalation.Escalation
 			if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &old) }); err != nil {
 				return err
 			}
@@ -38,7 +44,7 @@ func (s *Store) OpenEscalation(ctx context.Context, e handoff.Escalation) (bool,
 		case !errors.Is(err, badger.ErrKeyNotFound):
 			return err
 		}
-		ent := expiring(escKey(e.Thread), v, e.Created, s.opts.MessageTTL)
+		ent := expiring(escKey(e.Thread), v, e.Created, h.s.opts.MessageTTL)
 		if ent == nil {
 			return nil // older than the retention of the messages it quotes
 		}
@@ -52,10 +58,10 @@ func (s *Store) OpenEscalation(ctx context.Context, e handoff.Escalation) (bool,
 }
 
 // Escalation returns the thread's latest escalation.
-func (s *Store) Escalation(_ context.Context, thread bot.ThreadRef) (handoff.Escalation, bool, error) {
-	var e handoff.Escalation
+func (h *Handoff) Escalation(_ context.Context, thread bot.ThreadRef) (escalation.Escalation, bool, error) {
+	var e escalation.Escalation
 	found := false
-	err := s.view(func(txn *badger.Txn) error {
+	err := h.s.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(escKey(thread))
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return nil
@@ -73,14 +79,14 @@ func (s *Store) Escalation(_ context.Context, thread bot.ThreadRef) (handoff.Esc
 }
 
 // PutEscalation updates an escalation.
-func (s *Store) PutEscalation(ctx context.Context, e handoff.Escalation) error {
+func (h *Handoff) PutEscalation(ctx context.Context, e escalation.Escalation) error {
 	v, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
-	if err := s.commit(ctx, func(txn *badger.Txn) error {
+	if err := h.s.commit(ctx, func(txn *badger.Txn) error {
 		// The same expiry as when it was opened: counted from its creation.
-		if ent := expiring(escKey(e.Thread), v, e.Created, s.opts.MessageTTL); ent != nil {
+		if ent := expiring(escKey(e.Thread), v, e.Created, h.s.opts.MessageTTL); ent != nil {
 			return txn.SetEntry(ent)
 		}
 		return txn.Delete(escKey(e.Thread))
@@ -91,10 +97,10 @@ func (s *Store) PutEscalation(ctx context.Context, e handoff.Escalation) error {
 }
 
 // Escalations returns every thread's latest escalation, newest first.
-func (s *Store) Escalations(ctx context.Context) ([]handoff.Escalation, error) {
-	var out []handoff.Escalation
-	err := s.scan(ctx, prefixEsc, func(_, v []byte) error {
-		var e handoff.Escalation
+func (h *Handoff) Escalations(ctx context.Context) ([]escalation.Escalation, error) {
+	var out []escalation.Escalation
+	err := h.s.scan(ctx, prefixEsc, func(_, v []byte) error {
+		var e escalation.Escalation
 		if err := json.Unmarshal(v, &e); err != nil {
 			return err
 		}
@@ -108,4 +114,4 @@ func (s *Store) Escalations(ctx context.Context) ([]handoff.Escalation, error) {
 	return out, nil
 }
 
-var _ handoff.Store = (*Store)(nil)
+var _ escalation.Store = (*Handoff)(nil)

@@ -14,20 +14,14 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
-	"github.com/einsatz/einsatz/bot"
-	"github.com/einsatz/einsatz/handlers/inbox"
+	"github.com/einsatz/einsatz/bot/request"
 )
 
-const (
-	prefixInbox        = "inbox/"
-	prefixInboxItem    = prefixInbox + "item/"
-	prefixInboxMention = prefixInbox + "mention/"
-	prefixInboxVote    = prefixInbox + "vote/"
-	prefixInboxMsg     = prefixInbox + "msg/"
-	prefixInboxNotice  = prefixInbox + "notice/"
-	prefixInboxOptIn   = prefixInbox + "optin/"
-	keyInboxSeq        = prefixInbox + "seq"
-)
+// Inbox keeps the research inbox (inbox/) over the shared Store.
+type Inbox struct{ s *Store }
+
+// NewInbox returns the inbox store over s.
+func NewInbox(s *Store) *Inbox { return &Inbox{s: s} }
 
 func inboxID(id int) string { return fmt.Sprintf("%010d", id) }
 
@@ -45,7 +39,7 @@ func inboxOptInKey(platform, userID string) []byte {
 	return []byte(prefixInboxOptIn + join(platform, userID))
 }
 
-func inboxMsgKey(m inbox.Mention) []byte {
+func inboxMsgKey(m request.Mention) []byte {
 	return []byte(prefixInboxMsg + join(m.Platform, m.Channel, m.MessageID))
 }
 
@@ -69,19 +63,19 @@ func inboxSet(txn *badger.Txn, key []byte, v any) error {
 	return txn.Set(key, b)
 }
 
-func getInboxItem(txn *badger.Txn, id int) (inbox.Item, error) {
-	var it inbox.Item
+func getInboxItem(txn *badger.Txn, id int) (request.Item, error) {
+	var it request.Item
 	found, err := inboxGet(txn, inboxItemKey(id), &it)
 	if err != nil {
 		return it, err
 	}
 	if !found {
-		return it, fmt.Errorf("%w: #%d", inbox.ErrNotFound, id)
+		return it, fmt.Errorf("%w: #%d", request.ErrNotFound, id)
 	}
 	return it, nil
 }
 
-func putInboxItem(txn *badger.Txn, it inbox.Item) error {
+func putInboxItem(txn *badger.Txn, it request.Item) error {
 	it.Mentions, it.Votes = nil, nil
 	return inboxSet(txn, inboxItemKey(it.ID), it)
 }
@@ -107,7 +101,7 @@ func inboxCollect[T any](txn *badger.Txn, prefix string) ([]inboxKeyed[T], error
 	return out, nil
 }
 
-func (s *Store) putInboxMention(txn *badger.Txn, id int, m inbox.Mention) error {
+func (s *Store) putInboxMention(txn *badger.Txn, id int, m request.Mention) error {
 	key := inboxMentionPrefix(id) + timeSeq(m.Time, &s.seq)
 	if err := inboxSet(txn, []byte(key), m); err != nil {
 		return err
@@ -121,7 +115,7 @@ func (s *Store) putInboxMention(txn *badger.Txn, id int, m inbox.Mention) error 
 }
 
 // putInboxVote records a vote unless the person voted for the item already.
-func putInboxVote(txn *badger.Txn, id int, v inbox.Vote) (bool, error) {
+func putInboxVote(txn *badger.Txn, id int, v request.Vote) (bool, error) {
 	if v.UserID == "" {
 		return false, nil
 	}
@@ -138,7 +132,7 @@ func putInboxVote(txn *badger.Txn, id int, v inbox.Vote) (bool, error) {
 }
 
 // inboxFiledUnder returns the item a message was filed under (0: none).
-func inboxFiledUnder(txn *badger.Txn, m inbox.Mention) (int, error) {
+func inboxFiledUnder(txn *badger.Txn, m request.Mention) (int, error) {
 	item, err := txn.Get(inboxMsgKey(m))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return 0, nil
@@ -155,13 +149,13 @@ func inboxFiledUnder(txn *badger.Txn, m inbox.Mention) (int, error) {
 	return id, err
 }
 
-// NewInboxItem numbers and stores a new item with its first mention and
+// Create numbers and stores a new item with its first mention and
 // the author's vote, in one write. When the message is already in the
 // inbox it writes nothing and returns that item.
-func (s *Store) NewInboxItem(ctx context.Context, it inbox.Item, first inbox.Mention, vote inbox.Vote) (inbox.Item, bool, error) {
+func (in *Inbox) Create(ctx context.Context, it request.Item, first request.Mention, vote request.Vote) (request.Item, bool, error) {
 	var id int
 	created := false
-	err := s.commit(ctx, func(txn *badger.Txn) error {
+	err := in.s.commit(ctx, func(txn *badger.Txn) error {
 		existing, err := inboxFiledUnder(txn, first)
 		if err != nil || existing > 0 {
 			id, created = existing, false
@@ -178,7 +172,7 @@ func (s *Store) NewInboxItem(ctx context.Context, it inbox.Item, first inbox.Men
 		id, created = last+1, true
 		it := it
 		it.ID = id
-		if err := s.putInboxMention(txn, id, first); err != nil {
+		if err := in.s.putInboxMention(txn, id, first); err != nil {
 			return err
 		}
 		voted, err := putInboxVote(txn, id, vote)
@@ -195,18 +189,18 @@ func (s *Store) NewInboxItem(ctx context.Context, it inbox.Item, first inbox.Men
 		return txn.Set([]byte(keyInboxSeq), []byte(strconv.Itoa(id)))
 	})
 	if err != nil {
-		return inbox.Item{}, false, fmt.Errorf("storage: new inbox item: %w", err)
+		return request.Item{}, false, fmt.Errorf("storage: new inbox item: %w", err)
 	}
-	out, err := s.InboxItem(ctx, id)
+	out, err := in.Item(ctx, id)
 	return out, created, err
 }
 
-// AddInboxMention adds a mention to an item and the person's vote unless
+// AddMention adds a mention to an item and the person's vote unless
 // they voted already; nothing changes when the message is in the inbox.
-func (s *Store) AddInboxMention(ctx context.Context, id int, m inbox.Mention, vote inbox.Vote) (inbox.Item, bool, bool, error) {
+func (in *Inbox) AddMention(ctx context.Context, id int, m request.Mention, vote request.Vote) (request.Item, bool, bool, error) {
 	added, voted := false, false
 	target := id
-	err := s.commit(ctx, func(txn *badger.Txn) error {
+	err := in.s.commit(ctx, func(txn *badger.Txn) error {
 		added, voted, target = false, false, id
 		it, err := getInboxItem(txn, id)
 		if err != nil {
@@ -217,7 +211,7 @@ func (s *Store) AddInboxMention(ctx context.Context, id int, m inbox.Mention, vo
 			target = existing
 			return err
 		}
-		if err := s.putInboxMention(txn, id, m); err != nil {
+		if err := in.s.putInboxMention(txn, id, m); err != nil {
 			return err
 		}
 		added = true
@@ -233,16 +227,16 @@ func (s *Store) AddInboxMention(ctx context.Context, id int, m inbox.Mention, vo
 		return putInboxItem(txn, it)
 	})
 	if err != nil {
-		return inbox.Item{}, false, false, fmt.Errorf("storage: add mention to inbox #%d: %w", id, err)
+		return request.Item{}, false, false, fmt.Errorf("storage: add mention to inbox #%d: %w", id, err)
 	}
-	it, err := s.InboxItem(ctx, target)
+	it, err := in.Item(ctx, target)
 	return it, added, voted, err
 }
 
-// InboxVote counts a vote unless the person voted for the item already.
-func (s *Store) InboxVote(ctx context.Context, id int, vote inbox.Vote) (inbox.Item, bool, error) {
+// Vote counts a vote unless the person voted for the item already.
+func (in *Inbox) Vote(ctx context.Context, id int, vote request.Vote) (request.Item, bool, error) {
 	voted := false
-	err := s.commit(ctx, func(txn *badger.Txn) error {
+	err := in.s.commit(ctx, func(txn *badger.Txn) error {
 		voted = false
 		it, err := getInboxItem(txn, id)
 		if err != nil {
@@ -255,28 +249,28 @@ func (s *Store) InboxVote(ctx context.Context, id int, vote inbox.Vote) (inbox.I
 		return putInboxItem(txn, it)
 	})
 	if err != nil {
-		return inbox.Item{}, false, fmt.Errorf("storage: vote for inbox #%d: %w", id, err)
+		return request.Item{}, false, fmt.Errorf("storage: vote for inbox #%d: %w", id, err)
 	}
-	it, err := s.InboxItem(ctx, id)
+	it, err := in.Item(ctx, id)
 	return it, voted, err
 }
 
-// InboxItem returns an item with its mentions (oldest first) and votes.
-func (s *Store) InboxItem(_ context.Context, id int) (inbox.Item, error) {
-	var it inbox.Item
-	err := s.view(func(txn *badger.Txn) error {
+// Item returns an item with its mentions (oldest first) and votes.
+func (in *Inbox) Item(_ context.Context, id int) (request.Item, error) {
+	var it request.Item
+	err := in.s.view(func(txn *badger.Txn) error {
 		var err error
 		if it, err = getInboxItem(txn, id); err != nil {
 			return err
 		}
-		ms, err := inboxCollect[inbox.Mention](txn, inboxMentionPrefix(id))
+		ms, err := inboxCollect[request.Mention](txn, inboxMentionPrefix(id))
 		if err != nil {
 			return err
 		}
 		for _, m := range ms {
 			it.Mentions = append(it.Mentions, m.val)
 		}
-		vs, err := inboxCollect[inbox.Vote](txn, inboxVotePrefix(id))
+		vs, err := inboxCollect[request.Vote](txn, inboxVotePrefix(id))
 		if err != nil {
 			return err
 		}
@@ -288,12 +282,12 @@ func (s *Store) InboxItem(_ context.Context, id int) (inbox.Item, error) {
 		return nil
 	})
 	if err != nil {
-		return inbox.Item{}, fmt.Errorf("storage: inbox #%d: %w", id, err)
+		return request.Item{}, fmt.Errorf("storage: inbox #%d: %w", id, err)
 	}
 	return it, nil
 }
 
-func sortInboxVotes(vs []inbox.Vote) {
+func sortInboxVotes(vs []request.Vote) {
 	sort.SliceStable(vs, func(i, j int) bool { return vs[i].Time.Before(vs[j].Time) })
 }
 
@@ -304,11 +298,11 @@ func inboxIDOf(key, prefix string) int {
 	return id
 }
 
-// InboxItems returns every item with its mentions and votes, by number.
-func (s *Store) InboxItems(ctx context.Context) ([]inbox.Item, error) {
-	var out []inbox.Item
-	err := s.view(func(txn *badger.Txn) error {
-		items, err := inboxCollect[inbox.Item](txn, prefixInboxItem)
+// Items returns every item with its mentions and votes, by number.
+func (in *Inbox) Items(ctx context.Context) ([]request.Item, error) {
+	var out []request.Item
+	err := in.s.view(func(txn *badger.Txn) error {
+		items, err := inboxCollect[request.Item](txn, prefixInboxItem)
 		if err != nil {
 			return err
 		}
@@ -317,7 +311,7 @@ func (s *Store) InboxItems(ctx context.Context) ([]inbox.Item, error) {
 			byID[it.val.ID] = len(out)
 			out = append(out, it.val)
 		}
-		ms, err := inboxCollect[inbox.Mention](txn, prefixInboxMention)
+		ms, err := inboxCollect[request.Mention](txn, prefixInboxMention)
 		if err != nil {
 			return err
 		}
@@ -326,7 +320,7 @@ func (s *Store) InboxItems(ctx context.Context) ([]inbox.Item, error) {
 				out[i].Mentions = append(out[i].Mentions, m.val)
 			}
 		}
-		vs, err := inboxCollect[inbox.Vote](txn, prefixInboxVote)
+		vs, err := inboxCollect[request.Vote](txn, prefixInboxVote)
 		if err != nil {
 			return err
 		}
@@ -348,9 +342,9 @@ func (s *Store) InboxItems(ctx context.Context) ([]inbox.Item, error) {
 	return out, nil
 }
 
-// UpdateInboxItem changes an item in one step; fn may refuse with an error.
-func (s *Store) UpdateInboxItem(ctx context.Context, id int, fn func(*inbox.Item) error) (inbox.Item, error) {
-	err := s.commit(ctx, func(txn *badger.Txn) error {
+// Update changes an item in one step; fn may refuse with an error.
+func (in *Inbox) Update(ctx context.Context, id int, fn func(*request.Item) error) (request.Item, error) {
+	err := in.s.commit(ctx, func(txn *badger.Txn) error {
 		it, err := getInboxItem(txn, id)
 		if err != nil {
 			return err
@@ -362,15 +356,15 @@ func (s *Store) UpdateInboxItem(ctx context.Context, id int, fn func(*inbox.Item
 		return putInboxItem(txn, it)
 	})
 	if err != nil {
-		return inbox.Item{}, fmt.Errorf("storage: update inbox #%d: %w", id, err)
+		return request.Item{}, fmt.Errorf("storage: update inbox #%d: %w", id, err)
 	}
-	return s.InboxItem(ctx, id)
+	return in.Item(ctx, id)
 }
 
-// MergeInboxItems moves from's mentions and votes to into in one write (a
+// Merge moves from's mentions and votes to into in one write (a
 // person who voted for both keeps one vote) and marks from a duplicate.
-func (s *Store) MergeInboxItems(ctx context.Context, from, into int, ch inbox.Change) (inbox.Item, error) {
-	err := s.commit(ctx, func(txn *badger.Txn) error {
+func (in *Inbox) Merge(ctx context.Context, from, into int, ch request.Change) (request.Item, error) {
+	err := in.s.commit(ctx, func(txn *badger.Txn) error {
 		src, err := getInboxItem(txn, from)
 		if err != nil {
 			return err
@@ -379,11 +373,11 @@ func (s *Store) MergeInboxItems(ctx context.Context, from, into int, ch inbox.Ch
 		if err != nil {
 			return err
 		}
-		ms, err := inboxCollect[inbox.Mention](txn, inboxMentionPrefix(from))
+		ms, err := inboxCollect[request.Mention](txn, inboxMentionPrefix(from))
 		if err != nil {
 			return err
 		}
-		vs, err := inboxCollect[inbox.Vote](txn, inboxVotePrefix(from))
+		vs, err := inboxCollect[request.Vote](txn, inboxVotePrefix(from))
 		if err != nil {
 			return err
 		}
@@ -396,7 +390,7 @@ func (s *Store) MergeInboxItems(ctx context.Context, from, into int, ch inbox.Ch
 					return err
 				}
 			}
-			if err := s.putInboxMention(txn, into, m.val); err != nil {
+			if err := in.s.putInboxMention(txn, into, m.val); err != nil {
 				return err
 			}
 		}
@@ -415,7 +409,7 @@ func (s *Store) MergeInboxItems(ctx context.Context, from, into int, ch inbox.Ch
 				dst.VoteCount++
 			}
 		}
-		src.Status, src.DuplicateOf, src.VoteCount, src.Updated = inbox.StatusDuplicate, into, 0, ch.Time
+		src.Status, src.DuplicateOf, src.VoteCount, src.Updated = request.StatusDuplicate, into, 0, ch.Time
 		src.Changes = append(src.Changes, ch)
 		dst.Updated = ch.Time
 		if err := putInboxItem(txn, src); err != nil {
@@ -424,17 +418,17 @@ func (s *Store) MergeInboxItems(ctx context.Context, from, into int, ch inbox.Ch
 		return putInboxItem(txn, dst)
 	})
 	if err != nil {
-		return inbox.Item{}, fmt.Errorf("storage: merge inbox #%d into #%d: %w", from, into, err)
+		return request.Item{}, fmt.Errorf("storage: merge inbox #%d into #%d: %w", from, into, err)
 	}
-	return s.InboxItem(ctx, into)
+	return in.Item(ctx, into)
 }
 
-// TakeInboxNotice uses one of a channel's status posts for the day; it
+// TakeNotice uses one of a channel's status posts for the day; it
 // reports false once limit posts went out that day.
-func (s *Store) TakeInboxNotice(ctx context.Context, platform, channel string, day time.Time, limit int) (bool, error) {
+func (in *Inbox) TakeNotice(ctx context.Context, platform, channel string, day time.Time, limit int) (bool, error) {
 	key := []byte(prefixInboxNotice + join(platform, channel, day.UTC().Format("20060102")))
 	ok := false
-	err := s.commit(ctx, func(txn *badger.Txn) error {
+	err := in.s.commit(ctx, func(txn *badger.Txn) error {
 		ok = false
 		n := 0
 		item, err := txn.Get(key)
@@ -458,23 +452,23 @@ func (s *Store) TakeInboxNotice(ctx context.Context, platform, channel string, d
 	return ok, nil
 }
 
-// SetInboxOptIn stores (on) or deletes (off) a person's wish to get a
+// SetOptIn stores (on) or deletes (off) a person's wish to get a
 // direct message when an item they asked for changes status. The record
 // is personal: it has a user index entry, so export shows it and erasure
 // deletes it.
-func (s *Store) SetInboxOptIn(ctx context.Context, platform, userID string, on bool, at time.Time) error {
+func (in *Inbox) SetOptIn(ctx context.Context, platform, userID string, on bool, at time.Time) error {
 	if platform == "" || userID == "" {
 		return errors.New("storage: inbox opt-in: platform and user id are required")
 	}
 	key := inboxOptInKey(platform, userID)
-	err := s.commit(ctx, func(txn *badger.Txn) error {
+	err := in.s.commit(ctx, func(txn *badger.Txn) error {
 		if !on {
 			if err := txn.Delete(key); err != nil {
 				return err
 			}
 			return txn.Delete(userIndexKey(platform, userID, string(key)))
 		}
-		if err := inboxSet(txn, key, inbox.OptIn{Platform: platform, UserID: userID, Since: at}); err != nil {
+		if err := inboxSet(txn, key, request.OptIn{Platform: platform, UserID: userID, Since: at}); err != nil {
 			return err
 		}
 		return txn.Set(userIndexKey(platform, userID, string(key)), nil)
@@ -485,12 +479,12 @@ func (s *Store) SetInboxOptIn(ctx context.Context, platform, userID string, on b
 	return nil
 }
 
-// InboxOptedIn reports whether a person asked for direct messages about
+// OptedIn reports whether a person asked for direct messages about
 // status changes.
-func (s *Store) InboxOptedIn(_ context.Context, platform, userID string) (bool, error) {
+func (in *Inbox) OptedIn(_ context.Context, platform, userID string) (bool, error) {
 	found := false
-	err := s.view(func(txn *badger.Txn) error {
-		var o inbox.OptIn
+	err := in.s.view(func(txn *badger.Txn) error {
+		var o request.OptIn
 		var err error
 		found, err = inboxGet(txn, inboxOptInKey(platform, userID), &o)
 		return err
@@ -502,7 +496,7 @@ func (s *Store) InboxOptedIn(_ context.Context, platform, userID string) (bool, 
 }
 
 // anonymizeInboxRecord is the erasure rule for the inbox (record kind
-// "inbox"): a vote keeps counting but no longer names the person; a
+// "inbox", an eraseRule): a vote keeps counting but no longer names the person; a
 // mention (the person's words) and a DM opt-in are deleted like any other
 // record.
 func (s *Store) anonymizeInboxRecord(txn *badger.Txn, key, userID string) (bool, error) {
@@ -515,7 +509,7 @@ func (s *Store) anonymizeInboxRecord(txn *badger.Txn, key, userID string) (bool,
 	if !strings.HasPrefix(key, prefixInboxVote) {
 		return false, nil
 	}
-	var v inbox.Vote
+	var v request.Vote
 	found, err := inboxGet(txn, []byte(key), &v)
 	if err != nil || !found {
 		return found, err
@@ -528,37 +522,34 @@ func (s *Store) anonymizeInboxRecord(txn *badger.Txn, key, userID string) (bool,
 	return true, inboxSet(txn, inboxVoteKey(id, v.Platform, v.UserID), v)
 }
 
-var (
-	_ inbox.Store = (*Store)(nil)
-	_ bot.Store   = (*Store)(nil)
-)
+var _ request.Store = (*Inbox)(nil)
 
 // retitleWithout rewrites an item whose title or summary came from the
 // mention at key: from another person's mention when there is one, else
 // to a neutral title.
 func (s *Store) retitleWithout(txn *badger.Txn, key, userID string) error {
-	var m inbox.Mention
+	var m request.Mention
 	found, err := inboxGet(txn, []byte(key), &m)
 	if err != nil || !found {
 		return err
 	}
 	id := inboxIDOf(key, prefixInboxMention)
-	var it inbox.Item
+	var it request.Item
 	if found, err := inboxGet(txn, inboxItemKey(id), &it); err != nil || !found {
 		return err
 	}
 	text := strings.Join(strings.Fields(m.Text), " ")
-	if it.Title != inbox.Title(m.Text) && !strings.HasPrefix(text, strings.TrimSuffix(it.Summary, "…")) {
+	if it.Title != request.Title(m.Text) && !strings.HasPrefix(text, strings.TrimSuffix(it.Summary, "…")) {
 		return nil // titled from someone else's words, or by staff
 	}
-	others, err := inboxCollect[inbox.Mention](txn, inboxMentionPrefix(id))
+	others, err := inboxCollect[request.Mention](txn, inboxMentionPrefix(id))
 	if err != nil {
 		return err
 	}
 	it.Title, it.Summary = fmt.Sprintf("Request #%d (its first wording was erased on request)", id), ""
 	for _, o := range others {
 		if o.key != key && o.val.UserID != userID && strings.TrimSpace(o.val.Text) != "" {
-			it.Title, it.Summary = inbox.Title(o.val.Text), inbox.Summary(o.val.Text)
+			it.Title, it.Summary = request.Title(o.val.Text), request.Summary(o.val.Text)
 			break
 		}
 	}

@@ -26,27 +26,27 @@ func TestInboxNumbersItemsAndDedupesMessages(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
 	ctx := context.Background()
 	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode please", inboxT0)
-	it, created, err := s.NewInboxItem(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew, Created: inboxT0, Updated: inboxT0}, m1, v1)
+	it, created, err := NewInbox(s).Create(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew, Created: inboxT0, Updated: inboxT0}, m1, v1)
 	if err != nil || !created || it.ID != 1 || it.VoteCount != 1 || len(it.Mentions) != 1 || len(it.Votes) != 1 {
 		t.Fatalf("first item = %+v, created %v, err %v", it, created, err)
 	}
 	m2, v2 := inboxMention("slack", "C1", "1.1", "bob", "export to csv", inboxT0)
-	it2, created, err := s.NewInboxItem(ctx, inbox.Item{Title: "CSV", Status: inbox.StatusNew}, m2, v2)
+	it2, created, err := NewInbox(s).Create(ctx, inbox.Item{Title: "CSV", Status: inbox.StatusNew}, m2, v2)
 	if err != nil || !created || it2.ID != 2 {
 		t.Fatalf("second item = %+v, created %v, err %v", it2, created, err)
 	}
-	again, created, err := s.NewInboxItem(ctx, inbox.Item{Title: "Dark mode again"}, m1, v1)
+	again, created, err := NewInbox(s).Create(ctx, inbox.Item{Title: "Dark mode again"}, m1, v1)
 	if err != nil || created || again.ID != 1 {
 		t.Fatalf("the same message again: item %d created %v err %v, want #1 and not created", again.ID, created, err)
 	}
-	_, added, voted, err := s.AddInboxMention(ctx, 2, m1, v1)
+	_, added, voted, err := NewInbox(s).AddMention(ctx, 2, m1, v1)
 	if err != nil || added || voted {
 		t.Fatalf("a filed message as mention of another item: added %v voted %v err %v", added, voted, err)
 	}
-	if _, err := s.InboxItem(ctx, 9); !errors.Is(err, inbox.ErrNotFound) {
+	if _, err := NewInbox(s).Item(ctx, 9); !errors.Is(err, inbox.ErrNotFound) {
 		t.Errorf("missing item: err = %v, want ErrNotFound", err)
 	}
-	items, err := s.InboxItems(ctx)
+	items, err := NewInbox(s).Items(ctx)
 	if err != nil || len(items) != 2 || items[0].ID != 1 || items[1].ID != 2 {
 		t.Fatalf("items = %+v, err %v", items, err)
 	}
@@ -58,11 +58,11 @@ func TestInboxOneVotePerPerson(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
 	ctx := context.Background()
 	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode please", inboxT0)
-	if _, _, err := s.NewInboxItem(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1); err != nil {
+	if _, _, err := NewInbox(s).Create(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1); err != nil {
 		t.Fatal(err)
 	}
 	m2, v2 := inboxMention("discord", "gen", "m2", "alice", "still want dark mode", inboxT0.Add(time.Hour))
-	it, added, voted, err := s.AddInboxMention(ctx, 1, m2, v2)
+	it, added, voted, err := NewInbox(s).AddMention(ctx, 1, m2, v2)
 	if err != nil || !added || voted || it.VoteCount != 1 || len(it.Mentions) != 2 {
 		t.Fatalf("alice again: added %v voted %v votes %d mentions %d err %v", added, voted, it.VoteCount, len(it.Mentions), err)
 	}
@@ -75,12 +75,12 @@ func TestInboxOneVotePerPerson(t *testing.T) {
 		{inbox.Vote{Platform: "discord", UserID: "bob", Time: inboxT0}, true},
 		{inbox.Vote{Platform: "discord", UserID: "alice", Time: inboxT0}, false},
 	} {
-		_, voted, err := s.InboxVote(ctx, 1, tc.vote)
+		_, voted, err := NewInbox(s).Vote(ctx, 1, tc.vote)
 		if err != nil || voted != tc.want {
 			t.Errorf("vote %d: voted %v err %v, want %v", i, voted, err, tc.want)
 		}
 	}
-	it, _ = s.InboxItem(ctx, 1)
+	it, _ = NewInbox(s).Item(ctx, 1)
 	if it.VoteCount != 3 || len(it.Votes) != 3 {
 		t.Errorf("votes = %d (%d records), want 3", it.VoteCount, len(it.Votes))
 	}
@@ -110,26 +110,26 @@ func TestInboxMerge(t *testing.T) {
 	ctx := context.Background()
 	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode", inboxT0)
 	m2, v2 := inboxMention("slack", "C1", "1.1", "bob", "a dark theme", inboxT0)
-	s.NewInboxItem(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1)
-	s.NewInboxItem(ctx, inbox.Item{Title: "Dark theme", Status: inbox.StatusNew}, m2, v2)
+	NewInbox(s).Create(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1)
+	NewInbox(s).Create(ctx, inbox.Item{Title: "Dark theme", Status: inbox.StatusNew}, m2, v2)
 	// Alice voted for both.
-	if _, voted, _ := s.InboxVote(ctx, 2, v1); !voted {
+	if _, voted, _ := NewInbox(s).Vote(ctx, 2, v1); !voted {
 		t.Fatal("alice's vote for #2 not counted")
 	}
 	ch := inbox.Change{From: inbox.StatusNew, To: inbox.StatusDuplicate, By: "staff", Time: inboxT0.Add(time.Hour)}
-	into, err := s.MergeInboxItems(ctx, 2, 1, ch)
+	into, err := NewInbox(s).Merge(ctx, 2, 1, ch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if into.VoteCount != 2 || len(into.Votes) != 2 || len(into.Mentions) != 2 {
 		t.Errorf("merged item: votes %d (%d records), mentions %d; want 2, 2, 2", into.VoteCount, len(into.Votes), len(into.Mentions))
 	}
-	dup, _ := s.InboxItem(ctx, 2)
+	dup, _ := NewInbox(s).Item(ctx, 2)
 	if dup.Status != inbox.StatusDuplicate || dup.DuplicateOf != 1 || dup.VoteCount != 0 || len(dup.Mentions) != 0 || len(dup.Votes) != 0 || len(dup.Changes) != 1 {
 		t.Errorf("duplicate = %+v", dup)
 	}
 	// Bob's message now belongs to #1.
-	if it, added, _, err := s.AddInboxMention(ctx, 1, m2, v2); err != nil || added || it.ID != 1 {
+	if it, added, _, err := NewInbox(s).AddMention(ctx, 1, m2, v2); err != nil || added || it.ID != 1 {
 		t.Errorf("bob's message after merge: item %d added %v err %v", it.ID, added, err)
 	}
 	keys, _ := s.UserRecords(ctx, "slack", "bob")
@@ -155,7 +155,7 @@ func TestInboxNoticeCap(t *testing.T) {
 	}{
 		{"a", day, true}, {"a", day, true}, {"a", day, false}, {"b", day, true}, {"a", day.AddDate(0, 0, 1), true},
 	} {
-		ok, err := s.TakeInboxNotice(ctx, "discord", tc.channel, tc.day, 2)
+		ok, err := NewInbox(s).TakeNotice(ctx, "discord", tc.channel, tc.day, 2)
 		if err != nil || ok != tc.want {
 			t.Errorf("notice %d in %s: %v (err %v), want %v", i, tc.channel, ok, err, tc.want)
 		}
@@ -167,12 +167,12 @@ func TestInboxUpdateRefused(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
 	ctx := context.Background()
 	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode", inboxT0)
-	s.NewInboxItem(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1)
+	NewInbox(s).Create(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1)
 	refuse := errors.New("no")
-	if _, err := s.UpdateInboxItem(ctx, 1, func(it *inbox.Item) error { it.Status = "x"; return refuse }); !errors.Is(err, refuse) {
+	if _, err := NewInbox(s).Update(ctx, 1, func(it *inbox.Item) error { it.Status = "x"; return refuse }); !errors.Is(err, refuse) {
 		t.Fatalf("err = %v", err)
 	}
-	if it, _ := s.InboxItem(ctx, 1); it.Status != inbox.StatusNew {
+	if it, _ := NewInbox(s).Item(ctx, 1); it.Status != inbox.StatusNew {
 		t.Errorf("status = %q after a refused update", it.Status)
 	}
 }
@@ -183,8 +183,8 @@ func TestInboxAnonymizeVote(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
 	ctx := context.Background()
 	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode", inboxT0)
-	s.NewInboxItem(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1)
-	s.InboxVote(ctx, 1, inbox.Vote{Platform: "discord", UserID: "bob", Time: inboxT0})
+	NewInbox(s).Create(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1)
+	NewInbox(s).Vote(ctx, 1, inbox.Vote{Platform: "discord", UserID: "bob", Time: inboxT0})
 	keys, _ := s.UserRecords(ctx, "discord", "alice")
 	err := s.commit(ctx, func(txn *badger.Txn) error {
 		for _, k := range keys {
@@ -206,7 +206,7 @@ func TestInboxAnonymizeVote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	it, _ := s.InboxItem(ctx, 1)
+	it, _ := NewInbox(s).Item(ctx, 1)
 	if it.VoteCount != 2 || len(it.Mentions) != 0 {
 		t.Fatalf("after erasure: %d votes, %d mentions; want 2 and 0", it.VoteCount, len(it.Mentions))
 	}
@@ -218,7 +218,7 @@ func TestInboxAnonymizeVote(t *testing.T) {
 }
 
 // Test: /notify's opt-in is stored with a user index entry (so export
-// shows it), off deletes record and index entry, and erasure (EraseUser)
+// shows it), off deletes record and index entry, and erasure (the inbox's part)
 // deletes the opt-in record outright rather than anonymising it.
 func TestInboxOptInSetUnsetAndErased(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
@@ -226,7 +226,7 @@ func TestInboxOptInSetUnsetAndErased(t *testing.T) {
 	key := string(inboxOptInKey("discord", "alice"))
 	on := func(platform, user string) bool {
 		t.Helper()
-		ok, err := s.InboxOptedIn(ctx, platform, user)
+		ok, err := NewInbox(s).OptedIn(ctx, platform, user)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,7 +250,7 @@ func TestInboxOptInSetUnsetAndErased(t *testing.T) {
 	if on("discord", "alice") {
 		t.Fatal("opted in before /notify on")
 	}
-	if err := s.SetInboxOptIn(ctx, "discord", "alice", true, inboxT0); err != nil {
+	if err := NewInbox(s).SetOptIn(ctx, "discord", "alice", true, inboxT0); err != nil {
 		t.Fatal(err)
 	}
 	if !on("discord", "alice") || on("slack", "alice") || on("discord", "bob") {
@@ -259,31 +259,31 @@ func TestInboxOptInSetUnsetAndErased(t *testing.T) {
 	if keys, _ := s.UserRecords(ctx, "discord", "alice"); len(keys) != 1 || keys[0] != key {
 		t.Fatalf("user index = %v, want [%s]", keys, key)
 	}
-	if data, err := s.ExportUser(ctx, "discord", "alice"); err != nil || len(data.Records["inbox"]) != 1 || !strings.Contains(string(data.Records["inbox"][0]), `"user_id":"alice"`) {
+	if data, err := exportUser(ctx, s, "discord", "alice"); err != nil || len(data.Records["inbox"]) != 1 || !strings.Contains(string(data.Records["inbox"][0]), `"user_id":"alice"`) {
 		t.Fatalf("export = %+v, %v", data.Records, err)
 	}
-	if err := s.SetInboxOptIn(ctx, "discord", "alice", false, inboxT0); err != nil {
+	if err := NewInbox(s).SetOptIn(ctx, "discord", "alice", false, inboxT0); err != nil {
 		t.Fatal(err)
 	}
 	if on("discord", "alice") || exists(key) || exists(string(userIndexKey("discord", "alice", key))) {
 		t.Fatal("off left the record or its index entry")
 	}
-	if err := s.SetInboxOptIn(ctx, "discord", "alice", false, inboxT0); err != nil {
+	if err := NewInbox(s).SetOptIn(ctx, "discord", "alice", false, inboxT0); err != nil {
 		t.Fatalf("off twice: %v", err)
 	}
 
 	// On again, with a mention and a vote; then erasure.
-	if err := s.SetInboxOptIn(ctx, "discord", "alice", true, inboxT0); err != nil {
+	if err := NewInbox(s).SetOptIn(ctx, "discord", "alice", true, inboxT0); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetInboxOptIn(ctx, "discord", "bob", true, inboxT0); err != nil {
+	if err := NewInbox(s).SetOptIn(ctx, "discord", "bob", true, inboxT0); err != nil {
 		t.Fatal(err)
 	}
 	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode please", inboxT0)
-	if _, _, err := s.NewInboxItem(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1); err != nil {
+	if _, _, err := NewInbox(s).Create(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.EraseUser(ctx, "discord", "alice", "admin")
+	res, err := eraseUser(ctx, s, "discord", "alice", "admin")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,19 +305,19 @@ func TestInboxErasureRetitles(t *testing.T) {
 	ctx := context.Background()
 	aliceText := "Please add a zebra-striped dark mode for my setup"
 	m1, v1 := inboxMention("discord", "gen", "m1", "alice", aliceText, inboxT0)
-	s.NewInboxItem(ctx, inbox.Item{Title: inbox.Title(aliceText), Summary: inbox.Summary(aliceText), Status: inbox.StatusNew}, m1, v1)
+	NewInbox(s).Create(ctx, inbox.Item{Title: inbox.Title(aliceText), Summary: inbox.Summary(aliceText), Status: inbox.StatusNew}, m1, v1)
 	m2, v2 := inboxMention("slack", "C1", "m2", "bob", "dark mode would be great", inboxT0.Add(time.Minute))
-	if _, _, _, err := s.AddInboxMention(ctx, 1, m2, v2); err != nil {
+	if _, _, _, err := NewInbox(s).AddMention(ctx, 1, m2, v2); err != nil {
 		t.Fatal(err)
 	}
 	m3, v3 := inboxMention("discord", "gen", "m3", "alice", "Export to iCal for the zebra calendar", inboxT0)
-	s.NewInboxItem(ctx, inbox.Item{Title: inbox.Title(m3.Text), Summary: inbox.Summary(m3.Text), Status: inbox.StatusNew}, m3, v3)
+	NewInbox(s).Create(ctx, inbox.Item{Title: inbox.Title(m3.Text), Summary: inbox.Summary(m3.Text), Status: inbox.StatusNew}, m3, v3)
 
-	if _, err := s.EraseUser(ctx, "discord", "alice", "test"); err != nil {
+	if _, err := eraseUser(ctx, s, "discord", "alice", "test"); err != nil {
 		t.Fatal(err)
 	}
-	one, _ := s.InboxItem(ctx, 1)
-	two, _ := s.InboxItem(ctx, 2)
+	one, _ := NewInbox(s).Item(ctx, 1)
+	two, _ := NewInbox(s).Item(ctx, 2)
 	if one.Title != "dark mode would be great" || one.VoteCount != 2 {
 		t.Fatalf("item 1 = %q (%d votes), want bob's wording and both votes", one.Title, one.VoteCount)
 	}

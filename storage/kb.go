@@ -8,19 +8,26 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
-	"github.com/einsatz/einsatz/handlers/knowledge"
+	"github.com/einsatz/einsatz/bot/kb"
 )
 
 // The knowledge base's documents and chunks live in Badger; the search index
 // is derived from them and rebuilt when missing or stale.
 
+// KB keeps the knowledge base's documents, chunks and embeddings (kb/)
+// over the shared Store.
+type KB struct{ s *Store }
+
+// NewKB returns the knowledge store over s.
+func NewKB(s *Store) *KB { return &KB{s: s} }
+
 func chunkPrefix(source string) string { return prefixChunk + url.PathEscape(source) + "/" }
 
-// KBDocs returns every knowledge document, in source order.
-func (s *Store) KBDocs(ctx context.Context) ([]knowledge.Doc, error) {
-	var docs []knowledge.Doc
-	err := s.scan(ctx, prefixDoc, func(k, v []byte) error {
-		var d knowledge.Doc
+// Docs returns every knowledge document, in source order.
+func (b *KB) Docs(ctx context.Context) ([]kb.Doc, error) {
+	var docs []kb.Doc
+	err := b.s.scan(ctx, prefixDoc, func(k, v []byte) error {
+		var d kb.Doc
 		if err := json.Unmarshal(v, &d); err != nil {
 			return fmt.Errorf("%s: %w", k, err)
 		}
@@ -33,9 +40,9 @@ func (s *Store) KBDocs(ctx context.Context) ([]knowledge.Doc, error) {
 	return docs, nil
 }
 
-// PutKBDoc stores a document and replaces its chunks, in one write. With
+// PutDoc stores a document and replaces its chunks, in one write. With
 // chunks nil only the document record changes (a touched, unchanged file).
-func (s *Store) PutKBDoc(ctx context.Context, doc knowledge.Doc, chunks []knowledge.Chunk) error {
+func (b *KB) PutDoc(ctx context.Context, doc kb.Doc, chunks []kb.Chunk) error {
 	docValue, err := json.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("storage: put knowledge document: %w", err)
@@ -47,7 +54,7 @@ func (s *Store) PutKBDoc(ctx context.Context, doc knowledge.Doc, chunks []knowle
 		}
 	}
 	prefix := chunkPrefix(doc.Source)
-	err = s.commit(ctx, func(txn *badger.Txn) error {
+	err = b.s.commit(ctx, func(txn *badger.Txn) error {
 		if chunks != nil {
 			if err := deletePrefix(txn, prefix); err != nil {
 				return err
@@ -66,9 +73,9 @@ func (s *Store) PutKBDoc(ctx context.Context, doc knowledge.Doc, chunks []knowle
 	return nil
 }
 
-// DeleteKBDoc removes a document and its chunks.
-func (s *Store) DeleteKBDoc(ctx context.Context, source string) error {
-	err := s.commit(ctx, func(txn *badger.Txn) error {
+// DeleteDoc removes a document and its chunks.
+func (b *KB) DeleteDoc(ctx context.Context, source string) error {
+	err := b.s.commit(ctx, func(txn *badger.Txn) error {
 		if err := deletePrefix(txn, chunkPrefix(source)); err != nil {
 			return err
 		}
@@ -80,11 +87,11 @@ func (s *Store) DeleteKBDoc(ctx context.Context, source string) error {
 	return nil
 }
 
-// KBChunks returns every chunk, by source and position.
-func (s *Store) KBChunks(ctx context.Context) ([]knowledge.Chunk, error) {
-	var chunks []knowledge.Chunk
-	err := s.scan(ctx, prefixChunk, func(k, v []byte) error {
-		var c knowledge.Chunk
+// Chunks returns every chunk, by source and position.
+func (b *KB) Chunks(ctx context.Context) ([]kb.Chunk, error) {
+	var chunks []kb.Chunk
+	err := b.s.scan(ctx, prefixChunk, func(k, v []byte) error {
+		var c kb.Chunk
 		if err := json.Unmarshal(v, &c); err != nil {
 			return fmt.Errorf("%s: %w", k, err)
 		}

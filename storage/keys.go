@@ -18,32 +18,32 @@ package storage
 //	spill/<time>-<seq>                   event waiting for room in the queue (JSON bot.Event)
 //	auth/login/<sha256 hex>              one-time dashboard login code (JSON LoginCode), TTL
 //	sent/row/<platform>/<channel>/<time>-<seq>
-//	                                     one scored message (JSON monitor.Row), expires sentiment_ttl after its time
+//	                                     one scored message (JSON mood.Row), expires sentiment_ttl after its time
 //	sent/hour/<platform>/<channel>/<hour start, 16 hex unix>
 //	sent/day/<platform>/<channel>/<day start, 16 hex unix>
-//	                                     sentiment aggregates (JSON monitor.Bucket), updated with each row
+//	                                     sentiment aggregates (JSON mood.Bucket), updated with each row
 //	sent/alert/<platform>/<channel>      when the last spike alert went out (RFC 3339)
-//	esc/<platform>/<channel>/<thread>    the thread's latest escalation (JSON handoff.Escalation); message_ttl from its creation
-//	sup/q/<time 16 hex>-<seq 8 hex>      a question asked (JSON support.Question, without votes); the part
+//	esc/<platform>/<channel>/<thread>    the thread's latest escalation (JSON escalation.Escalation); message_ttl from its creation
+//	sup/q/<time 16 hex>-<seq 8 hex>      a question asked (JSON qa.Question, without votes); the part
 //	                                     after sup/q/ is the question ID; TTL storage.feedback_ttl
 //	sup/vote/<question id>/<platform>/<user id>
-//	                                     one person's latest rating of the answer (JSON support.Vote), TTL feedback_ttl
-//	sup/draft/<question id>              a shadow-mode draft (JSON support.Draft), TTL feedback_ttl
+//	                                     one person's latest rating of the answer (JSON qa.Vote), TTL feedback_ttl
+//	sup/draft/<question id>              a shadow-mode draft (JSON qa.Draft), TTL feedback_ttl
 //	                                     (sup/ records have user index entries: questions and drafts
 //	                                     under the asker, votes under the voter)
 //	inbox/seq                                   the last item number given out (decimal)
-//	inbox/item/<id, 10 digits>                  an item (JSON inbox.Item without mentions and votes)
-//	inbox/mention/<id, 10 digits>/<time>-<seq>  one mention of the item (JSON inbox.Mention)
+//	inbox/item/<id, 10 digits>                  an item (JSON request.Item without mentions and votes)
+//	inbox/mention/<id, 10 digits>/<time>-<seq>  one mention of the item (JSON request.Mention)
 //	inbox/vote/<id, 10 digits>/<platform>/<user id>
-//	                                            one person's vote for the item (JSON inbox.Vote)
+//	                                            one person's vote for the item (JSON request.Vote)
 //	inbox/msg/<platform>/<channel>/<message id> the item a message was filed under (decimal id)
 //	inbox/notice/<platform>/<channel>/<YYYYMMDD>
 //	                                            status posts in the channel that day (decimal), TTL 48h
-//	inbox/optin/<platform>/<user id>            DMs on status changes wanted (JSON inbox.OptIn; user-indexed, erased)
+//	inbox/optin/<platform>/<user id>            DMs on status changes wanted (JSON request.OptIn; user-indexed, erased)
 //	                                     (mentions, votes and opt-ins have user index entries; erasure
 //	                                     deletes a mention and an opt-in and keeps the vote without the person)
-//	kb/doc/<source>                      a knowledge document as last synced (JSON knowledge.Doc)
-//	kb/chunk/<source>/<index, 5 digits>  one chunk of it (JSON knowledge.Chunk)
+//	kb/doc/<source>                      a knowledge document as last synced (JSON kb.Doc)
+//	kb/chunk/<source>/<index, 5 digits>  one chunk of it (JSON kb.Chunk)
 //	kb/vec/<source>/<chunk id>           embedding of one chunk (binary, see encodeVector): model name,
 //	                                     chunk id and source, hash of the embedded text, dimension,
 //	                                     float32 little-endian
@@ -78,8 +78,40 @@ const (
 	prefixChunk = "kb/chunk/"
 	prefixSess  = "auth/session/"
 
+	// The features' records: each feature's store owns its prefixes, and
+	// its part of a person (export, erasure) is the records under them.
+	prefixInbox        = "inbox/"
+	prefixInboxItem    = prefixInbox + "item/"
+	prefixInboxMention = prefixInbox + "mention/"
+	prefixInboxVote    = prefixInbox + "vote/"
+	prefixInboxMsg     = prefixInbox + "msg/"
+	prefixInboxNotice  = prefixInbox + "notice/"
+	prefixInboxOptIn   = prefixInbox + "optin/"
+	keyInboxSeq        = prefixInbox + "seq"
+
+	prefixSup      = "sup/"
+	prefixSupQ     = prefixSup + "q/"
+	prefixSupVote  = prefixSup + "vote/"
+	prefixSupDraft = prefixSup + "draft/"
+
+	prefixVec = "kb/vec/"
+
 	keySchema = prefixMeta + "schema"
 )
+
+// featurePrefixes are the prefixes whose personal records a feature's
+// store exports and erases (Inbox, Support, Sentiment, Handoff); the
+// shared Store's part is every other record of a person.
+var featurePrefixes = []string{prefixInbox, prefixSup, prefixSent, prefixEsc}
+
+func ownedByFeature(key string) bool {
+	for _, p := range featurePrefixes {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}
 
 func join(parts ...string) string {
 	esc := make([]string, len(parts))

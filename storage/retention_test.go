@@ -61,12 +61,12 @@ func TestRetentionPerKindCountsFromTheRecordsOwnTime(t *testing.T) {
 			}},
 		{"sentiment", sentimentTTL,
 			func(at time.Time, mark string) {
-				must(s.LogSentiment(ctx, monitor.Row{Platform: ch.Platform, Channel: ch.ID, User: "u", MessageID: mark,
+				must(NewSentiment(s).Log(ctx, monitor.Row{Platform: ch.Platform, Channel: ch.ID, User: "u", MessageID: mark,
 					Time: at, Label: monitor.Neutral}, "u"))
 				must(s.Sync(ctx)) // neutral rows are queued without waiting
 			},
 			func() []string {
-				rows, err := s.SentimentRows(ctx, ch, time.Now().Add(-365*24*time.Hour), time.Now().Add(time.Hour))
+				rows, err := NewSentiment(s).Rows(ctx, ch, time.Now().Add(-365*24*time.Hour), time.Now().Add(time.Hour))
 				must(err)
 				var out []string
 				for _, r := range rows {
@@ -76,12 +76,12 @@ func TestRetentionPerKindCountsFromTheRecordsOwnTime(t *testing.T) {
 			}},
 		{"feedback", feedbackTTL, // a question and its Helpful rating, each of time at
 			func(at time.Time, mark string) {
-				id, err := s.AddQuestion(ctx, support.Question{Time: at, Thread: thread, UserID: "u", Text: mark, Outcome: "answered"})
+				id, err := NewSupport(s).AddQuestion(ctx, support.Question{Time: at, Thread: thread, UserID: "u", Text: mark, Outcome: "answered"})
 				must(err)
-				must(s.PutVote(ctx, support.Vote{QuestionID: id, Platform: "console", UserID: "rater-" + mark, Helpful: true, Time: at}))
+				must(NewSupport(s).PutVote(ctx, support.Vote{QuestionID: id, Platform: "console", UserID: "rater-" + mark, Helpful: true, Time: at}))
 			},
 			func() []string {
-				qs, err := s.Questions(ctx, time.Now().Add(-365*24*time.Hour), time.Now().Add(time.Hour))
+				qs, err := NewSupport(s).Questions(ctx, time.Now().Add(-365*24*time.Hour), time.Now().Add(time.Hour))
 				must(err)
 				var out []string
 				for _, q := range qs {
@@ -94,12 +94,12 @@ func TestRetentionPerKindCountsFromTheRecordsOwnTime(t *testing.T) {
 			}},
 		{"escalation", messageTTL, // it quotes the member's messages: their retention, from its creation
 			func(at time.Time, mark string) {
-				_, err := s.OpenEscalation(ctx, handoff.Escalation{Thread: bot.ThreadRef{Platform: "console", ChannelID: "c", ThreadID: mark},
+				_, err := NewHandoff(s).OpenEscalation(ctx, handoff.Escalation{Thread: bot.ThreadRef{Platform: "console", ChannelID: "c", ThreadID: mark},
 					User: bot.User{Platform: "console", ID: "u"}, Reason: "asked", Summary: mark, Created: at, Status: handoff.StatusOpen})
 				must(err)
 			},
 			func() []string {
-				es, err := s.Escalations(ctx)
+				es, err := NewHandoff(s).Escalations(ctx)
 				must(err)
 				var out []string
 				for _, e := range es {
@@ -155,7 +155,7 @@ func TestRetentionPerKindCountsFromTheRecordsOwnTime(t *testing.T) {
 		}
 	}
 	// The aggregates hold nobody's data and keep the expired row's count.
-	buckets, err := s.SentimentBuckets(ctx, monitor.Day, ch, now.Add(-10*24*time.Hour), now.Add(48*time.Hour))
+	buckets, err := NewSentiment(s).Buckets(ctx, monitor.Day, ch, now.Add(-10*24*time.Hour), now.Add(48*time.Hour))
 	must(err)
 	n := 0
 	for _, b := range buckets {

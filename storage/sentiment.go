@@ -11,51 +11,58 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
-	"github.com/einsatz/einsatz/handlers/monitor"
+	"github.com/einsatz/einsatz/bot/mood"
 )
 
-func sentChannel(kind string, ch monitor.Channel) string {
+// Sentiment keeps scored messages and their aggregates (sent/) over the
+// shared Store.
+type Sentiment struct{ s *Store }
+
+// NewSentiment returns the sentiment store over s.
+func NewSentiment(s *Store) *Sentiment { return &Sentiment{s: s} }
+
+func sentChannel(kind string, ch mood.Channel) string {
 	return prefixSent + kind + "/" + join(ch.Platform, ch.ID) + "/"
 }
 
 func unixKey(t time.Time) string { return fmt.Sprintf("%016x", uint64(t.Unix())) }
 
-// LogSentiment stores a scored message and updates its channel's hourly
+// Log stores a scored message and updates its channel's hourly
 // and daily aggregates in the same write, so the aggregates never need a
 // scan to rebuild. A negative row is durable and visible when it returns
 // (the spike check reads it next); other rows are queued behind it without
 // waiting for the disk, in order with every later write — nobody was told
 // they were saved, and the pipeline need not wait a second fsync for them.
-func (s *Store) LogSentiment(ctx context.Context, row monitor.Row, userID string) error {
+func (st *Sentiment) Log(ctx context.Context, row mood.Row, userID string) error {
 	value, err := json.Marshal(row)
 	if err != nil {
 		return fmt.Errorf("storage: log sentiment: %w", err)
 	}
-	ch := monitor.Channel{Platform: row.Platform, ID: row.Channel}
-	write := s.commit
-	if row.Label != monitor.Negative {
+	ch := mood.Channel{Platform: row.Platform, ID: row.Channel}
+	write := st.s.commit
+	if row.Label != mood.Negative {
 		write = func(ctx context.Context, fn func(*badger.Txn) error) error {
-			return s.commitLater(ctx, "log sentiment", fn, nil)
+			return st.s.commitLater(ctx, "log sentiment", fn, nil)
 		}
 	}
 	err = write(ctx, func(txn *badger.Txn) error {
-		key := sentChannel("row", ch) + timeSeq(row.Time, &s.seq)
+		key := sentChannel("row", ch) + timeSeq(row.Time, &st.s.seq)
 		// An imported row older than the retention period still counts in
 		// the aggregates, which hold nobody's data, but is not kept itself.
-		if e := expiring([]byte(key), value, row.Time, s.opts.SentimentTTL); e != nil {
+		if e := expiring([]byte(key), value, row.Time, st.s.opts.SentimentTTL); e != nil {
 			if err := txn.SetEntry(e); err != nil {
 				return err
 			}
 			if userID != "" {
-				if err := txn.SetEntry(expiring(userIndexKey(row.Platform, userID, key), nil, row.Time, s.opts.SentimentTTL)); err != nil {
+				if err := txn.SetEntry(expiring(userIndexKey(row.Platform, userID, key), nil, row.Time, st.s.opts.SentimentTTL)); err != nil {
 					return err
 				}
 			}
 		}
-		for _, by := range []string{monitor.Hour, monitor.Day} {
-			start := monitor.BucketStart(by, row.Time)
+		for _, by := range []string{mood.Hour, mood.Day} {
+			start := mood.BucketStart(by, row.Time)
 			k := []byte(sentChannel(by, ch) + unixKey(start))
-			b := monitor.Bucket{Start: start}
+			b := mood.Bucket{Start: start}
 			item, err := txn.Get(k)
 			switch {
 			case err == nil:
@@ -105,13 +112,13 @@ func (s *Store) rangeScan(ctx context.Context, prefix, from, to string, fn func(
 	})
 }
 
-// SentimentRows returns a channel's scored messages in [since, until).
-func (s *Store) SentimentRows(ctx context.Context, ch monitor.Channel, since, until time.Time) ([]monitor.Row, error) {
-	var rows []monitor.Row
+// Rows returns a channel's scored messages in [since, until).
+func (st *Sentiment) Rows(ctx context.Context, ch mood.Channel, since, until time.Time) ([]mood.Row, error) {
+	var rows []mood.Row
 	from := fmt.Sprintf("%016x", uint64(since.UnixNano()))
 	to := fmt.Sprintf("%016x", uint64(until.UnixNano()))
-	err := s.rangeScan(ctx, sentChannel("row", ch), from, to, func(v []byte) error {
-		var r monitor.Row
+	err := st.s.rangeScan(ctx, sentChannel("row", ch), from, to, func(v []byte) error {
+		var r mood.Row
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
@@ -124,15 +131,15 @@ func (s *Store) SentimentRows(ctx context.Context, ch monitor.Channel, since, un
 	return rows, nil
 }
 
-// SentimentBuckets returns a channel's hourly or daily aggregates whose
+// Buckets returns a channel's hourly or daily aggregates whose
 // start is in [since, until), oldest first.
-func (s *Store) SentimentBuckets(ctx context.Context, by string, ch monitor.Channel, since, until time.Time) ([]monitor.Bucket, error) {
-	if by != monitor.Hour && by != monitor.Day {
-		return nil, fmt.Errorf("storage: sentiment buckets: by must be %q or %q", monitor.Hour, monitor.Day)
+func (st *Sentiment) Buckets(ctx context.Context, by string, ch mood.Channel, since, until time.Time) ([]mood.Bucket, error) {
+	if by != mood.Hour && by != mood.Day {
+		return nil, fmt.Errorf("storage: sentiment buckets: by must be %q or %q", mood.Hour, mood.Day)
 	}
-	var out []monitor.Bucket
-	err := s.rangeScan(ctx, sentChannel(by, ch), unixKey(since), unixKey(until), func(v []byte) error {
-		var b monitor.Bucket
+	var out []mood.Bucket
+	err := st.s.rangeScan(ctx, sentChannel(by, ch), unixKey(since), unixKey(until), func(v []byte) error {
+		var b mood.Bucket
 		if err := json.Unmarshal(v, &b); err != nil {
 			return err
 		}
@@ -145,12 +152,12 @@ func (s *Store) SentimentBuckets(ctx context.Context, by string, ch monitor.Chan
 	return out, nil
 }
 
-// SentimentChannels lists the channels that have sentiment data.
-func (s *Store) SentimentChannels(ctx context.Context) ([]monitor.Channel, error) {
-	prefix := prefixSent + monitor.Day + "/"
-	var out []monitor.Channel
+// Channels lists the channels that have sentiment data.
+func (st *Sentiment) Channels(ctx context.Context) ([]mood.Channel, error) {
+	prefix := prefixSent + mood.Day + "/"
+	var out []mood.Channel
 	seen := map[string]bool{}
-	err := s.view(func(txn *badger.Txn) error {
+	err := st.s.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
 		defer it.Close()
 		for it.Rewind(); it.ValidForPrefix([]byte(prefix)); it.Next() {
@@ -164,7 +171,7 @@ func (s *Store) SentimentChannels(ctx context.Context) ([]monitor.Channel, error
 			if err := errors.Join(err1, err2); err != nil {
 				return err
 			}
-			out = append(out, monitor.Channel{Platform: platform, ID: id})
+			out = append(out, mood.Channel{Platform: platform, ID: id})
 		}
 		return ctx.Err()
 	})
@@ -174,14 +181,14 @@ func (s *Store) SentimentChannels(ctx context.Context) ([]monitor.Channel, error
 	return out, nil
 }
 
-func alertKey(ch monitor.Channel) []byte {
+func alertKey(ch mood.Channel) []byte {
 	return []byte(prefixSent + "alert/" + join(ch.Platform, ch.ID))
 }
 
 // LastAlert is when the last spike alert for a channel went out (zero: never).
-func (s *Store) LastAlert(_ context.Context, ch monitor.Channel) (time.Time, error) {
+func (st *Sentiment) LastAlert(_ context.Context, ch mood.Channel) (time.Time, error) {
 	var at time.Time
-	err := s.view(func(txn *badger.Txn) error {
+	err := st.s.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(alertKey(ch))
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return nil
@@ -198,15 +205,15 @@ func (s *Store) LastAlert(_ context.Context, ch monitor.Channel) (time.Time, err
 }
 
 // SetLastAlert records when a spike alert went out.
-func (s *Store) SetLastAlert(ctx context.Context, ch monitor.Channel, at time.Time) error {
+func (st *Sentiment) SetLastAlert(ctx context.Context, ch mood.Channel, at time.Time) error {
 	v, err := at.MarshalText()
 	if err != nil {
 		return err
 	}
-	if err := s.commit(ctx, func(txn *badger.Txn) error { return txn.Set(alertKey(ch), v) }); err != nil {
+	if err := st.s.commit(ctx, func(txn *badger.Txn) error { return txn.Set(alertKey(ch), v) }); err != nil {
 		return fmt.Errorf("storage: record alert of %s: %w", ch, err)
 	}
 	return nil
 }
 
-var _ monitor.Store = (*Store)(nil)
+var _ mood.Store = (*Sentiment)(nil)

@@ -13,21 +13,22 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
-	"github.com/einsatz/einsatz/handlers/support"
+	"github.com/einsatz/einsatz/bot/qa"
 )
 
-const (
-	prefixSupQ     = "sup/q/"
-	prefixSupVote  = "sup/vote/"
-	prefixSupDraft = "sup/draft/"
-)
+// Support keeps the support log — questions, votes, drafts (sup/) — over
+// the shared Store.
+type Support struct{ s *Store }
+
+// NewSupport returns the support log's store over s.
+func NewSupport(s *Store) *Support { return &Support{s: s} }
 
 func supQKey(id string) []byte     { return []byte(prefixSupQ + url.PathEscape(id)) }
 func supDraftKey(id string) []byte { return []byte(prefixSupDraft + url.PathEscape(id)) }
 func supVotePrefix(id string) string {
 	return prefixSupVote + url.PathEscape(id) + "/"
 }
-func supVoteKey(v support.Vote) []byte {
+func supVoteKey(v qa.Vote) []byte {
 	return []byte(supVotePrefix(v.QuestionID) + join(v.Platform, v.UserID))
 }
 
@@ -62,15 +63,15 @@ func rewrite(txn *badger.Txn, item *badger.Item, value []byte) error {
 }
 
 // AddQuestion stores a new question and returns its ID.
-func (s *Store) AddQuestion(ctx context.Context, q support.Question) (string, error) {
-	q.ID = timeSeq(q.Time, &s.seq)
+func (sp *Support) AddQuestion(ctx context.Context, q qa.Question) (string, error) {
+	q.ID = timeSeq(q.Time, &sp.s.seq)
 	q.Votes = nil
 	v, err := json.Marshal(q)
 	if err != nil {
 		return "", fmt.Errorf("storage: add question: %w", err)
 	}
-	err = s.commit(ctx, func(txn *badger.Txn) error {
-		return s.setPersonal(txn, supQKey(q.ID), v, q.Time, q.Thread.Platform, q.UserID)
+	err = sp.s.commit(ctx, func(txn *badger.Txn) error {
+		return sp.s.setPersonal(txn, supQKey(q.ID), v, q.Time, q.Thread.Platform, q.UserID)
 	})
 	if err != nil {
 		return "", fmt.Errorf("storage: add question: %w", err)
@@ -90,13 +91,13 @@ func getJSON(txn *badger.Txn, key []byte, v any) (bool, error) {
 }
 
 // votes reads the votes of one question.
-func votesOf(txn *badger.Txn, id string) ([]support.Vote, error) {
+func votesOf(txn *badger.Txn, id string) ([]qa.Vote, error) {
 	p := []byte(supVotePrefix(id))
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: true})
 	defer it.Close()
-	var out []support.Vote
+	var out []qa.Vote
 	for it.Rewind(); it.ValidForPrefix(p); it.Next() {
-		var v support.Vote
+		var v qa.Vote
 		if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &v) }); err != nil {
 			return nil, err
 		}
@@ -106,10 +107,10 @@ func votesOf(txn *badger.Txn, id string) ([]support.Vote, error) {
 }
 
 // Question returns a question with its votes.
-func (s *Store) Question(_ context.Context, id string) (support.Question, bool, error) {
-	var q support.Question
+func (sp *Support) Question(_ context.Context, id string) (qa.Question, bool, error) {
+	var q qa.Question
 	found := false
-	err := s.view(func(txn *badger.Txn) error {
+	err := sp.s.view(func(txn *badger.Txn) error {
 		var err error
 		if found, err = getJSON(txn, supQKey(id), &q); err != nil || !found {
 			return err
@@ -126,11 +127,11 @@ func (s *Store) Question(_ context.Context, id string) (support.Question, bool, 
 // UpdateQuestion changes a question in one step; fn returns whether to
 // write it back. It reports false when the question does not exist or fn
 // declined.
-func (s *Store) UpdateQuestion(ctx context.Context, id string, fn func(q *support.Question) bool) (support.Question, bool, error) {
-	var q support.Question
+func (sp *Support) UpdateQuestion(ctx context.Context, id string, fn func(q *qa.Question) bool) (qa.Question, bool, error) {
+	var q qa.Question
 	changed := false
-	err := s.commit(ctx, func(txn *badger.Txn) error {
-		q, changed = support.Question{}, false
+	err := sp.s.commit(ctx, func(txn *badger.Txn) error {
+		q, changed = qa.Question{}, false
 		item, err := txn.Get(supQKey(id))
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return nil
@@ -163,13 +164,13 @@ func (s *Store) UpdateQuestion(ctx context.Context, id string, fn func(q *suppor
 
 // Questions returns the questions asked in [since, until) with their
 // votes, oldest first.
-func (s *Store) Questions(ctx context.Context, since, until time.Time) ([]support.Question, error) {
+func (sp *Support) Questions(ctx context.Context, since, until time.Time) ([]qa.Question, error) {
 	from := fmt.Sprintf("%016x", uint64(since.UnixNano()))
 	to := fmt.Sprintf("%016x", uint64(until.UnixNano()))
-	var out []support.Question
+	var out []qa.Question
 	index := map[string]int{}
-	err := s.rangeScan(ctx, prefixSupQ, from, to, func(v []byte) error {
-		var q support.Question
+	err := sp.s.rangeScan(ctx, prefixSupQ, from, to, func(v []byte) error {
+		var q qa.Question
 		if err := json.Unmarshal(v, &q); err != nil {
 			return err
 		}
@@ -178,8 +179,8 @@ func (s *Store) Questions(ctx context.Context, since, until time.Time) ([]suppor
 		return nil
 	})
 	if err == nil {
-		err = s.rangeScan(ctx, prefixSupVote, from, to, func(v []byte) error {
-			var vote support.Vote
+		err = sp.s.rangeScan(ctx, prefixSupVote, from, to, func(v []byte) error {
+			var vote qa.Vote
 			if err := json.Unmarshal(v, &vote); err != nil {
 				return err
 			}
@@ -196,7 +197,7 @@ func (s *Store) Questions(ctx context.Context, since, until time.Time) ([]suppor
 }
 
 // PutVote stores a vote, replacing the voter's earlier one on the question.
-func (s *Store) PutVote(ctx context.Context, v support.Vote) error {
+func (sp *Support) PutVote(ctx context.Context, v qa.Vote) error {
 	if v.QuestionID == "" || strings.TrimSpace(v.UserID) == "" {
 		return errors.New("storage: vote needs a question and a user")
 	}
@@ -204,8 +205,8 @@ func (s *Store) PutVote(ctx context.Context, v support.Vote) error {
 	if err != nil {
 		return err
 	}
-	err = s.commit(ctx, func(txn *badger.Txn) error {
-		return s.setPersonal(txn, supVoteKey(v), b, v.Time, v.Platform, v.UserID)
+	err = sp.s.commit(ctx, func(txn *badger.Txn) error {
+		return sp.s.setPersonal(txn, supVoteKey(v), b, v.Time, v.Platform, v.UserID)
 	})
 	if err != nil {
 		return fmt.Errorf("storage: store vote: %w", err)
@@ -214,13 +215,13 @@ func (s *Store) PutVote(ctx context.Context, v support.Vote) error {
 }
 
 // PutDraft stores a shadow-mode draft.
-func (s *Store) PutDraft(ctx context.Context, d support.Draft) error {
+func (sp *Support) PutDraft(ctx context.Context, d qa.Draft) error {
 	b, err := json.Marshal(d)
 	if err != nil {
 		return err
 	}
-	err = s.commit(ctx, func(txn *badger.Txn) error {
-		return s.setPersonal(txn, supDraftKey(d.ID), b, d.Created, d.Thread.Platform, d.UserID)
+	err = sp.s.commit(ctx, func(txn *badger.Txn) error {
+		return sp.s.setPersonal(txn, supDraftKey(d.ID), b, d.Created, d.Thread.Platform, d.UserID)
 	})
 	if err != nil {
 		return fmt.Errorf("storage: store draft: %w", err)
@@ -229,10 +230,10 @@ func (s *Store) PutDraft(ctx context.Context, d support.Draft) error {
 }
 
 // Draft returns a draft.
-func (s *Store) Draft(_ context.Context, id string) (support.Draft, bool, error) {
-	var d support.Draft
+func (sp *Support) Draft(_ context.Context, id string) (qa.Draft, bool, error) {
+	var d qa.Draft
 	found := false
-	err := s.view(func(txn *badger.Txn) error {
+	err := sp.s.view(func(txn *badger.Txn) error {
 		var err error
 		found, err = getJSON(txn, supDraftKey(id), &d)
 		return err
@@ -246,11 +247,11 @@ func (s *Store) Draft(_ context.Context, id string) (support.Draft, bool, error)
 // SettleDraft moves a pending draft to status in one step, so two clicks
 // at once send it once; it reports false (with the draft as stored, or
 // the zero Draft when there is none) when it was not pending.
-func (s *Store) SettleDraft(ctx context.Context, id, status, by string, at time.Time) (support.Draft, bool, error) {
-	var d support.Draft
+func (sp *Support) SettleDraft(ctx context.Context, id, status, by string, at time.Time) (qa.Draft, bool, error) {
+	var d qa.Draft
 	settled := false
-	err := s.commit(ctx, func(txn *badger.Txn) error {
-		d, settled = support.Draft{}, false
+	err := sp.s.commit(ctx, func(txn *badger.Txn) error {
+		d, settled = qa.Draft{}, false
 		item, err := txn.Get(supDraftKey(id))
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return nil
@@ -261,7 +262,7 @@ func (s *Store) SettleDraft(ctx context.Context, id, status, by string, at time.
 		if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &d) }); err != nil {
 			return err
 		}
-		if d.Status != support.ShadowPending {
+		if d.Status != qa.ShadowPending {
 			return nil
 		}
 		d.Status, d.SettledBy, d.Settled = status, by, at
@@ -281,4 +282,4 @@ func (s *Store) SettleDraft(ctx context.Context, id, status, by string, at time.
 	return d, settled, nil
 }
 
-var _ support.Store = (*Store)(nil)
+var _ qa.Store = (*Support)(nil)

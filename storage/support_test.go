@@ -20,7 +20,7 @@ func TestSupportQuestionsAndVotes(t *testing.T) {
 	thread := bot.ThreadRef{Platform: "slack", ChannelID: "C1", ThreadID: "1.2"}
 	var ids []string
 	for i, text := range []string{"first?", "second?", "third?"} {
-		id, err := s.AddQuestion(ctx, support.Question{Time: t0.Add(time.Duration(i) * time.Hour), Thread: thread, UserID: "U1", Text: text, Outcome: "answered"})
+		id, err := NewSupport(s).AddQuestion(ctx, support.Question{Time: t0.Add(time.Duration(i) * time.Hour), Thread: thread, UserID: "U1", Text: text, Outcome: "answered"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,16 +35,16 @@ func TestSupportQuestionsAndVotes(t *testing.T) {
 		{QuestionID: ids[1], Platform: "slack", UserID: "U1", Helpful: false},
 		{QuestionID: ids[1], Platform: "slack", UserID: "U2", Helpful: true},
 	} {
-		if err := s.PutVote(ctx, v); err != nil {
+		if err := NewSupport(s).PutVote(ctx, v); err != nil {
 			t.Fatal(err)
 		}
 	}
-	q, ok, err := s.Question(ctx, ids[1])
+	q, ok, err := NewSupport(s).Question(ctx, ids[1])
 	if err != nil || !ok || len(q.Votes) != 2 || q.Verdict() != support.VerdictNotHelpful {
 		t.Fatalf("question = %+v %v %v, want 2 votes, the asker's latest (not helpful) deciding", q, ok, err)
 	}
 	// A range returns the questions with their votes, oldest first.
-	qs, err := s.Questions(ctx, t0.Add(30*time.Minute), t0.Add(3*time.Hour))
+	qs, err := NewSupport(s).Questions(ctx, t0.Add(30*time.Minute), t0.Add(3*time.Hour))
 	if err != nil || len(qs) != 2 || qs[0].Text != "second?" || len(qs[0].Votes) != 2 || qs[1].Text != "third?" || len(qs[1].Votes) != 0 {
 		t.Fatalf("range = %+v, %v", qs, err)
 	}
@@ -56,13 +56,13 @@ func TestSupportQuestionsAndVotes(t *testing.T) {
 		q.Escalations = append(q.Escalations, support.ReasonNotHelpful)
 		return true
 	}
-	if _, changed, err := s.UpdateQuestion(ctx, ids[0], mark); err != nil || !changed {
+	if _, changed, err := NewSupport(s).UpdateQuestion(ctx, ids[0], mark); err != nil || !changed {
 		t.Fatalf("first mark: %v %v", changed, err)
 	}
-	if _, changed, err := s.UpdateQuestion(ctx, ids[0], mark); err != nil || changed {
+	if _, changed, err := NewSupport(s).UpdateQuestion(ctx, ids[0], mark); err != nil || changed {
 		t.Fatalf("second mark changed it again: %v %v", changed, err)
 	}
-	if _, changed, _ := s.UpdateQuestion(ctx, "nope", mark); changed {
+	if _, changed, _ := NewSupport(s).UpdateQuestion(ctx, "nope", mark); changed {
 		t.Fatal("updated a missing question")
 	}
 	// Everything is found under the people it belongs to.
@@ -100,7 +100,7 @@ func TestSettleDraftOnce(t *testing.T) {
 	ctx := context.Background()
 	d := support.Draft{ID: "q1", Thread: bot.ThreadRef{Platform: "discord", ChannelID: "c", ThreadID: "t"}, UserID: "u",
 		Replies: []bot.Reply{{Text: "draft"}}, Status: support.ShadowPending}
-	if err := s.PutDraft(ctx, d); err != nil {
+	if err := NewSupport(s).PutDraft(ctx, d); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -114,7 +114,7 @@ func TestSettleDraftOnce(t *testing.T) {
 			if i%2 == 1 {
 				status = support.ShadowDiscarded
 			}
-			_, ok, err := s.SettleDraft(ctx, "q1", status, "staff", time.Now())
+			_, ok, err := NewSupport(s).SettleDraft(ctx, "q1", status, "staff", time.Now())
 			if err != nil {
 				t.Error(err)
 			}
@@ -129,11 +129,11 @@ func TestSettleDraftOnce(t *testing.T) {
 	if won != 1 {
 		t.Fatalf("%d clicks settled the draft, want 1", won)
 	}
-	got, ok, err := s.Draft(ctx, "q1")
+	got, ok, err := NewSupport(s).Draft(ctx, "q1")
 	if err != nil || !ok || got.Status == support.ShadowPending || got.SettledBy != "staff" || got.Replies[0].Text != "draft" {
 		t.Fatalf("draft = %+v %v %v", got, ok, err)
 	}
-	if _, ok, _ := s.SettleDraft(ctx, "missing", support.ShadowSent, "x", time.Now()); ok {
+	if _, ok, _ := NewSupport(s).SettleDraft(ctx, "missing", support.ShadowSent, "x", time.Now()); ok {
 		t.Fatal("settled a missing draft")
 	}
 }

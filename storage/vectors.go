@@ -12,10 +12,8 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
-	"github.com/einsatz/einsatz/handlers/knowledge"
+	"github.com/einsatz/einsatz/bot/kb"
 )
-
-const prefixVec = "kb/vec/"
 
 // vecDeletePage is how many vectors one commit deletes at most, so a
 // model change over a large knowledge base never makes a transaction too big.
@@ -30,7 +28,7 @@ func vecKey(source, chunkID string) []byte {
 // encodeVector is: format byte, then model, chunk id and source (each
 // uvarint length + bytes), the text hash (8 bytes little-endian), the
 // dimension (uvarint) and the components (float32 little-endian).
-func encodeVector(v knowledge.Vector) []byte {
+func encodeVector(v kb.Vector) []byte {
 	buf := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(v.Model)+len(v.ChunkID)+len(v.Source)+8+binary.MaxVarintLen64+4*len(v.Vec))
 	buf = append(buf, vecFormat)
 	for _, s := range []string{v.Model, v.ChunkID, v.Source} {
@@ -47,8 +45,8 @@ func encodeVector(v knowledge.Vector) []byte {
 
 var errBadVector = errors.New("malformed vector record")
 
-func decodeVector(b []byte) (knowledge.Vector, error) {
-	var v knowledge.Vector
+func decodeVector(b []byte) (kb.Vector, error) {
+	var v kb.Vector
 	if len(b) == 0 || b[0] != vecFormat {
 		return v, errBadVector
 	}
@@ -81,14 +79,14 @@ func decodeVector(b []byte) (knowledge.Vector, error) {
 	return v, nil
 }
 
-// KBVectors returns every stored chunk embedding, by source and chunk id.
+// Vectors returns every stored chunk embedding, by source and chunk id.
 // A malformed record is skipped (and so embedded again by the next sync).
-func (s *Store) KBVectors(ctx context.Context) ([]knowledge.Vector, error) {
-	var vecs []knowledge.Vector
-	err := s.scan(ctx, prefixVec, func(k, v []byte) error {
+func (b *KB) Vectors(ctx context.Context) ([]kb.Vector, error) {
+	var vecs []kb.Vector
+	err := b.s.scan(ctx, prefixVec, func(k, v []byte) error {
 		vec, err := decodeVector(v)
 		if err != nil {
-			s.log.Warn("storage: skipping a knowledge vector", "key", string(k), "err", err)
+			b.s.log.Warn("storage: skipping a knowledge vector", "key", string(k), "err", err)
 			return nil
 		}
 		vecs = append(vecs, vec)
@@ -100,9 +98,9 @@ func (s *Store) KBVectors(ctx context.Context) ([]knowledge.Vector, error) {
 	return vecs, nil
 }
 
-// PutKBVectors stores chunk embeddings (replacing those of the same chunk
+// PutVectors stores chunk embeddings (replacing those of the same chunk
 // ids) in one write.
-func (s *Store) PutKBVectors(ctx context.Context, vecs []knowledge.Vector) error {
+func (b *KB) PutVectors(ctx context.Context, vecs []kb.Vector) error {
 	if len(vecs) == 0 {
 		return nil
 	}
@@ -114,7 +112,7 @@ func (s *Store) PutKBVectors(ctx context.Context, vecs []knowledge.Vector) error
 		}
 		keys[i], values[i] = vecKey(v.Source, v.ChunkID), encodeVector(v)
 	}
-	err := s.commit(ctx, func(txn *badger.Txn) error {
+	err := b.s.commit(ctx, func(txn *badger.Txn) error {
 		for i := range keys {
 			if err := txn.Set(keys[i], values[i]); err != nil {
 				return err
@@ -128,12 +126,12 @@ func (s *Store) PutKBVectors(ctx context.Context, vecs []knowledge.Vector) error
 	return nil
 }
 
-// DeleteKBVectors removes the embeddings of the given chunks (Source and
+// DeleteVectors removes the embeddings of the given chunks (Source and
 // ChunkID name them; the rest is ignored).
-func (s *Store) DeleteKBVectors(ctx context.Context, vecs []knowledge.Vector) error {
+func (b *KB) DeleteVectors(ctx context.Context, vecs []kb.Vector) error {
 	for start := 0; start < len(vecs); start += vecDeletePage {
 		page := vecs[start:min(start+vecDeletePage, len(vecs))]
-		err := s.commit(ctx, func(txn *badger.Txn) error {
+		err := b.s.commit(ctx, func(txn *badger.Txn) error {
 			for _, v := range page {
 				if err := txn.Delete(vecKey(v.Source, v.ChunkID)); err != nil {
 					return err
@@ -148,4 +146,7 @@ func (s *Store) DeleteKBVectors(ctx context.Context, vecs []knowledge.Vector) er
 	return nil
 }
 
-var _ knowledge.VectorStore = (*Store)(nil)
+var (
+	_ kb.Store       = (*KB)(nil)
+	_ kb.VectorStore = (*KB)(nil)
+)

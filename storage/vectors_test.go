@@ -38,18 +38,18 @@ func TestKBVectors(t *testing.T) {
 	vec := func(source string, i int, x float32) knowledge.Vector {
 		return knowledge.Vector{ChunkID: source + "#" + string(rune('0'+i)), Source: source, Model: "m", Hash: uint64(i), Vec: []float32{x, 1 - x}}
 	}
-	if err := s.PutKBVectors(ctx, []knowledge.Vector{vec("b.md", 0, 0.1), vec("a/x.md", 0, 0.2), vec("a/x.md", 1, 0.3)}); err != nil {
+	if err := NewKB(s).PutVectors(ctx, []knowledge.Vector{vec("b.md", 0, 0.1), vec("a/x.md", 0, 0.2), vec("a/x.md", 1, 0.3)}); err != nil {
 		t.Fatal(err)
 	}
 	// Replacing one; a chunk of a document and a knowledge document
 	// record do not interfere.
-	if err := s.PutKBVectors(ctx, []knowledge.Vector{vec("b.md", 0, 0.9)}); err != nil {
+	if err := NewKB(s).PutVectors(ctx, []knowledge.Vector{vec("b.md", 0, 0.9)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutKBDoc(ctx, knowledge.Doc{Source: "b.md", Origin: knowledge.OriginFile}, []knowledge.Chunk{{ID: "b.md#0", Source: "b.md", Text: "x"}}); err != nil {
+	if err := NewKB(s).PutDoc(ctx, knowledge.Doc{Source: "b.md", Origin: knowledge.OriginFile}, []knowledge.Chunk{{ID: "b.md#0", Source: "b.md", Text: "x"}}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.KBVectors(ctx)
+	got, err := NewKB(s).Vectors(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestKBVectors(t *testing.T) {
 	if got[2].Vec[0] != 0.9 {
 		t.Errorf("replaced vector: %v", got[2].Vec)
 	}
-	if chunks, _ := s.KBChunks(ctx); len(chunks) != 1 {
+	if chunks, _ := NewKB(s).Chunks(ctx); len(chunks) != 1 {
 		t.Errorf("chunks: %d", len(chunks))
 	}
 
@@ -71,17 +71,17 @@ func TestKBVectors(t *testing.T) {
 	if err := s.commit(ctx, func(txn *badger.Txn) error { return txn.Set(vecKey("c.md", "c.md#0"), []byte{9}) }); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.KBVectors(ctx); err != nil || len(got) != 3 {
+	if got, err := NewKB(s).Vectors(ctx); err != nil || len(got) != 3 {
 		t.Fatalf("with a malformed record: %d vectors, %v", len(got), err)
 	}
 
-	if err := s.DeleteKBVectors(ctx, []knowledge.Vector{{Source: "a/x.md", ChunkID: "a/x.md#0"}, {Source: "a/x.md", ChunkID: "a/x.md#1"}, {Source: "none", ChunkID: "none#0"}}); err != nil {
+	if err := NewKB(s).DeleteVectors(ctx, []knowledge.Vector{{Source: "a/x.md", ChunkID: "a/x.md#0"}, {Source: "a/x.md", ChunkID: "a/x.md#1"}, {Source: "none", ChunkID: "none#0"}}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.KBVectors(ctx); len(got) != 1 || got[0].ChunkID != "b.md#0" {
+	if got, _ := NewKB(s).Vectors(ctx); len(got) != 1 || got[0].ChunkID != "b.md#0" {
 		t.Fatalf("after delete: %+v", got)
 	}
-	if err := s.PutKBVectors(ctx, []knowledge.Vector{{Source: "x"}}); err == nil {
+	if err := NewKB(s).PutVectors(ctx, []knowledge.Vector{{Source: "x"}}); err == nil {
 		t.Error("a vector without chunk id: no error")
 	}
 }
@@ -95,17 +95,17 @@ func TestDeleteManyKBVectors(t *testing.T) {
 		vecs = append(vecs, knowledge.Vector{ChunkID: "big.md#" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676)), Source: "big.md", Model: "m", Vec: make([]float32, 64)})
 	}
 	for start := 0; start < len(vecs); start += 500 {
-		if err := s.PutKBVectors(ctx, vecs[start:start+500]); err != nil {
+		if err := NewKB(s).PutVectors(ctx, vecs[start:start+500]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got, _ := s.KBVectors(ctx); len(got) != 2500 {
+	if got, _ := NewKB(s).Vectors(ctx); len(got) != 2500 {
 		t.Fatalf("stored %d", len(got))
 	}
-	if err := s.DeleteKBVectors(ctx, vecs); err != nil {
+	if err := NewKB(s).DeleteVectors(ctx, vecs); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.KBVectors(ctx); len(got) != 0 {
+	if got, _ := NewKB(s).Vectors(ctx); len(got) != 0 {
 		t.Fatalf("left %d", len(got))
 	}
 }

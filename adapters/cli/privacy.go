@@ -12,14 +12,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/einsatz/einsatz/adapters/web"
+	"github.com/einsatz/einsatz/bot/personal"
 	"github.com/einsatz/einsatz/handlers/imports"
-	"github.com/einsatz/einsatz/storage"
 )
 
 // Privacy exports and erases one person's data.
 type Privacy interface {
-	ExportUser(ctx context.Context, platform, userID string) (storage.UserData, error)
-	EraseUser(ctx context.Context, platform, userID, by string) (storage.Erasure, error)
+	ExportUser(ctx context.Context, platform, userID string) (personal.Data, error)
+	EraseUser(ctx context.Context, platform, userID, by string) (personal.Erasure, error)
 }
 
 // OpenPrivacy returns the running server's or the database's Privacy.
@@ -101,14 +101,14 @@ func privacyQuery(platform, user string) string {
 }
 
 // ExportUser asks the server for the export.
-func (r RemotePrivacy) ExportUser(ctx context.Context, platform, user string) (storage.UserData, error) {
-	var data storage.UserData
+func (r RemotePrivacy) ExportUser(ctx context.Context, platform, user string) (personal.Data, error) {
+	var data personal.Data
 	return data, r.Client.GetJSON(ctx, "/api/admin/privacy/export?"+privacyQuery(platform, user), &data)
 }
 
 // EraseUser asks the server to erase.
-func (r RemotePrivacy) EraseUser(ctx context.Context, platform, user, _ string) (storage.Erasure, error) {
-	var res storage.Erasure
+func (r RemotePrivacy) EraseUser(ctx context.Context, platform, user, _ string) (personal.Erasure, error) {
+	var res personal.Erasure
 	return res, r.Client.DoJSON(ctx, http.MethodPost, "/api/admin/privacy/erase?"+privacyQuery(platform, user), nil, &res)
 }
 

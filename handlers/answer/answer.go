@@ -17,6 +17,7 @@ import (
 	"unicode"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 )
 
@@ -83,14 +84,15 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Outcomes of an answer, in Result.Outcome.
+// Outcomes of an answer, in Result.Outcome; the support log stores them
+// (bot/qa defines them).
 const (
-	OutcomeAnswered   = "answered"   // the LLM answered from the sources
-	OutcomeExtractive = "extractive" // no LLM configured: the best passage
-	OutcomeDegraded   = "degraded"   // the LLM failed or its circuit is open: the best passage, with a note
-	OutcomeDontKnow   = "dont_know"  // nothing covers the question: said so, human offered
-	OutcomeGreeting   = "greeting"   // an empty message or a greeting
-	OutcomeIgnored    = "ignored"    // not a question (a button click): no reply
+	OutcomeAnswered   = qa.OutcomeAnswered
+	OutcomeExtractive = qa.OutcomeExtractive
+	OutcomeDegraded   = qa.OutcomeDegraded
+	OutcomeDontKnow   = qa.OutcomeDontKnow
+	OutcomeGreeting   = qa.OutcomeGreeting
+	OutcomeIgnored    = qa.OutcomeIgnored
 )
 
 // Result is an answer with what later features need to know about it.

@@ -56,7 +56,7 @@ func TestHandoffOnDiscord(t *testing.T) {
 	defer store.Close()
 	clock := bottest.NewClock(time.Now())
 	var core *bot.Bot
-	svc := handoff.New(handoff.Options{Store: store, Clock: clock, Logger: discard, Text: text, AutoTakeover: true,
+	svc := handoff.New(handoff.Options{Store: storage.NewHandoff(store), Owners: store, Clock: clock, Logger: discard, Text: text, AutoTakeover: true,
 		ReleaseAfter: 30 * time.Minute, StaffChannel: bot.ThreadRef{Platform: "discord", ChannelID: staffCh},
 		Poster: posterFunc(func(ctx context.Context, to bot.ThreadRef, r bot.Reply) error { return core.Post(ctx, to, r) })})
 	answer := bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {

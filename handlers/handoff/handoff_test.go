@@ -68,7 +68,7 @@ func start(t *testing.T, store *storage.Store, opts handoff.Options) *rig {
 		t.Cleanup(func() { store.Close() })
 	}
 	r := &rig{store: store, clock: bottest.NewClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)), poster: &poster{}}
-	opts.Store, opts.Poster, opts.Clock, opts.Logger = store, r.poster, r.clock, discard
+	opts.Store, opts.Owners, opts.Poster, opts.Clock, opts.Logger = storage.NewHandoff(store), store, r.poster, r.clock, discard
 	if opts.Text == nil {
 		opts.Text = text
 	}
@@ -215,7 +215,7 @@ func TestEachTriggerEscalatesOncePerThread(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.h.WaitFor("[t1] Einsatz: TEXT:takeover", 1)
-	e, ok, _ := r.store.Escalation(context.Background(), bot.ThreadRef{Platform: "console", ChannelID: "console", ThreadID: "t1"})
+	e, ok, _ := storage.NewHandoff(r.store).Escalation(context.Background(), bot.ThreadRef{Platform: "console", ChannelID: "console", ThreadID: "t1"})
 	if !ok || e.Status != handoff.StatusClaimed || e.ClaimedBy != "anna" || e.ResponseTime() != 5*time.Minute {
 		t.Fatalf("escalation after take over = %+v", e)
 	}

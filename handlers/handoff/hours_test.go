@@ -11,6 +11,7 @@ import (
 
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/handlers/handoff"
+	"github.com/einsatz/einsatz/storage"
 )
 
 func mustLoad(t *testing.T, name string) *time.Location {
@@ -157,7 +158,7 @@ func TestListAfterTakeoverAndRelease(t *testing.T) {
 	r := start(t, nil, handoff.Options{})
 	created := r.clock.Now()
 	thread := bot.ThreadRef{Platform: "console", ChannelID: "console", ThreadID: "t1"}
-	api := handoff.AdminRoutes(r.store)["GET /api/admin/handoff"]
+	api := handoff.AdminRoutes(storage.NewHandoff(r.store))["GET /api/admin/handoff"]
 	if api == nil {
 		t.Fatal("no GET /api/admin/handoff route")
 	}
@@ -172,7 +173,7 @@ func TestListAfterTakeoverAndRelease(t *testing.T) {
 	}
 	check := func(t *testing.T, want stage) {
 		t.Helper()
-		all, err := handoff.List(ctx, r.store, false)
+		all, err := handoff.List(ctx, storage.NewHandoff(r.store), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +185,7 @@ func TestListAfterTakeoverAndRelease(t *testing.T) {
 			e.Status != want.status || e.ClaimedBy != want.claimedBy || e.ResponseTime() != want.resp || !e.Closed.Equal(want.closed) {
 			t.Errorf("List row = %+v, want %+v", e, want)
 		}
-		open, err := handoff.List(ctx, r.store, true)
+		open, err := handoff.List(ctx, storage.NewHandoff(r.store), true)
 		if err != nil {
 			t.Fatal(err)
 		}

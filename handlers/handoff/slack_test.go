@@ -47,7 +47,7 @@ func startSlack(t *testing.T, opts handoff.Options) *slackRig {
 		t.Fatal(err)
 	}
 	r := &slackRig{fake: fake, store: store, clock: bottest.NewClock(time.Now())}
-	opts.Store, opts.Clock, opts.Logger, opts.Text = store, r.clock, discard, text
+	opts.Store, opts.Owners, opts.Clock, opts.Logger, opts.Text = storage.NewHandoff(store), store, r.clock, discard, text
 	opts.StaffChannel = bot.ThreadRef{Platform: bot.PlatformSlack, ChannelID: slackStaff}
 	opts.Poster = posterFunc(func(ctx context.Context, to bot.ThreadRef, rep bot.Reply) error { return r.core.Post(ctx, to, rep) })
 	r.svc = handoff.New(opts)
@@ -216,7 +216,7 @@ func TestHandoffOnSlackEscalationButton(t *testing.T) {
 	waitUntil(t, "the confirmation in the staff channel", func() bool {
 		return strings.Contains(slackTexts(r.inThread(slackStaff, esc[0].TS)), "anna took over")
 	})
-	e, ok, _ := r.store.Escalation(ctx, thread)
+	e, ok, _ := storage.NewHandoff(r.store).Escalation(ctx, thread)
 	if !ok || e.Status != handoff.StatusClaimed || e.ClaimedBy != "anna" {
 		t.Fatalf("escalation after Take over = %+v", e)
 	}
@@ -233,7 +233,7 @@ func TestHandoffOnSlackEscalationButton(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the release notice", func() bool { return strings.Contains(slackTexts(r.inThread(slackHelp, q)), "TEXT:release") })
-	if e, _, _ := r.store.Escalation(ctx, thread); e.Status != handoff.StatusResolved {
+	if e, _, _ := storage.NewHandoff(r.store).Escalation(ctx, thread); e.Status != handoff.StatusResolved {
 		t.Fatalf("escalation after hand-back = %+v", e)
 	}
 	r.fake.Post(slackHelp, slackMia, "thanks, one more thing", q)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/handlers/handoff"
+	"github.com/einsatz/einsatz/storage"
 )
 
 var (
@@ -110,7 +111,7 @@ func TestHumanButtonEscalatesOnce(t *testing.T) {
 	if !strings.HasPrefix(posts[0].Text, "Escalation (asked for a human): you in console/console") {
 		t.Fatalf("escalation = %q", posts[0].Text)
 	}
-	e, ok, _ := r.store.Escalation(context.Background(), mainThread)
+	e, ok, _ := storage.NewHandoff(r.store).Escalation(context.Background(), mainThread)
 	if !ok || e.Status != handoff.StatusOpen || e.Reason != "asked for a human" || e.User.ID != "you" {
 		t.Fatalf("escalation = %+v (stored %v)", e, ok)
 	}

@@ -138,7 +138,8 @@ func startWorld(t *testing.T, dir string) *world {
 
 	var core *bot.Bot
 	w.svc = inbox.New(inbox.Options{
-		Store:     w.store,
+		Store:     storage.NewInbox(w.store),
+		Owners:    w.store,
 		Poster:    posterFunc(func(ctx context.Context, to bot.ThreadRef, r bot.Reply) error { return core.Post(ctx, to, r) }),
 		Logger:    log,
 		Detect:    fakeDetect,
@@ -246,7 +247,7 @@ func (w *world) settle() {
 
 func (w *world) items() []inbox.Item {
 	w.t.Helper()
-	items, err := w.store.InboxItems(context.Background())
+	items, err := storage.NewInbox(w.store).Items(context.Background())
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -499,7 +500,7 @@ func TestEndToEndOnDiskThenInboxList(t *testing.T) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return inbox.New(inbox.Options{Store: store}), store.Close, nil
+		return inbox.New(inbox.Options{Store: storage.NewInbox(store), Owners: store}), store.Close, nil
 	}
 	cmd := cli.InboxCommand(open, &out)
 	cmd.SetArgs([]string{"list"})
@@ -601,7 +602,7 @@ func TestEndToEndNotifyDirectMessages(t *testing.T) {
 		}
 	}
 	for _, u := range []struct{ platform, id string }{{"discord", alice.ID}, {"discord", frank.ID}, {"slack", bob}} {
-		if on, err := w.store.InboxOptedIn(ctx, u.platform, u.id); err != nil || !on {
+		if on, err := storage.NewInbox(w.store).OptedIn(ctx, u.platform, u.id); err != nil || !on {
 			t.Fatalf("%s/%s not opted in (%v)", u.platform, u.id, err)
 		}
 	}

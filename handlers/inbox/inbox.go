@@ -22,21 +22,33 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/request"
 )
 
-// Statuses of an item, in workflow order.
+// The records and statuses live in bot/request; these names stay so code
+// that says inbox.Item (dashboard pages, the CLI) keeps compiling while it
+// moves to adapters/web.
+type (
+	Item    = request.Item
+	Mention = request.Mention
+	Vote    = request.Vote
+	Change  = request.Change
+	OptIn   = request.OptIn
+)
+
+// Statuses of an item, in workflow order (see bot/request).
 const (
-	StatusNew         = "new"
-	StatusUnderReview = "under_review"
-	StatusPlanned     = "planned"
-	StatusInProgress  = "in_progress"
-	StatusShipped     = "shipped"
-	StatusDeclined    = "declined"
-	StatusDuplicate   = "duplicate" // only through Merge
+	StatusNew         = request.StatusNew
+	StatusUnderReview = request.StatusUnderReview
+	StatusPlanned     = request.StatusPlanned
+	StatusInProgress  = request.StatusInProgress
+	StatusShipped     = request.StatusShipped
+	StatusDeclined    = request.StatusDeclined
+	StatusDuplicate   = request.StatusDuplicate
 )
 
 // Statuses lists every status in workflow order.
-var Statuses = []string{StatusNew, StatusUnderReview, StatusPlanned, StatusInProgress, StatusShipped, StatusDeclined, StatusDuplicate}
+var Statuses = request.Statuses
 
 // transitions says which statuses an item may move to from each status.
 // Closed items can be reopened (a decline reconsidered, a shipped feature
@@ -64,7 +76,7 @@ func Open(status string) bool {
 
 // Errors for expected states.
 var (
-	ErrNotFound     = errors.New("inbox: no such item")
+	ErrNotFound     = request.ErrNotFound
 	ErrBadStatus    = errors.New("inbox: status change not allowed")
 	ErrMergeSelf    = errors.New("inbox: cannot merge an item into itself")
 	ErrMergeClosed  = errors.New("inbox: cannot merge into a duplicate")
@@ -73,113 +85,18 @@ var (
 
 // Sources of a mention.
 const (
-	SourceDetected  = "detected"  // the detector found it in a message
-	SourceForwarded = "forwarded" // message command, shortcut or reaction
-	SourceFeedback  = "feedback"  // /feedback
+	SourceDetected  = request.SourceDetected
+	SourceForwarded = request.SourceForwarded
+	SourceFeedback  = request.SourceFeedback
 )
 
-// Mention is one time someone asked for an item.
-type Mention struct {
-	Platform  string    `json:"platform"`
-	Channel   string    `json:"channel"`
-	Thread    string    `json:"thread,omitempty"` // "" for /feedback outside a thread: no status posts
-	MessageID string    `json:"message_id"`
-	UserID    string    `json:"user_id"`
-	UserName  string    `json:"user_name,omitempty"`
-	Text      string    `json:"text"`
-	Permalink string    `json:"permalink,omitempty"`
-	Time      time.Time `json:"time"`
-	Sentiment float64   `json:"sentiment"`
-	Lang      string    `json:"lang,omitempty"`
-	Source    string    `json:"source"`
-	By        string    `json:"by,omitempty"` // who forwarded it, when not the author
-}
+// Store keeps the inbox (bot/request); storage.Inbox implements it.
+type Store = request.Store
 
-// ThreadRef is the thread the mention was made in.
-func (m Mention) ThreadRef() bot.ThreadRef {
-	return bot.ThreadRef{Platform: m.Platform, ChannelID: m.Channel, ThreadID: m.Thread}
-}
-
-// Vote is one person's +1 on an item.
-type Vote struct {
-	Platform string    `json:"platform"`
-	UserID   string    `json:"user_id"`
-	Name     string    `json:"name,omitempty"`
-	Time     time.Time `json:"time"`
-}
-
-// Change is one status change.
-type Change struct {
-	From string    `json:"from"`
-	To   string    `json:"to"`
-	Note string    `json:"note,omitempty"`
-	By   string    `json:"by"`
-	Time time.Time `json:"time"`
-	// Posted and Skipped count the threads told of the change and those
-	// left out because their channel's daily cap was reached.
-	Posted  int `json:"posted"`
-	Skipped int `json:"skipped,omitempty"`
-}
-
-// Item is a feature request in the inbox.
-type Item struct {
-	ID          int       `json:"id"`
-	Title       string    `json:"title"`
-	Summary     string    `json:"summary,omitempty"`
-	Status      string    `json:"status"`
-	Tags        []string  `json:"tags,omitempty"`
-	Created     time.Time `json:"created"`
-	Updated     time.Time `json:"updated"`
-	VoteCount   int       `json:"votes"`
-	DuplicateOf int       `json:"duplicate_of,omitempty"`
-	Changes     []Change  `json:"changes,omitempty"`
-	// Filled in on reads from their own records.
-	Mentions []Mention `json:"mentions,omitempty"`
-	Votes    []Vote    `json:"vote_list,omitempty"`
-}
-
-// VotesSince counts the votes cast at or after t.
-func (it Item) VotesSince(t time.Time) int {
-	n := 0
-	for _, v := range it.Votes {
-		if !v.Time.Before(t) {
-			n++
-		}
-	}
-	return n
-}
-
-// Store keeps the inbox; storage.Store implements it.
-type Store interface {
-	// NewInboxItem numbers and stores a new item with its first mention and
-	// the author's vote. When the mention's message is already in the
-	// inbox it stores nothing and returns that item with created false.
-	NewInboxItem(ctx context.Context, it Item, first Mention, vote Vote) (Item, bool, error)
-	// AddInboxMention adds a mention and the person's vote (unless they
-	// voted already). added is false when the message was already in the
-	// inbox; voted says whether a vote was counted.
-	AddInboxMention(ctx context.Context, id int, m Mention, vote Vote) (it Item, added, voted bool, err error)
-	// InboxVote counts a vote unless the person voted already.
-	InboxVote(ctx context.Context, id int, vote Vote) (Item, bool, error)
-	InboxItem(ctx context.Context, id int) (Item, error)
-	InboxItems(ctx context.Context) ([]Item, error)
-	// UpdateInboxItem changes an item in one step (fn sees the stored
-	// item and may refuse by returning an error).
-	UpdateInboxItem(ctx context.Context, id int, fn func(*Item) error) (Item, error)
-	// MergeInboxItems moves from's mentions and votes to into (a person
-	// who voted for both keeps one vote) and marks from a duplicate of into.
-	MergeInboxItems(ctx context.Context, from, into int, ch Change) (Item, error)
-	// TakeInboxNotice uses one of a channel's status posts for the day; it
-	// reports false when the cap is reached.
-	TakeInboxNotice(ctx context.Context, platform, channel string, day time.Time, limit int) (bool, error)
-	// Owner says who owns a thread (staff-owned threads get no posts).
+// Owners says who owns a thread (staff-owned threads get no status posts);
+// storage.Store implements it.
+type Owners interface {
 	Owner(ctx context.Context, thread bot.ThreadRef) (bot.Owner, error)
-	// SetInboxOptIn stores (on) or deletes (off) a person's wish for a
-	// direct message when an item they asked for changes status; the
-	// record is personal data (exported, deleted on erasure).
-	SetInboxOptIn(ctx context.Context, platform, userID string, on bool, at time.Time) error
-	// InboxOptedIn reports whether a person asked for those messages.
-	InboxOptedIn(ctx context.Context, platform, userID string) (bool, error)
 }
 
 // Poster posts to a thread; bot.Bot implements it.
@@ -204,7 +121,10 @@ func (f DirectMessengerFunc) DirectMessage(ctx context.Context, platform, userID
 
 // Options configure the inbox.
 type Options struct {
-	Store  Store
+	Store Store
+	// Owners says who owns a thread; nil: nobody owns any (a CLI
+	// without a server posts nothing anyway).
+	Owners Owners
 	Poster Poster // nil: no acknowledgements or status posts (CLI without a server)
 	Clock  bot.Clock
 	Logger *slog.Logger
@@ -447,7 +367,7 @@ func (s *Service) Submit(ctx context.Context, m Mention, conf *Confirmation) (Re
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	items, err := s.o.Store.InboxItems(ctx)
+	items, err := s.o.Store.Items(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("inbox: read items: %w", err)
 	}
@@ -463,7 +383,7 @@ func (s *Service) Submit(ctx context.Context, m Mention, conf *Confirmation) (Re
 		}
 	}
 	if best != nil && score >= s.o.Similar {
-		it, added, voted, err := s.o.Store.AddInboxMention(ctx, best.ID, m, vote)
+		it, added, voted, err := s.o.Store.AddMention(ctx, best.ID, m, vote)
 		if err != nil {
 			return Result{}, fmt.Errorf("inbox: add mention to #%d: %w", best.ID, err)
 		}
@@ -485,7 +405,7 @@ func (s *Service) Submit(ctx context.Context, m Mention, conf *Confirmation) (Re
 			it.Summary = excerpt(sm, 600)
 		}
 	}
-	it, created, err := s.o.Store.NewInboxItem(ctx, it, m, vote)
+	it, created, err := s.o.Store.Create(ctx, it, m, vote)
 	if err != nil {
 		return Result{}, fmt.Errorf("inbox: new item: %w", err)
 	}
@@ -625,7 +545,7 @@ func (s *Service) postAck(ctx context.Context, thread bot.ThreadRef, lang string
 	if !s.ack || s.o.Poster == nil || (s.o.Quiet != nil && s.o.Quiet(thread.Platform, thread.ChannelID)) {
 		return nil
 	}
-	owner, err := s.o.Store.Owner(ctx, thread)
+	owner, err := s.owner(ctx, thread)
 	if err != nil || !owner.Bot() {
 		return err
 	}
@@ -701,7 +621,7 @@ func (s *Service) voteButton(ctx context.Context, ev *bot.Event) ([]bot.Reply, e
 // to the item it was merged into.
 func (s *Service) Vote(ctx context.Context, id int, v Vote) (Item, bool, error) {
 	for range 5 {
-		it, err := s.o.Store.InboxItem(ctx, id)
+		it, err := s.o.Store.Item(ctx, id)
 		if err != nil {
 			return Item{}, false, err
 		}
@@ -711,7 +631,7 @@ func (s *Service) Vote(ctx context.Context, id int, v Vote) (Item, bool, error) 
 		}
 		break
 	}
-	it, voted, err := s.o.Store.InboxVote(ctx, id, v)
+	it, voted, err := s.o.Store.Vote(ctx, id, v)
 	if err != nil {
 		return Item{}, false, err
 	}
@@ -721,18 +641,11 @@ func (s *Service) Vote(ctx context.Context, id int, v Vote) (Item, bool, error) 
 	return it, voted, nil
 }
 
-// Title makes a short title from a request's text: its first sentence,
-// at most 80 characters.
-func Title(text string) string {
-	text = strings.Join(strings.Fields(text), " ")
-	if i := strings.IndexAny(text, ".!?\n"); i >= 20 {
-		text = text[:i]
-	}
-	return excerpt(text, 80)
-}
+// Title makes a short title from a request's text (see request.Title).
+func Title(text string) string { return request.Title(text) }
 
 // Summary makes an item's summary from a request's text.
-func Summary(text string) string { return excerpt(text, 280) }
+func Summary(text string) string { return request.Summary(text) }
 
 func excerpt(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
@@ -740,4 +653,12 @@ func excerpt(s string, n int) string {
 		return strings.TrimSpace(string(r[:n-1])) + "…"
 	}
 	return s
+}
+
+// owner says who owns a thread; without Owners nobody does.
+func (s *Service) owner(ctx context.Context, thread bot.ThreadRef) (bot.Owner, error) {
+	if s.o.Owners == nil {
+		return bot.Owner{}, nil
+	}
+	return s.o.Owners.Owner(ctx, thread)
 }

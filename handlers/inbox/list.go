@@ -142,7 +142,7 @@ func (f Filter) Apply(items []Item, now time.Time) []Item {
 
 // List returns the items the filter selects, in its order.
 func (s *Service) List(ctx context.Context, f Filter) ([]Item, error) {
-	items, err := s.o.Store.InboxItems(ctx)
+	items, err := s.o.Store.Items(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -4,19 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/einsatz/einsatz/bot"
 )
-
-// OptIn is a person's wish for a direct message whenever an item they
-// asked for (by a mention or a vote) changes status. It is stored under
-// the person's user index: export shows it and erasure deletes it.
-type OptIn struct {
-	Platform string    `json:"platform"`
-	UserID   string    `json:"user_id"`
-	Since    time.Time `json:"since"`
-}
 
 // notifyWords are the answers /notify understands, in English and German.
 var notifyWords = map[string]bool{
@@ -31,7 +21,7 @@ func (s *Service) notifyCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, er
 	arg := strings.ToLower(strings.Trim(strings.TrimSpace(ev.Args), `"'.!`))
 	on, known := notifyWords[arg]
 	if !known {
-		current, err := s.o.Store.InboxOptedIn(ctx, ev.Platform, ev.User.ID)
+		current, err := s.o.Store.OptedIn(ctx, ev.Platform, ev.User.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -47,7 +37,7 @@ func (s *Service) notifyCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, er
 	if on && s.o.DirectMessenger == nil {
 		return []bot.Reply{{Text: s.text(ev.Lang, "notify_unavailable"), Notice: true}}, nil
 	}
-	if err := s.o.Store.SetInboxOptIn(ctx, ev.Platform, ev.User.ID, on, s.o.Clock.Now()); err != nil {
+	if err := s.o.Store.SetOptIn(ctx, ev.Platform, ev.User.ID, on, s.o.Clock.Now()); err != nil {
 		return nil, err
 	}
 	key := "notify_off"
@@ -102,7 +92,7 @@ func (s *Service) directMessages(ctx context.Context, it Item, ch Change) int {
 	}
 	sent := 0
 	for _, a := range askers(it) {
-		ok, err := s.o.Store.InboxOptedIn(ctx, a.platform, a.userID)
+		ok, err := s.o.Store.OptedIn(ctx, a.platform, a.userID)
 		if err != nil {
 			s.o.Logger.Error("inbox: reading a DM opt-in", "item", it.ID, "platform", a.platform, "err", err)
 			continue

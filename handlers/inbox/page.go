@@ -104,7 +104,7 @@ func (s *Service) Page(ui Web) http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		all, err := s.o.Store.InboxItems(r.Context())
+		all, err := s.o.Store.Items(r.Context())
 		if err != nil {
 			s.o.Logger.Error("inbox: list page", "err", err)
 			http.Error(w, "reading the inbox failed", http.StatusInternalServerError)
@@ -186,7 +186,7 @@ func (s *Service) DashboardRoutes(ui Web) map[string]http.Handler {
 				fail(w, err)
 				return
 			}
-			it, err := s.o.Store.InboxItem(r.Context(), id)
+			it, err := s.o.Store.Item(r.Context(), id)
 			if err != nil {
 				fail(w, err)
 				return

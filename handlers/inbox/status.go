@@ -13,7 +13,7 @@ import (
 
 // Get returns an item with its mentions and votes.
 func (s *Service) Get(ctx context.Context, id int) (Item, error) {
-	return s.o.Store.InboxItem(ctx, id)
+	return s.o.Store.Item(ctx, id)
 }
 
 // SetStatus moves an item to a status with an optional public note, by a
@@ -32,7 +32,7 @@ func (s *Service) SetStatus(ctx context.Context, id int, status, note, by string
 	}
 	now := s.o.Clock.Now()
 	var change Change
-	it, err := s.o.Store.UpdateInboxItem(ctx, id, func(it *Item) error {
+	it, err := s.o.Store.Update(ctx, id, func(it *Item) error {
 		if !CanMove(it.Status, status) {
 			return fmt.Errorf("%w: #%d is %s and cannot become %s", ErrBadStatus, it.ID, it.Status, status)
 		}
@@ -46,7 +46,7 @@ func (s *Service) SetStatus(ctx context.Context, id int, status, note, by string
 	}
 	posted, skipped := s.announce(ctx, it, change)
 	if posted > 0 || skipped > 0 {
-		if it2, err := s.o.Store.UpdateInboxItem(ctx, id, func(x *Item) error {
+		if it2, err := s.o.Store.Update(ctx, id, func(x *Item) error {
 			if n := len(x.Changes); n > 0 {
 				x.Changes[n-1].Posted, x.Changes[n-1].Skipped = posted, skipped
 			}
@@ -64,7 +64,7 @@ func (s *Service) SetStatus(ctx context.Context, id int, status, note, by string
 // SetTags replaces an item's tags (lower case, trimmed, unique).
 func (s *Service) SetTags(ctx context.Context, id int, tags []string) (Item, error) {
 	clean := NormalizeTags(tags)
-	return s.o.Store.UpdateInboxItem(ctx, id, func(it *Item) error {
+	return s.o.Store.Update(ctx, id, func(it *Item) error {
 		it.Tags, it.Updated = clean, s.o.Clock.Now()
 		return nil
 	})
@@ -95,14 +95,14 @@ func (s *Service) Merge(ctx context.Context, from, into int, by string) (Item, e
 	if from == into {
 		return Item{}, ErrMergeSelf
 	}
-	target, err := s.o.Store.InboxItem(ctx, into)
+	target, err := s.o.Store.Item(ctx, into)
 	if err != nil {
 		return Item{}, err
 	}
 	if target.Status == StatusDuplicate {
 		return Item{}, fmt.Errorf("%w: #%d is a duplicate of #%d; merge into that one", ErrMergeClosed, into, target.DuplicateOf)
 	}
-	src, err := s.o.Store.InboxItem(ctx, from)
+	src, err := s.o.Store.Item(ctx, from)
 	if err != nil {
 		return Item{}, err
 	}
@@ -110,11 +110,11 @@ func (s *Service) Merge(ctx context.Context, from, into int, by string) (Item, e
 		return Item{}, fmt.Errorf("%w: #%d was merged already", ErrMergeClosed, from)
 	}
 	ch := Change{From: src.Status, To: StatusDuplicate, Note: fmt.Sprintf("merged into #%d", into), By: by, Time: s.o.Clock.Now()}
-	it, err := s.o.Store.MergeInboxItems(ctx, from, into, ch)
+	it, err := s.o.Store.Merge(ctx, from, into, ch)
 	if err != nil {
 		return Item{}, err
 	}
-	if dup, err := s.o.Store.InboxItem(ctx, from); err == nil {
+	if dup, err := s.o.Store.Item(ctx, from); err == nil {
 		s.hook(EventStatus, dup, nil, nil, &ch)
 	}
 	return it, nil
@@ -156,7 +156,7 @@ func (s *Service) announce(ctx context.Context, it Item, ch Change) (posted, ski
 	day := s.o.Clock.Now().UTC().Truncate(24 * time.Hour)
 	for _, key := range order {
 		t := threads[key]
-		owner, err := s.o.Store.Owner(ctx, t.ref)
+		owner, err := s.owner(ctx, t.ref)
 		if err != nil {
 			s.o.Logger.Error("inbox: owner of a thread to notify", "thread", key, "err", err)
 			continue
@@ -165,7 +165,7 @@ func (s *Service) announce(ctx context.Context, it Item, ch Change) (posted, ski
 			skipped++
 			continue // staff own the thread: the bot stays silent there
 		}
-		ok, err := s.o.Store.TakeInboxNotice(ctx, t.ref.Platform, t.ref.ChannelID, day, s.o.DailyCapPerChannel)
+		ok, err := s.o.Store.TakeNotice(ctx, t.ref.Platform, t.ref.ChannelID, day, s.o.DailyCapPerChannel)
 		if err != nil {
 			s.o.Logger.Error("inbox: daily cap", "thread", key, "err", err)
 			continue

@@ -108,7 +108,7 @@ func (b *Base) Rebuild(ctx context.Context) error {
 // stored and up to date at once, then, when embed is set, those missing
 // (stale ones are deleted first).
 func (b *Base) refresh(ctx context.Context, embed bool) error {
-	chunks, err := b.store.KBChunks(ctx)
+	chunks, err := b.store.Chunks(ctx)
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (b *Base) refresh(ctx context.Context, embed bool) error {
 	if b.emb != nil {
 		stored := b.stored
 		if stored == nil {
-			if stored, err = vs.KBVectors(ctx); err != nil {
+			if stored, err = vs.Vectors(ctx); err != nil {
 				b.log.Error("knowledge: reading vectors; searching lexically", "err", err)
 				embed = false
 			}
@@ -146,7 +146,7 @@ func (b *Base) refresh(ctx context.Context, embed bool) error {
 		return nil
 	}
 	if len(plan.stale) > 0 {
-		if err := vs.DeleteKBVectors(ctx, plan.stale); err != nil {
+		if err := vs.DeleteVectors(ctx, plan.stale); err != nil {
 			b.log.Error("knowledge: deleting stale vectors", "err", err)
 		}
 	}
@@ -162,7 +162,7 @@ func (b *Base) refresh(ctx context.Context, embed bool) error {
 		// The model's dimension changed under the same name (a new
 		// "dimensions" setting): every stored vector is stale.
 		b.log.Info("knowledge: the embeddings changed dimension; embedding every chunk again", "err", err)
-		if err := vs.DeleteKBVectors(ctx, plan.keep); err != nil {
+		if err := vs.DeleteVectors(ctx, plan.keep); err != nil {
 			b.log.Error("knowledge: deleting stale vectors", "err", err)
 		}
 		plan = vectorPlan{missing: chunks}
@@ -244,7 +244,7 @@ func (b *Base) Len() int {
 }
 
 // Docs lists the documents.
-func (b *Base) Docs(ctx context.Context) ([]Doc, error) { return b.store.KBDocs(ctx) }
+func (b *Base) Docs(ctx context.Context) ([]Doc, error) { return b.store.Docs(ctx) }
 
 // Close releases the index.
 func (b *Base) Close() error {
@@ -287,7 +287,7 @@ func (b *Base) Add(ctx context.Context, name, title, url, text string) (Doc, err
 	doc := Doc{Source: source, Origin: OriginAdded, Title: chunks[0].Title, URL: chunks[0].URL, Size: int64(len(text)), Chunks: len(chunks), Synced: b.now()}
 	b.syncMu.Lock()
 	defer b.syncMu.Unlock()
-	if err := b.store.PutKBDoc(ctx, doc, chunks); err != nil {
+	if err := b.store.PutDoc(ctx, doc, chunks); err != nil {
 		return Doc{}, err
 	}
 	return doc, b.refresh(ctx, true)
@@ -300,7 +300,7 @@ var ErrFileDoc = errors.New("knowledge: this document comes from a file: delete 
 func (b *Base) Remove(ctx context.Context, source string) error {
 	b.syncMu.Lock()
 	defer b.syncMu.Unlock()
-	docs, err := b.store.KBDocs(ctx)
+	docs, err := b.store.Docs(ctx)
 	if err != nil {
 		return err
 	}
@@ -311,7 +311,7 @@ func (b *Base) Remove(ctx context.Context, source string) error {
 		if d.Origin == OriginFile {
 			return fmt.Errorf("%w (%s)", ErrFileDoc, source)
 		}
-		if err := b.store.DeleteKBDoc(ctx, source); err != nil {
+		if err := b.store.DeleteDoc(ctx, source); err != nil {
 			return err
 		}
 		return b.refresh(ctx, true)

@@ -18,6 +18,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/cli"
 	"github.com/einsatz/einsatz/adapters/web/webtest"
 	"github.com/einsatz/einsatz/handlers/knowledge"
+	"github.com/einsatz/einsatz/storage"
 )
 
 // The kb commands through a running server: add, list, search and remove
@@ -32,7 +33,7 @@ func TestKBCommandsThroughServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	local := knowledge.NewBase(s, folders, slog.New(slog.DiscardHandler))
+	local := knowledge.NewBase(storage.NewKB(s), folders, slog.New(slog.DiscardHandler))
 	defer local.Close()
 	if _, err := local.Sync(ctx, nil); err != nil {
 		t.Fatal(err)

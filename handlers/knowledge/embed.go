@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/einsatz/einsatz/bot/kb"
 )
 
 // Embedder turns texts into vectors, one per text and in order. The
@@ -25,26 +27,12 @@ func (f EmbedderFunc) Embed(ctx context.Context, texts []string) ([][]float32, e
 	return f(ctx, texts)
 }
 
-// Vector is the stored embedding of one chunk.
-type Vector struct {
-	ChunkID string
-	Source  string
-	// Model names the embedding model (EmbedOptions.Model) that made the
-	// vector; a vector of another model is stale.
-	Model string
-	// Hash is the hash of the model name and the embedded text (title,
-	// heading and text of the chunk): a vector whose chunk changed is stale.
-	Hash uint64
-	Vec  []float32 // unit length
-}
+// Vector is the stored embedding of one chunk (bot/kb).
+type Vector = kb.Vector
 
-// VectorStore keeps chunk embeddings; storage.Store implements it. A Base
-// whose DocStore is not a VectorStore searches lexically only.
-type VectorStore interface {
-	KBVectors(ctx context.Context) ([]Vector, error)
-	PutKBVectors(ctx context.Context, vecs []Vector) error
-	DeleteKBVectors(ctx context.Context, vecs []Vector) error // by Source and ChunkID
-}
+// VectorStore keeps chunk embeddings (bot/kb); storage.KB implements it. A
+// Base whose DocStore is not a VectorStore searches lexically only.
+type VectorStore = kb.VectorStore
 
 // EmbedOptions configure embeddings; zero values get the defaults noted.
 type EmbedOptions struct {
@@ -227,7 +215,7 @@ func (b *Base) embedChunks(ctx context.Context, vs VectorStore, chunks []Chunk, 
 			}
 			vecs = append(vecs, Vector{ChunkID: c.ID, Source: c.Source, Model: b.eopts.Model, Hash: vectorHash(b.eopts.Model, texts[i]), Vec: v})
 		}
-		if err := vs.PutKBVectors(ctx, vecs); err != nil {
+		if err := vs.PutVectors(ctx, vecs); err != nil {
 			return out, err
 		}
 		out = append(out, vecs...)

@@ -87,7 +87,7 @@ func newHybridBase(t *testing.T, s *storage.Store, dir string, e knowledge.Embed
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := knowledge.NewBase(s, folders, slog.New(slog.DiscardHandler))
+	b := knowledge.NewBase(storage.NewKB(s), folders, slog.New(slog.DiscardHandler))
 	if e != nil {
 		b.SetEmbedder(e, knowledge.EmbedOptions{Model: model, Batch: 2})
 	}
@@ -105,7 +105,7 @@ func ids(hits []knowledge.Hit) []string {
 
 func storedVectors(t *testing.T, s *storage.Store) map[string]knowledge.Vector {
 	t.Helper()
-	vecs, err := s.KBVectors(context.Background())
+	vecs, err := storage.NewKB(s).Vectors(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +393,7 @@ func TestHybridWithOpenAIClient(t *testing.T) {
 	writeRefundKB(t, dir)
 	folders, _ := knowledge.Folders([]string{dir}, nil)
 	s := memStore(t)
-	b := knowledge.NewBase(s, folders, slog.New(slog.DiscardHandler))
+	b := knowledge.NewBase(storage.NewKB(s), folders, slog.New(slog.DiscardHandler))
 	defer b.Close()
 	b.SetEmbedder(client, knowledge.EmbedOptions{Model: "text-embedding-3-small"})
 	if _, err := b.Sync(ctx, nil); err != nil {

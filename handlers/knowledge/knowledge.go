@@ -21,20 +21,13 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/einsatz/einsatz/bot/kb"
 	"github.com/einsatz/einsatz/bot/lang"
 )
 
 // Chunk is one retrievable piece of the knowledge base: a section of a
-// Markdown file, or a group of paragraphs of a text file.
-type Chunk struct {
-	ID      string // stable: source path + "#" + index
-	Source  string // path relative to the root it was loaded from, slash-separated, e.g. "en/what-is-einsatz.md"
-	Title   string // document title (front matter title, else first # heading, else file name)
-	Heading string // heading path within the document, e.g. "Installation > From source" ("" for the intro)
-	URL     string // front matter url, "" if none
-	Text    string // the section's text (Markdown as written, without the heading line)
-	Lang    string // "en" or "de" (front matter `lang:` if present, else guessed from words)
-}
+// Markdown file, or a group of paragraphs of a text file (bot/kb).
+type Chunk = kb.Chunk
 
 // maxTextChunk is the size (in bytes) up to which paragraphs of a plain text
 // file are grouped into one chunk. A single longer paragraph is a chunk of

@@ -13,37 +13,23 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/einsatz/einsatz/bot/kb"
 )
 
-// Doc is one knowledge document as last synced. Documents come from the
-// configured folders ("file": kept in step with the files) or were added
-// through einsatz (`einsatz kb add`, a saved staff reply: "added").
-type Doc struct {
-	Source  string    `json:"source"`
-	Origin  string    `json:"origin"`
-	Title   string    `json:"title"`
-	URL     string    `json:"url,omitempty"`
-	Hash    string    `json:"hash"` // sha256 of the content
-	Size    int64     `json:"size"`
-	ModTime time.Time `json:"mod_time"`
-	Chunks  int       `json:"chunks"`
-	Synced  time.Time `json:"synced"`
-	BaseURL string    `json:"base_url,omitempty"` // the folder's base URL it was cited with
-}
+// Doc is one knowledge document as last synced (bot/kb); the name stays
+// so code that says knowledge.Doc keeps compiling.
+type Doc = kb.Doc
 
 // Document origins.
 const (
-	OriginFile  = "file"
-	OriginAdded = "added"
+	OriginFile  = kb.OriginFile
+	OriginAdded = kb.OriginAdded
 )
 
-// DocStore keeps documents and their chunks; storage.Store implements it.
-type DocStore interface {
-	KBDocs(ctx context.Context) ([]Doc, error)
-	PutKBDoc(ctx context.Context, doc Doc, chunks []Chunk) error // chunks nil: only the record
-	DeleteKBDoc(ctx context.Context, source string) error
-	KBChunks(ctx context.Context) ([]Chunk, error)
-}
+// DocStore keeps documents and their chunks (bot/kb); storage.KB
+// implements it.
+type DocStore = kb.Store
 
 // Folder is a place knowledge files come from.
 type Folder struct {
@@ -116,7 +102,7 @@ func Sync(ctx context.Context, store DocStore, folders []Folder, now time.Time, 
 	if err != nil {
 		return rep, err
 	}
-	docs, err := store.KBDocs(ctx)
+	docs, err := store.Docs(ctx)
 	if err != nil {
 		return rep, err
 	}
@@ -146,7 +132,7 @@ func Sync(ctx context.Context, store DocStore, folders []Folder, now time.Time, 
 	}
 	for _, d := range docs {
 		if d.Origin == OriginFile && !seen[d.Source] {
-			if err := store.DeleteKBDoc(ctx, d.Source); err != nil {
+			if err := store.DeleteDoc(ctx, d.Source); err != nil {
 				return rep, err
 			}
 			rep.Removed++
@@ -173,7 +159,7 @@ func syncFile(ctx context.Context, store DocStore, f file, known map[string]Doc,
 	if exists && old.Hash == doc.Hash && old.BaseURL == doc.BaseURL {
 		doc.Title, doc.URL, doc.Chunks = old.Title, old.URL, old.Chunks
 		rep.Unchanged++
-		return store.PutKBDoc(ctx, doc, nil) // touched, not changed
+		return store.PutDoc(ctx, doc, nil) // touched, not changed
 	}
 	chunks, err := split(f.source, displayPath(f), data)
 	if err != nil {
@@ -193,7 +179,7 @@ func syncFile(ctx context.Context, store DocStore, f file, known map[string]Doc,
 	if chunks == nil {
 		chunks = []Chunk{} // an empty file: drop the old chunks
 	}
-	if err := store.PutKBDoc(ctx, doc, chunks); err != nil {
+	if err := store.PutDoc(ctx, doc, chunks); err != nil {
 		return err
 	}
 	if exists {

@@ -17,6 +17,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/web/webtest"
 	"github.com/einsatz/einsatz/bot/bottest"
 	"github.com/einsatz/einsatz/handlers/monitor"
+	"github.com/einsatz/einsatz/storage"
 )
 
 // summary is "platform/channel start n/pos/neu/neg" per bucket, sorted.
@@ -38,7 +39,7 @@ func TestSentimentReportThroughServer(t *testing.T) {
 	s := memStore(t)
 	now := time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC)
 	clock := bottest.NewClock(now)
-	m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: s, Clock: clock, Logger: slog.New(slog.DiscardHandler)})
+	m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: storage.NewSentiment(s), Clock: clock, Logger: slog.New(slog.DiscardHandler)})
 	ctx := context.Background()
 	for _, e := range []struct {
 		id, channel, text string
@@ -58,8 +59,8 @@ func TestSentimentReportThroughServer(t *testing.T) {
 	if err := s.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	remote := cli.RemoteSentiment{Client: webtest.AdminClient(t, s, monitor.AdminRoutes(s, clock))}
-	local := cli.LocalSentiment{Store: s, Now: clock.Now}
+	remote := cli.RemoteSentiment{Client: webtest.AdminClient(t, s, monitor.AdminRoutes(storage.NewSentiment(s), clock))}
+	local := cli.LocalSentiment{Store: storage.NewSentiment(s), Now: clock.Now}
 
 	const day, hour = "01-02", "01-02 15h"
 	for _, tt := range []struct {

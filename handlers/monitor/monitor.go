@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/mood"
 )
 
 // Score is the sentiment of one message.
@@ -22,106 +23,36 @@ type Score struct {
 	Lang  string
 }
 
-// Labels.
+// Labels (see bot/mood).
 const (
-	Positive = "positive"
-	Neutral  = "neutral"
-	Negative = "negative"
+	Positive = mood.Positive
+	Neutral  = mood.Neutral
+	Negative = mood.Negative
 )
 
 // Analyzer scores a text; lang is a hint ("" = detect).
 type Analyzer func(text, lang string) Score
 
-// Row is one scored message.
-type Row struct {
-	Platform  string    `json:"platform"`
-	Channel   string    `json:"channel"`
-	Thread    string    `json:"thread"`
-	User      string    `json:"user"` // the user id, or its pseudonym
-	MessageID string    `json:"message_id"`
-	Time      time.Time `json:"time"`
-	Label     string    `json:"label"`
-	Score     float64   `json:"score"`
-	Lang      string    `json:"lang"`
-	Permalink string    `json:"permalink,omitempty"`
-	Excerpt   string    `json:"excerpt,omitempty"` // the start of a negative message, for alerts
-}
-
-// Bucket aggregates the messages of one channel in one hour or day.
-type Bucket struct {
-	Start time.Time `json:"start"`
-	N     int       `json:"n"`
-	Pos   int       `json:"positive"`
-	Neu   int       `json:"neutral"`
-	Neg   int       `json:"negative"`
-	Sum   float64   `json:"score_sum"`
-}
-
-// Add counts one message.
-func (b *Bucket) Add(label string, score float64) {
-	b.N++
-	b.Sum += score
-	switch label {
-	case Positive:
-		b.Pos++
-	case Negative:
-		b.Neg++
-	default:
-		b.Neu++
-	}
-}
-
-// NegShare is the share of negative messages.
-func (b Bucket) NegShare() float64 {
-	if b.N == 0 {
-		return 0
-	}
-	return float64(b.Neg) / float64(b.N)
-}
-
-// Mean is the average score.
-func (b Bucket) Mean() float64 {
-	if b.N == 0 {
-		return 0
-	}
-	return b.Sum / float64(b.N)
-}
+// The records live in bot/mood; these names stay so code that says
+// monitor.Row (dashboard pages, the CLI) keeps compiling while it moves
+// to adapters/web.
+type (
+	Row     = mood.Row
+	Bucket  = mood.Bucket
+	Channel = mood.Channel
+)
 
 // Granularity of aggregates.
 const (
-	Hour = "hour"
-	Day  = "day"
+	Hour = mood.Hour
+	Day  = mood.Day
 )
 
 // BucketStart is the start of the hour or day (UTC) holding t.
-func BucketStart(by string, t time.Time) time.Time {
-	t = t.UTC()
-	if by == Day {
-		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-	}
-	return t.Truncate(time.Hour)
-}
+func BucketStart(by string, t time.Time) time.Time { return mood.BucketStart(by, t) }
 
-// Channel names a channel on a platform.
-type Channel struct {
-	Platform string `json:"platform"`
-	ID       string `json:"id"`
-}
-
-func (c Channel) String() string { return c.Platform + "/" + c.ID }
-
-// Store keeps rows and aggregates; storage.Store implements it.
-type Store interface {
-	// LogSentiment stores the row and updates the hourly and daily buckets
-	// of its channel in the same write; userID indexes it for export and
-	// erasure.
-	LogSentiment(ctx context.Context, row Row, userID string) error
-	SentimentRows(ctx context.Context, ch Channel, since, until time.Time) ([]Row, error)
-	SentimentBuckets(ctx context.Context, by string, ch Channel, since, until time.Time) ([]Bucket, error)
-	SentimentChannels(ctx context.Context) ([]Channel, error)
-	LastAlert(ctx context.Context, ch Channel) (time.Time, error)
-	SetLastAlert(ctx context.Context, ch Channel, at time.Time) error
-}
+// Store keeps rows and aggregates (bot/mood); storage.Sentiment implements it.
+type Store = mood.Store
 
 // Poster posts to the staff channel; bot.Bot implements it.
 type Poster interface {
@@ -208,7 +139,7 @@ func (m *Monitor) Observe(ctx context.Context, ev *bot.Event) error {
 	if s.Label == Negative {
 		row.Excerpt = excerpt(ev.Text, 140)
 	}
-	if err := m.o.Store.LogSentiment(ctx, row, ev.User.ID); err != nil {
+	if err := m.o.Store.Log(ctx, row, ev.User.ID); err != nil {
 		return fmt.Errorf("monitor: log sentiment: %w", err)
 	}
 	if s.Label != Negative || ev.Replayed {
@@ -237,7 +168,7 @@ type Spike struct {
 // Check computes a channel's last hour against its 14-day baseline.
 func (m *Monitor) Check(ctx context.Context, ch Channel) (Spike, error) {
 	now := m.o.Clock.Now()
-	rows, err := m.o.Store.SentimentRows(ctx, ch, now.Add(-time.Hour), now.Add(time.Second))
+	rows, err := m.o.Store.Rows(ctx, ch, now.Add(-time.Hour), now.Add(time.Second))
 	if err != nil {
 		return Spike{}, err
 	}
@@ -256,7 +187,7 @@ func (m *Monitor) Check(ctx context.Context, ch Channel) (Spike, error) {
 		sp.Worst = sp.Worst[:3]
 	}
 	today := BucketStart(Day, now)
-	days, err := m.o.Store.SentimentBuckets(ctx, Day, ch, today.AddDate(0, 0, -14), today)
+	days, err := m.o.Store.Buckets(ctx, Day, ch, today.AddDate(0, 0, -14), today)
 	if err != nil {
 		return Spike{}, err
 	}

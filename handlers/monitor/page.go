@@ -136,7 +136,7 @@ func Page(store Store, clock bot.Clock, render Render) http.Handler {
 }
 
 func pageBody(ctx context.Context, store Store, now time.Time, selected, by string, days int) (template.HTML, error) {
-	channels, err := store.SentimentChannels(ctx)
+	channels, err := store.Channels(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -148,7 +148,7 @@ func pageBody(ctx context.Context, store Store, now time.Time, selected, by stri
 			continue
 		}
 		shown = append(shown, ch)
-		buckets, err := store.SentimentBuckets(ctx, by, ch, BucketStart(by, since), now.Add(time.Hour))
+		buckets, err := store.Buckets(ctx, by, ch, BucketStart(by, since), now.Add(time.Hour))
 		if err != nil {
 			return "", err
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/bottest"
 	"github.com/einsatz/einsatz/handlers/monitor"
+	"github.com/einsatz/einsatz/storage"
 )
 
 // The sentiment page in headless Chromium: it loads, each channel's chart
@@ -23,7 +24,7 @@ func TestBrowserSentimentPage(t *testing.T) {
 	s := memStore(t)
 	now := time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC)
 	clock := bottest.NewClock(now)
-	m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: s, Clock: clock, Logger: slog.New(slog.DiscardHandler)})
+	m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: storage.NewSentiment(s), Clock: clock, Logger: slog.New(slog.DiscardHandler)})
 	ctx := context.Background()
 	// general: messages on 3 days; random: on 2 days, with one awful thread.
 	for d, count := range map[int]int{0: 4, 2: 3, 5: 2} {
@@ -42,7 +43,7 @@ func TestBrowserSentimentPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	site.AddPage(web.Page{Path: "/dashboard/sentiment", Title: "Sentiment", Handler: monitor.Page(s, clock, site.RenderPage)})
+	site.AddPage(web.Page{Path: "/dashboard/sentiment", Title: "Sentiment", Handler: monitor.Page(storage.NewSentiment(s), clock, site.RenderPage)})
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- core.Run(runCtx, site) }()

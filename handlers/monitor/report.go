@@ -28,7 +28,7 @@ func Report(ctx context.Context, store Store, channel, by string, since, until t
 	if by != Hour && by != Day {
 		return nil, fmt.Errorf("monitor: --by must be %q or %q", Hour, Day)
 	}
-	channels, err := store.SentimentChannels(ctx)
+	channels, err := store.Channels(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +37,7 @@ func Report(ctx context.Context, store Store, channel, by string, since, until t
 		if channel != "" && ch.String() != channel && ch.ID != channel {
 			continue
 		}
-		buckets, err := store.SentimentBuckets(ctx, by, ch, BucketStart(by, since), until)
+		buckets, err := store.Buckets(ctx, by, ch, BucketStart(by, since), until)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +98,7 @@ type ThreadSummary struct {
 func WorstThreads(ctx context.Context, store Store, channels []Channel, since, until time.Time, n int) ([]ThreadSummary, error) {
 	byThread := map[string]*ThreadSummary{}
 	for _, ch := range channels {
-		rows, err := store.SentimentRows(ctx, ch, since, until)
+		rows, err := store.Rows(ctx, ch, since, until)
 		if err != nil {
 			return nil, err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/adapters/web/webtest"
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/personal"
 	"github.com/einsatz/einsatz/handlers/monitor"
 	"github.com/einsatz/einsatz/handlers/privacy"
 	"github.com/einsatz/einsatz/handlers/support"
@@ -26,7 +27,7 @@ import (
 const staffToken = "staff-token-for-the-privacy-cli-test"
 
 // records is an export's records as compact JSON strings, by kind.
-func records(t *testing.T, d storage.UserData) map[string][]string {
+func records(t *testing.T, d personal.Data) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for kind, rs := range d.Records {
@@ -50,7 +51,7 @@ func TestPrivacyCommandsThroughServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	mon := monitor.New(monitor.Options{Store: store, Logger: discard, Analyze: func(string, string) monitor.Score { return monitor.Score{Label: monitor.Neutral} }})
+	mon := monitor.New(monitor.Options{Store: storage.NewSentiment(store), Logger: discard, Analyze: func(string, string) monitor.Score { return monitor.Score{Label: monitor.Neutral} }})
 	core := bot.New(bot.Options{Store: store, Router: bot.NewRouter(nil), Observers: []bot.Observer{mon}, Logger: discard})
 	ctx := context.Background()
 	now := time.Now()
@@ -67,7 +68,7 @@ func TestPrivacyCommandsThroughServer(t *testing.T) {
 	}
 	for _, q := range []struct{ user, text string }{{"U9", "how do I reset the zither-9 router"}, {"U7", "where is the changelog"}} {
 		thread := bot.ThreadRef{Platform: "slack", ChannelID: "help", ThreadID: "q-" + q.user}
-		if _, err := store.AddQuestion(ctx, support.Question{Time: now, Thread: thread, UserID: q.user, Text: q.text, Outcome: "answered"}); err != nil {
+		if _, err := storage.NewSupport(store).AddQuestion(ctx, support.Question{Time: now, Thread: thread, UserID: q.user, Text: q.text, Outcome: "answered"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -79,7 +80,7 @@ func TestPrivacyCommandsThroughServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for pattern, h := range privacy.AdminRoutes(store, func(r *http.Request) string { staff, _ := web.StaffFrom(r); return staff.Name }) {
+	for pattern, h := range privacy.AdminRoutes(privacy.People{Part: storage.Parts(store)}, func(r *http.Request) string { staff, _ := web.StaffFrom(r); return staff.Name }) {
 		site.AddAdminRoute(pattern, web.AdminOnly(h))
 	}
 	client := webtest.Client(t, core, site, dir)
@@ -97,13 +98,13 @@ func TestPrivacyCommandsThroughServer(t *testing.T) {
 		err := cmd.ExecuteContext(ctx)
 		return out.String(), err
 	}
-	export := func(user string) storage.UserData {
+	export := func(user string) personal.Data {
 		t.Helper()
 		out, err := run("export", "--platform", "slack", "--user", user)
 		if err != nil {
 			t.Fatalf("export %s: %v\n%s", user, err, out)
 		}
-		var d storage.UserData
+		var d personal.Data
 		if err := json.Unmarshal([]byte(out), &d); err != nil {
 			t.Fatalf("export %s is not JSON: %v\n%s", user, err, out)
 		}
@@ -112,9 +113,9 @@ func TestPrivacyCommandsThroughServer(t *testing.T) {
 		}
 		return d
 	}
-	local := func(user string) storage.UserData {
+	local := func(user string) personal.Data {
 		t.Helper()
-		d, err := store.ExportUser(ctx, "slack", user)
+		d, err := privacy.People{Part: storage.Parts(store)}.ExportUser(ctx, "slack", user)
 		if err != nil {
 			t.Fatal(err)
 		}

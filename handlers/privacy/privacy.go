@@ -14,13 +14,44 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/bot"
-	"github.com/einsatz/einsatz/storage"
+	"github.com/einsatz/einsatz/bot/personal"
 )
 
-// Store exports and erases a person's data; storage.Store implements it.
+// Store exports and erases a person's data; People implements it over
+// every store's part (storage.Parts), the CLI over the admin API.
 type Store interface {
-	ExportUser(ctx context.Context, platform, userID string) (storage.UserData, error)
-	EraseUser(ctx context.Context, platform, userID, by string) (storage.Erasure, error)
+	ExportUser(ctx context.Context, platform, userID string) (personal.Data, error)
+	EraseUser(ctx context.Context, platform, userID, by string) (personal.Erasure, error)
+}
+
+// People exports and erases a person by asking every store for its part:
+// privacy knows no feature, and a new feature's records are covered by
+// adding its part.
+type People struct {
+	Part personal.Part // usually personal.Parts of every store
+	Now  func() time.Time
+}
+
+// ExportUser collects every record about a person (GDPR Art. 15).
+func (p People) ExportUser(ctx context.Context, platform, userID string) (personal.Data, error) {
+	now := time.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	out := personal.Data{Platform: platform, User: userID, Exported: now().UTC(), Records: map[string][]json.RawMessage{}}
+	recs, err := p.Part.Export(ctx, platform, userID)
+	if err != nil {
+		return out, err // the parts say which store failed
+	}
+	out.Records = recs
+	return out, nil
+}
+
+// EraseUser removes everything about a person (GDPR Art. 17), or
+// anonymises what other people's records count on; by names who asked,
+// for the audit log.
+func (p People) EraseUser(ctx context.Context, platform, userID, by string) (personal.Erasure, error) {
+	return p.Part.Erase(ctx, platform, userID, by)
 }
 
 // Actions of the confirmation buttons.

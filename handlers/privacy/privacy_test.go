@@ -41,15 +41,15 @@ func TestForgetMeLeavesNoTrace(t *testing.T) {
 	}
 	defer store.Close()
 	poster := &staffPoster{}
-	ho := handoff.New(handoff.Options{Store: store, Poster: poster, Logger: discard, Text: text,
+	ho := handoff.New(handoff.Options{Store: storage.NewHandoff(store), Owners: store, Poster: poster, Logger: discard, Text: text,
 		StaffChannel: bot.ThreadRef{Platform: "console", ChannelID: "staff"}})
-	mon := monitor.New(monitor.Options{Store: store, Logger: discard, Analyze: func(t, _ string) monitor.Score {
+	mon := monitor.New(monitor.Options{Store: storage.NewSentiment(store), Logger: discard, Analyze: func(t, _ string) monitor.Score {
 		if strings.Contains(t, "hate") {
 			return monitor.Score{Label: monitor.Negative, Score: -0.8}
 		}
 		return monitor.Score{Label: monitor.Neutral}
 	}})
-	pv := privacy.New(store, text, nil)
+	pv := privacy.New(privacy.People{Part: storage.Parts(store)}, text, nil)
 	router := bot.NewRouter(bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
 		return []bot.Reply{{Text: "You said: " + ev.Text}}, nil // the bot quotes: its replies hold the member's words
 	}))
@@ -119,7 +119,7 @@ func TestForgetMeLeavesNoTrace(t *testing.T) {
 	if len(audit) == 0 || audit[len(audit)-1].Action != "erase" || strings.Contains(audit[len(audit)-1].Target, "walburga") {
 		t.Fatalf("audit = %+v: want an erase entry that does not say whose", audit)
 	}
-	esc, _ := store.Escalations(ctx)
+	esc, _ := storage.NewHandoff(store).Escalations(ctx)
 	if len(esc) != 1 || esc[0].User.ID != "erased" {
 		t.Fatalf("escalations = %+v: want the one escalation kept without the member", esc)
 	}
@@ -151,32 +151,32 @@ func feedbackAndRequests(t *testing.T, store *storage.Store, req, metoo, questio
 		return inbox.Item{Title: inbox.Title(text), Summary: inbox.Summary(text), Status: inbox.StatusNew, Created: now, Updated: now}
 	}
 	var f erasedFixture
-	hers, _, err := store.NewInboxItem(ctx, item(req), mention("walburga", "m1", req), her)
+	hers, _, err := storage.NewInbox(store).Create(ctx, item(req), mention("walburga", "m1", req), her)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mentioned, _, err := store.NewInboxItem(ctx, item(bobsRequest), mention("bob", "m2", bobsRequest), bob)
+	mentioned, _, err := storage.NewInbox(store).Create(ctx, item(bobsRequest), mention("bob", "m2", bobsRequest), bob)
 	if err != nil {
 		t.Fatal(err)
 	}
-	voted, _, err := store.NewInboxItem(ctx, item("a calendar feed of events"), mention("bob", "m3", "a calendar feed of events"), bob)
+	voted, _, err := storage.NewInbox(store).Create(ctx, item("a calendar feed of events"), mention("bob", "m3", "a calendar feed of events"), bob)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if it, added, v, err := store.AddInboxMention(ctx, mentioned.ID, mention("walburga", "m4", metoo), her); err != nil || !added || !v || it.VoteCount != 2 {
+	if it, added, v, err := storage.NewInbox(store).AddMention(ctx, mentioned.ID, mention("walburga", "m4", metoo), her); err != nil || !added || !v || it.VoteCount != 2 {
 		t.Fatalf("her mention on bob's item: %+v added=%v voted=%v %v", it, added, v, err)
 	}
-	if it, v, err := store.InboxVote(ctx, voted.ID, her); err != nil || !v || it.VoteCount != 2 {
+	if it, v, err := storage.NewInbox(store).Vote(ctx, voted.ID, her); err != nil || !v || it.VoteCount != 2 {
 		t.Fatalf("her vote on bob's item: %+v voted=%v %v", it, v, err)
 	}
 	f.hers, f.bobsMentioned, f.bobsVoted, f.bobsTitle = hers.ID, mentioned.ID, voted.ID, mentioned.Title
 
 	thread := bot.ThreadRef{Platform: p, ChannelID: "help", ThreadID: "q1"}
-	if f.herQuestion, err = store.AddQuestion(ctx, support.Question{Time: now, Thread: thread, UserID: "walburga", Text: question, Outcome: "answered"}); err != nil {
+	if f.herQuestion, err = storage.NewSupport(store).AddQuestion(ctx, support.Question{Time: now, Thread: thread, UserID: "walburga", Text: question, Outcome: "answered"}); err != nil {
 		t.Fatal(err)
 	}
 	thread.ThreadID = "q2"
-	if f.bobsQuestion, err = store.AddQuestion(ctx, support.Question{Time: now, Thread: thread, UserID: "bob", Text: "where is the changelog", Outcome: "answered"}); err != nil {
+	if f.bobsQuestion, err = storage.NewSupport(store).AddQuestion(ctx, support.Question{Time: now, Thread: thread, UserID: "bob", Text: "where is the changelog", Outcome: "answered"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, v := range []support.Vote{
@@ -184,7 +184,7 @@ func feedbackAndRequests(t *testing.T, store *storage.Store, req, metoo, questio
 		{QuestionID: f.bobsQuestion, Platform: p, UserID: "walburga", Helpful: true, Time: now},
 		{QuestionID: f.bobsQuestion, Platform: p, UserID: "bob", Helpful: true, Time: now},
 	} {
-		if err := store.PutVote(ctx, v); err != nil {
+		if err := storage.NewSupport(store).PutVote(ctx, v); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -199,7 +199,7 @@ func feedbackAndRequests(t *testing.T, store *storage.Store, req, metoo, questio
 func (f erasedFixture) checkAfterErasure(t *testing.T, store *storage.Store) {
 	t.Helper()
 	ctx := context.Background()
-	all, err := store.InboxItems(ctx)
+	all, err := storage.NewInbox(store).Items(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func (f erasedFixture) checkAfterErasure(t *testing.T, store *storage.Store) {
 		if !ok {
 			t.Fatalf("inbox item #%d is gone after the erasure", id)
 		}
-		stored, err := store.InboxItem(ctx, id)
+		stored, err := storage.NewInbox(store).Item(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,10 +238,10 @@ func (f erasedFixture) checkAfterErasure(t *testing.T, store *storage.Store) {
 	if it := byID[f.bobsMentioned]; it.Title != f.bobsTitle || len(it.Mentions) != 1 {
 		t.Errorf("bob's item = %q with %d mentions, want %q with his one mention", it.Title, len(it.Mentions), f.bobsTitle)
 	}
-	if _, found, err := store.Question(ctx, f.herQuestion); err != nil || found {
+	if _, found, err := storage.NewSupport(store).Question(ctx, f.herQuestion); err != nil || found {
 		t.Errorf("her question: found=%v %v, want it erased", found, err)
 	}
-	q, found, err := store.Question(ctx, f.bobsQuestion)
+	q, found, err := storage.NewSupport(store).Question(ctx, f.bobsQuestion)
 	if err != nil || !found || len(q.Votes) != 1 || q.Votes[0].UserID != "bob" {
 		t.Errorf("bob's question = %+v found=%v %v: want it kept with only his rating", q, found, err)
 	}
@@ -253,7 +253,7 @@ func TestExportHasEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	mon := monitor.New(monitor.Options{Store: store, Logger: discard, Analyze: func(string, string) monitor.Score { return monitor.Score{Label: monitor.Neutral} }})
+	mon := monitor.New(monitor.Options{Store: storage.NewSentiment(store), Logger: discard, Analyze: func(string, string) monitor.Score { return monitor.Score{Label: monitor.Neutral} }})
 	core := bot.New(bot.Options{Store: store, Router: bot.NewRouter(nil), Observers: []bot.Observer{mon}, Logger: discard})
 	ctx := context.Background()
 	for i, txt := range []string{"first words", "second words"} {
@@ -262,7 +262,7 @@ func TestExportHasEverything(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	data, err := store.ExportUser(ctx, "slack", "U9")
+	data, err := privacy.People{Part: storage.Parts(store)}.ExportUser(ctx, "slack", "U9")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func BenchmarkAnswerWithStorage(b *testing.B) {
 	}
 	defer store.Close()
 	ctx := context.Background()
-	kb := knowledge.NewBase(store, []knowledge.Folder{{FS: os.DirFS("../../knowledge"), Root: "."}}, discard)
+	kb := knowledge.NewBase(storage.NewKB(store), []knowledge.Folder{{FS: os.DirFS("../../knowledge"), Root: "."}}, discard)
 	defer kb.Close()
 	if _, err := kb.Sync(ctx, nil); err != nil {
 		b.Fatal(err)
@@ -39,7 +39,7 @@ func BenchmarkAnswerWithStorage(b *testing.B) {
 		return "Einsatz is a community bot [1].", nil
 	})
 	answers := answer.New(answer.Options{Search: kb, Text: func(lang, key string) string { return lang + ":" + key }, LLM: llm, Logger: discard})
-	sup := support.New(support.Options{Answer: answers, Store: store, Text: func(string, string) string { return "" }, Logger: discard})
+	sup := support.New(support.Options{Answer: answers, Store: storage.NewSupport(store), Text: func(string, string) string { return "" }, Logger: discard})
 	history := []bot.Turn{
 		{Role: bot.RoleUser, UserID: "u1", Text: "Hi, I'm jane@example.com, running Einsatz on Docker."},
 		{Role: bot.RoleBot, Text: "Hello! How can I help you with Einsatz today?"},

@@ -27,13 +27,13 @@ import (
 func addQ(t *testing.T, s *storage.Store, at time.Time, who, channel, thread, text, outcome string, votes map[string]bool) string {
 	t.Helper()
 	ctx := context.Background()
-	id, err := s.AddQuestion(ctx, support.Question{Time: at, Thread: bot.ThreadRef{Platform: platform, ChannelID: channel, ThreadID: thread},
+	id, err := storage.NewSupport(s).AddQuestion(ctx, support.Question{Time: at, Thread: bot.ThreadRef{Platform: platform, ChannelID: channel, ThreadID: thread},
 		UserID: who, Lang: "en", Text: text, Outcome: outcome})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for voter, helpful := range votes {
-		if err := s.PutVote(ctx, support.Vote{QuestionID: id, Platform: platform, UserID: voter, Helpful: helpful, Time: at}); err != nil {
+		if err := storage.NewSupport(s).PutVote(ctx, support.Vote{QuestionID: id, Platform: platform, UserID: voter, Helpful: helpful, Time: at}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -71,7 +71,7 @@ func TestGaps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			gaps, err := support.Gaps(context.Background(), s, start.Add(-time.Hour), support.Settings{Similarity: tt.similarity, Clock: clock})
+			gaps, err := support.Gaps(context.Background(), storage.NewSupport(s), start.Add(-time.Hour), support.Settings{Similarity: tt.similarity, Clock: clock})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +89,7 @@ func TestGaps(t *testing.T) {
 			}
 		})
 	}
-	gaps, _ := support.Gaps(context.Background(), s, start.Add(-time.Hour), support.Settings{Clock: clock})
+	gaps, _ := support.Gaps(context.Background(), storage.NewSupport(s), start.Add(-time.Hour), support.Settings{Clock: clock})
 	pw := gaps[0]
 	if pw.Reasons[support.GapDontKnow] != 3 || len(pw.Questions) != 2 || strings.Join(pw.Channels, ",") != "test/help,test/random" {
 		t.Fatalf("password gap = %+v: want 3 dont_know, 2 distinct texts, both channels", pw)
@@ -98,7 +98,7 @@ func TestGaps(t *testing.T) {
 		t.Fatalf("export gap = %+v, want reason not_helpful", gaps[1])
 	}
 	// since cuts off older questions.
-	late, _ := support.Gaps(context.Background(), s, start.Add(150*time.Second), support.Settings{Clock: clock})
+	late, _ := support.Gaps(context.Background(), storage.NewSupport(s), start.Add(150*time.Second), support.Settings{Clock: clock})
 	if len(late) != 1 || late[0].Count != 1 || late[0].Example != "how do i reset my password" {
 		t.Fatalf("gaps since +2.5m = %+v", late)
 	}
@@ -152,7 +152,7 @@ func TestSupportReport(t *testing.T) {
 	report := func(s support.Settings) map[string]support.Row {
 		t.Helper()
 		s.Clock = r.clock
-		rows, err := support.Report(context.Background(), r.store, start.Add(-24*time.Hour), s)
+		rows, err := support.Report(context.Background(), storage.NewSupport(r.store), start.Add(-24*time.Hour), s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +190,7 @@ func TestSupportReport(t *testing.T) {
 
 	// The CLI prints it from the store, as table, CSV and JSON.
 	open := func(*cobra.Command) (cli.SupportSource, func() error, error) {
-		return cli.LocalSupport{Store: r.store, Settings: support.Settings{Clock: r.clock}}, func() error { return nil }, nil
+		return cli.LocalSupport{Store: storage.NewSupport(r.store), Settings: support.Settings{Clock: r.clock}}, func() error { return nil }, nil
 	}
 	run := func(cmd *cobra.Command, out *bytes.Buffer, args ...string) string {
 		t.Helper()
@@ -234,12 +234,12 @@ func TestCLIThroughServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for pattern, h := range support.AdminRoutes(s, settings) {
+	for pattern, h := range support.AdminRoutes(storage.NewSupport(s), settings) {
 		site.AddAdminRoute(pattern, h)
 	}
 	ctx := context.Background()
 	client := webtest.Client(t, core, site, dir)
-	remote, local := cli.RemoteSupport{Client: client}, cli.LocalSupport{Store: s, Settings: settings}
+	remote, local := cli.RemoteSupport{Client: client}, cli.LocalSupport{Store: storage.NewSupport(s), Settings: settings}
 	rg, err1 := remote.Gaps(ctx, "7d")
 	lg, err2 := local.Gaps(ctx, "7d")
 	rr, err3 := remote.Report(ctx, "7d")
@@ -271,9 +271,9 @@ func TestBrowserPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	site.AddPage(web.Page{Path: "/dashboard/gaps", Title: "Knowledge gaps", Handler: support.GapsPage(s, settings, site.RenderPage)})
-	site.AddPage(web.Page{Path: "/dashboard/support", Title: "Support", Handler: support.SupportPage(s, settings, site.RenderPage)})
-	for pattern, h := range support.AdminRoutes(s, settings) {
+	site.AddPage(web.Page{Path: "/dashboard/gaps", Title: "Knowledge gaps", Handler: support.GapsPage(storage.NewSupport(s), settings, site.RenderPage)})
+	site.AddPage(web.Page{Path: "/dashboard/support", Title: "Support", Handler: support.SupportPage(storage.NewSupport(s), settings, site.RenderPage)})
+	for pattern, h := range support.AdminRoutes(storage.NewSupport(s), settings) {
 		site.AddAdminRoute(pattern, h)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())

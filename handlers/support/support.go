@@ -17,9 +17,9 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/handlers/answer"
 )
 
@@ -37,11 +37,11 @@ const (
 	ReasonRepeated   = "repeated"
 )
 
-// Shadow states of a question.
+// Shadow states of a question (see bot/qa).
 const (
-	ShadowPending   = "pending"   // the draft waits in the staff channel
-	ShadowSent      = "sent"      // staff sent it into the thread
-	ShadowDiscarded = "discarded" // staff discarded it
+	ShadowPending   = qa.ShadowPending
+	ShadowSent      = qa.ShadowSent
+	ShadowDiscarded = qa.ShadowDiscarded
 )
 
 // Text keys (community-facing; EN and DE defaults in DefaultTexts).
@@ -67,123 +67,24 @@ var DefaultTexts = map[string][2]string{
 	TextStaffOnly:     {"Only team members can do that.", "Das können nur Teammitglieder."},
 }
 
-// Question is one question the bot was asked, as logged.
-type Question struct {
-	ID     string        `json:"id"` // time-ordered; the value of the buttons
-	Time   time.Time     `json:"time"`
-	Thread bot.ThreadRef `json:"thread"`
-	UserID string        `json:"user_id"`
-	Lang   string        `json:"lang,omitempty"`
-	// Text is redacted (personal data and secrets removed) unless the
-	// answer handler was told not to.
-	Text    string       `json:"text"`
-	Outcome string       `json:"outcome"` // answer.Outcome*
-	Sources []bot.Source `json:"sources,omitempty"`
-	// Shadow is "" outside shadow mode, else a Shadow* state.
-	Shadow string `json:"shadow,omitempty"`
-	// Escalations are the reasons a person was called for this question
-	// (dont_know, repeated, not_helpful), each once.
-	Escalations []string `json:"escalations,omitempty"`
-	// Votes are filled in when reading; they are stored apart (one record
-	// per voter, which belongs to the voter).
-	Votes []Vote `json:"votes,omitempty"`
-}
-
-// Vote is one person's rating of an answer; the latest vote of a person
-// replaces their earlier one.
-type Vote struct {
-	QuestionID string    `json:"question_id"`
-	Platform   string    `json:"platform"`
-	UserID     string    `json:"user_id"`
-	Helpful    bool      `json:"helpful"`
-	Time       time.Time `json:"time"`
-}
-
-// Delivered reports whether the answer reached the community: always
-// outside shadow mode, in shadow mode once staff sent it.
-func (q Question) Delivered() bool { return q.Shadow == "" || q.Shadow == ShadowSent }
-
-// Answered reports whether the bot delivered an answer from the knowledge
-// base (by the LLM, extractive, or degraded to extractive).
-func (q Question) Answered() bool {
-	switch q.Outcome {
-	case answer.OutcomeAnswered, answer.OutcomeExtractive, answer.OutcomeDegraded:
-		return q.Delivered()
-	}
-	return false
-}
-
-// Escalated reports whether a person was called for the question.
-func (q Question) Escalated() bool { return len(q.Escalations) > 0 }
-
-// Verdict is the rating of the answer: "" unrated, "helpful" or
-// "not_helpful". The asker's own vote decides when they voted; otherwise
-// the majority of votes, a tie counting as not helpful.
-func (q Question) Verdict() string {
-	if len(q.Votes) == 0 {
-		return ""
-	}
-	up, down := 0, 0
-	for _, v := range q.Votes {
-		if v.UserID == q.UserID && v.Platform == q.Thread.Platform {
-			return verdict(v.Helpful)
-		}
-		if v.Helpful {
-			up++
-		} else {
-			down++
-		}
-	}
-	return verdict(up > down)
-}
-
-func verdict(helpful bool) string {
-	if helpful {
-		return VerdictHelpful
-	}
-	return VerdictNotHelpful
-}
+// The records live in bot/qa; these names stay so code that says
+// support.Question (dashboard pages, the CLI) keeps compiling while it
+// moves to adapters/web.
+type (
+	Question = qa.Question
+	Vote     = qa.Vote
+	Draft    = qa.Draft
+)
 
 // Verdicts.
 const (
-	VerdictHelpful    = "helpful"
-	VerdictNotHelpful = "not_helpful"
+	VerdictHelpful    = qa.VerdictHelpful
+	VerdictNotHelpful = qa.VerdictNotHelpful
 )
 
-// Draft is an answer held back in shadow mode.
-type Draft struct {
-	ID        string        `json:"id"` // the question's ID
-	Thread    bot.ThreadRef `json:"thread"`
-	UserID    string        `json:"user_id"` // the asker: the draft belongs to them
-	Lang      string        `json:"lang,omitempty"`
-	Replies   []bot.Reply   `json:"replies"`
-	Status    string        `json:"status"` // Shadow* state
-	Created   time.Time     `json:"created"`
-	SettledBy string        `json:"settled_by,omitempty"`
-	Settled   time.Time     `json:"settled,omitempty"`
-}
-
-// Store keeps questions, votes and drafts; storage.Store implements it.
-type Store interface {
-	// AddQuestion stores a new question and returns its ID (q.ID is ignored).
-	AddQuestion(ctx context.Context, q Question) (string, error)
-	// Question returns a question with its votes.
-	Question(ctx context.Context, id string) (Question, bool, error)
-	// UpdateQuestion changes a question in one step: fn gets the stored
-	// question and returns whether to write it back.
-	UpdateQuestion(ctx context.Context, id string, fn func(q *Question) bool) (Question, bool, error)
-	// Questions returns the questions asked in [since, until) with their
-	// votes, oldest first.
-	Questions(ctx context.Context, since, until time.Time) ([]Question, error)
-	// PutVote stores a vote, replacing the voter's earlier one.
-	PutVote(ctx context.Context, v Vote) error
-	// PutDraft stores a draft.
-	PutDraft(ctx context.Context, d Draft) error
-	Draft(ctx context.Context, id string) (Draft, bool, error)
-	// SettleDraft moves a pending draft to status (sent or discarded) in
-	// one step; it reports false when the draft was settled already.
-	SettleDraft(ctx context.Context, id, status, by string, at time.Time) (Draft, bool, error)
-}
+// Store keeps questions, votes and drafts (bot/qa); storage.Support
+// implements it.
+type Store = qa.Store
 
 // Answerer is the answer handler (answer.Handler).
 type Answerer interface {

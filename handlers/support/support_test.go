@@ -170,7 +170,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	t.Helper()
 	ctx := context.Background()
 	r := &rig{t: t, store: memStore(t), chat: &chat{}, esc: &escalations{}, clock: bottest.NewClock(start)}
-	r.kb = knowledge.NewBase(r.store, nil, discard)
+	r.kb = knowledge.NewBase(storage.NewKB(r.store), nil, discard)
 	if err := r.kb.Rebuild(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		LLM: o.llm, Escalator: r.esc, Logger: discard})
 	poster := posterFunc(func(ctx context.Context, to bot.ThreadRef, rep bot.Reply) error { return r.core.Post(ctx, to, rep) })
 	r.sup = support.New(support.Options{
-		Answer: answers, Store: r.store, Escalator: r.esc, Poster: poster, StaffChannel: staffChannel,
+		Answer: answers, Store: storage.NewSupport(r.store), Escalator: r.esc, Poster: poster, StaffChannel: staffChannel,
 		Shadow: o.shadow, AddKnowledge: support.AddTo(r.kb), Text: text, Clock: r.clock, Logger: discard,
 	})
 	router := bot.NewRouter(r.sup)
@@ -260,7 +260,7 @@ func button(t *testing.T, rep bot.Reply, action string) bot.Button {
 
 func (r *rig) questions() []support.Question {
 	r.t.Helper()
-	qs, err := r.store.Questions(context.Background(), start.Add(-time.Hour), r.clock.Now().Add(time.Hour))
+	qs, err := storage.NewSupport(r.store).Questions(context.Background(), start.Add(-time.Hour), r.clock.Now().Add(time.Hour))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -371,7 +371,7 @@ func TestFeedback(t *testing.T) {
 	}
 	for i, s := range steps {
 		r.click(user(s.who), "help", "t1", s.action, id)
-		q, ok, err := r.store.Question(context.Background(), id)
+		q, ok, err := storage.NewSupport(r.store).Question(context.Background(), id)
 		if err != nil || !ok {
 			t.Fatalf("step %d: question %s: %v %v", i, id, ok, err)
 		}
@@ -386,7 +386,7 @@ func TestFeedback(t *testing.T) {
 			t.Errorf("step %d: reply %+v, want a notice with %q", i, last, s.wantReplyHas)
 		}
 	}
-	q, _, _ := r.store.Question(context.Background(), id)
+	q, _, _ := storage.NewSupport(r.store).Question(context.Background(), id)
 	if q.Text != "How do I install Einsatz?" || q.Outcome != answer.OutcomeExtractive || len(q.Sources) == 0 || q.UserID != "ann" {
 		t.Fatalf("logged question = %+v", q)
 	}
