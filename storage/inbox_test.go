@@ -9,14 +9,14 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
-	"github.com/einsatz/einsatz/handlers/inbox"
+	"github.com/einsatz/einsatz/bot/request"
 )
 
 var inboxT0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 
-func inboxMention(platform, channel, msg, user, text string, at time.Time) (inbox.Mention, inbox.Vote) {
-	return inbox.Mention{Platform: platform, Channel: channel, Thread: msg, MessageID: msg, UserID: user, UserName: user, Text: text, Time: at, Source: inbox.SourceDetected},
-		inbox.Vote{Platform: platform, UserID: user, Name: user, Time: at}
+func inboxMention(platform, channel, msg, user, text string, at time.Time) (request.Mention, request.Vote) {
+	return request.Mention{Platform: platform, Channel: channel, Thread: msg, MessageID: msg, UserID: user, UserName: user, Text: text, Time: at, Source: request.SourceDetected},
+		request.Vote{Platform: platform, UserID: user, Name: user, Time: at}
 }
 
 // Test: items are numbered #1, #2, … and come back with their first
@@ -26,16 +26,16 @@ func TestInboxNumbersItemsAndDedupesMessages(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
 	ctx := context.Background()
 	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode please", inboxT0)
-	it, created, err := NewInbox(s).Create(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew, Created: inboxT0, Updated: inboxT0}, m1, v1)
+	it, created, err := NewInbox(s).Create(ctx, request.Item{Title: "Dark mode", Status: request.StatusNew, Created: inboxT0, Updated: inboxT0}, m1, v1)
 	if err != nil || !created || it.ID != 1 || it.VoteCount != 1 || len(it.Mentions) != 1 || len(it.Votes) != 1 {
 		t.Fatalf("first item = %+v, created %v, err %v", it, created, err)
 	}
 	m2, v2 := inboxMention("slack", "C1", "1.1", "bob", "export to csv", inboxT0)
-	it2, created, err := NewInbox(s).Create(ctx, inbox.Item{Title: "CSV", Status: inbox.StatusNew}, m2, v2)
+	it2, created, err := NewInbox(s).Create(ctx, request.Item{Title: "CSV", Status: request.StatusNew}, m2, v2)
 	if err != nil || !created || it2.ID != 2 {
 		t.Fatalf("second item = %+v, created %v, err %v", it2, created, err)
 	}
-	again, created, err := NewInbox(s).Create(ctx, inbox.Item{Title: "Dark mode again"}, m1, v1)
+	again, created, err := NewInbox(s).Create(ctx, request.Item{Title: "Dark mode again"}, m1, v1)
 	if err != nil || created || again.ID != 1 {
 		t.Fatalf("the same message again: item %d created %v err %v, want #1 and not created", again.ID, created, err)
 	}
@@ -43,7 +43,7 @@ func TestInboxNumbersItemsAndDedupesMessages(t *testing.T) {
 	if err != nil || added || voted {
 		t.Fatalf("a filed message as mention of another item: added %v voted %v err %v", added, voted, err)
 	}
-	if _, err := NewInbox(s).Item(ctx, 9); !errors.Is(err, inbox.ErrNotFound) {
+	if _, err := NewInbox(s).Item(ctx, 9); !errors.Is(err, request.ErrNotFound) {
 		t.Errorf("missing item: err = %v, want ErrNotFound", err)
 	}
 	items, err := NewInbox(s).Items(ctx)
@@ -58,7 +58,7 @@ func TestInboxOneVotePerPerson(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
 	ctx := context.Background()
 	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode please", inboxT0)
-	if _, _, err := NewInbox(s).Create(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1); err != nil {
+	if _, _, err := NewInbox(s).Create(ctx, request.Item{Title: "Dark mode", Status: request.StatusNew}, m1, v1); err != nil {
 		t.Fatal(err)
 	}
 	m2, v2 := inboxMention("discord", "gen", "m2", "alice", "still want dark mode", inboxT0.Add(time.Hour))
@@ -67,13 +67,13 @@ func TestInboxOneVotePerPerson(t *testing.T) {
 		t.Fatalf("alice again: added %v voted %v votes %d mentions %d err %v", added, voted, it.VoteCount, len(it.Mentions), err)
 	}
 	for i, tc := range []struct {
-		vote inbox.Vote
+		vote request.Vote
 		want bool
 	}{
-		{inbox.Vote{Platform: "slack", UserID: "alice", Time: inboxT0}, true}, // same id, other platform: another person
-		{inbox.Vote{Platform: "slack", UserID: "alice", Time: inboxT0}, false},
-		{inbox.Vote{Platform: "discord", UserID: "bob", Time: inboxT0}, true},
-		{inbox.Vote{Platform: "discord", UserID: "alice", Time: inboxT0}, false},
+		{request.Vote{Platform: "slack", UserID: "alice", Time: inboxT0}, true}, // same id, other platform: another person
+		{request.Vote{Platform: "slack", UserID: "alice", Time: inboxT0}, false},
+		{request.Vote{Platform: "discord", UserID: "bob", Time: inboxT0}, true},
+		{request.Vote{Platform: "discord", UserID: "alice", Time: inboxT0}, false},
 	} {
 		_, voted, err := NewInbox(s).Vote(ctx, 1, tc.vote)
 		if err != nil || voted != tc.want {
@@ -110,13 +110,13 @@ func TestInboxMerge(t *testing.T) {
 	ctx := context.Background()
 	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode", inboxT0)
 	m2, v2 := inboxMention("slack", "C1", "1.1", "bob", "a dark theme", inboxT0)
-	NewInbox(s).Create(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1)
-	NewInbox(s).Create(ctx, inbox.Item{Title: "Dark theme", Status: inbox.StatusNew}, m2, v2)
+	NewInbox(s).Create(ctx, request.Item{Title: "Dark mode", Status: request.StatusNew}, m1, v1)
+	NewInbox(s).Create(ctx, request.Item{Title: "Dark theme", Status: request.StatusNew}, m2, v2)
 	// Alice voted for both.
 	if _, voted, _ := NewInbox(s).Vote(ctx, 2, v1); !voted {
 		t.Fatal("alice's vote for #2 not counted")
 	}
-	ch := inbox.Change{From: inbox.StatusNew, To: inbox.StatusDuplicate, By: "staff", Time: inboxT0.Add(time.Hour)}
+	ch := request.Change{From: request.StatusNew, To: request.StatusDuplicate, By: "staff", Time: inboxT0.Add(time.Hour)}
 	into, err := NewInbox(s).Merge(ctx, 2, 1, ch)
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +125,7 @@ func TestInboxMerge(t *testing.T) {
 		t.Errorf("merged item: votes %d (%d records), mentions %d; want 2, 2, 2", into.VoteCount, len(into.Votes), len(into.Mentions))
 	}
 	dup, _ := NewInbox(s).Item(ctx, 2)
-	if dup.Status != inbox.StatusDuplicate || dup.DuplicateOf != 1 || dup.VoteCount != 0 || len(dup.Mentions) != 0 || len(dup.Votes) != 0 || len(dup.Changes) != 1 {
+	if dup.Status != request.StatusDuplicate || dup.DuplicateOf != 1 || dup.VoteCount != 0 || len(dup.Mentions) != 0 || len(dup.Votes) != 0 || len(dup.Changes) != 1 {
 		t.Errorf("duplicate = %+v", dup)
 	}
 	// Bob's message now belongs to #1.
@@ -167,12 +167,12 @@ func TestInboxUpdateRefused(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
 	ctx := context.Background()
 	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode", inboxT0)
-	NewInbox(s).Create(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1)
+	NewInbox(s).Create(ctx, request.Item{Title: "Dark mode", Status: request.StatusNew}, m1, v1)
 	refuse := errors.New("no")
-	if _, err := NewInbox(s).Update(ctx, 1, func(it *inbox.Item) error { it.Status = "x"; return refuse }); !errors.Is(err, refuse) {
+	if _, err := NewInbox(s).Update(ctx, 1, func(it *request.Item) error { it.Status = "x"; return refuse }); !errors.Is(err, refuse) {
 		t.Fatalf("err = %v", err)
 	}
-	if it, _ := NewInbox(s).Item(ctx, 1); it.Status != inbox.StatusNew {
+	if it, _ := NewInbox(s).Item(ctx, 1); it.Status != request.StatusNew {
 		t.Errorf("status = %q after a refused update", it.Status)
 	}
 }
@@ -183,8 +183,8 @@ func TestInboxAnonymizeVote(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
 	ctx := context.Background()
 	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode", inboxT0)
-	NewInbox(s).Create(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1)
-	NewInbox(s).Vote(ctx, 1, inbox.Vote{Platform: "discord", UserID: "bob", Time: inboxT0})
+	NewInbox(s).Create(ctx, request.Item{Title: "Dark mode", Status: request.StatusNew}, m1, v1)
+	NewInbox(s).Vote(ctx, 1, request.Vote{Platform: "discord", UserID: "bob", Time: inboxT0})
 	keys, _ := s.UserRecords(ctx, "discord", "alice")
 	err := s.commit(ctx, func(txn *badger.Txn) error {
 		for _, k := range keys {
@@ -280,7 +280,7 @@ func TestInboxOptInSetUnsetAndErased(t *testing.T) {
 		t.Fatal(err)
 	}
 	m1, v1 := inboxMention("discord", "gen", "m1", "alice", "dark mode please", inboxT0)
-	if _, _, err := NewInbox(s).Create(ctx, inbox.Item{Title: "Dark mode", Status: inbox.StatusNew}, m1, v1); err != nil {
+	if _, _, err := NewInbox(s).Create(ctx, request.Item{Title: "Dark mode", Status: request.StatusNew}, m1, v1); err != nil {
 		t.Fatal(err)
 	}
 	res, err := eraseUser(ctx, s, "discord", "alice", "admin")
@@ -305,13 +305,13 @@ func TestInboxErasureRetitles(t *testing.T) {
 	ctx := context.Background()
 	aliceText := "Please add a zebra-striped dark mode for my setup"
 	m1, v1 := inboxMention("discord", "gen", "m1", "alice", aliceText, inboxT0)
-	NewInbox(s).Create(ctx, inbox.Item{Title: inbox.Title(aliceText), Summary: inbox.Summary(aliceText), Status: inbox.StatusNew}, m1, v1)
+	NewInbox(s).Create(ctx, request.Item{Title: request.Title(aliceText), Summary: request.Summary(aliceText), Status: request.StatusNew}, m1, v1)
 	m2, v2 := inboxMention("slack", "C1", "m2", "bob", "dark mode would be great", inboxT0.Add(time.Minute))
 	if _, _, _, err := NewInbox(s).AddMention(ctx, 1, m2, v2); err != nil {
 		t.Fatal(err)
 	}
 	m3, v3 := inboxMention("discord", "gen", "m3", "alice", "Export to iCal for the zebra calendar", inboxT0)
-	NewInbox(s).Create(ctx, inbox.Item{Title: inbox.Title(m3.Text), Summary: inbox.Summary(m3.Text), Status: inbox.StatusNew}, m3, v3)
+	NewInbox(s).Create(ctx, request.Item{Title: request.Title(m3.Text), Summary: request.Summary(m3.Text), Status: request.StatusNew}, m3, v3)
 
 	if _, err := eraseUser(ctx, s, "discord", "alice", "test"); err != nil {
 		t.Fatal(err)

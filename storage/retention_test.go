@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/bot"
-	"github.com/einsatz/einsatz/handlers/handoff"
-	"github.com/einsatz/einsatz/handlers/monitor"
-	"github.com/einsatz/einsatz/handlers/support"
+	"github.com/einsatz/einsatz/bot/escalation"
+	"github.com/einsatz/einsatz/bot/mood"
+	"github.com/einsatz/einsatz/bot/qa"
 )
 
 // Each record kind expires after its own retention period, counted from
@@ -27,7 +27,7 @@ func TestRetentionPerKindCountsFromTheRecordsOwnTime(t *testing.T) {
 	s := openTest(t, Options{InMemory: true, MessageTTL: messageTTL, SentimentTTL: sentimentTTL,
 		FeedbackTTL: feedbackTTL, AuditTTL: auditTTL})
 	ctx := context.Background()
-	ch := monitor.Channel{Platform: "console", ID: "c/1"}
+	ch := mood.Channel{Platform: "console", ID: "c/1"}
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -61,8 +61,8 @@ func TestRetentionPerKindCountsFromTheRecordsOwnTime(t *testing.T) {
 			}},
 		{"sentiment", sentimentTTL,
 			func(at time.Time, mark string) {
-				must(NewSentiment(s).Log(ctx, monitor.Row{Platform: ch.Platform, Channel: ch.ID, User: "u", MessageID: mark,
-					Time: at, Label: monitor.Neutral}, "u"))
+				must(NewSentiment(s).Log(ctx, mood.Row{Platform: ch.Platform, Channel: ch.ID, User: "u", MessageID: mark,
+					Time: at, Label: mood.Neutral}, "u"))
 				must(s.Sync(ctx)) // neutral rows are queued without waiting
 			},
 			func() []string {
@@ -76,9 +76,9 @@ func TestRetentionPerKindCountsFromTheRecordsOwnTime(t *testing.T) {
 			}},
 		{"feedback", feedbackTTL, // a question and its Helpful rating, each of time at
 			func(at time.Time, mark string) {
-				id, err := NewSupport(s).AddQuestion(ctx, support.Question{Time: at, Thread: thread, UserID: "u", Text: mark, Outcome: "answered"})
+				id, err := NewSupport(s).AddQuestion(ctx, qa.Question{Time: at, Thread: thread, UserID: "u", Text: mark, Outcome: "answered"})
 				must(err)
-				must(NewSupport(s).PutVote(ctx, support.Vote{QuestionID: id, Platform: "console", UserID: "rater-" + mark, Helpful: true, Time: at}))
+				must(NewSupport(s).PutVote(ctx, qa.Vote{QuestionID: id, Platform: "console", UserID: "rater-" + mark, Helpful: true, Time: at}))
 			},
 			func() []string {
 				qs, err := NewSupport(s).Questions(ctx, time.Now().Add(-365*24*time.Hour), time.Now().Add(time.Hour))
@@ -94,8 +94,8 @@ func TestRetentionPerKindCountsFromTheRecordsOwnTime(t *testing.T) {
 			}},
 		{"escalation", messageTTL, // it quotes the member's messages: their retention, from its creation
 			func(at time.Time, mark string) {
-				_, err := NewHandoff(s).OpenEscalation(ctx, handoff.Escalation{Thread: bot.ThreadRef{Platform: "console", ChannelID: "c", ThreadID: mark},
-					User: bot.User{Platform: "console", ID: "u"}, Reason: "asked", Summary: mark, Created: at, Status: handoff.StatusOpen})
+				_, err := NewHandoff(s).OpenEscalation(ctx, escalation.Escalation{Thread: bot.ThreadRef{Platform: "console", ChannelID: "c", ThreadID: mark},
+					User: bot.User{Platform: "console", ID: "u"}, Reason: "asked", Summary: mark, Created: at, Status: escalation.StatusOpen})
 				must(err)
 			},
 			func() []string {
@@ -155,7 +155,7 @@ func TestRetentionPerKindCountsFromTheRecordsOwnTime(t *testing.T) {
 		}
 	}
 	// The aggregates hold nobody's data and keep the expired row's count.
-	buckets, err := NewSentiment(s).Buckets(ctx, monitor.Day, ch, now.Add(-10*24*time.Hour), now.Add(48*time.Hour))
+	buckets, err := NewSentiment(s).Buckets(ctx, mood.Day, ch, now.Add(-10*24*time.Hour), now.Add(48*time.Hour))
 	must(err)
 	n := 0
 	for _, b := range buckets {

@@ -10,7 +10,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/einsatz/einsatz/bot"
-	"github.com/einsatz/einsatz/handlers/support"
+	"github.com/einsatz/einsatz/bot/qa"
 )
 
 func TestSupportQuestionsAndVotes(t *testing.T) {
@@ -20,7 +20,7 @@ func TestSupportQuestionsAndVotes(t *testing.T) {
 	thread := bot.ThreadRef{Platform: "slack", ChannelID: "C1", ThreadID: "1.2"}
 	var ids []string
 	for i, text := range []string{"first?", "second?", "third?"} {
-		id, err := NewSupport(s).AddQuestion(ctx, support.Question{Time: t0.Add(time.Duration(i) * time.Hour), Thread: thread, UserID: "U1", Text: text, Outcome: "answered"})
+		id, err := NewSupport(s).AddQuestion(ctx, qa.Question{Time: t0.Add(time.Duration(i) * time.Hour), Thread: thread, UserID: "U1", Text: text, Outcome: "answered"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -30,7 +30,7 @@ func TestSupportQuestionsAndVotes(t *testing.T) {
 		t.Fatalf("ids %v are not in time order", ids)
 	}
 	// One vote per person per question: the latest wins.
-	for _, v := range []support.Vote{
+	for _, v := range []qa.Vote{
 		{QuestionID: ids[1], Platform: "slack", UserID: "U1", Helpful: true},
 		{QuestionID: ids[1], Platform: "slack", UserID: "U1", Helpful: false},
 		{QuestionID: ids[1], Platform: "slack", UserID: "U2", Helpful: true},
@@ -40,7 +40,7 @@ func TestSupportQuestionsAndVotes(t *testing.T) {
 		}
 	}
 	q, ok, err := NewSupport(s).Question(ctx, ids[1])
-	if err != nil || !ok || len(q.Votes) != 2 || q.Verdict() != support.VerdictNotHelpful {
+	if err != nil || !ok || len(q.Votes) != 2 || q.Verdict() != qa.VerdictNotHelpful {
 		t.Fatalf("question = %+v %v %v, want 2 votes, the asker's latest (not helpful) deciding", q, ok, err)
 	}
 	// A range returns the questions with their votes, oldest first.
@@ -49,11 +49,11 @@ func TestSupportQuestionsAndVotes(t *testing.T) {
 		t.Fatalf("range = %+v, %v", qs, err)
 	}
 	// UpdateQuestion changes only when fn says so.
-	mark := func(q *support.Question) bool {
+	mark := func(q *qa.Question) bool {
 		if q.Escalated() {
 			return false
 		}
-		q.Escalations = append(q.Escalations, support.ReasonNotHelpful)
+		q.Escalations = append(q.Escalations, "not_helpful")
 		return true
 	}
 	if _, changed, err := NewSupport(s).UpdateQuestion(ctx, ids[0], mark); err != nil || !changed {
@@ -98,8 +98,8 @@ func TestSupportQuestionsAndVotes(t *testing.T) {
 func TestSettleDraftOnce(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
 	ctx := context.Background()
-	d := support.Draft{ID: "q1", Thread: bot.ThreadRef{Platform: "discord", ChannelID: "c", ThreadID: "t"}, UserID: "u",
-		Replies: []bot.Reply{{Text: "draft"}}, Status: support.ShadowPending}
+	d := qa.Draft{ID: "q1", Thread: bot.ThreadRef{Platform: "discord", ChannelID: "c", ThreadID: "t"}, UserID: "u",
+		Replies: []bot.Reply{{Text: "draft"}}, Status: qa.ShadowPending}
 	if err := NewSupport(s).PutDraft(ctx, d); err != nil {
 		t.Fatal(err)
 	}
@@ -110,9 +110,9 @@ func TestSettleDraftOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			status := support.ShadowSent
+			status := qa.ShadowSent
 			if i%2 == 1 {
-				status = support.ShadowDiscarded
+				status = qa.ShadowDiscarded
 			}
 			_, ok, err := NewSupport(s).SettleDraft(ctx, "q1", status, "staff", time.Now())
 			if err != nil {
@@ -130,10 +130,10 @@ func TestSettleDraftOnce(t *testing.T) {
 		t.Fatalf("%d clicks settled the draft, want 1", won)
 	}
 	got, ok, err := NewSupport(s).Draft(ctx, "q1")
-	if err != nil || !ok || got.Status == support.ShadowPending || got.SettledBy != "staff" || got.Replies[0].Text != "draft" {
+	if err != nil || !ok || got.Status == qa.ShadowPending || got.SettledBy != "staff" || got.Replies[0].Text != "draft" {
 		t.Fatalf("draft = %+v %v %v", got, ok, err)
 	}
-	if _, ok, _ := NewSupport(s).SettleDraft(ctx, "missing", support.ShadowSent, "x", time.Now()); ok {
+	if _, ok, _ := NewSupport(s).SettleDraft(ctx, "missing", qa.ShadowSent, "x", time.Now()); ok {
 		t.Fatal("settled a missing draft")
 	}
 }

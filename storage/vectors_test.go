@@ -8,11 +8,11 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
-	"github.com/einsatz/einsatz/handlers/knowledge"
+	"github.com/einsatz/einsatz/bot/kb"
 )
 
 func TestVectorEncoding(t *testing.T) {
-	v := knowledge.Vector{ChunkID: "de/a b.md#3", Source: "de/a b.md", Model: "text-embedding-3-small", Hash: 0xfeedface12345678,
+	v := kb.Vector{ChunkID: "de/a b.md#3", Source: "de/a b.md", Model: "text-embedding-3-small", Hash: 0xfeedface12345678,
 		Vec: []float32{0.5, -0.25, float32(math.Inf(1)), 1e-30}}
 	got, err := decodeVector(encodeVector(v))
 	if err != nil {
@@ -35,18 +35,18 @@ func TestVectorEncoding(t *testing.T) {
 func TestKBVectors(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
 	ctx := context.Background()
-	vec := func(source string, i int, x float32) knowledge.Vector {
-		return knowledge.Vector{ChunkID: source + "#" + string(rune('0'+i)), Source: source, Model: "m", Hash: uint64(i), Vec: []float32{x, 1 - x}}
+	vec := func(source string, i int, x float32) kb.Vector {
+		return kb.Vector{ChunkID: source + "#" + string(rune('0'+i)), Source: source, Model: "m", Hash: uint64(i), Vec: []float32{x, 1 - x}}
 	}
-	if err := NewKB(s).PutVectors(ctx, []knowledge.Vector{vec("b.md", 0, 0.1), vec("a/x.md", 0, 0.2), vec("a/x.md", 1, 0.3)}); err != nil {
+	if err := NewKB(s).PutVectors(ctx, []kb.Vector{vec("b.md", 0, 0.1), vec("a/x.md", 0, 0.2), vec("a/x.md", 1, 0.3)}); err != nil {
 		t.Fatal(err)
 	}
 	// Replacing one; a chunk of a document and a knowledge document
 	// record do not interfere.
-	if err := NewKB(s).PutVectors(ctx, []knowledge.Vector{vec("b.md", 0, 0.9)}); err != nil {
+	if err := NewKB(s).PutVectors(ctx, []kb.Vector{vec("b.md", 0, 0.9)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := NewKB(s).PutDoc(ctx, knowledge.Doc{Source: "b.md", Origin: knowledge.OriginFile}, []knowledge.Chunk{{ID: "b.md#0", Source: "b.md", Text: "x"}}); err != nil {
+	if err := NewKB(s).PutDoc(ctx, kb.Doc{Source: "b.md", Origin: kb.OriginFile}, []kb.Chunk{{ID: "b.md#0", Source: "b.md", Text: "x"}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := NewKB(s).Vectors(ctx)
@@ -75,13 +75,13 @@ func TestKBVectors(t *testing.T) {
 		t.Fatalf("with a malformed record: %d vectors, %v", len(got), err)
 	}
 
-	if err := NewKB(s).DeleteVectors(ctx, []knowledge.Vector{{Source: "a/x.md", ChunkID: "a/x.md#0"}, {Source: "a/x.md", ChunkID: "a/x.md#1"}, {Source: "none", ChunkID: "none#0"}}); err != nil {
+	if err := NewKB(s).DeleteVectors(ctx, []kb.Vector{{Source: "a/x.md", ChunkID: "a/x.md#0"}, {Source: "a/x.md", ChunkID: "a/x.md#1"}, {Source: "none", ChunkID: "none#0"}}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := NewKB(s).Vectors(ctx); len(got) != 1 || got[0].ChunkID != "b.md#0" {
 		t.Fatalf("after delete: %+v", got)
 	}
-	if err := NewKB(s).PutVectors(ctx, []knowledge.Vector{{Source: "x"}}); err == nil {
+	if err := NewKB(s).PutVectors(ctx, []kb.Vector{{Source: "x"}}); err == nil {
 		t.Error("a vector without chunk id: no error")
 	}
 }
@@ -90,9 +90,9 @@ func TestKBVectors(t *testing.T) {
 func TestDeleteManyKBVectors(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
 	ctx := context.Background()
-	var vecs []knowledge.Vector
+	var vecs []kb.Vector
 	for i := range 2500 {
-		vecs = append(vecs, knowledge.Vector{ChunkID: "big.md#" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676)), Source: "big.md", Model: "m", Vec: make([]float32, 64)})
+		vecs = append(vecs, kb.Vector{ChunkID: "big.md#" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676)), Source: "big.md", Model: "m", Vec: make([]float32, 64)})
 	}
 	for start := 0; start < len(vecs); start += 500 {
 		if err := NewKB(s).PutVectors(ctx, vecs[start:start+500]); err != nil {
