@@ -1,0 +1,211 @@
+package requesttest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/einsatz/einsatz/bot/request"
+)
+
+var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+func ask(platform, channel, msg, user, text string, at time.Time) (request.Mention, request.Vote) {
+	return request.Mention{Platform: platform, Channel: channel, Thread: msg, MessageID: msg, UserID: user, UserName: user, Text: text, Time: at, Source: request.SourceDetected},
+		request.Vote{Platform: platform, UserID: user, Name: user, Time: at}
+}
+
+// Run checks that the stores newStore makes (a fresh, empty one per call)
+// behave as request.Store says.
+func Run(t *testing.T, newStore func(t *testing.T) request.Store) {
+	t.Run("NumbersItemsAndDedupesMessages", func(t *testing.T) {
+		s, ctx := newStore(t), context.Background()
+		m1, v1 := ask("discord", "gen", "m1", "alice", "dark mode please", t0)
+		it, created, err := s.Create(ctx, request.Item{Title: "Dark mode", Status: request.StatusNew, Created: t0, Updated: t0}, m1, v1)
+		if err != nil || !created || it.ID != 1 || it.VoteCount != 1 || len(it.Mentions) != 1 || len(it.Votes) != 1 || it.Title != "Dark mode" {
+			t.Fatalf("first item = %+v, created %v, err %v", it, created, err)
+		}
+		m2, v2 := ask("slack", "C1", "1.1", "bob", "export to csv", t0)
+		it2, created, err := s.Create(ctx, request.Item{Title: "CSV", Status: request.StatusNew}, m2, v2)
+		if err != nil || !created || it2.ID != 2 {
+			t.Fatalf("second item = %+v, created %v, err %v", it2, created, err)
+		}
+		again, created, err := s.Create(ctx, request.Item{Title: "Dark mode again"}, m1, v1)
+		if err != nil || created || again.ID != 1 || again.Title != "Dark mode" {
+			t.Fatalf("the same message again: item %+v created %v err %v, want #1 unchanged and not created", again, created, err)
+		}
+		it, added, voted, err := s.AddMention(ctx, 2, m1, v1)
+		if err != nil || added || voted || it.ID != 1 {
+			t.Fatalf("a filed message as mention of another item: item %d added %v voted %v err %v", it.ID, added, voted, err)
+		}
+		if _, err := s.Item(ctx, 9); !errors.Is(err, request.ErrNotFound) {
+			t.Errorf("missing item: err = %v, want ErrNotFound", err)
+		}
+		if _, _, err := s.Vote(ctx, 9, v1); !errors.Is(err, request.ErrNotFound) {
+			t.Errorf("vote for a missing item: err = %v, want ErrNotFound", err)
+		}
+		if _, _, _, err := s.AddMention(ctx, 9, m2, v2); !errors.Is(err, request.ErrNotFound) {
+			t.Errorf("mention of a missing item: err = %v, want ErrNotFound", err)
+		}
+		items, err := s.Items(ctx)
+		if err != nil || len(items) != 2 || items[0].ID != 1 || items[1].ID != 2 || len(items[0].Mentions) != 1 || items[1].VoteCount != 1 {
+			t.Fatalf("items = %+v, err %v", items, err)
+		}
+	})
+
+	t.Run("OneVotePerPerson", func(t *testing.T) {
+		s, ctx := newStore(t), context.Background()
+		m1, v1 := ask("discord", "gen", "m1", "alice", "dark mode please", t0)
+		if _, _, err := s.Create(ctx, request.Item{Title: "Dark mode", Status: request.StatusNew}, m1, v1); err != nil {
+			t.Fatal(err)
+		}
+		m2, v2 := ask("discord", "gen", "m2", "alice", "still want dark mode", t0.Add(time.Hour))
+		it, added, voted, err := s.AddMention(ctx, 1, m2, v2)
+		if err != nil || !added || voted || it.VoteCount != 1 || len(it.Mentions) != 2 || !it.Updated.Equal(m2.Time) {
+			t.Fatalf("alice again: added %v voted %v votes %d mentions %d updated %v err %v", added, voted, it.VoteCount, len(it.Mentions), it.Updated, err)
+		}
+		if it.Mentions[0].MessageID != "m1" || it.Mentions[1].MessageID != "m2" {
+			t.Errorf("mentions %+v, want oldest first", it.Mentions)
+		}
+		for i, tc := range []struct {
+			vote request.Vote
+			want bool
+		}{
+			{request.Vote{Platform: "slack", UserID: "alice", Time: t0.Add(2 * time.Hour)}, true}, // same id, other platform: another person
+			{request.Vote{Platform: "slack", UserID: "alice", Time: t0}, false},
+			{request.Vote{Platform: "discord", UserID: "bob", Time: t0.Add(time.Hour)}, true},
+			{request.Vote{Platform: "discord", UserID: "alice", Time: t0}, false},
+		} {
+			_, voted, err := s.Vote(ctx, 1, tc.vote)
+			if err != nil || voted != tc.want {
+				t.Errorf("vote %d: voted %v err %v, want %v", i, voted, err, tc.want)
+			}
+		}
+		it, err = s.Item(ctx, 1)
+		if err != nil || it.VoteCount != 3 || len(it.Votes) != 3 {
+			t.Fatalf("votes = %d (%d records), err %v, want 3", it.VoteCount, len(it.Votes), err)
+		}
+		for i := 1; i < len(it.Votes); i++ {
+			if it.Votes[i].Time.Before(it.Votes[i-1].Time) {
+				t.Errorf("votes not in time order: %+v", it.Votes)
+			}
+		}
+		if got := it.VotesSince(t0.Add(time.Hour)); got != 2 {
+			t.Errorf("votes since +1h = %d, want 2", got)
+		}
+	})
+
+	t.Run("Merge", func(t *testing.T) {
+		s, ctx := newStore(t), context.Background()
+		m1, v1 := ask("discord", "gen", "m1", "alice", "dark mode", t0)
+		m2, v2 := ask("slack", "C1", "1.1", "bob", "a dark theme", t0)
+		mustCreate(t, s, request.Item{Title: "Dark mode", Status: request.StatusNew}, m1, v1)
+		mustCreate(t, s, request.Item{Title: "Dark theme", Status: request.StatusNew}, m2, v2)
+		if _, voted, _ := s.Vote(ctx, 2, v1); !voted { // alice voted for both
+			t.Fatal("alice's vote for #2 not counted")
+		}
+		ch := request.Change{From: request.StatusNew, To: request.StatusDuplicate, By: "staff", Time: t0.Add(time.Hour)}
+		into, err := s.Merge(ctx, 2, 1, ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if into.ID != 1 || into.VoteCount != 2 || len(into.Votes) != 2 || len(into.Mentions) != 2 || !into.Updated.Equal(ch.Time) {
+			t.Errorf("merged item: %+v; want #1 with 2 votes, 2 mentions, updated at the merge", into)
+		}
+		dup, err := s.Item(ctx, 2)
+		if err != nil || dup.Status != request.StatusDuplicate || dup.DuplicateOf != 1 || dup.VoteCount != 0 || len(dup.Mentions) != 0 || len(dup.Votes) != 0 || len(dup.Changes) != 1 {
+			t.Errorf("duplicate = %+v, %v", dup, err)
+		}
+		// Bob's message now belongs to #1.
+		if it, added, _, err := s.AddMention(ctx, 1, m2, v2); err != nil || added || it.ID != 1 {
+			t.Errorf("bob's message after merge: item %d added %v err %v", it.ID, added, err)
+		}
+		if _, err := s.Merge(ctx, 2, 7, ch); !errors.Is(err, request.ErrNotFound) {
+			t.Errorf("merge into a missing item: err = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("NoticeCap", func(t *testing.T) {
+		s, ctx := newStore(t), context.Background()
+		day := t0.Truncate(24 * time.Hour)
+		for i, tc := range []struct {
+			channel string
+			day     time.Time
+			want    bool
+		}{
+			{"a", day, true}, {"a", day.Add(5 * time.Hour), true}, {"a", day, false}, {"b", day, true}, {"a", day.AddDate(0, 0, 1), true},
+		} {
+			ok, err := s.TakeNotice(ctx, "discord", tc.channel, tc.day, 2)
+			if err != nil || ok != tc.want {
+				t.Errorf("notice %d in %s: %v (err %v), want %v", i, tc.channel, ok, err, tc.want)
+			}
+		}
+	})
+
+	t.Run("Update", func(t *testing.T) {
+		s, ctx := newStore(t), context.Background()
+		m1, v1 := ask("discord", "gen", "m1", "alice", "dark mode", t0)
+		mustCreate(t, s, request.Item{Title: "Dark mode", Status: request.StatusNew}, m1, v1)
+		refuse := errors.New("no")
+		if _, err := s.Update(ctx, 1, func(it *request.Item) error { it.Status = "x"; return refuse }); !errors.Is(err, refuse) {
+			t.Fatalf("refused update: err = %v", err)
+		}
+		if it, _ := s.Item(ctx, 1); it.Status != request.StatusNew {
+			t.Errorf("status = %q after a refused update", it.Status)
+		}
+		it, err := s.Update(ctx, 1, func(it *request.Item) error {
+			it.Status, it.Tags = request.StatusPlanned, []string{"ui"}
+			it.ID = 99 // ignored: the number is the store's
+			return nil
+		})
+		if err != nil || it.ID != 1 || it.Status != request.StatusPlanned || len(it.Tags) != 1 || len(it.Mentions) != 1 || it.VoteCount != 1 {
+			t.Fatalf("update = %+v, %v", it, err)
+		}
+		if _, err := s.Update(ctx, 5, func(*request.Item) error { return nil }); !errors.Is(err, request.ErrNotFound) {
+			t.Errorf("update of a missing item: err = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("OptIn", func(t *testing.T) {
+		s, ctx := newStore(t), context.Background()
+		on := func(platform, user string) bool {
+			t.Helper()
+			ok, err := s.OptedIn(ctx, platform, user)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if on("discord", "alice") {
+			t.Fatal("opted in before asking")
+		}
+		if err := s.SetOptIn(ctx, "discord", "alice", true, t0); err != nil {
+			t.Fatal(err)
+		}
+		if !on("discord", "alice") || on("slack", "alice") || on("discord", "bob") {
+			t.Fatal("opt-in is not per platform and person")
+		}
+		if err := s.SetOptIn(ctx, "discord", "alice", true, t0.Add(time.Hour)); err != nil || !on("discord", "alice") {
+			t.Fatalf("opting in twice: %v", err)
+		}
+		if err := s.SetOptIn(ctx, "discord", "alice", false, t0); err != nil || on("discord", "alice") {
+			t.Fatalf("opting out: %v", err)
+		}
+		if err := s.SetOptIn(ctx, "discord", "alice", false, t0); err != nil {
+			t.Fatalf("opting out twice: %v", err)
+		}
+		if err := s.SetOptIn(ctx, "", "alice", true, t0); err == nil {
+			t.Error("opt-in without a platform was accepted")
+		}
+	})
+}
+
+func mustCreate(t *testing.T, s request.Store, it request.Item, m request.Mention, v request.Vote) request.Item {
+	t.Helper()
+	out, _, err := s.Create(context.Background(), it, m, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
