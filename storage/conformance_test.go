@@ -3,6 +3,10 @@ package storage
 import (
 	"testing"
 
+	"github.com/einsatz/einsatz/bot/escalation"
+	"github.com/einsatz/einsatz/bot/escalation/escalationtest"
+	"github.com/einsatz/einsatz/bot/qa"
+	"github.com/einsatz/einsatz/bot/qa/qatest"
 	"github.com/einsatz/einsatz/bot/request"
 	"github.com/einsatz/einsatz/bot/request/requesttest"
 )
@@ -12,4 +16,12 @@ import (
 
 func TestInboxConformance(t *testing.T) {
 	requesttest.Run(t, func(t *testing.T) request.Store { return NewInbox(openTest(t, Options{InMemory: true})) })
+}
+
+func TestSupportConformance(t *testing.T) {
+	qatest.Run(t, func(t *testing.T) qa.Store { return NewSupport(openTest(t, Options{InMemory: true})) })
+}
+
+func TestHandoffConformance(t *testing.T) {
+	escalationtest.Run(t, func(t *testing.T) escalation.Store { return NewHandoff(openTest(t, Options{InMemory: true})) })
 }
