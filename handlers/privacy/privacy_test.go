@@ -192,7 +192,7 @@ func feedbackAndRequests(t *testing.T, store *storage.Store, req, metoo, questio
 }
 
 // checkAfterErasure: her votes keep counting without naming her (the inbox
-// rule in storage/inbox.go), her mentions and words are gone, bob's items
+// rule, storage.Inbox.Erase), her mentions and words are gone, bob's items
 // keep their title, mention and vote count; her question and her ratings
 // (support feedback is deleted, not anonymised) are gone, bob's question
 // and rating stay.
