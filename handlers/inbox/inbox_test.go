@@ -19,8 +19,8 @@ import (
 
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/bottest"
+	"github.com/einsatz/einsatz/bot/request/requesttest"
 	"github.com/einsatz/einsatz/handlers/inbox"
-	"github.com/einsatz/einsatz/storage"
 )
 
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -61,22 +61,40 @@ func (p *poster) all() []post {
 	return append([]post(nil), p.posts...)
 }
 
+// owners is who owns which thread, for tests that need no database.
+type owners struct {
+	mu sync.Mutex
+	m  map[bot.ThreadRef]bot.Owner
+}
+
+func (o *owners) Owner(_ context.Context, t bot.ThreadRef) (bot.Owner, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.m[t], nil
+}
+
+func (o *owners) SetOwner(_ context.Context, t bot.ThreadRef, owner bot.Owner) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.m == nil {
+		o.m = map[bot.ThreadRef]bot.Owner{}
+	}
+	o.m[t] = owner
+	return nil
+}
+
 type fixture struct {
-	store *storage.Store
-	svc   *inbox.Service
-	post  *poster
-	clock *bottest.Clock
+	store  *requesttest.Mem
+	owners *owners
+	svc    *inbox.Service
+	post   *poster
+	clock  *bottest.Clock
 }
 
 func newFixture(t *testing.T, mod func(*inbox.Options)) *fixture {
 	t.Helper()
-	store, err := storage.Open(storage.Options{InMemory: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	f := &fixture{store: store, post: &poster{}, clock: bottest.NewClock(t0)}
-	o := inbox.Options{Store: storage.NewInbox(store), Owners: store, Poster: f.post, Clock: f.clock, Detect: fakeDetect,
+	f := &fixture{store: requesttest.NewMem(), owners: &owners{}, post: &poster{}, clock: bottest.NewClock(t0)}
+	o := inbox.Options{Store: f.store, Owners: f.owners, Poster: f.post, Clock: f.clock, Detect: fakeDetect,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Sentiment: func(text, _ string) float64 { return -0.25 }}
 	if mod != nil {
@@ -182,7 +200,7 @@ func TestObserveDetectsAndJoins(t *testing.T) {
 		if err := f.svc.Observe(ctx, st.ev); err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
-		items, _ := storage.NewInbox(f.store).Items(ctx)
+		items, _ := f.store.Items(ctx)
 		if len(items) != st.wantItems || items[0].VoteCount != st.wantVotes {
 			t.Fatalf("step %d: %d items, #1 has %d votes; want %d and %d", i, len(items), items[0].VoteCount, st.wantItems, st.wantVotes)
 		}
@@ -200,7 +218,7 @@ func TestObserveDetectsAndJoins(t *testing.T) {
 			}
 		}
 	}
-	it, _ := storage.NewInbox(f.store).Item(ctx, 1)
+	it, _ := f.store.Item(ctx, 1)
 	if len(it.Mentions) != 3 || it.Mentions[0].Sentiment != -0.25 || it.Mentions[1].Platform != "slack" {
 		t.Errorf("mentions = %+v", it.Mentions)
 	}
@@ -219,7 +237,7 @@ func TestObserveSilentInStaffThread(t *testing.T) {
 	staff := message("discord", "gen", "m2", "sam", "please add webhooks")
 	staff.User.Staff = true
 	f.svc.Observe(ctx, staff)
-	items, _ := storage.NewInbox(f.store).Items(ctx)
+	items, _ := f.store.Items(ctx)
 	if len(items) != 1 {
 		t.Errorf("%d items, want 1 (staff messages are not requests)", len(items))
 	}
@@ -241,7 +259,7 @@ func TestConfirmBorderline(t *testing.T) {
 	ctx := context.Background()
 	f.svc.Observe(ctx, message("discord", "gen", "m1", "alice", "maybe add a way to work without internet"))
 	f.svc.Observe(ctx, message("discord", "gen", "m2", "bob", "thanks, great work"))
-	it, err := storage.NewInbox(f.store).Item(ctx, 1)
+	it, err := f.store.Item(ctx, 1)
 	if err != nil || it.Title != "Offline mode" || it.Summary != "Use the app without a connection." {
 		t.Fatalf("item = %+v, err %v", it, err)
 	}
@@ -291,7 +309,7 @@ func TestForwarding(t *testing.T) {
 	if len(posts) != 1 || posts[0].To != (bot.ThreadRef{Platform: "discord", ChannelID: "gen", ThreadID: "m1"}) {
 		t.Fatalf("ack posts = %+v, want one in the message's thread", posts)
 	}
-	it, _ := storage.NewInbox(f.store).Item(ctx, 1)
+	it, _ := f.store.Item(ctx, 1)
 	if m := it.Mentions[0]; m.UserID != "alice" || m.By != "mod" || m.Source != inbox.SourceForwarded || it.Votes[0].UserID != "alice" {
 		t.Errorf("forwarded mention = %+v, votes %+v", m, it.Votes)
 	}
@@ -309,7 +327,7 @@ func TestForwarding(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	items, _ := storage.NewInbox(f.store).Items(ctx)
+	items, _ := f.store.Items(ctx)
 	if len(items) != 2 || items[1].Mentions[0].Text != other.Text || items[1].Mentions[0].UserID != "bob" {
 		t.Fatalf("after the reaction: %+v", items)
 	}
@@ -348,10 +366,10 @@ func TestStatusChangeAndMerge(t *testing.T) {
 	f.svc.Observe(ctx, reply)
 	f.svc.Observe(ctx, message("discord", "gen", "m3", "carol", "please add a dark mode theme"))  // same channel: over the cap
 	f.svc.Observe(ctx, message("slack", "C1", "1.1", "dave", "please add dark mode, wäre schön")) // another channel
-	f.store.SetOwner(ctx, bot.ThreadRef{Platform: "slack", ChannelID: "C1", ThreadID: "4.4"}, bot.Owner{Staff: "sam"})
+	f.owners.SetOwner(ctx, bot.ThreadRef{Platform: "slack", ChannelID: "C1", ThreadID: "4.4"}, bot.Owner{Staff: "sam"})
 	staffThread := message("slack", "C1", "4.4", "erin", "please add dark mode")
 	f.svc.Observe(ctx, staffThread)
-	it, _ := storage.NewInbox(f.store).Item(ctx, 1)
+	it, _ := f.store.Item(ctx, 1)
 	if it.VoteCount != 5 || len(it.Mentions) != 5 {
 		t.Fatalf("item = %d votes, %d mentions", it.VoteCount, len(it.Mentions))
 	}
@@ -626,7 +644,7 @@ func TestReactionAliasAndFeedbackInStaffThread(t *testing.T) {
 	if err := f.svc.Observe(ctx, react); err != nil {
 		t.Fatal(err)
 	}
-	if items, _ := storage.NewInbox(f.store).Items(ctx); len(items) != 1 {
+	if items, _ := f.store.Items(ctx); len(items) != 1 {
 		t.Fatalf("%d items after the 💡 reaction with :bulb: configured", len(items))
 	}
 	var fb bot.Route
@@ -687,7 +705,7 @@ func TestEmbeddingsMatchParaphrases(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			items, err := storage.NewInbox(f.store).Items(ctx)
+			items, err := f.store.Items(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}

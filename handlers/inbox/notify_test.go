@@ -9,7 +9,6 @@ import (
 
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/handlers/inbox"
-	"github.com/einsatz/einsatz/storage"
 )
 
 type dm struct {
@@ -92,11 +91,11 @@ func TestNotifyOptInDirectMessages(t *testing.T) {
 		t.Errorf("/notify without argument when on = %q", r.Text)
 	}
 	for _, u := range []struct{ platform, user string }{{"discord", "alice"}, {"slack", "carol"}} {
-		if on, err := storage.NewInbox(f.store).OptedIn(ctx, u.platform, u.user); err != nil || !on {
+		if on, err := f.store.OptedIn(ctx, u.platform, u.user); err != nil || !on {
 			t.Fatalf("%s/%s opted in = %v, %v", u.platform, u.user, on, err)
 		}
 	}
-	if on, _ := storage.NewInbox(f.store).OptedIn(ctx, "slack", "alice"); on {
+	if on, _ := f.store.OptedIn(ctx, "slack", "alice"); on {
 		t.Fatal("an opt-in on Discord counts on Slack")
 	}
 
@@ -116,7 +115,7 @@ func TestNotifyOptInDirectMessages(t *testing.T) {
 	if _, _, err := f.svc.Vote(ctx, 1, inbox.Vote{Platform: "slack", UserID: "carol", Name: "carol", Time: t0}); err != nil {
 		t.Fatal(err)
 	}
-	if items, _ := storage.NewInbox(f.store).Items(ctx); len(items) != 1 || len(items[0].Mentions) != 5 {
+	if items, _ := f.store.Items(ctx); len(items) != 1 || len(items[0].Mentions) != 5 {
 		t.Fatalf("want one item with 5 mentions, got %+v", items)
 	}
 	postsBefore := len(f.post.all())
@@ -150,7 +149,7 @@ func TestNotifyOptInDirectMessages(t *testing.T) {
 	if r := runNotify(t, f.svc, notifyEvent("discord", "alice", "off", "en")); !strings.Contains(r.Text, "no more") {
 		t.Errorf("/notify off = %q", r.Text)
 	}
-	if on, _ := storage.NewInbox(f.store).OptedIn(ctx, "discord", "alice"); on {
+	if on, _ := f.store.OptedIn(ctx, "discord", "alice"); on {
 		t.Fatal("alice still opted in after /notify off")
 	}
 	if _, err := f.svc.SetStatus(ctx, 1, inbox.StatusInProgress, "", "sam"); err != nil {
@@ -169,7 +168,7 @@ func TestNotifyWithoutDirectMessenger(t *testing.T) {
 	if r := runNotify(t, f.svc, notifyEvent("discord", "alice", "on", "en")); !strings.Contains(r.Text, "not available") {
 		t.Errorf("/notify on without DMs = %q", r.Text)
 	}
-	if on, _ := storage.NewInbox(f.store).OptedIn(ctx, "discord", "alice"); on {
+	if on, _ := f.store.OptedIn(ctx, "discord", "alice"); on {
 		t.Error("opt-in stored although DMs are unavailable")
 	}
 	f.svc.Observe(ctx, message("discord", "gen", "m1", "alice", "please add dark mode"))
