@@ -18,22 +18,24 @@ import (
 	"github.com/einsatz/einsatz/adapters/web/webtest"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/bottest"
+	"github.com/einsatz/einsatz/bot/qa"
+	"github.com/einsatz/einsatz/bot/qa/qatest"
 	"github.com/einsatz/einsatz/handlers/answer"
 	"github.com/einsatz/einsatz/handlers/support"
 	"github.com/einsatz/einsatz/storage"
 )
 
 // addQ logs a question directly, with votes (user id → helpful).
-func addQ(t *testing.T, s *storage.Store, at time.Time, who, channel, thread, text, outcome string, votes map[string]bool) string {
+func addQ(t *testing.T, s qa.Store, at time.Time, who, channel, thread, text, outcome string, votes map[string]bool) string {
 	t.Helper()
 	ctx := context.Background()
-	id, err := storage.NewSupport(s).AddQuestion(ctx, support.Question{Time: at, Thread: bot.ThreadRef{Platform: platform, ChannelID: channel, ThreadID: thread},
+	id, err := s.AddQuestion(ctx, support.Question{Time: at, Thread: bot.ThreadRef{Platform: platform, ChannelID: channel, ThreadID: thread},
 		UserID: who, Lang: "en", Text: text, Outcome: outcome})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for voter, helpful := range votes {
-		if err := storage.NewSupport(s).PutVote(ctx, support.Vote{QuestionID: id, Platform: platform, UserID: voter, Helpful: helpful, Time: at}); err != nil {
+		if err := s.PutVote(ctx, support.Vote{QuestionID: id, Platform: platform, UserID: voter, Helpful: helpful, Time: at}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -42,8 +44,8 @@ func addQ(t *testing.T, s *storage.Store, at time.Time, who, channel, thread, te
 
 // gapsFixture: two paraphrases of the password question (and the first
 // asked again), an unrelated badly rated answer, and a well rated one.
-func gapsFixture(t *testing.T) *storage.Store {
-	s := memStore(t)
+func gapsFixture(t *testing.T) qa.Store {
+	s := qatest.NewMem()
 	addQ(t, s, start, "u1", "help", "t1", "How do I reset my password?", answer.OutcomeDontKnow, nil)
 	addQ(t, s, start.Add(time.Minute), "u2", "help", "t2", "I forgot my password, how can I reset it?", answer.OutcomeDontKnow, nil)
 	addQ(t, s, start.Add(2*time.Minute), "u3", "help", "t3", "Can I export my data as CSV?", answer.OutcomeAnswered, map[string]bool{"u3": false})
@@ -71,7 +73,7 @@ func TestGaps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			gaps, err := support.Gaps(context.Background(), storage.NewSupport(s), start.Add(-time.Hour), support.Settings{Similarity: tt.similarity, Clock: clock})
+			gaps, err := support.Gaps(context.Background(), s, start.Add(-time.Hour), support.Settings{Similarity: tt.similarity, Clock: clock})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +91,7 @@ func TestGaps(t *testing.T) {
 			}
 		})
 	}
-	gaps, _ := support.Gaps(context.Background(), storage.NewSupport(s), start.Add(-time.Hour), support.Settings{Clock: clock})
+	gaps, _ := support.Gaps(context.Background(), s, start.Add(-time.Hour), support.Settings{Clock: clock})
 	pw := gaps[0]
 	if pw.Reasons[support.GapDontKnow] != 3 || len(pw.Questions) != 2 || strings.Join(pw.Channels, ",") != "test/help,test/random" {
 		t.Fatalf("password gap = %+v: want 3 dont_know, 2 distinct texts, both channels", pw)
@@ -98,7 +100,7 @@ func TestGaps(t *testing.T) {
 		t.Fatalf("export gap = %+v, want reason not_helpful", gaps[1])
 	}
 	// since cuts off older questions.
-	late, _ := support.Gaps(context.Background(), storage.NewSupport(s), start.Add(150*time.Second), support.Settings{Clock: clock})
+	late, _ := support.Gaps(context.Background(), s, start.Add(150*time.Second), support.Settings{Clock: clock})
 	if len(late) != 1 || late[0].Count != 1 || late[0].Example != "how do i reset my password" {
 		t.Fatalf("gaps since +2.5m = %+v", late)
 	}
@@ -228,18 +230,19 @@ func TestCLIThroughServer(t *testing.T) {
 	s := gapsFixture(t)
 	settings := support.Settings{Clock: bottest.NewClock(start.Add(30 * time.Hour))}
 	dir := t.TempDir()
-	core := bot.New(bot.Options{Store: s, Logger: discard})
-	site, err := web.New(web.Options{Addr: "127.0.0.1:0", Store: s, Core: core, Logger: discard,
+	db := memStore(t) // the core and the dashboard's logins; the questions are in s
+	core := bot.New(bot.Options{Store: db, Logger: discard})
+	site, err := web.New(web.Options{Addr: "127.0.0.1:0", Store: db, Core: core, Logger: discard,
 		CredentialFile: filepath.Join(dir, web.CredentialFileName)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for pattern, h := range support.AdminRoutes(storage.NewSupport(s), settings) {
+	for pattern, h := range support.AdminRoutes(s, settings) {
 		site.AddAdminRoute(pattern, h)
 	}
 	ctx := context.Background()
 	client := webtest.Client(t, core, site, dir)
-	remote, local := cli.RemoteSupport{Client: client}, cli.LocalSupport{Store: storage.NewSupport(s), Settings: settings}
+	remote, local := cli.RemoteSupport{Client: client}, cli.LocalSupport{Store: s, Settings: settings}
 	rg, err1 := remote.Gaps(ctx, "7d")
 	lg, err2 := local.Gaps(ctx, "7d")
 	rr, err3 := remote.Report(ctx, "7d")
@@ -266,14 +269,15 @@ func TestBrowserPages(t *testing.T) {
 	clock := bottest.NewClock(start.Add(30 * time.Hour))
 	settings := support.Settings{Clock: clock}
 
-	core := bot.New(bot.Options{Store: s, Logger: discard})
-	site, err := web.New(web.Options{Addr: "127.0.0.1:0", Store: s, Core: core, Logger: discard})
+	db := memStore(t) // the core and the dashboard's logins; the questions are in s
+	core := bot.New(bot.Options{Store: db, Logger: discard})
+	site, err := web.New(web.Options{Addr: "127.0.0.1:0", Store: db, Core: core, Logger: discard})
 	if err != nil {
 		t.Fatal(err)
 	}
-	site.AddPage(web.Page{Path: "/dashboard/gaps", Title: "Knowledge gaps", Handler: support.GapsPage(storage.NewSupport(s), settings, site.RenderPage)})
-	site.AddPage(web.Page{Path: "/dashboard/support", Title: "Support", Handler: support.SupportPage(storage.NewSupport(s), settings, site.RenderPage)})
-	for pattern, h := range support.AdminRoutes(storage.NewSupport(s), settings) {
+	site.AddPage(web.Page{Path: "/dashboard/gaps", Title: "Knowledge gaps", Handler: support.GapsPage(s, settings, site.RenderPage)})
+	site.AddPage(web.Page{Path: "/dashboard/support", Title: "Support", Handler: support.SupportPage(s, settings, site.RenderPage)})
+	for pattern, h := range support.AdminRoutes(s, settings) {
 		site.AddAdminRoute(pattern, h)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
