@@ -18,7 +18,6 @@ import (
 	"github.com/einsatz/einsatz/adapters/web/webtest"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/handlers/monitor"
-	"github.com/einsatz/einsatz/handlers/privacy"
 	"github.com/einsatz/einsatz/handlers/support"
 	"github.com/einsatz/einsatz/storage"
 )
@@ -79,9 +78,7 @@ func TestPrivacyCommandsThroughServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for pattern, h := range privacy.AdminRoutes(store, func(r *http.Request) string { staff, _ := web.StaffFrom(r); return staff.Name }) {
-		site.AddAdminRoute(pattern, web.AdminOnly(h))
-	}
+	site.AddPrivacy(store, nil)
 	client := webtest.Client(t, core, site, dir)
 	remote := cli.RemotePrivacy{Client: client}
 
