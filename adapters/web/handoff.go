@@ -11,7 +11,7 @@ import (
 
 // AddHandoff adds the escalations: the dashboard page and
 // GET /api/admin/handoff?open=1 (JSON). Call it before Run.
-func (s *Server) AddHandoff(store handoff.Store) {
+func (s *Server) AddHandoff(store handoff.Lister) {
 	s.AddAdminRoute("GET /api/admin/handoff", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		list, err := handoff.List(r.Context(), store, r.URL.Query().Get("open") != "")
 		if err != nil {

@@ -9,8 +9,13 @@ import (
 	"time"
 )
 
+// Lister reads every escalation, newest first; Store includes it.
+type Lister interface {
+	Escalations(ctx context.Context) ([]Escalation, error)
+}
+
 // List returns the escalations, newest first; only open ones when open.
-func List(ctx context.Context, store Store, open bool) ([]Escalation, error) {
+func List(ctx context.Context, store Lister, open bool) ([]Escalation, error) {
 	all, err := store.Escalations(ctx)
 	if err != nil {
 		return nil, err
@@ -51,7 +56,7 @@ type Board struct {
 }
 
 // Overview groups every escalation by state.
-func Overview(ctx context.Context, store Store) (Board, error) {
+func Overview(ctx context.Context, store Lister) (Board, error) {
 	all, err := store.Escalations(ctx)
 	if err != nil {
 		return Board{}, err
