@@ -20,7 +20,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -40,6 +39,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/openai"
 	"github.com/einsatz/einsatz/adapters/slack"
 	"github.com/einsatz/einsatz/adapters/web"
+	"github.com/einsatz/einsatz/adapters/webhook"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/config"
 	"github.com/einsatz/einsatz/handlers/answer"
@@ -369,9 +369,9 @@ func (a *app) close() error {
 // newInbox files feature requests (detected, forwarded, /feedback) in the
 // research inbox.
 func newInbox(cfg *config.Config, store *storage.Store, poster inbox.Poster, dm inbox.DirectMessenger, a *sentiment.Analyzer, llm answer.LLM, log *slog.Logger) *inbox.Service {
-	hooks := make([]inbox.Webhook, 0, len(cfg.Inbox.Webhooks))
+	hooks := make([]inbox.Notifier, 0, len(cfg.Inbox.Webhooks))
 	for _, h := range cfg.Inbox.Webhooks {
-		hooks = append(hooks, inbox.Webhook{URL: h.URL, Secret: h.Secret})
+		hooks = append(hooks, webhook.New(webhook.Options{URL: h.URL, Secret: h.Secret, Tries: uint(cfg.Inbox.WebhookTries)}))
 	}
 	ack := cfg.Inbox.Acknowledge
 	var confirm inbox.Confirmer
@@ -391,7 +391,7 @@ func newInbox(cfg *config.Config, store *storage.Store, poster inbox.Poster, dm 
 		Embed: inboxEmbedder(cfg, log), SimilarEmbedding: cfg.Inbox.SimilarEmbedding,
 		Acknowledge: &ack, ReactionEmoji: cfg.Inbox.Reaction,
 		Quiet:              func(p, ch string) bool { return cfg.Channels.Policy(p, ch) == bot.PolicyListen },
-		DailyCapPerChannel: cfg.Inbox.DailyCap, Webhooks: hooks, WebhookTries: uint(cfg.Inbox.WebhookTries),
+		DailyCapPerChannel: cfg.Inbox.DailyCap, Notifiers: hooks,
 	})
 }
 
@@ -668,48 +668,14 @@ func newWeb(cfg *config.Config, a *app, log *slog.Logger) (*web.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	audit := func(r *http.Request, action, target string) {
-		staff, _ := web.StaffFrom(r)
-		if err := a.store.AddAudit(r.Context(), storage.AuditEntry{Actor: staff.Name, Action: action, Target: target}); err != nil {
-			log.Error("audit", "action", action, "err", err)
-		}
-	}
-	for pattern, h := range a.kb.AdminRoutes(audit) {
-		site.AddAdminRoute(pattern, h)
-	}
-	for pattern, h := range handoff.AdminRoutes(storage.NewHandoff(a.store)) {
-		site.AddAdminRoute(pattern, h)
-	}
-	site.AddPage(web.Page{Path: "/dashboard/escalations", Title: "Escalations", Handler: handoff.Page(storage.NewHandoff(a.store), site.RenderPage)})
+	site.AddKnowledge(a.kb)
+	site.AddHandoff(storage.NewHandoff(a.store))
 	// Export, erasure and imports touch every member's data: admins only.
-	for pattern, h := range privacy.AdminRoutes(privacy.People{Part: storage.Parts(a.store)}, func(r *http.Request) string { staff, _ := web.StaffFrom(r); return staff.Name }) {
-		// Run alone, like /forget-me: no event still being handled may
-		// store the person's words after the erasure.
-		site.AddAdminRoute(pattern, web.AdminOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			a.core.Exclusive(func() { h.ServeHTTP(w, r) })
-		})))
-	}
-	for pattern, h := range imports.AdminRoutes(a.core, audit) {
-		site.AddAdminRoute(pattern, web.AdminOnly(h))
-	}
-	ui := inbox.Web{Render: site.RenderPage, CSRF: site.CSRFToken, Staff: web.StaffName}
-	site.AddPage(web.Page{Path: inbox.PagePath, Title: "Research inbox", Handler: a.inbox.Page(ui)})
-	for pattern, h := range a.inbox.DashboardRoutes(ui) {
-		site.AddStaffRoute(pattern, h)
-	}
-	for pattern, h := range a.inbox.AdminRoutes(web.StaffName) {
-		site.AddAdminRoute(pattern, h)
-	}
-	settings := support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity}
-	for pattern, h := range support.AdminRoutes(storage.NewSupport(a.store), settings) {
-		site.AddAdminRoute(pattern, h)
-	}
-	site.AddPage(web.Page{Path: "/dashboard/gaps", Title: "Knowledge gaps", Handler: support.GapsPage(storage.NewSupport(a.store), settings, site.RenderPage)})
-	site.AddPage(web.Page{Path: "/dashboard/support", Title: "Support", Handler: support.SupportPage(storage.NewSupport(a.store), settings, site.RenderPage)})
-	for pattern, h := range monitor.AdminRoutes(storage.NewSentiment(a.store), bot.SystemClock{}) {
-		site.AddAdminRoute(pattern, h)
-	}
-	site.AddPage(web.Page{Path: "/dashboard/sentiment", Title: "Sentiment", Handler: monitor.Page(storage.NewSentiment(a.store), nil, site.RenderPage)})
+	site.AddPrivacy(privacy.People{Part: storage.Parts(a.store)}, a.core.Exclusive)
+	site.AddImports(a.core)
+	site.AddInbox(a.inbox)
+	site.AddSupport(storage.NewSupport(a.store), support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity})
+	site.AddSentiment(storage.NewSentiment(a.store), nil)
 	return site, nil
 }
 

@@ -1,8 +1,11 @@
 // Package web is the HTTP adapter: the chat page and its JSON API (a
 // platform like Discord or Slack, through the same pipeline), the staff
 // dashboard with login, the admin API the CLI talks to, and health and
-// metrics endpoints. Pages are server-rendered with html/template from
-// embedded files; no front-end build step.
+// metrics endpoints. It is the only place with HTTP handlers and HTML:
+// each feature's pages, forms, exports and admin routes live here (inbox.go,
+// handoff.go, support.go, sentiment.go, knowledge.go, privacy.go,
+// imports.go) and call that feature's use cases in handlers/. Pages are
+// server-rendered with html/template; no front-end build step.
 package web
 
 import (
@@ -359,8 +362,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 }
 
-// RenderPage lets a feature's dashboard page render its body (trusted HTML
-// it built with html/template) inside the dashboard layout.
+// RenderPage renders a dashboard page's body (trusted HTML built with
+// html/template) inside the dashboard layout.
 func (s *Server) RenderPage(w http.ResponseWriter, r *http.Request, title string, body template.HTML) {
 	sess, _ := sessionFrom(r.Context())
 	s.render(w, r, http.StatusOK, "page.html", map[string]any{"Title": title, "Body": body, "Session": sess, "CSRF": s.csrfToken(w, r)})

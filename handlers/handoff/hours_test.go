@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/storage"
@@ -158,10 +159,13 @@ func TestListAfterTakeoverAndRelease(t *testing.T) {
 	r := start(t, nil, handoff.Options{})
 	created := r.clock.Now()
 	thread := bot.ThreadRef{Platform: "console", ChannelID: "console", ThreadID: "t1"}
-	api := handoff.AdminRoutes(storage.NewHandoff(r.store))["GET /api/admin/handoff"]
-	if api == nil {
-		t.Fatal("no GET /api/admin/handoff route")
+	site, err := web.New(web.Options{Store: r.store, Core: r.core, Logger: discard,
+		Accounts: []web.Account{{Name: "sam", Role: "staff", Token: "staff-token"}}})
+	if err != nil {
+		t.Fatal(err)
 	}
+	site.AddHandoff(storage.NewHandoff(r.store))
+	api := site.Handler()
 
 	type stage struct {
 		status    string
@@ -210,7 +214,9 @@ func TestListAfterTakeoverAndRelease(t *testing.T) {
 			n    int
 		}{{"/api/admin/handoff", 1}, {"/api/admin/handoff?open=1", map[bool]int{true: 1, false: 0}[want.inOpen]}} {
 			rec := httptest.NewRecorder()
-			api.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, q.path, nil))
+			req := httptest.NewRequest(http.MethodGet, q.path, nil)
+			req.Header.Set("Authorization", "Bearer staff-token")
+			api.ServeHTTP(rec, req)
 			var got []handoff.Escalation
 			if err := json.Unmarshal(rec.Body.Bytes(), &got); rec.Code != http.StatusOK || err != nil {
 				t.Fatalf("GET %s = %d %q (%v)", q.path, rec.Code, rec.Body, err)

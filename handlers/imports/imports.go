@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"time"
 
@@ -135,34 +134,4 @@ func Read(kind, path string) (*Export, error) {
 		return ReadDiscord(path)
 	}
 	return nil, fmt.Errorf("import: unknown kind %q (slack or discord)", kind)
-}
-
-// AdminRoutes: POST /api/admin/import imports an export through the
-// running server and answers with the summary.
-func AdminRoutes(r Replayer, audit func(req *http.Request, action, target string)) map[string]http.Handler {
-	return map[string]http.Handler{
-		"POST /api/admin/import": http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			var body Request
-			if err := json.NewDecoder(http.MaxBytesReader(w, req.Body, 64<<10)).Decode(&body); err != nil {
-				w.WriteHeader(http.StatusBadRequest)
-				_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
-				return
-			}
-			ex, err := Read(body.Kind, body.Path)
-			if err != nil {
-				w.WriteHeader(http.StatusBadRequest)
-				_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
-				return
-			}
-			sum, err := Run(req.Context(), r, ex, nil)
-			audit(req, "import", sum.String())
-			if err != nil {
-				w.WriteHeader(http.StatusInternalServerError)
-				_ = json.NewEncoder(w).Encode(map[string]any{"error": err.Error(), "summary": sum})
-				return
-			}
-			_ = json.NewEncoder(w).Encode(sum)
-		}),
-	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/slack/slacktest"
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/adapters/web/webtest"
+	"github.com/einsatz/einsatz/adapters/webhook"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/handlers/inbox"
 	"github.com/einsatz/einsatz/storage"
@@ -69,7 +70,7 @@ func (h *hookSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !inbox.VerifySignature(secret, body, r.Header.Get(inbox.HeaderSignature)) {
+	if !webhook.VerifySignature(secret, body, r.Header.Get(webhook.HeaderSignature)) {
 		h.bad++
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
@@ -144,7 +145,7 @@ func startWorld(t *testing.T, dir string) *world {
 		Logger:    log,
 		Detect:    fakeDetect,
 		Sentiment: func(string, string) float64 { return 0.1 },
-		Webhooks:  []inbox.Webhook{{URL: hookSrv.URL, Secret: secret}},
+		Notifiers: []inbox.Notifier{webhook.New(webhook.Options{URL: hookSrv.URL, Secret: secret})},
 		DirectMessenger: inbox.DirectMessengerFunc(func(ctx context.Context, platform, userID string, r bot.Reply) error {
 			return core.DirectMessage(ctx, platform, userID, r)
 		}),
@@ -181,14 +182,7 @@ func startWorld(t *testing.T, dir string) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ui := inbox.Web{Render: w.site.RenderPage, CSRF: w.site.CSRFToken, Staff: web.StaffName}
-	w.site.AddPage(web.Page{Path: inbox.PagePath, Title: "Research inbox", Handler: w.svc.Page(ui)})
-	for pattern, h := range w.svc.DashboardRoutes(ui) {
-		w.site.AddStaffRoute(pattern, h)
-	}
-	for pattern, h := range w.svc.AdminRoutes(web.StaffName) {
-		w.site.AddAdminRoute(pattern, h)
-	}
+	w.site.AddInbox(w.svc)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -163,12 +163,9 @@ type Options struct {
 	// default 20, negative: no posts.
 	DailyCapPerChannel int
 
-	Webhooks []Webhook
-	// WebhookTries is how many times a delivery is tried; default 5.
-	WebhookTries uint
-	// WebhookBackoff is the first retry delay (doubling); default 1s.
-	WebhookBackoff time.Duration
-	HTTPDoer       HTTPDoer // default a client with a 10 s timeout
+	// Notifiers hear of new items, votes and status changes (outgoing
+	// webhooks, adapters/webhook), in the background.
+	Notifiers []Notifier
 }
 
 // Service is the research inbox.
@@ -218,26 +215,17 @@ func New(o Options) *Service {
 	if o.DailyCapPerChannel == 0 {
 		o.DailyCapPerChannel = 20
 	}
-	if o.WebhookTries == 0 {
-		o.WebhookTries = 5
-	}
-	if o.WebhookBackoff <= 0 {
-		o.WebhookBackoff = time.Second
-	}
-	if o.HTTPDoer == nil {
-		o.HTTPDoer = defaultHTTP()
-	}
 	seen, _ := lru.New[string, seenMessage](4096)
 	s := &Service{o: o, ack: o.Acknowledge == nil || *o.Acknowledge, seen: seen}
 	s.hooks.init()
 	return s
 }
 
-// Close waits for webhook deliveries in flight (each gives up after its
+// Close waits for notifications in flight (each gives up after its
 // tries) and stops new ones.
 func (s *Service) Close() { s.hooks.close() }
 
-// Flush waits until every webhook delivery queued so far has finished.
+// Flush waits until every notification queued so far has finished.
 func (s *Service) Flush() { s.hooks.wait() }
 
 // Actions and commands the inbox answers.

@@ -1,53 +1,30 @@
 package inbox
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/cenkalti/backoff/v5"
 )
 
-// Webhook is an outgoing webhook for issue trackers: a JSON POST signed
-// with HMAC-SHA256 over the body with Secret.
-type Webhook struct {
-	URL    string
-	Secret string
+// Notifier hears of an inbox event: an outgoing webhook (adapters/webhook
+// sends it as a signed HTTP POST, retrying as it sees fit). Notify runs in
+// the background, never on a thread's path; its error is logged.
+type Notifier interface {
+	Notify(ctx context.Context, p Payload) error
 }
 
-// HTTPDoer sends a request; *http.Client implements it.
-type HTTPDoer interface {
-	Do(*http.Request) (*http.Response, error)
-}
-
-func defaultHTTP() HTTPDoer { return &http.Client{Timeout: 10 * time.Second} }
-
-// Webhook events.
+// Events a Notifier hears of.
 const (
 	EventNew    = "item.created"
 	EventVote   = "item.voted"
 	EventStatus = "item.status_changed"
 )
 
-// Webhook headers.
-const (
-	HeaderSignature = "X-Einsatz-Signature" // "sha256=" + hex HMAC-SHA256 of the body
-	HeaderEvent     = "X-Einsatz-Event"
-	HeaderDelivery  = "X-Einsatz-Delivery" // the same on every retry of one delivery
-)
-
-// Payload is the JSON body of a webhook delivery. Mentions carry the
-// request's text; people are named by platform user id and display name.
+// Payload is what a Notifier gets (the JSON body of a webhook delivery).
+// Mentions carry the request's text; people are named by platform user id
+// and display name.
 type Payload struct {
 	Event    string    `json:"event"`
 	Delivery string    `json:"delivery"`
@@ -56,19 +33,6 @@ type Payload struct {
 	Mention  *Mention  `json:"mention,omitempty"`
 	Vote     *Vote     `json:"vote,omitempty"`
 	Change   *Change   `json:"change,omitempty"`
-}
-
-// Sign is the signature header value for a body.
-func Sign(secret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
-
-// VerifySignature checks a signature header against the body, in
-// constant time; receivers use it.
-func VerifySignature(secret string, body []byte, header string) bool {
-	return hmac.Equal([]byte(Sign(secret, body)), []byte(strings.TrimSpace(header)))
 }
 
 // hookQueue runs deliveries in the background, so a slow tracker never
@@ -124,22 +88,17 @@ func (q *hookQueue) goDeliver(f func(ctx context.Context)) bool {
 	return true
 }
 
-// hook sends an event to every webhook, in the background.
+// hook sends an event to every notifier, in the background. The delivery
+// id is made here, so that it stays the same on every retry.
 func (s *Service) hook(event string, it Item, m *Mention, v *Vote, ch *Change) {
-	if len(s.o.Webhooks) == 0 {
+	if len(s.o.Notifiers) == 0 {
 		return
 	}
 	p := Payload{Event: event, Delivery: newDeliveryID(), Time: s.o.Clock.Now(), Item: it, Mention: m, Vote: v, Change: ch}
-	body, err := json.Marshal(p)
-	if err != nil {
-		s.o.Logger.Error("inbox: webhook payload", "err", err)
-		return
-	}
-	for _, h := range s.o.Webhooks {
-		h := h
+	for _, n := range s.o.Notifiers {
 		if !s.hooks.goDeliver(func(ctx context.Context) {
-			if err := s.deliver(ctx, h, event, p.Delivery, body); err != nil {
-				s.o.Logger.Error("inbox: webhook delivery failed", "url", redactURL(h.URL), "event", event, "item", it.ID, "err", err)
+			if err := n.Notify(ctx, p); err != nil {
+				s.o.Logger.Error("inbox: webhook delivery failed", "event", event, "item", it.ID, "err", err)
 			}
 		}) {
 			s.o.Logger.Warn("inbox: webhook not sent: shutting down", "event", event, "item", it.ID)
@@ -147,53 +106,8 @@ func (s *Service) hook(event string, it Item, m *Mention, v *Vote, ch *Change) {
 	}
 }
 
-// deliver posts one body, retrying with exponential backoff on network
-// errors, 429 and 5xx; other 4xx answers are final.
-func (s *Service) deliver(ctx context.Context, h Webhook, event, id string, body []byte) error {
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval = s.o.WebhookBackoff
-	b.MaxInterval = 64 * s.o.WebhookBackoff
-	_, err := backoff.Retry(ctx, func() (struct{}, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))
-		if err != nil {
-			return struct{}{}, backoff.Permanent(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("User-Agent", "einsatz-inbox")
-		req.Header.Set(HeaderEvent, event)
-		req.Header.Set(HeaderDelivery, id)
-		if h.Secret != "" {
-			req.Header.Set(HeaderSignature, Sign(h.Secret, body))
-		}
-		resp, err := s.o.HTTPDoer.Do(req)
-		if err != nil {
-			return struct{}{}, err
-		}
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-		switch {
-		case resp.StatusCode < 300:
-			return struct{}{}, nil
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-			return struct{}{}, fmt.Errorf("webhook answered %s", resp.Status)
-		default:
-			return struct{}{}, backoff.Permanent(fmt.Errorf("webhook answered %s", resp.Status))
-		}
-	}, backoff.WithBackOff(b), backoff.WithMaxTries(s.o.WebhookTries), backoff.WithMaxElapsedTime(0))
-	return err
-}
-
 func newDeliveryID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// redactURL keeps the host and path of a webhook URL for logs (query
-// strings often carry tokens).
-func redactURL(u string) string {
-	if i := strings.IndexAny(u, "?#"); i >= 0 {
-		return u[:i]
-	}
-	return u
 }

@@ -4,18 +4,17 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/einsatz/einsatz/adapters/cli"
+	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/adapters/web/webtest"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 	"github.com/einsatz/einsatz/storage"
@@ -38,13 +37,7 @@ func TestKBCommandsThroughServer(t *testing.T) {
 	if _, err := local.Sync(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var audit []string
-	client := webtest.AdminClient(t, s, local.AdminRoutes(func(_ *http.Request, action, target string) {
-		mu.Lock()
-		defer mu.Unlock()
-		audit = append(audit, action+" "+target)
-	}))
+	client := webtest.AdminClient(t, s, func(site *web.Server) { site.AddKnowledge(local) })
 	remote := cli.RemoteKB{Client: client}
 
 	open := func(*cobra.Command) (cli.KB, func() error, error) { return remote, func() error { return nil }, nil }
@@ -158,8 +151,14 @@ func TestKBCommandsThroughServer(t *testing.T) {
 		t.Fatalf("kb search after remove:\n%s", out)
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
+	entries, err := s.Audit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var audit []string
+	for _, e := range entries {
+		audit = append(audit, e.Action+" "+e.Target)
+	}
 	if want := []string{"kb add " + source, "kb remove " + source}; !reflect.DeepEqual(audit, want) {
 		t.Fatalf("audit = %q, want %q (refusals are not audited)", audit, want)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/einsatz/einsatz/adapters/cli"
+	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/adapters/web/webtest"
 	"github.com/einsatz/einsatz/bot/bottest"
 	"github.com/einsatz/einsatz/handlers/monitor"
@@ -59,7 +60,7 @@ func TestSentimentReportThroughServer(t *testing.T) {
 	if err := s.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	remote := cli.RemoteSentiment{Client: webtest.AdminClient(t, s, monitor.AdminRoutes(storage.NewSentiment(s), clock))}
+	remote := cli.RemoteSentiment{Client: webtest.AdminClient(t, s, func(site *web.Server) { site.AddSentiment(storage.NewSentiment(s), clock) })}
 	local := cli.LocalSentiment{Store: storage.NewSentiment(s), Now: clock.Now}
 
 	const day, hour = "01-02", "01-02 15h"

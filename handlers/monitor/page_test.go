@@ -43,7 +43,7 @@ func TestBrowserSentimentPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	site.AddPage(web.Page{Path: "/dashboard/sentiment", Title: "Sentiment", Handler: monitor.Page(storage.NewSentiment(s), clock, site.RenderPage)})
+	site.AddSentiment(storage.NewSentiment(s), clock)
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- core.Run(runCtx, site) }()

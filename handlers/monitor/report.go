@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -139,29 +138,44 @@ func WorstThreads(ctx context.Context, store Store, channels []Channel, since, u
 	return out, nil
 }
 
-// AdminRoutes is the sentiment part of the admin API: GET
-// /api/admin/sentiment/report?channel=&by=&since= (since as RFC 3339 or a
-// duration back from now, such as 72h).
-func AdminRoutes(store Store, clock interface{ Now() time.Time }) map[string]http.Handler {
-	return map[string]http.Handler{
-		"GET /api/admin/sentiment/report": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			q := r.URL.Query()
-			now := clock.Now()
-			since, err := ParseSince(q.Get("since"), now)
-			if err == nil {
-				var series []Series
-				series, err = Report(r.Context(), store, q.Get("channel"), q.Get("by"), since, now.Add(time.Hour))
-				if err == nil {
-					w.Header().Set("Content-Type", "application/json")
-					_ = json.NewEncoder(w).Encode(series)
-					return
-				}
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
-		}),
+// Overview is the dashboard's sentiment view: every channel with data
+// (for the filter), each shown channel's buckets, and the most negative
+// threads of the shown channels.
+type Overview struct {
+	Channels []Channel
+	Series   []Series // shown channels with at least one bucket
+	Worst    []ThreadSummary
+}
+
+// Dashboard reads the sentiment of one channel ("platform/id") or of all
+// (""), by hour or day, over the days before now, and the 10 most negative
+// threads in that time.
+func Dashboard(ctx context.Context, store Store, now time.Time, selected, by string, days int) (Overview, error) {
+	channels, err := store.Channels(ctx)
+	if err != nil {
+		return Overview{}, err
 	}
+	since := now.AddDate(0, 0, -days)
+	ov := Overview{Channels: channels}
+	var shown []Channel
+	for _, ch := range channels {
+		if selected != "" && ch.String() != selected {
+			continue
+		}
+		shown = append(shown, ch)
+		buckets, err := store.Buckets(ctx, by, ch, BucketStart(by, since), now.Add(time.Hour))
+		if err != nil {
+			return Overview{}, err
+		}
+		if len(buckets) > 0 {
+			ov.Series = append(ov.Series, Series{Channel: ch, Buckets: buckets})
+		}
+	}
+	ov.Worst, err = WorstThreads(ctx, store, shown, since, now.Add(time.Second), 10)
+	if err != nil {
+		return Overview{}, err
+	}
+	return ov, nil
 }
 
 // ParseSince reads --since; empty means the last 14 days.

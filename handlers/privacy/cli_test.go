@@ -80,9 +80,7 @@ func TestPrivacyCommandsThroughServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for pattern, h := range privacy.AdminRoutes(privacy.People{Part: storage.Parts(store)}, func(r *http.Request) string { staff, _ := web.StaffFrom(r); return staff.Name }) {
-		site.AddAdminRoute(pattern, web.AdminOnly(h))
-	}
+	site.AddPrivacy(privacy.People{Part: storage.Parts(store)}, nil)
 	client := webtest.Client(t, core, site, dir)
 	remote := cli.RemotePrivacy{Client: client}
 

@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -150,48 +149,4 @@ func (s *Service) erase(ctx context.Context, ev *bot.Event) ([]bot.Reply, error)
 		return nil, fmt.Errorf("privacy: forget me: %w", err)
 	}
 	return []bot.Reply{{Text: s.text(ev.Lang, "forget_me_done"), Notice: true}}, nil
-}
-
-// AdminRoutes: GET /api/admin/privacy/export?platform=&user= and POST
-// /api/admin/privacy/erase?platform=&user=. by names the staff member.
-func AdminRoutes(store Store, by func(r *http.Request) string) map[string]http.Handler {
-	reply := func(w http.ResponseWriter, status int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(v)
-	}
-	params := func(w http.ResponseWriter, r *http.Request) (string, string, bool) {
-		platform, user := r.URL.Query().Get("platform"), r.URL.Query().Get("user")
-		if platform == "" || user == "" {
-			reply(w, http.StatusBadRequest, map[string]string{"error": "platform and user are required"})
-			return "", "", false
-		}
-		return platform, user, true
-	}
-	return map[string]http.Handler{
-		"GET /api/admin/privacy/export": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			platform, user, ok := params(w, r)
-			if !ok {
-				return
-			}
-			data, err := store.ExportUser(r.Context(), platform, user)
-			if err != nil {
-				reply(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
-				return
-			}
-			reply(w, http.StatusOK, data)
-		}),
-		"POST /api/admin/privacy/erase": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			platform, user, ok := params(w, r)
-			if !ok {
-				return
-			}
-			res, err := store.EraseUser(r.Context(), platform, user, by(r))
-			if err != nil {
-				reply(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
-				return
-			}
-			reply(w, http.StatusOK, res)
-		}),
-	}
 }

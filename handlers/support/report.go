@@ -366,3 +366,10 @@ func reasons(m map[string]int) string {
 func ParseSince(s string, now time.Time) (time.Time, error) {
 	return bot.ParseSince(s, now, 30*24*time.Hour)
 }
+
+// WithDefaults is s with every unset field at its default (what Gaps and
+// Report use), for callers that show the settings, such as the window.
+func (s Settings) WithDefaults() Settings { return s.withDefaults() }
+
+// Reasons formats a gap's reasons as "dont_know 2, not_helpful 1".
+func Reasons(m map[string]int) string { return reasons(m) }

@@ -237,9 +237,7 @@ func TestCLIThroughServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for pattern, h := range support.AdminRoutes(s, settings) {
-		site.AddAdminRoute(pattern, h)
-	}
+	site.AddSupport(s, settings)
 	ctx := context.Background()
 	client := webtest.Client(t, core, site, dir)
 	remote, local := cli.RemoteSupport{Client: client}, cli.LocalSupport{Store: s, Settings: settings}
@@ -275,11 +273,7 @@ func TestBrowserPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	site.AddPage(web.Page{Path: "/dashboard/gaps", Title: "Knowledge gaps", Handler: support.GapsPage(s, settings, site.RenderPage)})
-	site.AddPage(web.Page{Path: "/dashboard/support", Title: "Support", Handler: support.SupportPage(s, settings, site.RenderPage)})
-	for pattern, h := range support.AdminRoutes(s, settings) {
-		site.AddAdminRoute(pattern, h)
-	}
+	site.AddSupport(s, settings)
 	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- core.Run(runCtx, site) }()

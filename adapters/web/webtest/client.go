@@ -3,7 +3,6 @@ package webtest
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -38,10 +37,11 @@ func Client(t testing.TB, core *bot.Bot, site *web.Server, dir string) *web.Clie
 	}
 }
 
-// AdminClient runs a bare core and a web server over store with routes
-// mounted as admin routes, and returns the local admin client the CLI
-// would use: for tests of CLI commands that go through a running server.
-func AdminClient(t testing.TB, store *storage.Store, routes map[string]http.Handler) *web.Client {
+// AdminClient runs a bare core and a web server over store with the
+// routes add puts on it (site.AddSentiment, …), and returns the local
+// admin client the CLI would use: for tests of CLI commands that go
+// through a running server.
+func AdminClient(t testing.TB, store *storage.Store, add func(site *web.Server)) *web.Client {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	dir := t.TempDir()
@@ -51,8 +51,6 @@ func AdminClient(t testing.TB, store *storage.Store, routes map[string]http.Hand
 	if err != nil {
 		t.Fatal(err)
 	}
-	for pattern, h := range routes {
-		site.AddAdminRoute(pattern, h)
-	}
+	add(site)
 	return Client(t, core, site, dir)
 }

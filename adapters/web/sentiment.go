@@ -1,8 +1,7 @@
-package monitor
+package web
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -10,37 +9,90 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/handlers/monitor"
 )
 
-// Render puts a page body inside the dashboard layout (web.Server.RenderPage).
-type Render func(w http.ResponseWriter, r *http.Request, title string, body template.HTML)
-
-// Point is one point of a chart.
-type Point struct {
-	X, Y  float64
-	Start time.Time
-	B     Bucket
+// AddSentiment adds the sentiment monitor: the dashboard page (a chart per
+// channel over time and the most negative recent threads, with a channel
+// filter) and GET /api/admin/sentiment/report?channel=&by=&since= (since
+// as RFC 3339 or a duration back from now, such as 72h). clock nil: the
+// system clock. Call it before Run.
+func (s *Server) AddSentiment(store monitor.Store, clock bot.Clock) {
+	if clock == nil {
+		clock = bot.SystemClock{}
+	}
+	s.AddAdminRoute("GET /api/admin/sentiment/report", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		now := clock.Now()
+		since, err := monitor.ParseSince(q.Get("since"), now)
+		if err == nil {
+			var series []monitor.Series
+			series, err = monitor.Report(r.Context(), store, q.Get("channel"), q.Get("by"), since, now.Add(time.Hour))
+			if err == nil {
+				writeJSON(w, http.StatusOK, series)
+				return
+			}
+		}
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+	}))
+	s.AddPage(Page{Path: "/dashboard/sentiment", Title: "Sentiment", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		by := q.Get("by")
+		if by != monitor.Hour {
+			by = monitor.Day
+		}
+		days, err := strconv.Atoi(q.Get("days"))
+		if err != nil || days < 1 || days > 90 {
+			days = 14
+		}
+		selected := q.Get("channel")
+		ov, err := monitor.Dashboard(r.Context(), store, clock.Now(), selected, by, days)
+		if err != nil {
+			http.Error(w, "sentiment: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		var charts []chart
+		for _, series := range ov.Series {
+			charts = append(charts, chartOf(series))
+		}
+		var buf bytes.Buffer
+		err = sentimentTmpl.Execute(&buf, map[string]any{
+			"Channels": ov.Channels, "Selected": selected, "By": by, "Days": days, "Charts": charts, "Worst": ov.Worst,
+		})
+		if err != nil {
+			http.Error(w, "sentiment: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		s.RenderPage(w, r, "Sentiment", template.HTML(buf.String()))
+	})})
 }
 
-// Chart is one channel's negative share over time, as an SVG polyline.
-type Chart struct {
-	Channel Channel
+// chartPoint is one point of a chart.
+type chartPoint struct {
+	X, Y  float64
+	Start time.Time
+	B     monitor.Bucket
+}
+
+// chart is one channel's negative share over time, as an SVG polyline.
+type chart struct {
+	Channel monitor.Channel
 	// Axis: the y labels (100% top, 0% bottom) and the first and last
 	// bucket under the x axis.
 	Top, Base, Left, Right float64
 	From, To               string
-	Points                 []Point
+	Points                 []chartPoint
 	Line                   string // SVG points attribute
 	Width                  int
 	Height                 int
-	Total                  Bucket
+	Total                  monitor.Bucket
 }
 
 // The plot area sits inside margins that hold the axis labels.
 const chartW, chartH, pad, left, bottom = 640, 180, 8, 44, 20
 
-func chartOf(s Series) Chart {
-	c := Chart{Channel: s.Channel, Width: chartW, Height: chartH}
+func chartOf(s monitor.Series) chart {
+	c := chart{Channel: s.Channel, Width: chartW, Height: chartH}
 	n := len(s.Buckets)
 	var line bytes.Buffer
 	for i, b := range s.Buckets {
@@ -49,7 +101,7 @@ func chartOf(s Series) Chart {
 			x = left + float64(i)*float64(chartW-left-pad)/float64(n-1)
 		}
 		y := pad + (1-b.NegShare())*float64(chartH-bottom-pad)
-		c.Points = append(c.Points, Point{X: x, Y: y, Start: b.Start, B: b})
+		c.Points = append(c.Points, chartPoint{X: x, Y: y, Start: b.Start, B: b})
 		fmt.Fprintf(&line, "%.1f,%.1f ", x, y)
 		c.Total.N += b.N
 		c.Total.Neg += b.Neg
@@ -69,7 +121,7 @@ func chartOf(s Series) Chart {
 	return c
 }
 
-var pageTmpl = template.Must(template.New("sentiment").Funcs(template.FuncMap{
+var sentimentTmpl = template.Must(template.New("sentiment").Funcs(template.FuncMap{
 	"pct": func(f float64) string { return strconv.FormatFloat(100*f, 'f', 0, 64) + "%" },
 	"f2":  func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
 }).Parse(`
@@ -109,60 +161,3 @@ var pageTmpl = template.Must(template.New("sentiment").Funcs(template.FuncMap{
 {{range .Worst}}<tr><td>{{.Channel}}</td><td>{{if .Permalink}}<a href="{{.Permalink}}">{{.Thread}}</a>{{else}}{{.Thread}}{{end}}</td><td>{{f2 .MinScore}}</td><td>{{.Negative}} of {{.Messages}}</td><td>{{.Excerpt}}</td></tr>
 {{end}}</table>{{else}}<p>None.</p>{{end}}
 `))
-
-// Page is the dashboard's sentiment page: a chart per channel over time and
-// the most negative recent threads, with a channel filter.
-func Page(store Store, clock bot.Clock, render Render) http.Handler {
-	if clock == nil {
-		clock = bot.SystemClock{}
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		by := q.Get("by")
-		if by != Hour {
-			by = Day
-		}
-		days, err := strconv.Atoi(q.Get("days"))
-		if err != nil || days < 1 || days > 90 {
-			days = 14
-		}
-		body, err := pageBody(r.Context(), store, clock.Now(), q.Get("channel"), by, days)
-		if err != nil {
-			http.Error(w, "sentiment: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		render(w, r, "Sentiment", body)
-	})
-}
-
-func pageBody(ctx context.Context, store Store, now time.Time, selected, by string, days int) (template.HTML, error) {
-	channels, err := store.Channels(ctx)
-	if err != nil {
-		return "", err
-	}
-	since := now.AddDate(0, 0, -days)
-	var shown []Channel
-	var charts []Chart
-	for _, ch := range channels {
-		if selected != "" && ch.String() != selected {
-			continue
-		}
-		shown = append(shown, ch)
-		buckets, err := store.Buckets(ctx, by, ch, BucketStart(by, since), now.Add(time.Hour))
-		if err != nil {
-			return "", err
-		}
-		if len(buckets) > 0 {
-			charts = append(charts, chartOf(Series{Channel: ch, Buckets: buckets}))
-		}
-	}
-	worst, err := WorstThreads(ctx, store, shown, since, now.Add(time.Second), 10)
-	if err != nil {
-		return "", err
-	}
-	var buf bytes.Buffer
-	err = pageTmpl.Execute(&buf, map[string]any{
-		"Channels": channels, "Selected": selected, "By": by, "Days": days, "Charts": charts, "Worst": worst,
-	})
-	return template.HTML(buf.String()), err
-}

@@ -1,0 +1,65 @@
+package inbox
+
+import (
+	"context"
+	"time"
+)
+
+// Overview is what the dashboard's list of requests shows: the items the
+// filter selects, in its order, and every platform any item came from
+// (for the filter's choices).
+type Overview struct {
+	Items     []Item
+	Platforms []string
+	Now       time.Time
+}
+
+// Overview lists the items f selects and the platforms of all items.
+func (s *Service) Overview(ctx context.Context, f Filter) (Overview, error) {
+	all, err := s.o.Store.Items(ctx)
+	if err != nil {
+		return Overview{}, err
+	}
+	now := s.o.Clock.Now()
+	var platforms []string
+	for _, it := range all {
+		for _, p := range Platforms(it) {
+			if !contains(platforms, p) {
+				platforms = append(platforms, p)
+			}
+		}
+	}
+	return Overview{Items: f.Apply(all, now), Platforms: platforms, Now: now}, nil
+}
+
+// Now is the inbox's clock (vote windows and export stamps go by it).
+func (s *Service) Now() time.Time { return s.o.Clock.Now() }
+
+// NextStatuses are the statuses an item in status may move to, in the
+// order of Statuses.
+func NextStatuses(status string) []string {
+	var next []string
+	for _, st := range Statuses {
+		if CanMove(status, st) {
+			next = append(next, st)
+		}
+	}
+	return next
+}
+
+// StatusRequest is the body of POST /api/admin/inbox/{id}/status.
+type StatusRequest struct {
+	Status string `json:"status"`
+	Note   string `json:"note,omitempty"`
+}
+
+// MergeRequest is the body of POST /api/admin/inbox/merge.
+type MergeRequest struct {
+	From int `json:"from"`
+	Into int `json:"into"`
+}
+
+// TagsRequest is the body of POST /api/admin/inbox/{id}/tags.
+type TagsRequest struct {
+	Tags []string `json:"tags"`
+}
