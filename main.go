@@ -11,10 +11,7 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -139,11 +136,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Reaction:     cfg.Handoff.Reaction,
 		Hours:        hours,
 		Sensitive:    cfg.Handoff.Sensitive,
-		Summarize:    llmSummarizer(llm, cfg.LLM.Redact, cfg.LLM.Timeout),
-		Sentiment: func(text, lang string) (string, float64) {
-			r := analyzer.AnalyzeLang(text, lang)
-			return r.Label, r.Score
-		},
+		Summarize:    handoff.LLMSummarizer(llm, cfg.LLM.Redact, cfg.LLM.Timeout),
+		Sentiment:    analyzer.Label,
 	})
 	pv := privacy.New(store, text, nil)
 	ib := newInbox(cfg, store, poster, dm, analyzer, llm, log)
@@ -232,7 +226,7 @@ func openStore(cfg *config.Config, log *slog.Logger) (*storage.Store, error) {
 // newMonitor scores every message's sentiment and alerts staff on spikes.
 func newMonitor(ctx context.Context, cfg *config.Config, store *storage.Store, poster monitor.Poster, esc monitor.Escalator, a *sentiment.Analyzer, log *slog.Logger) (*monitor.Monitor, error) {
 	opts := monitor.Options{
-		Analyze:        analyzer(a),
+		Analyze:        monitor.SentimentAnalyzer(a),
 		Store:          store,
 		Logger:         log.With("component", "sentiment"),
 		StaffChannel:   bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
@@ -248,21 +242,9 @@ func newMonitor(ctx context.Context, cfg *config.Config, store *storage.Store, p
 		if err != nil {
 			return nil, err
 		}
-		opts.Pseudonymize = func(platform, user string) string {
-			m := hmac.New(sha256.New, salt)
-			m.Write([]byte(platform + "\x00" + user))
-			return "p-" + hex.EncodeToString(m.Sum(nil)[:12])
-		}
+		opts.Pseudonymize = monitor.Pseudonymizer(salt)
 	}
 	return monitor.New(opts), nil
-}
-
-// analyzer adapts the sentiment analyzer to the monitor.
-func analyzer(a *sentiment.Analyzer) monitor.Analyzer {
-	return func(text, lang string) monitor.Score {
-		r := a.AnalyzeLang(text, lang)
-		return monitor.Score{Label: r.Label, Score: r.Score, Lang: r.Lang}
-	}
 }
 
 // newLLM is the language model when one is configured (llm.On), else nil:
@@ -352,7 +334,7 @@ func newInbox(cfg *config.Config, store *storage.Store, poster inbox.Poster, dm 
 	ack := cfg.Inbox.Acknowledge
 	var confirm inbox.Confirmer
 	if cfg.Inbox.ConfirmWithLLM && llm != nil {
-		confirm = llmConfirmer(llm)
+		confirm = inbox.LLMConfirmer(llm)
 	}
 	return inbox.New(inbox.Options{
 		Confirm:         confirm,
@@ -362,7 +344,7 @@ func newInbox(cfg *config.Config, store *storage.Store, poster inbox.Poster, dm 
 			return strings.ReplaceAll(cfg.Texts.Get(lang, key), "{bot}", cfg.Bot.Name)
 		},
 		Detect:    func(t, l string) float64 { return detect.DetectLang(t, l).Score },
-		Sentiment: func(t, l string) float64 { return a.AnalyzeLang(t, l).Score },
+		Sentiment: a.Score,
 		Threshold: cfg.Inbox.Threshold, Similar: cfg.Inbox.Similar, Borderline: cfg.Inbox.Borderline,
 		Embed: inboxEmbedder(cfg, log), SimilarEmbedding: cfg.Inbox.SimilarEmbedding,
 		Acknowledge: &ack, ReactionEmoji: cfg.Inbox.Reaction,
@@ -381,63 +363,7 @@ func inboxEmbedder(cfg *config.Config, log *slog.Logger) func(context.Context, [
 	if c == nil {
 		return nil
 	}
-	return func(ctx context.Context, texts []string) ([][]float32, error) {
-		// The inbox waits for this while it files a request: bounded.
-		ctx, cancel := context.WithTimeout(ctx, cfg.LLM.Timeout)
-		defer cancel()
-		if cfg.LLM.Redact {
-			redacted := make([]string, len(texts))
-			for i, t := range texts {
-				redacted[i] = answer.Redact(t)
-			}
-			texts = redacted
-		}
-		return c.Embed(ctx, texts)
-	}
-}
-
-// llmSummarizer has the LLM sum up, for staff, what a member who needs a
-// person wants (from their last messages, redacted like questions unless
-// llm.redact is off); nil without an LLM.
-func llmSummarizer(llm answer.LLM, redact bool, timeout time.Duration) func(context.Context, string, []string) (string, error) {
-	if llm == nil {
-		return nil
-	}
-	return func(ctx context.Context, _ string, msgs []string) (string, error) {
-		if timeout > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, timeout)
-			defer cancel()
-		}
-		var b strings.Builder
-		for _, m := range msgs {
-			if redact {
-				m = answer.Redact(m)
-			}
-			b.WriteString("<message>\n" + m + "\n</message>\n")
-		}
-		return llm.Complete(ctx, []answer.Message{
-			{Role: answer.RoleSystem, Content: "A community member's messages follow; they asked for, or need, a person from the support team. " +
-				"In one or two English sentences, tell the team what the member needs. Add nothing that is not in the messages."},
-			{Role: answer.RoleUser, Content: b.String()},
-		})
-	}
-}
-
-// llmConfirmer asks the LLM about a borderline message: feature request or
-// not, with a title and summary as JSON (the schema is in the prompt; the
-// answer is parsed strictly). The message is redacted first, like questions.
-func llmConfirmer(llm answer.LLM) inbox.Confirmer {
-	return inbox.ConfirmFunc(func(ctx context.Context, text, _ string) (inbox.Confirmation, error) {
-		out, err := llm.Complete(ctx, []answer.Message{
-			{Role: answer.RoleSystem, Content: inbox.ConfirmPrompt + "\nJSON schema: " + inbox.ConfirmSchema},
-			{Role: answer.RoleUser, Content: "<message>\n" + answer.Redact(text) + "\n</message>"},
-		})
-		if err != nil {
-			return inbox.Confirmation{}, err
-		}
-		return inbox.ParseConfirmation(out)
-	})
+	return inbox.Embedder(c.Embed, cfg.LLM.Redact, cfg.LLM.Timeout)
 }
 
 // knowledgeFolders are the configured folders, or the built-in example.
