@@ -77,7 +77,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			}
 			return a.core, a.close, nil
 		},
-		Commands:       func() []bot.CommandSpec { return commandsOnly().Commands() },
+		Commands:       commands,
 		DiscordOptions: discordOptions,
 		OpenStore:      openStore,
 		OpenKB:         openKB,
@@ -88,7 +88,6 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 type app struct {
 	store   *storage.Store
 	kb      *knowledge.Base
-	router  *bot.Router
 	core    *bot.Bot
 	handoff *handoff.Service
 	inbox   *inbox.Service
@@ -109,13 +108,27 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	text := func(lang, key string) string {
 		return strings.ReplaceAll(cfg.Texts.Get(lang, key), "{bot}", cfg.Bot.Name)
 	}
-	// The core posts for the hand-off (notices, escalations); it is built
-	// last, so they reach it through this late-bound poster.
-	var core *bot.Bot
-	poster := posterFunc(func(ctx context.Context, to bot.ThreadRef, r bot.Reply) error { return core.Post(ctx, to, r) })
-	dm := inbox.DirectMessengerFunc(func(ctx context.Context, platform, userID string, r bot.Reply) error {
-		return core.DirectMessage(ctx, platform, userID, r)
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The core comes first: the features post through it (notices,
+	// escalations, acknowledgements); their routes are registered below.
+	core := bot.New(bot.Options{
+		Store:           store,
+		Logger:          log,
+		Concurrency:     cfg.Core.Concurrency,
+		QueueSize:       cfg.Core.QueueSize,
+		SeenTTL:         cfg.Storage.SeenTTL,
+		HistoryTurns:    cfg.Storage.HistoryTurns,
+		RatePerMinute:   cfg.Core.RateLimit.PerMinute,
+		RateBurst:       cfg.Core.RateLimit.Burst,
+		ShutdownTimeout: cfg.Core.ShutdownTimeout,
+		Policy:          cfg.Channels.Policy,
+		DMsOff:          !cfg.Channels.DMsOn(),
+		IsQuestion:      knowledge.IsQuestion,
+		Text:            text,
+		Metrics:         web.NewMetrics(registry),
 	})
+	web.WatchCore(registry, core)
 	hours, err := handoffHours(cfg.Handoff.Hours)
 	if err != nil {
 		kb.Close()
@@ -126,7 +139,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	llm := newLLM(cfg, log)
 	ho := handoff.New(handoff.Options{
 		Store:        store,
-		Poster:       poster,
+		Poster:       core,
 		Logger:       log,
 		Text:         text,
 		StaffChannel: bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
@@ -140,7 +153,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Sentiment:    analyzer.Label,
 	})
 	pv := privacy.New(store, text, nil)
-	ib := newInbox(cfg, store, poster, dm, analyzer, llm, log)
+	ib := newInbox(cfg, store, core, analyzer, llm, log)
 	answers := answer.New(answer.Options{
 		Search:          kb,
 		Text:            text,
@@ -158,63 +171,37 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	})
 	// Answers go through the support log: feedback buttons, shadow mode,
 	// repeated questions, saving staff replies as knowledge.
-	sup := support.New(support.Options{Answer: answers, Store: store, Escalator: ho, Poster: poster,
+	sup := support.New(support.Options{Answer: answers, Store: store, Escalator: ho, Poster: core,
 		StaffChannel: bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
 		Shadow:       cfg.Channels.Shadow, AddKnowledge: support.AddTo(kb), SaveReaction: cfg.Support.SaveReaction,
 		Similarity: cfg.Support.Similarity, Text: text, Logger: log})
-	router := newRouter(sup, ho, pv, sup, ib)
-
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	observers := []bot.Observer{ho, sup}
+	register(core, sup, ho, pv, sup, ib)
+	core.Observe(ho, sup)
 	if cfg.Inbox.Enabled {
-		observers = append(observers, ib)
+		core.Observe(ib)
 	}
 	if cfg.Sentiment.Enabled {
-		mon, err := newMonitor(ctx, cfg, store, poster, ho, analyzer, log)
+		mon, err := newMonitor(ctx, cfg, store, core, ho, analyzer, log)
 		if err != nil {
 			kb.Close()
 			store.Close()
 			return nil, err
 		}
-		observers = append(observers, mon)
+		core.Observe(mon)
 	}
-	core = bot.New(bot.Options{
-		Store:           store,
-		Router:          router,
-		Observers:       observers,
-		Logger:          log,
-		Concurrency:     cfg.Core.Concurrency,
-		QueueSize:       cfg.Core.QueueSize,
-		SeenTTL:         cfg.Storage.SeenTTL,
-		HistoryTurns:    cfg.Storage.HistoryTurns,
-		RatePerMinute:   cfg.Core.RateLimit.PerMinute,
-		RateBurst:       cfg.Core.RateLimit.Burst,
-		ShutdownTimeout: cfg.Core.ShutdownTimeout,
-		Policy:          cfg.Channels.Policy,
-		DMsOff:          !cfg.Channels.DMsOn(),
-		IsQuestion:      knowledge.IsQuestion,
-		Text:            text,
-		Metrics:         web.NewMetrics(registry),
-	})
-	web.WatchCore(registry, core)
-	return &app{store: store, kb: kb, router: router, core: core, handoff: ho, inbox: ib, metrics: registry}, nil
+	return &app{store: store, kb: kb, core: core, handoff: ho, inbox: ib, metrics: registry}, nil
 }
 
-// newRouter holds every route, first match wins: the commands, then the
-// hand-off's buttons and "talk to a human", and the knowledge-base answer as
-// the fallback.
-func newRouter(answers bot.Handler, ho *handoff.Service, pv *privacy.Service, sup *support.Answers, ib *inbox.Service) *bot.Router {
-	router := bot.NewRouter(answers)
-	router.Add(bot.Route{Name: "ask", Match: bot.Command("ask"), Handler: answers,
+// register adds every route to the core, first match wins: the commands,
+// then the hand-off's buttons and "talk to a human", and the knowledge-base
+// answer as the fallback.
+func register(core *bot.Bot, answers bot.Handler, ho *handoff.Service, pv *privacy.Service, sup *support.Answers, ib *inbox.Service) {
+	core.Fallback(answers)
+	core.Route(bot.Route{Name: "ask", Match: bot.Command("ask"), Handler: answers,
 		Spec: &bot.CommandSpec{Name: "ask", Description: "Ask a question about the project", ArgName: "question", ArgHelp: "What do you want to know?"}})
 	for _, routes := range [][]bot.Route{ib.Routes(), ho.Routes(), pv.Routes(), sup.Routes()} {
-		for _, r := range routes {
-			router.Add(r)
-		}
+		core.Route(routes...)
 	}
-	return router
 }
 
 // openStore opens the database with the configured retention.
@@ -224,7 +211,7 @@ func openStore(cfg *config.Config, log *slog.Logger) (*storage.Store, error) {
 }
 
 // newMonitor scores every message's sentiment and alerts staff on spikes.
-func newMonitor(ctx context.Context, cfg *config.Config, store *storage.Store, poster monitor.Poster, esc monitor.Escalator, a *sentiment.Analyzer, log *slog.Logger) (*monitor.Monitor, error) {
+func newMonitor(ctx context.Context, cfg *config.Config, store *storage.Store, poster bot.Poster, esc monitor.Escalator, a *sentiment.Analyzer, log *slog.Logger) (*monitor.Monitor, error) {
 	opts := monitor.Options{
 		Analyze:        monitor.SentimentAnalyzer(a),
 		Store:          store,
@@ -302,19 +289,13 @@ func discordOptions(cfg *config.Config, commands []bot.CommandSpec, log *slog.Lo
 	}
 }
 
-// commandsOnly is a router with every route and no storage behind it:
-// enough to list the commands (the Slack manifest).
-func commandsOnly() *bot.Router {
-	answers := answer.New(answer.Options{})
-	return newRouter(answers, handoff.New(handoff.Options{}), privacy.New(nil, nil, nil), support.New(support.Options{Answer: answers}),
+// commands lists every route's command from a core with no storage
+// behind it, never run (the Slack manifest).
+func commands() []bot.CommandSpec {
+	core, answers := bot.New(bot.Options{}), answer.New(answer.Options{})
+	register(core, answers, handoff.New(handoff.Options{}), privacy.New(nil, nil, nil), support.New(support.Options{Answer: answers}),
 		inbox.New(inbox.Options{}))
-}
-
-// posterFunc adapts a function to the posters the features need.
-type posterFunc func(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
-
-func (f posterFunc) Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) error {
-	return f(ctx, to, r)
+	return core.Commands()
 }
 
 // close lets webhook deliveries finish, releases the knowledge index and,
@@ -326,7 +307,7 @@ func (a *app) close() error {
 
 // newInbox files feature requests (detected, forwarded, /feedback) in the
 // research inbox.
-func newInbox(cfg *config.Config, store *storage.Store, poster inbox.Poster, dm inbox.DirectMessenger, a *sentiment.Analyzer, llm answer.LLM, log *slog.Logger) *inbox.Service {
+func newInbox(cfg *config.Config, store *storage.Store, core *bot.Bot, a *sentiment.Analyzer, llm answer.LLM, log *slog.Logger) *inbox.Service {
 	hooks := make([]inbox.Webhook, 0, len(cfg.Inbox.Webhooks))
 	for _, h := range cfg.Inbox.Webhooks {
 		hooks = append(hooks, inbox.Webhook{URL: h.URL, Secret: h.Secret})
@@ -338,8 +319,8 @@ func newInbox(cfg *config.Config, store *storage.Store, poster inbox.Poster, dm 
 	}
 	return inbox.New(inbox.Options{
 		Confirm:         confirm,
-		DirectMessenger: dm, // people who ran /notify on hear of status changes directly
-		Store:           store, Poster: poster, Logger: log.With("component", "inbox"),
+		DirectMessenger: core, // people who ran /notify on hear of status changes directly
+		Store:           store, Poster: core, Logger: log.With("component", "inbox"),
 		Text: func(lang, key string) string {
 			return strings.ReplaceAll(cfg.Texts.Get(lang, key), "{bot}", cfg.Bot.Name)
 		},
@@ -455,7 +436,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 		})
 	}
 	if cfg.Discord.On() {
-		da, err := discord.New(discordOptions(cfg, a.router.Commands(), log))
+		da, err := discord.New(discordOptions(cfg, a.core.Commands(), log))
 		if err != nil {
 			return shutdown(err)
 		}
@@ -466,7 +447,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 			Mode: cfg.Slack.Mode, BotToken: cfg.Slack.BotToken, AppToken: cfg.Slack.AppToken,
 			SigningSecret: cfg.Slack.SigningSecret, APIURL: cfg.Slack.APIURL,
 			StaffUsers: cfg.Staff.Slack.Users, StaffUserGroup: cfg.Staff.Slack.UserGroup,
-			Commands: a.router.Commands(), Logger: log.With("platform", "slack"),
+			Commands: a.core.Commands(), Logger: log.With("platform", "slack"),
 		})
 		if err != nil {
 			return shutdown(err)

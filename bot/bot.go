@@ -42,7 +42,10 @@ const (
 
 // Options configure a Bot. Zero values get the defaults noted.
 type Options struct {
-	Store     Store
+	Store Store
+	// Router and Observers may be given here or, usually, registered after
+	// New (Route, Fallback, Observe), so that the features can be built
+	// with the core as their Poster.
 	Router    *Router
 	Observers []Observer
 	Logger    *slog.Logger // default slog.Default()
@@ -83,7 +86,8 @@ type Stats struct {
 }
 
 // Bot is the core: it queues events per thread and runs them through the
-// pipeline. Create it with New, then Run it with the adapters.
+// pipeline. Create it with New, register the routes and observers, then
+// Run it with the adapters.
 type Bot struct {
 	opts Options
 	log  *slog.Logger
@@ -106,6 +110,7 @@ type Bot struct {
 	runCtx    context.Context
 	replayed  chan struct{} // a spilled event was handled: look for more at once
 	backlog   bool          // events wait in storage: new ones must queue behind them
+	started   bool          // Run was called: the routes and observers are fixed
 }
 
 type threadQueue struct {
@@ -179,6 +184,40 @@ func New(opts Options) *Bot {
 		runCtx:    ctx,
 		cancelRun: cancel,
 		replayed:  make(chan struct{}, 1),
+	}
+}
+
+// Route adds routes; earlier routes win. Routes and observers are
+// registered before Run: the pipeline reads them without a lock.
+func (b *Bot) Route(routes ...Route) {
+	b.mustNotRun("Route")
+	for _, r := range routes {
+		b.opts.Router.Add(r)
+	}
+}
+
+// Fallback sets the handler for events no route matches (the answer from
+// the knowledge base).
+func (b *Bot) Fallback(h Handler) {
+	b.mustNotRun("Fallback")
+	b.opts.Router.fallback = h
+}
+
+// Observe adds observers, which look at every event (see Observer).
+func (b *Bot) Observe(obs ...Observer) {
+	b.mustNotRun("Observe")
+	b.opts.Observers = append(b.opts.Observers, obs...)
+}
+
+// Commands lists the commands of the registered routes, in order, for the
+// platforms to register.
+func (b *Bot) Commands() []CommandSpec { return b.opts.Router.Commands() }
+
+func (b *Bot) mustNotRun(what string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.started {
+		panic("bot: " + what + " called after Run")
 	}
 }
 
@@ -303,6 +342,9 @@ func (b *Bot) drop(reason string) {
 // Then it waits for the adapters to stop, drains the events in flight
 // within the shutdown timeout and keeps whatever is left in storage.
 func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
+	b.mu.Lock()
+	b.started = true
+	b.mu.Unlock()
 	for _, a := range adapters {
 		b.Register(a.Platform(), a)
 	}

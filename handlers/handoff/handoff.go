@@ -68,11 +68,6 @@ type Store interface {
 	Escalations(ctx context.Context) ([]Escalation, error)
 }
 
-// Poster posts to a thread or channel; bot.Bot implements it.
-type Poster interface {
-	Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
-}
-
 // Hours are when staff are around; outside them a user asking for a human
 // is told when they are back.
 type Hours struct {
@@ -108,7 +103,7 @@ func (h *Hours) Next(t time.Time) time.Time {
 // Options configure the hand-off.
 type Options struct {
 	Store  Store
-	Poster Poster
+	Poster bot.Poster
 	Clock  bot.Clock
 	Logger *slog.Logger
 	// Text returns community-facing texts: takeover, release, staff_only,
