@@ -97,7 +97,9 @@ type SpilledEvent struct {
 
 // Observer looks at every human event, also in staff-owned threads and in
 // channels the bot only listens to (sentiment, feature requests). Observers
-// never produce replies and never hold up the router.
+// never produce replies and never hold up the router. What one posts
+// through the core (Bot.Post with the ctx it was given) into the event's own
+// thread goes out after the event's replies.
 type Observer interface {
 	Observe(ctx context.Context, ev *Event) error
 }

@@ -233,7 +233,16 @@ func (b *Bot) Register(platform string, s Sender) {
 // update) through the adapter of to.Platform. An empty to.ThreadID posts at
 // the top level of the channel; a post into a thread that is not a Notice
 // joins the thread's history.
+//
+// An observer or handler posting into the thread of the event it is
+// handling (an acknowledgement) posts after that event's replies: Post
+// keeps the reply and returns nil, and the core sends it, as a reply to
+// the event, once the route has answered. A send error is then logged,
+// not returned.
 func (b *Bot) Post(ctx context.Context, to ThreadRef, r Reply) error {
+	if h, ok := ctx.Value(heldKey{}).(*held); ok && h.hold(to, r) {
+		return nil
+	}
 	s := b.sender(to.Platform)
 	if s == nil {
 		return fmt.Errorf("bot: post to %s: no adapter for that platform is running", to.Platform)
@@ -636,6 +645,10 @@ func (b *Bot) process(ctx context.Context, q queued) {
 	}
 	ev.Addressed = b.addressed(&ev)
 
+	// What observers and handlers post into this thread waits for the
+	// route's replies, so an acknowledgement never races the answer.
+	later := &held{thread: thread.Key()}
+	ctx = context.WithValue(ctx, heldKey{}, later)
 	var observed sync.WaitGroup
 	if len(b.opts.Observers) > 0 {
 		observed.Add(1)
@@ -657,6 +670,39 @@ func (b *Bot) process(ctx context.Context, q queued) {
 	replies := b.respond(ctx, &ev, log)
 	b.send(ctx, &ev, thread, replies, log)
 	observed.Wait()
+	b.send(ctx, &ev, thread, later.release(), log)
+}
+
+// held keeps the posts into an event's own thread made while the event is
+// handled, for the core to send after the event's replies.
+type held struct {
+	thread string // ThreadRef.Key of the event
+
+	mu       sync.Mutex
+	replies  []Reply
+	released bool
+}
+
+type heldKey struct{}
+
+// hold keeps r when it goes to the event's thread and the event is still
+// being handled; else the caller posts it now.
+func (h *held) hold(to ThreadRef, r Reply) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.released || to.Key() != h.thread {
+		return false
+	}
+	h.replies = append(h.replies, r)
+	return true
+}
+
+// release returns what was held; later posts go out at once.
+func (h *held) release() []Reply {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.released = true
+	return h.replies
 }
 
 // Exclusive runs fn alone, as an Exclusive route runs: after every event in
