@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/bot/config"
-	"github.com/einsatz/einsatz/handlers/answer"
 )
 
 // einsatz runs the CLI in-process and returns stdout, stderr and the error.
@@ -145,44 +144,6 @@ func mustLoad(t *testing.T, path string) *config.Config {
 }
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-func TestLLMConfirmerRedactsAndParses(t *testing.T) {
-	var sent []answer.Message
-	llm := answer.LLMFunc(func(_ context.Context, msgs []answer.Message) (string, error) {
-		sent = msgs
-		return "```json\n{\"feature_request\": true, \"title\": \"Dark mode\", \"summary\": \"A dark theme.\"}\n```", nil
-	})
-	c, err := llmConfirmer(llm).Confirm(context.Background(), "dark mode pls, mail me at ann@example.org", "en")
-	if err != nil || !c.FeatureRequest || c.Title != "Dark mode" {
-		t.Fatalf("Confirm = %+v, %v", c, err)
-	}
-	if len(sent) != 2 || sent[0].Role != answer.RoleSystem || strings.Contains(sent[1].Content, "ann@example.org") {
-		t.Fatalf("prompt = %+v: want the system rules and the redacted message", sent)
-	}
-}
-
-func TestLLMSummarizerRedactsAndBounds(t *testing.T) {
-	if llmSummarizer(nil, true, time.Second) != nil {
-		t.Fatal("a summarizer without an LLM")
-	}
-	var sent []answer.Message
-	var deadline bool
-	llm := answer.LLMFunc(func(ctx context.Context, msgs []answer.Message) (string, error) {
-		sent = msgs
-		_, deadline = ctx.Deadline()
-		return "Ann cannot log in and wants a person.", nil
-	})
-	for _, redact := range []bool{true, false} {
-		got, err := llmSummarizer(llm, redact, time.Second)(context.Background(), "en", []string{"I can't log in", "mail me at ann@example.org"})
-		if err != nil || got != "Ann cannot log in and wants a person." || !deadline {
-			t.Fatalf("summary = %q, %v (deadline %v)", got, err, deadline)
-		}
-		if len(sent) != 2 || sent[0].Role != answer.RoleSystem || !strings.Contains(sent[1].Content, "I can't log in") ||
-			strings.Contains(sent[1].Content, "ann@example.org") != !redact {
-			t.Fatalf("redact=%v: prompt = %+v", redact, sent)
-		}
-	}
-}
 
 func TestRunStopsWhenThePortIsTaken(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

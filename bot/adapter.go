@@ -24,6 +24,19 @@ type Adapter interface {
 	Sender
 }
 
+// Poster posts a message nobody asked for (an alert, a notice, an
+// acknowledgement) in a thread or at a channel's top level. bot.Bot
+// implements it; the features post through it.
+type Poster interface {
+	Post(ctx context.Context, to ThreadRef, r Reply) error
+}
+
+// DirectPoster sends a person a private message on a platform. bot.Bot
+// implements it, through the adapters with the DirectMessenger ability.
+type DirectPoster interface {
+	DirectMessage(ctx context.Context, platform, userID string, r Reply) error
+}
+
 // Typer is an optional ability: show that an answer is being prepared.
 type Typer interface {
 	Typing(ctx context.Context, in ThreadRef) error
@@ -84,7 +97,9 @@ type SpilledEvent struct {
 
 // Observer looks at every human event, also in staff-owned threads and in
 // channels the bot only listens to (sentiment, feature requests). Observers
-// never produce replies and never hold up the router.
+// never produce replies and never hold up the router. What one posts
+// through the core (Bot.Post with the ctx it was given) into the event's own
+// thread goes out after the event's replies.
 type Observer interface {
 	Observe(ctx context.Context, ev *Event) error
 }

@@ -42,7 +42,10 @@ const (
 
 // Options configure a Bot. Zero values get the defaults noted.
 type Options struct {
-	Store     Store
+	Store Store
+	// Router and Observers may be given here or, usually, registered after
+	// New (Route, Fallback, Observe), so that the features can be built
+	// with the core as their Poster.
 	Router    *Router
 	Observers []Observer
 	Logger    *slog.Logger // default slog.Default()
@@ -83,7 +86,8 @@ type Stats struct {
 }
 
 // Bot is the core: it queues events per thread and runs them through the
-// pipeline. Create it with New, then Run it with the adapters.
+// pipeline. Create it with New, register the routes and observers, then
+// Run it with the adapters.
 type Bot struct {
 	opts Options
 	log  *slog.Logger
@@ -106,6 +110,7 @@ type Bot struct {
 	runCtx    context.Context
 	replayed  chan struct{} // a spilled event was handled: look for more at once
 	backlog   bool          // events wait in storage: new ones must queue behind them
+	started   bool          // Run was called: the routes and observers are fixed
 }
 
 type threadQueue struct {
@@ -182,6 +187,40 @@ func New(opts Options) *Bot {
 	}
 }
 
+// Route adds routes; earlier routes win. Routes and observers are
+// registered before Run: the pipeline reads them without a lock.
+func (b *Bot) Route(routes ...Route) {
+	b.mustNotRun("Route")
+	for _, r := range routes {
+		b.opts.Router.Add(r)
+	}
+}
+
+// Fallback sets the handler for events no route matches (the answer from
+// the knowledge base).
+func (b *Bot) Fallback(h Handler) {
+	b.mustNotRun("Fallback")
+	b.opts.Router.fallback = h
+}
+
+// Observe adds observers, which look at every event (see Observer).
+func (b *Bot) Observe(obs ...Observer) {
+	b.mustNotRun("Observe")
+	b.opts.Observers = append(b.opts.Observers, obs...)
+}
+
+// Commands lists the commands of the registered routes, in order, for the
+// platforms to register.
+func (b *Bot) Commands() []CommandSpec { return b.opts.Router.Commands() }
+
+func (b *Bot) mustNotRun(what string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.started {
+		panic("bot: " + what + " called after Run")
+	}
+}
+
 // Register makes s the sender for replies to events of a platform. Run
 // registers its adapters itself; tests and embedders may call it directly.
 func (b *Bot) Register(platform string, s Sender) {
@@ -194,7 +233,16 @@ func (b *Bot) Register(platform string, s Sender) {
 // update) through the adapter of to.Platform. An empty to.ThreadID posts at
 // the top level of the channel; a post into a thread that is not a Notice
 // joins the thread's history.
+//
+// An observer or handler posting into the thread of the event it is
+// handling (an acknowledgement) posts after that event's replies: Post
+// keeps the reply and returns nil, and the core sends it, as a reply to
+// the event, once the route has answered. A send error is then logged,
+// not returned.
 func (b *Bot) Post(ctx context.Context, to ThreadRef, r Reply) error {
+	if h, ok := ctx.Value(heldKey{}).(*held); ok && h.hold(to, r) {
+		return nil
+	}
 	s := b.sender(to.Platform)
 	if s == nil {
 		return fmt.Errorf("bot: post to %s: no adapter for that platform is running", to.Platform)
@@ -303,6 +351,9 @@ func (b *Bot) drop(reason string) {
 // Then it waits for the adapters to stop, drains the events in flight
 // within the shutdown timeout and keeps whatever is left in storage.
 func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
+	b.mu.Lock()
+	b.started = true
+	b.mu.Unlock()
 	for _, a := range adapters {
 		b.Register(a.Platform(), a)
 	}
@@ -594,6 +645,10 @@ func (b *Bot) process(ctx context.Context, q queued) {
 	}
 	ev.Addressed = b.addressed(&ev)
 
+	// What observers and handlers post into this thread waits for the
+	// route's replies, so an acknowledgement never races the answer.
+	later := &held{thread: thread.Key()}
+	ctx = context.WithValue(ctx, heldKey{}, later)
 	var observed sync.WaitGroup
 	if len(b.opts.Observers) > 0 {
 		observed.Add(1)
@@ -615,6 +670,39 @@ func (b *Bot) process(ctx context.Context, q queued) {
 	replies := b.respond(ctx, &ev, log)
 	b.send(ctx, &ev, thread, replies, log)
 	observed.Wait()
+	b.send(ctx, &ev, thread, later.release(), log)
+}
+
+// held keeps the posts into an event's own thread made while the event is
+// handled, for the core to send after the event's replies.
+type held struct {
+	thread string // ThreadRef.Key of the event
+
+	mu       sync.Mutex
+	replies  []Reply
+	released bool
+}
+
+type heldKey struct{}
+
+// hold keeps r when it goes to the event's thread and the event is still
+// being handled; else the caller posts it now.
+func (h *held) hold(to ThreadRef, r Reply) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.released || to.Key() != h.thread {
+		return false
+	}
+	h.replies = append(h.replies, r)
+	return true
+}
+
+// release returns what was held; later posts go out at once.
+func (h *held) release() []Reply {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.released = true
+	return h.replies
 }
 
 // Exclusive runs fn alone, as an Exclusive route runs: after every event in

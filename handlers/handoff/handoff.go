@@ -45,11 +45,6 @@ type Owners interface {
 	Owned(ctx context.Context) []bot.OwnedThread
 }
 
-// Poster posts to a thread or channel; bot.Bot implements it.
-type Poster interface {
-	Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
-}
-
 // Hours are when staff are around; outside them a user asking for a human
 // is told when they are back.
 type Hours struct {
@@ -86,7 +81,7 @@ func (h *Hours) Next(t time.Time) time.Time {
 type Options struct {
 	Store  Store
 	Owners Owners
-	Poster Poster
+	Poster bot.Poster
 	Clock  bot.Clock
 	Logger *slog.Logger
 	// Text returns community-facing texts: takeover, release, staff_only,

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/einsatz/einsatz/handlers/answer"
 )
 
 // Confirmer is the optional LLM check for borderline messages: is this a
@@ -54,4 +57,38 @@ func ParseConfirmation(answer string) (Confirmation, error) {
 		return Confirmation{}, fmt.Errorf("inbox: confirmation without a title")
 	}
 	return c, nil
+}
+
+// LLMConfirmer asks the LLM about a borderline message: feature request or
+// not, with a title and summary as JSON (the schema is in the prompt; the
+// answer is parsed strictly). The message is redacted first, like questions.
+func LLMConfirmer(llm answer.LLM) Confirmer {
+	return ConfirmFunc(func(ctx context.Context, text, _ string) (Confirmation, error) {
+		out, err := llm.Complete(ctx, []answer.Message{
+			{Role: answer.RoleSystem, Content: ConfirmPrompt + "\nJSON schema: " + ConfirmSchema},
+			{Role: answer.RoleUser, Content: "<message>\n" + answer.Redact(text) + "\n</message>"},
+		})
+		if err != nil {
+			return Confirmation{}, err
+		}
+		return ParseConfirmation(out)
+	})
+}
+
+// Embedder bounds an embeddings call by timeout and redacts the texts first
+// unless redact is off (llm.redact), as for questions to the LLM: the inbox
+// waits for it while it files a request.
+func Embedder(embed func(context.Context, []string) ([][]float32, error), redact bool, timeout time.Duration) func(context.Context, []string) ([][]float32, error) {
+	return func(ctx context.Context, texts []string) ([][]float32, error) {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		if redact {
+			redacted := make([]string, len(texts))
+			for i, t := range texts {
+				redacted[i] = answer.Redact(t)
+			}
+			texts = redacted
+		}
+		return embed(ctx, texts)
+	}
 }

@@ -137,29 +137,24 @@ func startWorld(t *testing.T, dir string) *world {
 	hookSrv := httptest.NewServer(w.hooks)
 	t.Cleanup(hookSrv.Close)
 
-	var core *bot.Bot
+	core := bot.New(bot.Options{Store: w.store, Logger: log, ShutdownTimeout: 2 * time.Second})
 	w.svc = inbox.New(inbox.Options{
-		Store:     storage.NewInbox(w.store),
-		Owners:    w.store,
-		Poster:    posterFunc(func(ctx context.Context, to bot.ThreadRef, r bot.Reply) error { return core.Post(ctx, to, r) }),
-		Logger:    log,
-		Detect:    fakeDetect,
-		Sentiment: func(string, string) float64 { return 0.1 },
-		Notifiers: []inbox.Notifier{webhook.New(webhook.Options{URL: hookSrv.URL, Secret: secret})},
-		DirectMessenger: inbox.DirectMessengerFunc(func(ctx context.Context, platform, userID string, r bot.Reply) error {
-			return core.DirectMessage(ctx, platform, userID, r)
-		}),
+		Store:           storage.NewInbox(w.store),
+		Owners:          w.store,
+		Poster:          core,
+		Logger:          log,
+		Detect:          fakeDetect,
+		Sentiment:       func(string, string) float64 { return 0.1 },
+		Notifiers:       []inbox.Notifier{webhook.New(webhook.Options{URL: hookSrv.URL, Secret: secret})},
+		DirectMessenger: core,
 	})
-	router := bot.NewRouter(nil) // nothing answers but the inbox
-	for _, r := range w.svc.Routes() {
-		router.Add(r)
-	}
-	core = bot.New(bot.Options{Store: w.store, Router: router, Observers: []bot.Observer{w.svc}, Logger: log, ShutdownTimeout: 2 * time.Second})
+	core.Route(w.svc.Routes()...) // nothing answers but the inbox
+	core.Observe(w.svc)
 	w.core = core
 
 	w.dc = discordtest.New(t, discordtest.Options{})
 	w.general = w.dc.TextChannel(w.dc.Guild, "general")
-	da, err := discord.New(discord.Options{Token: w.dc.Token, APIURL: w.dc.URL, Commands: router.Commands(), GuildIDs: []string{w.dc.Guild},
+	da, err := discord.New(discord.Options{Token: w.dc.Token, APIURL: w.dc.URL, Commands: core.Commands(), GuildIDs: []string{w.dc.Guild},
 		Logger: log, RetryDelay: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +167,7 @@ func startWorld(t *testing.T, dir string) *world {
 	w.sl.AddUser(carol, "carol")
 	w.sl.AddUser(erin, "erin")
 	sa, err := slack.New(slack.Options{Mode: slack.ModeSocket, BotToken: w.sl.BotToken(), AppToken: w.sl.AppToken(), SigningSecret: w.sl.SigningSecret(),
-		APIURL: w.sl.APIURL(), Commands: router.Commands(), Logger: log, PingTimeout: time.Second, NameWait: time.Second})
+		APIURL: w.sl.APIURL(), Commands: core.Commands(), Logger: log, PingTimeout: time.Second, NameWait: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,12 +206,6 @@ func startWorld(t *testing.T, dir string) *world {
 	}
 	<-w.site.Ready()
 	return w
-}
-
-type posterFunc func(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
-
-func (f posterFunc) Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) error {
-	return f(ctx, to, r)
 }
 
 func (w *world) eventually(what string, cond func() bool) {

@@ -99,33 +99,13 @@ type Owners interface {
 	Owner(ctx context.Context, thread bot.ThreadRef) (bot.Owner, error)
 }
 
-// Poster posts to a thread; bot.Bot implements it.
-type Poster interface {
-	Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
-}
-
-// DirectMessenger sends a person a private message on a platform; bot.Bot
-// implements it (through adapters with the bot.DirectMessenger ability).
-type DirectMessenger interface {
-	DirectMessage(ctx context.Context, platform, userID string, r bot.Reply) error
-}
-
-// DirectMessengerFunc adapts a function to DirectMessenger (a late-bound
-// core: func(...) error { return core.DirectMessage(...) }).
-type DirectMessengerFunc func(ctx context.Context, platform, userID string, r bot.Reply) error
-
-// DirectMessage calls f.
-func (f DirectMessengerFunc) DirectMessage(ctx context.Context, platform, userID string, r bot.Reply) error {
-	return f(ctx, platform, userID, r)
-}
-
 // Options configure the inbox.
 type Options struct {
 	Store Store
 	// Owners says who owns a thread; nil: nobody owns any (a CLI
 	// without a server posts nothing anyway).
 	Owners Owners
-	Poster Poster // nil: no acknowledgements or status posts (CLI without a server)
+	Poster bot.Poster // nil: no acknowledgements or status posts (CLI without a server)
 	Clock  bot.Clock
 	Logger *slog.Logger
 	// Text returns community-facing texts; "" falls back to the built-in
@@ -133,7 +113,7 @@ type Options struct {
 	Text func(lang, key string) string
 	// DirectMessenger, when set, tells people who opted in (/notify on) of
 	// status changes of items they asked for, privately; nil: no DMs.
-	DirectMessenger DirectMessenger
+	DirectMessenger bot.DirectPoster
 
 	// Detect scores a message as a feature request (0…1); nil: no detection.
 	Detect    func(text, lang string) float64

@@ -54,11 +54,6 @@ func BucketStart(by string, t time.Time) time.Time { return mood.BucketStart(by,
 // Store keeps rows and aggregates (bot/mood); storage.Sentiment implements it.
 type Store = mood.Store
 
-// Poster posts to the staff channel; bot.Bot implements it.
-type Poster interface {
-	Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
-}
-
 // Escalator hears that a thread needs staff; the takeover feature
 // implements it.
 type Escalator interface {
@@ -77,7 +72,7 @@ type Options struct {
 	// Alerts: to the staff channel, when a channel's negative share over the
 	// last hour (at least MinMessages) exceeds its 14-day baseline by Margin.
 	StaffChannel bot.ThreadRef // empty ChannelID: no alerts
-	Poster       Poster
+	Poster       bot.Poster
 	MinMessages  int           // default 20
 	Margin       float64       // default 0.2 (20 percentage points)
 	Cooldown     time.Duration // at most one alert per channel per Cooldown; default 2h

@@ -938,3 +938,13 @@ func tripled(w []byte) bool {
 	}
 	return false
 }
+
+// Label is AnalyzeLang's label and score, the shape the hand-off's
+// escalations take (handoff.Options.Sentiment).
+func (a *Analyzer) Label(text, lang string) (string, float64) {
+	r := a.AnalyzeLang(text, lang)
+	return r.Label, r.Score
+}
+
+// Score is AnalyzeLang's score alone (inbox.Options.Sentiment).
+func (a *Analyzer) Score(text, lang string) float64 { return a.AnalyzeLang(text, lang).Score }

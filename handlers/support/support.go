@@ -96,11 +96,6 @@ type Escalator interface {
 	Escalate(ctx context.Context, ev *bot.Event, reason, summary string) error
 }
 
-// Poster posts into a thread or channel; bot.Bot implements it.
-type Poster interface {
-	Post(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
-}
-
 // Options configure Answers.
 type Options struct {
 	Answer Answerer
@@ -110,7 +105,7 @@ type Options struct {
 	Escalator Escalator
 	// Poster posts drafts to the staff channel and sent drafts to their
 	// thread (bot.Bot.Post).
-	Poster Poster
+	Poster bot.Poster
 	// StaffChannel is where shadow drafts go.
 	StaffChannel bot.ThreadRef
 	// Shadow reports whether a channel is in shadow mode; nil: none is.
