@@ -92,8 +92,11 @@ type Event struct {
 	// Filled in by the core before handlers run.
 	Lang      string `json:"lang,omitempty"` // "en" or "de"
 	Addressed bool   `json:"-"`              // the bot should answer (policy, mention, DM, command)
-	History   []Turn `json:"-"`              // earlier turns of the thread, oldest first
-	Owner     Owner  `json:"-"`              // who owns the thread now
+	// Reading is the one primary reading of an addressed message (set
+	// through Options.Read); "" for other events and unaddressed messages.
+	Reading Reading `json:"-"`
+	History []Turn  `json:"-"` // earlier turns of the thread, oldest first
+	Owner   Owner   `json:"-"` // who owns the thread now
 	// Replayed marks an event from an imported history (Bot.Replay):
 	// observers record it but post nothing (no notices, acks or alerts).
 	Replayed bool `json:"-"`

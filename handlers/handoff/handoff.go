@@ -306,6 +306,9 @@ func (s *Service) humanRequest(ctx context.Context, ev *bot.Event) ([]bot.Reply,
 var asksHuman = regexp.MustCompile(`(?i)\b(` +
 	`(talk|speak|chat)\s+(to|with)\s+(a|an|some)?\s*(real\s+)?(human|person|agent|someone|somebody|staff|support|team member)|` +
 	`real\s+(human|person)|human\s+please|get\s+me\s+a\s+human|` +
+	`(need|want|like)\s+(a|an|to\s+talk\s+to\s+a)\s+(real\s+)?(human|person|agent)\b|` +
+	`menschliche[nr]?\s+(support|hilfe|ansprechpartner\w*)|` +
+	`kann\s+mir\s+(bitte\s+)?(ein|eine)\s+(mitarbeiter(in)?|mensch)\s+(helfen|antworten)|` +
 	`(mit\s+)?(einem|nem)\s+(echten\s+)?(menschen|mitarbeiter|mitarbeiterin|support)\s+(sprechen|reden|schreiben)|` +
 	`echte[nrs]?\s+(menschen|person|mitarbeiter)|mensch\s+bitte|` +
 	`kann\s+mir\s+(bitte\s+)?(jemand|einer)\s+vom\s+(team|support)` +

@@ -155,8 +155,14 @@ type Service struct {
 	seen  *lru.Cache[string, seenMessage] // recent messages, for reactions that carry no text
 	hooks hookQueue
 
-	mu   sync.Mutex             // orders match-then-create, so one request does not open two items
-	vecs map[[32]byte][]float32 // embeddings by SHA-256 of the text (no text kept in memory); under mu
+	mu sync.Mutex // orders match-then-file, so one request does not open two items
+
+	idx       *index     // the open items' words, for matching (index.go)
+	idxMu     sync.Mutex // orders loading the index against updates to it
+	idxLoaded bool       // under idxMu
+
+	vecMu sync.Mutex
+	vecs  map[[32]byte][]float32 // embeddings by SHA-256 of the text (no text kept in memory); under vecMu
 }
 
 type seenMessage struct {
@@ -196,7 +202,7 @@ func New(o Options) *Service {
 		o.DailyCapPerChannel = 20
 	}
 	seen, _ := lru.New[string, seenMessage](4096)
-	s := &Service{o: o, ack: o.Acknowledge == nil || *o.Acknowledge, seen: seen}
+	s := &Service{o: o, ack: o.Acknowledge == nil || *o.Acknowledge, seen: seen, idx: newIndex()}
 	s.hooks.init()
 	return s
 }
@@ -333,29 +339,37 @@ func (s *Service) Submit(ctx context.Context, m Mention, conf *Confirmation) (Re
 	if strings.TrimSpace(m.Text) == "" {
 		return Result{}, ErrEmptyRequest
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	items, err := s.o.Store.Items(ctx)
-	if err != nil {
-		return Result{}, fmt.Errorf("inbox: read items: %w", err)
+	if err := s.loadIndex(ctx); err != nil {
+		return Result{}, err
 	}
-	vote := Vote{Platform: m.Platform, UserID: m.UserID, Name: m.UserName, Time: m.Time}
-	best, score := Match(items, m.Text)
-	if (best == nil || score < s.o.Similar) && s.o.Embed != nil {
-		eb, es, err := s.matchEmbedded(ctx, items, m.Text)
+	// Matching by meaning asks the embeddings endpoint: outside the lock,
+	// and only when the words match no open item.
+	embID, embScore := 0, 0.0
+	if _, score := s.idx.best(m.Text); score < s.o.Similar && s.o.Embed != nil {
+		id, es, err := s.matchEmbedded(ctx, m.Text)
 		switch {
 		case err != nil:
 			s.o.Logger.Warn("inbox: embedding the request failed; matching by words only", "err", err)
-		case eb != nil && es >= s.o.SimilarEmbedding:
-			best, score = eb, max(es, s.o.Similar)
+		case id != 0 && es >= s.o.SimilarEmbedding:
+			embID, embScore = id, max(es, s.o.Similar)
 		}
 	}
-	if best != nil && score >= s.o.Similar {
-		it, added, voted, err := s.o.Store.AddMention(ctx, best.ID, m, vote)
+	// Match and file under one lock, so two people asking at once for a
+	// new thing open one item, not two. Nothing in here waits on the network.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	vote := Vote{Platform: m.Platform, UserID: m.UserID, Name: m.UserName, Time: m.Time}
+	bestID, score := s.idx.best(m.Text)
+	if score < s.o.Similar && embID != 0 {
+		bestID, score = embID, embScore
+	}
+	if bestID != 0 && score >= s.o.Similar {
+		it, added, voted, err := s.o.Store.AddMention(ctx, bestID, m, vote)
 		if err != nil {
-			return Result{}, fmt.Errorf("inbox: add mention to #%d: %w", best.ID, err)
+			return Result{}, fmt.Errorf("inbox: add mention to #%d: %w", bestID, err)
 		}
 		if added {
+			s.indexAdd(it.ID, m.Text)
 			s.o.Logger.Info("inbox: request joined an item", "item", it.ID, "similarity", score, "platform", m.Platform, "channel", m.Channel)
 		}
 		if voted {
@@ -378,6 +392,7 @@ func (s *Service) Submit(ctx context.Context, m Mention, conf *Confirmation) (Re
 		return Result{}, fmt.Errorf("inbox: new item: %w", err)
 	}
 	if created {
+		s.indexPut(it)
 		s.o.Logger.Info("inbox: new item", "item", it.ID, "platform", m.Platform, "channel", m.Channel)
 		s.hook(EventNew, it, &m, &vote, nil)
 	}

@@ -64,49 +64,20 @@ func Similarity(a, b string) float64 { return similarity(Tokens(a), Tokens(b), n
 
 // Match finds the open item most like text: the best cosine of the text
 // against the item's title and each of its mentions, with idf over every
-// open item's texts. It returns nil when there is no open item.
+// open item's texts. It returns nil when there is no open item. The
+// service keeps the same index across requests instead (index.go).
 func Match(items []Item, text string) (*Item, float64) {
-	q := Tokens(text)
-	if len(q) == 0 {
-		return nil, 0
-	}
-	type doc struct {
-		item   int
-		tokens []string
-	}
-	var docs []doc
+	x := newIndex()
+	at := map[int]int{}
 	for i, it := range items {
-		if !Open(it.Status) {
-			continue
-		}
-		docs = append(docs, doc{i, Tokens(it.Title)})
-		for _, m := range it.Mentions {
-			docs = append(docs, doc{i, Tokens(m.Text)})
-		}
+		x.put(it)
+		at[it.ID] = i
 	}
-	if len(docs) == 0 {
+	id, score := x.best(text)
+	if score == 0 {
 		return nil, 0
 	}
-	df := map[string]int{}
-	for _, d := range docs {
-		seen := map[string]bool{}
-		for _, t := range d.tokens {
-			if !seen[t] {
-				seen[t] = true
-				df[t]++
-			}
-		}
-	}
-	best, score := -1, 0.0
-	for _, d := range docs {
-		if s := similarity(q, d.tokens, df, len(docs)); s > score {
-			best, score = d.item, s
-		}
-	}
-	if best < 0 {
-		return nil, 0
-	}
-	return &items[best], score
+	return &items[at[id]], score
 }
 
 // stopWords are English and German function words plus the words people
@@ -138,65 +109,143 @@ man etwa dass ob weil`
 }()
 
 // matchEmbedded finds the open item whose title or a mention is closest
-// in meaning to text: the best cosine of their embeddings. Embeddings are
-// cached by a hash of the text, so each text is embedded once. The caller
-// holds s.mu.
-func (s *Service) matchEmbedded(ctx context.Context, items []Item, text string) (*Item, float64, error) {
-	type doc struct {
-		item int
-		key  [32]byte
+// in meaning to text: the best cosine of their embeddings, over the newest
+// maxCachedVectors open texts. Embeddings are cached by a hash of the text,
+// so each text is embedded once; texts not embedded yet are read from the
+// store. No lock is held while the embeddings endpoint is asked.
+func (s *Service) matchEmbedded(ctx context.Context, text string) (int, float64, error) {
+	docs := s.idx.newest(maxCachedVectors)
+	if len(docs) == 0 {
+		return 0, 0, nil
 	}
-	if s.vecs == nil || len(s.vecs) > maxCachedVectors {
+	q := sha256.Sum256([]byte(text))
+	s.vecMu.Lock()
+	if s.vecs == nil || len(s.vecs) > 2*maxCachedVectors {
 		s.vecs = map[[32]byte][]float32{} // start over rather than grow without bound
 	}
-	var docs []doc
-	var missing []string
-	need := map[[32]byte]bool{}
-	want := func(t string) [32]byte {
-		k := sha256.Sum256([]byte(t))
-		if _, ok := s.vecs[k]; !ok && !need[k] {
-			need[k] = true
-			missing = append(missing, t)
-		}
-		return k
-	}
-	q := want(text)
-	for i, it := range items {
-		if !Open(it.Status) {
-			continue
-		}
-		docs = append(docs, doc{i, want(it.Title)})
-		for _, m := range it.Mentions {
-			docs = append(docs, doc{i, want(m.Text)})
+	missing := map[[32]byte]bool{}
+	var items []int
+	seen := map[int]bool{}
+	for _, d := range docs {
+		if _, ok := s.vecs[d.key]; !ok && !missing[d.key] {
+			missing[d.key] = true
+			if !seen[d.item] {
+				seen[d.item] = true
+				items = append(items, d.item)
+			}
 		}
 	}
-	if len(docs) == 0 {
-		return nil, 0, nil
+	_, haveQ := s.vecs[q]
+	s.vecMu.Unlock()
+
+	var texts []string
+	if !haveQ {
+		texts = append(texts, text)
 	}
-	for len(missing) > 0 {
-		batch := missing[:min(len(missing), embedBatch)]
-		missing = missing[len(batch):]
+	for _, id := range items {
+		it, err := s.o.Store.Item(ctx, id)
+		if err != nil {
+			return 0, 0, fmt.Errorf("inbox: read #%d for embedding: %w", id, err)
+		}
+		for _, t := range append([]string{it.Title}, mentionTexts(it)...) {
+			if k := sha256.Sum256([]byte(t)); missing[k] {
+				delete(missing, k)
+				texts = append(texts, t)
+			}
+		}
+	}
+	for len(texts) > 0 {
+		batch := texts[:min(len(texts), embedBatch)]
+		texts = texts[len(batch):]
 		vecs, err := s.o.Embed(ctx, batch)
 		if err != nil {
-			return nil, 0, err
+			return 0, 0, err
 		}
 		if len(vecs) != len(batch) {
-			return nil, 0, fmt.Errorf("inbox: %d embeddings for %d texts", len(vecs), len(batch))
+			return 0, 0, fmt.Errorf("inbox: %d embeddings for %d texts", len(vecs), len(batch))
 		}
+		s.vecMu.Lock()
 		for i, t := range batch {
 			s.vecs[sha256.Sum256([]byte(t))] = vecs[i]
 		}
+		s.vecMu.Unlock()
 	}
-	best, score := -1, 0.0
-	for _, d := range docs {
-		if c := cosine(s.vecs[q], s.vecs[d.key]); c > score {
-			best, score = d.item, c
+	s.vecMu.Lock()
+	defer s.vecMu.Unlock()
+	best, score := 0, 0.0
+	qv := s.vecs[q]
+	// docs are newest first; ties go to the older item, as word matching does.
+	for i := len(docs) - 1; i >= 0; i-- {
+		if c := cosine(qv, s.vecs[docs[i].key]); c > score || (c == score && c > 0 && docs[i].item < best) {
+			best, score = docs[i].item, c
 		}
 	}
-	if best < 0 {
-		return nil, 0, nil
+	return best, score, nil
+}
+
+func mentionTexts(it Item) []string {
+	out := make([]string, len(it.Mentions))
+	for i, m := range it.Mentions {
+		out[i] = m.Text
 	}
-	return &items[best], score, nil
+	return out
+}
+
+// loadIndex builds the index from the store once (at the first request).
+func (s *Service) loadIndex(ctx context.Context) error {
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	if s.idxLoaded {
+		return nil
+	}
+	items, err := s.o.Store.Items(ctx)
+	if err != nil {
+		return fmt.Errorf("inbox: read items: %w", err)
+	}
+	for _, it := range items {
+		s.idx.put(it)
+	}
+	s.idxLoaded = true
+	return nil
+}
+
+// indexPut brings the index up to date with an item just written.
+func (s *Service) indexPut(it Item) {
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	if s.idxLoaded {
+		s.idx.put(it)
+	}
+}
+
+// indexDrop forgets an item that no longer collects requests.
+func (s *Service) indexDrop(id int) {
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	if s.idxLoaded {
+		s.idx.drop(id)
+	}
+}
+
+// indexAdd adds a mention just written to its item.
+func (s *Service) indexAdd(id int, text string) {
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	if s.idxLoaded {
+		s.idx.add(id, text)
+	}
+}
+
+// Reindex forgets the index; the next request rebuilds it from the store.
+// Erasure calls it, so no word of an erased mention stays in memory.
+func (s *Service) Reindex() {
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	s.idx.reset()
+	s.idxLoaded = false
+	s.vecMu.Lock()
+	s.vecs = nil
+	s.vecMu.Unlock()
 }
 
 // maxCachedVectors bounds the embedding cache; embedBatch is how many texts

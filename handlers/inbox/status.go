@@ -44,6 +44,7 @@ func (s *Service) SetStatus(ctx context.Context, id int, status, note, by string
 	if err != nil {
 		return Item{}, err
 	}
+	s.indexPut(it)
 	posted, skipped := s.announce(ctx, it, change)
 	if posted > 0 || skipped > 0 {
 		if it2, err := s.o.Store.Update(ctx, id, func(x *Item) error {
@@ -114,6 +115,8 @@ func (s *Service) Merge(ctx context.Context, from, into int, by string) (Item, e
 	if err != nil {
 		return Item{}, err
 	}
+	s.indexDrop(from)
+	s.indexPut(it)
 	if dup, err := s.o.Store.Item(ctx, from); err == nil {
 		s.hook(EventStatus, dup, nil, nil, &ch)
 	}
