@@ -176,6 +176,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Timeout:         cfg.LLM.Timeout,
 		HistoryTokens:   cfg.LLM.HistoryTokens,
 		MinSimilarity:   cfg.LLM.MinSimilarity,
+		MinConfidence:   cfg.Knowledge.MinConfidence,
 		NoRedact:        !cfg.LLM.Redact,
 		BreakerFailures: cfg.LLM.Breaker.Failures,
 		BreakerCooldown: cfg.LLM.Breaker.Cooldown,
@@ -1025,6 +1026,7 @@ with the config's inbox.threshold.`,
 			return nil
 		},
 	})
+	evalCmd.AddCommand(evalAnswersCommand(loadConfig, stdout))
 	root.AddCommand(evalCmd)
 	openSupport := func(cmd *cobra.Command) (cli.SupportSource, func() error, error) {
 		cfg, err := loadConfig(cmd)

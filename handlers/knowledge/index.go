@@ -415,7 +415,12 @@ func (ix *Index) features(qt queryTerms, h *Hit) {
 			continue
 		}
 		var all, got, ctx, missing float64
+		n := 0
 		for _, t := range ts {
+			if ix.df[name][t] == 0 && strings.ContainsAny(t, "0123456789") {
+				continue // an id, a version, a message number no chunk has: noise, not topic
+			}
+			n++
 			w := ix.idf(name, t)
 			all += w
 			switch {
@@ -428,9 +433,12 @@ func (ix *Index) features(qt queryTerms, h *Hit) {
 				ctx += w
 			}
 		}
+		if all == 0 {
+			continue
+		}
 		if rare := got / all; rare > bestRare {
 			bestRare = rare
-			h.Rare, h.Context, h.Missing, h.Terms = rare, ctx/all, missing/maxIDF, len(ts)
+			h.Rare, h.Context, h.Missing, h.Terms = rare, ctx/all, missing/maxIDF, n
 		}
 	}
 }
