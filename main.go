@@ -76,10 +76,11 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			}
 			return a.core, a.close, nil
 		},
-		Commands:       commands,
-		DiscordOptions: discordOptions,
-		OpenStore:      openStore,
-		OpenKB:         openKB,
+		Commands:         commands,
+		DiscordOptions:   discordOptions,
+		OpenStore:        openStore,
+		OpenKB:           openKB,
+		KnowledgeFolders: knowledgeFolders,
 	}, stdin, stdout, stderr)
 }
 
@@ -164,6 +165,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Timeout:         cfg.LLM.Timeout,
 		HistoryTokens:   cfg.LLM.HistoryTokens,
 		MinSimilarity:   cfg.LLM.MinSimilarity,
+		MinConfidence:   cfg.Knowledge.MinConfidence,
 		NoRedact:        !cfg.LLM.Redact,
 		BreakerFailures: cfg.LLM.Breaker.Failures,
 		BreakerCooldown: cfg.LLM.Breaker.Cooldown,

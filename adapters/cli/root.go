@@ -52,6 +52,9 @@ type App struct {
 	DiscordOptions func(cfg *config.Config, commands []bot.CommandSpec, log *slog.Logger) discord.Options
 	// OpenStore opens the database with the configured retention.
 	OpenStore func(cfg *config.Config, log *slog.Logger) (*storage.Store, error)
+	// KnowledgeFolders are the configured knowledge folders, or the
+	// built-in example.
+	KnowledgeFolders func(cfg *config.Config) ([]knowledge.Folder, error)
 	// OpenKB opens the knowledge base on the database (no server runs).
 	OpenKB func(ctx context.Context, cfg *config.Config) (KB, func() error, error)
 }
@@ -323,6 +326,7 @@ with the config's inbox.threshold.`,
 			return nil
 		},
 	})
+	evalCmd.AddCommand(evalAnswersCommand(app, loadConfig, stdout))
 	root.AddCommand(evalCmd)
 	openSupport := func(cmd *cobra.Command) (SupportSource, func() error, error) {
 		cfg, err := loadConfig(cmd)

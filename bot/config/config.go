@@ -195,6 +195,10 @@ type Knowledge struct {
 	// its front matter is cited as base URL + its path in the folder. Keys
 	// are entries of Paths.
 	BaseURLs map[string]string `yaml:"base_urls"`
+	// MinConfidence is how sure the bot must be that the best passage
+	// answers a question before it answers with it (0..1; 0 = the default,
+	// 0.6, chosen for precision); below it says "I don't know".
+	MinConfidence float64 `yaml:"min_confidence"`
 }
 
 // Staff says who the team is and where they are alerted.

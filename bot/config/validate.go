@@ -247,6 +247,9 @@ func (v *validator) knowledge(k Knowledge) {
 		}
 		v.httpURL("knowledge.base_urls", u, "https://github.com/you/project/blob/main/docs/")
 	}
+	if k.MinConfidence < 0 || k.MinConfidence > 1 {
+		v.add("knowledge.min_confidence", "must be between 0 and 1, got %g", k.MinConfidence)
+	}
 	for i, p := range k.Paths {
 		if p == "" {
 			v.add(fmt.Sprintf("knowledge.paths[%d]", i), "must not be empty")

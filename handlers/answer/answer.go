@@ -40,13 +40,13 @@ type Options struct {
 	// Text returns a community-facing text ("dont_know", "greeting",
 	// "llm_unavailable", "handoff_button") in a language.
 	Text func(lang, key string) string
-	// MinCoverage is the share of the question's content words a passage
-	// must contain to be offered as the answer (or, with an LLM, for the
-	// model to be asked at all); default 0.5.
-	MinCoverage float64
+	// MinConfidence is the confidence (0..1, see confidence.go) the best
+	// passage must reach to be offered as the answer (or, with an LLM, for
+	// the model to be asked at all); default DefaultMinConfidence.
+	MinConfidence float64
 	// MinSimilarity, when > 0, also lets a passage whose embedding
 	// similarity to the question reaches it support an answer (a paraphrase
-	// that shares few words); see knowledge.Hit.Relevant.
+	// that shares few words).
 	MinSimilarity float64
 	// MaxChars bounds the passage quoted; default 900.
 	MaxChars int
@@ -103,12 +103,17 @@ type Result struct {
 	Question  string
 	Outcome   string
 	Escalated bool // the Escalator accepted the "I don't know"
+	// Confidence is the decision's confidence in its best passage, whose
+	// source is Candidate ("" when the search found nothing), whether or
+	// not it was good enough to answer with.
+	Confidence float64
+	Candidate  string
 }
 
 // New returns the answer handler.
 func New(opts Options) *Handler {
-	if opts.MinCoverage <= 0 {
-		opts.MinCoverage = 0.5
+	if opts.MinConfidence <= 0 {
+		opts.MinConfidence = DefaultMinConfidence
 	}
 	if opts.MaxChars <= 0 {
 		opts.MaxChars = 900
@@ -177,11 +182,11 @@ func (h *Handler) Answer(ctx context.Context, ev *bot.Event) (Result, error) {
 		err := h.answerLLM(ctx, ev, q, res.Question, &res)
 		return res, err
 	}
-	hits, err := h.opts.Search.Search(ctx, q, 3)
+	hits, err := h.opts.Search.Search(ctx, Core(q), 3)
 	if err != nil {
 		return res, fmt.Errorf("answer: search knowledge base: %w", err)
 	}
-	best, ok := h.best(hits, ev.Lang)
+	best, ok := h.best(q, hits, ev.Lang, &res)
 	if !ok {
 		h.dontKnow(ctx, ev, res.Question, &res)
 		return res, nil
@@ -194,19 +199,25 @@ func (h *Handler) Answer(ctx context.Context, ev *bot.Event) (Result, error) {
 	return res, nil
 }
 
-// best picks the top relevant hit (Options.MinCoverage, MinSimilarity), preferring
-// one in the asker's language among hits that cover the question as well.
-func (h *Handler) best(hits []knowledge.Hit, lang string) (knowledge.Hit, bool) {
+// best is the passage to answer with: the most confident of the hits
+// (see confidence.go), preferring one in the asker's language among those
+// as confident, when its confidence reaches Options.MinConfidence or its
+// embedding similarity Options.MinSimilarity. It records the candidate and
+// its confidence in res either way.
+func (h *Handler) best(q string, hits []knowledge.Hit, lang string, res *Result) (knowledge.Hit, bool) {
 	var found knowledge.Hit
-	ok := false
-	for _, hit := range hits {
-		if !hit.Relevant(h.opts.MinCoverage, h.opts.MinSimilarity) {
-			continue
-		}
-		if !ok || (hit.Lang == lang && found.Lang != lang && hit.Coverage >= found.Coverage) {
-			found, ok = hit, true
+	conf, i0 := -1.0, -1
+	for i, hit := range hits {
+		c := confidence(features(q, hits, i))
+		if i0 < 0 || c > conf+0.05 || (hit.Lang == lang && found.Lang != lang && c >= conf-0.05) {
+			found, conf, i0 = hit, c, i
 		}
 	}
+	if i0 < 0 {
+		return found, false
+	}
+	res.Confidence, res.Candidate = conf, found.Source
+	ok := conf >= h.opts.MinConfidence || (h.opts.MinSimilarity > 0 && found.Similarity >= h.opts.MinSimilarity)
 	return found, ok
 }
 

@@ -100,11 +100,11 @@ func (h *Handler) complete(ctx context.Context, msgs []Message) (string, error) 
 func (h *Handler) answerLLM(ctx context.Context, ev *bot.Event, q, redacted string, res *Result) error {
 	ctx, cancel := context.WithTimeout(ctx, h.opts.Timeout)
 	defer cancel()
-	hits, err := h.opts.Search.Search(ctx, q, h.opts.K)
+	hits, err := h.opts.Search.Search(ctx, Core(q), h.opts.K)
 	if err != nil {
 		return fmt.Errorf("answer: search knowledge base: %w", err)
 	}
-	if !h.anyRelevant(hits) {
+	if _, ok := h.best(q, hits, ev.Lang, res); !ok {
 		h.dontKnow(ctx, ev, redacted, res)
 		return nil
 	}
@@ -132,20 +132,9 @@ func (h *Handler) answerLLM(ctx context.Context, ev *bot.Event, q, redacted stri
 	return nil
 }
 
-// anyRelevant reports whether some hit supports an answer; otherwise the
-// model is not asked at all.
-func (h *Handler) anyRelevant(hits []knowledge.Hit) bool {
-	for _, hit := range hits {
-		if hit.Relevant(h.opts.MinCoverage, h.opts.MinSimilarity) {
-			return true
-		}
-	}
-	return false
-}
-
 // degraded answers with the closest passage and says the assistant is out.
 func (h *Handler) degraded(ctx context.Context, ev *bot.Event, hits []knowledge.Hit, redacted string, res *Result) {
-	best, ok := h.best(hits, ev.Lang)
+	best, ok := h.best(redacted, hits, ev.Lang, res)
 	if !ok {
 		h.dontKnow(ctx, ev, redacted, res)
 		return

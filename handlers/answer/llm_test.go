@@ -31,7 +31,10 @@ func (f searchFunc) Search(ctx context.Context, q string, k int) ([]knowledge.Hi
 
 func hit(title, heading, body string, coverage float64) knowledge.Hit {
 	return knowledge.Hit{Chunk: knowledge.Chunk{ID: title + heading, Title: title, Heading: heading, Lang: "en", Text: body,
-		URL: "https://docs.example.org/" + strings.ToLower(title), Source: "en/" + strings.ToLower(title) + ".md"}, Coverage: coverage}
+		URL: "https://docs.example.org/" + strings.ToLower(title), Source: "en/" + strings.ToLower(title) + ".md"}, Coverage: coverage,
+		// The other features the answer decision weighs, as a passage with
+		// this share of a two-term question would have them.
+		Rare: coverage, Context: coverage, Missing: 1 - coverage, Terms: 2}
 }
 
 var docs = []knowledge.Hit{

@@ -331,7 +331,7 @@ func fuse(ix *Index, q string, lex []Hit, vi *vectorIndex, qv []float32, vec []s
 			if qt == nil {
 				qt = ix.analyzeQuery(q)
 			}
-			h.Coverage = qt.coverage(ix.chunks[h.ID])
+			ix.features(qt, &h)
 		}
 		if sim, ok := vi.similarity(qv, h.ID); ok {
 			h.Similarity = sim

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -94,6 +95,21 @@ type Hit struct {
 	// Similarity is the cosine similarity of the chunk's embedding to the
 	// question's (hybrid search only; 0 without embeddings). See Relevant.
 	Similarity float64
+	// Rare is Coverage weighted by how rare each term is in the knowledge
+	// base (inverse document frequency over chunks): covering "teams" and
+	// "microsoft" says more than covering "support". A term no chunk has
+	// weighs most, so a question about something the knowledge base never
+	// mentions has low Rare coverage on every hit.
+	Rare float64
+	// Context is the IDF-weighted share of the question's terms found in
+	// the chunk's title and heading.
+	Context float64
+	// Missing is the weight of the rarest question term the chunk lacks,
+	// relative to a term no chunk has (0 when it lacks none).
+	Missing float64
+	// Terms is the number of the question's content terms (in the analysis
+	// Coverage was computed with).
+	Terms int
 }
 
 // Index is an in-memory full-text index over chunks. It is safe for
@@ -108,6 +124,8 @@ type Index struct {
 	// and it tells the language of a question that lang.Guess cannot
 	// ("slack workspace anbinden").
 	words map[string]uint8
+	// df is the number of chunks each term occurs in, per analyzer.
+	df map[string]map[string]int
 
 	closeOnce sync.Once
 	closeErr  error
@@ -116,6 +134,7 @@ type Index struct {
 type entry struct {
 	chunk Chunk
 	terms map[string]map[string]bool // analyzer name → set of terms of title+heading+text
+	ctx   map[string]map[string]bool // analyzer name → set of terms of title+heading
 }
 
 // NewIndex indexes chunks in memory. Chunk IDs must be unique and non-empty.
@@ -151,15 +170,20 @@ func NewIndex(chunks []Chunk) (*Index, error) {
 			idx.Close()
 			return nil, fmt.Errorf("knowledge: duplicate chunk ID %q", c.ID)
 		}
-		e := &entry{chunk: c, terms: make(map[string]map[string]bool, len(analyzers))}
+		e := &entry{chunk: c, terms: make(map[string]map[string]bool, len(analyzers)), ctx: make(map[string]map[string]bool, len(analyzers))}
 		for name, a := range ix.analyzers {
 			set := make(map[string]bool)
-			for _, s := range []string{c.Title, c.Heading, indexText(c.Text)} {
+			ctx := make(map[string]bool)
+			for i, s := range []string{c.Title, c.Heading, indexText(c.Text)} {
 				for _, t := range a.Analyze([]byte(s)) {
 					set[string(t.Term)] = true
+					if i < 2 {
+						ctx[string(t.Term)] = true
+					}
 				}
 			}
 			e.terms[name] = set
+			e.ctx[name] = ctx
 		}
 		for t := range e.terms[de.AnalyzerName] {
 			ix.words[t] |= langBit(c.Lang)
@@ -201,6 +225,16 @@ func NewIndex(chunks []Chunk) (*Index, error) {
 	if err := idx.Batch(batch); err != nil {
 		idx.Close()
 		return nil, fmt.Errorf("knowledge: index: %w", err)
+	}
+	ix.df = make(map[string]map[string]int, len(analyzers))
+	for name := range ix.analyzers {
+		df := make(map[string]int)
+		for _, e := range entries {
+			for t := range e.terms[name] {
+				df[t]++
+			}
+		}
+		ix.df[name] = df
 	}
 	return ix, nil
 }
@@ -357,6 +391,58 @@ func (qt queryTerms) coverage(e *entry) float64 {
 	return best
 }
 
+// idf is the inverse document frequency of a term under an analyzer: a
+// term in every chunk weighs about 0.7, a term no chunk has the most.
+func (ix *Index) idf(name, term string) float64 {
+	n := float64(len(ix.chunks))
+	return math.Log(1 + n/(float64(ix.df[name][term])+0.5))
+}
+
+// features sets the hit's Coverage and the features the answer decision
+// weighs (Rare, Context, Missing, Terms), from the analysis (English or
+// German) that covers the question best.
+func (ix *Index) features(qt queryTerms, h *Hit) {
+	e := ix.chunks[h.ID]
+	if e == nil {
+		return
+	}
+	h.Coverage = qt.coverage(e)
+	maxIDF := math.Log(1 + float64(len(ix.chunks))/0.5)
+	bestRare := -1.0
+	for _, name := range analyzers {
+		ts := qt[name]
+		if len(ts) == 0 {
+			continue
+		}
+		var all, got, ctx, missing float64
+		n := 0
+		for _, t := range ts {
+			if ix.df[name][t] == 0 && strings.ContainsAny(t, "0123456789") {
+				continue // an id, a version, a message number no chunk has: noise, not topic
+			}
+			n++
+			w := ix.idf(name, t)
+			all += w
+			switch {
+			case e.terms[name][t]:
+				got += w
+			case w > missing:
+				missing = w
+			}
+			if e.ctx[name][t] {
+				ctx += w
+			}
+		}
+		if all == 0 {
+			continue
+		}
+		if rare := got / all; rare > bestRare {
+			bestRare = rare
+			h.Rare, h.Context, h.Missing, h.Terms = rare, ctx/all, missing/maxIDF, n
+		}
+	}
+}
+
 // Search returns up to k chunks matching query, best first. Question words
 // are matched in the analysis of the question's language (stemmed, stop
 // words removed, German compounds split; English and German when the
@@ -428,7 +514,7 @@ func (ix *Index) Search(ctx context.Context, q string, k int) ([]Hit, error) {
 		hits = hits[:k]
 	}
 	for i := range hits {
-		hits[i].Coverage = qt.coverage(ix.chunks[hits[i].ID])
+		ix.features(qt, &hits[i])
 	}
 	return hits, nil
 }

@@ -1,0 +1,166 @@
+package answer
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/einsatz/einsatz/bot/lang/scan/scantest"
+	"github.com/einsatz/einsatz/handlers/knowledge"
+)
+
+// devSet is a development set and the knowledge base it is asked against.
+type devSet struct{ file, kb string }
+
+var devSets = []devSet{
+	{"../../testdata/answers/example-kb.jsonl", "../../knowledge"},
+	{"../../testdata/messages.jsonl", "../../knowledge"},
+	{"../../testdata/answers/syncthing.jsonl", "../../testdata/answers/syncthing-kb"},
+}
+
+func loadIndex(tb testing.TB, dir string) *knowledge.Index {
+	tb.Helper()
+	chunks, err := knowledge.LoadFS(os.DirFS(dir), ".")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ix, err := knowledge.NewIndex(chunks)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ix.Close() })
+	return ix
+}
+
+func loadCases(tb testing.TB, file string) []Case {
+	tb.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	cases, err := ReadCases(f)
+	if err != nil {
+		tb.Fatalf("%s: %v", file, err)
+	}
+	return cases
+}
+
+// split is the training half (even lines) or the held-out half (odd).
+func split(cases []Case, train bool) []Case {
+	var out []Case
+	for i, c := range cases {
+		if (i%2 == 0) == train {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func TestReadCases(t *testing.T) {
+	in := `{"q": "What is Einsatz?", "lang": "en", "expect": "/en/what-is-einsatz.md"}
+
+{"q": "Teams?", "lang": "en", "expect": ""}
+{"text": "hi", "lang": "en", "reading": "greeting", "response": "greeting"}
+{"text": "Was ist Einsatz?", "lang": "de", "reading": "question", "response": "answer", "expect": "de/was-ist-einsatz.md"}`
+	cases, err := ReadCases(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) != 3 || cases[0].Expect != "en/what-is-einsatz.md" || cases[1].Covered() || cases[2].Q != "Was ist Einsatz?" {
+		t.Fatalf("cases = %+v", cases)
+	}
+	for _, bad := range []string{`{"q": ""}`, `{"q": "x", "extra": 1}`, `not json`} {
+		if _, err := ReadCases(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "line 1") {
+			t.Errorf("%s: err = %v, want one naming line 1", bad, err)
+		}
+	}
+}
+
+// TestEvalDevSets runs eval answers on every development set and asserts
+// the goals of issue 15 on the held-out halves and on the realistic
+// messages (which nothing is fitted on but half of).
+func TestEvalDevSets(t *testing.T) {
+	for _, ds := range devSets {
+		ix := loadIndex(t, ds.kb)
+		h := New(Options{Search: ix, Text: text})
+		for _, half := range []string{"all", "held-out"} {
+			cases := loadCases(t, ds.file)
+			if half == "held-out" {
+				cases = split(cases, false)
+			}
+			rep, err := Eval(context.Background(), h, cases)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			rep.Write(&b)
+			t.Logf("%s (%s):\n%s", ds.file, half, b.String())
+			if testing.Verbose() && half == "all" {
+				for _, o := range rep.Outcomes {
+					if (o.Case.Covered() && !o.Case.matches(o.Source)) || (!o.Case.Covered() && o.Source != "") {
+						t.Logf("  miss %q want %q got %q (cand %s %.2f)", o.Case.Q, o.Case.Expect, o.Source, o.Candidate, o.Confidence)
+					}
+				}
+			}
+			var tot Tally
+			for _, tl := range rep.ByLang {
+				tot.Covered += tl.Covered
+				tot.Correct += tl.Correct
+				tot.Wrong += tl.Wrong
+				tot.Uncovered += tl.Uncovered
+				tot.UAbstain += tl.UAbstain
+			}
+			if r := ratio(tot.Correct, tot.Covered); r < minCorrect {
+				t.Errorf("%s (%s): covered right %.0f%%, want ≥ %.0f%%", ds.file, half, 100*r, 100*minCorrect)
+			}
+			if r := ratio(tot.Wrong, tot.Covered); r > maxWrong {
+				t.Errorf("%s (%s): covered wrong %.0f%%, want ≤ %.0f%%", ds.file, half, 100*r, 100*maxWrong)
+			}
+			if r := ratio(tot.UAbstain, tot.Uncovered); r < minAbstain {
+				t.Errorf("%s (%s): uncovered abstain %.0f%%, want ≥ %.0f%%", ds.file, half, 100*r, 100*minAbstain)
+			}
+		}
+	}
+}
+
+// The floors TestEvalDevSets asserts: what the model reaches today less a
+// margin, a guard against regressions. The goals of issue 15 (≥ 85% right,
+// ≤ 5% wrong, ≥ 90% abstain) are not reached yet; see testdata/README.md.
+const (
+	minCorrect = 0.60
+	maxWrong   = 0.12
+	minAbstain = 0.70
+)
+
+// TestTrainConfidence fits confidenceWeights on the training halves of the
+// development sets: every one of the top three passages of a question is
+// an example, labelled 1 when it is from the expected document.
+func TestTrainConfidence(t *testing.T) {
+	if os.Getenv("EINSATZ_TRAIN_CONFIDENCE") != "1" {
+		t.Skip("set EINSATZ_TRAIN_CONFIDENCE=1 to fit the answer confidence")
+	}
+	var xs [][]float64
+	var ys []float64
+	for _, ds := range devSets {
+		ix := loadIndex(t, ds.kb)
+		for _, c := range split(loadCases(t, ds.file), true) {
+			hits, err := ix.Search(context.Background(), Core(c.Q), 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, h := range hits {
+				f := features(c.Q, hits, i)
+				xs = append(xs, f[:])
+				y := 0.0
+				if c.matches(h.Source) {
+					y = 1
+				}
+				ys = append(ys, y)
+			}
+		}
+	}
+	w := scantest.FitLogistic(xs, ys, cBias, 0.003, 20000, 0.5)
+	t.Logf("%d examples\n%s", len(xs), scantest.GoWeights("confidenceWeights", "cNumFeatures", w, cFeatureNames[:]))
+}
