@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/cenkalti/backoff/v5"
 	"github.com/gorilla/websocket"
 
 	"github.com/einsatz/einsatz/bot"
@@ -296,25 +297,29 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 
 // retry runs f until it succeeds, ctx ends or the token is rejected.
 func (a *Adapter) retry(ctx context.Context, what string, f func() error) error {
-	wait := a.opts.RetryDelay
-	for {
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		err := f()
-		if err == nil {
-			return nil
+		switch {
+		case err == nil:
+			return struct{}{}, nil
+		case isUnauthorized(err):
+			return struct{}{}, backoff.Permanent(fmt.Errorf("%w (%s: %v)", errToken, what, err))
+		case ctx.Err() != nil:
+			return struct{}{}, backoff.Permanent(ctx.Err())
 		}
-		if isUnauthorized(err) {
-			return fmt.Errorf("%w (%s: %v)", errToken, what, err)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		a.log.Warn("discord: "+what+" failed; trying again", "err", err, "in", wait)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, time.Minute)
+		return struct{}{}, err
+	}, a.retryOptions("discord: "+what+" failed; trying again")...)
+	return err
+}
+
+// retryOptions wait RetryDelay, doubling up to a minute, without jitter
+// (one process retries), until ctx ends; each wait is logged with msg.
+func (a *Adapter) retryOptions(msg string) []backoff.RetryOption {
+	b := &backoff.ExponentialBackOff{InitialInterval: a.opts.RetryDelay, Multiplier: 2, MaxInterval: time.Minute}
+	return []backoff.RetryOption{
+		backoff.WithBackOff(b),
+		backoff.WithMaxElapsedTime(0),
+		backoff.WithNotify(func(err error, wait time.Duration) { a.log.Warn(msg, "err", err, "in", wait) }),
 	}
 }
 
@@ -331,32 +336,26 @@ func isUnauthorized(err error) bool {
 // adapter explains and connects without MESSAGE_CONTENT (it then sees the
 // text of mentions and DMs only).
 func (a *Adapter) open(ctx context.Context) error {
-	wait := a.opts.RetryDelay
-	for {
-		err := a.s.Open()
-		if err == nil {
-			return nil
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		for {
+			err := a.s.Open()
+			var ce *websocket.CloseError
+			switch {
+			case err == nil:
+				return struct{}{}, nil
+			case errors.As(err, &ce) && ce.Code == 4004:
+				return struct{}{}, backoff.Permanent(fmt.Errorf("%w (gateway: %v)", errToken, err))
+			case errors.As(err, &ce) && ce.Code == 4014 && a.s.Identify.Intents&discordgo.IntentsMessageContent != 0:
+				a.warnContent("the gateway refused the MESSAGE CONTENT intent (close 4014)")
+				a.s.Identify.Intents &^= discordgo.IntentsMessageContent
+				continue // at once, without the privileged intent
+			case ctx.Err() != nil:
+				return struct{}{}, backoff.Permanent(ctx.Err())
+			}
+			return struct{}{}, err
 		}
-		var ce *websocket.CloseError
-		switch {
-		case errors.As(err, &ce) && ce.Code == 4004:
-			return fmt.Errorf("%w (gateway: %v)", errToken, err)
-		case errors.As(err, &ce) && ce.Code == 4014 && a.s.Identify.Intents&discordgo.IntentsMessageContent != 0:
-			a.warnContent("the gateway refused the MESSAGE CONTENT intent (close 4014)")
-			a.s.Identify.Intents &^= discordgo.IntentsMessageContent
-			continue
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		a.log.Warn("discord: connecting to the gateway failed; trying again", "err", err, "in", wait)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, time.Minute)
-	}
+	}, a.retryOptions("discord: connecting to the gateway failed; trying again")...)
+	return err
 }
 
 // warnContent explains, once, that message text is missing.

@@ -31,6 +31,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/slack-go/slack"
 
 	"github.com/einsatz/einsatz/bot"
@@ -275,32 +276,35 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 // messages and see mentions) and catches swapped or wrong tokens early.
 // Other errors (network) are retried with backoff until ctx ends.
 func (a *Adapter) identify(ctx context.Context) error {
-	wait := time.Second
-	for {
+	// Waits of 1 s doubling up to 30 s, without jitter: one process asks.
+	b := &backoff.ExponentialBackOff{InitialInterval: time.Second, Multiplier: 2, MaxInterval: 30 * time.Second}
+	res, err := backoff.Retry(ctx, func() (*slack.AuthTestResponse, error) {
 		res, err := a.api.AuthTestContext(ctx)
-		if err == nil {
-			a.botUserID.Store(res.UserID)
-			a.botID.Store(res.BotID)
-			a.teamURL.Store(res.URL)
-			a.log.Info("slack: authenticated", "team", res.Team, "bot_user", res.UserID, "bot_id", res.BotID)
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if fatalAuth(err) {
+		switch {
+		case err == nil:
+			return res, nil
+		case ctx.Err() != nil:
+			return nil, backoff.Permanent(ctx.Err())
+		case fatalAuth(err):
 			fix := a.explain("auth.test", err)
 			a.log.Error("slack: bot token rejected", "err", err, "fix", fix)
-			return fmt.Errorf("slack: auth.test: %w (%s)", err, fix)
+			return nil, backoff.Permanent(fmt.Errorf("slack: auth.test: %w (%s)", err, fix))
 		}
-		a.log.Warn("slack: auth.test failed; retrying", "err", err, "in", wait, "fix", a.explain("auth.test", err))
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(wait*2, 30*time.Second)
+		return nil, err
+	},
+		backoff.WithBackOff(b),
+		backoff.WithMaxElapsedTime(0), // until ctx ends
+		backoff.WithNotify(func(err error, wait time.Duration) {
+			a.log.Warn("slack: auth.test failed; retrying", "err", err, "in", wait, "fix", a.explain("auth.test", err))
+		}))
+	if err != nil {
+		return err
 	}
+	a.botUserID.Store(res.UserID)
+	a.botID.Store(res.BotID)
+	a.teamURL.Store(res.URL)
+	a.log.Info("slack: authenticated", "team", res.Team, "bot_user", res.UserID, "bot_id", res.BotID)
+	return nil
 }
 
 // isStaff is Env.IsStaff.
