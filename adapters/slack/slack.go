@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/slack-go/slack"
 
 	"github.com/einsatz/einsatz/bot"
@@ -98,11 +99,11 @@ type Adapter struct {
 	commands  []string
 	private   map[string]bool // commands whose replies only their caller sees
 
-	users   *lru[string] // user id → display name
-	posted  *lru[string] // channel/ts of the bot's posts → core thread id
-	synth   *lru[string] // synthetic thread key → ts of its first post
-	ims     *lru[string] // user id → the bot's direct-message channel with them
-	whisper *lru[string] // synthetic thread key of a private command → the user who ran it
+	users   *nameCache                 // user id → display name
+	posted  *lru.Cache[string, string] // channel/ts of the bot's posts → core thread id
+	synth   *lru.Cache[string, string] // synthetic thread key → ts of its first post
+	ims     *lru.Cache[string, string] // user id → the bot's direct-message channel with them
+	whisper *lru.Cache[string, string] // synthetic thread key of a private command → the user who ran it
 
 	lookupMu sync.Mutex
 	lookups  map[string]chan struct{}
@@ -184,11 +185,11 @@ func New(opts Options) (*Adapter, error) {
 	a := &Adapter{
 		opts:    opts,
 		log:     opts.Logger.With("platform", bot.PlatformSlack),
-		users:   newLRU[string](10000, opts.NameTTL, opts.Now),
-		posted:  newLRU[string](20000, 0, opts.Now),
-		synth:   newLRU[string](5000, 0, opts.Now),
-		ims:     newLRU[string](5000, 0, opts.Now),
-		whisper: newLRU[string](5000, 0, opts.Now),
+		users:   newNameCache(10000, opts.NameTTL, opts.Now),
+		posted:  newCache(20000),
+		synth:   newCache(5000),
+		ims:     newCache(5000),
+		whisper: newCache(5000),
 		private: map[string]bool{},
 		lookups: map[string]chan struct{}{},
 	}
@@ -349,7 +350,7 @@ func (a *Adapter) env() Env {
 		IsStaff:   a.isStaff,
 		Commands:  a.commands,
 		ThreadOf: func(channelID, ts string) string {
-			t, _ := a.posted.get(channelID + "/" + ts)
+			t, _ := a.posted.Get(channelID + "/" + ts)
 			return t
 		},
 	}
@@ -379,7 +380,7 @@ func (a *Adapter) accept(kind string, translate func(Env) (bot.Event, error), re
 		strings.HasPrefix(ev.ThreadID, EphemeralPrefix) {
 		// A private slash command, or a click on an ephemeral message: its
 		// thread is its own, and every reply in it is shown to that user only.
-		a.whisper.put(ev.Thread().Key(), ev.User.ID)
+		a.whisper.Add(ev.Thread().Key(), ev.User.ID)
 	}
 	var ready <-chan struct{}
 	if ev.User.Name == "" {
