@@ -65,12 +65,6 @@ func Sign(secret string, body []byte) string {
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// VerifySignature checks a signature header against the body, in
-// constant time; receivers use it.
-func VerifySignature(secret string, body []byte, header string) bool {
-	return hmac.Equal([]byte(Sign(secret, body)), []byte(strings.TrimSpace(header)))
-}
-
 // hookQueue runs deliveries in the background, so a slow tracker never
 // holds up a thread; Close waits for those in flight.
 type hookQueue struct {
