@@ -22,6 +22,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/lang"
 )
 
 // Statuses of an item, in workflow order.
@@ -479,10 +480,10 @@ func (s *Service) Submit(ctx context.Context, m Mention, conf *Confirmation) (Re
 	it := Item{Title: Title(m.Text), Summary: Summary(m.Text), Status: StatusNew, Created: now, Updated: now}
 	if conf != nil {
 		if t := strings.TrimSpace(conf.Title); t != "" {
-			it.Title = excerpt(t, 120)
+			it.Title = lang.Excerpt(t, 120)
 		}
 		if sm := strings.TrimSpace(conf.Summary); sm != "" {
-			it.Summary = excerpt(sm, 600)
+			it.Summary = lang.Excerpt(sm, 600)
 		}
 	}
 	it, created, err := s.o.Store.NewInboxItem(ctx, it, m, vote)
@@ -593,18 +594,11 @@ func (s *Service) forward(ctx context.Context, ev *bot.Event) (Result, bot.Threa
 	}
 	m := s.mention(ev.Platform, thread.ChannelID, thread.ThreadID, t.ID, author, t.Text, t.Permalink, t.Time, lang, SourceForwarded)
 	if author.ID != ev.User.ID {
-		m.By = staffName(ev.User)
+		m.By = ev.User.DisplayName()
 	}
 	res, err := s.Submit(ctx, m, nil)
 	res.Lang = m.Lang
 	return res, thread, err
-}
-
-func staffName(u bot.User) string {
-	if u.Name != "" {
-		return u.Name
-	}
-	return u.ID
 }
 
 // forwardReaction files a message someone reacted to with the inbox emoji.
@@ -728,16 +722,8 @@ func Title(text string) string {
 	if i := strings.IndexAny(text, ".!?\n"); i >= 20 {
 		text = text[:i]
 	}
-	return excerpt(text, 80)
+	return lang.Excerpt(text, 80)
 }
 
 // Summary makes an item's summary from a request's text.
-func Summary(text string) string { return excerpt(text, 280) }
-
-func excerpt(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return strings.TrimSpace(string(r[:n-1])) + "…"
-	}
-	return s
-}
+func Summary(text string) string { return lang.Excerpt(text, 280) }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/einsatz/einsatz/bot/lang"
 )
 
 // Sort orders of the list.
@@ -164,7 +166,7 @@ func WriteList(w io.Writer, items []Item, now time.Time) error {
 			title += fmt.Sprintf(" (→ #%d)", it.DuplicateOf)
 		}
 		fmt.Fprintf(tw, "#%d\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", it.ID, it.Status, it.VoteCount, it.VotesSince(week), len(it.Mentions),
-			strings.Join(Platforms(it), ","), tags, it.Created.UTC().Format("2006-01-02"), excerpt(title, 60))
+			strings.Join(Platforms(it), ","), tags, it.Created.UTC().Format("2006-01-02"), lang.Excerpt(title, 60))
 	}
 	return tw.Flush()
 }
@@ -187,7 +189,7 @@ func WriteItem(w io.Writer, it Item) error {
 			who = m.UserID
 		}
 		fmt.Fprintf(w, "- %s %s/%s %s (%s, sentiment %.2f): %s", m.Time.UTC().Format("2006-01-02 15:04"), m.Platform, m.Channel, who,
-			m.Source, m.Sentiment, excerpt(m.Text, 200))
+			m.Source, m.Sentiment, lang.Excerpt(m.Text, 200))
 		if m.Permalink != "" {
 			fmt.Fprintf(w, " <%s>", m.Permalink)
 		}
