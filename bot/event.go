@@ -42,6 +42,15 @@ type User struct {
 	Bot      bool   `json:"bot,omitempty"`   // the bot itself or another bot: never triggers anything
 }
 
+// DisplayName is the name to show for the user: Name, or the platform id
+// when the adapter knows no name.
+func (u User) DisplayName() string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.ID
+}
+
 // ThreadRef names a conversation thread on a platform. A message at the top
 // level of a channel starts a thread of its own: its ThreadID is the
 // message's id, and adapters answer in a thread started from it.

@@ -23,7 +23,9 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/cenkalti/backoff/v5"
 	"github.com/gorilla/websocket"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/einsatz/einsatz/bot"
 )
@@ -81,10 +83,10 @@ type Adapter struct {
 	sink   bot.Sink
 
 	mu       sync.Mutex
-	channels map[string]channelInfo // channels and threads seen, by id
-	topLevel *fifo[string, string]  // top-level message id -> thread name for it
-	msgChan  *fifo[string, string]  // message id -> channel it lives in
-	dmChan   *fifo[string, string]  // user id -> the bot's DM channel with them
+	channels map[string]channelInfo     // channels and threads seen, by id
+	topLevel *lru.Cache[string, string] // top-level message id -> thread name for it
+	msgChan  *lru.Cache[string, string] // message id -> channel it lives in
+	dmChan   *lru.Cache[string, string] // user id -> the bot's DM channel with them
 	pending  map[string]*pendingInteraction
 	starting map[string]*sync.Mutex // message id -> lock while starting its thread
 
@@ -147,9 +149,9 @@ func New(opts Options) (*Adapter, error) {
 		log:      opts.Logger.With("platform", bot.PlatformDiscord),
 		s:        s,
 		channels: map[string]channelInfo{},
-		topLevel: newFIFO[string, string](20000),
-		msgChan:  newFIFO[string, string](50000),
-		dmChan:   newFIFO[string, string](5000),
+		topLevel: newCache(20000),
+		msgChan:  newCache(50000),
+		dmChan:   newCache(5000),
 		pending:  map[string]*pendingInteraction{},
 		starting: map[string]*sync.Mutex{},
 		id:       identity{StaffRoles: set(opts.StaffRoles), StaffUsers: set(opts.StaffUsers)},
@@ -234,6 +236,13 @@ func (t rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r)
 }
 
+// newCache is golang-lru's LRU of a fixed, positive size (New fails only
+// for a size below 1).
+func newCache(size int) *lru.Cache[string, string] {
+	c, _ := lru.New[string, string](size)
+	return c
+}
+
 // Platform names the adapter.
 func (a *Adapter) Platform() string { return bot.PlatformDiscord }
 
@@ -296,25 +305,29 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 
 // retry runs f until it succeeds, ctx ends or the token is rejected.
 func (a *Adapter) retry(ctx context.Context, what string, f func() error) error {
-	wait := a.opts.RetryDelay
-	for {
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		err := f()
-		if err == nil {
-			return nil
+		switch {
+		case err == nil:
+			return struct{}{}, nil
+		case isUnauthorized(err):
+			return struct{}{}, backoff.Permanent(fmt.Errorf("%w (%s: %v)", errToken, what, err))
+		case ctx.Err() != nil:
+			return struct{}{}, backoff.Permanent(ctx.Err())
 		}
-		if isUnauthorized(err) {
-			return fmt.Errorf("%w (%s: %v)", errToken, what, err)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		a.log.Warn("discord: "+what+" failed; trying again", "err", err, "in", wait)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, time.Minute)
+		return struct{}{}, err
+	}, a.retryOptions("discord: "+what+" failed; trying again")...)
+	return err
+}
+
+// retryOptions wait RetryDelay, doubling up to a minute, without jitter
+// (one process retries), until ctx ends; each wait is logged with msg.
+func (a *Adapter) retryOptions(msg string) []backoff.RetryOption {
+	b := &backoff.ExponentialBackOff{InitialInterval: a.opts.RetryDelay, Multiplier: 2, MaxInterval: time.Minute}
+	return []backoff.RetryOption{
+		backoff.WithBackOff(b),
+		backoff.WithMaxElapsedTime(0),
+		backoff.WithNotify(func(err error, wait time.Duration) { a.log.Warn(msg, "err", err, "in", wait) }),
 	}
 }
 
@@ -331,32 +344,26 @@ func isUnauthorized(err error) bool {
 // adapter explains and connects without MESSAGE_CONTENT (it then sees the
 // text of mentions and DMs only).
 func (a *Adapter) open(ctx context.Context) error {
-	wait := a.opts.RetryDelay
-	for {
-		err := a.s.Open()
-		if err == nil {
-			return nil
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		for {
+			err := a.s.Open()
+			var ce *websocket.CloseError
+			switch {
+			case err == nil:
+				return struct{}{}, nil
+			case errors.As(err, &ce) && ce.Code == 4004:
+				return struct{}{}, backoff.Permanent(fmt.Errorf("%w (gateway: %v)", errToken, err))
+			case errors.As(err, &ce) && ce.Code == 4014 && a.s.Identify.Intents&discordgo.IntentsMessageContent != 0:
+				a.warnContent("the gateway refused the MESSAGE CONTENT intent (close 4014)")
+				a.s.Identify.Intents &^= discordgo.IntentsMessageContent
+				continue // at once, without the privileged intent
+			case ctx.Err() != nil:
+				return struct{}{}, backoff.Permanent(ctx.Err())
+			}
+			return struct{}{}, err
 		}
-		var ce *websocket.CloseError
-		switch {
-		case errors.As(err, &ce) && ce.Code == 4004:
-			return fmt.Errorf("%w (gateway: %v)", errToken, err)
-		case errors.As(err, &ce) && ce.Code == 4014 && a.s.Identify.Intents&discordgo.IntentsMessageContent != 0:
-			a.warnContent("the gateway refused the MESSAGE CONTENT intent (close 4014)")
-			a.s.Identify.Intents &^= discordgo.IntentsMessageContent
-			continue
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		a.log.Warn("discord: connecting to the gateway failed; trying again", "err", err, "in", wait)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, time.Minute)
-	}
+	}, a.retryOptions("discord: connecting to the gateway failed; trying again")...)
+	return err
 }
 
 // warnContent explains, once, that message text is missing.
@@ -630,7 +637,7 @@ func (a *Adapter) onMessageCreate(_ *discordgo.Session, m *discordgo.MessageCrea
 	}
 	id := a.identity()
 	if m.Author.ID == id.UserID {
-		a.msgChan.put(m.ID, m.ChannelID) // our own echo: only where it lives
+		a.msgChan.Add(m.ID, m.ChannelID) // our own echo: only where it lives
 		return
 	}
 	ctx, cancel := a.lookupCtx()
@@ -640,9 +647,9 @@ func (a *Adapter) onMessageCreate(_ *discordgo.Session, m *discordgo.MessageCrea
 	if !ok {
 		return
 	}
-	a.msgChan.put(m.ID, m.ChannelID)
+	a.msgChan.Add(m.ID, m.ChannelID)
 	if ev.ThreadID == "" {
-		a.topLevel.put(m.ID, threadName(ev.Text, ev.User.Name))
+		a.topLevel.Add(m.ID, threadName(ev.Text, ev.User.Name))
 	}
 	a.checkContent(m.Message, ev)
 	_ = a.submit(ev)
@@ -712,36 +719,4 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, i *discordgo.InteractionCr
 	}
 	// Acknowledging is an HTTP round trip: keep the gateway reader free.
 	go a.handleInteraction(i.Interaction)
-}
-
-// fifo is a map that forgets its oldest keys beyond a size.
-type fifo[K comparable, V any] struct {
-	mu    sync.Mutex
-	max   int
-	m     map[K]V
-	order []K
-}
-
-func newFIFO[K comparable, V any](max int) *fifo[K, V] {
-	return &fifo[K, V]{max: max, m: map[K]V{}}
-}
-
-func (f *fifo[K, V]) put(k K, v V) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.m[k]; !ok {
-		f.order = append(f.order, k)
-	}
-	f.m[k] = v
-	for len(f.order) > f.max {
-		delete(f.m, f.order[0])
-		f.order = f.order[1:]
-	}
-}
-
-func (f *fifo[K, V]) get(k K) (V, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	v, ok := f.m[k]
-	return v, ok
 }

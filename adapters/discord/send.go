@@ -76,7 +76,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 			a.log.Warn("posting a reply failed", "channel", channelID, "why", explain(err), "err", err)
 			return fmt.Errorf("discord: post in channel %s: %s: %w", channelID, explain(err), err)
 		}
-		a.msgChan.put(m.ID, channelID)
+		a.msgChan.Add(m.ID, channelID)
 	}
 	return nil
 }
@@ -90,7 +90,7 @@ func (a *Adapter) DirectMessage(ctx context.Context, userID string, r bot.Reply)
 	if len(chunks) == 0 && len(comps) == 0 {
 		return nil
 	}
-	channelID, ok := a.dmChan.get(userID)
+	channelID, ok := a.dmChan.Get(userID)
 	if !ok {
 		c, err := a.s.UserChannelCreate(userID, discordgo.WithContext(ctx))
 		if err != nil {
@@ -98,7 +98,7 @@ func (a *Adapter) DirectMessage(ctx context.Context, userID string, r bot.Reply)
 			return fmt.Errorf("discord: open DM with user %s: %s: %w", userID, explain(err), err)
 		}
 		channelID = c.ID
-		a.dmChan.put(userID, channelID)
+		a.dmChan.Add(userID, channelID)
 	}
 	if len(chunks) == 0 {
 		chunks = []string{""}
@@ -114,7 +114,7 @@ func (a *Adapter) DirectMessage(ctx context.Context, userID string, r bot.Reply)
 			a.log.Warn("sending a DM failed", "user", userID, "channel", channelID, "why", explain(err), "err", err)
 			return fmt.Errorf("discord: DM to user %s: %s: %w", userID, explain(err), err)
 		}
-		a.msgChan.put(m.ID, channelID)
+		a.msgChan.Add(m.ID, channelID)
 	}
 	return nil
 }
@@ -133,7 +133,7 @@ func (a *Adapter) destination(ctx context.Context, to bot.ThreadRef, replyTo str
 		// message: its late replies go to the channel.
 		return to.ChannelID, nil, nil
 	}
-	if _, seen := a.topLevel.get(to.ThreadID); !seen {
+	if _, seen := a.topLevel.Get(to.ThreadID); !seen {
 		// Not a message we saw at the top of a channel: maybe a thread we
 		// forgot (a restart, an old conversation).
 		if c, err := a.s.Channel(to.ThreadID, discordgo.WithContext(ctx)); err == nil && isThreadType(c.Type) {
@@ -174,7 +174,7 @@ func (a *Adapter) startThread(ctx context.Context, channelID, messageID string) 
 	if a.isThread(messageID) {
 		return messageID, nil, nil // started while we waited
 	}
-	name, _ := a.topLevel.get(messageID)
+	name, _ := a.topLevel.Get(messageID)
 	if name == "" {
 		name = "Answer"
 	}
@@ -215,7 +215,7 @@ func (a *Adapter) guildOf(channelID string) string {
 // by the thread rules (a thread's starter message lives in the parent; a
 // forum post's first message in the post).
 func (a *Adapter) messageChannel(in bot.ThreadRef, messageID string) string {
-	if c, ok := a.msgChan.get(messageID); ok {
+	if c, ok := a.msgChan.Get(messageID); ok {
 		return c
 	}
 	if in.ThreadID == "" || in.ThreadID == in.ChannelID {

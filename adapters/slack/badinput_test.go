@@ -130,3 +130,16 @@ func TestRateLimitedSendRetried(t *testing.T) {
 		t.Error("a send error was counted")
 	}
 }
+
+// A failed auth.test that is not about the token (Slack hiccups) is tried
+// again after a second, and the adapter then connects.
+func TestTransientAuthTestRetried(t *testing.T) {
+	h := start(t, config{setup: func(f *slacktest.Server) { f.FailNext("auth.test", "internal_error") }})
+	logs := h.logs.String()
+	if !strings.Contains(logs, "auth.test failed; retrying") || !strings.Contains(logs, "in=1s") {
+		t.Errorf("logs lack the retry after 1s:\n%s", logs)
+	}
+	if n := len(h.fake.Calls("auth.test")); n != 2 {
+		t.Errorf("auth.test called %d times, want 2", n)
+	}
+}

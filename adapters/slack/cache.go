@@ -1,65 +1,50 @@
 package slack
 
 import (
-	"container/list"
-	"sync"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
-// lru is a small size-bounded cache whose entries expire after ttl (0 =
-// never). User names, channel names and the threads of the bot's own posts
-// live in one each.
-type lru[V any] struct {
-	mu    sync.Mutex
-	max   int
-	ttl   time.Duration
-	now   func() time.Time
-	order *list.List // front = most recently used
-	items map[string]*list.Element
+// newCache is golang-lru's LRU of a fixed, positive size (New fails only
+// for a size below 1).
+func newCache(size int) *lru.Cache[string, string] {
+	c, _ := lru.New[string, string](size)
+	return c
 }
 
-type lruEntry[V any] struct {
-	key     string
-	val     V
+// nameCache holds user display names on an LRU for ttl each. The expiry is
+// read from the adapter's clock (Options.Now) rather than golang-lru's
+// expirable LRU, which reads time.Now and starts a cleanup goroutine that
+// never ends.
+type nameCache struct {
+	c   *lru.Cache[string, cachedName]
+	ttl time.Duration
+	now func() time.Time
+}
+
+type cachedName struct {
+	name    string
 	expires time.Time
 }
 
-func newLRU[V any](max int, ttl time.Duration, now func() time.Time) *lru[V] {
-	return &lru[V]{max: max, ttl: ttl, now: now, order: list.New(), items: map[string]*list.Element{}}
+func newNameCache(size int, ttl time.Duration, now func() time.Time) *nameCache {
+	c, _ := lru.New[string, cachedName](size)
+	return &nameCache{c: c, ttl: ttl, now: now}
 }
 
-func (c *lru[V]) get(key string) (V, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var zero V
-	el, ok := c.items[key]
+func (n *nameCache) get(userID string) (string, bool) {
+	e, ok := n.c.Get(userID)
 	if !ok {
-		return zero, false
+		return "", false
 	}
-	e := el.Value.(*lruEntry[V])
-	if c.ttl > 0 && c.now().After(e.expires) {
-		c.order.Remove(el)
-		delete(c.items, key)
-		return zero, false
+	if n.now().After(e.expires) {
+		n.c.Remove(userID)
+		return "", false
 	}
-	c.order.MoveToFront(el)
-	return e.val, true
+	return e.name, true
 }
 
-func (c *lru[V]) put(key string, val V) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	exp := c.now().Add(c.ttl)
-	if el, ok := c.items[key]; ok {
-		e := el.Value.(*lruEntry[V])
-		e.val, e.expires = val, exp
-		c.order.MoveToFront(el)
-		return
-	}
-	c.items[key] = c.order.PushFront(&lruEntry[V]{key: key, val: val, expires: exp})
-	for c.order.Len() > c.max {
-		last := c.order.Back()
-		c.order.Remove(last)
-		delete(c.items, last.Value.(*lruEntry[V]).key)
-	}
+func (n *nameCache) put(userID, name string) {
+	n.c.Add(userID, cachedName{name: name, expires: n.now().Add(n.ttl)})
 }

@@ -159,7 +159,7 @@ func (a *Adapter) threadTS(to bot.ThreadRef) string {
 	if to.ThreadID == "" || isTS(to.ThreadID) {
 		return to.ThreadID
 	}
-	ts, _ := a.synth.get(to.Key())
+	ts, _ := a.synth.Get(to.Key())
 	return ts
 }
 
@@ -170,7 +170,7 @@ func (a *Adapter) threadTS(to bot.ThreadRef) string {
 // (chat.postEphemeral, at the channel's top level); a click on its buttons
 // maps back to the command's thread all the same.
 func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error {
-	user, private := a.whisper.get(to.Key())
+	user, private := a.whisper.Get(to.Key())
 	threadTS := ""
 	if !private {
 		threadTS = a.threadTS(to)
@@ -194,12 +194,12 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 		if err != nil {
 			return fmt.Errorf("slack: post message in %s: %w", to.ChannelID, err)
 		}
-		a.posted.put(to.ChannelID+"/"+ts, to.ThreadID)
+		a.posted.Add(to.ChannelID+"/"+ts, to.ThreadID)
 		if !private && threadTS == "" && to.ThreadID != "" && to.ThreadID != DMThread {
 			// A reply in a synthetic thread (a slash command's answer):
 			// later messages of this thread go under the first. A reply
 			// with no thread at all (an alert) stays at the top level.
-			a.synth.put(to.Key(), ts)
+			a.synth.Add(to.Key(), ts)
 			threadTS = ts
 		}
 	}
@@ -231,7 +231,7 @@ func (a *Adapter) post(ctx context.Context, channelID, user string, opts []slack
 // opens it, then the reply is posted there like any other (chat.postMessage,
 // split when long), at the top level.
 func (a *Adapter) DirectMessage(ctx context.Context, userID string, r bot.Reply) error {
-	channelID, ok := a.ims.get(userID)
+	channelID, ok := a.ims.Get(userID)
 	if !ok {
 		var ch *slack.Channel
 		err := a.retry(ctx, "conversations.open", func() error {
@@ -246,7 +246,7 @@ func (a *Adapter) DirectMessage(ctx context.Context, userID string, r bot.Reply)
 			return fmt.Errorf("slack: open DM with %s: no channel in the answer", userID)
 		}
 		channelID = ch.ID
-		a.ims.put(userID, channelID)
+		a.ims.Add(userID, channelID)
 	}
 	return a.Send(ctx, bot.ThreadRef{Platform: bot.PlatformSlack, ChannelID: channelID}, r)
 }

@@ -31,6 +31,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/slack-go/slack"
 
 	"github.com/einsatz/einsatz/bot"
@@ -97,11 +99,11 @@ type Adapter struct {
 	commands  []string
 	private   map[string]bool // commands whose replies only their caller sees
 
-	users   *lru[string] // user id → display name
-	posted  *lru[string] // channel/ts of the bot's posts → core thread id
-	synth   *lru[string] // synthetic thread key → ts of its first post
-	ims     *lru[string] // user id → the bot's direct-message channel with them
-	whisper *lru[string] // synthetic thread key of a private command → the user who ran it
+	users   *nameCache                 // user id → display name
+	posted  *lru.Cache[string, string] // channel/ts of the bot's posts → core thread id
+	synth   *lru.Cache[string, string] // synthetic thread key → ts of its first post
+	ims     *lru.Cache[string, string] // user id → the bot's direct-message channel with them
+	whisper *lru.Cache[string, string] // synthetic thread key of a private command → the user who ran it
 
 	lookupMu sync.Mutex
 	lookups  map[string]chan struct{}
@@ -183,11 +185,11 @@ func New(opts Options) (*Adapter, error) {
 	a := &Adapter{
 		opts:    opts,
 		log:     opts.Logger.With("platform", bot.PlatformSlack),
-		users:   newLRU[string](10000, opts.NameTTL, opts.Now),
-		posted:  newLRU[string](20000, 0, opts.Now),
-		synth:   newLRU[string](5000, 0, opts.Now),
-		ims:     newLRU[string](5000, 0, opts.Now),
-		whisper: newLRU[string](5000, 0, opts.Now),
+		users:   newNameCache(10000, opts.NameTTL, opts.Now),
+		posted:  newCache(20000),
+		synth:   newCache(5000),
+		ims:     newCache(5000),
+		whisper: newCache(5000),
 		private: map[string]bool{},
 		lookups: map[string]chan struct{}{},
 	}
@@ -275,32 +277,35 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 // messages and see mentions) and catches swapped or wrong tokens early.
 // Other errors (network) are retried with backoff until ctx ends.
 func (a *Adapter) identify(ctx context.Context) error {
-	wait := time.Second
-	for {
+	// Waits of 1 s doubling up to 30 s, without jitter: one process asks.
+	b := &backoff.ExponentialBackOff{InitialInterval: time.Second, Multiplier: 2, MaxInterval: 30 * time.Second}
+	res, err := backoff.Retry(ctx, func() (*slack.AuthTestResponse, error) {
 		res, err := a.api.AuthTestContext(ctx)
-		if err == nil {
-			a.botUserID.Store(res.UserID)
-			a.botID.Store(res.BotID)
-			a.teamURL.Store(res.URL)
-			a.log.Info("slack: authenticated", "team", res.Team, "bot_user", res.UserID, "bot_id", res.BotID)
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if fatalAuth(err) {
+		switch {
+		case err == nil:
+			return res, nil
+		case ctx.Err() != nil:
+			return nil, backoff.Permanent(ctx.Err())
+		case fatalAuth(err):
 			fix := a.explain("auth.test", err)
 			a.log.Error("slack: bot token rejected", "err", err, "fix", fix)
-			return fmt.Errorf("slack: auth.test: %w (%s)", err, fix)
+			return nil, backoff.Permanent(fmt.Errorf("slack: auth.test: %w (%s)", err, fix))
 		}
-		a.log.Warn("slack: auth.test failed; retrying", "err", err, "in", wait, "fix", a.explain("auth.test", err))
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(wait*2, 30*time.Second)
+		return nil, err
+	},
+		backoff.WithBackOff(b),
+		backoff.WithMaxElapsedTime(0), // until ctx ends
+		backoff.WithNotify(func(err error, wait time.Duration) {
+			a.log.Warn("slack: auth.test failed; retrying", "err", err, "in", wait, "fix", a.explain("auth.test", err))
+		}))
+	if err != nil {
+		return err
 	}
+	a.botUserID.Store(res.UserID)
+	a.botID.Store(res.BotID)
+	a.teamURL.Store(res.URL)
+	a.log.Info("slack: authenticated", "team", res.Team, "bot_user", res.UserID, "bot_id", res.BotID)
+	return nil
 }
 
 // isStaff is Env.IsStaff.
@@ -345,7 +350,7 @@ func (a *Adapter) env() Env {
 		IsStaff:   a.isStaff,
 		Commands:  a.commands,
 		ThreadOf: func(channelID, ts string) string {
-			t, _ := a.posted.get(channelID + "/" + ts)
+			t, _ := a.posted.Get(channelID + "/" + ts)
 			return t
 		},
 	}
@@ -375,7 +380,7 @@ func (a *Adapter) accept(kind string, translate func(Env) (bot.Event, error), re
 		strings.HasPrefix(ev.ThreadID, EphemeralPrefix) {
 		// A private slash command, or a click on an ephemeral message: its
 		// thread is its own, and every reply in it is shown to that user only.
-		a.whisper.put(ev.Thread().Key(), ev.User.ID)
+		a.whisper.Add(ev.Thread().Key(), ev.User.ID)
 	}
 	var ready <-chan struct{}
 	if ev.User.Name == "" {

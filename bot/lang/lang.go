@@ -1,7 +1,8 @@
 // Package lang guesses whether a chat message is English or German, the two
 // languages Einsatz speaks. It is a cheap stop-word and letter vote, good
 // enough to pick the language of a reply; it never says anything but "en" or
-// "de".
+// "de". It also holds the small text helpers the features share (Excerpt,
+// IsFiller).
 package lang
 
 import (

@@ -257,23 +257,3 @@ func isGreeting(q string) bool {
 	q = strings.ToLower(strings.TrimFunc(q, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSpace(r) }))
 	return greetings[q]
 }
-
-// IsQuestion is the rule the "auto" channel policy uses to decide whether a
-// message asks something: a question mark at the end, or an English or
-// German question word or inverted verb at the start.
-func IsQuestion(text string) bool {
-	t := strings.TrimSpace(text)
-	if strings.HasSuffix(t, "?") {
-		return true
-	}
-	first, _, _ := strings.Cut(strings.ToLower(t), " ")
-	return questionStarts[strings.TrimFunc(first, unicode.IsPunct)]
-}
-
-var questionStarts = map[string]bool{
-	"what": true, "how": true, "why": true, "where": true, "when": true, "which": true, "who": true,
-	"can": true, "could": true, "does": true, "do": true, "is": true, "are": true, "should": true,
-	"was": true, "wie": true, "warum": true, "wieso": true, "wo": true, "wann": true, "welche": true,
-	"welcher": true, "welches": true, "wer": true, "kann": true, "können": true, "gibt": true, "ist": true,
-	"sind": true, "muss": true, "soll": true,
-}

@@ -109,26 +109,6 @@ func TestExcerpt(t *testing.T) {
 	}
 }
 
-func TestIsQuestion(t *testing.T) {
-	tests := []struct {
-		text string
-		want bool
-	}{
-		{"How do I install it", true},
-		{"Wie installiere ich das", true},
-		{"Gibt es eine API", true},
-		{"works for me?", true},
-		{"Thanks, that helped.", false},
-		{"Ich habe es installiert.", false},
-		{"", false},
-	}
-	for _, tt := range tests {
-		if got := IsQuestion(tt.text); got != tt.want {
-			t.Errorf("IsQuestion(%q) = %v, want %v", tt.text, got, tt.want)
-		}
-	}
-}
-
 // The real example knowledge base answers the README's first question.
 func TestExampleKnowledgeBase(t *testing.T) {
 	chunks, err := knowledge.LoadFS(os.DirFS("../../knowledge"), ".")

@@ -18,6 +18,7 @@ import (
 
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/escalation"
+	"github.com/einsatz/einsatz/bot/lang"
 )
 
 // Escalation statuses (see bot/escalation).
@@ -184,7 +185,7 @@ func (s *Service) releaseCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, e
 	if !ev.User.Staff {
 		return s.refuse(ev), nil
 	}
-	released, err := s.release(ctx, ev.Thread(), staffName(ev.User))
+	released, err := s.release(ctx, ev.Thread(), ev.User.DisplayName())
 	if err != nil || !released {
 		return nil, err
 	}
@@ -196,7 +197,7 @@ func (s *Service) releaseCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, e
 // take gives the thread to a staff member and claims its escalation.
 func (s *Service) take(ctx context.Context, thread bot.ThreadRef, staff bot.User, auto bool) error {
 	now := s.o.Clock.Now()
-	name := staffName(staff)
+	name := staff.DisplayName()
 	by := name
 	if auto {
 		by = name + " (wrote in the thread)"
@@ -233,13 +234,6 @@ func (s *Service) release(ctx context.Context, thread bot.ThreadRef, by string) 
 	return true, s.o.Store.PutEscalation(ctx, e)
 }
 
-func staffName(u bot.User) string {
-	if u.Name != "" {
-		return u.Name
-	}
-	return u.ID
-}
-
 // escalationFor finds the escalation a staff-channel button points at.
 func (s *Service) escalationFor(ctx context.Context, ev *bot.Event) (Escalation, error) {
 	all, err := s.o.Store.Escalations(ctx)
@@ -268,7 +262,7 @@ func (s *Service) takeButton(ctx context.Context, ev *bot.Event) ([]bot.Reply, e
 	if err := s.o.Poster.Post(ctx, e.Thread, s.takeoverNotice(e.Lang)); err != nil {
 		s.o.Logger.Error("handoff: takeover notice", "thread", e.Thread.Key(), "err", err)
 	}
-	return []bot.Reply{{Text: fmt.Sprintf("%s took over %s.", staffName(ev.User), e.Thread.Key()), Notice: true}}, nil
+	return []bot.Reply{{Text: fmt.Sprintf("%s took over %s.", ev.User.DisplayName(), e.Thread.Key()), Notice: true}}, nil
 }
 
 func (s *Service) dismissButton(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
@@ -287,7 +281,7 @@ func (s *Service) dismissButton(ctx context.Context, ev *bot.Event) ([]bot.Reply
 	if err := s.o.Store.PutEscalation(ctx, e); err != nil {
 		return nil, err
 	}
-	return []bot.Reply{{Text: fmt.Sprintf("%s dismissed the escalation of %s.", staffName(ev.User), e.Thread.Key()), Notice: true}}, nil
+	return []bot.Reply{{Text: fmt.Sprintf("%s dismissed the escalation of %s.", ev.User.DisplayName(), e.Thread.Key()), Notice: true}}, nil
 }
 
 // humanRequest: the user asked for a person (words or the button).
@@ -342,7 +336,7 @@ func (s *Service) Escalate(ctx context.Context, ev *bot.Event, reason, summary s
 		case err != nil:
 			s.o.Logger.Warn("handoff: the LLM could not summarise; the last messages stand in", "thread", e.Thread.Key(), "err", err)
 		case strings.TrimSpace(sum) != "":
-			e.Summary = "Summary: " + oneLine(sum)
+			e.Summary = "Summary: " + lang.Excerpt(sum, 200)
 			// Stored only if the escalation is still this one, unchanged in
 			// the meantime (an erasure of the member may have anonymised it).
 			cur, ok, err := s.o.Store.Escalation(ctx, e.Thread)
@@ -414,17 +408,9 @@ func askerMessages(ev *bot.Event, n int) []string {
 func quote(msgs []string) string {
 	lines := make([]string, len(msgs))
 	for i, m := range msgs {
-		lines[i] = "> " + oneLine(m)
+		lines[i] = "> " + lang.Excerpt(m, 200)
 	}
 	return strings.Join(lines, "\n")
-}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 200 {
-		return string(r[:200]) + "…"
-	}
-	return s
 }
 
 // Observe takes a thread over when staff write in it (or react with the

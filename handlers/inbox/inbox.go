@@ -22,6 +22,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/lang"
 	"github.com/einsatz/einsatz/bot/request"
 )
 
@@ -381,10 +382,10 @@ func (s *Service) Submit(ctx context.Context, m Mention, conf *Confirmation) (Re
 	it := Item{Title: Title(m.Text), Summary: Summary(m.Text), Status: StatusNew, Created: now, Updated: now}
 	if conf != nil {
 		if t := strings.TrimSpace(conf.Title); t != "" {
-			it.Title = excerpt(t, 120)
+			it.Title = lang.Excerpt(t, 120)
 		}
 		if sm := strings.TrimSpace(conf.Summary); sm != "" {
-			it.Summary = excerpt(sm, 600)
+			it.Summary = lang.Excerpt(sm, 600)
 		}
 	}
 	it, created, err := s.o.Store.Create(ctx, it, m, vote)
@@ -496,18 +497,11 @@ func (s *Service) forward(ctx context.Context, ev *bot.Event) (Result, bot.Threa
 	}
 	m := s.mention(ev.Platform, thread.ChannelID, thread.ThreadID, t.ID, author, t.Text, t.Permalink, t.Time, lang, SourceForwarded)
 	if author.ID != ev.User.ID {
-		m.By = staffName(ev.User)
+		m.By = ev.User.DisplayName()
 	}
 	res, err := s.Submit(ctx, m, nil)
 	res.Lang = m.Lang
 	return res, thread, err
-}
-
-func staffName(u bot.User) string {
-	if u.Name != "" {
-		return u.Name
-	}
-	return u.ID
 }
 
 // forwardReaction files a message someone reacted to with the inbox emoji.
@@ -629,14 +623,6 @@ func Title(text string) string { return request.Title(text) }
 
 // Summary makes an item's summary from a request's text.
 func Summary(text string) string { return request.Summary(text) }
-
-func excerpt(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return strings.TrimSpace(string(r[:n-1])) + "…"
-	}
-	return s
-}
 
 // owner says who owns a thread; without Owners nobody does.
 func (s *Service) owner(ctx context.Context, thread bot.ThreadRef) (bot.Owner, error) {

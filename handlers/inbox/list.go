@@ -13,6 +13,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/einsatz/einsatz/bot/lang"
 )
 
 // Sort orders of the list.
@@ -164,7 +166,7 @@ func WriteList(w io.Writer, items []Item, now time.Time) error {
 			title += fmt.Sprintf(" (→ #%d)", it.DuplicateOf)
 		}
 		fmt.Fprintf(tw, "#%d\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", it.ID, it.Status, it.VoteCount, it.VotesSince(week), len(it.Mentions),
-			strings.Join(Platforms(it), ","), tags, it.Created.UTC().Format("2006-01-02"), excerpt(title, 60))
+			strings.Join(Platforms(it), ","), tags, it.Created.UTC().Format("2006-01-02"), lang.Excerpt(title, 60))
 	}
 	return tw.Flush()
 }
@@ -187,7 +189,7 @@ func WriteItem(w io.Writer, it Item) error {
 			who = m.UserID
 		}
 		fmt.Fprintf(w, "- %s %s/%s %s (%s, sentiment %.2f): %s", m.Time.UTC().Format("2006-01-02 15:04"), m.Platform, m.Channel, who,
-			m.Source, m.Sentiment, excerpt(m.Text, 200))
+			m.Source, m.Sentiment, lang.Excerpt(m.Text, 200))
 		if m.Permalink != "" {
 			fmt.Fprintf(w, " <%s>", m.Permalink)
 		}
@@ -275,55 +277,6 @@ func WriteCSV(w io.Writer, items []Item, now time.Time) error {
 		return err
 	}
 	return bw.Flush()
-}
-
-// ReadCSV reads an export back: the item fields and the first request's
-// text (as the only mention); votes by person are not in the export.
-func ReadCSV(r io.Reader) ([]Item, error) {
-	br := bufio.NewReader(r)
-	if b, err := br.Peek(len(bom)); err == nil && string(b) == bom {
-		_, _ = br.Discard(len(bom))
-	}
-	cr := csv.NewReader(br)
-	rows, err := cr.ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("inbox: read CSV: %w", err)
-	}
-	if len(rows) == 0 || strings.Join(rows[0], ",") != strings.Join(CSVHeader, ",") {
-		return nil, fmt.Errorf("inbox: read CSV: not an inbox export (header %v)", rows[:min(1, len(rows))])
-	}
-	var out []Item
-	for _, row := range rows[1:] {
-		it := Item{Title: row[1], Summary: row[2], Status: row[3]}
-		var errs []error
-		var err error
-		if it.ID, err = strconv.Atoi(row[0]); err != nil {
-			errs = append(errs, err)
-		}
-		if row[4] != "" {
-			it.Tags = strings.Split(row[4], ";")
-		}
-		if it.VoteCount, err = strconv.Atoi(row[5]); err != nil {
-			errs = append(errs, err)
-		}
-		if it.Created, err = time.Parse(time.RFC3339, row[10]); err != nil {
-			errs = append(errs, err)
-		}
-		if it.Updated, err = time.Parse(time.RFC3339, row[11]); err != nil {
-			errs = append(errs, err)
-		}
-		if row[12] != "" {
-			it.DuplicateOf, _ = strconv.Atoi(row[12])
-		}
-		if row[13] != "" {
-			it.Mentions = []Mention{{Text: row[13]}}
-		}
-		if len(errs) > 0 {
-			return nil, fmt.Errorf("inbox: read CSV row %s: %v", row[0], errs[0])
-		}
-		out = append(out, it)
-	}
-	return out, nil
 }
 
 // WriteJSON exports items with every mention and vote.

@@ -59,9 +59,6 @@ func weights(tokens []string, df map[string]int, n int) map[string]float64 {
 	return w
 }
 
-// Similarity compares two texts without corpus statistics (0…1).
-func Similarity(a, b string) float64 { return similarity(Tokens(a), Tokens(b), nil, 0) }
-
 // Match finds the open item most like text: the best cosine of the text
 // against the item's title and each of its mentions, with idf over every
 // open item's texts. It returns nil when there is no open item. The

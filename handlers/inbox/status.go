@@ -2,7 +2,6 @@ package inbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -206,6 +205,3 @@ func (s *Service) statusText(lang string, it Item, ch Change, names []string) st
 
 // StatusLabel is a status as people read it, in a language.
 func (s *Service) StatusLabel(lang, status string) string { return s.text(lang, "status_"+status) }
-
-// IsNotFound reports whether err means the item does not exist.
-func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

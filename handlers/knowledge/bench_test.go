@@ -338,3 +338,11 @@ func reportNamedLatency(b *testing.B, prefix string, lat []time.Duration) {
 	b.ReportMetric(pct(0.50), prefix+"p50_µs")
 	b.ReportMetric(pct(0.99), prefix+"p99_µs")
 }
+
+// EmbedderFunc adapts a function to Embedder.
+type EmbedderFunc func(ctx context.Context, texts []string) ([][]float32, error)
+
+// Embed calls f.
+func (f EmbedderFunc) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	return f(ctx, texts)
+}

@@ -19,14 +19,6 @@ type Embedder interface {
 	Embed(ctx context.Context, texts []string) ([][]float32, error)
 }
 
-// EmbedderFunc adapts a function to Embedder.
-type EmbedderFunc func(ctx context.Context, texts []string) ([][]float32, error)
-
-// Embed calls f.
-func (f EmbedderFunc) Embed(ctx context.Context, texts []string) ([][]float32, error) {
-	return f(ctx, texts)
-}
-
 // Vector is the stored embedding of one chunk (bot/kb).
 type Vector = kb.Vector
 

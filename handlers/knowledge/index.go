@@ -266,22 +266,6 @@ func (ix *Index) Close() error {
 	return ix.closeErr
 }
 
-// fillerWords are words of chat questions that the stop word lists of the
-// analyzers lack but that say nothing about the topic: English modal verbs
-// ("Can I ...?"), German question words ("Wann ...?", "Gibt es ...?"),
-// greetings, and the particles and pronouns of chat ("actually", "anyone",
-// "eigentlich", "überhaupt", "jemand"). They are dropped from queries only.
-var fillerWords = func() map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(`can will may might must shall please hi hello hey thanks thank
-		actually really basically just even anyone anybody someone somebody guys pls plz
-		wann warum wieso weshalb wer wen wem wessen gibt gib geht bitte hallo danke
-		eigentlich überhaupt halt eben mal nochmal irgendwie jemand leute`) {
-		m[w] = true
-	}
-	return m
-}()
-
 // queryTerms are the analyzed content words of a question.
 type queryTerms map[string][]string // analyzer name → distinct terms
 
@@ -301,7 +285,7 @@ func (ix *Index) analyzeQuery(q string) queryTerms {
 		ts := ix.analyzers[name].Analyze(input)
 		streams[name] = ts
 		for _, t := range ts {
-			if !fillerWords[strings.ToLower(string(input[t.Start:t.End]))] {
+			if !lang.IsFiller(strings.ToLower(string(input[t.Start:t.End]))) {
 				positions[t.Position]++
 			}
 		}

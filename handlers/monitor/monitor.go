@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/lang"
 	"github.com/einsatz/einsatz/bot/mood"
 )
 
@@ -132,7 +133,7 @@ func (m *Monitor) Observe(ctx context.Context, ev *bot.Event) error {
 		MessageID: ev.MessageID, Time: ev.Time, Label: s.Label, Score: s.Score, Lang: s.Lang, Permalink: ev.Permalink,
 	}
 	if s.Label == Negative {
-		row.Excerpt = excerpt(ev.Text, 140)
+		row.Excerpt = lang.Excerpt(ev.Text, 140)
 	}
 	if err := m.o.Store.Log(ctx, row, ev.User.ID); err != nil {
 		return fmt.Errorf("monitor: log sentiment: %w", err)
@@ -243,12 +244,4 @@ func AlertText(sp Spike) string {
 		}
 	}
 	return b.String()
-}
-
-func excerpt(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len([]rune(s)) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }

@@ -61,9 +61,6 @@ func newAnalyzer(lx *lexicon, lexiconOnly bool) *Analyzer {
 	return a
 }
 
-// Analyze scores text, detecting its language (English or German).
-func (a *Analyzer) Analyze(text string) Result { return a.AnalyzeLang(text, "") }
-
 // AnalyzeLang scores text in the given language ("en" or "de"; "" or anything else detects it).
 func (a *Analyzer) AnalyzeLang(text, lang string) Result {
 	s := a.pool.Get().(*scratch)

@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/lang"
 	"github.com/einsatz/einsatz/handlers/answer"
 )
 
@@ -343,9 +344,9 @@ func WriteGaps(w io.Writer, gaps []Gap) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "COUNT\tLAST\tREASONS\tCHANNELS\tEXAMPLE")
 	for _, g := range gaps {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", g.Count, g.Last.Format("2006-01-02 15:04"), reasons(g.Reasons), strings.Join(g.Channels, ","), oneLine(g.Example))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", g.Count, g.Last.Format("2006-01-02 15:04"), reasons(g.Reasons), strings.Join(g.Channels, ","), lang.Excerpt(g.Example, 200))
 		for _, q := range g.Questions[min(1, len(g.Questions)):] {
-			fmt.Fprintf(tw, "\t\t\t\t  also: %s\n", oneLine(q))
+			fmt.Fprintf(tw, "\t\t\t\t  also: %s\n", lang.Excerpt(q, 200))
 		}
 	}
 	return tw.Flush()

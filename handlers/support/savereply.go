@@ -92,7 +92,7 @@ func (a *Answers) save(ctx context.Context, ev *bot.Event, staffID, permalink st
 	if err := a.o.AddKnowledge(ctx, e.Name, e.Title, e.URL, e.Text); err != nil {
 		return e, fmt.Errorf("support: save reply: %w", err)
 	}
-	a.o.Logger.Info("support: staff reply saved as knowledge", "name", e.Name, "thread", ev.Thread().Key(), "by", staffName(ev.User))
+	a.o.Logger.Info("support: staff reply saved as knowledge", "name", e.Name, "thread", ev.Thread().Key(), "by", ev.User.DisplayName())
 	return e, nil
 }
 
@@ -144,5 +144,5 @@ func (a *Answers) Observe(ctx context.Context, ev *bot.Event) error {
 		return nil
 	}
 	return a.o.Poster.Post(ctx, a.o.StaffChannel, bot.Reply{Notice: true,
-		Text: fmt.Sprintf("%s saved a reply from %s to the knowledge base: %s", staffName(ev.User), ev.Thread().Key(), e.Title)})
+		Text: fmt.Sprintf("%s saved a reply from %s to the knowledge base: %s", ev.User.DisplayName(), ev.Thread().Key(), e.Title)})
 }

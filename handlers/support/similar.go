@@ -8,6 +8,8 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/de"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/registry"
+
+	"github.com/einsatz/einsatz/bot/lang"
 )
 
 // The English and German analyzers of the knowledge base's index (stop
@@ -26,15 +28,15 @@ var analyzers = sync.OnceValues(func() (map[string]analysis.Analyzer, error) {
 	return out, nil
 })
 
-// fillerWords say nothing about a question's topic but pass the stop word
-// lists (modal verbs, question words, chat particles, greetings).
-var fillerWords = func() map[string]bool {
+// isFiller reports whether a lower-case word says nothing about a
+// question's topic: lang's fillers, and for telling repeated questions
+// apart also the modal verbs, wants and particles people add when they ask
+// again ("could", "need", "still", "können", "immer noch").
+func isFiller(w string) bool { return lang.IsFiller(w) || moreFillers[w] }
+
+var moreFillers = func() map[string]bool {
 	m := map[string]bool{}
-	for _, w := range strings.Fields(`can could will would may might must shall should please hi hello hey thanks thank
-		actually really basically just even anyone anybody someone somebody guys pls plz anyway still again
-		get got need want
-		wann warum wieso weshalb wer wen wem wessen gibt gib geht bitte hallo danke kann könnt können
-		eigentlich überhaupt halt eben mal nochmal irgendwie jemand leute immer noch`) {
+	for _, w := range strings.Fields(`could would should anyway still again get got need want kann könnt können immer noch`) {
 		m[w] = true
 	}
 	return m
@@ -55,7 +57,7 @@ func Terms(text, lang string) map[string]bool {
 		ts := a.Analyze(input)
 		streams[name] = ts
 		for _, t := range ts {
-			if !fillerWords[string(input[t.Start:t.End])] {
+			if !isFiller(string(input[t.Start:t.End])) {
 				keep[t.Position]++
 			}
 		}
@@ -78,7 +80,7 @@ func lowerWords(text string) map[string]bool {
 	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127)
 	}) {
-		if !fillerWords[w] {
+		if !isFiller(w) {
 			out[w] = true
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/lang"
 	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/handlers/answer"
 )
@@ -187,7 +188,7 @@ func (a *Answers) Handle(ctx context.Context, ev *bot.Event) ([]bot.Reply, error
 	if res.Escalated {
 		q.Escalations = append(q.Escalations, answer.ReasonDontKnow)
 	}
-	if a.repeated(ev) && a.escalate(ctx, ev, ReasonRepeated, "asked again: "+oneLine(res.Question)) {
+	if a.repeated(ev) && a.escalate(ctx, ev, ReasonRepeated, "asked again: "+lang.Excerpt(res.Question, 200)) {
 		q.Escalations = append(q.Escalations, ReasonRepeated)
 	}
 	shadow := a.o.Shadow != nil && a.o.Shadow(ev.Platform, ev.ChannelID)
@@ -293,7 +294,7 @@ func (a *Answers) draft(ctx context.Context, ev *bot.Event, q Question, replies 
 	if who == "" {
 		who = ev.User.ID
 	}
-	fmt.Fprintf(&b, "Shadow draft (%s) for %s in %s/%s:\n> %s\n\nDraft answer:\n", q.Outcome, who, q.Thread.Platform, q.Thread.ChannelID, oneLine(q.Text))
+	fmt.Fprintf(&b, "Shadow draft (%s) for %s in %s/%s:\n> %s\n\nDraft answer:\n", q.Outcome, who, q.Thread.Platform, q.Thread.ChannelID, lang.Excerpt(q.Text, 200))
 	for _, r := range replies {
 		b.WriteString(strings.TrimSpace(r.Text))
 		b.WriteString("\n")
@@ -367,7 +368,7 @@ func (a *Answers) vote(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) 
 	if err != nil {
 		return nil, err
 	}
-	if first && !a.escalate(ctx, ev, ReasonNotHelpful, "rated not helpful: "+oneLine(q.Text)) {
+	if first && !a.escalate(ctx, ev, ReasonNotHelpful, "rated not helpful: "+lang.Excerpt(q.Text, 200)) {
 		// Nobody was called: let a later vote try again.
 		if _, _, err := a.o.Store.UpdateQuestion(ctx, q.ID, func(q *Question) bool {
 			q.Escalations = without(q.Escalations, ReasonNotHelpful)
@@ -390,19 +391,12 @@ func without(list []string, s string) []string {
 	return out
 }
 
-func staffName(u bot.User) string {
-	if u.Name != "" {
-		return u.Name
-	}
-	return u.ID
-}
-
 // shadowSend posts a draft into its thread.
 func (a *Answers) shadowSend(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
 	if !ev.User.Staff {
 		return a.notice(ev.Lang, TextStaffOnly), nil
 	}
-	d, ok, err := a.o.Store.SettleDraft(ctx, ev.Value, ShadowSent, staffName(ev.User), a.o.Clock.Now())
+	d, ok, err := a.o.Store.SettleDraft(ctx, ev.Value, ShadowSent, ev.User.DisplayName(), a.o.Clock.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -422,7 +416,7 @@ func (a *Answers) shadowSend(ctx context.Context, ev *bot.Event) ([]bot.Reply, e
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("support: send draft %s: %w", d.ID, err)
 	}
-	return []bot.Reply{{Text: fmt.Sprintf("%s sent the draft into %s.", staffName(ev.User), d.Thread.Key()), Notice: true}}, nil
+	return []bot.Reply{{Text: fmt.Sprintf("%s sent the draft into %s.", ev.User.DisplayName(), d.Thread.Key()), Notice: true}}, nil
 }
 
 // shadowDiscard drops a draft.
@@ -430,7 +424,7 @@ func (a *Answers) shadowDiscard(ctx context.Context, ev *bot.Event) ([]bot.Reply
 	if !ev.User.Staff {
 		return a.notice(ev.Lang, TextStaffOnly), nil
 	}
-	d, ok, err := a.o.Store.SettleDraft(ctx, ev.Value, ShadowDiscarded, staffName(ev.User), a.o.Clock.Now())
+	d, ok, err := a.o.Store.SettleDraft(ctx, ev.Value, ShadowDiscarded, ev.User.DisplayName(), a.o.Clock.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -440,7 +434,7 @@ func (a *Answers) shadowDiscard(ctx context.Context, ev *bot.Event) ([]bot.Reply
 	if _, _, err := a.o.Store.UpdateQuestion(ctx, d.ID, func(q *Question) bool { q.Shadow = ShadowDiscarded; return true }); err != nil {
 		return nil, err
 	}
-	return []bot.Reply{{Text: fmt.Sprintf("%s discarded the draft for %s.", staffName(ev.User), d.Thread.Key()), Notice: true}}, nil
+	return []bot.Reply{{Text: fmt.Sprintf("%s discarded the draft for %s.", ev.User.DisplayName(), d.Thread.Key()), Notice: true}}, nil
 }
 
 func settledText(d Draft, id string) string {
@@ -448,12 +442,4 @@ func settledText(d Draft, id string) string {
 		return fmt.Sprintf("No draft %s (it may have expired).", id)
 	}
 	return fmt.Sprintf("That draft was %s already by %s.", d.Status, d.SettledBy)
-}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 200 {
-		return string(r[:200]) + "…"
-	}
-	return s
 }

@@ -167,13 +167,6 @@ type TypingCall struct {
 	At        time.Time
 }
 
-// Reaction records a reaction the bot added.
-type Reaction struct {
-	ChannelID string
-	MessageID string
-	Emoji     string
-}
-
 // Command is a registered application command.
 type Command struct {
 	ID          string          `json:"id"`
@@ -222,7 +215,6 @@ type Server struct {
 	interactions  map[string]*interaction
 	responses     []InteractionResponse
 	typing        []TypingCall
-	reactions     []Reaction
 	commands      map[string][]Command // by guild id, "" = global
 	sessions      map[string]*session
 	conns         map[*gwConn]bool
@@ -414,9 +406,6 @@ func (s *Server) NewBot(name string) User {
 	s.users[u.ID] = u
 	return u
 }
-
-// BotUser is the bot's own user.
-func (s *Server) BotUser() User { return s.botUser }
 
 // TextChannel creates a text channel in a guild.
 func (s *Server) TextChannel(guildID, name string) string {
@@ -760,17 +749,6 @@ func (s *Server) AllBotMessages() map[string][]Message {
 	return out
 }
 
-// Message returns one message.
-func (s *Server) Message(id string) (Message, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m, ok := s.messages[id]
-	if !ok {
-		return Message{}, false
-	}
-	return *m, true
-}
-
 // ThreadStarts returns the threads the bot started from messages.
 func (s *Server) ThreadStarts() []ThreadStart {
 	s.mu.Lock()
@@ -796,13 +774,6 @@ func (s *Server) Typing() []TypingCall {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]TypingCall(nil), s.typing...)
-}
-
-// Reactions returns the reactions the bot added.
-func (s *Server) Reactions() []Reaction {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Reaction(nil), s.reactions...)
 }
 
 // Commands returns the commands registered for a guild ("" = global),

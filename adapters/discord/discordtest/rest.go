@@ -568,7 +568,6 @@ func (s *Server) putReaction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	emoji := r.PathValue("emoji")
-	s.reactions = append(s.reactions, Reaction{ChannelID: m.ChannelID, MessageID: m.ID, Emoji: emoji})
 	d := map[string]any{"user_id": s.BotID, "channel_id": m.ChannelID, "message_id": m.ID, "emoji": map[string]any{"id": nil, "name": emoji}}
 	intent := intentDirectReactions
 	if m.GuildID != "" {

@@ -228,13 +228,6 @@ func (s *Server) Calls(path string) int {
 	return n
 }
 
-// Reset forgets the recorded requests and the queued replies.
-func (s *Server) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests, s.queue = nil, nil
-}
-
 func (s *Server) record(req Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -143,25 +143,6 @@ func (s *Server) deliverMessage(m Message, mention bool) {
 	s.enqueue(TypeEventsAPI, s.EventCallback(ev), false)
 }
 
-// Edit changes a user's message and delivers the message_changed event.
-func (s *Server) Edit(channelID, ts, text string) {
-	s.mu.Lock()
-	m := s.messageLocked(channelID, ts)
-	if m == nil {
-		s.mu.Unlock()
-		return
-	}
-	prev := *m
-	m.Text = text
-	cur := *m
-	evTS := s.nextTSLocked()
-	s.mu.Unlock()
-	s.enqueue(TypeEventsAPI, s.EventCallback(obj{"type": "message", "subtype": "message_changed", "channel": channelID,
-		"channel_type": s.channelType(channelID), "ts": evTS, "event_ts": evTS, "hidden": true,
-		"message":          obj{"type": "message", "user": cur.User, "text": cur.Text, "ts": cur.TS, "edited": obj{"user": cur.User, "ts": evTS}},
-		"previous_message": obj{"type": "message", "user": prev.User, "text": prev.Text, "ts": prev.TS}}), false)
-}
-
 // React has a user add (or remove) a reaction to a message.
 func (s *Server) React(channelID, userID, ts, reaction string, removed bool) {
 	s.mu.Lock()

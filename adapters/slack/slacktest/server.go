@@ -375,19 +375,6 @@ func (s *Server) WaitPosted(n int, timeout time.Duration) []Message {
 	}
 }
 
-// Messages returns every message of a channel, oldest first.
-func (s *Server) Messages(channelID string) []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Message
-	for _, m := range s.messages {
-		if m.Channel == channelID {
-			out = append(out, *m)
-		}
-	}
-	return out
-}
-
 // DirectMessages returns the bot's messages in the direct-message
 // conversations conversations.open opened with the user, oldest first.
 func (s *Server) DirectMessages(userID string) []Message {
@@ -427,20 +414,6 @@ func (s *Server) Unacked() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.pending) + len(s.waiting)
-}
-
-// Connections is how many websocket connections were accepted so far.
-func (s *Server) Connections() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.connCount
-}
-
-// Connected is how many websocket connections are open now.
-func (s *Server) Connected() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
 }
 
 // WaitConnected waits until n connections were accepted in total and one is

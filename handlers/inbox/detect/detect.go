@@ -42,12 +42,6 @@ type Result struct {
 	Lang string
 }
 
-// Detect judges text, guessing its language with lang.Guess.
-func Detect(text string) Result {
-	l, _ := lang.Guess(text)
-	return DetectLang(text, l)
-}
-
 // DetectLang judges text written in lang ("en" or "de"; anything else is
 // treated as English).
 func DetectLang(text, language string) Result {
@@ -56,12 +50,6 @@ func DetectLang(text, language string) Result {
 	}
 	p := Score(text, language)
 	return Result{FeatureRequest: p >= DefaultThreshold, Score: p, Lang: language}
-}
-
-// IsFeatureRequest reports whether text (language guessed) scores at least
-// threshold.
-func IsFeatureRequest(text string, threshold float64) bool {
-	return Detect(text).Score >= threshold
 }
 
 // Score is the probability (0..1) that text, written in language, asks for
