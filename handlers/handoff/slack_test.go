@@ -259,6 +259,11 @@ func TestHandoffOnSlackReaction(t *testing.T) {
 			q := r.fake.Post(slackHelp, slackMia, "@einsatz How do I install it?", "")
 			thread := bot.ThreadRef{Platform: bot.PlatformSlack, ChannelID: slackHelp, ThreadID: q}
 			waitUntil(t, "the answer", func() bool { return len(r.inThread(slackHelp, q)) == 1 })
+			// The adapter learns the answer's ts (and so its thread) when
+			// chat.postMessage returns, just after the fake records it; a
+			// person cannot react sooner.
+			waitUntil(t, "the answer's post returned", func() bool { return r.fake.Unacked() == 0 && r.core.Stats().Queued == 0 })
+			time.Sleep(150 * time.Millisecond)
 			r.fake.React(slackHelp, tt.user, r.inThread(slackHelp, q)[0].TS, "raised_hand", false)
 			silenced := r.core.Stats().Silenced
 			r.fake.Post(slackHelp, slackMia, "and then?", q)
