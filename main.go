@@ -43,6 +43,7 @@ import (
 	"github.com/einsatz/einsatz/handlers/knowledge"
 	"github.com/einsatz/einsatz/handlers/monitor"
 	"github.com/einsatz/einsatz/handlers/privacy"
+	"github.com/einsatz/einsatz/handlers/reading"
 	"github.com/einsatz/einsatz/handlers/sentiment"
 	"github.com/einsatz/einsatz/handlers/support"
 	"github.com/einsatz/einsatz/storage"
@@ -108,6 +109,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	text := func(lang, key string) string {
 		return strings.ReplaceAll(cfg.Texts.Get(lang, key), "{bot}", cfg.Bot.Name)
 	}
+	analyzer := sentiment.New()
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The core comes first: the features post through it (notices,
@@ -125,6 +127,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Policy:          cfg.Channels.Policy,
 		DMsOff:          !cfg.Channels.DMsOn(),
 		IsQuestion:      knowledge.IsQuestion,
+		Read:            newReader(cfg, analyzer).Read,
 		Text:            text,
 		Metrics:         web.NewMetrics(registry),
 	})
@@ -135,7 +138,6 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		store.Close()
 		return nil, err
 	}
-	analyzer := sentiment.New()
 	llm := newLLM(cfg, log)
 	ho := handoff.New(handoff.Options{
 		Store:        storage.NewHandoff(store),
@@ -178,6 +180,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Shadow:       cfg.Channels.Shadow, AddKnowledge: support.AddTo(kb), SaveReaction: cfg.Support.SaveReaction,
 		Similarity: cfg.Support.Similarity, Text: text, Logger: log})
 	register(core, sup, ho, pv, sup, ib)
+	core.Route(reading.Routes(text)...)
 	core.Observe(ho, sup)
 	if cfg.Inbox.Enabled {
 		core.Observe(ib)
@@ -192,6 +195,18 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		core.Observe(mon)
 	}
 	return &app{store: store, kb: kb, core: core, handoff: ho, inbox: ib, metrics: registry}, nil
+}
+
+// newReader gives each message to the bot its one reading (question,
+// feature request, human, complaint, thanks, greeting, other); requests
+// only while the research inbox detects them.
+func newReader(cfg *config.Config, a *sentiment.Analyzer) *reading.Reader {
+	o := reading.Options{Question: knowledge.QuestionScore, Human: handoff.AsksForHuman,
+		Sentiment: func(text, lang string) float64 { return a.AnalyzeLang(text, lang).Score }}
+	if cfg.Inbox.Enabled {
+		o.Request, o.RequestThreshold = detect.Score, cfg.Inbox.Threshold
+	}
+	return reading.New(o)
 }
 
 // register adds every route to the core, first match wins: the commands,

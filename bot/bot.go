@@ -66,6 +66,9 @@ type Options struct {
 	DMsOff bool
 	// IsQuestion decides, in auto channels, whether a message is a question.
 	IsQuestion func(text string) bool
+	// Read gives a message addressed to the bot its one primary reading
+	// (Event.Reading), which routes match on; nil: no readings.
+	Read func(text, lang string) Reading
 	// Text returns a community-facing text template in a language.
 	Text func(lang, key string) string
 	// Metrics receives counts as they happen (Prometheus); optional.
@@ -644,6 +647,9 @@ func (b *Bot) process(ctx context.Context, q queued) {
 		log.Error("reading thread owner", "err", err)
 	}
 	ev.Addressed = b.addressed(&ev)
+	if ev.Addressed && ev.Kind == KindMessage && b.opts.Read != nil {
+		ev.Reading = b.opts.Read(ev.Text, ev.Lang)
+	}
 
 	// What observers and handlers post into this thread waits for the
 	// route's replies, so an acknowledgement never races the answer.

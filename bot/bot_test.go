@@ -672,3 +672,36 @@ func TestExclusiveRouteWaitsForEventsInProgress(t *testing.T) {
 		t.Fatalf("order %v (%d before the observer was released), want the observer first", order, early)
 	}
 }
+
+// Test: an addressed message gets its reading before the router runs,
+// routes match on it, and observers see the same reading; a message
+// without one (no Read) keeps the old routing.
+func TestReadingRoutesAddressedMessages(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]bot.Reading{}
+	obs := bot.ObserverFunc(func(_ context.Context, ev *bot.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[ev.Text] = ev.Reading
+		return nil
+	})
+	router := bot.NewRouter(echo)
+	router.Add(bot.Route{Name: "thanks", Match: bot.Reads(bot.ReadingThanks), Handler: bot.HandlerFunc(func(context.Context, *bot.Event) ([]bot.Reply, error) {
+		return []bot.Reply{{Text: "you're welcome"}}, nil
+	})})
+	read := func(text, _ string) bot.Reading {
+		if strings.HasPrefix(text, "thanks") {
+			return bot.ReadingThanks
+		}
+		return bot.ReadingQuestion
+	}
+	_, h := start(t, bot.Options{Router: router, Observers: []bot.Observer{obs}, Read: read})
+	h.Say("thanks a lot", "what is it?")
+	h.WaitFor("you're welcome", 1)
+	h.WaitFor("what is it?", 1)
+	mu.Lock()
+	defer mu.Unlock()
+	if seen["thanks a lot"] != bot.ReadingThanks || seen["what is it?"] != bot.ReadingQuestion {
+		t.Errorf("observers saw readings %v", seen)
+	}
+}

@@ -25,6 +25,9 @@ const (
 	TextHandoffButton  = "handoff_button" // label of the "Talk to a human" button
 	TextStaffOnly      = "staff_only"     // a member tried a staff command
 	TextHandoffAsked   = "handoff_asked"  // the user asked for a person; staff are told
+	// TextFrustration answers a complaint: empathy, and staff are told.
+	TextFrustration = "handoff_frustration"
+	TextWelcome     = "welcome" // the answer to thanks
 	// TextHandoffAfterHours answers a request for a person outside
 	// handoff.hours; placeholder {when}.
 	TextHandoffAfterHours = "handoff_after_hours"
@@ -39,7 +42,7 @@ func textKeys() []string {
 	return []string{
 		TextGreeting, TextDontKnow, TextSources, TextRateLimited, TextTakeover,
 		TextRelease, TextError, TextFeatureAck, TextLLMUnavailable, TextHandoffButton,
-		TextStaffOnly, TextHandoffAsked, TextHandoffAfterHours,
+		TextStaffOnly, TextHandoffAsked, TextHandoffAfterHours, TextFrustration, TextWelcome,
 		TextForgetMeConfirm, TextForgetMeDone, TextForgetMeCancelled, TextForgetMeExpired,
 	}
 }
@@ -92,6 +95,11 @@ func builtinText(key string) (en, de string) {
 	case TextStaffOnly:
 		return "Only team members can do that.",
 			"Das können nur Teammitglieder."
+	case TextFrustration:
+		return "I'm sorry this has been frustrating. I've asked the team to look at this conversation; someone will reply here.",
+			"Das tut mir leid – ich habe das Team gebeten, sich dieses Gespräch anzusehen; jemand meldet sich hier bei dir."
+	case TextWelcome:
+		return "You're welcome!", "Gern geschehen!"
 	case TextHandoffAsked:
 		return "I've asked the team to join this conversation; someone will reply here soon.",
 			"Ich habe das Team gebeten, dazuzukommen; gleich antwortet dir hier jemand."

@@ -151,7 +151,11 @@ func (s *Service) Routes() []bot.Route {
 		{Name: "take-button", Match: bot.Action(ActionTake), Handler: bot.HandlerFunc(s.takeButton), BypassGate: true},
 		{Name: "dismiss-button", Match: bot.Action(ActionDismiss), Handler: bot.HandlerFunc(s.dismissButton), BypassGate: true},
 		{Name: "human-button", Match: bot.Action(ActionHuman), Handler: bot.HandlerFunc(s.humanRequest)},
-		{Name: "human", Match: func(ev *bot.Event) bool { return ev.Kind == bot.KindMessage && AsksForHuman(ev.Text) }, Handler: bot.HandlerFunc(s.humanRequest)},
+		// With readings (bot.Options.Read) the reading decides; without, the words.
+		{Name: "human", Match: func(ev *bot.Event) bool {
+			return ev.Kind == bot.KindMessage && (ev.Reading == bot.ReadingHuman || ev.Reading == "" && AsksForHuman(ev.Text))
+		}, Handler: bot.HandlerFunc(s.humanRequest)},
+		{Name: "frustration", Match: bot.Reads(bot.ReadingFrustration), Handler: bot.HandlerFunc(s.frustration)},
 	}
 }
 
@@ -296,6 +300,18 @@ func (s *Service) humanRequest(ctx context.Context, ev *bot.Event) ([]bot.Reply,
 	}
 	return []bot.Reply{{Text: s.text(ev.Lang, "handoff_asked")}}, nil
 }
+
+// frustration: an angry or frustrated member gets empathy and a person,
+// not an answer from the docs; staff see the reason.
+func (s *Service) frustration(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
+	if err := s.Escalate(ctx, ev, ReasonFrustration, ""); err != nil {
+		return nil, err
+	}
+	return []bot.Reply{{Text: s.text(ev.Lang, "handoff_frustration")}}, nil
+}
+
+// ReasonFrustration is the escalation reason of a complaint.
+const ReasonFrustration = "frustration"
 
 var asksHuman = regexp.MustCompile(`(?i)\b(` +
 	`(talk|speak|chat)\s+(to|with)\s+(a|an|some)?\s*(real\s+)?(human|person|agent|someone|somebody|staff|support|team member)|` +

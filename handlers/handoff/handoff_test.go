@@ -321,3 +321,29 @@ func TestEscalationSummaryAndSentiment(t *testing.T) {
 		})
 	}
 }
+
+// Test: a message read as a complaint gets empathy, not an answer, and
+// staff get an escalation with the reason "frustration".
+func TestFrustrationEscalatesWithEmpathy(t *testing.T) {
+	r := start(t, nil, handoff.Options{})
+	ev := &bot.Event{Key: "k1", Kind: bot.KindMessage, Platform: "console", ChannelID: "console", ThreadID: "main", MessageID: "m1",
+		User: bot.User{Platform: "console", ID: "mia", Name: "mia"}, Text: "this is the worst bot ever", Lang: "en",
+		Addressed: true, Reading: bot.ReadingFrustration}
+	var replies []bot.Reply
+	for _, route := range r.svc.Routes() {
+		if route.Match(ev) {
+			var err error
+			if replies, err = route.Handler.Handle(context.Background(), ev); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if len(replies) != 1 || replies[0].Text != "TEXT:handoff_frustration" {
+		t.Fatalf("replies = %+v, want the frustration text alone", replies)
+	}
+	e, ok, err := storage.NewHandoff(r.store).Escalation(context.Background(), mainThread)
+	if err != nil || !ok || e.Reason != handoff.ReasonFrustration {
+		t.Fatalf("escalation = %+v, %v, %v; want reason %q", e, ok, err, handoff.ReasonFrustration)
+	}
+}

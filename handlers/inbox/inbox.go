@@ -239,7 +239,26 @@ func (s *Service) Routes() []bot.Route {
 			Spec: &bot.CommandSpec{Name: CommandNotify, Description: "Get a direct message when a feature request you asked for changes status",
 				ArgName: "on_or_off", ArgHelp: "on or off", Private: true}},
 		{Name: "inbox-vote", Match: bot.Action(ActionVote), Handler: bot.HandlerFunc(s.voteButton), BypassGate: true},
+		// A message to the bot read as a feature request is filed here, and
+		// thanked: its one response.
+		{Name: "inbox-request", Match: bot.Reads(bot.ReadingRequest), Handler: bot.HandlerFunc(s.request)},
 	}
+}
+
+// request files a message the core read as a feature request and thanks
+// the person (the acknowledgement is the message's one reply).
+func (s *Service) request(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
+	text := strings.TrimSpace(ev.Text)
+	thread := ev.Thread()
+	m := s.mention(ev.Platform, ev.ChannelID, thread.ThreadID, ev.MessageID, ev.User, text, ev.Permalink, ev.Time, ev.Lang, SourceDetected)
+	res, err := s.Submit(ctx, m, nil)
+	if err != nil || !res.Added {
+		return nil, err
+	}
+	if !s.ack || ev.Replayed || (s.o.Quiet != nil && s.o.Quiet(ev.Platform, ev.ChannelID)) {
+		return nil, nil
+	}
+	return []bot.Reply{s.ackReply(ev.Lang, res.Item)}, nil
 }
 
 func (s *Service) text(lang, key string, vars ...string) string {
@@ -278,6 +297,13 @@ func (s *Service) Observe(ctx context.Context, ev *bot.Event) error {
 		Permalink: ev.Permalink, Time: ev.Time, Thread: thread.ThreadID})
 	// Staff talking about features are not community requests.
 	if ev.User.Staff || s.o.Detect == nil {
+		return nil
+	}
+	// A message to the bot has one reading, and the router gives it its one
+	// response: the "inbox-request" route files what reads as a request,
+	// nothing else is filed. (In staff-owned threads the router is silent,
+	// so requests there are still filed here, unacknowledged.)
+	if ev.Reading != "" && ev.Owner.Bot() {
 		return nil
 	}
 	score := s.o.Detect(text, ev.Lang)

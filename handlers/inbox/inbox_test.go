@@ -737,3 +737,47 @@ func TestEmbeddingsMatchParaphrases(t *testing.T) {
 		}
 	}
 }
+
+// Test: a message to the bot has one reading. Read as a question, it is
+// not filed even when the detector would say "request"; read as a request,
+// the "inbox-request" route files it and its one reply is the thanks; the
+// observer files nothing twice.
+func TestReadingDecidesForMessagesToTheBot(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	route := func(ev *bot.Event) bot.Route {
+		for _, r := range f.svc.Routes() {
+			if r.Match(ev) {
+				return r
+			}
+		}
+		t.Fatalf("no route for reading %q", ev.Reading)
+		return bot.Route{}
+	}
+
+	q := message("discord", "gen", "m1", "alice", "please add dark mode? how do I turn it on")
+	q.Reading = bot.ReadingQuestion
+	if err := f.svc.Observe(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	if items, _ := f.store.Items(ctx); len(items) != 0 {
+		t.Fatalf("a message read as a question was filed: %+v", items)
+	}
+
+	r := message("discord", "gen", "m2", "bob", "please add dark mode")
+	r.Reading = bot.ReadingRequest
+	if err := f.svc.Observe(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	replies, err := route(r).Handler.Handle(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, _ := f.store.Items(ctx)
+	if len(items) != 1 || len(items[0].Mentions) != 1 {
+		t.Fatalf("items = %+v, want one with one mention", items)
+	}
+	if len(replies) != 1 || !strings.Contains(replies[0].Text, "#1") || len(f.post.all()) != 0 {
+		t.Fatalf("replies %+v, posts %+v: want the thanks as the one reply and no post", replies, f.post.all())
+	}
+}

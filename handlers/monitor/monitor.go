@@ -143,8 +143,9 @@ func (m *Monitor) Observe(ctx context.Context, ev *bot.Event) error {
 	}
 	// A member (not staff) turning strongly negative in a thread the bot
 	// still answers calls staff in; where staff already took over, they
-	// are there.
-	if m.o.Escalate != nil && s.Score <= m.o.StrongNegative && !ev.User.Staff && ev.Owner.Bot() {
+	// are there. A message to the bot read as a complaint is escalated by
+	// its route, with the reason "frustration".
+	if m.o.Escalate != nil && s.Score <= m.o.StrongNegative && !ev.User.Staff && ev.Owner.Bot() && ev.Reading != bot.ReadingFrustration {
 		if err := m.o.Escalate.Escalate(ctx, ev, "negative", fmt.Sprintf("strongly negative message (score %.2f)", s.Score)); err != nil {
 			m.o.Logger.Error("monitor: escalate", "err", err)
 		}

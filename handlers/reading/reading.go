@@ -14,6 +14,7 @@
 package reading
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"unicode"
@@ -161,4 +162,21 @@ func contentWords(s string) int {
 		}
 	}
 	return n
+}
+
+// Routes answer the readings no feature owns: a greeting is greeted back
+// with what the bot does, thanks get a short "you're welcome", and other
+// small talk ("lol", "brb") gets nothing. text gives the texts greeting
+// (placeholder {bot} filled in by text) and welcome.
+func Routes(text func(lang, key string) string) []bot.Route {
+	say := func(key string) bot.Handler {
+		return bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
+			return []bot.Reply{{Text: text(ev.Lang, key)}}, nil
+		})
+	}
+	return []bot.Route{
+		{Name: "greeting", Match: bot.Reads(bot.ReadingGreeting), Handler: say("greeting")},
+		{Name: "thanks", Match: bot.Reads(bot.ReadingThanks), Handler: say("welcome")},
+		{Name: "other", Match: bot.Reads(bot.ReadingOther), Handler: bot.HandlerFunc(func(context.Context, *bot.Event) ([]bot.Reply, error) { return nil, nil })},
+	}
 }
