@@ -155,8 +155,9 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Summarize:    handoff.LLMSummarizer(llm, cfg.LLM.Redact, cfg.LLM.Timeout),
 		Sentiment:    analyzer.Label,
 	})
-	pv := privacy.New(privacy.People{Part: storage.Parts(store)}, text, nil)
 	ib := newInbox(cfg, store, core, analyzer, llm, log)
+	// Erasure reaches every store, then what the inbox holds in memory.
+	pv := privacy.New(privacy.People{Part: append(storage.Parts(store), ib)}, text, nil)
 	answers := answer.New(answer.Options{
 		Search:          kb,
 		Text:            text,
@@ -542,7 +543,7 @@ func newWeb(cfg *config.Config, a *app, log *slog.Logger) (*web.Server, error) {
 	site.AddKnowledge(a.kb)
 	site.AddHandoff(storage.NewHandoff(a.store))
 	// Export, erasure and imports touch every member's data: admins only.
-	site.AddPrivacy(privacy.People{Part: storage.Parts(a.store)}, a.core.Exclusive)
+	site.AddPrivacy(privacy.People{Part: append(storage.Parts(a.store), a.inbox)}, a.core.Exclusive)
 	site.AddImports(a.core)
 	site.AddInbox(a.inbox)
 	site.AddSupport(storage.NewSupport(a.store), support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity})

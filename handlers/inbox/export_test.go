@@ -65,3 +65,21 @@ func ReadCSV(r io.Reader) ([]Item, error) {
 
 // Similarity compares two texts without corpus statistics (0…1).
 func Similarity(a, b string) float64 { return similarity(Tokens(a), Tokens(b), nil, 0) }
+
+// Match (for tests) finds the open item most like text: the best cosine of the text
+// against the item's title and each of its mentions, with idf over every
+// open item's texts. It returns nil when there is no open item. The
+// service keeps the same index across requests instead (index.go).
+func Match(items []Item, text string) (*Item, float64) {
+	x := newIndex()
+	at := map[int]int{}
+	for i, it := range items {
+		x.put(it)
+		at[it.ID] = i
+	}
+	id, score := x.best(text)
+	if score == 0 {
+		return nil, 0
+	}
+	return &items[at[id]], score
+}

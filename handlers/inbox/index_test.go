@@ -1,10 +1,14 @@
 package inbox
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/request/requesttest"
 )
 
 // scanBest is the old matcher, kept here as the reference: every open text
@@ -120,5 +124,34 @@ func TestIndexBoundsCommonWords(t *testing.T) {
 	}
 	if n > 4*maxPosting || n == 0 {
 		t.Errorf("%d candidates for one common word, want 1 to %d", n, 4*maxPosting)
+	}
+}
+
+// Test: erasing a person drops their recent messages from memory and the
+// word index (rebuilt from the store at the next request).
+func TestEraseForgetsMemory(t *testing.T) {
+	s := New(Options{Store: requesttest.NewMem()})
+	defer s.Close()
+	ctx := context.Background()
+	for _, u := range []string{"alice", "bob"} {
+		s.seen.Add("discord/c/"+u, seenMessage{User: bot.User{Platform: "discord", ID: u}, Text: "please add dark mode"})
+	}
+	if _, err := s.Submit(ctx, Mention{Platform: "discord", Channel: "c", MessageID: "m1", UserID: "alice", Text: "please add dark mode"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !s.idxLoaded || s.idx.live == 0 {
+		t.Fatal("index not built")
+	}
+	if _, err := s.Erase(ctx, "discord", "alice", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.seen.Peek("discord/c/alice"); ok {
+		t.Error("alice's message is still in memory")
+	}
+	if _, ok := s.seen.Peek("discord/c/bob"); !ok {
+		t.Error("bob's message was dropped too")
+	}
+	if s.idxLoaded || s.idx.live != 0 {
+		t.Error("the word index was kept")
 	}
 }

@@ -59,24 +59,6 @@ func weights(tokens []string, df map[string]int, n int) map[string]float64 {
 	return w
 }
 
-// Match finds the open item most like text: the best cosine of the text
-// against the item's title and each of its mentions, with idf over every
-// open item's texts. It returns nil when there is no open item. The
-// service keeps the same index across requests instead (index.go).
-func Match(items []Item, text string) (*Item, float64) {
-	x := newIndex()
-	at := map[int]int{}
-	for i, it := range items {
-		x.put(it)
-		at[it.ID] = i
-	}
-	id, score := x.best(text)
-	if score == 0 {
-		return nil, 0
-	}
-	return &items[at[id]], score
-}
-
 // stopWords are English and German function words plus the words people
 // use to ask for something, which say nothing about what they ask for.
 var stopWords = func() map[string]bool {
