@@ -99,7 +99,13 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	if err != nil {
 		return nil, err
 	}
-	kb, err := syncKnowledge(ctx, cfg, store, log)
+	// One client for every use of the language model (nil when it is off).
+	client := openai.FromConfig(cfg.LLM, log)
+	var llm answer.LLM // a nil interface, not a nil *openai.Client, when off
+	if client != nil {
+		llm = client
+	}
+	kb, err := syncKnowledge(ctx, cfg, store, client, log)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -136,7 +142,6 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		return nil, err
 	}
 	analyzer := sentiment.New()
-	llm := newLLM(cfg, log)
 	ho := handoff.New(handoff.Options{
 		Store:        storage.NewHandoff(store),
 		Owners:       store,
@@ -154,7 +159,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Sentiment:    analyzer.Label,
 	})
 	pv := privacy.New(privacy.People{Part: storage.Parts(store)}, text, nil)
-	ib := newInbox(cfg, store, core, analyzer, llm, log)
+	ib := newInbox(cfg, store, core, analyzer, llm, client, log)
 	answers := answer.New(answer.Options{
 		Search:          kb,
 		Text:            text,
@@ -236,37 +241,11 @@ func newMonitor(ctx context.Context, cfg *config.Config, store *storage.Store, p
 	return monitor.New(opts), nil
 }
 
-// newLLM is the language model when one is configured (llm.On), else nil:
-// then answers are extractive.
-func newLLM(cfg *config.Config, log *slog.Logger) answer.LLM {
-	if c := openaiClient(cfg, log); c != nil {
-		return c
-	}
-	return nil // not a nil *openai.Client inside the interface
-}
-
-// openaiClient is the OpenAI-compatible client, or nil when the LLM is off.
-func openaiClient(cfg *config.Config, log *slog.Logger) *openai.Client {
-	if !cfg.LLM.On() {
-		return nil
-	}
-	retries := cfg.LLM.MaxRetries
-	if retries == 0 {
-		retries = -1 // config 0 means none; the client's 0 means its default
-	}
-	return openai.New(openai.Options{BaseURL: cfg.LLM.BaseURL, APIKey: cfg.LLM.APIKey, Model: cfg.LLM.Model,
-		EmbeddingModel: cfg.LLM.EmbeddingModel, Temperature: float32(cfg.LLM.Temperature),
-		MaxTokens: cfg.LLM.MaxTokens, MaxRetries: retries, Logger: log.With("component", "llm")})
-}
-
 // useEmbeddings adds vector search to the knowledge base when
 // llm.embedding_model is set (and the LLM API is on).
-func useEmbeddings(cfg *config.Config, kb *knowledge.Base, log *slog.Logger) {
-	if cfg.LLM.EmbeddingModel == "" {
-		return
-	}
-	if c := openaiClient(cfg, log); c != nil {
-		kb.SetEmbedder(c, knowledge.EmbedOptions{Model: cfg.LLM.EmbeddingModel})
+func useEmbeddings(cfg *config.Config, kb *knowledge.Base, client *openai.Client) {
+	if client.Embeds() {
+		kb.SetEmbedder(client, knowledge.EmbedOptions{Model: cfg.LLM.EmbeddingModel})
 	}
 }
 
@@ -309,7 +288,7 @@ func (a *app) close() error {
 
 // newInbox files feature requests (detected, forwarded, /feedback) in the
 // research inbox.
-func newInbox(cfg *config.Config, store *storage.Store, core *bot.Bot, a *sentiment.Analyzer, llm answer.LLM, log *slog.Logger) *inbox.Service {
+func newInbox(cfg *config.Config, store *storage.Store, core *bot.Bot, a *sentiment.Analyzer, llm answer.LLM, client *openai.Client, log *slog.Logger) *inbox.Service {
 	hooks := make([]inbox.Notifier, 0, len(cfg.Inbox.Webhooks))
 	for _, h := range cfg.Inbox.Webhooks {
 		hooks = append(hooks, webhook.New(webhook.Options{URL: h.URL, Secret: h.Secret, Tries: uint(cfg.Inbox.WebhookTries)}))
@@ -329,7 +308,7 @@ func newInbox(cfg *config.Config, store *storage.Store, core *bot.Bot, a *sentim
 		Detect:    func(t, l string) float64 { return detect.DetectLang(t, l).Score },
 		Sentiment: a.Score,
 		Threshold: cfg.Inbox.Threshold, Similar: cfg.Inbox.Similar, Borderline: cfg.Inbox.Borderline,
-		Embed: inboxEmbedder(cfg, log), SimilarEmbedding: cfg.Inbox.SimilarEmbedding,
+		Embed: inboxEmbedder(cfg, client), SimilarEmbedding: cfg.Inbox.SimilarEmbedding,
 		Acknowledge: &ack, ReactionEmoji: cfg.Inbox.Reaction,
 		Quiet:              func(p, ch string) bool { return cfg.Channels.Policy(p, ch) == bot.PolicyListen },
 		DailyCapPerChannel: cfg.Inbox.DailyCap, Notifiers: hooks,
@@ -338,15 +317,11 @@ func newInbox(cfg *config.Config, store *storage.Store, core *bot.Bot, a *sentim
 
 // inboxEmbedder lets the research inbox match requests by meaning when
 // llm.embedding_model is set (texts redacted per llm.redact); else nil.
-func inboxEmbedder(cfg *config.Config, log *slog.Logger) func(context.Context, []string) ([][]float32, error) {
-	if cfg.LLM.EmbeddingModel == "" {
+func inboxEmbedder(cfg *config.Config, client *openai.Client) func(context.Context, []string) ([][]float32, error) {
+	if !client.Embeds() {
 		return nil
 	}
-	c := openaiClient(cfg, log)
-	if c == nil {
-		return nil
-	}
-	return inbox.Embedder(c.Embed, cfg.LLM.Redact, cfg.LLM.Timeout)
+	return inbox.Embedder(client.Embed, cfg.LLM.Redact, cfg.LLM.Timeout)
 }
 
 // knowledgeFolders are the configured folders, or the built-in example.
@@ -359,13 +334,13 @@ func knowledgeFolders(cfg *config.Config) ([]knowledge.Folder, error) {
 
 // syncKnowledge reads changed knowledge files into storage and builds the
 // search index.
-func syncKnowledge(ctx context.Context, cfg *config.Config, store *storage.Store, log *slog.Logger) (*knowledge.Base, error) {
+func syncKnowledge(ctx context.Context, cfg *config.Config, store *storage.Store, client *openai.Client, log *slog.Logger) (*knowledge.Base, error) {
 	folders, err := knowledgeFolders(cfg)
 	if err != nil {
 		return nil, err
 	}
 	kb := knowledge.NewBase(storage.NewKB(store), folders, log)
-	useEmbeddings(cfg, kb, log)
+	useEmbeddings(cfg, kb, client)
 	rep, err := kb.Sync(ctx, nil)
 	if err != nil {
 		kb.Close()
@@ -388,7 +363,7 @@ func openKB(ctx context.Context, cfg *config.Config) (cli.KB, func() error, erro
 		return nil, nil, err
 	}
 	kb := knowledge.NewBase(storage.NewKB(store), folders, nil)
-	useEmbeddings(cfg, kb, slog.New(slog.DiscardHandler))
+	useEmbeddings(cfg, kb, openai.FromConfig(cfg.LLM, slog.New(slog.DiscardHandler)))
 	if err := kb.Rebuild(ctx); err != nil {
 		store.Close()
 		return nil, nil, err
