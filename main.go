@@ -77,7 +77,6 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			return a.core, a.close, nil
 		},
 		Commands:         commands,
-		DiscordOptions:   discordOptions,
 		OpenStore:        openStore,
 		OpenKB:           openKB,
 		KnowledgeFolders: knowledgeFolders,
@@ -261,15 +260,6 @@ func handoffHours(h config.Hours) (*handoff.Hours, error) {
 	return &handoff.Hours{Location: loc, Days: days, From: from, To: to}, nil
 }
 
-// discordOptions are the Discord adapter's settings from the config.
-func discordOptions(cfg *config.Config, commands []bot.CommandSpec, log *slog.Logger) discord.Options {
-	return discord.Options{
-		Token: cfg.Discord.Token, APIURL: cfg.Discord.APIURL,
-		StaffRoles: cfg.Staff.Discord.Roles, StaffUsers: cfg.Staff.Discord.Users,
-		GuildIDs: cfg.Discord.GuildIDs, Logger: log.With("platform", "discord"), Commands: commands,
-	}
-}
-
 // commands lists every route's command from a core with no storage
 // behind it, never run (the Slack manifest).
 func commands() []bot.CommandSpec {
@@ -413,19 +403,14 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 		})
 	}
 	if cfg.Discord.On() {
-		da, err := discord.New(discordOptions(cfg, a.core.Commands(), log))
+		da, err := discord.New(discord.OptionsFrom(cfg, a.core.Commands(), log))
 		if err != nil {
 			return shutdown(err)
 		}
 		adapters = append(adapters, da)
 	}
 	if cfg.Slack.On() {
-		sa, err := slack.New(slack.Options{
-			Mode: cfg.Slack.Mode, BotToken: cfg.Slack.BotToken, AppToken: cfg.Slack.AppToken,
-			SigningSecret: cfg.Slack.SigningSecret, APIURL: cfg.Slack.APIURL,
-			StaffUsers: cfg.Staff.Slack.Users, StaffUserGroup: cfg.Staff.Slack.UserGroup,
-			Commands: a.core.Commands(), Logger: log.With("platform", "slack"),
-		})
+		sa, err := slack.New(slack.OptionsFrom(cfg, a.core.Commands(), log))
 		if err != nil {
 			return shutdown(err)
 		}

@@ -48,8 +48,6 @@ type App struct {
 	NewBot func(ctx context.Context, cfg *config.Config, log *slog.Logger) (core *bot.Bot, close func() error, err error)
 	// Commands lists the bot's commands without opening storage.
 	Commands func() []bot.CommandSpec
-	// DiscordOptions are the Discord adapter's settings from the config.
-	DiscordOptions func(cfg *config.Config, commands []bot.CommandSpec, log *slog.Logger) discord.Options
 	// OpenStore opens the database with the configured retention.
 	OpenStore func(cfg *config.Config, log *slog.Logger) (*storage.Store, error)
 	// KnowledgeFolders are the configured knowledge folders, or the
@@ -175,7 +173,7 @@ func NewRoot(app App, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command 
 			if err != nil {
 				return err
 			}
-			id, err := discord.ApplicationID(cmd.Context(), app.DiscordOptions(cfg, nil, slog.New(slog.DiscardHandler)))
+			id, err := discord.ApplicationID(cmd.Context(), discord.OptionsFrom(cfg, nil, slog.New(slog.DiscardHandler)))
 			if err != nil {
 				return err
 			}
