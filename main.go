@@ -18,9 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -361,136 +359,53 @@ func openKB(ctx context.Context, cfg *config.Config) (cli.KB, func() error, erro
 	return kb, func() error { return errors.Join(kb.Close(), store.Close()) }, nil
 }
 
-// run serves every enabled adapter until SIGINT or SIGTERM.
+// run serves every enabled adapter until SIGINT or SIGTERM; the adapters
+// and background work stop first, storage closes last.
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	// Background work (hand-back timer, file watcher) ends before storage
-	// closes.
-	var background sync.WaitGroup
-	shutdown := func(err error) error {
-		cancel()
-		background.Wait()
-		log.Info("stopped; closing storage")
-		return errors.Join(err, a.close())
-	}
-	for _, line := range cli.Describe(cfg) {
+	err = serve(ctx, cfg, a, log, stdout)
+	log.Info("stopped; closing storage")
+	return errors.Join(err, a.close())
+}
+
+// serve builds the adapters over the app and runs them until ctx ends.
+func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, stdout io.Writer) error {
+	settings := cli.Describe(cfg)
+	for _, line := range settings {
 		log.Info("config", "setting", line)
 	}
-	site, err := newWeb(cfg, a, log)
+	site, err := web.FromConfig(cfg, web.Features{Store: a.store, Core: a.core, KB: a.kb, Inbox: a.inbox,
+		Metrics: a.metrics, Settings: settings, Logger: log})
 	if err != nil {
-		return shutdown(err)
+		return err
 	}
-	// Without its web server the bot is of no use: if it cannot listen
-	// (the port is taken), everything stops with that error.
-	adapters := []bot.Adapter{essentialWeb{site, cancel}}
-	background.Go(func() {
-		if err := a.handoff.Run(ctx); err != nil {
-			log.Error("handoff: hand-back timer stopped", "err", err)
-		}
-	})
+	s := cli.Serving{Core: a.core, Web: site, Logger: log,
+		Background: []cli.Task{{Run: a.handoff.Run, Failed: "handoff: hand-back timer stopped"}}}
 	if len(cfg.Knowledge.Paths) > 0 {
-		background.Go(func() {
-			if err := a.kb.Watch(ctx, 500*time.Millisecond); err != nil {
-				log.Error("knowledge: file watcher stopped; use 'einsatz kb sync'", "err", err)
-			}
-		})
+		s.Background = append(s.Background, cli.Task{Run: func(ctx context.Context) error { return a.kb.Watch(ctx, 500*time.Millisecond) },
+			Failed: "knowledge: file watcher stopped; use 'einsatz kb sync'"})
 	}
 	if cfg.Discord.On() {
 		da, err := discord.New(discord.OptionsFrom(cfg, a.core.Commands(), log))
 		if err != nil {
-			return shutdown(err)
+			return err
 		}
-		adapters = append(adapters, da)
+		s.Adapters = append(s.Adapters, da)
 	}
 	if cfg.Slack.On() {
 		sa, err := slack.New(slack.OptionsFrom(cfg, a.core.Commands(), log))
 		if err != nil {
-			return shutdown(err)
+			return err
 		}
 		if cfg.Slack.Mode == slack.ModeHTTP {
 			site.Mount(slack.EventsPath, sa.HTTPHandler())
 		}
-		adapters = append(adapters, sa)
+		s.Adapters = append(s.Adapters, sa)
 	}
-	names := make([]string, 0, len(adapters))
-	for _, ad := range adapters {
-		names = append(names, ad.Platform())
-	}
-	runErr := make(chan error, 1)
-	go func() { runErr <- a.core.Run(ctx, adapters...) }()
-	select {
-	case <-site.Ready():
-		fmt.Fprintf(stdout, "einsatz is running; adapters enabled: %s. Ctrl-C stops.\n", strings.Join(names, ", "))
-		fmt.Fprintf(stdout, "Chat:      %s/\n", site.URL())
-		fmt.Fprintf(stdout, "Dashboard: %s/dashboard\n", site.URL())
-		if login := site.LoginURL(); login != "" {
-			fmt.Fprintf(stdout, "Log in once with: %s\n", login)
-		}
-	case err := <-runErr:
-		return shutdown(err)
-	}
-	return shutdown(<-runErr)
-}
-
-// essentialWeb is the web adapter whose failure stops the bot: a taken
-// port must not leave a process that serves nothing. It embeds the server
-// itself, not an interface, so its optional abilities (Completer) stay
-// visible to the core.
-type essentialWeb struct {
-	*web.Server
-	stop context.CancelFunc
-}
-
-func (e essentialWeb) Run(ctx context.Context, sink bot.Sink) error {
-	err := e.Server.Run(ctx, sink)
-	if err != nil && !errors.Is(err, context.Canceled) {
-		e.stop()
-	}
-	return err
-}
-
-// newWeb builds the web adapter: chat page and API, dashboard, admin API.
-func newWeb(cfg *config.Config, a *app, log *slog.Logger) (*web.Server, error) {
-	accounts := make([]web.Account, 0, len(cfg.Staff.Web))
-	for _, acc := range cfg.Staff.Web {
-		accounts = append(accounts, web.Account{Name: acc.Name, Role: acc.Role, Token: acc.Token, PasswordHash: acc.PasswordHash})
-	}
-	site, err := web.New(web.Options{
-		Addr:           cfg.Web.Addr,
-		PublicURL:      cfg.Web.PublicURL,
-		CORSOrigins:    cfg.Web.CORSOrigins,
-		APIKey:         cfg.Web.APIKey,
-		ChatPerMin:     cfg.Web.ChatRateLimit.PerMinute,
-		ChatBurst:      cfg.Web.ChatRateLimit.Burst,
-		TrustProxy:     cfg.Web.TrustProxy,
-		Accounts:       accounts,
-		CredentialFile: filepath.Join(cfg.Storage.Path, web.CredentialFileName),
-		Store:          a.store,
-		Core:           a.core,
-		Gatherer:       a.metrics,
-		BotName:        cfg.Bot.Name,
-		Logger:         log,
-		Status: func() []string {
-			return append(cli.Describe(cfg), fmt.Sprintf("knowledge chunks: %d", a.kb.Len()))
-		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	site.AddKnowledge(a.kb)
-	site.AddHandoff(storage.NewHandoff(a.store))
-	// Export, erasure and imports touch every member's data: admins only.
-	site.AddPrivacy(privacy.People{Part: storage.Parts(a.store)}, a.core.Exclusive)
-	site.AddImports(a.core)
-	site.AddInbox(a.inbox)
-	site.AddSupport(storage.NewSupport(a.store), support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity})
-	site.AddSentiment(storage.NewSentiment(a.store), nil)
-	return site, nil
+	return cli.Serve(ctx, s, stdout)
 }
