@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -91,7 +90,7 @@ type app struct {
 	metrics *prometheus.Registry
 }
 
-func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
+func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, err error) {
 	store, err := openStore(cfg, log)
 	if err != nil {
 		return nil, err
@@ -107,10 +106,13 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		store.Close()
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			kb.Close()
+			store.Close()
+		}
+	}()
 
-	text := func(lang, key string) string {
-		return strings.ReplaceAll(cfg.Texts.Get(lang, key), "{bot}", cfg.Bot.Name)
-	}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The core comes first: the features post through it (notices,
@@ -128,70 +130,43 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Policy:          cfg.Channels.Policy,
 		DMsOff:          !cfg.Channels.DMsOn(),
 		IsQuestion:      knowledge.IsQuestion,
-		Text:            text,
+		Text:            cfg.Text,
 		Metrics:         web.NewMetrics(registry),
 	})
 	web.WatchCore(registry, core)
-	hours, err := handoffHours(cfg.Handoff.Hours)
+
+	// The features: each takes its settings from the config (FromConfig)
+	// and what it works with from here.
+	analyzer := sentiment.New()
+	hoOpts, err := handoff.FromConfig(cfg, llm, handoff.Options{Store: storage.NewHandoff(store), Owners: store, Poster: core,
+		Logger: log, Sentiment: analyzer.Label})
 	if err != nil {
-		kb.Close()
-		store.Close()
 		return nil, err
 	}
-	analyzer := sentiment.New()
-	ho := handoff.New(handoff.Options{
-		Store:        storage.NewHandoff(store),
-		Owners:       store,
-		Poster:       core,
-		Logger:       log,
-		Text:         text,
-		StaffChannel: bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
-		Mention:      cfg.Handoff.Mention,
-		AutoTakeover: cfg.Handoff.AutoTakeover,
-		ReleaseAfter: cfg.Handoff.ReleaseAfter,
-		Reaction:     cfg.Handoff.Reaction,
-		Hours:        hours,
-		Sensitive:    cfg.Handoff.Sensitive,
-		Summarize:    handoff.LLMSummarizer(llm, cfg.LLM.Redact, cfg.LLM.Timeout),
-		Sentiment:    analyzer.Label,
-	})
-	pv := privacy.New(privacy.People{Part: storage.Parts(store)}, text, nil)
-	ib := newInbox(cfg, store, core, analyzer, llm, client, log)
-	answers := answer.New(answer.Options{
-		Search:          kb,
-		Text:            text,
-		LLM:             llm,
-		Escalator:       ho,
-		Persona:         cfg.LLM.Persona,
-		BotName:         cfg.Bot.Name,
-		Timeout:         cfg.LLM.Timeout,
-		HistoryTokens:   cfg.LLM.HistoryTokens,
-		MinSimilarity:   cfg.LLM.MinSimilarity,
-		MinConfidence:   cfg.Knowledge.MinConfidence,
-		NoRedact:        !cfg.LLM.Redact,
-		BreakerFailures: cfg.LLM.Breaker.Failures,
-		BreakerCooldown: cfg.LLM.Breaker.Cooldown,
-		Logger:          log,
-	})
+	ho := handoff.New(hoOpts)
+	pv := privacy.New(privacy.People{Part: storage.Parts(store)}, cfg.Text, nil)
+	// People who ran /notify on hear of status changes directly.
+	ib := inbox.New(inbox.FromConfig(cfg, llm, inbox.Options{Store: storage.NewInbox(store), Owners: store, Poster: core,
+		DirectMessenger: core, Logger: log.With("component", "inbox"), Sentiment: analyzer.Score,
+		Detect: func(t, l string) float64 { return detect.DetectLang(t, l).Score }, Notifiers: webhook.FromConfig(cfg.Inbox)}))
+	answers := answer.New(answer.FromConfig(cfg, answer.Options{Search: kb, LLM: llm, Escalator: ho, Logger: log}))
 	// Answers go through the support log: feedback buttons, shadow mode,
 	// repeated questions, saving staff replies as knowledge.
-	sup := support.New(support.Options{Answer: answers, Store: storage.NewSupport(store), Escalator: ho, Poster: core,
-		StaffChannel: bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
-		Shadow:       cfg.Channels.Shadow, AddKnowledge: support.AddTo(kb), SaveReaction: cfg.Support.SaveReaction,
-		Similarity: cfg.Support.Similarity, Text: text, Logger: log})
+	sup := support.New(support.FromConfig(cfg, support.Options{Answer: answers, Store: storage.NewSupport(store), Escalator: ho,
+		Poster: core, AddKnowledge: support.AddTo(kb), Logger: log}))
+
 	register(core, sup, ho, pv, sup, ib)
 	core.Observe(ho, sup)
 	if cfg.Inbox.Enabled {
 		core.Observe(ib)
 	}
 	if cfg.Sentiment.Enabled {
-		mon, err := newMonitor(ctx, cfg, store, core, ho, analyzer, log)
+		monOpts, err := monitor.FromConfig(ctx, cfg, store, monitor.Options{Analyze: monitor.SentimentAnalyzer(analyzer),
+			Store: storage.NewSentiment(store), Poster: core, Escalate: ho, Logger: log.With("component", "sentiment")})
 		if err != nil {
-			kb.Close()
-			store.Close()
 			return nil, err
 		}
-		core.Observe(mon)
+		core.Observe(monitor.New(monOpts))
 	}
 	return &app{store: store, kb: kb, core: core, handoff: ho, inbox: ib, metrics: registry}, nil
 }
@@ -214,48 +189,12 @@ func openStore(cfg *config.Config, log *slog.Logger) (*storage.Store, error) {
 		SentimentTTL: cfg.Storage.SentimentTTL, AuditTTL: cfg.Storage.AuditTTL, FeedbackTTL: cfg.Storage.FeedbackTTL, Logger: log})
 }
 
-// newMonitor scores every message's sentiment and alerts staff on spikes.
-func newMonitor(ctx context.Context, cfg *config.Config, store *storage.Store, poster bot.Poster, esc monitor.Escalator, a *sentiment.Analyzer, log *slog.Logger) (*monitor.Monitor, error) {
-	opts := monitor.Options{
-		Analyze:        monitor.SentimentAnalyzer(a),
-		Store:          storage.NewSentiment(store),
-		Logger:         log.With("component", "sentiment"),
-		StaffChannel:   bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
-		Poster:         poster,
-		MinMessages:    cfg.Sentiment.AlertMinMessages,
-		Margin:         cfg.Sentiment.AlertMargin,
-		Cooldown:       cfg.Sentiment.AlertCooldown,
-		Escalate:       esc,
-		StrongNegative: cfg.Sentiment.StrongNegative,
-	}
-	if cfg.Sentiment.Pseudonymize {
-		salt, err := store.Secret(ctx, "pseudonyms")
-		if err != nil {
-			return nil, err
-		}
-		opts.Pseudonymize = monitor.Pseudonymizer(salt)
-	}
-	return monitor.New(opts), nil
-}
-
 // useEmbeddings adds vector search to the knowledge base when
 // llm.embedding_model is set (and the LLM API is on).
 func useEmbeddings(cfg *config.Config, kb *knowledge.Base, client *openai.Client) {
 	if client.Embeds() {
 		kb.SetEmbedder(client, knowledge.EmbedOptions{Model: cfg.LLM.EmbeddingModel})
 	}
-}
-
-// handoffHours are staff's working hours, or nil for always.
-func handoffHours(h config.Hours) (*handoff.Hours, error) {
-	if !h.Set() {
-		return nil, nil
-	}
-	loc, days, from, to, err := config.ParseHours(h)
-	if err != nil {
-		return nil, fmt.Errorf("handoff.hours: %w", err)
-	}
-	return &handoff.Hours{Location: loc, Days: days, From: from, To: to}, nil
 }
 
 // commands lists every route's command from a core with no storage
@@ -272,44 +211,6 @@ func commands() []bot.CommandSpec {
 func (a *app) close() error {
 	a.inbox.Close()
 	return errors.Join(a.kb.Close(), a.store.Close())
-}
-
-// newInbox files feature requests (detected, forwarded, /feedback) in the
-// research inbox.
-func newInbox(cfg *config.Config, store *storage.Store, core *bot.Bot, a *sentiment.Analyzer, llm answer.LLM, client *openai.Client, log *slog.Logger) *inbox.Service {
-	hooks := make([]inbox.Notifier, 0, len(cfg.Inbox.Webhooks))
-	for _, h := range cfg.Inbox.Webhooks {
-		hooks = append(hooks, webhook.New(webhook.Options{URL: h.URL, Secret: h.Secret, Tries: uint(cfg.Inbox.WebhookTries)}))
-	}
-	ack := cfg.Inbox.Acknowledge
-	var confirm inbox.Confirmer
-	if cfg.Inbox.ConfirmWithLLM && llm != nil {
-		confirm = inbox.LLMConfirmer(llm)
-	}
-	return inbox.New(inbox.Options{
-		Confirm:         confirm,
-		DirectMessenger: core, // people who ran /notify on hear of status changes directly
-		Store:           storage.NewInbox(store), Owners: store, Poster: core, Logger: log.With("component", "inbox"),
-		Text: func(lang, key string) string {
-			return strings.ReplaceAll(cfg.Texts.Get(lang, key), "{bot}", cfg.Bot.Name)
-		},
-		Detect:    func(t, l string) float64 { return detect.DetectLang(t, l).Score },
-		Sentiment: a.Score,
-		Threshold: cfg.Inbox.Threshold, Similar: cfg.Inbox.Similar, Borderline: cfg.Inbox.Borderline,
-		Embed: inboxEmbedder(cfg, client), SimilarEmbedding: cfg.Inbox.SimilarEmbedding,
-		Acknowledge: &ack, ReactionEmoji: cfg.Inbox.Reaction,
-		Quiet:              func(p, ch string) bool { return cfg.Channels.Policy(p, ch) == bot.PolicyListen },
-		DailyCapPerChannel: cfg.Inbox.DailyCap, Notifiers: hooks,
-	})
-}
-
-// inboxEmbedder lets the research inbox match requests by meaning when
-// llm.embedding_model is set (texts redacted per llm.redact); else nil.
-func inboxEmbedder(cfg *config.Config, client *openai.Client) func(context.Context, []string) ([][]float32, error) {
-	if !client.Embeds() {
-		return nil
-	}
-	return inbox.Embedder(client.Embed, cfg.LLM.Redact, cfg.LLM.Timeout)
 }
 
 // knowledgeFolders are the configured folders, or the built-in example.
