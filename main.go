@@ -75,7 +75,6 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		},
 		Commands:         commands,
 		OpenStore:        openStore,
-		OpenKB:           openKB,
 		KnowledgeFolders: knowledgeFolders,
 	}, stdin, stdout, stderr)
 }
@@ -189,14 +188,6 @@ func openStore(cfg *config.Config, log *slog.Logger) (*storage.Store, error) {
 		SentimentTTL: cfg.Storage.SentimentTTL, AuditTTL: cfg.Storage.AuditTTL, FeedbackTTL: cfg.Storage.FeedbackTTL, Logger: log})
 }
 
-// useEmbeddings adds vector search to the knowledge base when
-// llm.embedding_model is set (and the LLM API is on).
-func useEmbeddings(cfg *config.Config, kb *knowledge.Base, client *openai.Client) {
-	if client.Embeds() {
-		kb.SetEmbedder(client, knowledge.EmbedOptions{Model: cfg.LLM.EmbeddingModel})
-	}
-}
-
 // commands lists every route's command from a core with no storage
 // behind it, never run (the Slack manifest).
 func commands() []bot.CommandSpec {
@@ -229,7 +220,7 @@ func syncKnowledge(ctx context.Context, cfg *config.Config, store *storage.Store
 		return nil, err
 	}
 	kb := knowledge.NewBase(storage.NewKB(store), folders, log)
-	useEmbeddings(cfg, kb, client)
+	kb.SetEmbedder(client.Embedder(), knowledge.EmbedOptions{Model: cfg.LLM.EmbeddingModel})
 	rep, err := kb.Sync(ctx, nil)
 	if err != nil {
 		kb.Close()
@@ -237,27 +228,6 @@ func syncKnowledge(ctx context.Context, cfg *config.Config, store *storage.Store
 	}
 	log.Info("knowledge base synced", "report", rep.String(), "chunks", kb.Len())
 	return kb, nil
-}
-
-// openKB is the knowledge base on the database, for `einsatz kb` when no
-// server runs.
-func openKB(ctx context.Context, cfg *config.Config) (cli.KB, func() error, error) {
-	store, err := storage.Open(storage.Options{Path: cfg.Storage.Path, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return nil, nil, err
-	}
-	folders, err := knowledgeFolders(cfg)
-	if err != nil {
-		store.Close()
-		return nil, nil, err
-	}
-	kb := knowledge.NewBase(storage.NewKB(store), folders, nil)
-	useEmbeddings(cfg, kb, openai.FromConfig(cfg.LLM, slog.New(slog.DiscardHandler)))
-	if err := kb.Rebuild(ctx); err != nil {
-		store.Close()
-		return nil, nil, err
-	}
-	return kb, func() error { return errors.Join(kb.Close(), store.Close()) }, nil
 }
 
 // run serves every enabled adapter until SIGINT or SIGTERM; the adapters

@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/einsatz/einsatz/bot/config"
@@ -27,3 +28,17 @@ func FromConfig(c config.LLM, log *slog.Logger) *Client {
 // Embeds reports whether the client makes embeddings (llm.embedding_model
 // is set); false for a nil client (the LLM is off).
 func (c *Client) Embeds() bool { return c != nil && c.opts.EmbeddingModel != "" }
+
+// Embedder makes embeddings; knowledge.Embedder has the same method.
+type Embedder interface {
+	Embed(ctx context.Context, texts []string) ([][]float32, error)
+}
+
+// Embedder is c when it makes embeddings (Embeds), else a nil Embedder,
+// which knowledge.Base.SetEmbedder takes as "lexical search only".
+func (c *Client) Embedder() Embedder {
+	if !c.Embeds() {
+		return nil
+	}
+	return c
+}

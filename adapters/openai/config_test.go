@@ -27,8 +27,8 @@ func TestFromConfig(t *testing.T) {
 			if (c == nil) != tt.wantNil {
 				t.Fatalf("client = %v, want nil %v", c, tt.wantNil)
 			}
-			if c.Embeds() != tt.wantEmbeds {
-				t.Errorf("Embeds() = %v, want %v", c.Embeds(), tt.wantEmbeds)
+			if c.Embeds() != tt.wantEmbeds || (c.Embedder() != nil) != tt.wantEmbeds {
+				t.Errorf("Embeds() = %v, Embedder() = %v, want embeddings %v", c.Embeds(), c.Embedder(), tt.wantEmbeds)
 			}
 			if c != nil && c.opts.MaxRetries != tt.wantRetries {
 				t.Errorf("MaxRetries = %d, want %d", c.opts.MaxRetries, tt.wantRetries)
