@@ -1,8 +1,10 @@
 // Command einsatz is a self-hosted community engagement bot for Discord,
-// Slack and the web. This file is the wiring: load the config, make the
-// logger, open storage, build the handlers and the router, start the
-// adapters under one context that ends on SIGINT/SIGTERM, and close the
-// adapters first and storage last.
+// Slack and the web. This file is the wiring: the command tree (adapters/cli)
+// loads the config and makes the logger; run opens storage, builds the
+// handlers and their routes (newApp), starts the adapters under one context
+// that ends on SIGINT/SIGTERM (serve), and closes the adapters first and
+// storage last. What each feature or adapter takes from the config lives
+// next to it (FromConfig, OptionsFrom).
 //
 // Where a message goes: an adapter turns it into a bot.Event and hands it to
 // bot.Bot (bot/bot.go), which orders it per thread, records it, runs the
@@ -79,6 +81,57 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	}, stdin, stdout, stderr)
 }
 
+// run serves every enabled adapter until SIGINT or SIGTERM; the adapters
+// and background work stop first, storage closes last.
+func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	err = serve(ctx, cfg, a, log, stdout)
+	log.Info("stopped; closing storage")
+	return errors.Join(err, a.close())
+}
+
+// serve builds the adapters over the app and runs them until ctx ends.
+func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, stdout io.Writer) error {
+	settings := cli.Describe(cfg)
+	for _, line := range settings {
+		log.Info("config", "setting", line)
+	}
+	site, err := web.FromConfig(cfg, web.Features{Store: a.store, Core: a.core, KB: a.kb, Inbox: a.inbox,
+		Metrics: a.metrics, Settings: settings, Logger: log})
+	if err != nil {
+		return err
+	}
+	s := cli.Serving{Core: a.core, Web: site, Logger: log,
+		Background: []cli.Task{{Run: a.handoff.Run, Failed: "handoff: hand-back timer stopped"}}}
+	if len(cfg.Knowledge.Paths) > 0 {
+		s.Background = append(s.Background, cli.Task{Run: func(ctx context.Context) error { return a.kb.Watch(ctx, 500*time.Millisecond) },
+			Failed: "knowledge: file watcher stopped; use 'einsatz kb sync'"})
+	}
+	if cfg.Discord.On() {
+		da, err := discord.New(discord.OptionsFrom(cfg, a.core.Commands(), log))
+		if err != nil {
+			return err
+		}
+		s.Adapters = append(s.Adapters, da)
+	}
+	if cfg.Slack.On() {
+		sa, err := slack.New(slack.OptionsFrom(cfg, a.core.Commands(), log))
+		if err != nil {
+			return err
+		}
+		if cfg.Slack.Mode == slack.ModeHTTP {
+			site.Mount(slack.EventsPath, sa.HTTPHandler())
+		}
+		s.Adapters = append(s.Adapters, sa)
+	}
+	return cli.Serve(ctx, s, stdout)
+}
+
 // app is the bot with its storage and knowledge base, shared by run and chat.
 type app struct {
 	store   *storage.Store
@@ -89,6 +142,8 @@ type app struct {
 	metrics *prometheus.Registry
 }
 
+// newApp builds the whole bot without adapters: storage, the knowledge
+// base, the core, then the features with their routes and observers.
 func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, err error) {
 	store, err := openStore(cfg, log)
 	if err != nil {
@@ -144,7 +199,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, 
 	}
 	ho := handoff.New(hoOpts)
 	pv := privacy.New(privacy.People{Part: storage.Parts(store)}, cfg.Text, nil)
-	// People who ran /notify on hear of status changes directly.
+	// The inbox tells people who ran /notify on of status changes directly.
 	ib := inbox.New(inbox.FromConfig(cfg, llm, inbox.Options{Store: storage.NewInbox(store), Owners: store, Poster: core,
 		DirectMessenger: core, Logger: log.With("component", "inbox"), Sentiment: analyzer.Score,
 		Detect: func(t, l string) float64 { return detect.DetectLang(t, l).Score }, Notifiers: webhook.FromConfig(cfg.Inbox)}))
@@ -170,38 +225,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, 
 	return &app{store: store, kb: kb, core: core, handoff: ho, inbox: ib, metrics: registry}, nil
 }
 
-// register adds every route to the core, first match wins: the commands,
-// then the hand-off's buttons and "talk to a human", and the knowledge-base
-// answer as the fallback.
-func register(core *bot.Bot, answers bot.Handler, ho *handoff.Service, pv *privacy.Service, sup *support.Answers, ib *inbox.Service) {
-	core.Fallback(answers)
-	core.Route(bot.Route{Name: "ask", Match: bot.Command("ask"), Handler: answers,
-		Spec: &bot.CommandSpec{Name: "ask", Description: "Ask a question about the project", ArgName: "question", ArgHelp: "What do you want to know?"}})
-	for _, routes := range [][]bot.Route{ib.Routes(), ho.Routes(), pv.Routes(), sup.Routes()} {
-		core.Route(routes...)
-	}
-}
-
 // openStore opens the database with the configured retention.
 func openStore(cfg *config.Config, log *slog.Logger) (*storage.Store, error) {
 	return storage.Open(storage.Options{Path: cfg.Storage.Path, MessageTTL: cfg.Storage.MessageTTL,
 		SentimentTTL: cfg.Storage.SentimentTTL, AuditTTL: cfg.Storage.AuditTTL, FeedbackTTL: cfg.Storage.FeedbackTTL, Logger: log})
-}
-
-// commands lists every route's command from a core with no storage
-// behind it, never run (the Slack manifest).
-func commands() []bot.CommandSpec {
-	core, answers := bot.New(bot.Options{}), answer.New(answer.Options{})
-	register(core, answers, handoff.New(handoff.Options{}), privacy.New(nil, nil, nil), support.New(support.Options{Answer: answers}),
-		inbox.New(inbox.Options{}))
-	return core.Commands()
-}
-
-// close lets webhook deliveries finish, releases the knowledge index and,
-// last, storage.
-func (a *app) close() error {
-	a.inbox.Close()
-	return errors.Join(a.kb.Close(), a.store.Close())
 }
 
 // knowledgeFolders are the configured folders, or the built-in example.
@@ -230,53 +257,30 @@ func syncKnowledge(ctx context.Context, cfg *config.Config, store *storage.Store
 	return kb, nil
 }
 
-// run serves every enabled adapter until SIGINT or SIGTERM; the adapters
-// and background work stop first, storage closes last.
-func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	a, err := newApp(ctx, cfg, log)
-	if err != nil {
-		return err
+// register adds every route to the core, first match wins: the commands,
+// then the hand-off's buttons and "talk to a human", and the knowledge-base
+// answer as the fallback.
+func register(core *bot.Bot, answers bot.Handler, ho *handoff.Service, pv *privacy.Service, sup *support.Answers, ib *inbox.Service) {
+	core.Fallback(answers)
+	core.Route(bot.Route{Name: "ask", Match: bot.Command("ask"), Handler: answers,
+		Spec: &bot.CommandSpec{Name: "ask", Description: "Ask a question about the project", ArgName: "question", ArgHelp: "What do you want to know?"}})
+	for _, routes := range [][]bot.Route{ib.Routes(), ho.Routes(), pv.Routes(), sup.Routes()} {
+		core.Route(routes...)
 	}
-	err = serve(ctx, cfg, a, log, stdout)
-	log.Info("stopped; closing storage")
-	return errors.Join(err, a.close())
 }
 
-// serve builds the adapters over the app and runs them until ctx ends.
-func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, stdout io.Writer) error {
-	settings := cli.Describe(cfg)
-	for _, line := range settings {
-		log.Info("config", "setting", line)
-	}
-	site, err := web.FromConfig(cfg, web.Features{Store: a.store, Core: a.core, KB: a.kb, Inbox: a.inbox,
-		Metrics: a.metrics, Settings: settings, Logger: log})
-	if err != nil {
-		return err
-	}
-	s := cli.Serving{Core: a.core, Web: site, Logger: log,
-		Background: []cli.Task{{Run: a.handoff.Run, Failed: "handoff: hand-back timer stopped"}}}
-	if len(cfg.Knowledge.Paths) > 0 {
-		s.Background = append(s.Background, cli.Task{Run: func(ctx context.Context) error { return a.kb.Watch(ctx, 500*time.Millisecond) },
-			Failed: "knowledge: file watcher stopped; use 'einsatz kb sync'"})
-	}
-	if cfg.Discord.On() {
-		da, err := discord.New(discord.OptionsFrom(cfg, a.core.Commands(), log))
-		if err != nil {
-			return err
-		}
-		s.Adapters = append(s.Adapters, da)
-	}
-	if cfg.Slack.On() {
-		sa, err := slack.New(slack.OptionsFrom(cfg, a.core.Commands(), log))
-		if err != nil {
-			return err
-		}
-		if cfg.Slack.Mode == slack.ModeHTTP {
-			site.Mount(slack.EventsPath, sa.HTTPHandler())
-		}
-		s.Adapters = append(s.Adapters, sa)
-	}
-	return cli.Serve(ctx, s, stdout)
+// commands lists every route's command from a core with no storage
+// behind it, never run (the Slack manifest).
+func commands() []bot.CommandSpec {
+	core, answers := bot.New(bot.Options{}), answer.New(answer.Options{})
+	register(core, answers, handoff.New(handoff.Options{}), privacy.New(nil, nil, nil), support.New(support.Options{Answer: answers}),
+		inbox.New(inbox.Options{}))
+	return core.Commands()
+}
+
+// close lets webhook deliveries finish, releases the knowledge index and,
+// last, storage.
+func (a *app) close() error {
+	a.inbox.Close()
+	return errors.Join(a.kb.Close(), a.store.Close())
 }
