@@ -1,8 +1,10 @@
 // Command einsatz is a self-hosted community engagement bot for Discord,
-// Slack and the web. This file is the wiring: load the config, make the
-// logger, open storage, build the handlers and the router, start the
-// adapters under one context that ends on SIGINT/SIGTERM, and close the
-// adapters first and storage last.
+// Slack and the web. This file is the wiring: the command tree (adapters/cli)
+// loads the config and makes the logger; run opens storage, builds the
+// handlers and their routes (newApp), starts the adapters under one context
+// that ends on SIGINT/SIGTERM (serve), and closes the adapters first and
+// storage last. What each feature or adapter takes from the config lives
+// next to it (FromConfig, OptionsFrom).
 //
 // Where a message goes: an adapter turns it into a bot.Event and hands it to
 // bot.Bot (bot/bot.go), which orders it per thread, records it, runs the
@@ -18,9 +20,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -36,6 +35,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/webhook"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/config"
+	"github.com/einsatz/einsatz/bot/personal"
 	"github.com/einsatz/einsatz/handlers/answer"
 	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/handlers/inbox"
@@ -78,11 +78,60 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			return a.core, a.close, nil
 		},
 		Commands:         commands,
-		DiscordOptions:   discordOptions,
 		OpenStore:        openStore,
-		OpenKB:           openKB,
 		KnowledgeFolders: knowledgeFolders,
 	}, stdin, stdout, stderr)
+}
+
+// run serves every enabled adapter until SIGINT or SIGTERM; the adapters
+// and background work stop first, storage closes last.
+func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	err = serve(ctx, cfg, a, log, stdout)
+	log.Info("stopped; closing storage")
+	return errors.Join(err, a.close())
+}
+
+// serve builds the adapters over the app and runs them until ctx ends.
+func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, stdout io.Writer) error {
+	settings := cli.Describe(cfg)
+	for _, line := range settings {
+		log.Info("config", "setting", line)
+	}
+	site, err := web.FromConfig(cfg, web.Features{Store: a.store, Core: a.core, KB: a.kb, Inbox: a.inbox, Memory: []personal.Part{a.inbox},
+		Metrics: a.metrics, Settings: settings, Logger: log})
+	if err != nil {
+		return err
+	}
+	s := cli.Serving{Core: a.core, Web: site, Logger: log,
+		Background: []cli.Task{{Run: a.handoff.Run, Failed: "handoff: hand-back timer stopped"}}}
+	if len(cfg.Knowledge.Paths) > 0 {
+		s.Background = append(s.Background, cli.Task{Run: func(ctx context.Context) error { return a.kb.Watch(ctx, 500*time.Millisecond) },
+			Failed: "knowledge: file watcher stopped; use 'einsatz kb sync'"})
+	}
+	if cfg.Discord.On() {
+		da, err := discord.New(discord.OptionsFrom(cfg, a.core.Commands(), log))
+		if err != nil {
+			return err
+		}
+		s.Adapters = append(s.Adapters, da)
+	}
+	if cfg.Slack.On() {
+		sa, err := slack.New(slack.OptionsFrom(cfg, a.core.Commands(), log))
+		if err != nil {
+			return err
+		}
+		if cfg.Slack.Mode == slack.ModeHTTP {
+			site.Mount(slack.EventsPath, sa.HTTPHandler())
+		}
+		s.Adapters = append(s.Adapters, sa)
+	}
+	return cli.Serve(ctx, s, stdout)
 }
 
 // app is the bot with its storage and knowledge base, shared by run and chat.
@@ -95,20 +144,31 @@ type app struct {
 	metrics *prometheus.Registry
 }
 
-func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
+// newApp builds the whole bot without adapters: storage, the knowledge
+// base, the core, then the features with their routes and observers.
+func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, err error) {
 	store, err := openStore(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	kb, err := syncKnowledge(ctx, cfg, store, log)
+	// One client for every use of the language model (nil when it is off).
+	client := openai.FromConfig(cfg.LLM, log)
+	var llm answer.LLM // a nil interface, not a nil *openai.Client, when off
+	if client != nil {
+		llm = client
+	}
+	kb, err := syncKnowledge(ctx, cfg, store, client, log)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			kb.Close()
+			store.Close()
+		}
+	}()
 
-	text := func(lang, key string) string {
-		return strings.ReplaceAll(cfg.Texts.Get(lang, key), "{bot}", cfg.Bot.Name)
-	}
 	analyzer := sentiment.New()
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -127,87 +187,79 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Policy:          cfg.Channels.Policy,
 		DMsOff:          !cfg.Channels.DMsOn(),
 		IsQuestion:      knowledge.IsQuestion,
-		Read:            newReader(cfg, analyzer).Read,
-		Text:            text,
+		Read:            reading.FromConfig(cfg, analyzer.Score).Read,
+		Text:            cfg.Text,
 		Metrics:         web.NewMetrics(registry),
 	})
 	web.WatchCore(registry, core)
-	hours, err := handoffHours(cfg.Handoff.Hours)
+
+	// The features: each takes its settings from the config (FromConfig)
+	// and what it works with from here.
+	hoOpts, err := handoff.FromConfig(cfg, llm, handoff.Options{Store: storage.NewHandoff(store), Owners: store, Poster: core,
+		Logger: log, Sentiment: analyzer.Label})
 	if err != nil {
-		kb.Close()
-		store.Close()
 		return nil, err
 	}
-	llm := newLLM(cfg, log)
-	ho := handoff.New(handoff.Options{
-		Store:        storage.NewHandoff(store),
-		Owners:       store,
-		Poster:       core,
-		Logger:       log,
-		Text:         text,
-		StaffChannel: bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
-		Mention:      cfg.Handoff.Mention,
-		AutoTakeover: cfg.Handoff.AutoTakeover,
-		ReleaseAfter: cfg.Handoff.ReleaseAfter,
-		Reaction:     cfg.Handoff.Reaction,
-		Hours:        hours,
-		Sensitive:    cfg.Handoff.Sensitive,
-		Summarize:    handoff.LLMSummarizer(llm, cfg.LLM.Redact, cfg.LLM.Timeout),
-		Sentiment:    analyzer.Label,
-	})
-	ib := newInbox(cfg, store, core, analyzer, llm, log)
+	ho := handoff.New(hoOpts)
+	// The inbox tells people who ran /notify on of status changes directly.
+	ib := inbox.New(inbox.FromConfig(cfg, llm, inbox.Options{Store: storage.NewInbox(store), Owners: store, Poster: core,
+		DirectMessenger: core, Logger: log.With("component", "inbox"), Sentiment: analyzer.Score,
+		Detect: func(t, l string) float64 { return detect.DetectLang(t, l).Score }, Notifiers: webhook.FromConfig(cfg.Inbox)}))
 	// Erasure reaches every store, then what the inbox holds in memory.
-	pv := privacy.New(privacy.People{Part: append(storage.Parts(store), ib)}, text, nil)
-	answers := answer.New(answer.Options{
-		Search:          kb,
-		Text:            text,
-		LLM:             llm,
-		Escalator:       ho,
-		Persona:         cfg.LLM.Persona,
-		BotName:         cfg.Bot.Name,
-		Timeout:         cfg.LLM.Timeout,
-		HistoryTokens:   cfg.LLM.HistoryTokens,
-		MinSimilarity:   cfg.LLM.MinSimilarity,
-		MinConfidence:   cfg.Knowledge.MinConfidence,
-		NoRedact:        !cfg.LLM.Redact,
-		BreakerFailures: cfg.LLM.Breaker.Failures,
-		BreakerCooldown: cfg.LLM.Breaker.Cooldown,
-		Logger:          log,
-	})
+	pv := privacy.New(privacy.People{Part: append(storage.Parts(store), ib)}, cfg.Text, nil)
+	answers := answer.New(answer.FromConfig(cfg, answer.Options{Search: kb, LLM: llm, Escalator: ho, Logger: log}))
 	// Answers go through the support log: feedback buttons, shadow mode,
 	// repeated questions, saving staff replies as knowledge.
-	sup := support.New(support.Options{Answer: answers, Store: storage.NewSupport(store), Escalator: ho, Poster: core,
-		StaffChannel: bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
-		Shadow:       cfg.Channels.Shadow, AddKnowledge: support.AddTo(kb), SaveReaction: cfg.Support.SaveReaction,
-		Similarity: cfg.Support.Similarity, Text: text, Logger: log})
+	sup := support.New(support.FromConfig(cfg, support.Options{Answer: answers, Store: storage.NewSupport(store), Escalator: ho,
+		Poster: core, AddKnowledge: support.AddTo(kb), Logger: log}))
+
 	register(core, sup, ho, pv, sup, ib)
-	core.Route(reading.Routes(text)...)
+	core.Route(reading.Routes(cfg.Text)...)
 	core.Observe(ho, sup)
 	if cfg.Inbox.Enabled {
 		core.Observe(ib)
 	}
 	if cfg.Sentiment.Enabled {
-		mon, err := newMonitor(ctx, cfg, store, core, ho, analyzer, log)
+		monOpts, err := monitor.FromConfig(ctx, cfg, store, monitor.Options{Analyze: monitor.SentimentAnalyzer(analyzer),
+			Store: storage.NewSentiment(store), Poster: core, Escalate: ho, Logger: log.With("component", "sentiment")})
 		if err != nil {
-			kb.Close()
-			store.Close()
 			return nil, err
 		}
-		core.Observe(mon)
+		core.Observe(monitor.New(monOpts))
 	}
 	return &app{store: store, kb: kb, core: core, handoff: ho, inbox: ib, metrics: registry}, nil
 }
 
-// newReader gives each message to the bot its one reading (question,
-// feature request, human, complaint, thanks, greeting, other); requests
-// only while the research inbox detects them.
-func newReader(cfg *config.Config, a *sentiment.Analyzer) *reading.Reader {
-	o := reading.Options{Question: knowledge.QuestionScore, Human: handoff.AsksForHuman,
-		Sentiment: func(text, lang string) float64 { return a.AnalyzeLang(text, lang).Score }}
-	if cfg.Inbox.Enabled {
-		o.Request, o.RequestThreshold = detect.Score, cfg.Inbox.Threshold
+// openStore opens the database with the configured retention.
+func openStore(cfg *config.Config, log *slog.Logger) (*storage.Store, error) {
+	return storage.Open(storage.Options{Path: cfg.Storage.Path, MessageTTL: cfg.Storage.MessageTTL,
+		SentimentTTL: cfg.Storage.SentimentTTL, AuditTTL: cfg.Storage.AuditTTL, FeedbackTTL: cfg.Storage.FeedbackTTL, Logger: log})
+}
+
+// knowledgeFolders are the configured folders, or the built-in example.
+func knowledgeFolders(cfg *config.Config) ([]knowledge.Folder, error) {
+	if len(cfg.Knowledge.Paths) == 0 {
+		return []knowledge.Folder{{FS: exampleKB, Root: "knowledge"}}, nil
 	}
-	return reading.New(o)
+	return knowledge.Folders(cfg.Knowledge.Paths, cfg.Knowledge.BaseURLs)
+}
+
+// syncKnowledge reads changed knowledge files into storage and builds the
+// search index.
+func syncKnowledge(ctx context.Context, cfg *config.Config, store *storage.Store, client *openai.Client, log *slog.Logger) (*knowledge.Base, error) {
+	folders, err := knowledgeFolders(cfg)
+	if err != nil {
+		return nil, err
+	}
+	kb := knowledge.NewBase(storage.NewKB(store), folders, log)
+	kb.SetEmbedder(client.Embedder(), knowledge.EmbedOptions{Model: cfg.LLM.EmbeddingModel})
+	rep, err := kb.Sync(ctx, nil)
+	if err != nil {
+		kb.Close()
+		return nil, err
+	}
+	log.Info("knowledge base synced", "report", rep.String(), "chunks", kb.Len())
+	return kb, nil
 }
 
 // register adds every route to the core, first match wins: the commands,
@@ -219,91 +271,6 @@ func register(core *bot.Bot, answers bot.Handler, ho *handoff.Service, pv *priva
 		Spec: &bot.CommandSpec{Name: "ask", Description: "Ask a question about the project", ArgName: "question", ArgHelp: "What do you want to know?"}})
 	for _, routes := range [][]bot.Route{ib.Routes(), ho.Routes(), pv.Routes(), sup.Routes()} {
 		core.Route(routes...)
-	}
-}
-
-// openStore opens the database with the configured retention.
-func openStore(cfg *config.Config, log *slog.Logger) (*storage.Store, error) {
-	return storage.Open(storage.Options{Path: cfg.Storage.Path, MessageTTL: cfg.Storage.MessageTTL,
-		SentimentTTL: cfg.Storage.SentimentTTL, AuditTTL: cfg.Storage.AuditTTL, FeedbackTTL: cfg.Storage.FeedbackTTL, Logger: log})
-}
-
-// newMonitor scores every message's sentiment and alerts staff on spikes.
-func newMonitor(ctx context.Context, cfg *config.Config, store *storage.Store, poster bot.Poster, esc monitor.Escalator, a *sentiment.Analyzer, log *slog.Logger) (*monitor.Monitor, error) {
-	opts := monitor.Options{
-		Analyze:        monitor.SentimentAnalyzer(a),
-		Store:          storage.NewSentiment(store),
-		Logger:         log.With("component", "sentiment"),
-		StaffChannel:   bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID},
-		Poster:         poster,
-		MinMessages:    cfg.Sentiment.AlertMinMessages,
-		Margin:         cfg.Sentiment.AlertMargin,
-		Cooldown:       cfg.Sentiment.AlertCooldown,
-		Escalate:       esc,
-		StrongNegative: cfg.Sentiment.StrongNegative,
-	}
-	if cfg.Sentiment.Pseudonymize {
-		salt, err := store.Secret(ctx, "pseudonyms")
-		if err != nil {
-			return nil, err
-		}
-		opts.Pseudonymize = monitor.Pseudonymizer(salt)
-	}
-	return monitor.New(opts), nil
-}
-
-// newLLM is the language model when one is configured (llm.On), else nil:
-// then answers are extractive.
-func newLLM(cfg *config.Config, log *slog.Logger) answer.LLM {
-	if c := openaiClient(cfg, log); c != nil {
-		return c
-	}
-	return nil // not a nil *openai.Client inside the interface
-}
-
-// openaiClient is the OpenAI-compatible client, or nil when the LLM is off.
-func openaiClient(cfg *config.Config, log *slog.Logger) *openai.Client {
-	if !cfg.LLM.On() {
-		return nil
-	}
-	retries := cfg.LLM.MaxRetries
-	if retries == 0 {
-		retries = -1 // config 0 means none; the client's 0 means its default
-	}
-	return openai.New(openai.Options{BaseURL: cfg.LLM.BaseURL, APIKey: cfg.LLM.APIKey, Model: cfg.LLM.Model,
-		EmbeddingModel: cfg.LLM.EmbeddingModel, Temperature: float32(cfg.LLM.Temperature),
-		MaxTokens: cfg.LLM.MaxTokens, MaxRetries: retries, Logger: log.With("component", "llm")})
-}
-
-// useEmbeddings adds vector search to the knowledge base when
-// llm.embedding_model is set (and the LLM API is on).
-func useEmbeddings(cfg *config.Config, kb *knowledge.Base, log *slog.Logger) {
-	if cfg.LLM.EmbeddingModel == "" {
-		return
-	}
-	if c := openaiClient(cfg, log); c != nil {
-		kb.SetEmbedder(c, knowledge.EmbedOptions{Model: cfg.LLM.EmbeddingModel})
-	}
-}
-
-// handoffHours are staff's working hours, or nil for always.
-func handoffHours(h config.Hours) (*handoff.Hours, error) {
-	if !h.Set() {
-		return nil, nil
-	}
-	loc, days, from, to, err := config.ParseHours(h)
-	if err != nil {
-		return nil, fmt.Errorf("handoff.hours: %w", err)
-	}
-	return &handoff.Hours{Location: loc, Days: days, From: from, To: to}, nil
-}
-
-// discordOptions are the Discord adapter's settings from the config.
-func discordOptions(cfg *config.Config, commands []bot.CommandSpec, log *slog.Logger) discord.Options {
-	return discord.Options{
-		Token: cfg.Discord.Token, APIURL: cfg.Discord.APIURL,
-		StaffRoles: cfg.Staff.Discord.Roles, StaffUsers: cfg.Staff.Discord.Users,
-		GuildIDs: cfg.Discord.GuildIDs, Logger: log.With("platform", "discord"), Commands: commands,
 	}
 }
 
@@ -321,232 +288,4 @@ func commands() []bot.CommandSpec {
 func (a *app) close() error {
 	a.inbox.Close()
 	return errors.Join(a.kb.Close(), a.store.Close())
-}
-
-// newInbox files feature requests (detected, forwarded, /feedback) in the
-// research inbox.
-func newInbox(cfg *config.Config, store *storage.Store, core *bot.Bot, a *sentiment.Analyzer, llm answer.LLM, log *slog.Logger) *inbox.Service {
-	hooks := make([]inbox.Notifier, 0, len(cfg.Inbox.Webhooks))
-	for _, h := range cfg.Inbox.Webhooks {
-		hooks = append(hooks, webhook.New(webhook.Options{URL: h.URL, Secret: h.Secret, Tries: uint(cfg.Inbox.WebhookTries)}))
-	}
-	ack := cfg.Inbox.Acknowledge
-	var confirm inbox.Confirmer
-	if cfg.Inbox.ConfirmWithLLM && llm != nil {
-		confirm = inbox.LLMConfirmer(llm)
-	}
-	return inbox.New(inbox.Options{
-		Confirm:         confirm,
-		DirectMessenger: core, // people who ran /notify on hear of status changes directly
-		Store:           storage.NewInbox(store), Owners: store, Poster: core, Logger: log.With("component", "inbox"),
-		Text: func(lang, key string) string {
-			return strings.ReplaceAll(cfg.Texts.Get(lang, key), "{bot}", cfg.Bot.Name)
-		},
-		Detect:    func(t, l string) float64 { return detect.DetectLang(t, l).Score },
-		Sentiment: a.Score,
-		Threshold: cfg.Inbox.Threshold, Similar: cfg.Inbox.Similar, Borderline: cfg.Inbox.Borderline,
-		Embed: inboxEmbedder(cfg, log), SimilarEmbedding: cfg.Inbox.SimilarEmbedding,
-		Acknowledge: &ack, ReactionEmoji: cfg.Inbox.Reaction,
-		Quiet:              func(p, ch string) bool { return cfg.Channels.Policy(p, ch) == bot.PolicyListen },
-		DailyCapPerChannel: cfg.Inbox.DailyCap, Notifiers: hooks,
-	})
-}
-
-// inboxEmbedder lets the research inbox match requests by meaning when
-// llm.embedding_model is set (texts redacted per llm.redact); else nil.
-func inboxEmbedder(cfg *config.Config, log *slog.Logger) func(context.Context, []string) ([][]float32, error) {
-	if cfg.LLM.EmbeddingModel == "" {
-		return nil
-	}
-	c := openaiClient(cfg, log)
-	if c == nil {
-		return nil
-	}
-	return inbox.Embedder(c.Embed, cfg.LLM.Redact, cfg.LLM.Timeout)
-}
-
-// knowledgeFolders are the configured folders, or the built-in example.
-func knowledgeFolders(cfg *config.Config) ([]knowledge.Folder, error) {
-	if len(cfg.Knowledge.Paths) == 0 {
-		return []knowledge.Folder{{FS: exampleKB, Root: "knowledge"}}, nil
-	}
-	return knowledge.Folders(cfg.Knowledge.Paths, cfg.Knowledge.BaseURLs)
-}
-
-// syncKnowledge reads changed knowledge files into storage and builds the
-// search index.
-func syncKnowledge(ctx context.Context, cfg *config.Config, store *storage.Store, log *slog.Logger) (*knowledge.Base, error) {
-	folders, err := knowledgeFolders(cfg)
-	if err != nil {
-		return nil, err
-	}
-	kb := knowledge.NewBase(storage.NewKB(store), folders, log)
-	useEmbeddings(cfg, kb, log)
-	rep, err := kb.Sync(ctx, nil)
-	if err != nil {
-		kb.Close()
-		return nil, err
-	}
-	log.Info("knowledge base synced", "report", rep.String(), "chunks", kb.Len())
-	return kb, nil
-}
-
-// openKB is the knowledge base on the database, for `einsatz kb` when no
-// server runs.
-func openKB(ctx context.Context, cfg *config.Config) (cli.KB, func() error, error) {
-	store, err := storage.Open(storage.Options{Path: cfg.Storage.Path, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return nil, nil, err
-	}
-	folders, err := knowledgeFolders(cfg)
-	if err != nil {
-		store.Close()
-		return nil, nil, err
-	}
-	kb := knowledge.NewBase(storage.NewKB(store), folders, nil)
-	useEmbeddings(cfg, kb, slog.New(slog.DiscardHandler))
-	if err := kb.Rebuild(ctx); err != nil {
-		store.Close()
-		return nil, nil, err
-	}
-	return kb, func() error { return errors.Join(kb.Close(), store.Close()) }, nil
-}
-
-// run serves every enabled adapter until SIGINT or SIGTERM.
-func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	a, err := newApp(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	// Background work (hand-back timer, file watcher) ends before storage
-	// closes.
-	var background sync.WaitGroup
-	shutdown := func(err error) error {
-		cancel()
-		background.Wait()
-		log.Info("stopped; closing storage")
-		return errors.Join(err, a.close())
-	}
-	for _, line := range cli.Describe(cfg) {
-		log.Info("config", "setting", line)
-	}
-	site, err := newWeb(cfg, a, log)
-	if err != nil {
-		return shutdown(err)
-	}
-	// Without its web server the bot is of no use: if it cannot listen
-	// (the port is taken), everything stops with that error.
-	adapters := []bot.Adapter{essentialWeb{site, cancel}}
-	background.Go(func() {
-		if err := a.handoff.Run(ctx); err != nil {
-			log.Error("handoff: hand-back timer stopped", "err", err)
-		}
-	})
-	if len(cfg.Knowledge.Paths) > 0 {
-		background.Go(func() {
-			if err := a.kb.Watch(ctx, 500*time.Millisecond); err != nil {
-				log.Error("knowledge: file watcher stopped; use 'einsatz kb sync'", "err", err)
-			}
-		})
-	}
-	if cfg.Discord.On() {
-		da, err := discord.New(discordOptions(cfg, a.core.Commands(), log))
-		if err != nil {
-			return shutdown(err)
-		}
-		adapters = append(adapters, da)
-	}
-	if cfg.Slack.On() {
-		sa, err := slack.New(slack.Options{
-			Mode: cfg.Slack.Mode, BotToken: cfg.Slack.BotToken, AppToken: cfg.Slack.AppToken,
-			SigningSecret: cfg.Slack.SigningSecret, APIURL: cfg.Slack.APIURL,
-			StaffUsers: cfg.Staff.Slack.Users, StaffUserGroup: cfg.Staff.Slack.UserGroup,
-			Commands: a.core.Commands(), Logger: log.With("platform", "slack"),
-		})
-		if err != nil {
-			return shutdown(err)
-		}
-		if cfg.Slack.Mode == slack.ModeHTTP {
-			site.Mount(slack.EventsPath, sa.HTTPHandler())
-		}
-		adapters = append(adapters, sa)
-	}
-	names := make([]string, 0, len(adapters))
-	for _, ad := range adapters {
-		names = append(names, ad.Platform())
-	}
-	runErr := make(chan error, 1)
-	go func() { runErr <- a.core.Run(ctx, adapters...) }()
-	select {
-	case <-site.Ready():
-		fmt.Fprintf(stdout, "einsatz is running; adapters enabled: %s. Ctrl-C stops.\n", strings.Join(names, ", "))
-		fmt.Fprintf(stdout, "Chat:      %s/\n", site.URL())
-		fmt.Fprintf(stdout, "Dashboard: %s/dashboard\n", site.URL())
-		if login := site.LoginURL(); login != "" {
-			fmt.Fprintf(stdout, "Log in once with: %s\n", login)
-		}
-	case err := <-runErr:
-		return shutdown(err)
-	}
-	return shutdown(<-runErr)
-}
-
-// essentialWeb is the web adapter whose failure stops the bot: a taken
-// port must not leave a process that serves nothing. It embeds the server
-// itself, not an interface, so its optional abilities (Completer) stay
-// visible to the core.
-type essentialWeb struct {
-	*web.Server
-	stop context.CancelFunc
-}
-
-func (e essentialWeb) Run(ctx context.Context, sink bot.Sink) error {
-	err := e.Server.Run(ctx, sink)
-	if err != nil && !errors.Is(err, context.Canceled) {
-		e.stop()
-	}
-	return err
-}
-
-// newWeb builds the web adapter: chat page and API, dashboard, admin API.
-func newWeb(cfg *config.Config, a *app, log *slog.Logger) (*web.Server, error) {
-	accounts := make([]web.Account, 0, len(cfg.Staff.Web))
-	for _, acc := range cfg.Staff.Web {
-		accounts = append(accounts, web.Account{Name: acc.Name, Role: acc.Role, Token: acc.Token, PasswordHash: acc.PasswordHash})
-	}
-	site, err := web.New(web.Options{
-		Addr:           cfg.Web.Addr,
-		PublicURL:      cfg.Web.PublicURL,
-		CORSOrigins:    cfg.Web.CORSOrigins,
-		APIKey:         cfg.Web.APIKey,
-		ChatPerMin:     cfg.Web.ChatRateLimit.PerMinute,
-		ChatBurst:      cfg.Web.ChatRateLimit.Burst,
-		TrustProxy:     cfg.Web.TrustProxy,
-		Accounts:       accounts,
-		CredentialFile: filepath.Join(cfg.Storage.Path, web.CredentialFileName),
-		Store:          a.store,
-		Core:           a.core,
-		Gatherer:       a.metrics,
-		BotName:        cfg.Bot.Name,
-		Logger:         log,
-		Status: func() []string {
-			return append(cli.Describe(cfg), fmt.Sprintf("knowledge chunks: %d", a.kb.Len()))
-		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	site.AddKnowledge(a.kb)
-	site.AddHandoff(storage.NewHandoff(a.store))
-	// Export, erasure and imports touch every member's data: admins only.
-	site.AddPrivacy(privacy.People{Part: append(storage.Parts(a.store), a.inbox)}, a.core.Exclusive)
-	site.AddImports(a.core)
-	site.AddInbox(a.inbox)
-	site.AddSupport(storage.NewSupport(a.store), support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity})
-	site.AddSentiment(storage.NewSentiment(a.store), nil)
-	return site, nil
 }

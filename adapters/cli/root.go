@@ -22,6 +22,7 @@ import (
 
 	"github.com/einsatz/einsatz/adapters/console"
 	"github.com/einsatz/einsatz/adapters/discord"
+	"github.com/einsatz/einsatz/adapters/openai"
 	"github.com/einsatz/einsatz/adapters/slack"
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot"
@@ -48,15 +49,11 @@ type App struct {
 	NewBot func(ctx context.Context, cfg *config.Config, log *slog.Logger) (core *bot.Bot, close func() error, err error)
 	// Commands lists the bot's commands without opening storage.
 	Commands func() []bot.CommandSpec
-	// DiscordOptions are the Discord adapter's settings from the config.
-	DiscordOptions func(cfg *config.Config, commands []bot.CommandSpec, log *slog.Logger) discord.Options
 	// OpenStore opens the database with the configured retention.
 	OpenStore func(cfg *config.Config, log *slog.Logger) (*storage.Store, error)
 	// KnowledgeFolders are the configured knowledge folders, or the
 	// built-in example.
 	KnowledgeFolders func(cfg *config.Config) ([]knowledge.Folder, error)
-	// OpenKB opens the knowledge base on the database (no server runs).
-	OpenKB func(ctx context.Context, cfg *config.Config) (KB, func() error, error)
 }
 
 // newLogger makes the one logger; min raises the configured level (chat
@@ -175,7 +172,7 @@ func NewRoot(app App, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command 
 			if err != nil {
 				return err
 			}
-			id, err := discord.ApplicationID(cmd.Context(), app.DiscordOptions(cfg, nil, slog.New(slog.DiscardHandler)))
+			id, err := discord.ApplicationID(cmd.Context(), discord.OptionsFrom(cfg, nil, slog.New(slog.DiscardHandler)))
 			if err != nil {
 				return err
 			}
@@ -503,12 +500,29 @@ func connect(ctx context.Context, app App, cfg *config.Config) (*web.Client, *st
 }
 
 // openKB is the knowledge base for `einsatz kb`: the running server's, or
-// the database's when no server runs.
+// the one on the database when no server runs (embedding new chunks when
+// llm.embedding_model is set).
 func openKB(ctx context.Context, app App, cfg *config.Config) (KB, func() error, error) {
 	if client, err := web.Running(ctx, cfg.Storage.Path); err == nil {
 		return RemoteKB{Client: client}, func() error { return nil }, nil
 	} else if !errors.Is(err, web.ErrNotRunning) {
 		return nil, nil, err
 	}
-	return app.OpenKB(ctx, cfg)
+	store, err := storage.Open(storage.Options{Path: cfg.Storage.Path, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, nil, err
+	}
+	folders, err := app.KnowledgeFolders(cfg)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	kb := knowledge.NewBase(storage.NewKB(store), folders, nil)
+	llm := openai.FromConfig(cfg.LLM, slog.New(slog.DiscardHandler))
+	kb.SetEmbedder(llm.Embedder(), knowledge.EmbedOptions{Model: cfg.LLM.EmbeddingModel})
+	if err := kb.Rebuild(ctx); err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return kb, func() error { return errors.Join(kb.Close(), store.Close()) }, nil
 }

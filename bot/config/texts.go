@@ -141,3 +141,9 @@ func baseLang(lang string) string {
 	}
 	return lang
 }
+
+// Text is the text for key in lang with {bot} replaced by bot.name: what
+// the core and the features post.
+func (c *Config) Text(lang, key string) string {
+	return strings.ReplaceAll(c.Texts.Get(lang, key), "{bot}", c.Bot.Name)
+}
