@@ -24,7 +24,11 @@ import (
 // change and read the server's knowledge base, and what the server answers
 // is what the base itself says.
 func TestKBCommandsThroughServer(t *testing.T) {
-	s := memStore(t)
+	s, err := storage.Open(storage.Options{InMemory: true, Logger: slog.New(slog.DiscardHandler)}) // the server's logins and audit log
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
 	ctx := context.Background()
 	dir := t.TempDir()
 	write(t, dir, "file.md", "# Shipping\n\nParcels leave the warehouse on Mondays.\n", time.Now())
@@ -32,7 +36,7 @@ func TestKBCommandsThroughServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	local := knowledge.NewBase(storage.NewKB(s), folders, slog.New(slog.DiscardHandler))
+	local := knowledge.NewBase(memStore(t), folders, slog.New(slog.DiscardHandler))
 	defer local.Close()
 	if _, err := local.Sync(ctx, nil); err != nil {
 		t.Fatal(err)

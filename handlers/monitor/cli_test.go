@@ -17,8 +17,8 @@ import (
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/adapters/web/webtest"
 	"github.com/einsatz/einsatz/bot/bottest"
+	"github.com/einsatz/einsatz/bot/mood/moodtest"
 	"github.com/einsatz/einsatz/handlers/monitor"
-	"github.com/einsatz/einsatz/storage"
 )
 
 // summary is "platform/channel start n/pos/neu/neg" per bucket, sorted.
@@ -37,10 +37,11 @@ func summary(series []monitor.Series, layout string) string {
 // the store directly, for every filter; bad arguments fail the same way
 // on both, naming the argument.
 func TestSentimentReportThroughServer(t *testing.T) {
-	s := memStore(t)
+	s := memStore(t) // the server's logins
+	sent := moodtest.NewMem()
 	now := time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC)
 	clock := bottest.NewClock(now)
-	m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: storage.NewSentiment(s), Clock: clock, Logger: slog.New(slog.DiscardHandler)})
+	m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: sent, Clock: clock, Logger: slog.New(slog.DiscardHandler)})
 	ctx := context.Background()
 	for _, e := range []struct {
 		id, channel, text string
@@ -57,11 +58,8 @@ func TestSentimentReportThroughServer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
-	remote := cli.RemoteSentiment{Client: webtest.AdminClient(t, s, func(site *web.Server) { site.AddSentiment(storage.NewSentiment(s), clock) })}
-	local := cli.LocalSentiment{Store: storage.NewSentiment(s), Now: clock.Now}
+	remote := cli.RemoteSentiment{Client: webtest.AdminClient(t, s, func(site *web.Server) { site.AddSentiment(sent, clock) })}
+	local := cli.LocalSentiment{Store: sent, Now: clock.Now}
 
 	const day, hour = "01-02", "01-02 15h"
 	for _, tt := range []struct {
