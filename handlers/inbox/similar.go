@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"unicode"
+
+	"github.com/einsatz/einsatz/bot/request"
 )
 
 // Tokens normalises a text for matching: lower case, ß as ss, split on
@@ -63,7 +65,7 @@ func weights(tokens []string, df map[string]int, n int) map[string]float64 {
 // against the item's title and each of its mentions, with idf over every
 // open item's texts. It returns nil when there is no open item. The
 // service keeps the same index across requests instead (index.go).
-func Match(items []Item, text string) (*Item, float64) {
+func Match(items []request.Item, text string) (*request.Item, float64) {
 	x := newIndex()
 	at := map[int]int{}
 	for i, it := range items {
@@ -180,7 +182,7 @@ func (s *Service) matchEmbedded(ctx context.Context, text string) (int, float64,
 	return best, score, nil
 }
 
-func mentionTexts(it Item) []string {
+func mentionTexts(it request.Item) []string {
 	out := make([]string, len(it.Mentions))
 	for i, m := range it.Mentions {
 		out[i] = m.Text
@@ -207,7 +209,7 @@ func (s *Service) loadIndex(ctx context.Context) error {
 }
 
 // indexPut brings the index up to date with an item just written.
-func (s *Service) indexPut(it Item) {
+func (s *Service) indexPut(it request.Item) {
 	s.idxMu.Lock()
 	defer s.idxMu.Unlock()
 	if s.idxLoaded {

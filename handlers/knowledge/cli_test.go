@@ -16,6 +16,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/cli"
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/adapters/web/webtest"
+	"github.com/einsatz/einsatz/bot/kb"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 	"github.com/einsatz/einsatz/storage"
 )
@@ -63,7 +64,7 @@ func TestKBCommandsThroughServer(t *testing.T) {
 		}
 		return out
 	}
-	same := func(when string) []knowledge.Doc {
+	same := func(when string) []kb.Doc {
 		t.Helper()
 		rd, err1 := remote.Docs(ctx)
 		ld, err2 := local.Docs(ctx)
@@ -89,13 +90,13 @@ func TestKBCommandsThroughServer(t *testing.T) {
 	if len(docs) != 2 {
 		t.Fatalf("docs after add = %+v", docs)
 	}
-	var added knowledge.Doc
+	var added kb.Doc
 	for _, d := range docs {
 		if d.Source == source {
 			added = d
 		}
 	}
-	if added.Origin != knowledge.OriginAdded || added.Title != "Zorblax refunds" || added.URL != "https://help.example/refunds" || added.Chunks != 1 {
+	if added.Origin != kb.OriginAdded || added.Title != "Zorblax refunds" || added.URL != "https://help.example/refunds" || added.Chunks != 1 {
 		t.Fatalf("added doc = %+v", added)
 	}
 	if out := mustRun("list"); !strings.Contains(out, source) || !strings.Contains(out, "Zorblax refunds") || !strings.Contains(out, "file.md") {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/einsatz/einsatz/adapters/openai"
 	"github.com/einsatz/einsatz/adapters/openai/openaitest"
+	"github.com/einsatz/einsatz/bot/kb"
 	"github.com/einsatz/einsatz/bot/kb/kbtest"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 )
@@ -103,13 +104,13 @@ func ids(hits []knowledge.Hit) []string {
 	return out
 }
 
-func storedVectors(t *testing.T, s *kbtest.Mem) map[string]knowledge.Vector {
+func storedVectors(t *testing.T, s *kbtest.Mem) map[string]kb.Vector {
 	t.Helper()
 	vecs, err := s.Vectors(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]knowledge.Vector{}
+	out := map[string]kb.Vector{}
 	for _, v := range vecs {
 		out[v.ChunkID] = v
 	}

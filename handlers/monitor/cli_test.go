@@ -17,6 +17,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/adapters/web/webtest"
 	"github.com/einsatz/einsatz/bot/bottest"
+	"github.com/einsatz/einsatz/bot/mood"
 	"github.com/einsatz/einsatz/bot/mood/moodtest"
 	"github.com/einsatz/einsatz/handlers/monitor"
 )
@@ -65,15 +66,15 @@ func TestSentimentReportThroughServer(t *testing.T) {
 	for _, tt := range []struct {
 		name, channel, by, since, layout, want string
 	}{
-		{"all channels, 7 days", "", monitor.Day, "7d", day,
+		{"all channels, 7 days", "", mood.Day, "7d", day,
 			"discord/general 11-25 1/0/0/1 | discord/general 11-26 2/2/0/0 | discord/help 11-23 1/0/0/1 | discord/help 11-26 1/0/1/0"},
-		{"default is 14 days", "", monitor.Day, "", day,
+		{"default is 14 days", "", mood.Day, "", day,
 			"discord/general 11-16 1/1/0/0 | discord/general 11-25 1/0/0/1 | discord/general 11-26 2/2/0/0 | discord/help 11-23 1/0/0/1 | discord/help 11-26 1/0/1/0"},
-		{"one channel by hour", "discord/general", monitor.Hour, "12h", hour,
+		{"one channel by hour", "discord/general", mood.Hour, "12h", hour,
 			"discord/general 11-26 14h 1/1/0/0 | discord/general 11-26 15h 1/1/0/0"},
-		{"channel by id, since a date", "help", monitor.Day, "2026-11-23", day,
+		{"channel by id, since a date", "help", mood.Day, "2026-11-23", day,
 			"discord/help 11-23 1/0/0/1 | discord/help 11-26 1/0/1/0"},
-		{"since an RFC 3339 time", "", monitor.Hour, "2026-11-26T13:30:00Z", hour,
+		{"since an RFC 3339 time", "", mood.Hour, "2026-11-26T13:30:00Z", hour,
 			"discord/general 11-26 14h 1/1/0/0 | discord/general 11-26 15h 1/1/0/0 | discord/help 11-26 13h 1/0/1/0"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,10 +116,10 @@ func TestSentimentReportThroughServer(t *testing.T) {
 	for _, tt := range []struct {
 		name, channel, by, since, want string
 	}{
-		{"bad since", "", monitor.Day, "yesterday-ish", "since"},
-		{"negative since", "", monitor.Day, "-3d", "since"},
+		{"bad since", "", mood.Day, "yesterday-ish", "since"},
+		{"negative since", "", mood.Day, "-3d", "since"},
 		{"bad by", "", "week", "7d", "--by"},
-		{"unknown channel", "discord/nope", monitor.Day, "7d", "no sentiment data"},
+		{"unknown channel", "discord/nope", mood.Day, "7d", "no sentiment data"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, rerr := remote.Report(ctx, tt.channel, tt.by, tt.since)
