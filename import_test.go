@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/bot"
-	"github.com/einsatz/einsatz/handlers/monitor"
+	"github.com/einsatz/einsatz/bot/mood"
 	"github.com/einsatz/einsatz/storage"
 )
 
@@ -68,8 +68,8 @@ func TestImportShippedExports(t *testing.T) {
 	}
 	// Every imported message was scored, once.
 	n := 0
-	for _, ch := range []monitor.Channel{{Platform: "slack", ID: "C0GENERAL"}, {Platform: "slack", ID: "C0HELP"}, {Platform: "discord", ID: "1300000000000000010"}} {
-		days, err := storage.NewSentiment(store).Buckets(ctx, monitor.Day, ch, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	for _, ch := range []mood.Channel{{Platform: "slack", ID: "C0GENERAL"}, {Platform: "slack", ID: "C0HELP"}, {Platform: "discord", ID: "1300000000000000010"}} {
+		days, err := storage.NewSentiment(store).Buckets(ctx, mood.Day, ch, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 		if err != nil {
 			t.Fatal(err)
 		}

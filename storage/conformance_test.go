@@ -5,6 +5,10 @@ import (
 
 	"github.com/einsatz/einsatz/bot/escalation"
 	"github.com/einsatz/einsatz/bot/escalation/escalationtest"
+	"github.com/einsatz/einsatz/bot/kb"
+	"github.com/einsatz/einsatz/bot/kb/kbtest"
+	"github.com/einsatz/einsatz/bot/mood"
+	"github.com/einsatz/einsatz/bot/mood/moodtest"
 	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/bot/qa/qatest"
 	"github.com/einsatz/einsatz/bot/request"
@@ -24,4 +28,12 @@ func TestSupportConformance(t *testing.T) {
 
 func TestHandoffConformance(t *testing.T) {
 	escalationtest.Run(t, func(t *testing.T) escalation.Store { return NewHandoff(openTest(t, Options{InMemory: true})) })
+}
+
+func TestKBConformance(t *testing.T) {
+	kbtest.Run(t, func(t *testing.T) kb.Store { return NewKB(openTest(t, Options{InMemory: true})) })
+}
+
+func TestSentimentConformance(t *testing.T) {
+	moodtest.Run(t, func(t *testing.T) mood.Store { return NewSentiment(openTest(t, Options{InMemory: true})) })
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/einsatz/einsatz/bot/config"
+	"github.com/einsatz/einsatz/bot/kb"
 	"github.com/einsatz/einsatz/handlers/answer"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 )
@@ -42,7 +43,7 @@ func evalAnswersCommand(app App, loadConfig func(*cobra.Command) (*config.Config
 					return err
 				}
 			}
-			var chunks []knowledge.Chunk
+			var chunks []kb.Chunk
 			for _, fo := range folders {
 				cs, err := knowledge.LoadFS(fo.FS, fo.Root)
 				if err != nil {

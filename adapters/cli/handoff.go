@@ -7,11 +7,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/einsatz/einsatz/adapters/web"
+	"github.com/einsatz/einsatz/bot/escalation"
 	"github.com/einsatz/einsatz/handlers/handoff"
 )
 
 // Escalations lists escalations: the running server, or the database.
-type Escalations func(ctx context.Context, open bool) ([]handoff.Escalation, error)
+type Escalations func(ctx context.Context, open bool) ([]escalation.Escalation, error)
 
 // OpenHandoff returns where to read escalations, and how to release it.
 type OpenHandoff func(cmd *cobra.Command) (Escalations, func() error, error)
@@ -44,12 +45,12 @@ func HandoffCommand(open OpenHandoff, stdout io.Writer) *cobra.Command {
 
 // RemoteEscalations reads through the running server's admin API.
 func RemoteEscalations(c *web.Client) Escalations {
-	return func(ctx context.Context, open bool) ([]handoff.Escalation, error) {
+	return func(ctx context.Context, open bool) ([]escalation.Escalation, error) {
 		path := "/api/admin/handoff"
 		if open {
 			path += "?open=1"
 		}
-		var list []handoff.Escalation
+		var list []escalation.Escalation
 		return list, c.GetJSON(ctx, path, &list)
 	}
 }

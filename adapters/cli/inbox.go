@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/einsatz/einsatz/adapters/web"
+	"github.com/einsatz/einsatz/bot/request"
 	"github.com/einsatz/einsatz/handlers/inbox"
 )
 
@@ -21,10 +22,10 @@ import (
 // (RemoteInbox), or the database through an inbox.Service when no server
 // runs (then status changes are recorded but not posted in threads).
 type Inbox interface {
-	List(ctx context.Context, f inbox.Filter) ([]inbox.Item, error)
-	Get(ctx context.Context, id int) (inbox.Item, error)
-	SetStatus(ctx context.Context, id int, status, note, by string) (inbox.Item, error)
-	Merge(ctx context.Context, from, into int, by string) (inbox.Item, error)
+	List(ctx context.Context, f inbox.Filter) ([]request.Item, error)
+	Get(ctx context.Context, id int) (request.Item, error)
+	SetStatus(ctx context.Context, id int, status, note, by string) (request.Item, error)
+	Merge(ctx context.Context, from, into int, by string) (request.Item, error)
 }
 
 // OpenInbox returns the inbox to work on, and how to release it.
@@ -35,7 +36,7 @@ func InboxCommand(open OpenInbox, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "inbox", Short: "The research inbox: feature requests from the community"}
 	var f struct{ status, tag, platform, channel, since, until, sort string }
 	filterFlags := func(c *cobra.Command) {
-		c.Flags().StringVar(&f.status, "status", "", "only this status, or \"open\" ("+strings.Join(inbox.Statuses, ", ")+")")
+		c.Flags().StringVar(&f.status, "status", "", "only this status, or \"open\" ("+strings.Join(request.Statuses, ", ")+")")
 		c.Flags().StringVar(&f.tag, "tag", "", "only items with this tag")
 		c.Flags().StringVar(&f.platform, "platform", "", "only items asked for on this platform")
 		c.Flags().StringVar(&f.channel, "channel", "", "only items asked for in this channel (id)")
@@ -98,7 +99,7 @@ func InboxCommand(open OpenInbox, stdout io.Writer) *cobra.Command {
 	var note string
 	status := &cobra.Command{
 		Use:   "status ID STATUS",
-		Short: "Change a request's status (" + strings.Join(inbox.Statuses[:len(inbox.Statuses)-1], ", ") + "); the threads it came from are told",
+		Short: "Change a request's status (" + strings.Join(request.Statuses[:len(request.Statuses)-1], ", ") + "); the threads it came from are told",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := itemID(args[0])
@@ -208,8 +209,8 @@ func RemoteInbox(c *web.Client) Inbox { return remoteInbox{c} }
 
 type remoteInbox struct{ c *web.Client }
 
-func (r remoteInbox) List(ctx context.Context, f inbox.Filter) ([]inbox.Item, error) {
-	var items []inbox.Item
+func (r remoteInbox) List(ctx context.Context, f inbox.Filter) ([]request.Item, error) {
+	var items []request.Item
 	path := "/api/admin/inbox"
 	if q := f.Query().Encode(); q != "" {
 		path += "?" + q
@@ -217,18 +218,18 @@ func (r remoteInbox) List(ctx context.Context, f inbox.Filter) ([]inbox.Item, er
 	return items, r.c.GetJSON(ctx, path, &items)
 }
 
-func (r remoteInbox) Get(ctx context.Context, id int) (inbox.Item, error) {
-	var it inbox.Item
+func (r remoteInbox) Get(ctx context.Context, id int) (request.Item, error) {
+	var it request.Item
 	return it, r.c.GetJSON(ctx, fmt.Sprintf("/api/admin/inbox/%d", id), &it)
 }
 
-func (r remoteInbox) SetStatus(ctx context.Context, id int, status, note, _ string) (inbox.Item, error) {
-	var it inbox.Item
+func (r remoteInbox) SetStatus(ctx context.Context, id int, status, note, _ string) (request.Item, error) {
+	var it request.Item
 	return it, r.c.DoJSON(ctx, http.MethodPost, fmt.Sprintf("/api/admin/inbox/%d/status", id), inbox.StatusRequest{Status: status, Note: note}, &it)
 }
 
-func (r remoteInbox) Merge(ctx context.Context, from, into int, _ string) (inbox.Item, error) {
-	var it inbox.Item
+func (r remoteInbox) Merge(ctx context.Context, from, into int, _ string) (request.Item, error) {
+	var it request.Item
 	return it, r.c.DoJSON(ctx, http.MethodPost, "/api/admin/inbox/merge", inbox.MergeRequest{From: from, Into: into}, &it)
 }
 

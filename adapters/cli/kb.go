@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/einsatz/einsatz/adapters/web"
+	"github.com/einsatz/einsatz/bot/kb"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 )
 
@@ -27,9 +28,9 @@ import (
 // server provide it.
 type KB interface {
 	Sync(ctx context.Context, progress func(done, total int)) (knowledge.Report, error)
-	Docs(ctx context.Context) ([]knowledge.Doc, error)
+	Docs(ctx context.Context) ([]kb.Doc, error)
 	Search(ctx context.Context, q string, k int) ([]knowledge.Hit, error)
-	Add(ctx context.Context, name, title, url, text string) (knowledge.Doc, error)
+	Add(ctx context.Context, name, title, url, text string) (kb.Doc, error)
 	Remove(ctx context.Context, source string) error
 }
 
@@ -178,8 +179,8 @@ func (r RemoteKB) Sync(ctx context.Context, _ func(done, total int)) (knowledge.
 }
 
 // Docs lists the server's documents.
-func (r RemoteKB) Docs(ctx context.Context) ([]knowledge.Doc, error) {
-	var docs []knowledge.Doc
+func (r RemoteKB) Docs(ctx context.Context) ([]kb.Doc, error) {
+	var docs []kb.Doc
 	return docs, r.Client.GetJSON(ctx, "/api/admin/kb", &docs)
 }
 
@@ -190,8 +191,8 @@ func (r RemoteKB) Search(ctx context.Context, q string, k int) ([]knowledge.Hit,
 }
 
 // Add adds a document on the server.
-func (r RemoteKB) Add(ctx context.Context, name, title, link, text string) (knowledge.Doc, error) {
-	var doc knowledge.Doc
+func (r RemoteKB) Add(ctx context.Context, name, title, link, text string) (kb.Doc, error) {
+	var doc kb.Doc
 	err := r.Client.DoJSON(ctx, http.MethodPost, "/api/admin/kb/add", knowledge.AddRequest{Name: name, Title: title, URL: link, Text: text}, &doc)
 	return doc, err
 }

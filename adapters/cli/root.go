@@ -27,6 +27,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/config"
+	"github.com/einsatz/einsatz/bot/escalation"
 	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/handlers/imports"
 	"github.com/einsatz/einsatz/handlers/inbox"
@@ -209,7 +210,7 @@ func NewRoot(app App, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command 
 		if client != nil {
 			return RemoteEscalations(client), func() error { return nil }, nil
 		}
-		return func(ctx context.Context, open bool) ([]handoff.Escalation, error) {
+		return func(ctx context.Context, open bool) ([]escalation.Escalation, error) {
 			return handoff.List(ctx, storage.NewHandoff(store), open)
 		}, store.Close, nil
 	}, stdout))

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/einsatz/einsatz/adapters/web"
+	"github.com/einsatz/einsatz/bot/mood"
 	"github.com/einsatz/einsatz/handlers/monitor"
 )
 
@@ -45,7 +46,7 @@ func SentimentCommand(open OpenSentiment, stdout io.Writer) *cobra.Command {
 	}
 	report.Flags().StringVar(&channel, "channel", "", "one channel, as platform/id (default: all)")
 	report.Flags().StringVar(&since, "since", "14d", "start: a duration back from now (72h, 7d), a date or an RFC 3339 time")
-	report.Flags().StringVar(&by, "by", monitor.Day, "bucket size: hour or day")
+	report.Flags().StringVar(&by, "by", mood.Day, "bucket size: hour or day")
 	report.Flags().StringVar(&format, "format", "table", "table, csv or json")
 	cmd.AddCommand(report)
 	return cmd
@@ -53,7 +54,7 @@ func SentimentCommand(open OpenSentiment, stdout io.Writer) *cobra.Command {
 
 // LocalSentiment reads the database directly.
 type LocalSentiment struct {
-	Store monitor.Store
+	Store mood.Store
 	Now   func() time.Time
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/handlers/support"
 )
 
@@ -98,7 +99,7 @@ func (r RemoteSupport) Report(ctx context.Context, since string) ([]support.Row,
 
 // LocalSupport reads the database directly.
 type LocalSupport struct {
-	Store    support.Store
+	Store    qa.Store
 	Settings support.Settings
 }
 

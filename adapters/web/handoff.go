@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/einsatz/einsatz/bot/escalation"
 	"github.com/einsatz/einsatz/handlers/handoff"
 )
 
@@ -28,7 +29,7 @@ func (s *Server) AddHandoff(store handoff.Lister) {
 		}
 		type group struct {
 			Key, Title string
-			List       []handoff.Escalation
+			List       []escalation.Escalation
 		}
 		var buf bytes.Buffer
 		err = handoffTmpl.Execute(&buf, map[string]any{
@@ -44,7 +45,7 @@ func (s *Server) AddHandoff(store handoff.Lister) {
 }
 
 var handoffTmpl = template.Must(template.New("handoff").Funcs(template.FuncMap{
-	"resp": func(e handoff.Escalation) string {
+	"resp": func(e escalation.Escalation) string {
 		if d := e.ResponseTime(); d > 0 {
 			return d.Round(time.Second).String()
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/einsatz/einsatz/bot/request"
 	"github.com/einsatz/einsatz/handlers/inbox"
 )
 
@@ -20,11 +21,11 @@ import (
 // call; *inbox.Service implements it.
 type Inbox interface {
 	Overview(ctx context.Context, f inbox.Filter) (inbox.Overview, error)
-	List(ctx context.Context, f inbox.Filter) ([]inbox.Item, error)
-	Get(ctx context.Context, id int) (inbox.Item, error)
-	SetStatus(ctx context.Context, id int, status, note, by string) (inbox.Item, error)
-	SetTags(ctx context.Context, id int, tags []string) (inbox.Item, error)
-	Merge(ctx context.Context, from, into int, by string) (inbox.Item, error)
+	List(ctx context.Context, f inbox.Filter) ([]request.Item, error)
+	Get(ctx context.Context, id int) (request.Item, error)
+	SetStatus(ctx context.Context, id int, status, note, by string) (request.Item, error)
+	SetTags(ctx context.Context, id int, tags []string) (request.Item, error)
+	Merge(ctx context.Context, from, into int, by string) (request.Item, error)
 	Now() time.Time
 }
 
@@ -149,7 +150,7 @@ func (h inboxPages) list(w http.ResponseWriter, r *http.Request) {
 	csvQ.Set("format", "csv")
 	jsonQ.Set("format", "json")
 	data := map[string]any{
-		"F": f, "Items": ov.Items, "Statuses": inbox.Statuses, "Platforms": ov.Platforms, "Week": ov.Now.AddDate(0, 0, -7),
+		"F": f, "Items": ov.Items, "Statuses": request.Statuses, "Platforms": ov.Platforms, "Week": ov.Now.AddDate(0, 0, -7),
 		"Since": dateValue(f.Since, 0), "Until": dateValue(f.Until, -1), "CSRF": h.s.CSRFToken(w, r),
 		"CSVQuery": template.URL(csvQ.Encode()), "JSONQuery": template.URL(jsonQ.Encode()),
 	}
@@ -171,14 +172,14 @@ func dateValue(t time.Time, addDays int) string {
 func inboxID(r *http.Request) (int, error) {
 	id, err := strconv.Atoi(strings.TrimPrefix(r.PathValue("id"), "#"))
 	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("%w: %q is not an item number", inbox.ErrNotFound, r.PathValue("id"))
+		return 0, fmt.Errorf("%w: %q is not an item number", request.ErrNotFound, r.PathValue("id"))
 	}
 	return id, nil
 }
 
 func inboxStatus(err error) int {
 	switch {
-	case errors.Is(err, inbox.ErrNotFound):
+	case errors.Is(err, request.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, inbox.ErrBadStatus), errors.Is(err, inbox.ErrMergeSelf), errors.Is(err, inbox.ErrMergeClosed):
 		return http.StatusConflict
@@ -334,7 +335,7 @@ func (h inboxPages) apiList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if items == nil {
-		items = []inbox.Item{}
+		items = []request.Item{}
 	}
 	writeJSON(w, http.StatusOK, items)
 }
@@ -342,7 +343,7 @@ func (h inboxPages) apiList(w http.ResponseWriter, r *http.Request) {
 func (h inboxPages) apiGet(w http.ResponseWriter, r *http.Request) {
 	id, err := inboxID(r)
 	if err == nil {
-		var it inbox.Item
+		var it request.Item
 		if it, err = h.in.Get(r.Context(), id); err == nil {
 			writeJSON(w, http.StatusOK, it)
 			return

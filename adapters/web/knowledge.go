@@ -7,16 +7,17 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/einsatz/einsatz/bot/kb"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 )
 
 // Knowledge is the knowledge base's use cases the admin API calls;
 // *knowledge.Base implements it.
 type Knowledge interface {
-	Docs(ctx context.Context) ([]knowledge.Doc, error)
+	Docs(ctx context.Context) ([]kb.Doc, error)
 	Search(ctx context.Context, q string, k int) ([]knowledge.Hit, error)
 	Sync(ctx context.Context, progress func(done, total int)) (knowledge.Report, error)
-	Add(ctx context.Context, name, title, url, text string) (knowledge.Doc, error)
+	Add(ctx context.Context, name, title, url, text string) (kb.Doc, error)
 	Remove(ctx context.Context, source string) error
 }
 

@@ -10,13 +10,13 @@ import (
 
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot"
-	"github.com/einsatz/einsatz/handlers/handoff"
+	"github.com/einsatz/einsatz/bot/escalation"
 	"github.com/einsatz/einsatz/storage"
 )
 
-type escalations []handoff.Escalation
+type escalations []escalation.Escalation
 
-func (e escalations) Escalations(context.Context) ([]handoff.Escalation, error) { return e, nil }
+func (e escalations) Escalations(context.Context) ([]escalation.Escalation, error) { return e, nil }
 
 // startPages runs a bare core with the web adapter and the pages add puts
 // on it, and returns the server and a client logged in through the
@@ -67,8 +67,8 @@ func TestEscalationsPage(t *testing.T) {
 	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	thread := func(id string) bot.ThreadRef { return bot.ThreadRef{Platform: "slack", ChannelID: "C1", ThreadID: id} }
 	list := escalations{
-		{Thread: thread("1"), User: bot.User{Name: "ann"}, Reason: "asked for a human", Created: t0, Status: handoff.StatusOpen},
-		{Thread: thread("2"), User: bot.User{Name: "bo"}, Reason: "negative", Created: t0, Status: handoff.StatusClaimed,
+		{Thread: thread("1"), User: bot.User{Name: "ann"}, Reason: "asked for a human", Created: t0, Status: escalation.StatusOpen},
+		{Thread: thread("2"), User: bot.User{Name: "bo"}, Reason: "negative", Created: t0, Status: escalation.StatusClaimed,
 			ClaimedBy: "sam", FirstResponse: t0.Add(4 * time.Minute), Permalink: "https://chat.example/2"},
 		{Thread: thread("3"), User: bot.User{Name: "cy"}, Reason: "<b>sensitive</b>", Created: t0, Status: "resolved",
 			FirstResponse: t0.Add(10 * time.Minute), Closed: t0.Add(time.Hour)},

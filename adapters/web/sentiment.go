@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/mood"
 	"github.com/einsatz/einsatz/handlers/monitor"
 )
 
@@ -17,7 +18,7 @@ import (
 // filter) and GET /api/admin/sentiment/report?channel=&by=&since= (since
 // as RFC 3339 or a duration back from now, such as 72h). clock nil: the
 // system clock. Call it before Run.
-func (s *Server) AddSentiment(store monitor.Store, clock bot.Clock) {
+func (s *Server) AddSentiment(store mood.Store, clock bot.Clock) {
 	if clock == nil {
 		clock = bot.SystemClock{}
 	}
@@ -38,8 +39,8 @@ func (s *Server) AddSentiment(store monitor.Store, clock bot.Clock) {
 	s.AddPage(Page{Path: "/dashboard/sentiment", Title: "Sentiment", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		by := q.Get("by")
-		if by != monitor.Hour {
-			by = monitor.Day
+		if by != mood.Hour {
+			by = mood.Day
 		}
 		days, err := strconv.Atoi(q.Get("days"))
 		if err != nil || days < 1 || days > 90 {
@@ -71,12 +72,12 @@ func (s *Server) AddSentiment(store monitor.Store, clock bot.Clock) {
 type chartPoint struct {
 	X, Y  float64
 	Start time.Time
-	B     monitor.Bucket
+	B     mood.Bucket
 }
 
 // chart is one channel's negative share over time, as an SVG polyline.
 type chart struct {
-	Channel monitor.Channel
+	Channel mood.Channel
 	// Axis: the y labels (100% top, 0% bottom) and the first and last
 	// bucket under the x axis.
 	Top, Base, Left, Right float64
@@ -85,7 +86,7 @@ type chart struct {
 	Line                   string // SVG points attribute
 	Width                  int
 	Height                 int
-	Total                  monitor.Bucket
+	Total                  mood.Bucket
 }
 
 // The plot area sits inside margins that hold the axis labels.

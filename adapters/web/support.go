@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/handlers/support"
 )
 
@@ -15,7 +16,7 @@ import (
 // dashboard pages, and GET /api/admin/support/gaps?since=… and
 // GET /api/admin/support/report?since=… (JSON) for the CLI. Call it
 // before Run.
-func (s *Server) AddSupport(store support.Store, settings support.Settings) {
+func (s *Server) AddSupport(store qa.Store, settings support.Settings) {
 	settings = settings.WithDefaults()
 	s.AddAdminRoute("GET /api/admin/support/gaps", sinceJSON(settings, func(ctx context.Context, since time.Time) ([]support.Gap, error) {
 		return support.Gaps(ctx, store, since, settings)

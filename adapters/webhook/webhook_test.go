@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/adapters/webhook"
+	"github.com/einsatz/einsatz/bot/request"
 	"github.com/einsatz/einsatz/handlers/inbox"
 )
 
@@ -43,7 +44,7 @@ func TestNotify(t *testing.T) {
 	}))
 	defer srv.Close()
 	ctx := context.Background()
-	p := inbox.Payload{Event: inbox.EventNew, Delivery: "d1", Time: time.Now(), Item: inbox.Item{ID: 7, Title: "dark mode"}}
+	p := inbox.Payload{Event: inbox.EventNew, Delivery: "d1", Time: time.Now(), Item: request.Item{ID: 7, Title: "dark mode"}}
 	if err := webhook.New(webhook.Options{URL: srv.URL, Secret: "s3cret", Backoff: time.Millisecond}).Notify(ctx, p); err != nil {
 		t.Fatal(err)
 	}

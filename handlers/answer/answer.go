@@ -17,6 +17,7 @@ import (
 	"unicode"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/kb"
 	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 )
@@ -83,17 +84,6 @@ type Options struct {
 	// default slog.Default().
 	Logger *slog.Logger
 }
-
-// Outcomes of an answer, in Result.Outcome; the support log stores them
-// (bot/qa defines them).
-const (
-	OutcomeAnswered   = qa.OutcomeAnswered
-	OutcomeExtractive = qa.OutcomeExtractive
-	OutcomeDegraded   = qa.OutcomeDegraded
-	OutcomeDontKnow   = qa.OutcomeDontKnow
-	OutcomeGreeting   = qa.OutcomeGreeting
-	OutcomeIgnored    = qa.OutcomeIgnored
-)
 
 // Result is an answer with what later features need to know about it.
 type Result struct {
@@ -165,14 +155,14 @@ func (h *Handler) Handle(ctx context.Context, ev *bot.Event) ([]bot.Reply, error
 // an error (the answer degrades); a failing knowledge base is.
 func (h *Handler) Answer(ctx context.Context, ev *bot.Event) (Result, error) {
 	if ev.Kind == bot.KindInteraction {
-		return Result{Outcome: OutcomeIgnored}, nil // button clicks are for their own routes
+		return Result{Outcome: qa.OutcomeIgnored}, nil // button clicks are for their own routes
 	}
 	q := strings.TrimSpace(ev.Text)
 	if ev.Kind == bot.KindCommand {
 		q = strings.TrimSpace(ev.Args)
 	}
 	if q == "" || isGreeting(q) {
-		return Result{Outcome: OutcomeGreeting, Question: q, Replies: []bot.Reply{{Text: h.opts.Text(ev.Lang, "greeting")}}}, nil
+		return Result{Outcome: qa.OutcomeGreeting, Question: q, Replies: []bot.Reply{{Text: h.opts.Text(ev.Lang, "greeting")}}}, nil
 	}
 	res := Result{Question: q}
 	if !h.opts.NoRedact {
@@ -191,7 +181,7 @@ func (h *Handler) Answer(ctx context.Context, ev *bot.Event) (Result, error) {
 		h.dontKnow(ctx, ev, res.Question, &res)
 		return res, nil
 	}
-	res.Outcome = OutcomeExtractive
+	res.Outcome = qa.OutcomeExtractive
 	res.Replies = []bot.Reply{{
 		Text:    excerpt(best.Text, h.opts.MaxChars),
 		Sources: []bot.Source{source(best.Chunk)},
@@ -221,7 +211,7 @@ func (h *Handler) best(q string, hits []knowledge.Hit, lang string, res *Result)
 	return found, ok
 }
 
-func source(c knowledge.Chunk) bot.Source {
+func source(c kb.Chunk) bot.Source {
 	title := c.Title
 	if c.Heading != "" {
 		title += " › " + c.Heading

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/kb"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 )
 
@@ -22,7 +23,7 @@ func hits(h ...knowledge.Hit) searchFunc {
 }
 
 func hit(title, lang, text string, coverage float64) knowledge.Hit {
-	return knowledge.Hit{Chunk: knowledge.Chunk{Title: title, Lang: lang, Text: text, URL: "https://kb/" + title, Source: lang + "/" + title + ".md"}, Coverage: coverage,
+	return knowledge.Hit{Chunk: kb.Chunk{Title: title, Lang: lang, Text: text, URL: "https://kb/" + title, Source: lang + "/" + title + ".md"}, Coverage: coverage,
 		// The other features the answer decision weighs, as a passage with
 		// this share of a two-term question would have them.
 		Rare: coverage, Context: coverage, Missing: 1 - coverage, Terms: 2}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/qa"
 )
 
 // Case is one line of an answer evaluation set (see testdata/README.md):
@@ -114,7 +115,7 @@ func Eval(ctx context.Context, h *Handler, cases []Case) (Report, error) {
 			return Report{}, fmt.Errorf("answer %q: %w", c.Q, err)
 		}
 		o := Outcome{Case: c, Candidate: res.Candidate, Confidence: res.Confidence}
-		if res.Outcome != OutcomeDontKnow && res.Outcome != OutcomeGreeting && len(res.Replies) > 0 && len(res.Replies[0].Sources) > 0 {
+		if res.Outcome != qa.OutcomeDontKnow && res.Outcome != qa.OutcomeGreeting && len(res.Replies) > 0 && len(res.Replies[0].Sources) > 0 {
 			o.Source = res.Replies[0].Sources[0].Path
 		}
 		rep.Outcomes = append(rep.Outcomes, o)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 )
 
@@ -127,7 +128,7 @@ func (h *Handler) answerLLM(ctx context.Context, ev *bot.Event, q, redacted stri
 		return nil
 	}
 	text, sources := cite(text, hits)
-	res.Outcome = OutcomeAnswered
+	res.Outcome = qa.OutcomeAnswered
 	res.Replies = []bot.Reply{{Text: text, Sources: sources}}
 	return nil
 }
@@ -139,7 +140,7 @@ func (h *Handler) degraded(ctx context.Context, ev *bot.Event, hits []knowledge.
 		h.dontKnow(ctx, ev, redacted, res)
 		return
 	}
-	res.Outcome = OutcomeDegraded
+	res.Outcome = qa.OutcomeDegraded
 	res.Replies = []bot.Reply{{
 		Text:    h.opts.Text(ev.Lang, TextLLMUnavailable) + "\n\n" + excerpt(best.Text, h.opts.MaxChars),
 		Sources: []bot.Source{source(best.Chunk)},
@@ -148,7 +149,7 @@ func (h *Handler) degraded(ctx context.Context, ev *bot.Event, hits []knowledge.
 
 // dontKnow says so plainly, offers a human and raises the escalation signal.
 func (h *Handler) dontKnow(ctx context.Context, ev *bot.Event, redacted string, res *Result) {
-	res.Outcome = OutcomeDontKnow
+	res.Outcome = qa.OutcomeDontKnow
 	res.Replies = []bot.Reply{{
 		Text:    h.opts.Text(ev.Lang, "dont_know"),
 		Buttons: []bot.Button{{Label: h.opts.Text(ev.Lang, TextHandoffButton), Action: ActionHandoff}},

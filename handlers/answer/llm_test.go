@@ -15,6 +15,8 @@ import (
 	"github.com/einsatz/einsatz/adapters/openai/openaitest"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/bottest"
+	"github.com/einsatz/einsatz/bot/kb"
+	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/handlers/answer"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 )
@@ -30,7 +32,7 @@ func (f searchFunc) Search(ctx context.Context, q string, k int) ([]knowledge.Hi
 }
 
 func hit(title, heading, body string, coverage float64) knowledge.Hit {
-	return knowledge.Hit{Chunk: knowledge.Chunk{ID: title + heading, Title: title, Heading: heading, Lang: "en", Text: body,
+	return knowledge.Hit{Chunk: kb.Chunk{ID: title + heading, Title: title, Heading: heading, Lang: "en", Text: body,
 		URL: "https://docs.example.org/" + strings.ToLower(title), Source: "en/" + strings.ToLower(title) + ".md"}, Coverage: coverage,
 		// The other features the answer decision weighs, as a passage with
 		// this share of a two-term question would have them.
@@ -175,7 +177,7 @@ func TestPrompt(t *testing.T) {
 			}
 
 			// The answer is the model's, with its sources.
-			if res.Outcome != answer.OutcomeAnswered || len(res.Replies) != 1 {
+			if res.Outcome != qa.OutcomeAnswered || len(res.Replies) != 1 {
 				t.Fatalf("result = %+v", res)
 			}
 			rep := res.Replies[0]
@@ -287,7 +289,7 @@ func TestDontKnow(t *testing.T) {
 
 func checkDontKnow(t *testing.T, res answer.Result, lang string) {
 	t.Helper()
-	if res.Outcome != answer.OutcomeDontKnow || len(res.Replies) != 1 {
+	if res.Outcome != qa.OutcomeDontKnow || len(res.Replies) != 1 {
 		t.Fatalf("result = %+v, want one dont_know reply", res)
 	}
 	r := res.Replies[0]
@@ -334,7 +336,7 @@ func TestRateLimitedThenAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Outcome != answer.OutcomeAnswered || res.Replies[0].Text != "Use docker compose [1]." {
+	if res.Outcome != qa.OutcomeAnswered || res.Replies[0].Text != "Use docker compose [1]." {
 		t.Fatalf("result = %+v", res)
 	}
 	if n := fake.Calls(openaitest.PathChat); n != 2 {
@@ -374,7 +376,7 @@ func TestOutage(t *testing.T) {
 			}
 			checkDegraded := func(res answer.Result) {
 				t.Helper()
-				if res.Outcome != answer.OutcomeDegraded || len(res.Replies) != 1 {
+				if res.Outcome != qa.OutcomeDegraded || len(res.Replies) != 1 {
 					t.Fatalf("result = %+v, want a degraded answer", res)
 				}
 				r := res.Replies[0]
@@ -407,12 +409,12 @@ func TestOutage(t *testing.T) {
 			// stays open, then one probe closes it.
 			fake.SetReply(nil)
 			clock.Advance(cooldown - time.Second)
-			if res, _ = ask(); res.Outcome != answer.OutcomeDegraded || fake.Calls(openaitest.PathChat) != calls {
+			if res, _ = ask(); res.Outcome != qa.OutcomeDegraded || fake.Calls(openaitest.PathChat) != calls {
 				t.Fatalf("1s before the cooldown ends: %s after %d calls, want degraded and no call", res.Outcome, fake.Calls(openaitest.PathChat)-calls)
 			}
 			clock.Advance(time.Second)
 			res, _ = ask()
-			if res.Outcome != answer.OutcomeAnswered {
+			if res.Outcome != qa.OutcomeAnswered {
 				t.Fatalf("after recovery: %+v, want answered", res)
 			}
 			if got := h.BreakerState(); got != "closed" {
@@ -443,7 +445,7 @@ func TestFailedProbeReopens(t *testing.T) {
 		t.Fatalf("breaker %s after the cooldown, want half-open", h.BreakerState())
 	}
 	before := fake.Calls("")
-	if got := ask(); got != answer.OutcomeDegraded {
+	if got := ask(); got != qa.OutcomeDegraded {
 		t.Fatalf("probe outcome %s", got)
 	}
 	if fake.Calls("") != before+1 || h.BreakerState() != "open" {
@@ -460,7 +462,7 @@ func TestCallerCancelDoesNotTrip(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	res, err := h.Answer(ctx, &bot.Event{Text: "How do I start it?", Lang: "en"})
-	if err != nil || res.Outcome != answer.OutcomeDegraded {
+	if err != nil || res.Outcome != qa.OutcomeDegraded {
 		t.Fatalf("Answer = %+v, %v", res, err)
 	}
 	if h.BreakerState() != "closed" {
@@ -502,7 +504,7 @@ func TestExampleKnowledgeBaseWithLLM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Outcome != answer.OutcomeAnswered || !strings.HasPrefix(res.Replies[0].Text, "According to the documentation [1]") {
+	if res.Outcome != qa.OutcomeAnswered || !strings.HasPrefix(res.Replies[0].Text, "According to the documentation [1]") {
 		t.Fatalf("result = %+v", res)
 	}
 	if s := res.Replies[0].Sources; len(s) != 1 || s[0].Path != "en/what-is-einsatz.md" {
@@ -526,11 +528,11 @@ func TestMinSimilarityLetsParaphrasesAnswer(t *testing.T) {
 		minSimilarity float64
 		want          string
 	}{
-		{"extractive, coverage only", false, 0, answer.OutcomeDontKnow},
-		{"extractive, similarity counts", false, 0.5, answer.OutcomeExtractive},
-		{"extractive, not similar enough", false, 0.7, answer.OutcomeDontKnow},
-		{"llm, coverage only", true, 0, answer.OutcomeDontKnow},
-		{"llm, similarity counts", true, 0.5, answer.OutcomeAnswered},
+		{"extractive, coverage only", false, 0, qa.OutcomeDontKnow},
+		{"extractive, similarity counts", false, 0.5, qa.OutcomeExtractive},
+		{"extractive, not similar enough", false, 0.7, qa.OutcomeDontKnow},
+		{"llm, coverage only", true, 0, qa.OutcomeDontKnow},
+		{"llm, similarity counts", true, 0.5, qa.OutcomeAnswered},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := answer.Options{Search: fixed(para), Text: text, Logger: quiet, MinSimilarity: tt.minSimilarity}
@@ -548,7 +550,7 @@ func TestMinSimilarityLetsParaphrasesAnswer(t *testing.T) {
 			if res.Outcome != tt.want {
 				t.Fatalf("outcome %s, want %s", res.Outcome, tt.want)
 			}
-			if tt.want == answer.OutcomeDontKnow && calls != 0 {
+			if tt.want == qa.OutcomeDontKnow && calls != 0 {
 				t.Fatalf("the LLM was asked %d times about a question nothing covers", calls)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 )
 
@@ -111,7 +112,7 @@ func BenchmarkAnswer(b *testing.B) {
 		start := time.Now()
 		res, err := h.Answer(ctx, ev)
 		durations = append(durations, time.Since(start))
-		if err != nil || res.Outcome != OutcomeAnswered {
+		if err != nil || res.Outcome != qa.OutcomeAnswered {
 			b.Fatalf("%q: %+v, %v", q.q, res, err)
 		}
 	}

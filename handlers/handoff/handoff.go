@@ -21,23 +21,6 @@ import (
 	"github.com/einsatz/einsatz/bot/lang"
 )
 
-// Escalation statuses (see bot/escalation).
-const (
-	StatusOpen      = escalation.StatusOpen
-	StatusClaimed   = escalation.StatusClaimed
-	StatusResolved  = escalation.StatusResolved
-	StatusDismissed = escalation.StatusDismissed
-)
-
-// Escalation is a call for staff in one thread; the record lives in
-// bot/escalation, and this name stays so code that says
-// handoff.Escalation (dashboard pages, the CLI) keeps compiling while it
-// moves to adapters/web.
-type Escalation = escalation.Escalation
-
-// Store keeps escalations (bot/escalation); storage.Handoff implements it.
-type Store = escalation.Store
-
 // Owners keeps who owns which thread; storage.Store implements it.
 type Owners interface {
 	Owner(ctx context.Context, thread bot.ThreadRef) (bot.Owner, error)
@@ -80,7 +63,7 @@ func (h *Hours) Next(t time.Time) time.Time {
 
 // Options configure the hand-off.
 type Options struct {
-	Store  Store
+	Store  escalation.Store
 	Owners Owners
 	Poster bot.Poster
 	Clock  bot.Clock
@@ -213,7 +196,7 @@ func (s *Service) take(ctx context.Context, thread bot.ThreadRef, staff bot.User
 	if err != nil || !ok || !e.Open() {
 		return err
 	}
-	e.Status, e.ClaimedBy = StatusClaimed, name
+	e.Status, e.ClaimedBy = escalation.StatusClaimed, name
 	if e.FirstResponse.IsZero() {
 		e.FirstResponse = now
 	}
@@ -234,22 +217,22 @@ func (s *Service) release(ctx context.Context, thread bot.ThreadRef, by string) 
 	if err != nil || !ok || !e.Open() {
 		return true, err
 	}
-	e.Status, e.Closed = StatusResolved, now
+	e.Status, e.Closed = escalation.StatusResolved, now
 	return true, s.o.Store.PutEscalation(ctx, e)
 }
 
 // escalationFor finds the escalation a staff-channel button points at.
-func (s *Service) escalationFor(ctx context.Context, ev *bot.Event) (Escalation, error) {
+func (s *Service) escalationFor(ctx context.Context, ev *bot.Event) (escalation.Escalation, error) {
 	all, err := s.o.Store.Escalations(ctx)
 	if err != nil {
-		return Escalation{}, err
+		return escalation.Escalation{}, err
 	}
 	for _, e := range all {
 		if e.Thread.Key() == ev.Value {
 			return e, nil
 		}
 	}
-	return Escalation{}, fmt.Errorf("handoff: no escalation for %q", ev.Value)
+	return escalation.Escalation{}, fmt.Errorf("handoff: no escalation for %q", ev.Value)
 }
 
 func (s *Service) takeButton(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
@@ -278,7 +261,7 @@ func (s *Service) dismissButton(ctx context.Context, ev *bot.Event) ([]bot.Reply
 		return nil, err
 	}
 	now := s.o.Clock.Now()
-	e.Status, e.Closed = StatusDismissed, now
+	e.Status, e.Closed = escalation.StatusDismissed, now
 	if e.FirstResponse.IsZero() {
 		e.FirstResponse = now
 	}
@@ -334,8 +317,8 @@ func (s *Service) Escalate(ctx context.Context, ev *bot.Event, reason, summary s
 	if summary == "" {
 		summary = quote(msgs)
 	}
-	e := Escalation{Thread: ev.Thread(), User: ev.User, Lang: ev.Lang, Reason: reason, Summary: summary, Permalink: ev.Permalink,
-		Created: s.o.Clock.Now(), Status: StatusOpen}
+	e := escalation.Escalation{Thread: ev.Thread(), User: ev.User, Lang: ev.Lang, Reason: reason, Summary: summary, Permalink: ev.Permalink,
+		Created: s.o.Clock.Now(), Status: escalation.StatusOpen}
 	if s.o.Sentiment != nil && len(msgs) > 0 {
 		label, score := s.o.Sentiment(msgs[len(msgs)-1], ev.Lang)
 		e.Sentiment = fmt.Sprintf("%s (%.2f)", label, score)
@@ -382,7 +365,7 @@ func (s *Service) Escalate(ctx context.Context, ev *bot.Event, reason, summary s
 	return nil
 }
 
-func escalationText(e Escalation) string {
+func escalationText(e escalation.Escalation) string {
 	var b strings.Builder
 	who := e.User.Name
 	if who == "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/console/consoletest"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/bottest"
+	"github.com/einsatz/einsatz/bot/escalation"
 	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/storage"
 )
@@ -216,7 +217,7 @@ func TestEachTriggerEscalatesOncePerThread(t *testing.T) {
 	}
 	r.h.WaitFor("[t1] Einsatz: TEXT:takeover", 1)
 	e, ok, _ := storage.NewHandoff(r.store).Escalation(context.Background(), bot.ThreadRef{Platform: "console", ChannelID: "console", ThreadID: "t1"})
-	if !ok || e.Status != handoff.StatusClaimed || e.ClaimedBy != "anna" || e.ResponseTime() != 5*time.Minute {
+	if !ok || e.Status != escalation.StatusClaimed || e.ClaimedBy != "anna" || e.ResponseTime() != 5*time.Minute {
 		t.Fatalf("escalation after take over = %+v", e)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/escalation"
 	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/storage"
 )
@@ -217,7 +218,7 @@ func TestListAfterTakeoverAndRelease(t *testing.T) {
 			req := httptest.NewRequest(http.MethodGet, q.path, nil)
 			req.Header.Set("Authorization", "Bearer staff-token")
 			api.ServeHTTP(rec, req)
-			var got []handoff.Escalation
+			var got []escalation.Escalation
 			if err := json.Unmarshal(rec.Body.Bytes(), &got); rec.Code != http.StatusOK || err != nil {
 				t.Fatalf("GET %s = %d %q (%v)", q.path, rec.Code, rec.Body, err)
 			}
@@ -233,21 +234,21 @@ func TestListAfterTakeoverAndRelease(t *testing.T) {
 	r.h.Say(":thread t1", "I want to talk to a human")
 	r.h.WaitFor("[t1] Einsatz: TEXT:handoff_asked", 1)
 	t.Run("escalated", func(t *testing.T) {
-		check(t, stage{status: handoff.StatusOpen, inOpen: true, table: "-"})
+		check(t, stage{status: escalation.StatusOpen, inOpen: true, table: "-"})
 	})
 
 	r.clock.Advance(5 * time.Minute)
 	r.h.Say(":user anna", ":staff on", "/takeover")
 	r.h.WaitFor("[t1] Einsatz: TEXT:takeover", 1)
 	t.Run("taken over", func(t *testing.T) {
-		check(t, stage{status: handoff.StatusClaimed, claimedBy: "anna", resp: 5 * time.Minute, inOpen: true, table: "anna 5m0s"})
+		check(t, stage{status: escalation.StatusClaimed, claimedBy: "anna", resp: 5 * time.Minute, inOpen: true, table: "anna 5m0s"})
 	})
 
 	r.clock.Advance(10 * time.Minute)
 	r.h.Say("/release")
 	r.h.WaitFor("[t1] Einsatz: TEXT:release", 1)
 	t.Run("released", func(t *testing.T) {
-		check(t, stage{status: handoff.StatusResolved, claimedBy: "anna", resp: 5 * time.Minute,
+		check(t, stage{status: escalation.StatusResolved, claimedBy: "anna", resp: 5 * time.Minute,
 			closed: created.Add(15 * time.Minute), inOpen: false, table: "anna 5m0s"})
 	})
 }

@@ -7,15 +7,17 @@ import (
 	"sort"
 	"text/tabwriter"
 	"time"
+
+	"github.com/einsatz/einsatz/bot/escalation"
 )
 
 // Lister reads every escalation, newest first; Store includes it.
 type Lister interface {
-	Escalations(ctx context.Context) ([]Escalation, error)
+	Escalations(ctx context.Context) ([]escalation.Escalation, error)
 }
 
 // List returns the escalations, newest first; only open ones when open.
-func List(ctx context.Context, store Lister, open bool) ([]Escalation, error) {
+func List(ctx context.Context, store Lister, open bool) ([]escalation.Escalation, error) {
 	all, err := store.Escalations(ctx)
 	if err != nil {
 		return nil, err
@@ -23,7 +25,7 @@ func List(ctx context.Context, store Lister, open bool) ([]Escalation, error) {
 	if !open {
 		return all, nil
 	}
-	var out []Escalation
+	var out []escalation.Escalation
 	for _, e := range all {
 		if e.Open() {
 			out = append(out, e)
@@ -33,7 +35,7 @@ func List(ctx context.Context, store Lister, open bool) ([]Escalation, error) {
 }
 
 // WriteList prints escalations as a table.
-func WriteList(w io.Writer, list []Escalation) error {
+func WriteList(w io.Writer, list []escalation.Escalation) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CREATED\tSTATUS\tTHREAD\tUSER\tREASON\tSTAFF\tFIRST RESPONSE")
 	for _, e := range list {
@@ -51,7 +53,7 @@ func WriteList(w io.Writer, list []Escalation) error {
 // first staff response ("" when none was answered yet): the dashboard's
 // escalations page.
 type Board struct {
-	Open, Claimed, Closed []Escalation
+	Open, Claimed, Closed []escalation.Escalation
 	Median                string
 }
 
@@ -65,9 +67,9 @@ func Overview(ctx context.Context, store Lister) (Board, error) {
 	var times []time.Duration
 	for _, e := range all {
 		switch e.Status {
-		case StatusOpen:
+		case escalation.StatusOpen:
 			b.Open = append(b.Open, e)
-		case StatusClaimed:
+		case escalation.StatusClaimed:
 			b.Claimed = append(b.Claimed, e)
 		default:
 			b.Closed = append(b.Closed, e)

@@ -11,6 +11,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/slack/slacktest"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/bottest"
+	"github.com/einsatz/einsatz/bot/escalation"
 	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/storage"
 )
@@ -217,7 +218,7 @@ func TestHandoffOnSlackEscalationButton(t *testing.T) {
 		return strings.Contains(slackTexts(r.inThread(slackStaff, esc[0].TS)), "anna took over")
 	})
 	e, ok, _ := storage.NewHandoff(r.store).Escalation(ctx, thread)
-	if !ok || e.Status != handoff.StatusClaimed || e.ClaimedBy != "anna" {
+	if !ok || e.Status != escalation.StatusClaimed || e.ClaimedBy != "anna" {
 		t.Fatalf("escalation after Take over = %+v", e)
 	}
 
@@ -233,7 +234,7 @@ func TestHandoffOnSlackEscalationButton(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the release notice", func() bool { return strings.Contains(slackTexts(r.inThread(slackHelp, q)), "TEXT:release") })
-	if e, _, _ := storage.NewHandoff(r.store).Escalation(ctx, thread); e.Status != handoff.StatusResolved {
+	if e, _, _ := storage.NewHandoff(r.store).Escalation(ctx, thread); e.Status != escalation.StatusResolved {
 		t.Fatalf("escalation after hand-back = %+v", e)
 	}
 	r.fake.Post(slackHelp, slackMia, "thanks, one more thing", q)

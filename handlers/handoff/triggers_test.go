@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/escalation"
 	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/storage"
 )
@@ -112,7 +113,7 @@ func TestHumanButtonEscalatesOnce(t *testing.T) {
 		t.Fatalf("escalation = %q", posts[0].Text)
 	}
 	e, ok, _ := storage.NewHandoff(r.store).Escalation(context.Background(), mainThread)
-	if !ok || e.Status != handoff.StatusOpen || e.Reason != "asked for a human" || e.User.ID != "you" {
+	if !ok || e.Status != escalation.StatusOpen || e.Reason != "asked for a human" || e.User.ID != "you" {
 		t.Fatalf("escalation = %+v (stored %v)", e, ok)
 	}
 }

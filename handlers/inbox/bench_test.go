@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/einsatz/einsatz/bot/request"
 	"github.com/einsatz/einsatz/handlers/inbox"
 	"github.com/einsatz/einsatz/storage"
 )
@@ -49,8 +50,8 @@ func BenchmarkSubmit(b *testing.B) {
 			for i := range n {
 				title := phrase()
 				titles = append(titles, title)
-				m := inbox.Mention{Platform: "bench", Channel: "c", MessageID: fmt.Sprintf("seed%d", i), UserID: fmt.Sprintf("u%d", i), Text: title, Time: t0, Source: inbox.SourceDetected}
-				if _, _, err := db.Create(ctx, inbox.Item{Title: title, Status: inbox.StatusNew, Created: t0, Updated: t0}, m, inbox.Vote{Platform: "bench", UserID: m.UserID, Time: t0}); err != nil {
+				m := request.Mention{Platform: "bench", Channel: "c", MessageID: fmt.Sprintf("seed%d", i), UserID: fmt.Sprintf("u%d", i), Text: title, Time: t0, Source: request.SourceDetected}
+				if _, _, err := db.Create(ctx, request.Item{Title: title, Status: request.StatusNew, Created: t0, Updated: t0}, m, request.Vote{Platform: "bench", UserID: m.UserID, Time: t0}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -58,7 +59,7 @@ func BenchmarkSubmit(b *testing.B) {
 			defer svc.Close()
 			// The first request builds the index from the store (once per start).
 			start := time.Now()
-			if _, err := svc.Submit(ctx, inbox.Mention{Platform: "bench", Channel: "c", MessageID: "warm", UserID: "w", Text: "warm up", Time: t0}, nil); err != nil {
+			if _, err := svc.Submit(ctx, request.Mention{Platform: "bench", Channel: "c", MessageID: "warm", UserID: "w", Text: "warm up", Time: t0}, nil); err != nil {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(time.Since(start).Milliseconds()), "index-build-ms")
@@ -71,7 +72,7 @@ func BenchmarkSubmit(b *testing.B) {
 				if i%2 == 0 {
 					text = "please add " + titles[rng.IntN(len(titles))]
 				}
-				m := inbox.Mention{Platform: "bench", Channel: "c", MessageID: fmt.Sprintf("r%d", i), UserID: fmt.Sprintf("r%d", i), Text: text, Time: t0, Source: inbox.SourceDetected}
+				m := request.Mention{Platform: "bench", Channel: "c", MessageID: fmt.Sprintf("r%d", i), UserID: fmt.Sprintf("r%d", i), Text: text, Time: t0, Source: request.SourceDetected}
 				s := time.Now()
 				if _, err := svc.Submit(ctx, m, nil); err != nil {
 					b.Fatal(err)
@@ -80,7 +81,7 @@ func BenchmarkSubmit(b *testing.B) {
 				// Baseline: the bare store write of a mention on a random item.
 				m.MessageID = fmt.Sprintf("b%d", i)
 				s = time.Now()
-				if _, _, _, err := db.AddMention(ctx, 1+rng.IntN(n), m, inbox.Vote{Platform: "bench", UserID: m.UserID, Time: t0}); err != nil {
+				if _, _, _, err := db.AddMention(ctx, 1+rng.IntN(n), m, request.Vote{Platform: "bench", UserID: m.UserID, Time: t0}); err != nil {
 					b.Fatal(err)
 				}
 				base = append(base, time.Since(s))

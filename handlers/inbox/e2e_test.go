@@ -26,6 +26,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/web/webtest"
 	"github.com/einsatz/einsatz/adapters/webhook"
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/request"
 	"github.com/einsatz/einsatz/handlers/inbox"
 	"github.com/einsatz/einsatz/storage"
 )
@@ -228,7 +229,7 @@ func (w *world) settle() {
 	time.Sleep(100 * time.Millisecond)
 }
 
-func (w *world) items() []inbox.Item {
+func (w *world) items() []request.Item {
 	w.t.Helper()
 	items, err := storage.NewInbox(w.store).Items(context.Background())
 	if err != nil {
@@ -237,13 +238,13 @@ func (w *world) items() []inbox.Item {
 	return items
 }
 
-func (w *world) item(id int) inbox.Item {
+func (w *world) item(id int) request.Item {
 	for _, it := range w.items() {
 		if it.ID == id {
 			return it
 		}
 	}
-	return inbox.Item{}
+	return request.Item{}
 }
 
 // slackThread returns the bot's messages in the thread of ts.
@@ -326,7 +327,7 @@ func (w *world) crossPlatform() threads {
 	w.dc.MessageCommand(w.general, mod, discord.ForwardCommandName, miss.ID)
 	w.eventually("item #2 from the message command", func() bool { return len(w.items()) == 2 })
 	w.eventually("the acknowledgement of the forwarded message", func() bool { return len(w.dc.BotMessages(miss.ID)) == 1 })
-	if it := w.item(2); it.Mentions[0].UserName != "dave" || it.Mentions[0].By != "mod" || it.Mentions[0].Source != inbox.SourceForwarded {
+	if it := w.item(2); it.Mentions[0].UserName != "dave" || it.Mentions[0].By != "mod" || it.Mentions[0].Source != request.SourceForwarded {
 		t.Errorf("forwarded mention = %+v", it.Mentions[0])
 	}
 
@@ -428,7 +429,7 @@ func TestEndToEndDiscordSlackDashboard(t *testing.T) {
 	webtest.Run(t, ctx, chromedp.Evaluate[bool](`document.getElementById("merge-from").value = "5"; document.getElementById("merge-into").value = "2"; true`))
 	webtest.Do(t, ctx, chromedp.Click(chromedp.ID("merge-submit")))
 	webtest.WaitFor(t, ctx, `location.pathname === "/dashboard/inbox/2" && document.getElementById("flash") !== null`)
-	if it := w.item(5); it.Status != inbox.StatusDuplicate || it.DuplicateOf != 2 {
+	if it := w.item(5); it.Status != request.StatusDuplicate || it.DuplicateOf != 2 {
 		t.Errorf("#5 after merge = %s → %d", it.Status, it.DuplicateOf)
 	}
 	if it := w.item(2); len(it.Mentions) != 2 || it.VoteCount != 2 {
@@ -449,7 +450,7 @@ func TestEndToEndDiscordSlackDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(back) != 5 || back[0].ID != 1 || back[0].Status != inbox.StatusPlanned || back[0].VoteCount != 3 || !strings.Contains(back[0].Mentions[0].Text, "dark mode") {
+	if len(back) != 5 || back[0].ID != 1 || back[0].Status != request.StatusPlanned || back[0].VoteCount != 3 || !strings.Contains(back[0].Mentions[0].Text, "dark mode") {
 		t.Errorf("CSV export = %+v", back)
 	}
 	var out bytes.Buffer
@@ -598,7 +599,7 @@ func TestEndToEndNotifyDirectMessages(t *testing.T) {
 	slackBefore := len(w.slackThread(bobTS))
 
 	// The status change.
-	if _, err := w.svc.SetStatus(ctx, 1, inbox.StatusPlanned, "Coming in March", "sam"); err != nil {
+	if _, err := w.svc.SetStatus(ctx, 1, request.StatusPlanned, "Coming in March", "sam"); err != nil {
 		t.Fatal(err)
 	}
 	w.eventually("the DMs", func() bool { return len(w.dc.DirectMessages(alice)) == 1 && len(w.sl.DirectMessages(bob)) == 1 })
@@ -632,7 +633,7 @@ func TestEndToEndNotifyDirectMessages(t *testing.T) {
 	if got := len(w.slackThread(bobTS)) - slackBefore; got != 1 {
 		t.Errorf("Slack thread got %d status posts, want 1", got)
 	}
-	if it := w.item(1); it.Status != inbox.StatusPlanned || it.Changes[len(it.Changes)-1].Posted != 4 {
+	if it := w.item(1); it.Status != request.StatusPlanned || it.Changes[len(it.Changes)-1].Posted != 4 {
 		t.Errorf("after the change: %s, %+v", it.Status, it.Changes)
 	}
 	if !strings.Contains(w.logs.String(), "status DM failed") {
@@ -641,7 +642,7 @@ func TestEndToEndNotifyDirectMessages(t *testing.T) {
 
 	// alice turns DMs off: the next change reaches only bob.
 	notifyDiscord(alice, "off", "no more")
-	if _, err := w.svc.SetStatus(ctx, 1, inbox.StatusInProgress, "", "sam"); err != nil {
+	if _, err := w.svc.SetStatus(ctx, 1, request.StatusInProgress, "", "sam"); err != nil {
 		t.Fatal(err)
 	}
 	w.eventually("bob's second DM", func() bool { return len(w.sl.DirectMessages(bob)) == 2 })

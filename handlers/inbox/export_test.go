@@ -12,11 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/einsatz/einsatz/bot/request"
 )
 
 // ReadCSV reads an export back: the item fields and the first request's
 // text (as the only mention); votes by person are not in the export.
-func ReadCSV(r io.Reader) ([]Item, error) {
+func ReadCSV(r io.Reader) ([]request.Item, error) {
 	br := bufio.NewReader(r)
 	if b, err := br.Peek(len(bom)); err == nil && string(b) == bom {
 		_, _ = br.Discard(len(bom))
@@ -29,9 +31,9 @@ func ReadCSV(r io.Reader) ([]Item, error) {
 	if len(rows) == 0 || strings.Join(rows[0], ",") != strings.Join(CSVHeader, ",") {
 		return nil, fmt.Errorf("inbox: read CSV: not an inbox export (header %v)", rows[:min(1, len(rows))])
 	}
-	var out []Item
+	var out []request.Item
 	for _, row := range rows[1:] {
-		it := Item{Title: row[1], Summary: row[2], Status: row[3]}
+		it := request.Item{Title: row[1], Summary: row[2], Status: row[3]}
 		var errs []error
 		var err error
 		if it.ID, err = strconv.Atoi(row[0]); err != nil {
@@ -53,7 +55,7 @@ func ReadCSV(r io.Reader) ([]Item, error) {
 			it.DuplicateOf, _ = strconv.Atoi(row[12])
 		}
 		if row[13] != "" {
-			it.Mentions = []Mention{{Text: row[13]}}
+			it.Mentions = []request.Mention{{Text: row[13]}}
 		}
 		if len(errs) > 0 {
 			return nil, fmt.Errorf("inbox: read CSV row %s: %v", row[0], errs[0])
@@ -70,7 +72,7 @@ func Similarity(a, b string) float64 { return similarity(Tokens(a), Tokens(b), n
 // against the item's title and each of its mentions, with idf over every
 // open item's texts. It returns nil when there is no open item. The
 // service keeps the same index across requests instead (index.go).
-func Match(items []Item, text string) (*Item, float64) {
+func Match(items []request.Item, text string) (*request.Item, float64) {
 	x := newIndex()
 	at := map[int]int{}
 	for i, it := range items {

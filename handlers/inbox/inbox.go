@@ -26,73 +26,37 @@ import (
 	"github.com/einsatz/einsatz/bot/request"
 )
 
-// The records and statuses live in bot/request; these names stay so code
-// that says inbox.Item (dashboard pages, the CLI) keeps compiling while it
-// moves to adapters/web.
-type (
-	Item    = request.Item
-	Mention = request.Mention
-	Vote    = request.Vote
-	Change  = request.Change
-	OptIn   = request.OptIn
-)
-
-// Statuses of an item, in workflow order (see bot/request).
-const (
-	StatusNew         = request.StatusNew
-	StatusUnderReview = request.StatusUnderReview
-	StatusPlanned     = request.StatusPlanned
-	StatusInProgress  = request.StatusInProgress
-	StatusShipped     = request.StatusShipped
-	StatusDeclined    = request.StatusDeclined
-	StatusDuplicate   = request.StatusDuplicate
-)
-
-// Statuses lists every status in workflow order.
-var Statuses = request.Statuses
-
 // transitions says which statuses an item may move to from each status.
 // Closed items can be reopened (a decline reconsidered, a shipped feature
 // that needs more work); duplicate is reached only by merging.
 var transitions = map[string][]string{
-	StatusNew:         {StatusUnderReview, StatusPlanned, StatusInProgress, StatusShipped, StatusDeclined},
-	StatusUnderReview: {StatusNew, StatusPlanned, StatusInProgress, StatusShipped, StatusDeclined},
-	StatusPlanned:     {StatusUnderReview, StatusInProgress, StatusShipped, StatusDeclined},
-	StatusInProgress:  {StatusPlanned, StatusShipped, StatusDeclined},
-	StatusShipped:     {StatusInProgress},
-	StatusDeclined:    {StatusUnderReview, StatusPlanned},
-	StatusDuplicate:   {},
+	request.StatusNew:         {request.StatusUnderReview, request.StatusPlanned, request.StatusInProgress, request.StatusShipped, request.StatusDeclined},
+	request.StatusUnderReview: {request.StatusNew, request.StatusPlanned, request.StatusInProgress, request.StatusShipped, request.StatusDeclined},
+	request.StatusPlanned:     {request.StatusUnderReview, request.StatusInProgress, request.StatusShipped, request.StatusDeclined},
+	request.StatusInProgress:  {request.StatusPlanned, request.StatusShipped, request.StatusDeclined},
+	request.StatusShipped:     {request.StatusInProgress},
+	request.StatusDeclined:    {request.StatusUnderReview, request.StatusPlanned},
+	request.StatusDuplicate:   {},
 }
 
 // CanMove reports whether an item may go from one status to another.
 func CanMove(from, to string) bool { return slices.Contains(transitions[from], to) }
 
 // ValidStatus reports whether s names a status.
-func ValidStatus(s string) bool { return slices.Contains(Statuses, s) }
+func ValidStatus(s string) bool { return slices.Contains(request.Statuses, s) }
 
 // Open reports whether items in the status still collect requests.
 func Open(status string) bool {
-	return status != StatusShipped && status != StatusDeclined && status != StatusDuplicate
+	return status != request.StatusShipped && status != request.StatusDeclined && status != request.StatusDuplicate
 }
 
-// Errors for expected states.
+// Errors for expected states (a missing item is request.ErrNotFound).
 var (
-	ErrNotFound     = request.ErrNotFound
 	ErrBadStatus    = errors.New("inbox: status change not allowed")
 	ErrMergeSelf    = errors.New("inbox: cannot merge an item into itself")
 	ErrMergeClosed  = errors.New("inbox: cannot merge into a duplicate")
 	ErrEmptyRequest = errors.New("inbox: empty request")
 )
-
-// Sources of a mention.
-const (
-	SourceDetected  = request.SourceDetected
-	SourceForwarded = request.SourceForwarded
-	SourceFeedback  = request.SourceFeedback
-)
-
-// Store keeps the inbox (bot/request); storage.Inbox implements it.
-type Store = request.Store
 
 // Owners says who owns a thread (staff-owned threads get no status posts);
 // storage.Store implements it.
@@ -102,7 +66,7 @@ type Owners interface {
 
 // Options configure the inbox.
 type Options struct {
-	Store Store
+	Store request.Store
 	// Owners says who owns a thread; nil: nobody owns any (a CLI
 	// without a server posts nothing anyway).
 	Owners Owners
@@ -250,7 +214,7 @@ func (s *Service) Routes() []bot.Route {
 func (s *Service) request(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
 	text := strings.TrimSpace(ev.Text)
 	thread := ev.Thread()
-	m := s.mention(ev.Platform, ev.ChannelID, thread.ThreadID, ev.MessageID, ev.User, text, ev.Permalink, ev.Time, ev.Lang, SourceDetected)
+	m := s.mention(ev.Platform, ev.ChannelID, thread.ThreadID, ev.MessageID, ev.User, text, ev.Permalink, ev.Time, ev.Lang, request.SourceDetected)
 	res, err := s.Submit(ctx, m, nil)
 	if err != nil || !res.Added {
 		return nil, err
@@ -322,7 +286,7 @@ func (s *Service) Observe(ctx context.Context, ev *bot.Event) error {
 		}
 		conf = &c
 	}
-	m := s.mention(ev.Platform, ev.ChannelID, thread.ThreadID, ev.MessageID, ev.User, text, ev.Permalink, ev.Time, ev.Lang, SourceDetected)
+	m := s.mention(ev.Platform, ev.ChannelID, thread.ThreadID, ev.MessageID, ev.User, text, ev.Permalink, ev.Time, ev.Lang, request.SourceDetected)
 	res, err := s.Submit(ctx, m, conf)
 	if err != nil || !res.Added {
 		return err
@@ -339,8 +303,8 @@ func messageKey(platform, channel, id string) string { return platform + "/" + c
 
 func (s *Service) isInboxReaction(r string) bool { return bot.SameEmoji(r, s.o.ReactionEmoji) }
 
-func (s *Service) mention(platform, channel, thread, msgID string, u bot.User, text, link string, at time.Time, lang, source string) Mention {
-	m := Mention{Platform: platform, Channel: channel, Thread: thread, MessageID: msgID, UserID: u.ID, UserName: u.Name,
+func (s *Service) mention(platform, channel, thread, msgID string, u bot.User, text, link string, at time.Time, lang, source string) request.Mention {
+	m := request.Mention{Platform: platform, Channel: channel, Thread: thread, MessageID: msgID, UserID: u.ID, UserName: u.Name,
 		Text: text, Permalink: link, Time: at, Lang: lang, Source: source}
 	if m.Time.IsZero() {
 		m.Time = s.o.Clock.Now()
@@ -353,7 +317,7 @@ func (s *Service) mention(platform, channel, thread, msgID string, u bot.User, t
 
 // Result is what became of a request.
 type Result struct {
-	Item    Item
+	Item    request.Item
 	Created bool   // a new item
 	Added   bool   // false: this message was in the inbox already
 	Voted   bool   // the person's vote was counted
@@ -362,7 +326,7 @@ type Result struct {
 
 // Submit files a request: a mention and vote on the best-matching open
 // item, or a new item. conf (optional) carries an LLM's title and summary.
-func (s *Service) Submit(ctx context.Context, m Mention, conf *Confirmation) (Result, error) {
+func (s *Service) Submit(ctx context.Context, m request.Mention, conf *Confirmation) (Result, error) {
 	if strings.TrimSpace(m.Text) == "" {
 		return Result{}, ErrEmptyRequest
 	}
@@ -385,7 +349,7 @@ func (s *Service) Submit(ctx context.Context, m Mention, conf *Confirmation) (Re
 	// new thing open one item, not two. Nothing in here waits on the network.
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	vote := Vote{Platform: m.Platform, UserID: m.UserID, Name: m.UserName, Time: m.Time}
+	vote := request.Vote{Platform: m.Platform, UserID: m.UserID, Name: m.UserName, Time: m.Time}
 	bestID, score := s.idx.best(m.Text)
 	if score < s.o.Similar && embID != 0 {
 		bestID, score = embID, embScore
@@ -405,7 +369,7 @@ func (s *Service) Submit(ctx context.Context, m Mention, conf *Confirmation) (Re
 		return Result{Item: it, Added: added, Voted: voted}, nil
 	}
 	now := s.o.Clock.Now()
-	it := Item{Title: Title(m.Text), Summary: Summary(m.Text), Status: StatusNew, Created: now, Updated: now}
+	it := request.Item{Title: request.Title(m.Text), Summary: request.Summary(m.Text), Status: request.StatusNew, Created: now, Updated: now}
 	if conf != nil {
 		if t := strings.TrimSpace(conf.Title); t != "" {
 			it.Title = lang.Excerpt(t, 120)
@@ -427,7 +391,7 @@ func (s *Service) Submit(ctx context.Context, m Mention, conf *Confirmation) (Re
 }
 
 // ackReply thanks the person and offers the +1 button.
-func (s *Service) ackReply(lang string, it Item) bot.Reply {
+func (s *Service) ackReply(lang string, it request.Item) bot.Reply {
 	others := max(it.VoteCount-1, 0)
 	key := "feature_ack"
 	if others > 0 {
@@ -521,7 +485,7 @@ func (s *Service) forward(ctx context.Context, ev *bot.Event) (Result, bot.Threa
 	if seen, ok := s.seen.Get(messageKey(ev.Platform, thread.ChannelID, t.ID)); ok && seen.Lang != "" {
 		lang = seen.Lang
 	}
-	m := s.mention(ev.Platform, thread.ChannelID, thread.ThreadID, t.ID, author, t.Text, t.Permalink, t.Time, lang, SourceForwarded)
+	m := s.mention(ev.Platform, thread.ChannelID, thread.ThreadID, t.ID, author, t.Text, t.Permalink, t.Time, lang, request.SourceForwarded)
 	if author.ID != ev.User.ID {
 		m.By = ev.User.DisplayName()
 	}
@@ -544,7 +508,7 @@ func (s *Service) forwardReaction(ctx context.Context, ev *bot.Event) error {
 }
 
 // postAck acknowledges in a thread the bot serves.
-func (s *Service) postAck(ctx context.Context, thread bot.ThreadRef, lang string, it Item) error {
+func (s *Service) postAck(ctx context.Context, thread bot.ThreadRef, lang string, it request.Item) error {
 	if !s.ack || s.o.Poster == nil || (s.o.Quiet != nil && s.o.Quiet(thread.Platform, thread.ChannelID)) {
 		return nil
 	}
@@ -587,7 +551,7 @@ func (s *Service) feedbackCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, 
 	if msgID == "" {
 		msgID = ev.Key
 	}
-	m := s.mention(ev.Platform, ev.ChannelID, ev.ThreadID, msgID, ev.User, text, ev.Permalink, ev.Time, ev.Lang, SourceFeedback)
+	m := s.mention(ev.Platform, ev.ChannelID, ev.ThreadID, msgID, ev.User, text, ev.Permalink, ev.Time, ev.Lang, request.SourceFeedback)
 	res, err := s.Submit(ctx, m, nil)
 	if err != nil {
 		return nil, err
@@ -605,9 +569,9 @@ func (s *Service) voteButton(ctx context.Context, ev *bot.Event) ([]bot.Reply, e
 	if _, err := fmt.Sscan(ev.Value, &id); err != nil || id <= 0 {
 		return nil, fmt.Errorf("inbox: vote button with value %q", ev.Value)
 	}
-	v := Vote{Platform: ev.Platform, UserID: ev.User.ID, Name: ev.User.Name, Time: s.o.Clock.Now()}
+	v := request.Vote{Platform: ev.Platform, UserID: ev.User.ID, Name: ev.User.Name, Time: s.o.Clock.Now()}
 	it, voted, err := s.Vote(ctx, id, v)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, request.ErrNotFound) {
 		return []bot.Reply{{Text: s.text(ev.Lang, "feature_vote_gone", "{id}", ev.Value), Notice: true}}, nil
 	}
 	if err != nil {
@@ -622,13 +586,13 @@ func (s *Service) voteButton(ctx context.Context, ev *bot.Event) ([]bot.Reply, e
 
 // Vote counts a person's +1 (once per item). A vote for a duplicate goes
 // to the item it was merged into.
-func (s *Service) Vote(ctx context.Context, id int, v Vote) (Item, bool, error) {
+func (s *Service) Vote(ctx context.Context, id int, v request.Vote) (request.Item, bool, error) {
 	for range 5 {
 		it, err := s.o.Store.Item(ctx, id)
 		if err != nil {
-			return Item{}, false, err
+			return request.Item{}, false, err
 		}
-		if it.Status == StatusDuplicate && it.DuplicateOf > 0 {
+		if it.Status == request.StatusDuplicate && it.DuplicateOf > 0 {
 			id = it.DuplicateOf
 			continue
 		}
@@ -636,19 +600,13 @@ func (s *Service) Vote(ctx context.Context, id int, v Vote) (Item, bool, error) 
 	}
 	it, voted, err := s.o.Store.Vote(ctx, id, v)
 	if err != nil {
-		return Item{}, false, err
+		return request.Item{}, false, err
 	}
 	if voted {
 		s.hook(EventVote, it, nil, &v, nil)
 	}
 	return it, voted, nil
 }
-
-// Title makes a short title from a request's text (see request.Title).
-func Title(text string) string { return request.Title(text) }
-
-// Summary makes an item's summary from a request's text.
-func Summary(text string) string { return request.Summary(text) }
 
 // owner says who owns a thread; without Owners nobody does.
 func (s *Service) owner(ctx context.Context, thread bot.ThreadRef) (bot.Owner, error) {

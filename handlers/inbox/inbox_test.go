@@ -21,6 +21,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/webhook"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/bottest"
+	"github.com/einsatz/einsatz/bot/request"
 	"github.com/einsatz/einsatz/bot/request/requesttest"
 	"github.com/einsatz/einsatz/handlers/inbox"
 	"github.com/einsatz/einsatz/storage"
@@ -141,10 +142,10 @@ func TestSimilarity(t *testing.T) {
 
 // Test: Match only looks at open items and picks the best.
 func TestMatchOpenItems(t *testing.T) {
-	items := []inbox.Item{
-		{ID: 1, Title: "Dark mode", Status: inbox.StatusShipped},
-		{ID: 2, Title: "CSV export", Status: inbox.StatusNew},
-		{ID: 3, Title: "Dark mode for mobile", Status: inbox.StatusPlanned, Mentions: []inbox.Mention{{Text: "dark mode on my phone please"}}},
+	items := []request.Item{
+		{ID: 1, Title: "Dark mode", Status: request.StatusShipped},
+		{ID: 2, Title: "CSV export", Status: request.StatusNew},
+		{ID: 3, Title: "Dark mode for mobile", Status: request.StatusPlanned, Mentions: []request.Mention{{Text: "dark mode on my phone please"}}},
 	}
 	best, score := inbox.Match(items, "please add dark mode")
 	if best == nil || best.ID != 3 || score < 0.5 {
@@ -161,16 +162,16 @@ func TestStatusTransitions(t *testing.T) {
 		from, to string
 		ok       bool
 	}{
-		{inbox.StatusNew, inbox.StatusUnderReview, true},
-		{inbox.StatusUnderReview, inbox.StatusPlanned, true},
-		{inbox.StatusPlanned, inbox.StatusInProgress, true},
-		{inbox.StatusInProgress, inbox.StatusShipped, true},
-		{inbox.StatusNew, inbox.StatusDeclined, true},
-		{inbox.StatusDeclined, inbox.StatusUnderReview, true},
-		{inbox.StatusShipped, inbox.StatusNew, false},
-		{inbox.StatusNew, inbox.StatusDuplicate, false},
-		{inbox.StatusDuplicate, inbox.StatusNew, false},
-		{inbox.StatusNew, inbox.StatusNew, false},
+		{request.StatusNew, request.StatusUnderReview, true},
+		{request.StatusUnderReview, request.StatusPlanned, true},
+		{request.StatusPlanned, request.StatusInProgress, true},
+		{request.StatusInProgress, request.StatusShipped, true},
+		{request.StatusNew, request.StatusDeclined, true},
+		{request.StatusDeclined, request.StatusUnderReview, true},
+		{request.StatusShipped, request.StatusNew, false},
+		{request.StatusNew, request.StatusDuplicate, false},
+		{request.StatusDuplicate, request.StatusNew, false},
+		{request.StatusNew, request.StatusNew, false},
 	} {
 		if got := inbox.CanMove(tc.from, tc.to); got != tc.ok {
 			t.Errorf("CanMove(%s, %s) = %v, want %v", tc.from, tc.to, got, tc.ok)
@@ -313,7 +314,7 @@ func TestForwarding(t *testing.T) {
 		t.Fatalf("ack posts = %+v, want one in the message's thread", posts)
 	}
 	it, _ := f.store.Item(ctx, 1)
-	if m := it.Mentions[0]; m.UserID != "alice" || m.By != "mod" || m.Source != inbox.SourceForwarded || it.Votes[0].UserID != "alice" {
+	if m := it.Mentions[0]; m.UserID != "alice" || m.By != "mod" || m.Source != request.SourceForwarded || it.Votes[0].UserID != "alice" {
 		t.Errorf("forwarded mention = %+v, votes %+v", m, it.Votes)
 	}
 	if again := handle(cmd); !strings.Contains(again[0].Text, "already") {
@@ -377,7 +378,7 @@ func TestStatusChangeAndMerge(t *testing.T) {
 		t.Fatalf("item = %d votes, %d mentions", it.VoteCount, len(it.Mentions))
 	}
 	before := len(f.post.all())
-	it, err := f.svc.SetStatus(ctx, 1, inbox.StatusPlanned, "Coming in 2.0", "pat")
+	it, err := f.svc.SetStatus(ctx, 1, request.StatusPlanned, "Coming in 2.0", "pat")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,26 +390,26 @@ func TestStatusChangeAndMerge(t *testing.T) {
 		t.Errorf("first post = %+v", p)
 	}
 	last := it.Changes[len(it.Changes)-1]
-	if last.By != "pat" || last.Posted != 2 || last.Skipped != 2 || last.From != inbox.StatusNew {
+	if last.By != "pat" || last.Posted != 2 || last.Skipped != 2 || last.From != request.StatusNew {
 		t.Errorf("change = %+v", last)
 	}
-	if _, err := f.svc.SetStatus(ctx, 1, inbox.StatusNew, "", "pat"); err == nil {
+	if _, err := f.svc.SetStatus(ctx, 1, request.StatusNew, "", "pat"); err == nil {
 		t.Error("planned → new was allowed")
 	}
-	if _, err := f.svc.SetStatus(ctx, 1, inbox.StatusDuplicate, "", "pat"); err == nil {
+	if _, err := f.svc.SetStatus(ctx, 1, request.StatusDuplicate, "", "pat"); err == nil {
 		t.Error("duplicate by status change was allowed")
 	}
 	// The next day the cap is fresh.
 	f.clock.Advance(24 * time.Hour)
 	before = len(f.post.all())
-	f.svc.SetStatus(ctx, 1, inbox.StatusInProgress, "", "pat")
+	f.svc.SetStatus(ctx, 1, request.StatusInProgress, "", "pat")
 	if n := len(f.post.all()) - before; n != 2 {
 		t.Errorf("next day: %d posts, want 2 (one per channel again)", n)
 	}
 
 	// Merge: #2 (frank, alice) into #1, where alice voted already.
 	f.svc.Observe(ctx, message("discord", "dev", "m9", "frank", "please add an API for webhooks"))
-	f.svc.Vote(ctx, 2, inbox.Vote{Platform: "discord", UserID: "alice", Time: t0})
+	f.svc.Vote(ctx, 2, request.Vote{Platform: "discord", UserID: "alice", Time: t0})
 	merged, err := f.svc.Merge(ctx, 2, 1, "pat")
 	if err != nil {
 		t.Fatal(err)
@@ -423,7 +424,7 @@ func TestStatusChangeAndMerge(t *testing.T) {
 		t.Error("merged into a duplicate")
 	}
 	// A +1 on the duplicate counts for the target.
-	if it, voted, err := f.svc.Vote(ctx, 2, inbox.Vote{Platform: "discord", UserID: "gina", Time: t0}); err != nil || !voted || it.ID != 1 {
+	if it, voted, err := f.svc.Vote(ctx, 2, request.Vote{Platform: "discord", UserID: "gina", Time: t0}); err != nil || !voted || it.ID != 1 {
 		t.Errorf("vote on duplicate: #%d voted %v err %v", it.ID, voted, err)
 	}
 }
@@ -474,7 +475,7 @@ func TestWebhooks(t *testing.T) {
 	f.svc.Flush()
 	f.svc.Observe(ctx, message("slack", "C1", "1.1", "bob", "please add dark mode"))
 	f.svc.Flush()
-	f.svc.SetStatus(ctx, 1, inbox.StatusPlanned, "soon", "pat")
+	f.svc.SetStatus(ctx, 1, request.StatusPlanned, "soon", "pat")
 	f.svc.Flush()
 	mu.Lock()
 	defer mu.Unlock()
@@ -485,7 +486,7 @@ func TestWebhooks(t *testing.T) {
 	if strings.Join(events, ",") != "item.created,item.voted,item.status_changed" {
 		t.Fatalf("events = %v", events)
 	}
-	if got[2].Change == nil || got[2].Change.Note != "soon" || got[2].Change.By != "pat" || got[2].Item.Status != inbox.StatusPlanned {
+	if got[2].Change == nil || got[2].Change.Note != "soon" || got[2].Change.By != "pat" || got[2].Item.Status != request.StatusPlanned {
 		t.Errorf("status payload = %+v", got[2])
 	}
 	if calls.Load() != 5 {
@@ -499,11 +500,11 @@ func TestWebhooks(t *testing.T) {
 // Test: the CSV export survives commas, quotes, line breaks and umlauts
 // and reads back to the same items.
 func TestCSVRoundTrip(t *testing.T) {
-	items := []inbox.Item{
-		{ID: 1, Title: `Export, "quoted", and more`, Summary: "line one\nline two, with comma", Status: inbox.StatusPlanned,
+	items := []request.Item{
+		{ID: 1, Title: `Export, "quoted", and more`, Summary: "line one\nline two, with comma", Status: request.StatusPlanned,
 			Tags: []string{"export", "ux"}, VoteCount: 3, Created: t0, Updated: t0.Add(time.Hour),
-			Mentions: []inbox.Mention{{Platform: "discord", Channel: "gen", Text: "Bitte baut einen Export für Größen & Maße — „schön“, ja?\r\nDanke", Permalink: "https://x/1"}}},
-		{ID: 2, Title: "Ümläüte: äöüß ÄÖÜ", Status: inbox.StatusDuplicate, DuplicateOf: 1, Created: t0, Updated: t0},
+			Mentions: []request.Mention{{Platform: "discord", Channel: "gen", Text: "Bitte baut einen Export für Größen & Maße — „schön“, ja?\r\nDanke", Permalink: "https://x/1"}}},
+		{ID: 2, Title: "Ümläüte: äöüß ÄÖÜ", Status: request.StatusDuplicate, DuplicateOf: 1, Created: t0, Updated: t0},
 	}
 	var buf bytes.Buffer
 	if err := inbox.WriteCSV(&buf, items, t0); err != nil {
@@ -535,12 +536,12 @@ func TestCSVRoundTrip(t *testing.T) {
 // Test: filters and sort orders of the list.
 func TestFilterAndSort(t *testing.T) {
 	now := t0.AddDate(0, 0, 30)
-	recent := []inbox.Vote{{Time: now}, {Time: now}}
-	items := []inbox.Item{
-		{ID: 1, Status: inbox.StatusNew, VoteCount: 5, Created: t0, Tags: []string{"ui"}, Mentions: []inbox.Mention{{Platform: "discord", Channel: "gen"}},
-			Votes: []inbox.Vote{{Time: t0}, {Time: t0}, {Time: t0}, {Time: t0}, {Time: now}}},
-		{ID: 2, Status: inbox.StatusPlanned, VoteCount: 2, Created: t0.AddDate(0, 0, 10), Mentions: []inbox.Mention{{Platform: "slack", Channel: "C1"}}, Votes: recent},
-		{ID: 3, Status: inbox.StatusShipped, VoteCount: 9, Created: t0.AddDate(0, 0, 20), Tags: []string{"ui", "api"}, Mentions: []inbox.Mention{{Platform: "slack", Channel: "C2"}}},
+	recent := []request.Vote{{Time: now}, {Time: now}}
+	items := []request.Item{
+		{ID: 1, Status: request.StatusNew, VoteCount: 5, Created: t0, Tags: []string{"ui"}, Mentions: []request.Mention{{Platform: "discord", Channel: "gen"}},
+			Votes: []request.Vote{{Time: t0}, {Time: t0}, {Time: t0}, {Time: t0}, {Time: now}}},
+		{ID: 2, Status: request.StatusPlanned, VoteCount: 2, Created: t0.AddDate(0, 0, 10), Mentions: []request.Mention{{Platform: "slack", Channel: "C1"}}, Votes: recent},
+		{ID: 3, Status: request.StatusShipped, VoteCount: 9, Created: t0.AddDate(0, 0, 20), Tags: []string{"ui", "api"}, Mentions: []request.Mention{{Platform: "slack", Channel: "C2"}}},
 	}
 	for _, tc := range []struct {
 		query string
@@ -712,7 +713,7 @@ func TestEmbeddingsMatchParaphrases(t *testing.T) {
 			f := newFixture(t, func(o *inbox.Options) { o.Embed = tt.embed })
 			ctx := context.Background()
 			for i, text := range []string{first, para, other} {
-				m := inbox.Mention{Platform: "discord", Channel: "gen", MessageID: fmt.Sprint("m", i), UserID: fmt.Sprint("u", i), Text: text, Time: t0}
+				m := request.Mention{Platform: "discord", Channel: "gen", MessageID: fmt.Sprint("m", i), UserID: fmt.Sprint("u", i), Text: text, Time: t0}
 				if _, err := f.svc.Submit(ctx, m, nil); err != nil {
 					t.Fatal(err)
 				}

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"math"
 	"sync"
+
+	"github.com/einsatz/einsatz/bot/request"
 )
 
 // index finds the open item a request means without reading the inbox: an
@@ -66,7 +68,7 @@ func (x *index) reset() {
 
 // put replaces everything the index holds for an item with its current
 // title and mentions, or drops the item when it no longer collects requests.
-func (x *index) put(it Item) {
+func (x *index) put(it request.Item) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.dropLocked(it.ID)

@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/request"
 	"github.com/einsatz/einsatz/bot/request/requesttest"
 )
 
 // scanBest is the old matcher, kept here as the reference: every open text
 // of every item scored, idf over all open texts.
-func scanBest(items []Item, text string) (int, float64) {
+func scanBest(items []request.Item, text string) (int, float64) {
 	q := Tokens(text)
 	var docs [][]string
 	var owner []int
@@ -64,30 +65,30 @@ func TestIndexAgreesWithFullScan(t *testing.T) {
 		return s
 	}
 	x := newIndex()
-	var items []Item
+	var items []request.Item
 	for id := 1; id <= 3000; id++ {
-		it := Item{ID: id, Title: phrase(), Status: StatusNew}
+		it := request.Item{ID: id, Title: phrase(), Status: request.StatusNew}
 		items = append(items, it)
 		x.put(it)
 		switch r := rng.IntN(10); {
 		case r < 3 && id > 1: // a mention joins an older item
 			k := rng.IntN(len(items))
 			text := phrase()
-			items[k].Mentions = append(items[k].Mentions, Mention{Text: text})
+			items[k].Mentions = append(items[k].Mentions, request.Mention{Text: text})
 			if Open(items[k].Status) {
 				x.add(items[k].ID, text)
 			}
 		case r < 5: // an item closes or reopens
 			k := rng.IntN(len(items))
 			if Open(items[k].Status) {
-				items[k].Status = StatusShipped
+				items[k].Status = request.StatusShipped
 			} else {
-				items[k].Status = StatusPlanned
+				items[k].Status = request.StatusPlanned
 			}
 			x.put(items[k])
 		case r < 6: // merged away
 			k := rng.IntN(len(items))
-			items[k].Status = StatusDuplicate
+			items[k].Status = request.StatusDuplicate
 			x.drop(items[k].ID)
 		}
 		if id%250 == 0 {
@@ -109,9 +110,9 @@ func TestIndexAgreesWithFullScan(t *testing.T) {
 func TestIndexBoundsCommonWords(t *testing.T) {
 	x := newIndex()
 	for id := 1; id <= maxPosting+500; id++ {
-		x.put(Item{ID: id, Title: fmt.Sprintf("export t%d", id), Status: StatusNew})
+		x.put(request.Item{ID: id, Title: fmt.Sprintf("export t%d", id), Status: request.StatusNew})
 	}
-	x.put(Item{ID: 99999, Title: "export pdf", Status: StatusNew})
+	x.put(request.Item{ID: 99999, Title: "export pdf", Status: request.StatusNew})
 	if id, score := x.best("pdf export please"); id != 99999 || score < 0.5 {
 		t.Errorf("best = #%d %.2f, want #99999", id, score)
 	}
@@ -136,7 +137,7 @@ func TestEraseForgetsMemory(t *testing.T) {
 	for _, u := range []string{"alice", "bob"} {
 		s.seen.Add("discord/c/"+u, seenMessage{User: bot.User{Platform: "discord", ID: u}, Text: "please add dark mode"})
 	}
-	if _, err := s.Submit(ctx, Mention{Platform: "discord", Channel: "c", MessageID: "m1", UserID: "alice", Text: "please add dark mode"}, nil); err != nil {
+	if _, err := s.Submit(ctx, request.Mention{Platform: "discord", Channel: "c", MessageID: "m1", UserID: "alice", Text: "please add dark mode"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !s.idxLoaded || s.idx.live == 0 {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/bot/lang"
+	"github.com/einsatz/einsatz/bot/request"
 )
 
 // Sort orders of the list.
@@ -88,7 +89,7 @@ func (f Filter) Query() url.Values {
 	return q
 }
 
-func (f Filter) match(it Item) bool {
+func (f Filter) match(it request.Item) bool {
 	switch {
 	case f.Status == "open" && !Open(it.Status):
 		return false
@@ -113,8 +114,8 @@ func (f Filter) match(it Item) bool {
 }
 
 // Apply filters and sorts items; now anchors "the last 7 days".
-func (f Filter) Apply(items []Item, now time.Time) []Item {
-	var out []Item
+func (f Filter) Apply(items []request.Item, now time.Time) []request.Item {
+	var out []request.Item
 	for _, it := range items {
 		if f.match(it) {
 			out = append(out, it)
@@ -143,7 +144,7 @@ func (f Filter) Apply(items []Item, now time.Time) []Item {
 }
 
 // List returns the items the filter selects, in its order.
-func (s *Service) List(ctx context.Context, f Filter) ([]Item, error) {
+func (s *Service) List(ctx context.Context, f Filter) ([]request.Item, error) {
 	items, err := s.o.Store.Items(ctx)
 	if err != nil {
 		return nil, err
@@ -152,7 +153,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Item, error) {
 }
 
 // WriteList prints items as a table (the CLI's `inbox list`).
-func WriteList(w io.Writer, items []Item, now time.Time) error {
+func WriteList(w io.Writer, items []request.Item, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATUS\tVOTES\t7D\tMENTIONS\tPLATFORMS\tTAGS\tCREATED\tTITLE")
 	week := now.AddDate(0, 0, -7)
@@ -162,7 +163,7 @@ func WriteList(w io.Writer, items []Item, now time.Time) error {
 			tags = "-"
 		}
 		title := it.Title
-		if it.Status == StatusDuplicate && it.DuplicateOf > 0 {
+		if it.Status == request.StatusDuplicate && it.DuplicateOf > 0 {
 			title += fmt.Sprintf(" (→ #%d)", it.DuplicateOf)
 		}
 		fmt.Fprintf(tw, "#%d\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", it.ID, it.Status, it.VoteCount, it.VotesSince(week), len(it.Mentions),
@@ -172,7 +173,7 @@ func WriteList(w io.Writer, items []Item, now time.Time) error {
 }
 
 // WriteItem prints one item with its mentions (the CLI's `inbox show`).
-func WriteItem(w io.Writer, it Item) error {
+func WriteItem(w io.Writer, it request.Item) error {
 	fmt.Fprintf(w, "#%d %s\nStatus: %s", it.ID, it.Title, it.Status)
 	if it.DuplicateOf > 0 {
 		fmt.Fprintf(w, " (duplicate of #%d)", it.DuplicateOf)
@@ -209,7 +210,7 @@ func WriteItem(w io.Writer, it Item) error {
 }
 
 // Platforms lists the platforms an item was asked for on.
-func Platforms(it Item) []string {
+func Platforms(it request.Item) []string {
 	var out []string
 	for _, m := range it.Mentions {
 		if !contains(out, m.Platform) {
@@ -221,7 +222,7 @@ func Platforms(it Item) []string {
 }
 
 // Channels lists the platform/channel pairs an item was asked for in.
-func Channels(it Item) []string {
+func Channels(it request.Item) []string {
 	var out []string
 	for _, m := range it.Mentions {
 		if c := m.Platform + "/" + m.Channel; !contains(out, c) {
@@ -241,7 +242,7 @@ const bom = "\uFEFF"
 // WriteCSV exports items, one row per item, as UTF-8 CSV with a byte order
 // mark (so spreadsheets read umlauts right). Fields with commas, quotes or
 // line breaks are quoted as RFC 4180 says.
-func WriteCSV(w io.Writer, items []Item, now time.Time) error {
+func WriteCSV(w io.Writer, items []request.Item, now time.Time) error {
 	bw := bufio.NewWriter(w)
 	if _, err := bw.WriteString(bom); err != nil {
 		return err
@@ -280,9 +281,9 @@ func WriteCSV(w io.Writer, items []Item, now time.Time) error {
 }
 
 // WriteJSON exports items with every mention and vote.
-func WriteJSON(w io.Writer, items []Item) error {
+func WriteJSON(w io.Writer, items []request.Item) error {
 	if items == nil {
-		items = []Item{}
+		items = []request.Item{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/request"
 )
 
 // notifyWords are the answers /notify understands, in English and German.
@@ -56,7 +57,7 @@ type asker struct {
 
 // askers lists each distinct person who asked for an item (a mention or a
 // vote), in the order they first asked; erased votes name nobody.
-func askers(it Item) []asker {
+func askers(it request.Item) []asker {
 	var out []asker
 	seen := map[string]int{}
 	add := func(platform, userID, lang string) {
@@ -86,7 +87,7 @@ func askers(it Item) []asker {
 // person who asked for the item and opted in on that platform. The
 // channels' daily cap does not apply (a DM floods no channel); a failure
 // is logged and skipped. It returns how many went out.
-func (s *Service) directMessages(ctx context.Context, it Item, ch Change) int {
+func (s *Service) directMessages(ctx context.Context, it request.Item, ch request.Change) int {
 	if s.o.DirectMessenger == nil {
 		return 0
 	}
@@ -113,7 +114,7 @@ func (s *Service) directMessages(ctx context.Context, it Item, ch Change) int {
 }
 
 // statusDMText is the direct message to a person who opted in.
-func (s *Service) statusDMText(lang string, it Item, ch Change) string {
+func (s *Service) statusDMText(lang string, it request.Item, ch request.Change) string {
 	t := s.text(lang, "status_dm",
 		"{id}", fmt.Sprint(it.ID), "{title}", it.Title, "{status}", s.text(lang, "status_"+ch.To), "{note}", ch.Note)
 	return strings.Join(strings.Fields(t), " ")

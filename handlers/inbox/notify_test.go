@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/request"
 	"github.com/einsatz/einsatz/handlers/inbox"
 )
 
@@ -112,7 +113,7 @@ func TestNotifyOptInDirectMessages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := f.svc.Vote(ctx, 1, inbox.Vote{Platform: "slack", UserID: "carol", Name: "carol", Time: t0}); err != nil {
+	if _, _, err := f.svc.Vote(ctx, 1, request.Vote{Platform: "slack", UserID: "carol", Name: "carol", Time: t0}); err != nil {
 		t.Fatal(err)
 	}
 	if items, _ := f.store.Items(ctx); len(items) != 1 || len(items[0].Mentions) != 5 {
@@ -120,7 +121,7 @@ func TestNotifyOptInDirectMessages(t *testing.T) {
 	}
 	postsBefore := len(f.post.all())
 
-	if _, err := f.svc.SetStatus(ctx, 1, inbox.StatusPlanned, "Coming in March", "sam"); err != nil {
+	if _, err := f.svc.SetStatus(ctx, 1, request.StatusPlanned, "Coming in March", "sam"); err != nil {
 		t.Fatal(err)
 	}
 	got := dms.take()
@@ -152,7 +153,7 @@ func TestNotifyOptInDirectMessages(t *testing.T) {
 	if on, _ := f.store.OptedIn(ctx, "discord", "alice"); on {
 		t.Fatal("alice still opted in after /notify off")
 	}
-	if _, err := f.svc.SetStatus(ctx, 1, inbox.StatusInProgress, "", "sam"); err != nil {
+	if _, err := f.svc.SetStatus(ctx, 1, request.StatusInProgress, "", "sam"); err != nil {
 		t.Fatal(err)
 	}
 	if got := dms.take(); len(got) != 1 || got[0].User != "carol" || !strings.Contains(got[0].Reply.Text, "in progress") {
@@ -172,7 +173,7 @@ func TestNotifyWithoutDirectMessenger(t *testing.T) {
 		t.Error("opt-in stored although DMs are unavailable")
 	}
 	f.svc.Observe(ctx, message("discord", "gen", "m1", "alice", "please add dark mode"))
-	if _, err := f.svc.SetStatus(ctx, 1, inbox.StatusPlanned, "", "sam"); err != nil {
+	if _, err := f.svc.SetStatus(ctx, 1, request.StatusPlanned, "", "sam"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"unicode"
+
+	"github.com/einsatz/einsatz/bot/request"
 )
 
 // Tokens normalises a text for matching: lower case, ß as ss, split on
@@ -162,7 +164,7 @@ func (s *Service) matchEmbedded(ctx context.Context, text string) (int, float64,
 	return best, score, nil
 }
 
-func mentionTexts(it Item) []string {
+func mentionTexts(it request.Item) []string {
 	out := make([]string, len(it.Mentions))
 	for i, m := range it.Mentions {
 		out[i] = m.Text
@@ -189,7 +191,7 @@ func (s *Service) loadIndex(ctx context.Context) error {
 }
 
 // indexPut brings the index up to date with an item just written.
-func (s *Service) indexPut(it Item) {
+func (s *Service) indexPut(it request.Item) {
 	s.idxMu.Lock()
 	defer s.idxMu.Unlock()
 	if s.idxLoaded {

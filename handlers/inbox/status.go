@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/request"
 )
 
 // Get returns an item with its mentions and votes.
-func (s *Service) Get(ctx context.Context, id int) (Item, error) {
+func (s *Service) Get(ctx context.Context, id int) (request.Item, error) {
 	return s.o.Store.Item(ctx, id)
 }
 
@@ -20,33 +21,33 @@ func (s *Service) Get(ctx context.Context, id int) (Item, error) {
 // the status and the note and the people who asked there (within each
 // channel's daily cap), every person who asked and opted in (/notify on)
 // gets one direct message, and the webhooks hear of it.
-func (s *Service) SetStatus(ctx context.Context, id int, status, note, by string) (Item, error) {
+func (s *Service) SetStatus(ctx context.Context, id int, status, note, by string) (request.Item, error) {
 	status = strings.TrimSpace(status)
 	note = strings.TrimSpace(note)
 	if !ValidStatus(status) {
-		return Item{}, fmt.Errorf("%w: unknown status %q (one of %s)", ErrBadStatus, status, strings.Join(Statuses, ", "))
+		return request.Item{}, fmt.Errorf("%w: unknown status %q (one of %s)", ErrBadStatus, status, strings.Join(request.Statuses, ", "))
 	}
-	if status == StatusDuplicate {
-		return Item{}, fmt.Errorf("%w: mark a duplicate by merging it into the other item", ErrBadStatus)
+	if status == request.StatusDuplicate {
+		return request.Item{}, fmt.Errorf("%w: mark a duplicate by merging it into the other item", ErrBadStatus)
 	}
 	now := s.o.Clock.Now()
-	var change Change
-	it, err := s.o.Store.Update(ctx, id, func(it *Item) error {
+	var change request.Change
+	it, err := s.o.Store.Update(ctx, id, func(it *request.Item) error {
 		if !CanMove(it.Status, status) {
 			return fmt.Errorf("%w: #%d is %s and cannot become %s", ErrBadStatus, it.ID, it.Status, status)
 		}
-		change = Change{From: it.Status, To: status, Note: note, By: by, Time: now}
+		change = request.Change{From: it.Status, To: status, Note: note, By: by, Time: now}
 		it.Status, it.Updated = status, now
 		it.Changes = append(it.Changes, change)
 		return nil
 	})
 	if err != nil {
-		return Item{}, err
+		return request.Item{}, err
 	}
 	s.indexPut(it)
 	posted, skipped := s.announce(ctx, it, change)
 	if posted > 0 || skipped > 0 {
-		if it2, err := s.o.Store.Update(ctx, id, func(x *Item) error {
+		if it2, err := s.o.Store.Update(ctx, id, func(x *request.Item) error {
 			if n := len(x.Changes); n > 0 {
 				x.Changes[n-1].Posted, x.Changes[n-1].Skipped = posted, skipped
 			}
@@ -62,9 +63,9 @@ func (s *Service) SetStatus(ctx context.Context, id int, status, note, by string
 }
 
 // SetTags replaces an item's tags (lower case, trimmed, unique).
-func (s *Service) SetTags(ctx context.Context, id int, tags []string) (Item, error) {
+func (s *Service) SetTags(ctx context.Context, id int, tags []string) (request.Item, error) {
 	clean := NormalizeTags(tags)
-	return s.o.Store.Update(ctx, id, func(it *Item) error {
+	return s.o.Store.Update(ctx, id, func(it *request.Item) error {
 		it.Tags, it.Updated = clean, s.o.Clock.Now()
 		return nil
 	})
@@ -91,28 +92,28 @@ func NormalizeTags(tags []string) []string {
 // Merge folds item from into item into: mentions and votes move (a person
 // who voted for both keeps one vote) and from becomes a duplicate pointing
 // at into. Nobody is notified; the webhooks hear a status change of from.
-func (s *Service) Merge(ctx context.Context, from, into int, by string) (Item, error) {
+func (s *Service) Merge(ctx context.Context, from, into int, by string) (request.Item, error) {
 	if from == into {
-		return Item{}, ErrMergeSelf
+		return request.Item{}, ErrMergeSelf
 	}
 	target, err := s.o.Store.Item(ctx, into)
 	if err != nil {
-		return Item{}, err
+		return request.Item{}, err
 	}
-	if target.Status == StatusDuplicate {
-		return Item{}, fmt.Errorf("%w: #%d is a duplicate of #%d; merge into that one", ErrMergeClosed, into, target.DuplicateOf)
+	if target.Status == request.StatusDuplicate {
+		return request.Item{}, fmt.Errorf("%w: #%d is a duplicate of #%d; merge into that one", ErrMergeClosed, into, target.DuplicateOf)
 	}
 	src, err := s.o.Store.Item(ctx, from)
 	if err != nil {
-		return Item{}, err
+		return request.Item{}, err
 	}
-	if src.Status == StatusDuplicate {
-		return Item{}, fmt.Errorf("%w: #%d was merged already", ErrMergeClosed, from)
+	if src.Status == request.StatusDuplicate {
+		return request.Item{}, fmt.Errorf("%w: #%d was merged already", ErrMergeClosed, from)
 	}
-	ch := Change{From: src.Status, To: StatusDuplicate, Note: fmt.Sprintf("merged into #%d", into), By: by, Time: s.o.Clock.Now()}
+	ch := request.Change{From: src.Status, To: request.StatusDuplicate, Note: fmt.Sprintf("merged into #%d", into), By: by, Time: s.o.Clock.Now()}
 	it, err := s.o.Store.Merge(ctx, from, into, ch)
 	if err != nil {
-		return Item{}, err
+		return request.Item{}, err
 	}
 	s.indexDrop(from)
 	s.indexPut(it)
@@ -125,7 +126,7 @@ func (s *Service) Merge(ctx context.Context, from, into int, by string) (Item, e
 // announce posts the change once in every thread the item was asked for
 // in, naming the people who asked there; it returns how many threads were
 // told and how many were skipped because of the daily cap.
-func (s *Service) announce(ctx context.Context, it Item, ch Change) (posted, skipped int) {
+func (s *Service) announce(ctx context.Context, it request.Item, ch request.Change) (posted, skipped int) {
 	if s.o.Poster == nil || s.o.DailyCapPerChannel < 0 {
 		return 0, 0
 	}
@@ -196,7 +197,7 @@ func contains(list []string, s string) bool {
 }
 
 // statusText is the post in an original thread.
-func (s *Service) statusText(lang string, it Item, ch Change, names []string) string {
+func (s *Service) statusText(lang string, it request.Item, ch request.Change, names []string) string {
 	t := s.text(lang, "status_changed",
 		"{id}", fmt.Sprint(it.ID), "{title}", it.Title, "{status}", s.text(lang, "status_"+ch.To),
 		"{note}", ch.Note, "{mentions}", strings.Join(names, " "))

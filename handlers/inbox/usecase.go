@@ -3,13 +3,15 @@ package inbox
 import (
 	"context"
 	"time"
+
+	"github.com/einsatz/einsatz/bot/request"
 )
 
 // Overview is what the dashboard's list of requests shows: the items the
 // filter selects, in its order, and every platform any item came from
 // (for the filter's choices).
 type Overview struct {
-	Items     []Item
+	Items     []request.Item
 	Platforms []string
 	Now       time.Time
 }
@@ -39,7 +41,7 @@ func (s *Service) Now() time.Time { return s.o.Clock.Now() }
 // order of Statuses.
 func NextStatuses(status string) []string {
 	var next []string
-	for _, st := range Statuses {
+	for _, st := range request.Statuses {
 		if CanMove(status, st) {
 			next = append(next, st)
 		}

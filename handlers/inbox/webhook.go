@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"sync"
 	"time"
+
+	"github.com/einsatz/einsatz/bot/request"
 )
 
 // Notifier hears of an inbox event: an outgoing webhook (adapters/webhook
@@ -26,13 +28,13 @@ const (
 // Mentions carry the request's text; people are named by platform user id
 // and display name.
 type Payload struct {
-	Event    string    `json:"event"`
-	Delivery string    `json:"delivery"`
-	Time     time.Time `json:"time"`
-	Item     Item      `json:"item"`
-	Mention  *Mention  `json:"mention,omitempty"`
-	Vote     *Vote     `json:"vote,omitempty"`
-	Change   *Change   `json:"change,omitempty"`
+	Event    string           `json:"event"`
+	Delivery string           `json:"delivery"`
+	Time     time.Time        `json:"time"`
+	Item     request.Item     `json:"item"`
+	Mention  *request.Mention `json:"mention,omitempty"`
+	Vote     *request.Vote    `json:"vote,omitempty"`
+	Change   *request.Change  `json:"change,omitempty"`
 }
 
 // hookQueue runs deliveries in the background, so a slow tracker never
@@ -90,7 +92,7 @@ func (q *hookQueue) goDeliver(f func(ctx context.Context)) bool {
 
 // hook sends an event to every notifier, in the background. The delivery
 // id is made here, so that it stays the same on every retry.
-func (s *Service) hook(event string, it Item, m *Mention, v *Vote, ch *Change) {
+func (s *Service) hook(event string, it request.Item, m *request.Mention, v *request.Vote, ch *request.Change) {
 	if len(s.o.Notifiers) == 0 {
 		return
 	}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/einsatz/einsatz/bot/kb"
 )
 
 // Base is the knowledge base at run time: documents and chunks in storage,
@@ -23,7 +25,7 @@ import (
 // rebuilt from storage at start and after every change, so it can never be
 // stale and backups need only cover storage.
 type Base struct {
-	store   DocStore
+	store   kb.Store
 	folders []Folder
 	log     *slog.Logger
 	now     func() time.Time
@@ -42,12 +44,12 @@ type Base struct {
 	// stored are the vectors in storage as of the last refresh (their Vec
 	// share vec's rows), so a sync need not read them all again; nil
 	// until read (guarded by syncMu).
-	stored []Vector
+	stored []kb.Vector
 }
 
 // NewBase returns a knowledge base over store and folders. Call Sync (or
 // Rebuild, to use what storage has) before searching.
-func NewBase(store DocStore, folders []Folder, log *slog.Logger) *Base {
+func NewBase(store kb.Store, folders []Folder, log *slog.Logger) *Base {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -67,7 +69,7 @@ func (b *Base) SetEmbedder(e Embedder, opts EmbedOptions) {
 	if e == nil {
 		return
 	}
-	if _, ok := b.store.(VectorStore); !ok {
+	if _, ok := b.store.(kb.VectorStore); !ok {
 		b.log.Warn("knowledge: embeddings are off: the store cannot keep vectors")
 		return
 	}
@@ -117,7 +119,7 @@ func (b *Base) refresh(ctx context.Context, embed bool) error {
 		return fmt.Errorf("knowledge: build index: %w", err)
 	}
 	var plan vectorPlan
-	vs, _ := b.store.(VectorStore)
+	vs, _ := b.store.(kb.VectorStore)
 	if b.emb != nil {
 		stored := b.stored
 		if stored == nil {
@@ -187,7 +189,7 @@ func (b *Base) refresh(ctx context.Context, embed bool) error {
 
 // setVectors builds the matrix of vecs (of one dimension), and remembers
 // vecs as what storage holds, their Vec now sharing the matrix's rows.
-func (b *Base) setVectors(vecs []Vector) *vectorIndex {
+func (b *Base) setVectors(vecs []kb.Vector) *vectorIndex {
 	vi := newVectorIndex(vecs)
 	for i := range vecs {
 		if r, ok := vi.rows[vecs[i].ChunkID]; ok {
@@ -196,7 +198,7 @@ func (b *Base) setVectors(vecs []Vector) *vectorIndex {
 	}
 	b.stored = vecs
 	if b.stored == nil {
-		b.stored = []Vector{}
+		b.stored = []kb.Vector{}
 	}
 	return vi
 }
@@ -244,7 +246,7 @@ func (b *Base) Len() int {
 }
 
 // Docs lists the documents.
-func (b *Base) Docs(ctx context.Context) ([]Doc, error) { return b.store.Docs(ctx) }
+func (b *Base) Docs(ctx context.Context) ([]kb.Doc, error) { return b.store.Docs(ctx) }
 
 // Close releases the index.
 func (b *Base) Close() error {
@@ -263,18 +265,18 @@ var slugRun = regexp.MustCompile(`[^a-z0-9äöüß]+`)
 // Add stores a document that has no file (a staff answer, `einsatz kb
 // add`): Markdown text, split like a file. Its source is "added/<name>.md";
 // adding the same name again replaces it.
-func (b *Base) Add(ctx context.Context, name, title, url, text string) (Doc, error) {
+func (b *Base) Add(ctx context.Context, name, title, url, text string) (kb.Doc, error) {
 	slug := strings.Trim(slugRun.ReplaceAllString(strings.ToLower(strings.TrimSuffix(name, filepath.Ext(name))), "-"), "-")
 	if slug == "" {
-		return Doc{}, errors.New("knowledge: add: the name needs letters or digits")
+		return kb.Doc{}, errors.New("knowledge: add: the name needs letters or digits")
 	}
-	source := OriginAdded + "/" + slug + ".md"
+	source := kb.OriginAdded + "/" + slug + ".md"
 	chunks, err := Split(source, []byte(text))
 	if err != nil {
-		return Doc{}, err
+		return kb.Doc{}, err
 	}
 	if len(chunks) == 0 {
-		return Doc{}, errors.New("knowledge: add: the text is empty")
+		return kb.Doc{}, errors.New("knowledge: add: the text is empty")
 	}
 	for i := range chunks {
 		if title != "" {
@@ -284,11 +286,11 @@ func (b *Base) Add(ctx context.Context, name, title, url, text string) (Doc, err
 			chunks[i].URL = url
 		}
 	}
-	doc := Doc{Source: source, Origin: OriginAdded, Title: chunks[0].Title, URL: chunks[0].URL, Size: int64(len(text)), Chunks: len(chunks), Synced: b.now()}
+	doc := kb.Doc{Source: source, Origin: kb.OriginAdded, Title: chunks[0].Title, URL: chunks[0].URL, Size: int64(len(text)), Chunks: len(chunks), Synced: b.now()}
 	b.syncMu.Lock()
 	defer b.syncMu.Unlock()
 	if err := b.store.PutDoc(ctx, doc, chunks); err != nil {
-		return Doc{}, err
+		return kb.Doc{}, err
 	}
 	return doc, b.refresh(ctx, true)
 }
@@ -308,7 +310,7 @@ func (b *Base) Remove(ctx context.Context, source string) error {
 		if d.Source != source {
 			continue
 		}
-		if d.Origin == OriginFile {
+		if d.Origin == kb.OriginFile {
 			return fmt.Errorf("%w (%s)", ErrFileDoc, source)
 		}
 		if err := b.store.DeleteDoc(ctx, source); err != nil {

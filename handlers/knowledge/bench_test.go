@@ -17,6 +17,8 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/registry"
 	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/einsatz/einsatz/bot/kb"
 )
 
 // synthVocab returns the words of the example knowledge base per language,
@@ -77,7 +79,7 @@ func analyzerNamed(tb testing.TB, name string) analysis.Analyzer {
 // ("slackworkspace", "datenbankserverprotokoll"), which stand in for the
 // larger vocabulary of a real 10,000-chunk knowledge base. One word in ten
 // comes from the other language.
-func synthChunks(tb testing.TB, n int) []Chunk {
+func synthChunks(tb testing.TB, n int) []kb.Chunk {
 	const (
 		nCompounds = 5000
 		topicSize  = 30
@@ -128,7 +130,7 @@ func synthChunks(tb testing.TB, n int) []Chunk {
 		}
 		return b.String()
 	}
-	chunks := make([]Chunk, n)
+	chunks := make([]kb.Chunk, n)
 	for i := range chunks {
 		l := "en"
 		if i%2 == 1 {
@@ -143,7 +145,7 @@ func synthChunks(tb testing.TB, n int) []Chunk {
 			}
 		}
 		src := fmt.Sprintf("%s/doc-%04d.md", l, doc)
-		chunks[i] = Chunk{
+		chunks[i] = kb.Chunk{
 			ID:      fmt.Sprintf("%s#%d", src, i%10/2),
 			Source:  src,
 			Title:   phrase(l, 4),
@@ -273,9 +275,9 @@ func BenchmarkHybridSearch10k(b *testing.B) {
 	for _, dim := range []int{384, 1536} {
 		b.Run(fmt.Sprintf("dim=%d", dim), func(b *testing.B) {
 			vecs := synthVectors(len(chunks), dim, 1)
-			vs := make([]Vector, len(chunks))
+			vs := make([]kb.Vector, len(chunks))
 			for i, c := range chunks {
-				vs[i] = Vector{ChunkID: c.ID, Source: c.Source, Vec: vecs[i]}
+				vs[i] = kb.Vector{ChunkID: c.ID, Source: c.Source, Vec: vecs[i]}
 			}
 			rng := rand.New(rand.NewSource(2))
 			qv := make(map[string][]float32, len(queries))

@@ -16,6 +16,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/cli"
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/adapters/web/webtest"
+	"github.com/einsatz/einsatz/bot/kb"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 	"github.com/einsatz/einsatz/storage"
 )
@@ -24,7 +25,11 @@ import (
 // change and read the server's knowledge base, and what the server answers
 // is what the base itself says.
 func TestKBCommandsThroughServer(t *testing.T) {
-	s := memStore(t)
+	s, err := storage.Open(storage.Options{InMemory: true, Logger: slog.New(slog.DiscardHandler)}) // the server's logins and audit log
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
 	ctx := context.Background()
 	dir := t.TempDir()
 	write(t, dir, "file.md", "# Shipping\n\nParcels leave the warehouse on Mondays.\n", time.Now())
@@ -32,7 +37,7 @@ func TestKBCommandsThroughServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	local := knowledge.NewBase(storage.NewKB(s), folders, slog.New(slog.DiscardHandler))
+	local := knowledge.NewBase(memStore(t), folders, slog.New(slog.DiscardHandler))
 	defer local.Close()
 	if _, err := local.Sync(ctx, nil); err != nil {
 		t.Fatal(err)
@@ -59,7 +64,7 @@ func TestKBCommandsThroughServer(t *testing.T) {
 		}
 		return out
 	}
-	same := func(when string) []knowledge.Doc {
+	same := func(when string) []kb.Doc {
 		t.Helper()
 		rd, err1 := remote.Docs(ctx)
 		ld, err2 := local.Docs(ctx)
@@ -85,13 +90,13 @@ func TestKBCommandsThroughServer(t *testing.T) {
 	if len(docs) != 2 {
 		t.Fatalf("docs after add = %+v", docs)
 	}
-	var added knowledge.Doc
+	var added kb.Doc
 	for _, d := range docs {
 		if d.Source == source {
 			added = d
 		}
 	}
-	if added.Origin != knowledge.OriginAdded || added.Title != "Zorblax refunds" || added.URL != "https://help.example/refunds" || added.Chunks != 1 {
+	if added.Origin != kb.OriginAdded || added.Title != "Zorblax refunds" || added.URL != "https://help.example/refunds" || added.Chunks != 1 {
 		t.Fatalf("added doc = %+v", added)
 	}
 	if out := mustRun("list"); !strings.Contains(out, source) || !strings.Contains(out, "Zorblax refunds") || !strings.Contains(out, "file.md") {

@@ -19,13 +19,6 @@ type Embedder interface {
 	Embed(ctx context.Context, texts []string) ([][]float32, error)
 }
 
-// Vector is the stored embedding of one chunk (bot/kb).
-type Vector = kb.Vector
-
-// VectorStore keeps chunk embeddings (bot/kb); storage.KB implements it. A
-// Base whose DocStore is not a VectorStore searches lexically only.
-type VectorStore = kb.VectorStore
-
 // EmbedOptions configure embeddings; zero values get the defaults noted.
 type EmbedOptions struct {
 	// Model is the embedding model's name (llm.embedding_model), recorded
@@ -78,7 +71,7 @@ const maxEmbedText = 8000
 
 // embedText is what is embedded for a chunk: its title, heading path and
 // text, so a section is found by what its document is about too.
-func embedText(c Chunk) string {
+func embedText(c kb.Chunk) string {
 	var b strings.Builder
 	b.WriteString(c.Title)
 	if c.Heading != "" {
@@ -126,13 +119,13 @@ func normalize(v []float32) bool {
 
 // vectorPlan is what the stored vectors mean for the current chunks.
 type vectorPlan struct {
-	keep    []Vector // up to date
-	missing []Chunk  // to embed
-	stale   []Vector // to delete: their chunk is gone or changed, or another model made them
+	keep    []kb.Vector // up to date
+	missing []kb.Chunk  // to embed
+	stale   []kb.Vector // to delete: their chunk is gone or changed, or another model made them
 }
 
 // planVectors sorts the stored vectors against the current chunks.
-func planVectors(model string, chunks []Chunk, stored []Vector) vectorPlan {
+func planVectors(model string, chunks []kb.Chunk, stored []kb.Vector) vectorPlan {
 	want := make(map[string]uint64, len(chunks))
 	for _, c := range chunks {
 		want[c.ID] = vectorHash(model, embedText(c))
@@ -175,8 +168,8 @@ var errDimension = errors.New("knowledge: the embedder returned vectors of anoth
 
 // embedChunks embeds chunks in batches and stores each batch as it comes.
 // It stops at the first failure and returns what was embedded until then.
-func (b *Base) embedChunks(ctx context.Context, vs VectorStore, chunks []Chunk, dim int) ([]Vector, error) {
-	var out []Vector
+func (b *Base) embedChunks(ctx context.Context, vs kb.VectorStore, chunks []kb.Chunk, dim int) ([]kb.Vector, error) {
+	var out []kb.Vector
 	for start := 0; start < len(chunks); start += b.eopts.Batch {
 		batch := chunks[start:min(start+b.eopts.Batch, len(chunks))]
 		texts := make([]string, len(batch))
@@ -192,7 +185,7 @@ func (b *Base) embedChunks(ctx context.Context, vs VectorStore, chunks []Chunk, 
 		if len(got) != len(batch) {
 			return out, fmt.Errorf("knowledge: embed chunks: %d vectors for %d texts", len(got), len(batch))
 		}
-		vecs := make([]Vector, 0, len(batch))
+		vecs := make([]kb.Vector, 0, len(batch))
 		for i, c := range batch {
 			v := got[i]
 			if dim == 0 {
@@ -205,7 +198,7 @@ func (b *Base) embedChunks(ctx context.Context, vs VectorStore, chunks []Chunk, 
 				b.log.Warn("knowledge: the embedder returned a zero vector; skipping the chunk", "chunk", c.ID)
 				continue
 			}
-			vecs = append(vecs, Vector{ChunkID: c.ID, Source: c.Source, Model: b.eopts.Model, Hash: vectorHash(b.eopts.Model, texts[i]), Vec: v})
+			vecs = append(vecs, kb.Vector{ChunkID: c.ID, Source: c.Source, Model: b.eopts.Model, Hash: vectorHash(b.eopts.Model, texts[i]), Vec: v})
 		}
 		if err := vs.PutVectors(ctx, vecs); err != nil {
 			return out, err

@@ -16,8 +16,9 @@ import (
 
 	"github.com/einsatz/einsatz/adapters/openai"
 	"github.com/einsatz/einsatz/adapters/openai/openaitest"
+	"github.com/einsatz/einsatz/bot/kb"
+	"github.com/einsatz/einsatz/bot/kb/kbtest"
 	"github.com/einsatz/einsatz/handlers/knowledge"
-	"github.com/einsatz/einsatz/storage"
 )
 
 // conceptEmbedder stands in for a real embedding model: openaitest's
@@ -81,13 +82,13 @@ func writeRefundKB(t *testing.T, dir string) {
 		"## Cancellation\n\nYou can cancel your plan in the settings.\n", t0)
 }
 
-func newHybridBase(t *testing.T, s *storage.Store, dir string, e knowledge.Embedder, model string) *knowledge.Base {
+func newHybridBase(t *testing.T, s *kbtest.Mem, dir string, e knowledge.Embedder, model string) *knowledge.Base {
 	t.Helper()
 	folders, err := knowledge.Folders([]string{dir}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := knowledge.NewBase(storage.NewKB(s), folders, slog.New(slog.DiscardHandler))
+	b := knowledge.NewBase(s, folders, slog.New(slog.DiscardHandler))
 	if e != nil {
 		b.SetEmbedder(e, knowledge.EmbedOptions{Model: model, Batch: 2})
 	}
@@ -103,13 +104,13 @@ func ids(hits []knowledge.Hit) []string {
 	return out
 }
 
-func storedVectors(t *testing.T, s *storage.Store) map[string]knowledge.Vector {
+func storedVectors(t *testing.T, s *kbtest.Mem) map[string]kb.Vector {
 	t.Helper()
-	vecs, err := storage.NewKB(s).Vectors(context.Background())
+	vecs, err := s.Vectors(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]knowledge.Vector{}
+	out := map[string]kb.Vector{}
 	for _, v := range vecs {
 		out[v.ChunkID] = v
 	}
@@ -393,7 +394,7 @@ func TestHybridWithOpenAIClient(t *testing.T) {
 	writeRefundKB(t, dir)
 	folders, _ := knowledge.Folders([]string{dir}, nil)
 	s := memStore(t)
-	b := knowledge.NewBase(storage.NewKB(s), folders, slog.New(slog.DiscardHandler))
+	b := knowledge.NewBase(s, folders, slog.New(slog.DiscardHandler))
 	defer b.Close()
 	b.SetEmbedder(client, knowledge.EmbedOptions{Model: "text-embedding-3-small"})
 	if _, err := b.Sync(ctx, nil); err != nil {

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/blevesearch/bleve/v2/analysis/lang/de"
+
+	"github.com/einsatz/einsatz/bot/kb"
 )
 
 func TestReadRetrievalCases(t *testing.T) {
@@ -69,7 +71,7 @@ func TestEvalRetrieval(t *testing.T) {
 			if i == k {
 				break
 			}
-			hits = append(hits, Hit{Chunk: Chunk{ID: fmt.Sprint(src, "#", i), Source: src}})
+			hits = append(hits, Hit{Chunk: kb.Chunk{ID: fmt.Sprint(src, "#", i), Source: src}})
 		}
 		return hits, nil
 	}
@@ -168,7 +170,7 @@ func TestRetrievalExampleKB(t *testing.T) {
 // each tested on a small index (so that set is a development set, not held out).
 
 func TestSearchGermanCompounds(t *testing.T) {
-	ix := newTestIndex(t, []Chunk{
+	ix := newTestIndex(t, []kb.Chunk{
 		{ID: "a#0", Source: "a", Title: "Stimmung", Heading: "Verlauf", Text: "Der Verlauf der Stimmung pro Kanal.", Lang: "de"},
 		{ID: "b#0", Source: "b", Title: "Daten", Heading: "Löschung", Text: "Die Löschung der Daten auf Anfrage.", Lang: "de"},
 		{ID: "c#0", Source: "c", Title: "Funktionswünsche", Text: "Funktionswünsche werden gesammelt.", Lang: "de"},
@@ -235,7 +237,7 @@ func coverages(hits []Hit) []float64 {
 }
 
 func TestSearchLanguagePreference(t *testing.T) {
-	ix := newTestIndex(t, []Chunk{
+	ix := newTestIndex(t, []kb.Chunk{
 		{ID: "en#0", Source: "en/takeover.md", Title: "Staff takeover", Heading: "When the bot asks for a human",
 			Text: "A person from the team can take over the thread.", Lang: "en"},
 		{ID: "de#0", Source: "de/support.md", Title: "Übernahme durch den Support", Heading: "Wenn der Bot einen Menschen holt",
@@ -267,7 +269,7 @@ func TestSearchLanguagePreference(t *testing.T) {
 func TestSearchDocumentContext(t *testing.T) {
 	// Both a#1 and b#0 mention chat; a's other section is about ideas as
 	// well, so a#1 wins.
-	ix := newTestIndex(t, []Chunk{
+	ix := newTestIndex(t, []kb.Chunk{
 		{ID: "a#0", Source: "a", Title: "Feature requests", Text: "Ideas from chat threads are collected.", Lang: "en"},
 		{ID: "a#1", Source: "a", Title: "Feature requests", Heading: "Status", Text: "People learn what happened to their idea in chat.", Lang: "en"},
 		{ID: "b#0", Source: "b", Title: "Terminal", Heading: "Chatting in the terminal", Text: "Chat with the bot in a terminal.", Lang: "en"},

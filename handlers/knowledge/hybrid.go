@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/einsatz/einsatz/bot/kb"
 )
 
 // Hybrid search: a lexical ranking (the Index) and a vector ranking (cosine
@@ -56,7 +58,7 @@ type vectorIndex struct {
 }
 
 // newVectorIndex builds the matrix from vectors of one dimension (unit length).
-func newVectorIndex(vecs []Vector) *vectorIndex {
+func newVectorIndex(vecs []kb.Vector) *vectorIndex {
 	if len(vecs) == 0 {
 		return nil
 	}

@@ -6,6 +6,8 @@ import (
 	"math/rand"
 	"slices"
 	"testing"
+
+	"github.com/einsatz/einsatz/bot/kb"
 )
 
 // synthVectors returns n unit vectors clustered like text embeddings: a
@@ -50,9 +52,9 @@ func synthQuery(rng *rand.Rand, row []float32) []float32 {
 }
 
 func synthVectorIndex(vecs [][]float32) *vectorIndex {
-	vs := make([]Vector, len(vecs))
+	vs := make([]kb.Vector, len(vecs))
 	for i, v := range vecs {
-		vs[i] = Vector{ChunkID: fmt.Sprint(i), Vec: v}
+		vs[i] = kb.Vector{ChunkID: fmt.Sprint(i), Vec: v}
 	}
 	return newVectorIndex(vs)
 }
@@ -141,9 +143,9 @@ func TestVectorSearchRecall(t *testing.T) {
 // vector ranking C E A. A: 1/61+1/63, C: 1/63+1/61 (tie: the better lexical
 // rank, A, first), B: 1/62, E: 1/62 (tie: found lexically first), D: 1/64.
 func TestFuseRRFRanks(t *testing.T) {
-	var chunks []Chunk
+	var chunks []kb.Chunk
 	for _, id := range []string{"A", "B", "C", "D", "E"} {
-		chunks = append(chunks, Chunk{ID: id, Source: id + ".md", Title: "doc " + id, Text: "alpha text of " + id, Lang: "en"})
+		chunks = append(chunks, kb.Chunk{ID: id, Source: id + ".md", Title: "doc " + id, Text: "alpha text of " + id, Lang: "en"})
 	}
 	chunks[4].Text = "unrelated words"
 	ix := newTestIndex(t, chunks)
@@ -152,7 +154,7 @@ func TestFuseRRFRanks(t *testing.T) {
 		v[i] = 1
 		return v
 	}
-	vi := newVectorIndex([]Vector{
+	vi := newVectorIndex([]kb.Vector{
 		{ChunkID: "A", Vec: unit(0)}, {ChunkID: "B", Vec: unit(1)}, {ChunkID: "C", Vec: unit(2)},
 		{ChunkID: "D", Vec: unit(3)}, {ChunkID: "E", Vec: unit(4)},
 	})

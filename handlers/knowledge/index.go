@@ -18,6 +18,7 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
 
+	"github.com/einsatz/einsatz/bot/kb"
 	"github.com/einsatz/einsatz/bot/lang"
 )
 
@@ -82,7 +83,7 @@ var fields = []field{
 
 // Hit is a chunk found by Search.
 type Hit struct {
-	Chunk
+	kb.Chunk
 	// Score ranks the hits: the BM25 score of the chunk, doubled when the
 	// chunk is in the language of the question, plus a share of the score
 	// of the best other chunk of its document.
@@ -132,13 +133,13 @@ type Index struct {
 }
 
 type entry struct {
-	chunk Chunk
+	chunk kb.Chunk
 	terms map[string]map[string]bool // analyzer name → set of terms of title+heading+text
 	ctx   map[string]map[string]bool // analyzer name → set of terms of title+heading
 }
 
 // NewIndex indexes chunks in memory. Chunk IDs must be unique and non-empty.
-func NewIndex(chunks []Chunk) (*Index, error) {
+func NewIndex(chunks []kb.Chunk) (*Index, error) {
 	m := newMapping()
 	idx, err := bleve.NewUsing("", m, scorch.Name, scorch.Name, nil)
 	if err != nil {

@@ -25,10 +25,6 @@ import (
 	"github.com/einsatz/einsatz/bot/lang"
 )
 
-// Chunk is one retrievable piece of the knowledge base: a section of a
-// Markdown file, or a group of paragraphs of a text file (bot/kb).
-type Chunk = kb.Chunk
-
 // maxTextChunk is the size (in bytes) up to which paragraphs of a plain text
 // file are grouped into one chunk. A single longer paragraph is a chunk of
 // its own.
@@ -48,12 +44,12 @@ const maxTextChunk = 1200
 // only non-empty sections.
 //
 // Invalid UTF-8 is an error naming the file and the byte offset.
-func Split(source string, data []byte) ([]Chunk, error) {
+func Split(source string, data []byte) ([]kb.Chunk, error) {
 	return split(source, source, data)
 }
 
 // split is Split with a separate display name for errors.
-func split(source, display string, data []byte) ([]Chunk, error) {
+func split(source, display string, data []byte) ([]kb.Chunk, error) {
 	if off, ok := invalidUTF8(data); ok {
 		return nil, fmt.Errorf("%s: not valid UTF-8 at byte %d: save the file as UTF-8", display, off)
 	}
@@ -92,9 +88,9 @@ func split(source, display string, data []byte) ([]Chunk, error) {
 		title = strings.TrimSuffix(base, path.Ext(base))
 	}
 
-	chunks := make([]Chunk, 0, len(secs))
+	chunks := make([]kb.Chunk, 0, len(secs))
 	for _, s := range secs {
-		chunks = append(chunks, Chunk{
+		chunks = append(chunks, kb.Chunk{
 			ID:      source + "#" + strconv.Itoa(len(chunks)),
 			Source:  source,
 			Title:   title,
@@ -111,11 +107,11 @@ func split(source, display string, data []byte) ([]Chunk, error) {
 // lexical order, so the result is deterministic) and splits each. Chunk
 // sources are relative to root. Hidden files and directories (".git",
 // ".draft.md") are skipped. The first error stops it.
-func LoadFS(fsys fs.FS, root string) ([]Chunk, error) {
+func LoadFS(fsys fs.FS, root string) ([]kb.Chunk, error) {
 	if root == "" {
 		root = "."
 	}
-	var chunks []Chunk
+	var chunks []kb.Chunk
 	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

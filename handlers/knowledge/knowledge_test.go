@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+
+	"github.com/einsatz/einsatz/bot/kb"
 )
 
 func readTestdata(t *testing.T, name string) []byte {
@@ -24,8 +26,8 @@ func readTestdata(t *testing.T, name string) []byte {
 
 func TestSplit(t *testing.T) {
 	const guideURL = "https://example.org/guide"
-	guide := func(i int, heading, text string) Chunk {
-		return Chunk{
+	guide := func(i int, heading, text string) kb.Chunk {
+		return kb.Chunk{
 			ID:      "guide.md#" + string(rune('0'+i)),
 			Source:  "guide.md",
 			Title:   "Guide: installing the widget",
@@ -35,8 +37,8 @@ func TestSplit(t *testing.T) {
 			Lang:    "en",
 		}
 	}
-	anleitung := func(i int, heading, text string) Chunk {
-		return Chunk{
+	anleitung := func(i int, heading, text string) kb.Chunk {
+		return kb.Chunk{
 			ID:      "de/anleitung.md#" + string(rune('0'+i)),
 			Source:  "de/anleitung.md",
 			Title:   "Die Anleitung",
@@ -49,13 +51,13 @@ func TestSplit(t *testing.T) {
 		name   string
 		source string
 		file   string
-		want   []Chunk
+		want   []kb.Chunk
 	}{
 		{
 			name:   "front matter, nested headings, code blocks",
 			source: "guide.md",
 			file:   "split/guide.md",
-			want: []Chunk{
+			want: []kb.Chunk{
 				guide(0, "", "This intro comes before any section."),
 				guide(1, "Installation", "Install the widget first."),
 				guide(2, "Installation > From source", "Build it like this:\n\n```sh\n# this comment is not a heading\n## nor is this\nmake widget\n```"),
@@ -68,7 +70,7 @@ func TestSplit(t *testing.T) {
 			name:   "title from heading, setext headings, guessed language",
 			source: "de/anleitung.md",
 			file:   "split/heading-title.md",
-			want: []Chunk{
+			want: []kb.Chunk{
 				anleitung(0, "", "Intro text before the first heading.\n\nDer erste Absatz ist für die Einleitung."),
 				anleitung(1, "Einrichtung", "Die Einrichtung ist einfach und schnell erledigt."),
 				anleitung(2, "Einrichtung > Mit Docker", "Das ist ein Abschnitt unter der Einrichtung."),
@@ -78,7 +80,7 @@ func TestSplit(t *testing.T) {
 			name:   "plain text paragraphs",
 			source: "notes.txt",
 			file:   "split/notes.txt",
-			want: []Chunk{{
+			want: []kb.Chunk{{
 				ID:     "notes.txt#0",
 				Source: "notes.txt",
 				Title:  "notes",
@@ -123,33 +125,33 @@ func TestSplitEdgeCases(t *testing.T) {
 		name   string
 		source string
 		data   string
-		want   []Chunk
+		want   []kb.Chunk
 	}{
-		{"empty", "a.md", "", []Chunk{}},
-		{"front matter only", "a.md", "---\ntitle: T\n---\n", []Chunk{}},
+		{"empty", "a.md", "", []kb.Chunk{}},
+		{"front matter only", "a.md", "---\ntitle: T\n---\n", []kb.Chunk{}},
 		{
 			name:   "BOM and CRLF",
 			source: "a.md",
 			data:   "\uFEFF---\r\ntitle: T\r\nurl: u\r\n---\r\nHello there.\r\n",
-			want:   []Chunk{{ID: "a.md#0", Source: "a.md", Title: "T", URL: "u", Text: "Hello there.", Lang: "en"}},
+			want:   []kb.Chunk{{ID: "a.md#0", Source: "a.md", Title: "T", URL: "u", Text: "Hello there.", Lang: "en"}},
 		},
 		{
 			name:   "unclosed front matter is text",
 			source: "dir/b.markdown",
 			data:   "---\nHello world, this is the text.",
-			want:   []Chunk{{ID: "dir/b.markdown#0", Source: "dir/b.markdown", Title: "b", Text: "---\nHello world, this is the text.", Lang: "en"}},
+			want:   []kb.Chunk{{ID: "dir/b.markdown#0", Source: "dir/b.markdown", Title: "b", Text: "---\nHello world, this is the text.", Lang: "en"}},
 		},
 		{
 			name:   "unclosed code fence runs to the end",
 			source: "c.md",
 			data:   "## A\n```\n## B\n",
-			want:   []Chunk{{ID: "c.md#0", Source: "c.md", Title: "c", Heading: "A", Text: "```\n## B", Lang: "en"}},
+			want:   []kb.Chunk{{ID: "c.md#0", Source: "c.md", Title: "c", Heading: "A", Text: "```\n## B", Lang: "en"}},
 		},
 		{
 			name:   "skipped levels and going back up",
 			source: "d.md",
 			data:   "## A\na\n#### B\nb\n### C\nc\n## D\nd\n",
-			want: []Chunk{
+			want: []kb.Chunk{
 				{ID: "d.md#0", Source: "d.md", Title: "d", Heading: "A", Text: "a", Lang: "en"},
 				{ID: "d.md#1", Source: "d.md", Title: "d", Heading: "A > B", Text: "b", Lang: "en"},
 				{ID: "d.md#2", Source: "d.md", Title: "d", Heading: "A > C", Text: "c", Lang: "en"},
@@ -160,7 +162,7 @@ func TestSplitEdgeCases(t *testing.T) {
 			name:   "front matter lang wins over the guess",
 			source: "e.md",
 			data:   "---\nlang: de\n---\nThe text is English.",
-			want:   []Chunk{{ID: "e.md#0", Source: "e.md", Title: "e", Text: "The text is English.", Lang: "de"}},
+			want:   []kb.Chunk{{ID: "e.md#0", Source: "e.md", Title: "e", Text: "The text is English.", Lang: "de"}},
 		},
 	}
 	for _, tt := range tests {
@@ -254,7 +256,7 @@ func TestLoadFS(t *testing.T) {
 }
 
 // loadKB loads the example knowledge base of the repository.
-func loadKB(tb testing.TB) []Chunk {
+func loadKB(tb testing.TB) []kb.Chunk {
 	tb.Helper()
 	chunks, err := LoadFS(os.DirFS("../../knowledge"), ".")
 	if err != nil {
@@ -263,7 +265,7 @@ func loadKB(tb testing.TB) []Chunk {
 	return chunks
 }
 
-func newTestIndex(tb testing.TB, chunks []Chunk) *Index {
+func newTestIndex(tb testing.TB, chunks []kb.Chunk) *Index {
 	tb.Helper()
 	ix, err := NewIndex(chunks)
 	if err != nil {
@@ -400,7 +402,7 @@ func TestSearchNoAnswer(t *testing.T) {
 }
 
 func TestSearchCoverage(t *testing.T) {
-	ix := newTestIndex(t, []Chunk{
+	ix := newTestIndex(t, []kb.Chunk{
 		{ID: "i#0", Source: "i", Title: "Widgets", Heading: "Setup", Text: "Installation uses the embedded Badger database.", Lang: "en"},
 		{ID: "i#1", Source: "i", Title: "Widgets", Heading: "Charts", Text: "Charts are updated every hour.", Lang: "en"},
 		{ID: "r#0", Source: "r", Title: "Rechnung", Text: "Die Rechnung kommt per E-Mail.", Lang: "de"},
@@ -459,10 +461,10 @@ func TestSearchLimits(t *testing.T) {
 }
 
 func TestIndex(t *testing.T) {
-	if _, err := NewIndex([]Chunk{{ID: "a#0"}, {ID: "a#0"}}); err == nil {
+	if _, err := NewIndex([]kb.Chunk{{ID: "a#0"}, {ID: "a#0"}}); err == nil {
 		t.Error("NewIndex with duplicate IDs: no error")
 	}
-	if _, err := NewIndex([]Chunk{{Source: "a"}}); err == nil {
+	if _, err := NewIndex([]kb.Chunk{{Source: "a"}}); err == nil {
 		t.Error("NewIndex with an empty ID: no error")
 	}
 

@@ -17,20 +17,6 @@ import (
 	"github.com/einsatz/einsatz/bot/kb"
 )
 
-// Doc is one knowledge document as last synced (bot/kb); the name stays
-// so code that says knowledge.Doc keeps compiling.
-type Doc = kb.Doc
-
-// Document origins.
-const (
-	OriginFile  = kb.OriginFile
-	OriginAdded = kb.OriginAdded
-)
-
-// DocStore keeps documents and their chunks (bot/kb); storage.KB
-// implements it.
-type DocStore = kb.Store
-
 // Folder is a place knowledge files come from.
 type Folder struct {
 	Name string // prefix of the sources from this folder; "" when it is the only one
@@ -96,7 +82,7 @@ type file struct {
 // added documents alone. A file that cannot be read or parsed keeps its
 // last good version and is reported in the error; the others sync anyway.
 // progress, when not nil, is called after each file.
-func Sync(ctx context.Context, store DocStore, folders []Folder, now time.Time, progress func(done, total int)) (Report, error) {
+func Sync(ctx context.Context, store kb.Store, folders []Folder, now time.Time, progress func(done, total int)) (Report, error) {
 	var rep Report
 	files, err := listFiles(folders)
 	if err != nil {
@@ -106,7 +92,7 @@ func Sync(ctx context.Context, store DocStore, folders []Folder, now time.Time, 
 	if err != nil {
 		return rep, err
 	}
-	known := make(map[string]Doc, len(docs))
+	known := make(map[string]kb.Doc, len(docs))
 	for _, d := range docs {
 		known[d.Source] = d
 	}
@@ -131,7 +117,7 @@ func Sync(ctx context.Context, store DocStore, folders []Folder, now time.Time, 
 		}
 	}
 	for _, d := range docs {
-		if d.Origin == OriginFile && !seen[d.Source] {
+		if d.Origin == kb.OriginFile && !seen[d.Source] {
 			if err := store.DeleteDoc(ctx, d.Source); err != nil {
 				return rep, err
 			}
@@ -141,9 +127,9 @@ func Sync(ctx context.Context, store DocStore, folders []Folder, now time.Time, 
 	return rep, errors.Join(errs...)
 }
 
-func syncFile(ctx context.Context, store DocStore, f file, known map[string]Doc, now time.Time, rep *Report) error {
+func syncFile(ctx context.Context, store kb.Store, f file, known map[string]kb.Doc, now time.Time, rep *Report) error {
 	old, exists := known[f.source]
-	if exists && old.Origin == OriginFile && old.Size == f.size && old.ModTime.Equal(f.modTime) && !f.modTime.IsZero() &&
+	if exists && old.Origin == kb.OriginFile && old.Size == f.size && old.ModTime.Equal(f.modTime) && !f.modTime.IsZero() &&
 		old.BaseURL == f.folder.BaseURL {
 		rep.Unchanged++
 		return nil
@@ -154,7 +140,7 @@ func syncFile(ctx context.Context, store DocStore, f file, known map[string]Doc,
 	}
 	rep.Read = append(rep.Read, f.source)
 	sum := sha256.Sum256(data)
-	doc := Doc{Source: f.source, Origin: OriginFile, Hash: hex.EncodeToString(sum[:]), Size: f.size, ModTime: f.modTime, Synced: now,
+	doc := kb.Doc{Source: f.source, Origin: kb.OriginFile, Hash: hex.EncodeToString(sum[:]), Size: f.size, ModTime: f.modTime, Synced: now,
 		BaseURL: f.folder.BaseURL}
 	if exists && old.Hash == doc.Hash && old.BaseURL == doc.BaseURL {
 		doc.Title, doc.URL, doc.Chunks = old.Title, old.URL, old.Chunks
@@ -177,7 +163,7 @@ func syncFile(ctx context.Context, store DocStore, f file, known map[string]Doc,
 	}
 	doc.Chunks = len(chunks)
 	if chunks == nil {
-		chunks = []Chunk{} // an empty file: drop the old chunks
+		chunks = []kb.Chunk{} // an empty file: drop the old chunks
 	}
 	if err := store.PutDoc(ctx, doc, chunks); err != nil {
 		return err

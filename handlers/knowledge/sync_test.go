@@ -11,19 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/einsatz/einsatz/bot/kb"
+	"github.com/einsatz/einsatz/bot/kb/kbtest"
 	"github.com/einsatz/einsatz/handlers/knowledge"
-	"github.com/einsatz/einsatz/storage"
 )
 
-func memStore(t *testing.T) *storage.Store {
-	t.Helper()
-	s, err := storage.Open(storage.Options{InMemory: true, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+// memStore is a test's knowledge store: in memory, no database.
+func memStore(*testing.T) *kbtest.Mem { return kbtest.NewMem() }
 
 func write(t *testing.T, dir, name, body string, mod time.Time) {
 	t.Helper()
@@ -39,9 +33,9 @@ func write(t *testing.T, dir, name, body string, mod time.Time) {
 	}
 }
 
-func sources(t *testing.T, s *storage.Store) map[string]int {
+func sources(t *testing.T, s kb.Store) map[string]int {
 	t.Helper()
-	chunks, err := storage.NewKB(s).Chunks(context.Background())
+	chunks, err := s.Chunks(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +60,7 @@ func TestSyncIsIncremental(t *testing.T) {
 	s := memStore(t)
 	ctx := context.Background()
 
-	rep, err := knowledge.Sync(ctx, storage.NewKB(s), folders, t0, nil)
+	rep, err := knowledge.Sync(ctx, s, folders, t0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +103,7 @@ func TestSyncIsIncremental(t *testing.T) {
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			st.change()
-			rep, err := knowledge.Sync(ctx, storage.NewKB(s), folders, t0, nil)
+			rep, err := knowledge.Sync(ctx, s, folders, t0, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,19 +125,19 @@ func TestSyncKeepsLastGoodVersionOfABadFile(t *testing.T) {
 	folders, _ := knowledge.Folders([]string{dir}, nil)
 	s := memStore(t)
 	ctx := context.Background()
-	if _, err := knowledge.Sync(ctx, storage.NewKB(s), folders, t0, nil); err != nil {
+	if _, err := knowledge.Sync(ctx, s, folders, t0, nil); err != nil {
 		t.Fatal(err)
 	}
 	write(t, dir, "cafe.md", "# Caf\xe9\n\nLatin-1 bytes.\n", t0.Add(time.Hour))
 	write(t, dir, "new.md", "# New\n\nAlso synced.\n", t0)
-	rep, err := knowledge.Sync(ctx, storage.NewKB(s), folders, t0, nil)
+	rep, err := knowledge.Sync(ctx, s, folders, t0, nil)
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "cafe.md")) || !strings.Contains(err.Error(), "not valid UTF-8") {
 		t.Fatalf("error = %v, want one naming cafe.md", err)
 	}
 	if rep.Failed != 1 || rep.Added != 1 {
 		t.Fatalf("report %v", rep)
 	}
-	chunks, _ := storage.NewKB(s).Chunks(ctx)
+	chunks, _ := s.Chunks(ctx)
 	var texts []string
 	for _, c := range chunks {
 		texts = append(texts, c.Text)
@@ -159,13 +153,13 @@ func TestIndexRebuiltFromStorage(t *testing.T) {
 	folders, _ := knowledge.Folders([]string{dir}, nil)
 	s := memStore(t)
 	ctx := context.Background()
-	b := knowledge.NewBase(storage.NewKB(s), folders, nil)
+	b := knowledge.NewBase(s, folders, nil)
 	if _, err := b.Sync(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	b.Close() // the index is gone; storage keeps the chunks
 
-	again := knowledge.NewBase(storage.NewKB(s), nil, nil) // no folders: only what storage has
+	again := knowledge.NewBase(s, nil, nil) // no folders: only what storage has
 	if _, err := again.Search(ctx, "Rechnungen", 3); !errors.Is(err, knowledge.ErrNotReady) {
 		t.Fatalf("search before rebuild: %v", err)
 	}
@@ -185,7 +179,7 @@ func TestAddAndRemove(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "file.md", "# File\n\nFrom a file.\n", time.Now())
 	folders, _ := knowledge.Folders([]string{dir}, nil)
-	b := knowledge.NewBase(storage.NewKB(s), folders, nil)
+	b := knowledge.NewBase(s, folders, nil)
 	defer b.Close()
 	if _, err := b.Sync(ctx, nil); err != nil {
 		t.Fatal(err)
@@ -218,7 +212,7 @@ func TestWatchSyncsChangedFiles(t *testing.T) {
 	write(t, dir, "a.md", "# Alpha\n\nThe first document.\n", time.Now())
 	folders, _ := knowledge.Folders([]string{dir}, nil)
 	s := memStore(t)
-	b := knowledge.NewBase(storage.NewKB(s), folders, slog.New(slog.DiscardHandler))
+	b := knowledge.NewBase(s, folders, slog.New(slog.DiscardHandler))
 	defer b.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -266,7 +260,7 @@ func TestBaseURLCitesFilesWithoutFrontMatterURL(t *testing.T) {
 	write(t, dir, "own.md", "---\nurl: https://elsewhere.example/own\n---\n# Own\n\nText.\n", t0)
 	s := memStore(t)
 	urls := func() map[string]string {
-		chunks, _ := storage.NewKB(s).Chunks(context.Background())
+		chunks, _ := s.Chunks(context.Background())
 		out := map[string]string{}
 		for _, c := range chunks {
 			out[c.Source] = c.URL
@@ -278,7 +272,7 @@ func TestBaseURLCitesFilesWithoutFrontMatterURL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := knowledge.Sync(context.Background(), storage.NewKB(s), folders, t0, nil); err != nil {
+		if _, err := knowledge.Sync(context.Background(), s, folders, t0, nil); err != nil {
 			t.Fatal(err)
 		}
 		got := urls()

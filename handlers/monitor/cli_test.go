@@ -17,8 +17,9 @@ import (
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/adapters/web/webtest"
 	"github.com/einsatz/einsatz/bot/bottest"
+	"github.com/einsatz/einsatz/bot/mood"
+	"github.com/einsatz/einsatz/bot/mood/moodtest"
 	"github.com/einsatz/einsatz/handlers/monitor"
-	"github.com/einsatz/einsatz/storage"
 )
 
 // summary is "platform/channel start n/pos/neu/neg" per bucket, sorted.
@@ -37,10 +38,11 @@ func summary(series []monitor.Series, layout string) string {
 // the store directly, for every filter; bad arguments fail the same way
 // on both, naming the argument.
 func TestSentimentReportThroughServer(t *testing.T) {
-	s := memStore(t)
+	s := memStore(t) // the server's logins
+	sent := moodtest.NewMem()
 	now := time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC)
 	clock := bottest.NewClock(now)
-	m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: storage.NewSentiment(s), Clock: clock, Logger: slog.New(slog.DiscardHandler)})
+	m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: sent, Clock: clock, Logger: slog.New(slog.DiscardHandler)})
 	ctx := context.Background()
 	for _, e := range []struct {
 		id, channel, text string
@@ -57,25 +59,22 @@ func TestSentimentReportThroughServer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
-	remote := cli.RemoteSentiment{Client: webtest.AdminClient(t, s, func(site *web.Server) { site.AddSentiment(storage.NewSentiment(s), clock) })}
-	local := cli.LocalSentiment{Store: storage.NewSentiment(s), Now: clock.Now}
+	remote := cli.RemoteSentiment{Client: webtest.AdminClient(t, s, func(site *web.Server) { site.AddSentiment(sent, clock) })}
+	local := cli.LocalSentiment{Store: sent, Now: clock.Now}
 
 	const day, hour = "01-02", "01-02 15h"
 	for _, tt := range []struct {
 		name, channel, by, since, layout, want string
 	}{
-		{"all channels, 7 days", "", monitor.Day, "7d", day,
+		{"all channels, 7 days", "", mood.Day, "7d", day,
 			"discord/general 11-25 1/0/0/1 | discord/general 11-26 2/2/0/0 | discord/help 11-23 1/0/0/1 | discord/help 11-26 1/0/1/0"},
-		{"default is 14 days", "", monitor.Day, "", day,
+		{"default is 14 days", "", mood.Day, "", day,
 			"discord/general 11-16 1/1/0/0 | discord/general 11-25 1/0/0/1 | discord/general 11-26 2/2/0/0 | discord/help 11-23 1/0/0/1 | discord/help 11-26 1/0/1/0"},
-		{"one channel by hour", "discord/general", monitor.Hour, "12h", hour,
+		{"one channel by hour", "discord/general", mood.Hour, "12h", hour,
 			"discord/general 11-26 14h 1/1/0/0 | discord/general 11-26 15h 1/1/0/0"},
-		{"channel by id, since a date", "help", monitor.Day, "2026-11-23", day,
+		{"channel by id, since a date", "help", mood.Day, "2026-11-23", day,
 			"discord/help 11-23 1/0/0/1 | discord/help 11-26 1/0/1/0"},
-		{"since an RFC 3339 time", "", monitor.Hour, "2026-11-26T13:30:00Z", hour,
+		{"since an RFC 3339 time", "", mood.Hour, "2026-11-26T13:30:00Z", hour,
 			"discord/general 11-26 14h 1/1/0/0 | discord/general 11-26 15h 1/1/0/0 | discord/help 11-26 13h 1/0/1/0"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,10 +116,10 @@ func TestSentimentReportThroughServer(t *testing.T) {
 	for _, tt := range []struct {
 		name, channel, by, since, want string
 	}{
-		{"bad since", "", monitor.Day, "yesterday-ish", "since"},
-		{"negative since", "", monitor.Day, "-3d", "since"},
+		{"bad since", "", mood.Day, "yesterday-ish", "since"},
+		{"negative since", "", mood.Day, "-3d", "since"},
 		{"bad by", "", "week", "7d", "--by"},
-		{"unknown channel", "discord/nope", monitor.Day, "7d", "no sentiment data"},
+		{"unknown channel", "discord/nope", mood.Day, "7d", "no sentiment data"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, rerr := remote.Report(ctx, tt.channel, tt.by, tt.since)

@@ -24,36 +24,8 @@ type Score struct {
 	Lang  string
 }
 
-// Labels (see bot/mood).
-const (
-	Positive = mood.Positive
-	Neutral  = mood.Neutral
-	Negative = mood.Negative
-)
-
 // Analyzer scores a text; lang is a hint ("" = detect).
 type Analyzer func(text, lang string) Score
-
-// The records live in bot/mood; these names stay so code that says
-// monitor.Row (dashboard pages, the CLI) keeps compiling while it moves
-// to adapters/web.
-type (
-	Row     = mood.Row
-	Bucket  = mood.Bucket
-	Channel = mood.Channel
-)
-
-// Granularity of aggregates.
-const (
-	Hour = mood.Hour
-	Day  = mood.Day
-)
-
-// BucketStart is the start of the hour or day (UTC) holding t.
-func BucketStart(by string, t time.Time) time.Time { return mood.BucketStart(by, t) }
-
-// Store keeps rows and aggregates (bot/mood); storage.Sentiment implements it.
-type Store = mood.Store
 
 // Escalator hears that a thread needs staff; the takeover feature
 // implements it.
@@ -64,7 +36,7 @@ type Escalator interface {
 // Options configure the monitor.
 type Options struct {
 	Analyze Analyzer
-	Store   Store
+	Store   mood.Store
 	Clock   bot.Clock
 	Logger  *slog.Logger
 	// Pseudonymize replaces user ids in rows with a keyed hash.
@@ -128,17 +100,17 @@ func (m *Monitor) Observe(ctx context.Context, ev *bot.Event) error {
 	if m.o.Pseudonymize != nil {
 		user = m.o.Pseudonymize(ev.Platform, ev.User.ID)
 	}
-	row := Row{
+	row := mood.Row{
 		Platform: ev.Platform, Channel: ev.ChannelID, Thread: ev.Thread().ThreadID, User: user,
 		MessageID: ev.MessageID, Time: ev.Time, Label: s.Label, Score: s.Score, Lang: s.Lang, Permalink: ev.Permalink,
 	}
-	if s.Label == Negative {
+	if s.Label == mood.Negative {
 		row.Excerpt = lang.Excerpt(ev.Text, 140)
 	}
 	if err := m.o.Store.Log(ctx, row, ev.User.ID); err != nil {
 		return fmt.Errorf("monitor: log sentiment: %w", err)
 	}
-	if s.Label != Negative || ev.Replayed {
+	if s.Label != mood.Negative || ev.Replayed {
 		return nil // a spike needs negative messages; history raises no alerts
 	}
 	// A member (not staff) turning strongly negative in a thread the bot
@@ -150,20 +122,20 @@ func (m *Monitor) Observe(ctx context.Context, ev *bot.Event) error {
 			m.o.Logger.Error("monitor: escalate", "err", err)
 		}
 	}
-	return m.check(ctx, Channel{Platform: ev.Platform, ID: ev.ChannelID})
+	return m.check(ctx, mood.Channel{Platform: ev.Platform, ID: ev.ChannelID})
 }
 
 // Spike is a channel's last hour against its baseline.
 type Spike struct {
-	Channel  Channel
+	Channel  mood.Channel
 	N, Neg   int
 	Share    float64
 	Baseline float64
-	Worst    []Row // most negative messages of the hour, worst first
+	Worst    []mood.Row // most negative messages of the hour, worst first
 }
 
 // Check computes a channel's last hour against its 14-day baseline.
-func (m *Monitor) Check(ctx context.Context, ch Channel) (Spike, error) {
+func (m *Monitor) Check(ctx context.Context, ch mood.Channel) (Spike, error) {
 	now := m.o.Clock.Now()
 	rows, err := m.o.Store.Rows(ctx, ch, now.Add(-time.Hour), now.Add(time.Second))
 	if err != nil {
@@ -171,7 +143,7 @@ func (m *Monitor) Check(ctx context.Context, ch Channel) (Spike, error) {
 	}
 	sp := Spike{Channel: ch, N: len(rows)}
 	for _, r := range rows {
-		if r.Label == Negative {
+		if r.Label == mood.Negative {
 			sp.Neg++
 			sp.Worst = append(sp.Worst, r)
 		}
@@ -183,12 +155,12 @@ func (m *Monitor) Check(ctx context.Context, ch Channel) (Spike, error) {
 	if len(sp.Worst) > 3 {
 		sp.Worst = sp.Worst[:3]
 	}
-	today := BucketStart(Day, now)
-	days, err := m.o.Store.Buckets(ctx, Day, ch, today.AddDate(0, 0, -14), today)
+	today := mood.BucketStart(mood.Day, now)
+	days, err := m.o.Store.Buckets(ctx, mood.Day, ch, today.AddDate(0, 0, -14), today)
 	if err != nil {
 		return Spike{}, err
 	}
-	var total Bucket
+	var total mood.Bucket
 	for _, d := range days {
 		total.N += d.N
 		total.Neg += d.Neg
@@ -200,7 +172,7 @@ func (m *Monitor) Check(ctx context.Context, ch Channel) (Spike, error) {
 	return sp, nil
 }
 
-func (m *Monitor) check(ctx context.Context, ch Channel) error {
+func (m *Monitor) check(ctx context.Context, ch mood.Channel) error {
 	if m.o.StaffChannel.ChannelID == "" || m.o.Poster == nil {
 		return nil
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/bottest"
+	"github.com/einsatz/einsatz/bot/mood"
+	"github.com/einsatz/einsatz/bot/mood/moodtest"
 	"github.com/einsatz/einsatz/handlers/monitor"
 	"github.com/einsatz/einsatz/storage"
 )
@@ -22,13 +24,13 @@ import (
 func fakeAnalyze(text, _ string) monitor.Score {
 	switch {
 	case strings.Contains(text, "awful"):
-		return monitor.Score{Label: monitor.Negative, Score: -0.9, Lang: "en"}
+		return monitor.Score{Label: mood.Negative, Score: -0.9, Lang: "en"}
 	case strings.Contains(text, "bad"):
-		return monitor.Score{Label: monitor.Negative, Score: -0.4, Lang: "en"}
+		return monitor.Score{Label: mood.Negative, Score: -0.4, Lang: "en"}
 	case strings.Contains(text, "good"):
-		return monitor.Score{Label: monitor.Positive, Score: 0.6, Lang: "en"}
+		return monitor.Score{Label: mood.Positive, Score: 0.6, Lang: "en"}
 	}
-	return monitor.Score{Label: monitor.Neutral, Score: 0, Lang: "en"}
+	return monitor.Score{Label: mood.Neutral, Score: 0, Lang: "en"}
 }
 
 type poster struct {
@@ -75,8 +77,8 @@ func msg(id, channel, text string, at time.Time) *bot.Event {
 }
 
 func TestAggregatesAreIncremental(t *testing.T) {
-	s := memStore(t)
-	m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: storage.NewSentiment(s), Logger: slog.New(slog.DiscardHandler)})
+	s := moodtest.NewMem()
+	m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: s, Logger: slog.New(slog.DiscardHandler)})
 	ctx := context.Background()
 	texts := []string{"good", "bad", "meh", "good", "bad", "bad"}
 	for i, text := range texts {
@@ -85,11 +87,8 @@ func TestAggregatesAreIncremental(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Sync(ctx); err != nil { // neutral and positive rows are written behind
-		t.Fatal(err)
-	}
-	ch := monitor.Channel{Platform: "discord", ID: "general"}
-	hours, err := storage.NewSentiment(s).Buckets(ctx, monitor.Hour, ch, start, start.Add(24*time.Hour))
+	ch := mood.Channel{Platform: "discord", ID: "general"}
+	hours, err := s.Buckets(ctx, mood.Hour, ch, start, start.Add(24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,27 +100,27 @@ func TestAggregatesAreIncremental(t *testing.T) {
 	if want := "12:1/1/1 13:1/0/1 14:0/0/1"; strings.Join(got, " ") != want {
 		t.Fatalf("hourly buckets = %q, want %q", strings.Join(got, " "), want)
 	}
-	days, _ := storage.NewSentiment(s).Buckets(ctx, monitor.Day, ch, start.Add(-time.Hour*24), start.Add(24*time.Hour))
+	days, _ := s.Buckets(ctx, mood.Day, ch, start.Add(-time.Hour*24), start.Add(24*time.Hour))
 	if len(days) != 1 || days[0].N != 6 || days[0].Pos != 2 || days[0].Neg != 3 || math.Abs(days[0].Mean()) > 1e-9 {
 		t.Fatalf("daily buckets = %+v", days)
 	}
-	rows, _ := storage.NewSentiment(s).Rows(ctx, ch, start, start.Add(time.Hour))
-	if len(rows) != 3 || rows[1].Label != monitor.Negative || rows[1].Excerpt != "bad" || rows[0].Excerpt != "" {
+	rows, _ := s.Rows(ctx, ch, start, start.Add(time.Hour))
+	if len(rows) != 3 || rows[1].Label != mood.Negative || rows[1].Excerpt != "bad" || rows[0].Excerpt != "" {
 		t.Fatalf("rows of the first hour = %+v", rows)
 	}
-	// Every row is found by its author for export and erasure.
-	if keys, _ := s.UserRecords(ctx, "discord", "u1"); len(keys) != 1 || !strings.HasPrefix(keys[0], "sent/row/") {
-		t.Fatalf("user records of u1 = %q", keys)
+	// Every row is logged with its author's id, for export and erasure.
+	if rows := s.RowsOf("discord", "u1"); len(rows) != 1 || rows[0].MessageID != "1" {
+		t.Fatalf("rows of u1 = %+v", rows)
 	}
 }
 
 func TestSpikeAlertOncePerCooldown(t *testing.T) {
-	s := memStore(t)
+	s := moodtest.NewMem()
 	clock := bottest.NewClock(start)
 	p := &poster{}
 	esc := &escalations{}
 	staff := bot.ThreadRef{Platform: "slack", ChannelID: "C-STAFF"}
-	m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: storage.NewSentiment(s), Clock: clock, Poster: p, StaffChannel: staff,
+	m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: s, Clock: clock, Poster: p, StaffChannel: staff,
 		Escalate: esc, Logger: slog.New(slog.DiscardHandler)})
 	ctx := context.Background()
 	// 14 days of history: 10 messages a day, one of them negative (10%).
@@ -190,17 +189,14 @@ func TestSpikeAlertOncePerCooldown(t *testing.T) {
 }
 
 func TestReportFormats(t *testing.T) {
-	s := memStore(t)
-	m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: storage.NewSentiment(s), Logger: slog.New(slog.DiscardHandler)})
+	s := moodtest.NewMem()
+	m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: s, Logger: slog.New(slog.DiscardHandler)})
 	ctx := context.Background()
 	for i, text := range []string{"good", "bad", "meh"} {
 		m.Observe(ctx, msg(fmt.Sprint(i), "general", text, start.Add(time.Duration(i)*time.Minute)))
 		m.Observe(ctx, msg(fmt.Sprint("x", i), "help, \"desk\"", "bad", start.Add(time.Duration(i)*time.Hour)))
 	}
-	if err := s.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
-	series, err := monitor.Report(ctx, storage.NewSentiment(s), "", monitor.Day, start.Add(-time.Hour), start.Add(48*time.Hour))
+	series, err := monitor.Report(ctx, s, "", mood.Day, start.Add(-time.Hour), start.Add(48*time.Hour))
 	if err != nil || len(series) != 2 {
 		t.Fatalf("report = %+v, %v", series, err)
 	}
@@ -224,11 +220,11 @@ func TestReportFormats(t *testing.T) {
 	if err := monitor.WriteReport(&table, "table", series); err != nil || !strings.Contains(table.String(), "33%") {
 		t.Fatalf("table:\n%s", table.String())
 	}
-	byHour, err := monitor.Report(ctx, storage.NewSentiment(s), "discord/help, \"desk\"", monitor.Hour, start, start.Add(48*time.Hour))
+	byHour, err := monitor.Report(ctx, s, "discord/help, \"desk\"", mood.Hour, start, start.Add(48*time.Hour))
 	if err != nil || len(byHour) != 1 || len(byHour[0].Buckets) != 3 {
 		t.Fatalf("by hour for one channel = %+v, %v", byHour, err)
 	}
-	if _, err := monitor.Report(ctx, storage.NewSentiment(s), "discord/nope", monitor.Day, start, start); err == nil {
+	if _, err := monitor.Report(ctx, s, "discord/nope", mood.Day, start, start); err == nil {
 		t.Fatal("unknown channel: want an error")
 	}
 }
@@ -284,7 +280,7 @@ func TestStrongNegativeEscalatesMembersOnly(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			esc := &escalations{}
-			m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: storage.NewSentiment(memStore(t)), Clock: bottest.NewClock(start),
+			m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: moodtest.NewMem(), Clock: bottest.NewClock(start),
 				Escalate: esc, Logger: slog.New(slog.DiscardHandler)})
 			ev := msg("1", "general", tt.text, start)
 			tt.edit(ev)

@@ -14,17 +14,18 @@ import (
 	"github.com/einsatz/einsatz/adapters/web/webtest"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/bottest"
+	"github.com/einsatz/einsatz/bot/mood/moodtest"
 	"github.com/einsatz/einsatz/handlers/monitor"
-	"github.com/einsatz/einsatz/storage"
 )
 
 // The sentiment page in headless Chromium: it loads, each channel's chart
 // has one point per day with data, and the channel filter narrows it.
 func TestBrowserSentimentPage(t *testing.T) {
-	s := memStore(t)
+	s := memStore(t) // the site's logins
+	sent := moodtest.NewMem()
 	now := time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC)
 	clock := bottest.NewClock(now)
-	m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: storage.NewSentiment(s), Clock: clock, Logger: slog.New(slog.DiscardHandler)})
+	m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: sent, Clock: clock, Logger: slog.New(slog.DiscardHandler)})
 	ctx := context.Background()
 	// general: messages on 3 days; random: on 2 days, with one awful thread.
 	for d, count := range map[int]int{0: 4, 2: 3, 5: 2} {
@@ -35,15 +36,12 @@ func TestBrowserSentimentPage(t *testing.T) {
 	m.Observe(ctx, msg("r1", "random", "bad", now.Add(-time.Hour)))
 	m.Observe(ctx, msg("r2", "random", "awful release", now.AddDate(0, 0, -1)))
 
-	if err := s.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
 	core := bot.New(bot.Options{Store: s, Logger: slog.New(slog.DiscardHandler)})
 	site, err := web.New(web.Options{Addr: "127.0.0.1:0", Store: s, Core: core, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	site.AddSentiment(storage.NewSentiment(s), clock)
+	site.AddSentiment(sent, clock)
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- core.Run(runCtx, site) }()

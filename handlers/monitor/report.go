@@ -13,19 +13,20 @@ import (
 	"time"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/mood"
 )
 
 // Series is one channel's aggregates over time.
 type Series struct {
-	Channel Channel  `json:"channel"`
-	Buckets []Bucket `json:"buckets"`
+	Channel mood.Channel  `json:"channel"`
+	Buckets []mood.Bucket `json:"buckets"`
 }
 
 // Report reads the aggregates of one channel ("platform/id") or of all
 // (""), by hour or day, for buckets starting in [since, until).
-func Report(ctx context.Context, store Store, channel, by string, since, until time.Time) ([]Series, error) {
-	if by != Hour && by != Day {
-		return nil, fmt.Errorf("monitor: --by must be %q or %q", Hour, Day)
+func Report(ctx context.Context, store mood.Store, channel, by string, since, until time.Time) ([]Series, error) {
+	if by != mood.Hour && by != mood.Day {
+		return nil, fmt.Errorf("monitor: --by must be %q or %q", mood.Hour, mood.Day)
 	}
 	channels, err := store.Channels(ctx)
 	if err != nil {
@@ -36,7 +37,7 @@ func Report(ctx context.Context, store Store, channel, by string, since, until t
 		if channel != "" && ch.String() != channel && ch.ID != channel {
 			continue
 		}
-		buckets, err := store.Buckets(ctx, by, ch, BucketStart(by, since), until)
+		buckets, err := store.Buckets(ctx, by, ch, mood.BucketStart(by, since), until)
 		if err != nil {
 			return nil, err
 		}
@@ -82,19 +83,19 @@ func WriteReport(w io.Writer, format string, series []Series) error {
 
 // ThreadSummary is a thread ranked by how negative it got.
 type ThreadSummary struct {
-	Channel   Channel   `json:"channel"`
-	Thread    string    `json:"thread"`
-	Messages  int       `json:"messages"`
-	Negative  int       `json:"negative"`
-	MinScore  float64   `json:"min_score"`
-	Last      time.Time `json:"last"`
-	Excerpt   string    `json:"excerpt,omitempty"`
-	Permalink string    `json:"permalink,omitempty"`
+	Channel   mood.Channel `json:"channel"`
+	Thread    string       `json:"thread"`
+	Messages  int          `json:"messages"`
+	Negative  int          `json:"negative"`
+	MinScore  float64      `json:"min_score"`
+	Last      time.Time    `json:"last"`
+	Excerpt   string       `json:"excerpt,omitempty"`
+	Permalink string       `json:"permalink,omitempty"`
 }
 
 // WorstThreads ranks the threads of the channels in [since, until) by their
 // most negative message, worst first, at most n.
-func WorstThreads(ctx context.Context, store Store, channels []Channel, since, until time.Time, n int) ([]ThreadSummary, error) {
+func WorstThreads(ctx context.Context, store mood.Store, channels []mood.Channel, since, until time.Time, n int) ([]ThreadSummary, error) {
 	byThread := map[string]*ThreadSummary{}
 	for _, ch := range channels {
 		rows, err := store.Rows(ctx, ch, since, until)
@@ -112,7 +113,7 @@ func WorstThreads(ctx context.Context, store Store, channels []Channel, since, u
 			if r.Time.After(t.Last) {
 				t.Last = r.Time
 			}
-			if r.Label == Negative {
+			if r.Label == mood.Negative {
 				t.Negative++
 			}
 			if r.Score < t.MinScore {
@@ -142,7 +143,7 @@ func WorstThreads(ctx context.Context, store Store, channels []Channel, since, u
 // (for the filter), each shown channel's buckets, and the most negative
 // threads of the shown channels.
 type Overview struct {
-	Channels []Channel
+	Channels []mood.Channel
 	Series   []Series // shown channels with at least one bucket
 	Worst    []ThreadSummary
 }
@@ -150,20 +151,20 @@ type Overview struct {
 // Dashboard reads the sentiment of one channel ("platform/id") or of all
 // (""), by hour or day, over the days before now, and the 10 most negative
 // threads in that time.
-func Dashboard(ctx context.Context, store Store, now time.Time, selected, by string, days int) (Overview, error) {
+func Dashboard(ctx context.Context, store mood.Store, now time.Time, selected, by string, days int) (Overview, error) {
 	channels, err := store.Channels(ctx)
 	if err != nil {
 		return Overview{}, err
 	}
 	since := now.AddDate(0, 0, -days)
 	ov := Overview{Channels: channels}
-	var shown []Channel
+	var shown []mood.Channel
 	for _, ch := range channels {
 		if selected != "" && ch.String() != selected {
 			continue
 		}
 		shown = append(shown, ch)
-		buckets, err := store.Buckets(ctx, by, ch, BucketStart(by, since), now.Add(time.Hour))
+		buckets, err := store.Buckets(ctx, by, ch, mood.BucketStart(by, since), now.Add(time.Hour))
 		if err != nil {
 			return Overview{}, err
 		}

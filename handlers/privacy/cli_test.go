@@ -17,10 +17,11 @@ import (
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/adapters/web/webtest"
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/mood"
 	"github.com/einsatz/einsatz/bot/personal"
+	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/handlers/monitor"
 	"github.com/einsatz/einsatz/handlers/privacy"
-	"github.com/einsatz/einsatz/handlers/support"
 	"github.com/einsatz/einsatz/storage"
 )
 
@@ -51,7 +52,7 @@ func TestPrivacyCommandsThroughServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	mon := monitor.New(monitor.Options{Store: storage.NewSentiment(store), Logger: discard, Analyze: func(string, string) monitor.Score { return monitor.Score{Label: monitor.Neutral} }})
+	mon := monitor.New(monitor.Options{Store: storage.NewSentiment(store), Logger: discard, Analyze: func(string, string) monitor.Score { return monitor.Score{Label: mood.Neutral} }})
 	core := bot.New(bot.Options{Store: store, Router: bot.NewRouter(nil), Observers: []bot.Observer{mon}, Logger: discard})
 	ctx := context.Background()
 	now := time.Now()
@@ -68,7 +69,7 @@ func TestPrivacyCommandsThroughServer(t *testing.T) {
 	}
 	for _, q := range []struct{ user, text string }{{"U9", "how do I reset the zither-9 router"}, {"U7", "where is the changelog"}} {
 		thread := bot.ThreadRef{Platform: "slack", ChannelID: "help", ThreadID: "q-" + q.user}
-		if _, err := storage.NewSupport(store).AddQuestion(ctx, support.Question{Time: now, Thread: thread, UserID: q.user, Text: q.text, Outcome: "answered"}); err != nil {
+		if _, err := storage.NewSupport(store).AddQuestion(ctx, qa.Question{Time: now, Thread: thread, UserID: q.user, Text: q.text, Outcome: "answered"}); err != nil {
 			t.Fatal(err)
 		}
 	}

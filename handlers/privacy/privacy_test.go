@@ -10,11 +10,12 @@ import (
 
 	"github.com/einsatz/einsatz/adapters/console/consoletest"
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/mood"
+	"github.com/einsatz/einsatz/bot/qa"
+	"github.com/einsatz/einsatz/bot/request"
 	"github.com/einsatz/einsatz/handlers/handoff"
-	"github.com/einsatz/einsatz/handlers/inbox"
 	"github.com/einsatz/einsatz/handlers/monitor"
 	"github.com/einsatz/einsatz/handlers/privacy"
-	"github.com/einsatz/einsatz/handlers/support"
 	"github.com/einsatz/einsatz/storage"
 )
 
@@ -45,9 +46,9 @@ func TestForgetMeLeavesNoTrace(t *testing.T) {
 		StaffChannel: bot.ThreadRef{Platform: "console", ChannelID: "staff"}})
 	mon := monitor.New(monitor.Options{Store: storage.NewSentiment(store), Logger: discard, Analyze: func(t, _ string) monitor.Score {
 		if strings.Contains(t, "hate") {
-			return monitor.Score{Label: monitor.Negative, Score: -0.8}
+			return monitor.Score{Label: mood.Negative, Score: -0.8}
 		}
-		return monitor.Score{Label: monitor.Neutral}
+		return monitor.Score{Label: mood.Neutral}
 	}})
 	pv := privacy.New(privacy.People{Part: storage.Parts(store)}, text, nil)
 	router := bot.NewRouter(bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
@@ -96,7 +97,7 @@ func TestForgetMeLeavesNoTrace(t *testing.T) {
 			bobKept++
 		}
 		if strings.HasPrefix(string(k), "sent/day/") {
-			var b monitor.Bucket
+			var b mood.Bucket
 			if json.Unmarshal(v, &b) == nil {
 				aggregates += b.N
 			}
@@ -142,13 +143,13 @@ const bobsRequest = "export to a spreadsheet please"
 func feedbackAndRequests(t *testing.T, store *storage.Store, req, metoo, question string) erasedFixture {
 	t.Helper()
 	ctx, now, p := context.Background(), time.Now(), bot.PlatformConsole
-	her := inbox.Vote{Platform: p, UserID: "walburga", Name: "walburga", Time: now}
-	bob := inbox.Vote{Platform: p, UserID: "bob", Name: "bob", Time: now}
-	mention := func(user, id, text string) inbox.Mention {
-		return inbox.Mention{Platform: p, Channel: "general", MessageID: id, UserID: user, UserName: user, Text: text, Time: now, Source: "feedback"}
+	her := request.Vote{Platform: p, UserID: "walburga", Name: "walburga", Time: now}
+	bob := request.Vote{Platform: p, UserID: "bob", Name: "bob", Time: now}
+	mention := func(user, id, text string) request.Mention {
+		return request.Mention{Platform: p, Channel: "general", MessageID: id, UserID: user, UserName: user, Text: text, Time: now, Source: "feedback"}
 	}
-	item := func(text string) inbox.Item {
-		return inbox.Item{Title: inbox.Title(text), Summary: inbox.Summary(text), Status: inbox.StatusNew, Created: now, Updated: now}
+	item := func(text string) request.Item {
+		return request.Item{Title: request.Title(text), Summary: request.Summary(text), Status: request.StatusNew, Created: now, Updated: now}
 	}
 	var f erasedFixture
 	hers, _, err := storage.NewInbox(store).Create(ctx, item(req), mention("walburga", "m1", req), her)
@@ -172,14 +173,14 @@ func feedbackAndRequests(t *testing.T, store *storage.Store, req, metoo, questio
 	f.hers, f.bobsMentioned, f.bobsVoted, f.bobsTitle = hers.ID, mentioned.ID, voted.ID, mentioned.Title
 
 	thread := bot.ThreadRef{Platform: p, ChannelID: "help", ThreadID: "q1"}
-	if f.herQuestion, err = storage.NewSupport(store).AddQuestion(ctx, support.Question{Time: now, Thread: thread, UserID: "walburga", Text: question, Outcome: "answered"}); err != nil {
+	if f.herQuestion, err = storage.NewSupport(store).AddQuestion(ctx, qa.Question{Time: now, Thread: thread, UserID: "walburga", Text: question, Outcome: "answered"}); err != nil {
 		t.Fatal(err)
 	}
 	thread.ThreadID = "q2"
-	if f.bobsQuestion, err = storage.NewSupport(store).AddQuestion(ctx, support.Question{Time: now, Thread: thread, UserID: "bob", Text: "where is the changelog", Outcome: "answered"}); err != nil {
+	if f.bobsQuestion, err = storage.NewSupport(store).AddQuestion(ctx, qa.Question{Time: now, Thread: thread, UserID: "bob", Text: "where is the changelog", Outcome: "answered"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []support.Vote{
+	for _, v := range []qa.Vote{
 		{QuestionID: f.herQuestion, Platform: p, UserID: "walburga", Helpful: false, Time: now},
 		{QuestionID: f.bobsQuestion, Platform: p, UserID: "walburga", Helpful: true, Time: now},
 		{QuestionID: f.bobsQuestion, Platform: p, UserID: "bob", Helpful: true, Time: now},
@@ -203,7 +204,7 @@ func (f erasedFixture) checkAfterErasure(t *testing.T, store *storage.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byID := map[int]inbox.Item{}
+	byID := map[int]request.Item{}
 	for _, it := range all {
 		byID[it.ID] = it
 	}
@@ -253,7 +254,7 @@ func TestExportHasEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	mon := monitor.New(monitor.Options{Store: storage.NewSentiment(store), Logger: discard, Analyze: func(string, string) monitor.Score { return monitor.Score{Label: monitor.Neutral} }})
+	mon := monitor.New(monitor.Options{Store: storage.NewSentiment(store), Logger: discard, Analyze: func(string, string) monitor.Score { return monitor.Score{Label: mood.Neutral} }})
 	core := bot.New(bot.Options{Store: store, Router: bot.NewRouter(nil), Observers: []bot.Observer{mon}, Logger: discard})
 	ctx := context.Background()
 	for i, txt := range []string{"first words", "second words"} {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/lang"
-	"github.com/einsatz/einsatz/handlers/answer"
+	"github.com/einsatz/einsatz/bot/qa"
 )
 
 // Settings shape the gaps and the support numbers.
@@ -65,13 +65,13 @@ type Gap struct {
 }
 
 // gapReason says why q belongs in the gaps, or "".
-func gapReason(q Question) string {
+func gapReason(q qa.Question) string {
 	switch {
-	case q.Outcome == answer.OutcomeDontKnow:
+	case q.Outcome == qa.OutcomeDontKnow:
 		return GapDontKnow
-	case q.Shadow == ShadowDiscarded:
+	case q.Shadow == qa.ShadowDiscarded:
 		return GapDiscarded
-	case q.Verdict() == VerdictNotHelpful:
+	case q.Verdict() == qa.VerdictNotHelpful:
 		return GapNotHelpful
 	}
 	return ""
@@ -82,7 +82,7 @@ func gapReason(q Question) string {
 // grouped by similarity (single link: a question joins the group holding
 // the question most like it, at or above the threshold), most frequent
 // first.
-func Gaps(ctx context.Context, store Store, since time.Time, s Settings) ([]Gap, error) {
+func Gaps(ctx context.Context, store qa.Store, since time.Time, s Settings) ([]Gap, error) {
 	s = s.withDefaults()
 	qs, err := store.Questions(ctx, since, s.Clock.Now().Add(time.Second))
 	if err != nil {
@@ -181,11 +181,11 @@ func ISOWeek(t time.Time) string {
 // Resolution of one answered question at now: "vote", "no_follow_up",
 // "unresolved" or "pending". all are the questions around it (a follow-up
 // is a later question of the same person in the same thread within window).
-func Resolution(q Question, all []Question, window time.Duration, now time.Time) string {
+func Resolution(q qa.Question, all []qa.Question, window time.Duration, now time.Time) string {
 	switch q.Verdict() {
-	case VerdictHelpful:
+	case qa.VerdictHelpful:
 		return "vote"
-	case VerdictNotHelpful:
+	case qa.VerdictNotHelpful:
 		return "unresolved"
 	}
 	for _, o := range all {
@@ -201,15 +201,15 @@ func Resolution(q Question, all []Question, window time.Duration, now time.Time)
 
 // Report counts the support numbers per channel and ISO week for the
 // questions asked since since, oldest week first.
-func Report(ctx context.Context, store Store, since time.Time, s Settings) ([]Row, error) {
+func Report(ctx context.Context, store qa.Store, since time.Time, s Settings) ([]Row, error) {
 	s = s.withDefaults()
 	now := s.Clock.Now()
 	qs, err := store.Questions(ctx, since, now.Add(time.Second))
 	if err != nil {
 		return nil, err
 	}
-	byAsker := map[string][]Question{} // thread and asker → their questions
-	asker := func(q Question) string { return q.Thread.Key() + "\x00" + q.UserID }
+	byAsker := map[string][]qa.Question{} // thread and asker → their questions
+	asker := func(q qa.Question) string { return q.Thread.Key() + "\x00" + q.UserID }
 	for _, q := range qs {
 		byAsker[asker(q)] = append(byAsker[asker(q)], q)
 	}
@@ -225,7 +225,7 @@ func Report(ctx context.Context, store Store, since time.Time, s Settings) ([]Ro
 			keys = append(keys, k)
 		}
 		r.Questions++
-		if q.Outcome == answer.OutcomeDontKnow {
+		if q.Outcome == qa.OutcomeDontKnow {
 			r.DontKnow++
 		}
 		if q.Escalated() {
@@ -233,15 +233,15 @@ func Report(ctx context.Context, store Store, since time.Time, s Settings) ([]Ro
 		}
 		if q.Shadow != "" {
 			r.Shadow++
-			if q.Shadow == ShadowDiscarded {
+			if q.Shadow == qa.ShadowDiscarded {
 				r.Discarded++
 			}
 		}
 		switch q.Verdict() {
-		case VerdictHelpful:
+		case qa.VerdictHelpful:
 			r.Rated++
 			r.Helpful++
-		case VerdictNotHelpful:
+		case qa.VerdictNotHelpful:
 			r.Rated++
 		}
 		if !q.Answered() {

@@ -20,7 +20,6 @@ import (
 	"github.com/einsatz/einsatz/bot/bottest"
 	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/bot/qa/qatest"
-	"github.com/einsatz/einsatz/handlers/answer"
 	"github.com/einsatz/einsatz/handlers/support"
 	"github.com/einsatz/einsatz/storage"
 )
@@ -29,13 +28,13 @@ import (
 func addQ(t *testing.T, s qa.Store, at time.Time, who, channel, thread, text, outcome string, votes map[string]bool) string {
 	t.Helper()
 	ctx := context.Background()
-	id, err := s.AddQuestion(ctx, support.Question{Time: at, Thread: bot.ThreadRef{Platform: platform, ChannelID: channel, ThreadID: thread},
+	id, err := s.AddQuestion(ctx, qa.Question{Time: at, Thread: bot.ThreadRef{Platform: platform, ChannelID: channel, ThreadID: thread},
 		UserID: who, Lang: "en", Text: text, Outcome: outcome})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for voter, helpful := range votes {
-		if err := s.PutVote(ctx, support.Vote{QuestionID: id, Platform: platform, UserID: voter, Helpful: helpful, Time: at}); err != nil {
+		if err := s.PutVote(ctx, qa.Vote{QuestionID: id, Platform: platform, UserID: voter, Helpful: helpful, Time: at}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -46,11 +45,11 @@ func addQ(t *testing.T, s qa.Store, at time.Time, who, channel, thread, text, ou
 // asked again), an unrelated badly rated answer, and a well rated one.
 func gapsFixture(t *testing.T) qa.Store {
 	s := qatest.NewMem()
-	addQ(t, s, start, "u1", "help", "t1", "How do I reset my password?", answer.OutcomeDontKnow, nil)
-	addQ(t, s, start.Add(time.Minute), "u2", "help", "t2", "I forgot my password, how can I reset it?", answer.OutcomeDontKnow, nil)
-	addQ(t, s, start.Add(2*time.Minute), "u3", "help", "t3", "Can I export my data as CSV?", answer.OutcomeAnswered, map[string]bool{"u3": false})
-	addQ(t, s, start.Add(3*time.Minute), "u4", "help", "t4", "How do I install Einsatz?", answer.OutcomeAnswered, map[string]bool{"u4": true})
-	addQ(t, s, start.Add(4*time.Minute), "u5", "random", "t5", "how do i reset my password", answer.OutcomeDontKnow, nil)
+	addQ(t, s, start, "u1", "help", "t1", "How do I reset my password?", qa.OutcomeDontKnow, nil)
+	addQ(t, s, start.Add(time.Minute), "u2", "help", "t2", "I forgot my password, how can I reset it?", qa.OutcomeDontKnow, nil)
+	addQ(t, s, start.Add(2*time.Minute), "u3", "help", "t3", "Can I export my data as CSV?", qa.OutcomeAnswered, map[string]bool{"u3": false})
+	addQ(t, s, start.Add(3*time.Minute), "u4", "help", "t4", "How do I install Einsatz?", qa.OutcomeAnswered, map[string]bool{"u4": true})
+	addQ(t, s, start.Add(4*time.Minute), "u5", "random", "t5", "how do i reset my password", qa.OutcomeDontKnow, nil)
 	return s
 }
 
@@ -263,7 +262,7 @@ func TestCLIThroughServer(t *testing.T) {
 // one-time login URL.
 func TestBrowserPages(t *testing.T) {
 	s := gapsFixture(t)
-	addQ(t, s, start.Add(5*time.Minute), "u6", "help", "t6", "How do I connect Slack?", answer.OutcomeExtractive, map[string]bool{"u6": true})
+	addQ(t, s, start.Add(5*time.Minute), "u6", "help", "t6", "How do I connect Slack?", qa.OutcomeExtractive, map[string]bool{"u6": true})
 	clock := bottest.NewClock(start.Add(30 * time.Hour))
 	settings := support.Settings{Clock: clock}
 

@@ -38,13 +38,6 @@ const (
 	ReasonRepeated   = "repeated"
 )
 
-// Shadow states of a question (see bot/qa).
-const (
-	ShadowPending   = qa.ShadowPending
-	ShadowSent      = qa.ShadowSent
-	ShadowDiscarded = qa.ShadowDiscarded
-)
-
 // Text keys (community-facing; EN and DE defaults in DefaultTexts).
 const (
 	TextHelpful       = "feedback_helpful"     // label of the "Helpful" button
@@ -68,25 +61,6 @@ var DefaultTexts = map[string][2]string{
 	TextStaffOnly:     {"Only team members can do that.", "Das können nur Teammitglieder."},
 }
 
-// The records live in bot/qa; these names stay so code that says
-// support.Question (dashboard pages, the CLI) keeps compiling while it
-// moves to adapters/web.
-type (
-	Question = qa.Question
-	Vote     = qa.Vote
-	Draft    = qa.Draft
-)
-
-// Verdicts.
-const (
-	VerdictHelpful    = qa.VerdictHelpful
-	VerdictNotHelpful = qa.VerdictNotHelpful
-)
-
-// Store keeps questions, votes and drafts (bot/qa); storage.Support
-// implements it.
-type Store = qa.Store
-
 // Answerer is the answer handler (answer.Handler).
 type Answerer interface {
 	Answer(ctx context.Context, ev *bot.Event) (answer.Result, error)
@@ -100,7 +74,7 @@ type Escalator interface {
 // Options configure Answers.
 type Options struct {
 	Answer Answerer
-	Store  Store
+	Store  qa.Store
 	// Escalator is told of "Not helpful" votes and repeated questions; nil:
 	// nobody.
 	Escalator Escalator
@@ -175,10 +149,10 @@ func (a *Answers) Handle(ctx context.Context, ev *bot.Event) ([]bot.Reply, error
 	if err != nil {
 		return res.Replies, err
 	}
-	if res.Outcome == answer.OutcomeGreeting || res.Outcome == answer.OutcomeIgnored || res.Outcome == "" {
+	if res.Outcome == qa.OutcomeGreeting || res.Outcome == qa.OutcomeIgnored || res.Outcome == "" {
 		return res.Replies, nil
 	}
-	q := Question{
+	q := qa.Question{
 		Time: a.o.Clock.Now(), Thread: ev.Thread(), UserID: ev.User.ID, Lang: ev.Lang,
 		Text: res.Question, Outcome: res.Outcome,
 	}
@@ -193,7 +167,7 @@ func (a *Answers) Handle(ctx context.Context, ev *bot.Event) ([]bot.Reply, error
 	}
 	shadow := a.o.Shadow != nil && a.o.Shadow(ev.Platform, ev.ChannelID)
 	if shadow {
-		q.Shadow = ShadowPending
+		q.Shadow = qa.ShadowPending
 	}
 	id, err := a.o.Store.AddQuestion(ctx, q)
 	if err != nil {
@@ -213,9 +187,9 @@ func (a *Answers) Handle(ctx context.Context, ev *bot.Event) ([]bot.Reply, error
 }
 
 // decorate adds "Helpful" / "Not helpful" to the answer's last reply.
-func (a *Answers) decorate(replies []bot.Reply, lang string, q Question) []bot.Reply {
+func (a *Answers) decorate(replies []bot.Reply, lang string, q qa.Question) []bot.Reply {
 	switch q.Outcome {
-	case answer.OutcomeAnswered, answer.OutcomeExtractive, answer.OutcomeDegraded:
+	case qa.OutcomeAnswered, qa.OutcomeExtractive, qa.OutcomeDegraded:
 	default:
 		return replies
 	}
@@ -280,8 +254,8 @@ func (a *Answers) repeated(ev *bot.Event) bool {
 }
 
 // draft stores the held-back answer and posts it to the staff channel.
-func (a *Answers) draft(ctx context.Context, ev *bot.Event, q Question, replies []bot.Reply) error {
-	d := Draft{ID: q.ID, Thread: q.Thread, UserID: q.UserID, Lang: q.Lang, Replies: replies, Status: ShadowPending, Created: q.Time}
+func (a *Answers) draft(ctx context.Context, ev *bot.Event, q qa.Question, replies []bot.Reply) error {
+	d := qa.Draft{ID: q.ID, Thread: q.Thread, UserID: q.UserID, Lang: q.Lang, Replies: replies, Status: qa.ShadowPending, Created: q.Time}
 	if err := a.o.Store.PutDraft(ctx, d); err != nil {
 		return fmt.Errorf("support: store draft: %w", err)
 	}
@@ -349,14 +323,14 @@ func (a *Answers) vote(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) 
 		a.o.Logger.Info("support: vote on an unknown question (expired?)", "question", ev.Value)
 		return a.notice(ev.Lang, TextThanks), nil
 	}
-	v := Vote{QuestionID: q.ID, Platform: ev.Platform, UserID: ev.User.ID, Helpful: helpful, Time: a.o.Clock.Now()}
+	v := qa.Vote{QuestionID: q.ID, Platform: ev.Platform, UserID: ev.User.ID, Helpful: helpful, Time: a.o.Clock.Now()}
 	if err := a.o.Store.PutVote(ctx, v); err != nil {
 		return nil, err
 	}
 	if helpful {
 		return a.notice(ev.Lang, TextThanks), nil
 	}
-	_, first, err := a.o.Store.UpdateQuestion(ctx, q.ID, func(q *Question) bool {
+	_, first, err := a.o.Store.UpdateQuestion(ctx, q.ID, func(q *qa.Question) bool {
 		for _, r := range q.Escalations {
 			if r == ReasonNotHelpful {
 				return false
@@ -370,7 +344,7 @@ func (a *Answers) vote(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) 
 	}
 	if first && !a.escalate(ctx, ev, ReasonNotHelpful, "rated not helpful: "+lang.Excerpt(q.Text, 200)) {
 		// Nobody was called: let a later vote try again.
-		if _, _, err := a.o.Store.UpdateQuestion(ctx, q.ID, func(q *Question) bool {
+		if _, _, err := a.o.Store.UpdateQuestion(ctx, q.ID, func(q *qa.Question) bool {
 			q.Escalations = without(q.Escalations, ReasonNotHelpful)
 			return true
 		}); err != nil {
@@ -396,7 +370,7 @@ func (a *Answers) shadowSend(ctx context.Context, ev *bot.Event) ([]bot.Reply, e
 	if !ev.User.Staff {
 		return a.notice(ev.Lang, TextStaffOnly), nil
 	}
-	d, ok, err := a.o.Store.SettleDraft(ctx, ev.Value, ShadowSent, ev.User.DisplayName(), a.o.Clock.Now())
+	d, ok, err := a.o.Store.SettleDraft(ctx, ev.Value, qa.ShadowSent, ev.User.DisplayName(), a.o.Clock.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -410,7 +384,7 @@ func (a *Answers) shadowSend(ctx context.Context, ev *bot.Event) ([]bot.Reply, e
 			errs = append(errs, err)
 		}
 	}
-	if _, _, err := a.o.Store.UpdateQuestion(ctx, d.ID, func(q *Question) bool { q.Shadow = ShadowSent; return true }); err != nil {
+	if _, _, err := a.o.Store.UpdateQuestion(ctx, d.ID, func(q *qa.Question) bool { q.Shadow = qa.ShadowSent; return true }); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -424,20 +398,20 @@ func (a *Answers) shadowDiscard(ctx context.Context, ev *bot.Event) ([]bot.Reply
 	if !ev.User.Staff {
 		return a.notice(ev.Lang, TextStaffOnly), nil
 	}
-	d, ok, err := a.o.Store.SettleDraft(ctx, ev.Value, ShadowDiscarded, ev.User.DisplayName(), a.o.Clock.Now())
+	d, ok, err := a.o.Store.SettleDraft(ctx, ev.Value, qa.ShadowDiscarded, ev.User.DisplayName(), a.o.Clock.Now())
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return []bot.Reply{{Text: settledText(d, ev.Value), Notice: true}}, nil
 	}
-	if _, _, err := a.o.Store.UpdateQuestion(ctx, d.ID, func(q *Question) bool { q.Shadow = ShadowDiscarded; return true }); err != nil {
+	if _, _, err := a.o.Store.UpdateQuestion(ctx, d.ID, func(q *qa.Question) bool { q.Shadow = qa.ShadowDiscarded; return true }); err != nil {
 		return nil, err
 	}
 	return []bot.Reply{{Text: fmt.Sprintf("%s discarded the draft for %s.", ev.User.DisplayName(), d.Thread.Key()), Notice: true}}, nil
 }
 
-func settledText(d Draft, id string) string {
+func settledText(d qa.Draft, id string) string {
 	if d.ID == "" {
 		return fmt.Sprintf("No draft %s (it may have expired).", id)
 	}

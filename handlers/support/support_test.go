@@ -13,6 +13,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/openai/openaitest"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/bottest"
+	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/handlers/answer"
 	"github.com/einsatz/einsatz/handlers/knowledge"
 	"github.com/einsatz/einsatz/handlers/support"
@@ -258,7 +259,7 @@ func button(t *testing.T, rep bot.Reply, action string) bot.Button {
 	return bot.Button{}
 }
 
-func (r *rig) questions() []support.Question {
+func (r *rig) questions() []qa.Question {
 	r.t.Helper()
 	qs, err := storage.NewSupport(r.store).Questions(context.Background(), start.Add(-time.Hour), r.clock.Now().Add(time.Hour))
 	if err != nil {
@@ -293,7 +294,7 @@ func TestShadowMode(t *testing.T) {
 	if send.Value == "" || send.Value != disc.Value {
 		t.Fatalf("buttons %+v %+v: want the same draft id", send, disc)
 	}
-	if qs := r.questions(); len(qs) != 1 || qs[0].Shadow != support.ShadowPending || qs[0].Answered() {
+	if qs := r.questions(); len(qs) != 1 || qs[0].Shadow != qa.ShadowPending || qs[0].Answered() {
 		t.Fatalf("question log = %+v, want one pending shadow question, not answered", qs)
 	}
 
@@ -311,7 +312,7 @@ func TestShadowMode(t *testing.T) {
 		t.Fatalf("draft sent to %+v, want the original thread", all[len(all)-2].to)
 	}
 	button(t, got[0], support.ActionHelpful)
-	if qs := r.questions(); qs[0].Shadow != support.ShadowSent || !qs[0].Answered() {
+	if qs := r.questions(); qs[0].Shadow != qa.ShadowSent || !qs[0].Answered() {
 		t.Fatalf("after Send: %+v, want sent and answered", qs[0])
 	}
 	// A second click (or a second staff member) sends nothing more.
@@ -329,7 +330,7 @@ func TestShadowMode(t *testing.T) {
 		t.Fatalf("discarded draft reached the community: %+v", got)
 	}
 	qs := r.questions()
-	if len(qs) != 2 || qs[1].Shadow != support.ShadowDiscarded || qs[1].Answered() {
+	if len(qs) != 2 || qs[1].Shadow != qa.ShadowDiscarded || qs[1].Answered() {
 		t.Fatalf("after Discard: %+v", qs)
 	}
 	// Other channels are answered directly.
@@ -363,11 +364,11 @@ func TestFeedback(t *testing.T) {
 		wantNotHelp  int // escalations for not_helpful so far
 		wantReplyHas string
 	}{
-		{"ann", support.ActionHelpful, 1, support.VerdictHelpful, 0, "Thanks"},
-		{"ann", support.ActionNotHelpful, 1, support.VerdictNotHelpful, 1, "asked the team"}, // her latest vote wins
-		{"ann", support.ActionNotHelpful, 1, support.VerdictNotHelpful, 1, "asked the team"}, // again: no second escalation
-		{"bob", support.ActionNotHelpful, 2, support.VerdictNotHelpful, 1, "asked the team"},
-		{"cat", support.ActionHelpful, 3, support.VerdictNotHelpful, 1, "Thanks"}, // the asker's vote decides
+		{"ann", support.ActionHelpful, 1, qa.VerdictHelpful, 0, "Thanks"},
+		{"ann", support.ActionNotHelpful, 1, qa.VerdictNotHelpful, 1, "asked the team"}, // her latest vote wins
+		{"ann", support.ActionNotHelpful, 1, qa.VerdictNotHelpful, 1, "asked the team"}, // again: no second escalation
+		{"bob", support.ActionNotHelpful, 2, qa.VerdictNotHelpful, 1, "asked the team"},
+		{"cat", support.ActionHelpful, 3, qa.VerdictNotHelpful, 1, "Thanks"}, // the asker's vote decides
 	}
 	for i, s := range steps {
 		r.click(user(s.who), "help", "t1", s.action, id)
@@ -387,7 +388,7 @@ func TestFeedback(t *testing.T) {
 		}
 	}
 	q, _, _ := storage.NewSupport(r.store).Question(context.Background(), id)
-	if q.Text != "How do I install Einsatz?" || q.Outcome != answer.OutcomeExtractive || len(q.Sources) == 0 || q.UserID != "ann" {
+	if q.Text != "How do I install Einsatz?" || q.Outcome != qa.OutcomeExtractive || len(q.Sources) == 0 || q.UserID != "ann" {
 		t.Fatalf("logged question = %+v", q)
 	}
 	if len(q.Escalations) != 1 || q.Escalations[0] != support.ReasonNotHelpful {
