@@ -94,6 +94,9 @@ func start(t *testing.T, store *storage.Store, opts handoff.Options) *rig {
 
 var mainThread = bot.ThreadRef{Platform: "console", ChannelID: "console", ThreadID: "main"}
 
+// waitHandled waits until n events have started through the pipeline and
+// every event in progress has finished, its observers included (Handled
+// counts an event when it starts).
 func (r *rig) waitHandled(t *testing.T, n int64) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -103,6 +106,7 @@ func (r *rig) waitHandled(t *testing.T, n int64) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+	r.core.Exclusive(func() {})
 }
 
 func TestTakeoverSilencesBotButObserversRun(t *testing.T) {
