@@ -51,6 +51,8 @@ var (
 	greeting = regexp.MustCompile(`(?i)^\s*(hi+|hii+|hello|hey+|heya|howdy|yo|hallo|halli hallo|moin( moin)?|servus|grüß (dich|gott|euch)|gruezi|grüezi|good (morning|afternoon|evening|day)|guten (morgen|tag|abend)|hi there|hey there|greetings|morning|n'abend|nabend|tach|tag)\b[\s,!.:;)\-]*(everyone|everybody|all|folks|guys|people|team|there|zusammen|leute|alle|miteinander|ihr|einsatz)?[\s,!.:;)\-]*`)
 	intro    = regexp.MustCompile(`(?i)^\s*((i'?m|i am|my name is|this is|ich bin|mein name ist|ich heiße|hier ist)\s+[\p{L}\-']+|(i|we)\s+(just\s+)?(joined|run|moderate|manage|maintain|am new|are new)|(ich|wir)\s+(bin|sind)\s+neu|(ich|wir)\s+(betreue|betreuen|moderiere|moderieren|leite|leiten|habe|haben)|bin neu|new here|neu hier)\b`)
 	thanks   = regexp.MustCompile(`(?i)\b(thanks?( you)?( so much| a lot| very much)?|thx|thnx|ty|tysm|cheers|much appreciated|appreciate it|danke( dir| euch| schön| sehr)?|dankeschön|vielen dank|merci|besten dank|perfect|perfekt|got it|alles klar|hat geklappt|that worked|works now|läuft jetzt|passt|great|super|awesome|cool|nice|top|good bot|ok(ay)?|k|👍|🙏|❤️|🙂|😊)\b|👍|🙏|❤️|🙂|😊`)
+	// Saying a problem is solved, beside thanks.
+	solved = regexp.MustCompile(`(?i)\b(helped|helps|worked|works( now)?|solved|fixed|did the trick|makes sense|geholfen|hilft|geklappt|klappt|funktioniert( jetzt)?|gelöst|läuft)\b`)
 	// Small talk the bot greets back: how it is, the weather.
 	smallTalk = regexp.MustCompile(`(?i)^\s*(how are you|how're you|how is it going|how's it going|what's up|wassup|wie geht'?s|wie geht es (dir|euch|ihnen)|was geht|alles gut|nice weather|schönes wetter|good night|gute nacht)\b`)
 	// Signatures and sign-offs.
@@ -133,7 +135,8 @@ func (r *Reader) Read(text, lang string) bot.Reading {
 		return bot.ReadingThanks
 	case core == "":
 		return bot.ReadingGreeting
-	case rest == 0 && thanks.MatchString(core):
+	case rest == 0 && thanks.MatchString(core), thanks.MatchString(core) && solved.MatchString(core) && rest <= 5:
+		// "thanks, that helped a lot!", "danke, hat geholfen"
 		return bot.ReadingThanks
 	case words >= 4:
 		// A statement of a problem ("the bot does not answer in #general")
