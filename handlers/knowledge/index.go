@@ -12,7 +12,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
-	"github.com/blevesearch/bleve/v2/analysis/lang/de"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -61,7 +60,7 @@ const (
 // a pasted wall of text does not become a query with thousands of clauses.
 const maxQueryTerms = 64
 
-var analyzers = []string{en.AnalyzerName, de.AnalyzerName}
+var analyzers = []string{en.AnalyzerName, deAnalyzer}
 
 type field struct {
 	name     string
@@ -75,9 +74,9 @@ type field struct {
 // which repeats in every chunk of a document, weighs as much as a heading.
 var fields = []field{
 	{"context_en", en.AnalyzerName, boostContext},
-	{"context_de", de.AnalyzerName, boostContext},
+	{"context_de", deAnalyzer, boostContext},
 	{"text_en", en.AnalyzerName, boostText},
-	{"text_de", de.AnalyzerName, boostText},
+	{"text_de", deAnalyzer, boostText},
 }
 
 // Hit is a chunk found by Search.
@@ -185,7 +184,7 @@ func NewIndex(chunks []Chunk) (*Index, error) {
 			e.terms[name] = set
 			e.ctx[name] = ctx
 		}
-		for t := range e.terms[de.AnalyzerName] {
+		for t := range e.terms[deAnalyzer] {
 			ix.words[t] |= langBit(c.Lang)
 		}
 		ix.chunks[c.ID] = e
@@ -208,7 +207,7 @@ func NewIndex(chunks []Chunk) (*Index, error) {
 			ctxDE, parts = sp.withParts(ctxText, parts)
 			textDE, parts = sp.withParts(text, parts)
 			for _, p := range parts {
-				e.terms[de.AnalyzerName][p] = true
+				e.terms[deAnalyzer][p] = true
 			}
 		}
 		doc := map[string]any{
@@ -305,7 +304,7 @@ func (ix *Index) analyzeQuery(q string) queryTerms {
 				continue
 			}
 			term := string(t.Term)
-			if _, known := ix.words[term]; name == de.AnalyzerName && !known {
+			if _, known := ix.words[term]; name == deAnalyzer && !known {
 				if sp == nil {
 					sp = ix.newSplitter()
 				}
@@ -527,7 +526,7 @@ func (ix *Index) guessLang(q string) (string, bool) {
 		return l, true
 	}
 	nEN, nDE := 0, 0
-	for _, t := range ix.analyzers[de.AnalyzerName].Analyze([]byte(q)) {
+	for _, t := range ix.analyzers[deAnalyzer].Analyze([]byte(q)) {
 		switch ix.words[string(t.Term)] {
 		case langEN:
 			nEN++
@@ -553,7 +552,7 @@ type splitter struct {
 }
 
 func (ix *Index) newSplitter() *splitter {
-	return &splitter{vocab: ix.words, de: ix.analyzers[de.AnalyzerName], cache: map[string][]string{}}
+	return &splitter{vocab: ix.words, de: ix.analyzers[deAnalyzer], cache: map[string][]string{}}
 }
 
 // term is the German analysis of a single word ("" for a stop word).
@@ -631,7 +630,7 @@ func onlyAnalyzer(l string, sure bool) string {
 		return ""
 	}
 	if l == lang.German {
-		return de.AnalyzerName
+		return deAnalyzer
 	}
 	return en.AnalyzerName
 }

@@ -1,0 +1,57 @@
+package knowledge
+
+import (
+	"context"
+	"testing"
+)
+
+func TestVerbNoun(t *testing.T) {
+	for _, tt := range []struct{ word, want string }{
+		// -ieren verbs and their nouns meet on one root.
+		{"installiere", "install"},
+		{"installiert", "install"},
+		{"installieren", "install"},
+		{"installation", "install"},
+		{"installationen", "install"},
+		{"konfiguriere", "konfigur"},
+		{"konfiguration", "konfigur"},
+		{"aktivierung", "aktiv"},
+		// -ung nouns and -et/-ert verb forms.
+		{"verbindung", "verbind"},
+		{"verbindet", "verbind"},
+		{"richtet", "richt"},
+		{"speichert", "speicher"},
+		// Too short a root, or no verb ending: unchanged.
+		{"station", "station"},
+		{"wert", "wert"},
+		{"export", "export"},
+		{"paket", "paket"},
+		{"internet", "internet"},
+		{"bot", "bot"},
+	} {
+		if got := verbNoun(tt.word); got != tt.want {
+			t.Errorf("verbNoun(%q) = %q, want %q", tt.word, got, tt.want)
+		}
+	}
+}
+
+// TestGermanVerbFormsReachNouns: the example knowledge base's installation
+// section says "Installation"; the question says "installiere".
+func TestGermanVerbFormsReachNouns(t *testing.T) {
+	ix := newTestIndex(t, loadKB(t))
+	for _, tt := range []struct{ q, source, heading string }{
+		{"Wie installiere ich Einsatz auf meinem Server?", "de/erste-schritte.md", "Installation"},
+		{"Wie installiert man Einsatz?", "de/erste-schritte.md", "Installation"},
+		{"How do I install Einsatz on my server?", "en/getting-started.md", "Installation"},
+		{"Wie verbinde ich den Bot mit Slack?", "de/discord-und-slack-verbinden.md", ""},
+		{"Wo konfiguriere ich die Kanalrichtlinien?", "de/konfiguration.md", ""},
+	} {
+		hits, err := ix.Search(context.Background(), tt.q, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) == 0 || hits[0].Source != tt.source || (tt.heading != "" && hits[0].Heading != tt.heading) {
+			t.Errorf("Search(%q) = %s, want %s [%s] first", tt.q, describe(hits), tt.source, tt.heading)
+		}
+	}
+}
