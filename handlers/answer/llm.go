@@ -100,15 +100,17 @@ func (h *Handler) complete(ctx context.Context, msgs []Message) (string, error) 
 func (h *Handler) answerLLM(ctx context.Context, ev *bot.Event, q, redacted string, res *Result) error {
 	ctx, cancel := context.WithTimeout(ctx, h.opts.Timeout)
 	defer cancel()
-	hits, err := h.opts.Search.Search(ctx, Core(q), h.opts.K)
+	core := Core(q)
+	hits, err := h.opts.Search.Search(ctx, core, max(h.opts.K, decisionHits))
 	if err != nil {
 		return fmt.Errorf("answer: search knowledge base: %w", err)
 	}
-	if _, ok := h.best(q, hits, ev.Lang, res); !ok {
+	if _, ok := h.best(core, hits, ev.Lang, res); !ok {
 		h.dontKnow(ctx, ev, redacted, res)
 		return nil
 	}
 
+	hits = hits[:min(len(hits), h.opts.K)]
 	msgs := h.Prompt(ev, redacted, hits)
 	text, err := h.complete(ctx, msgs)
 	if err != nil {
@@ -117,7 +119,7 @@ func (h *Handler) answerLLM(ctx context.Context, ev *bot.Event, q, redacted stri
 		} else {
 			h.log.Warn("answer: LLM failed, answering extractively", "err", err, "breaker", h.breaker.State())
 		}
-		h.degraded(ctx, ev, hits, redacted, res)
+		h.degraded(ctx, ev, core, hits, redacted, res)
 		return nil
 	}
 
@@ -133,8 +135,8 @@ func (h *Handler) answerLLM(ctx context.Context, ev *bot.Event, q, redacted stri
 }
 
 // degraded answers with the closest passage and says the assistant is out.
-func (h *Handler) degraded(ctx context.Context, ev *bot.Event, hits []knowledge.Hit, redacted string, res *Result) {
-	best, ok := h.best(redacted, hits, ev.Lang, res)
+func (h *Handler) degraded(ctx context.Context, ev *bot.Event, core string, hits []knowledge.Hit, redacted string, res *Result) {
+	best, ok := h.best(core, hits, ev.Lang, res)
 	if !ok {
 		h.dontKnow(ctx, ev, redacted, res)
 		return

@@ -33,8 +33,9 @@ func hit(title, heading, body string, coverage float64) knowledge.Hit {
 	return knowledge.Hit{Chunk: knowledge.Chunk{ID: title + heading, Title: title, Heading: heading, Lang: "en", Text: body,
 		URL: "https://docs.example.org/" + strings.ToLower(title), Source: "en/" + strings.ToLower(title) + ".md"}, Coverage: coverage,
 		// The other features the answer decision weighs, as a passage with
-		// this share of a two-term question would have them.
-		Rare: coverage, Context: coverage, Missing: 1 - coverage, Terms: 2}
+		// this share of a two-term question would have them (in its
+		// title, too).
+		Rare: coverage, Context: coverage, TitleMatch: coverage, Missing: 1 - coverage, Terms: 2}
 }
 
 var docs = []knowledge.Hit{

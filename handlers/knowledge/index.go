@@ -56,6 +56,11 @@ const (
 	minPart     = 4 // runes of a part
 )
 
+// queryFillers are words of questions that say nothing about the topic
+// ("What is Einsatz exactly?") and that neither the stop word lists nor
+// lang.IsFiller drop.
+var queryFillers = map[string]bool{"exactly": true, "precisely": true, "genau": true, "exakt": true}
+
 // maxQueryTerms caps the distinct content words taken from a question, so that
 // a pasted wall of text does not become a query with thousands of clauses.
 const maxQueryTerms = 64
@@ -103,6 +108,10 @@ type Hit struct {
 	// Context is the IDF-weighted share of the question's terms found in
 	// the chunk's title and heading.
 	Context float64
+	// TitleMatch is the IDF-weighted share of the question's terms found in the
+	// title of the chunk's document: a question about what a page is about
+	// as a whole.
+	TitleMatch float64
 	// Missing is the weight of the rarest question term the chunk lacks,
 	// relative to a term no chunk has (0 when it lacks none).
 	Missing float64
@@ -134,6 +143,7 @@ type entry struct {
 	chunk Chunk
 	terms map[string]map[string]bool // analyzer name → set of terms of title+heading+text
 	ctx   map[string]map[string]bool // analyzer name → set of terms of title+heading
+	title map[string]map[string]bool // analyzer name → set of terms of title
 }
 
 // NewIndex indexes chunks in memory. Chunk IDs must be unique and non-empty.
@@ -169,20 +179,26 @@ func NewIndex(chunks []Chunk) (*Index, error) {
 			idx.Close()
 			return nil, fmt.Errorf("knowledge: duplicate chunk ID %q", c.ID)
 		}
-		e := &entry{chunk: c, terms: make(map[string]map[string]bool, len(analyzers)), ctx: make(map[string]map[string]bool, len(analyzers))}
+		e := &entry{chunk: c, terms: make(map[string]map[string]bool, len(analyzers)), ctx: make(map[string]map[string]bool, len(analyzers)),
+			title: make(map[string]map[string]bool, len(analyzers))}
 		for name, a := range ix.analyzers {
 			set := make(map[string]bool)
 			ctx := make(map[string]bool)
+			title := make(map[string]bool)
 			for i, s := range []string{c.Title, c.Heading, indexText(c.Text)} {
 				for _, t := range a.Analyze([]byte(s)) {
 					set[string(t.Term)] = true
 					if i < 2 {
 						ctx[string(t.Term)] = true
 					}
+					if i == 0 {
+						title[string(t.Term)] = true
+					}
 				}
 			}
 			e.terms[name] = set
 			e.ctx[name] = ctx
+			e.title[name] = title
 		}
 		for t := range e.terms[deAnalyzer] {
 			ix.words[t] |= langBit(c.Lang)
@@ -284,7 +300,7 @@ func (ix *Index) analyzeQuery(q string) queryTerms {
 		ts := ix.analyzers[name].Analyze(input)
 		streams[name] = ts
 		for _, t := range ts {
-			if !lang.IsFiller(strings.ToLower(string(input[t.Start:t.End]))) {
+			if w := strings.ToLower(string(input[t.Start:t.End])); !lang.IsFiller(w) && !queryFillers[w] {
 				positions[t.Position]++
 			}
 		}
@@ -382,7 +398,7 @@ func (ix *Index) idf(name, term string) float64 {
 }
 
 // features sets the hit's Coverage and the features the answer decision
-// weighs (Rare, Context, Missing, Terms), from the analysis (English or
+// weighs (Rare, Context, TitleMatch, Missing, Terms), from the analysis (English or
 // German) that covers the question best.
 func (ix *Index) features(qt queryTerms, h *Hit) {
 	e := ix.chunks[h.ID]
@@ -397,7 +413,7 @@ func (ix *Index) features(qt queryTerms, h *Hit) {
 		if len(ts) == 0 {
 			continue
 		}
-		var all, got, ctx, missing float64
+		var all, got, ctx, title, missing float64
 		n := 0
 		for _, t := range ts {
 			if ix.df[name][t] == 0 && strings.ContainsAny(t, "0123456789") {
@@ -415,13 +431,16 @@ func (ix *Index) features(qt queryTerms, h *Hit) {
 			if e.ctx[name][t] {
 				ctx += w
 			}
+			if e.title[name][t] {
+				title += w
+			}
 		}
 		if all == 0 {
 			continue
 		}
 		if rare := got / all; rare > bestRare {
 			bestRare = rare
-			h.Rare, h.Context, h.Missing, h.Terms = rare, ctx/all, missing/maxIDF, n
+			h.Rare, h.Context, h.TitleMatch, h.Missing, h.Terms = rare, ctx/all, title/all, missing/maxIDF, n
 		}
 	}
 }
