@@ -55,3 +55,21 @@ func TestGermanVerbFormsReachNouns(t *testing.T) {
 		}
 	}
 }
+
+func TestTermsSupport(t *testing.T) {
+	terms := NewTerms("Installation", "Für die Installation klont man das Repository und baut es mit go build.")
+	for _, tt := range []struct {
+		sentence string
+		share    float64
+		n        int
+	}{
+		{"Man installiert es mit go build aus dem Repository.", 1, 4}, // installiert→install, go, build, repository (man, es, mit, aus, dem: stop words)
+		{"Installiere Einsatz mit Helm auf Kubernetes.", 0.25, 4},
+		{"Danke!", 1, 0},
+	} {
+		share, n := terms.Support(tt.sentence)
+		if n != tt.n || share != tt.share {
+			t.Errorf("Support(%q) = %.2f of %d words, want %.2f of %d", tt.sentence, share, n, tt.share, tt.n)
+		}
+	}
+}
