@@ -137,7 +137,7 @@ func (h *Handler) answerLLM(ctx context.Context, ev *bot.Event, q, redacted stri
 		h.extractive(ctx, ev, core, hits, redacted, res)
 		return nil
 	}
-	if !supported(text, hits) {
+	if !h.supported(text, hits) {
 		h.log.Debug("answer: the model's answer is not supported by the passages, answering extractively")
 		h.extractive(ctx, ev, core, hits, redacted, res)
 		return nil
@@ -182,17 +182,25 @@ const (
 	minSupportWords = 3
 )
 
+// termsSearcher is a Searcher that keeps the analysed terms of its
+// passages (knowledge.Base, knowledge.Index), which spares analysing them
+// for every answer.
+type termsSearcher interface {
+	HitTerms(hits []knowledge.Hit) knowledge.Terms
+}
+
 // supported reports whether every sentence of a model's answer is supported
 // by the passages it was given: a lexical check (see knowledge.Terms.Support)
 // that catches answers from the model's own knowledge. It is strict for an
 // answer in another language than the passages, which then falls back to
 // the passage itself.
-func supported(text string, hits []knowledge.Hit) bool {
-	texts := make([]string, 0, 3*len(hits))
-	for _, hit := range hits {
-		texts = append(texts, hit.Title, hit.Heading, hit.Text)
+func (h *Handler) supported(text string, hits []knowledge.Hit) bool {
+	var terms knowledge.Terms
+	if ts, ok := h.opts.Search.(termsSearcher); ok {
+		terms = ts.HitTerms(hits)
+	} else {
+		terms = knowledge.AnalyzeHits(hits)
 	}
-	terms := knowledge.NewTerms(texts...)
 	for _, s := range sentences(citation.ReplaceAllString(text, " ")) {
 		if share, n := terms.Support(s); n >= minSupportWords && share < minSupport {
 			return false

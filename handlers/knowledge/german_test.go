@@ -73,3 +73,20 @@ func TestTermsSupport(t *testing.T) {
 		}
 	}
 }
+
+// The index's terms of its chunks support a sentence as analysing the
+// chunks anew does.
+func TestHitTermsFromIndex(t *testing.T) {
+	ix := newTestIndex(t, loadKB(t))
+	hits, err := ix.Search(context.Background(), "Wie installiere ich Einsatz?", 3)
+	if err != nil || len(hits) == 0 {
+		t.Fatalf("Search = %v, %v", hits, err)
+	}
+	for _, s := range []string{"Man klont das Repository und baut es mit go build.", "Installiere Einsatz mit Helm auf Kubernetes."} {
+		got, n := ix.HitTerms(hits).Support(s)
+		want, wn := AnalyzeHits(hits).Support(s)
+		if got != want || n != wn {
+			t.Errorf("Support(%q) = %.2f of %d from the index, %.2f of %d analysed anew", s, got, n, want, wn)
+		}
+	}
+}

@@ -19,23 +19,67 @@ var textAnalyzers = sync.OnceValue(func() [2]analysis.Analyzer {
 	return [2]analysis.Analyzer{m.AnalyzerNamed(en.AnalyzerName), m.AnalyzerNamed(deAnalyzer)}
 })
 
-// Terms are the analysed words of texts (passages), in English and in
-// German analysis, for Support.
-type Terms struct{ en, de map[string]bool }
+// Terms are the analysed words of passages, in English and in German
+// analysis, for Support.
+type Terms struct {
+	sets []map[string]map[string]bool // per passage: analyzer name → terms
+}
 
 // NewTerms analyses texts.
 func NewTerms(texts ...string) Terms {
 	an := textAnalyzers()
-	t := Terms{en: map[string]bool{}, de: map[string]bool{}}
+	set := map[string]map[string]bool{en.AnalyzerName: {}, deAnalyzer: {}}
 	for _, s := range texts {
 		for _, tok := range an[0].Analyze([]byte(s)) {
-			t.en[string(tok.Term)] = true
+			set[en.AnalyzerName][string(tok.Term)] = true
 		}
 		for _, tok := range an[1].Analyze([]byte(s)) {
-			t.de[string(tok.Term)] = true
+			set[deAnalyzer][string(tok.Term)] = true
+		}
+	}
+	return Terms{sets: []map[string]map[string]bool{set}}
+}
+
+// AnalyzeHits are the terms of the hits' titles, headings and texts.
+func AnalyzeHits(hits []Hit) Terms {
+	var t Terms
+	for _, h := range hits {
+		t.sets = append(t.sets, NewTerms(h.Title, h.Heading, h.Text).sets...)
+	}
+	return t
+}
+
+// HitTerms is AnalyzeHits with the terms the index keeps for its chunks
+// (no analysis per answer).
+func (ix *Index) HitTerms(hits []Hit) Terms {
+	var t Terms
+	for _, h := range hits {
+		if e := ix.chunks[h.ID]; e != nil {
+			t.sets = append(t.sets, e.terms)
+		} else {
+			t.sets = append(t.sets, AnalyzeHits([]Hit{h}).sets...)
 		}
 	}
 	return t
+}
+
+// HitTerms is Index.HitTerms on the current index.
+func (b *Base) HitTerms(hits []Hit) Terms {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.index == nil {
+		return AnalyzeHits(hits)
+	}
+	return b.index.HitTerms(hits)
+}
+
+func (t Terms) has(name string, ts analysis.TokenStream) bool {
+	for _, set := range t.sets {
+		if hasAll(set[name], ts) {
+			return true
+		}
+	}
+	return false
 }
 
 // Support is the share (0..1) of the content words of sentence that occur
@@ -58,7 +102,7 @@ func (t Terms) Support(sentence string) (float64, int) {
 			continue // a stop word in either language
 		}
 		n++
-		if hasAll(t.en, e) || hasAll(t.de, d) {
+		if t.has(en.AnalyzerName, e) || t.has(deAnalyzer, d) {
 			found++
 		}
 	}
