@@ -699,9 +699,19 @@ func TestReadingRoutesAddressedMessages(t *testing.T) {
 	h.Say("thanks a lot", "what is it?")
 	h.WaitFor("you're welcome", 1)
 	h.WaitFor("what is it?", 1)
-	mu.Lock()
-	defer mu.Unlock()
-	if seen["thanks a lot"] != bot.ReadingThanks || seen["what is it?"] != bot.ReadingQuestion {
-		t.Errorf("observers saw readings %v", seen)
+	// Observers run beside the reply and may finish after it.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		ok := seen["thanks a lot"] == bot.ReadingThanks && seen["what is it?"] == bot.ReadingQuestion
+		got := fmt.Sprint(seen)
+		mu.Unlock()
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("observers saw readings %s", got)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

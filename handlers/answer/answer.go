@@ -172,11 +172,12 @@ func (h *Handler) Answer(ctx context.Context, ev *bot.Event) (Result, error) {
 		err := h.answerLLM(ctx, ev, q, res.Question, &res)
 		return res, err
 	}
-	hits, err := h.opts.Search.Search(ctx, Core(q), 3)
+	core := Core(q)
+	hits, err := h.opts.Search.Search(ctx, core, decisionHits)
 	if err != nil {
 		return res, fmt.Errorf("answer: search knowledge base: %w", err)
 	}
-	best, ok := h.best(q, hits, ev.Lang, &res)
+	best, ok := h.best(core, hits, ev.Lang, &res)
 	if !ok {
 		h.dontKnow(ctx, ev, res.Question, &res)
 		return res, nil
@@ -189,16 +190,22 @@ func (h *Handler) Answer(ctx context.Context, ev *bot.Event) (Result, error) {
 	return res, nil
 }
 
-// best is the passage to answer with: the most confident of the hits
-// (see confidence.go), preferring one in the asker's language among those
-// as confident, when its confidence reaches Options.MinConfidence or its
-// embedding similarity Options.MinSimilarity. It records the candidate and
-// its confidence in res either way.
-func (h *Handler) best(q string, hits []knowledge.Hit, lang string, res *Result) (knowledge.Hit, bool) {
+// decisionHits is the number of passages the answer decision weighs (the
+// confidence model is fitted on the first three a search returns).
+const decisionHits = 3
+
+// best is the passage to answer the question's core with: the most
+// confident of the first decisionHits hits (see confidence.go), preferring
+// one in the asker's language among those as confident, when its confidence
+// reaches Options.MinConfidence or its embedding similarity
+// Options.MinSimilarity. It records the candidate and its confidence in res
+// either way.
+func (h *Handler) best(core string, hits []knowledge.Hit, lang string, res *Result) (knowledge.Hit, bool) {
+	hits = hits[:min(len(hits), decisionHits)]
 	var found knowledge.Hit
 	conf, i0 := -1.0, -1
 	for i, hit := range hits {
-		c := confidence(features(q, hits, i))
+		c := confidence(features(core, hits, i))
 		if i0 < 0 || c > conf+0.05 || (hit.Lang == lang && found.Lang != lang && c >= conf-0.05) {
 			found, conf, i0 = hit, c, i
 		}

@@ -25,8 +25,9 @@ func hits(h ...knowledge.Hit) searchFunc {
 func hit(title, lang, text string, coverage float64) knowledge.Hit {
 	return knowledge.Hit{Chunk: kb.Chunk{Title: title, Lang: lang, Text: text, URL: "https://kb/" + title, Source: lang + "/" + title + ".md"}, Coverage: coverage,
 		// The other features the answer decision weighs, as a passage with
-		// this share of a two-term question would have them.
-		Rare: coverage, Context: coverage, Missing: 1 - coverage, Terms: 2}
+		// this share of a two-term question would have them (in its
+		// title, too).
+		Rare: coverage, Context: coverage, TitleMatch: coverage, Missing: 1 - coverage, Terms: 2}
 }
 
 func text(lang, key string) string { return lang + ":" + key }

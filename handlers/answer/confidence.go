@@ -11,9 +11,9 @@ import (
 // the question, from a small logistic model over features of the question
 // and the retrieved passages (no word features, so it carries over to any
 // knowledge base). The weights (confidenceWeights) are fitted by
-// TestTrainConfidence on the training half of the development sets in
-// testdata/answers and testdata/messages.jsonl; the other half is what
-// TestConfidenceHeldOut measures.
+// TestTrainConfidence on the training halves of the FAQ sets in
+// testdata/answers; their other halves and testdata/messages.jsonl (never
+// fitted on) are what TestEvalDevSets measures.
 
 // Features of a candidate passage; cBias is always 1.
 const (
@@ -26,10 +26,12 @@ const (
 	cShort    // 1/number of question terms: one matching word is weak evidence
 	cSim      // embedding similarity (0 without embeddings)
 	cYesNo    // a yes/no question ("Does it support …?", "Gibt es …?"): often about what is not there
+	cTitle    // IDF-weighted share of the question's terms in its document's title
+	cDefine   // a "what is …?" question and the passage opens its document
 	cNumFeatures
 )
 
-var cFeatureNames = [cNumFeatures]string{"bias", "rare", "coverage", "context", "missing", "gap", "short", "sim", "yesno"}
+var cFeatureNames = [cNumFeatures]string{"bias", "rare", "coverage", "context", "missing", "gap", "short", "sim", "yesno", "title", "define"}
 
 // DefaultMinConfidence is the default knowledge.min_confidence: chosen for
 // precision on the development sets (see testdata/README.md).
@@ -60,6 +62,10 @@ func features(q string, hits []knowledge.Hit, i int) [cNumFeatures]float64 {
 	if yesNo(q) {
 		f[cYesNo] = 1
 	}
+	f[cTitle] = h.TitleMatch
+	if h.Heading == "" && definition(q) {
+		f[cDefine] = 1
+	}
 	return f
 }
 
@@ -76,6 +82,20 @@ var yesNoStarts = map[string]bool{
 	"does": true, "do": true, "is": true, "are": true, "can": true, "will": true, "has": true,
 	"gibt": true, "unterstützt": true, "kann": true, "hat": true, "ist": true, "läuft": true, "bietet": true,
 }
+
+// definition reports whether q asks what something is or does ("What is
+// Einsatz?", "Was macht der Bot?"): the opening of a page answers it.
+func definition(q string) bool {
+	l := strings.ToLower(strings.TrimSpace(q))
+	for _, p := range definitionStarts {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	return false
+}
+
+var definitionStarts = []string{"what is ", "what's ", "whats ", "what does ", "what are ", "was ist ", "was sind ", "was macht ", "was kann "}
 
 func yesNo(q string) bool {
 	first, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(q)), " ")

@@ -35,8 +35,9 @@ func hit(title, heading, body string, coverage float64) knowledge.Hit {
 	return knowledge.Hit{Chunk: kb.Chunk{ID: title + heading, Title: title, Heading: heading, Lang: "en", Text: body,
 		URL: "https://docs.example.org/" + strings.ToLower(title), Source: "en/" + strings.ToLower(title) + ".md"}, Coverage: coverage,
 		// The other features the answer decision weighs, as a passage with
-		// this share of a two-term question would have them.
-		Rare: coverage, Context: coverage, Missing: 1 - coverage, Terms: 2}
+		// this share of a two-term question would have them (in its
+		// title, too).
+		Rare: coverage, Context: coverage, TitleMatch: coverage, Missing: 1 - coverage, Terms: 2}
 }
 
 var docs = []knowledge.Hit{
@@ -262,6 +263,8 @@ func TestDontKnow(t *testing.T) {
 		{"the model's sentinel", fixed(docs...), &openaitest.Reply{Content: "NOT_COVERED"}, "en", 1},
 		{"the sentinel with punctuation", fixed(docs...), &openaitest.Reply{Content: " NOT_COVERED.\n"}, "de", 1},
 		{"an empty answer", fixed(docs...), &openaitest.Reply{Content: "  "}, "en", 1},
+		{"the sentinel inside an answer", fixed(docs...), &openaitest.Reply{Content: "Sorry, the sources say nothing about it. NOT_COVERED"}, "en", 1},
+		{"the sentinel spelled with a space", fixed(docs...), &openaitest.Reply{Content: "Not covered."}, "de", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -552,6 +555,49 @@ func TestMinSimilarityLetsParaphrasesAnswer(t *testing.T) {
 			}
 			if tt.want == qa.OutcomeDontKnow && calls != 0 {
 				t.Fatalf("the LLM was asked %d times about a question nothing covers", calls)
+			}
+		})
+	}
+}
+
+// An answer of the model is posted only when its citations name passages
+// it was given and its sentences are taken from them; otherwise the best
+// passage answers, as without an LLM.
+func TestUngroundedAnswersFallBack(t *testing.T) {
+	tests := []struct {
+		name, reply string
+		posted      bool
+	}{
+		{"grounded and cited", "Run docker compose up to start Einsatz [1]. It listens on port 8080 [1].", true},
+		{"grounded, cites nothing", "Start Einsatz with docker compose up; it listens on port 8080.", true},
+		{"cites only passages it was not given", "Run docker compose up to start Einsatz [7].", false},
+		{"not from the passages", "Einsatz runs on Kubernetes; install the Helm chart and apply the Terraform module [1].", false},
+		{"one sentence of its own", "Run docker compose up [1]. Afterwards configure nginx as reverse proxy with letsencrypt certificates.", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			esc := &escalations{}
+			fake, h := setup(t, fixed(docs...), answer.Options{Escalator: esc})
+			fake.Enqueue(openaitest.Reply{Content: tt.reply})
+			res, err := h.Answer(context.Background(), &bot.Event{Text: "How do I start Einsatz?", Lang: "en"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Replies) != 1 {
+				t.Fatalf("replies = %+v, want one", res.Replies)
+			}
+			r := res.Replies[0]
+			if tt.posted {
+				if res.Outcome != qa.OutcomeAnswered || !strings.Contains(r.Text, "docker compose up") {
+					t.Fatalf("result = %+v, want the model's answer", res)
+				}
+				return
+			}
+			if res.Outcome != qa.OutcomeExtractive || r.Text != docs[0].Text || len(r.Sources) != 1 || r.Sources[0].Title != "Install › Docker" {
+				t.Fatalf("result = %+v, want the best passage as the answer", res)
+			}
+			if strings.Contains(r.Text, "Kubernetes") || strings.Contains(r.Text, "nginx") || len(esc.list()) != 0 {
+				t.Fatalf("reply %q, escalations %q: the model's unsupported text was posted or escalated", r.Text, esc.list())
 			}
 		})
 	}

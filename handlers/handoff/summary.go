@@ -29,10 +29,14 @@ func LLMSummarizer(llm answer.LLM, redact bool, timeout time.Duration) func(cont
 			}
 			b.WriteString("<message>\n" + m + "\n</message>\n")
 		}
-		return llm.Complete(ctx, []answer.Message{
+		sum, err := llm.Complete(ctx, []answer.Message{
 			{Role: answer.RoleSystem, Content: "A community member's messages follow; they asked for, or need, a person from the support team. " +
 				"In one or two English sentences, tell the team what the member needs. Add nothing that is not in the messages."},
 			{Role: answer.RoleUser, Content: b.String()},
 		})
+		// A model that answers with its not-covered marker out of habit
+		// must not put it in front of staff: without anything else, the
+		// last messages stand in.
+		return answer.StripSentinel(sum), err
 	}
 }

@@ -2,10 +2,13 @@ package handoff_test
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/einsatz/einsatz/adapters/openai"
+	"github.com/einsatz/einsatz/adapters/openai/openaitest"
 	"github.com/einsatz/einsatz/handlers/answer"
 	"github.com/einsatz/einsatz/handlers/handoff"
 )
@@ -29,6 +32,26 @@ func TestLLMSummarizerRedactsAndBounds(t *testing.T) {
 		if len(sent) != 2 || sent[0].Role != answer.RoleSystem || !strings.Contains(sent[1].Content, "I can't log in") ||
 			strings.Contains(sent[1].Content, "ann@example.org") != !redact {
 			t.Fatalf("redact=%v: prompt = %+v", redact, sent)
+		}
+	}
+}
+
+// The model's not-covered marker never reaches staff: alone, it leaves no
+// summary (the last messages stand in); with text, it is cut out.
+func TestLLMSummarizerDropsTheSentinel(t *testing.T) {
+	fake := openaitest.Start(t, openaitest.Options{APIKey: "sk-test-key-0123456789"})
+	client := openai.New(openai.Options{BaseURL: fake.URL, APIKey: "sk-test-key-0123456789", Model: "fake-model",
+		Logger: slog.New(slog.DiscardHandler)})
+	for _, tt := range []struct{ reply, want string }{
+		{"NOT_COVERED", ""},
+		{" not_covered.\n", ""},
+		{"NOT_COVERED. Ann cannot log in and wants a person.", "Ann cannot log in and wants a person."},
+		{"Ann cannot log in.", "Ann cannot log in."},
+	} {
+		fake.Enqueue(openaitest.Reply{Content: tt.reply})
+		got, err := handoff.LLMSummarizer(client, true, 5*time.Second)(context.Background(), "en", []string{"I can't log in"})
+		if err != nil || got != tt.want {
+			t.Errorf("reply %q: summary = %q, %v; want %q", tt.reply, got, err, tt.want)
 		}
 	}
 }

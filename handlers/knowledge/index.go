@@ -12,7 +12,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
-	"github.com/blevesearch/bleve/v2/analysis/lang/de"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -58,11 +57,16 @@ const (
 	minPart     = 4 // runes of a part
 )
 
+// queryFillers are words of questions that say nothing about the topic
+// ("What is Einsatz exactly?") and that neither the stop word lists nor
+// lang.IsFiller drop.
+var queryFillers = map[string]bool{"exactly": true, "precisely": true, "genau": true, "exakt": true}
+
 // maxQueryTerms caps the distinct content words taken from a question, so that
 // a pasted wall of text does not become a query with thousands of clauses.
 const maxQueryTerms = 64
 
-var analyzers = []string{en.AnalyzerName, de.AnalyzerName}
+var analyzers = []string{en.AnalyzerName, deAnalyzer}
 
 type field struct {
 	name     string
@@ -76,9 +80,9 @@ type field struct {
 // which repeats in every chunk of a document, weighs as much as a heading.
 var fields = []field{
 	{"context_en", en.AnalyzerName, boostContext},
-	{"context_de", de.AnalyzerName, boostContext},
+	{"context_de", deAnalyzer, boostContext},
 	{"text_en", en.AnalyzerName, boostText},
-	{"text_de", de.AnalyzerName, boostText},
+	{"text_de", deAnalyzer, boostText},
 }
 
 // Hit is a chunk found by Search.
@@ -105,6 +109,10 @@ type Hit struct {
 	// Context is the IDF-weighted share of the question's terms found in
 	// the chunk's title and heading.
 	Context float64
+	// TitleMatch is the IDF-weighted share of the question's terms found in the
+	// title of the chunk's document: a question about what a page is about
+	// as a whole.
+	TitleMatch float64
 	// Missing is the weight of the rarest question term the chunk lacks,
 	// relative to a term no chunk has (0 when it lacks none).
 	Missing float64
@@ -136,6 +144,7 @@ type entry struct {
 	chunk kb.Chunk
 	terms map[string]map[string]bool // analyzer name → set of terms of title+heading+text
 	ctx   map[string]map[string]bool // analyzer name → set of terms of title+heading
+	title map[string]map[string]bool // analyzer name → set of terms of title
 }
 
 // NewIndex indexes chunks in memory. Chunk IDs must be unique and non-empty.
@@ -171,22 +180,28 @@ func NewIndex(chunks []kb.Chunk) (*Index, error) {
 			idx.Close()
 			return nil, fmt.Errorf("knowledge: duplicate chunk ID %q", c.ID)
 		}
-		e := &entry{chunk: c, terms: make(map[string]map[string]bool, len(analyzers)), ctx: make(map[string]map[string]bool, len(analyzers))}
+		e := &entry{chunk: c, terms: make(map[string]map[string]bool, len(analyzers)), ctx: make(map[string]map[string]bool, len(analyzers)),
+			title: make(map[string]map[string]bool, len(analyzers))}
 		for name, a := range ix.analyzers {
 			set := make(map[string]bool)
 			ctx := make(map[string]bool)
+			title := make(map[string]bool)
 			for i, s := range []string{c.Title, c.Heading, indexText(c.Text)} {
 				for _, t := range a.Analyze([]byte(s)) {
 					set[string(t.Term)] = true
 					if i < 2 {
 						ctx[string(t.Term)] = true
 					}
+					if i == 0 {
+						title[string(t.Term)] = true
+					}
 				}
 			}
 			e.terms[name] = set
 			e.ctx[name] = ctx
+			e.title[name] = title
 		}
-		for t := range e.terms[de.AnalyzerName] {
+		for t := range e.terms[deAnalyzer] {
 			ix.words[t] |= langBit(c.Lang)
 		}
 		ix.chunks[c.ID] = e
@@ -209,7 +224,7 @@ func NewIndex(chunks []kb.Chunk) (*Index, error) {
 			ctxDE, parts = sp.withParts(ctxText, parts)
 			textDE, parts = sp.withParts(text, parts)
 			for _, p := range parts {
-				e.terms[de.AnalyzerName][p] = true
+				e.terms[deAnalyzer][p] = true
 			}
 		}
 		doc := map[string]any{
@@ -286,7 +301,7 @@ func (ix *Index) analyzeQuery(q string) queryTerms {
 		ts := ix.analyzers[name].Analyze(input)
 		streams[name] = ts
 		for _, t := range ts {
-			if !lang.IsFiller(strings.ToLower(string(input[t.Start:t.End]))) {
+			if w := strings.ToLower(string(input[t.Start:t.End])); !lang.IsFiller(w) && !queryFillers[w] {
 				positions[t.Position]++
 			}
 		}
@@ -306,7 +321,7 @@ func (ix *Index) analyzeQuery(q string) queryTerms {
 				continue
 			}
 			term := string(t.Term)
-			if _, known := ix.words[term]; name == de.AnalyzerName && !known {
+			if _, known := ix.words[term]; name == deAnalyzer && !known {
 				if sp == nil {
 					sp = ix.newSplitter()
 				}
@@ -384,7 +399,7 @@ func (ix *Index) idf(name, term string) float64 {
 }
 
 // features sets the hit's Coverage and the features the answer decision
-// weighs (Rare, Context, Missing, Terms), from the analysis (English or
+// weighs (Rare, Context, TitleMatch, Missing, Terms), from the analysis (English or
 // German) that covers the question best.
 func (ix *Index) features(qt queryTerms, h *Hit) {
 	e := ix.chunks[h.ID]
@@ -399,7 +414,7 @@ func (ix *Index) features(qt queryTerms, h *Hit) {
 		if len(ts) == 0 {
 			continue
 		}
-		var all, got, ctx, missing float64
+		var all, got, ctx, title, missing float64
 		n := 0
 		for _, t := range ts {
 			if ix.df[name][t] == 0 && strings.ContainsAny(t, "0123456789") {
@@ -417,13 +432,16 @@ func (ix *Index) features(qt queryTerms, h *Hit) {
 			if e.ctx[name][t] {
 				ctx += w
 			}
+			if e.title[name][t] {
+				title += w
+			}
 		}
 		if all == 0 {
 			continue
 		}
 		if rare := got / all; rare > bestRare {
 			bestRare = rare
-			h.Rare, h.Context, h.Missing, h.Terms = rare, ctx/all, missing/maxIDF, n
+			h.Rare, h.Context, h.TitleMatch, h.Missing, h.Terms = rare, ctx/all, title/all, missing/maxIDF, n
 		}
 	}
 }
@@ -528,7 +546,7 @@ func (ix *Index) guessLang(q string) (string, bool) {
 		return l, true
 	}
 	nEN, nDE := 0, 0
-	for _, t := range ix.analyzers[de.AnalyzerName].Analyze([]byte(q)) {
+	for _, t := range ix.analyzers[deAnalyzer].Analyze([]byte(q)) {
 		switch ix.words[string(t.Term)] {
 		case langEN:
 			nEN++
@@ -554,7 +572,7 @@ type splitter struct {
 }
 
 func (ix *Index) newSplitter() *splitter {
-	return &splitter{vocab: ix.words, de: ix.analyzers[de.AnalyzerName], cache: map[string][]string{}}
+	return &splitter{vocab: ix.words, de: ix.analyzers[deAnalyzer], cache: map[string][]string{}}
 }
 
 // term is the German analysis of a single word ("" for a stop word).
@@ -632,7 +650,7 @@ func onlyAnalyzer(l string, sure bool) string {
 		return ""
 	}
 	if l == lang.German {
-		return de.AnalyzerName
+		return deAnalyzer
 	}
 	return en.AnalyzerName
 }

@@ -1,0 +1,101 @@
+package knowledge
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/lang/de"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/registry"
+)
+
+// deAnalyzer is bleve's German analysis (lower case, stop words, umlaut
+// normalisation, light stemming) with verbNoun before the stemmer, so that
+// a question's verb reaches the noun a page uses and back: "Wie installiere
+// ich …" finds "Installation", "verbinde" finds "Verbindung", "konfiguriert"
+// finds "Konfiguration". The light stemmer alone strips inflections only
+// ("installieren" → "installi", "installiert" stays, "Installation" stays).
+// Chunks and questions are analysed alike, so the index and the query meet
+// on the same root.
+const deAnalyzer = "einsatz_de"
+
+// verbNounName is the registered name of the verbNoun token filter.
+const verbNounName = "einsatz_de_verb_noun"
+
+// minRoot is the fewest runes a root may keep: shorter ones are more often a
+// different word that happens to end like a suffix ("Station", "Wert").
+const minRoot = 4
+
+// verbNounSuffixes are cut from a word (umlauts already folded), longest
+// first, the first that leaves a root of minRoot runes:
+//   - the "-ieren" verbs and their nouns ("installiere", "installiert",
+//     "installieren", "Installation", "Aktivierung" → "install", "aktiv");
+//   - "-ung" nouns ("Verbindung" → "verbind", like "verbinden" after
+//     stemming; "Speicherung" → "speicher", stemmed like "speichern");
+//   - the third person of verbs in -d/-t ("verbindet" → "verbind",
+//     "richtet" → "richt"), which the light stemmer keeps, and of verbs in
+//     -er ("speichert" → "speicher"). A bare "-t" is not cut: "Export",
+//     "Produkt", "Bot" end in it.
+var verbNounSuffixes = []string{
+	"ierungen", "ierung", "ationen", "ation",
+	"ierten", "ierter", "iertes", "iertem", "ierte", "iert", "ierst", "ieren", "iere",
+	"ungen", "ung",
+}
+
+func verbNoun(w string) string {
+	for _, s := range verbNounSuffixes {
+		if root, ok := strings.CutSuffix(w, s); ok && utf8.RuneCountInString(root) >= minRoot {
+			return root
+		}
+	}
+	if root, ok := strings.CutSuffix(w, "et"); ok && utf8.RuneCountInString(root) >= minRoot &&
+		(strings.HasSuffix(root, "d") || strings.HasSuffix(root, "t")) {
+		return root
+	}
+	if root, ok := strings.CutSuffix(w, "ert"); ok && utf8.RuneCountInString(root) >= minRoot {
+		return root + "er"
+	}
+	return w
+}
+
+type verbNounFilter struct{}
+
+func (verbNounFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
+	for _, t := range input {
+		if r := verbNoun(string(t.Term)); len(r) != len(t.Term) {
+			t.Term = []byte(r)
+		}
+	}
+	return input
+}
+
+func init() {
+	// bleve looks token filters and analyzers up by name in its registry,
+	// which registration at init time fills.
+	if err := registry.RegisterTokenFilter(verbNounName, func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) {
+		return verbNounFilter{}, nil
+	}); err != nil {
+		panic(err)
+	}
+	if err := registry.RegisterAnalyzer(deAnalyzer, germanAnalyzer); err != nil {
+		panic(err)
+	}
+}
+
+func germanAnalyzer(_ map[string]any, cache *registry.Cache) (analysis.Analyzer, error) {
+	tok, err := cache.TokenizerNamed(unicode.Name)
+	if err != nil {
+		return nil, err
+	}
+	var filters []analysis.TokenFilter
+	for _, name := range []string{lowercase.Name, de.StopName, de.NormalizeName, verbNounName, de.LightStemmerName} {
+		f, err := cache.TokenFilterNamed(name)
+		if err != nil {
+			return nil, err
+		}
+		filters = append(filters, f)
+	}
+	return &analysis.DefaultAnalyzer{Tokenizer: tok, TokenFilters: filters}, nil
+}
