@@ -9,6 +9,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot/escalation"
 	"github.com/einsatz/einsatz/handlers/handoff"
+	"github.com/einsatz/einsatz/storage"
 )
 
 // Escalations lists escalations: the running server, or the database.
@@ -53,4 +54,18 @@ func RemoteEscalations(c *web.Client) Escalations {
 		var list []escalation.Escalation
 		return list, c.GetJSON(ctx, path, &list)
 	}
+}
+
+// openHandoff reads escalations from the running server, or the database.
+func (r *root) openHandoff(cmd *cobra.Command) (Escalations, func() error, error) {
+	client, store, err := r.openData(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	if client != nil {
+		return RemoteEscalations(client), func() error { return nil }, nil
+	}
+	return func(ctx context.Context, open bool) ([]escalation.Escalation, error) {
+		return handoff.List(ctx, storage.NewHandoff(store), open)
+	}, store.Close, nil
 }

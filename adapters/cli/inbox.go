@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot/request"
 	"github.com/einsatz/einsatz/handlers/inbox"
+	"github.com/einsatz/einsatz/storage"
 )
 
 // Inbox is what `einsatz inbox` works on: the running server's admin API
@@ -34,50 +36,72 @@ type OpenInbox func(cmd *cobra.Command) (Inbox, func() error, error)
 // InboxCommand is `einsatz inbox list|show|status|merge|export`.
 func InboxCommand(open OpenInbox, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "inbox", Short: "The research inbox: feature requests from the community"}
-	var f struct{ status, tag, platform, channel, since, until, sort string }
-	filterFlags := func(c *cobra.Command) {
-		c.Flags().StringVar(&f.status, "status", "", "only this status, or \"open\" ("+strings.Join(request.Statuses, ", ")+")")
-		c.Flags().StringVar(&f.tag, "tag", "", "only items with this tag")
-		c.Flags().StringVar(&f.platform, "platform", "", "only items asked for on this platform")
-		c.Flags().StringVar(&f.channel, "channel", "", "only items asked for in this channel (id)")
-		c.Flags().StringVar(&f.since, "since", "", "created on or after this day (YYYY-MM-DD)")
-		c.Flags().StringVar(&f.until, "until", "", "created on or before this day (YYYY-MM-DD)")
-		c.Flags().StringVar(&f.sort, "sort", "", "votes (default), newest, or recent (votes in the last 7 days)")
-	}
-	filter := func() (inbox.Filter, error) {
-		return inbox.ParseFilter(url.Values{"status": {f.status}, "tag": {f.tag}, "platform": {f.platform},
-			"channel": {f.channel}, "since": {f.since}, "until": {f.until}, "sort": {f.sort}})
-	}
-	with := func(cmd *cobra.Command, fn func(ib Inbox) error) error {
-		ib, release, err := open(cmd)
-		if err != nil {
-			return err
-		}
-		defer release()
-		return fn(ib)
-	}
+	c := inboxCmds{open: open, stdout: stdout, filter: &inboxFilter{}}
+	cmd.AddCommand(c.list(), c.show(), c.status(), c.merge(), c.export())
+	return cmd
+}
 
+// inboxCmds is what the inbox subcommands share. list and export read the
+// same filter flags into the one filter.
+type inboxCmds struct {
+	open   OpenInbox
+	stdout io.Writer
+	filter *inboxFilter
+}
+
+// inboxFilter holds the filter flags of list and export.
+type inboxFilter struct{ status, tag, platform, channel, since, until, sort string }
+
+func (f *inboxFilter) flags(c *cobra.Command) {
+	c.Flags().StringVar(&f.status, "status", "", "only this status, or \"open\" ("+strings.Join(request.Statuses, ", ")+")")
+	c.Flags().StringVar(&f.tag, "tag", "", "only items with this tag")
+	c.Flags().StringVar(&f.platform, "platform", "", "only items asked for on this platform")
+	c.Flags().StringVar(&f.channel, "channel", "", "only items asked for in this channel (id)")
+	c.Flags().StringVar(&f.since, "since", "", "created on or after this day (YYYY-MM-DD)")
+	c.Flags().StringVar(&f.until, "until", "", "created on or before this day (YYYY-MM-DD)")
+	c.Flags().StringVar(&f.sort, "sort", "", "votes (default), newest, or recent (votes in the last 7 days)")
+}
+
+func (f *inboxFilter) parse() (inbox.Filter, error) {
+	return inbox.ParseFilter(url.Values{"status": {f.status}, "tag": {f.tag}, "platform": {f.platform},
+		"channel": {f.channel}, "since": {f.since}, "until": {f.until}, "sort": {f.sort}})
+}
+
+// with runs fn on the opened inbox and releases it.
+func (c inboxCmds) with(cmd *cobra.Command, fn func(ib Inbox) error) error {
+	ib, release, err := c.open(cmd)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return fn(ib)
+}
+
+func (c inboxCmds) list() *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List requests with status, votes (all and last 7 days) and where they were asked",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			flt, err := filter()
+			flt, err := c.filter.parse()
 			if err != nil {
 				return err
 			}
-			return with(cmd, func(ib Inbox) error {
+			return c.with(cmd, func(ib Inbox) error {
 				items, err := ib.List(cmd.Context(), flt)
 				if err != nil {
 					return err
 				}
-				return inbox.WriteList(stdout, items, time.Now())
+				return inbox.WriteList(c.stdout, items, time.Now())
 			})
 		},
 	}
-	filterFlags(list)
+	c.filter.flags(list)
+	return list
+}
 
-	show := &cobra.Command{
+func (c inboxCmds) show() *cobra.Command {
+	return &cobra.Command{
 		Use:   "show ID",
 		Short: "Show a request with every mention and its history",
 		Args:  cobra.ExactArgs(1),
@@ -86,16 +110,18 @@ func InboxCommand(open OpenInbox, stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return with(cmd, func(ib Inbox) error {
+			return c.with(cmd, func(ib Inbox) error {
 				it, err := ib.Get(cmd.Context(), id)
 				if err != nil {
 					return err
 				}
-				return inbox.WriteItem(stdout, it)
+				return inbox.WriteItem(c.stdout, it)
 			})
 		},
 	}
+}
 
+func (c inboxCmds) status() *cobra.Command {
 	var note string
 	status := &cobra.Command{
 		Use:   "status ID STATUS",
@@ -106,7 +132,7 @@ func InboxCommand(open OpenInbox, stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return with(cmd, func(ib Inbox) error {
+			return c.with(cmd, func(ib Inbox) error {
 				it, err := ib.SetStatus(cmd.Context(), id, strings.ReplaceAll(args[1], " ", "_"), note, cliUser())
 				if err != nil {
 					return err
@@ -115,14 +141,17 @@ func InboxCommand(open OpenInbox, stdout io.Writer) *cobra.Command {
 				if n := len(it.Changes); n > 0 {
 					posted = it.Changes[n-1].Posted
 				}
-				fmt.Fprintf(stdout, "#%d is now %s (%d threads told).\n", it.ID, it.Status, posted)
+				fmt.Fprintf(c.stdout, "#%d is now %s (%d threads told).\n", it.ID, it.Status, posted)
 				return nil
 			})
 		},
 	}
 	status.Flags().StringVar(&note, "note", "", "a public note posted with the change")
+	return status
+}
 
-	merge := &cobra.Command{
+func (c inboxCmds) merge() *cobra.Command {
+	return &cobra.Command{
 		Use:   "merge FROM INTO",
 		Short: "Merge request FROM into INTO: mentions and votes move, FROM becomes a duplicate",
 		Args:  cobra.ExactArgs(2),
@@ -135,36 +164,38 @@ func InboxCommand(open OpenInbox, stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return with(cmd, func(ib Inbox) error {
+			return c.with(cmd, func(ib Inbox) error {
 				it, err := ib.Merge(cmd.Context(), from, into, cliUser())
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(stdout, "Merged #%d into #%d (now %d votes, %d mentions).\n", from, it.ID, it.VoteCount, len(it.Mentions))
+				fmt.Fprintf(c.stdout, "Merged #%d into #%d (now %d votes, %d mentions).\n", from, it.ID, it.VoteCount, len(it.Mentions))
 				return nil
 			})
 		},
 	}
+}
 
+func (c inboxCmds) export() *cobra.Command {
 	var format, output string
 	export := &cobra.Command{
 		Use:   "export",
 		Short: "Export requests as CSV (UTF-8) or JSON (with every mention and vote)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			flt, err := filter()
+			flt, err := c.filter.parse()
 			if err != nil {
 				return err
 			}
 			if format != "csv" && format != "json" {
 				return fmt.Errorf("--format must be csv or json")
 			}
-			return with(cmd, func(ib Inbox) error {
+			return c.with(cmd, func(ib Inbox) error {
 				items, err := ib.List(cmd.Context(), flt)
 				if err != nil {
 					return err
 				}
-				w := stdout
+				w := c.stdout
 				if output != "" && output != "-" {
 					file, err := os.Create(output)
 					if err != nil {
@@ -180,12 +211,10 @@ func InboxCommand(open OpenInbox, stdout io.Writer) *cobra.Command {
 			})
 		},
 	}
-	filterFlags(export)
+	c.filter.flags(export)
 	export.Flags().StringVar(&format, "format", "csv", "csv or json")
 	export.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
-
-	cmd.AddCommand(list, show, status, merge, export)
-	return cmd
+	return export
 }
 
 func itemID(s string) (int, error) {
@@ -234,3 +263,16 @@ func (r remoteInbox) Merge(ctx context.Context, from, into int, _ string) (reque
 }
 
 var _ Inbox = (*inbox.Service)(nil)
+
+// openInbox is the running server's inbox, or one on the database.
+func (r *root) openInbox(cmd *cobra.Command) (Inbox, func() error, error) {
+	client, store, err := r.openData(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	if client != nil {
+		return RemoteInbox(client), func() error { return nil }, nil
+	}
+	ib := inbox.New(inbox.Options{Store: storage.NewInbox(store), Owners: store, Logger: slog.New(slog.DiscardHandler)})
+	return ib, func() error { ib.Close(); return store.Close() }, nil
+}

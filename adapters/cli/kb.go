@@ -40,74 +40,98 @@ type OpenKB func(cmd *cobra.Command) (KB, func() error, error)
 // KBCommand is `einsatz kb`.
 func KBCommand(open OpenKB, stdout io.Writer) *cobra.Command {
 	kb := &cobra.Command{Use: "kb", Short: "Work with the knowledge base (through the running server when one is up)"}
-	with := func(run func(ctx context.Context, b KB, args []string) error) func(*cobra.Command, []string) error {
-		return func(cmd *cobra.Command, args []string) error {
-			b, release, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			return errors.Join(run(cmd.Context(), b, args), release())
+	c := kbCmds{open: open, stdout: stdout}
+	kb.AddCommand(c.sync(), c.list(), c.search(), c.add(), c.remove())
+	return kb
+}
+
+// kbCmds is what the kb subcommands share.
+type kbCmds struct {
+	open   OpenKB
+	stdout io.Writer
+}
+
+// with makes a RunE that runs run on the opened knowledge base and
+// releases it.
+func (c kbCmds) with(run func(ctx context.Context, b KB, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		b, release, err := c.open(cmd)
+		if err != nil {
+			return err
 		}
+		return errors.Join(run(cmd.Context(), b, args), release())
 	}
-	kb.AddCommand(&cobra.Command{
+}
+
+func (c kbCmds) sync() *cobra.Command {
+	return &cobra.Command{
 		Use:   "sync",
 		Short: "Read changed files from knowledge.paths into the knowledge base",
 		Args:  cobra.NoArgs,
-		RunE: with(func(ctx context.Context, b KB, _ []string) error {
-			bar := newBar(stdout)
+		RunE: c.with(func(ctx context.Context, b KB, _ []string) error {
+			bar := newBar(c.stdout)
 			rep, err := b.Sync(ctx, bar)
-			fmt.Fprintln(stdout, rep.String())
+			fmt.Fprintln(c.stdout, rep.String())
 			return err
 		}),
-	})
-	kb.AddCommand(&cobra.Command{
+	}
+}
+
+func (c kbCmds) list() *cobra.Command {
+	return &cobra.Command{
 		Use:   "list",
 		Short: "List the documents",
 		Args:  cobra.NoArgs,
-		RunE: with(func(ctx context.Context, b KB, _ []string) error {
+		RunE: c.with(func(ctx context.Context, b KB, _ []string) error {
 			docs, err := b.Docs(ctx)
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SOURCE\tORIGIN\tCHUNKS\tTITLE")
 			for _, d := range docs {
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", d.Source, d.Origin, d.Chunks, d.Title)
 			}
 			return tw.Flush()
 		}),
-	})
+	}
+}
+
+func (c kbCmds) search() *cobra.Command {
 	var k int
 	search := &cobra.Command{
 		Use:   "search QUESTION",
 		Short: "Show the passages a question finds, with their scores",
 		Args:  cobra.MinimumNArgs(1),
-		RunE: with(func(ctx context.Context, b KB, args []string) error {
+		RunE: c.with(func(ctx context.Context, b KB, args []string) error {
 			hits, err := b.Search(ctx, strings.Join(args, " "), k)
 			if err != nil {
 				return err
 			}
 			if len(hits) == 0 {
-				fmt.Fprintln(stdout, "no passage found")
+				fmt.Fprintln(c.stdout, "no passage found")
 			}
 			for i, h := range hits {
 				title := h.Title
 				if h.Heading != "" {
 					title += " › " + h.Heading
 				}
-				fmt.Fprintf(stdout, "%d. %s (%s)  score %.2f  coverage %.2f\n", i+1, title, h.Source, h.Score, h.Coverage)
+				fmt.Fprintf(c.stdout, "%d. %s (%s)  score %.2f  coverage %.2f\n", i+1, title, h.Source, h.Score, h.Coverage)
 			}
 			return nil
 		}),
 	}
 	search.Flags().IntVarP(&k, "limit", "k", 5, "passages to show")
-	kb.AddCommand(search)
+	return search
+}
+
+func (c kbCmds) add() *cobra.Command {
 	var title, link string
 	add := &cobra.Command{
 		Use:   "add FILE",
 		Short: "Add a Markdown or text file as a document of its own (not tied to knowledge.paths)",
 		Args:  cobra.ExactArgs(1),
-		RunE: with(func(ctx context.Context, b KB, args []string) error {
+		RunE: c.with(func(ctx context.Context, b KB, args []string) error {
 			data, err := os.ReadFile(args[0])
 			if err != nil {
 				return err
@@ -116,26 +140,28 @@ func KBCommand(open OpenKB, stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "added %s (%d chunks)\n", doc.Source, doc.Chunks)
+			fmt.Fprintf(c.stdout, "added %s (%d chunks)\n", doc.Source, doc.Chunks)
 			return nil
 		}),
 	}
 	add.Flags().StringVar(&title, "title", "", "document title (default: from the file)")
 	add.Flags().StringVar(&link, "url", "", "public URL cited as the source")
-	kb.AddCommand(add)
-	kb.AddCommand(&cobra.Command{
+	return add
+}
+
+func (c kbCmds) remove() *cobra.Command {
+	return &cobra.Command{
 		Use:   "remove SOURCE",
 		Short: "Remove an added document (file documents go when their file goes)",
 		Args:  cobra.ExactArgs(1),
-		RunE: with(func(ctx context.Context, b KB, args []string) error {
+		RunE: c.with(func(ctx context.Context, b KB, args []string) error {
 			if err := b.Remove(ctx, args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "removed %s\n", args[0])
+			fmt.Fprintf(c.stdout, "removed %s\n", args[0])
 			return nil
 		}),
-	})
-	return kb
+	}
 }
 
 // newBar draws a progress bar on a terminal for imports of many files.
@@ -203,3 +229,16 @@ func (r RemoteKB) Remove(ctx context.Context, source string) error {
 }
 
 func absPath(p string) (string, error) { return filepath.Abs(p) }
+
+// newKBCmd is `einsatz kb`, with the gaps report under it.
+func (r *root) newKBCmd() *cobra.Command {
+	kbCmd := KBCommand(func(cmd *cobra.Command) (KB, func() error, error) {
+		cfg, err := r.loadConfig(cmd)
+		if err != nil {
+			return nil, nil, err
+		}
+		return openKB(cmd.Context(), r.app, cfg)
+	}, r.stdout)
+	kbCmd.AddCommand(GapsCommand(r.openSupport, r.stdout))
+	return kbCmd
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot/personal"
 	"github.com/einsatz/einsatz/handlers/imports"
+	"github.com/einsatz/einsatz/handlers/privacy"
+	"github.com/einsatz/einsatz/storage"
 )
 
 // Privacy exports and erases one person's data.
@@ -156,4 +159,41 @@ func RemoteImporter(c *web.Client) Importer {
 		err = c.DoJSON(ctx, http.MethodPost, "/api/admin/import", imports.Request{Kind: kind, Path: abs}, &sum)
 		return sum, err
 	}
+}
+
+// openPrivacy is the running server's Privacy, or the database's.
+func (r *root) openPrivacy(cmd *cobra.Command) (Privacy, func() error, error) {
+	client, store, err := r.openData(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	if client != nil {
+		return RemotePrivacy{Client: client}, func() error { return nil }, nil
+	}
+	return privacy.People{Part: storage.Parts(store)}, store.Close, nil
+}
+
+// openImporter imports through the running server, or through a bot of
+// its own when none runs.
+func (r *root) openImporter(cmd *cobra.Command) (Importer, func() error, error) {
+	cfg, err := r.loadConfig(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	if client, err := web.Running(cmd.Context(), cfg.Storage.Path); err == nil {
+		return RemoteImporter(client), func() error { return nil }, nil
+	}
+	// No server: the whole bot, without adapters, replays the export.
+	core, closeBot, err := r.app.NewBot(cmd.Context(), cfg, newLogger(cfg.Log, r.stderr, slog.LevelWarn))
+	if err != nil {
+		return nil, nil, err
+	}
+	run := func(ctx context.Context, kind, path string, progress func(done, total int)) (imports.Summary, error) {
+		ex, err := imports.Read(kind, path)
+		if err != nil {
+			return imports.Summary{}, err
+		}
+		return imports.Run(ctx, core, ex, progress)
+	}
+	return run, closeBot, nil
 }

@@ -16,7 +16,6 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,15 +26,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/config"
-	"github.com/einsatz/einsatz/bot/escalation"
-	"github.com/einsatz/einsatz/handlers/handoff"
-	"github.com/einsatz/einsatz/handlers/imports"
-	"github.com/einsatz/einsatz/handlers/inbox"
-	"github.com/einsatz/einsatz/handlers/inbox/detect"
 	"github.com/einsatz/einsatz/handlers/knowledge"
-	"github.com/einsatz/einsatz/handlers/privacy"
-	"github.com/einsatz/einsatz/handlers/sentiment"
-	"github.com/einsatz/einsatz/handlers/support"
 	"github.com/einsatz/einsatz/storage"
 )
 
@@ -92,84 +83,150 @@ func Describe(cfg *config.Config) []string {
 	}
 }
 
+// root is what the commands share: the program's wiring, the --config
+// flag's value and the streams. Each command is built by a method of its
+// own, so NewRoot reads as the table of contents of the CLI.
+type root struct {
+	app            App
+	configPath     string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
 // NewRoot builds the command tree; `einsatz` alone runs the bot. app is
 // the program's wiring, which the commands call.
 func NewRoot(app App, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	var configPath string
-	loadConfig := func(cmd *cobra.Command) (*config.Config, error) {
-		cfg, err := config.Load(configPath)
-		if errors.Is(err, fs.ErrNotExist) && !cmd.Flags().Changed("config") && os.Getenv("EINSATZ_CONFIG") == "" {
-			fmt.Fprintf(stderr, "no %s here: running with the defaults\n", configPath)
-			return config.Default(), nil
-		}
-		return cfg, err
+	r := &root{app: app, stdin: stdin, stdout: stdout, stderr: stderr}
+	cmd := r.newRootCmd()
+	cmd.AddCommand(
+		r.newRunCmd(),
+		r.newChatCmd(),
+		r.newConfigCmd(),
+		r.newDiscordCmd(),
+		r.newSlackCmd(),
+		HandoffCommand(r.openHandoff, stdout),
+		InboxCommand(r.openInbox, stdout),
+		PrivacyCommand(r.openPrivacy, stdout),
+		ImportCommand(r.openImporter, stdout),
+		SentimentCommand(r.openSentiment, stdout),
+		r.newAnalyzeCmd(),
+		r.newEvalCmd(),
+		r.newKBCmd(),
+		r.newReportCmd(),
+		r.newBackupCmd(),
+		r.newRestoreCmd(),
+		r.newVersionCmd(),
+	)
+	return cmd
+}
+
+// loadConfig reads the --config file; without one (and none asked for
+// explicitly) the commands run with the defaults.
+func (r *root) loadConfig(cmd *cobra.Command) (*config.Config, error) {
+	cfg, err := config.Load(r.configPath)
+	if errors.Is(err, fs.ErrNotExist) && !cmd.Flags().Changed("config") && os.Getenv("EINSATZ_CONFIG") == "" {
+		fmt.Fprintf(r.stderr, "no %s here: running with the defaults\n", r.configPath)
+		return config.Default(), nil
 	}
-	runE := func(cmd *cobra.Command, _ []string) error {
-		cfg, err := loadConfig(cmd)
-		if err != nil {
-			return err
-		}
-		return app.Run(cmd.Context(), cfg, newLogger(cfg.Log, stderr, slog.LevelDebug), stdout)
+	return cfg, err
+}
+
+// openData is where CLI commands read and change data: the running
+// server's admin API when one owns the data directory (client), else the
+// database itself (store).
+func (r *root) openData(cmd *cobra.Command) (*web.Client, *storage.Store, error) {
+	cfg, err := r.loadConfig(cmd)
+	if err != nil {
+		return nil, nil, err
 	}
-	root := &cobra.Command{
+	return connect(cmd.Context(), r.app, cfg)
+}
+
+// newRootCmd is `einsatz` itself: it runs the bot, and holds --config.
+func (r *root) newRootCmd() *cobra.Command {
+	cmd := &cobra.Command{
 		Use:           "einsatz",
 		Short:         "Community engagement bot for Discord, Slack and the web",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		RunE:          runE,
+		RunE:          r.run,
 	}
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	cmd.SetIn(r.stdin)
+	cmd.SetOut(r.stdout)
+	cmd.SetErr(r.stderr)
 	defaultConfig := "config.yaml"
 	if env := os.Getenv("EINSATZ_CONFIG"); env != "" {
 		defaultConfig = env
 	}
-	root.PersistentFlags().StringVar(&configPath, "config", defaultConfig, "config file (env EINSATZ_CONFIG)")
+	cmd.PersistentFlags().StringVar(&r.configPath, "config", defaultConfig, "config file (env EINSATZ_CONFIG)")
+	return cmd
+}
 
-	root.AddCommand(&cobra.Command{
+// run serves the bot: `einsatz` and `einsatz run`.
+func (r *root) run(cmd *cobra.Command, _ []string) error {
+	cfg, err := r.loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	return r.app.Run(cmd.Context(), cfg, newLogger(cfg.Log, r.stderr, slog.LevelDebug), r.stdout)
+}
+
+func (r *root) newRunCmd() *cobra.Command {
+	return &cobra.Command{
 		Use:   "run",
 		Short: "Run the bot with every configured adapter (the default command)",
 		Args:  cobra.NoArgs,
-		RunE:  runE,
-	})
-	root.AddCommand(&cobra.Command{
+		RunE:  r.run,
+	}
+}
+
+func (r *root) newChatCmd() *cobra.Command {
+	return &cobra.Command{
 		Use:   "chat",
 		Short: "Talk to the bot in the terminal, through the same pipeline as every platform",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
+			cfg, err := r.loadConfig(cmd)
 			if err != nil {
 				return err
 			}
-			return chat(cmd.Context(), app, cfg, newLogger(cfg.Log, stderr, slog.LevelWarn), stdin, stdout)
+			return chat(cmd.Context(), r.app, cfg, newLogger(cfg.Log, r.stderr, slog.LevelWarn), r.stdin, r.stdout)
 		},
-	})
+	}
+}
+
+// newConfigCmd is `einsatz config check`.
+func (r *root) newConfigCmd() *cobra.Command {
 	configCmd := &cobra.Command{Use: "config", Short: "Work with the configuration"}
 	configCmd.AddCommand(&cobra.Command{
 		Use:   "check",
 		Short: "Validate the config file: every problem with its line, non-zero exit on any",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(configPath)
+			// No fallback to the defaults here: checking a missing file fails.
+			cfg, err := config.Load(r.configPath)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "%s: OK\n", configPath)
+			fmt.Fprintf(r.stdout, "%s: OK\n", r.configPath)
 			for _, line := range Describe(cfg) {
-				fmt.Fprintln(stdout, "  "+line)
+				fmt.Fprintln(r.stdout, "  "+line)
 			}
 			return nil
 		},
 	})
-	root.AddCommand(configCmd)
+	return configCmd
+}
+
+// newDiscordCmd is `einsatz discord invite-url`.
+func (r *root) newDiscordCmd() *cobra.Command {
 	discordCmd := &cobra.Command{Use: "discord", Short: "Set up the Discord bot"}
 	discordCmd.AddCommand(&cobra.Command{
 		Use:   "invite-url",
 		Short: "Print the OAuth2 URL that adds the bot to a server, with exactly the permissions it needs",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
+			cfg, err := r.loadConfig(cmd)
 			if err != nil {
 				return err
 			}
@@ -177,119 +234,47 @@ func NewRoot(app App, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command 
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(stdout, discord.InviteURL(id))
+			fmt.Fprintln(r.stdout, discord.InviteURL(id))
 			return nil
 		},
 	})
-	root.AddCommand(discordCmd)
+	return discordCmd
+}
+
+// newSlackCmd is `einsatz slack manifest`.
+func (r *root) newSlackCmd() *cobra.Command {
 	slackCmd := &cobra.Command{Use: "slack", Short: "Set up the Slack app"}
 	slackCmd.AddCommand(&cobra.Command{
 		Use:   "manifest",
 		Short: "Print the Slack app manifest (YAML) for the enabled features",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
+			cfg, err := r.loadConfig(cmd)
 			if err != nil {
 				return err
 			}
 			out, err := slack.Manifest(slack.ManifestOptions{Name: cfg.Bot.Name, Mode: cfg.Slack.Mode, PublicURL: cfg.Web.PublicURL,
-				Commands: app.Commands(), StaffUserGroup: cfg.Staff.Slack.UserGroup != ""})
+				Commands: r.app.Commands(), StaffUserGroup: cfg.Staff.Slack.UserGroup != ""})
 			if err != nil {
 				return err
 			}
-			_, err = stdout.Write(out)
+			_, err = r.stdout.Write(out)
 			return err
 		},
 	})
-	root.AddCommand(slackCmd)
-	root.AddCommand(HandoffCommand(func(cmd *cobra.Command) (Escalations, func() error, error) {
-		client, store, err := openData(cmd, app, loadConfig)
-		if err != nil {
-			return nil, nil, err
-		}
-		if client != nil {
-			return RemoteEscalations(client), func() error { return nil }, nil
-		}
-		return func(ctx context.Context, open bool) ([]escalation.Escalation, error) {
-			return handoff.List(ctx, storage.NewHandoff(store), open)
-		}, store.Close, nil
-	}, stdout))
-	root.AddCommand(InboxCommand(func(cmd *cobra.Command) (Inbox, func() error, error) {
-		client, store, err := openData(cmd, app, loadConfig)
-		if err != nil {
-			return nil, nil, err
-		}
-		if client != nil {
-			return RemoteInbox(client), func() error { return nil }, nil
-		}
-		ib := inbox.New(inbox.Options{Store: storage.NewInbox(store), Owners: store, Logger: slog.New(slog.DiscardHandler)})
-		return ib, func() error { ib.Close(); return store.Close() }, nil
-	}, stdout))
-	root.AddCommand(PrivacyCommand(func(cmd *cobra.Command) (Privacy, func() error, error) {
-		client, store, err := openData(cmd, app, loadConfig)
-		if err != nil {
-			return nil, nil, err
-		}
-		if client != nil {
-			return RemotePrivacy{Client: client}, func() error { return nil }, nil
-		}
-		return privacy.People{Part: storage.Parts(store)}, store.Close, nil
-	}, stdout))
-	root.AddCommand(ImportCommand(func(cmd *cobra.Command) (Importer, func() error, error) {
-		cfg, err := loadConfig(cmd)
-		if err != nil {
-			return nil, nil, err
-		}
-		if client, err := web.Running(cmd.Context(), cfg.Storage.Path); err == nil {
-			return RemoteImporter(client), func() error { return nil }, nil
-		}
-		// No server: the whole bot, without adapters, replays the export.
-		core, closeBot, err := app.NewBot(cmd.Context(), cfg, newLogger(cfg.Log, stderr, slog.LevelWarn))
-		if err != nil {
-			return nil, nil, err
-		}
-		run := func(ctx context.Context, kind, path string, progress func(done, total int)) (imports.Summary, error) {
-			ex, err := imports.Read(kind, path)
-			if err != nil {
-				return imports.Summary{}, err
-			}
-			return imports.Run(ctx, core, ex, progress)
-		}
-		return run, closeBot, nil
-	}, stdout))
-	root.AddCommand(SentimentCommand(func(cmd *cobra.Command) (SentimentSource, func() error, error) {
-		client, store, err := openData(cmd, app, loadConfig)
-		if err != nil {
-			return nil, nil, err
-		}
-		if client != nil {
-			return RemoteSentiment{Client: client}, func() error { return nil }, nil
-		}
-		return LocalSentiment{Store: storage.NewSentiment(store), Now: time.Now}, store.Close, nil
-	}, stdout))
-	root.AddCommand(&cobra.Command{
-		Use:   "analyze",
-		Short: "Score JSON lines from stdin offline: sentiment, language, question (one output line per input line)",
-		Long: `Reads lines {"text": ..., "lang"?: ...} on stdin and writes exactly one JSON line per input line,
-in order: {"sentiment": {"label": ..., "score": ...}, "lang": ..., "intent": {"feature_request": ..., "question": ...}}.
-A blank or malformed line gives {"error": ...} in its place. Offline and deterministic; needs no server.
-The feature-request and question detectors are the ones the bot uses live,
-with the config's inbox.threshold.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			intent := func(text, lang string) (bool, bool) {
-				return detect.DetectLang(text, lang).Score >= cfg.Inbox.Threshold, knowledge.IsQuestion(text)
-			}
-			_, err = sentiment.AnalyzeStream(stdin, stdout, sentiment.New(), intent)
-			return err
-		},
-	})
+	return slackCmd
+}
+
+// newEvalCmd is `einsatz eval retrieval|answers`.
+func (r *root) newEvalCmd() *cobra.Command {
 	evalCmd := &cobra.Command{Use: "eval", Short: "Measure the bot on a labelled set"}
-	evalCmd.AddCommand(&cobra.Command{
+	evalCmd.AddCommand(r.newEvalRetrievalCmd())
+	evalCmd.AddCommand(evalAnswersCommand(r.app, r.loadConfig, r.stdout))
+	return evalCmd
+}
+
+func (r *root) newEvalRetrievalCmd() *cobra.Command {
+	return &cobra.Command{
 		Use:   "retrieval FILE.jsonl",
 		Short: `Retrieval quality on lines {"query": ..., "expected": "<file name or source path>"}: MRR@10, recall@1/5/10`,
 		Args:  cobra.ExactArgs(1),
@@ -303,11 +288,11 @@ with the config's inbox.threshold.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			cfg, err := loadConfig(cmd)
+			cfg, err := r.loadConfig(cmd)
 			if err != nil {
 				return err
 			}
-			kb, release, err := openKB(cmd.Context(), app, cfg)
+			kb, release, err := openKB(cmd.Context(), r.app, cfg)
 			if err != nil {
 				return err
 			}
@@ -316,82 +301,61 @@ with the config's inbox.threshold.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "queries %d\nMRR@10  %.3f\nR@1     %.3f\nR@5     %.3f\nR@10    %.3f\n",
+			fmt.Fprintf(r.stdout, "queries %d\nMRR@10  %.3f\nR@1     %.3f\nR@5     %.3f\nR@10    %.3f\n",
 				scores.N, scores.MRR10, scores.Recall1, scores.Recall5, scores.Recall10)
 			for _, m := range scores.Misses {
-				fmt.Fprintf(stdout, "miss: %q (expected %s)\n", m.Query, m.Expected)
+				fmt.Fprintf(r.stdout, "miss: %q (expected %s)\n", m.Query, m.Expected)
 			}
 			return nil
 		},
-	})
-	evalCmd.AddCommand(evalAnswersCommand(app, loadConfig, stdout))
-	root.AddCommand(evalCmd)
-	openSupport := func(cmd *cobra.Command) (SupportSource, func() error, error) {
-		cfg, err := loadConfig(cmd)
-		if err != nil {
-			return nil, nil, err
-		}
-		client, store, err := connect(cmd.Context(), app, cfg)
-		if err != nil {
-			return nil, nil, err
-		}
-		if client != nil {
-			return RemoteSupport{Client: client}, func() error { return nil }, nil
-		}
-		settings := support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity}
-		return LocalSupport{Store: storage.NewSupport(store), Settings: settings}, store.Close, nil
 	}
-	kbCmd := KBCommand(func(cmd *cobra.Command) (KB, func() error, error) {
-		cfg, err := loadConfig(cmd)
-		if err != nil {
-			return nil, nil, err
-		}
-		return openKB(cmd.Context(), app, cfg)
-	}, stdout)
-	kbCmd.AddCommand(GapsCommand(openSupport, stdout))
-	root.AddCommand(kbCmd)
-	reportCmd := &cobra.Command{Use: "report", Short: "Reports for the support and product teams"}
-	reportCmd.AddCommand(SupportCommand(openSupport, stdout))
-	root.AddCommand(reportCmd)
-	root.AddCommand(&cobra.Command{
+}
+
+func (r *root) newBackupCmd() *cobra.Command {
+	return &cobra.Command{
 		Use:   "backup FILE",
 		Short: "Write a backup of the database (through the running server when one is up)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(cmd)
+			cfg, err := r.loadConfig(cmd)
 			if err != nil {
 				return err
 			}
-			return backup(cmd.Context(), cfg, args[0], stdout)
+			return backup(cmd.Context(), cfg, args[0], r.stdout)
 		},
-	})
+	}
+}
+
+func (r *root) newRestoreCmd() *cobra.Command {
 	var into string
 	restoreCmd := &cobra.Command{
 		Use:   "restore FILE",
 		Short: "Restore a backup into an empty data directory (refuses while a server runs)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(cmd)
+			cfg, err := r.loadConfig(cmd)
 			if err != nil {
 				return err
 			}
 			if into == "" {
 				into = cfg.Storage.Path
 			}
-			return restore(cmd.Context(), cfg, args[0], into, stdout)
+			return restore(cmd.Context(), cfg, args[0], into, r.stdout)
 		},
 	}
 	restoreCmd.Flags().StringVar(&into, "into", "", "data directory to restore into (default: storage.path); must be empty or absent")
-	root.AddCommand(restoreCmd)
-	root.AddCommand(&cobra.Command{
+	return restoreCmd
+}
+
+func (r *root) newVersionCmd() *cobra.Command {
+	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		Run: func(*cobra.Command, []string) {
-			fmt.Fprintf(stdout, "einsatz %s (%s, schema v%d)\n", app.Version, runtime.Version(), storage.SchemaVersion)
+			fmt.Fprintf(r.stdout, "einsatz %s (%s, schema v%d)\n", r.app.Version, runtime.Version(), storage.SchemaVersion)
 		},
-	})
-	return root
+	}
 }
 
 // chat runs the bot with the console adapter until the input ends.
@@ -474,17 +438,6 @@ func restore(ctx context.Context, cfg *config.Config, file, into string, stdout 
 	}
 	fmt.Fprintf(stdout, "restored %s into %s\n", file, into)
 	return nil
-}
-
-// openData is where CLI commands read and change data: the running
-// server's admin API when one owns the data directory (client), else the
-// database itself (store).
-func openData(cmd *cobra.Command, app App, loadConfig func(*cobra.Command) (*config.Config, error)) (*web.Client, *storage.Store, error) {
-	cfg, err := loadConfig(cmd)
-	if err != nil {
-		return nil, nil, err
-	}
-	return connect(cmd.Context(), app, cfg)
 }
 
 // connect is openData with the config loaded.

@@ -11,7 +11,11 @@ import (
 
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot/mood"
+	"github.com/einsatz/einsatz/handlers/inbox/detect"
+	"github.com/einsatz/einsatz/handlers/knowledge"
 	"github.com/einsatz/einsatz/handlers/monitor"
+	"github.com/einsatz/einsatz/handlers/sentiment"
+	"github.com/einsatz/einsatz/storage"
 )
 
 // SentimentSource reads sentiment aggregates: the running server, or the
@@ -79,4 +83,41 @@ func (r RemoteSentiment) Report(ctx context.Context, channel, by, since string) 
 		return nil, fmt.Errorf("sentiment report: %w", err)
 	}
 	return series, nil
+}
+
+// openSentiment reads from the running server, or the database.
+func (r *root) openSentiment(cmd *cobra.Command) (SentimentSource, func() error, error) {
+	client, store, err := r.openData(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	if client != nil {
+		return RemoteSentiment{Client: client}, func() error { return nil }, nil
+	}
+	return LocalSentiment{Store: storage.NewSentiment(store), Now: time.Now}, store.Close, nil
+}
+
+// newAnalyzeCmd is `einsatz analyze`: offline scoring, no server or database.
+func (r *root) newAnalyzeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "analyze",
+		Short: "Score JSON lines from stdin offline: sentiment, language, question (one output line per input line)",
+		Long: `Reads lines {"text": ..., "lang"?: ...} on stdin and writes exactly one JSON line per input line,
+in order: {"sentiment": {"label": ..., "score": ...}, "lang": ..., "intent": {"feature_request": ..., "question": ...}}.
+A blank or malformed line gives {"error": ...} in its place. Offline and deterministic; needs no server.
+The feature-request and question detectors are the ones the bot uses live,
+with the config's inbox.threshold.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := r.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			intent := func(text, lang string) (bool, bool) {
+				return detect.DetectLang(text, lang).Score >= cfg.Inbox.Threshold, knowledge.IsQuestion(text)
+			}
+			_, err = sentiment.AnalyzeStream(r.stdin, r.stdout, sentiment.New(), intent)
+			return err
+		},
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/handlers/support"
+	"github.com/einsatz/einsatz/storage"
 )
 
 // SupportSource gives the knowledge gaps and the support numbers.
@@ -133,4 +134,28 @@ func writeJSONOut(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// openSupport reads from the running server, or the database.
+func (r *root) openSupport(cmd *cobra.Command) (SupportSource, func() error, error) {
+	cfg, err := r.loadConfig(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	client, store, err := connect(cmd.Context(), r.app, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if client != nil {
+		return RemoteSupport{Client: client}, func() error { return nil }, nil
+	}
+	settings := support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity}
+	return LocalSupport{Store: storage.NewSupport(store), Settings: settings}, store.Close, nil
+}
+
+// newReportCmd is `einsatz report support`.
+func (r *root) newReportCmd() *cobra.Command {
+	reportCmd := &cobra.Command{Use: "report", Short: "Reports for the support and product teams"}
+	reportCmd.AddCommand(SupportCommand(r.openSupport, r.stdout))
+	return reportCmd
 }
