@@ -102,11 +102,14 @@ func TestRealisticMessagesGetOneResponseOfTheirKind(t *testing.T) {
 		if k == m.Response {
 			exact++
 		}
+		mark := ""
 		if sameKind(m.Response, k) {
 			right++
 		} else {
-			t.Logf("want %-20s got %-20s %q", m.Response, k, m.Text)
+			mark = "  <- wrong kind"
 		}
+		// The table of the closing note: go test -run Realistic -v .
+		t.Logf("%-16s %-20s %-20s %q%s", m.Reading, m.Response, k, m.Text, mark)
 	}
 	t.Logf("%d messages: %d (%.1f%%) the right kind of response, %d (%.1f%%) exactly (answer vs \"I don't know\" too), %d double replies",
 		len(msgs), right, 100*float64(right)/float64(len(msgs)), exact, 100*float64(exact)/float64(len(msgs)), doubles)
