@@ -62,22 +62,25 @@ func waitStats(t *testing.T, b *bot.Bot, what string, cond func(bot.Stats) bool)
 }
 
 func TestThreadOrderedWhileOtherThreadProceeds(t *testing.T) {
-	bDone := make(chan struct{})
+	var h *consoletest.Harness
+	started := make(chan struct{})
 	handler := bot.HandlerFunc(func(ctx context.Context, ev *bot.Event) ([]bot.Reply, error) {
-		switch ev.Text {
-		case "a1":
-			// Thread a is stuck until thread b has been answered.
-			select {
-			case <-bDone:
-			case <-time.After(5 * time.Second):
-				return nil, errors.New("thread b never ran while a was busy")
+		if ev.Text == "a1" {
+			// Thread a is stuck until thread b has been answered (its
+			// reply is out, not just its handler done).
+			<-started
+			deadline := time.Now().Add(5 * time.Second)
+			for !strings.Contains(h.Output(), "[b] Einsatz: echo b1") {
+				if time.Now().After(deadline) {
+					return nil, errors.New("thread b never ran while a was busy")
+				}
+				time.Sleep(time.Millisecond)
 			}
-		case "b1":
-			defer close(bDone)
 		}
 		return []bot.Reply{{Text: "echo " + ev.Text}}, nil
 	})
-	_, h := start(t, bot.Options{Router: bot.NewRouter(handler), Concurrency: 4})
+	_, h = start(t, bot.Options{Router: bot.NewRouter(handler), Concurrency: 4})
+	close(started)
 	h.Say(":thread a", "a1", "a2", "a3", ":thread b", "b1")
 	out := h.WaitFor("[a] Einsatz: echo a3", 1)
 	ib := strings.Index(out, "[b] Einsatz: echo b1")
