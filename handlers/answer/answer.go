@@ -168,6 +168,10 @@ func (h *Handler) Answer(ctx context.Context, ev *bot.Event) (Result, error) {
 	if !h.opts.NoRedact {
 		res.Question = Redact(q)
 	}
+	if qs := Questions(Core(q)); len(qs) > 1 {
+		err := h.answerMany(ctx, ev, qs, res.Question, &res)
+		return res, err
+	}
 	if h.opts.LLM != nil {
 		err := h.answerLLM(ctx, ev, q, res.Question, &res)
 		return res, err
