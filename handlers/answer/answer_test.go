@@ -113,15 +113,7 @@ func TestExcerpt(t *testing.T) {
 
 // The real example knowledge base answers the README's first question.
 func TestExampleKnowledgeBase(t *testing.T) {
-	chunks, err := knowledge.LoadFS(os.DirFS("../../knowledge"), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := knowledge.NewIndex(chunks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := exampleIndex(t)
 	h := New(Options{Search: ix, Text: text})
 	tests := []struct {
 		q, lang, wantPath string
@@ -145,4 +137,19 @@ func TestExampleKnowledgeBase(t *testing.T) {
 	if len(replies) != 1 || replies[0].Text != "en:dont_know" {
 		t.Fatalf("nonsense question got %+v, want dont_know", replies)
 	}
+}
+
+// exampleIndex is the search index of the shipped example knowledge base.
+func exampleIndex(t *testing.T) *knowledge.Index {
+	t.Helper()
+	chunks, err := knowledge.LoadFS(os.DirFS("../../knowledge"), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := knowledge.NewIndex(chunks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return ix
 }

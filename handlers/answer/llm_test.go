@@ -493,15 +493,7 @@ func TestRedactOff(t *testing.T) {
 
 // The example knowledge base with the fake: the fake's text and sources.
 func TestExampleKnowledgeBaseWithLLM(t *testing.T) {
-	chunks, err := knowledge.LoadFS(os.DirFS("../../knowledge"), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := knowledge.NewIndex(chunks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := exampleIndex(t)
 	fake, h := setup(t, ix, answer.Options{})
 	res, err := h.Answer(context.Background(), &bot.Event{Text: "What is Einsatz?", Lang: "en"})
 	if err != nil {
@@ -601,4 +593,19 @@ func TestUngroundedAnswersFallBack(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exampleIndex is the search index of the shipped example knowledge base.
+func exampleIndex(t *testing.T) *knowledge.Index {
+	t.Helper()
+	chunks, err := knowledge.LoadFS(os.DirFS("../../knowledge"), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := knowledge.NewIndex(chunks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return ix
 }

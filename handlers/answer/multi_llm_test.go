@@ -2,7 +2,6 @@ package answer_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 
@@ -10,22 +9,13 @@ import (
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/handlers/answer"
-	"github.com/einsatz/einsatz/handlers/knowledge"
 )
 
 // With an LLM, several questions are answered in one call from the
 // passages of all of them, and a question the model says is not covered
 // gets the honest line (never the marker) and one escalation.
 func TestSeveralQuestionsLLM(t *testing.T) {
-	chunks, err := knowledge.LoadFS(os.DirFS("../../knowledge"), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := knowledge.NewIndex(chunks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := exampleIndex(t)
 	const msg = "hey, how do I connect Slack? and can I run it without an LLM?"
 
 	t.Run("one call for both", func(t *testing.T) {

@@ -2,7 +2,6 @@ package answer
 
 import (
 	"context"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/qa"
-	"github.com/einsatz/einsatz/handlers/knowledge"
 )
 
 func TestQuestions(t *testing.T) {
@@ -58,15 +56,7 @@ func (e *countEscalations) Escalate(context.Context, *bot.Event, string, string)
 // knowledge base: an answer with its source for each question it covers,
 // and an honest line (and one escalation) for each it does not.
 func TestSeveralQuestionsExampleKnowledgeBase(t *testing.T) {
-	chunks, err := knowledge.LoadFS(os.DirFS("../../knowledge"), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := knowledge.NewIndex(chunks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := exampleIndex(t)
 	tests := []struct {
 		name, msg, lang string
 		wantPaths       []string
