@@ -28,16 +28,19 @@ type Inbox interface {
 	Get(ctx context.Context, id int) (request.Item, error)
 	SetStatus(ctx context.Context, id int, status, note, by string) (request.Item, error)
 	Merge(ctx context.Context, from, into int, by string) (request.Item, error)
+	MarkNotRequest(ctx context.Context, id int, by string) (request.Item, error)
+	RestoreRequest(ctx context.Context, id int, by string) (request.Item, error)
+	Edit(ctx context.Context, id int, e inbox.EditRequest, by string) (request.Item, error)
 }
 
 // OpenInbox returns the inbox to work on, and how to release it.
 type OpenInbox func(cmd *cobra.Command) (Inbox, func() error, error)
 
-// InboxCommand is `einsatz inbox list|show|status|merge|export`.
+// InboxCommand is `einsatz inbox list|show|status|edit|not-request|merge|export`.
 func InboxCommand(open OpenInbox, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "inbox", Short: "The research inbox: feature requests from the community"}
 	c := inboxCmds{open: open, stdout: stdout, filter: &inboxFilter{}}
-	cmd.AddCommand(c.list(), c.show(), c.status(), c.merge(), c.export())
+	cmd.AddCommand(c.list(), c.show(), c.status(), c.edit(), c.notRequest(), c.merge(), c.export())
 	return cmd
 }
 
@@ -125,7 +128,7 @@ func (c inboxCmds) status() *cobra.Command {
 	var note string
 	status := &cobra.Command{
 		Use:   "status ID STATUS",
-		Short: "Change a request's status (" + strings.Join(request.Statuses[:len(request.Statuses)-1], ", ") + "); the threads it came from are told",
+		Short: "Change a request's status (" + strings.Join(append([]string{request.StatusNew}, inbox.NextStatuses(request.StatusNew)...), ", ") + "); the threads it came from are told",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := itemID(args[0])
@@ -148,6 +151,78 @@ func (c inboxCmds) status() *cobra.Command {
 	}
 	status.Flags().StringVar(&note, "note", "", "a public note posted with the change")
 	return status
+}
+
+func (c inboxCmds) edit() *cobra.Command {
+	var title, summary string
+	edit := &cobra.Command{
+		Use:   "edit ID [--title T] [--summary S]",
+		Short: "Edit a request's title and/or summary (recorded in its history; nobody is told)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := itemID(args[0])
+			if err != nil {
+				return err
+			}
+			var e inbox.EditRequest
+			if cmd.Flags().Changed("title") {
+				e.Title = &title
+			}
+			if cmd.Flags().Changed("summary") {
+				e.Summary = &summary
+			}
+			if e.Title == nil && e.Summary == nil {
+				return fmt.Errorf("give --title, --summary or both")
+			}
+			return c.with(cmd, func(ib Inbox) error {
+				it, err := ib.Edit(cmd.Context(), id, e, cliUser())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.stdout, "#%d %s\n", it.ID, it.Title)
+				return nil
+			})
+		},
+	}
+	edit.Flags().StringVar(&title, "title", "", "the new title")
+	edit.Flags().StringVar(&summary, "summary", "", "the new summary (\"\" clears it)")
+	return edit
+}
+
+func (c inboxCmds) notRequest() *cobra.Command {
+	var undo bool
+	nr := &cobra.Command{
+		Use:   "not-request ID",
+		Short: "Mark a false detection as not a request: it leaves the inbox quietly (no thread post, no direct message)",
+		Long: "Mark a false detection as not a request: it leaves the inbox lists (list --status not_request shows it),\n" +
+			"nobody is told, and its messages are kept as negatives for evaluating the detector\n" +
+			"(export --not-requests). --undo makes it new again, quietly too.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := itemID(args[0])
+			if err != nil {
+				return err
+			}
+			return c.with(cmd, func(ib Inbox) error {
+				if undo {
+					it, err := ib.RestoreRequest(cmd.Context(), id, cliUser())
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(c.stdout, "#%d is %s again (nobody was told).\n", it.ID, it.Status)
+					return nil
+				}
+				it, err := ib.MarkNotRequest(cmd.Context(), id, cliUser())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.stdout, "#%d is marked as not a request (nobody was told).\n", it.ID)
+				return nil
+			})
+		},
+	}
+	nr.Flags().BoolVar(&undo, "undo", false, "put the item back in the inbox as new")
+	return nr
 }
 
 func (c inboxCmds) merge() *cobra.Command {
@@ -178,11 +253,18 @@ func (c inboxCmds) merge() *cobra.Command {
 
 func (c inboxCmds) export() *cobra.Command {
 	var format, output string
+	var negatives bool
 	export := &cobra.Command{
 		Use:   "export",
 		Short: "Export requests as CSV (UTF-8) or JSON (with every mention and vote)",
-		Args:  cobra.NoArgs,
+		Long: "Export requests as CSV (UTF-8) or JSON (with every mention and vote).\n" +
+			"--not-requests writes instead the messages of items marked as not a request, as JSON Lines\n" +
+			"labelled \"not_request\": negatives for evaluating the detector.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if negatives {
+				c.filter.status = request.StatusNotRequest
+			}
 			flt, err := c.filter.parse()
 			if err != nil {
 				return err
@@ -204,6 +286,9 @@ func (c inboxCmds) export() *cobra.Command {
 					defer file.Close()
 					w = file
 				}
+				if negatives {
+					return inbox.WriteNegatives(w, items)
+				}
 				if format == "json" {
 					return inbox.WriteJSON(w, items)
 				}
@@ -214,6 +299,7 @@ func (c inboxCmds) export() *cobra.Command {
 	c.filter.flags(export)
 	export.Flags().StringVar(&format, "format", "csv", "csv or json")
 	export.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
+	export.Flags().BoolVar(&negatives, "not-requests", false, "write the messages of items marked as not a request (JSON Lines), for evaluating the detector")
 	return export
 }
 
@@ -260,6 +346,21 @@ func (r remoteInbox) SetStatus(ctx context.Context, id int, status, note, _ stri
 func (r remoteInbox) Merge(ctx context.Context, from, into int, _ string) (request.Item, error) {
 	var it request.Item
 	return it, r.c.DoJSON(ctx, http.MethodPost, "/api/admin/inbox/merge", inbox.MergeRequest{From: from, Into: into}, &it)
+}
+
+func (r remoteInbox) MarkNotRequest(ctx context.Context, id int, _ string) (request.Item, error) {
+	var it request.Item
+	return it, r.c.DoJSON(ctx, http.MethodPost, fmt.Sprintf("/api/admin/inbox/%d/not-request", id), nil, &it)
+}
+
+func (r remoteInbox) RestoreRequest(ctx context.Context, id int, _ string) (request.Item, error) {
+	var it request.Item
+	return it, r.c.DoJSON(ctx, http.MethodPost, fmt.Sprintf("/api/admin/inbox/%d/restore", id), nil, &it)
+}
+
+func (r remoteInbox) Edit(ctx context.Context, id int, e inbox.EditRequest, _ string) (request.Item, error) {
+	var it request.Item
+	return it, r.c.DoJSON(ctx, http.MethodPost, fmt.Sprintf("/api/admin/inbox/%d/edit", id), e, &it)
 }
 
 var _ Inbox = (*inbox.Service)(nil)

@@ -26,6 +26,9 @@ type Inbox interface {
 	SetStatus(ctx context.Context, id int, status, note, by string) (request.Item, error)
 	SetTags(ctx context.Context, id int, tags []string) (request.Item, error)
 	Merge(ctx context.Context, from, into int, by string) (request.Item, error)
+	MarkNotRequest(ctx context.Context, id int, by string) (request.Item, error)
+	RestoreRequest(ctx context.Context, id int, by string) (request.Item, error)
+	Edit(ctx context.Context, id int, e inbox.EditRequest, by string) (request.Item, error)
 	Now() time.Time
 }
 
@@ -33,13 +36,16 @@ type Inbox interface {
 const InboxPath = "/dashboard/inbox"
 
 // AddInbox adds the research inbox: its dashboard page, the detail page,
-// the status, tags and merge forms and the export (staff login, CSRF on
-// POST), and its JSON admin API (bearer token):
+// the status, edit, "not a request", tags and merge forms and the export
+// (staff login, CSRF on POST), and its JSON admin API (bearer token):
 //
 //	GET  /api/admin/inbox?status=&tag=&platform=&channel=&since=&until=&sort=
 //	GET  /api/admin/inbox/{id}
 //	POST /api/admin/inbox/{id}/status   {"status": "planned", "note": "…"}
 //	POST /api/admin/inbox/{id}/tags     {"tags": ["ui"]}
+//	POST /api/admin/inbox/{id}/edit     {"title": "…", "summary": "…"} (either may be left out)
+//	POST /api/admin/inbox/{id}/not-request  (quiet: no thread post, no DM)
+//	POST /api/admin/inbox/{id}/restore      (undo not-request: back to new, quiet too)
 //	POST /api/admin/inbox/merge         {"from": 3, "into": 1}
 //	GET  /api/admin/inbox/export?format=csv|json (and the list's filters)
 //
@@ -50,6 +56,9 @@ func (s *Server) AddInbox(in Inbox) {
 	s.AddStaffRoute("GET "+InboxPath+"/{id}", http.HandlerFunc(h.detail))
 	s.AddStaffRoute("POST "+InboxPath+"/{id}/status", http.HandlerFunc(h.statusForm))
 	s.AddStaffRoute("POST "+InboxPath+"/{id}/tags", http.HandlerFunc(h.tagsForm))
+	s.AddStaffRoute("POST "+InboxPath+"/{id}/edit", http.HandlerFunc(h.editForm))
+	s.AddStaffRoute("POST "+InboxPath+"/{id}/not-request", http.HandlerFunc(h.notRequestForm))
+	s.AddStaffRoute("POST "+InboxPath+"/{id}/restore", http.HandlerFunc(h.restoreForm))
 	s.AddStaffRoute("POST "+InboxPath+"/merge", http.HandlerFunc(h.mergeForm))
 	s.AddStaffRoute("GET "+InboxPath+"/export", http.HandlerFunc(h.export))
 
@@ -57,6 +66,9 @@ func (s *Server) AddInbox(in Inbox) {
 	s.AddAdminRoute("GET /api/admin/inbox/{id}", http.HandlerFunc(h.apiGet))
 	s.AddAdminRoute("POST /api/admin/inbox/{id}/status", http.HandlerFunc(h.apiStatus))
 	s.AddAdminRoute("POST /api/admin/inbox/{id}/tags", http.HandlerFunc(h.apiTags))
+	s.AddAdminRoute("POST /api/admin/inbox/{id}/edit", http.HandlerFunc(h.apiEdit))
+	s.AddAdminRoute("POST /api/admin/inbox/{id}/not-request", http.HandlerFunc(h.apiNotRequest))
+	s.AddAdminRoute("POST /api/admin/inbox/{id}/restore", http.HandlerFunc(h.apiRestore))
 	s.AddAdminRoute("POST /api/admin/inbox/merge", http.HandlerFunc(h.apiMerge))
 	s.AddAdminRoute("GET /api/admin/inbox/export", http.HandlerFunc(h.export))
 }
@@ -117,6 +129,21 @@ var inboxDetailTmpl = template.Must(template.New("inbox-detail").Funcs(inboxFunc
 <button type="submit" id="status-submit">Change status</button>
 <small>Each thread the request came from gets one post with the status and the note.</small>
 </form>{{end}}
+{{if eq .Item.Status "not_request"}}<form method="post" action="/dashboard/inbox/{{.Item.ID}}/restore" id="restore-form">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+<button type="submit" id="restore-submit">Undo "not a request"</button>
+<small>The item is new again. Nobody is told.</small>
+</form>{{else if ne .Item.Status "duplicate"}}<form method="post" action="/dashboard/inbox/{{.Item.ID}}/not-request" id="not-request-form">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+<button type="submit" id="not-request-submit">Not a request</button>
+<small>Removes a false detection quietly: no post in any thread, no direct message. Its messages are kept to evaluate the detector.</small>
+</form>{{end}}
+<form method="post" action="/dashboard/inbox/{{.Item.ID}}/edit" id="edit-form">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+<label>Title <input name="title" id="edit-title" value="{{.Item.Title}}" size="60" maxlength="120" required></label>
+<label>Summary <textarea name="summary" id="edit-summary" rows="3" cols="60" maxlength="600">{{.Item.Summary}}</textarea></label>
+<button type="submit" id="edit-submit">Save title and summary</button>
+</form>
 <form method="post" action="/dashboard/inbox/{{.Item.ID}}/tags" id="tags-form">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
 <label>Tags <input name="tags" id="tags" value="{{join .Item.Tags ", "}}" size="40"></label>
@@ -130,7 +157,7 @@ var inboxDetailTmpl = template.Must(template.New("inbox-detail").Funcs(inboxFunc
 {{end}}</table>
 {{if .Item.Changes}}<h2>History</h2>
 <table class="changes" id="changes"><tr><th>Time</th><th>Change</th><th>By</th><th>Note</th><th>Threads told</th></tr>
-{{range .Item.Changes}}<tr><td>{{date .Time}}</td><td>{{label .From}} → {{label .To}}</td><td>{{.By}}</td><td>{{.Note}}</td><td>{{.Posted}}{{if .Skipped}} ({{.Skipped}} skipped){{end}}</td></tr>
+{{range .Item.Changes}}<tr><td>{{date .Time}}</td><td>{{if .Edit}}edited {{.Edit.What}}{{else}}{{label .From}} → {{label .To}}{{end}}</td><td>{{.By}}</td><td>{{.Note}}</td><td>{{.Posted}}{{if .Skipped}} ({{.Skipped}} skipped){{end}}</td></tr>
 {{end}}</table>{{end}}
 {{if .Item.Votes}}<h2>Votes</h2><p>{{range $i, $v := .Item.Votes}}{{if $i}}, {{end}}{{if $v.Name}}{{$v.Name}}{{else}}{{$v.UserID}}{{end}} ({{$v.Platform}}){{end}}</p>{{end}}`))
 
@@ -183,6 +210,8 @@ func inboxStatus(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, inbox.ErrBadStatus), errors.Is(err, inbox.ErrMergeSelf), errors.Is(err, inbox.ErrMergeClosed):
 		return http.StatusConflict
+	case errors.Is(err, inbox.ErrBadEdit):
+		return http.StatusBadRequest
 	}
 	return http.StatusInternalServerError
 }
@@ -254,6 +283,47 @@ func (h inboxPages) tagsForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape("Tags saved.")), http.StatusSeeOther)
+}
+
+func (h inboxPages) editForm(w http.ResponseWriter, r *http.Request) {
+	id, err := inboxID(r)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	title, summary := r.PostFormValue("title"), r.PostFormValue("summary")
+	if _, err := h.in.Edit(r.Context(), id, inbox.EditRequest{Title: &title, Summary: &summary}, StaffName(r)); err != nil {
+		h.fail(w, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape("Title and summary saved.")), http.StatusSeeOther)
+}
+
+func (h inboxPages) notRequestForm(w http.ResponseWriter, r *http.Request) {
+	id, err := inboxID(r)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	if _, err := h.in.MarkNotRequest(r.Context(), id, StaffName(r)); err != nil {
+		h.fail(w, err)
+		return
+	}
+	flash := "Marked as not a request; removed from the inbox without telling anyone."
+	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape(flash)), http.StatusSeeOther)
+}
+
+func (h inboxPages) restoreForm(w http.ResponseWriter, r *http.Request) {
+	id, err := inboxID(r)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	if _, err := h.in.RestoreRequest(r.Context(), id, StaffName(r)); err != nil {
+		h.fail(w, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape("Back in the inbox as new.")), http.StatusSeeOther)
 }
 
 func (h inboxPages) mergeForm(w http.ResponseWriter, r *http.Request) {
@@ -394,6 +464,47 @@ func (h inboxPages) apiMerge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	it, err := h.in.Merge(r.Context(), req.From, req.Into, StaffName(r))
+	if err != nil {
+		h.apiFail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, it)
+}
+
+func (h inboxPages) apiEdit(w http.ResponseWriter, r *http.Request) {
+	id, err := inboxID(r)
+	if err != nil {
+		h.apiFail(w, err)
+		return
+	}
+	var req inbox.EditRequest
+	if !decodeStrict(w, r, &req) {
+		return
+	}
+	it, err := h.in.Edit(r.Context(), id, req, StaffName(r))
+	if err != nil {
+		h.apiFail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, it)
+}
+
+func (h inboxPages) apiNotRequest(w http.ResponseWriter, r *http.Request) {
+	h.apiQuiet(w, r, h.in.MarkNotRequest)
+}
+
+func (h inboxPages) apiRestore(w http.ResponseWriter, r *http.Request) {
+	h.apiQuiet(w, r, h.in.RestoreRequest)
+}
+
+// apiQuiet runs a body-less change of one item (not-request, restore).
+func (h inboxPages) apiQuiet(w http.ResponseWriter, r *http.Request, fn func(ctx context.Context, id int, by string) (request.Item, error)) {
+	id, err := inboxID(r)
+	if err != nil {
+		h.apiFail(w, err)
+		return
+	}
+	it, err := fn(r.Context(), id, StaffName(r))
 	if err != nil {
 		h.apiFail(w, err)
 		return

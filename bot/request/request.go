@@ -23,10 +23,14 @@ const (
 	StatusShipped     = "shipped"
 	StatusDeclined    = "declined"
 	StatusDuplicate   = "duplicate" // only through a merge
+	// StatusNotRequest marks a false positive of the detector: staff took
+	// it out of the inbox quietly (nobody is told), and its mentions are
+	// kept as labelled negatives for evaluating the detector.
+	StatusNotRequest = "not_request"
 )
 
 // Statuses lists every status in workflow order.
-var Statuses = []string{StatusNew, StatusUnderReview, StatusPlanned, StatusInProgress, StatusShipped, StatusDeclined, StatusDuplicate}
+var Statuses = []string{StatusNew, StatusUnderReview, StatusPlanned, StatusInProgress, StatusShipped, StatusDeclined, StatusDuplicate, StatusNotRequest}
 
 // ErrNotFound is returned for an item number that names no item.
 var ErrNotFound = errors.New("inbox: no such item")
@@ -79,6 +83,30 @@ type Change struct {
 	// left out because their channel's daily cap was reached.
 	Posted  int `json:"posted"`
 	Skipped int `json:"skipped,omitempty"`
+	// Edit is set when the change edited the title or summary (From and To
+	// are then the unchanged status); it keeps the old and new texts.
+	Edit *Edit `json:"edit,omitempty"`
+}
+
+// Edit is an edit of an item's title or summary; a field left unchanged
+// has empty old and new values.
+type Edit struct {
+	OldTitle   string `json:"old_title,omitempty"`
+	Title      string `json:"title,omitempty"`
+	OldSummary string `json:"old_summary,omitempty"`
+	Summary    string `json:"summary,omitempty"`
+}
+
+// What says in a few words what an edit changed ("title", "summary" or
+// "title and summary").
+func (e Edit) What() string {
+	switch t, s := e.Title != e.OldTitle, e.Summary != e.OldSummary; {
+	case t && s:
+		return "title and summary"
+	case t:
+		return "title"
+	}
+	return "summary"
 }
 
 // Item is a feature request in the inbox.

@@ -663,3 +663,105 @@ func TestEndToEndNotifyDirectMessages(t *testing.T) {
 		t.Errorf("DM without an adapter: %v", err)
 	}
 }
+
+// Test: in Chromium, the item page's "Not a request" button (a form with
+// the CSRF token) takes item #1 out of the inbox and posts nothing in the
+// member's Discord or Slack thread, sends no status webhook; the list no
+// longer shows it, the status filter does. The edit form changes the
+// title (recorded in the history), the undo button makes the item new
+// again, silently too. Then the CLI through the server does the same and
+// exports the mentions as negatives.
+func TestEndToEndNotARequestInBrowser(t *testing.T) {
+	w := startWorld(t, "")
+	th := w.crossPlatform()
+	w.settle()
+	w.svc.Flush()
+	discordBefore := len(w.dc.BotMessages(th.discordDark))
+	slackBefore := len(w.slackThread(th.slackDark))
+	hooksBefore := len(w.hooks.events(1))
+	quiet := func(when string) {
+		t.Helper()
+		w.settle()
+		w.svc.Flush()
+		if d, s := w.dc.BotMessages(th.discordDark)[discordBefore:], w.slackThread(th.slackDark)[slackBefore:]; len(d) != 0 || len(s) != 0 {
+			t.Errorf("%s: posts in the member's threads: Discord %+v, Slack %+v; want none", when, d, s)
+		}
+		for _, ev := range w.hooks.events(1)[hooksBefore:] {
+			if ev == inbox.EventStatus {
+				t.Errorf("%s: a status webhook was sent", when)
+			}
+		}
+	}
+
+	ctx := webtest.Browser(t)
+	webtest.Do(t, ctx, chromedp.Navigate(w.site.LoginURL()), chromedp.WaitVisible(chromedp.CSS("main.dash")))
+	// Without the CSRF token the form post is refused.
+	status := webtest.Run(t, ctx, chromedp.Evaluate[float64](`fetch("/dashboard/inbox/1/not-request", {method: "POST", redirect: "manual"}).then(r => r.status)`, chromedp.EvalAwaitPromise))
+	if status != 403 {
+		t.Errorf("not-request form without CSRF: %v, want 403", status)
+	}
+	webtest.Do(t, ctx, chromedp.Navigate(w.site.URL()+"/dashboard/inbox/1"), chromedp.WaitVisible(chromedp.ID("not-request-form")))
+	webtest.Do(t, ctx, chromedp.Click(chromedp.ID("not-request-submit")))
+	webtest.WaitFor(t, ctx, `document.getElementById("flash") !== null && document.getElementById("status-now").textContent === "not request" && document.getElementById("restore-form") !== null && document.getElementById("status-form") === null`)
+	if it := w.item(1); it.Status != request.StatusNotRequest || it.Changes[len(it.Changes)-1].By != "admin" {
+		t.Errorf("#1 after the button = %s, changes %+v", it.Status, it.Changes)
+	}
+	quiet("not a request")
+
+	webtest.Do(t, ctx, chromedp.Navigate(w.site.URL()+"/dashboard/inbox"), chromedp.WaitVisible(chromedp.ID("filter")))
+	if shown := webtest.Run(t, ctx, chromedp.Evaluate[bool](`document.querySelector('#items tr[data-id="1"]') !== null`)); shown {
+		t.Error("the inbox list still shows #1")
+	}
+	webtest.Do(t, ctx, chromedp.Navigate(w.site.URL()+"/dashboard/inbox?status=not_request"), chromedp.WaitVisible(chromedp.ID("items")))
+	if ids := webtest.Run(t, ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#items tr[data-id]")].map(r => r.dataset.id).join(",")`)); ids != "1" {
+		t.Errorf("status=not_request lists %q, want 1", ids)
+	}
+
+	// Edit the title, then undo "not a request".
+	webtest.Do(t, ctx, chromedp.Navigate(w.site.URL()+"/dashboard/inbox/1"), chromedp.WaitVisible(chromedp.ID("edit-form")))
+	webtest.Run(t, ctx, chromedp.Evaluate[bool](`document.getElementById("edit-title").value = "Dark mode"; document.getElementById("edit-summary").value = "A dark theme for the dashboard"; true`))
+	webtest.Do(t, ctx, chromedp.Click(chromedp.ID("edit-submit")))
+	webtest.WaitFor(t, ctx, `document.getElementById("flash") !== null && document.querySelector("h1, h2") !== null && document.getElementById("changes").textContent.includes("edited title and summary")`)
+	if it := w.item(1); it.Title != "Dark mode" || it.Summary != "A dark theme for the dashboard" {
+		t.Errorf("#1 after the edit = %q / %q", it.Title, it.Summary)
+	}
+	webtest.Do(t, ctx, chromedp.Click(chromedp.ID("restore-submit")))
+	webtest.WaitFor(t, ctx, `document.getElementById("status-now").textContent === "new" && document.getElementById("not-request-form") !== null`)
+	quiet("undo")
+
+	// The CLI through the running server.
+	client, err := web.Running(context.Background(), w.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		cmd := cli.InboxCommand(func(*cobra.Command) (cli.Inbox, func() error, error) {
+			return cli.RemoteInbox(client), func() error { return nil }, nil
+		}, &out)
+		cmd.SetArgs(args)
+		if err := cmd.ExecuteContext(context.Background()); err != nil {
+			t.Fatalf("einsatz inbox %v: %v", args, err)
+		}
+		return out.String()
+	}
+	if out := run("not-request", "1"); !strings.Contains(out, "#1 is marked as not a request") {
+		t.Errorf("CLI not-request: %q", out)
+	}
+	if out := run("edit", "1", "--title", "Dark theme"); !strings.Contains(out, "#1 Dark theme") {
+		t.Errorf("CLI edit: %q", out)
+	}
+	out := run("export", "--not-requests")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if n := len(w.item(1).Mentions); len(lines) != n || !strings.Contains(lines[0], `"label":"not_request"`) || !strings.Contains(out, "dark mode") {
+		t.Errorf("CLI export --not-requests = %q, want %d lines labelled not_request", out, n)
+	}
+	if out := run("not-request", "1", "--undo"); !strings.Contains(out, "#1 is new again") {
+		t.Errorf("CLI undo: %q", out)
+	}
+	if it := w.item(1); it.Status != request.StatusNew || it.Changes[len(it.Changes)-1].By != "local-cli" {
+		t.Errorf("#1 after the CLI = %s, last change %+v", it.Status, it.Changes[len(it.Changes)-1])
+	}
+	quiet("CLI")
+}

@@ -28,7 +28,8 @@ import (
 
 // transitions says which statuses an item may move to from each status.
 // Closed items can be reopened (a decline reconsidered, a shipped feature
-// that needs more work); duplicate is reached only by merging.
+// that needs more work); duplicate is reached only by merging, not_request
+// only by MarkNotRequest (which tells nobody).
 var transitions = map[string][]string{
 	request.StatusNew:         {request.StatusUnderReview, request.StatusPlanned, request.StatusInProgress, request.StatusShipped, request.StatusDeclined},
 	request.StatusUnderReview: {request.StatusNew, request.StatusPlanned, request.StatusInProgress, request.StatusShipped, request.StatusDeclined},
@@ -37,6 +38,7 @@ var transitions = map[string][]string{
 	request.StatusShipped:     {request.StatusInProgress},
 	request.StatusDeclined:    {request.StatusUnderReview, request.StatusPlanned},
 	request.StatusDuplicate:   {},
+	request.StatusNotRequest:  {}, // only back to new, through RestoreRequest
 }
 
 // CanMove reports whether an item may go from one status to another.
@@ -47,7 +49,8 @@ func ValidStatus(s string) bool { return slices.Contains(request.Statuses, s) }
 
 // Open reports whether items in the status still collect requests.
 func Open(status string) bool {
-	return status != request.StatusShipped && status != request.StatusDeclined && status != request.StatusDuplicate
+	return status != request.StatusShipped && status != request.StatusDeclined && status != request.StatusDuplicate &&
+		status != request.StatusNotRequest
 }
 
 // Errors for expected states (a missing item is request.ErrNotFound).
@@ -56,6 +59,7 @@ var (
 	ErrMergeSelf    = errors.New("inbox: cannot merge an item into itself")
 	ErrMergeClosed  = errors.New("inbox: cannot merge into a duplicate")
 	ErrEmptyRequest = errors.New("inbox: empty request")
+	ErrBadEdit      = errors.New("inbox: edit not allowed")
 )
 
 // Owners says who owns a thread (staff-owned threads get no status posts);

@@ -638,6 +638,14 @@ func TestAdminAPI(t *testing.T) {
 		{"POST", "/api/admin/inbox/merge", `{"from":2,"into":1}`, 200, `"votes":2`},
 		{"GET", "/api/admin/inbox/export?format=json", "", 200, `"duplicate_of": 1`},
 		{"GET", "/api/admin/inbox/export?format=xml", "", 400, "csv or json"},
+		{"POST", "/api/admin/inbox/1/edit", `{"title":"Dark mode"}`, 200, `"old_title":"please add dark mode"`},
+		{"POST", "/api/admin/inbox/1/edit", `{"title":" "}`, 400, "cannot be empty"},
+		{"POST", "/api/admin/inbox/1/not-request", "", 200, `"status":"not_request"`},
+		{"POST", "/api/admin/inbox/1/not-request", "", 409, "already"},
+		{"GET", "/api/admin/inbox?status=open", "", 200, `[]`},
+		{"GET", "/api/admin/inbox?status=not_request", "", 200, `"id":1`},
+		{"POST", "/api/admin/inbox/1/restore", "", 200, `"status":"new"`},
+		{"POST", "/api/admin/inbox/9/restore", "", 404, "no such item"},
 	} {
 		code, body := do(tc.method, tc.path, tc.body)
 		if code != tc.code || !strings.Contains(body, tc.part) {

@@ -27,7 +27,7 @@ const (
 
 // Filter selects and orders items for the list, the export and the CLI.
 type Filter struct {
-	Status   string    `json:"status,omitempty"` // a status, "open", or "" for all
+	Status   string    `json:"status,omitempty"` // a status, "open", or "" for all but not_request
 	Tag      string    `json:"tag,omitempty"`
 	Platform string    `json:"platform,omitempty"` // asked for on this platform
 	Channel  string    `json:"channel,omitempty"`  // asked for in this channel
@@ -91,6 +91,10 @@ func (f Filter) Query() url.Values {
 
 func (f Filter) match(it request.Item) bool {
 	switch {
+	// Items marked as not a request leave the lists; only asking for that
+	// status shows them.
+	case f.Status == "" && it.Status == request.StatusNotRequest:
+		return false
 	case f.Status == "open" && !Open(it.Status):
 		return false
 	case f.Status != "" && f.Status != "open" && it.Status != f.Status:
@@ -199,6 +203,10 @@ func WriteItem(w io.Writer, it request.Item) error {
 	if len(it.Changes) > 0 {
 		fmt.Fprintln(w, "\nHistory:")
 		for _, c := range it.Changes {
+			if c.Edit != nil {
+				fmt.Fprintf(w, "- %s edited %s by %s\n", c.Time.UTC().Format("2006-01-02 15:04"), c.Edit.What(), c.By)
+				continue
+			}
 			fmt.Fprintf(w, "- %s %s → %s by %s", c.Time.UTC().Format("2006-01-02 15:04"), c.From, c.To, c.By)
 			if c.Note != "" {
 				fmt.Fprintf(w, ": %s", c.Note)

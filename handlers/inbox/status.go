@@ -30,6 +30,9 @@ func (s *Service) SetStatus(ctx context.Context, id int, status, note, by string
 	if status == request.StatusDuplicate {
 		return request.Item{}, fmt.Errorf("%w: mark a duplicate by merging it into the other item", ErrBadStatus)
 	}
+	if status == request.StatusNotRequest {
+		return request.Item{}, fmt.Errorf("%w: mark a false positive with \"not a request\", which tells nobody", ErrBadStatus)
+	}
 	now := s.o.Clock.Now()
 	var change request.Change
 	it, err := s.o.Store.Update(ctx, id, func(it *request.Item) error {

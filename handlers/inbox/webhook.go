@@ -22,6 +22,11 @@ const (
 	EventNew    = "item.created"
 	EventVote   = "item.voted"
 	EventStatus = "item.status_changed"
+	// EventNotRequest and EventRestored are the quiet removal of a false
+	// positive and its undoing: distinct from EventStatus, so a receiver
+	// that posts status changes publicly does not announce them.
+	EventNotRequest = "item.not_request"
+	EventRestored   = "item.restored"
 )
 
 // Payload is what a Notifier gets (the JSON body of a webhook delivery).
