@@ -97,5 +97,6 @@ func germanAnalyzer(_ map[string]any, cache *registry.Cache) (analysis.Analyzer,
 		}
 		filters = append(filters, f)
 	}
+	filters = append(filters, newSynonymFilter(synonyms[deAnalyzer], tok, filters))
 	return &analysis.DefaultAnalyzer{Tokenizer: tok, TokenFilters: filters}, nil
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
-	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -66,7 +65,7 @@ var queryFillers = map[string]bool{"exactly": true, "precisely": true, "genau": 
 // a pasted wall of text does not become a query with thousands of clauses.
 const maxQueryTerms = 64
 
-var analyzers = []string{en.AnalyzerName, deAnalyzer}
+var analyzers = []string{enAnalyzer, deAnalyzer}
 
 type field struct {
 	name     string
@@ -79,9 +78,9 @@ type field struct {
 // English and in German. Title and heading share one field so that a title,
 // which repeats in every chunk of a document, weighs as much as a heading.
 var fields = []field{
-	{"context_en", en.AnalyzerName, boostContext},
+	{"context_en", enAnalyzer, boostContext},
 	{"context_de", deAnalyzer, boostContext},
-	{"text_en", en.AnalyzerName, boostText},
+	{"text_en", enAnalyzer, boostText},
 	{"text_de", deAnalyzer, boostText},
 }
 
@@ -268,7 +267,7 @@ func newMapping() *mapping.IndexMappingImpl {
 	}
 	m := bleve.NewIndexMapping()
 	m.DefaultMapping = doc
-	m.DefaultAnalyzer = en.AnalyzerName
+	m.DefaultAnalyzer = enAnalyzer
 	m.ScoringModel = "bm25"
 	return m
 }
@@ -652,5 +651,5 @@ func onlyAnalyzer(l string, sure bool) string {
 	if l == lang.German {
 		return deAnalyzer
 	}
-	return en.AnalyzerName
+	return enAnalyzer
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
-	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 
 	"github.com/einsatz/einsatz/bot/lang"
 )
@@ -16,7 +15,7 @@ import (
 // once: Terms and Support analyse texts outside any index.
 var textAnalyzers = sync.OnceValue(func() [2]analysis.Analyzer {
 	m := bleve.NewIndexMapping()
-	return [2]analysis.Analyzer{m.AnalyzerNamed(en.AnalyzerName), m.AnalyzerNamed(deAnalyzer)}
+	return [2]analysis.Analyzer{m.AnalyzerNamed(enAnalyzer), m.AnalyzerNamed(deAnalyzer)}
 })
 
 // Terms are the analysed words of passages, in English and in German
@@ -28,10 +27,10 @@ type Terms struct {
 // NewTerms analyses texts.
 func NewTerms(texts ...string) Terms {
 	an := textAnalyzers()
-	set := map[string]map[string]bool{en.AnalyzerName: {}, deAnalyzer: {}}
+	set := map[string]map[string]bool{enAnalyzer: {}, deAnalyzer: {}}
 	for _, s := range texts {
 		for _, tok := range an[0].Analyze([]byte(s)) {
-			set[en.AnalyzerName][string(tok.Term)] = true
+			set[enAnalyzer][string(tok.Term)] = true
 		}
 		for _, tok := range an[1].Analyze([]byte(s)) {
 			set[deAnalyzer][string(tok.Term)] = true
@@ -102,7 +101,7 @@ func (t Terms) Support(sentence string) (float64, int) {
 			continue // a stop word in either language
 		}
 		n++
-		if t.has(en.AnalyzerName, e) || t.has(deAnalyzer, d) {
+		if t.has(enAnalyzer, e) || t.has(deAnalyzer, d) {
 			found++
 		}
 	}
