@@ -80,6 +80,15 @@ func (c inboxCmds) with(cmd *cobra.Command, fn func(ib Inbox) error) error {
 	return fn(ib)
 }
 
+// withItem parses the item number, then runs fn with the inbox.
+func (c inboxCmds) withItem(cmd *cobra.Command, arg string, fn func(ib Inbox, id int) error) error {
+	id, err := itemID(arg)
+	if err != nil {
+		return err
+	}
+	return c.with(cmd, func(ib Inbox) error { return fn(ib, id) })
+}
+
 func (c inboxCmds) list() *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
@@ -109,11 +118,7 @@ func (c inboxCmds) show() *cobra.Command {
 		Short: "Show a request with every mention and its history",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := itemID(args[0])
-			if err != nil {
-				return err
-			}
-			return c.with(cmd, func(ib Inbox) error {
+			return c.withItem(cmd, args[0], func(ib Inbox, id int) error {
 				it, err := ib.Get(cmd.Context(), id)
 				if err != nil {
 					return err
@@ -131,11 +136,7 @@ func (c inboxCmds) status() *cobra.Command {
 		Short: "Change a request's status (" + strings.Join(append([]string{request.StatusNew}, inbox.NextStatuses(request.StatusNew)...), ", ") + "); the threads it came from are told",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := itemID(args[0])
-			if err != nil {
-				return err
-			}
-			return c.with(cmd, func(ib Inbox) error {
+			return c.withItem(cmd, args[0], func(ib Inbox, id int) error {
 				it, err := ib.SetStatus(cmd.Context(), id, strings.ReplaceAll(args[1], " ", "_"), note, cliUser())
 				if err != nil {
 					return err
@@ -199,11 +200,7 @@ func (c inboxCmds) notRequest() *cobra.Command {
 			"(export --not-requests). --undo makes it new again, quietly too.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := itemID(args[0])
-			if err != nil {
-				return err
-			}
-			return c.with(cmd, func(ib Inbox) error {
+			return c.withItem(cmd, args[0], func(ib Inbox, id int) error {
 				if undo {
 					it, err := ib.RestoreRequest(cmd.Context(), id, cliUser())
 					if err != nil {
