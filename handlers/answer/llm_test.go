@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -493,7 +492,7 @@ func TestRedactOff(t *testing.T) {
 
 // The example knowledge base with the fake: the fake's text and sources.
 func TestExampleKnowledgeBaseWithLLM(t *testing.T) {
-	ix := exampleIndex(t)
+	ix := answer.ExampleIndex(t)
 	fake, h := setup(t, ix, answer.Options{})
 	res, err := h.Answer(context.Background(), &bot.Event{Text: "What is Einsatz?", Lang: "en"})
 	if err != nil {
@@ -593,19 +592,4 @@ func TestUngroundedAnswersFallBack(t *testing.T) {
 			}
 		})
 	}
-}
-
-// exampleIndex is the search index of the shipped example knowledge base.
-func exampleIndex(t *testing.T) *knowledge.Index {
-	t.Helper()
-	chunks, err := knowledge.LoadFS(os.DirFS("../../knowledge"), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := knowledge.NewIndex(chunks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	return ix
 }

@@ -15,7 +15,7 @@ import (
 // passages of all of them, and a question the model says is not covered
 // gets the honest line (never the marker) and one escalation.
 func TestSeveralQuestionsLLM(t *testing.T) {
-	ix := exampleIndex(t)
+	ix := answer.ExampleIndex(t)
 	const msg = "hey, how do I connect Slack? and can I run it without an LLM?"
 
 	t.Run("one call for both", func(t *testing.T) {

@@ -26,48 +26,52 @@ const (
 // not a status change. Its mentions stay as labelled negatives for the
 // detector's evaluation (WriteNegatives).
 func (s *Service) MarkNotRequest(ctx context.Context, id int, by string) (request.Item, error) {
-	now := s.o.Clock.Now()
-	var change request.Change
-	it, err := s.o.Store.Update(ctx, id, func(it *request.Item) error {
+	it, err := s.quietMove(ctx, id, by, request.StatusNotRequest, EventNotRequest, func(it *request.Item) error {
 		switch it.Status {
 		case request.StatusNotRequest:
 			return fmt.Errorf("%w: #%d is marked as not a request already", ErrBadStatus, it.ID)
 		case request.StatusDuplicate:
 			return fmt.Errorf("%w: #%d was merged into #%d; its mentions are there", ErrBadStatus, it.ID, it.DuplicateOf)
 		}
-		change = request.Change{From: it.Status, To: request.StatusNotRequest, By: by, Time: now}
-		it.Status, it.Updated = request.StatusNotRequest, now
-		it.Changes = append(it.Changes, change)
 		return nil
 	})
-	if err != nil {
-		return request.Item{}, err
+	if err == nil {
+		s.o.Logger.Info("inbox: item marked as not a request", "item", id)
 	}
-	s.indexDrop(id)
-	s.o.Logger.Info("inbox: item marked as not a request", "item", id)
-	s.hook(EventNotRequest, it, nil, nil, &change)
-	return it, nil
+	return it, err
 }
 
 // RestoreRequest undoes MarkNotRequest: the item is new again and collects
 // mentions; as with the removal, nobody is told.
 func (s *Service) RestoreRequest(ctx context.Context, id int, by string) (request.Item, error) {
-	now := s.o.Clock.Now()
-	var change request.Change
-	it, err := s.o.Store.Update(ctx, id, func(it *request.Item) error {
+	return s.quietMove(ctx, id, by, request.StatusNew, EventRestored, func(it *request.Item) error {
 		if it.Status != request.StatusNotRequest {
 			return fmt.Errorf("%w: #%d is %s, not marked as not a request", ErrBadStatus, it.ID, it.Status)
 		}
-		change = request.Change{From: request.StatusNotRequest, To: request.StatusNew, By: by, Time: now}
-		it.Status, it.Updated = request.StatusNew, now
+		return nil
+	})
+}
+
+// quietMove changes an item's status without telling anyone in a thread:
+// allowed may refuse the move; the change is recorded in the item's
+// history, the matching index follows, and the webhooks hear event.
+func (s *Service) quietMove(ctx context.Context, id int, by, to, event string, allowed func(*request.Item) error) (request.Item, error) {
+	now := s.o.Clock.Now()
+	var change request.Change
+	it, err := s.o.Store.Update(ctx, id, func(it *request.Item) error {
+		if err := allowed(it); err != nil {
+			return err
+		}
+		change = request.Change{From: it.Status, To: to, By: by, Time: now}
+		it.Status, it.Updated = to, now
 		it.Changes = append(it.Changes, change)
 		return nil
 	})
 	if err != nil {
 		return request.Item{}, err
 	}
-	s.indexPut(it)
-	s.hook(EventRestored, it, nil, nil, &change)
+	s.indexPut(it) // drops the item when it no longer collects requests
+	s.hook(event, it, nil, nil, &change)
 	return it, nil
 }
 
