@@ -177,7 +177,7 @@ func (h *Handler) Answer(ctx context.Context, ev *bot.Event) (Result, error) {
 		return res, err
 	}
 	core := Core(q)
-	hits, err := h.opts.Search.Search(ctx, core, decisionHits)
+	hits, err := h.opts.Search.Search(ctx, core, searchHits)
 	if err != nil {
 		return res, fmt.Errorf("answer: search knowledge base: %w", err)
 	}
@@ -195,8 +195,15 @@ func (h *Handler) Answer(ctx context.Context, ev *bot.Event) (Result, error) {
 }
 
 // decisionHits is the number of passages the answer decision weighs (the
-// confidence model is fitted on the first three a search returns).
-const decisionHits = 3
+// confidence model is fitted on the first three a search returns), and
+// searchHits the number it looks at for them: the score gap of a passage
+// is measured against the best one of another document among these, so
+// three passages of one page that all mention the question's one common
+// word do not count as a clear winner.
+const (
+	decisionHits = 3
+	searchHits   = 10
+)
 
 // best is the passage to answer the question's core with: the most
 // confident of the first decisionHits hits (see confidence.go), preferring
@@ -205,10 +212,9 @@ const decisionHits = 3
 // Options.MinSimilarity. It records the candidate and its confidence in res
 // either way.
 func (h *Handler) best(core string, hits []knowledge.Hit, lang string, res *Result) (knowledge.Hit, bool) {
-	hits = hits[:min(len(hits), decisionHits)]
 	var found knowledge.Hit
 	conf, i0 := -1.0, -1
-	for i, hit := range hits {
+	for i, hit := range hits[:min(len(hits), decisionHits)] {
 		c := confidence(features(core, hits, i))
 		if i0 < 0 || c > conf+0.05 || (hit.Lang == lang && found.Lang != lang && c >= conf-0.05) {
 			found, conf, i0 = hit, c, i

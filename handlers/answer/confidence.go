@@ -28,10 +28,12 @@ const (
 	cYesNo    // a yes/no question ("Does it support …?", "Gibt es …?"): often about what is not there
 	cTitle    // IDF-weighted share of the question's terms in its document's title
 	cDefine   // a "what is …?" question and the passage opens its document
+	cPhrase   // share of the question's neighbouring terms that are neighbours in the passage
+	cAsked    // IDF-weighted share of the passage's title and heading terms the question has
 	cNumFeatures
 )
 
-var cFeatureNames = [cNumFeatures]string{"bias", "rare", "coverage", "context", "missing", "gap", "short", "sim", "yesno", "title", "define"}
+var cFeatureNames = [cNumFeatures]string{"bias", "rare", "coverage", "context", "missing", "gap", "short", "sim", "yesno", "title", "define", "phrase", "asked"}
 
 // DefaultMinConfidence is the default knowledge.min_confidence: chosen for
 // precision on the development sets (see testdata/README.md).
@@ -46,14 +48,14 @@ func features(q string, hits []knowledge.Hit, i int) [cNumFeatures]float64 {
 	f[cCoverage] = h.Coverage
 	f[cContext] = h.Context
 	f[cMissing] = h.Missing
-	if h.Score > 0 {
+	if h.Lexical > 0 {
 		next := 0.0
 		for j, o := range hits {
-			if j != i && o.Source != h.Source && o.Score > next {
-				next = o.Score
+			if j != i && o.Source != h.Source && o.Lexical > next {
+				next = o.Lexical
 			}
 		}
-		f[cGap] = max(0, (h.Score-next)/h.Score)
+		f[cGap] = max(0, (h.Lexical-next)/h.Lexical)
 	}
 	if h.Terms > 0 {
 		f[cShort] = 1 / float64(h.Terms)
@@ -66,6 +68,8 @@ func features(q string, hits []knowledge.Hit, i int) [cNumFeatures]float64 {
 	if h.Heading == "" && definition(q) {
 		f[cDefine] = 1
 	}
+	f[cPhrase] = h.Phrase
+	f[cAsked] = h.Asked
 	return f
 }
 

@@ -157,11 +157,11 @@ func TestTrainConfidence(t *testing.T) {
 		ix := loadIndex(t, ds.kb)
 		for _, c := range split(loadCases(t, ds.file), true) {
 			core := Core(c.Q)
-			hits, err := ix.Search(context.Background(), core, decisionHits)
+			hits, err := ix.Search(context.Background(), core, searchHits)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i, h := range hits {
+			for i, h := range hits[:min(len(hits), decisionHits)] {
 				f := features(core, hits, i)
 				xs = append(xs, f[:])
 				y := 0.0

@@ -103,7 +103,7 @@ func (h *Handler) answerLLM(ctx context.Context, ev *bot.Event, q, redacted stri
 	ctx, cancel := context.WithTimeout(ctx, h.opts.Timeout)
 	defer cancel()
 	core := Core(q)
-	hits, err := h.opts.Search.Search(ctx, core, max(h.opts.K, decisionHits))
+	hits, err := h.opts.Search.Search(ctx, core, max(h.opts.K, searchHits))
 	if err != nil {
 		return fmt.Errorf("answer: search knowledge base: %w", err)
 	}

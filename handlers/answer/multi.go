@@ -141,12 +141,12 @@ type asked struct {
 // the others get a line saying the bot does not know about them, with one
 // escalation for the message.
 func (h *Handler) answerMany(ctx context.Context, ev *bot.Event, qs []string, redacted string, res *Result) error {
-	k := decisionHits
+	k := searchHits
 	if h.opts.LLM != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, h.opts.Timeout)
 		defer cancel()
-		k = max(h.opts.K, decisionHits)
+		k = max(h.opts.K, searchHits)
 	}
 	var known []asked
 	var unknown []string

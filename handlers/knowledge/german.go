@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -100,3 +101,48 @@ func germanAnalyzer(_ map[string]any, cache *registry.Cache) (analysis.Analyzer,
 	filters = append(filters, newSynonymFilter(synonyms[deAnalyzer], tok, filters))
 	return &analysis.DefaultAnalyzer{Tokenizer: tok, TokenFilters: filters}, nil
 }
+
+// Separable verbs: German splits "einrichten" in a question into "richte
+// … ein", "anmelden" into "melde … an"; the particle ends the clause and
+// is a stop word, so the question would be about "richten". joinParticles
+// puts a clause-final particle back in front of a word of its clause when
+// the knowledge base knows the joined word ("Wie richte ich Slack ein?" →
+// "Wie einrichte ich Slack?"), so the question meets "Slack einrichten".
+var separableParticles = map[string]bool{
+	"ab": true, "an": true, "auf": true, "aus": true, "bei": true, "ein": true, "fest": true,
+	"her": true, "hin": true, "los": true, "mit": true, "nach": true, "um": true, "vor": true,
+	"weg": true, "zu": true, "zurück": true, "zusammen": true,
+}
+
+// joinParticles rewrites q's separated verbs; known reports whether the
+// knowledge base has a (German) word.
+func joinParticles(q string, known func(word string) bool) string {
+	words := strings.FieldsFunc(q, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' })
+	changed := false
+	start := 0 // first word of the clause
+	for i, w := range words {
+		core := strings.TrimRightFunc(w, isClauseEnd)
+		if core == w && i < len(words)-1 {
+			continue // not the end of a clause
+		}
+		particle := strings.ToLower(core)
+		if separableParticles[particle] && i > start {
+			for j := i - 1; j >= start; j-- {
+				verb := strings.ToLower(strings.TrimFunc(words[j], isClauseEnd))
+				if len([]rune(verb)) >= 3 && !separableParticles[verb] && known(particle+verb) {
+					words[j] = particle + verb
+					words[i] = w[len(core):] // keep the punctuation
+					changed = true
+					break
+				}
+			}
+		}
+		start = i + 1
+	}
+	if !changed {
+		return q
+	}
+	return strings.Join(slices.DeleteFunc(words, func(s string) bool { return s == "" }), " ")
+}
+
+func isClauseEnd(r rune) bool { return strings.ContainsRune("?!.,;:", r) }

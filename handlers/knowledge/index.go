@@ -91,6 +91,11 @@ type Hit struct {
 	// chunk is in the language of the question, plus a share of the score
 	// of the best other chunk of its document.
 	Score float64
+	// Lexical is the hit's score from the word index alone (Score before
+	// hybrid search fuses it with the embedding ranking; 0 for a chunk only
+	// the embeddings found): the scale the answer decision's score gap is
+	// measured on.
+	Lexical float64
 	// Coverage is the fraction (0..1) of the query's distinct content terms
 	// (after analysis: stop words removed, stemmed) that occur in this
 	// chunk's title, heading and text, under the English or the German
@@ -118,6 +123,16 @@ type Hit struct {
 	// Terms is the number of the question's content terms (in the analysis
 	// Coverage was computed with).
 	Terms int
+	// Phrase is the share of the question's neighbouring content terms
+	// ("syncthing logs", "duplicate feature requests") that are neighbours
+	// in the chunk too (stop words between them aside), in either order:
+	// a chunk that only mentions each word somewhere says less.
+	Phrase float64
+	// Asked is the IDF-weighted share of the terms of the chunk's title and
+	// heading that the question has: a question that names what a section
+	// is about ("… the Syncthing logs?" and "Syncthing's database is
+	// corrupt") rather than only touching it.
+	Asked float64
 }
 
 // Index is an in-memory full-text index over chunks. It is safe for
@@ -134,6 +149,9 @@ type Index struct {
 	words map[string]uint8
 	// df is the number of chunks each term occurs in, per analyzer.
 	df map[string]map[string]int
+	// vocab is every term of the chunks by length, per analyzer: the
+	// candidates of typo correction (typo.go).
+	vocab map[string]vocabulary
 
 	closeOnce sync.Once
 	closeErr  error
@@ -143,6 +161,7 @@ type entry struct {
 	chunk kb.Chunk
 	terms map[string]map[string]bool // analyzer name → set of terms of title+heading+text
 	ctx   map[string]map[string]bool // analyzer name → set of terms of title+heading
+	pairs map[string]map[pair]bool   // analyzer name → neighbouring terms of title, heading and text
 	title map[string]map[string]bool // analyzer name → set of terms of title
 }
 
@@ -180,13 +199,20 @@ func NewIndex(chunks []kb.Chunk) (*Index, error) {
 			return nil, fmt.Errorf("knowledge: duplicate chunk ID %q", c.ID)
 		}
 		e := &entry{chunk: c, terms: make(map[string]map[string]bool, len(analyzers)), ctx: make(map[string]map[string]bool, len(analyzers)),
-			title: make(map[string]map[string]bool, len(analyzers))}
+			title: make(map[string]map[string]bool, len(analyzers)), pairs: make(map[string]map[pair]bool, len(analyzers))}
 		for name, a := range ix.analyzers {
 			set := make(map[string]bool)
 			ctx := make(map[string]bool)
 			title := make(map[string]bool)
+			pairs := make(map[pair]bool)
 			for i, s := range []string{c.Title, c.Heading, indexText(c.Text)} {
+				prev := ""
 				for _, t := range a.Analyze([]byte(s)) {
+					term := string(t.Term)
+					if prev != "" && prev != term {
+						pairs[newPair(prev, term)] = true
+					}
+					prev = term
 					set[string(t.Term)] = true
 					if i < 2 {
 						ctx[string(t.Term)] = true
@@ -197,6 +223,7 @@ func NewIndex(chunks []kb.Chunk) (*Index, error) {
 				}
 			}
 			e.terms[name] = set
+			e.pairs[name] = pairs
 			e.ctx[name] = ctx
 			e.title[name] = title
 		}
@@ -251,6 +278,10 @@ func NewIndex(chunks []kb.Chunk) (*Index, error) {
 		}
 		ix.df[name] = df
 	}
+	ix.vocab = make(map[string]vocabulary, len(analyzers))
+	for name, df := range ix.df {
+		ix.vocab[name] = newVocabulary(df)
+	}
 	return ix, nil
 }
 
@@ -293,7 +324,7 @@ type queryTerms map[string][]string // analyzer name → distinct terms
 // joined by its head if the index knows only that ("bananenstatus" →
 // "bananenstatus", "status": half covered at best).
 func (ix *Index) analyzeQuery(q string) queryTerms {
-	input := []byte(q)
+	input := []byte(joinParticles(q, ix.knownGerman))
 	streams := make(map[string]analysis.TokenStream, len(analyzers))
 	positions := make(map[int]int) // token position → number of analyzers keeping it
 	for _, name := range analyzers {
@@ -320,26 +351,54 @@ func (ix *Index) analyzeQuery(q string) queryTerms {
 				continue
 			}
 			term := string(t.Term)
+			if ix.df[name][term] > 0 {
+				add(term)
+				continue
+			}
 			if _, known := ix.words[term]; name == deAnalyzer && !known {
 				if sp == nil {
 					sp = ix.newSplitter()
 				}
-				if parts := sp.split(string(input[t.Start:t.End])); len(parts) > 0 {
-					if len(parts) == 1 {
-						// The modifier is unknown: it stays a term of the
-						// question, which no chunk covers.
-						add(term)
-					}
+				if parts := sp.split(string(input[t.Start:t.End])); len(parts) > 1 {
 					for _, p := range parts {
 						add(p)
 					}
 					continue
+				} else if len(parts) == 1 {
+					if fixed := ix.correct(name, term); fixed != "" {
+						add(fixed) // a typo of a known word, not a compound
+						continue
+					}
+					// The modifier is unknown: it stays a term of the
+					// question, which no chunk covers.
+					add(term)
+					add(parts[0])
+					continue
 				}
+			}
+			if fixed := ix.correct(name, term); fixed != "" {
+				term = fixed
 			}
 			add(term)
 		}
 	}
 	return qt
+}
+
+// knownGerman reports whether a German word, analysed, is a term of the
+// chunks.
+func (ix *Index) knownGerman(word string) bool {
+	ts := ix.analyzers[deAnalyzer].Analyze([]byte(word))
+	return len(ts) == 1 && ix.df[deAnalyzer][string(ts[0].Term)] > 0
+}
+
+// correct returns the known term a term no chunk has is a typo of, or "".
+// Terms with digits (versions, ids) are never corrected.
+func (ix *Index) correct(name, term string) string {
+	if strings.ContainsAny(term, "0123456789") {
+		return ""
+	}
+	return ix.vocab[name].correct(term, ix.df[name])
 }
 
 // query is a disjunction of the terms in every field (of the analyzer only,
@@ -441,8 +500,52 @@ func (ix *Index) features(qt queryTerms, h *Hit) {
 		if rare := got / all; rare > bestRare {
 			bestRare = rare
 			h.Rare, h.Context, h.TitleMatch, h.Missing, h.Terms = rare, ctx/all, title/all, missing/maxIDF, n
+			h.Phrase = phrase(ts, e.pairs[name])
+			h.Asked = ix.asked(name, ts, e.ctx[name])
 		}
 	}
+}
+
+// pair is two neighbouring terms, in either order.
+type pair struct{ a, b string }
+
+func newPair(a, b string) pair {
+	if a > b {
+		a, b = b, a
+	}
+	return pair{a, b}
+}
+
+// phrase is the share of the neighbouring terms of ts that are neighbours
+// in pairs; 0 for a question of one term.
+func phrase(ts []string, pairs map[pair]bool) float64 {
+	if len(ts) < 2 {
+		return 0
+	}
+	n := 0
+	for i := 1; i < len(ts); i++ {
+		if pairs[newPair(ts[i-1], ts[i])] {
+			n++
+		}
+	}
+	return float64(n) / float64(len(ts)-1)
+}
+
+// asked is the IDF-weighted share of the context terms (title and
+// heading) that the question's terms ts include.
+func (ix *Index) asked(name string, ts []string, ctx map[string]bool) float64 {
+	var all, got float64
+	for t := range ctx {
+		w := ix.idf(name, t)
+		all += w
+		if slices.Contains(ts, t) {
+			got += w
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return got / all
 }
 
 // Search returns up to k chunks matching query, best first. Question words
@@ -516,6 +619,7 @@ func (ix *Index) Search(ctx context.Context, q string, k int) ([]Hit, error) {
 		hits = hits[:k]
 	}
 	for i := range hits {
+		hits[i].Lexical = hits[i].Score
 		ix.features(qt, &hits[i])
 	}
 	return hits, nil
