@@ -26,8 +26,9 @@ func hit(title, lang, text string, coverage float64) knowledge.Hit {
 	return knowledge.Hit{Chunk: kb.Chunk{Title: title, Lang: lang, Text: text, URL: "https://kb/" + title, Source: lang + "/" + title + ".md"}, Coverage: coverage,
 		// The other features the answer decision weighs, as a passage with
 		// this share of a two-term question would have them (in its
-		// title, too).
-		Rare: coverage, Context: coverage, TitleMatch: coverage, Missing: 1 - coverage, Terms: 2}
+		// title, too, and as a phrase).
+		Rare: coverage, Context: coverage, TitleMatch: coverage, Missing: 1 - coverage, Terms: 2,
+		Phrase: coverage, Asked: coverage, Score: coverage, Lexical: coverage}
 }
 
 func text(lang, key string) string { return lang + ":" + key }
@@ -43,7 +44,7 @@ func TestHandle(t *testing.T) {
 		{"best covering passage", bot.Event{Text: "What is Einsatz?", Lang: "en"},
 			hits(hit("weak", "en", "nope", 0.2), hit("what", "en", "Einsatz is a bot.", 1)), "Einsatz is a bot.", "what"},
 		{"nothing good enough", bot.Event{Text: "quantum banana", Lang: "en"},
-			hits(hit("weak", "en", "nope", 0.3)), "en:dont_know", ""},
+			hits(hit("weak", "en", "nope", 0.3), hit("other", "en", "nope either", 0.3)), "en:dont_know", ""},
 		{"no hits in German", bot.Event{Text: "Quantenbanane?", Lang: "de"}, hits(), "de:dont_know", ""},
 		{"prefers the asker's language at equal coverage", bot.Event{Text: "Was ist Einsatz?", Lang: "de"},
 			hits(hit("what", "en", "Einsatz is a bot.", 1), hit("was", "de", "Einsatz ist ein Bot.", 1)), "Einsatz ist ein Bot.", "was"},

@@ -35,8 +35,9 @@ func hit(title, heading, body string, coverage float64) knowledge.Hit {
 		URL: "https://docs.example.org/" + strings.ToLower(title), Source: "en/" + strings.ToLower(title) + ".md"}, Coverage: coverage,
 		// The other features the answer decision weighs, as a passage with
 		// this share of a two-term question would have them (in its
-		// title, too).
-		Rare: coverage, Context: coverage, TitleMatch: coverage, Missing: 1 - coverage, Terms: 2}
+		// title, too, and as a phrase).
+		Rare: coverage, Context: coverage, TitleMatch: coverage, Missing: 1 - coverage, Terms: 2,
+		Phrase: coverage, Asked: coverage, Score: coverage, Lexical: coverage}
 }
 
 var docs = []knowledge.Hit{
