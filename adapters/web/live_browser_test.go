@@ -2,6 +2,10 @@ package web_test
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,9 +24,9 @@ import (
 
 // startSupportSite answers through the support log, as the program does:
 // answers carry Helpful / Not helpful, and the votes count in the report.
-func startSupportSite(t *testing.T) *site {
+func startSupportSite(t *testing.T, opts web.Options) *site {
 	t.Helper()
-	return startSiteWith(t, web.Options{}, nil, func(s *site, answers *answer.Handler) {
+	return startSiteWith(t, opts, nil, func(s *site, answers *answer.Handler) {
 		sup := support.New(support.Options{Answer: answers, Store: storage.NewSupport(s.store), Poster: s.core, Logger: discard(),
 			Text: func(lang, key string) string { return support.DefaultTexts[key][0] }})
 		s.core.Fallback(sup)
@@ -46,7 +50,7 @@ func askOnPage(t *testing.T, ctx context.Context, s *site, question string) stri
 }
 
 func TestBrowserChatShowsLateStaffReplyLive(t *testing.T) {
-	s := startSupportSite(t)
+	s := startSupportSite(t, web.Options{})
 	ctx := webtest.Browser(t)
 	conv := askOnPage(t, ctx, s, "What is Einsatz?")
 	labels := webtest.Run(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#log li.bot .buttons button")).map(b => b.textContent)`))
@@ -91,7 +95,7 @@ func TestBrowserChatShowsLateStaffReplyLive(t *testing.T) {
 }
 
 func TestBrowserChatHelpfulClickCountsInSupportReport(t *testing.T) {
-	s := startSupportSite(t)
+	s := startSupportSite(t, web.Options{})
 	ctx := webtest.Browser(t)
 	askOnPage(t, ctx, s, "What is Einsatz?")
 	webtest.Do(t, ctx,
@@ -117,5 +121,42 @@ func TestBrowserChatHelpfulClickCountsInSupportReport(t *testing.T) {
 	}
 	if len(rows) != 1 || rows[0].Platform != bot.PlatformWeb || rows[0].Rated != 1 || rows[0].Helpful != 1 || rows[0].ResolvedByVote != 1 {
 		t.Fatalf("support report = %+v, want one web question rated helpful", rows)
+	}
+}
+
+func TestBrowserWidgetOnAnotherSite(t *testing.T) {
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><head><title>Host</title></head><body><h1>Another site</h1><script src="%s/widget.js" defer></script></body></html>`, r.URL.Query().Get("bot"))
+	}))
+	t.Cleanup(host.Close)
+	s := startSupportSite(t, web.Options{APIKey: "sekret", CORSOrigins: []string{host.URL}})
+	ctx := webtest.Browser(t)
+	root := `document.getElementById("einsatz-widget").shadowRoot`
+	webtest.Do(t, ctx, chromedp.Navigate(host.URL+"/?bot="+url.QueryEscape(s.URL())))
+	webtest.WaitFor(t, ctx, `!!document.getElementById("einsatz-widget")`)
+	webtest.Run(t, ctx, chromedp.Evaluate[bool](`(() => { const r = `+root+`; r.querySelector(".bubble").click(); r.querySelector("input").value = "What is Einsatz?"; r.querySelector("form").requestSubmit(); return true })()`))
+	webtest.WaitFor(t, ctx, root+`.querySelector("li.bot .buttons button") !== null`)
+	answer := webtest.Run(t, ctx, chromedp.Evaluate[string](root+`.querySelector("li.bot").textContent`))
+	if !strings.Contains(answer, "community engagement bot") {
+		t.Fatalf("widget answer = %q", answer)
+	}
+	conv := webtest.Run(t, ctx, chromedp.Evaluate[string](`sessionStorage.getItem("einsatz-widget-conversation")`))
+	if err := s.core.Post(context.Background(), webThread(conv), bot.Reply{Text: "Hello from the team.", AuthorName: "Bo"}); err != nil {
+		t.Fatal(err)
+	}
+	webtest.WaitFor(t, ctx, root+`.querySelector("li.staff .author strong")?.textContent === "Bo"`)
+	webtest.Run(t, ctx, chromedp.Evaluate[bool](root+`.querySelector('li.bot .buttons button[data-action="feedback_up"]').click() || true`))
+	webtest.WaitFor(t, ctx, root+`.querySelector("li.notice")?.textContent === "Thanks for the feedback!"`)
+
+	if dir := os.Getenv("EINSATZ_SHOTS"); dir != "" {
+		for _, width := range []int64{1280, 390} {
+			webtest.Do(t, ctx, chromedp.EmulateViewport(width, 800))
+			time.Sleep(200 * time.Millisecond)
+			shot := webtest.Run(t, ctx, chromedp.FullScreenshot(100))
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("livechat-widget-%d.png", width)), shot, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }

@@ -353,3 +353,48 @@ func TestChatEventsIdleConversationExpires(t *testing.T) {
 	_, events := stream(t, s.URL()+"/api/chat/conv-old/events", nil)
 	quiet(t, events, 200*time.Millisecond)
 }
+
+func TestChatPageAndWidgetTexts(t *testing.T) {
+	s := startSite(t, web.Options{APIKey: "sekret", BotName: "Helfer"}, buttons)
+	get := func(path, lang string) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodGet, s.URL()+path, nil)
+		req.Header.Set("Accept-Language", lang)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			b.WriteString(sc.Text() + "\n")
+		}
+		return resp, b.String()
+	}
+	tests := []struct {
+		path, lang string
+		want       []string
+	}{
+		{"/", "de-DE,de;q=0.9", []string{`data-staff="Team"`, "Helfer schreibt …", "/static/chatcore.js"}},
+		{"/", "en-GB", []string{`data-staff="Staff"`, "Helfer is typing…"}},
+		{"/widget.js", "de", []string{`"staff":"Team"`, `"typing":"Helfer schreibt …"`, `"token":"`, "function einsatzChat(", "attachShadow"}},
+		{"/widget.js", "en", []string{`"staff":"Staff"`, `"bot":"Helfer"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path+" "+tt.lang, func(t *testing.T) {
+			resp, body := get(tt.path, tt.lang)
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("missing %q", w)
+				}
+			}
+			if tt.path == "/widget.js" && !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
+				t.Errorf("Content-Type %q", resp.Header.Get("Content-Type"))
+			}
+		})
+	}
+}

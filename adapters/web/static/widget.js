@@ -15,7 +15,8 @@ function start() {
     "<style>" +
     ":host { all: initial; }" +
     "* { box-sizing: border-box; font: 15px/1.45 system-ui, sans-serif; }" +
-    ".bubble { position: fixed; right: 1.25rem; bottom: 1.25rem; width: 3.5rem; height: 3.5rem; border-radius: 50%; border: 0; background: #2357d9; color: #fff; font-size: 1.5rem; cursor: pointer; box-shadow: 0 4px 14px rgba(0,0,0,.25); z-index: 2147483646; }" +
+    "strong, header { font-weight: 600; }" +
+    ".bubble { position: fixed; right: 1.25rem; bottom: 1.25rem; width: 3.5rem; height: 3.5rem; border-radius: 50%; border: 0; background: #2357d9; color: #fff; font-size: 1.5rem; cursor: pointer; box-shadow: 0 4px 14px rgba(0,0,0,.25); z-index: 2147483646; display: grid; place-items: center; }" +
     ".panel { position: fixed; right: 1.25rem; bottom: 5.5rem; width: min(24rem, calc(100vw - 2rem)); height: min(34rem, calc(100vh - 7rem)); display: flex; flex-direction: column; background: #f6f7fb; color: #1d2330; border: 1px solid #dfe3ec; border-radius: .9rem; box-shadow: 0 8px 28px rgba(0,0,0,.22); overflow: hidden; z-index: 2147483647; }" +
     ".panel[hidden] { display: none; }" +
     "header { display: flex; justify-content: space-between; align-items: center; padding: .6rem .9rem; background: #2357d9; color: #fff; font-weight: 600; }" +
@@ -43,7 +44,7 @@ function start() {
     "<div class=\"panel\" hidden role=\"dialog\"><header><span class=\"title\"></span><button type=\"button\" class=\"close\">×</button></header>" +
     "<ol class=\"log\" aria-live=\"polite\"><li class=\"intro\"></li></ol><p class=\"typing\" hidden></p>" +
     "<form autocomplete=\"off\"><input maxlength=\"4000\" required><button type=\"submit\"></button></form></div>" +
-    "<button type=\"button\" class=\"bubble\">💬</button>";
+    "<button type=\"button\" class=\"bubble\"><svg viewBox=\"0 0 24 24\" width=\"26\" height=\"26\" aria-hidden=\"true\"><path fill=\"currentColor\" d=\"M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z\"/></svg></button>";
   var panel = root.querySelector(".panel");
   var log = root.querySelector(".log");
   var input = root.querySelector("input");
