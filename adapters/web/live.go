@@ -24,11 +24,13 @@ import (
 
 // Limits of the live chat's memory.
 const (
-	maxLiveConversations = 10000 // conversations with a backlog
-	maxBacklog           = 64    // events kept per conversation for resuming
-	maxStreamsPerConv    = 4     // open streams of one conversation (tabs)
-	maxStreams           = 2000  // open streams in all
-	streamBuffer         = 32    // events queued for one slow stream before it is dropped
+	maxLiveConversations = 10000    // conversations with a backlog
+	maxBacklog           = 64       // events kept per conversation for resuming
+	maxConvBytes         = 64 << 10 // … and at most this much of their data
+	maxLiveBytes         = 32 << 20 // the backlogs of all conversations together
+	maxStreamsPerConv    = 4        // open streams of one conversation (tabs)
+	maxStreams           = 2000     // open streams in all
+	streamBuffer         = 32       // events queued for one slow stream before it is dropped
 	streamWriteWait      = 10 * time.Second
 	sweepEvery           = time.Minute
 )
@@ -76,6 +78,7 @@ type liveConv struct {
 	typing  bool
 	lang    string // of the visitor's last message, for their button clicks
 	active  time.Time
+	bytes   int // data held in backlog
 }
 
 // nextID is the conversation's next event id: the clock in microseconds,
@@ -101,22 +104,36 @@ func (s *Server) liveConvLocked(conv string, create bool) *liveConv {
 	if now.Sub(s.swept) >= sweepEvery || len(s.live) >= maxLiveConversations {
 		s.sweepLocked(now)
 	}
-	if len(s.live) >= maxLiveConversations {
-		var oldest string
-		var at time.Time
-		for id, c := range s.live {
-			if len(c.subs) == 0 && (oldest == "" || c.active.Before(at)) {
-				oldest, at = id, c.active
-			}
-		}
-		if oldest == "" {
-			return nil
-		}
-		delete(s.live, oldest)
+	if len(s.live) >= maxLiveConversations && !s.evictLocked("") {
+		return nil
 	}
 	c := &liveConv{subs: map[*subscriber]struct{}{}, active: now}
 	s.live[conv] = c
 	return c
+}
+
+// evictLocked forgets the conversation idle longest that nobody streams,
+// other than keep; it reports false when there is none.
+func (s *Server) evictLocked(keep string) bool {
+	var oldest string
+	var at time.Time
+	for id, c := range s.live {
+		if id != keep && len(c.subs) == 0 && (oldest == "" || c.active.Before(at)) {
+			oldest, at = id, c.active
+		}
+	}
+	if oldest == "" {
+		return false
+	}
+	s.dropLocked(oldest)
+	return true
+}
+
+func (s *Server) dropLocked(conv string) {
+	if c, ok := s.live[conv]; ok {
+		s.liveBytes -= c.bytes
+		delete(s.live, conv)
+	}
 }
 
 // sweepLocked forgets conversations nobody watches that were idle longer
@@ -125,7 +142,7 @@ func (s *Server) sweepLocked(now time.Time) {
 	s.swept = now
 	for id, c := range s.live {
 		if len(c.subs) == 0 && now.Sub(c.active) > s.opts.LiveIdle {
-			delete(s.live, id)
+			s.dropLocked(id)
 		}
 	}
 }
@@ -133,7 +150,7 @@ func (s *Server) sweepLocked(now time.Time) {
 // publishLocked adds an event to the conversation's backlog (unless it is
 // a typing event, which only the streams open now get) and sends it to its
 // streams. It returns the event's id.
-func (s *Server) publishLocked(c *liveConv, name string, ev StreamEvent) int64 {
+func (s *Server) publishLocked(conv string, c *liveConv, name string, ev StreamEvent) int64 {
 	ev.ID = c.nextID(s.opts.Clock.Now())
 	data, err := json.Marshal(ev)
 	if err != nil { // cannot happen with these types; do not take the chat down for it
@@ -143,8 +160,21 @@ func (s *Server) publishLocked(c *liveConv, name string, ev StreamEvent) int64 {
 	it := streamItem{id: ev.ID, name: name, data: data, buttons: ev.Buttons, msgID: ev.MessageID}
 	if name != "typing" {
 		c.backlog = append(c.backlog, it)
-		if len(c.backlog) > maxBacklog {
-			c.backlog = append(c.backlog[:0:0], c.backlog[len(c.backlog)-maxBacklog:]...)
+		c.bytes += len(data)
+		s.liveBytes += len(data)
+		drop := 0
+		for len(c.backlog)-drop > maxBacklog || (c.bytes > maxConvBytes && len(c.backlog)-drop > 1) {
+			c.bytes -= len(c.backlog[drop].data)
+			s.liveBytes -= len(c.backlog[drop].data)
+			drop++
+		}
+		if drop > 0 {
+			c.backlog = append(c.backlog[:0:0], c.backlog[drop:]...)
+		}
+		for s.liveBytes > maxLiveBytes {
+			if !s.evictLocked(conv) {
+				break
+			}
 		}
 	}
 	for sub := range c.subs {
@@ -171,7 +201,7 @@ func (s *Server) recordReplyLocked(conv string, r bot.Reply) ChatReply {
 	if r.AuthorName != "" {
 		role = "staff"
 	}
-	return ChatReply{Reply: r, EventID: s.publishLocked(c, "message", StreamEvent{Role: role, Reply: r})}
+	return ChatReply{Reply: r, EventID: s.publishLocked(conv, c, "message", StreamEvent{Role: role, Reply: r})}
 }
 
 // recordVisitorLocked publishes the visitor's own message.
@@ -186,7 +216,7 @@ func (s *Server) recordVisitorLocked(conv, messageID, text string) {
 			return // a retry of a message shown already
 		}
 	}
-	s.publishLocked(c, "message", StreamEvent{Role: "user", MessageID: messageID, Reply: bot.Reply{Text: text}})
+	s.publishLocked(conv, c, "message", StreamEvent{Role: "user", MessageID: messageID, Reply: bot.Reply{Text: text}})
 }
 
 // setTypingLocked starts or stops the conversation's typing indicator.
@@ -196,7 +226,7 @@ func (s *Server) setTypingLocked(conv string, on bool) {
 		return
 	}
 	c.typing = on
-	s.publishLocked(c, "typing", StreamEvent{Typing: &on})
+	s.publishLocked(conv, c, "typing", StreamEvent{Typing: &on})
 }
 
 // offeredLocked reports whether the conversation was offered a button with

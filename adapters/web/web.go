@@ -124,15 +124,16 @@ type Server struct {
 	addr  string        // the address actually listened on
 	login string        // the one-time login URL made at start, if any
 
-	mu       sync.Mutex
-	sink     bot.Sink
-	waiters  map[string]*waiter     // by event key, for POST /api/chat
-	mailbox  map[string][]ChatReply // replies nobody waited or streamed for, by conversation
-	limiters map[string]*rate.Limiter
-	live     map[string]*liveConv // the live chat's streams and backlogs, by conversation
-	swept    time.Time            // when idle conversations were last forgotten
-	streams  int                  // open event streams
-	closing  chan struct{}        // closed when the server shuts down: streams end
+	mu        sync.Mutex
+	sink      bot.Sink
+	waiters   map[string]*waiter     // by event key, for POST /api/chat
+	mailbox   map[string][]ChatReply // replies nobody waited or streamed for, by conversation
+	limiters  map[string]*rate.Limiter
+	live      map[string]*liveConv // the live chat's streams and backlogs, by conversation
+	swept     time.Time            // when idle conversations were last forgotten
+	liveBytes int                  // data held in all backlogs
+	streams   int                  // open event streams
+	closing   chan struct{}        // closed when the server shuts down: streams end
 }
 
 // maxMailboxes bounds the conversations whose undelivered replies are kept.
