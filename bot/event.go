@@ -211,6 +211,10 @@ type Reply struct {
 	// before the text and let it, and only it, notify. Set from
 	// configuration (handoff.mention), never from what users wrote.
 	Ping string `json:"ping,omitempty"`
+	// AuthorName is the person a reply comes from when it is not the bot
+	// (a staff member's reply relayed into the thread); adapters show it
+	// as the author, marked as staff. "" = the bot.
+	AuthorName string `json:"author_name,omitempty"`
 }
 
 // CommandSpec describes a command for platforms that register them (Discord

@@ -27,6 +27,11 @@ type ChatRequest struct {
 	// makes one up when it is missing.
 	MessageID string `json:"message_id,omitempty"`
 	User      string `json:"user,omitempty"` // display name, optional
+	// Action and Value are a click on a button of an earlier reply
+	// (instead of Text): the button's action and value as the reply
+	// offered them. Only buttons offered to this conversation are taken.
+	Action string `json:"action,omitempty"`
+	Value  string `json:"value,omitempty"`
 }
 
 // ChatResponse is the answer of POST /api/chat.
@@ -37,7 +42,7 @@ type ChatResponse struct {
 	// before), queued (the bot is busy: the answer comes with a later
 	// request), pending (not answered within the wait), failed.
 	Status  string      `json:"status"`
-	Replies []bot.Reply `json:"replies"`
+	Replies []ChatReply `json:"replies"`
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
@@ -56,8 +61,8 @@ func (s *Server) chatPage(w http.ResponseWriter, r *http.Request) {
 // chatTexts are the chat page's own words; the bot's answers come in the
 // language of the question.
 var chatTexts = map[string]map[string]string{
-	"en": {"title": "Chat", "placeholder": "Ask a question…", "send": "Send", "intro": "Ask me about the project. I answer from the knowledge base and say so when I don't know.", "error": "Something went wrong. Please try again.", "busy": "I'm busy; your message is queued."},
-	"de": {"title": "Chat", "placeholder": "Stell eine Frage…", "send": "Senden", "intro": "Frag mich zum Projekt. Ich antworte aus der Wissensdatenbank und sage es, wenn ich etwas nicht weiß.", "error": "Da ist etwas schiefgegangen. Bitte versuch es noch einmal.", "busy": "Ich bin gerade beschäftigt; deine Nachricht ist in der Warteschlange."},
+	"en": {"title": "Chat", "placeholder": "Ask a question…", "send": "Send", "intro": "Ask me about the project. I answer from the knowledge base and say so when I don't know.", "error": "Something went wrong. Please try again.", "busy": "I'm busy; your message is queued.", "typing": "%s is typing…", "staff": "Staff", "open": "Chat with us", "close": "Close the chat"},
+	"de": {"title": "Chat", "placeholder": "Stell eine Frage…", "send": "Senden", "intro": "Frag mich zum Projekt. Ich antworte aus der Wissensdatenbank und sage es, wenn ich etwas nicht weiß.", "error": "Da ist etwas schiefgegangen. Bitte versuch es noch einmal.", "busy": "Ich bin gerade beschäftigt; deine Nachricht ist in der Warteschlange.", "typing": "%s schreibt …", "staff": "Team", "open": "Chatte mit uns", "close": "Chat schließen"},
 }
 
 func pageLang(acceptLanguage string) string {
@@ -108,8 +113,11 @@ func (s *Server) chatAPI(w http.ResponseWriter, r *http.Request) {
 	case !idPattern.MatchString(req.MessageID):
 		jsonError(w, http.StatusBadRequest, "message_id: 1-128 characters of A-Z, a-z, 0-9, _ and -")
 		return
-	case req.Text == "" || !utf8.ValidString(req.Text) || len(req.Text) > maxChatText:
+	case req.Action == "" && (req.Text == "" || !utf8.ValidString(req.Text) || len(req.Text) > maxChatText):
 		jsonError(w, http.StatusBadRequest, fmt.Sprintf("text: 1-%d bytes of UTF-8", maxChatText))
+		return
+	case req.Action != "" && req.Text != "":
+		jsonError(w, http.StatusBadRequest, "send either text or a button's action and value")
 		return
 	}
 	name := req.User
@@ -128,10 +136,23 @@ func (s *Server) chatAPI(w http.ResponseWriter, r *http.Request) {
 		Text:      req.Text,
 		Time:      time.Now(),
 	}
-	resp := ChatResponse{ConversationID: req.ConversationID, MessageID: req.MessageID, Replies: []bot.Reply{}}
+	resp := ChatResponse{ConversationID: req.ConversationID, MessageID: req.MessageID, Replies: []ChatReply{}}
 
 	wt := &waiter{done: make(chan struct{})}
 	s.mu.Lock()
+	if req.Action != "" {
+		// A click goes the way a Discord or Slack button click goes: an
+		// interaction event for the routes of that action.
+		lang, ok := s.offeredLocked(req.ConversationID, req.Action, req.Value)
+		if !ok {
+			s.mu.Unlock()
+			jsonError(w, http.StatusConflict, "that button was not offered in this conversation (or has expired)")
+			return
+		}
+		ev.Kind, ev.Action, ev.Value, ev.Lang = bot.KindInteraction, req.Action, req.Value, lang
+	} else {
+		s.recordVisitorLocked(req.ConversationID, req.MessageID, req.Text)
+	}
 	sink := s.sink
 	resp.Replies = append(resp.Replies, s.mailbox[req.ConversationID]...)
 	delete(s.mailbox, req.ConversationID)
@@ -197,8 +218,8 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
-			h.Set("Access-Control-Allow-Headers", "Content-Type, X-API-Key, Authorization")
+			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Content-Type, X-API-Key, Authorization, X-Chat-Token, Last-Event-ID")
 			h.Set("Access-Control-Max-Age", "600")
 			return true
 		}

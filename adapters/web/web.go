@@ -76,6 +76,15 @@ type Options struct {
 	ChatBurst   int
 	TrustProxy  bool
 	ChatTimeout time.Duration // how long POST /api/chat waits for the answer; default 60s
+	// LiveIdle is how long a web conversation nobody streams keeps its
+	// backlog of events for resuming; default 30m.
+	LiveIdle time.Duration
+	// StreamHeartbeat is how often an idle event stream gets a comment
+	// line; default 25s.
+	StreamHeartbeat time.Duration
+	// Clock drives the live chat's expiry and event ids; default the
+	// system clock.
+	Clock bot.Clock
 
 	Accounts []Account
 	// CredentialFile is where the running server writes the local admin
@@ -115,18 +124,23 @@ type Server struct {
 	addr  string        // the address actually listened on
 	login string        // the one-time login URL made at start, if any
 
-	mu       sync.Mutex
-	sink     bot.Sink
-	waiters  map[string]*waiter     // by event key, for POST /api/chat
-	mailbox  map[string][]bot.Reply // replies nobody waited for, by conversation
-	limiters map[string]*rate.Limiter
+	mu        sync.Mutex
+	sink      bot.Sink
+	waiters   map[string]*waiter     // by event key, for POST /api/chat
+	mailbox   map[string][]ChatReply // replies nobody waited or streamed for, by conversation
+	limiters  map[string]*rate.Limiter
+	live      map[string]*liveConv // the live chat's streams and backlogs, by conversation
+	swept     time.Time            // when idle conversations were last forgotten
+	liveBytes int                  // data held in all backlogs
+	streams   int                  // open event streams
+	closing   chan struct{}        // closed when the server shuts down: streams end
 }
 
 // maxMailboxes bounds the conversations whose undelivered replies are kept.
 const maxMailboxes = 10000
 
 type waiter struct {
-	replies []bot.Reply
+	replies []ChatReply
 	outcome string
 	done    chan struct{}
 }
@@ -141,6 +155,15 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.BotName == "" {
 		opts.BotName = "Einsatz"
+	}
+	if opts.LiveIdle <= 0 {
+		opts.LiveIdle = 30 * time.Minute
+	}
+	if opts.StreamHeartbeat <= 0 {
+		opts.StreamHeartbeat = 25 * time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = bot.SystemClock{}
 	}
 	if opts.Store == nil || opts.Core == nil {
 		return nil, errors.New("web: Store and Core are required")
@@ -160,8 +183,10 @@ func New(opts Options) (*Server, error) {
 		adminKey: randomToken(),
 		ready:    make(chan struct{}),
 		waiters:  map[string]*waiter{},
-		mailbox:  map[string][]bot.Reply{},
+		mailbox:  map[string][]ChatReply{},
 		limiters: map[string]*rate.Limiter{},
+		live:     map[string]*liveConv{},
+		closing:  make(chan struct{}),
 	}
 	s.routes()
 	return s, nil
@@ -173,6 +198,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /{$}", s.chatPage)
 	s.mux.HandleFunc("POST /api/chat", s.chatAPI)
 	s.mux.HandleFunc("OPTIONS /api/chat", s.chatAPI)
+	s.mux.HandleFunc("GET /api/chat/{conversation_id}/events", s.chatEvents)
+	s.mux.HandleFunc("OPTIONS /api/chat/{conversation_id}/events", s.chatEvents)
+	s.mux.HandleFunc("GET /widget.js", s.widgetJS)
 
 	s.mux.HandleFunc("GET /login", s.loginPage)
 	s.mux.HandleFunc("POST /login", s.loginForm)
@@ -270,6 +298,9 @@ func (s *Server) Run(ctx context.Context, sink bot.Sink) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	// Event streams never end on their own: end them when shutdown starts,
+	// so it need not wait for them.
+	srv.RegisterOnShutdown(func() { close(s.closing) })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("web server listening", "url", s.URL())
@@ -311,16 +342,21 @@ func (s *Server) writeCredential() error {
 	return nil
 }
 
-// Send delivers a reply to the web chat: to the request waiting for it, or
-// to the conversation's mailbox, returned with its next request.
+// Send delivers a reply to the web chat: to the conversation's event
+// stream, and to the request waiting for it or, when no stream is open, to
+// the conversation's mailbox, returned with its next request.
 func (s *Server) Send(_ context.Context, to bot.ThreadRef, r bot.Reply) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	cr := s.recordReplyLocked(to.ThreadID, r)
 	if w, ok := s.waiters[r.ReplyTo]; ok && r.ReplyTo != "" {
-		w.replies = append(w.replies, r)
+		w.replies = append(w.replies, cr)
 		return nil
 	}
-	box := append(s.mailbox[to.ThreadID], r)
+	if s.watchedLocked(to.ThreadID) {
+		return nil // the open stream has it (and resumes with it after a reconnect)
+	}
+	box := append(s.mailbox[to.ThreadID], cr)
 	if len(box) > 20 {
 		box = box[len(box)-20:]
 	}
@@ -334,7 +370,8 @@ func (s *Server) Send(_ context.Context, to bot.ThreadRef, r bot.Reply) error {
 	return nil
 }
 
-// Completed wakes the chat request waiting for the event.
+// Completed wakes the chat request waiting for the event and stops the
+// typing indicator.
 func (s *Server) Completed(ev *bot.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -342,6 +379,9 @@ func (s *Server) Completed(ev *bot.Event) {
 		w.outcome = ev.Outcome
 		close(w.done)
 		delete(s.waiters, ev.Key)
+	}
+	if ev.Platform == bot.PlatformWeb {
+		s.setTypingLocked(ev.Thread().ThreadID, false)
 	}
 }
 

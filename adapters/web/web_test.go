@@ -36,10 +36,19 @@ type site struct {
 // the example knowledge base.
 func startSite(t *testing.T, opts web.Options, handler bot.Handler) *site {
 	t.Helper()
+	return startSiteWith(t, opts, handler, nil)
+}
+
+// startSiteWith is startSite with setup called before the core runs, to
+// add routes and pages; answers is the knowledge-base answer handler when
+// handler is nil.
+func startSiteWith(t *testing.T, opts web.Options, handler bot.Handler, setup func(s *site, answers *answer.Handler)) *site {
+	t.Helper()
 	store, err := storage.Open(storage.Options{InMemory: true, Logger: discard()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	var answers *answer.Handler
 	if handler == nil {
 		chunks, err := knowledge.LoadFS(os.DirFS("../../knowledge"), ".")
 		if err != nil {
@@ -50,7 +59,8 @@ func startSite(t *testing.T, opts web.Options, handler bot.Handler) *site {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { ix.Close() })
-		handler = answer.New(answer.Options{Search: ix, Text: func(_, k string) string { return k }})
+		answers = answer.New(answer.Options{Search: ix, Text: func(_, k string) string { return k }})
+		handler = answers
 	}
 	reg := prometheus.NewRegistry()
 	core := bot.New(bot.Options{Store: store, Router: bot.NewRouter(handler), Metrics: web.NewMetrics(reg), Logger: discard()})
@@ -63,6 +73,10 @@ func startSite(t *testing.T, opts web.Options, handler bot.Handler) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := &site{Server: srv, store: store, core: core, cred: cred}
+	if setup != nil {
+		setup(s, answers)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- core.Run(ctx, srv) }()
@@ -74,7 +88,7 @@ func startSite(t *testing.T, opts web.Options, handler bot.Handler) *site {
 		}
 		store.Close()
 	})
-	return &site{Server: srv, store: store, core: core, cred: cred}
+	return s
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
