@@ -11,14 +11,17 @@ type Texts struct {
 
 // Keys of the bot's fixed replies.
 const (
-	TextGreeting    = "greeting"     // placeholder {bot}
-	TextDontKnow    = "dont_know"    // nothing relevant in the knowledge base
-	TextSources     = "sources"      // label in front of source links
-	TextRateLimited = "rate_limited" // user exceeded core.rate_limit
-	TextTakeover    = "takeover"     // a team member took over the thread
-	TextRelease     = "release"      // the team member handed the thread back
-	TextError       = "error"        // something failed internally
-	TextFeatureAck  = "feature_ack"  // placeholder {id}
+	TextGreeting = "greeting"  // placeholder {bot}
+	TextDontKnow = "dont_know" // nothing relevant in the knowledge base
+	// TextDontKnowPart is the line about one of several questions in a
+	// message that the knowledge base does not cover; placeholder {question}.
+	TextDontKnowPart = "dont_know_part"
+	TextSources      = "sources"      // label in front of source links
+	TextRateLimited  = "rate_limited" // user exceeded core.rate_limit
+	TextTakeover     = "takeover"     // a team member took over the thread
+	TextRelease      = "release"      // the team member handed the thread back
+	TextError        = "error"        // something failed internally
+	TextFeatureAck   = "feature_ack"  // placeholder {id}
 	// TextLLMUnavailable goes in front of the extractive answer while the
 	// language model is failing.
 	TextLLMUnavailable = "llm_unavailable"
@@ -40,7 +43,7 @@ const (
 // textKeys lists every text key, in the order config.yaml documents them.
 func textKeys() []string {
 	return []string{
-		TextGreeting, TextDontKnow, TextSources, TextRateLimited, TextTakeover,
+		TextGreeting, TextDontKnow, TextDontKnowPart, TextSources, TextRateLimited, TextTakeover,
 		TextRelease, TextError, TextFeatureAck, TextLLMUnavailable, TextHandoffButton,
 		TextStaffOnly, TextHandoffAsked, TextHandoffAfterHours, TextFrustration, TextWelcome,
 		TextForgetMeConfirm, TextForgetMeDone, TextForgetMeCancelled, TextForgetMeExpired,
@@ -60,6 +63,9 @@ func builtinText(key string) (en, de string) {
 				"A team member can help: they'll see your question here.",
 			"Darauf weiß ich noch keine Antwort – in der Wissensdatenbank habe ich nichts dazu gefunden. " +
 				"Ein Teammitglied kann dir helfen: Deine Frage ist hier für das Team sichtbar."
+	case TextDontKnowPart:
+		return "I don't know about “{question}” yet — a team member can help with that.",
+			"Zu „{question}“ weiß ich noch keine Antwort – ein Teammitglied kann dir dabei helfen."
 	case TextSources:
 		return "Source", "Quelle"
 	case TextRateLimited:

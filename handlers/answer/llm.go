@@ -62,6 +62,9 @@ const Sentinel = "NOT_COVERED"
 const (
 	TextLLMUnavailable = "llm_unavailable"
 	TextHandoffButton  = "handoff_button"
+	// TextDontKnowPart is the line about a question of several that the
+	// knowledge base does not cover; placeholder {question}.
+	TextDontKnowPart = "dont_know_part"
 )
 
 // Defaults of the LLM options.

@@ -305,7 +305,7 @@ func (h *Handler) promptMany(ev *bot.Event, qs []string, hits []knowledge.Hit) [
 func (h *Handler) dontKnowAbout(ctx context.Context, ev *bot.Event, unknown []string, redacted string, res *Result) {
 	r := &res.Replies[0]
 	for _, q := range unknown {
-		r.Text += "\n\n" + dontKnowLine(ev.Lang, q)
+		r.Text += "\n\n" + strings.ReplaceAll(h.opts.Text(ev.Lang, TextDontKnowPart), "{question}", q)
 	}
 	r.Buttons = append(r.Buttons, bot.Button{Label: h.opts.Text(ev.Lang, TextHandoffButton), Action: ActionHandoff})
 	if h.opts.Escalator == nil {
@@ -316,13 +316,4 @@ func (h *Handler) dontKnowAbout(ctx context.Context, ev *bot.Event, unknown []st
 		return
 	}
 	res.Escalated = true
-}
-
-// dontKnowLine is the honest one-line "I don't know" about one of several
-// questions.
-func dontKnowLine(lang, q string) string {
-	if baseLang(lang) == "de" {
-		return "Zu „" + q + "“ weiß ich noch keine Antwort – ein Teammitglied kann dir dabei helfen."
-	}
-	return "I don't know about “" + q + "” yet — a team member can help with that."
 }
