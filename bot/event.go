@@ -159,6 +159,9 @@ type Turn struct {
 	Name   string    `json:"name,omitempty"`
 	Text   string    `json:"text"`
 	Time   time.Time `json:"time"`
+	// Sources of a bot answer, so staff reading the thread see what it
+	// was built from.
+	Sources []Source `json:"sources,omitempty"`
 }
 
 // Owner says who answers in a thread. The zero value means the bot.
@@ -211,6 +214,9 @@ type Reply struct {
 	// before the text and let it, and only it, notify. Set from
 	// configuration (handoff.mention), never from what users wrote.
 	Ping string `json:"ping,omitempty"`
+	// AuthorName is the staff member a post speaks for (a reply from the
+	// dashboard desk); "" is the bot. Adapters show it with the text.
+	AuthorName string `json:"author_name,omitempty"`
 }
 
 // CommandSpec describes a command for platforms that register them (Discord
