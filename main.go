@@ -103,7 +103,7 @@ func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, st
 	for _, line := range settings {
 		log.Info("config", "setting", line)
 	}
-	site, err := web.FromConfig(cfg, web.Features{Store: a.store, Core: a.core, KB: a.kb, Inbox: a.inbox, Memory: []personal.Part{a.inbox},
+	site, err := web.FromConfig(cfg, web.Features{Store: a.store, Core: a.core, KB: a.kb, Inbox: a.inbox, Desk: a.handoff, Memory: []personal.Part{a.inbox},
 		Metrics: a.metrics, Settings: settings, Logger: log})
 	if err != nil {
 		return err

@@ -19,6 +19,9 @@ import (
 // ErrEmpty is returned for a reply or note without text.
 var ErrEmpty = errors.New("handoff: the text is empty")
 
+// ErrNoAction is returned for an action the desk does not take.
+var ErrNoAction = errors.New("handoff: no such desk action")
+
 // transcriptTurns bounds the transcript the desk shows.
 const transcriptTurns = 50
 
@@ -69,7 +72,7 @@ func (s *Service) Act(ctx context.Context, id, action, staff, text string) (esca
 			return e, ErrEmpty
 		}
 	default:
-		return e, fmt.Errorf("handoff: %q is no desk action", action)
+		return e, fmt.Errorf("%w: %q", ErrNoAction, action)
 	}
 	// Refuse before anything reaches the member.
 	trial := e
@@ -341,4 +344,9 @@ func (h *Hours) Working(from, to time.Time) time.Duration {
 		t = day.AddDate(0, 0, 1)
 	}
 	return sum
+}
+
+// Escalations lists every escalation, newest first (a Lister).
+func (s *Service) Escalations(ctx context.Context) ([]escalation.Escalation, error) {
+	return Queue(ctx, s.o.Store, Filter{})
 }

@@ -165,7 +165,7 @@ func TestListAfterTakeoverAndRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	site.AddHandoff(storage.NewHandoff(r.store))
+	site.AddHandoff(r.svc, nil)
 	api := site.Handler()
 
 	type stage struct {
