@@ -121,6 +121,7 @@ func deskFuncs(t map[string]string) template.FuncMap {
 
 const deskStyle = `<style>
 .desk-flash{background:#e7f5e7;padding:.4em .6em}
+.item-summary{white-space:pre-wrap}
 .desk-warn{color:#a40000;font-weight:bold}
 .transcript{list-style:none;padding:0;max-width:48em}
 .transcript li{border-left:3px solid #999;margin:.5em 0;padding:.2em .6em;background:var(--card,#fff)}
