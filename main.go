@@ -103,7 +103,7 @@ func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, st
 	for _, line := range settings {
 		log.Info("config", "setting", line)
 	}
-	site, err := web.FromConfig(cfg, web.Features{Store: a.store, Core: a.core, KB: a.kb, Inbox: a.inbox, Memory: []personal.Part{a.inbox},
+	site, err := web.FromConfig(cfg, web.Features{Store: a.store, Core: a.core, KB: a.kb, Inbox: a.inbox, Desk: a.handoff, Memory: []personal.Part{a.inbox},
 		Metrics: a.metrics, Settings: settings, Logger: log})
 	if err != nil {
 		return err
@@ -195,7 +195,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, 
 
 	// The features: each takes its settings from the config (FromConfig)
 	// and what it works with from here.
-	hoOpts, err := handoff.FromConfig(cfg, llm, handoff.Options{Store: storage.NewHandoff(store), Owners: store, Poster: core,
+	hoOpts, err := handoff.FromConfig(cfg, llm, handoff.Options{Store: storage.NewHandoff(store), Owners: store, History: store, Poster: core,
 		Logger: log, Sentiment: analyzer.Label})
 	if err != nil {
 		return nil, err
@@ -216,6 +216,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, 
 	register(core, sup, ho, pv, sup, ib)
 	core.Route(reading.Routes(cfg.Text)...)
 	core.Observe(ho, sup)
+	core.Reclaim(ho) // a member writing after staff went quiet gets the bot back at once
 	if cfg.Inbox.Enabled {
 		core.Observe(ib)
 	}

@@ -104,6 +104,14 @@ type Observer interface {
 	Observe(ctx context.Context, ev *Event) error
 }
 
+// Reclaimer decides, when a member writes in a thread staff own, whether
+// the thread goes back to the bot before the message is routed (staff
+// have been quiet too long): true, and the bot answers this message.
+// handoff.Service implements it.
+type Reclaimer interface {
+	Reclaim(ctx context.Context, ev *Event) (bool, error)
+}
+
 // ObserverFunc adapts a function to Observer.
 type ObserverFunc func(ctx context.Context, ev *Event) error
 

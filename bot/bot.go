@@ -111,6 +111,7 @@ type Bot struct {
 	drainers  sync.WaitGroup
 	cancelRun context.CancelFunc
 	runCtx    context.Context
+	reclaimer Reclaimer     // may hand a staff-owned thread back when a member writes
 	replayed  chan struct{} // a spilled event was handled: look for more at once
 	backlog   bool          // events wait in storage: new ones must queue behind them
 	started   bool          // Run was called: the routes and observers are fixed
@@ -206,6 +207,13 @@ func (b *Bot) Fallback(h Handler) {
 	b.opts.Router.fallback = h
 }
 
+// Reclaim sets who decides, when a member writes in a thread staff own,
+// whether the bot takes it back at once and answers (see Reclaimer).
+func (b *Bot) Reclaim(r Reclaimer) {
+	b.mustNotRun("Reclaim")
+	b.reclaimer = r
+}
+
 // Observe adds observers, which look at every event (see Observer).
 func (b *Bot) Observe(obs ...Observer) {
 	b.mustNotRun("Observe")
@@ -258,7 +266,11 @@ func (b *Bot) Post(ctx context.Context, to ThreadRef, r Reply) error {
 	if to.ThreadID != "" && !r.Notice {
 		// The bot spoke in the thread: it belongs in the history (and makes
 		// the thread one the bot serves).
-		if err := b.opts.Store.AppendTurn(ctx, to, Turn{Role: RoleBot, Text: r.Text, Time: b.opts.Clock.Now()}); err != nil {
+		turn := Turn{Role: RoleBot, Text: r.Text, Time: b.opts.Clock.Now(), Sources: r.Sources}
+		if r.AuthorName != "" {
+			turn.Role, turn.Name = RoleStaff, r.AuthorName
+		}
+		if err := b.opts.Store.AppendTurn(ctx, to, turn); err != nil {
 			b.log.Error("recording a post in thread history", "platform", to.Platform, "channel", to.ChannelID, "err", err)
 		}
 	}
@@ -646,6 +658,14 @@ func (b *Bot) process(ctx context.Context, q queued) {
 	if ev.Owner, err = b.opts.Store.Owner(ctx, thread); err != nil {
 		log.Error("reading thread owner", "err", err)
 	}
+	if !ev.Owner.Bot() && b.reclaimer != nil && ev.Kind == KindMessage && !ev.User.Staff {
+		switch back, err := b.reclaimer.Reclaim(ctx, &ev); {
+		case err != nil:
+			log.Error("asking whether staff's thread comes back to the bot", "err", err)
+		case back:
+			ev.Owner = Owner{}
+		}
+	}
 	ev.Addressed = b.addressed(&ev)
 	if ev.Addressed && ev.Kind == KindMessage && b.opts.Read != nil {
 		ev.Reading = b.opts.Read(ev.Text, ev.Lang)
@@ -869,7 +889,7 @@ func (b *Bot) send(ctx context.Context, ev *Event, thread ThreadRef, replies []R
 		if r.Notice {
 			continue
 		}
-		turn := Turn{Role: RoleBot, Text: r.Text, Time: b.opts.Clock.Now()}
+		turn := Turn{Role: RoleBot, Text: r.Text, Time: b.opts.Clock.Now(), Sources: r.Sources}
 		if err := b.opts.Store.AppendTurn(ctx, thread, turn); err != nil {
 			log.Error("recording reply in thread history", "err", err)
 		}

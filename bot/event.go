@@ -159,6 +159,9 @@ type Turn struct {
 	Name   string    `json:"name,omitempty"`
 	Text   string    `json:"text"`
 	Time   time.Time `json:"time"`
+	// Sources of a bot answer, so staff reading the thread see what it
+	// was built from.
+	Sources []Source `json:"sources,omitempty"`
 }
 
 // Owner says who answers in a thread. The zero value means the bot.

@@ -96,6 +96,42 @@ func (h *Handoff) PutEscalation(ctx context.Context, e escalation.Escalation) er
 	return nil
 }
 
+// UpdateEscalation changes the thread's latest escalation with fn. Writes
+// go through the store's one writer, so the read and the write are one
+// step.
+func (h *Handoff) UpdateEscalation(ctx context.Context, thread bot.ThreadRef, fn func(*escalation.Escalation) error) (escalation.Escalation, error) {
+	var out escalation.Escalation
+	err := h.s.commit(ctx, func(txn *badger.Txn) error {
+		item, err := txn.Get(escKey(thread))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return escalation.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		var e escalation.Escalation
+		if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &e) }); err != nil {
+			return err
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+		v, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		out = e
+		if ent := expiring(escKey(thread), v, e.Created, h.s.opts.MessageTTL); ent != nil {
+			return txn.SetEntry(ent)
+		}
+		return txn.Delete(escKey(thread))
+	})
+	if err != nil {
+		return escalation.Escalation{}, fmt.Errorf("storage: update escalation of %s: %w", thread.Key(), err)
+	}
+	return out, nil
+}
+
 // Escalations returns every thread's latest escalation, newest first.
 func (h *Handoff) Escalations(ctx context.Context) ([]escalation.Escalation, error) {
 	var out []escalation.Escalation

@@ -51,6 +51,9 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 	if p := a.pendingFor(r.ReplyTo); p != nil {
 		return a.sendInteraction(ctx, p, r)
 	}
+	if r.AuthorName != "" { // a staff reply from the desk: who wrote it
+		r.Text = "**" + r.AuthorName + "** (staff): " + r.Text
+	}
 	r, allowed := withPing(r)
 	chunks, comps := render(r)
 	if len(chunks) == 0 && len(comps) == 0 {

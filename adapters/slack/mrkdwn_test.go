@@ -176,3 +176,11 @@ func TestRenderPing(t *testing.T) {
 		t.Errorf("a ping alone: %+v", only)
 	}
 }
+
+// A staff reply from the desk names its author.
+func TestRenderAuthorName(t *testing.T) {
+	msgs := render(bot.Reply{Text: "Which version?", AuthorName: "Anna"})
+	if len(msgs) != 1 || msgs[0].text != "*Anna* (staff): Which version?" {
+		t.Fatalf("render = %+v", msgs)
+	}
+}

@@ -41,7 +41,11 @@ type outgoing struct {
 // render turns a reply into the Slack messages that carry it (text
 // fallback + blocks). It is pure; Send posts what it returns.
 func render(r bot.Reply) []outgoing {
-	sections := Split(Mrkdwn(strings.TrimSpace(r.Text)), SectionLimit)
+	text := strings.TrimSpace(r.Text)
+	if r.AuthorName != "" { // a staff reply from the desk: who wrote it
+		text = "**" + r.AuthorName + "** (staff): " + text
+	}
+	sections := Split(Mrkdwn(text), SectionLimit)
 	if r.Ping != "" {
 		// The mention is Slack syntax already: not escaped, so it notifies.
 		if len(sections) == 0 {

@@ -31,6 +31,8 @@ type Features struct {
 		Len() int
 	}
 	Inbox Inbox
+	// Desk is the hand-off: the Escalations page and its actions.
+	Desk Desk
 	// Memory are the running features' parts of a person beyond the
 	// stores (the inbox's recent messages and word index): erasure
 	// reaches them after the stores.
@@ -74,7 +76,7 @@ func FromConfig(cfg *config.Config, f Features) (*Server, error) {
 		return nil, err
 	}
 	site.AddKnowledge(f.KB)
-	site.AddHandoff(storage.NewHandoff(f.Store))
+	site.AddHandoff(f.Desk, f.KB)
 	// Export, erasure and imports touch every member's data: admins only.
 	site.AddPrivacy(privacy.People{Part: append(storage.Parts(f.Store), f.Memory...)}, f.Core.Exclusive)
 	site.AddImports(f.Core)

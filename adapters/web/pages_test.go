@@ -10,13 +10,14 @@ import (
 
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/bottest"
 	"github.com/einsatz/einsatz/bot/escalation"
+	"github.com/einsatz/einsatz/bot/escalation/escalationtest"
+	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/storage"
 )
 
 type escalations []escalation.Escalation
-
-func (e escalations) Escalations(context.Context) ([]escalation.Escalation, error) { return e, nil }
 
 // startPages runs a bare core with the web adapter and the pages add puts
 // on it, and returns the server and a client logged in through the
@@ -73,7 +74,14 @@ func TestEscalationsPage(t *testing.T) {
 		{Thread: thread("3"), User: bot.User{Name: "cy"}, Reason: "<b>sensitive</b>", Created: t0, Status: "resolved",
 			FirstResponse: t0.Add(10 * time.Minute), Closed: t0.Add(time.Hour)},
 	}
-	srv, c, _ := startPages(t, web.Options{}, func(s *web.Server) { s.AddHandoff(list) })
+	mem := escalationtest.NewMem()
+	for _, e := range list {
+		if err := mem.PutEscalation(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	desk := handoff.New(handoff.Options{Store: mem, Clock: bottest.NewClock(t0.Add(2 * time.Hour)), Logger: discard()})
+	srv, c, _ := startPages(t, web.Options{}, func(s *web.Server) { s.AddHandoff(desk, nil) })
 	code, body := get(t, c, srv.URL()+"/dashboard/escalations")
 	if code != http.StatusOK {
 		t.Fatalf("status %d:\n%s", code, body)
@@ -83,6 +91,7 @@ func TestEscalationsPage(t *testing.T) {
 		`Median time to first staff response: <strong id="median">10m0s</strong>`,
 		`<table class="escalations" data-group="claimed">`,
 		`<a href="https://chat.example/2">slack/C1/2</a>`,
+		`href="/dashboard/escalations/` + escalation.IDOf(thread("2"), t0) + `"`,
 		`<td>4m0s</td>`,
 		`&lt;b&gt;sensitive&lt;/b&gt;`,
 		`<a href="/dashboard/escalations" aria-current="page">Escalations</a>`,

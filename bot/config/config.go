@@ -217,6 +217,9 @@ type Handoff struct {
 	Mention      string        `yaml:"mention"`       // put in front of escalations, e.g. <@&ROLE> or <!subteam^S123>
 	Sensitive    []string      `yaml:"sensitive"`     // words that always escalate (billing, security, …)
 	Hours        Hours         `yaml:"hours"`         // when staff are around; empty: always
+	// SLA is the time to the first staff response, counted only during
+	// Hours; 0 = no SLA clock.
+	SLA time.Duration `yaml:"sla"`
 }
 
 // Hours are staff's working hours.

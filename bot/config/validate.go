@@ -388,6 +388,9 @@ func ParseHours(h Hours) (loc *time.Location, days map[time.Weekday]bool, from, 
 }
 
 func (v *validator) handoff(h Handoff) {
+	if h.SLA < 0 {
+		v.add("handoff.sla", "must be 0 (no SLA clock) or more, got %s", h.SLA)
+	}
 	if h.ReleaseAfter < 0 {
 		v.add("handoff.release_after", "must be 0 (never) or more, got %s", h.ReleaseAfter)
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 // FromConfig completes o, which carries the dependencies (Store, Owners,
-// Poster, Logger, Sentiment), with the settings from the config (handoff:,
+// History, Poster, Logger, Sentiment), with the settings from the config (handoff:,
 // staff.channel, texts:); llm, when not nil, summarizes escalations
 // (redacted per llm.redact, within llm.timeout).
 func FromConfig(cfg *config.Config, llm answer.LLM, o Options) (Options, error) {
@@ -23,7 +23,7 @@ func FromConfig(cfg *config.Config, llm answer.LLM, o Options) (Options, error) 
 	o.Text = cfg.Text
 	o.StaffChannel = bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID}
 	o.Mention, o.AutoTakeover, o.ReleaseAfter = cfg.Handoff.Mention, cfg.Handoff.AutoTakeover, cfg.Handoff.ReleaseAfter
-	o.Reaction, o.Sensitive = cfg.Handoff.Reaction, cfg.Handoff.Sensitive
+	o.Reaction, o.Sensitive, o.SLA = cfg.Handoff.Reaction, cfg.Handoff.Sensitive, cfg.Handoff.SLA
 	o.Summarize = LLMSummarizer(llm, cfg.LLM.Redact, cfg.LLM.Timeout)
 	return o, nil
 }

@@ -78,6 +78,7 @@ type Options struct {
 	ReleaseAfter time.Duration // hand back after this long without a staff message; 0: never
 	Reaction     string        // a staff reaction that takes a thread over, e.g. "✋"; "" = off
 	Hours        *Hours        // nil: staff are always around
+	SLA          time.Duration // first staff response due within this, counted in Hours; 0: no clock
 	Sensitive    []string      // topics that always escalate (billing, security, legal, …)
 
 	// Summarize, when set, writes an escalation's summary from the asker's
@@ -87,6 +88,14 @@ type Options struct {
 	// Sentiment, when set, scores the asker's last message for the
 	// escalation notice.
 	Sentiment func(text, lang string) (label string, score float64)
+	// History reads a thread's recent turns for the desk's transcript;
+	// storage.Store implements it. nil: no transcript.
+	History Transcripts
+}
+
+// Transcripts reads a thread's last n turns, oldest first.
+type Transcripts interface {
+	History(ctx context.Context, thread bot.ThreadRef, n int) ([]bot.Turn, error)
 }
 
 // Service is the hand-off.
@@ -157,7 +166,8 @@ func (s *Service) takeoverCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, 
 	if !ev.User.Staff {
 		return s.refuse(ev), nil
 	}
-	if err := s.take(ctx, ev.Thread(), ev.User, false); err != nil {
+	wasBot, err := s.take(ctx, ev.Thread(), ev.User, false)
+	if err != nil || !wasBot {
 		return nil, err
 	}
 	return []bot.Reply{s.takeoverNotice(ev.Lang)}, nil
@@ -181,26 +191,37 @@ func (s *Service) releaseCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, e
 	return []bot.Reply{{Text: s.text(ev.Lang, "release")}}, nil
 }
 
-// take gives the thread to a staff member and claims its escalation.
-func (s *Service) take(ctx context.Context, thread bot.ThreadRef, staff bot.User, auto bool) error {
+// take gives the thread to a staff member and claims its escalation. It
+// reports whether the bot owned the thread until now: only then is the
+// takeover notice due (the bot says once that it stays silent).
+func (s *Service) take(ctx context.Context, thread bot.ThreadRef, staff bot.User, auto bool) (bool, error) {
 	now := s.o.Clock.Now()
 	name := staff.DisplayName()
 	by := name
 	if auto {
 		by = name + " (wrote in the thread)"
 	}
-	if err := s.o.Owners.SetOwner(ctx, thread, bot.Owner{Staff: name, Since: now, By: by, LastActive: now}); err != nil {
-		return fmt.Errorf("handoff: take over: %w", err)
+	before, err := s.o.Owners.Owner(ctx, thread)
+	if err != nil {
+		return false, fmt.Errorf("handoff: take over: %w", err)
 	}
-	e, ok, err := s.o.Store.Escalation(ctx, thread)
-	if err != nil || !ok || !e.Open() {
+	if err := s.o.Owners.SetOwner(ctx, thread, bot.Owner{Staff: name, Since: now, By: by, LastActive: now}); err != nil {
+		return false, fmt.Errorf("handoff: take over: %w", err)
+	}
+	return before.Bot(), s.step(ctx, thread, escalation.ActionClaim, name, "")
+}
+
+// step moves the thread's latest escalation, if there is one and the step
+// is allowed; a thread without an escalation, or one the step does not
+// apply to (a claim of what one holds), is no error here.
+func (s *Service) step(ctx context.Context, thread bot.ThreadRef, action, actor, text string) error {
+	_, err := s.o.Store.UpdateEscalation(ctx, thread, func(e *escalation.Escalation) error {
+		return e.Apply(action, actor, s.o.Clock.Now(), text)
+	})
+	if err != nil && !errors.Is(err, escalation.ErrNotFound) && !errors.Is(err, escalation.ErrIllegal) {
 		return err
 	}
-	e.Status, e.ClaimedBy = escalation.StatusClaimed, name
-	if e.FirstResponse.IsZero() {
-		e.FirstResponse = now
-	}
-	return s.o.Store.PutEscalation(ctx, e)
+	return nil
 }
 
 // release hands the thread back; it reports false when the bot owned it.
@@ -213,12 +234,7 @@ func (s *Service) release(ctx context.Context, thread bot.ThreadRef, by string) 
 	if err := s.o.Owners.SetOwner(ctx, thread, bot.Owner{Since: now, By: by}); err != nil {
 		return false, fmt.Errorf("handoff: hand back: %w", err)
 	}
-	e, ok, err := s.o.Store.Escalation(ctx, thread)
-	if err != nil || !ok || !e.Open() {
-		return true, err
-	}
-	e.Status, e.Closed = escalation.StatusResolved, now
-	return true, s.o.Store.PutEscalation(ctx, e)
+	return true, s.step(ctx, thread, escalation.ActionHandBack, by, "")
 }
 
 // escalationFor finds the escalation a staff-channel button points at.
@@ -229,6 +245,7 @@ func (s *Service) escalationFor(ctx context.Context, ev *bot.Event) (escalation.
 	}
 	for _, e := range all {
 		if e.Thread.Key() == ev.Value {
+			e.Normalize()
 			return e, nil
 		}
 	}
@@ -243,11 +260,14 @@ func (s *Service) takeButton(ctx context.Context, ev *bot.Event) ([]bot.Reply, e
 	if err != nil {
 		return nil, err
 	}
-	if err := s.take(ctx, e.Thread, ev.User, false); err != nil {
+	wasBot, err := s.take(ctx, e.Thread, ev.User, false)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.o.Poster.Post(ctx, e.Thread, s.takeoverNotice(e.Lang)); err != nil {
-		s.o.Logger.Error("handoff: takeover notice", "thread", e.Thread.Key(), "err", err)
+	if wasBot {
+		if err := s.o.Poster.Post(ctx, e.Thread, s.takeoverNotice(e.Lang)); err != nil {
+			s.o.Logger.Error("handoff: takeover notice", "thread", e.Thread.Key(), "err", err)
+		}
 	}
 	return []bot.Reply{{Text: fmt.Sprintf("%s took over %s.", ev.User.DisplayName(), e.Thread.Key()), Notice: true}}, nil
 }
@@ -260,12 +280,10 @@ func (s *Service) dismissButton(ctx context.Context, ev *bot.Event) ([]bot.Reply
 	if err != nil {
 		return nil, err
 	}
-	now := s.o.Clock.Now()
-	e.Status, e.Closed = escalation.StatusDismissed, now
-	if e.FirstResponse.IsZero() {
-		e.FirstResponse = now
-	}
-	if err := s.o.Store.PutEscalation(ctx, e); err != nil {
+	if _, err := s.Act(ctx, e.ID, escalation.ActionDismiss, ev.User.DisplayName(), ""); err != nil {
+		if errors.Is(err, escalation.ErrIllegal) {
+			return []bot.Reply{{Text: fmt.Sprintf("The escalation of %s is %s: it cannot be dismissed now.", e.Thread.Key(), e.Status), Notice: true}}, nil
+		}
 		return nil, err
 	}
 	return []bot.Reply{{Text: fmt.Sprintf("%s dismissed the escalation of %s.", ev.User.DisplayName(), e.Thread.Key()), Notice: true}}, nil
@@ -317,8 +335,9 @@ func (s *Service) Escalate(ctx context.Context, ev *bot.Event, reason, summary s
 	if summary == "" {
 		summary = quote(msgs)
 	}
-	e := escalation.Escalation{Thread: ev.Thread(), User: ev.User, Lang: ev.Lang, Reason: reason, Summary: summary, Permalink: ev.Permalink,
-		Created: s.o.Clock.Now(), Status: escalation.StatusOpen}
+	now := s.o.Clock.Now()
+	e := escalation.Escalation{ID: escalation.IDOf(ev.Thread(), now), Thread: ev.Thread(), User: ev.User, Lang: ev.Lang, Reason: reason,
+		Summary: summary, Permalink: ev.Permalink, Created: now, Status: escalation.StatusOpen}
 	if s.o.Sentiment != nil && len(msgs) > 0 {
 		label, score := s.o.Sentiment(msgs[len(msgs)-1], ev.Lang)
 		e.Sentiment = fmt.Sprintf("%s (%.2f)", label, score)
@@ -427,7 +446,7 @@ func (s *Service) Observe(ctx context.Context, ev *bot.Event) error {
 		if err != nil || !owner.Bot() {
 			return err
 		}
-		if err := s.take(ctx, thread, ev.User, false); err != nil {
+		if _, err := s.take(ctx, thread, ev.User, false); err != nil {
 			return err
 		}
 		return s.o.Poster.Post(ctx, thread, s.takeoverNotice(ev.Lang))
@@ -437,31 +456,78 @@ func (s *Service) Observe(ctx context.Context, ev *bot.Event) error {
 			return err
 		}
 		if !owner.Bot() {
-			return s.o.Owners.TouchOwner(ctx, thread, now)
+			// Staff writing in their thread answer the escalation.
+			if err := s.o.Owners.TouchOwner(ctx, thread, now); err != nil {
+				return err
+			}
+			return s.step(ctx, thread, escalation.ActionReply, ev.User.DisplayName(), lang.Excerpt(ev.Text, 80))
 		}
 		if s.o.AutoTakeover && servedByBot(ev.History) && bot.OthersInThread(ev.History, ev.User.ID) {
-			if err := s.take(ctx, thread, ev.User, true); err != nil {
+			if _, err := s.take(ctx, thread, ev.User, true); err != nil {
 				return err
 			}
 			return s.o.Poster.Post(ctx, thread, s.takeoverNotice(ev.Lang))
 		}
 		return s.noteResponse(ctx, thread, now)
-	case ev.Kind == bot.KindMessage && s.sensitive != nil:
-		if m := s.sensitive.FindString(strings.ToLower(ev.Text)); m != "" {
-			return s.Escalate(ctx, ev, "sensitive topic: "+m, "")
+	case ev.Kind == bot.KindMessage:
+		if err := s.reopen(ctx, ev); err != nil {
+			return err
+		}
+		if s.sensitive != nil {
+			if m := s.sensitive.FindString(strings.ToLower(ev.Text)); m != "" {
+				return s.Escalate(ctx, ev, "sensitive topic: "+m, "")
+			}
 		}
 	}
 	return nil
 }
 
-// noteResponse marks the first staff reaction to an open escalation.
-func (s *Service) noteResponse(ctx context.Context, thread bot.ThreadRef, now time.Time) error {
-	e, ok, err := s.o.Store.Escalation(ctx, thread)
-	if err != nil || !ok || !e.Open() || !e.FirstResponse.IsZero() {
+// reopen: the member wrote again in a thread whose escalation staff
+// closed; it goes back into the queue, and the staff channel hears it.
+func (s *Service) reopen(ctx context.Context, ev *bot.Event) error {
+	e, err := s.o.Store.UpdateEscalation(ctx, ev.Thread(), func(e *escalation.Escalation) error {
+		if e.Status != escalation.StatusClosed || e.User.ID != ev.User.ID {
+			return errSkip
+		}
+		return e.Apply(escalation.ActionReopen, ev.User.DisplayName(), s.o.Clock.Now(), "")
+	})
+	switch {
+	case errors.Is(err, errSkip) || errors.Is(err, escalation.ErrNotFound) || errors.Is(err, escalation.ErrIllegal):
+		return nil
+	case err != nil:
 		return err
 	}
-	e.FirstResponse = now
-	return s.o.Store.PutEscalation(ctx, e)
+	s.toStaff(ctx, fmt.Sprintf("Escalation %s reopened: %s wrote again in %s.", e.ID, e.User.DisplayName(), e.Thread.Key()), e)
+	return nil
+}
+
+// errSkip leaves an escalation unchanged without it being an error.
+var errSkip = errors.New("handoff: nothing to change")
+
+// toStaff posts a line about e to the staff channel, if there is one.
+func (s *Service) toStaff(ctx context.Context, text string, e escalation.Escalation) {
+	if s.o.StaffChannel.ChannelID == "" || s.o.Poster == nil {
+		s.o.Logger.Info("handoff: "+text, "thread", e.Thread.Key())
+		return
+	}
+	if err := s.o.Poster.Post(ctx, s.o.StaffChannel, bot.Reply{Text: text, Notice: true}); err != nil {
+		s.o.Logger.Error("handoff: post to the staff channel", "escalation", e.ID, "err", err)
+	}
+}
+
+// noteResponse marks the first staff reaction to an open escalation.
+func (s *Service) noteResponse(ctx context.Context, thread bot.ThreadRef, now time.Time) error {
+	_, err := s.o.Store.UpdateEscalation(ctx, thread, func(e *escalation.Escalation) error {
+		if !e.Open() || !e.FirstResponse.IsZero() {
+			return errSkip
+		}
+		e.FirstResponse = now
+		return nil
+	})
+	if err != nil && !errors.Is(err, errSkip) && !errors.Is(err, escalation.ErrNotFound) {
+		return err
+	}
+	return nil
 }
 
 func servedByBot(history []bot.Turn) bool {
@@ -476,7 +542,7 @@ func servedByBot(history []bot.Turn) bool {
 // Run hands threads back after ReleaseAfter without a staff message, until
 // ctx ends; it looks every minute of the clock.
 func (s *Service) Run(ctx context.Context) error {
-	if s.o.ReleaseAfter <= 0 {
+	if s.o.ReleaseAfter <= 0 && s.o.SLA <= 0 {
 		return nil
 	}
 	for {
@@ -485,10 +551,32 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		case <-s.o.Clock.After(time.Minute):
 		}
-		if err := s.ReleaseIdle(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			s.o.Logger.Error("handoff: hand back idle threads", "err", err)
+		if s.o.ReleaseAfter > 0 {
+			if err := s.ReleaseIdle(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				s.o.Logger.Error("handoff: hand back idle threads", "err", err)
+			}
+		}
+		if err := s.CheckSLA(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			s.o.Logger.Error("handoff: SLA clock", "err", err)
 		}
 	}
+}
+
+// Reclaim implements bot.Reclaimer: a member writing in a thread whose
+// staff have been quiet for ReleaseAfter gets the bot back at once (and
+// its answer), instead of waiting for the next sweep.
+func (s *Service) Reclaim(ctx context.Context, ev *bot.Event) (bool, error) {
+	if s.o.ReleaseAfter <= 0 || ev.Owner.Bot() {
+		return false, nil
+	}
+	last := ev.Owner.LastActive
+	if last.IsZero() {
+		last = ev.Owner.Since
+	}
+	if s.o.Clock.Now().Sub(last) < s.o.ReleaseAfter {
+		return false, nil
+	}
+	return s.release(ctx, ev.Thread(), "auto-release (member wrote)")
 }
 
 // ReleaseIdle hands back every thread whose staff have been quiet for

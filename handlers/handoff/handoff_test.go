@@ -69,7 +69,7 @@ func start(t *testing.T, store *storage.Store, opts handoff.Options) *rig {
 		t.Cleanup(func() { store.Close() })
 	}
 	r := &rig{store: store, clock: bottest.NewClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)), poster: &poster{}}
-	opts.Store, opts.Owners, opts.Poster, opts.Clock, opts.Logger = storage.NewHandoff(store), store, r.poster, r.clock, discard
+	opts.Store, opts.Owners, opts.History, opts.Poster, opts.Clock, opts.Logger = storage.NewHandoff(store), store, store, r.poster, r.clock, discard
 	if opts.Text == nil {
 		opts.Text = text
 	}
@@ -87,6 +87,7 @@ func start(t *testing.T, store *storage.Store, opts handoff.Options) *rig {
 	}
 	sentiment := bot.ObserverFunc(func(context.Context, *bot.Event) error { r.observe.Add(1); return nil })
 	r.core = bot.New(bot.Options{Store: store, Router: router, Observers: []bot.Observer{sentiment, r.svc}, Logger: discard, Clock: r.clock})
+	r.core.Reclaim(r.svc)
 	r.poster.core = r.core
 	r.h = consoletest.Start(t, func(ctx context.Context, a bot.Adapter) error { return r.core.Run(ctx, a) })
 	return r

@@ -165,7 +165,7 @@ func TestListAfterTakeoverAndRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	site.AddHandoff(storage.NewHandoff(r.store))
+	site.AddHandoff(r.svc, nil)
 	api := site.Handler()
 
 	type stage struct {
@@ -248,7 +248,7 @@ func TestListAfterTakeoverAndRelease(t *testing.T) {
 	r.h.Say("/release")
 	r.h.WaitFor("[t1] Einsatz: TEXT:release", 1)
 	t.Run("released", func(t *testing.T) {
-		check(t, stage{status: escalation.StatusResolved, claimedBy: "anna", resp: 5 * time.Minute,
+		check(t, stage{status: escalation.StatusClosed, claimedBy: "anna", resp: 5 * time.Minute,
 			closed: created.Add(15 * time.Minute), inOpen: false, table: "anna 5m0s"})
 	})
 }

@@ -16,7 +16,8 @@ type Lister interface {
 	Escalations(ctx context.Context) ([]escalation.Escalation, error)
 }
 
-// List returns the escalations, newest first; only open ones when open.
+// List returns the escalations, newest first; only open ones (open,
+// claimed, answered) when open.
 func List(ctx context.Context, store Lister, open bool) ([]escalation.Escalation, error) {
 	all, err := store.Escalations(ctx)
 	if err != nil {
@@ -69,7 +70,7 @@ func Overview(ctx context.Context, store Lister) (Board, error) {
 		switch e.Status {
 		case escalation.StatusOpen:
 			b.Open = append(b.Open, e)
-		case escalation.StatusClaimed:
+		case escalation.StatusClaimed, escalation.StatusAnswered:
 			b.Claimed = append(b.Claimed, e)
 		default:
 			b.Closed = append(b.Closed, e)

@@ -234,7 +234,7 @@ func TestHandoffOnSlackEscalationButton(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the release notice", func() bool { return strings.Contains(slackTexts(r.inThread(slackHelp, q)), "TEXT:release") })
-	if e, _, _ := storage.NewHandoff(r.store).Escalation(ctx, thread); e.Status != escalation.StatusResolved {
+	if e, _, _ := storage.NewHandoff(r.store).Escalation(ctx, thread); e.Status != escalation.StatusClosed || !e.HandedBack {
 		t.Fatalf("escalation after hand-back = %+v", e)
 	}
 	r.fake.Post(slackHelp, slackMia, "thanks, one more thing", q)

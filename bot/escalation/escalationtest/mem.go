@@ -52,6 +52,22 @@ func (s *Mem) PutEscalation(_ context.Context, e escalation.Escalation) error {
 	return nil
 }
 
+// UpdateEscalation implements escalation.Store.
+func (s *Mem) UpdateEscalation(_ context.Context, thread bot.ThreadRef, fn func(*escalation.Escalation) error) (escalation.Escalation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.esc[thread]
+	if !ok {
+		return escalation.Escalation{}, escalation.ErrNotFound
+	}
+	e.Changes = slices.Clone(e.Changes) // fn must not change the stored copy when it fails
+	if err := fn(&e); err != nil {
+		return escalation.Escalation{}, err
+	}
+	s.esc[thread] = e
+	return e, nil
+}
+
 // Escalations implements escalation.Store.
 func (s *Mem) Escalations(context.Context) ([]escalation.Escalation, error) {
 	s.mu.Lock()

@@ -2,6 +2,7 @@ package escalationtest
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -72,6 +73,47 @@ func Run(t *testing.T, newStore func(t *testing.T) escalation.Store) {
 		}
 		if latest, _, _ := s.Escalation(ctx, thread("t1")); !latest.Created.Equal(now.Add(4*time.Minute)) || latest.Status != escalation.StatusOpen {
 			t.Fatalf("latest = %+v, want the new one", latest)
+		}
+	})
+
+	t.Run("Update", func(t *testing.T) {
+		s, ctx := newStore(t), context.Background()
+		if _, err := s.UpdateEscalation(ctx, thread("none"), func(*escalation.Escalation) error { return nil }); !errors.Is(err, escalation.ErrNotFound) {
+			t.Fatalf("update of a missing escalation: %v, want ErrNotFound", err)
+		}
+		if ok, err := s.OpenEscalation(ctx, esc("u1", now)); !ok || err != nil {
+			t.Fatalf("open: %v %v", ok, err)
+		}
+		got, err := s.UpdateEscalation(ctx, thread("u1"), func(e *escalation.Escalation) error {
+			return e.Apply(escalation.ActionClaim, "sam", now.Add(time.Minute), "")
+		})
+		if err != nil || got.Status != escalation.StatusClaimed || len(got.Changes) != 1 {
+			t.Fatalf("claim: %+v, %v", got, err)
+		}
+		// A failing step changes nothing, not even the audit.
+		if _, err := s.UpdateEscalation(ctx, thread("u1"), func(e *escalation.Escalation) error {
+			e.Changes = append(e.Changes, escalation.Change{Action: "half done"})
+			return e.Apply(escalation.ActionReopen, "ann", now.Add(2*time.Minute), "")
+		}); !errors.Is(err, escalation.ErrIllegal) {
+			t.Fatalf("reopen of a claimed escalation: %v, want ErrIllegal", err)
+		}
+		// Updates at once all land: none is lost to another.
+		var wg sync.WaitGroup
+		for i := range 5 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.UpdateEscalation(ctx, thread("u1"), func(e *escalation.Escalation) error {
+					return e.Apply(escalation.ActionNote, "sam", now.Add(time.Duration(3+i)*time.Minute), "note")
+				}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		e, _, err := s.Escalation(ctx, thread("u1"))
+		if err != nil || e.Status != escalation.StatusClaimed || len(e.Changes) != 6 || e.ClaimedBy != "sam" {
+			t.Fatalf("after five notes: %+v, %v; want claimed with 6 changes", e, err)
 		}
 	})
 
