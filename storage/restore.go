@@ -3,6 +3,7 @@ package storage
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -164,4 +165,37 @@ func load(db *badger.DB, r io.Reader) (int, error) {
 		return 0, fmt.Errorf("%w: the backup has no schema version: not an einsatz backup", ErrBadBackup)
 	}
 	return version, nil
+}
+
+// Exists says whether path holds a database (Badger's MANIFEST), without
+// creating one as Open would: for commands that must not work on a
+// database they did not find.
+func Exists(path string) bool {
+	info, err := os.Stat(filepath.Join(path, "MANIFEST"))
+	return err == nil && info.Mode().IsRegular()
+}
+
+// HoldsData says whether the database holds anything but its own
+// bookkeeping (meta/: the schema version, secrets): a database Open has
+// just made does not.
+func (s *Store) HoldsData(ctx context.Context) (bool, error) {
+	found := false
+	err := s.view(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{}) // keys only
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() { // meta/ holds a handful of keys
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if !bytes.HasPrefix(it.Item().Key(), []byte(prefixMeta)) {
+				found = true
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("storage: holds data: %w", err)
+	}
+	return found, nil
 }
