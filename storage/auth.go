@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -158,34 +157,6 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) error {
 		return fmt.Errorf("storage: backup: %w", err)
 	}
 	return nil
-}
-
-// Restore loads a backup into a new database at path, which must not exist
-// yet or be empty, and checks that it is a database this build can open.
-func Restore(path string, r io.Reader, opts Options) error {
-	if entries, err := os.ReadDir(path); err == nil && len(entries) > 0 {
-		return fmt.Errorf("storage: restore: %s is not empty: restore into a new directory, then point storage.path at it", path)
-	}
-	if err := checkWritable(path); err != nil {
-		return err
-	}
-	db, err := badger.Open(badger.DefaultOptions(path).WithLogger(nil))
-	if err != nil {
-		return explainOpenError(path, err)
-	}
-	if err := db.Load(r, 256); err != nil {
-		db.Close()
-		return fmt.Errorf("storage: restore: reading backup: %w", err)
-	}
-	if err := db.Close(); err != nil {
-		return fmt.Errorf("storage: restore: %w", err)
-	}
-	opts.Path = path
-	s, err := Open(opts)
-	if err != nil {
-		return fmt.Errorf("storage: restore: the restored database does not open: %w", err)
-	}
-	return s.Close()
 }
 
 // Dump calls fn for every live key and value, in key order: for tests and

@@ -37,7 +37,7 @@ func evalAnswersCommand(app App, loadConfig func(*cobra.Command) (*config.Config
 			if err != nil {
 				return err
 			}
-			folders := []knowledge.Folder{{FS: os.DirFS(dir), Root: "."}}
+			folders := []knowledge.Folder{{FS: knowledge.DirFS(dir), Root: "."}}
 			if dir == "" {
 				if folders, err = app.KnowledgeFolders(cfg); err != nil {
 					return err

@@ -89,6 +89,8 @@ func Describe(cfg *config.Config) []string {
 type root struct {
 	app            App
 	configPath     string
+	dataDir        string // the --data flag
+	dataFrom       string // where the last loadConfig found the data directory
 	stdin          io.Reader
 	stdout, stderr io.Writer
 }
@@ -121,14 +123,22 @@ func NewRoot(app App, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command 
 }
 
 // loadConfig reads the --config file; without one (and none asked for
-// explicitly) the commands run with the defaults.
+// explicitly) the commands run with the defaults. Either way the data
+// directory is the one config.ResolveDataDir finds, the same for every
+// command.
 func (r *root) loadConfig(cmd *cobra.Command) (*config.Config, error) {
 	cfg, err := config.Load(r.configPath)
 	if errors.Is(err, fs.ErrNotExist) && !cmd.Flags().Changed("config") && os.Getenv("EINSATZ_CONFIG") == "" {
-		fmt.Fprintf(r.stderr, "no %s here: running with the defaults\n", r.configPath)
-		return config.Default(), nil
+		cfg = config.Default()
+		r.dataFrom = cfg.ResolveDataDir(r.dataDir, os.LookupEnv)
+		fmt.Fprintf(r.stderr, "no %s here: running with the defaults (data directory %s, from %s)\n", r.configPath, cfg.Storage.Path, r.dataFrom)
+		return cfg, nil
 	}
-	return cfg, err
+	if err != nil {
+		return nil, err
+	}
+	r.dataFrom = cfg.ResolveDataDir(r.dataDir, os.LookupEnv)
+	return cfg, nil
 }
 
 // openData is where CLI commands read and change data: the running
@@ -159,6 +169,7 @@ func (r *root) newRootCmd() *cobra.Command {
 		defaultConfig = env
 	}
 	cmd.PersistentFlags().StringVar(&r.configPath, "config", defaultConfig, "config file (env EINSATZ_CONFIG)")
+	cmd.PersistentFlags().StringVar(&r.dataDir, "data", "", "data directory (default: env "+config.DataDirEnv+", else storage.path of the config file, else ./data)")
 	return cmd
 }
 
@@ -208,6 +219,7 @@ func (r *root) newConfigCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			cfg.ResolveDataDir(r.dataDir, os.LookupEnv)
 			fmt.Fprintf(r.stdout, "%s: OK\n", r.configPath)
 			for _, line := range Describe(cfg) {
 				fmt.Fprintln(r.stdout, "  "+line)
@@ -321,7 +333,7 @@ func (r *root) newBackupCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return backup(cmd.Context(), cfg, args[0], r.stdout)
+			return backup(cmd.Context(), cfg, r.dataFrom, args[0], r.stdout)
 		},
 	}
 }
@@ -393,33 +405,48 @@ func (e endsInput) Run(ctx context.Context, sink bot.Sink) error {
 }
 
 // backup writes a backup file: through the running server's admin API when
-// one owns the data directory, else from the database directly.
-func backup(ctx context.Context, cfg *config.Config, file string, stdout io.Writer) error {
+// one owns the data directory, else from the database directly. It refuses
+// a database it did not find (no database in the directory, or one that
+// holds nothing yet): a backup of the wrong, empty place would look like
+// a good one. from says where the data directory came from, for messages.
+func backup(ctx context.Context, cfg *config.Config, from, file string, stdout io.Writer) error {
+	dir := cfg.Storage.Path
+	var source func(io.Writer) error
+	client, err := web.Running(ctx, dir)
+	switch {
+	case err == nil:
+		fmt.Fprintf(stdout, "backing up through the running server at %s\n", client.URL)
+		source = func(w io.Writer) error { return client.Backup(ctx, w) }
+	case !errors.Is(err, web.ErrNotRunning):
+		return fmt.Errorf("backup: %w", err)
+	case !storage.Exists(dir):
+		return fmt.Errorf("backup: no einsatz database in %s (data directory from %s): point --data, %s or storage.path at the directory einsatz run uses",
+			dir, from, config.DataDirEnv)
+	default:
+		store, err := storage.Open(storage.Options{Path: dir, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		defer store.Close()
+		has, err := store.HoldsData(ctx)
+		if err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		if !has {
+			return fmt.Errorf("backup: the database in %s (data directory from %s) holds no data: is it the one einsatz run uses? Point --data, %s or storage.path at that one",
+				dir, from, config.DataDirEnv)
+		}
+		source = func(w io.Writer) error { return store.Backup(ctx, w) }
+	}
 	f, err := os.OpenFile(file, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	write := func() error {
-		client, err := web.Running(ctx, cfg.Storage.Path)
-		if err == nil {
-			fmt.Fprintf(stdout, "backing up through the running server at %s\n", client.URL)
-			return client.Backup(ctx, f)
-		}
-		if !errors.Is(err, web.ErrNotRunning) {
-			return err
-		}
-		store, err := storage.Open(storage.Options{Path: cfg.Storage.Path, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		return store.Backup(ctx, f)
-	}
-	if err := errors.Join(write(), f.Sync(), f.Close()); err != nil {
+	if err := errors.Join(source(f), f.Sync(), f.Close()); err != nil {
 		os.Remove(file)
 		return fmt.Errorf("backup: %w", err)
 	}
-	fmt.Fprintf(stdout, "backup written to %s\n", file)
+	fmt.Fprintf(stdout, "backup of %s written to %s\n", dir, file)
 	return nil
 }
 

@@ -1,7 +1,9 @@
 package imports
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -9,20 +11,19 @@ import (
 	"github.com/einsatz/einsatz/bot"
 )
 
-// dceExport is DiscordChatExporter's JSON format (one channel per file).
-type dceExport struct {
-	Guild *struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-	} `json:"guild"`
-	Channel *struct {
-		ID         string `json:"id"`
-		Type       string `json:"type"`
-		CategoryID string `json:"categoryId"`
-		Category   string `json:"category"`
-		Name       string `json:"name"`
-	} `json:"channel"`
-	Messages *[]dceMessage `json:"messages"`
+// dceGuild and dceChannel are the header of DiscordChatExporter's JSON
+// format (one channel per file); its messages are read one at a time.
+type dceGuild struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type dceChannel struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	CategoryID string `json:"categoryId"`
+	Category   string `json:"category"`
+	Name       string `json:"name"`
 }
 
 type dceMessage struct {
@@ -44,83 +45,139 @@ type dceMessage struct {
 
 // ReadDiscord reads one channel exported by DiscordChatExporter as JSON.
 // Replies join the thread of the message they answer; a thread's export
-// belongs to its parent channel.
+// belongs to its parent channel. The file is streamed a message at a time
+// (see maxFile and maxValue).
 func ReadDiscord(file string) (*Export, error) {
-	data, err := os.ReadFile(file)
+	info, err := os.Stat(file)
 	if err != nil {
 		return nil, fmt.Errorf("discord export: %w", err)
 	}
-	var raw dceExport
-	if err := decodeJSON(file, data, &raw); err != nil {
+	if info.Size() > maxFile {
+		return nil, fmt.Errorf("discord export %s: %d MB, more than the %d MB one file may have", file, info.Size()>>20, maxFile>>20)
+	}
+	f, err := openJSON(file, func() (io.ReadCloser, error) { return os.Open(file) }, &budget{})
+	if err != nil {
 		return nil, fmt.Errorf("discord export: %w", err)
 	}
-	if raw.Guild == nil || raw.Channel == nil || raw.Messages == nil || raw.Channel.ID == "" {
-		return nil, fmt.Errorf("discord export %s: not a DiscordChatExporter JSON export (it needs \"guild\", \"channel\" and \"messages\"; export with --format Json)", file)
-	}
-	channelID, threadOf := raw.Channel.ID, ""
-	if strings.Contains(raw.Channel.Type, "Thread") {
-		if raw.Channel.CategoryID == "" {
-			return nil, fmt.Errorf("discord export %s: thread %s has no parent channel (categoryId)", file, raw.Channel.ID)
-		}
-		channelID, threadOf = raw.Channel.CategoryID, raw.Channel.ID
-	}
-	ex := &Export{Summary: Summary{Source: "discord export " + file, Files: 1, Channels: 1}}
-	users := map[string]bool{}
-	thread := map[string]string{} // message id → thread id
-	for i, m := range *raw.Messages {
-		pos := fmt.Sprintf("discord export %s: message %d (id %s)", file, i+1, m.ID)
-		if m.ID == "" {
-			return nil, fmt.Errorf("%s: no id", pos)
-		}
-		at, err := time.Parse(time.RFC3339, m.Timestamp)
-		if err != nil {
-			return nil, fmt.Errorf("%s: timestamp %q: %w", pos, m.Timestamp, err)
-		}
-		if m.Type != "Default" && m.Type != "Reply" {
-			ex.Summary.Skipped++ // joins, pins, thread starts, calls
-			continue
-		}
-		if m.Author.IsBot {
-			ex.Summary.Skipped++
-			continue
-		}
-		tid := threadOf
-		if tid == "" {
-			tid = m.ID // a message at the top level is its own thread
-			if ref := m.Reference; ref != nil && ref.MessageID != "" {
-				if ref.ChannelID != "" && ref.ChannelID != raw.Channel.ID {
-					return nil, fmt.Errorf("%s: replies to a message in channel %s, which is not in this export (export that channel too, or remove the reply)", pos, ref.ChannelID)
+	defer f.Close()
+	notDCE := fmt.Errorf("discord export %s: not a DiscordChatExporter JSON export (it needs \"guild\", \"channel\" and \"messages\"; export with --format Json)", file)
+	d := dceReader{file: file, ex: &Export{Summary: Summary{Source: "discord export " + file, Files: 1, Channels: 1}},
+		users: map[string]bool{}, thread: map[string]string{}}
+	var early []dceMessage // messages before the channel, in a file whose keys are reordered
+	sawMessages := false
+	err = f.object(func(key string) error {
+		switch key {
+		case "guild":
+			return f.decode(&d.guild)
+		case "channel":
+			return f.decode(&d.channel)
+		case "messages":
+			sawMessages = true
+			return f.array(func() error {
+				var m dceMessage
+				if err := f.decode(&m); err != nil {
+					return err
 				}
-				if t, ok := thread[ref.MessageID]; ok {
-					tid = t
+				if d.guild == nil || d.channel == nil {
+					early = append(early, m)
+					return nil
 				}
+				return d.add(m)
+			})
+		}
+		return f.skip()
+	})
+	if errors.Is(err, errNotJSONShape) {
+		return nil, notDCE
+	}
+	if err != nil {
+		return nil, fmt.Errorf("discord export: %w", err)
+	}
+	if d.guild == nil || d.channel == nil || !sawMessages || d.channel.ID == "" {
+		return nil, notDCE
+	}
+	for _, m := range early {
+		if err := d.add(m); err != nil {
+			return nil, err
+		}
+	}
+	d.ex.Summary.Users = len(d.users)
+	d.ex.Events = d.events.all()
+	return d.ex, nil
+}
+
+// dceReader turns the messages of one export into events.
+type dceReader struct {
+	file    string
+	guild   *dceGuild
+	channel *dceChannel
+	ex      *Export
+	events  events
+	n       int               // messages seen
+	users   map[string]bool   // authors
+	thread  map[string]string // message id → thread id
+}
+
+func (d *dceReader) add(m dceMessage) error {
+	d.n++
+	pos := func() string { return fmt.Sprintf("discord export %s: message %d (id %s)", d.file, d.n, m.ID) }
+	channelID, threadOf := d.channel.ID, ""
+	if strings.Contains(d.channel.Type, "Thread") {
+		if d.channel.CategoryID == "" {
+			return fmt.Errorf("discord export %s: thread %s has no parent channel (categoryId)", d.file, d.channel.ID)
+		}
+		channelID, threadOf = d.channel.CategoryID, d.channel.ID
+	}
+	if m.ID == "" {
+		return fmt.Errorf("%s: no id", pos())
+	}
+	at, err := time.Parse(time.RFC3339, m.Timestamp)
+	if err != nil {
+		return fmt.Errorf("%s: timestamp %q: %w", pos(), m.Timestamp, err)
+	}
+	if m.Type != "Default" && m.Type != "Reply" {
+		d.ex.Summary.Skipped++ // joins, pins, thread starts, calls
+		return nil
+	}
+	if m.Author.IsBot {
+		d.ex.Summary.Skipped++
+		return nil
+	}
+	tid := threadOf
+	if tid == "" {
+		tid = m.ID // a message at the top level is its own thread
+		if ref := m.Reference; ref != nil && ref.MessageID != "" {
+			if ref.ChannelID != "" && ref.ChannelID != d.channel.ID {
+				return fmt.Errorf("%s: replies to a message in channel %s, which is not in this export (export that channel too, or remove the reply)", pos(), ref.ChannelID)
+			}
+			if t, ok := d.thread[ref.MessageID]; ok {
+				tid = t
 			}
 		}
-		thread[m.ID] = tid
-		name := m.Author.Nickname
-		if name == "" {
-			name = m.Author.Name
-		}
-		users[m.Author.ID] = true
-		ev := bot.Event{
-			Key:       "discord:msg:" + m.ID, // the live adapter's key
-			Kind:      bot.KindMessage,
-			Platform:  bot.PlatformDiscord,
-			ChannelID: channelID,
-			ThreadID:  tid,
-			MessageID: m.ID,
-			User:      bot.User{Platform: bot.PlatformDiscord, ID: m.Author.ID, Name: name},
-			Text:      m.Content,
-			Time:      at.UTC(),
-			Permalink: fmt.Sprintf("https://discord.com/channels/%s/%s/%s", raw.Guild.ID, raw.Channel.ID, m.ID),
-		}
-		if tid == ev.MessageID {
-			ev.ThreadID = ""
-		}
-		ex.Summary.Messages++
-		ex.Summary.saw(ev.Time)
-		ex.Events = append(ex.Events, ev)
 	}
-	ex.Summary.Users = len(users)
-	return ex, nil
+	d.thread[m.ID] = tid
+	name := m.Author.Nickname
+	if name == "" {
+		name = m.Author.Name
+	}
+	d.users[m.Author.ID] = true
+	ev := bot.Event{
+		Key:       "discord:msg:" + m.ID, // the live adapter's key
+		Kind:      bot.KindMessage,
+		Platform:  bot.PlatformDiscord,
+		ChannelID: channelID,
+		ThreadID:  tid,
+		MessageID: m.ID,
+		User:      bot.User{Platform: bot.PlatformDiscord, ID: m.Author.ID, Name: name},
+		Text:      m.Content,
+		Time:      at.UTC(),
+		Permalink: fmt.Sprintf("https://discord.com/channels/%s/%s/%s", d.guild.ID, d.channel.ID, m.ID),
+	}
+	if tid == ev.MessageID {
+		ev.ThreadID = ""
+	}
+	d.ex.Summary.Messages++
+	d.ex.Summary.saw(ev.Time)
+	d.events.add(ev)
+	return nil
 }

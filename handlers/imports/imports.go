@@ -8,11 +8,7 @@ package imports
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/einsatz/einsatz/bot"
@@ -84,38 +80,6 @@ func (s *Summary) saw(t time.Time) {
 	if t.After(s.Last) {
 		s.Last = t
 	}
-}
-
-// decodeJSON decodes one JSON document, naming the file and the line and
-// column of a syntax error.
-func decodeJSON(name string, data []byte, v any) error {
-	err := json.Unmarshal(data, v)
-	if err == nil {
-		return nil
-	}
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		line, col := position(data, syn.Offset)
-		return fmt.Errorf("%s:%d:%d: not valid JSON: %v", name, line, col, err)
-	case errors.As(err, &typ):
-		line, col := position(data, typ.Offset)
-		return fmt.Errorf("%s:%d:%d: unexpected %s for %s", name, line, col, typ.Value, typ.Field)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%s: the file ends in the middle of the JSON (truncated?)", name)
-	}
-	return fmt.Errorf("%s: %w", name, err)
-}
-
-func position(data []byte, offset int64) (line, col int) {
-	if offset > int64(len(data)) {
-		offset = int64(len(data))
-	}
-	before := string(data[:offset])
-	line = strings.Count(before, "\n") + 1
-	col = int(offset) - strings.LastIndex(before, "\n")
-	return line, col
 }
 
 // Request is the body of POST /api/admin/import: the running server reads

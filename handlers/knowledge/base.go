@@ -92,6 +92,9 @@ func (b *Base) Sync(ctx context.Context, progress func(done, total int)) (Report
 	b.syncMu.Lock()
 	defer b.syncMu.Unlock()
 	rep, syncErr := Sync(ctx, b.store, b.folders, b.now(), progress)
+	for _, p := range rep.Skipped {
+		b.log.Warn("knowledge: skipped a file that is not a regular file (symlinks are not followed)", "path", p)
+	}
 	if err := b.refresh(ctx, true); err != nil {
 		return rep, errors.Join(syncErr, err)
 	}

@@ -12,6 +12,7 @@ package knowledge
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -106,7 +107,8 @@ func split(source, display string, data []byte) ([]kb.Chunk, error) {
 // LoadFS walks fsys under root for *.md, *.markdown and *.txt files (in
 // lexical order, so the result is deterministic) and splits each. Chunk
 // sources are relative to root. Hidden files and directories (".git",
-// ".draft.md") are skipped. The first error stops it.
+// ".draft.md") are skipped, and so are symlinks and other files that are
+// not regular (see Sync). The first error stops it.
 func LoadFS(fsys fs.FS, root string) ([]kb.Chunk, error) {
 	if root == "" {
 		root = "."
@@ -130,7 +132,13 @@ func LoadFS(fsys fs.FS, root string) ([]kb.Chunk, error) {
 		if root != "." {
 			rel = strings.TrimPrefix(p, root+"/")
 		}
-		data, err := fs.ReadFile(fsys, p)
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := readFile(fsys, p)
+		if errors.Is(err, errNotRegular) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}

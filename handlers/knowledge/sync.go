@@ -43,9 +43,15 @@ func Folders(paths []string, baseURLs map[string]string) ([]Folder, error) {
 		if err != nil {
 			return nil, fmt.Errorf("knowledge.paths: %w (fix the path, or remove it to use the built-in example)", err)
 		}
-		f := Folder{FS: os.DirFS(abs), Root: ".", Path: abs}
+		f := Folder{FS: DirFS(abs), Root: ".", Path: abs}
 		if !info.IsDir() {
-			f = Folder{FS: os.DirFS(filepath.Dir(abs)), Root: ".", Only: filepath.Base(abs), Path: abs}
+			// The operator named this file, so a symlink here is followed
+			// (as it is for a configured directory); inside folders it is not.
+			real, err := filepath.EvalSymlinks(abs)
+			if err != nil {
+				return nil, fmt.Errorf("knowledge.paths: %w", err)
+			}
+			f = Folder{FS: DirFS(filepath.Dir(real)), Root: ".", Only: filepath.Base(real), Path: abs}
 		}
 		if len(paths) > 1 {
 			f.Name = strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs))
@@ -61,11 +67,19 @@ type Report struct {
 	Added, Updated, Unchanged, Removed, Failed int
 	Chunks                                     int      // chunks of the documents added or updated
 	Read                                       []string // sources whose content was read
+	// Skipped are the paths of knowledge files that are not regular files
+	// (symlinks above all) and so were not read: a symlink could lead
+	// anywhere, /proc/self/environ included.
+	Skipped []string
 }
 
 func (r Report) String() string {
-	return fmt.Sprintf("%d added, %d updated, %d unchanged, %d removed, %d failed (%d chunks written)",
+	s := fmt.Sprintf("%d added, %d updated, %d unchanged, %d removed, %d failed (%d chunks written)",
 		r.Added, r.Updated, r.Unchanged, r.Removed, r.Failed, r.Chunks)
+	if len(r.Skipped) > 0 {
+		s += fmt.Sprintf(", %d skipped (not regular files)", len(r.Skipped))
+	}
+	return s
 }
 
 type file struct {
@@ -84,10 +98,11 @@ type file struct {
 // progress, when not nil, is called after each file.
 func Sync(ctx context.Context, store kb.Store, folders []Folder, now time.Time, progress func(done, total int)) (Report, error) {
 	var rep Report
-	files, err := listFiles(folders)
+	files, skipped, err := listFiles(folders)
 	if err != nil {
 		return rep, err
 	}
+	rep.Skipped = skipped
 	docs, err := store.Docs(ctx)
 	if err != nil {
 		return rep, err
@@ -108,7 +123,11 @@ func Sync(ctx context.Context, store kb.Store, folders []Folder, now time.Time, 
 			continue
 		}
 		seen[f.source] = true
-		if err := syncFile(ctx, store, f, known, now, &rep); err != nil {
+		if err := syncFile(ctx, store, f, known, now, &rep); errors.Is(err, errNotRegular) {
+			// Replaced by a symlink since the listing: as if it had been one then.
+			delete(seen, f.source)
+			rep.Skipped = append(rep.Skipped, displayPath(f))
+		} else if err != nil {
 			errs = append(errs, err)
 			rep.Failed++
 		}
@@ -134,7 +153,7 @@ func syncFile(ctx context.Context, store kb.Store, f file, known map[string]kb.D
 		rep.Unchanged++
 		return nil
 	}
-	data, err := fs.ReadFile(f.folder.FS, path.Join(f.folder.Root, f.rel))
+	data, err := readFile(f.folder.FS, path.Join(f.folder.Root, f.rel))
 	if err != nil {
 		return fmt.Errorf("knowledge: %s: %w", displayPath(f), err)
 	}
@@ -187,14 +206,18 @@ func displayPath(f file) string {
 	return filepath.Join(f.folder.Path, filepath.FromSlash(f.rel))
 }
 
-// listFiles lists the knowledge files of every folder, sorted by source.
-func listFiles(folders []Folder) ([]file, error) {
-	var files []file
+// listFiles lists the knowledge files of every folder, sorted by source,
+// and the paths of those it skipped because they are not regular files.
+func listFiles(folders []Folder) (files []file, skipped []string, err error) {
 	for _, folder := range folders {
 		if folder.Only != "" {
-			info, err := fs.Stat(folder.FS, path.Join(folder.Root, folder.Only))
+			info, err := fs.Lstat(folder.FS, path.Join(folder.Root, folder.Only))
 			if err != nil {
-				return nil, fmt.Errorf("knowledge: %s: %w", folder.Path, err)
+				return nil, nil, fmt.Errorf("knowledge: %s: %w", folder.Path, err)
+			}
+			if !info.Mode().IsRegular() {
+				skipped = append(skipped, folder.Path)
+				continue
 			}
 			source := folder.Only
 			if folder.Name != "" {
@@ -220,6 +243,10 @@ func listFiles(folders []Folder) ([]file, error) {
 			if folder.Root != "." {
 				rel = strings.TrimPrefix(p, folder.Root+"/")
 			}
+			if !d.Type().IsRegular() {
+				skipped = append(skipped, displayPath(file{folder: folder, rel: rel}))
+				return nil
+			}
 			info, err := d.Info()
 			if err != nil {
 				return err
@@ -236,9 +263,9 @@ func listFiles(folders []Folder) ([]file, error) {
 			if where == "" {
 				where = folder.Root
 			}
-			return nil, fmt.Errorf("knowledge: %s: %w", where, err)
+			return nil, nil, fmt.Errorf("knowledge: %s: %w", where, err)
 		}
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].source < files[j].source })
-	return files, nil
+	return files, skipped, nil
 }

@@ -281,3 +281,86 @@ func TestBaseURLCitesFilesWithoutFrontMatterURL(t *testing.T) {
 		}
 	}
 }
+
+// A knowledge folder is often a docs repository, and git keeps symlinks:
+// `ln -s /proc/self/environ kb/environ.txt` must not put the bot's secrets
+// into answers. Symlinks are skipped with a warning, whether they point
+// out of the folder or inside it; a single configured file that is a
+// symlink out of its folder is not read either.
+func TestSyncSkipsSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	outside := t.TempDir()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	write(t, dir, "ok.md", "# Ok\n\nA real document.\n", t0)
+	write(t, outside, "secret.txt", "OPENAI_API_KEY=sk-fake-secret-4711\n", t0)
+	for link, target := range map[string]string{
+		"environ.txt":   filepath.Join(outside, "secret.txt"),
+		"sub/secret.md": filepath.Join(outside, "secret.txt"),
+		"alias.md":      "ok.md",
+		"dangling.md":   filepath.Join(outside, "gone.md"),
+		"relative.md":   "../" + filepath.Base(outside) + "/secret.txt",
+	} {
+		p := filepath.Join(dir, link)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	folders, err := knowledge.Folders([]string{dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	s := memStore(t)
+	b := knowledge.NewBase(s, folders, slog.New(slog.NewTextHandler(&logs, nil)))
+	defer b.Close()
+	ctx := context.Background()
+	if _, err := b.Sync(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sources(t, s), map[string]int{"ok.md": 1}; !mapsEqual(got, want) {
+		t.Errorf("chunks per source = %v, want %v", got, want)
+	}
+	chunks, _ := s.Chunks(ctx)
+	for _, c := range chunks {
+		if strings.Contains(c.Text, "sk-fake-secret") {
+			t.Errorf("secret indexed from %s", c.Source)
+		}
+	}
+	for _, name := range []string{"environ.txt", "sub/secret.md", "alias.md", "dangling.md", "relative.md"} {
+		if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), name) {
+			t.Errorf("no warning naming %s in the log:\n%s", name, logs.String())
+		}
+	}
+
+	// A file indexed before it was replaced by a symlink is removed.
+	write(t, dir, "later.md", "# Later\n\nIndexed once.\n", t0)
+	if _, err := b.Sync(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "later.md")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "secret.txt"), filepath.Join(dir, "later.md")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Sync(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sources(t, s), map[string]int{"ok.md": 1}; !mapsEqual(got, want) {
+		t.Errorf("after the swap: chunks per source = %v, want %v", got, want)
+	}
+
+	// The eval command reads folders through LoadFS: the same rule.
+	loaded, err := knowledge.LoadFS(knowledge.DirFS(dir), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range loaded {
+		if c.Source != "ok.md" {
+			t.Errorf("LoadFS read %s", c.Source)
+		}
+	}
+}

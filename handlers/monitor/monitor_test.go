@@ -293,3 +293,19 @@ func TestStrongNegativeEscalatesMembersOnly(t *testing.T) {
 		})
 	}
 }
+
+// Channel names come from the platforms (and web channels from whoever
+// names them): a cell a spreadsheet would run as a formula gets a leading
+// quote; the negative mean score stays a number.
+func TestReportCSVNeutralisesFormulas(t *testing.T) {
+	series := []monitor.Series{{Channel: mood.Channel{Platform: "@web", ID: `=HYPERLINK("https://evil.example","x")`},
+		Buckets: []mood.Bucket{{Start: start, N: 1, Neg: 1, Sum: -0.5}}}}
+	var out bytes.Buffer
+	if err := monitor.WriteReport(&out, "csv", series); err != nil {
+		t.Fatal(err)
+	}
+	want := "'@web,\"'=HYPERLINK(\"\"https://evil.example\"\",\"\"x\"\")\"," + start.Format(time.RFC3339) + ",1,0,0,1,1.000,-0.500\n"
+	if got := strings.SplitN(out.String(), "\n", 2)[1]; got != want {
+		t.Fatalf("row = %s, want %s", got, want)
+	}
+}

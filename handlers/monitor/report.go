@@ -14,6 +14,7 @@ import (
 
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/mood"
+	"github.com/einsatz/einsatz/bot/sheet"
 )
 
 // Series is one channel's aggregates over time.
@@ -61,7 +62,7 @@ func WriteReport(w io.Writer, format string, series []Series) error {
 		_ = cw.Write([]string{"platform", "channel", "start", "messages", "positive", "neutral", "negative", "negative_share", "mean_score"})
 		for _, s := range series {
 			for _, b := range s.Buckets {
-				_ = cw.Write([]string{s.Channel.Platform, s.Channel.ID, b.Start.Format(time.RFC3339), strconv.Itoa(b.N),
+				_ = cw.Write([]string{sheet.Text(s.Channel.Platform), sheet.Text(s.Channel.ID), b.Start.Format(time.RFC3339), strconv.Itoa(b.N),
 					strconv.Itoa(b.Pos), strconv.Itoa(b.Neu), strconv.Itoa(b.Neg),
 					strconv.FormatFloat(b.NegShare(), 'f', 3, 64), strconv.FormatFloat(b.Mean(), 'f', 3, 64)})
 			}

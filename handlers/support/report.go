@@ -16,6 +16,7 @@ import (
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/lang"
 	"github.com/einsatz/einsatz/bot/qa"
+	"github.com/einsatz/einsatz/bot/sheet"
 )
 
 // Settings shape the gaps and the support numbers.
@@ -312,6 +313,7 @@ func WriteReport(w io.Writer, rows []Row, format string) error {
 		}
 		for _, r := range rows {
 			c := r.cells()
+			c[1] = sheet.Text(c[1]) // the channel; the rest are numbers and the week
 			if r.Rated > 0 {
 				c[7] = strconv.FormatFloat(r.HelpfulRate, 'f', 3, 64)
 			} else {

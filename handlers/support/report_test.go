@@ -311,3 +311,20 @@ func TestBrowserPages(t *testing.T) {
 	webtest.Do(t, b, chromedp.SetValue(chromedp.ID("since"), "7d"), chromedp.Click(chromedp.CSS("form.filter button")))
 	webtest.WaitFor(t, b, `location.search.includes("since=7d") && document.readyState === "complete"`)
 }
+
+// A channel name a spreadsheet would run as a formula gets a leading quote.
+func TestReportCSVNeutralisesFormulas(t *testing.T) {
+	var out bytes.Buffer
+	rows := []support.Row{{Week: "2026-W48", Platform: "web", Channel: "x", Questions: 1},
+		{Week: "2026-W48", Platform: "=cmd|' /C calc'!A0", Channel: "x", Questions: 1}}
+	if err := support.WriteReport(&out, rows, support.FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(out.String(), "\n")
+	if want := "2026-W48,web/x,1,0,0,0,0,,0,0,0,0,0,0"; lines[1] != want {
+		t.Errorf("row = %s, want %s", lines[1], want)
+	}
+	if want := "2026-W48,'=cmd|' /C calc'!A0/x,1,"; !strings.HasPrefix(lines[2], want) {
+		t.Errorf("row = %s, want it to start %s", lines[2], want)
+	}
+}
