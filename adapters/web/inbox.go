@@ -100,11 +100,12 @@ var inboxListTmpl = template.Must(template.New("inbox-list").Funcs(inboxFuncs).P
 {{if .MaybeView}}<p class="hint">Messages the detector was not sure about. Nobody was thanked for them and no other request joins them.
 <strong>Confirm</strong> files one as a new request (nobody is told); <strong>Not a request</strong> removes it and keeps its words to evaluate the detector.</p>
 {{if .Items}}<table class="inbox maybe" id="maybe-items">
-<tr><th>#</th><th>Message</th><th>Where</th><th>Who</th><th>When</th><th>Decide</th></tr>
+<tr><th>#</th><th>Message</th><th>Decide</th><th>Who</th><th>When</th><th>Where</th></tr>
 {{range .Items}}<tr data-id="{{.ID}}"><td><a href="/dashboard/inbox/{{.ID}}">#{{.ID}}</a></td>
-{{with index .Mentions 0}}<td class="text">{{excerpt .Text 300}}</td><td>{{.Platform}}/{{.Channel}}</td><td>{{if .UserName}}{{.UserName}}{{else}}{{.UserID}}{{end}}</td><td>{{date .Time}}</td>{{else}}<td class="text">{{.Title}}</td><td></td><td></td><td>{{date .Created}}</td>{{end}}
+<td class="text">{{if .Mentions}}{{excerpt (index .Mentions 0).Text 300}}{{else}}{{.Title}}{{end}}</td>
 <td class="decide"><form method="post" action="/dashboard/inbox/{{.ID}}/confirm" class="confirm-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="back" value="maybe"><button type="submit" class="confirm-submit">Confirm</button></form>
-<form method="post" action="/dashboard/inbox/{{.ID}}/not-request" class="reject-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="back" value="maybe"><button type="submit" class="reject-submit secondary">Not a request</button></form></td></tr>
+<form method="post" action="/dashboard/inbox/{{.ID}}/not-request" class="reject-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="back" value="maybe"><button type="submit" class="reject-submit secondary">Not a request</button></form></td>
+{{if .Mentions}}{{with index .Mentions 0}}<td>{{if .UserName}}{{.UserName}}{{else}}{{.UserID}}{{end}}</td><td>{{date .Time}}</td><td>{{.Platform}}/{{.Channel}}</td>{{end}}{{else}}<td></td><td>{{date .Created}}</td><td></td>{{end}}</tr>
 {{end}}</table>{{else}}<p id="maybe-empty">Nothing to decide.</p>{{end}}
 {{else}}<form class="filter" id="filter" method="get" action="/dashboard/inbox">
 <label>Status <select name="status" id="f-status"><option value="">all</option><option value="open"{{if eq .F.Status "open"}} selected{{end}}>open</option>

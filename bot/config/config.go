@@ -267,7 +267,7 @@ type Inbox struct {
 	// a "maybe" for staff to confirm. 0: the detector's own
 	// (detect.AutoFileThreshold); at or below Threshold: no maybe stage.
 	AutoFileThreshold float64 `yaml:"auto_file_threshold"`
-	Similar   float64 `yaml:"similar"`   // similarity (0..1) at which a request joins an open item; default 0.5
+	Similar           float64 `yaml:"similar"` // similarity (0..1) at which a request joins an open item; default 0.5
 	// SimilarEmbedding, with llm.embedding_model: the cosine (0..1) at which
 	// a request whose words match no open item joins the one it means;
 	// default 0.8.
