@@ -30,17 +30,18 @@ type Inbox interface {
 	Merge(ctx context.Context, from, into int, by string) (request.Item, error)
 	MarkNotRequest(ctx context.Context, id int, by string) (request.Item, error)
 	RestoreRequest(ctx context.Context, id int, by string) (request.Item, error)
+	ConfirmMaybe(ctx context.Context, id int, by string) (request.Item, error)
 	Edit(ctx context.Context, id int, e inbox.EditRequest, by string) (request.Item, error)
 }
 
 // OpenInbox returns the inbox to work on, and how to release it.
 type OpenInbox func(cmd *cobra.Command) (Inbox, func() error, error)
 
-// InboxCommand is `einsatz inbox list|show|status|edit|not-request|merge|export`.
+// InboxCommand is `einsatz inbox list|maybe|confirm|show|status|edit|not-request|merge|export`.
 func InboxCommand(open OpenInbox, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "inbox", Short: "The research inbox: feature requests from the community"}
 	c := inboxCmds{open: open, stdout: stdout, filter: &inboxFilter{}}
-	cmd.AddCommand(c.list(), c.show(), c.status(), c.edit(), c.notRequest(), c.merge(), c.export())
+	cmd.AddCommand(c.list(), c.maybe(), c.confirm(), c.show(), c.status(), c.edit(), c.notRequest(), c.merge(), c.export())
 	return cmd
 }
 
@@ -110,6 +111,43 @@ func (c inboxCmds) list() *cobra.Command {
 	}
 	c.filter.flags(list)
 	return list
+}
+
+// maybe lists the borderline requests waiting for staff: what the
+// dashboard's "Maybe" tab shows.
+func (c inboxCmds) maybe() *cobra.Command {
+	return &cobra.Command{
+		Use:   "maybe",
+		Short: "List borderline detections waiting to be confirmed (inbox confirm ID) or rejected (inbox not-request ID)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return c.with(cmd, func(ib Inbox) error {
+				items, err := ib.List(cmd.Context(), inbox.Filter{Status: request.StatusMaybe, Sort: inbox.SortNewest})
+				if err != nil {
+					return err
+				}
+				return inbox.WriteList(c.stdout, items, time.Now())
+			})
+		},
+	}
+}
+
+func (c inboxCmds) confirm() *cobra.Command {
+	return &cobra.Command{
+		Use:   "confirm ID",
+		Short: "File a borderline detection (a maybe) as a request: it becomes new; nobody is thanked or told",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.withItem(cmd, args[0], func(ib Inbox, id int) error {
+				it, err := ib.ConfirmMaybe(cmd.Context(), id, cliUser())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.stdout, "#%d is %s: filed as a request.\n", it.ID, it.Status)
+				return nil
+			})
+		},
+	}
 }
 
 func (c inboxCmds) show() *cobra.Command {
@@ -353,6 +391,11 @@ func (r remoteInbox) MarkNotRequest(ctx context.Context, id int, _ string) (requ
 func (r remoteInbox) RestoreRequest(ctx context.Context, id int, _ string) (request.Item, error) {
 	var it request.Item
 	return it, r.c.DoJSON(ctx, http.MethodPost, fmt.Sprintf("/api/admin/inbox/%d/restore", id), nil, &it)
+}
+
+func (r remoteInbox) ConfirmMaybe(ctx context.Context, id int, _ string) (request.Item, error) {
+	var it request.Item
+	return it, r.c.DoJSON(ctx, http.MethodPost, fmt.Sprintf("/api/admin/inbox/%d/confirm", id), nil, &it)
 }
 
 func (r remoteInbox) Edit(ctx context.Context, id int, e inbox.EditRequest, _ string) (request.Item, error) {

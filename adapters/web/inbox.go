@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/einsatz/einsatz/bot/lang"
 	"github.com/einsatz/einsatz/bot/request"
 	"github.com/einsatz/einsatz/handlers/inbox"
 )
@@ -28,6 +29,7 @@ type Inbox interface {
 	Merge(ctx context.Context, from, into int, by string) (request.Item, error)
 	MarkNotRequest(ctx context.Context, id int, by string) (request.Item, error)
 	RestoreRequest(ctx context.Context, id int, by string) (request.Item, error)
+	ConfirmMaybe(ctx context.Context, id int, by string) (request.Item, error)
 	Edit(ctx context.Context, id int, e inbox.EditRequest, by string) (request.Item, error)
 	Now() time.Time
 }
@@ -36,7 +38,7 @@ type Inbox interface {
 const InboxPath = "/dashboard/inbox"
 
 // AddInbox adds the research inbox: its dashboard page, the detail page,
-// the status, edit, "not a request", tags and merge forms and the export
+// the status, edit, "not a request", confirm (maybe), tags and merge forms and the export
 // (staff login, CSRF on POST), and its JSON admin API (bearer token):
 //
 //	GET  /api/admin/inbox?status=&tag=&platform=&channel=&since=&until=&sort=
@@ -46,6 +48,7 @@ const InboxPath = "/dashboard/inbox"
 //	POST /api/admin/inbox/{id}/edit     {"title": "…", "summary": "…"} (either may be left out)
 //	POST /api/admin/inbox/{id}/not-request  (quiet: no thread post, no DM)
 //	POST /api/admin/inbox/{id}/restore      (undo not-request: back to new, quiet too)
+//	POST /api/admin/inbox/{id}/confirm      (a maybe becomes new; nobody is thanked)
 //	POST /api/admin/inbox/merge         {"from": 3, "into": 1}
 //	GET  /api/admin/inbox/export?format=csv|json (and the list's filters)
 //
@@ -59,6 +62,7 @@ func (s *Server) AddInbox(in Inbox) {
 	s.AddStaffRoute("POST "+InboxPath+"/{id}/edit", http.HandlerFunc(h.editForm))
 	s.AddStaffRoute("POST "+InboxPath+"/{id}/not-request", http.HandlerFunc(h.notRequestForm))
 	s.AddStaffRoute("POST "+InboxPath+"/{id}/restore", http.HandlerFunc(h.restoreForm))
+	s.AddStaffRoute("POST "+InboxPath+"/{id}/confirm", http.HandlerFunc(h.confirmForm))
 	s.AddStaffRoute("POST "+InboxPath+"/merge", http.HandlerFunc(h.mergeForm))
 	s.AddStaffRoute("GET "+InboxPath+"/export", http.HandlerFunc(h.export))
 
@@ -69,6 +73,7 @@ func (s *Server) AddInbox(in Inbox) {
 	s.AddAdminRoute("POST /api/admin/inbox/{id}/edit", http.HandlerFunc(h.apiEdit))
 	s.AddAdminRoute("POST /api/admin/inbox/{id}/not-request", http.HandlerFunc(h.apiNotRequest))
 	s.AddAdminRoute("POST /api/admin/inbox/{id}/restore", http.HandlerFunc(h.apiRestore))
+	s.AddAdminRoute("POST /api/admin/inbox/{id}/confirm", http.HandlerFunc(h.apiConfirm))
 	s.AddAdminRoute("POST /api/admin/inbox/merge", http.HandlerFunc(h.apiMerge))
 	s.AddAdminRoute("GET /api/admin/inbox/export", http.HandlerFunc(h.export))
 }
@@ -79,16 +84,30 @@ type inboxPages struct {
 }
 
 var inboxFuncs = template.FuncMap{
-	"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
-	"join":  strings.Join,
-	"plats": inbox.Platforms,
-	"chans": inbox.Channels,
-	"f2":    func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
-	"label": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+	"date":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
+	"join":    strings.Join,
+	"plats":   inbox.Platforms,
+	"chans":   inbox.Channels,
+	"f2":      func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
+	"label":   func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+	"excerpt": lang.Excerpt,
 }
 
 var inboxListTmpl = template.Must(template.New("inbox-list").Funcs(inboxFuncs).Parse(`
-<form class="filter" id="filter" method="get" action="/dashboard/inbox">
+{{if .Flash}}<p class="flash" id="flash">{{.Flash}}</p>{{end}}
+<nav class="tabs" aria-label="Inbox views"><a id="tab-requests" href="/dashboard/inbox"{{if not .MaybeView}} aria-current="page"{{end}}>Requests</a>
+<a id="tab-maybe" href="/dashboard/inbox?status=maybe&amp;sort=newest"{{if .MaybeView}} aria-current="page"{{end}}>Maybe (<span id="maybe-count">{{.Maybe}}</span>)</a></nav>
+{{if .MaybeView}}<p class="hint">Messages the detector was not sure about. Nobody was thanked for them and no other request joins them.
+<strong>Confirm</strong> files one as a new request (nobody is told); <strong>Not a request</strong> removes it and keeps its words to evaluate the detector.</p>
+{{if .Items}}<table class="inbox maybe" id="maybe-items">
+<tr><th>#</th><th>Message</th><th>Decide</th><th>Who</th><th>When</th><th>Where</th></tr>
+{{range .Items}}<tr data-id="{{.ID}}"><td><a href="/dashboard/inbox/{{.ID}}">#{{.ID}}</a></td>
+<td class="text">{{if .Mentions}}{{excerpt (index .Mentions 0).Text 300}}{{else}}{{.Title}}{{end}}</td>
+<td class="decide"><form method="post" action="/dashboard/inbox/{{.ID}}/confirm" class="confirm-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="back" value="maybe"><button type="submit" class="confirm-submit">Confirm</button></form>
+<form method="post" action="/dashboard/inbox/{{.ID}}/not-request" class="reject-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="back" value="maybe"><button type="submit" class="reject-submit secondary">Not a request</button></form></td>
+{{if .Mentions}}{{with index .Mentions 0}}<td>{{if .UserName}}{{.UserName}}{{else}}{{.UserID}}{{end}}</td><td>{{date .Time}}</td><td>{{.Platform}}/{{.Channel}}</td>{{end}}{{else}}<td></td><td>{{date .Created}}</td><td></td>{{end}}</tr>
+{{end}}</table>{{else}}<p id="maybe-empty">Nothing to decide.</p>{{end}}
+{{else}}<form class="filter" id="filter" method="get" action="/dashboard/inbox">
 <label>Status <select name="status" id="f-status"><option value="">all</option><option value="open"{{if eq .F.Status "open"}} selected{{end}}>open</option>
 {{range .Statuses}}<option value="{{.}}"{{if eq $.F.Status .}} selected{{end}}>{{label .}}</option>{{end}}</select></label>
 <label>Tag <input name="tag" id="f-tag" value="{{.F.Tag}}" size="10"></label>
@@ -114,7 +133,7 @@ var inboxListTmpl = template.Must(template.New("inbox-list").Funcs(inboxFuncs).P
 <label>Merge # <input name="from" id="merge-from" type="number" min="1" required></label>
 <label>into # <input name="into" id="merge-into" type="number" min="1" required></label>
 <button type="submit" id="merge-submit">Merge</button>
-</form>`))
+</form>{{end}}`))
 
 var inboxDetailTmpl = template.Must(template.New("inbox-detail").Funcs(inboxFuncs).Parse(`
 {{if .Flash}}<p class="flash" id="flash">{{.Flash}}</p>{{end}}
@@ -128,6 +147,11 @@ var inboxDetailTmpl = template.Must(template.New("inbox-detail").Funcs(inboxFunc
 <label>Public note (optional) <textarea name="note" id="note" rows="2" cols="60"></textarea></label>
 <button type="submit" id="status-submit">Change status</button>
 <small>Each thread the request came from gets one post with the status and the note.</small>
+</form>{{end}}
+{{if eq .Item.Status "maybe"}}<form method="post" action="/dashboard/inbox/{{.Item.ID}}/confirm" id="confirm-form">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+<button type="submit" id="confirm-submit">Confirm: file as a request</button>
+<small>The detector was not sure about this message. Confirming makes it new; nobody is thanked or told.</small>
 </form>{{end}}
 {{if eq .Item.Status "not_request"}}<form method="post" action="/dashboard/inbox/{{.Item.ID}}/restore" id="restore-form">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
@@ -177,7 +201,8 @@ func (h inboxPages) list(w http.ResponseWriter, r *http.Request) {
 	csvQ.Set("format", "csv")
 	jsonQ.Set("format", "json")
 	data := map[string]any{
-		"F": f, "Items": ov.Items, "Statuses": request.Statuses, "Platforms": ov.Platforms, "Week": ov.Now.AddDate(0, 0, -7),
+		"F": f, "Items": ov.Items, "Statuses": request.Statuses, "Maybe": ov.Maybe, "MaybeView": f.Status == request.StatusMaybe,
+		"Flash": r.URL.Query().Get("flash"), "Platforms": ov.Platforms, "Week": ov.Now.AddDate(0, 0, -7),
 		"Since": dateValue(f.Since, 0), "Until": dateValue(f.Until, -1), "CSRF": h.s.CSRFToken(w, r),
 		"CSVQuery": template.URL(csvQ.Encode()), "JSONQuery": template.URL(jsonQ.Encode()),
 	}
@@ -310,7 +335,35 @@ func (h inboxPages) notRequestForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	flash := "Marked as not a request; removed from the inbox without telling anyone."
+	if r.PostFormValue("back") == "maybe" {
+		http.Redirect(w, r, maybeTab(fmt.Sprintf("#%d: not a request.", id)), http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape(flash)), http.StatusSeeOther)
+}
+
+// confirmForm files a maybe as a request; from the Maybe tab it returns
+// there, so staff can go down the list.
+func (h inboxPages) confirmForm(w http.ResponseWriter, r *http.Request) {
+	id, err := inboxID(r)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	if _, err := h.in.ConfirmMaybe(r.Context(), id, StaffName(r)); err != nil {
+		h.fail(w, err)
+		return
+	}
+	if r.PostFormValue("back") == "maybe" {
+		http.Redirect(w, r, maybeTab(fmt.Sprintf("#%d confirmed: filed as a new request.", id)), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape("Confirmed: filed as a new request. Nobody was told.")), http.StatusSeeOther)
+}
+
+// maybeTab is the Maybe tab's address with a flash message.
+func maybeTab(flash string) string {
+	return InboxPath + "?" + url.Values{"status": {request.StatusMaybe}, "sort": {inbox.SortNewest}, "flash": {flash}}.Encode()
 }
 
 func (h inboxPages) restoreForm(w http.ResponseWriter, r *http.Request) {
@@ -491,6 +544,10 @@ func (h inboxPages) apiEdit(w http.ResponseWriter, r *http.Request) {
 
 func (h inboxPages) apiNotRequest(w http.ResponseWriter, r *http.Request) {
 	h.apiQuiet(w, r, h.in.MarkNotRequest)
+}
+
+func (h inboxPages) apiConfirm(w http.ResponseWriter, r *http.Request) {
+	h.apiQuiet(w, r, h.in.ConfirmMaybe)
 }
 
 func (h inboxPages) apiRestore(w http.ResponseWriter, r *http.Request) {

@@ -265,7 +265,12 @@ type Support struct {
 type Inbox struct {
 	Enabled   bool    `yaml:"enabled"`   // detect feature requests in every message; default true
 	Threshold float64 `yaml:"threshold"` // detector score (0..1) that makes a message a request; default 0.5
-	Similar   float64 `yaml:"similar"`   // similarity (0..1) at which a request joins an open item; default 0.5
+	// AutoFileThreshold is the detector score (0..1) from which a request
+	// is filed and thanked; one scoring from Threshold up to it is kept as
+	// a "maybe" for staff to confirm. 0: the detector's own
+	// (detect.AutoFileThreshold); at or below Threshold: no maybe stage.
+	AutoFileThreshold float64 `yaml:"auto_file_threshold"`
+	Similar           float64 `yaml:"similar"` // similarity (0..1) at which a request joins an open item; default 0.5
 	// SimilarEmbedding, with llm.embedding_model: the cosine (0..1) at which
 	// a request whose words match no open item joins the one it means;
 	// default 0.8.

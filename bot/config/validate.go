@@ -412,6 +412,9 @@ func (v *validator) inbox(in Inbox) {
 			v.add(path, "must be between 0 and 1, got %g", f)
 		}
 	}
+	if f := in.AutoFileThreshold; f < 0 || f > 1 {
+		v.add("inbox.auto_file_threshold", "must be between 0 and 1 (0: the detector's own), got %g", f)
+	}
 	for i, w := range in.Webhooks {
 		path := fmt.Sprintf("inbox.webhooks[%d]", i)
 		v.httpURL(path+".url", w.URL, "https://tracker.example.org/hooks/einsatz")

@@ -27,10 +27,15 @@ const (
 	// it out of the inbox quietly (nobody is told), and its mentions are
 	// kept as labelled negatives for evaluating the detector.
 	StatusNotRequest = "not_request"
+	// StatusMaybe holds a message the detector scored between its
+	// threshold and the auto-file threshold: kept for staff to confirm
+	// (then new) or reject (then not_request), hidden from the lists, never
+	// joined by other requests, and nobody was thanked for it.
+	StatusMaybe = "maybe"
 )
 
 // Statuses lists every status in workflow order.
-var Statuses = []string{StatusNew, StatusUnderReview, StatusPlanned, StatusInProgress, StatusShipped, StatusDeclined, StatusDuplicate, StatusNotRequest}
+var Statuses = []string{StatusNew, StatusUnderReview, StatusPlanned, StatusInProgress, StatusShipped, StatusDeclined, StatusDuplicate, StatusNotRequest, StatusMaybe}
 
 // ErrNotFound is returned for an item number that names no item.
 var ErrNotFound = errors.New("inbox: no such item")

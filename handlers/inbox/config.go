@@ -6,6 +6,7 @@ import (
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/config"
 	"github.com/einsatz/einsatz/handlers/answer"
+	"github.com/einsatz/einsatz/handlers/inbox/detect"
 )
 
 // FromConfig completes o, which carries the dependencies (Store, Owners,
@@ -27,6 +28,10 @@ func FromConfig(cfg *config.Config, llm answer.LLM, o Options) Options {
 	}
 	o.Text = cfg.Text
 	o.Threshold, o.Similar, o.Borderline, o.SimilarEmbedding = in.Threshold, in.Similar, in.Borderline, in.SimilarEmbedding
+	o.AutoFile = in.AutoFileThreshold
+	if o.AutoFile == 0 {
+		o.AutoFile = detect.AutoFileThreshold
+	}
 	o.Acknowledge, o.ReactionEmoji, o.DailyCapPerChannel = &in.Acknowledge, in.Reaction, in.DailyCap
 	o.Quiet = func(platform, channelID string) bool {
 		return cfg.Channels.Policy(platform, channelID) == bot.PolicyListen

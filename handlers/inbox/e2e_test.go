@@ -115,6 +115,12 @@ type world struct {
 // startWorld starts everything; with dir set, storage lives on disk there.
 func startWorld(t *testing.T, dir string) *world {
 	t.Helper()
+	return startWorldWith(t, dir, nil)
+}
+
+// startWorldWith is startWorld with the inbox's options changed by mod.
+func startWorldWith(t *testing.T, dir string, mod func(*inbox.Options)) *world {
+	t.Helper()
 	w := &world{t: t, dir: dir, logs: &syncBuffer{}, hooks: &hookSink{}}
 	if w.dir == "" {
 		w.dir = t.TempDir()
@@ -139,7 +145,7 @@ func startWorld(t *testing.T, dir string) *world {
 	t.Cleanup(hookSrv.Close)
 
 	core := bot.New(bot.Options{Store: w.store, Logger: log, ShutdownTimeout: 2 * time.Second})
-	w.svc = inbox.New(inbox.Options{
+	o := inbox.Options{
 		Store:           storage.NewInbox(w.store),
 		Owners:          w.store,
 		Poster:          core,
@@ -148,7 +154,11 @@ func startWorld(t *testing.T, dir string) *world {
 		Sentiment:       func(string, string) float64 { return 0.1 },
 		Notifiers:       []inbox.Notifier{webhook.New(webhook.Options{URL: hookSrv.URL, Secret: secret})},
 		DirectMessenger: core,
-	})
+	}
+	if mod != nil {
+		mod(&o)
+	}
+	w.svc = inbox.New(o)
 	core.Route(w.svc.Routes()...) // nothing answers but the inbox
 	core.Observe(w.svc)
 	w.core = core
@@ -764,4 +774,86 @@ func TestEndToEndNotARequestInBrowser(t *testing.T) {
 		t.Errorf("#1 after the CLI = %s, last change %+v", it.Status, it.Changes[len(it.Changes)-1])
 	}
 	quiet("CLI")
+}
+
+// maybeWorld is a world where fakeDetect's borderline "maybe add" (0.4)
+// lies between the threshold and the auto-file threshold, with two such
+// messages on Discord (#1, #2) and a sure request (#3).
+func maybeWorld(t *testing.T) (*world, string) {
+	t.Helper()
+	w := startWorldWith(t, "", func(o *inbox.Options) { o.Threshold, o.AutoFile = 0.3, 0.5 })
+	alice, dave := w.dc.NewUser("alice"), w.dc.NewUser("dave")
+	m := w.dc.Post(w.general, alice, "maybe add a calendar export for the events page, not sure", false)
+	w.eventually("the first maybe", func() bool { return len(w.items()) == 1 })
+	w.dc.Post(w.general, dave, "we could maybe add offline mode to the app some day", false)
+	w.eventually("the second maybe", func() bool { return len(w.items()) == 2 })
+	w.dc.Post(w.general, dave, "Please add a dark mode for the dashboard", false)
+	w.eventually("the request", func() bool { return len(w.items()) == 3 })
+	w.settle()
+	return w, m.ID
+}
+
+// Test: the dashboard's Maybe tab lists the borderline detections (the
+// main list does not), and one click on Confirm files one as new without a
+// word in the member's thread; "Not a request" removes the other.
+func TestEndToEndMaybeInBrowser(t *testing.T) {
+	w, thread := maybeWorld(t)
+	if got := w.dc.BotMessages(thread); len(got) != 0 {
+		t.Fatalf("a maybe was thanked: %+v", got)
+	}
+	ctx := webtest.Browser(t)
+	webtest.Do(t, ctx, chromedp.Navigate(w.site.LoginURL()), chromedp.WaitVisible(chromedp.CSS("main.dash")))
+	rows := `[...document.querySelectorAll("#items tr[data-id], #maybe-items tr[data-id]")].map(r => r.dataset.id).join(",")`
+	webtest.Do(t, ctx, chromedp.Navigate(w.site.URL()+"/dashboard/inbox"), chromedp.WaitVisible(chromedp.ID("tab-maybe")))
+	if ids := webtest.Run(t, ctx, chromedp.Evaluate[string](rows)); ids != "3" {
+		t.Errorf("main list = %q, want only the sure request 3", ids)
+	}
+	if n := webtest.Run(t, ctx, chromedp.Text(chromedp.ID("maybe-count"))); n != "2" {
+		t.Errorf("Maybe tab count = %q, want 2", n)
+	}
+	webtest.Do(t, ctx, chromedp.Click(chromedp.ID("tab-maybe")), chromedp.WaitVisible(chromedp.ID("maybe-items")))
+	if ids := webtest.Run(t, ctx, chromedp.Evaluate[string](rows)); ids != "2,1" {
+		t.Errorf("Maybe tab = %q, want 2,1 (newest first)", ids)
+	}
+	webtest.Do(t, ctx, chromedp.Click(chromedp.CSS(`#maybe-items tr[data-id="1"] .confirm-submit`)))
+	webtest.WaitFor(t, ctx, `document.getElementById("flash") !== null && document.getElementById("flash").textContent.includes("#1 confirmed") && document.querySelector('#maybe-items tr[data-id="1"]') === null`)
+	if it := w.item(1); it.Status != request.StatusNew || it.Changes[len(it.Changes)-1].By != "admin" {
+		t.Errorf("#1 after Confirm = %s, changes %+v", it.Status, it.Changes)
+	}
+	webtest.Do(t, ctx, chromedp.Click(chromedp.CSS(`#maybe-items tr[data-id="2"] .reject-submit`)))
+	webtest.WaitFor(t, ctx, `document.getElementById("maybe-empty") !== null && document.getElementById("maybe-count").textContent === "0"`)
+	if it := w.item(2); it.Status != request.StatusNotRequest {
+		t.Errorf("#2 after Not a request = %s", it.Status)
+	}
+	w.settle()
+	w.svc.Flush()
+	if got := w.dc.BotMessages(thread); len(got) != 0 {
+		t.Errorf("confirming posted in the member's thread: %+v", got)
+	}
+	if ev := w.hooks.events(1); len(ev) != 1 || ev[0] != inbox.EventNew {
+		t.Errorf("webhooks for #1 = %v, want only %s on confirm", ev, inbox.EventNew)
+	}
+	if ev := w.hooks.events(2); len(ev) != 0 {
+		t.Errorf("webhooks for #2 = %v, want none", ev)
+	}
+
+	// The CLI through the running server.
+	client, err := web.Running(context.Background(), w.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd := cli.InboxCommand(func(*cobra.Command) (cli.Inbox, func() error, error) {
+		return cli.RemoteInbox(client), func() error { return nil }, nil
+	}, &out)
+	cmd.SetErr(io.Discard) // the refusal below prints its usage
+	cmd.SetArgs([]string{"maybe"})
+	if err := cmd.ExecuteContext(context.Background()); err != nil || strings.Contains(out.String(), "#1") || strings.Contains(out.String(), "#2") {
+		t.Errorf("CLI maybe after deciding both = %q, %v; want no rows", out.String(), err)
+	}
+	out.Reset()
+	cmd.SetArgs([]string{"confirm", "3"})
+	if err := cmd.ExecuteContext(context.Background()); err == nil || !strings.Contains(err.Error(), "not a maybe") {
+		t.Errorf("CLI confirm of a request: %q, %v; want refused", out.String(), err)
+	}
 }

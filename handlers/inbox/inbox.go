@@ -29,7 +29,8 @@ import (
 // transitions says which statuses an item may move to from each status.
 // Closed items can be reopened (a decline reconsidered, a shipped feature
 // that needs more work); duplicate is reached only by merging, not_request
-// only by MarkNotRequest (which tells nobody).
+// only by MarkNotRequest (which tells nobody), and a maybe leaves its state
+// only through ConfirmMaybe or MarkNotRequest.
 var transitions = map[string][]string{
 	request.StatusNew:         {request.StatusUnderReview, request.StatusPlanned, request.StatusInProgress, request.StatusShipped, request.StatusDeclined},
 	request.StatusUnderReview: {request.StatusNew, request.StatusPlanned, request.StatusInProgress, request.StatusShipped, request.StatusDeclined},
@@ -39,6 +40,7 @@ var transitions = map[string][]string{
 	request.StatusDeclined:    {request.StatusUnderReview, request.StatusPlanned},
 	request.StatusDuplicate:   {},
 	request.StatusNotRequest:  {}, // only back to new, through RestoreRequest
+	request.StatusMaybe:       {}, // only through ConfirmMaybe (new) or MarkNotRequest
 }
 
 // CanMove reports whether an item may go from one status to another.
@@ -50,7 +52,7 @@ func ValidStatus(s string) bool { return slices.Contains(request.Statuses, s) }
 // Open reports whether items in the status still collect requests.
 func Open(status string) bool {
 	return status != request.StatusShipped && status != request.StatusDeclined && status != request.StatusDuplicate &&
-		status != request.StatusNotRequest
+		status != request.StatusNotRequest && status != request.StatusMaybe
 }
 
 // Errors for expected states (a missing item is request.ErrNotFound).
@@ -87,6 +89,11 @@ type Options struct {
 	// Detect scores a message as a feature request (0…1); nil: no detection.
 	Detect    func(text, lang string) float64
 	Threshold float64 // default 0.5
+	// AutoFile is the score from which a detected request is filed (and
+	// thanked); one scoring from Threshold up to it is kept as a maybe
+	// for staff to confirm (maybe.go). Default (0) and anything below
+	// Threshold: Threshold, so every detected request is filed.
+	AutoFile float64
 	// Confirm, when set, decides borderline messages (score within
 	// Borderline below Threshold) and writes titles; nil: off.
 	Confirm    Confirmer
@@ -155,6 +162,9 @@ func New(o Options) *Service {
 	if o.Threshold <= 0 {
 		o.Threshold = 0.5
 	}
+	if o.AutoFile < o.Threshold {
+		o.AutoFile = o.Threshold
+	}
 	if o.Borderline <= 0 {
 		o.Borderline = 0.15
 	}
@@ -219,6 +229,10 @@ func (s *Service) request(ctx context.Context, ev *bot.Event) ([]bot.Reply, erro
 	text := strings.TrimSpace(ev.Text)
 	thread := ev.Thread()
 	m := s.mention(ev.Platform, ev.ChannelID, thread.ThreadID, ev.MessageID, ev.User, text, ev.Permalink, ev.Time, ev.Lang, request.SourceDetected)
+	if s.o.Detect != nil && s.o.Detect(text, ev.Lang) < s.o.AutoFile {
+		// Borderline: kept for staff to confirm, and no thanks.
+		return nil, s.fileMaybe(ctx, m)
+	}
 	res, err := s.Submit(ctx, m, nil)
 	if err != nil || !res.Added {
 		return nil, err
@@ -291,6 +305,11 @@ func (s *Service) Observe(ctx context.Context, ev *bot.Event) error {
 		conf = &c
 	}
 	m := s.mention(ev.Platform, ev.ChannelID, thread.ThreadID, ev.MessageID, ev.User, text, ev.Permalink, ev.Time, ev.Lang, request.SourceDetected)
+	if conf == nil && score < s.o.AutoFile {
+		// Borderline: kept for staff to confirm, and no thanks. (A
+		// message the LLM confirmed is filed.)
+		return s.fileMaybe(ctx, m)
+	}
 	res, err := s.Submit(ctx, m, conf)
 	if err != nil || !res.Added {
 		return err

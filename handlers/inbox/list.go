@@ -28,7 +28,7 @@ const (
 
 // Filter selects and orders items for the list, the export and the CLI.
 type Filter struct {
-	Status   string    `json:"status,omitempty"` // a status, "open", or "" for all but not_request
+	Status   string    `json:"status,omitempty"` // a status, "open", or "" for all but not_request and maybe
 	Tag      string    `json:"tag,omitempty"`
 	Platform string    `json:"platform,omitempty"` // asked for on this platform
 	Channel  string    `json:"channel,omitempty"`  // asked for in this channel
@@ -92,9 +92,9 @@ func (f Filter) Query() url.Values {
 
 func (f Filter) match(it request.Item) bool {
 	switch {
-	// Items marked as not a request leave the lists; only asking for that
-	// status shows them.
-	case f.Status == "" && it.Status == request.StatusNotRequest:
+	// Items marked as not a request, and maybes not yet confirmed, leave
+	// the lists; only asking for that status shows them.
+	case f.Status == "" && (it.Status == request.StatusNotRequest || it.Status == request.StatusMaybe):
 		return false
 	case f.Status == "open" && !Open(it.Status):
 		return false

@@ -71,7 +71,15 @@ func (s *Service) quietMove(ctx context.Context, id int, by, to, event string, a
 		return request.Item{}, err
 	}
 	s.indexPut(it) // drops the item when it no longer collects requests
-	s.hook(event, it, nil, nil, &change)
+	if change.From == request.StatusMaybe && event == EventNotRequest {
+		// The webhooks never heard of a maybe: nothing to take back.
+		return it, nil
+	}
+	var first *request.Mention
+	if event == EventNew && len(it.Mentions) > 0 {
+		first = &it.Mentions[0] // as when Submit files a new item
+	}
+	s.hook(event, it, first, nil, &change)
 	return it, nil
 }
 

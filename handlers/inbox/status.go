@@ -30,6 +30,9 @@ func (s *Service) SetStatus(ctx context.Context, id int, status, note, by string
 	if status == request.StatusDuplicate {
 		return request.Item{}, fmt.Errorf("%w: mark a duplicate by merging it into the other item", ErrBadStatus)
 	}
+	if status == request.StatusMaybe {
+		return request.Item{}, fmt.Errorf("%w: only the detector files a maybe", ErrBadStatus)
+	}
 	if status == request.StatusNotRequest {
 		return request.Item{}, fmt.Errorf("%w: mark a false positive with \"not a request\", which tells nobody", ErrBadStatus)
 	}
@@ -103,6 +106,9 @@ func (s *Service) Merge(ctx context.Context, from, into int, by string) (request
 	if err != nil {
 		return request.Item{}, err
 	}
+	if target.Status == request.StatusMaybe {
+		return request.Item{}, fmt.Errorf("%w: #%d is a maybe; confirm it first", ErrBadStatus, into)
+	}
 	if target.Status == request.StatusDuplicate {
 		return request.Item{}, fmt.Errorf("%w: #%d is a duplicate of #%d; merge into that one", ErrMergeClosed, into, target.DuplicateOf)
 	}
@@ -112,6 +118,9 @@ func (s *Service) Merge(ctx context.Context, from, into int, by string) (request
 	}
 	if src.Status == request.StatusDuplicate {
 		return request.Item{}, fmt.Errorf("%w: #%d was merged already", ErrMergeClosed, from)
+	}
+	if src.Status == request.StatusMaybe {
+		return request.Item{}, fmt.Errorf("%w: #%d is a maybe; confirm it first", ErrBadStatus, from)
 	}
 	ch := request.Change{From: src.Status, To: request.StatusDuplicate, Note: fmt.Sprintf("merged into #%d", into), By: by, Time: s.o.Clock.Now()}
 	it, err := s.o.Store.Merge(ctx, from, into, ch)

@@ -14,6 +14,7 @@ type Overview struct {
 	Items     []request.Item
 	Platforms []string
 	Now       time.Time
+	Maybe     int // borderline requests waiting for staff to confirm
 }
 
 // Overview lists the items f selects and the platforms of all items.
@@ -24,14 +25,18 @@ func (s *Service) Overview(ctx context.Context, f Filter) (Overview, error) {
 	}
 	now := s.o.Clock.Now()
 	var platforms []string
+	maybe := 0
 	for _, it := range all {
+		if it.Status == request.StatusMaybe {
+			maybe++
+		}
 		for _, p := range Platforms(it) {
 			if !contains(platforms, p) {
 				platforms = append(platforms, p)
 			}
 		}
 	}
-	return Overview{Items: f.Apply(all, now), Platforms: platforms, Now: now}, nil
+	return Overview{Items: f.Apply(all, now), Platforms: platforms, Now: now, Maybe: maybe}, nil
 }
 
 // Now is the inbox's clock (vote windows and export stamps go by it).

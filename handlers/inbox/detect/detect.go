@@ -15,21 +15,21 @@
 // look-alikes: bug vocabulary ("crashes", "seit dem Update", "Fehler"),
 // questions about existing behaviour ("how do I", "wie kann ich"), praise,
 // thanks and social phrases ("please add me to the beta"). A logistic
-// regression (weights in model.go, fitted by TestTrain on
-// testdata/train.jsonl) turns the features into a probability.
+// regression over those features and hashed word n-grams (weights in
+// model.go and ngrams.bin, fitted by TestTrain on testdata/train.jsonl and
+// the sets from other people's words in testdata/dev; see
+// docs/detectors.md) turns them into a probability.
 //
 // It runs offline, is deterministic and safe for concurrent use, and takes
 // a few microseconds; DetectLang does not allocate.
 package detect
 
 import (
+	"math"
+
 	"github.com/einsatz/einsatz/bot/lang"
 	"github.com/einsatz/einsatz/bot/lang/scan"
 )
-
-// DefaultThreshold is the score from which a message counts as a feature
-// request.
-const DefaultThreshold = 0.5
 
 // Result is the verdict on one message.
 type Result struct {
@@ -55,9 +55,40 @@ func DetectLang(text, language string) Result {
 // Score is the probability (0..1) that text, written in language, asks for
 // a feature.
 func Score(text, language string) float64 {
-	f := features(text, language)
-	return scan.Logistic(weights[:], f[:])
+	var p parsed
+	analyze(text, language, &p)
+	return scan.Sigmoid(p.z())
 }
+
+// parsed is what the model sees of a message: the rule features and the
+// hashed word n-grams (words, pairs of adjacent words within a clause,
+// and each clause's first word), as bucket numbers.
+type parsed struct {
+	f     [numFeatures]float64
+	grams [3 * maxTokens]uint32
+	ng    int
+}
+
+// z is the model's log-odds: the rule features' weighted sum plus the
+// n-grams' weights, scaled by 1/√n so that a long message does not win on
+// length alone.
+func (p *parsed) z() float64 {
+	z := 0.0
+	for i, w := range weights {
+		z += w * p.f[i]
+	}
+	if p.ng > 0 {
+		g := 0.0
+		for _, b := range p.grams[:p.ng] {
+			g += float64(ngramWeights[b])
+		}
+		z += g * ngramScale(p.ng)
+	}
+	return z
+}
+
+// ngramScale is the factor of the n-gram weights' sum for n n-grams.
+func ngramScale(n int) float64 { return 1 / math.Sqrt(float64(n)) }
 
 // Features of a message; fBias is always 1.
 const (
@@ -133,9 +164,16 @@ func tokenize(s *scan.Text) {
 // sentenceEnd reports whether punctuation ends a sentence.
 func sentenceEnd(b byte) bool { return b == '?' || b == '!' || b == '.' || b == '\n' || b == ';' }
 
-// features computes the features of text.
+// features computes the rule features of text.
 func features(text, language string) [numFeatures]float64 {
-	var f [numFeatures]float64
+	var p parsed
+	analyze(text, language, &p)
+	return p.f
+}
+
+// analyze fills p with the rule features and n-grams of text.
+func analyze(text, language string, p *parsed) {
+	f := &p.f
 	f[fBias] = 1
 	if language == lang.German {
 		f[fGerman] = 1
@@ -153,8 +191,9 @@ func features(text, language string) [numFeatures]float64 {
 	}
 	tokenize(&s)
 	if s.NT == 0 {
-		return f
+		return
 	}
+	p.ng = ngrams(&s, &p.grams)
 	if s.NT < 4 {
 		f[fShort] = 1
 	}
@@ -164,20 +203,58 @@ func features(text, language string) [numFeatures]float64 {
 	for i := 0; i < s.NT; i++ {
 		w := s.Word(i)
 		if len(w) > maxFirstLen {
-			matchPrefixes(&s, i, &f)
+			matchPrefixes(&s, i, f)
 			continue
 		}
-		for _, p := range patternIndex[string(w)] {
-			if f[p.feature] == 1 || p.atStart && !atClauseStart(&s, i) {
+		for _, pat := range patternIndex[string(w)] {
+			if f[pat.feature] == 1 || pat.atStart && !atClauseStart(&s, i) {
 				continue
 			}
-			if p.match(&s, i) {
-				f[p.feature] = 1
+			if pat.match(&s, i) {
+				f[pat.feature] = 1
 			}
 		}
-		matchPrefixes(&s, i, &f)
+		matchPrefixes(&s, i, f)
 	}
-	return f
+}
+
+// The n-gram hash: FNV-1a (32 bits), folded into numBuckets buckets.
+const (
+	hashBits   = 13
+	numBuckets = 1 << hashBits
+	fnvOffset  = 2166136261
+	fnvPrime   = 16777619
+)
+
+func fnvAdd(h uint32, b []byte) uint32 {
+	for _, c := range b {
+		h ^= uint32(c)
+		h *= fnvPrime
+	}
+	return h
+}
+
+func fnvByte(h uint32, c byte) uint32 { return (h ^ uint32(c)) * fnvPrime }
+
+// ngrams writes the buckets of s's words, of each pair of adjacent words
+// with no punctuation between them, and of each clause's first word
+// (marked "^"), and returns how many it wrote.
+func ngrams(s *scan.Text, out *[3 * maxTokens]uint32) int {
+	n := 0
+	var prev uint32
+	for i := 0; i < s.NT; i++ {
+		h := fnvAdd(fnvOffset, s.Word(i))
+		out[n] = h >> (32 - hashBits)
+		n++
+		if i == 0 || s.Toks[i-1].Brk != 0 {
+			out[n] = fnvAdd(fnvByte(fnvOffset, '^'), s.Word(i)) >> (32 - hashBits)
+		} else {
+			out[n] = fnvAdd(fnvByte(prev, ' '), s.Word(i)) >> (32 - hashBits)
+		}
+		n++
+		prev = h
+	}
+	return n
 }
 
 // atClauseStart reports whether word i opens a clause, possibly after

@@ -2,11 +2,9 @@ package detect
 
 import (
 	"math"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/einsatz/einsatz/bot/lang/scan"
 	"github.com/einsatz/einsatz/bot/lang/scan/scantest"
 )
 
@@ -200,35 +198,6 @@ func TestDetectLangAllocs(t *testing.T) {
 			t.Errorf("DetectLang allocates %.0f times for %.40q", n, m)
 		}
 	}
-}
-
-// TestTrain fits the weights on the training set and prints them as Go
-// code for model.go. It runs only with EINSATZ_TRAIN_FR=1:
-//
-//	EINSATZ_TRAIN_FR=1 go test -run TestTrain -v ./handlers/inbox/detect/
-//
-// It never reads the frozen set.
-func TestTrain(t *testing.T) {
-	if os.Getenv("EINSATZ_TRAIN_FR") != "1" {
-		t.Skip("set EINSATZ_TRAIN_FR=1 to fit the feature-request model")
-	}
-	msgs := readLabelled(t, trainSet)
-	xs := make([][]float64, len(msgs))
-	ys := make([]float64, len(msgs))
-	for i, m := range msgs {
-		f := features(m.Text, m.Lang)
-		xs[i] = f[:]
-		if m.FeatureRequest {
-			ys[i] = 1
-		}
-	}
-	w := scantest.FitLogistic(xs, ys, fBias, 0.003, 20000, 0.5)
-	t.Log("\n" + scantest.GoWeights("weights", "numFeatures", w, featureNames[:]))
-	var c scantest.Confusion
-	for i := range xs {
-		c.Add(ys[i] == 1, scan.Logistic(w, xs[i]) >= DefaultThreshold)
-	}
-	t.Logf("training set with the new weights: %v", c)
 }
 
 func BenchmarkDetect(b *testing.B) {

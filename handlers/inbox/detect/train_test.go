@@ -1,0 +1,319 @@
+package detect
+
+import (
+	"fmt"
+	"go/format"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/einsatz/einsatz/bot/lang/scan"
+	"github.com/einsatz/einsatz/bot/lang/scan/scantest"
+)
+
+// devSources are the development sets the model is fitted and
+// cross-validated on (docs/detectors.md says where each comes from, its
+// licence and how it was labelled). The frozen set at the repository
+// root is not among them: it is never fitted on.
+var devSources = []struct{ name, file string }{
+	{"project", trainSet}, // written by the Einsatz project
+	{"bugzilla", "testdata/dev/bugzilla_en.jsonl"},
+	{"vscode-de", "testdata/dev/vscode_de.jsonl"},
+}
+
+// example is one message as the trainer sees it.
+type example struct {
+	src   int
+	y     float64
+	f     [numFeatures]float64
+	grams []uint32
+	text  string
+}
+
+func loadExamples(t testing.TB) []example {
+	t.Helper()
+	var exs []example
+	for i, s := range devSources {
+		for _, m := range readLabelled(t, s.file) {
+			var p parsed
+			analyze(m.Text, m.Lang, &p)
+			ex := example{src: i, f: p.f, grams: append([]uint32(nil), p.grams[:p.ng]...), text: m.Text}
+			if m.FeatureRequest {
+				ex.y = 1
+			}
+			exs = append(exs, ex)
+		}
+	}
+	return exs
+}
+
+// model is a fitted model: rule weights and n-gram weights.
+type model struct {
+	rule [numFeatures]float64
+	ng   []float64
+}
+
+func (m *model) prob(ex *example) float64 {
+	z := 0.0
+	for i, w := range m.rule {
+		z += w * ex.f[i]
+	}
+	if n := len(ex.grams); n > 0 {
+		g := 0.0
+		for _, b := range ex.grams {
+			g += m.ng[b]
+		}
+		z += g * ngramScale(n)
+	}
+	return scan.Sigmoid(z)
+}
+
+// Training settings: L2 penalties on the rule weights (not the bias) and
+// on the n-gram weights, full-batch Adam steps, and the weight of the
+// project's own messages (a community chat, the product's setting)
+// against the issue-tracker texts.
+const (
+	lambdaRule    = 1e-3
+	lambdaNgram   = 1e-3
+	trainSteps    = 400
+	trainRate     = 0.05
+	projectWeight = 2.0
+)
+
+// fit fits a model on exs[i] for the i in idx by minimising the weighted
+// mean log loss plus the L2 penalties.
+func fit(exs []example, idx []int) model {
+	m := model{ng: make([]float64, numBuckets)}
+	nw := numFeatures + numBuckets
+	w := make([]float64, nw) // rule weights, then n-gram weights
+	g := make([]float64, nw)
+	mom := make([]float64, nw)
+	vel := make([]float64, nw)
+	const b1, b2, eps = 0.9, 0.999, 1e-8
+	total := 0.0
+	for _, i := range idx {
+		total += exWeight(&exs[i])
+	}
+	for step := 1; step <= trainSteps; step++ {
+		copy(m.rule[:], w[:numFeatures])
+		copy(m.ng, w[numFeatures:])
+		clear(g)
+		for _, i := range idx {
+			ex := &exs[i]
+			d := (m.prob(ex) - ex.y) * exWeight(ex) / total
+			for k, v := range ex.f {
+				g[k] += d * v
+			}
+			sc := d * ngramScale(len(ex.grams))
+			for _, b := range ex.grams {
+				g[numFeatures+int(b)] += sc
+			}
+		}
+		for k := range w {
+			switch {
+			case k == fBias:
+			case k < numFeatures:
+				g[k] += lambdaRule * w[k]
+			default:
+				g[k] += lambdaNgram * w[k]
+			}
+			mom[k] = b1*mom[k] + (1-b1)*g[k]
+			vel[k] = b2*vel[k] + (1-b2)*g[k]*g[k]
+			mh := mom[k] / (1 - math.Pow(b1, float64(step)))
+			vh := vel[k] / (1 - math.Pow(b2, float64(step)))
+			w[k] -= trainRate * mh / (math.Sqrt(vh) + eps)
+		}
+	}
+	copy(m.rule[:], w[:numFeatures])
+	copy(m.ng, w[numFeatures:])
+	return m
+}
+
+func exWeight(ex *example) float64 {
+	if devSources[ex.src].name == "project" {
+		return projectWeight
+	}
+	return 1
+}
+
+// crossValidate returns each example's probability from a model fitted
+// without its fold: k folds, stratified by source and label, fixed seed.
+func crossValidate(exs []example, k int) []float64 {
+	fold := make([]int, len(exs))
+	groups := map[[2]int][]int{}
+	for i, ex := range exs {
+		key := [2]int{ex.src, int(ex.y)}
+		groups[key] = append(groups[key], i)
+	}
+	rng := rand.New(rand.NewPCG(20, 2026))
+	for s := range devSources {
+		for y := range 2 {
+			g := groups[[2]int{s, y}]
+			rng.Shuffle(len(g), func(a, b int) { g[a], g[b] = g[b], g[a] })
+			for j, i := range g {
+				fold[i] = j % k
+			}
+		}
+	}
+	probs := make([]float64, len(exs))
+	for f := range k {
+		var train []int
+		for i := range exs {
+			if fold[i] != f {
+				train = append(train, i)
+			}
+		}
+		m := fit(exs, train)
+		for i := range exs {
+			if fold[i] == f {
+				probs[i] = m.prob(&exs[i])
+			}
+		}
+	}
+	return probs
+}
+
+// perSource counts the confusion of each source at threshold t.
+func perSource(exs []example, probs []float64, t float64) []scantest.Confusion {
+	cs := make([]scantest.Confusion, len(devSources))
+	for i, ex := range exs {
+		cs[ex.src].Add(ex.y == 1, probs[i] >= t)
+	}
+	return cs
+}
+
+// pickThreshold is the lowest threshold from `from` on (in steps of 0.01)
+// at which every source with at least minPositives requests in it reaches
+// precision p, and no source without requests has more than maxFP of its
+// messages flagged. (A source with one or two requests says nothing about
+// precision: one miss would be 0.)
+func pickThreshold(exs []example, probs []float64, from, p, maxFP float64) float64 {
+	for t := from; t < 0.99; t += 0.01 {
+		t = math.Round(t*100) / 100
+		ok := true
+		for _, c := range perSource(exs, probs, t) {
+			if c.TP+c.FN >= minPositives && c.Precision() < p || c.TP+c.FN == 0 && scantest.Ratio(c.FP, c.N()) > maxFP {
+				ok = false
+			}
+		}
+		if ok {
+			return t
+		}
+	}
+	return 0.99
+}
+
+// minPositives is the number of requests a source needs for its precision
+// to count.
+const minPositives = 5
+
+func table(exs []example, probs []float64, t float64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "threshold %.2f\n| source | n | precision | recall | F1 | flagged |\n|---|---|---|---|---|---|\n", t)
+	for i, c := range perSource(exs, probs, t) {
+		fmt.Fprintf(&b, "| %s | %d | %.2f | %.2f | %.2f | %d |\n", devSources[i].name, c.N(), c.Precision(), c.Recall(), c.F1(), c.TP+c.FP)
+	}
+	return b.String()
+}
+
+// TestCrossValidated fits the model five times, each time without one
+// fifth of the development sets, and checks the figures on the held-out
+// fifths at the shipped thresholds: precision at least 0.60 on every
+// source at DefaultThreshold. Run with -v for the table (docs/detectors.md).
+func TestCrossValidated(t *testing.T) {
+	if raceEnabled || testing.Short() {
+		t.Skip("fits the model five times: too slow under -race or -short")
+	}
+	exs := loadExamples(t)
+	probs := crossValidate(exs, 5)
+	t.Log("\n" + table(exs, probs, DefaultThreshold))
+	t.Log("\n" + table(exs, probs, AutoFileThreshold))
+	for i, c := range perSource(exs, probs, DefaultThreshold) {
+		if c.TP+c.FN >= minPositives && c.Precision() < 0.60 {
+			t.Errorf("%s: cross-validated precision %.2f at %.2f, want >= 0.60", devSources[i].name, c.Precision(), DefaultThreshold)
+		}
+	}
+}
+
+// TestTrain fits the model on all development sets and writes it
+// (model.go and ngrams.bin), with the thresholds chosen on the
+// cross-validated probabilities. It runs only with EINSATZ_TRAIN_FR=1:
+//
+//	EINSATZ_TRAIN_FR=1 go test -run TestTrain -v ./handlers/inbox/detect/
+//
+// It never reads the frozen set.
+func TestTrain(t *testing.T) {
+	if os.Getenv("EINSATZ_TRAIN_FR") != "1" {
+		t.Skip("set EINSATZ_TRAIN_FR=1 to fit the feature-request model")
+	}
+	exs := loadExamples(t)
+	probs := crossValidate(exs, 5)
+	// The only source with many requests is the project's own; the
+	// bug reports are the only check on precision from other people's
+	// words. So the flagged share of them is held low, and the threshold
+	// never goes below the previous detector's 0.5 (docs/detectors.md).
+	maybe := pickThreshold(exs, probs, 0.50, 0.60, 0.02)
+	file := pickThreshold(exs, probs, 0.50, 0.80, 0.005)
+	t.Log("\ncross-validated, maybe threshold:\n" + table(exs, probs, maybe))
+	t.Log("\ncross-validated, auto-file threshold:\n" + table(exs, probs, file))
+	idx := make([]int, len(exs))
+	for i := range idx {
+		idx[i] = i
+	}
+	m := fit(exs, idx)
+	ng := make([]float32, numBuckets)
+	for i, v := range m.ng {
+		ng[i] = float32(v)
+	}
+	if err := os.WriteFile("ngrams.bin", encodeNgrams(ng), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := format.Source([]byte(modelSource(m.rule[:], maybe, file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("model.go", src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	all := make([]float64, len(exs))
+	for i := range exs {
+		all[i] = m.prob(&exs[i])
+	}
+	t.Log("\nin-sample (optimistic), maybe threshold:\n" + table(exs, all, maybe))
+}
+
+func modelSource(rule []float64, maybe, file float64) string {
+	var b strings.Builder
+	b.WriteString(`// Code generated by TestTrain (EINSATZ_TRAIN_FR=1); DO NOT EDIT.
+
+package detect
+
+// The model: logistic regression over the rule features (weights) and
+// hashed word n-grams (ngrams.bin), fitted by TestTrain on the development
+// sets (testdata/train.jsonl, written by the Einsatz project, and the sets
+// from other people's words in testdata/dev; sources and licences in
+// docs/detectors.md). The frozen evaluation set,
+// testdata/feature_requests.jsonl at the repository root, is never used to
+// fit them.
+
+`)
+	fmt.Fprintf(&b, `// DefaultThreshold is the score from which a message counts as a feature
+// request: the lowest from 0.50 at which the cross-validated precision is
+// at least 0.60 on every development source with requests and at most 2 %%
+// of the bug reports are flagged.
+const DefaultThreshold = %.2f
+
+// AutoFileThreshold is the score from which a request is filed without a
+// staff member's confirmation: the lowest at which the cross-validated
+// precision is at least 0.80 on every development source with requests and
+// at most 0.5 %% of the bug reports are flagged. Requests scoring between
+// DefaultThreshold and it are borderline ("maybe").
+const AutoFileThreshold = %.2f
+
+`, maybe, file)
+	b.WriteString(scantest.GoWeights("weights", "numFeatures", rule, featureNames[:]))
+	b.WriteString("\n")
+	return b.String()
+}
