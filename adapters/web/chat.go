@@ -154,6 +154,9 @@ func (s *Server) chatAPI(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusServiceUnavailable, "the message could not be accepted; try again")
 		return
 	}
+	// The wait for the answer is not writing: it comes on top of the
+	// server's write timeout.
+	extendWrite(w, s.opts.ChatTimeout+s.opts.WriteTimeout)
 	timer := time.NewTimer(s.opts.ChatTimeout)
 	defer timer.Stop()
 	select {

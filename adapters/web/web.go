@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/netutil"
 	"golang.org/x/time/rate"
 
 	"github.com/einsatz/einsatz/bot"
@@ -76,6 +77,17 @@ type Options struct {
 	ChatBurst   int
 	TrustProxy  bool
 	ChatTimeout time.Duration // how long POST /api/chat waits for the answer; default 60s
+
+	// Limits of the HTTP server against slow or many clients (web.*):
+	// reading one request, body included; writing one response (the chat
+	// API's wait comes on top, streams push it forward per write); idle
+	// keep-alive connections; header size; connections served at once.
+	// Zero takes the default (30s, 30s, 2m, 64 KiB, 1024).
+	ReadTimeout    time.Duration
+	WriteTimeout   time.Duration
+	IdleTimeout    time.Duration
+	MaxHeaderBytes int
+	MaxConnections int
 
 	Accounts []Account
 	// CredentialFile is where the running server writes the local admin
@@ -142,6 +154,11 @@ func New(opts Options) (*Server, error) {
 	if opts.BotName == "" {
 		opts.BotName = "Einsatz"
 	}
+	setDefault(&opts.ReadTimeout, 30*time.Second)
+	setDefault(&opts.WriteTimeout, 30*time.Second)
+	setDefault(&opts.IdleTimeout, 2*time.Minute)
+	setDefault(&opts.MaxHeaderBytes, 64<<10)
+	setDefault(&opts.MaxConnections, 1024)
 	if opts.Store == nil || opts.Core == nil {
 		return nil, errors.New("web: Store and Core are required")
 	}
@@ -265,13 +282,26 @@ func (s *Server) Run(ctx context.Context, sink bot.Sink) error {
 		}
 		defer os.Remove(s.opts.CredentialFile)
 	}
+	// A slow client must not hold a connection for long (slowloris):
+	// ReadTimeout covers the whole request, body included, and the
+	// connection limit keeps many of them from using up the process's file
+	// descriptors. WriteTimeout is per response: the chat API extends it
+	// by its wait for the answer, the backup clears it, and a long-lived
+	// stream (Server-Sent Events such as GET /api/chat/{id}/events) must
+	// push it forward with http.ResponseController.SetWriteDeadline before
+	// each write (see extendWrite) instead of raising the server-wide
+	// value for every request.
 	srv := &http.Server{
 		Handler:           s.mux,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, s.opts.ReadTimeout),
+		ReadTimeout:       s.opts.ReadTimeout,
+		WriteTimeout:      s.opts.WriteTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
+		MaxHeaderBytes:    s.opts.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(netutil.LimitListener(ln, s.opts.MaxConnections)) }()
 	s.log.Info("web server listening", "url", s.URL())
 	select {
 	case err := <-errc:
@@ -287,6 +317,24 @@ func (s *Server) Run(ctx context.Context, sink bot.Sink) error {
 		srv.Close()
 	}
 	return ctx.Err()
+}
+
+// extendWrite gives the response d more to be written from now, beyond the
+// server's write timeout: for a handler that waits before it answers or
+// streams. d <= 0 clears the deadline. Errors only mean the connection
+// does not support deadlines (tests with a recorder), so they are ignored.
+func extendWrite(w http.ResponseWriter, d time.Duration) {
+	var deadline time.Time
+	if d > 0 {
+		deadline = time.Now().Add(d)
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(deadline)
+}
+
+func setDefault[T int | time.Duration](p *T, def T) {
+	if *p <= 0 {
+		*p = def
+	}
 }
 
 // Credential is what the running server writes for local CLI commands.

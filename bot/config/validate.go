@@ -141,6 +141,20 @@ func (v *validator) web(w Web) {
 	if w.ChatRateLimit.PerMinute < 0 || w.ChatRateLimit.Burst < 0 {
 		v.add("web.chat_rate_limit", "values must be 0 or more")
 	}
+	for _, d := range []struct {
+		path string
+		val  time.Duration
+	}{{"web.read_timeout", w.ReadTimeout}, {"web.write_timeout", w.WriteTimeout}, {"web.idle_timeout", w.IdleTimeout}} {
+		if d.val < 0 {
+			v.add(d.path, "must be positive, got %s", d.val)
+		}
+	}
+	if w.MaxHeaderBytes < 0 {
+		v.add("web.max_header_bytes", "must be positive, got %d", w.MaxHeaderBytes)
+	}
+	if w.MaxConnections < 0 {
+		v.add("web.max_connections", "must be positive, got %d", w.MaxConnections)
+	}
 }
 
 func (v *validator) llm(l LLM) {
