@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http/httptest"
 	"testing"
 )
@@ -34,5 +35,40 @@ func TestClientIPBehindProxyTakesTheProxysEntry(t *testing.T) {
 	s.opts.TrustProxy = false
 	if got := s.clientIP(r); got != "10.0.0.2" {
 		t.Fatalf("clientIP without trust = %q", got)
+	}
+}
+
+// Every login attempt costs one bcrypt comparison, whether the name has a
+// password, a token or no account at all: the answer's timing does not
+// tell which names exist.
+func TestCheckSecretComparesOneHashForEveryName(t *testing.T) {
+	s := &Server{opts: Options{Accounts: []Account{
+		{Name: "anna", PasswordHash: "$2a$04$Qaor/cN/4AxwDmNN2vYvT..7fkEg9tCYw6KdsKoFntt0ei8BL11aW"},
+		{Name: "ben", Token: "ben-token-0123456789"},
+	}}}
+	dummy := []byte("dummy")
+	s.dummyHash = func() []byte { return dummy }
+	var compared [][]byte
+	s.compareHash = func(hash, _ []byte) error { compared = append(compared, hash); return errors.New("mismatch") }
+	tests := []struct {
+		name     string
+		acc      *Account
+		wantHash string
+	}{
+		{"no such account", nil, "dummy"},
+		{"token account", &s.opts.Accounts[1], "dummy"},
+		{"password account", &s.opts.Accounts[0], s.opts.Accounts[0].PasswordHash},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			compared = nil
+			s.checkSecret(tt.acc, "guess")
+			if len(compared) != 1 || string(compared[0]) != tt.wantHash {
+				t.Fatalf("compared %q, want exactly one comparison against %q", compared, tt.wantHash)
+			}
+		})
+	}
+	if !s.checkSecret(&s.opts.Accounts[1], "ben-token-0123456789") {
+		t.Fatal("the right token was refused")
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/net/netutil"
 	"golang.org/x/time/rate"
 
@@ -126,12 +127,19 @@ type Server struct {
 	ready chan struct{} // closed once listening; addr and login are set before
 	addr  string        // the address actually listened on
 	login string        // the one-time login URL made at start, if any
+	// loginHash is the hash of this start's one-time login code: codes
+	// stored by earlier starts are refused.
+	loginHash string
+
+	dummyHash   func() []byte               // stand-in bcrypt hash for unknown names
+	compareHash func(hash, pw []byte) error // bcrypt; counted in tests
 
 	mu       sync.Mutex
 	sink     bot.Sink
 	waiters  map[string]*waiter     // by event key, for POST /api/chat
 	mailbox  map[string][]bot.Reply // replies nobody waited for, by conversation
 	limiters map[string]*rate.Limiter
+	gate     loginGate
 }
 
 // maxMailboxes bounds the conversations whose undelivered replies are kept.
@@ -179,6 +187,10 @@ func New(opts Options) (*Server, error) {
 		waiters:  map[string]*waiter{},
 		mailbox:  map[string][]bot.Reply{},
 		limiters: map[string]*rate.Limiter{},
+		gate:     loginGate{byIP: map[string]*rate.Limiter{}, byAccount: map[string]*rate.Limiter{}},
+		// Made on the first login attempt: bcrypt takes a while.
+		dummyHash:   sync.OnceValue(func() []byte { return dummyHashFor(opts.Accounts) }),
+		compareHash: bcrypt.CompareHashAndPassword,
 	}
 	s.routes()
 	return s, nil
@@ -272,6 +284,7 @@ func (s *Server) Run(ctx context.Context, sink bot.Sink) error {
 			ln.Close()
 			return fmt.Errorf("web: first-run login: %w", err)
 		}
+		s.loginHash = hashToken(code)
 		s.login = loopbackURL(s.addr) + "/login?code=" + url.QueryEscape(code)
 	}
 	close(s.ready)

@@ -395,7 +395,7 @@ channels:
       role: staff
       token: ${B}
 `,
-			env: map[string]string{"A": "t1", "B": "t1", "H": "h"},
+			env: map[string]string{"A": "same-token-twice-1", "B": "same-token-twice-1", "H": "h"},
 			want: []wantProblem{
 				{"staff.channel.id", 2, "set it together with staff.channel.platform"},
 				{"staff.web[0]", 5, "not both"},
@@ -404,6 +404,23 @@ channels:
 				{"staff.web[1]", 9, "needs a token"},
 				{"staff.web[2].name", 10, `duplicate account name "alice"`},
 				{"staff.web[2].token", 12, "same token as staff.web[0]"},
+			},
+		},
+		{
+			name: "weak staff credentials",
+			yaml: `staff:
+  web:
+    - name: alice
+      role: admin
+      token: ${A}
+    - name: bob
+      role: staff
+      password_hash: ${H}
+`,
+			env: map[string]string{"A": "x", "H": "md5:5f4dcc3b5aa765d61d8327deb882cf99"},
+			want: []wantProblem{
+				{"staff.web[0].token", 5, "too short: 1 characters, needs at least 16"},
+				{"staff.web[1].password_hash", 8, "must be a bcrypt hash"},
 			},
 		},
 		{
@@ -620,7 +637,7 @@ func TestFullConfig(t *testing.T) {
 		"DISCORD_TOKEN":          "discord-secret",
 		"SLACK_BOT_TOKEN":        "xoxb-1",
 		"SLACK_SIGNING_SECRET":   "sign",
-		"WEB_TOKEN_ALICE":        "alice-secret",
+		"WEB_TOKEN_ALICE":        "alice-secret-token-1",
 		"EINSATZ_WEB_API_KEY":    "web-key",
 		"EINSATZ_WEBHOOK_SECRET": "hook-secret",
 	}
@@ -663,8 +680,8 @@ func TestFullConfig(t *testing.T) {
 			Discord: DiscordStaff{Roles: []string{"111111111111111111"}, Users: []string{"222222222222222222"}},
 			Slack:   SlackStaff{Users: []string{"U01", "U02"}, UserGroup: "S0TEAM"},
 			Web: []WebAccount{
-				{Name: "alice", Role: "admin", Token: "alice-secret"},
-				{Name: "bob", Role: "staff", PasswordHash: "$2a$10$abcdefghijklmnopqrstuv"},
+				{Name: "alice", Role: "admin", Token: "alice-secret-token-1"},
+				{Name: "bob", Role: "staff", PasswordHash: "$2a$04$Qaor/cN/4AxwDmNN2vYvT..7fkEg9tCYw6KdsKoFntt0ei8BL11aW"},
 			},
 		},
 		Channels: Channels{Default: "listen", DMs: &no, Overrides: []ChannelOverride{
