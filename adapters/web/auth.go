@@ -64,6 +64,9 @@ func (s *Server) secureCookies() bool { return strings.HasPrefix(s.opts.PublicUR
 // login page.
 func (s *Server) staffOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every dashboard response (pages, CSV and JSON exports) holds staff
+		// or member data: not for any cache.
+		w.Header().Set("Cache-Control", "no-store")
 		c, err := r.Cookie(sessionCookie)
 		if err == nil {
 			sess, err := s.opts.Store.Session(r.Context(), hashToken(c.Value))
@@ -87,6 +90,7 @@ func (s *Server) staffOnly(next http.Handler) http.Handler {
 // local credential of this server, as "Authorization: Bearer TOKEN".
 func (s *Server) bearerOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if ok && tok != "" {
 			if staff, found := s.tokenStaff(tok); found {

@@ -417,11 +417,22 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
+	// Pages carry CSRF and page tokens and members' data: never kept in a
+	// shared or browser cache (the back button after logout shows nothing).
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	if err := s.tmpl.ExecuteTemplate(w, name, data); err != nil {
 		s.log.Error("web: render", "template", name, "err", err)
 	}
 }
+
+// contentSecurityPolicy keeps pages to their own scripts, styles and API
+// (the pages have no inline script or style: chat.js and style.css are
+// static files), so markup that slipped through escaping could not run or
+// send data elsewhere.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // RenderPage renders a dashboard page's body (trusted HTML built with
 // html/template) inside the dashboard layout.
