@@ -3,6 +3,9 @@ package web
 import (
 	"errors"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -70,5 +73,34 @@ func TestCheckSecretComparesOneHashForEveryName(t *testing.T) {
 	}
 	if !s.checkSecret(&s.opts.Accounts[1], "ben-token-0123456789") {
 		t.Fatal("the right token was refused")
+	}
+}
+
+// A symlink planted where the credential's temporary file used to be
+// written (admin.json.tmp) does not carry the token into its target.
+func TestWriteCredentialIgnoresPlantedSymlink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("untouched"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cred := filepath.Join(dir, "admin.json")
+	if err := os.Symlink(victim, cred+".tmp"); err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{opts: Options{CredentialFile: cred}, adminKey: "local-key", ready: make(chan struct{}), addr: "127.0.0.1:8080"}
+	close(s.ready)
+	if err := s.writeCredential(); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(victim); string(data) != "untouched" {
+		t.Fatalf("the symlink's target was written: %q", data)
+	}
+	st, err := os.Lstat(cred)
+	if err != nil || !st.Mode().IsRegular() || st.Mode().Perm() != 0o600 {
+		t.Fatalf("credential file: %v, %v; want a regular file with mode 0600", st.Mode(), err)
+	}
+	if data, _ := os.ReadFile(cred); !strings.Contains(string(data), "local-key") {
+		t.Fatalf("credential = %q", data)
 	}
 }

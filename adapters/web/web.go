@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -362,11 +363,23 @@ func (s *Server) writeCredential() error {
 	if err != nil {
 		return err
 	}
-	tmp := s.opts.CredentialFile + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	// A fresh temporary file next to the credential, then a rename: a
+	// symlink planted at a fixed name (admin.json.tmp) cannot redirect the
+	// token into another file, and a reader never sees half of it.
+	dir, base := filepath.Split(s.opts.CredentialFile)
+	f, err := os.CreateTemp(dir, base+".*.tmp") // mode 0600, O_EXCL
+	if err != nil {
 		return fmt.Errorf("web: write local admin credential: %w", err)
 	}
-	if err := os.Rename(tmp, s.opts.CredentialFile); err != nil {
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), s.opts.CredentialFile)
+	}
+	if err != nil {
+		os.Remove(f.Name())
 		return fmt.Errorf("web: write local admin credential: %w", err)
 	}
 	return nil
