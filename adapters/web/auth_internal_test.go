@@ -104,3 +104,38 @@ func TestWriteCredentialIgnoresPlantedSymlink(t *testing.T) {
 		t.Fatalf("credential = %q", data)
 	}
 }
+
+// Behind a proxy that terminates TLS the chat page's https origin is this
+// site: by web.public_url, or by the proxy's forwarding headers when
+// web.trust_proxy says there is one.
+func TestSameOriginBehindTLSProxy(t *testing.T) {
+	tests := []struct {
+		name   string
+		opts   Options
+		header map[string]string
+		want   bool
+	}{
+		{"plain request, same host", Options{}, nil, false}, // origin is https, request http
+		{"public_url", Options{PublicURL: "https://bot.example.org"}, nil, true},
+		{"public_url of another site", Options{PublicURL: "https://other.example.org"}, nil, false},
+		{"forwarded proto, trusted", Options{TrustProxy: true}, map[string]string{"X-Forwarded-Proto": "https"}, true},
+		{"forwarded proto, not trusted", Options{}, map[string]string{"X-Forwarded-Proto": "https"}, false},
+		{"forwarded host, trusted", Options{TrustProxy: true}, map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "bot.example.org"}, true},
+		{"client-sent proto before the proxy's", Options{TrustProxy: true}, map[string]string{"X-Forwarded-Proto": "https, http"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &Server{opts: tt.opts}
+			r := httptest.NewRequest("POST", "http://bot.example.org/api/chat", nil)
+			if tt.name == "forwarded host, trusted" {
+				r.Host = "127.0.0.1:8080" // the proxy talks to the loopback address
+			}
+			for k, v := range tt.header {
+				r.Header.Set(k, v)
+			}
+			if got := s.sameOrigin("https://bot.example.org", r); got != tt.want {
+				t.Fatalf("sameOrigin = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

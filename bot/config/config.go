@@ -93,8 +93,9 @@ type Web struct {
 	// ChatRateLimit limits chat API requests per client IP; default 30 per
 	// minute, burst 10.
 	ChatRateLimit RateLimit `yaml:"chat_rate_limit"`
-	// TrustProxy takes the client IP from X-Forwarded-For (behind a reverse
-	// proxy only). Default false.
+	// TrustProxy takes the client IP from X-Forwarded-For and the page's
+	// scheme and host from X-Forwarded-Proto/-Host (behind a reverse proxy
+	// only). Default false.
 	TrustProxy bool `yaml:"trust_proxy"`
 	// ReadTimeout bounds reading one whole request, body included, so slow
 	// clients cannot hold connections open; default 30s.
