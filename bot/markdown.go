@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"net/url"
 	"strings"
 )
 
@@ -49,4 +50,32 @@ func massMention(rest string) bool {
 		}
 	}
 	return false
+}
+
+// WebURL tells whether u is a link a platform may show: absolute http or
+// https with a host. A knowledge file's front matter (url:) or a base URL
+// could carry javascript:, data: or a Slack link's own syntax otherwise.
+func WebURL(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != "" &&
+		!strings.ContainsAny(u, " <>|\"\n\r\t")
+}
+
+// safeSources drops source links that are not WebURL (the title and path
+// stay); the reply's Sources are copied, not changed in place.
+func (r Reply) safeSources() Reply {
+	for i, s := range r.Sources {
+		if s.URL != "" && !WebURL(s.URL) {
+			src := make([]Source, len(r.Sources))
+			copy(src, r.Sources)
+			for j := i; j < len(src); j++ {
+				if src[j].URL != "" && !WebURL(src[j].URL) {
+					src[j].URL = ""
+				}
+			}
+			r.Sources = src
+			break
+		}
+	}
+	return r
 }
