@@ -60,7 +60,7 @@ var version = "dev"
 
 func main() {
 	if err := newRootCmd(os.Stdin, os.Stdout, os.Stderr).Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "einsatz:", err)
+		fmt.Fprintln(cli.TerminalSafe(os.Stderr), "einsatz:", err)
 		os.Exit(1)
 	}
 }

@@ -258,6 +258,7 @@ func (b *Bot) Post(ctx context.Context, to ThreadRef, r Reply) error {
 	if s == nil {
 		return fmt.Errorf("bot: post to %s: no adapter for that platform is running", to.Platform)
 	}
+	r = r.safeSources() // every adapter shows source links: only http(s)
 	if err := s.Send(ctx, to, r); err != nil {
 		return fmt.Errorf("bot: post to %s/%s: %w", to.Platform, to.ChannelID, err)
 	}
@@ -878,6 +879,7 @@ func (b *Bot) send(ctx context.Context, ev *Event, thread ThreadRef, replies []R
 	}
 	for _, r := range replies {
 		r.ReplyTo = ev.Key
+		r = r.safeSources() // every adapter shows source links: only http(s)
 		if err := s.Send(ctx, thread, r); err != nil {
 			log.Error("sending reply", "err", err)
 			b.count(func(st *Stats) { st.SendErrors++ })

@@ -718,3 +718,32 @@ func TestReadingRoutesAddressedMessages(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A source link that is not http(s) (a knowledge file's url: front matter
+// saying javascript:…) reaches no adapter; the title and path stay.
+func TestSourceLinksOnlyHTTP(t *testing.T) {
+	sources := []bot.Source{
+		{Title: "Evil", URL: "javascript:alert(document.cookie)", Path: "evil.md"},
+		{Title: "Slack syntax", URL: "https://x.example|Admin Notice", Path: "pipe.md"},
+		{Title: "Good", URL: "https://docs.example.org/install", Path: "install.md"},
+	}
+	h := bot.HandlerFunc(func(context.Context, *bot.Event) ([]bot.Reply, error) {
+		return []bot.Reply{{Text: "see the sources", Sources: sources}}, nil
+	})
+	_, c := start(t, bot.Options{Router: bot.NewRouter(h)})
+	c.Say("how do I install it?")
+	c.WaitFor("see the sources", 1)
+	c.WaitFor("Good (https://docs.example.org/install)", 1)
+	out := c.Output()
+	if strings.Contains(out, "javascript:") || strings.Contains(out, "|Admin") {
+		t.Fatalf("a non-http link reached the adapter:\n%s", out)
+	}
+	for _, want := range []string{"Evil (evil.md)", "Slack syntax (pipe.md)", "Good (https://docs.example.org/install)"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("missing %q:\n%s", want, out)
+		}
+	}
+	if sources[0].URL == "" {
+		t.Fatal("the handler's sources were changed in place")
+	}
+}

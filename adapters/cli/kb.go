@@ -166,6 +166,9 @@ func (c kbCmds) remove() *cobra.Command {
 
 // newBar draws a progress bar on a terminal for imports of many files.
 func newBar(w io.Writer) func(done, total int) {
+	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
+		w = u.Unwrap() // the bar redraws with \r; it carries no stored data
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return nil

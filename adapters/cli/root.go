@@ -98,6 +98,9 @@ type root struct {
 // NewRoot builds the command tree; `einsatz` alone runs the bot. app is
 // the program's wiring, which the commands call.
 func NewRoot(app App, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	// Everything printed passes TerminalSafe: stored data (members' names
+	// and words) must not reach a staff terminal as escape sequences.
+	stdout, stderr = TerminalSafe(stdout), TerminalSafe(stderr)
 	r := &root{app: app, stdin: stdin, stdout: stdout, stderr: stderr}
 	cmd := r.newRootCmd()
 	cmd.AddCommand(

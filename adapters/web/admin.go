@@ -55,6 +55,9 @@ func (s *Server) adminBackup(w http.ResponseWriter, r *http.Request) {
 	// The status comes as a trailer: a failure halfway through the stream
 	// cannot change the status code any more.
 	w.Header().Set("Trailer", BackupStatusTrailer)
+	// A backup of a large database streams for longer than one response
+	// may take; only admins reach it, so no deadline for it.
+	extendWrite(w, 0)
 	if err := s.opts.Store.Backup(r.Context(), w); err != nil {
 		s.log.Error("web: backup", "err", err)
 		w.Header().Set(BackupStatusTrailer, "error: "+err.Error())

@@ -10,10 +10,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/einsatz/einsatz/storage"
 )
@@ -65,6 +64,9 @@ func (s *Server) secureCookies() bool { return strings.HasPrefix(s.opts.PublicUR
 // login page.
 func (s *Server) staffOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every dashboard response (pages, CSV and JSON exports) holds staff
+		// or member data: not for any cache.
+		w.Header().Set("Cache-Control", "no-store")
 		c, err := r.Cookie(sessionCookie)
 		if err == nil {
 			sess, err := s.opts.Store.Session(r.Context(), hashToken(c.Value))
@@ -88,6 +90,7 @@ func (s *Server) staffOnly(next http.Handler) http.Handler {
 // local credential of this server, as "Authorization: Bearer TOKEN".
 func (s *Server) bearerOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if ok && tok != "" {
 			if staff, found := s.tokenStaff(tok); found {
@@ -187,7 +190,13 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok := randomToken()
-	sess, err := s.opts.Store.RedeemLoginCode(r.Context(), hashToken(code), hashToken(tok), time.Now(), sessionTTL)
+	var sess storage.Session
+	err := storage.ErrNotFound
+	// Only this start's link: one printed by an earlier start may sit in
+	// an old terminal's scrollback or log for its whole 24 hours.
+	if s.loginHash != "" && equal(hashToken(code), s.loginHash) {
+		sess, err = s.opts.Store.RedeemLoginCode(r.Context(), hashToken(code), hashToken(tok), time.Now(), sessionTTL)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		s.render(w, r, http.StatusForbidden, "login.html", map[string]any{"CSRF": s.csrfToken(w, r),
 			"Error": "This login link was used already or has expired. Restart einsatz for a new one, or configure staff accounts."})
@@ -210,25 +219,42 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, secret := r.PostFormValue("name"), r.PostFormValue("secret")
-	for _, a := range s.opts.Accounts {
-		if a.Name != name {
-			continue
-		}
-		ok := (a.Token != "" && equal(secret, a.Token)) ||
-			(a.PasswordHash != "" && bcrypt.CompareHashAndPassword([]byte(a.PasswordHash), []byte(secret)) == nil)
-		if !ok {
+	var acc *Account
+	for i := range s.opts.Accounts {
+		if s.opts.Accounts[i].Name == name {
+			acc = &s.opts.Accounts[i]
 			break
 		}
-		if err := s.startSession(r.Context(), w, Staff{Name: a.Name, Role: a.Role}); err != nil {
-			s.log.Error("web: start session", "err", err)
-			http.Error(w, "login failed", http.StatusInternalServerError)
-			return
-		}
-		s.audit(r.Context(), a.Name, "login", "password or token")
-		http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+	}
+	accountKey := ""
+	if acc != nil {
+		accountKey = acc.Name
+	}
+	ip := s.clientIP(r)
+	if s.loginThrottled(ip, accountKey) {
+		s.log.Warn("web: login throttled after failed attempts", "ip", ip, "account", accountKey)
+		w.Header().Set("Retry-After", strconv.Itoa(int(loginFailRefill.Seconds())))
+		s.render(w, r, http.StatusTooManyRequests, "login.html", map[string]any{"CSRF": s.csrfToken(w, r), "Next": safeNext(r.PostFormValue("next")),
+			"Error": "Too many failed logins. Wait a minute and try again."})
 		return
 	}
-	s.render(w, r, http.StatusUnauthorized, "login.html", map[string]any{"CSRF": s.csrfToken(w, r), "Error": "Wrong name or password."})
+	if !s.checkSecret(acc, secret) {
+		s.loginFailed(ip, accountKey)
+		actor := accountKey
+		if actor == "" {
+			actor = "(no such account)" // what was typed may be a password: not kept
+		}
+		s.audit(r.Context(), actor, "login failed", "from "+ip)
+		s.render(w, r, http.StatusUnauthorized, "login.html", map[string]any{"CSRF": s.csrfToken(w, r), "Error": "Wrong name or password."})
+		return
+	}
+	if err := s.startSession(r.Context(), w, Staff{Name: acc.Name, Role: acc.Role}); err != nil {
+		s.log.Error("web: start session", "err", err)
+		http.Error(w, "login failed", http.StatusInternalServerError)
+		return
+	}
+	s.audit(r.Context(), acc.Name, "login", "password or token")
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -175,6 +176,9 @@ func (s *Server) chatAPI(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusServiceUnavailable, "the message could not be accepted; try again")
 		return
 	}
+	// The wait for the answer is not writing: it comes on top of the
+	// server's write timeout.
+	extendWrite(w, s.opts.ChatTimeout+s.opts.WriteTimeout)
 	timer := time.NewTimer(s.opts.ChatTimeout)
 	defer timer.Stop()
 	select {
@@ -210,7 +214,7 @@ func (s *Server) forget(key string) {
 // from an origin that is not allowed.
 func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	origin := r.Header.Get("Origin")
-	if origin == "" || sameOrigin(origin, r) {
+	if origin == "" || s.sameOrigin(origin, r) {
 		return true
 	}
 	for _, o := range s.opts.CORSOrigins {
@@ -227,12 +231,39 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-func sameOrigin(origin string, r *http.Request) bool {
+// sameOrigin tells whether a browser request comes from this site's own
+// pages. Behind a proxy that terminates TLS the request arrives as plain
+// http while the page's origin is https: the origin of web.public_url
+// counts, and with web.trust_proxy the proxy's X-Forwarded-Proto and
+// X-Forwarded-Host do (a client could set those itself without a proxy).
+func (s *Server) sameOrigin(origin string, r *http.Request) bool {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return strings.EqualFold(origin, scheme+"://"+r.Host)
+	if strings.EqualFold(origin, scheme+"://"+r.Host) {
+		return true
+	}
+	if u, err := url.Parse(s.opts.PublicURL); err == nil && u.Host != "" && strings.EqualFold(origin, u.Scheme+"://"+u.Host) {
+		return true
+	}
+	if s.opts.TrustProxy {
+		proto, host := lastValue(r.Header.Get("X-Forwarded-Proto")), lastValue(r.Header.Get("X-Forwarded-Host"))
+		if host == "" {
+			host = r.Host
+		}
+		if proto == "http" || proto == "https" {
+			return strings.EqualFold(origin, proto+"://"+host)
+		}
+	}
+	return false
+}
+
+// lastValue is the last entry of a comma-separated forwarding header: the
+// one our proxy wrote (the ones before are whatever the client sent).
+func lastValue(h string) string {
+	parts := strings.Split(h, ",")
+	return strings.TrimSpace(parts[len(parts)-1])
 }
 
 // chatAuthorized checks the optional API key; the chat page carries a

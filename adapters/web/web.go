@@ -22,11 +22,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/net/netutil"
 	"golang.org/x/time/rate"
 
 	"github.com/einsatz/einsatz/bot"
@@ -86,6 +89,17 @@ type Options struct {
 	// system clock.
 	Clock bot.Clock
 
+	// Limits of the HTTP server against slow or many clients (web.*):
+	// reading one request, body included; writing one response (the chat
+	// API's wait comes on top, streams push it forward per write); idle
+	// keep-alive connections; header size; connections served at once.
+	// Zero takes the default (30s, 30s, 2m, 64 KiB, 1024).
+	ReadTimeout    time.Duration
+	WriteTimeout   time.Duration
+	IdleTimeout    time.Duration
+	MaxHeaderBytes int
+	MaxConnections int
+
 	Accounts []Account
 	// CredentialFile is where the running server writes the local admin
 	// credential (URL and bearer token, mode 0600) for CLI commands on this
@@ -123,6 +137,12 @@ type Server struct {
 	ready chan struct{} // closed once listening; addr and login are set before
 	addr  string        // the address actually listened on
 	login string        // the one-time login URL made at start, if any
+	// loginHash is the hash of this start's one-time login code: codes
+	// stored by earlier starts are refused.
+	loginHash string
+
+	dummyHash   func() []byte               // stand-in bcrypt hash for unknown names
+	compareHash func(hash, pw []byte) error // bcrypt; counted in tests
 
 	mu        sync.Mutex
 	sink      bot.Sink
@@ -134,6 +154,7 @@ type Server struct {
 	liveBytes int                  // data held in all backlogs
 	streams   int                  // open event streams
 	closing   chan struct{}        // closed when the server shuts down: streams end
+	gate      loginGate
 }
 
 // maxMailboxes bounds the conversations whose undelivered replies are kept.
@@ -165,6 +186,11 @@ func New(opts Options) (*Server, error) {
 	if opts.Clock == nil {
 		opts.Clock = bot.SystemClock{}
 	}
+	setDefault(&opts.ReadTimeout, 30*time.Second)
+	setDefault(&opts.WriteTimeout, 30*time.Second)
+	setDefault(&opts.IdleTimeout, 2*time.Minute)
+	setDefault(&opts.MaxHeaderBytes, 64<<10)
+	setDefault(&opts.MaxConnections, 1024)
 	if opts.Store == nil || opts.Core == nil {
 		return nil, errors.New("web: Store and Core are required")
 	}
@@ -187,6 +213,10 @@ func New(opts Options) (*Server, error) {
 		limiters: map[string]*rate.Limiter{},
 		live:     map[string]*liveConv{},
 		closing:  make(chan struct{}),
+		gate:     loginGate{byIP: map[string]*rate.Limiter{}, byAccount: map[string]*rate.Limiter{}},
+		// Made on the first login attempt: bcrypt takes a while.
+		dummyHash:   sync.OnceValue(func() []byte { return dummyHashFor(opts.Accounts) }),
+		compareHash: bcrypt.CompareHashAndPassword,
 	}
 	s.routes()
 	return s, nil
@@ -283,6 +313,7 @@ func (s *Server) Run(ctx context.Context, sink bot.Sink) error {
 			ln.Close()
 			return fmt.Errorf("web: first-run login: %w", err)
 		}
+		s.loginHash = hashToken(code)
 		s.login = loopbackURL(s.addr) + "/login?code=" + url.QueryEscape(code)
 	}
 	close(s.ready)
@@ -293,16 +324,29 @@ func (s *Server) Run(ctx context.Context, sink bot.Sink) error {
 		}
 		defer os.Remove(s.opts.CredentialFile)
 	}
+	// A slow client must not hold a connection for long (slowloris):
+	// ReadTimeout covers the whole request, body included, and the
+	// connection limit keeps many of them from using up the process's file
+	// descriptors. WriteTimeout is per response: the chat API extends it
+	// by its wait for the answer, the backup clears it, and a long-lived
+	// stream (Server-Sent Events such as GET /api/chat/{id}/events) must
+	// push it forward with http.ResponseController.SetWriteDeadline before
+	// each write (see extendWrite) instead of raising the server-wide
+	// value for every request.
 	srv := &http.Server{
 		Handler:           s.mux,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, s.opts.ReadTimeout),
+		ReadTimeout:       s.opts.ReadTimeout,
+		WriteTimeout:      s.opts.WriteTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
+		MaxHeaderBytes:    s.opts.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	// Event streams never end on their own: end them when shutdown starts,
 	// so it need not wait for them.
 	srv.RegisterOnShutdown(func() { close(s.closing) })
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(netutil.LimitListener(ln, s.opts.MaxConnections)) }()
 	s.log.Info("web server listening", "url", s.URL())
 	select {
 	case err := <-errc:
@@ -320,6 +364,24 @@ func (s *Server) Run(ctx context.Context, sink bot.Sink) error {
 	return ctx.Err()
 }
 
+// extendWrite gives the response d more to be written from now, beyond the
+// server's write timeout: for a handler that waits before it answers or
+// streams. d <= 0 clears the deadline. Errors only mean the connection
+// does not support deadlines (tests with a recorder), so they are ignored.
+func extendWrite(w http.ResponseWriter, d time.Duration) {
+	var deadline time.Time
+	if d > 0 {
+		deadline = time.Now().Add(d)
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(deadline)
+}
+
+func setDefault[T int | time.Duration](p *T, def T) {
+	if *p <= 0 {
+		*p = def
+	}
+}
+
 // Credential is what the running server writes for local CLI commands.
 type Credential struct {
 	URL   string `json:"url"`
@@ -332,11 +394,23 @@ func (s *Server) writeCredential() error {
 	if err != nil {
 		return err
 	}
-	tmp := s.opts.CredentialFile + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	// A fresh temporary file next to the credential, then a rename: a
+	// symlink planted at a fixed name (admin.json.tmp) cannot redirect the
+	// token into another file, and a reader never sees half of it.
+	dir, base := filepath.Split(s.opts.CredentialFile)
+	f, err := os.CreateTemp(dir, base+".*.tmp") // mode 0600, O_EXCL
+	if err != nil {
 		return fmt.Errorf("web: write local admin credential: %w", err)
 	}
-	if err := os.Rename(tmp, s.opts.CredentialFile); err != nil {
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), s.opts.CredentialFile)
+	}
+	if err != nil {
+		os.Remove(f.Name())
 		return fmt.Errorf("web: write local admin credential: %w", err)
 	}
 	return nil
@@ -396,11 +470,22 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
+	// Pages carry CSRF and page tokens and members' data: never kept in a
+	// shared or browser cache (the back button after logout shows nothing).
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	if err := s.tmpl.ExecuteTemplate(w, name, data); err != nil {
 		s.log.Error("web: render", "template", name, "err", err)
 	}
 }
+
+// contentSecurityPolicy keeps pages to their own scripts, styles and API
+// (the pages have no inline script or style: chat.js and style.css are
+// static files), so markup that slipped through escaping could not run or
+// send data elsewhere.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // RenderPage renders a dashboard page's body (trusted HTML built with
 // html/template) inside the dashboard layout.

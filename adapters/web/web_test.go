@@ -364,8 +364,9 @@ func TestPasswordLoginAndCSRF(t *testing.T) {
 		t.Fatalf("logout: %d", r.StatusCode)
 	}
 	audit, err := s.store.Audit(context.Background())
-	if err != nil || len(audit) != 2 || audit[0].Actor != "anna" || audit[0].Action != "login" || audit[1].Action != "logout" {
-		t.Fatalf("audit = %+v, %v; want anna's login and logout", audit, err)
+	if err != nil || len(audit) != 3 || audit[0].Actor != "anna" || audit[0].Action != "login failed" ||
+		audit[1].Actor != "anna" || audit[1].Action != "login" || audit[2].Action != "logout" {
+		t.Fatalf("audit = %+v, %v; want anna's failed login, login and logout", audit, err)
 	}
 }
 

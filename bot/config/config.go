@@ -93,9 +93,23 @@ type Web struct {
 	// ChatRateLimit limits chat API requests per client IP; default 30 per
 	// minute, burst 10.
 	ChatRateLimit RateLimit `yaml:"chat_rate_limit"`
-	// TrustProxy takes the client IP from X-Forwarded-For (behind a reverse
-	// proxy only). Default false.
+	// TrustProxy takes the client IP from X-Forwarded-For and the page's
+	// scheme and host from X-Forwarded-Proto/-Host (behind a reverse proxy
+	// only). Default false.
 	TrustProxy bool `yaml:"trust_proxy"`
+	// ReadTimeout bounds reading one whole request, body included, so slow
+	// clients cannot hold connections open; default 30s.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds writing one response; the chat API adds its own
+	// wait for the answer, streams push it forward per write; default 30s.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout closes keep-alive connections idle this long; default 2m.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MaxHeaderBytes bounds a request's header; default 65536.
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
+	// MaxConnections bounds the connections served at once; more wait to be
+	// accepted. Default 1024.
+	MaxConnections int `yaml:"max_connections"`
 }
 
 // LLM configures the language model (any OpenAI-compatible API).
@@ -414,6 +428,11 @@ func (c *Config) fillDefaults() {
 	setDuration(&c.Core.ShutdownTimeout, 10*time.Second)
 	setInt(&c.Core.RateLimit.Burst, 5) // a burst of 0 would block everything
 	setString(&c.Web.Addr, "127.0.0.1:8080")
+	setDuration(&c.Web.ReadTimeout, 30*time.Second)
+	setDuration(&c.Web.WriteTimeout, 30*time.Second)
+	setDuration(&c.Web.IdleTimeout, 2*time.Minute)
+	setInt(&c.Web.MaxHeaderBytes, 64<<10)
+	setInt(&c.Web.MaxConnections, 1024)
 	if c.Web.ChatRateLimit.PerMinute == 0 && c.Web.ChatRateLimit.Burst == 0 {
 		c.Web.ChatRateLimit = RateLimit{PerMinute: 30, Burst: 10}
 	}

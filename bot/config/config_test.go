@@ -89,6 +89,11 @@ func TestDefault(t *testing.T) {
 		{"core.rate_limit.burst", c.Core.RateLimit.Burst, 5},
 		{"web.addr", c.Web.Addr, "127.0.0.1:8080"},
 		{"web.public_url", c.Web.PublicURL, ""},
+		{"web.read_timeout", c.Web.ReadTimeout, 30 * time.Second},
+		{"web.write_timeout", c.Web.WriteTimeout, 30 * time.Second},
+		{"web.idle_timeout", c.Web.IdleTimeout, 2 * time.Minute},
+		{"web.max_header_bytes", c.Web.MaxHeaderBytes, 65536},
+		{"web.max_connections", c.Web.MaxConnections, 1024},
 		{"llm.enabled", c.LLM.Enabled, (*bool)(nil)},
 		{"llm.base_url", c.LLM.BaseURL, "https://api.openai.com/v1"},
 		{"llm.model", c.LLM.Model, "gpt-4o-mini"},
@@ -390,7 +395,7 @@ channels:
       role: staff
       token: ${B}
 `,
-			env: map[string]string{"A": "t1", "B": "t1", "H": "h"},
+			env: map[string]string{"A": "same-token-twice-1", "B": "same-token-twice-1", "H": "h"},
 			want: []wantProblem{
 				{"staff.channel.id", 2, "set it together with staff.channel.platform"},
 				{"staff.web[0]", 5, "not both"},
@@ -399,6 +404,23 @@ channels:
 				{"staff.web[1]", 9, "needs a token"},
 				{"staff.web[2].name", 10, `duplicate account name "alice"`},
 				{"staff.web[2].token", 12, "same token as staff.web[0]"},
+			},
+		},
+		{
+			name: "weak staff credentials",
+			yaml: `staff:
+  web:
+    - name: alice
+      role: admin
+      token: ${A}
+    - name: bob
+      role: staff
+      password_hash: ${H}
+`,
+			env: map[string]string{"A": "x", "H": "md5:5f4dcc3b5aa765d61d8327deb882cf99"},
+			want: []wantProblem{
+				{"staff.web[0].token", 5, "too short: 1 characters, needs at least 16"},
+				{"staff.web[1].password_hash", 8, "must be a bcrypt hash"},
 			},
 		},
 		{
@@ -615,7 +637,7 @@ func TestFullConfig(t *testing.T) {
 		"DISCORD_TOKEN":          "discord-secret",
 		"SLACK_BOT_TOKEN":        "xoxb-1",
 		"SLACK_SIGNING_SECRET":   "sign",
-		"WEB_TOKEN_ALICE":        "alice-secret",
+		"WEB_TOKEN_ALICE":        "alice-secret-token-1",
 		"EINSATZ_WEB_API_KEY":    "web-key",
 		"EINSATZ_WEBHOOK_SECRET": "hook-secret",
 	}
@@ -637,7 +659,8 @@ func TestFullConfig(t *testing.T) {
 		Core: Core{Concurrency: 4, QueueSize: 16, ShutdownTimeout: 3 * time.Second,
 			RateLimit: RateLimit{PerMinute: 0, Burst: 2}},
 		Web: Web{Addr: ":9090", PublicURL: "https://bot.example.org", CORSOrigins: []string{"https://example.org", "*"},
-			APIKey: "web-key", ChatRateLimit: RateLimit{PerMinute: 5, Burst: 1}, TrustProxy: true},
+			APIKey: "web-key", ChatRateLimit: RateLimit{PerMinute: 5, Burst: 1}, TrustProxy: true,
+			ReadTimeout: 20 * time.Second, WriteTimeout: 40 * time.Second, IdleTimeout: 90 * time.Second, MaxHeaderBytes: 32768, MaxConnections: 200},
 		LLM: LLM{Enabled: &yes, BaseURL: "http://localhost:11434/v1", Model: "llama3", EmbeddingModel: "nomic-embed-text",
 			Persona: "You are {bot}, the Helferlein of our forum.", Temperature: 0, MaxTokens: 300, Timeout: 8 * time.Second,
 			MaxRetries: 0, HistoryTokens: 500, Redact: false, Breaker: LLMBreaker{Failures: 5, Cooldown: time.Minute}},
@@ -657,8 +680,8 @@ func TestFullConfig(t *testing.T) {
 			Discord: DiscordStaff{Roles: []string{"111111111111111111"}, Users: []string{"222222222222222222"}},
 			Slack:   SlackStaff{Users: []string{"U01", "U02"}, UserGroup: "S0TEAM"},
 			Web: []WebAccount{
-				{Name: "alice", Role: "admin", Token: "alice-secret"},
-				{Name: "bob", Role: "staff", PasswordHash: "$2a$10$abcdefghijklmnopqrstuv"},
+				{Name: "alice", Role: "admin", Token: "alice-secret-token-1"},
+				{Name: "bob", Role: "staff", PasswordHash: "$2a$04$Qaor/cN/4AxwDmNN2vYvT..7fkEg9tCYw6KdsKoFntt0ei8BL11aW"},
 			},
 		},
 		Channels: Channels{Default: "listen", DMs: &no, Overrides: []ChannelOverride{

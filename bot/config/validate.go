@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Validate checks what decoding cannot: allowed values, URLs, ranges and
@@ -141,6 +143,20 @@ func (v *validator) web(w Web) {
 	if w.ChatRateLimit.PerMinute < 0 || w.ChatRateLimit.Burst < 0 {
 		v.add("web.chat_rate_limit", "values must be 0 or more")
 	}
+	for _, d := range []struct {
+		path string
+		val  time.Duration
+	}{{"web.read_timeout", w.ReadTimeout}, {"web.write_timeout", w.WriteTimeout}, {"web.idle_timeout", w.IdleTimeout}} {
+		if d.val < 0 {
+			v.add(d.path, "must be positive, got %s", d.val)
+		}
+	}
+	if w.MaxHeaderBytes < 0 {
+		v.add("web.max_header_bytes", "must be positive, got %d", w.MaxHeaderBytes)
+	}
+	if w.MaxConnections < 0 {
+		v.add("web.max_connections", "must be positive, got %d", w.MaxConnections)
+	}
 }
 
 func (v *validator) llm(l LLM) {
@@ -257,6 +273,10 @@ func (v *validator) knowledge(k Knowledge) {
 	}
 }
 
+// minTokenLen is the shortest staff token accepted: a token is a password
+// that is never hashed, and the login form is open to the network.
+const minTokenLen = 16
+
 func (v *validator) staff(s Staff) {
 	ch := s.Channel
 	switch {
@@ -287,6 +307,14 @@ func (v *validator) staff(s Staff) {
 			v.add(path, "set either token or password_hash, not both")
 		case a.Token == "" && a.PasswordHash == "":
 			v.add(path, "needs a token (from the environment, e.g. ${EINSATZ_WEB_TOKEN_<NAME>}) or a password_hash")
+		}
+		if a.Token != "" && len(a.Token) < minTokenLen {
+			v.add(path+".token", "too short: %d characters, needs at least %d (e.g. openssl rand -base64 24)", len(a.Token), minTokenLen)
+		}
+		if a.PasswordHash != "" && a.Token == "" {
+			if _, err := bcrypt.Cost([]byte(a.PasswordHash)); err != nil || !strings.HasPrefix(a.PasswordHash, "$2") {
+				v.add(path+".password_hash", "must be a bcrypt hash ($2a$, $2b$ or $2y$…, e.g. from htpasswd -nbBC 10 NAME PASSWORD)")
+			}
 		}
 		if a.Token != "" {
 			if first, dup := tokens[a.Token]; dup {

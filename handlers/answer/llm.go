@@ -367,7 +367,14 @@ func (h *Handler) history(turns []bot.Turn) []Message {
 	return out
 }
 
-var delimiters = regexp.MustCompile(`(?i)</?\s*(sources|question)\s*>`)
+// delimiters are the tags that open or close a data section in the
+// prompts: here, and <message> in the summariser's and confirmer's
+// (also written "< /message >" or with attributes).
+var delimiters = regexp.MustCompile(`(?i)<\s*/?\s*(sources|question|messages?)\b[^<>]*>`)
+
+// Neutral keeps data (a member's words, a passage) from closing or opening
+// a delimited section of a prompt: "</message>" becomes "(/message)".
+func Neutral(s string) string { return neutral(s) }
 
 // neutral keeps data from closing or opening a section of the prompt.
 func neutral(s string) string {

@@ -20,15 +20,20 @@ const (
 // Redact replaces personal data and credentials in text with placeholders
 // before text leaves for a language model: e-mail addresses, phone numbers,
 // API keys and tokens (sk-…, xoxb-…, ghp_…, JWTs, "Bearer …", "password:
-// …", long hex or base64 strings), IBANs (checksum-valid) and card numbers
+// …", "my password is …", "mein Passwort ist …", long hex or base64
+// strings), IBANs (checksum-valid) and card numbers
 // (Luhn-valid). Links stay readable: inside a URL only credentials are
 // removed (user:password@, token-like query values, known token formats),
 // so "https://medium.com/@alice" is left alone. It errs on the side of
-// removing: a 40-digit git hash counts as a secret.
+// removing: a 40-digit git hash counts as a secret. Zero-width and other
+// invisible characters are dropped first (they could split an address).
 func Redact(text string) string {
 	if text == "" {
 		return text
 	}
+	// Invisible characters would hide an address from the patterns
+	// ("jane\u200b@example.com"); the model does not need them either.
+	text = invisible.Replace(text)
 	var b strings.Builder
 	last := 0
 	for _, loc := range urlRe.FindAllStringIndex(text, -1) {
@@ -63,6 +68,18 @@ var (
 		regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`),        // JWT
 		regexp.MustCompile(`\b[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}`), // Discord bot token
 	}
+
+	// "my password is hunter2", "das Kennwort lautet …": the word after.
+	passwordSentence = regexp.MustCompile(`(?i)\b(password|passwort|kennwort|passphrase|passcode|passwd|pin)(\s+(?:is|was|ist|war|lautet|lautete)\s+)(\S+)`)
+
+	// International numbers written without spaces (+4917012345678) are
+	// taken before card numbers could hold their digits aside.
+	intlPhone = regexp.MustCompile(`\+[1-9]\d{0,3}(?:[ ./-]?\(?\d{1,5}\)?){2,6}`)
+
+	invisible = strings.NewReplacer(
+		"\u200b", "", "\u200c", "", "\u200d", "", "\u2060", "", "\ufeff", "", "\u00ad", "", "\u180e", "",
+		"\uff20", "@", "\ufe6b", "@", "\uff0e", ".",
+	)
 
 	email = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b`)
 
@@ -104,6 +121,22 @@ func redactPlain(s string) string {
 		}
 		return sub[1] + sub[2] + RedactedSecret
 	})
+	s = passwordSentence.ReplaceAllStringFunc(s, func(m string) string {
+		sub := passwordSentence.FindStringSubmatch(m)
+		word := sub[3]
+		start := len(word) - len(strings.TrimLeft(word, quotes))
+		// Sentence punctuation after the word is not part of it; inside
+		// quotes everything is.
+		end := len(strings.TrimRight(strings.TrimRight(word, ".,;:!?)"), quotes))
+		if end <= start {
+			return m
+		}
+		core := word[start:end]
+		if strings.HasPrefix(core, "[") || notASecret[strings.ToLower(core)] {
+			return m // already redacted, or talk about the password
+		}
+		return sub[1] + sub[2] + word[:start] + RedactedSecret + word[end:]
+	})
 	s = email.ReplaceAllStringFunc(s, func(m string) string {
 		if strings.HasPrefix(m, "git@") {
 			return m // an SSH remote (git@github.com:org/repo.git), not a person
@@ -121,6 +154,10 @@ func redactPlain(s string) string {
 		kept = append(kept, m)
 		return string(rune(keepBase + len(kept) - 1))
 	}
+	s = replaceSpans(s, intlPhone, func(m string) bool {
+		n := len(digitsOf(m))
+		return n >= 8 && n <= 15
+	}, RedactedPhone)
 	s = replaceIBANs(s, keep)
 	s = cardCandidate.ReplaceAllStringFunc(s, func(m string) string {
 		if luhn(digitsOf(m)) {
@@ -153,6 +190,23 @@ func redactPlain(s string) string {
 		s = b.String()
 	}
 	return s
+}
+
+const quotes = "\"'„“”‘’«»"
+
+// notASecret are words after "password is" that talk about the password
+// rather than tell it (English and German).
+var notASecret = wordSet(`not no wrong incorrect correct right invalid expired too the my a an
+	still already being set reset changed required empty blank missing same different case-sensitive
+	nicht kein keine falsch richtig korrekt ungültig abgelaufen zu das mein meine noch schon leer
+	gesperrt geändert erforderlich gleich anders`)
+
+func wordSet(words string) map[string]bool {
+	set := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		set[w] = true
+	}
+	return set
 }
 
 // keepBase is the first of the Unicode private-use runes that stand in for

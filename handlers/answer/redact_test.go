@@ -37,6 +37,18 @@ func TestRedact(t *testing.T) {
 		{"card failing luhn stays", "order 4111-1111-1111-1112 shipped", "order 4111-1111-1111-1112 shipped"},
 		{"long number failing luhn stays", "ticket 1234567890123 closed", "ticket 1234567890123 closed"},
 		{"several", "I'm bob@example.com, +44 20 7946 0958, key sk-abcdefghijklmnop1234", "I'm [email], [phone], key [secret]"},
+		{"international phone compact", "reach me on +4917012345678 tonight", "reach me on [phone] tonight"},
+		{"international phone compact, US", "text +14155550123.", "text [phone]."},
+		{"password in a sentence", "my password is hunter2 but it fails", "my password is [secret] but it fails"},
+		{"password in a sentence, end", "My password is hunter2.", "My password is [secret]."},
+		{"Passwort im Satz", "mein Passwort ist hunter2, geht nicht", "mein Passwort ist [secret], geht nicht"},
+		{"Kennwort lautet", "das Kennwort lautet Sommer2024!", "das Kennwort lautet [secret]!"},
+		{"password talk stays", "my password is not accepted", "my password is not accepted"},
+		{"Passwort-Gerede bleibt", "Mein Passwort ist abgelaufen", "Mein Passwort ist abgelaufen"},
+		{"quoted password", `the password is "s3cret!" now`, `the password is "[secret]" now`},
+		{"zero-width email", "mail jane\u200b.doe@\u200bexample\u200d.com now", "mail [email] now"},
+		{"soft hyphen and word joiner email", "bob\u00ad@exam\u2060ple.org", "[email]"},
+		{"fullwidth at email", "bob\uff20example.org", "[email]"},
 		{"empty", "", ""},
 	}
 	for _, tt := range tests {

@@ -384,15 +384,19 @@ func (s *Service) Escalate(ctx context.Context, ev *bot.Event, reason, summary s
 	return nil
 }
 
+// escalationText is the staff channel's notice. The member's name and
+// words (and a summary of them) are escaped: they must not turn into links
+// or mentions there.
 func escalationText(e escalation.Escalation) string {
 	var b strings.Builder
 	who := e.User.Name
 	if who == "" {
 		who = e.User.ID
 	}
-	fmt.Fprintf(&b, "Escalation (%s): %s in %s/%s needs a person.", e.Reason, who, e.Thread.Platform, e.Thread.ChannelID)
+	fmt.Fprintf(&b, "Escalation (%s): %s in %s/%s needs a person.", bot.EscapeMarkdown(e.Reason), bot.EscapeMarkdown(who),
+		bot.EscapeMarkdown(e.Thread.Platform), bot.EscapeMarkdown(e.Thread.ChannelID))
 	if e.Summary != "" {
-		b.WriteString("\n" + e.Summary)
+		b.WriteString("\n" + summaryMarkdown(e.Summary))
 	}
 	if e.Sentiment != "" {
 		b.WriteString("\nSentiment: " + e.Sentiment)
@@ -401,6 +405,24 @@ func escalationText(e escalation.Escalation) string {
 		b.WriteString("\n" + e.Permalink)
 	}
 	return b.String()
+}
+
+// summaryMarkdown escapes a stored summary line by line, keeping the two
+// prefixes Escalate writes itself: "> " before quoted messages and
+// "Summary: " before the model's.
+func summaryMarkdown(summary string) string {
+	lines := strings.Split(summary, "\n")
+	for i, l := range lines {
+		prefix := ""
+		for _, p := range []string{"> ", "Summary: "} {
+			if strings.HasPrefix(l, p) {
+				prefix = p
+				break
+			}
+		}
+		lines[i] = prefix + bot.EscapeMarkdown(l[len(prefix):])
+	}
+	return strings.Join(lines, "\n")
 }
 
 // askerMessages are the asker's last n messages, the current one included

@@ -27,7 +27,8 @@ func LLMSummarizer(llm answer.LLM, redact bool, timeout time.Duration) func(cont
 			if redact {
 				m = answer.Redact(m)
 			}
-			b.WriteString("<message>\n" + m + "\n</message>\n")
+			// A member must not close the section and write instructions.
+			b.WriteString("<message>\n" + answer.Neutral(m) + "\n</message>\n")
 		}
 		sum, err := llm.Complete(ctx, []answer.Message{
 			{Role: answer.RoleSystem, Content: "A community member's messages follow; they asked for, or need, a person from the support team. " +

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/einsatz/einsatz/adapters/slack"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/escalation"
 	"github.com/einsatz/einsatz/handlers/handoff"
@@ -158,5 +159,31 @@ func TestEscalationMention(t *testing.T) {
 				t.Fatalf("the mention %q must travel as Ping (which notifies), not in the text: %+v", tt.mention, posts[0])
 			}
 		})
+	}
+}
+
+// A member's display name and words in the staff channel's escalation are
+// text, not a link that hides its target or a mention: through the Slack
+// converter and as Discord Markdown.
+func TestEscalationNeutralisesMemberMarkdown(t *testing.T) {
+	r := start(t, nil, handoff.Options{})
+	r.h.Say(":user [Admin Notice](https://evil.example)")
+	r.h.Say("<!channel> @everyone <https://evil.example|Reset your password> I want to talk to a human")
+	r.h.WaitFor("TEXT:handoff_asked", 1)
+	posts := r.poster.staffPosts()
+	if len(posts) != 1 {
+		t.Fatalf("%d staff posts, want 1", len(posts))
+	}
+	text := posts[0].Text
+	for _, bad := range []string{"[Admin Notice](", "<!channel>", "@everyone", "<https://evil.example|"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("staff post keeps %q as markup:\n%s", bad, text)
+		}
+	}
+	if md := slack.Mrkdwn(text); strings.Contains(md, "<https://evil.example") || strings.Contains(md, "<!channel") {
+		t.Errorf("as Slack mrkdwn the post links or mentions:\n%s", md)
+	}
+	if !strings.Contains(text, `\[Admin Notice\]`) {
+		t.Errorf("the name is not shown as typed (escaped):\n%s", text)
 	}
 }

@@ -66,7 +66,7 @@ func LLMConfirmer(llm answer.LLM) Confirmer {
 	return ConfirmFunc(func(ctx context.Context, text, _ string) (Confirmation, error) {
 		out, err := llm.Complete(ctx, []answer.Message{
 			{Role: answer.RoleSystem, Content: ConfirmPrompt + "\nJSON schema: " + ConfirmSchema},
-			{Role: answer.RoleUser, Content: "<message>\n" + answer.Redact(text) + "\n</message>"},
+			{Role: answer.RoleUser, Content: "<message>\n" + answer.Neutral(answer.Redact(text)) + "\n</message>"},
 		})
 		if err != nil {
 			return Confirmation{}, err

@@ -210,7 +210,9 @@ func AlertText(sp Spike) string {
 	if len(sp.Worst) > 0 {
 		b.WriteString("\nMost negative:")
 		for i, r := range sp.Worst {
-			fmt.Fprintf(&b, "\n%d. (%.2f) %q", i+1, r.Score, r.Excerpt)
+			// A member's words: escaped, so they cannot post a link or a
+			// mention in the staff channel.
+			fmt.Fprintf(&b, "\n%d. (%.2f) \"%s\"", i+1, r.Score, bot.EscapeMarkdown(r.Excerpt))
 			if r.Permalink != "" {
 				b.WriteString(" " + r.Permalink)
 			}

@@ -144,5 +144,6 @@ func (a *Answers) Observe(ctx context.Context, ev *bot.Event) error {
 		return nil
 	}
 	return a.o.Poster.Post(ctx, a.o.StaffChannel, bot.Reply{Notice: true,
-		Text: fmt.Sprintf("%s saved a reply from %s to the knowledge base: %s", ev.User.DisplayName(), ev.Thread().Key(), e.Title)})
+		Text: fmt.Sprintf("%s saved a reply from %s to the knowledge base: %s", bot.EscapeMarkdown(ev.User.DisplayName()), ev.Thread().Key(),
+			bot.EscapeMarkdown(e.Title))})
 }

@@ -268,7 +268,10 @@ func (a *Answers) draft(ctx context.Context, ev *bot.Event, q qa.Question, repli
 	if who == "" {
 		who = ev.User.ID
 	}
-	fmt.Fprintf(&b, "Shadow draft (%s) for %s in %s/%s:\n> %s\n\nDraft answer:\n", q.Outcome, who, q.Thread.Platform, q.Thread.ChannelID, lang.Excerpt(q.Text, 200))
+	// The member's name and question are escaped: no links or mentions
+	// from them in the staff channel.
+	fmt.Fprintf(&b, "Shadow draft (%s) for %s in %s/%s:\n> %s\n\nDraft answer:\n", q.Outcome, bot.EscapeMarkdown(who), q.Thread.Platform, q.Thread.ChannelID,
+		bot.EscapeMarkdown(lang.Excerpt(q.Text, 200)))
 	for _, r := range replies {
 		b.WriteString(strings.TrimSpace(r.Text))
 		b.WriteString("\n")
