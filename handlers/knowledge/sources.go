@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
 	"sort"
+	"strings"
 	"sync"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/kb"
@@ -277,26 +277,31 @@ func (r *Remote) due(ctx context.Context) ([]Source, time.Duration, error) {
 }
 
 // putMarkdown splits a page or file, already turned into Markdown, into
-// chunks and stores it as a document of origin, cited with url (and
-// titled title when its text has no heading to take one from). It returns
-// the document's chunk count.
+// chunks and stores it as a document of origin. Chunks without a url of
+// their own (front matter) are cited with url; title names a document
+// whose text has no title of its own; lang ("en", "de", else ignored)
+// overrides the guess from its words. It returns the chunk count.
 func putMarkdown(ctx context.Context, store kb.Store, origin, source, title, url, lang, hash, markdown string, now time.Time) (int, error) {
-	fm := frontMatterFields{Title: title, URL: url}
-	if l, err := normalizeLang(lang); err == nil {
-		fm.Lang = l
-	}
-	head, err := yaml.Marshal(fm)
+	chunks, err := Split(source, []byte(markdown))
 	if err != nil {
 		return 0, err
 	}
-	text := "---\n" + string(head) + "---\n" + markdown
-	chunks, err := Split(source, []byte(text))
-	if err != nil {
-		return 0, err
+	fallback := strings.TrimSuffix(path.Base(source), path.Ext(source)) // Split's title when the text has none
+	l, _ := normalizeLang(lang)
+	for i := range chunks {
+		if chunks[i].URL == "" {
+			chunks[i].URL = url
+		}
+		if title != "" && chunks[i].Title == fallback {
+			chunks[i].Title = title
+		}
+		if l != "" {
+			chunks[i].Lang = l
+		}
 	}
 	doc := kb.Doc{Source: source, Origin: origin, Hash: hash, Size: int64(len(markdown)), Synced: now, Chunks: len(chunks), URL: url, Title: title}
 	if len(chunks) > 0 {
-		doc.Title = chunks[0].Title
+		doc.Title, doc.URL = chunks[0].Title, chunks[0].URL
 	}
 	if chunks == nil {
 		chunks = []kb.Chunk{}

@@ -341,8 +341,12 @@ func (c *crawl) useRobots(status int, body []byte) {
 // sitemapXML is a sitemap or a sitemap index.
 type sitemapXML struct {
 	XMLName  xml.Name
-	URLs     []struct{ Loc string } `xml:"url"`
-	Sitemaps []struct{ Loc string } `xml:"sitemap"`
+	URLs     []sitemapLoc `xml:"url"`
+	Sitemaps []sitemapLoc `xml:"sitemap"`
+}
+
+type sitemapLoc struct {
+	Loc string `xml:"loc"`
 }
 
 // sitemap returns the page URLs a sitemap (or sitemap index, up to three
@@ -439,7 +443,8 @@ func (c *crawl) page(u string) []string {
 				c.rep.Removed++
 			}
 		}
-		return nil // not in next: gone
+		delete(c.old, u) // handled: not removed again at the end
+		return nil       // not in next: gone
 	case resp.StatusCode != http.StatusOK:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 		c.fail(u, old, known, errors.New(resp.Status))
