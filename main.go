@@ -80,6 +80,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Commands:         commands,
 		OpenStore:        openStore,
 		KnowledgeFolders: knowledgeFolders,
+		KnowledgeSources: knowledgeSources,
 	}, stdin, stdout, stderr)
 }
 
@@ -103,7 +104,7 @@ func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, st
 	for _, line := range settings {
 		log.Info("config", "setting", line)
 	}
-	site, err := web.FromConfig(cfg, web.Features{Store: a.store, Core: a.core, KB: a.kb, Inbox: a.inbox, Desk: a.handoff, Memory: []personal.Part{a.inbox},
+	site, err := web.FromConfig(cfg, web.Features{Store: a.store, Core: a.core, KB: a.kb, Sources: a.remote, Inbox: a.inbox, Desk: a.handoff, Memory: []personal.Part{a.inbox},
 		Metrics: a.metrics, Settings: settings, Logger: log})
 	if err != nil {
 		return err
@@ -113,6 +114,11 @@ func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, st
 	if len(cfg.Knowledge.Paths) > 0 {
 		s.Background = append(s.Background, cli.Task{Run: func(ctx context.Context) error { return a.kb.Watch(ctx, 500*time.Millisecond) },
 			Failed: "knowledge: file watcher stopped; use 'einsatz kb sync'"})
+	}
+	if len(cfg.Knowledge.Sources) > 0 {
+		// Sources sync in the background, at once when never synced: a
+		// large site must not hold up the start.
+		s.Background = append(s.Background, cli.Task{Run: a.remote.Run, Failed: "knowledge: source schedule stopped; use 'einsatz kb sync'"})
 	}
 	if cfg.Discord.On() {
 		da, err := discord.New(discord.OptionsFrom(cfg, a.core.Commands(), log))
@@ -138,6 +144,7 @@ func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, st
 type app struct {
 	store   *storage.Store
 	kb      *knowledge.Base
+	remote  *knowledge.Remote // the websites and repositories of knowledge.sources
 	core    *bot.Bot
 	handoff *handoff.Service
 	inbox   *inbox.Service
@@ -228,7 +235,12 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, 
 		}
 		core.Observe(monitor.New(monOpts))
 	}
-	return &app{store: store, kb: kb, core: core, handoff: ho, inbox: ib, metrics: registry}, nil
+	sources, err := knowledgeSources(cfg)
+	if err != nil {
+		return nil, err
+	}
+	remote := knowledge.NewRemote(kb, storage.NewKBSources(store), sources, nil, log)
+	return &app{store: store, kb: kb, remote: remote, core: core, handoff: ho, inbox: ib, metrics: registry}, nil
 }
 
 // openStore opens the database with the configured retention.
@@ -237,12 +249,36 @@ func openStore(cfg *config.Config, log *slog.Logger) (*storage.Store, error) {
 		SentimentTTL: cfg.Storage.SentimentTTL, AuditTTL: cfg.Storage.AuditTTL, FeedbackTTL: cfg.Storage.FeedbackTTL, Logger: log})
 }
 
-// knowledgeFolders are the configured folders, or the built-in example.
+// knowledgeFolders are the configured folders, or the built-in example
+// when neither folders nor remote sources are configured.
 func knowledgeFolders(cfg *config.Config) ([]knowledge.Folder, error) {
 	if len(cfg.Knowledge.Paths) == 0 {
+		if len(cfg.Knowledge.Sources) > 0 {
+			return nil, nil
+		}
 		return []knowledge.Folder{{FS: exampleKB, Root: "knowledge"}}, nil
 	}
 	return knowledge.Folders(cfg.Knowledge.Paths, cfg.Knowledge.BaseURLs)
+}
+
+// knowledgeSources are the configured websites and Git repositories.
+func knowledgeSources(cfg *config.Config) ([]knowledge.Source, error) {
+	var out []knowledge.Source
+	for _, s := range cfg.Knowledge.Sources {
+		switch s.Type {
+		case "website":
+			w, err := knowledge.NewWebsite(s.URL)
+			if err != nil {
+				return nil, err
+			}
+			w.Sitemap, w.Include, w.Exclude, w.Delay = s.Sitemap, s.Include, s.Exclude, s.Delay
+			w.MaxPages, w.MaxBytes, w.Interval = s.MaxPages, int64(s.MaxBytes), s.Every
+			out = append(out, w)
+		case "git":
+			out = append(out, &knowledge.GitRepo{URL: s.URL, Branch: s.Branch, Path: s.Path, BaseURL: s.BaseURL, Interval: s.Every})
+		}
+	}
+	return out, nil
 }
 
 // syncKnowledge reads changed knowledge files into storage and builds the

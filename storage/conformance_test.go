@@ -37,3 +37,7 @@ func TestKBConformance(t *testing.T) {
 func TestSentimentConformance(t *testing.T) {
 	moodtest.Run(t, func(t *testing.T) mood.Store { return NewSentiment(openTest(t, Options{InMemory: true})) })
 }
+
+func TestKBSourcesConformance(t *testing.T) {
+	kbtest.RunSources(t, func(t *testing.T) kb.SourceStore { return NewKBSources(openTest(t, Options{InMemory: true})) })
+}

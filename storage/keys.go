@@ -47,6 +47,8 @@ package storage
 //	kb/vec/<source>/<chunk id>           embedding of one chunk (binary, see encodeVector): model name,
 //	                                     chunk id and source, hash of the embedded text, dimension,
 //	                                     float32 little-endian
+//	kb/src/<source id>                   a remote knowledge source's sync state (JSON kb.SourceState):
+//	                                     last sync, counts, per page ETag / Last-Modified / hash
 //	auth/session/<sha256 hex>            dashboard session (JSON Session), TTL
 
 import (
@@ -94,7 +96,8 @@ const (
 	prefixSupVote  = prefixSup + "vote/"
 	prefixSupDraft = prefixSup + "draft/"
 
-	prefixVec = "kb/vec/"
+	prefixVec      = "kb/vec/"
+	prefixKBSource = "kb/src/"
 
 	keySchema = prefixMeta + "schema"
 )

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -32,6 +33,10 @@ type KB interface {
 	Search(ctx context.Context, q string, k int) ([]knowledge.Hit, error)
 	Add(ctx context.Context, name, title, url, text string) (kb.Doc, error)
 	Remove(ctx context.Context, source string) error
+	// Statuses and SyncSources are the remote sources (websites, Git
+	// repositories) of knowledge.sources.
+	Statuses(ctx context.Context) ([]knowledge.SourceStatus, error)
+	SyncSources(ctx context.Context, progress func(source string, done, total int)) ([]knowledge.SourceReport, error)
 }
 
 // OpenKB returns the knowledge base to work on, and how to release it.
@@ -41,7 +46,7 @@ type OpenKB func(cmd *cobra.Command) (KB, func() error, error)
 func KBCommand(open OpenKB, stdout io.Writer) *cobra.Command {
 	kb := &cobra.Command{Use: "kb", Short: "Work with the knowledge base (through the running server when one is up)"}
 	c := kbCmds{open: open, stdout: stdout}
-	kb.AddCommand(c.sync(), c.list(), c.search(), c.add(), c.remove())
+	kb.AddCommand(c.sync(), c.list(), c.search(), c.add(), c.remove(), c.sources())
 	return kb
 }
 
@@ -66,15 +71,87 @@ func (c kbCmds) with(run func(ctx context.Context, b KB, args []string) error) f
 func (c kbCmds) sync() *cobra.Command {
 	return &cobra.Command{
 		Use:   "sync",
-		Short: "Read changed files from knowledge.paths into the knowledge base",
+		Short: "Read changed files from knowledge.paths, and the websites and repositories of knowledge.sources, into the knowledge base",
 		Args:  cobra.NoArgs,
 		RunE: c.with(func(ctx context.Context, b KB, _ []string) error {
 			bar := newBar(c.stdout)
 			rep, err := b.Sync(ctx, bar)
 			fmt.Fprintln(c.stdout, rep.String())
-			return err
+			reps, serr := b.SyncSources(ctx, sourceProgress(c.stdout))
+			for _, r := range reps {
+				line := fmt.Sprintf("%s %s: %s", r.Type, r.URL, r.Report.String())
+				if r.Error != "" {
+					line += "; errors: " + firstLine(r.Error)
+				}
+				fmt.Fprintln(c.stdout, line)
+			}
+			return errors.Join(err, serr)
 		}),
 	}
+}
+
+func (c kbCmds) sources() *cobra.Command {
+	return &cobra.Command{
+		Use:   "sources",
+		Short: "List the websites and repositories of knowledge.sources: last sync, pages, errors",
+		Args:  cobra.NoArgs,
+		RunE: c.with(func(ctx context.Context, b KB, _ []string) error {
+			st, err := b.Statuses(ctx)
+			if err != nil {
+				return err
+			}
+			if len(st) == 0 {
+				fmt.Fprintln(c.stdout, "no sources configured (knowledge.sources)")
+				return nil
+			}
+			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "TYPE\tURL\tLAST SYNC\tPAGES\tERRORS\tREQUESTS\tLAST ERROR")
+			for _, s := range st {
+				last := "never"
+				if !s.LastSync.IsZero() {
+					last = s.LastSync.Local().Format("2006-01-02 15:04:05") + " (" + s.Duration.Round(time.Millisecond).String() + ")"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", s.Type, s.URL, last, s.Pages, s.Errors, s.Requests, s.LastError)
+			}
+			return tw.Flush()
+		}),
+	}
+}
+
+// sourceProgress shows a sync's progress: a bar per source on a terminal,
+// a line every 100 pages and at the end otherwise.
+func sourceProgress(w io.Writer) func(source string, done, total int) {
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			var bar *progressbar.ProgressBar
+			current := ""
+			return func(source string, done, total int) {
+				if bar == nil || source != current {
+					if bar != nil {
+						_ = bar.Finish()
+					}
+					current = source
+					bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(source),
+						progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+				}
+				bar.ChangeMax(total)
+				_ = bar.Set(done)
+			}
+		}
+	}
+	return func(source string, done, total int) {
+		if done%100 == 0 || done == total {
+			fmt.Fprintf(w, "%s: %d/%d\n", source, done, total)
+		}
+	}
+}
+
+func firstLine(s string) string {
+	l, _, more := strings.Cut(s, "\n")
+	if more {
+		l += " …"
+	}
+	return l
 }
 
 func (c kbCmds) list() *cobra.Command {
@@ -229,6 +306,34 @@ func (r RemoteKB) Add(ctx context.Context, name, title, link, text string) (kb.D
 // Remove removes a document on the server.
 func (r RemoteKB) Remove(ctx context.Context, source string) error {
 	return r.Client.DoJSON(ctx, http.MethodDelete, "/api/admin/kb/doc?source="+url.QueryEscape(source), nil, nil)
+}
+
+// Statuses lists the server's remote sources.
+func (r RemoteKB) Statuses(ctx context.Context) ([]knowledge.SourceStatus, error) {
+	var st []knowledge.SourceStatus
+	return st, r.Client.GetJSON(ctx, "/api/admin/kb/sources", &st)
+}
+
+// SyncSources asks the server to sync its remote sources (no progress:
+// the server reports when done).
+func (r RemoteKB) SyncSources(ctx context.Context, _ func(source string, done, total int)) ([]knowledge.SourceReport, error) {
+	var out struct {
+		Reports []knowledge.SourceReport `json:"reports"`
+		Error   string                   `json:"error"`
+	}
+	if err := r.Client.DoJSON(ctx, http.MethodPost, "/api/admin/kb/sources/sync", nil, &out); err != nil {
+		return nil, err
+	}
+	if out.Error != "" {
+		return out.Reports, fmt.Errorf("%s", out.Error)
+	}
+	return out.Reports, nil
+}
+
+// LocalKB is a knowledge base on the database with its remote sources.
+type LocalKB struct {
+	*knowledge.Base
+	*knowledge.Remote
 }
 
 func absPath(p string) (string, error) { return filepath.Abs(p) }

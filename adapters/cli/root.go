@@ -46,6 +46,8 @@ type App struct {
 	// KnowledgeFolders are the configured knowledge folders, or the
 	// built-in example.
 	KnowledgeFolders func(cfg *config.Config) ([]knowledge.Folder, error)
+	// KnowledgeSources are the configured websites and repositories.
+	KnowledgeSources func(cfg *config.Config) ([]knowledge.Source, error)
 }
 
 // newLogger makes the one logger; min raises the configured level (chat
@@ -508,5 +510,14 @@ func openKB(ctx context.Context, app App, cfg *config.Config) (KB, func() error,
 		store.Close()
 		return nil, nil, err
 	}
-	return kb, func() error { return errors.Join(kb.Close(), store.Close()) }, nil
+	var sources []knowledge.Source
+	if app.KnowledgeSources != nil {
+		if sources, err = app.KnowledgeSources(cfg); err != nil {
+			kb.Close()
+			store.Close()
+			return nil, nil, err
+		}
+	}
+	remote := knowledge.NewRemote(kb, storage.NewKBSources(store), sources, nil, slog.New(slog.DiscardHandler))
+	return LocalKB{Base: kb, Remote: remote}, func() error { return errors.Join(kb.Close(), store.Close()) }, nil
 }

@@ -30,7 +30,10 @@ type Features struct {
 		Knowledge
 		Len() int
 	}
-	Inbox Inbox
+	// Sources are the knowledge base's websites and repositories (nil:
+	// none, no Knowledge page).
+	Sources KnowledgeSources
+	Inbox   Inbox
 	// Desk is the hand-off: the Escalations page and its actions.
 	Desk Desk
 	// Memory are the running features' parts of a person beyond the
@@ -81,6 +84,9 @@ func FromConfig(cfg *config.Config, f Features) (*Server, error) {
 		return nil, err
 	}
 	site.AddKnowledge(f.KB)
+	if f.Sources != nil {
+		site.AddKnowledgeSources(f.Sources)
+	}
 	site.AddHandoff(f.Desk, f.KB)
 	// Export, erasure and imports touch every member's data: admins only.
 	site.AddPrivacy(privacy.People{Part: append(storage.Parts(f.Store), f.Memory...)}, f.Core.Exclusive)

@@ -213,6 +213,31 @@ type Knowledge struct {
 	// answers a question before it answers with it (0..1; 0 = the default,
 	// 0.6, chosen for precision); below it says "I don't know".
 	MinConfidence float64 `yaml:"min_confidence"`
+	// Sources are remote places the knowledge base also comes from: docs
+	// websites and Git repositories, synced on a schedule.
+	Sources []KnowledgeSource `yaml:"sources"`
+}
+
+// KnowledgeSource is one remote knowledge source. Type website crawls a
+// docs site (from its sitemap, or from links under url); type git reads a
+// docs folder of a repository branch.
+type KnowledgeSource struct {
+	Type  string        `yaml:"type"`  // website or git
+	URL   string        `yaml:"url"`   // website: start page; git: repository (https, ssh, file:// or a local path)
+	Every time.Duration `yaml:"every"` // how often to sync; default 6h (website), 1h (git)
+
+	// Website.
+	Sitemap  string        `yaml:"sitemap"`   // sitemap or sitemap index; default: robots.txt's, else links from url
+	Include  []string      `yaml:"include"`   // URL path prefixes or patterns (path.Match) to crawl; default: all under url
+	Exclude  []string      `yaml:"exclude"`   // URL path prefixes or patterns to skip
+	Delay    time.Duration `yaml:"delay"`     // between requests; robots.txt's Crawl-delay wins when longer; default 250ms
+	MaxPages int           `yaml:"max_pages"` // default 2000
+	MaxBytes int           `yaml:"max_bytes"` // largest page read, in bytes; default 2 MiB
+
+	// Git.
+	Branch  string `yaml:"branch"`   // default main
+	Path    string `yaml:"path"`     // docs folder in the repository; default: all of it
+	BaseURL string `yaml:"base_url"` // files are cited as base_url + their path in the repository; default derived for github.com and gitlab.com
 }
 
 // Staff says who the team is and where they are alerted.
@@ -448,6 +473,18 @@ func (c *Config) fillDefaults() {
 	setString(&c.Slack.Mode, "socket")
 	setString(&c.Slack.APIURL, "https://slack.com/api/")
 	setString(&c.Channels.Default, PolicyMention)
+	for i := range c.Knowledge.Sources {
+		src := &c.Knowledge.Sources[i]
+		if src.Type == "git" {
+			setDuration(&src.Every, time.Hour)
+			setString(&src.Branch, "main")
+			continue
+		}
+		setDuration(&src.Every, 6*time.Hour)
+		setDuration(&src.Delay, 250*time.Millisecond)
+		setInt(&src.MaxPages, 2000)
+		setInt(&src.MaxBytes, 2<<20)
+	}
 	setDuration(&c.Support.FollowUp, 24*time.Hour)
 	if c.Support.Similarity == 0 {
 		c.Support.Similarity = 0.5

@@ -271,6 +271,86 @@ func (v *validator) knowledge(k Knowledge) {
 			v.add(fmt.Sprintf("knowledge.paths[%d]", i), "must not be empty")
 		}
 	}
+	seen := map[string]int{}
+	for i, src := range k.Sources {
+		path := fmt.Sprintf("knowledge.sources[%d]", i)
+		key := src.Type + " " + src.URL + " " + src.Branch + " " + src.Path
+		if first, dup := seen[key]; dup {
+			v.add(path, "same source as knowledge.sources[%d]", first)
+		}
+		seen[key] = i
+		if src.Every < time.Minute {
+			v.add(path+".every", "must be at least 1m, got %s", src.Every)
+		}
+		switch src.Type {
+		case "website":
+			v.websiteSource(path, src)
+		case "git":
+			v.gitSource(path, src)
+		default:
+			v.add(path+".type", "must be one of website, git, got %q", src.Type)
+		}
+	}
+}
+
+func (v *validator) websiteSource(path string, src KnowledgeSource) {
+	if src.URL == "" {
+		v.add(path+".url", "missing: the docs site's start page, e.g. https://docs.example.org/")
+	} else {
+		v.httpURL(path+".url", src.URL, "https://docs.example.org/")
+	}
+	if src.Sitemap != "" {
+		v.httpURL(path+".sitemap", src.Sitemap, "https://docs.example.org/sitemap.xml")
+	}
+	for j, p := range src.Include {
+		if !strings.HasPrefix(p, "/") {
+			v.add(fmt.Sprintf("%s.include[%d]", path, j), "must be a URL path starting with /, e.g. /docs/, got %q", p)
+		}
+	}
+	for j, p := range src.Exclude {
+		if !strings.HasPrefix(p, "/") {
+			v.add(fmt.Sprintf("%s.exclude[%d]", path, j), "must be a URL path starting with /, e.g. /docs/old/, got %q", p)
+		}
+	}
+	if src.Delay < 0 {
+		v.add(path+".delay", "must not be negative, got %s", src.Delay)
+	}
+	if src.MaxPages < 1 {
+		v.add(path+".max_pages", "must be at least 1, got %d", src.MaxPages)
+	}
+	if src.MaxBytes < 1024 {
+		v.add(path+".max_bytes", "must be at least 1024, got %d", src.MaxBytes)
+	}
+	v.onlyFor(path, "git", []string{"branch", "path", "base_url"}, []bool{src.Branch != "", src.Path != "", src.BaseURL != ""})
+}
+
+func (v *validator) gitSource(path string, src KnowledgeSource) {
+	switch u := src.URL; {
+	case u == "":
+		v.add(path+".url", "missing: the repository, e.g. https://github.com/you/project.git")
+	case strings.HasPrefix(u, "/"), strings.HasPrefix(u, "file://"), strings.HasPrefix(u, "ssh://"),
+		strings.Contains(u, "@") && strings.Contains(u, ":") && !strings.Contains(u, "://"): // git@host:owner/repo
+	default:
+		v.httpURL(path+".url", u, "https://github.com/you/project.git")
+	}
+	if src.BaseURL != "" {
+		v.httpURL(path+".base_url", src.BaseURL, "https://github.com/you/project/blob/main/docs/")
+	}
+	if strings.HasPrefix(src.Path, "/") || strings.Contains("/"+src.Path+"/", "/../") {
+		v.add(path+".path", "must be a folder inside the repository such as docs, got %q", src.Path)
+	}
+	v.onlyFor(path, "website", []string{"sitemap", "include", "exclude", "delay", "max_pages", "max_bytes"},
+		[]bool{src.Sitemap != "", len(src.Include) > 0, len(src.Exclude) > 0, src.Delay != 0, src.MaxPages != 0, src.MaxBytes != 0})
+}
+
+// onlyFor reports the fields set (set[i] for fields[i]) that belong to
+// another type of source.
+func (v *validator) onlyFor(path, typ string, fields []string, set []bool) {
+	for i, f := range fields {
+		if set[i] {
+			v.add(path+"."+f, "only for type %s", typ)
+		}
+	}
 }
 
 // minTokenLen is the shortest staff token accepted: a token is a password

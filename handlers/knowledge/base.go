@@ -313,7 +313,7 @@ func (b *Base) Remove(ctx context.Context, source string) error {
 		if d.Source != source {
 			continue
 		}
-		if d.Origin == kb.OriginFile {
+		if d.Origin == kb.OriginFile || d.Origin == kb.OriginWebsite || d.Origin == kb.OriginGit { // a sync would not bring it back
 			return fmt.Errorf("%w (%s)", ErrFileDoc, source)
 		}
 		if err := b.store.DeleteDoc(ctx, source); err != nil {
