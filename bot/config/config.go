@@ -220,6 +220,9 @@ type Handoff struct {
 	// SLA is the time to the first staff response, counted only during
 	// Hours; 0 = no SLA clock.
 	SLA time.Duration `yaml:"sla"`
+	// NotePrefix starts a staff-only note in an escalation's staff thread
+	// (it is not sent to the member); default "//".
+	NotePrefix string `yaml:"note_prefix"`
 }
 
 // Hours are staff's working hours.
@@ -434,6 +437,7 @@ func (c *Config) fillDefaults() {
 		c.Support.Similarity = 0.5
 	}
 	setString(&c.Support.SaveReaction, "📌")
+	setString(&c.Handoff.NotePrefix, "//")
 	if c.Inbox.Threshold == 0 {
 		c.Inbox.Threshold = 0.5
 	}
