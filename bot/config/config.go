@@ -180,6 +180,10 @@ type Slack struct {
 	AppToken      string `yaml:"app_token" secret:"SLACK_APP_TOKEN"`
 	SigningSecret string `yaml:"signing_secret" secret:"SLACK_SIGNING_SECRET"`
 	APIURL        string `yaml:"api_url"` // default "https://slack.com/api/"; must end with "/"
+	// Customize posts relayed staff replies under the staff member's name
+	// (needs the chat:write.customize scope); default false: the name is
+	// put before the text.
+	Customize bool `yaml:"customize"`
 }
 
 // On reports whether the Slack adapter should run. Any credential counts:
