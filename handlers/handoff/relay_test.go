@@ -196,10 +196,11 @@ func TestRelayDiscordMemberSlackStaff(t *testing.T) {
 		return countContent(w.fd.BotMessages(q.ID), "**anna** (staff): Hi Mia, which version do you run?") == 1
 	})
 	w.say("discord thread    einsatz: **anna** (staff): Hi Mia, which version do you run?")
-	e, _, _ = storage.NewHandoff(r.store).Escalation(ctx, member)
-	if e.Status != escalation.StatusAnswered || e.ClaimedBy != "anna" {
-		t.Fatalf("after anna's reply: status %s, claimed by %q; want answered by anna", e.Status, e.ClaimedBy)
-	}
+	// The state machine's step follows the post.
+	waitUntil(t, "the escalation answered and claimed by anna", func() bool {
+		e, _, _ = storage.NewHandoff(r.store).Escalation(ctx, member)
+		return e.Status == escalation.StatusAnswered && e.ClaimedBy == "anna"
+	})
 	if o, _ := r.store.Owner(ctx, member); o.Staff != "anna" {
 		t.Fatalf("owner of mia's thread = %+v, want anna", o)
 	}
@@ -325,10 +326,10 @@ func TestRelaySlackMemberDiscordStaff(t *testing.T) {
 	if got.Username != "anna (staff)" || strings.Contains(got.Text, "(staff):") {
 		t.Fatalf("anna's reply: username %q, text %q; want her name as the author", got.Username, got.Text)
 	}
-	e, _, _ := storage.NewHandoff(r.store).Escalation(ctx, member)
-	if e.Status != escalation.StatusAnswered || e.ClaimedBy != "anna" {
-		t.Fatalf("after anna's reply: %s by %q", e.Status, e.ClaimedBy)
-	}
+	waitUntil(t, "the escalation answered and claimed by anna", func() bool {
+		e, _, _ := storage.NewHandoff(r.store).Escalation(ctx, member)
+		return e.Status == escalation.StatusAnswered && e.ClaimedBy == "anna"
+	})
 
 	m1 := w.fs.Post(slackHelp, slackMia, "It says 40 EUR but I paid 20", q)
 	waitUntil(t, "mia's reply in the Discord staff thread", func() bool {
