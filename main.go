@@ -203,6 +203,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, 
 	// The features: each takes its settings from the config (FromConfig)
 	// and what it works with from here.
 	hoOpts, err := handoff.FromConfig(cfg, llm, handoff.Options{Store: storage.NewHandoff(store), Owners: store, History: store, Poster: core,
+		Relays: storage.NewRelay(store),
 		Logger: log, Sentiment: analyzer.Label})
 	if err != nil {
 		return nil, err

@@ -37,6 +37,21 @@ type DirectPoster interface {
 	DirectMessage(ctx context.Context, platform, userID string, r Reply) error
 }
 
+// Publisher is an optional ability: post a reply and tell the id of the
+// message it became (the first one, when it was split), so it can be
+// edited, deleted or answered in a thread later. The relay between staff
+// and member threads needs it.
+type Publisher interface {
+	Publish(ctx context.Context, to ThreadRef, r Reply) (string, error)
+}
+
+// Editor is an optional ability: change or delete a message the bot
+// posted (found by the id Publish returned).
+type Editor interface {
+	Edit(ctx context.Context, in ThreadRef, messageID string, r Reply) error
+	Delete(ctx context.Context, in ThreadRef, messageID string) error
+}
+
 // Typer is an optional ability: show that an answer is being prepared.
 type Typer interface {
 	Typing(ctx context.Context, in ThreadRef) error

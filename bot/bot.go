@@ -254,13 +254,57 @@ func (b *Bot) Post(ctx context.Context, to ThreadRef, r Reply) error {
 	if h, ok := ctx.Value(heldKey{}).(*held); ok && h.hold(to, r) {
 		return nil
 	}
+	_, err := b.publish(ctx, to, r)
+	return err
+}
+
+// Publish posts like Post and returns the id of the message posted ("" when
+// the adapter cannot tell, see Publisher). It never waits for the replies
+// of the event being handled: the id is wanted now.
+func (b *Bot) Publish(ctx context.Context, to ThreadRef, r Reply) (string, error) {
+	return b.publish(ctx, to, r)
+}
+
+// EditMessage changes a message the bot posted in a thread on its platform
+// (through the adapter's Editor ability).
+func (b *Bot) EditMessage(ctx context.Context, in ThreadRef, messageID string, r Reply) error {
+	ed, ok := b.sender(in.Platform).(Editor)
+	if !ok {
+		return fmt.Errorf("bot: edit on %s: the adapter cannot edit messages", in.Platform)
+	}
+	if err := ed.Edit(ctx, in, messageID, r); err != nil {
+		return fmt.Errorf("bot: edit on %s/%s: %w", in.Platform, in.ChannelID, err)
+	}
+	return nil
+}
+
+// DeleteMessage deletes a message the bot posted (through Editor).
+func (b *Bot) DeleteMessage(ctx context.Context, in ThreadRef, messageID string) error {
+	ed, ok := b.sender(in.Platform).(Editor)
+	if !ok {
+		return fmt.Errorf("bot: delete on %s: the adapter cannot delete messages", in.Platform)
+	}
+	if err := ed.Delete(ctx, in, messageID); err != nil {
+		return fmt.Errorf("bot: delete on %s/%s: %w", in.Platform, in.ChannelID, err)
+	}
+	return nil
+}
+
+func (b *Bot) publish(ctx context.Context, to ThreadRef, r Reply) (string, error) {
 	s := b.sender(to.Platform)
 	if s == nil {
-		return fmt.Errorf("bot: post to %s: no adapter for that platform is running", to.Platform)
+		return "", fmt.Errorf("bot: post to %s: no adapter for that platform is running", to.Platform)
 	}
 	r = r.safeSources() // every adapter shows source links: only http(s)
-	if err := s.Send(ctx, to, r); err != nil {
-		return fmt.Errorf("bot: post to %s/%s: %w", to.Platform, to.ChannelID, err)
+	var id string
+	var err error
+	if p, ok := s.(Publisher); ok {
+		id, err = p.Publish(ctx, to, r)
+	} else {
+		err = s.Send(ctx, to, r)
+	}
+	if err != nil {
+		return "", fmt.Errorf("bot: post to %s/%s: %w", to.Platform, to.ChannelID, err)
 	}
 	b.count(func(st *Stats) { st.Replies++ })
 	b.opts.Metrics.ReplySent(to.Platform)
@@ -275,7 +319,7 @@ func (b *Bot) Post(ctx context.Context, to ThreadRef, r Reply) error {
 			b.log.Error("recording a post in thread history", "platform", to.Platform, "channel", to.ChannelID, "err", err)
 		}
 	}
-	return nil
+	return id, nil
 }
 
 // DirectMessage sends a reply privately to a person on a platform, through

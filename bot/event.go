@@ -23,6 +23,12 @@ const (
 	KindReaction    Kind = "reaction"    // a reaction was added or removed
 	KindCommand     Kind = "command"     // a slash command or a message command
 	KindInteraction Kind = "interaction" // a button click or another component
+	// KindEdit: a user edited an earlier message (MessageID, with the new
+	// Text). KindDelete: a user deleted one (MessageID). Neither is routed
+	// nor recorded in the history; observers see them (the relay follows
+	// them into the copy it posted).
+	KindEdit   Kind = "edit"
+	KindDelete Kind = "delete"
 )
 
 // Platforms that ship with Einsatz.
@@ -91,6 +97,9 @@ type Event struct {
 
 	Action string `json:"action,omitempty"` // KindInteraction: the button's action id
 	Value  string `json:"value,omitempty"`  // KindInteraction: the button's value
+
+	// Attachments are the links of the files the message carries.
+	Attachments []string `json:"attachments,omitempty"`
 
 	// Target is the message a message command ("Send to research inbox")
 	// or a reaction points at, when the adapter knows it.

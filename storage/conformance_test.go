@@ -26,6 +26,10 @@ func TestSupportConformance(t *testing.T) {
 	qatest.Run(t, func(t *testing.T) qa.Store { return NewSupport(openTest(t, Options{InMemory: true})) })
 }
 
+func TestRelayConformance(t *testing.T) {
+	escalationtest.RunRelay(t, func(t *testing.T) escalation.RelayStore { return NewRelay(openTest(t, Options{InMemory: true})) })
+}
+
 func TestHandoffConformance(t *testing.T) {
 	escalationtest.Run(t, func(t *testing.T) escalation.Store { return NewHandoff(openTest(t, Options{InMemory: true})) })
 }

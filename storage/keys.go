@@ -24,6 +24,11 @@ package storage
 //	                                     sentiment aggregates (JSON mood.Bucket), updated with each row
 //	sent/alert/<platform>/<channel>      when the last spike alert went out (RFC 3339)
 //	esc/<platform>/<channel>/<thread>    the thread's latest escalation (JSON escalation.Escalation); message_ttl from its creation
+//	relay/msg/<platform>/<channel>/<thread>/<message id>
+//	                                     a message the staff-thread relay copied (JSON escalation.Relayed: ids, no
+//	                                     text); written before the copy is posted; message_ttl
+//	relay/thread/<platform>/<channel>/<thread>
+//	                                     the member thread a staff thread stands for (JSON bot.ThreadRef); message_ttl
 //	sup/q/<time 16 hex>-<seq 8 hex>      a question asked (JSON qa.Question, without votes); the part
 //	                                     after sup/q/ is the question ID; TTL storage.feedback_ttl
 //	sup/vote/<question id>/<platform>/<user id>
@@ -78,7 +83,10 @@ const (
 	prefixSent  = "sent/"
 	prefixEsc   = "esc/"
 	prefixChunk = "kb/chunk/"
-	prefixSess  = "auth/session/"
+
+	prefixRelayMsg    = "relay/msg/"
+	prefixRelayThread = "relay/thread/"
+	prefixSess        = "auth/session/"
 
 	// The features' records: each feature's store owns its prefixes, and
 	// its part of a person (export, erasure) is the records under them.

@@ -271,7 +271,7 @@ func (r *root) newSlackCmd() *cobra.Command {
 				return err
 			}
 			out, err := slack.Manifest(slack.ManifestOptions{Name: cfg.Bot.Name, Mode: cfg.Slack.Mode, PublicURL: cfg.Web.PublicURL,
-				Commands: r.app.Commands(), StaffUserGroup: cfg.Staff.Slack.UserGroup != ""})
+				Commands: r.app.Commands(), StaffUserGroup: cfg.Staff.Slack.UserGroup != "", Customize: cfg.Slack.Customize})
 			if err != nil {
 				return err
 			}

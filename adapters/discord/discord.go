@@ -164,6 +164,8 @@ func New(opts Options) (*Adapter, error) {
 	s.AddHandler(a.onThreadUpdate)
 	s.AddHandler(a.onThreadListSync)
 	s.AddHandler(a.onMessageCreate)
+	s.AddHandler(a.onMessageUpdate)
+	s.AddHandler(a.onMessageDelete)
 	s.AddHandler(a.onReactionAdd)
 	s.AddHandler(a.onReactionRemove)
 	s.AddHandler(a.onInteraction)
@@ -653,6 +655,31 @@ func (a *Adapter) onMessageCreate(_ *discordgo.Session, m *discordgo.MessageCrea
 	}
 	a.checkContent(m.Message, ev)
 	_ = a.submit(ev)
+}
+
+// onMessageUpdate passes a person's edit of their message to the core
+// (the relay follows it into its copy).
+func (a *Adapter) onMessageUpdate(_ *discordgo.Session, m *discordgo.MessageUpdate) {
+	if m.Message == nil || m.Author == nil || m.Author.ID == a.identity().UserID {
+		return
+	}
+	ctx, cancel := a.lookupCtx()
+	defer cancel()
+	if ev, ok := translateEdit(m.Message, a.channel(ctx, m.ChannelID, m.GuildID), a.identity()); ok && !ev.User.Bot {
+		_ = a.submit(ev)
+	}
+}
+
+// onMessageDelete passes a deletion to the core.
+func (a *Adapter) onMessageDelete(_ *discordgo.Session, m *discordgo.MessageDelete) {
+	if m.Message == nil {
+		return
+	}
+	ctx, cancel := a.lookupCtx()
+	defer cancel()
+	if ev, ok := translateDelete(m.Message, a.channel(ctx, m.ChannelID, m.GuildID)); ok {
+		_ = a.submit(ev)
+	}
 }
 
 // checkContent notices messages that keep arriving blank: the sign of a

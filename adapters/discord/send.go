@@ -51,18 +51,33 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 	if p := a.pendingFor(r.ReplyTo); p != nil {
 		return a.sendInteraction(ctx, p, r)
 	}
-	if r.AuthorName != "" { // a staff reply from the desk: who wrote it
-		r.Text = "**" + r.AuthorName + "** (staff): " + r.Text
+	_, err := a.Publish(ctx, to, r)
+	return err
+}
+
+// staffText names the staff member a reply comes from (a desk reply, a
+// reply relayed from a staff thread).
+func staffText(r bot.Reply) string {
+	if r.AuthorName == "" {
+		return r.Text
 	}
+	return "**" + r.AuthorName + "** (staff): " + r.Text
+}
+
+// Publish posts a reply into the thread like Send and returns the id of
+// its first message (bot.Publisher).
+func (a *Adapter) Publish(ctx context.Context, to bot.ThreadRef, r bot.Reply) (string, error) {
+	r.Text = staffText(r)
 	r, allowed := withPing(r)
 	chunks, comps := render(r)
 	if len(chunks) == 0 && len(comps) == 0 {
-		return nil
+		return "", nil
 	}
 	channelID, ref, err := a.destination(ctx, to, r.ReplyTo)
 	if err != nil {
-		return err
+		return "", err
 	}
+	first := ""
 	if len(chunks) == 0 {
 		chunks = []string{""}
 	}
@@ -77,9 +92,37 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 		m, err := a.s.ChannelMessageSendComplex(channelID, msg, discordgo.WithContext(ctx))
 		if err != nil {
 			a.log.Warn("posting a reply failed", "channel", channelID, "why", explain(err), "err", err)
-			return fmt.Errorf("discord: post in channel %s: %s: %w", channelID, explain(err), err)
+			return first, fmt.Errorf("discord: post in channel %s: %s: %w", channelID, explain(err), err)
 		}
 		a.msgChan.Add(m.ID, channelID)
+		if first == "" {
+			first = m.ID
+		}
+	}
+	return first, nil
+}
+
+// Edit replaces the text of a message the bot posted (a reply's first part).
+func (a *Adapter) Edit(ctx context.Context, in bot.ThreadRef, messageID string, r bot.Reply) error {
+	r.Text = staffText(r)
+	chunks, _ := render(r)
+	if len(chunks) == 0 {
+		return nil
+	}
+	ch := a.messageChannel(in, messageID)
+	edit := &discordgo.MessageEdit{ID: messageID, Channel: ch, Content: &chunks[0], AllowedMentions: noMentions()}
+	if _, err := a.s.ChannelMessageEditComplex(edit, discordgo.WithContext(ctx)); err != nil {
+		return fmt.Errorf("discord: edit message %s in channel %s: %s: %w", messageID, ch, explain(err), err)
+	}
+	return nil
+}
+
+// Delete deletes a message the bot posted; one gone already is fine.
+func (a *Adapter) Delete(ctx context.Context, in bot.ThreadRef, messageID string) error {
+	ch := a.messageChannel(in, messageID)
+	err := a.s.ChannelMessageDelete(ch, messageID, discordgo.WithContext(ctx))
+	if err != nil && restCode(err) != discordgo.ErrCodeUnknownMessage {
+		return fmt.Errorf("discord: delete message %s in channel %s: %s: %w", messageID, ch, explain(err), err)
 	}
 	return nil
 }

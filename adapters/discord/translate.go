@@ -138,8 +138,42 @@ func translateMessage(m *discordgo.Message, ch channelInfo, id identity) (bot.Ev
 	place(&ev, m.GuildID, m.ChannelID, ch)
 	ev.Mentioned = mentions(m, id.UserID)
 	ev.Text = cleanContent(m, id.UserID)
+	for _, at := range m.Attachments {
+		if at != nil && at.URL != "" {
+			ev.Attachments = append(ev.Attachments, at.URL)
+		}
+	}
 	// A forum post's first message has the post's (thread's) id.
 	ev.NewTopic = ch.isThread() && isForumType(ch.ParentType) && m.ID == m.ChannelID
+	return ev, true
+}
+
+// translateEdit turns a MESSAGE_UPDATE that changed a message's text into a
+// KindEdit event (updates without edited_timestamp are embeds resolving,
+// pins: not edits). The key names the edit, so a redelivery is one edit.
+func translateEdit(m *discordgo.Message, ch channelInfo, id identity) (bot.Event, bool) {
+	if m == nil || m.EditedTimestamp == nil {
+		return bot.Event{}, false
+	}
+	ev, ok := translateMessage(m, ch, id)
+	if !ok {
+		return bot.Event{}, false
+	}
+	ev.Kind = bot.KindEdit
+	ev.Key = "discord:edit:" + m.ID + ":" + m.EditedTimestamp.UTC().Format(time.RFC3339Nano)
+	ev.Mentioned, ev.NewTopic = false, false
+	return ev, true
+}
+
+// translateDelete turns MESSAGE_DELETE into a KindDelete event. Discord
+// does not say who deleted it: the event has no user.
+func translateDelete(m *discordgo.Message, ch channelInfo) (bot.Event, bool) {
+	if m == nil || m.ID == "" || m.ChannelID == "" {
+		return bot.Event{}, false
+	}
+	ev := bot.Event{Key: "discord:delete:" + m.ID, Kind: bot.KindDelete, Platform: bot.PlatformDiscord,
+		MessageID: m.ID, User: bot.User{Platform: bot.PlatformDiscord}, Time: time.Now().UTC()}
+	place(&ev, m.GuildID, m.ChannelID, ch)
 	return ev, true
 }
 

@@ -12,7 +12,7 @@ import (
 func OptionsFrom(cfg *config.Config, commands []bot.CommandSpec, log *slog.Logger) Options {
 	return Options{
 		Mode: cfg.Slack.Mode, BotToken: cfg.Slack.BotToken, AppToken: cfg.Slack.AppToken,
-		SigningSecret: cfg.Slack.SigningSecret, APIURL: cfg.Slack.APIURL,
+		SigningSecret: cfg.Slack.SigningSecret, APIURL: cfg.Slack.APIURL, Customize: cfg.Slack.Customize,
 		StaffUsers: cfg.Staff.Slack.Users, StaffUserGroup: cfg.Staff.Slack.UserGroup,
 		Commands: commands, Logger: log.With("platform", "slack"),
 	}

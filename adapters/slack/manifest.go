@@ -31,6 +31,9 @@ type ManifestOptions struct {
 	Commands []bot.CommandSpec
 	// StaffUserGroup adds usergroups:read, to read the staff group's members.
 	StaffUserGroup bool
+	// Customize adds chat:write.customize, to post staff replies under the
+	// staff member's name (slack.customize).
+	Customize bool
 }
 
 type manifest struct {
@@ -153,6 +156,9 @@ func Manifest(opts ManifestOptions) ([]byte, error) {
 	}
 	if opts.StaffUserGroup {
 		scopes["usergroups:read"] = true // usergroups.users.list
+	}
+	if opts.Customize {
+		scopes["chat:write.customize"] = true // chat.postMessage with username
 	}
 	for s := range scopes {
 		m.OAuthConfig.Scopes.Bot = append(m.OAuthConfig.Scopes.Bot, s)

@@ -174,7 +174,22 @@ func (a *Adapter) threadTS(to bot.ThreadRef) string {
 // (chat.postEphemeral, at the channel's top level); a click on its buttons
 // maps back to the command's thread all the same.
 func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error {
+	_, err := a.Publish(ctx, to, r)
+	return err
+}
+
+// Publish posts like Send and returns the ts of the first message posted
+// (bot.Publisher). With Options.Customize a staff reply is posted under
+// the staff member's name (chat:write.customize) instead of naming them
+// in the text.
+func (a *Adapter) Publish(ctx context.Context, to bot.ThreadRef, r bot.Reply) (string, error) {
+	var custom []slack.MsgOption
+	if a.opts.Customize && r.AuthorName != "" {
+		custom = append(custom, slack.MsgOptionUsername(r.AuthorName+" (staff)"))
+		r.AuthorName = ""
+	}
 	user, private := a.whisper.Get(to.Key())
+	first := ""
 	threadTS := ""
 	if !private {
 		threadTS = a.threadTS(to)
@@ -194,9 +209,13 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 		if threadTS != "" {
 			opts = append(opts, slack.MsgOptionTS(threadTS))
 		}
+		opts = append(opts, custom...)
 		ts, err := a.post(ctx, to.ChannelID, user, opts)
 		if err != nil {
-			return fmt.Errorf("slack: post message in %s: %w", to.ChannelID, err)
+			return first, fmt.Errorf("slack: post message in %s: %w", to.ChannelID, err)
+		}
+		if first == "" {
+			first = ts
 		}
 		a.posted.Add(to.ChannelID+"/"+ts, to.ThreadID)
 		if !private && threadTS == "" && to.ThreadID != "" && to.ThreadID != DMThread {
@@ -206,6 +225,40 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 			a.synth.Add(to.Key(), ts)
 			threadTS = ts
 		}
+	}
+	return first, nil
+}
+
+// Edit replaces the text of a message the bot posted (chat.update) with
+// the reply's first part.
+func (a *Adapter) Edit(ctx context.Context, in bot.ThreadRef, messageID string, r bot.Reply) error {
+	if a.opts.Customize {
+		r.AuthorName = "" // the name is the message's author already
+	}
+	m := render(r)[0]
+	opts := []slack.MsgOption{slack.MsgOptionText(m.text, false)}
+	if len(m.blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(m.blocks...))
+	}
+	err := a.retry(ctx, "chat.update", func() error {
+		_, _, _, err := a.api.UpdateMessageContext(ctx, in.ChannelID, messageID, opts...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("slack: update message %s in %s: %w", messageID, in.ChannelID, err)
+	}
+	return nil
+}
+
+// Delete deletes a message the bot posted (chat.delete); one gone already
+// is fine.
+func (a *Adapter) Delete(ctx context.Context, in bot.ThreadRef, messageID string) error {
+	err := a.retry(ctx, "chat.delete", func() error {
+		_, _, err := a.api.DeleteMessageContext(ctx, in.ChannelID, messageID)
+		return err
+	})
+	if err != nil && slackCode(err) != "message_not_found" {
+		return fmt.Errorf("slack: delete message %s in %s: %w", messageID, in.ChannelID, err)
 	}
 	return nil
 }

@@ -55,6 +55,11 @@ type Options struct {
 	SigningSecret string // HTTP mode only
 	APIURL        string // default DefaultAPIURL; must end with "/"
 
+	// Customize posts staff replies relayed from a staff thread or the desk
+	// under the staff member's name ("Anna (staff)") rather than naming
+	// them in the text; the app needs the chat:write.customize scope.
+	Customize bool
+
 	StaffUsers     []string // user ids that are staff
 	StaffUserGroup string   // a user group (S…) whose members are staff
 	// StaffRefresh is how often the user group's members are fetched again;

@@ -92,8 +92,16 @@ type innerEvent struct {
 	ChannelType string `json:"channel_type"`
 	EventTS     string `json:"event_ts"`
 	Reaction    string `json:"reaction"`
-	ItemUser    string `json:"item_user"`
-	Item        struct {
+	DeletedTS   string `json:"deleted_ts"` // message_deleted
+	// Message is the message as it is now (message_changed), Previous as
+	// it was (message_changed, message_deleted).
+	Message  *innerEvent `json:"message"`
+	Previous *innerEvent `json:"previous_message"`
+	Files    []struct {
+		Permalink string `json:"permalink"`
+	} `json:"files"`
+	ItemUser string `json:"item_user"`
+	Item     struct {
 		Type    string `json:"type"`
 		Channel string `json:"channel"`
 		TS      string `json:"ts"`
@@ -102,9 +110,10 @@ type innerEvent struct {
 
 // TranslateEvent turns an Events API payload into an event: app_mention and
 // message (both keyed slack:msg:<channel>:<ts>, so a mention delivered twice
-// is handled once), reaction_added and reaction_removed. Messages by bots,
-// including the bot itself, come back with User.Bot set. Edits, deletions,
-// joins and other subtypes return ErrSkip.
+// is handled once), reaction_added and reaction_removed, and a message's
+// edit (message_changed: KindEdit) and deletion (message_deleted:
+// KindDelete). Messages by bots, including the bot itself, come back with
+// User.Bot set. Joins and other subtypes return ErrSkip.
 func TranslateEvent(payload []byte, env Env) (bot.Event, error) {
 	var cb eventCallback
 	if err := json.Unmarshal(payload, &cb); err != nil {
@@ -126,6 +135,8 @@ func TranslateEvent(payload []byte, env Env) (bot.Event, error) {
 func translateMessage(in innerEvent, env Env) (bot.Event, error) {
 	switch in.Subtype {
 	case "", "thread_broadcast", "file_share", "bot_message":
+	case "message_changed", "message_deleted":
+		return translateChange(in, env)
 	default:
 		return bot.Event{}, fmt.Errorf("%w: message subtype %q", ErrSkip, in.Subtype)
 	}
@@ -151,6 +162,55 @@ func translateMessage(in innerEvent, env Env) (bot.Event, error) {
 	ev.User.Bot = in.BotID != "" || in.Subtype == "bot_message" || (env.BotUserID != "" && in.User == env.BotUserID)
 	ev.Mentioned = in.Type == "app_mention" || mentions(in.Text, env.BotUserID)
 	ev.Text = cleanText(in.Text, env.BotUserID)
+	for _, f := range in.Files {
+		if f.Permalink != "" {
+			ev.Attachments = append(ev.Attachments, f.Permalink)
+		}
+	}
+	return ev, nil
+}
+
+// translateChange turns message_changed and message_deleted into KindEdit
+// and KindDelete events of the message's thread. The key names the change
+// (the event's ts), so a redelivery is one edit.
+func translateChange(in innerEvent, env Env) (bot.Event, error) {
+	msg := in.Message
+	kind, id := bot.KindEdit, ""
+	if in.Subtype == "message_deleted" {
+		msg, kind, id = in.Previous, bot.KindDelete, in.DeletedTS
+	}
+	if msg == nil || in.Channel == "" {
+		return bot.Event{}, fmt.Errorf("%w: %s without the message", ErrSkip, in.Subtype)
+	}
+	if id == "" {
+		id = msg.TS
+	}
+	if kind == bot.KindEdit && in.Previous != nil && in.Previous.Text == msg.Text {
+		// Slack sends message_changed for unfurls and thread counts too.
+		return bot.Event{}, fmt.Errorf("%w: %s without a new text", ErrSkip, in.Subtype)
+	}
+	if id == "" {
+		return bot.Event{}, fmt.Errorf("%w: %s without ts", ErrSkip, in.Subtype)
+	}
+	ev := bot.Event{
+		Key:       "slack:" + string(kind) + ":" + in.Channel + ":" + id + ":" + in.TS,
+		Kind:      kind,
+		Platform:  bot.PlatformSlack,
+		ChannelID: in.Channel,
+		MessageID: id,
+		DM:        in.ChannelType == "im" || (in.ChannelType == "" && strings.HasPrefix(in.Channel, "D")),
+		User:      env.user(msg.User),
+		Time:      tsTime(in.TS),
+	}
+	if msg.ThreadTS != "" && msg.ThreadTS != id {
+		ev.ThreadID = msg.ThreadTS
+	} else if ev.DM {
+		ev.ThreadID = DMThread
+	}
+	ev.User.Bot = msg.BotID != "" || msg.Subtype == "bot_message" || (env.BotUserID != "" && msg.User == env.BotUserID)
+	if kind == bot.KindEdit {
+		ev.Text = cleanText(msg.Text, env.BotUserID)
+	}
 	return ev, nil
 }
 

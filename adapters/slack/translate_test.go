@@ -89,7 +89,16 @@ func TestTranslateEvent(t *testing.T) {
 			Time:   time.Unix(1515450300, 900000).UTC(),
 			Target: &bot.Message{ID: "1515449522.000016", ChannelID: "C123ABC456", User: user},
 		}},
-		{file: "message_changed.json", skip: true},
+		{file: "message_changed.json", want: bot.Event{
+			Key: "slack:edit:C123ABC456:1515449522.000016:1515450000.000600", Kind: bot.KindEdit, Platform: "slack",
+			ChannelID: "C123ABC456", MessageID: "1515449522.000016", User: user,
+			Text: "is it everything a river should be? (edited)", Time: time.Unix(1515450000, 600000).UTC(),
+		}},
+		{file: "message_deleted.json", want: bot.Event{
+			Key: "slack:delete:C123ABC456:1515449600.000200:1515450100.000700", Kind: bot.KindDelete, Platform: "slack",
+			ChannelID: "C123ABC456", ThreadID: "1515449522.000016", MessageID: "1515449600.000200", User: user,
+			Time: time.Unix(1515450100, 700000).UTC(),
+		}},
 		{file: "channel_join.json", skip: true},
 		{file: "url_verification.json", skip: true},
 	}

@@ -194,6 +194,10 @@ type Slack struct {
 	AppToken      string `yaml:"app_token" secret:"SLACK_APP_TOKEN"`
 	SigningSecret string `yaml:"signing_secret" secret:"SLACK_SIGNING_SECRET"`
 	APIURL        string `yaml:"api_url"` // default "https://slack.com/api/"; must end with "/"
+	// Customize posts relayed staff replies under the staff member's name
+	// (needs the chat:write.customize scope); default false: the name is
+	// put before the text.
+	Customize bool `yaml:"customize"`
 }
 
 // On reports whether the Slack adapter should run. Any credential counts:
@@ -259,6 +263,9 @@ type Handoff struct {
 	// SLA is the time to the first staff response, counted only during
 	// Hours; 0 = no SLA clock.
 	SLA time.Duration `yaml:"sla"`
+	// NotePrefix starts a staff-only note in an escalation's staff thread
+	// (it is not sent to the member); default "//".
+	NotePrefix string `yaml:"note_prefix"`
 }
 
 // Hours are staff's working hours.
@@ -490,6 +497,7 @@ func (c *Config) fillDefaults() {
 		c.Support.Similarity = 0.5
 	}
 	setString(&c.Support.SaveReaction, "📌")
+	setString(&c.Handoff.NotePrefix, "//")
 	if c.Inbox.Threshold == 0 {
 		c.Inbox.Threshold = 0.5
 	}

@@ -666,7 +666,7 @@ func TestFullConfig(t *testing.T) {
 			MaxRetries: 0, HistoryTokens: 500, Redact: false, Breaker: LLMBreaker{Failures: 5, Cooldown: time.Minute}},
 		Discord: Discord{Token: "discord-secret", APIURL: "http://127.0.0.1:9001/", GuildIDs: []string{"444"}},
 		Handoff: Handoff{AutoTakeover: false, ReleaseAfter: 0, Reaction: "", Mention: "<@&555>", Sensitive: []string{"billing", "Rechnung"},
-			Hours: Hours{Timezone: "Europe/Berlin", Days: []string{"mon", "fri"}, From: "09:00", To: "17:30"}},
+			Hours: Hours{Timezone: "Europe/Berlin", Days: []string{"mon", "fri"}, From: "09:00", To: "17:30"}, NotePrefix: "//"},
 		Support: Support{FollowUp: 2 * time.Hour, Similarity: 0.7, SaveReaction: "-"},
 		Inbox: Inbox{Enabled: false, Threshold: 0.6, Similar: 0.4, SimilarEmbedding: 0.8, Acknowledge: false, Reaction: "👍", DailyCap: -1,
 			Webhooks: []Webhook{{URL: "https://tracker.example.org/hook", Secret: "hook-secret"}}, WebhookTries: 2,

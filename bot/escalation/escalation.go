@@ -114,6 +114,10 @@ type Escalation struct {
 	// HandedBack: closed by handing the thread back to the bot (by hand or
 	// after the quiet time); the member writing again does not reopen it.
 	HandedBack bool `json:"handed_back,omitempty"`
+	// StaffThread is the escalation's thread in staff.channel (its root is
+	// the escalation notice); staff replies there reach the member. Empty
+	// when the staff channel's platform cannot tell the notice's id.
+	StaffThread bot.ThreadRef `json:"staff_thread,omitzero"`
 	// SLANotice is when the about-to-breach notice went out (once).
 	SLANotice time.Time `json:"sla_notice,omitempty"`
 	Changes   []Change  `json:"changes,omitempty"`

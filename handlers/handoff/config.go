@@ -24,6 +24,7 @@ func FromConfig(cfg *config.Config, llm answer.LLM, o Options) (Options, error) 
 	o.StaffChannel = bot.ThreadRef{Platform: cfg.Staff.Channel.Platform, ChannelID: cfg.Staff.Channel.ID}
 	o.Mention, o.AutoTakeover, o.ReleaseAfter = cfg.Handoff.Mention, cfg.Handoff.AutoTakeover, cfg.Handoff.ReleaseAfter
 	o.Reaction, o.Sensitive, o.SLA = cfg.Handoff.Reaction, cfg.Handoff.Sensitive, cfg.Handoff.SLA
+	o.NotePrefix = cfg.Handoff.NotePrefix
 	o.Summarize = LLMSummarizer(llm, cfg.LLM.Redact, cfg.LLM.Timeout)
 	return o, nil
 }

@@ -57,6 +57,12 @@ func (s *Service) Find(ctx context.Context, id string) (escalation.Escalation, e
 // A step the status does not allow returns an error wrapping
 // escalation.ErrIllegal.
 func (s *Service) Act(ctx context.Context, id, action, staff, text string) (escalation.Escalation, error) {
+	return s.act(ctx, id, action, staff, text, nil)
+}
+
+// act is Act; posted, when not nil, learns the id of a reply's message in
+// the member's thread ("" when the platform cannot tell).
+func (s *Service) act(ctx context.Context, id, action, staff, text string, posted func(id string)) (escalation.Escalation, error) {
 	text = strings.TrimSpace(text)
 	if staff == "" {
 		staff = "staff"
@@ -93,8 +99,12 @@ func (s *Service) Act(ctx context.Context, id, action, staff, text string) (esca
 			}
 		}
 		if action == escalation.ActionReply {
-			if err := s.o.Poster.Post(ctx, e.Thread, bot.Reply{Text: text, AuthorName: staff}); err != nil {
+			msgID, err := s.publish(ctx, e.Thread, bot.Reply{Text: text, AuthorName: staff})
+			if err != nil {
 				return e, fmt.Errorf("handoff: reply in %s: %w", e.Thread.Key(), err)
+			}
+			if posted != nil {
+				posted(msgID)
 			}
 			audit = lang.Excerpt(text, 80)
 		}

@@ -88,6 +88,12 @@ type Options struct {
 	// Sentiment, when set, scores the asker's last message for the
 	// escalation notice.
 	Sentiment func(text, lang string) (label string, score float64)
+	// Relays keeps the relay's records (storage.Relay); with it, and a
+	// Poster that is a Messenger (bot.Bot), each escalation opens a staff
+	// thread in StaffChannel that relays both ways. nil: no relay.
+	Relays escalation.RelayStore
+	// NotePrefix starts a staff-only note in a staff thread; "" = "//".
+	NotePrefix string
 	// History reads a thread's recent turns for the desk's transcript;
 	// storage.Store implements it. nil: no transcript.
 	History Transcripts
@@ -135,6 +141,7 @@ const (
 // in staff-owned threads too.
 func (s *Service) Routes() []bot.Route {
 	return []bot.Route{
+		{Name: "staff-thread", Match: s.inStaffThread, Handler: bot.HandlerFunc(silent), BypassGate: true},
 		{Name: "takeover", Match: bot.Command("takeover"), Handler: bot.HandlerFunc(s.takeoverCmd), BypassGate: true,
 			Spec: &bot.CommandSpec{Name: "takeover", Description: "Take this thread over: the bot stays silent here", StaffOnly: true}},
 		{Name: "release", Match: bot.Command("release"), Handler: bot.HandlerFunc(s.releaseCmd), BypassGate: true,
@@ -378,6 +385,21 @@ func (s *Service) Escalate(ctx context.Context, ev *bot.Event, reason, summary s
 		{Label: "Take over", Action: ActionTake, Value: e.Thread.Key()},
 		{Label: "Dismiss", Action: ActionDismiss, Value: e.Thread.Key()},
 	}}
+	if m, ok := s.messenger(); ok {
+		// The notice is the root of the escalation's staff thread.
+		r.Text += transcript(ev)
+		id, err := m.Publish(ctx, s.o.StaffChannel, r)
+		if err != nil {
+			return fmt.Errorf("handoff: post escalation: %w", err)
+		}
+		if id == "" {
+			return nil // the platform cannot tell the notice's id: no staff thread
+		}
+		if err := s.openStaffThread(ctx, m, e, id, ev); err != nil {
+			return fmt.Errorf("handoff: open staff thread: %w", err)
+		}
+		return nil
+	}
 	if err := s.o.Poster.Post(ctx, s.o.StaffChannel, r); err != nil {
 		return fmt.Errorf("handoff: post escalation: %w", err)
 	}
@@ -460,6 +482,18 @@ func (s *Service) Observe(ctx context.Context, ev *bot.Event) error {
 	if ev.Replayed {
 		return nil // history: nobody is waiting for staff
 	}
+	if member, ok, err := s.memberThreadOf(ctx, ev); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		return s.fromStaff(ctx, ev, member)
+	}
+	err := s.observe(ctx, ev)
+	// After a reopen: the member's message reaches the staff thread too.
+	return errors.Join(err, s.toStaffThread(ctx, ev))
+}
+
+func (s *Service) observe(ctx context.Context, ev *bot.Event) error {
 	thread := ev.Thread()
 	now := s.o.Clock.Now()
 	switch {

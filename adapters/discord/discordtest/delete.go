@@ -15,6 +15,19 @@ func (s *Server) DeleteMessage(channelID, messageID string) {
 	s.deleteMessageLocked(m)
 }
 
+// EditMessage changes a user's message as its author would and dispatches
+// MESSAGE_UPDATE (with edited_timestamp).
+func (s *Server) EditMessage(channelID, messageID, content string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.messages[messageID]
+	if m == nil || m.Deleted || m.ChannelID != channelID {
+		panic("discordtest: no message " + messageID + " in channel " + channelID)
+	}
+	m.Content, m.Edited = content, true
+	s.dispatchMessageLocked("MESSAGE_UPDATE", m)
+}
+
 func (s *Server) deleteMessageLocked(m *Message) {
 	m.Deleted = true
 	if m.Flags&flagEphemeral != 0 {

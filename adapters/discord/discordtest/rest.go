@@ -38,6 +38,7 @@ func (s *Server) routes() http.Handler {
 	authed("POST "+api+"/channels/{cid}/messages", s.postMessage)
 	authed("GET "+api+"/channels/{cid}/messages/{mid}", s.getMessage)
 	authed("PATCH "+api+"/channels/{cid}/messages/{mid}", s.patchMessage)
+	authed("DELETE "+api+"/channels/{cid}/messages/{mid}", s.deleteMessage)
 	authed("POST "+api+"/channels/{cid}/messages/{mid}/threads", s.startThread)
 	authed("POST "+api+"/channels/{cid}/typing", s.postTyping)
 	authed("PUT "+api+"/channels/{cid}/messages/{mid}/reactions/{emoji}/@me", s.putReaction)
@@ -480,6 +481,28 @@ func (s *Server) patchMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.applyEditLocked(m, b, rows)
 	writeJSON(w, 200, s.messagePayloadLocked(m, true))
+}
+
+// deleteMessage deletes one of the bot's own messages (no Manage Messages
+// for others' in the fake) and dispatches MESSAGE_DELETE.
+func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.channels[r.PathValue("cid")] == nil {
+		apiError(w, 404, 10003, "Unknown Channel")
+		return
+	}
+	m := s.messages[r.PathValue("mid")]
+	if m == nil || m.Deleted || m.ChannelID != r.PathValue("cid") {
+		apiError(w, 404, 10008, "Unknown Message")
+		return
+	}
+	if m.Author.ID != s.BotID {
+		apiError(w, 403, 50013, "Missing Permissions")
+		return
+	}
+	s.deleteMessageLocked(m)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) applyEditLocked(m *Message, b messageBody, rows [][]Button) {

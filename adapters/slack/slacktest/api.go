@@ -25,7 +25,7 @@ var tsPattern = regexp.MustCompile(`^\d+\.\d+$`)
 // scopeFor returns the scope a method needs with the bot token ("" = none).
 func scopeFor(method, channelID string) string {
 	switch method {
-	case "chat.postMessage", "chat.postEphemeral", "chat.update":
+	case "chat.postMessage", "chat.postEphemeral", "chat.update", "chat.delete":
 		return "chat:write"
 	case "reactions.add":
 		return "reactions:write"
@@ -177,6 +177,9 @@ func (s *Server) apiLocked(method, token string, p map[string]string) (obj, *Mes
 		}
 		m := &Message{Channel: c.ID, TS: s.nextTSLocked(), ThreadTS: thread, User: s.opts.BotUserID,
 			BotID: s.opts.BotID, Text: text}
+		if s.scopes["chat:write.customize"] {
+			m.Username = p["username"]
+		}
 		if blocks != "" {
 			m.Blocks = json.RawMessage(blocks)
 		}
@@ -239,6 +242,20 @@ func (s *Server) apiLocked(method, token string, p map[string]string) (obj, *Mes
 		m.Edited = true
 		cp := *m
 		return obj{"ok": true, "channel": m.Channel, "ts": m.TS, "text": m.Text}, &cp
+
+	case "chat.delete":
+		m := s.messageLocked(p["channel"], p["ts"])
+		if s.channelLocked(p["channel"]) == nil {
+			return fail("channel_not_found"), nil
+		}
+		if m == nil || m.Deleted {
+			return fail("message_not_found"), nil
+		}
+		if m.User != s.opts.BotUserID {
+			return fail("cant_delete_message"), nil
+		}
+		m.Deleted = true
+		return obj{"ok": true, "channel": m.Channel, "ts": m.TS}, nil
 
 	case "chat.getPermalink":
 		m := s.messageLocked(p["channel"], p["message_ts"])

@@ -143,6 +143,53 @@ func (s *Server) deliverMessage(m Message, mention bool) {
 	s.enqueue(TypeEventsAPI, s.EventCallback(ev), false)
 }
 
+// Edit has a user change the text of their message and delivers
+// message_changed (message: as it is now, previous_message: as it was).
+func (s *Server) Edit(channelID, ts, text string) {
+	s.mu.Lock()
+	m := s.messageLocked(channelID, ts)
+	if m == nil {
+		s.mu.Unlock()
+		panic("slacktest: no message " + ts + " in " + channelID)
+	}
+	prev := *m
+	m.Text, m.Edited = text, true
+	now := *m
+	evTS := s.nextTSLocked()
+	s.mu.Unlock()
+	s.enqueue(TypeEventsAPI, s.EventCallback(obj{"type": "message", "subtype": "message_changed", "hidden": true,
+		"channel": channelID, "channel_type": s.channelType(channelID), "ts": evTS, "event_ts": evTS,
+		"message": changedJSON(now), "previous_message": changedJSON(prev)}), false)
+}
+
+// Delete has a user delete their message and delivers message_deleted.
+func (s *Server) Delete(channelID, ts string) {
+	s.mu.Lock()
+	m := s.messageLocked(channelID, ts)
+	if m == nil {
+		s.mu.Unlock()
+		panic("slacktest: no message " + ts + " in " + channelID)
+	}
+	m.Deleted = true
+	prev := *m
+	evTS := s.nextTSLocked()
+	s.mu.Unlock()
+	s.enqueue(TypeEventsAPI, s.EventCallback(obj{"type": "message", "subtype": "message_deleted", "hidden": true,
+		"channel": channelID, "channel_type": s.channelType(channelID), "ts": evTS, "event_ts": evTS,
+		"deleted_ts": ts, "previous_message": changedJSON(prev)}), false)
+}
+
+func changedJSON(m Message) obj {
+	o := obj{"type": "message", "user": m.User, "text": m.Text, "ts": m.TS}
+	if m.ThreadTS != "" {
+		o["thread_ts"] = m.ThreadTS
+	}
+	if m.BotID != "" {
+		o["bot_id"] = m.BotID
+	}
+	return o
+}
+
 // React has a user add (or remove) a reaction to a message.
 func (s *Server) React(channelID, userID, ts, reaction string, removed bool) {
 	s.mu.Lock()

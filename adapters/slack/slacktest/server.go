@@ -50,6 +50,7 @@ var AllScopes = []string{
 	"app_mentions:read", "channels:history", "groups:history", "im:history",
 	"chat:write", "reactions:read", "reactions:write", "users:read",
 	"usergroups:read", "channels:read", "groups:read", "im:read", "im:write", "commands",
+	"chat:write.customize",
 }
 
 // Options configure a fake workspace. Zero values get the defaults noted.
@@ -90,6 +91,11 @@ type Message struct {
 	Text     string          `json:"text"`
 	Blocks   json.RawMessage `json:"blocks,omitempty"`
 	Edited   bool            `json:"edited,omitempty"`
+	// Username is the name a bot message was posted under (chat.postMessage
+	// username, honoured with chat:write.customize as on Slack).
+	Username string `json:"username,omitempty"`
+	// Deleted: chat.delete removed it (it stays in Posted, marked).
+	Deleted bool `json:"deleted,omitempty"`
 	// EphemeralFor is the only user who sees an ephemeral message
 	// (chat.postEphemeral); "" for ordinary messages. Ephemeral messages
 	// cannot be threaded under, updated or linked to, as on Slack.
