@@ -125,7 +125,7 @@ var inboxListTmpl = template.Must(template.New("inbox-list").Funcs(inboxFuncs).P
 <td class="text" data-label="{{t "message"}}">{{if .Mentions}}{{excerpt (index .Mentions 0).Text 300}}{{else}}{{.Title}}{{end}}</td>
 <td class="decide" data-label="{{t "decide"}}"><form method="post" action="/dashboard/inbox/{{.ID}}/confirm" class="confirm-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="back" value="maybe"><button type="submit" class="confirm-submit">{{t "confirm"}}</button></form>
 <form method="post" action="/dashboard/inbox/{{.ID}}/not-request" class="reject-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="back" value="maybe"><button type="submit" class="reject-submit secondary">{{t "not_request"}}</button></form></td>
-{{if .Mentions}}{{with index .Mentions 0}}<td data-label="{{t "who"}}">{{if .UserName}}{{.UserName}}{{else}}{{.UserID}}{{end}}</td><td data-label="{{t "when"}}">{{date .Time}}</td><td data-label="{{t "where"}}">{{.Platform}}/{{.Channel}}</td>{{end}}{{else}}<td></td><td data-label="{{t "when"}}">{{date .Created}}</td><td></td>{{end}}</tr>
+{{if .Mentions}}{{with index .Mentions 0}}<td data-label="{{t "who"}}">{{if .UserName}}{{.UserName}}{{else}}{{.UserID}}{{end}}</td><td data-label="{{t "when"}}">{{date .Time}}</td><td class="where" data-label="{{t "where"}}">{{.Platform}}/{{.Channel}}</td>{{end}}{{else}}<td></td><td data-label="{{t "when"}}">{{date .Created}}</td><td></td>{{end}}</tr>
 {{end}}</tbody></table>{{else}}<p id="maybe-empty">{{t "nothing_to_decide"}}</p>{{end}}
 {{else}}<form class="filter" id="filter" method="get" action="/dashboard/inbox">
 <label>{{t "status"}} <select name="status" id="f-status"><option value="">{{t "all"}}</option><option value="open"{{if eq .F.Status "open"}} selected{{end}}>{{t "open"}}</option>
@@ -196,7 +196,7 @@ var inboxDetailTmpl = template.Must(template.New("inbox-detail").Funcs(inboxFunc
 <h2>{{t "mentions"}} ({{len .Item.Mentions}})</h2>
 <table class="mentions cards" id="mentions">
 <thead><tr><th scope="col">{{t "time"}}</th><th scope="col">{{t "where"}}</th><th scope="col">{{t "who"}}</th><th scope="col">{{t "how"}}</th><th scope="col">{{t "sentiment"}}</th><th scope="col">{{t "text"}}</th><th scope="col">{{t "link"}}</th></tr></thead>
-<tbody>{{range .Item.Mentions}}<tr><td data-label="{{t "time"}}">{{date .Time}}</td><td data-label="{{t "where"}}">{{.Platform}}/{{.Channel}}</td><td data-label="{{t "who"}}">{{if .UserName}}{{.UserName}}{{else}}{{.UserID}}{{end}}</td><td data-label="{{t "how"}}">{{.Source}}{{if .By}} {{t "by"}} {{.By}}{{end}}</td>
+<tbody>{{range .Item.Mentions}}<tr><td data-label="{{t "time"}}">{{date .Time}}</td><td class="where" data-label="{{t "where"}}">{{.Platform}}/{{.Channel}}</td><td data-label="{{t "who"}}">{{if .UserName}}{{.UserName}}{{else}}{{.UserID}}{{end}}</td><td data-label="{{t "how"}}">{{.Source}}{{if .By}} {{t "by"}} {{.By}}{{end}}</td>
 <td data-label="{{t "sentiment"}}">{{f2 .Sentiment}}</td><td class="text" data-label="{{t "text"}}">{{.Text}}</td><td data-label="{{t "link"}}">{{if .Permalink}}<a href="{{.Permalink}}">{{t "open_link"}}</a>{{end}}</td></tr>
 {{end}}</tbody></table>
 {{if .Item.Changes}}<h2>{{t "history"}}</h2>

@@ -203,6 +203,10 @@ func TestBrowserDashboardLayoutAndAccessibility(t *testing.T) {
 		if over := webtest.Overflow(t, ctx); len(over) > 0 {
 			report("%s at %d px: wider than the viewport: %s", p.name, width, strings.Join(over, "; "))
 		}
+		// Rows of data stay on screen when a table becomes cards.
+		if n := webtest.Run(t, ctx, chromedp.Evaluate[int](`[...document.querySelectorAll("main tr")].filter(tr => !tr.querySelector("th") && tr.offsetHeight === 0).length`)); n > 0 {
+			report("%s at %d px: %d rows of data hidden", p.name, width, n)
+		}
 		axe := webtest.Axe(t, ctx)
 		t.Logf("axe %-18s %4d px: %s", p.name, width, axe.Summary())
 		for _, v := range axe.Serious() {
