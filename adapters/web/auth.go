@@ -199,7 +199,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if errors.Is(err, storage.ErrNotFound) {
 		s.render(w, r, http.StatusForbidden, "login.html", map[string]any{"CSRF": s.csrfToken(w, r),
-			"Error": "This login link was used already or has expired. Restart einsatz for a new one, or configure staff accounts."})
+			"Error": tr(requestLang(r), "login.used")})
 		return
 	}
 	if err != nil {
@@ -235,7 +235,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("web: login throttled after failed attempts", "ip", ip, "account", accountKey)
 		w.Header().Set("Retry-After", strconv.Itoa(int(loginFailRefill.Seconds())))
 		s.render(w, r, http.StatusTooManyRequests, "login.html", map[string]any{"CSRF": s.csrfToken(w, r), "Next": safeNext(r.PostFormValue("next")),
-			"Error": "Too many failed logins. Wait a minute and try again."})
+			"Error": tr(requestLang(r), "login.throttled")})
 		return
 	}
 	if !s.checkSecret(acc, secret) {
@@ -245,7 +245,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 			actor = "(no such account)" // what was typed may be a password: not kept
 		}
 		s.audit(r.Context(), actor, "login failed", "from "+ip)
-		s.render(w, r, http.StatusUnauthorized, "login.html", map[string]any{"CSRF": s.csrfToken(w, r), "Error": "Wrong name or password."})
+		s.render(w, r, http.StatusUnauthorized, "login.html", map[string]any{"CSRF": s.csrfToken(w, r), "Error": tr(requestLang(r), "login.wrong")})
 		return
 	}
 	if err := s.startSession(r.Context(), w, Staff{Name: acc.Name, Role: acc.Role}); err != nil {

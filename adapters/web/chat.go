@@ -51,7 +51,7 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 const maxChatText = 4000
 
 func (s *Server) chatPage(w http.ResponseWriter, r *http.Request) {
-	lang := pageLang(r.Header.Get("Accept-Language"))
+	lang := requestLang(r)
 	data := map[string]any{"Lang": lang, "T": chatTexts[lang]}
 	if s.opts.APIKey != "" {
 		data["PageToken"] = s.pageToken(time.Now().Add(12 * time.Hour))

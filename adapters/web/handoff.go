@@ -119,20 +119,7 @@ func deskFuncs(t map[string]string) template.FuncMap {
 	}
 }
 
-const deskStyle = `<style>
-.desk-flash{background:#e7f5e7;padding:.4em .6em}
-.item-summary{white-space:pre-wrap}
-.desk-warn{color:#a40000;font-weight:bold}
-.transcript{list-style:none;padding:0;max-width:48em}
-.transcript li{border-left:3px solid #999;margin:.5em 0;padding:.2em .6em;background:var(--card,#fff)}
-.transcript li.bot{border-color:#36c}.transcript li.staff{border-color:#393}
-.transcript .who{font-size:.85em;color:#555}.transcript .text{white-space:pre-wrap;overflow-wrap:anywhere}
-.desk-actions{display:flex;flex-wrap:wrap;gap:.5em;margin:.6em 0}.desk-actions form{display:inline}
-.desk textarea{width:100%;max-width:40em;box-sizing:border-box}
-.canned li{margin:.4em 0}.canned blockquote{margin:.2em 0 .2em 1em;white-space:pre-wrap;max-height:6em;overflow:auto}
-</style>`
-
-var deskListTmpl = template.Must(template.New("desk-list").Funcs(deskFuncs(deskTexts["en"])).Parse(deskStyle + `
+var deskListTmpl = template.Must(template.New("desk-list").Funcs(deskFuncs(deskTexts["en"])).Parse(`
 <form class="filter" id="filter" method="get" action="/dashboard/escalations">
 <label>{{t "state"}} <select name="state" id="f-state">{{range .States}}<option value="{{.V}}"{{if eq $.F.State .V}} selected{{end}}>{{.L}}</option>{{end}}</select></label>
 <label>{{t "platform"}} <select name="platform" id="f-platform"><option value="">{{t "all"}}</option>{{range .Platforms}}<option{{if eq $.F.Platform .}} selected{{end}}>{{.}}</option>{{end}}</select></label>
@@ -143,11 +130,11 @@ var deskListTmpl = template.Must(template.New("desk-list").Funcs(deskFuncs(deskT
 {{range .Groups}}<h2>{{.Title}}</h2>
 {{if .List}}<table class="escalations" data-group="{{.Key}}">
 <tr><th>#</th><th>{{t "created"}}</th><th>{{t "status"}}</th><th>{{t "thread"}}</th><th>{{t "user"}}</th><th>{{t "reason"}}</th><th>{{t "staff"}}</th><th>{{t "first"}}</th><th>{{t "sla"}}</th><th>{{t "summary"}}</th></tr>
-{{range .List}}<tr data-id="{{.E.ID}}"><td><a class="desk-link" href="/dashboard/escalations/{{.E.ID}}">{{.E.ID}}</a></td><td>{{date .E.Created}}</td><td class="status">{{.E.Status}}</td><td>{{if .E.Permalink}}<a href="{{.E.Permalink}}">{{.E.Thread.Key}}</a>{{else}}{{.E.Thread.Key}}{{end}}</td><td>{{.E.User.DisplayName}}</td><td>{{.E.Reason}}</td><td>{{.E.ClaimedBy}}</td><td>{{resp .E}}</td><td{{if .SLA.Warn}} class="desk-warn"{{end}}>{{sla .SLA}}</td><td>{{.E.Summary}}</td></tr>
+{{range .List}}<tr data-id="{{.E.ID}}"><td data-label="#"><a class="desk-link" href="/dashboard/escalations/{{.E.ID}}">{{.E.ID}}</a></td><td data-label="{{t "created"}}">{{date .E.Created}}</td><td class="status" data-label="{{t "status"}}">{{.E.Status}}</td><td class="thread" data-label="{{t "thread"}}">{{if .E.Permalink}}<a href="{{.E.Permalink}}">{{.E.Thread.Key}}</a>{{else}}{{.E.Thread.Key}}{{end}}</td><td data-label="{{t "user"}}">{{.E.User.DisplayName}}</td><td data-label="{{t "reason"}}">{{.E.Reason}}</td><td data-label="{{t "staff"}}">{{.E.ClaimedBy}}</td><td data-label="{{t "first"}}">{{resp .E}}</td><td data-label="{{t "sla"}}"{{if .SLA.Warn}} class="desk-warn"{{end}}>{{sla .SLA}}</td><td class="text" data-label="{{t "summary"}}">{{.E.Summary}}</td></tr>
 {{end}}</table>{{else}}<p>{{t "none"}}</p>{{end}}
 {{end}}`))
 
-var deskDetailTmpl = template.Must(template.New("desk-detail").Funcs(deskFuncs(deskTexts["en"])).Parse(deskStyle + `
+var deskDetailTmpl = template.Must(template.New("desk-detail").Funcs(deskFuncs(deskTexts["en"])).Parse(`
 {{if .Flash}}<p class="desk-flash" id="flash">{{.Flash}}</p>{{end}}
 <p><a href="/dashboard/escalations">{{t "back"}}</a></p>
 {{with .T}}<p class="summary">#{{.ID}} · {{t "status"}}: <strong id="status-now">{{.Status}}</strong>{{if .ClaimedBy}} ({{.ClaimedBy}}){{end}}
@@ -181,7 +168,7 @@ var deskDetailTmpl = template.Must(template.New("desk-detail").Funcs(deskFuncs(d
 {{end}}</ol>{{else}}<p>{{t "no_transcript"}}</p>{{end}}
 <h2>{{t "audit"}}</h2>
 <table class="changes" id="changes"><tr><th>{{t "time"}}</th><th>{{t "who"}}</th><th>{{t "action"}}</th><th>{{t "status"}}</th><th>{{t "note"}}</th></tr>
-{{range .T.Changes}}<tr><td>{{date .Time}}</td><td>{{.Actor}}</td><td>{{label .Action}}</td><td>{{.From}} → {{.To}}</td><td>{{.Text}}</td></tr>
+{{range .T.Changes}}<tr><td data-label="{{t "time"}}">{{date .Time}}</td><td data-label="{{t "who"}}">{{.Actor}}</td><td data-label="{{t "action"}}">{{label .Action}}</td><td data-label="{{t "status"}}">{{.From}} → {{.To}}</td><td class="text" data-label="{{t "note"}}">{{.Text}}</td></tr>
 {{end}}</table>`))
 
 // deskTmpl returns tmpl with the words of the language.
@@ -200,7 +187,7 @@ func (h deskPages) filter(r *http.Request, me string) handoff.Filter {
 }
 
 func (h deskPages) list(w http.ResponseWriter, r *http.Request) {
-	lang := pageLang(r.Header.Get("Accept-Language"))
+	lang := requestLang(r)
 	t := deskTexts[lang]
 	f := h.filter(r, StaffName(r))
 	if !r.URL.Query().Has("state") {
@@ -262,7 +249,7 @@ type fixedList []escalation.Escalation
 func (l fixedList) Escalations(context.Context) ([]escalation.Escalation, error) { return l, nil }
 
 func (h deskPages) detail(w http.ResponseWriter, r *http.Request) {
-	lang := pageLang(r.Header.Get("Accept-Language"))
+	lang := requestLang(r)
 	tk, err := h.desk.Ticket(r.Context(), r.PathValue("id"))
 	if errors.Is(err, escalation.ErrNotFound) {
 		http.NotFound(w, r)

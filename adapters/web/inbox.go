@@ -89,101 +89,121 @@ var inboxFuncs = template.FuncMap{
 	"plats":   inbox.Platforms,
 	"chans":   inbox.Channels,
 	"f2":      func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
-	"label":   func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 	"excerpt": lang.Excerpt,
+	// Replaced per request by inboxTmpl with the page's language.
+	"t":     func(k string) string { return k },
+	"label": func(s string) string { return s },
+}
+
+// inboxTmpl returns tmpl with the words of lang: t for the page's texts,
+// label for a status.
+func inboxTmpl(tmpl *template.Template, lang string) *template.Template {
+	c := template.Must(tmpl.Clone())
+	return c.Funcs(template.FuncMap{
+		"t":     func(k string) string { return tr(lang, "inbox."+k) },
+		"label": func(s string) string { return statusLabel(lang, s) },
+	})
+}
+
+// statusLabel is a status for people: "in progress", "in Arbeit".
+func statusLabel(lang, status string) string {
+	if s, ok := inboxTexts[lang]["inbox.status."+status]; ok {
+		return s
+	}
+	return strings.ReplaceAll(status, "_", " ")
 }
 
 var inboxListTmpl = template.Must(template.New("inbox-list").Funcs(inboxFuncs).Parse(`
-{{if .Flash}}<p class="flash" id="flash">{{.Flash}}</p>{{end}}
-<nav class="tabs" aria-label="Inbox views"><a id="tab-requests" href="/dashboard/inbox"{{if not .MaybeView}} aria-current="page"{{end}}>Requests</a>
-<a id="tab-maybe" href="/dashboard/inbox?status=maybe&amp;sort=newest"{{if .MaybeView}} aria-current="page"{{end}}>Maybe (<span id="maybe-count">{{.Maybe}}</span>)</a></nav>
-{{if .MaybeView}}<p class="hint">Messages the detector was not sure about. Nobody was thanked for them and no other request joins them.
-<strong>Confirm</strong> files one as a new request (nobody is told); <strong>Not a request</strong> removes it and keeps its words to evaluate the detector.</p>
-{{if .Items}}<table class="inbox maybe" id="maybe-items">
-<tr><th>#</th><th>Message</th><th>Decide</th><th>Who</th><th>When</th><th>Where</th></tr>
-{{range .Items}}<tr data-id="{{.ID}}"><td><a href="/dashboard/inbox/{{.ID}}">#{{.ID}}</a></td>
-<td class="text">{{if .Mentions}}{{excerpt (index .Mentions 0).Text 300}}{{else}}{{.Title}}{{end}}</td>
-<td class="decide"><form method="post" action="/dashboard/inbox/{{.ID}}/confirm" class="confirm-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="back" value="maybe"><button type="submit" class="confirm-submit">Confirm</button></form>
-<form method="post" action="/dashboard/inbox/{{.ID}}/not-request" class="reject-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="back" value="maybe"><button type="submit" class="reject-submit secondary">Not a request</button></form></td>
-{{if .Mentions}}{{with index .Mentions 0}}<td>{{if .UserName}}{{.UserName}}{{else}}{{.UserID}}{{end}}</td><td>{{date .Time}}</td><td>{{.Platform}}/{{.Channel}}</td>{{end}}{{else}}<td></td><td>{{date .Created}}</td><td></td>{{end}}</tr>
-{{end}}</table>{{else}}<p id="maybe-empty">Nothing to decide.</p>{{end}}
+{{if .Flash}}<p class="flash" id="flash" role="status">{{.Flash}}</p>{{end}}
+<nav class="tabs" aria-label="{{t "views"}}"><a id="tab-requests" href="/dashboard/inbox"{{if not .MaybeView}} aria-current="page"{{end}}>{{t "requests"}}</a>
+<a id="tab-maybe" href="/dashboard/inbox?status=maybe&amp;sort=newest"{{if .MaybeView}} aria-current="page"{{end}}>{{t "maybe"}} (<span id="maybe-count">{{.Maybe}}</span>)</a></nav>
+{{if .MaybeView}}<p class="hint">{{t "maybe_hint1"}}
+<strong>{{t "confirm"}}</strong> {{t "maybe_hint2"}} <strong>{{t "not_request"}}</strong> {{t "maybe_hint3"}}</p>
+{{if .Items}}<table class="inbox maybe cards" id="maybe-items">
+<thead><tr><th scope="col">#</th><th scope="col">{{t "message"}}</th><th scope="col">{{t "decide"}}</th><th scope="col">{{t "who"}}</th><th scope="col">{{t "when"}}</th><th scope="col">{{t "where"}}</th></tr></thead>
+<tbody>{{range .Items}}<tr data-id="{{.ID}}"><td data-label="#"><a href="/dashboard/inbox/{{.ID}}">#{{.ID}}</a></td>
+<td class="text" data-label="{{t "message"}}">{{if .Mentions}}{{excerpt (index .Mentions 0).Text 300}}{{else}}{{.Title}}{{end}}</td>
+<td class="decide" data-label="{{t "decide"}}"><form method="post" action="/dashboard/inbox/{{.ID}}/confirm" class="confirm-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="back" value="maybe"><button type="submit" class="confirm-submit">{{t "confirm"}}</button></form>
+<form method="post" action="/dashboard/inbox/{{.ID}}/not-request" class="reject-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="back" value="maybe"><button type="submit" class="reject-submit secondary">{{t "not_request"}}</button></form></td>
+{{if .Mentions}}{{with index .Mentions 0}}<td data-label="{{t "who"}}">{{if .UserName}}{{.UserName}}{{else}}{{.UserID}}{{end}}</td><td data-label="{{t "when"}}">{{date .Time}}</td><td class="where" data-label="{{t "where"}}">{{.Platform}}/{{.Channel}}</td>{{end}}{{else}}<td></td><td data-label="{{t "when"}}">{{date .Created}}</td><td></td>{{end}}</tr>
+{{end}}</tbody></table>{{else}}<p id="maybe-empty">{{t "nothing_to_decide"}}</p>{{end}}
 {{else}}<form class="filter" id="filter" method="get" action="/dashboard/inbox">
-<label>Status <select name="status" id="f-status"><option value="">all</option><option value="open"{{if eq .F.Status "open"}} selected{{end}}>open</option>
+<label>{{t "status"}} <select name="status" id="f-status"><option value="">{{t "all"}}</option><option value="open"{{if eq .F.Status "open"}} selected{{end}}>{{t "open"}}</option>
 {{range .Statuses}}<option value="{{.}}"{{if eq $.F.Status .}} selected{{end}}>{{label .}}</option>{{end}}</select></label>
-<label>Tag <input name="tag" id="f-tag" value="{{.F.Tag}}" size="10"></label>
-<label>Platform <select name="platform" id="f-platform"><option value="">all</option>{{range .Platforms}}<option{{if eq $.F.Platform .}} selected{{end}}>{{.}}</option>{{end}}</select></label>
-<label>Channel <input name="channel" id="f-channel" value="{{.F.Channel}}" size="12"></label>
-<label>From <input type="date" name="since" id="f-since" value="{{.Since}}"></label>
-<label>To <input type="date" name="until" id="f-until" value="{{.Until}}"></label>
-<label>Sort <select name="sort" id="f-sort">
-<option value="votes"{{if eq .F.Sort "votes"}} selected{{end}}>votes</option>
-<option value="newest"{{if eq .F.Sort "newest"}} selected{{end}}>newest</option>
-<option value="recent"{{if eq .F.Sort "recent"}} selected{{end}}>votes in the last 7 days</option></select></label>
-<button type="submit">Show</button>
+<label>{{t "tag"}} <input name="tag" id="f-tag" value="{{.F.Tag}}" size="10"></label>
+<label>{{t "platform"}} <select name="platform" id="f-platform"><option value="">{{t "all"}}</option>{{range .Platforms}}<option{{if eq $.F.Platform .}} selected{{end}}>{{.}}</option>{{end}}</select></label>
+<label>{{t "channel"}} <input name="channel" id="f-channel" value="{{.F.Channel}}" size="12"></label>
+<label>{{t "from"}} <input type="date" name="since" id="f-since" value="{{.Since}}"></label>
+<label>{{t "to"}} <input type="date" name="until" id="f-until" value="{{.Until}}"></label>
+<label>{{t "sort"}} <select name="sort" id="f-sort">
+<option value="votes"{{if eq .F.Sort "votes"}} selected{{end}}>{{t "sort_votes"}}</option>
+<option value="newest"{{if eq .F.Sort "newest"}} selected{{end}}>{{t "sort_newest"}}</option>
+<option value="recent"{{if eq .F.Sort "recent"}} selected{{end}}>{{t "sort_recent"}}</option></select></label>
+<button type="submit">{{t "show"}}</button>
 </form>
-<p class="summary"><strong id="count">{{len .Items}}</strong> items · export <a id="export-csv" href="/dashboard/inbox/export?{{.CSVQuery}}">CSV</a> · <a id="export-json" href="/dashboard/inbox/export?{{.JSONQuery}}">JSON</a></p>
-{{if .Items}}<table class="inbox" id="items">
-<tr><th>#</th><th>Title</th><th>Status</th><th>Votes</th><th>7 days</th><th>Mentions</th><th>Platforms</th><th>Tags</th><th>Created</th></tr>
-{{range .Items}}<tr data-id="{{.ID}}"><td><a href="/dashboard/inbox/{{.ID}}">#{{.ID}}</a></td><td><a href="/dashboard/inbox/{{.ID}}">{{.Title}}</a>{{if .DuplicateOf}} → <a href="/dashboard/inbox/{{.DuplicateOf}}">#{{.DuplicateOf}}</a>{{end}}</td>
-<td class="status">{{label .Status}}</td><td class="votes">{{.VoteCount}}</td><td>{{.VotesSince $.Week}}</td><td>{{len .Mentions}}</td><td>{{join (plats .) ", "}}</td><td>{{join .Tags ", "}}</td><td>{{date .Created}}</td></tr>
-{{end}}</table>{{else}}<p>No requests match.</p>{{end}}
-<h2>Merge duplicates</h2>
+<p class="summary"><strong id="count">{{len .Items}}</strong> {{t "items"}} · {{t "export"}} <a id="export-csv" href="/dashboard/inbox/export?{{.CSVQuery}}">CSV</a> · <a id="export-json" href="/dashboard/inbox/export?{{.JSONQuery}}">JSON</a></p>
+{{if .Items}}<table class="inbox cards" id="items">
+<thead><tr><th scope="col">#</th><th scope="col">{{t "title"}}</th><th scope="col">{{t "status"}}</th><th scope="col">{{t "votes"}}</th><th scope="col">{{t "days7"}}</th><th scope="col">{{t "mentions"}}</th><th scope="col">{{t "platforms"}}</th><th scope="col">{{t "tags"}}</th><th scope="col">{{t "created"}}</th></tr></thead>
+<tbody>{{range .Items}}<tr data-id="{{.ID}}"><td data-label="#"><a href="/dashboard/inbox/{{.ID}}">#{{.ID}}</a></td><td class="title" data-label="{{t "title"}}"><a href="/dashboard/inbox/{{.ID}}">{{.Title}}</a>{{if .DuplicateOf}} → <a href="/dashboard/inbox/{{.DuplicateOf}}">#{{.DuplicateOf}}</a>{{end}}</td>
+<td class="status" data-label="{{t "status"}}">{{label .Status}}</td><td class="votes" data-label="{{t "votes"}}">{{.VoteCount}}</td><td data-label="{{t "days7"}}">{{.VotesSince $.Week}}</td><td data-label="{{t "mentions"}}">{{len .Mentions}}</td><td data-label="{{t "platforms"}}">{{join (plats .) ", "}}</td><td data-label="{{t "tags"}}">{{join .Tags ", "}}</td><td data-label="{{t "created"}}">{{date .Created}}</td></tr>
+{{end}}</tbody></table>{{else}}<p>{{t "no_match"}}</p>{{end}}
+<h2>{{t "merge_title"}}</h2>
 <form method="post" action="/dashboard/inbox/merge" id="merge-form">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
-<label>Merge # <input name="from" id="merge-from" type="number" min="1" required></label>
-<label>into # <input name="into" id="merge-into" type="number" min="1" required></label>
-<button type="submit" id="merge-submit">Merge</button>
+<label>{{t "merge_from"}} <input name="from" id="merge-from" type="number" min="1" required></label>
+<label>{{t "merge_into"}} <input name="into" id="merge-into" type="number" min="1" required></label>
+<button type="submit" id="merge-submit">{{t "merge"}}</button>
 </form>{{end}}`))
 
 var inboxDetailTmpl = template.Must(template.New("inbox-detail").Funcs(inboxFuncs).Parse(`
-{{if .Flash}}<p class="flash" id="flash">{{.Flash}}</p>{{end}}
-<p><a href="/dashboard/inbox">← all requests</a></p>
-<p class="summary">Status: <strong id="status-now">{{label .Item.Status}}</strong>{{if .Item.DuplicateOf}} (duplicate of <a href="/dashboard/inbox/{{.Item.DuplicateOf}}">#{{.Item.DuplicateOf}}</a>){{end}}
- · Votes: <strong id="votes">{{.Item.VoteCount}}</strong> ({{.Item.VotesSince .Week}} in the last 7 days) · Created {{date .Item.Created}} · Updated {{date .Item.Updated}}</p>
+{{if .Flash}}<p class="flash" id="flash" role="status">{{.Flash}}</p>{{end}}
+<p><a href="/dashboard/inbox">{{t "back"}}</a></p>
+<p class="summary">{{t "status"}}: <strong id="status-now">{{label .Item.Status}}</strong>{{if .Item.DuplicateOf}} ({{t "duplicate_of"}} <a href="/dashboard/inbox/{{.Item.DuplicateOf}}">#{{.Item.DuplicateOf}}</a>){{end}}
+ · {{t "votes"}}: <strong id="votes">{{.Item.VoteCount}}</strong> ({{.Item.VotesSince .Week}} {{t "in_7_days"}}) · {{t "created"}} {{date .Item.Created}} · {{t "updated"}} {{date .Item.Updated}}</p>
 {{if .Item.Summary}}<p class="item-summary">{{.Item.Summary}}</p>{{end}}
-{{if .Next}}<form method="post" action="/dashboard/inbox/{{.Item.ID}}/status" id="status-form">
+{{if .Next}}<form method="post" action="/dashboard/inbox/{{.Item.ID}}/status" id="status-form" class="stack">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
-<label>New status <select name="status" id="status">{{range .Next}}<option value="{{.}}">{{label .}}</option>{{end}}</select></label>
-<label>Public note (optional) <textarea name="note" id="note" rows="2" cols="60"></textarea></label>
-<button type="submit" id="status-submit">Change status</button>
-<small>Each thread the request came from gets one post with the status and the note.</small>
+<label>{{t "new_status"}} <select name="status" id="status">{{range .Next}}<option value="{{.}}">{{label .}}</option>{{end}}</select></label>
+<label>{{t "public_note"}} <textarea name="note" id="note" rows="2" cols="60"></textarea></label>
+<button type="submit" id="status-submit">{{t "change_status"}}</button>
+<small>{{t "status_hint"}}</small>
 </form>{{end}}
-{{if eq .Item.Status "maybe"}}<form method="post" action="/dashboard/inbox/{{.Item.ID}}/confirm" id="confirm-form">
+{{if eq .Item.Status "maybe"}}<form method="post" action="/dashboard/inbox/{{.Item.ID}}/confirm" id="confirm-form" class="stack">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
-<button type="submit" id="confirm-submit">Confirm: file as a request</button>
-<small>The detector was not sure about this message. Confirming makes it new; nobody is thanked or told.</small>
+<button type="submit" id="confirm-submit">{{t "confirm_file"}}</button>
+<small>{{t "confirm_hint"}}</small>
 </form>{{end}}
-{{if eq .Item.Status "not_request"}}<form method="post" action="/dashboard/inbox/{{.Item.ID}}/restore" id="restore-form">
+{{if eq .Item.Status "not_request"}}<form method="post" action="/dashboard/inbox/{{.Item.ID}}/restore" id="restore-form" class="stack">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
-<button type="submit" id="restore-submit">Undo "not a request"</button>
-<small>The item is new again. Nobody is told.</small>
-</form>{{else if ne .Item.Status "duplicate"}}<form method="post" action="/dashboard/inbox/{{.Item.ID}}/not-request" id="not-request-form">
+<button type="submit" id="restore-submit">{{t "restore"}}</button>
+<small>{{t "restore_hint"}}</small>
+</form>{{else if ne .Item.Status "duplicate"}}<form method="post" action="/dashboard/inbox/{{.Item.ID}}/not-request" id="not-request-form" class="stack">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
-<button type="submit" id="not-request-submit">Not a request</button>
-<small>Removes a false detection quietly: no post in any thread, no direct message. Its messages are kept to evaluate the detector.</small>
+<button type="submit" id="not-request-submit">{{t "not_request"}}</button>
+<small>{{t "not_request_hint"}}</small>
 </form>{{end}}
-<form method="post" action="/dashboard/inbox/{{.Item.ID}}/edit" id="edit-form">
+<form method="post" action="/dashboard/inbox/{{.Item.ID}}/edit" id="edit-form" class="stack">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
-<label>Title <input name="title" id="edit-title" value="{{.Item.Title}}" size="60" maxlength="120" required></label>
-<label>Summary <textarea name="summary" id="edit-summary" rows="3" cols="60" maxlength="600">{{.Item.Summary}}</textarea></label>
-<button type="submit" id="edit-submit">Save title and summary</button>
+<label>{{t "title"}} <input name="title" id="edit-title" value="{{.Item.Title}}" size="60" maxlength="120" required></label>
+<label>{{t "summary"}} <textarea name="summary" id="edit-summary" rows="3" cols="60" maxlength="600">{{.Item.Summary}}</textarea></label>
+<button type="submit" id="edit-submit">{{t "save_edit"}}</button>
 </form>
-<form method="post" action="/dashboard/inbox/{{.Item.ID}}/tags" id="tags-form">
+<form method="post" action="/dashboard/inbox/{{.Item.ID}}/tags" id="tags-form" class="stack">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
-<label>Tags <input name="tags" id="tags" value="{{join .Item.Tags ", "}}" size="40"></label>
-<button type="submit">Save tags</button>
+<label>{{t "tags"}} <input name="tags" id="tags" value="{{join .Item.Tags ", "}}" size="40"></label>
+<button type="submit">{{t "save_tags"}}</button>
 </form>
-<h2>Mentions ({{len .Item.Mentions}})</h2>
-<table class="mentions" id="mentions">
-<tr><th>Time</th><th>Where</th><th>Who</th><th>How</th><th>Sentiment</th><th>Text</th><th>Link</th></tr>
-{{range .Item.Mentions}}<tr><td>{{date .Time}}</td><td>{{.Platform}}/{{.Channel}}</td><td>{{if .UserName}}{{.UserName}}{{else}}{{.UserID}}{{end}}</td><td>{{.Source}}{{if .By}} by {{.By}}{{end}}</td>
-<td>{{f2 .Sentiment}}</td><td class="text">{{.Text}}</td><td>{{if .Permalink}}<a href="{{.Permalink}}">open</a>{{end}}</td></tr>
-{{end}}</table>
-{{if .Item.Changes}}<h2>History</h2>
-<table class="changes" id="changes"><tr><th>Time</th><th>Change</th><th>By</th><th>Note</th><th>Threads told</th></tr>
-{{range .Item.Changes}}<tr><td>{{date .Time}}</td><td>{{if .Edit}}edited {{.Edit.What}}{{else}}{{label .From}} → {{label .To}}{{end}}</td><td>{{.By}}</td><td>{{.Note}}</td><td>{{.Posted}}{{if .Skipped}} ({{.Skipped}} skipped){{end}}</td></tr>
-{{end}}</table>{{end}}
-{{if .Item.Votes}}<h2>Votes</h2><p>{{range $i, $v := .Item.Votes}}{{if $i}}, {{end}}{{if $v.Name}}{{$v.Name}}{{else}}{{$v.UserID}}{{end}} ({{$v.Platform}}){{end}}</p>{{end}}`))
+<h2>{{t "mentions"}} ({{len .Item.Mentions}})</h2>
+<table class="mentions cards" id="mentions">
+<thead><tr><th scope="col">{{t "time"}}</th><th scope="col">{{t "where"}}</th><th scope="col">{{t "who"}}</th><th scope="col">{{t "how"}}</th><th scope="col">{{t "sentiment"}}</th><th scope="col">{{t "text"}}</th><th scope="col">{{t "link"}}</th></tr></thead>
+<tbody>{{range .Item.Mentions}}<tr><td data-label="{{t "time"}}">{{date .Time}}</td><td class="where" data-label="{{t "where"}}">{{.Platform}}/{{.Channel}}</td><td data-label="{{t "who"}}">{{if .UserName}}{{.UserName}}{{else}}{{.UserID}}{{end}}</td><td data-label="{{t "how"}}">{{.Source}}{{if .By}} {{t "by"}} {{.By}}{{end}}</td>
+<td data-label="{{t "sentiment"}}">{{f2 .Sentiment}}</td><td class="text" data-label="{{t "text"}}">{{.Text}}</td><td data-label="{{t "link"}}">{{if .Permalink}}<a href="{{.Permalink}}">{{t "open_link"}}</a>{{end}}</td></tr>
+{{end}}</tbody></table>
+{{if .Item.Changes}}<h2>{{t "history"}}</h2>
+<table class="changes cards" id="changes"><thead><tr><th scope="col">{{t "time"}}</th><th scope="col">{{t "change"}}</th><th scope="col">{{t "by_col"}}</th><th scope="col">{{t "note"}}</th><th scope="col">{{t "told"}}</th></tr></thead>
+<tbody>{{range .Item.Changes}}<tr><td data-label="{{t "time"}}">{{date .Time}}</td><td data-label="{{t "change"}}">{{if .Edit}}{{t "edited"}} {{.Edit.What}}{{else}}{{label .From}} → {{label .To}}{{end}}</td><td data-label="{{t "by_col"}}">{{.By}}</td><td data-label="{{t "note"}}">{{.Note}}</td><td data-label="{{t "told"}}">{{.Posted}}{{if .Skipped}} ({{.Skipped}} {{t "skipped"}}){{end}}</td></tr>
+{{end}}</tbody></table>{{end}}
+{{if .Item.Votes}}<h2>{{t "votes"}}</h2><p>{{range $i, $v := .Item.Votes}}{{if $i}}, {{end}}{{if $v.Name}}{{$v.Name}}{{else}}{{$v.UserID}}{{end}} ({{$v.Platform}}){{end}}</p>{{end}}`))
 
 func (h inboxPages) list(w http.ResponseWriter, r *http.Request) {
 	f, err := inbox.ParseFilter(r.URL.Query())
@@ -206,12 +226,13 @@ func (h inboxPages) list(w http.ResponseWriter, r *http.Request) {
 		"Since": dateValue(f.Since, 0), "Until": dateValue(f.Until, -1), "CSRF": h.s.CSRFToken(w, r),
 		"CSVQuery": template.URL(csvQ.Encode()), "JSONQuery": template.URL(jsonQ.Encode()),
 	}
+	lang := requestLang(r)
 	var buf bytes.Buffer
-	if err := inboxListTmpl.Execute(&buf, data); err != nil {
+	if err := inboxTmpl(inboxListTmpl, lang).Execute(&buf, data); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	h.s.RenderPage(w, r, "Research inbox", template.HTML(buf.String()))
+	h.s.RenderPage(w, r, tr(lang, "inbox.page_title"), template.HTML(buf.String()))
 }
 
 func dateValue(t time.Time, addDays int) string {
@@ -271,7 +292,7 @@ func (h inboxPages) detail(w http.ResponseWriter, r *http.Request) {
 	data := map[string]any{"Item": it, "Next": inbox.NextStatuses(it.Status), "CSRF": h.s.CSRFToken(w, r), "Week": h.in.Now().AddDate(0, 0, -7),
 		"Flash": r.URL.Query().Get("flash")}
 	var buf bytes.Buffer
-	if err := inboxDetailTmpl.Execute(&buf, data); err != nil {
+	if err := inboxTmpl(inboxDetailTmpl, requestLang(r)).Execute(&buf, data); err != nil {
 		h.fail(w, err)
 		return
 	}
@@ -293,7 +314,8 @@ func (h inboxPages) statusForm(w http.ResponseWriter, r *http.Request) {
 	if n := len(it.Changes); n > 0 {
 		posted = it.Changes[n-1].Posted
 	}
-	flash := fmt.Sprintf("Status changed to %s; %d threads told.", strings.ReplaceAll(it.Status, "_", " "), posted)
+	lang := requestLang(r)
+	flash := fmt.Sprintf(tr(lang, "inbox.flash_status"), statusLabel(lang, it.Status), posted)
 	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape(flash)), http.StatusSeeOther)
 }
 
@@ -307,7 +329,7 @@ func (h inboxPages) tagsForm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape("Tags saved.")), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape(tr(requestLang(r), "inbox.flash_tags"))), http.StatusSeeOther)
 }
 
 func (h inboxPages) editForm(w http.ResponseWriter, r *http.Request) {
@@ -321,7 +343,7 @@ func (h inboxPages) editForm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape("Title and summary saved.")), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape(tr(requestLang(r), "inbox.flash_edit"))), http.StatusSeeOther)
 }
 
 func (h inboxPages) notRequestForm(w http.ResponseWriter, r *http.Request) {
@@ -334,9 +356,10 @@ func (h inboxPages) notRequestForm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	flash := "Marked as not a request; removed from the inbox without telling anyone."
+	lang := requestLang(r)
+	flash := tr(lang, "inbox.flash_not_request")
 	if r.PostFormValue("back") == "maybe" {
-		http.Redirect(w, r, maybeTab(fmt.Sprintf("#%d: not a request.", id)), http.StatusSeeOther)
+		http.Redirect(w, r, maybeTab(fmt.Sprintf(tr(lang, "inbox.flash_not_request_n"), id)), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape(flash)), http.StatusSeeOther)
@@ -354,11 +377,12 @@ func (h inboxPages) confirmForm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
+	lang := requestLang(r)
 	if r.PostFormValue("back") == "maybe" {
-		http.Redirect(w, r, maybeTab(fmt.Sprintf("#%d confirmed: filed as a new request.", id)), http.StatusSeeOther)
+		http.Redirect(w, r, maybeTab(fmt.Sprintf(tr(lang, "inbox.flash_confirmed_n"), id)), http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape("Confirmed: filed as a new request. Nobody was told.")), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape(tr(lang, "inbox.flash_confirmed"))), http.StatusSeeOther)
 }
 
 // maybeTab is the Maybe tab's address with a flash message.
@@ -376,7 +400,7 @@ func (h inboxPages) restoreForm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape("Back in the inbox as new.")), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape(tr(requestLang(r), "inbox.flash_restored"))), http.StatusSeeOther)
 }
 
 func (h inboxPages) mergeForm(w http.ResponseWriter, r *http.Request) {
@@ -390,7 +414,7 @@ func (h inboxPages) mergeForm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	flash := fmt.Sprintf("Merged #%d into #%d.", from, into)
+	flash := fmt.Sprintf(tr(requestLang(r), "inbox.flash_merged"), from, into)
 	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, into, url.QueryEscape(flash)), http.StatusSeeOther)
 }
 

@@ -92,7 +92,7 @@ func TestEscalationsPage(t *testing.T) {
 		`<table class="escalations" data-group="claimed">`,
 		`<a href="https://chat.example/2">slack/C1/2</a>`,
 		`href="/dashboard/escalations/` + escalation.IDOf(thread("2"), t0) + `"`,
-		`<td>4m0s</td>`,
+		`<td data-label="First response">4m0s</td>`,
 		`&lt;b&gt;sensitive&lt;/b&gt;`,
 		`<a href="/dashboard/escalations" aria-current="page">Escalations</a>`,
 	} {

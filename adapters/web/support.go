@@ -50,7 +50,7 @@ func (s *Server) AddSupport(store qa.Store, settings support.Settings) {
 			http.Error(w, "support report: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
-		s.supportPage(w, r, "Support", supportReportTmpl, map[string]any{"Rows": rows, "Since": v, "Choices": sinceChoices, "Window": hours(settings.FollowUp)})
+		s.supportReport(w, r, rows, v, settings.FollowUp)
 	})})
 }
 
@@ -100,12 +100,38 @@ var supportGapsTmpl = template.Must(template.New("gaps").Funcs(supportFuncs).Par
 {{end}}</table>{{else}}<p>No gaps in this period.</p>{{end}}
 <p>Staff can close a gap by answering in the thread and saving the reply with <code>/savereply</code> or a 📌 reaction.</p>`))
 
-var supportReportTmpl = template.Must(template.New("support").Funcs(supportFuncs).Parse(supportFilterForm + `
-{{if .Rows}}<table class="support">
-<tr><th>Week</th><th>Channel</th><th>Questions</th><th>Answered</th><th>“I don't know”</th><th>Escalated</th><th>Rated</th><th>Helpful rate</th><th>Resolved by helpful vote</th><th>No follow-up within {{.Window}}</th><th>Unresolved</th><th>Pending</th><th>Shadow drafts (discarded)</th></tr>
-{{range .Rows}}<tr class="row" data-week="{{.Week}}" data-channel="{{.Platform}}/{{.Channel}}"><td>{{.Week}}</td><td>{{.Platform}}/{{.Channel}}</td><td class="questions">{{.Questions}}</td><td class="answered">{{.Answered}}</td><td class="dont-know">{{.DontKnow}}</td><td class="escalated">{{.Escalated}}</td><td class="rated">{{.Rated}}</td><td class="helpful-rate">{{pct .}}</td><td class="resolved-vote">{{.ResolvedByVote}}</td><td class="no-follow-up">{{.NoFollowUp}}</td><td class="unresolved">{{.Unresolved}}</td><td class="pending">{{.Pending}}</td><td>{{.Shadow}} ({{.Discarded}})</td></tr>
-{{end}}</table>{{else}}<p>No questions in this period.</p>{{end}}
-<p class="note">Resolution is counted honestly and never lumped together: <em>resolved by helpful vote</em> means the asker (or, without their vote, most voters) rated the answer helpful; <em>no follow-up</em> means nobody rated it and the asker asked nothing more in the thread within {{.Window}} — silence, which is not proof of success; <em>unresolved</em> means rated not helpful, or followed by another question; <em>pending</em> means the window is still open.</p>`))
+var supportReportTmpl = template.Must(template.New("support").Funcs(supportFuncs).Funcs(template.FuncMap{"t": func(k string) string { return k }}).Parse(`<form class="filter" method="get">
+<label for="since">{{t "since"}}</label>
+<select id="since" name="since">{{range .Choices}}<option value="{{.Value}}"{{if eq .Value $.Since}} selected{{end}}>{{.Label}}</option>{{end}}</select>
+<button type="submit">{{t "show"}}</button>
+</form>
+{{if .Rows}}<table class="support cards">
+<thead><tr><th scope="col">{{t "week"}}</th><th scope="col">{{t "channel"}}</th><th scope="col">{{t "questions"}}</th><th scope="col">{{t "answered"}}</th><th scope="col">{{t "dont_know"}}</th><th scope="col">{{t "escalated"}}</th><th scope="col">{{t "rated"}}</th><th scope="col">{{t "helpful_rate"}}</th><th scope="col">{{t "resolved_vote"}}</th><th scope="col">{{t "no_follow_up"}} {{.Window}}</th><th scope="col">{{t "unresolved"}}</th><th scope="col">{{t "pending"}}</th><th scope="col">{{t "shadow"}}</th></tr></thead>
+<tbody>{{range .Rows}}<tr class="row" data-week="{{.Week}}" data-channel="{{.Platform}}/{{.Channel}}"><td data-label="{{t "week"}}">{{.Week}}</td><td class="channel" data-label="{{t "channel"}}">{{.Platform}}/{{.Channel}}</td><td class="questions" data-label="{{t "questions"}}">{{.Questions}}</td><td class="answered" data-label="{{t "answered"}}">{{.Answered}}</td><td class="dont-know" data-label="{{t "dont_know"}}">{{.DontKnow}}</td><td class="escalated" data-label="{{t "escalated"}}">{{.Escalated}}</td><td class="rated" data-label="{{t "rated"}}">{{.Rated}}</td><td class="helpful-rate" data-label="{{t "helpful_rate"}}">{{pct .}}</td><td class="resolved-vote" data-label="{{t "resolved_vote"}}">{{.ResolvedByVote}}</td><td class="no-follow-up" data-label="{{t "no_follow_up"}} {{$.Window}}">{{.NoFollowUp}}</td><td class="unresolved" data-label="{{t "unresolved"}}">{{.Unresolved}}</td><td class="pending" data-label="{{t "pending"}}">{{.Pending}}</td><td data-label="{{t "shadow"}}">{{.Shadow}} ({{.Discarded}})</td></tr>
+{{end}}</tbody></table>{{else}}<p>{{t "none"}}</p>{{end}}
+<p class="note">{{t "note1"}} <em>{{t "resolved_vote_em"}}</em> {{t "note2"}} <em>{{t "no_follow_up_em"}}</em> {{t "note3"}} {{.Window}}{{t "note4"}} <em>{{t "unresolved_em"}}</em> {{t "note5"}} <em>{{t "pending_em"}}</em> {{t "note6"}}</p>`))
+
+// supportReport renders the Support page in the request's language.
+func (s *Server) supportReport(w http.ResponseWriter, r *http.Request, rows []support.Row, since string, followUp time.Duration) {
+	lang := requestLang(r)
+	choices := make([]sinceOption, len(sinceChoices))
+	for i, c := range sinceChoices {
+		choices[i] = sinceOption{c.Value, tr(lang, "support.since."+c.Value)}
+	}
+	tmpl := template.Must(supportReportTmpl.Clone()).Funcs(template.FuncMap{"t": func(k string) string { return tr(lang, "support."+k) }})
+	s.supportPage(w, r, tr(lang, "support.page_title"), tmpl, map[string]any{"Rows": rows, "Since": since, "Choices": choices, "Window": windowText(lang, followUp)})
+}
+
+// windowText is hours in lang: "24 hours", "24 Stunden".
+func windowText(lang string, d time.Duration) string {
+	if lang == "de" && d%time.Hour == 0 {
+		if d == time.Hour {
+			return "1 Stunde"
+		}
+		return strconv.Itoa(int(d/time.Hour)) + " Stunden"
+	}
+	return hours(d)
+}
 
 type sinceOption struct{ Value, Label string }
 

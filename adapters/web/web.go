@@ -195,7 +195,9 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("web: Store and Core are required")
 	}
 	tmpl, err := template.New("").Funcs(template.FuncMap{
-		"since": func(t time.Time) string { return time.Since(t).Round(time.Second).String() },
+		"since":    func(t time.Time) string { return time.Since(t).Round(time.Second).String() },
+		"tr":       tr,
+		"navTitle": navTitle,
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
@@ -232,6 +234,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("OPTIONS /api/chat/{conversation_id}/events", s.chatEvents)
 	s.mux.HandleFunc("GET /widget.js", s.widgetJS)
 
+	s.mux.HandleFunc("GET /lang/{lang}", s.setLang)
 	s.mux.HandleFunc("GET /login", s.loginPage)
 	s.mux.HandleFunc("POST /login", s.loginForm)
 	s.mux.Handle("POST /logout", s.staffOnly(http.HandlerFunc(s.logout)))
@@ -467,6 +470,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	data["BotName"] = s.opts.BotName
 	data["Pages"] = s.pages
 	data["Path"] = r.URL.Path
+	if _, ok := data["Lang"]; !ok {
+		data["Lang"] = requestLang(r)
+	}
+	data["Here"] = r.URL.RequestURI() // where the language switch comes back to
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
