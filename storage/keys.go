@@ -48,6 +48,10 @@ package storage
 //	                                     chunk id and source, hash of the embedded text, dimension,
 //	                                     float32 little-endian
 //	auth/session/<sha256 hex>            dashboard session (JSON Session), TTL
+//	name/user/<platform>/<user id>       a member's display name as last seen (text; user-indexed,
+//	                                     erased with the person), TTL storage.message_ttl from when seen
+//	name/channel/<platform>/<channel id> a channel's name as last seen (text), TTL message_ttl
+//	dash/visit/<account>                 a staff account's visits of the overview (JSON: previous, last)
 
 import (
 	"crypto/sha256"
@@ -95,6 +99,9 @@ const (
 	prefixSupDraft = prefixSup + "draft/"
 
 	prefixVec = "kb/vec/"
+
+	prefixName      = "name/"
+	prefixDashVisit = "dash/visit/"
 
 	keySchema = prefixMeta + "schema"
 )
