@@ -330,6 +330,7 @@ func pageFuncs(lang string) template.FuncMap {
 			}
 			return fmt.Sprintf(tr(lang, "ov_left"), st.Left.Round(time.Minute))
 		},
+		"addf":  func(a, b float64) float64 { return a + b },
 		"chanq": func(ch mood.Channel) string { return url.QueryEscape(ch.String()) },
 		"excerpt": func(s string) string {
 			if r := []rune(s); len(r) > 140 {
