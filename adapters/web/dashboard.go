@@ -14,6 +14,7 @@ import (
 
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/escalation"
+	"github.com/einsatz/einsatz/bot/kb"
 	"github.com/einsatz/einsatz/bot/mood"
 	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/handlers/handoff"
@@ -32,6 +33,10 @@ type OverviewSources struct {
 	// Names turns ids into names on the dashboard's pages and keeps each
 	// account's last visit.
 	Names Names
+	// Knowledge takes the answers staff write on the gaps page.
+	Knowledge interface {
+		Add(ctx context.Context, name, title, url, text string) (kb.Doc, error)
+	}
 	// FollowUp is the support log's follow-up window (support.follow_up),
 	// for the resolution rate; default support.DefaultFollowUp.
 	FollowUp time.Duration
