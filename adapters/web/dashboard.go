@@ -350,7 +350,7 @@ var overviewTmpl = template.Must(template.New("overview").Funcs(pageFuncs("en"))
 <div class="cards overview">
 {{with .O}}{{if .HasDesk}}<section class="card" id="ov-escalations">
 <h2><a href="/dashboard/escalations?state=unclaimed">{{t "ov_esc"}}</a></h2>
-<p class="big"><strong id="ov-unclaimed">{{len .Unclaimed}}</strong> {{t "ov_unclaimed"}}{{if .Overdue}} · <span class="warn" id="ov-overdue">{{.Overdue}} {{t "ov_overdue_n"}}</span>{{end}}</p>
+<p class="big"><strong id="ov-unclaimed">{{len .Unclaimed}}</strong> {{t "ov_unclaimed"}}{{if .Overdue}} · <span class="warn"><span id="ov-overdue">{{.Overdue}}</span> {{t "ov_overdue_n"}}</span>{{end}}</p>
 <p class="muted"><span id="ov-claimed">{{.OpenClaimed}}</span> {{t "ov_claimed_open"}}</p>
 {{if .Unclaimed}}<ul class="items">{{range .Unclaimed}}<li><a href="/dashboard/escalations/{{.E.ID}}">{{$.N.Where .E.Thread.Platform .E.Thread.ChannelID}}: {{if .E.User.Name}}{{.E.User.Name}}{{else}}{{$.N.User .E.User.Platform .E.User.ID}}{{end}}</a>
 <span class="sla{{if or .SLA.Breached .SLA.Warn (lt .SLA.Left 0)}} warn{{end}}">{{sla .SLA}}</span>{{if .E.Summary}}<br><span class="muted">{{excerpt .E.Summary}}</span>{{end}}</li>
