@@ -331,9 +331,9 @@ func pageFuncs(lang string) template.FuncMap {
 			case !st.On:
 				return tr(lang, "ov_no_sla")
 			case st.Breached || st.Left < 0:
-				return fmt.Sprintf(tr(lang, "ov_overdue"), (-st.Left).Round(time.Minute))
+				return fmt.Sprintf(tr(lang, "ov_overdue"), shortDur(-st.Left))
 			}
-			return fmt.Sprintf(tr(lang, "ov_left"), st.Left.Round(time.Minute))
+			return fmt.Sprintf(tr(lang, "ov_left"), shortDur(st.Left))
 		},
 		"addf":  func(a, b float64) float64 { return a + b },
 		"chanq": func(ch mood.Channel) string { return url.QueryEscape(ch.String()) },
@@ -344,6 +344,15 @@ func pageFuncs(lang string) template.FuncMap {
 			return s
 		},
 	}
+}
+
+// shortDur is a duration in hours and minutes: "1h5m", "50m".
+func shortDur(d time.Duration) string {
+	d = d.Round(time.Minute)
+	if d < time.Hour {
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	}
+	return fmt.Sprintf("%dh%dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
 }
 
 var overviewTmpl = template.Must(template.New("overview").Funcs(pageFuncs("en")).Parse(`
