@@ -224,6 +224,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, 
 	register(core, sup, ho, pv, sup, ib)
 	core.Route(reading.Routes(cfg.Text)...)
 	core.Observe(ho, sup)
+	// The dashboard shows names instead of ids: keep those events carry.
+	core.Observe(web.RecordNames(storage.NewNames(store), log))
 	core.Reclaim(ho) // a member writing after staff went quiet gets the bot back at once
 	if cfg.Inbox.Enabled {
 		core.Observe(ib)

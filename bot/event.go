@@ -106,6 +106,9 @@ type Event struct {
 	Target *Message `json:"target,omitempty"`
 	// Permalink links to this message on its platform, when cheap to know.
 	Permalink string `json:"permalink,omitempty"`
+	// ChannelName is the channel's name where the adapter knows it without
+	// a request (its cache, the payload); the dashboard shows it.
+	ChannelName string `json:"channel_name,omitempty"`
 
 	// Filled in by the core before handlers run.
 	Lang      string `json:"lang,omitempty"` // "en" or "de"

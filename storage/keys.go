@@ -55,6 +55,10 @@ package storage
 //	kb/src/<source id>                   a remote knowledge source's sync state (JSON kb.SourceState):
 //	                                     last sync, counts, per page ETag / Last-Modified / hash
 //	auth/session/<sha256 hex>            dashboard session (JSON Session), TTL
+//	name/user/<platform>/<user id>       a member's display name as last seen (text; user-indexed,
+//	                                     erased with the person), TTL storage.message_ttl from when seen
+//	name/channel/<platform>/<channel id> a channel's name as last seen (text), TTL message_ttl
+//	dash/visit/<account>                 a staff account's visits of the overview (JSON: previous, last)
 
 import (
 	"crypto/sha256"
@@ -106,6 +110,9 @@ const (
 
 	prefixVec      = "kb/vec/"
 	prefixKBSource = "kb/src/"
+
+	prefixName      = "name/"
+	prefixDashVisit = "dash/visit/"
 
 	keySchema = prefixMeta + "schema"
 )

@@ -94,5 +94,7 @@ func FromConfig(cfg *config.Config, f Features) (*Server, error) {
 	site.AddInbox(f.Inbox)
 	site.AddSupport(storage.NewSupport(f.Store), support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity})
 	site.AddSentiment(storage.NewSentiment(f.Store), nil)
+	site.SetOverview(OverviewSources{Desk: f.Desk, Inbox: f.Inbox, Questions: storage.NewSupport(f.Store), Mood: storage.NewSentiment(f.Store),
+		Names: storage.NewNames(f.Store), Knowledge: f.KB, FollowUp: cfg.Support.FollowUp})
 	return site, nil
 }

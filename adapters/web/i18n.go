@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // translations are a page's words: language → key → text. Each page file
@@ -10,15 +11,28 @@ import (
 // translationSets, so tr finds every key in one place.
 type translations map[string]map[string]string
 
+// dict is the same for the pages that add their words in an init
+// (dicts = append(dicts, overviewDict)).
+type dict = translations
+
+// dicts are the words pages add in their init functions.
+var dicts []dict
+
+// allTranslations is translationSets and dicts, joined once after every
+// init has run.
+var allTranslations = sync.OnceValue(func() []translations {
+	return append(append([]translations{}, translationSets...), dicts...)
+})
+
 // tr is the text for key in lang ("en" or "de"), the English one when lang
 // has none, and the key itself when nobody wrote it (visible, not blank).
 func tr(lang, key string) string {
-	for _, set := range translationSets {
+	for _, set := range allTranslations() {
 		if s, ok := set[lang][key]; ok {
 			return s
 		}
 	}
-	for _, set := range translationSets {
+	for _, set := range allTranslations() {
 		if s, ok := set["en"][key]; ok {
 			return s
 		}

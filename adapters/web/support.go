@@ -24,20 +24,9 @@ func (s *Server) AddSupport(store qa.Store, settings support.Settings) {
 	s.AddAdminRoute("GET /api/admin/support/report", sinceJSON(settings, func(ctx context.Context, since time.Time) ([]support.Row, error) {
 		return support.Report(ctx, store, since, settings)
 	}))
-	s.AddPage(Page{Path: "/dashboard/gaps", Title: "Knowledge gaps", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := sinceChoice(r)
-		since, err := support.ParseSince(v, settings.Clock.Now())
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		gaps, err := support.Gaps(r.Context(), store, since, settings)
-		if err != nil {
-			http.Error(w, "gaps: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		s.supportPage(w, r, "Knowledge gaps", supportGapsTmpl, map[string]any{"Gaps": gaps, "Since": v, "Choices": sinceChoices})
-	})})
+	g := gapPages{s: s, store: store, settings: settings}
+	s.AddPage(Page{Path: GapsPath, Title: "Knowledge gaps", Handler: http.HandlerFunc(g.list)})
+	s.AddStaffRoute("POST "+GapsPath+"/answer", http.HandlerFunc(g.answer))
 	s.AddPage(Page{Path: "/dashboard/support", Title: "Support", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := sinceChoice(r)
 		since, err := support.ParseSince(v, settings.Clock.Now())
@@ -91,14 +80,6 @@ const supportFilterForm = `<form class="filter" method="get">
 <select id="since" name="since">{{range .Choices}}<option value="{{.Value}}"{{if eq .Value $.Since}} selected{{end}}>{{.Label}}</option>{{end}}</select>
 <button type="submit">Show</button>
 </form>`
-
-var supportGapsTmpl = template.Must(template.New("gaps").Funcs(supportFuncs).Parse(supportFilterForm + `
-<p class="summary">Questions the bot did not know, whose answer was rated not helpful, or whose shadow draft was discarded, grouped by similarity, most frequent first: <strong id="gap-count">{{len .Gaps}}</strong> groups.</p>
-{{if .Gaps}}<table class="gaps">
-<tr><th>Count</th><th>Example</th><th>Similar questions</th><th>Why</th><th>Channels</th><th>Last asked</th></tr>
-{{range .Gaps}}<tr class="gap" data-count="{{.Count}}"><td>{{.Count}}</td><td class="example">{{.Example}}</td><td>{{range $i, $q := .Questions}}{{if $i}}<div>{{$q}}</div>{{end}}{{end}}</td><td>{{reasons .Reasons}}</td><td>{{range .Channels}}{{.}} {{end}}</td><td>{{fmtTime .Last}}</td></tr>
-{{end}}</table>{{else}}<p>No gaps in this period.</p>{{end}}
-<p>Staff can close a gap by answering in the thread and saving the reply with <code>/savereply</code> or a 📌 reaction.</p>`))
 
 var supportReportTmpl = template.Must(template.New("support").Funcs(supportFuncs).Funcs(template.FuncMap{"t": func(k string) string { return k }}).Parse(`<form class="filter" method="get">
 <label for="since">{{t "since"}}</label>

@@ -130,6 +130,7 @@ type Server struct {
 	mux   *http.ServeMux
 	tmpl  *template.Template
 	pages []Page
+	ov    OverviewSources // what the overview reads (SetOverview)
 
 	secret   []byte // signs chat page tokens; new at every start
 	adminKey string // the local credential for the CLI, new at every start

@@ -54,6 +54,11 @@ type Question struct {
 	// Votes are filled in when reading; they are stored apart (one record
 	// per voter, which belongs to the voter).
 	Votes []Vote `json:"votes,omitempty"`
+	// Reading is the message's primary reading (bot.Reading; "question"
+	// for a command); "" in records from before readings were kept.
+	Reading string `json:"reading,omitempty"`
+	// Permalink links to the question on its platform, when known.
+	Permalink string `json:"permalink,omitempty"`
 }
 
 // Vote is one person's rating of an answer; the latest vote of a person

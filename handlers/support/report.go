@@ -17,6 +17,7 @@ import (
 	"github.com/einsatz/einsatz/bot/lang"
 	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/bot/sheet"
+	"github.com/einsatz/einsatz/handlers/knowledge"
 )
 
 // Settings shape the gaps and the support numbers.
@@ -63,6 +64,33 @@ type Gap struct {
 	Channels  []string       `json:"channels"`  // platform/channel
 	First     time.Time      `json:"first"`
 	Last      time.Time      `json:"last"`
+	// Threads are where the group's questions were asked, newest first,
+	// up to 5: each is read and answered there.
+	Threads []GapThread `json:"threads,omitempty"`
+}
+
+// GapThread is one question of a gap in its thread.
+type GapThread struct {
+	QuestionID string        `json:"question_id"`
+	Thread     bot.ThreadRef `json:"thread"`
+	Permalink  string        `json:"permalink,omitempty"`
+	Text       string        `json:"text"`
+	Time       time.Time     `json:"time"`
+	Reason     string        `json:"reason"`
+	// FollowUp: the asker had asked in the thread before (within the
+	// follow-up window), so the question reads best with the thread.
+	FollowUp bool `json:"follow_up,omitempty"`
+}
+
+// Asked reports whether q was a question: its stored reading says so, or,
+// in records from before readings were kept, the question detector does.
+// Thanks, feature requests and small talk the bot logged back then are
+// not gaps in the knowledge base.
+func Asked(q qa.Question) bool {
+	if q.Reading != "" {
+		return q.Reading == string(bot.ReadingQuestion)
+	}
+	return knowledge.IsQuestion(q.Text)
 }
 
 // gapReason says why q belongs in the gaps, or "".
@@ -96,9 +124,9 @@ func Gaps(ctx context.Context, store qa.Store, since time.Time, s Settings) ([]G
 		chans map[string]bool
 	}
 	var groups []*group
-	for _, q := range qs {
+	for i, q := range qs {
 		reason := gapReason(q)
-		if reason == "" {
+		if reason == "" || !Asked(q) {
 			continue
 		}
 		terms := Terms(q.Text, q.Lang)
@@ -125,6 +153,11 @@ func Gaps(ctx context.Context, store qa.Store, since time.Time, s Settings) ([]G
 			best.seen[norm] = true
 			g.Questions = append(g.Questions, q.Text)
 		}
+		g.Threads = append([]GapThread{{QuestionID: q.ID, Thread: q.Thread, Permalink: q.Permalink, Text: q.Text, Time: q.Time,
+			Reason: reason, FollowUp: followUp(q, qs[:i], s.FollowUp)}}, g.Threads...)
+		if len(g.Threads) > 5 {
+			g.Threads = g.Threads[:5]
+		}
 		ch := q.Thread.Platform + "/" + q.Thread.ChannelID
 		if !best.chans[ch] {
 			best.chans[ch] = true
@@ -142,6 +175,21 @@ func Gaps(ctx context.Context, store qa.Store, since time.Time, s Settings) ([]G
 		return out[i].Last.After(out[j].Last)
 	})
 	return out, nil
+}
+
+// followUp reports whether the asker of q asked in its thread within
+// window before it (earlier holds the questions before q, oldest first).
+func followUp(q qa.Question, earlier []qa.Question, window time.Duration) bool {
+	for i := len(earlier) - 1; i >= 0; i-- {
+		o := earlier[i]
+		if q.Time.Sub(o.Time) > window {
+			return false
+		}
+		if o.Thread == q.Thread && o.UserID == q.UserID {
+			return true
+		}
+	}
+	return false
 }
 
 // Row is the support numbers of one channel in one ISO week.

@@ -154,7 +154,10 @@ func (a *Answers) Handle(ctx context.Context, ev *bot.Event) ([]bot.Reply, error
 	}
 	q := qa.Question{
 		Time: a.o.Clock.Now(), Thread: ev.Thread(), UserID: ev.User.ID, Lang: ev.Lang,
-		Text: res.Question, Outcome: res.Outcome,
+		Text: res.Question, Outcome: res.Outcome, Reading: string(ev.Reading), Permalink: ev.Permalink,
+	}
+	if q.Reading == "" {
+		q.Reading = string(bot.ReadingQuestion) // a command (/ask) or a caller without readings
 	}
 	for _, r := range res.Replies {
 		q.Sources = append(q.Sources, r.Sources...)
