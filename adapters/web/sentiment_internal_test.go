@@ -93,7 +93,7 @@ func sentimentServer(t *testing.T, st mood.Store) *Server {
 
 func mustTemplates(t *testing.T) *template.Template {
 	t.Helper()
-	tmpl, err := template.New("").Funcs(template.FuncMap{"since": func(time.Time) string { return "" }}).ParseFS(templateFS, "templates/*.html")
+	tmpl, err := parseTemplates()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -195,13 +195,9 @@ func New(opts Options) (*Server, error) {
 	if opts.Store == nil || opts.Core == nil {
 		return nil, errors.New("web: Store and Core are required")
 	}
-	tmpl, err := template.New("").Funcs(template.FuncMap{
-		"since":    func(t time.Time) string { return time.Since(t).Round(time.Second).String() },
-		"tr":       tr,
-		"navTitle": navTitle,
-	}).ParseFS(templateFS, "templates/*.html")
+	tmpl, err := parseTemplates()
 	if err != nil {
-		return nil, fmt.Errorf("web: templates: %w", err)
+		return nil, err
 	}
 	s := &Server{
 		opts:     opts,
@@ -223,6 +219,19 @@ func New(opts Options) (*Server, error) {
 	}
 	s.routes()
 	return s, nil
+}
+
+// parseTemplates parses the page templates with the functions they use.
+func parseTemplates() (*template.Template, error) {
+	tmpl, err := template.New("").Funcs(template.FuncMap{
+		"since":    func(t time.Time) string { return time.Since(t).Round(time.Second).String() },
+		"tr":       tr,
+		"navTitle": navTitle,
+	}).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	return tmpl, nil
 }
 
 func (s *Server) routes() {
