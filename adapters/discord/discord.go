@@ -539,10 +539,10 @@ func (a *Adapter) rememberChannel(c *discordgo.Channel) {
 }
 
 func (a *Adapter) rememberChannelLocked(c *discordgo.Channel) {
-	info := channelInfo{ID: c.ID, GuildID: c.GuildID, Type: c.Type, ParentID: c.ParentID}
+	info := channelInfo{ID: c.ID, GuildID: c.GuildID, Type: c.Type, ParentID: c.ParentID, Name: c.Name}
 	if info.isThread() {
 		if p, ok := a.channels[c.ParentID]; ok {
-			info.ParentType, info.parentSeen = p.Type, true
+			info.ParentType, info.parentSeen, info.ParentName = p.Type, true, p.Name
 		}
 	}
 	if len(a.channels) > 200000 {
@@ -609,7 +609,7 @@ func (a *Adapter) channel(ctx context.Context, id, guildID string) channelInfo {
 			c.GuildID = guildID
 		}
 		a.rememberChannel(c)
-		info = channelInfo{ID: c.ID, GuildID: c.GuildID, Type: c.Type, ParentID: c.ParentID}
+		info = channelInfo{ID: c.ID, GuildID: c.GuildID, Type: c.Type, ParentID: c.ParentID, Name: c.Name}
 	}
 	if info.isThread() && info.ParentID != "" {
 		a.mu.Lock()
@@ -618,10 +618,10 @@ func (a *Adapter) channel(ctx context.Context, id, guildID string) channelInfo {
 		if !ok {
 			if c, err := a.s.Channel(info.ParentID, discordgo.WithContext(ctx)); err == nil {
 				a.rememberChannel(c)
-				p = channelInfo{ID: c.ID, Type: c.Type}
+				p = channelInfo{ID: c.ID, Type: c.Type, Name: c.Name}
 			}
 		}
-		info.ParentType, info.parentSeen = p.Type, true
+		info.ParentType, info.parentSeen, info.ParentName = p.Type, true, p.Name
 		a.mu.Lock()
 		a.channels[id] = info
 		a.mu.Unlock()

@@ -27,6 +27,9 @@ type channelInfo struct {
 	ParentID   string
 	ParentType discordgo.ChannelType
 	parentSeen bool // ParentType is known (it is 0 for a text channel)
+	// Name and ParentName are the channel's and its parent's names, where
+	// known (the dashboard shows them instead of ids).
+	Name, ParentName string
 }
 
 func (c channelInfo) isThread() bool { return isThreadType(c.Type) }
@@ -75,8 +78,10 @@ func place(ev *bot.Event, guildID, channelID string, ch channelInfo) {
 	case ch.isThread() && ch.ParentID != "":
 		ev.ChannelID = ch.ParentID
 		ev.ThreadID = channelID
+		ev.ChannelName = ch.ParentName
 	default:
 		ev.ChannelID = channelID
+		ev.ChannelName = ch.Name
 	}
 }
 

@@ -229,3 +229,24 @@ func TestTranslateInteraction(t *testing.T) {
 		t.Errorf("snowflake time = %v", got)
 	}
 }
+
+// The channel's name (a thread's: its parent's) goes with the event, for
+// the dashboard to show instead of the id.
+func TestPlaceCarriesChannelName(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		ch     channelInfo
+		wantID string
+		want   string
+	}{
+		{"channel", channelInfo{ID: "C", GuildID: "G", Name: "help"}, "C", "help"},
+		{"thread", channelInfo{ID: "T", GuildID: "G", Type: discordgo.ChannelTypeGuildPublicThread, ParentID: "C", Name: "my question", ParentName: "help"}, "C", "help"},
+		{"unknown name", channelInfo{ID: "C", GuildID: "G"}, "C", ""},
+	} {
+		var ev bot.Event
+		place(&ev, "G", tt.ch.ID, tt.ch)
+		if ev.ChannelID != tt.wantID || ev.ChannelName != tt.want {
+			t.Errorf("%s: channel %q named %q, want %q named %q", tt.name, ev.ChannelID, ev.ChannelName, tt.wantID, tt.want)
+		}
+	}
+}
