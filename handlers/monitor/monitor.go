@@ -1,13 +1,15 @@
 // Package monitor logs the sentiment of every human message, keeps hourly
 // and daily aggregates per channel, and alerts the staff channel when a
 // channel turns sour: its negative share over the last hour is well above
-// its own 14-day baseline.
+// its own 14-day baseline (the stored daily aggregates), so a channel that
+// is always grumpy alerts only when it gets worse than its usual tone.
 package monitor
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -43,14 +45,16 @@ type Options struct {
 	Pseudonymize func(platform, userID string) string
 
 	// Alerts: to the staff channel, when a channel's negative share over the
-	// last hour (at least MinMessages) exceeds its 14-day baseline by Margin.
+	// last hour (at least MinMessages) exceeds its 14-day baseline by Margin,
+	// or by the hour's sampling noise where that is larger (see threshold).
 	StaffChannel bot.ThreadRef // empty ChannelID: no alerts
 	Poster       bot.Poster
 	MinMessages  int           // default 20
 	Margin       float64       // default 0.2 (20 percentage points)
 	Cooldown     time.Duration // at most one alert per channel per Cooldown; default 2h
-	// DefaultBaseline stands in for a channel with too little history
-	// (fewer than 100 messages in 14 days); default 0.15.
+	// DefaultBaseline fills in for missing history: a channel with fewer
+	// than 100 messages in 14 days gets the baseline of its messages plus
+	// (100 - n) imagined ones at this share; default 0.15.
 	DefaultBaseline float64
 
 	// Escalate, when set, hears of strongly negative messages (score at or
@@ -130,8 +134,31 @@ type Spike struct {
 	Channel  mood.Channel
 	N, Neg   int
 	Share    float64
-	Baseline float64
-	Worst    []mood.Row // most negative messages of the hour, worst first
+	Mean     float64 // the hour's average score
+	Baseline float64 // the channel's usual negative share (14 days)
+	// BaselineMean is the channel's usual average score (14 days; 0
+	// without history).
+	BaselineMean float64
+	Threshold    float64    // the share above which the hour alerts
+	Worst        []mood.Row // most negative messages of the hour, worst first
+}
+
+// baselineMessages is how much history makes a baseline the channel's own.
+const baselineMessages = 100
+
+// noiseZ: an hour's negative share must exceed the baseline by this many
+// standard errors (binomial, one-sided ~1%), so that a channel with a high
+// usual share (more variance) does not alert on chance.
+const noiseZ = 2.33
+
+// threshold is the negative share above which an hour of n messages is a
+// spike for a channel with the given baseline.
+func threshold(baseline float64, n int, margin float64) float64 {
+	if n <= 0 {
+		return math.Inf(1)
+	}
+	noise := noiseZ * math.Sqrt(baseline*(1-baseline)/float64(n))
+	return baseline + max(margin, noise)
 }
 
 // Check computes a channel's last hour against its 14-day baseline.
@@ -143,6 +170,7 @@ func (m *Monitor) Check(ctx context.Context, ch mood.Channel) (Spike, error) {
 	}
 	sp := Spike{Channel: ch, N: len(rows)}
 	for _, r := range rows {
+		sp.Mean += r.Score
 		if r.Label == mood.Negative {
 			sp.Neg++
 			sp.Worst = append(sp.Worst, r)
@@ -150,6 +178,7 @@ func (m *Monitor) Check(ctx context.Context, ch mood.Channel) (Spike, error) {
 	}
 	if sp.N > 0 {
 		sp.Share = float64(sp.Neg) / float64(sp.N)
+		sp.Mean /= float64(sp.N)
 	}
 	sort.SliceStable(sp.Worst, func(i, j int) bool { return sp.Worst[i].Score < sp.Worst[j].Score })
 	if len(sp.Worst) > 3 {
@@ -164,11 +193,17 @@ func (m *Monitor) Check(ctx context.Context, ch mood.Channel) (Spike, error) {
 	for _, d := range days {
 		total.N += d.N
 		total.Neg += d.Neg
+		total.Sum += d.Sum
 	}
-	sp.Baseline = m.o.DefaultBaseline
-	if total.N >= 100 {
-		sp.Baseline = total.NegShare()
+	sp.BaselineMean = total.Mean()
+	sp.Baseline = total.NegShare()
+	if total.N < baselineMessages {
+		// Too little history to be the channel's own: shrink it towards the
+		// default instead of switching at 100 messages, so a young channel
+		// that is always grumpy still raises its baseline bit by bit.
+		sp.Baseline = (float64(total.Neg) + m.o.DefaultBaseline*float64(baselineMessages-total.N)) / baselineMessages
 	}
+	sp.Threshold = threshold(sp.Baseline, sp.N, m.o.Margin)
 	return sp, nil
 }
 
@@ -180,7 +215,7 @@ func (m *Monitor) check(ctx context.Context, ch mood.Channel) error {
 	if err != nil {
 		return fmt.Errorf("monitor: check %s: %w", ch, err)
 	}
-	if sp.N < m.o.MinMessages || sp.Share <= sp.Baseline+m.o.Margin {
+	if sp.N < m.o.MinMessages || sp.Share <= sp.Threshold {
 		return nil
 	}
 	now := m.o.Clock.Now()
@@ -198,7 +233,7 @@ func (m *Monitor) check(ctx context.Context, ch mood.Channel) error {
 	if err := m.o.Poster.Post(ctx, m.o.StaffChannel, bot.Reply{Text: AlertText(sp), Notice: true}); err != nil {
 		return fmt.Errorf("monitor: alert for %s: %w", ch, err)
 	}
-	m.o.Logger.Warn("negative spike alert sent", "channel", ch.String(), "messages", sp.N, "negative_share", sp.Share, "baseline", sp.Baseline)
+	m.o.Logger.Warn("negative spike alert sent", "channel", ch.String(), "messages", sp.N, "negative_share", sp.Share, "baseline", sp.Baseline, "threshold", sp.Threshold)
 	return nil
 }
 
@@ -207,6 +242,7 @@ func AlertText(sp Spike) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Negative spike in %s: %d of the last %d messages in the past hour were negative (%.0f%%); its 14-day baseline is %.0f%%.",
 		sp.Channel, sp.Neg, sp.N, 100*sp.Share, 100*sp.Baseline)
+	fmt.Fprintf(&b, " Average score %.2f (usually %.2f).", sp.Mean, sp.BaselineMean)
 	if len(sp.Worst) > 0 {
 		b.WriteString("\nMost negative:")
 		for i, r := range sp.Worst {

@@ -309,3 +309,69 @@ func TestReportCSVNeutralisesFormulas(t *testing.T) {
 		t.Fatalf("row = %s, want %s", got, want)
 	}
 }
+
+// A channel that is always grumpy alerts on getting worse than its usual
+// tone, not on its usual tone; a young channel's baseline moves from the
+// default towards its own history.
+func TestBaselineIsTheChannelsOwnTone(t *testing.T) {
+	tests := []struct {
+		name                    string
+		days, perDay, negPerDay int
+		hourNeg                 int // of 20 messages in the last hour
+		wantAlert               bool
+		wantBase                float64
+	}{
+		{"grumpy channel, usual hour", 14, 10, 5, 12, false, 0.5},
+		{"grumpy channel, noise", 14, 10, 5, 15, false, 0.5},
+		{"grumpy channel, much worse", 14, 10, 5, 17, true, 0.5},
+		{"calm channel, same hour", 14, 10, 1, 12, true, 0.1},
+		{"young grumpy channel", 5, 10, 5, 11, false, (25 + 0.15*50) / 100},
+		{"no history", 0, 0, 0, 8, true, 0.15},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := moodtest.NewMem()
+			clock := bottest.NewClock(start)
+			p := &poster{}
+			m := monitor.New(monitor.Options{Analyze: fakeAnalyze, Store: s, Clock: clock, Poster: p,
+				StaffChannel: bot.ThreadRef{Platform: "slack", ChannelID: "C-STAFF"}, Logger: slog.New(slog.DiscardHandler)})
+			ctx := context.Background()
+			n := 0
+			for d := 1; d <= tt.days; d++ {
+				for i := range tt.perDay {
+					text := "meh"
+					if i < tt.negPerDay {
+						text = "bad"
+					}
+					n++
+					if err := m.Observe(ctx, msg(fmt.Sprint("h", n), "grumpy", text, start.AddDate(0, 0, -d).Add(time.Duration(i)*time.Minute))); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			clock.Advance(30 * time.Minute)
+			for i := range 20 {
+				text := "fine"
+				if i >= 20-tt.hourNeg {
+					text = "bad"
+				}
+				if err := m.Observe(ctx, msg(fmt.Sprint("x", i), "grumpy", text, start.Add(time.Duration(i)*time.Second))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sp, err := m.Check(ctx, mood.Channel{Platform: "discord", ID: "grumpy"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(sp.Baseline-tt.wantBase) > 1e-9 {
+				t.Errorf("baseline %.4f, want %.4f", sp.Baseline, tt.wantBase)
+			}
+			if got := len(p.posts) > 0; got != tt.wantAlert {
+				t.Errorf("alert = %v, want %v (share %.2f, threshold %.2f)", got, tt.wantAlert, sp.Share, sp.Threshold)
+			}
+			if tt.wantAlert && !strings.Contains(p.posts[0], "Average score -0.") {
+				t.Errorf("alert lacks the average score:\n%s", p.posts[0])
+			}
+		})
+	}
+}

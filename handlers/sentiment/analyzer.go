@@ -123,7 +123,7 @@ const (
 type token struct {
 	v      float32 // valence in the chosen language (set by resolve)
 	b      float32 // booster value
-	fl     uint8   // entry flags in the chosen language
+	fl     uint16  // entry flags in the chosen language
 	ent    int32   // lexicon entry, -1 if none, <= -2 a German prefix
 	start  uint16  // the lowercased word in scratch.buf (words only)
 	end    uint16
@@ -131,6 +131,7 @@ type token struct {
 	kind   uint8
 	caps   bool
 	plain  bool // unknown word of 4+ ASCII letters: its spelling may hint at the language
+	ironic bool // followed by an ellipsis ("great…") or in quotes ("great" service): read as irony in a negative context
 }
 
 type scratch struct {
@@ -187,6 +188,26 @@ type tz struct {
 	words   int
 	capsW   int // words in caps (2+ letters)
 	lettW   int // words with 2+ letters
+	nums    int // numbers ("10", "2.3", "17:30"): factual reporting
+	quoteAt int // 1 + the index of the token after an opening quote, 0 if none
+}
+
+// irony marks the last token when it is a word: an ellipsis follows it, or it closes a quote
+// opened right before it.
+func (t *tz) irony() {
+	if t.n > 0 && t.s.toks[t.n-1].kind == kWord {
+		t.s.toks[t.n-1].ironic = true
+	}
+}
+
+// quote handles a quotation mark: it closes a one-word quote ("great") or opens one.
+func (t *tz) quote() {
+	if t.quoteAt > 0 && t.quoteAt == t.n {
+		t.irony()
+		t.quoteAt = 0
+		return
+	}
+	t.quoteAt = t.n + 1
 }
 
 func (t *tz) boundary() {
@@ -344,12 +365,22 @@ func (t *tz) parts(c string, k int) {
 				}
 			}
 			clause := false
+			if run[0] == '"' {
+				t.quote()
+			}
+			if len(run) > 1 && run[len(run)-1] == '"' {
+				t.quote()
+			}
 			for i := 0; i < len(run); i++ {
 				switch run[i] {
 				case '!':
 					t.excl++
 				case '?':
 					t.quest++
+				case '.':
+					if i+1 < len(run) && run[i+1] == '.' {
+						t.irony()
+					}
 				}
 				if isClausePunct(run[i]) {
 					clause = true
@@ -378,8 +409,13 @@ func (t *tz) parts(c string, k int) {
 			k += size
 		default: // other punctuation: … „ “ – ‼ ⁉
 			switch r {
-			case '…', '–', '—':
+			case '…':
+				t.irony()
 				t.boundary()
+			case '–', '—':
+				t.boundary()
+			case '„', '“', '”', '«', '»':
+				t.quote()
 			case '‼':
 				t.excl += 2
 				t.boundary()
@@ -520,6 +556,7 @@ loop:
 		return k
 	}
 	if letters == 0 { // a number
+		t.nums++
 		return k
 	}
 	t.words++
@@ -555,6 +592,7 @@ loop:
 		tok.ent, tok.start, tok.end, tok.clause, tok.kind = ent, uint16(start), uint16(p), t.clause, kWord
 		tok.caps = letters >= 2 && upper == letters
 		tok.plain = ent < 0 && !umlaut && letters >= 4 && letters == len(w)
+		tok.ironic = false // the scratch is reused
 		t.n++
 	}
 	return k
@@ -740,7 +778,7 @@ const (
 	alpha       = 15
 )
 
-func (t *tz) valence(tok *token, l int) (v float32, fl uint8, boost float32) {
+func (t *tz) valence(tok *token, l int) (v float32, fl uint16, boost float32) {
 	// ent >= 0: the entry; -1: none; <= -2: a German prefix. valEntries lists them all, in that
 	// order, so this needs no branch: ent, or len(entries) + (-1 - ent).
 	m := tok.ent >> 31
@@ -761,7 +799,7 @@ func (t *tz) score(l int, x *[nFeatures]float64) {
 	capsDiff := t.capsW > 0 && t.capsW < t.lettW
 	shout := t.capsW >= 3 && t.capsW == t.lettW
 	contrast := -1
-	negAny := false
+	negAny, person, again, negWord := false, false, false, false
 	for i := range toks {
 		tok := &toks[i]
 		v, fl, b := t.valence(tok, l)
@@ -772,9 +810,13 @@ func (t *tz) score(l int, x *[nFeatures]float64) {
 		if fl&fNeg != 0 {
 			negAny = true
 		}
+		person = person || fl&fPerson != 0
+		again = again || fl&fAgain != 0
+		negWord = negWord || (fl&fVal != 0 && v < 0)
 	}
-	var sum, pos, neg, emoPos, emoNeg float64
+	var sum, pos, neg, emoPos, emoNeg, maxAbs float64
 	npos, nneg := 0, 0
+	irony, litotes := false, false
 	for i := range toks {
 		tok := &toks[i]
 		v, fl := float64(tok.v), tok.fl
@@ -827,7 +869,13 @@ func (t *tz) score(l int, x *[nFeatures]float64) {
 				}
 			}
 			if negated {
+				litotes = litotes || v < 0
 				v *= negScalar
+			} else if v > 0 && (again || negWord) && t.ironic(toks, i, again && negWord) {
+				// "late AGAIN, great…", "thanks a lot, crashed again": praise in a
+				// complaint reads as irony
+				v = -v
+				irony = true
 			}
 		}
 		if contrast >= 0 {
@@ -838,6 +886,7 @@ func (t *tz) score(l int, x *[nFeatures]float64) {
 			}
 		}
 		sum += v
+		maxAbs = max(maxAbs, math.Abs(v))
 		if v > 0 {
 			pos += v
 			npos++
@@ -884,6 +933,32 @@ func (t *tz) score(l int, x *[nFeatures]float64) {
 	x[xAbs] = math.Abs(compound)
 	x[xLexPos] = b2f(compound >= 0.05)
 	x[xLexNeg] = b2f(compound <= -0.05)
+	x[xPerson] = b2f(person)
+	x[xNumber] = b2f(t.nums > 0)
+	x[xIrony] = b2f(irony)
+	x[xMaxAbs] = min(maxAbs, 4) / 4
+	x[xLitotes] = b2f(litotes)
+}
+
+// ironic reports whether the positive word at i reads as irony, given that the message has a
+// complaint context (a negative word or "again"): it is marked (an ellipsis after it, or
+// quotes around it), or, when both a negative word and "again" occur, it stands in a short
+// clause of its own ("great, crashed again", "thanks a lot, down again").
+func (t *tz) ironic(toks []token, i int, both bool) bool {
+	if toks[i].ironic {
+		return true
+	}
+	if !both {
+		return false
+	}
+	c, n := toks[i].clause, 0
+	for j := i; j >= 0 && toks[j].clause == c; j-- {
+		n++
+	}
+	for j := i + 1; j < len(toks) && toks[j].clause == c; j++ {
+		n++
+	}
+	return n <= 3
 }
 
 // log1p0 is math.Log1p, skipping the call for the common +0 (Log1p(+0) = +0).

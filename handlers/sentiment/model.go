@@ -27,11 +27,16 @@ const (
 	xAbs      // |compound|
 	xLexPos   // compound >= 0.05 (the lexicon's own vote)
 	xLexNeg   // compound <= -0.05
+	xPerson   // a first- or second-person word: evaluative talk rather than reporting
+	xNumber   // a number: times, prices, versions - factual reporting
+	xIrony    // a positive word read as irony (its valence was flipped)
+	xMaxAbs   // the strongest single sentiment word, |valence|/4: weak words alone are not an evaluation
+	xLitotes  // a negated negative word ("not bad", "without problems"): mild praise, not a complaint
 	nFeatures
 )
 
 var featureNames = [nFeatures]string{"bias", "compound", "pos", "neg", "emo_pos", "emo_neg",
-	"question", "exclaim", "url", "mention", "hashtag", "length", "negation", "contrast", "mixed", "abs", "lex_pos", "lex_neg"}
+	"question", "exclaim", "url", "mention", "hashtag", "length", "negation", "contrast", "mixed", "abs", "lex_pos", "lex_neg", "person", "number", "irony", "max_abs", "litotes"}
 
 // Classes, in the order of the model's weight rows.
 const (
