@@ -59,7 +59,26 @@ const (
 // queryFillers are words of questions that say nothing about the topic
 // ("What is Einsatz exactly?") and that neither the stop word lists nor
 // lang.IsFiller drop.
-var queryFillers = map[string]bool{"exactly": true, "precisely": true, "genau": true, "exakt": true}
+var queryFillers = map[string]bool{"exactly": true, "precisely": true, "genau": true, "exakt": true,
+	// sign-offs: "… ein? lg", "thx, vg"
+	"lg": true, "vg": true, "mfg": true, "gruß": true, "gruss": true, "grüße": true, "cheers": true, "thx": true, "ty": true}
+
+// howToVerbs are German verbs (as the German analysis leaves them) that
+// ask how to do something to the thing a question names ("Wie richte ich
+// Slack ein?" — after joinParticles "einrichte"): a page about Slack need
+// not say "einrichten" to answer it.
+var howToVerbs = map[string]bool{"einricht": true, "benutz": true, "verwend": true, "nutz": true}
+
+// countFull is the number of positions every analyzer keeps.
+func countFull(positions map[int]int) int {
+	n := 0
+	for _, c := range positions {
+		if c == len(analyzers) {
+			n++
+		}
+	}
+	return n
+}
 
 // maxQueryTerms caps the distinct content words taken from a question, so that
 // a pasted wall of text does not become a query with thousands of clauses.
@@ -334,6 +353,19 @@ func (ix *Index) analyzeQuery(q string) queryTerms {
 			if w := strings.ToLower(string(input[t.Start:t.End])); !lang.IsFiller(w) && !queryFillers[w] {
 				positions[t.Position]++
 			}
+		}
+	}
+	// A how-to verb ("einrichten", "benutzen") says how, not what: it is
+	// left out when the question names something else.
+	generic := make(map[int]bool)
+	for _, t := range streams[deAnalyzer] {
+		if howToVerbs[string(t.Term)] && positions[t.Position] == len(analyzers) {
+			generic[t.Position] = true
+		}
+	}
+	if len(generic) > 0 && len(generic) < countFull(positions) {
+		for p := range generic {
+			positions[p] = 0
 		}
 	}
 	var sp *splitter

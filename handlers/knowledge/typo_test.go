@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/einsatz/einsatz/bot/kb"
@@ -100,5 +101,31 @@ func TestPhraseAndAsked(t *testing.T) {
 	}
 	if a, b := by["logs.md"], by["db.md"]; a.Phrase != 1 || b.Phrase != 0 || a.Asked != 1 || b.Asked != 0 {
 		t.Errorf("phrase/asked: logs.md %.2f/%.2f, db.md %.2f/%.2f; want 1/1 and 0/0", a.Phrase, a.Asked, b.Phrase, b.Asked)
+	}
+}
+
+// A how-to verb and a sign-off are not what a question is about: "Wie
+// richte ich Discord ein? lg" asks about Discord; a question of a how-to
+// verb alone keeps it.
+func TestHowToVerbsAndSignOffsLeftOut(t *testing.T) {
+	ix, err := NewIndex([]kb.Chunk{
+		{ID: "d", Source: "discord.md", Title: "Discord verbinden", Lang: "de", Text: "Einen Bot-Token anlegen und eintragen."},
+		{ID: "s", Source: "sprachmodell.md", Title: "Sprachmodell einrichten", Lang: "de", Text: "Das Sprachmodell einrichten."},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	for _, tt := range []struct {
+		q    string
+		want []string
+	}{
+		{"Hallo! wie richte ich Discord ein? lg", []string{"discord"}},
+		{"Kann ich das Sprachmodell benutzen?", []string{"sprachmodell"}},
+		{"Wie richte ich das ein?", []string{"einricht"}},
+	} {
+		if got := ix.analyzeQuery(tt.q)[deAnalyzer]; !slices.Equal(got, tt.want) {
+			t.Errorf("%q: German terms %q, want %q", tt.q, got, tt.want)
+		}
 	}
 }
