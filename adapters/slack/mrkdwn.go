@@ -279,7 +279,9 @@ func link(s string) (text, url string, n int, ok bool) {
 					target = target[:sp]
 				}
 				target = strings.Trim(target, "<>")
-				if target == "" || strings.ContainsAny(target, " |") {
+				// Only web and mail links: any other target would become a
+				// Slack control sequence (<!channel|x>, <@U123|x>).
+				if !isURL(target) || strings.ContainsAny(target, " |") {
 					return "", "", 0, false
 				}
 				return s[1:closeText], target, j + 1, true
@@ -322,7 +324,9 @@ func Split(s string, limit int) []string {
 	var parts []string
 	for len(s) > 0 {
 		if len(s) <= limit {
-			parts = append(parts, s)
+			if strings.TrimSpace(s) != "" { // a blank section is an invalid block
+				parts = append(parts, s)
+			}
 			break
 		}
 		budget := limit - len(closeFence) // room to close a fence if we cut inside one
