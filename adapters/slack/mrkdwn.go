@@ -8,7 +8,8 @@ import (
 
 // Mrkdwn converts the Markdown handlers write into Slack's mrkdwn:
 //
-//   - [text](url) and ![alt](url) become <url|text>; <https://…> autolinks stay links
+//   - [text](url) and ![alt](url) become <url|text> for http, https and mailto
+//     links (others stay as written); <https://…> autolinks stay links
 //   - **bold** and __bold__ become *bold*; *italic* and _italic_ become _italic_;
 //     ~~strike~~ becomes ~strike~
 //   - # headings become bold lines; "-", "*" and "+" list items become "•" bullets
