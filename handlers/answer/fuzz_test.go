@@ -33,9 +33,14 @@ func FuzzRedact(f *testing.F) {
 				t.Fatalf("Redact(%q) = %q: not valid UTF-8", in, once)
 			}
 		}
-		out := Redact(before + "\nMail: " + mail + "\nTel: " + phone + "\n" + after)
-		if strings.Contains(out, mail) || strings.Contains(out, "1234567") {
-			t.Fatalf("planted e-mail or phone left in %q", out)
+		// The fuzzed text may hold the same characters (not as a phone
+		// number): the planted ones, at least, are gone.
+		in := before + "\nMail: " + mail + "\nTel: " + phone + "\n" + after
+		out := Redact(in)
+		for _, planted := range []string{mail, "1234567"} {
+			if strings.Count(out, planted) >= strings.Count(in, planted) {
+				t.Fatalf("planted %q left in %q", planted, out)
+			}
 		}
 	})
 }
