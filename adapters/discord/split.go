@@ -180,7 +180,8 @@ func hardWrap(line string, max int) []string {
 		}
 		if lastSpace > max/2 {
 			out = append(out, line[:lastSpace])
-			line = line[lastSpace+1:]
+			_, n := utf8.DecodeRuneInString(line[lastSpace:]) // U+3000, U+00A0: more than one byte
+			line = line[lastSpace+n:]
 			continue
 		}
 		out = append(out, line[:cut])

@@ -8,7 +8,8 @@ import (
 
 // Mrkdwn converts the Markdown handlers write into Slack's mrkdwn:
 //
-//   - [text](url) and ![alt](url) become <url|text>; <https://…> autolinks stay links
+//   - [text](url) and ![alt](url) become <url|text> for http, https and mailto
+//     links (others stay as written); <https://…> autolinks stay links
 //   - **bold** and __bold__ become *bold*; *italic* and _italic_ become _italic_;
 //     ~~strike~~ becomes ~strike~
 //   - # headings become bold lines; "-", "*" and "+" list items become "•" bullets
@@ -279,7 +280,9 @@ func link(s string) (text, url string, n int, ok bool) {
 					target = target[:sp]
 				}
 				target = strings.Trim(target, "<>")
-				if target == "" || strings.ContainsAny(target, " |") {
+				// Only web and mail links: any other target would become a
+				// Slack control sequence (<!channel|x>, <@U123|x>).
+				if !isURL(target) || strings.ContainsAny(target, " |") {
 					return "", "", 0, false
 				}
 				return s[1:closeText], target, j + 1, true
@@ -322,7 +325,9 @@ func Split(s string, limit int) []string {
 	var parts []string
 	for len(s) > 0 {
 		if len(s) <= limit {
-			parts = append(parts, s)
+			if strings.TrimSpace(s) != "" { // a blank section is an invalid block
+				parts = append(parts, s)
+			}
 			break
 		}
 		budget := limit - len(closeFence) // room to close a fence if we cut inside one

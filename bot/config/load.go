@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -109,7 +110,7 @@ func Parse(data []byte, name string, lookup func(string) (string, bool)) (*Confi
 
 	root, err := parseYAML(data)
 	if err != nil {
-		return nil, &Error{File: name, Problems: []Problem{syntaxProblem(err)}}
+		return nil, &Error{File: name, Problems: []Problem{syntaxProblem(err, data)}}
 	}
 	if root != nil {
 		d.value(root, reflect.ValueOf(cfg).Elem(), "", "")
@@ -162,8 +163,10 @@ func parseYAML(data []byte) (*yaml.Node, error) {
 
 // syntaxProblem turns a YAML syntax error, which carries its line only
 // inside the message ("yaml: line 3: did not find expected key"), into a
-// Problem.
-func syntaxProblem(err error) Problem {
+// Problem. yaml leaves the line out when it is the first, and has none for
+// bytes it cannot read (invalid UTF-8, control characters) or an unknown
+// alias: those lines are found in data.
+func syntaxProblem(err error, data []byte) Problem {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		num, text, found := strings.Cut(rest, ": ")
@@ -171,7 +174,31 @@ func syntaxProblem(err error) Problem {
 			return Problem{Line: line, Msg: "invalid YAML: " + text}
 		}
 	}
-	return Problem{Msg: "invalid YAML: " + msg}
+	line := 1
+	if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
+		if i := bytes.Index(data, []byte("*"+strings.TrimSuffix(name, "' referenced"))); i >= 0 {
+			line += bytes.Count(data[:i], []byte("\n"))
+		}
+	} else if i := unreadable(data); i >= 0 &&
+		(strings.Contains(msg, "UTF-8") || strings.Contains(msg, "control characters") || strings.Contains(msg, "Unicode")) {
+		line += bytes.Count(data[:i], []byte("\n"))
+	}
+	return Problem{Line: line, Msg: "invalid YAML: " + msg}
+}
+
+// unreadable is the offset of the first byte YAML refuses to read: invalid
+// UTF-8 or a control character other than tab and line breaks; -1 if none.
+func unreadable(data []byte) int {
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		ok := r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0x7e || r == 0x85 ||
+			r >= 0xa0 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000 && r <= 0x10ffff
+		if !ok || r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
 }
 
 // decoder fills a Config from a yaml.Node tree. It walks the tree against

@@ -154,6 +154,19 @@ func redactPlain(s string) string {
 		kept = append(kept, m)
 		return string(rune(keepBase + len(kept) - 1))
 	}
+	if strings.ContainsFunc(s, func(r rune) bool { return r >= keepBase }) {
+		// Runes of the placeholders' range already in the text are held
+		// aside too, or restoring would take them for placeholders.
+		var b strings.Builder
+		for _, r := range s {
+			if r >= keepBase {
+				b.WriteString(keep(string(r)))
+				continue
+			}
+			b.WriteRune(r)
+		}
+		s = b.String()
+	}
 	s = replaceSpans(s, intlPhone, func(m string) bool {
 		n := len(digitsOf(m))
 		return n >= 8 && n <= 15

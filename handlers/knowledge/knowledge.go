@@ -87,6 +87,9 @@ func split(source, display string, data []byte) ([]kb.Chunk, error) {
 	if title == "" {
 		base := path.Base(source)
 		title = strings.TrimSuffix(base, path.Ext(base))
+		if title == "" { // ".md": the name is all extension
+			title = base
+		}
 	}
 
 	chunks := make([]kb.Chunk, 0, len(secs))
