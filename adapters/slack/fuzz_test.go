@@ -97,7 +97,9 @@ func FuzzTranslateEvent(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if ev.Kind != bot.KindMessage && ev.Kind != bot.KindReaction {
+		switch ev.Kind {
+		case bot.KindMessage, bot.KindReaction, bot.KindEdit, bot.KindDelete:
+		default:
 			t.Errorf("kind %q from the Events API", ev.Kind)
 		}
 		if ev.Kind == bot.KindMessage && strings.Contains(ev.Text, "<@"+env.BotUserID+">") {
