@@ -23,8 +23,8 @@ import (
 type Config struct {
 	Rate       float64       // messages per second, over all platforms
 	Duration   time.Duration // how long messages are sent
-	Channels   int           // channels on each platform
-	Users      int           // users on each platform
+	Channels   int           // channels, over all platforms (split evenly)
+	Users      int           // users, over all platforms (split evenly)
 	LLMLatency time.Duration // the fake LLM's delay per chat call
 	Platforms  []string      // "discord", "slack"
 	// Drain is how long after the last message the harness waits for
@@ -42,9 +42,10 @@ type Config struct {
 type Result struct {
 	Bot        string
 	Sent       int
-	Answered   int // questions answered at least once
-	Lost       int // questions not answered within the drain time
-	Duplicated int // questions answered more than once
+	SendTime   time.Duration // how long sending took (Duration when the harness kept up)
+	Answered   int           // questions answered at least once
+	Lost       int           // questions not answered within the drain time
+	Duplicated int           // questions answered more than once
 	P50, P99   time.Duration
 	Max        time.Duration
 	Acks       int           // Slack acknowledgements during the run
@@ -105,7 +106,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		default:
 			return out, fmt.Errorf("loadtest: unknown bot %q (einsatz, bare)", b)
 		}
-		fmt.Fprintf(cfg.Progress, "loadtest: %s: %.0f msg/s for %s over %d channels × %s, LLM %s\n",
+		fmt.Fprintf(cfg.Progress, "loadtest: %s: %.0f msg/s for %s over %d channels on %s, LLM %s\n",
 			b, cfg.Rate, cfg.Duration, cfg.Channels, strings.Join(cfg.Platforms, "+"), cfg.LLMLatency)
 		r, err := measure(ctx, cfg, b, start, filepath.Join(tmp, b+".log"))
 		if err != nil {
@@ -241,6 +242,9 @@ func measure(ctx context.Context, cfg Config, name string, start starter, logPat
 	}
 	var targets []target
 	var warm []func() string
+	// Channels and users are split over the platforms.
+	nChans := max(1, (cfg.Channels+len(cfg.Platforms)-1)/len(cfg.Platforms))
+	nUsers := max(1, (cfg.Users+len(cfg.Platforms)-1)/len(cfg.Platforms))
 	if slices.Contains(cfg.Platforms, "discord") {
 		// The fake's per-route limit is Discord's; the harness measures the
 		// bot, not Discord's rate limits, so it is raised out of the way.
@@ -254,11 +258,11 @@ func measure(ctx context.Context, cfg Config, name string, start starter, logPat
 		}
 		defer d.Close()
 		f.discord = d
-		chans := make([]string, cfg.Channels)
+		chans := make([]string, nChans)
 		for i := range chans {
 			chans[i] = d.TextChannel(d.Guild, fmt.Sprintf("load-%d", i))
 		}
-		users := make([]discordtest.User, cfg.Users)
+		users := make([]discordtest.User, nUsers)
 		for i := range users {
 			users[i] = d.NewUser(fmt.Sprintf("user%d", i))
 		}
@@ -277,12 +281,12 @@ func measure(ctx context.Context, cfg Config, name string, start starter, logPat
 		}})
 		defer s.Close()
 		f.slack = s
-		chans := make([]string, cfg.Channels)
+		chans := make([]string, nChans)
 		for i := range chans {
 			chans[i] = fmt.Sprintf("CLOAD%05d", i)
 			s.AddChannel(chans[i], fmt.Sprintf("load-%d", i), slacktest.Public)
 		}
-		users := make([]string, cfg.Users)
+		users := make([]string, nUsers)
 		for i := range users {
 			users[i] = fmt.Sprintf("ULOAD%05d", i)
 			s.AddUser(users[i], fmt.Sprintf("user%d", i))
@@ -371,7 +375,8 @@ func measure(ctx context.Context, cfg Config, name string, start starter, logPat
 		}()
 	}
 	wg.Wait()
-	fmt.Fprintf(cfg.Progress, "loadtest: %s: %d messages sent in %s; waiting for answers\n", name, total, time.Since(begin).Round(time.Millisecond))
+	res.SendTime = time.Since(begin)
+	fmt.Fprintf(cfg.Progress, "loadtest: %s: %d messages sent in %s; waiting for answers\n", name, total, res.SendTime.Round(time.Millisecond))
 
 	answered := func() int {
 		n := 0

@@ -35,8 +35,8 @@ func main() {
 	var platforms, bots string
 	flag.Float64Var(&cfg.Rate, "rate", 100, "messages per second, over all platforms")
 	flag.DurationVar(&cfg.Duration, "duration", 20*time.Second, "how long to send")
-	flag.IntVar(&cfg.Channels, "channels", 100, "channels on each platform")
-	flag.IntVar(&cfg.Users, "users", 50, "users on each platform")
+	flag.IntVar(&cfg.Channels, "channels", 200, "channels, split over the platforms")
+	flag.IntVar(&cfg.Users, "users", 100, "users, split over the platforms")
 	flag.DurationVar(&cfg.LLMLatency, "llm-latency", 500*time.Millisecond, "the fake LLM's delay per call")
 	flag.StringVar(&platforms, "platforms", "discord,slack", "platforms to load, comma-separated")
 	flag.DurationVar(&cfg.Drain, "drain", 30*time.Second, "how long to wait for answers after the last message")
@@ -62,8 +62,8 @@ func main() {
 // report prints the results side by side; with two bots, a ratio column
 // (first / second).
 func report(w io.Writer, cfg Config, res []Result) {
-	fmt.Fprintf(w, "%.0f msg/s for %s over %d channels on each of %s, %d users each, LLM latency %s\n\n",
-		cfg.Rate, cfg.Duration, cfg.Channels, strings.Join(cfg.Platforms, "+"), cfg.Users, cfg.LLMLatency)
+	fmt.Fprintf(w, "%.0f msg/s for %s over %d channels and %d users on %s, LLM latency %s\n\n",
+		cfg.Rate, cfg.Duration, cfg.Channels, cfg.Users, strings.Join(cfg.Platforms, "+"), cfg.LLMLatency)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	row := func(name string, val func(Result) string, ratio func(a, b Result) string) {
 		fmt.Fprintf(tw, "%s\t", name)
@@ -97,6 +97,9 @@ func report(w io.Writer, cfg Config, res []Result) {
 		return func(r Result) float64 { return float64(f(r)) }
 	}
 	row("sent", n(func(r Result) int { return r.Sent }), nil)
+	// The fakes and the sender share the machine with the bot: a send time
+	// well over -duration means the harness itself fell behind.
+	row("send time", func(r Result) string { return fmt.Sprintf("%.1f s", r.SendTime.Seconds()) }, nil)
 	row("answered", n(func(r Result) int { return r.Answered }), nil)
 	row("lost", n(func(r Result) int { return r.Lost }), nil)
 	row("duplicated", n(func(r Result) int { return r.Duplicated }), nil)
