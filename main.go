@@ -106,7 +106,7 @@ func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, st
 		log.Info("config", "setting", line)
 	}
 	site, err := web.FromConfig(cfg, web.Features{Store: a.store, Core: a.core, KB: a.kb, Sources: a.remote, Inbox: a.inbox, Desk: a.handoff, Memory: []personal.Part{a.inbox},
-		Metrics: a.metrics, Settings: settings, Logger: log})
+		Candidates: a.solutions, Metrics: a.metrics, Settings: settings, Logger: log})
 	if err != nil {
 		return err
 	}
