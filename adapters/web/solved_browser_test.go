@@ -61,6 +61,9 @@ func TestBrowserSolvedThreads(t *testing.T) {
 	if n := webtest.Run(t, b, chromedp.Evaluate[int](`document.querySelectorAll("section.candidate").length`)); n != 2 {
 		t.Fatalf("%d candidates on the page, want 2", n)
 	}
+	if bad := webtest.Axe(t, b).Serious(); len(bad) > 0 {
+		t.Errorf("accessibility problems on the Solved threads page: %+v", bad)
+	}
 	checkWidths(t, b, "solved")
 	webtest.Do(t, b, chromedp.SetValue(chromedp.CSS("#a-aaa111"), "Create a new token under Settings → Tokens, then restart."),
 		chromedp.Click(chromedp.CSS("#cand-aaa111 button.approve")), chromedp.WaitVisible(chromedp.ID("sol-done")))
