@@ -45,6 +45,7 @@ import (
 	"github.com/einsatz/einsatz/handlers/privacy"
 	"github.com/einsatz/einsatz/handlers/reading"
 	"github.com/einsatz/einsatz/handlers/sentiment"
+	"github.com/einsatz/einsatz/handlers/solutions"
 	"github.com/einsatz/einsatz/handlers/support"
 	"github.com/einsatz/einsatz/storage"
 )
@@ -105,7 +106,7 @@ func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, st
 		log.Info("config", "setting", line)
 	}
 	site, err := web.FromConfig(cfg, web.Features{Store: a.store, Core: a.core, KB: a.kb, Sources: a.remote, Inbox: a.inbox, Desk: a.handoff, Memory: []personal.Part{a.inbox},
-		Metrics: a.metrics, Settings: settings, Logger: log})
+		Candidates: a.solutions, Metrics: a.metrics, Settings: settings, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -148,7 +149,9 @@ type app struct {
 	core    *bot.Bot
 	handoff *handoff.Service
 	inbox   *inbox.Service
-	metrics *prometheus.Registry
+	// solutions are the solved threads' knowledge candidates.
+	solutions *solutions.Service
+	metrics   *prometheus.Registry
 }
 
 // newApp builds the whole bot without adapters: storage, the knowledge
@@ -221,9 +224,13 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, 
 	sup := support.New(support.FromConfig(cfg, support.Options{Answer: answers, Store: storage.NewSupport(store), Escalator: ho,
 		Poster: core, AddKnowledge: support.AddTo(kb), Logger: log}))
 
-	register(core, sup, ho, pv, sup, ib)
+	// Solved threads become knowledge candidates staff review.
+	sol := solutions.New(solutions.FromConfig(cfg, solutions.Options{Store: storage.NewSolved(store), AddKnowledge: support.AddTo(kb),
+		Logger: log.With("component", "solutions")}))
+
+	register(core, sup, ho, pv, sup, ib, sol)
 	core.Route(reading.Routes(cfg.Text)...)
-	core.Observe(ho, sup)
+	core.Observe(ho, sup, sol)
 	// The dashboard shows names instead of ids: keep those events carry.
 	core.Observe(web.RecordNames(storage.NewNames(store), log))
 	core.Reclaim(ho) // a member writing after staff went quiet gets the bot back at once
@@ -243,7 +250,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, 
 		return nil, err
 	}
 	remote := knowledge.NewRemote(kb, storage.NewKBSources(store), sources, nil, log)
-	return &app{store: store, kb: kb, remote: remote, core: core, handoff: ho, inbox: ib, metrics: registry}, nil
+	return &app{store: store, kb: kb, remote: remote, core: core, handoff: ho, inbox: ib, solutions: sol, metrics: registry}, nil
 }
 
 // openStore opens the database with the configured retention.
@@ -305,11 +312,11 @@ func syncKnowledge(ctx context.Context, cfg *config.Config, store *storage.Store
 // register adds every route to the core, first match wins: the commands,
 // then the hand-off's buttons and "talk to a human", and the knowledge-base
 // answer as the fallback.
-func register(core *bot.Bot, answers bot.Handler, ho *handoff.Service, pv *privacy.Service, sup *support.Answers, ib *inbox.Service) {
+func register(core *bot.Bot, answers bot.Handler, ho *handoff.Service, pv *privacy.Service, sup *support.Answers, ib *inbox.Service, sol *solutions.Service) {
 	core.Fallback(answers)
 	core.Route(bot.Route{Name: "ask", Match: bot.Command("ask"), Handler: answers,
 		Spec: &bot.CommandSpec{Name: "ask", Description: "Ask a question about the project", ArgName: "question", ArgHelp: "What do you want to know?"}})
-	for _, routes := range [][]bot.Route{ib.Routes(), ho.Routes(), pv.Routes(), sup.Routes()} {
+	for _, routes := range [][]bot.Route{ib.Routes(), ho.Routes(), pv.Routes(), sup.Routes(), sol.Routes()} {
 		core.Route(routes...)
 	}
 }
@@ -319,7 +326,7 @@ func register(core *bot.Bot, answers bot.Handler, ho *handoff.Service, pv *priva
 func commands() []bot.CommandSpec {
 	core, answers := bot.New(bot.Options{}), answer.New(answer.Options{})
 	register(core, answers, handoff.New(handoff.Options{}), privacy.New(nil, nil, nil), support.New(support.Options{Answer: answers}),
-		inbox.New(inbox.Options{}))
+		inbox.New(inbox.Options{}), solutions.New(solutions.Options{}))
 	return core.Commands()
 }
 

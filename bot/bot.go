@@ -361,7 +361,7 @@ func (b *Bot) Replay(ctx context.Context, ev Event) (bool, error) {
 	}
 	var turn *Turn
 	if ev.Kind == KindMessage && ev.Text != "" {
-		turn = &Turn{Role: RoleUser, UserID: ev.User.ID, Name: ev.User.Name, Text: ev.Text, Time: ev.Time}
+		turn = &Turn{Role: RoleUser, UserID: ev.User.ID, Name: ev.User.Name, Text: ev.Text, Time: ev.Time, MessageID: ev.MessageID, Permalink: ev.Permalink}
 	}
 	first, err := b.opts.Store.Accept(ctx, ev.Key, 0, ev.Thread(), turn)
 	if err != nil || !first {
@@ -670,7 +670,7 @@ func (b *Bot) process(ctx context.Context, q queued) {
 		if ev.User.Staff {
 			role = RoleStaff
 		}
-		turn = &Turn{Role: role, UserID: ev.User.ID, Name: ev.User.Name, Text: ev.Text, Time: ev.Time}
+		turn = &Turn{Role: role, UserID: ev.User.ID, Name: ev.User.Name, Text: ev.Text, Time: ev.Time, MessageID: ev.MessageID, Permalink: ev.Permalink}
 	}
 	first, err := b.opts.Store.Accept(ctx, ev.Key, b.opts.SeenTTL, thread, turn)
 	if err != nil {

@@ -171,6 +171,10 @@ type Turn struct {
 	Name   string    `json:"name,omitempty"`
 	Text   string    `json:"text"`
 	Time   time.Time `json:"time"`
+	// MessageID and Permalink of a member's or staff message, so a
+	// reaction on it (a ✅ marking the thread solved) finds its text.
+	MessageID string `json:"message_id,omitempty"`
+	Permalink string `json:"permalink,omitempty"`
 	// Sources of a bot answer, so staff reading the thread see what it
 	// was built from.
 	Sources []Source `json:"sources,omitempty"`

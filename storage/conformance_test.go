@@ -13,6 +13,8 @@ import (
 	"github.com/einsatz/einsatz/bot/qa/qatest"
 	"github.com/einsatz/einsatz/bot/request"
 	"github.com/einsatz/einsatz/bot/request/requesttest"
+	"github.com/einsatz/einsatz/bot/solved"
+	"github.com/einsatz/einsatz/bot/solved/solvedtest"
 )
 
 // The feature stores pass the same conformance suites as the in-memory
@@ -40,6 +42,10 @@ func TestKBConformance(t *testing.T) {
 
 func TestSentimentConformance(t *testing.T) {
 	moodtest.Run(t, func(t *testing.T) mood.Store { return NewSentiment(openTest(t, Options{InMemory: true})) })
+}
+
+func TestSolvedConformance(t *testing.T) {
+	solvedtest.Run(t, func(t *testing.T) solved.Store { return NewSolved(openTest(t, Options{InMemory: true})) })
 }
 
 func TestKBSourcesConformance(t *testing.T) {

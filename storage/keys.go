@@ -54,6 +54,8 @@ package storage
 //	                                     float32 little-endian
 //	kb/src/<source id>                   a remote knowledge source's sync state (JSON kb.SourceState):
 //	                                     last sync, counts, per page ETag / Last-Modified / hash
+//	kb/cand/<candidate id>               a solved thread waiting as a knowledge candidate (JSON solved.Candidate:
+//	                                     redacted question and answer, no user id)
 //	auth/session/<sha256 hex>            dashboard session (JSON Session), TTL
 //	name/user/<platform>/<user id>       a member's display name as last seen (text; user-indexed,
 //	                                     erased with the person), TTL storage.message_ttl from when seen
@@ -110,6 +112,7 @@ const (
 
 	prefixVec      = "kb/vec/"
 	prefixKBSource = "kb/src/"
+	prefixKBCand   = "kb/cand/"
 
 	prefixName      = "name/"
 	prefixDashVisit = "dash/visit/"

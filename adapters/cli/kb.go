@@ -22,7 +22,9 @@ import (
 
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot/kb"
+	"github.com/einsatz/einsatz/bot/solved"
 	"github.com/einsatz/einsatz/handlers/knowledge"
+	"github.com/einsatz/einsatz/handlers/solutions"
 )
 
 // KB is what the kb commands need; a local knowledge.Base or the running
@@ -46,7 +48,7 @@ type OpenKB func(cmd *cobra.Command) (KB, func() error, error)
 func KBCommand(open OpenKB, stdout io.Writer) *cobra.Command {
 	kb := &cobra.Command{Use: "kb", Short: "Work with the knowledge base (through the running server when one is up)"}
 	c := kbCmds{open: open, stdout: stdout}
-	kb.AddCommand(c.sync(), c.list(), c.search(), c.add(), c.remove(), c.sources())
+	kb.AddCommand(c.sync(), c.list(), c.search(), c.add(), c.remove(), c.sources(), c.candidates(), c.approve(), c.reject())
 	return kb
 }
 
@@ -330,10 +332,126 @@ func (r RemoteKB) SyncSources(ctx context.Context, _ func(source string, done, t
 	return out.Reports, nil
 }
 
-// LocalKB is a knowledge base on the database with its remote sources.
+// LocalKB is a knowledge base on the database with its remote sources
+// and the solved threads' candidates.
 type LocalKB struct {
 	*knowledge.Base
 	*knowledge.Remote
+	Solutions *solutions.Service
+}
+
+// Pending lists the candidates waiting for review.
+func (l LocalKB) Pending(ctx context.Context) ([]solved.Candidate, error) {
+	return l.Solutions.Pending(ctx)
+}
+
+// Approve adds a candidate to the knowledge base.
+func (l LocalKB) Approve(ctx context.Context, id string) (solved.Candidate, error) {
+	return l.Solutions.Approve(ctx, id)
+}
+
+// Reject removes a candidate.
+func (l LocalKB) Reject(ctx context.Context, id string) error { return l.Solutions.Reject(ctx, id) }
+
+// Pending asks the server for the candidates waiting for review.
+func (r RemoteKB) Pending(ctx context.Context) ([]solved.Candidate, error) {
+	var out []solved.Candidate
+	return out, r.Client.GetJSON(ctx, "/api/admin/kb/candidates", &out)
+}
+
+// Approve asks the server to approve a candidate.
+func (r RemoteKB) Approve(ctx context.Context, id string) (solved.Candidate, error) {
+	var c solved.Candidate
+	return c, r.Client.DoJSON(ctx, http.MethodPost, "/api/admin/kb/candidates/"+url.PathEscape(id)+"/approve", nil, &c)
+}
+
+// Reject asks the server to reject a candidate.
+func (r RemoteKB) Reject(ctx context.Context, id string) error {
+	return r.Client.DoJSON(ctx, http.MethodPost, "/api/admin/kb/candidates/"+url.PathEscape(id)+"/reject", nil, nil)
+}
+
+// Reviewer is the solved threads' candidates as the kb commands settle
+// them; LocalKB and RemoteKB implement it.
+type Reviewer interface {
+	Pending(ctx context.Context) ([]solved.Candidate, error)
+	Approve(ctx context.Context, id string) (solved.Candidate, error)
+	Reject(ctx context.Context, id string) error
+}
+
+func reviewer(b KB) (Reviewer, error) {
+	if r, ok := b.(Reviewer); ok {
+		return r, nil
+	}
+	return nil, errors.New("solved-thread candidates are not available here")
+}
+
+func (c kbCmds) candidates() *cobra.Command {
+	return &cobra.Command{
+		Use:   "candidates",
+		Short: "List the solved threads waiting for review as knowledge entries",
+		Args:  cobra.NoArgs,
+		RunE: c.with(func(ctx context.Context, b KB, _ []string) error {
+			r, err := reviewer(b)
+			if err != nil {
+				return err
+			}
+			list, err := r.Pending(ctx)
+			if err != nil {
+				return err
+			}
+			if len(list) == 0 {
+				fmt.Fprintln(c.stdout, "no solved threads waiting for review")
+				return nil
+			}
+			out := TerminalSafe(c.stdout)
+			for _, cand := range list {
+				fmt.Fprintf(out, "%s  %s  marked by %s  %s\n  Q: %s\n  A: %s\n", cand.ID, cand.Created.Local().Format("2006-01-02 15:04"), cand.By,
+					cand.Permalink, oneLine(cand.Question), oneLine(cand.Answer))
+			}
+			return nil
+		}),
+	}
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func (c kbCmds) approve() *cobra.Command {
+	return &cobra.Command{
+		Use:   "approve ID",
+		Short: "Add a solved thread's candidate to the knowledge base, citing the thread",
+		Args:  cobra.ExactArgs(1),
+		RunE: c.with(func(ctx context.Context, b KB, args []string) error {
+			r, err := reviewer(b)
+			if err != nil {
+				return err
+			}
+			cand, err := r.Approve(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(TerminalSafe(c.stdout), "approved %s: %s\n", cand.ID, oneLine(cand.Question))
+			return nil
+		}),
+	}
+}
+
+func (c kbCmds) reject() *cobra.Command {
+	return &cobra.Command{
+		Use:   "reject ID",
+		Short: "Remove a solved thread's candidate",
+		Args:  cobra.ExactArgs(1),
+		RunE: c.with(func(ctx context.Context, b KB, args []string) error {
+			r, err := reviewer(b)
+			if err != nil {
+				return err
+			}
+			if err := r.Reject(ctx, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "rejected %s\n", args[0])
+			return nil
+		}),
+	}
 }
 
 func absPath(p string) (string, error) { return filepath.Abs(p) }

@@ -27,6 +27,7 @@ import (
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/config"
 	"github.com/einsatz/einsatz/handlers/knowledge"
+	"github.com/einsatz/einsatz/handlers/solutions"
 	"github.com/einsatz/einsatz/storage"
 )
 
@@ -519,5 +520,10 @@ func openKB(ctx context.Context, app App, cfg *config.Config) (KB, func() error,
 		}
 	}
 	remote := knowledge.NewRemote(kb, storage.NewKBSources(store), sources, nil, slog.New(slog.DiscardHandler))
-	return LocalKB{Base: kb, Remote: remote}, func() error { return errors.Join(kb.Close(), store.Close()) }, nil
+	sol := solutions.New(solutions.Options{Store: storage.NewSolved(store), Logger: slog.New(slog.DiscardHandler),
+		AddKnowledge: func(ctx context.Context, name, title, url, text string) error {
+			_, err := kb.Add(ctx, name, title, url, text)
+			return err
+		}})
+	return LocalKB{Base: kb, Remote: remote, Solutions: sol}, func() error { return errors.Join(kb.Close(), store.Close()) }, nil
 }

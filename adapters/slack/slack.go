@@ -105,7 +105,7 @@ type Adapter struct {
 	private   map[string]bool // commands whose replies only their caller sees
 
 	users   *nameCache                 // user id → display name
-	posted  *lru.Cache[string, string] // channel/ts of the bot's posts → core thread id
+	posted  *lru.Cache[string, string] // channel/ts of the bot's posts and of thread replies → core thread id
 	synth   *lru.Cache[string, string] // synthetic thread key → ts of its first post
 	ims     *lru.Cache[string, string] // user id → the bot's direct-message channel with them
 	whisper *lru.Cache[string, string] // synthetic thread key of a private command → the user who ran it
@@ -386,6 +386,11 @@ func (a *Adapter) accept(kind string, translate func(Env) (bot.Event, error), re
 		// A private slash command, or a click on an ephemeral message: its
 		// thread is its own, and every reply in it is shown to that user only.
 		a.whisper.Add(ev.Thread().Key(), ev.User.ID)
+	}
+	if ev.Kind == bot.KindMessage && ev.ThreadID != "" && ev.ThreadID != ev.MessageID {
+		// Slack's reaction events do not say the thread: remember a reply's,
+		// so a ✅ on it (marking the thread solved) lands in its thread.
+		a.posted.Add(ev.ChannelID+"/"+ev.MessageID, ev.ThreadID)
 	}
 	var ready <-chan struct{}
 	if ev.User.Name == "" {

@@ -32,7 +32,8 @@ type Env struct {
 	// Commands are the known subcommands of /einsatz. Text whose first word
 	// is not one of them is a question for "ask", when "ask" is known.
 	Commands []string
-	// ThreadOf returns the core thread of a message the bot posted ("" when
+	// ThreadOf returns the core thread of a message the bot posted or of a
+	// thread reply seen before ("" when
 	// unknown), so reactions and clicks on the bot's answers land in the
 	// thread the answer belongs to.
 	ThreadOf func(channelID, ts string) string

@@ -39,8 +39,10 @@ type Features struct {
 	// Memory are the running features' parts of a person beyond the
 	// stores (the inbox's recent messages and word index): erasure
 	// reaches them after the stores.
-	Memory  []personal.Part
-	Metrics prometheus.Gatherer // served at /metrics
+	Memory []personal.Part
+	// Candidates are the solved threads waiting for review (nil: no page).
+	Candidates Candidates
+	Metrics    prometheus.Gatherer // served at /metrics
 	// Settings describe what the config turns on, for the dashboard's
 	// status (the knowledge base's size is added live).
 	Settings []string
@@ -86,6 +88,9 @@ func FromConfig(cfg *config.Config, f Features) (*Server, error) {
 	site.AddKnowledge(f.KB)
 	if f.Sources != nil {
 		site.AddKnowledgeSources(f.Sources)
+	}
+	if f.Candidates != nil {
+		site.AddCandidates(f.Candidates)
 	}
 	site.AddHandoff(f.Desk, f.KB)
 	// Export, erasure and imports touch every member's data: admins only.

@@ -220,6 +220,11 @@ type Knowledge struct {
 	// Sources are remote places the knowledge base also comes from: docs
 	// websites and Git repositories, synced on a schedule.
 	Sources []KnowledgeSource `yaml:"sources"`
+	// SolvedReaction is the reaction with which the asker or staff mark the
+	// message that solved a thread; the thread becomes a knowledge
+	// candidate staff review. "" is ✅, "-" turns reactions off (/solved
+	// still works).
+	SolvedReaction string `yaml:"solved_reaction"`
 }
 
 // KnowledgeSource is one remote knowledge source. Type website crawls a

@@ -1,0 +1,88 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/einsatz/einsatz/bot/solved"
+)
+
+// Solved keeps the knowledge candidates of solved threads over the shared
+// Store. They carry no user id (the text is redacted), so they have no
+// user index entries and an erasure leaves them.
+type Solved struct{ s *Store }
+
+// NewSolved returns the candidate store over s.
+func NewSolved(s *Store) *Solved { return &Solved{s: s} }
+
+var _ solved.Store = (*Solved)(nil)
+
+func candKey(id string) []byte { return []byte(prefixKBCand + url.PathEscape(id)) }
+
+// Candidate returns one candidate, or solved.ErrNotExist.
+func (b *Solved) Candidate(ctx context.Context, id string) (solved.Candidate, error) {
+	var c solved.Candidate
+	if err := ctx.Err(); err != nil {
+		return c, err
+	}
+	err := b.s.view(func(txn *badger.Txn) error {
+		item, err := txn.Get(candKey(id))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return solved.ErrNotExist
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error { return json.Unmarshal(v, &c) })
+	})
+	if err != nil && !errors.Is(err, solved.ErrNotExist) {
+		return c, fmt.Errorf("storage: knowledge candidate %s: %w", id, err)
+	}
+	return c, err
+}
+
+// PutCandidate stores a candidate, replacing the one of the same ID.
+func (b *Solved) PutCandidate(ctx context.Context, c solved.Candidate) error {
+	if c.ID == "" {
+		return errors.New("storage: put knowledge candidate: no id")
+	}
+	v, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("storage: put knowledge candidate: %w", err)
+	}
+	if err := b.s.commit(ctx, func(txn *badger.Txn) error { return txn.Set(candKey(c.ID), v) }); err != nil {
+		return fmt.Errorf("storage: put knowledge candidate %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// Candidates returns every candidate, oldest first.
+func (b *Solved) Candidates(ctx context.Context) ([]solved.Candidate, error) {
+	var out []solved.Candidate
+	err := b.s.scan(ctx, prefixKBCand, func(k, v []byte) error {
+		var c solved.Candidate
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: knowledge candidates: %w", err)
+	}
+	solved.Sort(out)
+	return out, nil
+}
+
+// DeleteCandidate removes a candidate.
+func (b *Solved) DeleteCandidate(ctx context.Context, id string) error {
+	if err := b.s.commit(ctx, func(txn *badger.Txn) error { return txn.Delete(candKey(id)) }); err != nil {
+		return fmt.Errorf("storage: delete knowledge candidate %s: %w", id, err)
+	}
+	return nil
+}
