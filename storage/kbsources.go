@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -26,20 +25,7 @@ func sourceKey(id string) []byte { return []byte(prefixKBSource + url.PathEscape
 
 // Source returns the state of one source, or kb.ErrSourceNotExist.
 func (b *KBSources) Source(ctx context.Context, id string) (kb.SourceState, error) {
-	var st kb.SourceState
-	if err := ctx.Err(); err != nil {
-		return st, err
-	}
-	err := b.s.view(func(txn *badger.Txn) error {
-		item, err := txn.Get(sourceKey(id))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return kb.ErrSourceNotExist
-		}
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error { return json.Unmarshal(v, &st) })
-	})
+	st, err := getRecord[kb.SourceState](ctx, b.s, sourceKey(id), kb.ErrSourceNotExist)
 	if err != nil && !errors.Is(err, kb.ErrSourceNotExist) {
 		return st, fmt.Errorf("storage: knowledge source %s: %w", id, err)
 	}
@@ -48,12 +34,7 @@ func (b *KBSources) Source(ctx context.Context, id string) (kb.SourceState, erro
 
 // PutSource stores a source's state.
 func (b *KBSources) PutSource(ctx context.Context, st kb.SourceState) error {
-	v, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("storage: put knowledge source: %w", err)
-	}
-	err = b.s.commit(ctx, func(txn *badger.Txn) error { return txn.Set(sourceKey(st.ID), v) })
-	if err != nil {
+	if err := putRecord(ctx, b.s, sourceKey(st.ID), st); err != nil {
 		return fmt.Errorf("storage: put knowledge source %s: %w", st.ID, err)
 	}
 	return nil
@@ -61,15 +42,7 @@ func (b *KBSources) PutSource(ctx context.Context, st kb.SourceState) error {
 
 // Sources returns every stored state, by id.
 func (b *KBSources) Sources(ctx context.Context) ([]kb.SourceState, error) {
-	var out []kb.SourceState
-	err := b.s.scan(ctx, prefixKBSource, func(k, v []byte) error {
-		var st kb.SourceState
-		if err := json.Unmarshal(v, &st); err != nil {
-			return fmt.Errorf("%s: %w", k, err)
-		}
-		out = append(out, st)
-		return nil
-	})
+	out, err := scanRecords[kb.SourceState](ctx, b.s, prefixKBSource)
 	if err != nil {
 		return nil, fmt.Errorf("storage: knowledge sources: %w", err)
 	}

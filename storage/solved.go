@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -26,20 +25,7 @@ func candKey(id string) []byte { return []byte(prefixKBCand + url.PathEscape(id)
 
 // Candidate returns one candidate, or solved.ErrNotExist.
 func (b *Solved) Candidate(ctx context.Context, id string) (solved.Candidate, error) {
-	var c solved.Candidate
-	if err := ctx.Err(); err != nil {
-		return c, err
-	}
-	err := b.s.view(func(txn *badger.Txn) error {
-		item, err := txn.Get(candKey(id))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return solved.ErrNotExist
-		}
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error { return json.Unmarshal(v, &c) })
-	})
+	c, err := getRecord[solved.Candidate](ctx, b.s, candKey(id), solved.ErrNotExist)
 	if err != nil && !errors.Is(err, solved.ErrNotExist) {
 		return c, fmt.Errorf("storage: knowledge candidate %s: %w", id, err)
 	}
@@ -51,11 +37,7 @@ func (b *Solved) PutCandidate(ctx context.Context, c solved.Candidate) error {
 	if c.ID == "" {
 		return errors.New("storage: put knowledge candidate: no id")
 	}
-	v, err := json.Marshal(c)
-	if err != nil {
-		return fmt.Errorf("storage: put knowledge candidate: %w", err)
-	}
-	if err := b.s.commit(ctx, func(txn *badger.Txn) error { return txn.Set(candKey(c.ID), v) }); err != nil {
+	if err := putRecord(ctx, b.s, candKey(c.ID), c); err != nil {
 		return fmt.Errorf("storage: put knowledge candidate %s: %w", c.ID, err)
 	}
 	return nil
@@ -63,15 +45,7 @@ func (b *Solved) PutCandidate(ctx context.Context, c solved.Candidate) error {
 
 // Candidates returns every candidate, oldest first.
 func (b *Solved) Candidates(ctx context.Context) ([]solved.Candidate, error) {
-	var out []solved.Candidate
-	err := b.s.scan(ctx, prefixKBCand, func(k, v []byte) error {
-		var c solved.Candidate
-		if err := json.Unmarshal(v, &c); err != nil {
-			return fmt.Errorf("%s: %w", k, err)
-		}
-		out = append(out, c)
-		return nil
-	})
+	out, err := scanRecords[solved.Candidate](ctx, b.s, prefixKBCand)
 	if err != nil {
 		return nil, fmt.Errorf("storage: knowledge candidates: %w", err)
 	}
