@@ -30,7 +30,7 @@ var layoutTexts = translations{
 
 // navTitle is a navigation entry's label in lang.
 func navTitle(lang string, p Page) string {
-	for _, set := range translationSets {
+	for _, set := range allTranslations() {
 		if s, ok := set[lang]["nav:"+p.Path]; ok {
 			return s
 		}
