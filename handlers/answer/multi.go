@@ -56,19 +56,38 @@ func Questions(core string) []string {
 func clauses(s string) []string {
 	words := strings.Fields(s)
 	start := lead(words)
-	if !asks(words[start:]) {
-		return []string{strings.Join(words[start:], " ")}
+	// The question may follow a short preamble ("quick q: how do I …").
+	found := false
+	for i := start; i < len(words) && i <= start+maxPreamble; i++ {
+		if asks(words[i:]) {
+			start, found = i, true
+			break
+		}
+	}
+	if !found {
+		return []string{strings.Join(words[lead(words):], " ")}
 	}
 	var out []string
 	from := start
 	for i := start + 1; i < len(words)-1; i++ {
-		if connectors[bare(words[i])] && asks(words[i+1:]) && i-from >= 2 {
+		if !connectors[bare(words[i])] || i-from < 2 {
+			continue
+		}
+		next := i + 1 // "and also does it …": connectors in a row
+		for next < len(words)-1 && connectors[bare(words[next])] {
+			next++
+		}
+		if asks(words[next:]) {
 			out = append(out, question(words[from:i]))
-			from = i + 1
+			from, i = next, next
 		}
 	}
 	return append(out, question(words[from:]))
 }
+
+// maxPreamble is how many words before a question clauses looks past
+// ("hey there 👋 quick q:").
+const maxPreamble = 6
 
 // lead is the number of leading connectors and greetings ("hey,", "and",
 // "außerdem") before what a sentence says.

@@ -28,6 +28,8 @@ func TestQuestions(t *testing.T) {
 		{"Was ist Einsatz? Außerdem: wie installiere ich es?", []string{"Was ist Einsatz?", "Wie installiere ich es?"}},
 		{"I use Docker. How do I update? And how do I back up the data?",
 			[]string{"How do I update? I use Docker.", "How do I back up the data?"}},
+		{"hey there 👋 quick q: how do i hook up slack and also does it work with ollama?",
+			[]string{"How do i hook up slack?", "Does it work with ollama?"}},
 		{"What is it? How do I install it? Where is the config? Who made it?",
 			[]string{"What is it?", "How do I install it?", "Where is the config? Who made it?"}},
 	}
