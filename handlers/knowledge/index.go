@@ -341,7 +341,11 @@ type queryTerms map[string][]string // analyzer name → distinct terms
 // index does not know is replaced by the parts of the compound it is, if
 // the index knows them ("stimmungsverlauf" → "stimmung", "verlauf"), or
 // joined by its head if the index knows only that ("bananenstatus" →
-// "bananenstatus", "status": half covered at best).
+// "bananenstatus", "status": half covered at best). A term no chunk has
+// that is one typing slip from one that does is replaced by it (typo.go),
+// separated German verbs are joined first ("richte … ein", joinParticles),
+// and German how-to verbs and sign-offs do not count when the question
+// names something else.
 func (ix *Index) analyzeQuery(q string) queryTerms {
 	input := []byte(joinParticles(q, ix.knownGerman))
 	streams := make(map[string]analysis.TokenStream, len(analyzers))
@@ -387,7 +391,7 @@ func (ix *Index) analyzeQuery(q string) queryTerms {
 				add(term)
 				continue
 			}
-			if _, known := ix.words[term]; name == deAnalyzer && !known {
+			if name == deAnalyzer {
 				if sp == nil {
 					sp = ix.newSplitter()
 				}
