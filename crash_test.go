@@ -92,6 +92,20 @@ func startServer(t testing.TB, configPath, dataDir string) *server {
 	}
 }
 
+// printed reports whether the server has printed want, waiting a while:
+// the banner follows the moment the server is up, and its lines reach the
+// test through the child's output pipe, a little later under load.
+func (s *server) printed(want string) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.out.String(), want) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
 func (s *server) stop(t testing.TB) {
 	t.Helper()
 	s.cmd.Process.Signal(syscall.SIGTERM)
@@ -254,7 +268,7 @@ func TestBackupWhileRunningThenRestore(t *testing.T) {
 	cfg := chatConfig(t, dataDir)
 	srv := startServer(t, cfg, dataDir)
 	for _, want := range []string{"adapters enabled: web", "Chat:      " + srv.client.URL + "/", "Dashboard: " + srv.client.URL + "/dashboard", "Log in once with: " + srv.client.URL + "/login?code="} {
-		if !strings.Contains(srv.out.String(), want) {
+		if !srv.printed(want) {
 			t.Errorf("einsatz run did not print %q:\n%s", want, srv.out.String())
 		}
 	}

@@ -45,7 +45,7 @@ slack:
 	t.Setenv("SLACK_BOT_TOKEN", fs.BotToken())
 	t.Setenv("SLACK_APP_TOKEN", fs.AppToken())
 	srv := startServer(t, cfg, dataDir)
-	if !strings.Contains(srv.out.String(), "adapters enabled: web, discord, slack") {
+	if !srv.printed("adapters enabled: web, discord, slack") {
 		t.Fatalf("einsatz run output:\n%s", srv.out.String())
 	}
 	if !fs.WaitConnected(1, 10*time.Second) || !fd.WaitConnected(10*time.Second) {
@@ -154,7 +154,7 @@ slack:
 	t.Setenv("SLACK_BOT_TOKEN", fs.BotToken())
 	t.Setenv("SLACK_SIGNING_SECRET", fs.SigningSecret())
 	srv := startServer(t, cfg, dataDir)
-	if !strings.Contains(srv.out.String(), "adapters enabled: web, slack") {
+	if !srv.printed("adapters enabled: web, slack") {
 		t.Fatalf("einsatz run output:\n%s", srv.out.String())
 	}
 	fs.SetEventsURL(srv.client.URL + "/slack/events")
