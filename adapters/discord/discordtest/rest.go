@@ -281,16 +281,26 @@ func (s *Server) createDM(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, s.channelPayloadLocked(s.channels[id]))
 }
 
-func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// pathMessageLocked is the live message {mid} of channel {cid} of the
+// request path; when there is none it writes Discord's error and returns nil.
+func (s *Server) pathMessageLocked(w http.ResponseWriter, r *http.Request) *Message {
 	if s.channels[r.PathValue("cid")] == nil {
 		apiError(w, 404, 10003, "Unknown Channel")
-		return
+		return nil
 	}
 	m := s.messages[r.PathValue("mid")]
 	if m == nil || m.Deleted || m.ChannelID != r.PathValue("cid") {
 		apiError(w, 404, 10008, "Unknown Message")
+		return nil
+	}
+	return m
+}
+
+func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.pathMessageLocked(w, r)
+	if m == nil {
 		return
 	}
 	writeJSON(w, 200, s.messagePayloadLocked(m, true))
@@ -466,13 +476,8 @@ func (s *Server) patchMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.channels[r.PathValue("cid")] == nil {
-		apiError(w, 404, 10003, "Unknown Channel")
-		return
-	}
-	m := s.messages[r.PathValue("mid")]
-	if m == nil || m.Deleted || m.ChannelID != r.PathValue("cid") {
-		apiError(w, 404, 10008, "Unknown Message")
+	m := s.pathMessageLocked(w, r)
+	if m == nil {
 		return
 	}
 	if m.Author.ID != s.BotID {
@@ -488,13 +493,8 @@ func (s *Server) patchMessage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.channels[r.PathValue("cid")] == nil {
-		apiError(w, 404, 10003, "Unknown Channel")
-		return
-	}
-	m := s.messages[r.PathValue("mid")]
-	if m == nil || m.Deleted || m.ChannelID != r.PathValue("cid") {
-		apiError(w, 404, 10008, "Unknown Message")
+	m := s.pathMessageLocked(w, r)
+	if m == nil {
 		return
 	}
 	if m.Author.ID != s.BotID {
@@ -581,13 +581,8 @@ func (s *Server) postTyping(w http.ResponseWriter, r *http.Request) {
 func (s *Server) putReaction(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := s.messages[r.PathValue("mid")]
-	if s.channels[r.PathValue("cid")] == nil {
-		apiError(w, 404, 10003, "Unknown Channel")
-		return
-	}
-	if m == nil || m.Deleted || m.ChannelID != r.PathValue("cid") {
-		apiError(w, 404, 10008, "Unknown Message")
+	m := s.pathMessageLocked(w, r)
+	if m == nil {
 		return
 	}
 	emoji := r.PathValue("emoji")
