@@ -46,6 +46,7 @@ func TestSentimentConformance(t *testing.T) {
 
 func TestSolvedConformance(t *testing.T) {
 	solvedtest.Run(t, func(t *testing.T) solved.Store { return NewSolved(openTest(t, Options{InMemory: true})) })
+	solvedtest.RunNudges(t, func(t *testing.T) solved.NudgeStore { return NewSolved(openTest(t, Options{InMemory: true})) })
 }
 
 func TestKBSourcesConformance(t *testing.T) {

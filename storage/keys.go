@@ -56,6 +56,8 @@ package storage
 //	                                     last sync, counts, per page ETag / Last-Modified / hash
 //	kb/cand/<candidate id>               a solved thread waiting as a knowledge candidate (JSON solved.Candidate:
 //	                                     redacted question and answer, no user id)
+//	kb/nudge/<thread key>                a member's question thread watched for the "did this solve it?" nudge
+//	                                     (JSON solved.Nudge: thread, language, times; no user id)
 //	auth/session/<sha256 hex>            dashboard session (JSON Session), TTL
 //	name/user/<platform>/<user id>       a member's display name as last seen (text; user-indexed,
 //	                                     erased with the person), TTL storage.message_ttl from when seen
@@ -113,6 +115,7 @@ const (
 	prefixVec      = "kb/vec/"
 	prefixKBSource = "kb/src/"
 	prefixKBCand   = "kb/cand/"
+	prefixKBNudge  = "kb/nudge/"
 
 	prefixName      = "name/"
 	prefixDashVisit = "dash/visit/"

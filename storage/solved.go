@@ -60,3 +60,42 @@ func (b *Solved) DeleteCandidate(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+var _ solved.NudgeStore = (*Solved)(nil)
+
+func nudgeKey(thread string) []byte { return []byte(prefixKBNudge + url.PathEscape(thread)) }
+
+// Nudge returns a watched thread's record, or solved.ErrNotExist.
+func (b *Solved) Nudge(ctx context.Context, thread string) (solved.Nudge, error) {
+	n, err := getRecord[solved.Nudge](ctx, b.s, nudgeKey(thread), solved.ErrNotExist)
+	if err != nil && !errors.Is(err, solved.ErrNotExist) {
+		return n, fmt.Errorf("storage: nudge %s: %w", thread, err)
+	}
+	return n, err
+}
+
+// PutNudge stores a watched thread's record.
+func (b *Solved) PutNudge(ctx context.Context, n solved.Nudge) error {
+	key := n.Thread.Key()
+	if err := putRecord(ctx, b.s, nudgeKey(key), n); err != nil {
+		return fmt.Errorf("storage: put nudge %s: %w", key, err)
+	}
+	return nil
+}
+
+// Nudges returns every watched thread's record.
+func (b *Solved) Nudges(ctx context.Context) ([]solved.Nudge, error) {
+	out, err := scanRecords[solved.Nudge](ctx, b.s, prefixKBNudge)
+	if err != nil {
+		return nil, fmt.Errorf("storage: nudges: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteNudge removes a watched thread's record.
+func (b *Solved) DeleteNudge(ctx context.Context, thread string) error {
+	if err := b.s.commit(ctx, func(txn *badger.Txn) error { return txn.Delete(nudgeKey(thread)) }); err != nil {
+		return fmt.Errorf("storage: delete nudge %s: %w", thread, err)
+	}
+	return nil
+}

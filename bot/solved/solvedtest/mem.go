@@ -19,14 +19,15 @@ import (
 
 // Mem is a solved.Store in memory, safe for concurrent use.
 type Mem struct {
-	mu sync.Mutex
-	m  map[string]solved.Candidate
+	mu     sync.Mutex
+	m      map[string]solved.Candidate
+	nudges map[string]solved.Nudge // by thread key
 }
 
 var _ solved.Store = (*Mem)(nil)
 
 // NewMem returns an empty store.
-func NewMem() *Mem { return &Mem{m: map[string]solved.Candidate{}} }
+func NewMem() *Mem { return &Mem{m: map[string]solved.Candidate{}, nudges: map[string]solved.Nudge{}} }
 
 // Candidate implements solved.Store.
 func (m *Mem) Candidate(ctx context.Context, id string) (solved.Candidate, error) {

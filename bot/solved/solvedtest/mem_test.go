@@ -10,3 +10,7 @@ import (
 func TestMem(t *testing.T) {
 	solvedtest.Run(t, func(*testing.T) solved.Store { return solvedtest.NewMem() })
 }
+
+func TestMemNudges(t *testing.T) {
+	solvedtest.RunNudges(t, func(*testing.T) solved.NudgeStore { return solvedtest.NewMem() })
+}
