@@ -111,7 +111,8 @@ func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, st
 		return err
 	}
 	s := cli.Serving{Core: a.core, Web: site, Logger: log,
-		Background: []cli.Task{{Run: a.handoff.Run, Failed: "handoff: hand-back timer stopped"}}}
+		Background: []cli.Task{{Run: a.handoff.Run, Failed: "handoff: hand-back timer stopped"},
+			{Run: a.solutions.Run, Failed: "solutions: nudge timer stopped"}}}
 	if len(cfg.Knowledge.Paths) > 0 {
 		s.Background = append(s.Background, cli.Task{Run: func(ctx context.Context) error { return a.kb.Watch(ctx, 500*time.Millisecond) },
 			Failed: "knowledge: file watcher stopped; use 'einsatz kb sync'"})
@@ -225,8 +226,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, 
 		Poster: core, AddKnowledge: support.AddTo(kb), Logger: log}))
 
 	// Solved threads become knowledge candidates staff review.
+	// They ask the asker before one goes on the public answer pages, and
+	// nudge quiet answered threads ("did this solve it?").
 	sol := solutions.New(solutions.FromConfig(cfg, solutions.Options{Store: storage.NewSolved(store), AddKnowledge: support.AddTo(kb),
-		Logger: log.With("component", "solutions")}))
+		Poster: core, Nudges: storage.NewSolved(store), Threads: store, Logger: log.With("component", "solutions")}))
 
 	register(core, sup, ho, pv, sup, ib, sol)
 	core.Route(reading.Routes(cfg.Text)...)

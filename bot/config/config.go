@@ -30,6 +30,7 @@ type Config struct {
 	Discord   Discord   `yaml:"discord"`
 	Slack     Slack     `yaml:"slack"`
 	Knowledge Knowledge `yaml:"knowledge"`
+	Solved    Solved    `yaml:"solved"`
 	Staff     Staff     `yaml:"staff"`
 	Handoff   Handoff   `yaml:"handoff"`
 	Sentiment Sentiment `yaml:"sentiment"`
@@ -225,6 +226,21 @@ type Knowledge struct {
 	// candidate staff review. "" is ✅, "-" turns reactions off (/solved
 	// still works).
 	SolvedReaction string `yaml:"solved_reaction"`
+	// Publish serves approved solved-thread answers as public pages under
+	// /answers/ (with /sitemap.xml and /llms.txt); one from a community
+	// thread only once its asker agreed or staff marked it rewritten.
+	Publish bool `yaml:"publish"`
+	// PublicURL is the base of the answer pages' canonical URLs; default
+	// web.public_url.
+	PublicURL string `yaml:"public_url"`
+}
+
+// Solved configures what happens around solved threads.
+type Solved struct {
+	// NudgeAfter is how long a member's thread must be quiet after the
+	// bot's or staff's answer before the bot asks once "Did this solve
+	// it?"; 0 turns the nudge off.
+	NudgeAfter time.Duration `yaml:"nudge_after"`
 }
 
 // KnowledgeSource is one remote knowledge source. Type website crawls a

@@ -27,6 +27,9 @@ func (c *Config) Validate() []Problem {
 	v.discord(c.Discord)
 	v.slack(c.Slack)
 	v.knowledge(c.Knowledge)
+	if c.Solved.NudgeAfter < 0 || (c.Solved.NudgeAfter > 0 && c.Solved.NudgeAfter < time.Minute) {
+		v.add("solved.nudge_after", "must be 0 (off) or at least 1m, got %s", c.Solved.NudgeAfter)
+	}
 	v.staff(c.Staff)
 	v.handoff(c.Handoff)
 	v.sentiment(c.Sentiment)
@@ -262,6 +265,9 @@ func (v *validator) knowledge(k Knowledge) {
 			v.add("knowledge.base_urls", "%q is not one of knowledge.paths", path)
 		}
 		v.httpURL("knowledge.base_urls", u, "https://github.com/you/project/blob/main/docs/")
+	}
+	if k.PublicURL != "" {
+		v.httpURL("knowledge.public_url", k.PublicURL, "https://help.example.org")
 	}
 	if k.MinConfidence < 0 || k.MinConfidence > 1 {
 		v.add("knowledge.min_confidence", "must be between 0 and 1, got %g", k.MinConfidence)

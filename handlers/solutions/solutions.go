@@ -16,9 +16,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/config"
+	"github.com/einsatz/einsatz/bot/lang"
 	"github.com/einsatz/einsatz/bot/solved"
 	"github.com/einsatz/einsatz/handlers/answer"
 )
@@ -36,18 +38,34 @@ type Options struct {
 	// Reaction marks a thread solved; "" is DefaultReaction, "-" turns
 	// reactions off (/solved still works).
 	Reaction string
-	Clock    bot.Clock
-	Logger   *slog.Logger
+	// Publish turns on the public answer pages (knowledge.publish): an
+	// approved candidate asks its asker for consent in the thread.
+	Publish bool
+	// Poster posts the consent question and the nudge; *bot.Bot.
+	Poster Poster
+	// NudgeAfter is the quiet time after an answer before the bot asks
+	// "did this solve it?" (solved.nudge_after); 0 turns the nudge off. It
+	// needs Nudges, Threads and Poster.
+	NudgeAfter time.Duration
+	Nudges     solved.NudgeStore
+	Threads    Threads
+	Clock      bot.Clock
+	Logger     *slog.Logger
 }
 
 // FromConfig takes the settings from the configuration.
 func FromConfig(cfg *config.Config, o Options) Options {
 	o.Reaction = cfg.Knowledge.SolvedReaction
+	o.Publish = cfg.Knowledge.Publish
+	o.NudgeAfter = cfg.Solved.NudgeAfter
 	return o
 }
 
 // Service makes and settles knowledge candidates.
-type Service struct{ o Options }
+type Service struct {
+	o       Options
+	consent consentCache
+}
 
 // New returns the service.
 func New(o Options) *Service {
@@ -142,6 +160,7 @@ func (s *Service) Mark(ctx context.Context, ev *bot.Event, messageID string) (so
 		By:        by,
 		Created:   s.o.Clock.Now(),
 		Status:    solved.StatusPending,
+		Lang:      lang.Detect(q.Text), // the question's, also when /solved came without words
 	}
 	if c.Permalink == "" && ev.Target != nil {
 		c.Permalink = ev.Target.Permalink
@@ -168,8 +187,32 @@ func (s *Service) Mark(ctx context.Context, ev *bot.Event, messageID string) (so
 // Observe marks a thread solved when the asker or staff react with the
 // solved reaction on the message that solved it (reactions never reach
 // the router). A ✅ on the bot's own answer is thanks, not a new entry.
+//
+// It also watches threads for the nudge, takes the asker's ✅ on the
+// consent question and the nudge, and unpublishes an answer whose
+// message was deleted.
 func (s *Service) Observe(ctx context.Context, ev *bot.Event) error {
-	if ev.Kind != bot.KindReaction || ev.Removed || ev.Replayed || ev.User.Bot || s.o.Reaction == "-" || !bot.SameEmoji(ev.Reaction, s.o.Reaction) {
+	if ev.Replayed || ev.User.Bot {
+		return nil
+	}
+	switch ev.Kind {
+	case bot.KindMessage:
+		return s.watch(ctx, ev)
+	case bot.KindDelete:
+		return s.deleted(ctx, ev)
+	case bot.KindReaction:
+	default:
+		return nil
+	}
+	if bot.SameEmoji(ev.Reaction, DefaultReaction) || bot.SameEmoji(ev.Reaction, s.o.Reaction) {
+		if done, err := s.consentReaction(ctx, ev); done || err != nil {
+			return err
+		}
+		if done, err := s.nudgeReaction(ctx, ev); done || err != nil {
+			return err
+		}
+	}
+	if ev.Removed || s.o.Reaction == "-" || !bot.SameEmoji(ev.Reaction, s.o.Reaction) {
 		return nil
 	}
 	if ev.Target == nil || ev.Target.User.Bot || ev.Target.ID == "" {
@@ -182,9 +225,9 @@ func (s *Service) Observe(ctx context.Context, ev *bot.Event) error {
 	return err
 }
 
-// Routes is /solved.
+// Routes is /solved, and the asker's yes/no to the consent question.
 func (s *Service) Routes() []bot.Route {
-	return []bot.Route{{Name: "solved", Match: bot.Command("solved"), Handler: bot.HandlerFunc(s.solvedCmd), BypassGate: true,
+	return []bot.Route{s.consentRoute(), {Name: "solved", Match: bot.Command("solved"), Handler: bot.HandlerFunc(s.solvedCmd), BypassGate: true,
 		Spec: &bot.CommandSpec{Name: "solved", Description: "Mark this thread solved: its answer becomes a knowledge candidate", Private: true}}}
 }
 
@@ -285,7 +328,7 @@ func (s *Service) Approve(ctx context.Context, id string) (solved.Candidate, err
 		return c, err
 	}
 	s.o.Logger.Info("solutions: candidate approved", "candidate", c.ID)
-	return c, nil
+	return s.askConsent(ctx, c)
 }
 
 // Reject removes a candidate.

@@ -50,7 +50,11 @@ type rig struct {
 	core  *bot.Bot
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { return newRigWith(t, nil, nil) }
+
+// newRigWith builds the rig with a clock (nil: the system's) for the core
+// and the service, and changes to the service's options.
+func newRigWith(t *testing.T, clock bot.Clock, opts func(o *solutions.Options, core *bot.Bot, store *storage.Store)) *rig {
 	t.Helper()
 	ctx := context.Background()
 	store, err := storage.Open(storage.Options{InMemory: true, Logger: discard})
@@ -69,13 +73,19 @@ func newRig(t *testing.T) *rig {
 		}
 	}
 	r := &rig{store: store, kb: kb}
-	r.svc = solutions.New(solutions.Options{Store: storage.NewSolved(store), AddKnowledge: support.AddTo(kb), Logger: discard})
 	r.h = answer.New(answer.Options{Search: kb, Text: func(lang, key string) string { return lang + ":" + key }, Logger: discard})
 	router := bot.NewRouter(r.h)
+	// The core first (the service posts through it), the routes after.
+	observer := bot.ObserverFunc(func(ctx context.Context, ev *bot.Event) error { return r.svc.Observe(ctx, ev) })
+	r.core = bot.New(bot.Options{Store: store, Router: router, Observers: []bot.Observer{observer}, Logger: discard, Clock: clock})
+	o := solutions.Options{Store: storage.NewSolved(store), AddKnowledge: support.AddTo(kb), Logger: discard, Clock: clock}
+	if opts != nil {
+		opts(&o, r.core, store)
+	}
+	r.svc = solutions.New(o)
 	for _, route := range r.svc.Routes() {
 		router.Add(route)
 	}
-	r.core = bot.New(bot.Options{Store: store, Router: router, Observers: []bot.Observer{r.svc}, Logger: discard})
 	return r
 }
 
