@@ -91,6 +91,16 @@ func FromConfig(cfg *config.Config, f Features) (*Server, error) {
 	}
 	if f.Candidates != nil {
 		site.AddCandidates(f.Candidates)
+		if pa, ok := f.Candidates.(PublicAnswers); ok && cfg.Knowledge.Publish {
+			base := cfg.Knowledge.PublicURL
+			if base == "" {
+				base = cfg.Web.PublicURL
+			}
+			site.AddAnswers(pa, base)
+			if p, ok := f.Candidates.(Publishing); ok {
+				site.AddPublishing(p)
+			}
+		}
 	}
 	site.AddHandoff(f.Desk, f.KB)
 	// Export, erasure and imports touch every member's data: admins only.

@@ -73,7 +73,8 @@ func (s *Server) AddCandidates(c Candidates) {
 			return
 		}
 		lang := requestLang(r)
-		data := map[string]any{"Candidates": list, "CSRF": s.CSRFToken(w, r), "Done": r.URL.Query().Get("done"), "Failed": r.URL.Query().Get("failed")}
+		data := map[string]any{"Candidates": list, "CSRF": s.CSRFToken(w, r), "Done": r.URL.Query().Get("done"), "Failed": r.URL.Query().Get("failed"),
+			"Publishing": s.publishing}
 		var buf bytes.Buffer
 		if err := pageTmpl(solvedTmpl, lang).Execute(&buf, data); err != nil {
 			s.log.Error("web: solved threads", "err", err)
@@ -87,7 +88,11 @@ func (s *Server) AddCandidates(c Candidates) {
 		var err error
 		switch do {
 		case "approve", "save":
-			if _, err = c.Edit(ctx, id, r.PostFormValue("question"), r.PostFormValue("answer")); err == nil && do == "approve" {
+			_, err = c.Edit(ctx, id, r.PostFormValue("question"), r.PostFormValue("answer"))
+			if rw, ok := c.(Publishing); ok && err == nil && r.PostFormValue("rewritten") != "" {
+				_, err = rw.SetRewritten(ctx, id, true) // before Approve: no consent question then
+			}
+			if err == nil && do == "approve" {
 				_, err = c.Approve(ctx, id)
 			}
 		case "reject":
@@ -116,6 +121,7 @@ var solvedTmpl = template.Must(template.New("solved").Funcs(pageFuncs("en")).Par
 <input type="hidden" name="csrf" value="{{$.CSRF}}">
 <label for="q-{{.ID}}">{{t "sol_q"}}</label><input id="q-{{.ID}}" name="question" value="{{.Question}}" required>
 <label for="a-{{.ID}}">{{t "sol_a"}}</label><textarea id="a-{{.ID}}" name="answer" rows="5" required>{{.Answer}}</textarea>
+{{if $.Publishing}}<label class="check"><input type="checkbox" name="rewritten" value="1" id="rw-{{.ID}}"{{if .Rewritten}} checked{{end}}> {{t "sol_rewritten"}}</label>{{end}}
 <div class="actions"><button type="submit" name="do" value="approve" class="approve">{{t "sol_approve"}}</button>
 <button type="submit" name="do" value="save" class="save">{{t "sol_save"}}</button>
 <button type="submit" name="do" value="reject" class="reject" formnovalidate>{{t "sol_reject"}}</button></div>
@@ -127,12 +133,14 @@ var solvedDict = dict{
 		"sol_by_asker": "marked by the asker", "sol_by_staff": "marked by the team", "sol_thread": "thread", "sol_q": "Question", "sol_a": "Answer",
 		"sol_approve": "Approve", "sol_save": "Save edits", "sol_reject": "Reject", "sol_none": "No solved threads are waiting for review.",
 		"sol_done_approve": "Approved: it is in the knowledge base.", "sol_done_save": "Saved.", "sol_done_reject": "Rejected and removed.",
-		"sol_failed": "That did not work: the candidate may be gone, or the knowledge base is off."},
+		"sol_failed":    "That did not work: the candidate may be gone, or the knowledge base is off.",
+		"sol_rewritten": "Rewritten by staff in our own words: publish on the public answers page without asking the asker"},
 	"de": {"sol_title": "Gelöste Threads", "sol_intro": "Threads, die die fragende Person oder das Team als gelöst markiert hat (✅ an der lösenden Nachricht oder /solved). Freigegeben kommen sie mit Verweis auf den Thread in die Wissensdatenbank: Der Bot beantwortet die nächste Frage daraus. Persönliche Daten wurden entfernt; prüfe den Text vor der Freigabe.",
 		"sol_by_asker": "von der fragenden Person markiert", "sol_by_staff": "vom Team markiert", "sol_thread": "Thread", "sol_q": "Frage", "sol_a": "Antwort",
 		"sol_approve": "Freigeben", "sol_save": "Änderungen speichern", "sol_reject": "Ablehnen", "sol_none": "Keine gelösten Threads warten auf Prüfung.",
 		"sol_done_approve": "Freigegeben: Er steht in der Wissensdatenbank.", "sol_done_save": "Gespeichert.", "sol_done_reject": "Abgelehnt und entfernt.",
-		"sol_failed": "Das hat nicht geklappt: Der Kandidat ist vielleicht weg, oder die Wissensdatenbank ist aus."},
+		"sol_failed":    "Das hat nicht geklappt: Der Kandidat ist vielleicht weg, oder die Wissensdatenbank ist aus.",
+		"sol_rewritten": "Vom Team in eigenen Worten umgeschrieben: ohne Rückfrage auf der öffentlichen Antwortseite veröffentlichen"},
 }
 
 func init() { dicts = append(dicts, solvedDict) }

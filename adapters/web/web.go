@@ -131,6 +131,9 @@ type Server struct {
 	tmpl  *template.Template
 	pages []Page
 	ov    OverviewSources // what the overview reads (SetOverview)
+	// publishing: the public answer pages are on (AddPublishing), so the
+	// Solved threads page offers "rewritten by staff".
+	publishing bool
 
 	secret   []byte // signs chat page tokens; new at every start
 	adminKey string // the local credential for the CLI, new at every start
