@@ -53,8 +53,8 @@ func (s *Service) watch(ctx context.Context, ev *bot.Event) error {
 	n, err := s.o.Nudges.Nudge(ctx, thread.Key())
 	switch {
 	case errors.Is(err, solved.ErrNotExist):
-		if ev.User.Staff {
-			return nil // staff starting a thread is not a member's question
+		if ev.User.Staff || !ev.Addressed {
+			return nil // only a member's question to the bot starts the watch
 		}
 		n = solved.Nudge{Thread: thread, Lang: ev.Lang}
 	case err != nil:

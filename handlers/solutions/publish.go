@@ -156,7 +156,8 @@ func asker(ev *bot.Event) string {
 // (withdrawal) the consent question, by the asker. It reports whether
 // the reaction was about consent.
 func (s *Service) consentReaction(ctx context.Context, ev *bot.Event) (bool, error) {
-	if !s.o.Publish || ev.Target == nil || ev.Target.ID == "" || !s.consentOpen(ev.Thread().Key()) {
+	// No cache here: a ✅ after an earlier "no" still agrees.
+	if !s.o.Publish || ev.Target == nil || ev.Target.ID == "" {
 		return false, nil
 	}
 	c, err := s.o.Store.Candidate(ctx, CandidateID(ev.Thread()))
@@ -177,10 +178,11 @@ func (s *Service) consentReaction(ctx context.Context, ev *bot.Event) (bool, err
 	return true, err
 }
 
-// consentReply is the route for "yes", "no" or "unpublish" by the asker
+// consentRoute is the route for "yes", "no" or "unpublish" by the asker
 // in a thread whose candidate waits for or has consent.
 func (s *Service) consentRoute() bot.Route {
-	return bot.Route{Name: "publish-consent", Handler: bot.HandlerFunc(s.consentReply),
+	// BypassGate: the asker's decision counts in a thread staff own too.
+	return bot.Route{Name: "publish-consent", Handler: bot.HandlerFunc(s.consentReply), BypassGate: true,
 		Match: func(ev *bot.Event) bool {
 			return s.o.Publish && ev.Kind == bot.KindMessage && !ev.User.Staff && consentWord(ev.Text) != "" &&
 				s.consentOpen(ev.Thread().Key()) && ev.User.ID == asker(ev)

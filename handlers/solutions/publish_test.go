@@ -134,9 +134,10 @@ func TestPublishConsentOnDiscord(t *testing.T) {
 	}
 }
 
-// Rewritten by staff: published without asking; deleting the solving
-// message does not take a rewritten answer down, but it does take down
-// one published on consent. With publishing off nothing is published.
+// Rewritten by staff: published without asking; "no" keeps an answer
+// private and a later ✅ still agrees; deleting the solving message does
+// not take a rewritten answer down, but it does take down one published
+// on consent. With publishing off nothing is published.
 func TestPublishRewrittenAndDeleted(t *testing.T) {
 	ctx := context.Background()
 	fd := discordtest.New(t, discordtest.Options{})
@@ -174,8 +175,19 @@ func TestPublishRewrittenAndDeleted(t *testing.T) {
 	if _, err := r.svc.Approve(ctx, c2.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the consent question", func() bool { _, ok := botSaid(fd, th2, "May we also publish"); return ok })
-	fd.Post(th2, mia, "yes", false)
+	var ask discordtest.Message
+	waitUntil(t, "the consent question", func() bool {
+		var ok bool
+		ask, ok = botSaid(fd, th2, "May we also publish")
+		return ok
+	})
+	// "no" keeps it private; a ✅ afterwards still agrees.
+	fd.Post(th2, mia, "No thanks", false)
+	waitUntil(t, "the reply to no", func() bool { _, ok := botSaid(fd, th2, "Understood: this Q&A stays off"); return ok })
+	if got := published(t, r.svc); len(got) != 1 {
+		t.Fatalf("after no: %+v", got)
+	}
+	fd.React(th2, ask.ID, mia, "✅")
 	waitUntil(t, "two published", func() bool { return len(published(t, r.svc)) == 2 })
 	fd.DeleteMessage(th2, a2.ID)
 	waitUntil(t, "the deleted one unpublished", func() bool {
