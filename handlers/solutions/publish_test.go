@@ -68,7 +68,7 @@ func TestPublishConsentOnDiscord(t *testing.T) {
 
 	q := fd.Post(general, mia, question, true)
 	waitUntil(t, "the bot's first reply", func() bool { return len(fd.BotMessages(q.ID)) == 1 })
-	reply := fd.Post(q.ID, anna, solution+" Thanks <@"+mia.ID+">, and @bob too.", false)
+	reply := fd.Post(q.ID, anna, solution+" Thanks <@"+mia.ID+">, Mia, and @bob too.", false)
 	fd.React(q.ID, reply.ID, mia, "✅")
 	waitUntil(t, "the candidate", func() bool { return len(r.pending(t)) == 1 })
 	c := r.pending(t)[0]
@@ -92,7 +92,7 @@ func TestPublishConsentOnDiscord(t *testing.T) {
 	if !strings.HasPrefix(a.Slug, "my-sync-job-fails-with-error-e4711-every-") || !strings.HasSuffix(a.Slug, "-"+c.ID) || a.Lang != "en" {
 		t.Errorf("published = %+v", a)
 	}
-	for _, private := range []string{"mia", "bob", mia.ID, "example.org", "1234567", "discord.com"} {
+	for _, private := range []string{"mia", "Mia", "bob", mia.ID, "example.org", "1234567", "discord.com"} {
 		if strings.Contains(a.Question+a.Answer, private) {
 			t.Errorf("the public answer shows %q: %+v", private, a)
 		}
@@ -230,6 +230,22 @@ func TestSlugAndPublicText(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("PublicText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestWithoutNames(t *testing.T) {
+	names := []string{"mia", "Anna Schmidt", "bo"}
+	for _, tc := range []struct{ in, want string }{
+		{"Thanks Mia, that helped", "Thanks …, that helped"},
+		{"@mia try this", "… try this"},
+		{"ask Anna Schmidt or anna schmidt", "ask … or …"},
+		{"Mia mia", "… …"},
+		{"media and Miami stay", "media and Miami stay"},
+		{"bo is too short to remove, so is a bowl", "bo is too short to remove, so is a bowl"},
+	} {
+		if got := solutions.WithoutNames(tc.in, names); got != tc.want {
+			t.Errorf("withoutNames(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

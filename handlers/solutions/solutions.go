@@ -154,8 +154,8 @@ func (s *Service) Mark(ctx context.Context, ev *bot.Event, messageID string) (so
 	c := solved.Candidate{
 		ID:        CandidateID(thread),
 		Thread:    thread,
-		Question:  strings.TrimSpace(answer.Redact(q.Text)),
-		Answer:    strings.TrimSpace(answer.Redact(a.Text)),
+		Question:  strings.TrimSpace(withoutNames(answer.Redact(q.Text), participants(ev))),
+		Answer:    strings.TrimSpace(withoutNames(answer.Redact(a.Text), participants(ev))),
 		Permalink: a.Permalink,
 		By:        by,
 		Created:   s.o.Clock.Now(),

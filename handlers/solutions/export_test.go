@@ -1,0 +1,4 @@
+package solutions
+
+// WithoutNames exposes withoutNames to the tests.
+var WithoutNames = withoutNames
