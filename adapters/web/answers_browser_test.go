@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,9 +19,10 @@ import (
 	"github.com/einsatz/einsatz/storage"
 )
 
-// seededAnswers are four approved or pending candidates: one the asker
-// agreed to publish, one staff rewrote (German), one waiting for consent
-// and one pending review. Only the first two may be public.
+// seededAnswers are approved or pending candidates: one the asker agreed
+// to publish, one staff rewrote (German), one waiting for consent, one
+// approved while publishing was off (nobody asked) and one pending
+// review. Only the first two may be public.
 func seededAnswers(now time.Time) []solved.Candidate {
 	th := func(id string) bot.ThreadRef {
 		return bot.ThreadRef{Platform: "discord", ChannelID: "1579507966949588995", ThreadID: id}
@@ -35,6 +37,8 @@ func seededAnswers(now time.Time) []solved.Candidate {
 			By: "staff", Created: now.Add(-30 * time.Hour), Reviewed: now.Add(-24 * time.Hour)},
 		{ID: "5ec7e7000000", Thread: th("t3"), Lang: "en", Status: solved.StatusApproved, Consent: solved.ConsentAsked, ConsentMessage: "m3",
 			Question: "Secret question nobody agreed to publish?", Answer: "An unconsented answer.", By: "asker", Created: now.Add(-10 * time.Hour), Reviewed: now.Add(-9 * time.Hour)},
+		{ID: "a5cedb000000", Thread: th("t5"), Lang: "de", Status: solved.StatusApproved,
+			Question: "Frage, die offline freigegeben wurde?", Answer: "Noch niemand hat gefragt.", By: "staff", Created: now.Add(-5 * time.Hour), Reviewed: now.Add(-4 * time.Hour)},
 		{ID: "9e9d1190aaaa", Thread: th("t4"), Lang: "en", Status: solved.StatusPending,
 			Question: "Pending question under review?", Answer: "Not approved yet.", By: "asker", Created: now.Add(-time.Hour)},
 	}
@@ -63,7 +67,8 @@ func TestBrowserPublicAnswers(t *testing.T) {
 		}
 	}
 	kbs := &kbAdds{}
-	svc := solutions.New(solutions.Options{Store: cands, Publish: true, Logger: discard(), AddKnowledge: func(ctx context.Context, name, title, url, text string) error {
+	poster := &recordingPoster{}
+	svc := solutions.New(solutions.Options{Store: cands, Publish: true, Poster: poster, Logger: discard(), AddKnowledge: func(ctx context.Context, name, title, url, text string) error {
 		_, err := kbs.Add(ctx, name, title, url, text)
 		return err
 	}})
@@ -212,6 +217,15 @@ func TestBrowserPublicAnswers(t *testing.T) {
 		t.Errorf("a withdrawn answer still offers %d actions", n)
 	}
 
+	// The one nobody asked: staff ask from here; the question goes to its thread.
+	webtest.Do(t, b, chromedp.Click(chromedp.CSS("#pub-a5cedb000000 button.ask")), chromedp.WaitVisible(chromedp.ID("pub-done")))
+	if len(poster.posts) != 1 || poster.posts[0].to.ThreadID != "t5" || !strings.Contains(poster.posts[0].text, "Dürfen wir") {
+		t.Errorf("consent questions posted = %+v, want one in German in thread t5", poster.posts)
+	}
+	if n := webtest.Run(t, b, chromedp.Evaluate[int](`document.querySelectorAll("#pub-a5cedb000000 button.ask").length`)); n != 0 {
+		t.Errorf("still offers to ask after asking")
+	}
+
 	// Approving with "rewritten by staff" ticked publishes at once.
 	webtest.Do(t, b, chromedp.Navigate(base+web.SolvedPath), chromedp.WaitVisible(chromedp.ID("rw-9e9d1190aaaa")))
 	if bad := webtest.Axe(t, b).Serious(); len(bad) > 0 {
@@ -229,7 +243,7 @@ func TestBrowserPublicAnswers(t *testing.T) {
 func checkPublic(t *testing.T, ctx context.Context, page string) {
 	t.Helper()
 	html := webtest.Run(t, ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
-	for _, private := range []string{"1579507966949588995", "discord.com", "Secret question", "Pending question", "unconsented"} {
+	for _, private := range []string{"1579507966949588995", "discord.com", "Secret question", "Pending question", "unconsented", "offline freigegeben"} {
 		if strings.Contains(html, private) {
 			t.Errorf("%s shows %q", page, private)
 		}
@@ -251,4 +265,24 @@ func checkWidthsShots(t *testing.T, ctx context.Context, name string) {
 		shoot(t, ctx, name, width)
 	}
 	webtest.Do(t, ctx, chromedp.EmulateViewport(1280, 900))
+}
+
+// recordingPoster stands in for the bot core's Publish: it keeps what was
+// posted where.
+type recordingPoster struct {
+	mu    sync.Mutex
+	posts []struct {
+		to   bot.ThreadRef
+		text string
+	}
+}
+
+func (p *recordingPoster) Publish(_ context.Context, to bot.ThreadRef, r bot.Reply) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.posts = append(p.posts, struct {
+		to   bot.ThreadRef
+		text string
+	}{to, r.Text})
+	return "msg-" + to.ThreadID, nil
 }

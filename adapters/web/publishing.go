@@ -21,11 +21,12 @@ type Publishing interface {
 	Approved(ctx context.Context) ([]solved.Candidate, error)
 	SetRewritten(ctx context.Context, id string, rewritten bool) (solved.Candidate, error)
 	Unpublish(ctx context.Context, id string) (solved.Candidate, error)
+	AskConsent(ctx context.Context, id string) (solved.Candidate, error)
 }
 
 // AddPublishing adds the "Public answers" page: every approved answer with
-// the asker's consent, a link to its public page when it has one, and two
-// actions — publish as rewritten by staff (no consent needed: tick it only
+// the asker's consent, a link to its public page when it has one, and its
+// actions — ask the asker (when nobody has yet), publish as rewritten by staff (no consent needed: tick it only
 // when the answer is in the team's own words; not offered once the asker
 // declined or withdrew) and unpublish. Each goes to
 // the audit log. Call it before Run.
@@ -65,6 +66,8 @@ func (s *Server) AddPublishing(p Publishing) {
 			_, err = p.SetRewritten(ctx, id, true)
 		case "unpublish":
 			_, err = p.Unpublish(ctx, id)
+		case "ask":
+			_, err = p.AskConsent(ctx, id)
 		default:
 			err = errors.New("unknown action")
 		}
@@ -99,6 +102,7 @@ var publishingTmpl = template.Must(template.New("publishing").Funcs(pageFuncs("e
 <p class="muted small">{{if .Rewritten}}{{t "pub_rewritten"}}{{else if .Consent}}{{t (print "pub_consent_" .Consent)}}{{else}}{{t "pub_not_asked"}}{{end}}{{if .Slug}} · <a href="/answers/{{.Slug}}">{{t "pub_view"}}</a>{{end}}</p>
 <form method="post" action="/dashboard/answers/{{.ID}}" class="actions"><input type="hidden" name="csrf" value="{{$.CSRF}}">
 {{if and (not .Rewritten) (ne .Consent "declined")}}<button type="submit" name="do" value="rewritten" class="secondary">{{t "pub_do_rewritten"}}</button>{{end}}
+{{if and (not .Rewritten) (not .Consent)}}<button type="submit" name="do" value="ask" class="ask">{{t "pub_do_ask"}}</button>{{end}}
 {{if .Public}}<button type="submit" name="do" value="unpublish" class="unpublish">{{t "pub_do_unpublish"}}</button>{{end}}
 </form></li>
 {{end}}</ul>
@@ -108,13 +112,13 @@ var publishingDict = dict{
 	"en": {"nav:" + PublishingPath: "Public answers", "pub_title": "Public answers", "pub_intro": "Approved answers from solved threads, and whether each is on the public answer pages (/answers/). One from a community thread goes public when the person who asked agreed (the bot asked in the thread on approval). Publish one as rewritten by staff only when its text is in the team's own words: then no consent is needed.",
 		"pub_state": "Public page", "pub_actions": "Actions", "pub_rewritten": "Public: rewritten by staff", "pub_not_asked": "Private: not asked",
 		"pub_consent_asked": "Private: waiting for the asker", "pub_consent_given": "Public: the asker agreed", "pub_consent_declined": "Private: the asker declined or withdrew",
-		"pub_view": "View the page", "pub_do_rewritten": "Publish as rewritten by staff", "pub_do_unpublish": "Unpublish",
+		"pub_view": "View the page", "pub_do_rewritten": "Publish as rewritten by staff", "pub_do_unpublish": "Unpublish", "pub_do_ask": "Ask the asker in the thread", "pub_done_ask": "Asked in the thread.",
 		"pub_none": "No answers are approved yet.", "pub_done_rewritten": "Published as rewritten by staff.", "pub_done_unpublish": "Unpublished.",
 		"pub_failed": "That did not work: the answer may be gone."},
 	"de": {"nav:" + PublishingPath: "Öffentliche Antworten", "pub_title": "Öffentliche Antworten", "pub_intro": "Freigegebene Antworten aus gelösten Threads und ob sie auf den öffentlichen Antwortseiten (/answers/) stehen. Eine Antwort aus einem Community-Thread wird öffentlich, wenn die fragende Person zugestimmt hat (der Bot hat bei der Freigabe im Thread gefragt). Veröffentliche eine Antwort nur dann als vom Team umgeschrieben, wenn der Text in den eigenen Worten des Teams steht: Dann ist keine Zustimmung nötig.",
 		"pub_state": "Öffentliche Seite", "pub_actions": "Aktionen", "pub_rewritten": "Öffentlich: vom Team umgeschrieben", "pub_not_asked": "Privat: nicht gefragt",
 		"pub_consent_asked": "Privat: wartet auf die fragende Person", "pub_consent_given": "Öffentlich: die fragende Person hat zugestimmt", "pub_consent_declined": "Privat: abgelehnt oder zurückgezogen",
-		"pub_view": "Seite ansehen", "pub_do_rewritten": "Als vom Team umgeschrieben veröffentlichen", "pub_do_unpublish": "Zurückziehen",
+		"pub_view": "Seite ansehen", "pub_do_rewritten": "Als vom Team umgeschrieben veröffentlichen", "pub_do_unpublish": "Zurückziehen", "pub_do_ask": "Im Thread um Zustimmung bitten", "pub_done_ask": "Im Thread gefragt.",
 		"pub_none": "Noch keine Antworten freigegeben.", "pub_done_rewritten": "Als vom Team umgeschrieben veröffentlicht.", "pub_done_unpublish": "Zurückgezogen.",
 		"pub_failed": "Das hat nicht geklappt: Die Antwort ist vielleicht weg."},
 }

@@ -3,6 +3,7 @@ package solutions
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -104,17 +105,27 @@ func (s *Service) noteConsentLocked(c solved.Candidate) {
 	delete(s.consent.open, c.Thread.Key())
 }
 
-// askConsent posts the consent question in the candidate's thread and
-// stores that it was asked.
+// askConsent asks for consent when publishing is on and the candidate
+// needs it (at approval). A failed post leaves the approval standing and
+// the answer private; staff can ask again (AskConsent).
 func (s *Service) askConsent(ctx context.Context, c solved.Candidate) (solved.Candidate, error) {
 	if !s.o.Publish || c.Rewritten || c.Consent != "" || s.o.Poster == nil {
 		return c, nil
 	}
-	id, err := s.o.Poster.Publish(ctx, c.Thread, bot.Reply{Text: publishText(c.Lang, "ask")})
+	asked, err := s.postConsent(ctx, c)
 	if err != nil {
-		// Approval stands; the answer just stays private.
 		s.o.Logger.Error("solutions: asking for consent to publish", "candidate", c.ID, "err", err)
 		return c, nil
+	}
+	return asked, nil
+}
+
+// postConsent posts the consent question in the candidate's thread and
+// stores that it was asked.
+func (s *Service) postConsent(ctx context.Context, c solved.Candidate) (solved.Candidate, error) {
+	id, err := s.o.Poster.Publish(ctx, c.Thread, bot.Reply{Text: publishText(c.Lang, "ask")})
+	if err != nil {
+		return c, fmt.Errorf("solutions: ask for consent: %w", err)
 	}
 	c.Consent, c.ConsentMessage, c.ConsentChanged = solved.ConsentAsked, id, s.o.Clock.Now()
 	if err := s.o.Store.PutCandidate(ctx, c); err != nil {
@@ -122,6 +133,23 @@ func (s *Service) askConsent(ctx context.Context, c solved.Candidate) (solved.Ca
 	}
 	s.noteConsent(c)
 	return c, nil
+}
+
+// AskConsent asks an approved candidate's asker for consent now: for one
+// approved while publishing was off or offline (einsatz kb approve with no
+// server running), where nobody asked.
+func (s *Service) AskConsent(ctx context.Context, id string) (solved.Candidate, error) {
+	c, err := s.o.Store.Candidate(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	if !s.o.Publish || s.o.Poster == nil {
+		return c, errors.New("solutions: publishing is off")
+	}
+	if c.Status != solved.StatusApproved || c.Rewritten || c.Consent != "" {
+		return c, fmt.Errorf("solutions: candidate %s: not waiting to be asked", id)
+	}
+	return s.postConsent(ctx, c)
 }
 
 // setConsent records the asker's decision ("given" or "declined").

@@ -11,6 +11,7 @@ import (
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/solved"
 	"github.com/einsatz/einsatz/handlers/solutions"
+	"github.com/einsatz/einsatz/handlers/support"
 	"github.com/einsatz/einsatz/storage"
 )
 
@@ -195,9 +196,27 @@ func TestPublishRewrittenAndDeleted(t *testing.T) {
 		return len(got) == 1 && got[0].ID == c1.ID
 	})
 
-	off := solutions.New(solutions.Options{Store: storage.NewSolved(r.store)})
+	off := solutions.New(solutions.Options{Store: storage.NewSolved(r.store), AddKnowledge: support.AddTo(r.kb)})
 	if got, err := off.Published(ctx); err != nil || len(got) != 0 {
 		t.Errorf("publishing off: %+v, %v", got, err)
+	}
+	// Approved with publishing off (einsatz kb approve offline): nobody
+	// was asked; staff ask from the dashboard, once.
+	th3, _, c3 := mark("How do I turn on debug logs?", "Set log.level to debug.")
+	if _, err := off.Approve(ctx, c3.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := botSaid(fd, th3, "May we also publish"); ok {
+		t.Fatalf("asked with publishing off")
+	}
+	if c, err := r.svc.AskConsent(ctx, c3.ID); err != nil || c.Consent != solved.ConsentAsked {
+		t.Fatalf("AskConsent = %+v, %v", c, err)
+	}
+	if _, ok := botSaid(fd, th3, "May we also publish"); !ok {
+		t.Fatalf("no consent question after AskConsent: %+v", fd.BotMessages(th3))
+	}
+	if _, err := r.svc.AskConsent(ctx, c3.ID); err == nil {
+		t.Errorf("asked twice")
 	}
 }
 
