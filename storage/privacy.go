@@ -25,7 +25,8 @@ import (
 // threads (with what is keyed by them: owner, escalation), whatever else
 // is left under the person's index, and writes the audit entry last.
 func Parts(s *Store) personal.Parts {
-	return personal.Parts{NewInbox(s), NewSupport(s), NewSentiment(s), NewHandoff(s), s}
+	// Solved finds its candidates through the person's history: before s.
+	return personal.Parts{NewInbox(s), NewSupport(s), NewSentiment(s), NewHandoff(s), NewSolved(s), s}
 }
 
 var (
