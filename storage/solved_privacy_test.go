@@ -18,7 +18,9 @@ func TestErasureUnpublishesTheirAnswers(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
 	sol := NewSolved(s)
 	now := time.Now()
-	th := func(id string) bot.ThreadRef { return bot.ThreadRef{Platform: "discord", ChannelID: "c/1", ThreadID: id} }
+	th := func(id string) bot.ThreadRef {
+		return bot.ThreadRef{Platform: "discord", ChannelID: "c/1", ThreadID: id}
+	}
 	write := func(thread bot.ThreadRef, user, text string) {
 		t.Helper()
 		turn := &bot.Turn{Role: bot.RoleUser, UserID: user, Text: text, Time: now}
