@@ -70,7 +70,9 @@ func (s *Service) watch(ctx context.Context, ev *bot.Event) error {
 // nudgeReaction marks the thread solved when the asker or staff react ✅
 // on the nudge. It reports whether the reaction was on a nudge.
 func (s *Service) nudgeReaction(ctx context.Context, ev *bot.Event) (bool, error) {
-	if s.o.Nudges == nil || ev.Removed || ev.Target == nil || ev.Target.ID == "" || !bot.SameEmoji(ev.Reaction, s.reaction()) {
+	// The nudge says ✅; the configured solved reaction counts too.
+	if s.o.Nudges == nil || ev.Removed || ev.Target == nil || ev.Target.ID == "" ||
+		!(bot.SameEmoji(ev.Reaction, DefaultReaction) || bot.SameEmoji(ev.Reaction, s.o.Reaction)) {
 		return false, nil
 	}
 	n, err := s.o.Nudges.Nudge(ctx, ev.Thread().Key())
@@ -94,13 +96,6 @@ func (s *Service) nudgeReaction(ctx context.Context, ev *bot.Event) (bool, error
 	}
 	s.o.Logger.Info("solutions: nudge answered", "candidate", c.ID)
 	return true, nil
-}
-
-func (s *Service) reaction() string {
-	if s.o.Reaction == "-" {
-		return DefaultReaction // the nudge says ✅ even when other messages take no reaction
-	}
-	return s.o.Reaction
 }
 
 // Nudge sends the nudges that are due and forgets threads long quiet.
