@@ -140,6 +140,11 @@ type Message struct {
 	Time            time.Time
 	Edited          bool
 	Deleted         bool
+	// WebhookID is set on a message a webhook posted; Author is then the
+	// webhook's author for this message (the username it was executed
+	// with, Bot true) and AvatarURL the avatar_url it was given.
+	WebhookID string
+	AvatarURL string
 }
 
 // ThreadStart records a thread the bot started from a message.
@@ -226,6 +231,8 @@ type Server struct {
 	dmBlocked     map[string]bool // user id -> refuses DMs
 	botUser       User
 	interactionBy map[string]string // token -> interaction id
+	webhooks      map[string]*Webhook
+	noWebhooks    bool // the bot lacks Manage Webhooks
 }
 
 type guild struct {
@@ -314,6 +321,7 @@ func Start(opts Options) (*Server, error) {
 		users:         map[string]User{},
 		dmBlocked:     map[string]bool{},
 		interactionBy: map[string]string{},
+		webhooks:      map[string]*Webhook{},
 	}
 	s.AppID = s.newID()
 	s.BotID = s.AppID // applications created since 2020 share the id with their bot user
@@ -884,8 +892,15 @@ func (s *Server) messagePayloadLocked(m *Message, withContent bool) map[string]a
 		content = ""
 		components = []any{}
 	}
+	author := userPayload(m.Author)
+	if m.WebhookID != "" {
+		author["username"], author["global_name"] = m.Author.Name, nil
+		if m.AvatarURL == "" {
+			author["avatar"] = nil
+		}
+	}
 	p := map[string]any{
-		"id": m.ID, "channel_id": m.ChannelID, "author": userPayload(m.Author), "content": content,
+		"id": m.ID, "channel_id": m.ChannelID, "author": author, "content": content,
 		"timestamp": m.Time.Format(time.RFC3339Nano), "edited_timestamp": nil, "tts": false,
 		"mention_everyone": false, "mentions": mentions, "mention_roles": []any{}, "attachments": []any{},
 		"embeds": []any{}, "components": components, "pinned": false, "type": 0, "flags": m.Flags,
@@ -895,7 +910,7 @@ func (s *Server) messagePayloadLocked(m *Message, withContent bool) map[string]a
 	}
 	if m.GuildID != "" {
 		p["guild_id"] = m.GuildID
-		if m.Interaction == "" {
+		if m.Interaction == "" && m.WebhookID == "" {
 			p["member"] = s.memberPayload(m.Author, false)
 		}
 	}
@@ -910,6 +925,12 @@ func (s *Server) messagePayloadLocked(m *Message, withContent bool) map[string]a
 		p["application_id"] = s.AppID
 		p["webhook_id"] = s.AppID
 		p["type"] = 20
+	}
+	if m.WebhookID != "" {
+		p["webhook_id"] = m.WebhookID
+		if wh := s.webhooks[m.WebhookID]; wh != nil {
+			p["application_id"] = wh.ApplicationID
+		}
 	}
 	if c := s.channels[m.ID]; c != nil && c.Type == TypeThread && c.ParentID == m.ChannelID {
 		p["thread"] = s.channelPayloadLocked(c)
