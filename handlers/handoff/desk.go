@@ -57,12 +57,17 @@ func (s *Service) Find(ctx context.Context, id string) (escalation.Escalation, e
 // A step the status does not allow returns an error wrapping
 // escalation.ErrIllegal.
 func (s *Service) Act(ctx context.Context, id, action, staff, text string) (escalation.Escalation, error) {
-	return s.act(ctx, id, action, staff, text, nil)
+	return s.act(ctx, id, action, staff, text, relayed{})
 }
 
-// act is Act; posted, when not nil, learns the id of a reply's message in
-// the member's thread ("" when the platform cannot tell).
-func (s *Service) act(ctx context.Context, id, action, staff, text string, posted func(id string)) (escalation.Escalation, error) {
+// relayed is what a reply relayed from a staff thread adds to Act.
+type relayed struct {
+	avatar string          // the staff member's picture, where their platform told it
+	posted func(id string) // learns the id of the reply's message in the member's thread ("" when the platform cannot tell)
+}
+
+// act is Act, for a reply relayed from a staff thread with via.
+func (s *Service) act(ctx context.Context, id, action, staff, text string, via relayed) (escalation.Escalation, error) {
 	text = strings.TrimSpace(text)
 	if staff == "" {
 		staff = "staff"
@@ -99,12 +104,12 @@ func (s *Service) act(ctx context.Context, id, action, staff, text string, poste
 			}
 		}
 		if action == escalation.ActionReply {
-			msgID, err := s.publish(ctx, e.Thread, bot.Reply{Text: text, AuthorName: staff})
+			msgID, err := s.publish(ctx, e.Thread, bot.Reply{Text: text, AuthorName: staff, AuthorAvatar: via.avatar})
 			if err != nil {
 				return e, fmt.Errorf("handoff: reply in %s: %w", e.Thread.Key(), err)
 			}
-			if posted != nil {
-				posted(msgID)
+			if via.posted != nil {
+				via.posted(msgID)
 			}
 			audit = lang.Excerpt(text, 80)
 		}

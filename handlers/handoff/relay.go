@@ -181,7 +181,7 @@ func (s *Service) fromStaff(ctx context.Context, ev *bot.Event, member bot.Threa
 			return err // !claimed: relayed before (a redelivery, a restart)
 		}
 		var copyID string
-		_, err = s.act(ctx, e.ID, escalation.ActionReply, name, text, func(id string) { copyID = id })
+		_, err = s.act(ctx, e.ID, escalation.ActionReply, name, text, relayed{avatar: ev.User.Avatar, posted: func(id string) { copyID = id }})
 		if errors.Is(err, escalation.ErrIllegal) {
 			return m.Post(ctx, ev.Thread(), bot.Reply{Notice: true,
 				Text: fmt.Sprintf("Not sent: escalation %s is %s. Reopen it from the desk, or write to %s in their thread.", e.ID, e.Status, e.User.DisplayName())})

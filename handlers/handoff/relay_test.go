@@ -130,6 +130,30 @@ func countText(msgs []slacktest.Message, s string) int {
 	return n
 }
 
+// hooked is the messages of a Discord channel or thread posted through a
+// webhook (staff replies in their own name).
+func hooked(fd *discordtest.Server, channelID string) []discordtest.Message {
+	var out []discordtest.Message
+	for _, m := range fd.Messages(channelID) {
+		if m.WebhookID != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// hookedBy counts the webhook messages of a thread posted under author
+// whose content is text.
+func hookedBy(fd *discordtest.Server, channelID, author, text string) int {
+	n := 0
+	for _, m := range hooked(fd, channelID) {
+		if m.Author.Name == author && m.Content == text {
+			n++
+		}
+	}
+	return n
+}
+
 func countContent(msgs []discordtest.Message, s string) int {
 	n := 0
 	for _, m := range msgs {
@@ -193,9 +217,15 @@ func TestRelayDiscordMemberSlackStaff(t *testing.T) {
 	reply := w.fs.Post(slackStaff, slackAnna, "Hi Mia, which version do you run?", root.TS)
 	w.say("slack thread      anna: Hi Mia, which version do you run?")
 	waitUntil(t, "the reply in mia's thread", func() bool {
-		return countContent(w.fd.BotMessages(q.ID), "**anna** (staff): Hi Mia, which version do you run?") == 1
+		return hookedBy(w.fd, q.ID, "anna (staff)", "Hi Mia, which version do you run?") == 1
 	})
-	w.say("discord thread    einsatz: **anna** (staff): Hi Mia, which version do you run?")
+	if wh := w.fd.Webhooks(w.dGeneral); len(wh) != 1 || wh[0].Name != discord.WebhookName {
+		t.Fatalf("webhooks of #general = %+v, want the one the bot created", wh)
+	}
+	if m := hooked(w.fd, q.ID)[0]; m.AvatarURL != slacktest.AvatarURL(slackAnna, 72) {
+		t.Fatalf("anna's reply has avatar %q, want her Slack picture", m.AvatarURL)
+	}
+	w.say("discord thread    anna (staff) [webhook]: Hi Mia, which version do you run?")
 	// The state machine's step follows the post.
 	waitUntil(t, "the escalation answered and claimed by anna", func() bool {
 		e, _, _ = storage.NewHandoff(r.store).Escalation(ctx, member)
@@ -237,9 +267,9 @@ func TestRelayDiscordMemberSlackStaff(t *testing.T) {
 	w.fs.Edit(slackStaff, reply, "Hi Mia, which version and which OS do you run?")
 	w.say("slack thread      (anna edits her message to \"Hi Mia, which version and which OS do you run?\")")
 	waitUntil(t, "anna's edit in mia's thread", func() bool {
-		return countContent(w.fd.BotMessages(q.ID), "**anna** (staff): Hi Mia, which version and which OS do you run?") == 1
+		return hookedBy(w.fd, q.ID, "anna (staff)", "Hi Mia, which version and which OS do you run?") == 1
 	})
-	w.say("discord thread    (einsatz's copy now reads \"**anna** (staff): Hi Mia, which version and which OS do you run?\")")
+	w.say("discord thread    (the webhook message now reads \"Hi Mia, which version and which OS do you run?\")")
 
 	// Restart on the same data directory.
 	r.stop()
@@ -258,9 +288,9 @@ func TestRelayDiscordMemberSlackStaff(t *testing.T) {
 	w.fs.Post(slackStaff, slackAnna, "Please try Settings > Export > All data.", root.TS)
 	w.say("slack thread      anna: Please try Settings > Export > All data.   (after a restart of einsatz)")
 	waitUntil(t, "the reply after the restart", func() bool {
-		return countContent(w.fd.BotMessages(q.ID), "**anna** (staff): Please try Settings > Export > All data.") == 1
+		return hookedBy(w.fd, q.ID, "anna (staff)", "Please try Settings > Export > All data.") == 1
 	})
-	w.say("discord thread    einsatz: **anna** (staff): Please try Settings > Export > All data.")
+	w.say("discord thread    anna (staff) [webhook]: Please try Settings > Export > All data.")
 	w.fd.Post(q.ID, w.dMia, "That worked, thanks!", false)
 	w.say("discord thread    mia: That worked, thanks!")
 	waitUntil(t, "mia's thanks in the staff thread", func() bool {
@@ -269,8 +299,11 @@ func TestRelayDiscordMemberSlackStaff(t *testing.T) {
 	w.say("slack thread      einsatz: mia: That worked, thanks!")
 	time.Sleep(200 * time.Millisecond) // room for a duplicate to show
 	bots := w.fd.BotMessages(q.ID)
-	if n := countContent(bots, "(staff):"); n != 2 {
-		t.Fatalf("%d staff replies in mia's thread, want 2 (each once):\n%s", n, contents(bots))
+	if n := len(hooked(w.fd, q.ID)); n != 2 || countContent(bots, "(staff):") != 0 {
+		t.Fatalf("%d staff replies through the webhook in mia's thread, want 2 (each once); the bot's:\n%s", n, contents(bots))
+	}
+	if wh := w.fd.Webhooks(w.dGeneral); len(wh) != 1 {
+		t.Fatalf("%d webhooks in #general after the restart, want the first one reused", len(wh))
 	}
 	if countContent(bots, "legacy plan") != 0 {
 		t.Fatalf("the note reached the member:\n%s", contents(bots))

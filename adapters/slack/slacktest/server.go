@@ -94,6 +94,9 @@ type Message struct {
 	// Username is the name a bot message was posted under (chat.postMessage
 	// username, honoured with chat:write.customize as on Slack).
 	Username string `json:"username,omitempty"`
+	// IconURL is the icon_url a bot message was posted with (also
+	// chat:write.customize).
+	IconURL string `json:"icon_url,omitempty"`
 	// Deleted: chat.delete removed it (it stays in Posted, marked).
 	Deleted bool `json:"deleted,omitempty"`
 	// EphemeralFor is the only user who sees an ephemeral message
