@@ -38,6 +38,7 @@ func newRelayWorld(t *testing.T, staffPlatform string) *relayWorld {
 	w.fd = discordtest.New(t, discordtest.Options{})
 	w.support = w.fd.AddRole(w.fd.Guild, "support")
 	w.dAnna, w.dMia = w.fd.NewUser("anna", w.support), w.fd.NewUser("mia")
+	w.dAnna.Avatar = "a1b2c3d4"
 	w.dGeneral, w.dStaffCh = w.fd.TextChannel(w.fd.Guild, "general"), w.fd.TextChannel(w.fd.Guild, "staff")
 	w.fs = slacktest.New(slacktest.Options{AckTimeout: 3 * time.Second, PingInterval: 100 * time.Millisecond})
 	t.Cleanup(w.fs.Close)
@@ -359,6 +360,9 @@ func TestRelaySlackMemberDiscordStaff(t *testing.T) {
 	if got.Username != "anna (staff)" || strings.Contains(got.Text, "(staff):") {
 		t.Fatalf("anna's reply: username %q, text %q; want her name as the author", got.Username, got.Text)
 	}
+	if want := "https://cdn.discordapp.com/avatars/" + w.dAnna.ID + "/a1b2c3d4.png?size=128"; got.IconURL != want {
+		t.Fatalf("anna's reply has icon_url %q, want her Discord avatar %q", got.IconURL, want)
+	}
 	waitUntil(t, "the escalation answered and claimed by anna", func() bool {
 		e, _, _ := storage.NewHandoff(r.store).Escalation(ctx, member)
 		return e.Status == escalation.StatusAnswered && e.ClaimedBy == "anna"
@@ -385,6 +389,45 @@ func TestRelaySlackMemberDiscordStaff(t *testing.T) {
 	for _, m := range w.fd.BotMessages(root.ID) {
 		if strings.HasPrefix(m.Content, "answer:") {
 			t.Fatalf("the bot answered in the staff thread: %q", m.Content)
+		}
+	}
+}
+
+// A Slack app without chat:write.customize: Slack refuses a custom author
+// (missing_scope), so anna's replies reach mia's Slack thread from the
+// bot with "**anna** (staff):" in the text — the first one too, and the
+// edit keeps the name.
+func TestRelaySlackWithoutCustomizeScope(t *testing.T) {
+	w := newRelayWorld(t, bot.PlatformDiscord)
+	var scopes []string
+	for _, sc := range slacktest.AllScopes {
+		if sc != "chat:write.customize" {
+			scopes = append(scopes, sc)
+		}
+	}
+	w.fs.SetScopes(scopes...)
+	w.start(t)
+	if !w.fd.WaitConnected(10*time.Second) || !w.fs.WaitConnected(1, 10*time.Second) {
+		t.Fatal("the adapters did not connect")
+	}
+	q := w.fs.Post(slackHelp, slackMia, "@einsatz I need a real person, my invoice is wrong", "")
+	waitUntil(t, "the escalation in the Discord staff channel", func() bool { return len(w.fd.BotMessages(w.dStaffCh)) == 1 })
+	root := w.fd.BotMessages(w.dStaffCh)[0]
+	waitUntil(t, "the staff thread", func() bool { return countContent(w.fd.BotMessages(root.ID), "Replies in this thread go to mia") == 1 })
+
+	first := w.fd.Post(root.ID, w.dAnna, "Hi Mia, looking at it.", false)
+	w.fd.Post(root.ID, w.dAnna, "Found it.", false)
+	waitUntil(t, "both replies in mia's thread, named in the text", func() bool {
+		th := slackThread(w.fs, slackHelp, q)
+		return countText(th, "anna* (staff): Hi Mia, looking at it.") == 1 && countText(th, "anna* (staff): Found it.") == 1
+	})
+	w.fd.EditMessage(root.ID, first.ID, "Hi Mia, looking at it now.")
+	waitUntil(t, "the edit, still named", func() bool {
+		return countText(slackThread(w.fs, slackHelp, q), "anna* (staff): Hi Mia, looking at it now.") == 1
+	})
+	for _, m := range slackThread(w.fs, slackHelp, q) {
+		if m.Username != "" || m.IconURL != "" {
+			t.Fatalf("a message with a custom author despite the missing scope: %+v", m)
 		}
 	}
 }

@@ -96,6 +96,9 @@ type User struct {
 	Name  string
 	Bot   bool
 	Roles []string // role ids in the guild
+	// Avatar is the user's avatar hash ("" = the default avatar); its
+	// picture is https://cdn.discordapp.com/avatars/{id}/{hash}.png.
+	Avatar string
 }
 
 // Channel is a channel, thread or forum on the fake server.
@@ -860,6 +863,9 @@ func userPayload(u User) map[string]any {
 	p := map[string]any{
 		"id": u.ID, "username": strings.ToLower(strings.ReplaceAll(u.Name, " ", "_")), "global_name": u.Name,
 		"discriminator": "0", "avatar": nil, "public_flags": 0,
+	}
+	if u.Avatar != "" {
+		p["avatar"] = u.Avatar
 	}
 	if u.Bot {
 		p["bot"] = true
