@@ -143,6 +143,7 @@ type Message struct {
 	Time            time.Time
 	Edited          bool
 	Deleted         bool
+	Attachments     []string // file names (AttachmentURL)
 	// WebhookID is set on a message a webhook posted; Author is then the
 	// webhook's author for this message (the username it was executed
 	// with, Bot true) and AvatarURL the avatar_url it was given.
@@ -523,6 +524,9 @@ type PostOptions struct {
 	Content     string
 	MentionsBot bool   // prefix the content with the bot's mention
 	ReplyTo     string // id of the message this one replies to
+	// Attachments are names of files uploaded with the message; each is
+	// served at AttachmentURL.
+	Attachments []string
 }
 
 // Post writes a message as a user and dispatches MESSAGE_CREATE. With
@@ -539,7 +543,8 @@ func (s *Server) PostWith(p PostOptions) Message {
 	if c == nil {
 		panic("discordtest: no channel " + p.ChannelID)
 	}
-	m := &Message{ID: s.newID(), ChannelID: c.ID, GuildID: c.GuildID, Author: p.Author, Content: p.Content, Time: time.Now().UTC(), ReferenceID: p.ReplyTo}
+	m := &Message{ID: s.newID(), ChannelID: c.ID, GuildID: c.GuildID, Author: p.Author, Content: p.Content, Time: time.Now().UTC(), ReferenceID: p.ReplyTo,
+		Attachments: p.Attachments}
 	if p.MentionsBot {
 		m.Content = "<@" + s.BotID + "> " + p.Content
 		m.Mentions = append(m.Mentions, s.BotID)
@@ -911,6 +916,14 @@ func (s *Server) messagePayloadLocked(m *Message, withContent bool) map[string]a
 		"mention_everyone": false, "mentions": mentions, "mention_roles": []any{}, "attachments": []any{},
 		"embeds": []any{}, "components": components, "pinned": false, "type": 0, "flags": m.Flags,
 	}
+	if len(m.Attachments) > 0 && withContent {
+		var atts []any
+		for i, name := range m.Attachments {
+			atts = append(atts, map[string]any{"id": fmt.Sprintf("%s%d", m.ID, i), "filename": name, "size": 1024,
+				"url": AttachmentURL(m.ChannelID, m.ID, i, name), "proxy_url": strings.Replace(AttachmentURL(m.ChannelID, m.ID, i, name), "cdn.discordapp.com", "media.discordapp.net", 1)})
+		}
+		p["attachments"] = atts
+	}
 	if m.Edited {
 		p["edited_timestamp"] = time.Now().UTC().Format(time.RFC3339Nano)
 	}
@@ -1056,3 +1069,8 @@ func (s *Server) track(c *gwConn, on bool) {
 }
 
 var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+
+// AttachmentURL is where the fake says the i-th file of a message is.
+func AttachmentURL(channelID, messageID string, i int, name string) string {
+	return fmt.Sprintf("https://cdn.discordapp.com/attachments/%s/%s%d/%s", channelID, messageID, i, name)
+}
