@@ -92,8 +92,8 @@ type Message struct {
 	Blocks   json.RawMessage `json:"blocks,omitempty"`
 	// Files are the names of files shared with the message (subtype
 	// file_share); FileLink gives each one's permalink.
-	Files []string `json:"files,omitempty"`
-	Edited   bool            `json:"edited,omitempty"`
+	Files  []string `json:"files,omitempty"`
+	Edited bool     `json:"edited,omitempty"`
 	// Username is the name a bot message was posted under (chat.postMessage
 	// username, honoured with chat:write.customize as on Slack).
 	Username string `json:"username,omitempty"`
