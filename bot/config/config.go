@@ -268,6 +268,10 @@ type Handoff struct {
 	// SLA is the time to the first staff response, counted only during
 	// Hours; 0 = no SLA clock.
 	SLA time.Duration `yaml:"sla"`
+	// SLAWarnAt is how much of the SLA may pass without a staff response
+	// before the "about to breach" notice goes out, a percentage from 1%
+	// to 100%; default "80%". ParsePercent reads it.
+	SLAWarnAt string `yaml:"sla_warn_at"`
 	// NotePrefix starts a staff-only note in an escalation's staff thread
 	// (it is not sent to the member); default "//".
 	NotePrefix string `yaml:"note_prefix"`
@@ -503,6 +507,7 @@ func (c *Config) fillDefaults() {
 	}
 	setString(&c.Support.SaveReaction, "📌")
 	setString(&c.Handoff.NotePrefix, "//")
+	setString(&c.Handoff.SLAWarnAt, "80%")
 	if c.Inbox.Threshold == 0 {
 		c.Inbox.Threshold = 0.5
 	}

@@ -254,11 +254,19 @@ type SLAState struct {
 	Met      bool          `json:"met,omitempty"`
 	Breached bool          `json:"breached,omitempty"`
 	Left     time.Duration `json:"left,omitempty"` // working time left while running (negative: overdue)
-	Warn     bool          `json:"warn,omitempty"` // running and 80 % used: about to breach
+	Warn     bool          `json:"warn,omitempty"` // running and SLAWarnAt used: about to breach
 }
 
-// warnShare is the share of the SLA after which staff are warned.
-const warnShare = 0.8
+// DefaultSLAWarnAt is the share of the SLA after which staff are warned
+// when Options.SLAWarnAt is not set (handoff.sla_warn_at: 80%).
+const DefaultSLAWarnAt = 0.8
+
+func (s *Service) warnShare() float64 {
+	if s.o.SLAWarnAt <= 0 || s.o.SLAWarnAt > 1 {
+		return DefaultSLAWarnAt
+	}
+	return s.o.SLAWarnAt
+}
 
 // SLAOf is e's SLA clock at now.
 func (s *Service) SLAOf(e escalation.Escalation, now time.Time) SLAState {
@@ -277,13 +285,13 @@ func (s *Service) SLAOf(e escalation.Escalation, now time.Time) SLAState {
 	used := s.o.Hours.Working(e.Created, now)
 	st.Left = s.o.SLA - used
 	st.Breached = st.Left < 0
-	st.Warn = float64(used) >= warnShare*float64(s.o.SLA)
+	st.Warn = float64(used) >= s.warnShare()*float64(s.o.SLA)
 	return st
 }
 
 // CheckSLA posts the about-to-breach notice to the staff channel, once per
 // escalation, for every open escalation without a staff response whose
-// SLA is 80 % used.
+// SLA is used up to SLAWarnAt (80 % unless configured).
 func (s *Service) CheckSLA(ctx context.Context) error {
 	if s.o.SLA <= 0 {
 		return nil
