@@ -375,6 +375,10 @@ type WebAccount struct {
 	Role         string `yaml:"role"` // admin|staff
 	Token        string `yaml:"token" secret:"EINSATZ_WEB_TOKEN_<NAME>"`
 	PasswordHash string `yaml:"password_hash"`
+	// Avatar is the https URL of the account's picture: replies sent from
+	// the desk show it where they are posted in the staff member's name
+	// (a Discord webhook, Slack with slack.customize). Optional.
+	Avatar string `yaml:"avatar"`
 }
 
 // Channels says when the bot speaks in which channel.

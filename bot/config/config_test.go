@@ -396,6 +396,7 @@ channels:
     - name: alice
       role: staff
       token: ${B}
+      avatar: http://example.org/alice.png
 `,
 			env: map[string]string{"A": "same-token-twice-1", "B": "same-token-twice-1", "H": "h"},
 			want: []wantProblem{
@@ -406,6 +407,7 @@ channels:
 				{"staff.web[1]", 9, "needs a token"},
 				{"staff.web[2].name", 10, `duplicate account name "alice"`},
 				{"staff.web[2].token", 12, "same token as staff.web[0]"},
+				{"staff.web[2].avatar", 13, `must be an https URL of a picture, got "http://example.org/alice.png"`},
 			},
 		},
 		{

@@ -397,6 +397,11 @@ func (v *validator) staff(s Staff) {
 				v.add(path+".password_hash", "must be a bcrypt hash ($2a$, $2b$ or $2y$…, e.g. from htpasswd -nbBC 10 NAME PASSWORD)")
 			}
 		}
+		if a.Avatar != "" {
+			if u, err := url.Parse(a.Avatar); err != nil || u.Scheme != "https" || u.Host == "" {
+				v.add(path+".avatar", "must be an https URL of a picture, got %q", a.Avatar)
+			}
+		}
 		if a.Token != "" {
 			if first, dup := tokens[a.Token]; dup {
 				v.add(path+".token", "same token as staff.web[%d]: every account needs its own", first)

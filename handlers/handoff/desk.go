@@ -104,6 +104,9 @@ func (s *Service) act(ctx context.Context, id, action, staff, text string, via r
 			}
 		}
 		if action == escalation.ActionReply {
+			if via.avatar == "" {
+				via.avatar = s.o.Avatars[staff] // a desk account's picture
+			}
 			msgID, err := s.publish(ctx, e.Thread, bot.Reply{Text: text, AuthorName: staff, AuthorAvatar: via.avatar})
 			if err != nil {
 				return e, fmt.Errorf("handoff: reply in %s: %w", e.Thread.Key(), err)

@@ -79,6 +79,9 @@ type Options struct {
 	Reaction     string        // a staff reaction that takes a thread over, e.g. "✋"; "" = off
 	Hours        *Hours        // nil: staff are always around
 	SLA          time.Duration // first staff response due within this, counted in Hours; 0: no clock
+	// Avatars are pictures (URLs) of staff by name, for desk replies
+	// posted in their name (staff.web[].avatar).
+	Avatars map[string]string
 	// SLAWarnAt is the share of SLA after which the "about to breach"
 	// notice goes out (0.8 for 80 %); 0 = DefaultSLAWarnAt.
 	SLAWarnAt float64

@@ -28,8 +28,9 @@ type relayWorld struct {
 	dGeneral, dStaffCh string
 	dir                string
 	clock              *bottest.Clock
-	staff              bot.ThreadRef // staff.channel
-	log                []string      // the conversation as the fakes saw it, for docs/handoff.md
+	staff              bot.ThreadRef     // staff.channel
+	avatars            map[string]string // handoff.Options.Avatars (staff.web[].avatar)
+	log                []string          // the conversation as the fakes saw it, for docs/handoff.md
 }
 
 func newRelayWorld(t *testing.T, staffPlatform string) *relayWorld {
@@ -77,7 +78,7 @@ func (w *relayWorld) start(t *testing.T) *relayRig {
 	})
 	core := bot.New(bot.Options{Store: store, Router: bot.NewRouter(answer), Logger: discard, Clock: w.clock})
 	svc := handoff.New(handoff.Options{Store: storage.NewHandoff(store), Owners: store, History: store, Relays: storage.NewRelay(store),
-		Poster: core, Clock: w.clock, Logger: discard, Text: text, AutoTakeover: true, StaffChannel: w.staff})
+		Poster: core, Clock: w.clock, Logger: discard, Text: text, AutoTakeover: true, StaffChannel: w.staff, Avatars: w.avatars})
 	core.Route(svc.Routes()...)
 	core.Observe(svc)
 	da, err := discord.New(discord.Options{Token: w.fd.Token, APIURL: w.fd.URL, StaffRoles: []string{w.support},
