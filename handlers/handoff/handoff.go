@@ -85,7 +85,7 @@ type Options struct {
 	// SLAWarnAt is the share of SLA after which the "about to breach"
 	// notice goes out (0.8 for 80 %); 0 = DefaultSLAWarnAt.
 	SLAWarnAt float64
-	Sensitive    []string      // topics that always escalate (billing, security, legal, …)
+	Sensitive []string // topics that always escalate (billing, security, legal, …)
 
 	// Summarize, when set, writes an escalation's summary from the asker's
 	// last messages (main wires the LLM and redacts there). nil, an error or
