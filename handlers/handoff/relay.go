@@ -112,8 +112,8 @@ func (s *Service) openStaffThread(ctx context.Context, m Messenger, e escalation
 	}); err != nil && !errors.Is(err, errSkip) {
 		return err
 	}
-	hint := fmt.Sprintf("Replies in this thread go to %s on %s, in your name. Start a message with %s for a note only staff see.",
-		e.User.DisplayName(), e.Thread.Platform, s.notePrefix())
+	hint := fmt.Sprintf("Replies in this thread go to %s on %s, in your name. Start a message with %s, or react to it with %s, for a note only staff see.",
+		e.User.DisplayName(), e.Thread.Platform, s.notePrefix(), NoteReaction)
 	if err := m.Post(ctx, staff, bot.Reply{Text: hint, Notice: true}); err != nil {
 		s.o.Logger.Error("handoff: first line of the staff thread", "escalation", e.ID, "err", err)
 	}
