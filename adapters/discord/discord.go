@@ -90,6 +90,7 @@ type Adapter struct {
 	pending  map[string]*pendingInteraction
 	starting map[string]*sync.Mutex // message id -> lock while starting its thread
 	// Staff replies through channel webhooks (webhook.go).
+	hookMu     sync.Mutex                     // held while a channel's webhook is looked up or created
 	hooks      map[string]*discordgo.Webhook  // channel id -> its webhook
 	hookDenied map[string]bool                // channel id -> no Manage Webhooks there
 	hookMsgs   *lru.Cache[string, webhookRef] // message id -> the webhook that posted it

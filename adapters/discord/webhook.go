@@ -66,6 +66,17 @@ func (a *Adapter) webhookFor(ctx context.Context, channelID string, create bool)
 	if denied {
 		return nil, false, nil
 	}
+	// One lookup at a time, so that two threads of a channel answered at
+	// once do not each create a webhook.
+	a.hookMu.Lock()
+	defer a.hookMu.Unlock()
+	a.mu.Lock()
+	wh, known = a.hooks[channelID]
+	denied = a.hookDenied[channelID]
+	a.mu.Unlock()
+	if known || denied {
+		return wh, !denied, nil
+	}
 	list, err := a.s.ChannelWebhooks(channelID, discordgo.WithContext(ctx))
 	if err == nil {
 		for _, h := range list {

@@ -2,8 +2,10 @@ package discord_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/einsatz/einsatz/adapters/discord"
@@ -95,6 +97,25 @@ func TestStaffReplyThroughChannelWebhook(t *testing.T) {
 	}
 	if hooks := e.srv.Webhooks(e.general); len(hooks) != 1 {
 		t.Fatalf("%d webhooks after the restart, want the first reused", len(hooks))
+	}
+
+	// Two threads of a fresh channel answered at once: still one webhook.
+	help := e.srv.TextChannel(e.srv.Guild, "help")
+	var wg sync.WaitGroup
+	for i := range 4 {
+		th := e.srv.Thread(help, fmt.Sprintf("q%d", i), alice)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.adapter.Publish(ctx, bot.ThreadRef{Platform: bot.PlatformDiscord, ChannelID: help, ThreadID: th},
+				bot.Reply{Text: "At once", AuthorName: "anna"}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if hooks := e.srv.Webhooks(help); len(hooks) != 1 {
+		t.Fatalf("%d webhooks after four replies at once, want 1", len(hooks))
 	}
 
 	// Names Discord refuses for a webhook author, and a DM: in the text.

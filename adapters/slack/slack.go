@@ -481,11 +481,10 @@ func (a *Adapter) lookupUser(id string) <-chan struct{} {
 		if err != nil {
 			a.log.Warn("slack: looking up a user's name", "user", id, "err", err, "fix", a.explain("users.info", err))
 			a.users.put(id, "") // do not ask again for every message; retried after NameTTL
+			a.avatars.Add(id, "")
 			return
 		}
-		if u.Profile.Image72 != "" {
-			a.avatars.Add(id, u.Profile.Image72)
-		}
+		a.avatars.Add(id, u.Profile.Image72) // "" when there is none: not asked again
 		name := u.Profile.DisplayName
 		if name == "" {
 			name = u.RealName
