@@ -138,44 +138,50 @@ func (a *Adapter) hookTarget(channelID string) (parent, thread string, ok bool) 
 
 // publishAsStaff posts a staff reply through the channel's webhook. It
 // reports false (and posts nothing) when it cannot: the caller then posts
-// as the bot with the name in the text.
+// as the bot with the name in the text. A webhook someone deleted (10015)
+// is replaced once.
 func (a *Adapter) publishAsStaff(ctx context.Context, channelID string, r bot.Reply, chunks []string, comps []discordgo.MessageComponent, allowed *discordgo.MessageAllowedMentions) (string, bool, error) {
 	name := staffName(r.AuthorName)
 	parent, thread, ok := a.hookTarget(channelID)
 	if name == "" || !ok {
 		return "", false, nil
 	}
-	wh, ok, err := a.webhookFor(ctx, parent, true)
-	if err != nil || !ok || wh == nil {
-		if err != nil {
-			a.log.Warn("no webhook for a staff reply; posting it as the bot", "channel", parent, "err", err)
+	for attempt := 0; ; attempt++ {
+		wh, ok, err := a.webhookFor(ctx, parent, true)
+		if err != nil || !ok || wh == nil {
+			if err != nil {
+				a.log.Warn("no webhook for a staff reply; posting it as the bot", "channel", parent, "err", err)
+			}
+			return "", false, nil
 		}
-		return "", false, nil
+		first, replaced := "", false
+		for i, c := range chunks {
+			p := &discordgo.WebhookParams{Content: c, Username: name, AvatarURL: r.AuthorAvatar, AllowedMentions: allowed}
+			if i == len(chunks)-1 {
+				p.Components = comps
+			}
+			m, err := a.s.WebhookThreadExecute(wh.ID, wh.Token, true, thread, p, discordgo.WithContext(ctx))
+			if err != nil && i == 0 && attempt == 0 && restCode(err) == discordgo.ErrCodeUnknownWebhook {
+				a.forgetWebhook(parent) // deleted by someone: once more with a new one
+				replaced = true
+				break
+			}
+			if err != nil {
+				return first, true, fmt.Errorf("discord: staff reply through the webhook of %s: %s: %w", parent, explain(err), err)
+			}
+			if m == nil {
+				continue
+			}
+			a.msgChan.Add(m.ID, m.ChannelID)
+			a.hookMsgs.Add(m.ID, webhookRef{id: wh.ID, token: wh.Token, threadID: thread})
+			if first == "" {
+				first = m.ID
+			}
+		}
+		if !replaced {
+			return first, true, nil
+		}
 	}
-	first := ""
-	for i, c := range chunks {
-		p := &discordgo.WebhookParams{Content: c, Username: name, AvatarURL: r.AuthorAvatar, AllowedMentions: allowed}
-		if i == len(chunks)-1 {
-			p.Components = comps
-		}
-		m, err := a.s.WebhookThreadExecute(wh.ID, wh.Token, true, thread, p, discordgo.WithContext(ctx))
-		if err != nil && i == 0 && restCode(err) == discordgo.ErrCodeUnknownWebhook {
-			a.forgetWebhook(parent) // deleted by someone: once more with a new one
-			return a.publishAsStaff(ctx, channelID, r, chunks, comps, allowed)
-		}
-		if err != nil {
-			return first, true, fmt.Errorf("discord: staff reply through the webhook of %s: %s: %w", parent, explain(err), err)
-		}
-		if m == nil {
-			continue
-		}
-		a.msgChan.Add(m.ID, m.ChannelID)
-		a.hookMsgs.Add(m.ID, webhookRef{id: wh.ID, token: wh.Token, threadID: thread})
-		if first == "" {
-			first = m.ID
-		}
-	}
-	return first, true, nil
 }
 
 func (a *Adapter) forgetWebhook(channelID string) {

@@ -99,6 +99,15 @@ func TestStaffReplyThroughChannelWebhook(t *testing.T) {
 		t.Fatalf("%d webhooks after the restart, want the first reused", len(hooks))
 	}
 
+	// An admin deletes the webhook: the next reply makes a new one.
+	e.srv.DeleteWebhook(e.srv.Webhooks(e.general)[0].ID)
+	if _, err := again.Publish(ctx, in2, bot.Reply{Text: "After the webhook was deleted", AuthorName: "anna"}); err != nil {
+		t.Fatal(err)
+	}
+	if hooks := e.srv.Webhooks(e.general); len(hooks) != 1 || countMessages(hookMessages(e.srv, th2), "After the webhook was deleted") != 1 {
+		t.Fatalf("after deleting the webhook: webhooks %+v, messages %+v", hooks, hookMessages(e.srv, th2))
+	}
+
 	// Two threads of a fresh channel answered at once: still one webhook.
 	help := e.srv.TextChannel(e.srv.Guild, "help")
 	var wg sync.WaitGroup

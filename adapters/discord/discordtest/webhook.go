@@ -293,3 +293,14 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	}
 	return true
 }
+
+// DeleteWebhook deletes a webhook as an admin would in the channel's
+// settings; executing it afterwards answers 404 Unknown Webhook (10015).
+func (s *Server) DeleteWebhook(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.webhooks[id] == nil {
+		panic("discordtest: no webhook " + id)
+	}
+	delete(s.webhooks, id)
+}
