@@ -257,7 +257,7 @@ func TestSetupCommands(t *testing.T) {
 	}
 	u, err := url.Parse(strings.TrimSpace(out))
 	if err != nil || u.Host != "discord.com" || u.Query().Get("client_id") == "" ||
-		u.Query().Get("scope") != "bot applications.commands" || u.Query().Get("permissions") != "309237730368" {
+		u.Query().Get("scope") != "bot applications.commands" || u.Query().Get("permissions") != "309774601280" {
 		t.Fatalf("invite URL %q (%v)", out, err)
 	}
 

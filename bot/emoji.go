@@ -11,7 +11,7 @@ import (
 var emojiNames = map[string][]string{
 	"💡": {"bulb"}, "👍": {"+1", "thumbsup"}, "👎": {"-1", "thumbsdown"}, "⭐": {"star"}, "📥": {"inbox_tray"},
 	"🚀": {"rocket"}, "✋": {"raised_hand", "hand"}, "📌": {"pushpin"}, "👀": {"eyes"}, "✅": {"white_check_mark"},
-	"❌": {"x"}, "🙏": {"pray"}, "🎉": {"tada"}, "⏳": {"hourglass_flowing_sand"},
+	"❌": {"x"}, "🙏": {"pray"}, "🎉": {"tada"}, "⏳": {"hourglass_flowing_sand"}, "📝": {"memo", "pencil"},
 }
 
 // SameEmoji reports whether two reactions are the same emoji, each given as

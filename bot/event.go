@@ -46,6 +46,9 @@ type User struct {
 	Name     string `json:"name,omitempty"`
 	Staff    bool   `json:"staff,omitempty"` // set by the adapter from the staff config
 	Bot      bool   `json:"bot,omitempty"`   // the bot itself or another bot: never triggers anything
+	// Avatar is the URL of the user's picture where the adapter knows it
+	// (a staff reply relayed in their name shows it).
+	Avatar string `json:"avatar,omitempty"`
 }
 
 // DisplayName is the name to show for the user: Name, or the platform id
@@ -234,6 +237,10 @@ type Reply struct {
 	// (a staff member's reply relayed into the thread); adapters show it
 	// as the author, marked as staff. "" = the bot.
 	AuthorName string `json:"author_name,omitempty"`
+	// AuthorAvatar is the URL of the author's picture, where known;
+	// adapters that post under the author's name use it (a Discord
+	// webhook's avatar_url, Slack's icon_url).
+	AuthorAvatar string `json:"author_avatar,omitempty"`
 }
 
 // CommandSpec describes a command for platforms that register them (Discord

@@ -89,6 +89,11 @@ type Adapter struct {
 	dmChan   *lru.Cache[string, string] // user id -> the bot's DM channel with them
 	pending  map[string]*pendingInteraction
 	starting map[string]*sync.Mutex // message id -> lock while starting its thread
+	// Staff replies through channel webhooks (webhook.go).
+	hookMu     sync.Mutex                     // held while a channel's webhook is looked up or created
+	hooks      map[string]*discordgo.Webhook  // channel id -> its webhook
+	hookDenied map[string]bool                // channel id -> no Manage Webhooks there
+	hookMsgs   *lru.Cache[string, webhookRef] // message id -> the webhook that posted it
 
 	blank       int  // guild messages in a row without content that did not mention the bot
 	contentWarn bool // the missing MESSAGE_CONTENT explanation was logged
@@ -145,17 +150,20 @@ func New(opts Options) (*Adapter, error) {
 	s.LogLevel = discordgo.LogError
 
 	a := &Adapter{
-		opts:     opts,
-		log:      opts.Logger.With("platform", bot.PlatformDiscord),
-		s:        s,
-		channels: map[string]channelInfo{},
-		topLevel: newCache(20000),
-		msgChan:  newCache(50000),
-		dmChan:   newCache(5000),
-		pending:  map[string]*pendingInteraction{},
-		starting: map[string]*sync.Mutex{},
-		id:       identity{StaffRoles: set(opts.StaffRoles), StaffUsers: set(opts.StaffUsers)},
+		opts:       opts,
+		log:        opts.Logger.With("platform", bot.PlatformDiscord),
+		s:          s,
+		channels:   map[string]channelInfo{},
+		topLevel:   newCache(20000),
+		msgChan:    newCache(50000),
+		dmChan:     newCache(5000),
+		pending:    map[string]*pendingInteraction{},
+		starting:   map[string]*sync.Mutex{},
+		hooks:      map[string]*discordgo.Webhook{},
+		hookDenied: map[string]bool{},
+		id:         identity{StaffRoles: set(opts.StaffRoles), StaffUsers: set(opts.StaffUsers)},
 	}
+	a.hookMsgs, _ = lru.New[string, webhookRef](20000)
 	s.AddHandler(a.onReady)
 	s.AddHandler(a.onGuildCreate)
 	s.AddHandler(a.onChannelCreate)

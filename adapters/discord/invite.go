@@ -24,6 +24,10 @@ import (
 //     message that is already there.
 //   - Add Reactions: the reaction ability (acknowledgements, feedback).
 //   - Embed Links: answers carry their sources as links.
+//   - Manage Webhooks: staff replies relayed into a member's thread are
+//     posted through a channel webhook in the staff member's name (one
+//     webhook per channel, which the bot creates); without it they are
+//     posted by the bot, "**Name** (staff): …".
 //
 // Slash commands and buttons need no permission bit (the
 // applications.commands scope covers them); Mention Everyone is left out
@@ -35,7 +39,8 @@ func Permissions() int64 {
 		discordgo.PermissionCreatePublicThreads |
 		discordgo.PermissionReadMessageHistory |
 		discordgo.PermissionAddReactions |
-		discordgo.PermissionEmbedLinks
+		discordgo.PermissionEmbedLinks |
+		discordgo.PermissionManageWebhooks
 }
 
 // InviteURL is the OAuth2 URL that adds the bot to a server with the bot

@@ -65,11 +65,12 @@ func staffText(r bot.Reply) string {
 }
 
 // Publish posts a reply into the thread like Send and returns the id of
-// its first message (bot.Publisher).
+// its first message (bot.Publisher). A staff reply (AuthorName) goes
+// through the channel's webhook in the staff member's name where the bot
+// may manage webhooks (webhook.go), and otherwise names them in the text.
 func (a *Adapter) Publish(ctx context.Context, to bot.ThreadRef, r bot.Reply) (string, error) {
-	r.Text = staffText(r)
-	r, allowed := withPing(r)
-	chunks, comps := render(r)
+	plain, allowed := withPing(r)
+	chunks, comps := render(plain)
 	if len(chunks) == 0 && len(comps) == 0 {
 		return "", nil
 	}
@@ -77,10 +78,20 @@ func (a *Adapter) Publish(ctx context.Context, to bot.ThreadRef, r bot.Reply) (s
 	if err != nil {
 		return "", err
 	}
-	first := ""
 	if len(chunks) == 0 {
 		chunks = []string{""}
 	}
+	if r.AuthorName != "" && ref == nil {
+		if id, ok, err := a.publishAsStaff(ctx, channelID, r, chunks, comps, allowed); ok {
+			return id, err
+		}
+	}
+	if r.AuthorName != "" {
+		r.Text = staffText(r)
+		r, allowed = withPing(r)
+		chunks, comps = render(r)
+	}
+	first := ""
 	for i, c := range chunks {
 		msg := &discordgo.MessageSend{Content: c, AllowedMentions: allowed}
 		if i == 0 && ref != nil {
@@ -102,25 +113,68 @@ func (a *Adapter) Publish(ctx context.Context, to bot.ThreadRef, r bot.Reply) (s
 	return first, nil
 }
 
-// Edit replaces the text of a message the bot posted (a reply's first part).
+// Edit replaces the text of a message the bot posted (a reply's first
+// part), itself or through a channel webhook (a staff reply).
 func (a *Adapter) Edit(ctx context.Context, in bot.ThreadRef, messageID string, r bot.Reply) error {
-	r.Text = staffText(r)
-	chunks, _ := render(r)
+	if _, seen := a.msgChan.Get(messageID); !seen {
+		a.learnThread(ctx, in)
+	}
+	ch := a.messageChannel(in, messageID)
+	if hook, ok := a.hookMsgs.Get(messageID); ok {
+		return a.editHooked(ctx, hook, ch, messageID, r)
+	}
+	staff := r
+	staff.Text = staffText(r)
+	chunks, _ := render(staff)
 	if len(chunks) == 0 {
 		return nil
 	}
-	ch := a.messageChannel(in, messageID)
 	edit := &discordgo.MessageEdit{ID: messageID, Channel: ch, Content: &chunks[0], AllowedMentions: noMentions()}
-	if _, err := a.s.ChannelMessageEditComplex(edit, discordgo.WithContext(ctx)); err != nil {
+	_, err := a.s.ChannelMessageEditComplex(edit, discordgo.WithContext(ctx))
+	if err != nil && restCode(err) == discordgo.ErrCodeCannotEditFromAnotherUser {
+		// Not the bot's own message: a staff reply posted through the
+		// channel's webhook before a restart.
+		if hook, ok := a.hookOf(ctx, ch, messageID); ok {
+			return a.editHooked(ctx, hook, ch, messageID, r)
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("discord: edit message %s in channel %s: %s: %w", messageID, ch, explain(err), err)
 	}
 	return nil
 }
 
-// Delete deletes a message the bot posted; one gone already is fine.
+func (a *Adapter) editHooked(ctx context.Context, hook webhookRef, ch, messageID string, r bot.Reply) error {
+	chunks, _ := render(r)
+	if len(chunks) == 0 {
+		return nil
+	}
+	if err := a.editAsStaff(ctx, hook, messageID, chunks[0]); err != nil {
+		return fmt.Errorf("discord: edit webhook message %s in channel %s: %s: %w", messageID, ch, explain(err), err)
+	}
+	return nil
+}
+
+// Delete deletes a message the bot posted, itself or through a channel
+// webhook; one gone already is fine.
 func (a *Adapter) Delete(ctx context.Context, in bot.ThreadRef, messageID string) error {
+	if _, seen := a.msgChan.Get(messageID); !seen {
+		a.learnThread(ctx, in)
+	}
 	ch := a.messageChannel(in, messageID)
-	err := a.s.ChannelMessageDelete(ch, messageID, discordgo.WithContext(ctx))
+	hook, hooked := a.hookMsgs.Get(messageID)
+	var err error
+	if !hooked {
+		err = a.s.ChannelMessageDelete(ch, messageID, discordgo.WithContext(ctx))
+		if restCode(err) == discordgo.ErrCodeMissingPermissions {
+			// Someone else's message without Manage Messages: a staff
+			// reply posted through the channel's webhook before a restart.
+			hook, hooked = a.hookOf(ctx, ch, messageID)
+		}
+	}
+	if hooked {
+		err = a.deleteAsStaff(ctx, hook, messageID)
+	}
 	if err != nil && restCode(err) != discordgo.ErrCodeUnknownMessage {
 		return fmt.Errorf("discord: delete message %s in channel %s: %s: %w", messageID, ch, explain(err), err)
 	}

@@ -101,6 +101,9 @@ func (id identity) user(u *discordgo.User, m *discordgo.Member) bot.User {
 		return bot.User{Platform: bot.PlatformDiscord}
 	}
 	out := bot.User{Platform: bot.PlatformDiscord, ID: u.ID, Name: u.Username, Bot: u.Bot || u.System}
+	if u.Avatar != "" {
+		out.Avatar = u.AvatarURL("128")
+	}
 	if u.GlobalName != "" {
 		out.Name = u.GlobalName
 	}

@@ -180,14 +180,34 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 
 // Publish posts like Send and returns the ts of the first message posted
 // (bot.Publisher). With Options.Customize a staff reply is posted under
-// the staff member's name (chat:write.customize) instead of naming them
-// in the text.
+// the staff member's name, marked "(staff)", and picture (username and
+// icon_url, chat:write.customize) instead of naming them in the text.
+// When Slack refuses that (the app lacks the scope: missing_scope) the
+// reply names them in the text, as do all later ones (logged once).
 func (a *Adapter) Publish(ctx context.Context, to bot.ThreadRef, r bot.Reply) (string, error) {
-	var custom []slack.MsgOption
-	if a.opts.Customize && r.AuthorName != "" {
-		custom = append(custom, slack.MsgOptionUsername(r.AuthorName+" (staff)"))
-		r.AuthorName = ""
+	if a.customizes() && r.AuthorName != "" {
+		custom := []slack.MsgOption{slack.MsgOptionUsername(r.AuthorName + " (staff)")}
+		if r.AuthorAvatar != "" {
+			custom = append(custom, slack.MsgOptionIconURL(r.AuthorAvatar))
+		}
+		plain := r
+		plain.AuthorName = ""
+		ts, err := a.publish(ctx, to, plain, custom)
+		if ts != "" || slackCode(err) != "missing_scope" {
+			return ts, err
+		}
+		if !a.noCustomize.Swap(true) {
+			a.log.Warn("slack: staff replies name the staff member in the text: the app may not post under another name",
+				"fix", "add the chat:write.customize scope (slack.customize) and reinstall the app", "err", err)
+		}
 	}
+	return a.publish(ctx, to, r, nil)
+}
+
+// customizes says whether staff replies are posted under their author.
+func (a *Adapter) customizes() bool { return a.opts.Customize && !a.noCustomize.Load() }
+
+func (a *Adapter) publish(ctx context.Context, to bot.ThreadRef, r bot.Reply, custom []slack.MsgOption) (string, error) {
 	user, private := a.whisper.Get(to.Key())
 	first := ""
 	threadTS := ""
@@ -232,7 +252,7 @@ func (a *Adapter) Publish(ctx context.Context, to bot.ThreadRef, r bot.Reply) (s
 // Edit replaces the text of a message the bot posted (chat.update) with
 // the reply's first part.
 func (a *Adapter) Edit(ctx context.Context, in bot.ThreadRef, messageID string, r bot.Reply) error {
-	if a.opts.Customize {
+	if a.customizes() {
 		r.AuthorName = "" // the name is the message's author already
 	}
 	m := render(r)[0]

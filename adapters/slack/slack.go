@@ -109,6 +109,11 @@ type Adapter struct {
 	synth   *lru.Cache[string, string] // synthetic thread key → ts of its first post
 	ims     *lru.Cache[string, string] // user id → the bot's direct-message channel with them
 	whisper *lru.Cache[string, string] // synthetic thread key of a private command → the user who ran it
+	avatars *lru.Cache[string, string] // user id → profile picture URL (users.info image_72)
+
+	// noCustomize: chat.postMessage refused a custom author
+	// (missing chat:write.customize); staff replies name them in the text.
+	noCustomize atomic.Bool
 
 	lookupMu sync.Mutex
 	lookups  map[string]chan struct{}
@@ -195,6 +200,7 @@ func New(opts Options) (*Adapter, error) {
 		synth:   newCache(5000),
 		ims:     newCache(5000),
 		whisper: newCache(5000),
+		avatars: newCache(5000),
 		private: map[string]bool{},
 		lookups: map[string]chan struct{}{},
 	}
@@ -402,6 +408,15 @@ func (a *Adapter) accept(kind string, translate func(Env) (bot.Event, error), re
 	} else {
 		a.users.put(ev.User.ID, ev.User.Name)
 	}
+	if ev.User.Staff && ev.User.ID != "" {
+		// A staff member's picture goes with their replies relayed in
+		// their name (icon_url, a Discord webhook's avatar_url).
+		if av, ok := a.avatars.Get(ev.User.ID); ok {
+			ev.User.Avatar = av
+		} else if ready == nil {
+			ready = a.lookupUser(ev.User.ID)
+		}
+	}
 	a.q.push(pending{ev: ev, ready: ready})
 }
 
@@ -426,7 +441,12 @@ func (a *Adapter) dispatch(ctx context.Context, sink bot.Sink) {
 			case <-ctx.Done():
 			}
 			t.Stop()
-			p.ev.User.Name, _ = a.users.get(p.ev.User.ID)
+			if name, ok := a.users.get(p.ev.User.ID); ok && name != "" || p.ev.User.Name == "" {
+				p.ev.User.Name = name
+			}
+			if p.ev.User.Staff {
+				p.ev.User.Avatar, _ = a.avatars.Get(p.ev.User.ID)
+			}
 		}
 		a.submit(sink, p.ev)
 	}
@@ -461,8 +481,10 @@ func (a *Adapter) lookupUser(id string) <-chan struct{} {
 		if err != nil {
 			a.log.Warn("slack: looking up a user's name", "user", id, "err", err, "fix", a.explain("users.info", err))
 			a.users.put(id, "") // do not ask again for every message; retried after NameTTL
+			a.avatars.Add(id, "")
 			return
 		}
+		a.avatars.Add(id, u.Profile.Image72) // "" when there is none: not asked again
 		name := u.Profile.DisplayName
 		if name == "" {
 			name = u.RealName

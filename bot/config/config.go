@@ -284,6 +284,10 @@ type Handoff struct {
 	// SLA is the time to the first staff response, counted only during
 	// Hours; 0 = no SLA clock.
 	SLA time.Duration `yaml:"sla"`
+	// SLAWarnAt is how much of the SLA may pass without a staff response
+	// before the "about to breach" notice goes out, a percentage from 1%
+	// to 100%; default "80%". ParsePercent reads it.
+	SLAWarnAt string `yaml:"sla_warn_at"`
 	// NotePrefix starts a staff-only note in an escalation's staff thread
 	// (it is not sent to the member); default "//".
 	NotePrefix string `yaml:"note_prefix"`
@@ -387,6 +391,10 @@ type WebAccount struct {
 	Role         string `yaml:"role"` // admin|staff
 	Token        string `yaml:"token" secret:"EINSATZ_WEB_TOKEN_<NAME>"`
 	PasswordHash string `yaml:"password_hash"`
+	// Avatar is the https URL of the account's picture: replies sent from
+	// the desk show it where they are posted in the staff member's name
+	// (a Discord webhook, Slack with slack.customize). Optional.
+	Avatar string `yaml:"avatar"`
 }
 
 // Channels says when the bot speaks in which channel.
@@ -519,6 +527,7 @@ func (c *Config) fillDefaults() {
 	}
 	setString(&c.Support.SaveReaction, "📌")
 	setString(&c.Handoff.NotePrefix, "//")
+	setString(&c.Handoff.SLAWarnAt, "80%")
 	if c.Inbox.Threshold == 0 {
 		c.Inbox.Threshold = 0.5
 	}

@@ -170,6 +170,7 @@ slack:
 			name: "hand-off hours and sentiment thresholds",
 			yaml: `handoff:
   release_after: -1m
+  sla_warn_at: 120%
   hours:
     timezone: Mars/Olympus
     days: [mon]
@@ -181,9 +182,10 @@ sentiment:
 `,
 			want: []wantProblem{
 				{"handoff.release_after", 2, "must be 0 (never) or more"},
-				{"handoff.hours", 3, "timezone: want an IANA name"},
-				{"sentiment.alert_margin", 9, "between 0 and 1"},
-				{"sentiment.strong_negative", 10, "from -1 up to"},
+				{"handoff.sla_warn_at", 3, `must be from 1% to 100%, got "120%"`},
+				{"handoff.hours", 4, "timezone: want an IANA name"},
+				{"sentiment.alert_margin", 10, "between 0 and 1"},
+				{"sentiment.strong_negative", 11, "from -1 up to"},
 			},
 		},
 		{
@@ -394,6 +396,7 @@ channels:
     - name: alice
       role: staff
       token: ${B}
+      avatar: http://example.org/alice.png
 `,
 			env: map[string]string{"A": "same-token-twice-1", "B": "same-token-twice-1", "H": "h"},
 			want: []wantProblem{
@@ -404,6 +407,7 @@ channels:
 				{"staff.web[1]", 9, "needs a token"},
 				{"staff.web[2].name", 10, `duplicate account name "alice"`},
 				{"staff.web[2].token", 12, "same token as staff.web[0]"},
+				{"staff.web[2].avatar", 13, `must be an https URL of a picture, got "http://example.org/alice.png"`},
 			},
 		},
 		{
@@ -666,7 +670,7 @@ func TestFullConfig(t *testing.T) {
 			MaxRetries: 0, HistoryTokens: 500, Redact: false, Breaker: LLMBreaker{Failures: 5, Cooldown: time.Minute}},
 		Discord: Discord{Token: "discord-secret", APIURL: "http://127.0.0.1:9001/", GuildIDs: []string{"444"}},
 		Handoff: Handoff{AutoTakeover: false, ReleaseAfter: 0, Reaction: "", Mention: "<@&555>", Sensitive: []string{"billing", "Rechnung"},
-			Hours: Hours{Timezone: "Europe/Berlin", Days: []string{"mon", "fri"}, From: "09:00", To: "17:30"}, NotePrefix: "//"},
+			Hours: Hours{Timezone: "Europe/Berlin", Days: []string{"mon", "fri"}, From: "09:00", To: "17:30"}, NotePrefix: "//", SLAWarnAt: "80%"},
 		Support: Support{FollowUp: 2 * time.Hour, Similarity: 0.7, SaveReaction: "-"},
 		Inbox: Inbox{Enabled: false, Threshold: 0.6, Similar: 0.4, SimilarEmbedding: 0.8, Acknowledge: false, Reaction: "👍", DailyCap: -1,
 			Webhooks: []Webhook{{URL: "https://tracker.example.org/hook", Secret: "hook-secret"}}, WebhookTries: 2,

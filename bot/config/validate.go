@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"slices"
@@ -402,6 +403,11 @@ func (v *validator) staff(s Staff) {
 				v.add(path+".password_hash", "must be a bcrypt hash ($2a$, $2b$ or $2y$…, e.g. from htpasswd -nbBC 10 NAME PASSWORD)")
 			}
 		}
+		if a.Avatar != "" {
+			if u, err := url.Parse(a.Avatar); err != nil || u.Scheme != "https" || u.Host == "" {
+				v.add(path+".avatar", "must be an https URL of a picture, got %q", a.Avatar)
+			}
+		}
 		if a.Token != "" {
 			if first, dup := tokens[a.Token]; dup {
 				v.add(path+".token", "same token as staff.web[%d]: every account needs its own", first)
@@ -505,6 +511,9 @@ func (v *validator) handoff(h Handoff) {
 	if h.SLA < 0 {
 		v.add("handoff.sla", "must be 0 (no SLA clock) or more, got %s", h.SLA)
 	}
+	if _, err := ParsePercent(h.SLAWarnAt); err != nil {
+		v.add("handoff.sla_warn_at", "%v", err)
+	}
 	if h.ReleaseAfter < 0 {
 		v.add("handoff.release_after", "must be 0 (never) or more, got %s", h.ReleaseAfter)
 	}
@@ -557,4 +566,21 @@ func (v *validator) sentiment(s Sentiment) {
 	if s.StrongNegative < -1 || s.StrongNegative >= 0 {
 		v.add("sentiment.strong_negative", "must be a score from -1 up to (not including) 0, got %g", s.StrongNegative)
 	}
+}
+
+// ParsePercent reads a share given as a percentage from 1% to 100%
+// ("80%", "80 %", "12.5%") and returns it as a fraction (0.8).
+func ParsePercent(s string) (float64, error) {
+	num, ok := strings.CutSuffix(strings.TrimSpace(s), "%")
+	if !ok {
+		return 0, fmt.Errorf("want a percentage such as \"80%%\", got %q", s)
+	}
+	p, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || math.IsNaN(p) {
+		return 0, fmt.Errorf("want a percentage such as \"80%%\", got %q", s)
+	}
+	if p < 1 || p > 100 {
+		return 0, fmt.Errorf("must be from 1%% to 100%%, got %q", s)
+	}
+	return p / 100, nil
 }

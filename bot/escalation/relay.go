@@ -35,6 +35,9 @@ type Relayed struct {
 	Copy      Message   `json:"copy"` // Copy.ID "" while the copy is being posted (or it failed)
 	Direction string    `json:"direction"`
 	Time      time.Time `json:"time"`
+	// Internal: staff marked the source a note (the 📝 reaction) after
+	// it was claimed or copied; its copy is gone and edits do not follow.
+	Internal bool `json:"internal,omitempty"`
 }
 
 // RelayStore keeps the relay's records; storage.Relay implements it,

@@ -25,6 +25,21 @@ func FromConfig(cfg *config.Config, llm answer.LLM, o Options) (Options, error) 
 	o.Mention, o.AutoTakeover, o.ReleaseAfter = cfg.Handoff.Mention, cfg.Handoff.AutoTakeover, cfg.Handoff.ReleaseAfter
 	o.Reaction, o.Sensitive, o.SLA = cfg.Handoff.Reaction, cfg.Handoff.Sensitive, cfg.Handoff.SLA
 	o.NotePrefix = cfg.Handoff.NotePrefix
+	for _, a := range cfg.Staff.Web {
+		if a.Avatar != "" {
+			if o.Avatars == nil {
+				o.Avatars = map[string]string{}
+			}
+			o.Avatars[a.Name] = a.Avatar
+		}
+	}
+	if cfg.Handoff.SLAWarnAt != "" {
+		share, err := config.ParsePercent(cfg.Handoff.SLAWarnAt)
+		if err != nil {
+			return Options{}, fmt.Errorf("handoff.sla_warn_at: %w", err)
+		}
+		o.SLAWarnAt = share
+	}
 	o.Summarize = LLMSummarizer(llm, cfg.LLM.Redact, cfg.LLM.Timeout)
 	return o, nil
 }

@@ -43,3 +43,34 @@ func TestFromConfigHours(t *testing.T) {
 		})
 	}
 }
+
+func TestFromConfigSLAWarnAt(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    float64
+		wantErr string
+	}{
+		{"", 0, ""}, // the service's default, 80 %
+		{"80%", 0.8, ""},
+		{"50 %", 0.5, ""},
+		{"100%", 1, ""},
+		{"0.8", 0, "handoff.sla_warn_at: want a percentage"},
+		{"0%", 0, "handoff.sla_warn_at: must be from 1% to 100%"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Handoff.SLAWarnAt = tt.in
+			o, err := handoff.FromConfig(cfg, nil, handoff.Options{})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || o.SLAWarnAt != tt.want {
+				t.Fatalf("SLAWarnAt = %v, %v; want %v", o.SLAWarnAt, err, tt.want)
+			}
+		})
+	}
+}

@@ -57,12 +57,17 @@ func (s *Service) Find(ctx context.Context, id string) (escalation.Escalation, e
 // A step the status does not allow returns an error wrapping
 // escalation.ErrIllegal.
 func (s *Service) Act(ctx context.Context, id, action, staff, text string) (escalation.Escalation, error) {
-	return s.act(ctx, id, action, staff, text, nil)
+	return s.act(ctx, id, action, staff, text, relayed{})
 }
 
-// act is Act; posted, when not nil, learns the id of a reply's message in
-// the member's thread ("" when the platform cannot tell).
-func (s *Service) act(ctx context.Context, id, action, staff, text string, posted func(id string)) (escalation.Escalation, error) {
+// relayed is what a reply relayed from a staff thread adds to Act.
+type relayed struct {
+	avatar string          // the staff member's picture, where their platform told it
+	posted func(id string) // learns the id of the reply's message in the member's thread ("" when the platform cannot tell)
+}
+
+// act is Act, for a reply relayed from a staff thread with via.
+func (s *Service) act(ctx context.Context, id, action, staff, text string, via relayed) (escalation.Escalation, error) {
 	text = strings.TrimSpace(text)
 	if staff == "" {
 		staff = "staff"
@@ -99,12 +104,15 @@ func (s *Service) act(ctx context.Context, id, action, staff, text string, poste
 			}
 		}
 		if action == escalation.ActionReply {
-			msgID, err := s.publish(ctx, e.Thread, bot.Reply{Text: text, AuthorName: staff})
+			if via.avatar == "" {
+				via.avatar = s.o.Avatars[staff] // a desk account's picture
+			}
+			msgID, err := s.publish(ctx, e.Thread, bot.Reply{Text: text, AuthorName: staff, AuthorAvatar: via.avatar})
 			if err != nil {
 				return e, fmt.Errorf("handoff: reply in %s: %w", e.Thread.Key(), err)
 			}
-			if posted != nil {
-				posted(msgID)
+			if via.posted != nil {
+				via.posted(msgID)
 			}
 			audit = lang.Excerpt(text, 80)
 		}
@@ -249,11 +257,19 @@ type SLAState struct {
 	Met      bool          `json:"met,omitempty"`
 	Breached bool          `json:"breached,omitempty"`
 	Left     time.Duration `json:"left,omitempty"` // working time left while running (negative: overdue)
-	Warn     bool          `json:"warn,omitempty"` // running and 80 % used: about to breach
+	Warn     bool          `json:"warn,omitempty"` // running and SLAWarnAt used: about to breach
 }
 
-// warnShare is the share of the SLA after which staff are warned.
-const warnShare = 0.8
+// DefaultSLAWarnAt is the share of the SLA after which staff are warned
+// when Options.SLAWarnAt is not set (handoff.sla_warn_at: 80%).
+const DefaultSLAWarnAt = 0.8
+
+func (s *Service) warnShare() float64 {
+	if s.o.SLAWarnAt <= 0 || s.o.SLAWarnAt > 1 {
+		return DefaultSLAWarnAt
+	}
+	return s.o.SLAWarnAt
+}
 
 // SLAOf is e's SLA clock at now.
 func (s *Service) SLAOf(e escalation.Escalation, now time.Time) SLAState {
@@ -272,13 +288,13 @@ func (s *Service) SLAOf(e escalation.Escalation, now time.Time) SLAState {
 	used := s.o.Hours.Working(e.Created, now)
 	st.Left = s.o.SLA - used
 	st.Breached = st.Left < 0
-	st.Warn = float64(used) >= warnShare*float64(s.o.SLA)
+	st.Warn = float64(used) >= s.warnShare()*float64(s.o.SLA)
 	return st
 }
 
 // CheckSLA posts the about-to-breach notice to the staff channel, once per
 // escalation, for every open escalation without a staff response whose
-// SLA is 80 % used.
+// SLA is used up to SLAWarnAt (80 % unless configured).
 func (s *Service) CheckSLA(ctx context.Context) error {
 	if s.o.SLA <= 0 {
 		return nil

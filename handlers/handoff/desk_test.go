@@ -144,6 +144,38 @@ func TestReleaseOnWrite(t *testing.T) {
 	}
 }
 
+// With handoff.sla_warn_at: 50% the notice goes out at half the SLA, not
+// before, and the desk's clock says so.
+func TestSLANoticeAtConfiguredShare(t *testing.T) {
+	r := start(t, nil, handoff.Options{SLA: 10 * time.Minute, SLAWarnAt: 0.5})
+	ctx := context.Background()
+	e := r.escalate(t)
+	staffBefore := len(r.poster.staffPosts())
+	notices := func() int {
+		n := 0
+		for _, p := range r.poster.staffPosts()[staffBefore:] {
+			if strings.Contains(p.Text, "SLA about to breach") {
+				n++
+			}
+		}
+		return n
+	}
+	r.clock.Advance(4*time.Minute + 59*time.Second)
+	if err := r.svc.CheckSLA(ctx); err != nil || notices() != 0 {
+		t.Fatalf("at 4:59 of 10 minutes: %d notices, %v", notices(), err)
+	}
+	if tk, _ := r.svc.Ticket(ctx, e.ID); tk.SLA.Warn {
+		t.Fatalf("warned before half the SLA: %+v", tk.SLA)
+	}
+	r.clock.Advance(time.Second)
+	if err := r.svc.CheckSLA(ctx); err != nil || notices() != 1 {
+		t.Fatalf("at 5 of 10 minutes: %d notices, %v", notices(), err)
+	}
+	if tk, _ := r.svc.Ticket(ctx, e.ID); !tk.SLA.Warn || tk.SLA.Left != 5*time.Minute {
+		t.Fatalf("clock at half the SLA = %+v", tk.SLA)
+	}
+}
+
 // The about-to-breach notice goes to the staff channel once, when 80 % of
 // the SLA has passed without a staff response, on the injected clock;
 // outside the hours the clock stands still.

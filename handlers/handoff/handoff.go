@@ -80,6 +80,12 @@ type Options struct {
 	Hours        *Hours        // nil: staff are always around
 	SLA          time.Duration // first staff response due within this, counted in Hours; 0: no clock
 	Sensitive    []string      // topics that always escalate (billing, security, legal, …)
+	// SLAWarnAt is the share of SLA after which the "about to breach"
+	// notice goes out (0.8 for 80 %); 0 = DefaultSLAWarnAt.
+	SLAWarnAt float64
+	// Avatars are pictures (URLs) of staff by name, for desk replies
+	// posted in their name (staff.web[].avatar).
+	Avatars map[string]string
 
 	// Summarize, when set, writes an escalation's summary from the asker's
 	// last messages (main wires the LLM and redacts there). nil, an error or

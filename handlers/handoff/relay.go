@@ -32,6 +32,10 @@ type Messenger interface {
 // DefaultNotePrefix starts a staff-only note in a staff thread.
 const DefaultNotePrefix = "//"
 
+// NoteReaction, added by staff to their message in a staff thread, makes
+// it a note: not relayed, or taken back from the member's thread.
+const NoteReaction = "📝"
+
 // stagedTurns bounds the transcript in a staff thread's root.
 const stagedTurns = 8
 
@@ -108,8 +112,8 @@ func (s *Service) openStaffThread(ctx context.Context, m Messenger, e escalation
 	}); err != nil && !errors.Is(err, errSkip) {
 		return err
 	}
-	hint := fmt.Sprintf("Replies in this thread go to %s on %s, in your name. Start a message with %s for a note only staff see.",
-		e.User.DisplayName(), e.Thread.Platform, s.notePrefix())
+	hint := fmt.Sprintf("Replies in this thread go to %s on %s, in your name. Start a message with %s, or react to it with %s, for a note only staff see.",
+		e.User.DisplayName(), e.Thread.Platform, s.notePrefix(), NoteReaction)
 	if err := m.Post(ctx, staff, bot.Reply{Text: hint, Notice: true}); err != nil {
 		s.o.Logger.Error("handoff: first line of the staff thread", "escalation", e.ID, "err", err)
 	}
@@ -181,7 +185,7 @@ func (s *Service) fromStaff(ctx context.Context, ev *bot.Event, member bot.Threa
 			return err // !claimed: relayed before (a redelivery, a restart)
 		}
 		var copyID string
-		_, err = s.act(ctx, e.ID, escalation.ActionReply, name, text, func(id string) { copyID = id })
+		_, err = s.act(ctx, e.ID, escalation.ActionReply, name, text, relayed{avatar: ev.User.Avatar, posted: func(id string) { copyID = id }})
 		if errors.Is(err, escalation.ErrIllegal) {
 			return m.Post(ctx, ev.Thread(), bot.Reply{Notice: true,
 				Text: fmt.Sprintf("Not sent: escalation %s is %s. Reopen it from the desk, or write to %s in their thread.", e.ID, e.Status, e.User.DisplayName())})
@@ -193,15 +197,74 @@ func (s *Service) fromStaff(ctx context.Context, ev *bot.Event, member bot.Threa
 			Direction: escalation.ToMember, Time: s.o.Clock.Now()})
 	case bot.KindEdit, bot.KindDelete:
 		return s.followCopy(ctx, m, ev, src, bot.Reply{Text: text, AuthorName: name})
+	case bot.KindReaction:
+		if ev.Removed || !bot.SameEmoji(ev.Reaction, NoteReaction) {
+			return nil
+		}
+		return s.noteByReaction(ctx, m, ev, member, src)
 	}
 	return nil
+}
+
+// noteByReaction makes the message a staff member reacted to with 📝 a
+// note: one not relayed yet never will be; one relayed is deleted from the
+// member's thread (where the platform can; the web chat cannot take it
+// back, which the staff thread is told). Its text goes on the escalation
+// as a note, as one written with the note prefix would.
+func (s *Service) noteByReaction(ctx context.Context, m Messenger, ev *bot.Event, member bot.ThreadRef, src escalation.Message) error {
+	e, found, err := s.o.Store.Escalation(ctx, member)
+	if err != nil || !found || ev.MessageID == "" {
+		return err
+	}
+	e.Normalize()
+	author, text := ev.User.DisplayName(), ""
+	for _, t := range ev.History {
+		if t.MessageID == ev.MessageID && t.Role != bot.RoleBot {
+			author, text = turnName(t), t.Text
+		}
+	}
+	now := s.o.Clock.Now()
+	rec := escalation.Relayed{Source: src, Direction: escalation.ToMember, Time: now, Internal: true}
+	claimed, err := s.o.Relays.ClaimRelay(ctx, rec)
+	if err != nil {
+		return err
+	}
+	if !claimed {
+		prev, found, err := s.o.Relays.Relay(ctx, src)
+		if err != nil || !found || prev.Internal || prev.Direction != escalation.ToMember {
+			return err // gone, marked before (a redelivery), or a mirror of the member
+		}
+		switch {
+		case prev.Copy.ID != "":
+			if err := m.DeleteMessage(ctx, prev.Copy.Thread, prev.Copy.ID); err != nil {
+				return fmt.Errorf("handoff: take a note back from %s: %w", prev.Copy.Thread.Key(), err)
+			}
+		case prev.Copy.Thread.Platform != "":
+			if err := m.Post(ctx, ev.Thread(), bot.Reply{Notice: true,
+				Text: fmt.Sprintf("Kept as a note, but %s has already seen it: a message on %s cannot be taken back.", e.User.DisplayName(), prev.Copy.Thread.Platform)}); err != nil {
+				s.o.Logger.Error("handoff: notice in the staff thread", "escalation", e.ID, "err", err)
+			}
+		}
+		prev.Internal, prev.Copy.ID = true, ""
+		if err := s.o.Relays.PutRelay(ctx, prev); err != nil {
+			return err
+		}
+	}
+	if text == "" {
+		text = "(message " + ev.MessageID + ")"
+	}
+	if author != ev.User.DisplayName() {
+		text = author + ": " + text
+	}
+	_, err = s.Act(ctx, e.ID, escalation.ActionNote, ev.User.DisplayName(), text)
+	return err
 }
 
 // followCopy edits or deletes the copy of src as ev says.
 func (s *Service) followCopy(ctx context.Context, m Messenger, ev *bot.Event, src escalation.Message, r bot.Reply) error {
 	rec, found, err := s.o.Relays.Relay(ctx, src)
-	if err != nil || !found || rec.Copy.ID == "" {
-		return err // not relayed, or the platform could not tell the copy's id (web)
+	if err != nil || !found || rec.Copy.ID == "" || rec.Internal {
+		return err // not relayed, the platform could not tell the copy's id (web), or made a note
 	}
 	if ev.Kind == bot.KindDelete {
 		return m.DeleteMessage(ctx, rec.Copy.Thread, rec.Copy.ID)

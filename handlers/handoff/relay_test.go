@@ -28,8 +28,9 @@ type relayWorld struct {
 	dGeneral, dStaffCh string
 	dir                string
 	clock              *bottest.Clock
-	staff              bot.ThreadRef // staff.channel
-	log                []string      // the conversation as the fakes saw it, for docs/handoff.md
+	staff              bot.ThreadRef     // staff.channel
+	avatars            map[string]string // handoff.Options.Avatars (staff.web[].avatar)
+	log                []string          // the conversation as the fakes saw it, for docs/handoff.md
 }
 
 func newRelayWorld(t *testing.T, staffPlatform string) *relayWorld {
@@ -38,6 +39,7 @@ func newRelayWorld(t *testing.T, staffPlatform string) *relayWorld {
 	w.fd = discordtest.New(t, discordtest.Options{})
 	w.support = w.fd.AddRole(w.fd.Guild, "support")
 	w.dAnna, w.dMia = w.fd.NewUser("anna", w.support), w.fd.NewUser("mia")
+	w.dAnna.Avatar = "a1b2c3d4"
 	w.dGeneral, w.dStaffCh = w.fd.TextChannel(w.fd.Guild, "general"), w.fd.TextChannel(w.fd.Guild, "staff")
 	w.fs = slacktest.New(slacktest.Options{AckTimeout: 3 * time.Second, PingInterval: 100 * time.Millisecond})
 	t.Cleanup(w.fs.Close)
@@ -76,7 +78,7 @@ func (w *relayWorld) start(t *testing.T) *relayRig {
 	})
 	core := bot.New(bot.Options{Store: store, Router: bot.NewRouter(answer), Logger: discard, Clock: w.clock})
 	svc := handoff.New(handoff.Options{Store: storage.NewHandoff(store), Owners: store, History: store, Relays: storage.NewRelay(store),
-		Poster: core, Clock: w.clock, Logger: discard, Text: text, AutoTakeover: true, StaffChannel: w.staff})
+		Poster: core, Clock: w.clock, Logger: discard, Text: text, AutoTakeover: true, StaffChannel: w.staff, Avatars: w.avatars})
 	core.Route(svc.Routes()...)
 	core.Observe(svc)
 	da, err := discord.New(discord.Options{Token: w.fd.Token, APIURL: w.fd.URL, StaffRoles: []string{w.support},
@@ -124,6 +126,30 @@ func countText(msgs []slacktest.Message, s string) int {
 	n := 0
 	for _, m := range msgs {
 		if !m.Deleted && strings.Contains(m.Text, s) {
+			n++
+		}
+	}
+	return n
+}
+
+// hooked is the messages of a Discord channel or thread posted through a
+// webhook (staff replies in their own name).
+func hooked(fd *discordtest.Server, channelID string) []discordtest.Message {
+	var out []discordtest.Message
+	for _, m := range fd.Messages(channelID) {
+		if m.WebhookID != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// hookedBy counts the webhook messages of a thread posted under author
+// whose content is text.
+func hookedBy(fd *discordtest.Server, channelID, author, text string) int {
+	n := 0
+	for _, m := range hooked(fd, channelID) {
+		if m.Author.Name == author && m.Content == text {
 			n++
 		}
 	}
@@ -193,9 +219,15 @@ func TestRelayDiscordMemberSlackStaff(t *testing.T) {
 	reply := w.fs.Post(slackStaff, slackAnna, "Hi Mia, which version do you run?", root.TS)
 	w.say("slack thread      anna: Hi Mia, which version do you run?")
 	waitUntil(t, "the reply in mia's thread", func() bool {
-		return countContent(w.fd.BotMessages(q.ID), "**anna** (staff): Hi Mia, which version do you run?") == 1
+		return hookedBy(w.fd, q.ID, "anna (staff)", "Hi Mia, which version do you run?") == 1
 	})
-	w.say("discord thread    einsatz: **anna** (staff): Hi Mia, which version do you run?")
+	if wh := w.fd.Webhooks(w.dGeneral); len(wh) != 1 || wh[0].Name != discord.WebhookName {
+		t.Fatalf("webhooks of #general = %+v, want the one the bot created", wh)
+	}
+	if m := hooked(w.fd, q.ID)[0]; m.AvatarURL != slacktest.AvatarURL(slackAnna, 72) {
+		t.Fatalf("anna's reply has avatar %q, want her Slack picture", m.AvatarURL)
+	}
+	w.say("discord thread    anna (staff) [webhook]: Hi Mia, which version do you run?")
 	// The state machine's step follows the post.
 	waitUntil(t, "the escalation answered and claimed by anna", func() bool {
 		e, _, _ = storage.NewHandoff(r.store).Escalation(ctx, member)
@@ -237,9 +269,9 @@ func TestRelayDiscordMemberSlackStaff(t *testing.T) {
 	w.fs.Edit(slackStaff, reply, "Hi Mia, which version and which OS do you run?")
 	w.say("slack thread      (anna edits her message to \"Hi Mia, which version and which OS do you run?\")")
 	waitUntil(t, "anna's edit in mia's thread", func() bool {
-		return countContent(w.fd.BotMessages(q.ID), "**anna** (staff): Hi Mia, which version and which OS do you run?") == 1
+		return hookedBy(w.fd, q.ID, "anna (staff)", "Hi Mia, which version and which OS do you run?") == 1
 	})
-	w.say("discord thread    (einsatz's copy now reads \"**anna** (staff): Hi Mia, which version and which OS do you run?\")")
+	w.say("discord thread    (the webhook message now reads \"Hi Mia, which version and which OS do you run?\")")
 
 	// Restart on the same data directory.
 	r.stop()
@@ -258,9 +290,9 @@ func TestRelayDiscordMemberSlackStaff(t *testing.T) {
 	w.fs.Post(slackStaff, slackAnna, "Please try Settings > Export > All data.", root.TS)
 	w.say("slack thread      anna: Please try Settings > Export > All data.   (after a restart of einsatz)")
 	waitUntil(t, "the reply after the restart", func() bool {
-		return countContent(w.fd.BotMessages(q.ID), "**anna** (staff): Please try Settings > Export > All data.") == 1
+		return hookedBy(w.fd, q.ID, "anna (staff)", "Please try Settings > Export > All data.") == 1
 	})
-	w.say("discord thread    einsatz: **anna** (staff): Please try Settings > Export > All data.")
+	w.say("discord thread    anna (staff) [webhook]: Please try Settings > Export > All data.")
 	w.fd.Post(q.ID, w.dMia, "That worked, thanks!", false)
 	w.say("discord thread    mia: That worked, thanks!")
 	waitUntil(t, "mia's thanks in the staff thread", func() bool {
@@ -269,8 +301,11 @@ func TestRelayDiscordMemberSlackStaff(t *testing.T) {
 	w.say("slack thread      einsatz: mia: That worked, thanks!")
 	time.Sleep(200 * time.Millisecond) // room for a duplicate to show
 	bots := w.fd.BotMessages(q.ID)
-	if n := countContent(bots, "(staff):"); n != 2 {
-		t.Fatalf("%d staff replies in mia's thread, want 2 (each once):\n%s", n, contents(bots))
+	if n := len(hooked(w.fd, q.ID)); n != 2 || countContent(bots, "(staff):") != 0 {
+		t.Fatalf("%d staff replies through the webhook in mia's thread, want 2 (each once); the bot's:\n%s", n, contents(bots))
+	}
+	if wh := w.fd.Webhooks(w.dGeneral); len(wh) != 1 {
+		t.Fatalf("%d webhooks in #general after the restart, want the first one reused", len(wh))
 	}
 	if countContent(bots, "legacy plan") != 0 {
 		t.Fatalf("the note reached the member:\n%s", contents(bots))
@@ -326,6 +361,9 @@ func TestRelaySlackMemberDiscordStaff(t *testing.T) {
 	if got.Username != "anna (staff)" || strings.Contains(got.Text, "(staff):") {
 		t.Fatalf("anna's reply: username %q, text %q; want her name as the author", got.Username, got.Text)
 	}
+	if want := "https://cdn.discordapp.com/avatars/" + w.dAnna.ID + "/a1b2c3d4.png?size=128"; got.IconURL != want {
+		t.Fatalf("anna's reply has icon_url %q, want her Discord avatar %q", got.IconURL, want)
+	}
 	waitUntil(t, "the escalation answered and claimed by anna", func() bool {
 		e, _, _ := storage.NewHandoff(r.store).Escalation(ctx, member)
 		return e.Status == escalation.StatusAnswered && e.ClaimedBy == "anna"
@@ -352,6 +390,45 @@ func TestRelaySlackMemberDiscordStaff(t *testing.T) {
 	for _, m := range w.fd.BotMessages(root.ID) {
 		if strings.HasPrefix(m.Content, "answer:") {
 			t.Fatalf("the bot answered in the staff thread: %q", m.Content)
+		}
+	}
+}
+
+// A Slack app without chat:write.customize: Slack refuses a custom author
+// (missing_scope), so anna's replies reach mia's Slack thread from the
+// bot with "**anna** (staff):" in the text — the first one too, and the
+// edit keeps the name.
+func TestRelaySlackWithoutCustomizeScope(t *testing.T) {
+	w := newRelayWorld(t, bot.PlatformDiscord)
+	var scopes []string
+	for _, sc := range slacktest.AllScopes {
+		if sc != "chat:write.customize" {
+			scopes = append(scopes, sc)
+		}
+	}
+	w.fs.SetScopes(scopes...)
+	w.start(t)
+	if !w.fd.WaitConnected(10*time.Second) || !w.fs.WaitConnected(1, 10*time.Second) {
+		t.Fatal("the adapters did not connect")
+	}
+	q := w.fs.Post(slackHelp, slackMia, "@einsatz I need a real person, my invoice is wrong", "")
+	waitUntil(t, "the escalation in the Discord staff channel", func() bool { return len(w.fd.BotMessages(w.dStaffCh)) == 1 })
+	root := w.fd.BotMessages(w.dStaffCh)[0]
+	waitUntil(t, "the staff thread", func() bool { return countContent(w.fd.BotMessages(root.ID), "Replies in this thread go to mia") == 1 })
+
+	first := w.fd.Post(root.ID, w.dAnna, "Hi Mia, looking at it.", false)
+	w.fd.Post(root.ID, w.dAnna, "Found it.", false)
+	waitUntil(t, "both replies in mia's thread, named in the text", func() bool {
+		th := slackThread(w.fs, slackHelp, q)
+		return countText(th, "anna* (staff): Hi Mia, looking at it.") == 1 && countText(th, "anna* (staff): Found it.") == 1
+	})
+	w.fd.EditMessage(root.ID, first.ID, "Hi Mia, looking at it now.")
+	waitUntil(t, "the edit, still named", func() bool {
+		return countText(slackThread(w.fs, slackHelp, q), "anna* (staff): Hi Mia, looking at it now.") == 1
+	})
+	for _, m := range slackThread(w.fs, slackHelp, q) {
+		if m.Username != "" || m.IconURL != "" {
+			t.Fatalf("a message with a custom author despite the missing scope: %+v", m)
 		}
 	}
 }

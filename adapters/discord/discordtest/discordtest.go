@@ -96,6 +96,9 @@ type User struct {
 	Name  string
 	Bot   bool
 	Roles []string // role ids in the guild
+	// Avatar is the user's avatar hash ("" = the default avatar); its
+	// picture is https://cdn.discordapp.com/avatars/{id}/{hash}.png.
+	Avatar string
 }
 
 // Channel is a channel, thread or forum on the fake server.
@@ -140,6 +143,12 @@ type Message struct {
 	Time            time.Time
 	Edited          bool
 	Deleted         bool
+	Attachments     []string // file names (AttachmentURL)
+	// WebhookID is set on a message a webhook posted; Author is then the
+	// webhook's author for this message (the username it was executed
+	// with, Bot true) and AvatarURL the avatar_url it was given.
+	WebhookID string
+	AvatarURL string
 }
 
 // ThreadStart records a thread the bot started from a message.
@@ -226,6 +235,8 @@ type Server struct {
 	dmBlocked     map[string]bool // user id -> refuses DMs
 	botUser       User
 	interactionBy map[string]string // token -> interaction id
+	webhooks      map[string]*Webhook
+	noWebhooks    bool // the bot lacks Manage Webhooks
 }
 
 type guild struct {
@@ -314,6 +325,7 @@ func Start(opts Options) (*Server, error) {
 		users:         map[string]User{},
 		dmBlocked:     map[string]bool{},
 		interactionBy: map[string]string{},
+		webhooks:      map[string]*Webhook{},
 	}
 	s.AppID = s.newID()
 	s.BotID = s.AppID // applications created since 2020 share the id with their bot user
@@ -512,6 +524,9 @@ type PostOptions struct {
 	Content     string
 	MentionsBot bool   // prefix the content with the bot's mention
 	ReplyTo     string // id of the message this one replies to
+	// Attachments are names of files uploaded with the message; each is
+	// served at AttachmentURL.
+	Attachments []string
 }
 
 // Post writes a message as a user and dispatches MESSAGE_CREATE. With
@@ -528,7 +543,8 @@ func (s *Server) PostWith(p PostOptions) Message {
 	if c == nil {
 		panic("discordtest: no channel " + p.ChannelID)
 	}
-	m := &Message{ID: s.newID(), ChannelID: c.ID, GuildID: c.GuildID, Author: p.Author, Content: p.Content, Time: time.Now().UTC(), ReferenceID: p.ReplyTo}
+	m := &Message{ID: s.newID(), ChannelID: c.ID, GuildID: c.GuildID, Author: p.Author, Content: p.Content, Time: time.Now().UTC(), ReferenceID: p.ReplyTo,
+		Attachments: p.Attachments}
 	if p.MentionsBot {
 		m.Content = "<@" + s.BotID + "> " + p.Content
 		m.Mentions = append(m.Mentions, s.BotID)
@@ -853,6 +869,9 @@ func userPayload(u User) map[string]any {
 		"id": u.ID, "username": strings.ToLower(strings.ReplaceAll(u.Name, " ", "_")), "global_name": u.Name,
 		"discriminator": "0", "avatar": nil, "public_flags": 0,
 	}
+	if u.Avatar != "" {
+		p["avatar"] = u.Avatar
+	}
 	if u.Bot {
 		p["bot"] = true
 	}
@@ -884,18 +903,33 @@ func (s *Server) messagePayloadLocked(m *Message, withContent bool) map[string]a
 		content = ""
 		components = []any{}
 	}
+	author := userPayload(m.Author)
+	if m.WebhookID != "" {
+		author["username"], author["global_name"] = m.Author.Name, nil
+		if m.AvatarURL == "" {
+			author["avatar"] = nil
+		}
+	}
 	p := map[string]any{
-		"id": m.ID, "channel_id": m.ChannelID, "author": userPayload(m.Author), "content": content,
+		"id": m.ID, "channel_id": m.ChannelID, "author": author, "content": content,
 		"timestamp": m.Time.Format(time.RFC3339Nano), "edited_timestamp": nil, "tts": false,
 		"mention_everyone": false, "mentions": mentions, "mention_roles": []any{}, "attachments": []any{},
 		"embeds": []any{}, "components": components, "pinned": false, "type": 0, "flags": m.Flags,
+	}
+	if len(m.Attachments) > 0 && withContent {
+		var atts []any
+		for i, name := range m.Attachments {
+			atts = append(atts, map[string]any{"id": fmt.Sprintf("%s%d", m.ID, i), "filename": name, "size": 1024,
+				"url": AttachmentURL(m.ChannelID, m.ID, i, name), "proxy_url": strings.Replace(AttachmentURL(m.ChannelID, m.ID, i, name), "cdn.discordapp.com", "media.discordapp.net", 1)})
+		}
+		p["attachments"] = atts
 	}
 	if m.Edited {
 		p["edited_timestamp"] = time.Now().UTC().Format(time.RFC3339Nano)
 	}
 	if m.GuildID != "" {
 		p["guild_id"] = m.GuildID
-		if m.Interaction == "" {
+		if m.Interaction == "" && m.WebhookID == "" {
 			p["member"] = s.memberPayload(m.Author, false)
 		}
 	}
@@ -910,6 +944,12 @@ func (s *Server) messagePayloadLocked(m *Message, withContent bool) map[string]a
 		p["application_id"] = s.AppID
 		p["webhook_id"] = s.AppID
 		p["type"] = 20
+	}
+	if m.WebhookID != "" {
+		p["webhook_id"] = m.WebhookID
+		if wh := s.webhooks[m.WebhookID]; wh != nil {
+			p["application_id"] = wh.ApplicationID
+		}
 	}
 	if c := s.channels[m.ID]; c != nil && c.Type == TypeThread && c.ParentID == m.ChannelID {
 		p["thread"] = s.channelPayloadLocked(c)
@@ -1029,3 +1069,8 @@ func (s *Server) track(c *gwConn, on bool) {
 }
 
 var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+
+// AttachmentURL is where the fake says the i-th file of a message is.
+func AttachmentURL(channelID, messageID string, i int, name string) string {
+	return fmt.Sprintf("https://cdn.discordapp.com/attachments/%s/%s%d/%s", channelID, messageID, i, name)
+}

@@ -233,7 +233,7 @@ func (s *Server) dispatchMessageLocked(t string, m *Message) {
 			m.Author.ID == s.BotID || containsStr(m.Mentions, s.BotID)
 		s.dispatchToLocked(ss, t, s.messagePayloadLocked(m, withContent))
 	}
-	if m.Author.ID == s.BotID && s.opts.OnMessage != nil {
+	if s.ownLocked(m) && s.opts.OnMessage != nil {
 		mm := *m
 		go s.opts.OnMessage(mm)
 	}

@@ -46,7 +46,11 @@ func (s *Server) routes() http.Handler {
 	open("POST "+api+"/interactions/{iid}/{token}/callback", s.interactionCallback)
 	open("PATCH "+api+"/webhooks/{app}/{token}/messages/@original", s.editOriginal)
 	open("DELETE "+api+"/webhooks/{app}/{token}/messages/@original", s.deleteOriginal)
-	open("POST "+api+"/webhooks/{app}/{token}", s.followup)
+	open("POST "+api+"/webhooks/{app}/{token}", s.webhookPost)
+	open("PATCH "+api+"/webhooks/{app}/{token}/messages/{mid}", s.webhookEdit)
+	open("DELETE "+api+"/webhooks/{app}/{token}/messages/{mid}", s.webhookDelete)
+	authed("POST "+api+"/channels/{cid}/webhooks", s.createWebhook)
+	authed("GET "+api+"/channels/{cid}/webhooks", s.channelWebhooks)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.logf("rest: %s %s not served by the fake", r.Method, r.URL.Path)
 		apiError(w, 404, 0, "404: Not Found")

@@ -175,11 +175,13 @@ func (s *Server) apiLocked(method, token string, p map[string]string) (obj, *Mes
 				return fail("invalid_thread_ts"), nil
 			}
 		}
-		m := &Message{Channel: c.ID, TS: s.nextTSLocked(), ThreadTS: thread, User: s.opts.BotUserID,
-			BotID: s.opts.BotID, Text: text}
-		if s.scopes["chat:write.customize"] {
-			m.Username = p["username"]
+		if (p["username"] != "" || p["icon_url"] != "" || p["icon_emoji"] != "") && !s.scopes["chat:write.customize"] {
+			// A custom author needs chat:write.customize.
+			return obj{"ok": false, "error": "missing_scope", "needed": "chat:write.customize",
+				"provided": strings.Join(sortedKeys(s.scopes), ",")}, nil
 		}
+		m := &Message{Channel: c.ID, TS: s.nextTSLocked(), ThreadTS: thread, User: s.opts.BotUserID,
+			BotID: s.opts.BotID, Text: text, Username: p["username"], IconURL: p["icon_url"]}
 		if blocks != "" {
 			m.Blocks = json.RawMessage(blocks)
 		}
@@ -285,7 +287,8 @@ func (s *Server) apiLocked(method, token string, p map[string]string) (obj, *Mes
 			return fail("user_not_found"), nil
 		}
 		return obj{"ok": true, "user": obj{"id": u.ID, "team_id": DefaultTeamID, "name": u.Name, "real_name": u.Name,
-			"is_bot": u.BotID != "", "profile": obj{"real_name": u.Name, "display_name": u.Name, "bot_id": u.BotID}}}, nil
+			"is_bot": u.BotID != "", "profile": obj{"real_name": u.Name, "display_name": u.Name, "bot_id": u.BotID,
+				"image_48": AvatarURL(u.ID, 48), "image_72": AvatarURL(u.ID, 72), "image_192": AvatarURL(u.ID, 192)}}}, nil
 
 	case "conversations.info":
 		c := s.channelLocked(p["channel"])
@@ -335,8 +338,20 @@ func (s *Server) apiLocked(method, token string, p map[string]string) (obj, *Mes
 	return fail("unknown_method"), nil
 }
 
+// AvatarURL is the profile picture users.info gives a user of the fake
+// (never fetched by anything).
+func AvatarURL(userID string, size int) string {
+	return fmt.Sprintf("https://avatars.slack-edge.test/%s_%d.png", userID, size)
+}
+
 func messageJSON(m *Message) obj {
 	o := obj{"type": "message", "user": m.User, "text": m.Text, "ts": m.TS}
+	if m.Username != "" {
+		o["username"] = m.Username
+	}
+	if m.IconURL != "" {
+		o["icons"] = obj{"image_48": m.IconURL}
+	}
 	if m.BotID != "" {
 		o["bot_id"] = m.BotID
 	}

@@ -106,9 +106,15 @@ func (s *Server) MessageBody(channelID, userID, text string) []byte {
 // "@name" which is rewritten to it) arrives as app_mention and as message.
 // It returns the message's ts.
 func (s *Server) Post(channelID, userID, text, threadTS string) string {
+	return s.PostFiles(channelID, userID, text, threadTS)
+}
+
+// PostFiles is Post with files shared along (a message of subtype
+// file_share whose files carry their permalinks, FileLink).
+func (s *Server) PostFiles(channelID, userID, text, threadTS string, files ...string) string {
 	text = strings.ReplaceAll(text, "@"+s.opts.BotName, "<@"+s.opts.BotUserID+">")
 	s.mu.Lock()
-	m := &Message{Channel: channelID, TS: s.nextTSLocked(), ThreadTS: threadTS, User: userID, Text: text}
+	m := &Message{Channel: channelID, TS: s.nextTSLocked(), ThreadTS: threadTS, User: userID, Text: text, Files: files}
 	if u, ok := s.users[userID]; ok {
 		m.BotID = u.BotID
 	}
@@ -123,6 +129,17 @@ func (s *Server) deliverMessage(m Message, mention bool) {
 		"channel_type": s.channelType(m.Channel), "event_ts": m.TS}
 	if m.ThreadTS != "" {
 		ev["thread_ts"] = m.ThreadTS
+	}
+	if len(m.Files) > 0 {
+		ev["subtype"] = "file_share"
+		var files []obj
+		for i, name := range m.Files {
+			id := fmt.Sprintf("F%s%d", strings.ReplaceAll(m.TS, ".", ""), i)
+			files = append(files, obj{"id": id, "name": name, "title": name, "user": m.User,
+				"url_private": "https://files.fake.slack.com/files-pri/" + DefaultTeamID + "-" + id + "/" + name,
+				"permalink":   FileLink(m.User, id, name)})
+		}
+		ev["files"] = files
 	}
 	if m.BotID != "" {
 		ev["bot_id"] = m.BotID
@@ -344,4 +361,9 @@ func ButtonLabels(m Message) []string {
 		}
 	}
 	return labels
+}
+
+// FileLink is the permalink of a file shared in the fake workspace.
+func FileLink(userID, fileID, name string) string {
+	return "https://fake.slack.com/files/" + userID + "/" + fileID + "/" + name
 }

@@ -90,10 +90,16 @@ type Message struct {
 	BotID    string          `json:"bot_id,omitempty"`
 	Text     string          `json:"text"`
 	Blocks   json.RawMessage `json:"blocks,omitempty"`
-	Edited   bool            `json:"edited,omitempty"`
+	// Files are the names of files shared with the message (subtype
+	// file_share); FileLink gives each one's permalink.
+	Files  []string `json:"files,omitempty"`
+	Edited bool     `json:"edited,omitempty"`
 	// Username is the name a bot message was posted under (chat.postMessage
 	// username, honoured with chat:write.customize as on Slack).
 	Username string `json:"username,omitempty"`
+	// IconURL is the icon_url a bot message was posted with (also
+	// chat:write.customize).
+	IconURL string `json:"icon_url,omitempty"`
 	// Deleted: chat.delete removed it (it stays in Posted, marked).
 	Deleted bool `json:"deleted,omitempty"`
 	// EphemeralFor is the only user who sees an ephemeral message

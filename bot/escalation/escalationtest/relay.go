@@ -113,6 +113,14 @@ func RunRelay(t *testing.T, newStore func(t *testing.T) escalation.RelayStore) {
 		if ok, _ := s.ClaimRelay(ctx, r); ok {
 			t.Fatal("claimed a message whose copy is posted")
 		}
+		// Made a note (📝): the record says so, without the copy.
+		r.Internal, r.Copy.ID = true, ""
+		if err := s.PutRelay(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok, err := s.Relay(ctx, src); !ok || err != nil || !got.Internal || got.Copy.ID != "" {
+			t.Fatalf("relay made a note = %+v %v %v", got, ok, err)
+		}
 	})
 
 	t.Run("StaffThread", func(t *testing.T) {

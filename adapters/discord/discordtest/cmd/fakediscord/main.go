@@ -215,7 +215,11 @@ func (p *printer) botMessage(srv *discordtest.Server, m discordtest.Message) {
 	if m.Content == "" && m.Flags&(1<<7) != 0 {
 		text = "(thinking…)"
 	}
-	p.printf("[%s] bot %s message %s:\n    %s\n", where, verb, m.ID, text)
+	who := "bot"
+	if m.WebhookID != "" {
+		who = fmt.Sprintf("bot (webhook, as %q)", m.Author.Name)
+	}
+	p.printf("[%s] %s %s message %s:\n    %s\n", where, who, verb, m.ID, text)
 	for _, row := range m.Buttons {
 		for _, b := range row {
 			p.printf("    [%s] (click %s %s %s)\n", b.Label, m.ChannelID, m.ID, b.CustomID)
