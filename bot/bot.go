@@ -554,28 +554,56 @@ func (b *Bot) enqueueLocked(q queued) {
 }
 
 // drain handles one thread's events in order; it exists while the thread
-// has events waiting, so threads proceed in parallel, bounded by sem.
+// has events waiting, so threads proceed in parallel, bounded by sem. An
+// event gives its slot back while it waits on the LLM (see Waiting).
 func (b *Bot) drain(key string, t *threadQueue) {
 	defer b.drainers.Done()
 	for {
-		// Take a slot before taking the event, so an event waiting for a
-		// slot still counts as queued.
-		b.sem <- struct{}{}
 		b.mu.Lock()
 		if len(t.events) == 0 {
 			delete(b.threads, key)
 			b.mu.Unlock()
-			<-b.sem
 			return
+		}
+		head := t.events[0].ev
+		b.mu.Unlock()
+		// The gate before a slot: were it the other way round, events
+		// holding slots while they wait for an Exclusive route's gate could
+		// leave no slot for the events in progress coming back from the
+		// LLM, which the Exclusive route waits for.
+		unlock := b.enter(head)
+		// Take a slot before taking the event, so an event waiting for a
+		// slot still counts as queued.
+		b.sem <- struct{}{}
+		w := &worker{sem: b.sem, held: true}
+		b.mu.Lock()
+		if len(t.events) == 0 || t.events[0].ev.Key != head.Key {
+			// Shutdown took the events to keep them in storage.
+			b.mu.Unlock()
+			w.end()
+			unlock()
+			continue
 		}
 		q := t.events[0]
 		t.events = t.events[1:]
 		b.queued--
 		b.mu.Unlock()
 
-		b.process(b.runCtx, q)
-		<-b.sem
+		b.process(context.WithValue(b.runCtx, workerKey{}, w), q)
+		w.end()
+		unlock()
 	}
+}
+
+// enter takes the gate for an event: alone for an Exclusive route, shared
+// otherwise. It returns the unlock.
+func (b *Bot) enter(ev Event) (unlock func()) {
+	if route, ok := b.opts.Router.route(&ev); ok && route.Exclusive {
+		b.gate.Lock()
+		return b.gate.Unlock
+	}
+	b.gate.RLock()
+	return b.gate.RUnlock
 }
 
 // replaySpilled moves events kept in storage back into the queue when it
@@ -623,13 +651,6 @@ func (b *Bot) process(ctx context.Context, q queued) {
 			c.Completed(&ev)
 		}
 	}()
-	if route, ok := b.opts.Router.route(&ev); ok && route.Exclusive {
-		b.gate.Lock()
-		defer b.gate.Unlock()
-	} else {
-		b.gate.RLock()
-		defer b.gate.RUnlock()
-	}
 	defer func() {
 		if q.spillID == "" {
 			return

@@ -138,8 +138,13 @@ type LLM struct {
 	HistoryTokens int `yaml:"history_tokens"`
 	// Redact removes e-mail addresses, phone numbers, keys and tokens,
 	// IBANs and card numbers before text goes to the model; default true.
-	Redact  bool       `yaml:"redact"`
-	Breaker LLMBreaker `yaml:"breaker"`
+	Redact bool `yaml:"redact"`
+	// MaxConcurrent bounds the calls to the model in flight at once (set it
+	// for the provider's rate limit: about requests per minute / 60 ×
+	// seconds per answer); more wait their turn without holding one of
+	// core.concurrency's workers. Default 8.
+	MaxConcurrent int        `yaml:"max_concurrent"`
+	Breaker       LLMBreaker `yaml:"breaker"`
 }
 
 // LLMBreaker configures the circuit breaker in front of the model.
@@ -479,6 +484,7 @@ func (c *Config) fillDefaults() {
 	setInt(&c.LLM.MaxTokens, 600)
 	setDuration(&c.LLM.Timeout, 20*time.Second)
 	setInt(&c.LLM.HistoryTokens, 1500)
+	setInt(&c.LLM.MaxConcurrent, 8)
 	setInt(&c.LLM.Breaker.Failures, 3)
 	setDuration(&c.LLM.Breaker.Cooldown, 30*time.Second)
 	setString(&c.Discord.APIURL, "https://discord.com/")

@@ -103,6 +103,7 @@ func TestDefault(t *testing.T) {
 		{"llm.timeout", c.LLM.Timeout, 20 * time.Second},
 		{"llm.max_retries", c.LLM.MaxRetries, 3},
 		{"llm.history_tokens", c.LLM.HistoryTokens, 1500},
+		{"llm.max_concurrent", c.LLM.MaxConcurrent, 8},
 		{"llm.redact", c.LLM.Redact, true},
 		{"llm.breaker.failures", c.LLM.Breaker.Failures, 3},
 		{"llm.breaker.cooldown", c.LLM.Breaker.Cooldown, 30 * time.Second},
@@ -464,6 +465,7 @@ channels:
     failures: -1
     cooldown: -2s
   min_similarity: 1.5
+  max_concurrent: -3
 `,
 			want: []wantProblem{
 				{"llm.base_url", 2, "must include /v1"},
@@ -476,6 +478,7 @@ channels:
 				{"llm.breaker.failures", 10, "at least 1"},
 				{"llm.breaker.cooldown", 11, "positive duration"},
 				{"llm.min_similarity", 12, "between 0 and 1"},
+				{"llm.max_concurrent", 13, "between 1 and 1024"},
 			},
 		},
 		{
@@ -663,7 +666,7 @@ func TestFullConfig(t *testing.T) {
 			ReadTimeout: 20 * time.Second, WriteTimeout: 40 * time.Second, IdleTimeout: 90 * time.Second, MaxHeaderBytes: 32768, MaxConnections: 200},
 		LLM: LLM{Enabled: &yes, BaseURL: "http://localhost:11434/v1", Model: "llama3", EmbeddingModel: "nomic-embed-text",
 			Persona: "You are {bot}, the Helferlein of our forum.", Temperature: 0, MaxTokens: 300, Timeout: 8 * time.Second,
-			MaxRetries: 0, HistoryTokens: 500, Redact: false, Breaker: LLMBreaker{Failures: 5, Cooldown: time.Minute}},
+			MaxRetries: 0, HistoryTokens: 500, Redact: false, MaxConcurrent: 3, Breaker: LLMBreaker{Failures: 5, Cooldown: time.Minute}},
 		Discord: Discord{Token: "discord-secret", APIURL: "http://127.0.0.1:9001/", GuildIDs: []string{"444"}},
 		Handoff: Handoff{AutoTakeover: false, ReleaseAfter: 0, Reaction: "", Mention: "<@&555>", Sensitive: []string{"billing", "Rechnung"},
 			Hours: Hours{Timezone: "Europe/Berlin", Days: []string{"mon", "fri"}, From: "09:00", To: "17:30"}, NotePrefix: "//"},

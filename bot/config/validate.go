@@ -188,6 +188,9 @@ func (v *validator) llm(l LLM) {
 	if l.HistoryTokens < 1 {
 		v.add("llm.history_tokens", "must be at least 1, got %d", l.HistoryTokens)
 	}
+	if l.MaxConcurrent < 1 || l.MaxConcurrent > 1024 {
+		v.add("llm.max_concurrent", "must be between 1 and 1024, got %d", l.MaxConcurrent)
+	}
 	if l.Breaker.Failures < 1 {
 		v.add("llm.breaker.failures", "must be at least 1, got %d", l.Breaker.Failures)
 	}
