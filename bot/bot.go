@@ -389,11 +389,14 @@ func (b *Bot) Stats() Stats {
 	return s
 }
 
-// Saturated reports whether the in-memory queue is full.
+// Saturated reports whether the core is behind: the in-memory queue is
+// full, or events wait in storage (spilled) for room in it. New events are
+// still accepted (kept in storage), but /readyz says not ready until the
+// backlog is worked off.
 func (b *Bot) Saturated() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.queued >= b.opts.QueueSize
+	return b.queued >= b.opts.QueueSize || b.backlog
 }
 
 func (b *Bot) count(f func(*Stats)) {
