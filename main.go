@@ -90,6 +90,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	applyMemoryLimit(log)
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
