@@ -29,7 +29,7 @@ type Config struct {
 	// LLMMaxConcurrent is Einsatz's llm.max_concurrent; 0 keeps its default.
 	// The bare bot has no limit.
 	LLMMaxConcurrent int
-	Platforms  []string      // "discord", "slack"
+	Platforms        []string // "discord", "slack"
 	// Drain is how long after the last message the harness waits for
 	// answers before it counts the rest as lost.
 	Drain time.Duration
