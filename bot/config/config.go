@@ -35,6 +35,7 @@ type Config struct {
 	Sentiment Sentiment `yaml:"sentiment"`
 	Support   Support   `yaml:"support"`
 	Inbox     Inbox     `yaml:"inbox"`
+	CatchUp   CatchUp   `yaml:"catchup"`
 	Channels  Channels  `yaml:"channels"`
 	Texts     Texts     `yaml:"texts"`
 
@@ -73,6 +74,18 @@ type Core struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"` // default 10s
 	RateLimit       RateLimit     `yaml:"rate_limit"`
 }
+
+// CatchUp configures answering what was posted while the bot was down:
+// on start it reads, in the Discord channels and Slack channels and threads
+// active within Window, the messages after the last one it handled, and
+// answers those it had not (never one twice).
+type CatchUp struct {
+	Enabled *bool         `yaml:"enabled"` // default true
+	Window  time.Duration `yaml:"window"`  // how far back; default 10m, at most 24h
+}
+
+// On reports whether the catch-up runs at start.
+func (c CatchUp) On() bool { return c.Enabled == nil || *c.Enabled }
 
 // RateLimit limits how fast one user can make the bot answer.
 type RateLimit struct {
@@ -468,6 +481,7 @@ func (c *Config) fillDefaults() {
 	setInt(&c.Core.Concurrency, 128)
 	setInt(&c.Core.QueueSize, 1024)
 	setDuration(&c.Core.ShutdownTimeout, 10*time.Second)
+	setDuration(&c.CatchUp.Window, 10*time.Minute)
 	setInt(&c.Core.RateLimit.Burst, 5) // a burst of 0 would block everything
 	setString(&c.Web.Addr, "127.0.0.1:8080")
 	setDuration(&c.Web.ReadTimeout, 30*time.Second)

@@ -104,6 +104,8 @@ func TestDefault(t *testing.T) {
 		{"llm.max_retries", c.LLM.MaxRetries, 3},
 		{"llm.history_tokens", c.LLM.HistoryTokens, 1500},
 		{"llm.max_concurrent", c.LLM.MaxConcurrent, 8},
+		{"catchup.window", c.CatchUp.Window, 10 * time.Minute},
+		{"catchup.enabled", c.CatchUp.On(), true},
 		{"llm.redact", c.LLM.Redact, true},
 		{"llm.breaker.failures", c.LLM.Breaker.Failures, 3},
 		{"llm.breaker.cooldown", c.LLM.Breaker.Cooldown, 30 * time.Second},
@@ -482,6 +484,11 @@ channels:
 			},
 		},
 		{
+			name: "catch-up window out of range",
+			yaml: "catchup:\n  window: 48h\n",
+			want: []wantProblem{{"catchup.window", 2, "at most 24h"}},
+		},
+		{
 			name: "unknown text key",
 			yaml: "texts:\n  de:\n    gretting: Moin\n",
 			want: []wantProblem{{"texts.de.gretting", 3, `unknown text key (did you mean "greeting"?)`}},
@@ -674,6 +681,7 @@ func TestFullConfig(t *testing.T) {
 		Inbox: Inbox{Enabled: false, Threshold: 0.6, Similar: 0.4, SimilarEmbedding: 0.8, Acknowledge: false, Reaction: "👍", DailyCap: -1,
 			Webhooks: []Webhook{{URL: "https://tracker.example.org/hook", Secret: "hook-secret"}}, WebhookTries: 2,
 			ConfirmWithLLM: true, Borderline: 0.2},
+		CatchUp:   CatchUp{Enabled: &no, Window: 3 * time.Minute},
 		Sentiment: Sentiment{Enabled: false, Pseudonymize: true, AlertMargin: 0.3, AlertMinMessages: 50, AlertCooldown: 30 * time.Minute, StrongNegative: -0.8},
 		Slack: Slack{Mode: "http", BotToken: "xoxb-1", SigningSecret: "sign",
 			APIURL: "http://127.0.0.1:9002/api/"},

@@ -32,6 +32,9 @@ func (c *Config) Validate() []Problem {
 	v.sentiment(c.Sentiment)
 	v.support(c.Support)
 	v.inbox(c.Inbox)
+	if c.CatchUp.Window < 0 || c.CatchUp.Window > 24*time.Hour {
+		v.add("catchup.window", "must be a positive duration of at most 24h, got %s", c.CatchUp.Window)
+	}
 	v.channels(c.Channels)
 	v.texts(c.Texts)
 	return v.problems
