@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -15,21 +16,35 @@ import (
 // VM has, without making it thrash at the usual load.
 const defaultMemoryLimit = 256 << 20
 
-// cgroupMemoryMax is where cgroup v2 (Docker, systemd's MemoryMax=) says
-// how much memory the process may use.
-const cgroupMemoryMax = "/sys/fs/cgroup/memory.max"
+// cgroupRoot is where cgroup v2 is mounted; the process's own group is
+// named in /proc/self/cgroup ("0::/system.slice/einsatz.service"; "0::/"
+// in a container with its own cgroup namespace).
+const (
+	cgroupRoot = "/sys/fs/cgroup"
+	procCgroup = "/proc/self/cgroup"
+)
 
 // memoryLimit decides the soft memory limit: GOMEMLIMIT when set (the
 // runtime has applied it already: 0, nothing to do); else 80% of the
-// cgroup's limit, leaving room for Badger's memory-mapped tables and
-// the stacks outside the heap; else defaultMemoryLimit.
+// cgroup's memory.max (Docker's --memory, systemd's MemoryMax=), leaving
+// room for Badger's memory-mapped tables and the stacks outside the heap;
+// else defaultMemoryLimit.
 func memoryLimit(getenv func(string) string, readFile func(string) ([]byte, error)) (limit int64, source string) {
 	if getenv("GOMEMLIMIT") != "" {
 		return 0, "GOMEMLIMIT"
 	}
-	if b, err := readFile(cgroupMemoryMax); err == nil {
+	group := "/"
+	if b, err := readFile(procCgroup); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if p, ok := strings.CutPrefix(line, "0::"); ok && strings.HasPrefix(p, "/") {
+				group = strings.TrimSpace(p)
+			}
+		}
+	}
+	path := filepath.Join(cgroupRoot, group, "memory.max")
+	if b, err := readFile(path); err == nil {
 		if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 {
-			return n / 10 * 8, cgroupMemoryMax
+			return n / 10 * 8, path
 		}
 	}
 	return defaultMemoryLimit, "default"
