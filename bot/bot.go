@@ -59,6 +59,9 @@ type Options struct {
 	RateBurst       int           // per-user burst, default 5
 	ShutdownTimeout time.Duration // drain deadline on shutdown, default 10s
 	SpillInterval   time.Duration // how often spilled events are retried, default 1s
+	// StorageRetry is how long a thread waits before retrying an event
+	// whose "seen" mark could not be written (a full disk); default 1s.
+	StorageRetry time.Duration
 
 	// Policy returns the policy of a channel; default PolicyMention.
 	Policy func(platform, channelID string) string
@@ -114,6 +117,10 @@ type Bot struct {
 	reclaimer Reclaimer     // may hand a staff-owned thread back when a member writes
 	replayed  chan struct{} // a spilled event was handled: look for more at once
 	backlog   bool          // events wait in storage: new ones must queue behind them
+	// storageDown: the last attempt to record an event as seen failed (a
+	// full disk, say). Events wait in memory and are retried; the core
+	// counts as saturated until a write succeeds again.
+	storageDown bool
 	started   bool          // Run was called: the routes and observers are fixed
 }
 
@@ -159,6 +166,9 @@ func New(opts Options) *Bot {
 	}
 	if opts.SpillInterval <= 0 {
 		opts.SpillInterval = time.Second
+	}
+	if opts.StorageRetry <= 0 {
+		opts.StorageRetry = time.Second
 	}
 	if opts.Policy == nil {
 		opts.Policy = func(string, string) string { return PolicyMention }
@@ -390,13 +400,14 @@ func (b *Bot) Stats() Stats {
 }
 
 // Saturated reports whether the core is behind: the in-memory queue is
-// full, or events wait in storage (spilled) for room in it. New events are
-// still accepted (kept in storage), but /readyz says not ready until the
-// backlog is worked off.
+// full, events wait in storage (spilled) for room in it, or storage refused
+// the last write (events wait in memory for it to come back). New events
+// are still accepted while there is room, but /readyz says not ready until
+// the backlog is worked off.
 func (b *Bot) Saturated() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.queued >= b.opts.QueueSize || b.backlog
+	return b.queued >= b.opts.QueueSize || b.backlog || b.storageDown
 }
 
 func (b *Bot) count(f func(*Stats)) {
@@ -592,9 +603,22 @@ func (b *Bot) drain(key string, t *threadQueue) {
 		b.queued--
 		b.mu.Unlock()
 
-		b.process(context.WithValue(b.runCtx, workerKey{}, w), q)
+		retry := b.process(context.WithValue(b.runCtx, workerKey{}, w), q)
 		w.end()
 		unlock()
+		if retry {
+			// Storage refused the write: the event goes back to the head
+			// of its thread and is tried again after a pause, without a
+			// worker; the thread's later events wait behind it.
+			b.mu.Lock()
+			t.events = append([]queued{q}, t.events...)
+			b.queued++
+			b.mu.Unlock()
+			select {
+			case <-b.opts.Clock.After(b.opts.StorageRetry):
+			case <-b.runCtx.Done():
+			}
+		}
 	}
 }
 
@@ -643,20 +667,25 @@ func (b *Bot) replaySpilled(ctx context.Context) {
 	}
 }
 
-// process runs one event through the pipeline.
-func (b *Bot) process(ctx context.Context, q queued) {
+// process runs one event through the pipeline. It reports retry when
+// storage refused to record the event as seen and the event should be
+// tried again later (nothing else happened to it: no adapter was told).
+func (b *Bot) process(ctx context.Context, q queued) (retry bool) {
 	ev := q.ev
 	thread := ev.Thread()
 	log := eventLogger{base: b.log, ev: &ev}
 	ev.Outcome = OutcomeSilent
 	defer func() {
+		if retry {
+			return
+		}
 		if c, ok := b.sender(ev.Platform).(Completer); ok {
 			c.Completed(&ev)
 		}
 	}()
 	defer func() {
-		if q.spillID == "" {
-			return
+		if q.spillID == "" || retry {
+			return // a retried kept event stays kept and in flight
 		}
 		// A kept event that could not be recorded stays kept: the next
 		// replay tries it again.
@@ -697,13 +726,34 @@ func (b *Bot) process(ctx context.Context, q queued) {
 		turn = &Turn{Role: role, UserID: ev.User.ID, Name: ev.User.Name, Text: ev.Text, Time: ev.Time, MessageID: ev.MessageID, Permalink: ev.Permalink}
 	}
 	first, err := b.opts.Store.Accept(ctx, ev.Key, b.opts.SeenTTL, thread, turn)
+	if err != nil && ctx.Err() == nil {
+		// Without a durable "seen" mark the bot could act twice; it does
+		// not act now, and tries again when storage takes writes (a full
+		// disk gets room back).
+		b.mu.Lock()
+		first := !b.storageDown
+		b.storageDown = true
+		b.mu.Unlock()
+		if first {
+			b.log.Error("storage refuses writes: events wait in memory and are retried; new ones are refused once the queue is full", "err", err)
+		}
+		b.count(func(s *Stats) { s.Errors++ })
+		return true
+	}
 	if err != nil {
-		// Without a durable "seen" mark the bot could act twice; it does not act.
+		// Shutting down: what could not be recorded is not handled.
 		log.Error("recording event as seen; not handled", "err", err)
 		ev.Outcome = OutcomeFailed
 		b.drop(DropStorage)
 		b.count(func(s *Stats) { s.Errors++ })
-		return
+		return false
+	}
+	b.mu.Lock()
+	recovered := b.storageDown
+	b.storageDown = false
+	b.mu.Unlock()
+	if recovered {
+		b.log.Warn("storage takes writes again: resuming")
 	}
 	if !first {
 		log.Debug("redelivered event ignored")
@@ -766,6 +816,7 @@ func (b *Bot) process(ctx context.Context, q queued) {
 	b.send(ctx, &ev, thread, replies, log)
 	observed.Wait()
 	b.send(ctx, &ev, thread, later.release(), log)
+	return false
 }
 
 // held keeps the posts into an event's own thread made while the event is
