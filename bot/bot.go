@@ -121,7 +121,7 @@ type Bot struct {
 	// full disk, say). Events wait in memory and are retried; the core
 	// counts as saturated until a write succeeds again.
 	storageDown bool
-	started   bool          // Run was called: the routes and observers are fixed
+	started     bool // Run was called: the routes and observers are fixed
 }
 
 type threadQueue struct {
