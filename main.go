@@ -241,7 +241,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, 
 	core.Reclaim(ho) // a member writing after staff went quiet gets the bot back at once
 	if cfg.CatchUp.On() {
 		// The newest message handled per thread, for the catch-up at the next start.
-		core.Observe(catchup.NewRecorder(storage.NewCatchUp(store), nil, log.With("component", "catchup")))
+		core.Observe(catchup.NewRecorder(storage.NewCatchUp(store), nil, log.With("component", "catchup"),
+			bot.PlatformDiscord, bot.PlatformSlack))
 	}
 	if cfg.Inbox.Enabled {
 		core.Observe(ib)

@@ -56,10 +56,11 @@ type Fetcher interface {
 // written at most once per Every (the catch-up fetches from a little before
 // the mark, see Margin, so a mark a few seconds old loses nothing).
 type Recorder struct {
-	store Store
-	clock bot.Clock
-	every time.Duration
-	log   *slog.Logger
+	store     Store
+	clock     bot.Clock
+	every     time.Duration
+	log       *slog.Logger
+	platforms map[string]bool
 
 	mu      sync.Mutex
 	written map[string]time.Time // thread key → when its mark was last written
@@ -73,20 +74,26 @@ const Every = 5 * time.Second
 // pass a message handled a moment later, or not at all before a crash.
 const Margin = time.Minute
 
-// NewRecorder returns the observer over store; clock nil is the system clock.
-func NewRecorder(store Store, clock bot.Clock, log *slog.Logger) *Recorder {
+// NewRecorder returns the observer over store for the messages of the
+// given platforms (those whose adapters can fetch history); clock nil is
+// the system clock.
+func NewRecorder(store Store, clock bot.Clock, log *slog.Logger, platforms ...string) *Recorder {
 	if clock == nil {
 		clock = bot.SystemClock{}
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Recorder{store: store, clock: clock, every: Every, log: log, written: map[string]time.Time{}}
+	set := map[string]bool{}
+	for _, p := range platforms {
+		set[p] = true
+	}
+	return &Recorder{store: store, clock: clock, every: Every, log: log, platforms: set, written: map[string]time.Time{}}
 }
 
 // Observe records the mark of a message's thread.
 func (r *Recorder) Observe(ctx context.Context, ev *bot.Event) error {
-	if ev.Kind != bot.KindMessage || ev.Replayed || ev.MessageID == "" || ev.Platform == bot.PlatformWeb {
+	if ev.Kind != bot.KindMessage || ev.Replayed || ev.MessageID == "" || !r.platforms[ev.Platform] {
 		return nil
 	}
 	key := ev.Thread().Key()

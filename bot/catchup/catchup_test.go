@@ -65,14 +65,14 @@ func TestRecorderWritesAThreadAtMostOncePerInterval(t *testing.T) {
 	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	clock := bottest.NewClock(start)
 	store := &memStore{marks: map[string]catchup.Seen{}}
-	r := catchup.NewRecorder(store, clock, quiet)
+	r := catchup.NewRecorder(store, clock, quiet, "discord", "slack")
 	ctx := context.Background()
 	for _, ev := range []*bot.Event{
 		msg("discord", "C1", "1", start),
 		msg("discord", "C1", "1", start), // same thread (its own id), within Every: not written
 		{Kind: bot.KindReaction, Platform: "discord", ChannelID: "C1", MessageID: "9"},
 		{Kind: bot.KindMessage, Platform: "discord", ChannelID: "C1", MessageID: "8", Replayed: true},
-		{Kind: bot.KindMessage, Platform: bot.PlatformWeb, ChannelID: "w", MessageID: "7"},
+		{Kind: bot.KindMessage, Platform: bot.PlatformWeb, ChannelID: "w", MessageID: "7"}, // no history to fetch
 		msg("slack", "C2", "1.1", start),
 	} {
 		if err := r.Observe(ctx, ev); err != nil {
