@@ -121,7 +121,8 @@ type Bot struct {
 	// full disk, say). Events wait in memory and are retried; the core
 	// counts as saturated until a write succeeds again.
 	storageDown bool
-	started     bool // Run was called: the routes and observers are fixed
+	writes      uint64 // events recorded as seen, to tell a full disk from one bad event
+	started     bool   // Run was called: the routes and observers are fixed
 }
 
 type threadQueue struct {
@@ -131,6 +132,10 @@ type threadQueue struct {
 type queued struct {
 	ev      Event
 	spillID string
+	// failed counts the attempts storage refused; writes is the core's
+	// count of successful writes at the first refusal (see process).
+	failed int
+	writes uint64
 }
 
 type userLimit struct {
@@ -611,6 +616,10 @@ func (b *Bot) drain(key string, t *threadQueue) {
 			// of its thread and is tried again after a pause, without a
 			// worker; the thread's later events wait behind it.
 			b.mu.Lock()
+			if q.failed == 0 {
+				q.writes = b.writes
+			}
+			q.failed++
 			t.events = append([]queued{q}, t.events...)
 			b.queued++
 			b.mu.Unlock()
@@ -726,10 +735,14 @@ func (b *Bot) process(ctx context.Context, q queued) (retry bool) {
 		turn = &Turn{Role: role, UserID: ev.User.ID, Name: ev.User.Name, Text: ev.Text, Time: ev.Time, MessageID: ev.MessageID, Permalink: ev.Permalink}
 	}
 	first, err := b.opts.Store.Accept(ctx, ev.Key, b.opts.SeenTTL, thread, turn)
-	if err != nil && ctx.Err() == nil {
-		// Without a durable "seen" mark the bot could act twice; it does
-		// not act now, and tries again when storage takes writes (a full
-		// disk gets room back).
+	// Without a durable "seen" mark the bot could act twice; it does not
+	// act now, and tries again when storage takes writes (a full disk gets
+	// room back). An event refused three times while others were recorded
+	// is the problem itself, not the disk: it is dropped as before.
+	b.mu.Lock()
+	alone := q.failed >= 2 && b.writes != q.writes
+	b.mu.Unlock()
+	if err != nil && ctx.Err() == nil && !alone {
 		b.mu.Lock()
 		first := !b.storageDown
 		b.storageDown = true
@@ -741,7 +754,7 @@ func (b *Bot) process(ctx context.Context, q queued) (retry bool) {
 		return true
 	}
 	if err != nil {
-		// Shutting down: what could not be recorded is not handled.
+		// Shutting down, or this event alone cannot be recorded: not handled.
 		log.Error("recording event as seen; not handled", "err", err)
 		ev.Outcome = OutcomeFailed
 		b.drop(DropStorage)
@@ -751,6 +764,7 @@ func (b *Bot) process(ctx context.Context, q queued) (retry bool) {
 	b.mu.Lock()
 	recovered := b.storageDown
 	b.storageDown = false
+	b.writes++
 	b.mu.Unlock()
 	if recovered {
 		b.log.Warn("storage takes writes again: resuming")

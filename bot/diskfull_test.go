@@ -20,13 +20,14 @@ import (
 // every write the core makes fails with ENOSPC, as Badger's would.
 type fullDisk struct {
 	*storage.Store
-	full atomic.Bool
+	full   atomic.Bool
+	poison string // an event key whose write always fails
 }
 
 var errNoSpace = fmt.Errorf("storage: write: %w", syscall.ENOSPC)
 
 func (d *fullDisk) Accept(ctx context.Context, key string, ttl time.Duration, t bot.ThreadRef, turn *bot.Turn) (bool, error) {
-	if d.full.Load() {
+	if d.full.Load() || key == d.poison {
 		return false, errNoSpace
 	}
 	return d.Store.Accept(ctx, key, ttl, t, turn)
@@ -112,4 +113,43 @@ func TestDiskFullRefusesNewWorkAndResumes(t *testing.T) {
 		t.Fatalf("submit after recovery: %v", err)
 	}
 	waitStats(t, b, "new work after recovery", func(st bot.Stats) bool { return st.Replies == 5 })
+}
+
+// One event storage always refuses while it records others is that
+// event's problem, not a full disk: after three attempts it is dropped
+// (storage_error) and its thread goes on; the core does not stay saturated.
+func TestOneUnwritableEventIsDroppedNotRetriedForever(t *testing.T) {
+	disk := &fullDisk{Store: memStore(t), poison: "abad"}
+	clock := bottest.NewClock(time.Unix(1_700_000_000, 0))
+	b := bot.New(bot.Options{Store: disk, Router: bot.NewRouter(echo), Concurrency: 2, Clock: clock, Logger: slog.New(slog.DiscardHandler)})
+	out := &recordingSender{replies: map[string][]string{}}
+	b.Register("test", out)
+	t.Cleanup(b.Shutdown)
+	submit := func(thread, text string) {
+		t.Helper()
+		if err := b.Submit(bot.Event{Key: thread + text, Kind: bot.KindMessage, DM: true, Platform: "test",
+			ChannelID: "c", ThreadID: thread, MessageID: thread + text, Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	submit("a", "bad")
+	submit("a", "after")
+	// Alone, the bad event looks like a full disk: it waits.
+	waitStats(t, b, "the bad event refused", func(st bot.Stats) bool { return st.Errors >= 1 })
+	if !b.Saturated() {
+		t.Fatal("not saturated while the only write is refused")
+	}
+	// Other writes succeed meanwhile: the disk is fine, the event is not.
+	submit("b", "b1")
+	submit("b", "b2")
+	waitStats(t, b, "the bad event dropped and the rest handled", func(st bot.Stats) bool {
+		clock.Advance(time.Second)
+		return st.Dropped[bot.DropStorage] == 1 && st.Handled == 3
+	})
+	if got := out.get("a"); len(got) != 1 || got[0] != "echo after" {
+		t.Fatalf("thread a replies = %q, want only the event after the bad one", got)
+	}
+	if b.Saturated() {
+		t.Fatal("saturated after the bad event was dropped")
+	}
 }
