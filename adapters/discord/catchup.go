@@ -72,6 +72,7 @@ func (a *Adapter) catchUpChannel(ctx context.Context, channelID string, from tim
 	}
 	ch := a.channel(ctx, channelID, guildID)
 	after := snowflakeAt(from)
+	members := map[string]*discordgo.Member{}
 	n := 0
 	for range catchUpPages {
 		msgs, err := a.s.ChannelMessages(channelID, 100, "", after, "", discordgo.WithContext(ctx))
@@ -86,6 +87,10 @@ func (a *Adapter) catchUpChannel(ctx context.Context, channelID string, from tim
 				continue
 			}
 			m.GuildID = guildID // REST messages do not say their guild
+			if guildID != "" && len(id.StaffRoles) > 0 && m.Member == nil && m.Author.ID != id.UserID {
+				// Nor the author's roles, which say who is staff.
+				m.Member = a.catchUpMember(ctx, guildID, m.Author.ID, members)
+			}
 			a.msgChan.Add(m.ID, m.ChannelID)
 			ev, ok := translateMessage(m, ch, id)
 			if !ok {
@@ -103,6 +108,21 @@ func (a *Adapter) catchUpChannel(ctx context.Context, channelID string, from tim
 		}
 	}
 	return n, nil
+}
+
+// catchUpMember looks up a message author's guild membership once per
+// channel read; nil when it cannot (the message then counts as a member's).
+func (a *Adapter) catchUpMember(ctx context.Context, guildID, userID string, seen map[string]*discordgo.Member) *discordgo.Member {
+	if m, ok := seen[userID]; ok {
+		return m
+	}
+	m, err := a.s.GuildMember(guildID, userID, discordgo.WithContext(ctx))
+	if err != nil {
+		a.log.Warn("catch-up: looking up a member's roles", "user", userID, "err", err, "why", explain(err))
+		m = nil
+	}
+	seen[userID] = m
+	return m
 }
 
 // channelGuild is the guild of a channel ("" for a DM), from the gateway's

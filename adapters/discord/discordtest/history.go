@@ -69,3 +69,25 @@ func snowflake(id string) uint64 {
 	n, _ := strconv.ParseUint(id, 10, 64)
 	return n
 }
+
+// getMember answers GET /guilds/{gid}/members/{uid} (no privileged intent
+// needed, unlike listing members): the member with their roles and user.
+// Every user of the fake is a member of every guild.
+func (s *Server) getMember(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	known := false
+	for _, g := range s.guilds {
+		known = known || g.ID == r.PathValue("gid")
+	}
+	if !known {
+		apiError(w, 404, 10004, "Unknown Guild")
+		return
+	}
+	u, ok := s.users[r.PathValue("uid")]
+	if !ok {
+		apiError(w, 404, 10013, "Unknown User")
+		return
+	}
+	writeJSON(w, 200, s.memberPayload(u, true))
+}
