@@ -34,6 +34,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/adapters/webhook"
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/catchup"
 	"github.com/einsatz/einsatz/bot/config"
 	"github.com/einsatz/einsatz/bot/personal"
 	"github.com/einsatz/einsatz/handlers/answer"
@@ -90,6 +91,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	applyMemoryLimit(log)
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -138,6 +140,9 @@ func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, st
 			site.Mount(slack.EventsPath, sa.HTTPHandler())
 		}
 		s.Adapters = append(s.Adapters, sa)
+	}
+	if cfg.CatchUp.On() {
+		s.Background = append(s.Background, catchUpTask(cfg, a, s.Adapters, log))
 	}
 	return cli.Serve(ctx, s, stdout)
 }
@@ -237,6 +242,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, 
 	// The dashboard shows names instead of ids: keep those events carry.
 	core.Observe(web.RecordNames(storage.NewNames(store), log))
 	core.Reclaim(ho) // a member writing after staff went quiet gets the bot back at once
+	if cfg.CatchUp.On() {
+		// The newest message handled per thread, for the catch-up at the next start.
+		core.Observe(catchup.NewRecorder(storage.NewCatchUp(store), nil, log.With("component", "catchup"),
+			bot.PlatformDiscord, bot.PlatformSlack))
+	}
 	if cfg.Inbox.Enabled {
 		core.Observe(ib)
 	}

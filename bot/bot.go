@@ -59,6 +59,9 @@ type Options struct {
 	RateBurst       int           // per-user burst, default 5
 	ShutdownTimeout time.Duration // drain deadline on shutdown, default 10s
 	SpillInterval   time.Duration // how often spilled events are retried, default 1s
+	// StorageRetry is how long a thread waits before retrying an event
+	// whose "seen" mark could not be written (a full disk); default 1s.
+	StorageRetry time.Duration
 
 	// Policy returns the policy of a channel; default PolicyMention.
 	Policy func(platform, channelID string) string
@@ -114,7 +117,12 @@ type Bot struct {
 	reclaimer Reclaimer     // may hand a staff-owned thread back when a member writes
 	replayed  chan struct{} // a spilled event was handled: look for more at once
 	backlog   bool          // events wait in storage: new ones must queue behind them
-	started   bool          // Run was called: the routes and observers are fixed
+	// storageDown: the last attempt to record an event as seen failed (a
+	// full disk, say). Events wait in memory and are retried; the core
+	// counts as saturated until a write succeeds again.
+	storageDown bool
+	writes      uint64 // events recorded as seen, to tell a full disk from one bad event
+	started     bool   // Run was called: the routes and observers are fixed
 }
 
 type threadQueue struct {
@@ -124,6 +132,10 @@ type threadQueue struct {
 type queued struct {
 	ev      Event
 	spillID string
+	// failed counts the attempts storage refused; writes is the core's
+	// count of successful writes at the first refusal (see process).
+	failed int
+	writes uint64
 }
 
 type userLimit struct {
@@ -159,6 +171,9 @@ func New(opts Options) *Bot {
 	}
 	if opts.SpillInterval <= 0 {
 		opts.SpillInterval = time.Second
+	}
+	if opts.StorageRetry <= 0 {
+		opts.StorageRetry = time.Second
 	}
 	if opts.Policy == nil {
 		opts.Policy = func(string, string) string { return PolicyMention }
@@ -389,11 +404,15 @@ func (b *Bot) Stats() Stats {
 	return s
 }
 
-// Saturated reports whether the in-memory queue is full.
+// Saturated reports whether the core is behind: the in-memory queue is
+// full, events wait in storage (spilled) for room in it, or storage refused
+// the last write (events wait in memory for it to come back). New events
+// are still accepted while there is room, but /readyz says not ready until
+// the backlog is worked off.
 func (b *Bot) Saturated() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.queued >= b.opts.QueueSize
+	return b.queued >= b.opts.QueueSize || b.backlog || b.storageDown
 }
 
 func (b *Bot) count(f func(*Stats)) {
@@ -554,28 +573,73 @@ func (b *Bot) enqueueLocked(q queued) {
 }
 
 // drain handles one thread's events in order; it exists while the thread
-// has events waiting, so threads proceed in parallel, bounded by sem.
+// has events waiting, so threads proceed in parallel, bounded by sem. An
+// event gives its slot back while it waits on the LLM (see Waiting).
 func (b *Bot) drain(key string, t *threadQueue) {
 	defer b.drainers.Done()
 	for {
-		// Take a slot before taking the event, so an event waiting for a
-		// slot still counts as queued.
-		b.sem <- struct{}{}
 		b.mu.Lock()
 		if len(t.events) == 0 {
 			delete(b.threads, key)
 			b.mu.Unlock()
-			<-b.sem
 			return
+		}
+		head := t.events[0].ev
+		b.mu.Unlock()
+		// The gate before a slot: were it the other way round, events
+		// holding slots while they wait for an Exclusive route's gate could
+		// leave no slot for the events in progress coming back from the
+		// LLM, which the Exclusive route waits for.
+		unlock := b.enter(head)
+		// Take a slot before taking the event, so an event waiting for a
+		// slot still counts as queued.
+		b.sem <- struct{}{}
+		w := &worker{sem: b.sem, held: true}
+		b.mu.Lock()
+		if len(t.events) == 0 || t.events[0].ev.Key != head.Key {
+			// Shutdown took the events to keep them in storage.
+			b.mu.Unlock()
+			w.end()
+			unlock()
+			continue
 		}
 		q := t.events[0]
 		t.events = t.events[1:]
 		b.queued--
 		b.mu.Unlock()
 
-		b.process(b.runCtx, q)
-		<-b.sem
+		retry := b.process(context.WithValue(b.runCtx, workerKey{}, w), q)
+		w.end()
+		unlock()
+		if retry {
+			// Storage refused the write: the event goes back to the head
+			// of its thread and is tried again after a pause, without a
+			// worker; the thread's later events wait behind it.
+			b.mu.Lock()
+			if q.failed == 0 {
+				q.writes = b.writes
+			}
+			q.failed++
+			t.events = append([]queued{q}, t.events...)
+			b.queued++
+			b.mu.Unlock()
+			select {
+			case <-b.opts.Clock.After(b.opts.StorageRetry):
+			case <-b.runCtx.Done():
+			}
+		}
 	}
+}
+
+// enter takes the gate for an event: alone for an Exclusive route, shared
+// otherwise. It returns the unlock.
+func (b *Bot) enter(ev Event) (unlock func()) {
+	if route, ok := b.opts.Router.route(&ev); ok && route.Exclusive {
+		b.gate.Lock()
+		return b.gate.Unlock
+	}
+	b.gate.RLock()
+	return b.gate.RUnlock
 }
 
 // replaySpilled moves events kept in storage back into the queue when it
@@ -612,27 +676,25 @@ func (b *Bot) replaySpilled(ctx context.Context) {
 	}
 }
 
-// process runs one event through the pipeline.
-func (b *Bot) process(ctx context.Context, q queued) {
+// process runs one event through the pipeline. It reports retry when
+// storage refused to record the event as seen and the event should be
+// tried again later (nothing else happened to it: no adapter was told).
+func (b *Bot) process(ctx context.Context, q queued) (retry bool) {
 	ev := q.ev
 	thread := ev.Thread()
 	log := eventLogger{base: b.log, ev: &ev}
 	ev.Outcome = OutcomeSilent
 	defer func() {
+		if retry {
+			return
+		}
 		if c, ok := b.sender(ev.Platform).(Completer); ok {
 			c.Completed(&ev)
 		}
 	}()
-	if route, ok := b.opts.Router.route(&ev); ok && route.Exclusive {
-		b.gate.Lock()
-		defer b.gate.Unlock()
-	} else {
-		b.gate.RLock()
-		defer b.gate.RUnlock()
-	}
 	defer func() {
-		if q.spillID == "" {
-			return
+		if q.spillID == "" || retry {
+			return // a retried kept event stays kept and in flight
 		}
 		// A kept event that could not be recorded stays kept: the next
 		// replay tries it again.
@@ -673,13 +735,39 @@ func (b *Bot) process(ctx context.Context, q queued) {
 		turn = &Turn{Role: role, UserID: ev.User.ID, Name: ev.User.Name, Text: ev.Text, Time: ev.Time, MessageID: ev.MessageID, Permalink: ev.Permalink}
 	}
 	first, err := b.opts.Store.Accept(ctx, ev.Key, b.opts.SeenTTL, thread, turn)
+	// Without a durable "seen" mark the bot could act twice; it does not
+	// act now, and tries again when storage takes writes (a full disk gets
+	// room back). An event refused three times while others were recorded
+	// is the problem itself, not the disk: it is dropped as before.
+	b.mu.Lock()
+	alone := q.failed >= 2 && b.writes != q.writes
+	b.mu.Unlock()
+	if err != nil && ctx.Err() == nil && !alone {
+		b.mu.Lock()
+		first := !b.storageDown
+		b.storageDown = true
+		b.mu.Unlock()
+		if first {
+			b.log.Error("storage refuses writes: events wait in memory and are retried; new ones are refused once the queue is full", "err", err)
+		}
+		b.count(func(s *Stats) { s.Errors++ })
+		return true
+	}
 	if err != nil {
-		// Without a durable "seen" mark the bot could act twice; it does not act.
+		// Shutting down, or this event alone cannot be recorded: not handled.
 		log.Error("recording event as seen; not handled", "err", err)
 		ev.Outcome = OutcomeFailed
 		b.drop(DropStorage)
 		b.count(func(s *Stats) { s.Errors++ })
-		return
+		return false
+	}
+	b.mu.Lock()
+	recovered := b.storageDown
+	b.storageDown = false
+	b.writes++
+	b.mu.Unlock()
+	if recovered {
+		b.log.Warn("storage takes writes again: resuming")
 	}
 	if !first {
 		log.Debug("redelivered event ignored")
@@ -742,6 +830,7 @@ func (b *Bot) process(ctx context.Context, q queued) {
 	b.send(ctx, &ev, thread, replies, log)
 	observed.Wait()
 	b.send(ctx, &ev, thread, later.release(), log)
+	return false
 }
 
 // held keeps the posts into an event's own thread made while the event is

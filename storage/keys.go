@@ -63,6 +63,9 @@ package storage
 //	                                     erased with the person), TTL storage.message_ttl from when seen
 //	name/channel/<platform>/<channel id> a channel's name as last seen (text), TTL message_ttl
 //	dash/visit/<account>                 a staff account's visits of the overview (JSON: previous, last)
+//	catchup/<platform>/<channel>/<thread>
+//	                                     the newest message the core handled in the thread (JSON catchup.Seen:
+//	                                     ids and time, no text), for the catch-up after a restart; TTL 24h
 
 import (
 	"crypto/sha256"
@@ -119,6 +122,7 @@ const (
 
 	prefixName      = "name/"
 	prefixDashVisit = "dash/visit/"
+	prefixCatchUp   = "catchup/"
 
 	keySchema = prefixMeta + "schema"
 )

@@ -22,7 +22,7 @@ func FromConfig(c config.LLM, log *slog.Logger) *Client {
 	}
 	return New(Options{BaseURL: c.BaseURL, APIKey: c.APIKey, Model: c.Model,
 		EmbeddingModel: c.EmbeddingModel, Temperature: float32(c.Temperature),
-		MaxTokens: c.MaxTokens, MaxRetries: retries, Logger: log.With("component", "llm")})
+		MaxTokens: c.MaxTokens, MaxRetries: retries, MaxConcurrent: c.MaxConcurrent, Logger: log.With("component", "llm")})
 }
 
 // Embeds reports whether the client makes embeddings (llm.embedding_model

@@ -25,6 +25,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	goopenai "github.com/sashabaranov/go-openai"
 
+	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/handlers/answer"
 )
 
@@ -37,6 +38,9 @@ const (
 	DefaultMaxInterval     = 5 * time.Second
 	DefaultMaxRetryWait    = 30 * time.Second
 	DefaultIdleConns       = 64
+	// DefaultMaxConcurrent suits a typical hosted provider's rate limit
+	// (a few hundred requests a minute at a few seconds per answer).
+	DefaultMaxConcurrent = 8
 	// DefaultMaxElapsed bounds retrying when the context has no deadline.
 	DefaultMaxElapsed = 2 * time.Minute
 )
@@ -75,6 +79,10 @@ type Options struct {
 	// for every other request).
 	HTTPClient *http.Client
 	IdleConns  int // default DefaultIdleConns
+	// MaxConcurrent bounds the calls to the server in flight at once (a
+	// call holds its slot through its retries); more wait their turn.
+	// Default DefaultMaxConcurrent, negative = no limit.
+	MaxConcurrent int
 
 	// Logger gets retries (warn: status and attempt, never keys or message
 	// text); default slog.Default().
@@ -95,9 +103,10 @@ type Retry struct {
 
 // Client talks to an OpenAI-compatible API. It is safe for concurrent use.
 type Client struct {
-	api  *goopenai.Client
-	opts Options
-	log  *slog.Logger
+	api   *goopenai.Client
+	opts  Options
+	log   *slog.Logger
+	slots chan struct{} // nil: no limit
 }
 
 var _ answer.LLM = (*Client)(nil)
@@ -131,6 +140,13 @@ func New(opts Options) *Client {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.MaxConcurrent == 0 {
+		opts.MaxConcurrent = DefaultMaxConcurrent
+	}
+	var slots chan struct{}
+	if opts.MaxConcurrent > 0 {
+		slots = make(chan struct{}, opts.MaxConcurrent)
+	}
 	var hc http.Client
 	if opts.HTTPClient != nil {
 		hc = *opts.HTTPClient
@@ -147,7 +163,7 @@ func New(opts Options) *Client {
 	cfg := goopenai.DefaultConfig(opts.APIKey)
 	cfg.BaseURL = opts.BaseURL
 	cfg.HTTPClient = &hc
-	return &Client{api: goopenai.NewClientWithConfig(cfg), opts: opts, log: opts.Logger}
+	return &Client{api: goopenai.NewClientWithConfig(cfg), opts: opts, log: opts.Logger, slots: slots}
 }
 
 // Model is the chat model the client asks for.
@@ -177,6 +193,11 @@ var ErrEmpty = errors.New("openai: empty response")
 
 // Complete asks the chat model for the next assistant message.
 func (c *Client) Complete(ctx context.Context, msgs []answer.Message) (string, error) {
+	release, err := c.acquire(ctx, "chat")
+	if err != nil {
+		return "", err
+	}
+	defer release()
 	req := c.chatRequest(msgs)
 	return retry(ctx, c, "chat", func(ctx context.Context) (string, error) {
 		resp, err := c.api.CreateChatCompletion(ctx, req)
@@ -202,6 +223,11 @@ type Usage struct {
 // retried like Complete; a stream broken midway is not (onDelta has seen
 // part of it), and its error is returned with the text so far.
 func (c *Client) Stream(ctx context.Context, msgs []answer.Message, onDelta func(string)) (string, Usage, error) {
+	release, err := c.acquire(ctx, "stream")
+	if err != nil {
+		return "", Usage{}, err
+	}
+	defer release()
 	req := c.chatRequest(msgs)
 	req.Stream = true
 	req.StreamOptions = &goopenai.StreamOptions{IncludeUsage: true}
@@ -248,6 +274,11 @@ func (c *Client) Embed(ctx context.Context, texts []string) ([][]float32, error)
 	if len(texts) == 0 {
 		return nil, nil
 	}
+	release, err := c.acquire(ctx, "embeddings")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	req := goopenai.EmbeddingRequestStrings{
 		Input:          texts,
 		Model:          goopenai.EmbeddingModel(c.opts.EmbeddingModel),
@@ -270,6 +301,26 @@ func (c *Client) Embed(ctx context.Context, texts []string) ([][]float32, error)
 		}
 		return out, nil
 	})
+}
+
+// acquire waits for one of the MaxConcurrent slots and returns its release.
+// The wait and the call behind it do not hold one of the bot core's
+// workers (bot.Waiting): other threads go on meanwhile.
+func (c *Client) acquire(ctx context.Context, op string) (release func(), err error) {
+	resume := bot.Waiting(ctx)
+	if c.slots == nil {
+		return resume, nil
+	}
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		resume()
+		return nil, fmt.Errorf("openai: %s: waiting for a free slot (llm.max_concurrent): %w", op, ctx.Err())
+	}
+	return func() {
+		<-c.slots
+		resume()
+	}, nil
 }
 
 // StatusCode is the HTTP status of an API error, or 0 when err carries none

@@ -15,7 +15,8 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz is not ready while storage cannot write or the queue is full.
+// readyz is not ready while storage cannot write or the core is saturated
+// (its queue is full or events wait in storage for room in it).
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -60,10 +61,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// WatchCore exports the core's queue depth.
+// WatchCore exports the core's queue depth, whether it is saturated and
+// how many events it kept in storage because the queue was full.
 func WatchCore(reg prometheus.Registerer, core Core) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "einsatz_queue_depth", Help: "Events waiting in the in-memory queue."},
-		func() float64 { return float64(core.Stats().Queued) }))
+		func() float64 { return float64(core.Stats().Queued) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "einsatz_saturated", Help: "1 while the queue is full or events wait in storage for room in it (/readyz is 503), else 0."},
+			func() float64 {
+				if core.Saturated() {
+					return 1
+				}
+				return 0
+			}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "einsatz_events_spilled_total", Help: "Events kept in storage because the in-memory queue was full."},
+			func() float64 { return float64(core.Stats().Spilled) }))
 }
 
 // EventReceived counts an incoming event.

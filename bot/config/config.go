@@ -36,6 +36,7 @@ type Config struct {
 	Sentiment Sentiment `yaml:"sentiment"`
 	Support   Support   `yaml:"support"`
 	Inbox     Inbox     `yaml:"inbox"`
+	CatchUp   CatchUp   `yaml:"catchup"`
 	Channels  Channels  `yaml:"channels"`
 	Texts     Texts     `yaml:"texts"`
 
@@ -74,6 +75,18 @@ type Core struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"` // default 10s
 	RateLimit       RateLimit     `yaml:"rate_limit"`
 }
+
+// CatchUp configures answering what was posted while the bot was down:
+// on start it reads, in the Discord channels and Slack channels and threads
+// active within Window, the messages after the last one it handled, and
+// answers those it had not (never one twice).
+type CatchUp struct {
+	Enabled *bool         `yaml:"enabled"` // default true
+	Window  time.Duration `yaml:"window"`  // how far back; default 10m, at most 24h
+}
+
+// On reports whether the catch-up runs at start.
+func (c CatchUp) On() bool { return c.Enabled == nil || *c.Enabled }
 
 // RateLimit limits how fast one user can make the bot answer.
 type RateLimit struct {
@@ -139,8 +152,13 @@ type LLM struct {
 	HistoryTokens int `yaml:"history_tokens"`
 	// Redact removes e-mail addresses, phone numbers, keys and tokens,
 	// IBANs and card numbers before text goes to the model; default true.
-	Redact  bool       `yaml:"redact"`
-	Breaker LLMBreaker `yaml:"breaker"`
+	Redact bool `yaml:"redact"`
+	// MaxConcurrent bounds the calls to the model in flight at once (set it
+	// for the provider's rate limit: about requests per minute / 60 ×
+	// seconds per answer); more wait their turn without holding one of
+	// core.concurrency's workers. Default 8.
+	MaxConcurrent int        `yaml:"max_concurrent"`
+	Breaker       LLMBreaker `yaml:"breaker"`
 }
 
 // LLMBreaker configures the circuit breaker in front of the model.
@@ -487,6 +505,7 @@ func (c *Config) fillDefaults() {
 	setInt(&c.Core.Concurrency, 128)
 	setInt(&c.Core.QueueSize, 1024)
 	setDuration(&c.Core.ShutdownTimeout, 10*time.Second)
+	setDuration(&c.CatchUp.Window, 10*time.Minute)
 	setInt(&c.Core.RateLimit.Burst, 5) // a burst of 0 would block everything
 	setString(&c.Web.Addr, "127.0.0.1:8080")
 	setDuration(&c.Web.ReadTimeout, 30*time.Second)
@@ -503,6 +522,7 @@ func (c *Config) fillDefaults() {
 	setInt(&c.LLM.MaxTokens, 600)
 	setDuration(&c.LLM.Timeout, 20*time.Second)
 	setInt(&c.LLM.HistoryTokens, 1500)
+	setInt(&c.LLM.MaxConcurrent, 8)
 	setInt(&c.LLM.Breaker.Failures, 3)
 	setDuration(&c.LLM.Breaker.Cooldown, 30*time.Second)
 	setString(&c.Discord.APIURL, "https://discord.com/")

@@ -103,6 +103,9 @@ func TestDefault(t *testing.T) {
 		{"llm.timeout", c.LLM.Timeout, 20 * time.Second},
 		{"llm.max_retries", c.LLM.MaxRetries, 3},
 		{"llm.history_tokens", c.LLM.HistoryTokens, 1500},
+		{"llm.max_concurrent", c.LLM.MaxConcurrent, 8},
+		{"catchup.window", c.CatchUp.Window, 10 * time.Minute},
+		{"catchup.enabled", c.CatchUp.On(), true},
 		{"llm.redact", c.LLM.Redact, true},
 		{"llm.breaker.failures", c.LLM.Breaker.Failures, 3},
 		{"llm.breaker.cooldown", c.LLM.Breaker.Cooldown, 30 * time.Second},
@@ -468,6 +471,7 @@ channels:
     failures: -1
     cooldown: -2s
   min_similarity: 1.5
+  max_concurrent: -3
 `,
 			want: []wantProblem{
 				{"llm.base_url", 2, "must include /v1"},
@@ -480,7 +484,13 @@ channels:
 				{"llm.breaker.failures", 10, "at least 1"},
 				{"llm.breaker.cooldown", 11, "positive duration"},
 				{"llm.min_similarity", 12, "between 0 and 1"},
+				{"llm.max_concurrent", 13, "between 1 and 1024"},
 			},
+		},
+		{
+			name: "catch-up window out of range",
+			yaml: "catchup:\n  window: 48h\n",
+			want: []wantProblem{{"catchup.window", 2, "at most 24h"}},
 		},
 		{
 			name: "unknown text key",
@@ -667,7 +677,7 @@ func TestFullConfig(t *testing.T) {
 			ReadTimeout: 20 * time.Second, WriteTimeout: 40 * time.Second, IdleTimeout: 90 * time.Second, MaxHeaderBytes: 32768, MaxConnections: 200},
 		LLM: LLM{Enabled: &yes, BaseURL: "http://localhost:11434/v1", Model: "llama3", EmbeddingModel: "nomic-embed-text",
 			Persona: "You are {bot}, the Helferlein of our forum.", Temperature: 0, MaxTokens: 300, Timeout: 8 * time.Second,
-			MaxRetries: 0, HistoryTokens: 500, Redact: false, Breaker: LLMBreaker{Failures: 5, Cooldown: time.Minute}},
+			MaxRetries: 0, HistoryTokens: 500, Redact: false, MaxConcurrent: 3, Breaker: LLMBreaker{Failures: 5, Cooldown: time.Minute}},
 		Discord: Discord{Token: "discord-secret", APIURL: "http://127.0.0.1:9001/", GuildIDs: []string{"444"}},
 		Handoff: Handoff{AutoTakeover: false, ReleaseAfter: 0, Reaction: "", Mention: "<@&555>", Sensitive: []string{"billing", "Rechnung"},
 			Hours: Hours{Timezone: "Europe/Berlin", Days: []string{"mon", "fri"}, From: "09:00", To: "17:30"}, NotePrefix: "//", SLAWarnAt: "80%"},
@@ -675,6 +685,7 @@ func TestFullConfig(t *testing.T) {
 		Inbox: Inbox{Enabled: false, Threshold: 0.6, Similar: 0.4, SimilarEmbedding: 0.8, Acknowledge: false, Reaction: "👍", DailyCap: -1,
 			Webhooks: []Webhook{{URL: "https://tracker.example.org/hook", Secret: "hook-secret"}}, WebhookTries: 2,
 			ConfirmWithLLM: true, Borderline: 0.2},
+		CatchUp:   CatchUp{Enabled: &no, Window: 3 * time.Minute},
 		Sentiment: Sentiment{Enabled: false, Pseudonymize: true, AlertMargin: 0.3, AlertMinMessages: 50, AlertCooldown: 30 * time.Minute, StrongNegative: -0.8},
 		Slack: Slack{Mode: "http", BotToken: "xoxb-1", SigningSecret: "sign",
 			APIURL: "http://127.0.0.1:9002/api/"},

@@ -36,6 +36,9 @@ func (c *Config) Validate() []Problem {
 	v.sentiment(c.Sentiment)
 	v.support(c.Support)
 	v.inbox(c.Inbox)
+	if c.CatchUp.Window < 0 || c.CatchUp.Window > 24*time.Hour {
+		v.add("catchup.window", "must be a positive duration of at most 24h, got %s", c.CatchUp.Window)
+	}
 	v.channels(c.Channels)
 	v.texts(c.Texts)
 	return v.problems
@@ -191,6 +194,9 @@ func (v *validator) llm(l LLM) {
 	}
 	if l.HistoryTokens < 1 {
 		v.add("llm.history_tokens", "must be at least 1, got %d", l.HistoryTokens)
+	}
+	if l.MaxConcurrent < 1 || l.MaxConcurrent > 1024 {
+		v.add("llm.max_concurrent", "must be between 1 and 1024, got %d", l.MaxConcurrent)
 	}
 	if l.Breaker.Failures < 1 {
 		v.add("llm.breaker.failures", "must be at least 1, got %d", l.Breaker.Failures)

@@ -26,7 +26,10 @@ type Config struct {
 	Channels   int           // channels, over all platforms (split evenly)
 	Users      int           // users, over all platforms (split evenly)
 	LLMLatency time.Duration // the fake LLM's delay per chat call
-	Platforms  []string      // "discord", "slack"
+	// LLMMaxConcurrent is Einsatz's llm.max_concurrent; 0 keeps its default.
+	// The bare bot has no limit.
+	LLMMaxConcurrent int
+	Platforms        []string // "discord", "slack"
 	// Drain is how long after the last message the harness waits for
 	// answers before it counts the rest as lost.
 	Drain time.Duration
@@ -100,7 +103,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 					return out, err
 				}
 			}
-			start = einsatzStarter(bin, filepath.Join(tmp, "einsatz-run"))
+			start = einsatzStarter(bin, filepath.Join(tmp, "einsatz-run"), cfg.LLMMaxConcurrent)
 		case "bare":
 			start = bareStarter
 		default:
@@ -138,7 +141,7 @@ type fakes struct {
 // starter starts a bot process connected to the fakes, its output in log.
 type starter func(ctx context.Context, f fakes, log io.Writer) (*exec.Cmd, error)
 
-func einsatzStarter(bin, dir string) starter {
+func einsatzStarter(bin, dir string, llmMaxConcurrent int) starter {
 	return func(ctx context.Context, f fakes, log io.Writer) (*exec.Cmd, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
@@ -150,6 +153,9 @@ func einsatzStarter(bin, dir string) starter {
 		// than a person would.
 		b.WriteString("core:\n  rate_limit:\n    per_minute: 0\n")
 		fmt.Fprintf(&b, "llm:\n  base_url: %s\n  api_key: ${OPENAI_API_KEY}\n", f.llm.URL)
+		if llmMaxConcurrent > 0 {
+			fmt.Fprintf(&b, "  max_concurrent: %d\n", llmMaxConcurrent)
+		}
 		if f.discord != nil {
 			fmt.Fprintf(&b, "discord:\n  token: ${DISCORD_TOKEN}\n  api_url: %s\n", f.discord.URL)
 			env = append(env, "DISCORD_TOKEN="+f.discord.Token)

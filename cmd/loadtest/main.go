@@ -9,6 +9,12 @@
 // and peak RSS side by side, with Einsatz/bare ratios.
 //
 //	go run ./cmd/loadtest -rate 100 -duration 20s -channels 200 -llm-latency 500ms
+//	go run ./cmd/loadtest -rate 100 -duration 20s -llm-latency 3s   # a slow model
+//
+// The bare bot has no limit on concurrent model calls; Einsatz gets
+// -llm-max-concurrent as llm.max_concurrent (default 1024, the most it
+// accepts, so both wait only on the model; set it to a provider's limit to
+// see answers degrade to extractive ones past llm.timeout).
 package main
 
 import (
@@ -38,6 +44,7 @@ func main() {
 	flag.IntVar(&cfg.Channels, "channels", 200, "channels, split over the platforms")
 	flag.IntVar(&cfg.Users, "users", 100, "users, split over the platforms")
 	flag.DurationVar(&cfg.LLMLatency, "llm-latency", 500*time.Millisecond, "the fake LLM's delay per call")
+	flag.IntVar(&cfg.LLMMaxConcurrent, "llm-max-concurrent", 1024, "Einsatz's llm.max_concurrent (0 = its default, 8)")
 	flag.StringVar(&platforms, "platforms", "discord,slack", "platforms to load, comma-separated")
 	flag.DurationVar(&cfg.Drain, "drain", 30*time.Second, "how long to wait for answers after the last message")
 	flag.StringVar(&cfg.Einsatz, "einsatz", "", "an einsatz binary to measure (default: go build this module's)")

@@ -36,6 +36,8 @@ func (s *Server) routes() http.Handler {
 	authed("POST "+api+"/users/@me/channels", s.createDM)
 	authed("GET "+api+"/channels/{cid}", s.getChannel)
 	authed("POST "+api+"/channels/{cid}/messages", s.postMessage)
+	authed("GET "+api+"/channels/{cid}/messages", s.getMessages)
+	authed("GET "+api+"/guilds/{gid}/members/{uid}", s.getMember)
 	authed("GET "+api+"/channels/{cid}/messages/{mid}", s.getMessage)
 	authed("PATCH "+api+"/channels/{cid}/messages/{mid}", s.patchMessage)
 	authed("DELETE "+api+"/channels/{cid}/messages/{mid}", s.deleteMessage)

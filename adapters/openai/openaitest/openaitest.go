@@ -135,6 +135,8 @@ type Server struct {
 	queue    []Reply
 	reply    func(Request) Reply
 	requests []Request
+	inFlight int // requests being answered now
+	peak     int // the most in flight at once
 }
 
 // New starts a fake on loopback. Close it when done.
@@ -228,6 +230,34 @@ func (s *Server) Calls(path string) int {
 	return n
 }
 
+// InFlight counts the requests being answered now (chat and embeddings),
+// as a provider counts concurrent requests.
+func (s *Server) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inFlight
+}
+
+// PeakInFlight is the most requests that were in flight at once.
+func (s *Server) PeakInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peak
+}
+
+// enter counts a request in flight until the returned function is called.
+func (s *Server) enter() (leave func()) {
+	s.mu.Lock()
+	s.inFlight++
+	s.peak = max(s.peak, s.inFlight)
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}
+}
+
 func (s *Server) record(req Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -302,6 +332,7 @@ func content(raw json.RawMessage) string {
 }
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	defer s.enter()()
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return
@@ -432,6 +463,7 @@ type embeddingRequest struct {
 }
 
 func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
+	defer s.enter()()
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return

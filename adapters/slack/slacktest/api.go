@@ -35,6 +35,14 @@ func scopeFor(method, channelID string) string {
 		return "usergroups:read"
 	case "conversations.open":
 		return "im:write"
+	case "conversations.history", "conversations.replies":
+		switch {
+		case strings.HasPrefix(channelID, "D"):
+			return "im:history"
+		case strings.HasPrefix(channelID, "G"):
+			return "groups:history"
+		}
+		return "channels:history"
 	case "conversations.info":
 		switch {
 		case strings.HasPrefix(channelID, "D"):
@@ -327,6 +335,12 @@ func (s *Server) apiLocked(method, token string, p map[string]string) (obj, *Mes
 		c := &channel{ID: fmt.Sprintf("D%d%06d", s.start, s.seq), Name: "dm-" + u.Name, Kind: IM, User: u.ID}
 		s.channels[c.ID] = c
 		return obj{"ok": true, "channel": obj{"id": c.ID}}, nil
+
+	case "conversations.history":
+		return s.historyLocked(p), nil
+
+	case "conversations.replies":
+		return s.repliesLocked(p), nil
 
 	case "usergroups.users.list":
 		members, ok := s.groups[p["usergroup"]]
