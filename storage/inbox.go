@@ -363,6 +363,8 @@ func (in *Inbox) Update(ctx context.Context, id int, fn func(*request.Item) erro
 
 // Merge moves from's mentions and votes to into in one write (a
 // person who voted for both keeps one vote) and marks from a duplicate.
+// Both items' histories record it: ch on from, and on into a change by the
+// same person at the same time; both carry what moved (ch.Merge).
 func (in *Inbox) Merge(ctx context.Context, from, into int, ch request.Change) (request.Item, error) {
 	err := in.s.commit(ctx, func(txn *badger.Txn) error {
 		src, err := getInboxItem(txn, from)
@@ -394,6 +396,7 @@ func (in *Inbox) Merge(ctx context.Context, from, into int, ch request.Change) (
 				return err
 			}
 		}
+		moved := 0
 		for _, v := range vs {
 			if err := txn.Delete([]byte(v.key)); err != nil {
 				return err
@@ -407,11 +410,14 @@ func (in *Inbox) Merge(ctx context.Context, from, into int, ch request.Change) (
 			}
 			if voted {
 				dst.VoteCount++
+				moved++
 			}
 		}
+		ch.Merge = &request.Merge{From: from, Into: into, Mentions: len(ms), Votes: moved}
 		src.Status, src.DuplicateOf, src.VoteCount, src.Updated = request.StatusDuplicate, into, 0, ch.Time
 		src.Changes = append(src.Changes, ch)
 		dst.Updated = ch.Time
+		dst.Changes = append(dst.Changes, request.Change{From: dst.Status, To: dst.Status, By: ch.By, Time: ch.Time, Merge: ch.Merge})
 		if err := putInboxItem(txn, src); err != nil {
 			return err
 		}

@@ -91,6 +91,20 @@ type Change struct {
 	// Edit is set when the change edited the title or summary (From and To
 	// are then the unchanged status); it keeps the old and new texts.
 	Edit *Edit `json:"edit,omitempty"`
+	// Merge is set on both items of a merge (From and To are then the
+	// item's status before and after): what moved, so the history of
+	// either item shows it.
+	Merge *Merge `json:"merge,omitempty"`
+}
+
+// Merge records a merge of item From into item Into: the mentions moved
+// and the votes counted anew on Into (a person who had voted for both
+// keeps one vote).
+type Merge struct {
+	From     int `json:"from"`
+	Into     int `json:"into"`
+	Mentions int `json:"mentions"`
+	Votes    int `json:"votes"`
 }
 
 // Edit is an edit of an item's title or summary; a field left unchanged

@@ -202,17 +202,22 @@ func (s *Mem) Merge(_ context.Context, from, into int, ch request.Change) (reque
 	if !ok {
 		return request.Item{}, notFound(into)
 	}
+	merge := &request.Merge{From: from, Into: into, Mentions: len(s.mentions[from])}
 	for _, m := range s.mentions[from] {
 		s.addMention(into, m.m)
 	}
 	delete(s.mentions, from)
 	for _, v := range s.votes[from] {
-		s.addVote(into, v)
+		if s.addVote(into, v) {
+			merge.Votes++
+		}
 	}
 	delete(s.votes, from)
+	ch.Merge = merge
 	src.Status, src.DuplicateOf, src.Updated = request.StatusDuplicate, into, ch.Time
 	src.Changes = append(slices.Clone(src.Changes), ch)
 	dst.Updated = ch.Time
+	dst.Changes = append(slices.Clone(dst.Changes), request.Change{From: dst.Status, To: dst.Status, By: ch.By, Time: ch.Time, Merge: merge})
 	s.items[from], s.items[into] = src, dst
 	return s.read(into)
 }

@@ -117,6 +117,16 @@ func Run(t *testing.T, newStore func(t *testing.T) request.Store) {
 		if err != nil || dup.Status != request.StatusDuplicate || dup.DuplicateOf != 1 || dup.VoteCount != 0 || len(dup.Mentions) != 0 || len(dup.Votes) != 0 || len(dup.Changes) != 1 {
 			t.Errorf("duplicate = %+v, %v", dup, err)
 		}
+		// Both histories record the merge and what moved: bob's mention,
+		// and bob's vote (alice had voted for #1 already).
+		want := request.Merge{From: 2, Into: 1, Mentions: 1, Votes: 1}
+		if last := dup.Changes[0]; last.Merge == nil || *last.Merge != want || last.To != request.StatusDuplicate || last.By != "staff" {
+			t.Errorf("duplicate's change = %+v, want merge %+v", last, want)
+		}
+		if n := len(into.Changes); n != 1 || into.Changes[0].Merge == nil || *into.Changes[0].Merge != want ||
+			into.Changes[0].To != request.StatusNew || into.Changes[0].By != "staff" || !into.Changes[0].Time.Equal(ch.Time) {
+			t.Errorf("merged item's history = %+v, want one merge %+v by staff", into.Changes, want)
+		}
 		// Bob's message now belongs to #1.
 		if it, added, _, err := s.AddMention(ctx, 1, m2, v2); err != nil || added || it.ID != 1 {
 			t.Errorf("bob's message after merge: item %d added %v err %v", it.ID, added, err)
