@@ -3,6 +3,7 @@ package inbox
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -73,6 +74,22 @@ func (s *Service) SetTags(ctx context.Context, id int, tags []string) (request.I
 	clean := NormalizeTags(tags)
 	return s.o.Store.Update(ctx, id, func(it *request.Item) error {
 		it.Tags, it.Updated = clean, s.o.Clock.Now()
+		return nil
+	})
+}
+
+// EditTags adds and removes tags in one step (each normalised as
+// NormalizeTags does; a tag both added and removed is removed).
+func (s *Service) EditTags(ctx context.Context, id int, add, remove []string) (request.Item, error) {
+	add, remove = NormalizeTags(add), NormalizeTags(remove)
+	return s.o.Store.Update(ctx, id, func(it *request.Item) error {
+		var tags []string
+		for _, t := range append(slices.Clone(it.Tags), add...) {
+			if !slices.Contains(remove, t) {
+				tags = append(tags, t)
+			}
+		}
+		it.Tags, it.Updated = NormalizeTags(tags), s.o.Clock.Now()
 		return nil
 	})
 }
