@@ -2,7 +2,6 @@ package inbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 
@@ -17,20 +16,17 @@ type Suggestion struct {
 	Status   string `json:"status"`
 	Votes    int    `json:"votes"`
 	Mentions int    `json:"mentions"`
-	// Score is the best TF-IDF cosine (0…1) between a text of this item
-	// and one of the other's (title, summary, mentions): the measure by
-	// which a new request joins an open item.
+	// Score is the TF-IDF cosine (0…1) of the two items' words (title,
+	// summary, mentions) after English and German analysis, so word forms
+	// meet ("exporting", "export"); idf over the open items.
 	Score float64 `json:"score"`
-	// Joins says the score reaches the inbox's similarity threshold: a
-	// new request this alike would have joined the item by itself.
-	Joins bool `json:"joins"`
 }
 
 // Likely duplicates: at most maxSuggestions items scoring at least
-// minSuggestion; mentionsCompared bounds the texts of the item compared.
+// minSuggestion; mentionsCompared bounds the mentions of an item compared.
 const (
 	maxSuggestions   = 5
-	minSuggestion    = 0.2
+	minSuggestion    = 0.15
 	mentionsCompared = 20
 )
 
@@ -41,22 +37,24 @@ func (s *Service) Similar(ctx context.Context, id, n int) ([]Suggestion, error) 
 	if n <= 0 {
 		n = maxSuggestions
 	}
-	it, err := s.o.Store.Item(ctx, id)
+	all, err := s.o.Store.Items(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.loadIndex(ctx); err != nil {
+	byID := map[int]request.Item{}
+	for _, it := range all {
+		byID[it.ID] = it
+	}
+	if _, ok := byID[id]; !ok {
+		return nil, fmt.Errorf("%w: #%d", request.ErrNotFound, id)
+	}
+	x, err := s.searchIndex()
+	if err != nil {
 		return nil, err
 	}
-	texts := []string{it.Title, it.Summary}
-	texts = append(texts, mentionTexts(it)[:min(len(it.Mentions), mentionsCompared)]...)
-	best := map[int]float64{}
-	for _, t := range texts {
-		s.idx.scores(t, func(other int, score float64) {
-			if other != id && score > best[other] {
-				best[other] = score
-			}
-		})
+	best, err := x.similar(all, id)
+	if err != nil {
+		return nil, err
 	}
 	var ids []int
 	for other, score := range best {
@@ -71,22 +69,9 @@ func (s *Service) Similar(ctx context.Context, id, n int) ([]Suggestion, error) 
 		return ids[i] < ids[j]
 	})
 	var out []Suggestion
-	for _, other := range ids {
-		if len(out) == n {
-			break
-		}
-		o, err := s.o.Store.Item(ctx, other)
-		if errors.Is(err, request.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("inbox: read suggestion #%d: %w", other, err)
-		}
-		if !Open(o.Status) {
-			continue
-		}
-		out = append(out, Suggestion{ID: o.ID, Title: o.Title, Status: o.Status, Votes: o.VoteCount, Mentions: len(o.Mentions),
-			Score: best[other], Joins: best[other] >= s.o.Similar})
+	for _, other := range ids[:min(len(ids), n)] {
+		o := byID[other]
+		out = append(out, Suggestion{ID: o.ID, Title: o.Title, Status: o.Status, Votes: o.VoteCount, Mentions: len(o.Mentions), Score: best[other]})
 	}
 	return out, nil
 }

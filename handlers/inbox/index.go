@@ -175,28 +175,14 @@ func (x *index) compactLocked() {
 // best returns the open item whose title or a mention is most like text
 // (TF-IDF cosine, idf over the open texts), and the score; 0 when none.
 func (x *index) best(text string) (int, float64) {
-	bestItem, bestScore := 0, 0.0
-	x.scores(text, func(item int, s float64) {
-		// Ties go to the older item, as Match's scan did.
-		if s > bestScore || (s == bestScore && item < bestItem) {
-			bestItem, bestScore = item, s
-		}
-	})
-	return bestItem, bestScore
-}
-
-// scores calls visit with the item and cosine of every candidate text
-// (see index) that shares a word with text; an item may come more than
-// once, once for each of its texts.
-func (x *index) scores(text string, visit func(item int, s float64)) {
 	q := Tokens(text)
 	if len(q) == 0 {
-		return
+		return 0, 0
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.live == 0 {
-		return
+		return 0, 0
 	}
 	x.gen++
 	idf := func(t int32) float64 {
@@ -213,7 +199,7 @@ func (x *index) scores(text string, visit func(item int, s float64)) {
 		}
 	}
 	if len(counts) == 0 {
-		return
+		return 0, 0
 	}
 	// The query's norm counts its unknown words too: they have idf as if in
 	// no text, as Match's scan computes it.
@@ -235,6 +221,7 @@ func (x *index) scores(text string, visit func(item int, s float64)) {
 		qn += w * w
 	}
 
+	bestItem, bestScore := 0, 0.0
 	score := func(n int32) {
 		if x.seen[n] == x.gen {
 			return
@@ -253,7 +240,10 @@ func (x *index) scores(text string, visit func(item int, s float64)) {
 		if dn == 0 || dot == 0 {
 			return
 		}
-		visit(d.item, dot/math.Sqrt(qn*dn))
+		// Ties go to the older item, as Match's scan did.
+		if s := dot / math.Sqrt(qn*dn); s > bestScore || (s == bestScore && d.item < bestItem) {
+			bestItem, bestScore = d.item, s
+		}
 	}
 	rarest := int32(-1)
 	scored := false
@@ -274,6 +264,7 @@ func (x *index) scores(text string, visit func(item int, s float64)) {
 			score(n)
 		}
 	}
+	return bestItem, bestScore
 }
 
 // docRef is one open text: its item and the hash of its words.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,8 +50,9 @@ const (
 type searchIndex struct {
 	mu     sync.Mutex
 	idx    bleve.Index
-	fp     map[int][32]byte // item id → hash of the words indexed for it
-	closed bool             // dropped (erasure); searches in flight fail
+	fp     map[int][32]byte           // item id → hash of the words indexed for it
+	tf     map[int]map[string]float64 // item id → its analysed terms' counts, for Similar
+	closed bool                       // dropped (erasure); searches in flight fail
 
 	analyzers [2]analysis.Analyzer // English, German
 }
@@ -72,7 +74,7 @@ func newSearchIndex() (*searchIndex, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inbox: create search index: %w", err)
 	}
-	x := &searchIndex{idx: idx, fp: map[int][32]byte{}}
+	x := &searchIndex{idx: idx, fp: map[int][32]byte{}, tf: map[int]map[string]float64{}}
 	x.analyzers = [2]analysis.Analyzer{m.AnalyzerNamed(en.AnalyzerName), m.AnalyzerNamed(de.AnalyzerName)}
 	return x, nil
 }
@@ -114,11 +116,13 @@ func (x *searchIndex) sync(items []request.Item) error {
 			return err
 		}
 		x.fp[it.ID] = fp
+		x.tf[it.ID] = x.termCounts(it)
 	}
 	for id := range x.fp {
 		if !seen[id] {
 			b.Delete(strconv.Itoa(id))
 			delete(x.fp, id)
+			delete(x.tf, id)
 		}
 	}
 	if b.Size() == 0 {
@@ -126,6 +130,7 @@ func (x *searchIndex) sync(items []request.Item) error {
 	}
 	if err := x.idx.Batch(b); err != nil {
 		clear(x.fp) // start over next time rather than trust a half-written batch
+		clear(x.tf)
 		return err
 	}
 	return nil
@@ -207,23 +212,102 @@ func (x *searchIndex) search(ctx context.Context, all []request.Item, q string) 
 
 func (x *searchIndex) close() error { return x.idx.Close() }
 
+// termCounts are an item's words as both analyses leave them (English
+// terms and German terms apart), from its title, summary and first
+// mentionsCompared mentions: what Similar compares.
+func (x *searchIndex) termCounts(it request.Item) map[string]float64 {
+	texts := append([]string{it.Title, it.Summary}, mentionTexts(it)[:min(len(it.Mentions), mentionsCompared)]...)
+	out := map[string]float64{}
+	for _, t := range texts {
+		in := []byte(strings.ToLower(t))
+		for i, a := range x.analyzers {
+			for _, tok := range a.Analyze(in) {
+				out[string(rune('e'+i))+":"+string(tok.Term)]++
+			}
+		}
+	}
+	return out
+}
+
+// similar scores every open item but id against item id: the TF-IDF
+// cosine of their analysed words, idf over the open items.
+func (x *searchIndex) similar(all []request.Item, id int) (map[int]float64, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed {
+		return nil, fmt.Errorf("inbox: similar: the index was dropped; try again")
+	}
+	if err := x.sync(all); err != nil {
+		return nil, fmt.Errorf("inbox: update search index: %w", err)
+	}
+	df := map[string]int{}
+	n := 0
+	for _, it := range all {
+		if Open(it.Status) || it.ID == id {
+			n++
+			for t := range x.tf[it.ID] {
+				df[t]++
+			}
+		}
+	}
+	weigh := func(tf map[string]float64) (map[string]float64, float64) {
+		w := make(map[string]float64, len(tf))
+		norm := 0.0
+		for t, c := range tf {
+			v := (1 + math.Log(c)) * (math.Log(float64(n+1)/float64(df[t]+1)) + 1)
+			w[t] = v
+			norm += v * v
+		}
+		return w, math.Sqrt(norm)
+	}
+	q, qn := weigh(x.tf[id])
+	out := map[int]float64{}
+	if qn == 0 {
+		return out, nil
+	}
+	for _, it := range all {
+		if it.ID == id || !Open(it.Status) {
+			continue
+		}
+		d, dn := weigh(x.tf[it.ID])
+		if dn == 0 {
+			continue
+		}
+		dot := 0.0
+		for t, v := range d {
+			dot += v * q[t]
+		}
+		if dot > 0 {
+			out[it.ID] = dot / (qn * dn)
+		}
+	}
+	return out, nil
+}
+
+// searchIndex returns the search index, made at the first use.
+func (s *Service) searchIndex() (*searchIndex, error) {
+	s.searchMu.Lock()
+	defer s.searchMu.Unlock()
+	if s.search == nil {
+		x, err := newSearchIndex()
+		if err != nil {
+			return nil, err
+		}
+		s.search = x
+	}
+	return s.search, nil
+}
+
 // searchItems narrows all to the items matching q (all of them when q is
 // blank) and returns their relevance.
 func (s *Service) searchItems(ctx context.Context, all []request.Item, q string) ([]request.Item, map[int]float64, error) {
 	if strings.TrimSpace(q) == "" {
 		return all, nil, nil
 	}
-	s.searchMu.Lock()
-	if s.search == nil {
-		x, err := newSearchIndex()
-		if err != nil {
-			s.searchMu.Unlock()
-			return nil, nil, err
-		}
-		s.search = x
+	x, err := s.searchIndex()
+	if err != nil {
+		return nil, nil, err
 	}
-	x := s.search
-	s.searchMu.Unlock()
 	scores, err := x.search(ctx, all, q)
 	if err != nil {
 		return nil, nil, err
