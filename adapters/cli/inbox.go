@@ -32,16 +32,18 @@ type Inbox interface {
 	RestoreRequest(ctx context.Context, id int, by string) (request.Item, error)
 	ConfirmMaybe(ctx context.Context, id int, by string) (request.Item, error)
 	Edit(ctx context.Context, id int, e inbox.EditRequest, by string) (request.Item, error)
+	EditTags(ctx context.Context, id int, add, remove []string) (request.Item, error)
+	Similar(ctx context.Context, id, n int) ([]inbox.Suggestion, error)
 }
 
 // OpenInbox returns the inbox to work on, and how to release it.
 type OpenInbox func(cmd *cobra.Command) (Inbox, func() error, error)
 
-// InboxCommand is `einsatz inbox list|maybe|confirm|show|status|edit|not-request|merge|export`.
+// InboxCommand is `einsatz inbox list|search|maybe|confirm|show|status|edit|tag|not-request|similar|merge|export`.
 func InboxCommand(open OpenInbox, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "inbox", Short: "The research inbox: feature requests from the community"}
 	c := inboxCmds{open: open, stdout: stdout, filter: &inboxFilter{}}
-	cmd.AddCommand(c.list(), c.maybe(), c.confirm(), c.show(), c.status(), c.edit(), c.notRequest(), c.merge(), c.export())
+	cmd.AddCommand(c.list(), c.search(), c.maybe(), c.confirm(), c.show(), c.status(), c.edit(), c.tag(), c.notRequest(), c.similar(), c.merge(), c.export())
 	return cmd
 }
 
@@ -396,6 +398,16 @@ func (r remoteInbox) RestoreRequest(ctx context.Context, id int, _ string) (requ
 func (r remoteInbox) ConfirmMaybe(ctx context.Context, id int, _ string) (request.Item, error) {
 	var it request.Item
 	return it, r.c.DoJSON(ctx, http.MethodPost, fmt.Sprintf("/api/admin/inbox/%d/confirm", id), nil, &it)
+}
+
+func (r remoteInbox) EditTags(ctx context.Context, id int, add, remove []string) (request.Item, error) {
+	var it request.Item
+	return it, r.c.DoJSON(ctx, http.MethodPost, fmt.Sprintf("/api/admin/inbox/%d/tags", id), inbox.TagsRequest{Add: add, Remove: remove}, &it)
+}
+
+func (r remoteInbox) Similar(ctx context.Context, id, n int) ([]inbox.Suggestion, error) {
+	var out []inbox.Suggestion
+	return out, r.c.GetJSON(ctx, fmt.Sprintf("/api/admin/inbox/%d/similar?n=%d", id, n), &out)
 }
 
 func (r remoteInbox) Edit(ctx context.Context, id int, e inbox.EditRequest, _ string) (request.Item, error) {

@@ -59,6 +59,23 @@ func (f *fakeInbox) SetStatus(context.Context, int, string, string, string) (req
 func (f *fakeInbox) SetTags(context.Context, int, []string) (request.Item, error) {
 	return request.Item{}, request.ErrNotFound
 }
+func (f *fakeInbox) EditTags(context.Context, int, []string, []string) (request.Item, error) {
+	return request.Item{}, request.ErrNotFound
+}
+
+// Similar suggests every other open item, with made-up scores falling
+// from 0.9: the layout test needs rows, the scores are tested in
+// handlers/inbox.
+func (f *fakeInbox) Similar(_ context.Context, id, _ int) ([]inbox.Suggestion, error) {
+	var out []inbox.Suggestion
+	for _, it := range f.items {
+		if it.ID != id && inbox.Open(it.Status) {
+			out = append(out, inbox.Suggestion{ID: it.ID, Title: it.Title, Status: it.Status, Votes: it.VoteCount, Mentions: len(it.Mentions),
+				Score: 0.9 - 0.2*float64(len(out))})
+		}
+	}
+	return out, nil
+}
 func (f *fakeInbox) Merge(context.Context, int, int, string) (request.Item, error) {
 	return request.Item{}, request.ErrNotFound
 }
