@@ -60,7 +60,7 @@ func TestEndToEndSearchMergeTags(t *testing.T) {
 	if got := rows(); !slices.Equal(got, []string{"2", "6"}) && !slices.Equal(got, []string{"6", "2"}) {
 		t.Errorf("search spreadsheets: rows %v, want #2 and #6", got)
 	}
-	if s := webtest.Run(t, bctx, chromedp.Evaluate[string](`document.getElementById("search-summary").textContent`)); !strings.Contains(s, "2 items match “spreadsheets”") {
+	if s := webtest.Run(t, bctx, chromedp.Evaluate[string](`document.getElementById("list-summary").textContent`)); !strings.Contains(s, "2 items match “spreadsheets”") {
 		t.Errorf("search summary = %q", s)
 	}
 	// The tabs keep the search.
