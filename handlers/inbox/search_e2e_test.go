@@ -3,6 +3,7 @@ package inbox_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/adapters/web/webtest"
 	"github.com/einsatz/einsatz/bot/request"
+	"github.com/einsatz/einsatz/handlers/inbox"
 	"github.com/einsatz/einsatz/storage"
 )
 
@@ -167,6 +169,21 @@ func TestEndToEndSearchMergeTags(t *testing.T) {
 	}
 	if out := run("tag", "1", "--remove", "theme"); !strings.Contains(out, "#1 tags: ui") {
 		t.Errorf("inbox tag --remove: %q", out)
+	}
+	// The exports carry the tags, and filter by them.
+	var exported []request.Item
+	if err := json.Unmarshal([]byte(run("export", "--format", "json", "--tag", "export")), &exported); err != nil {
+		t.Fatal(err)
+	}
+	if len(exported) != 1 || exported[0].ID != 2 || !slices.Equal(exported[0].Tags, []string{"export"}) || len(exported[0].Mentions) != 2 {
+		t.Errorf("JSON export --tag export = %+v", exported)
+	}
+	back, err := inbox.ReadCSV(strings.NewReader(run("export", "--tag", "ui")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back) != 1 || back[0].ID != 1 || !slices.Equal(back[0].Tags, []string{"ui"}) {
+		t.Errorf("CSV export --tag ui = %+v", back)
 	}
 	if out := run("similar", "4"); !strings.Contains(out, "No open request is similar to #4.") {
 		t.Errorf("inbox similar 4: %q", out)
