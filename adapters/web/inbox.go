@@ -107,15 +107,25 @@ var inboxFuncs = template.FuncMap{
 	// Replaced per request by inboxTmpl with the page's language.
 	"t":     func(k string) string { return k },
 	"label": func(s string) string { return s },
+	"where": func(platform, channel string) string { return platform + "/" + channel },
+	"who":   func(m request.Mention) string { return m.UserName },
 }
 
 // inboxTmpl returns tmpl with the words of lang: t for the page's texts,
-// label for a status.
-func inboxTmpl(tmpl *template.Template, lang string) *template.Template {
+// label for a status, where and who for a mention's channel and person by
+// the name cache (ids where it knows none).
+func inboxTmpl(tmpl *template.Template, lang string, names nameBook) *template.Template {
 	c := template.Must(tmpl.Clone())
 	return c.Funcs(template.FuncMap{
 		"t":     func(k string) string { return tr(lang, "inbox."+k) },
 		"label": func(s string) string { return statusLabel(lang, s) },
+		"where": names.Where,
+		"who": func(m request.Mention) string {
+			if m.UserName != "" {
+				return m.UserName
+			}
+			return names.User(m.Platform, m.UserID)
+		},
 	})
 }
 
@@ -142,7 +152,7 @@ var inboxListTmpl = template.Must(template.New("inbox-list").Funcs(inboxFuncs).P
 <td class="text" data-label="{{t "message"}}">{{if .Mentions}}{{excerpt (index .Mentions 0).Text 300}}{{else}}{{.Title}}{{end}}</td>
 <td class="decide" data-label="{{t "decide"}}"><form method="post" action="/dashboard/inbox/{{.ID}}/confirm" class="confirm-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="back" value="maybe"><button type="submit" class="confirm-submit">{{t "confirm"}}</button></form>
 <form method="post" action="/dashboard/inbox/{{.ID}}/not-request" class="reject-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="back" value="maybe"><button type="submit" class="reject-submit secondary">{{t "not_request"}}</button></form></td>
-{{if .Mentions}}{{with index .Mentions 0}}<td data-label="{{t "who"}}">{{if .UserName}}{{.UserName}}{{else}}{{.UserID}}{{end}}</td><td data-label="{{t "when"}}">{{date .Time}}</td><td class="where" data-label="{{t "where"}}">{{.Platform}}/{{.Channel}}</td>{{end}}{{else}}<td></td><td data-label="{{t "when"}}">{{date .Created}}</td><td></td>{{end}}</tr>
+{{if .Mentions}}{{with index .Mentions 0}}<td data-label="{{t "who"}}">{{who .}}</td><td data-label="{{t "when"}}">{{date .Time}}</td><td class="where" data-label="{{t "where"}}">{{where .Platform .Channel}}</td>{{end}}{{else}}<td></td><td data-label="{{t "when"}}">{{date .Created}}</td><td></td>{{end}}</tr>
 {{end}}</tbody></table>{{else}}<p id="maybe-empty">{{t "nothing_to_decide"}}</p>{{end}}
 {{else}}<form class="filter" id="filter" method="get" action="/dashboard/inbox" role="search">
 <label>{{t "search"}} <input type="search" name="q" id="f-q" value="{{.F.Q}}" maxlength="200" placeholder="{{t "search_hint"}}"></label>
@@ -233,7 +243,7 @@ var inboxDetailTmpl = template.Must(template.New("inbox-detail").Funcs(inboxFunc
 <h2>{{t "mentions"}} ({{len .Item.Mentions}})</h2>
 <table class="mentions cards" id="mentions">
 <thead><tr><th scope="col">{{t "time"}}</th><th scope="col">{{t "where"}}</th><th scope="col">{{t "who"}}</th><th scope="col">{{t "how"}}</th><th scope="col">{{t "sentiment"}}</th><th scope="col">{{t "text"}}</th><th scope="col">{{t "link"}}</th></tr></thead>
-<tbody>{{range .Item.Mentions}}<tr><td data-label="{{t "time"}}">{{date .Time}}</td><td class="where" data-label="{{t "where"}}">{{.Platform}}/{{.Channel}}</td><td data-label="{{t "who"}}">{{if .UserName}}{{.UserName}}{{else}}{{.UserID}}{{end}}</td><td data-label="{{t "how"}}">{{.Source}}{{if .By}} {{t "by"}} {{.By}}{{end}}</td>
+<tbody>{{range .Item.Mentions}}<tr><td data-label="{{t "time"}}">{{date .Time}}</td><td class="where" data-label="{{t "where"}}">{{where .Platform .Channel}}</td><td data-label="{{t "who"}}">{{who .}}</td><td data-label="{{t "how"}}">{{.Source}}{{if .By}} {{t "by"}} {{.By}}{{end}}</td>
 <td data-label="{{t "sentiment"}}">{{f2 .Sentiment}}</td><td class="text" data-label="{{t "text"}}">{{.Text}}</td><td data-label="{{t "link"}}">{{if .Permalink}}<a href="{{.Permalink}}">{{t "open_link"}}</a>{{end}}</td></tr>
 {{end}}</tbody></table>
 {{if .Item.Changes}}<h2>{{t "history"}}</h2>
@@ -290,7 +300,7 @@ func (h inboxPages) list(w http.ResponseWriter, r *http.Request) {
 	}
 	lang := requestLang(r)
 	var buf bytes.Buffer
-	if err := inboxTmpl(inboxListTmpl, lang).Execute(&buf, data); err != nil {
+	if err := inboxTmpl(inboxListTmpl, lang, h.s.book(r.Context(), lang)).Execute(&buf, data); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
@@ -358,7 +368,8 @@ func (h inboxPages) detail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var buf bytes.Buffer
-	if err := inboxTmpl(inboxDetailTmpl, requestLang(r)).Execute(&buf, data); err != nil {
+	lang := requestLang(r)
+	if err := inboxTmpl(inboxDetailTmpl, lang, h.s.book(r.Context(), lang)).Execute(&buf, data); err != nil {
 		h.fail(w, err)
 		return
 	}

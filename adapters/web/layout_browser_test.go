@@ -196,6 +196,17 @@ func startDashboard(t *testing.T) *web.Server {
 	srv.AddSupport(questions, support.Settings{})
 	srv.AddSentiment(storage.NewSentiment(store), nil)
 	srv.AddHandoff(desk, nil)
+	// Names the platforms sent: the inbox pages show them instead of ids.
+	names := storage.NewNames(store)
+	for _, n := range []struct{ kind, platform, id, name string }{
+		{storage.NameChannel, "slack", "C0123456789ABCDEFGHIJ", "product-feedback"},
+		{storage.NameUser, "slack", "U0123456789", "Uma"},
+	} {
+		if err := names.Put(context.Background(), n.kind, n.platform, n.id, n.name, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.SetOverview(web.OverviewSources{Desk: desk, Names: names})
 	srv.AddKnowledgeSources(fakeSources{now: now})
 	srv.AddCandidates(seededCandidates(t, store, now))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -317,6 +328,12 @@ func TestBrowserDashboardLayoutAndAccessibility(t *testing.T) {
 		for _, p := range pages {
 			check(p, width)
 		}
+	}
+	// The item's mentions name their channels by the name cache.
+	webtest.Do(t, ctx, chromedp.Navigate(srv.URL()+"/dashboard/inbox/1"), chromedp.WaitVisible(chromedp.ID("mentions")))
+	where := webtest.Run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#mentions td.where")].map(td => td.textContent)`))
+	if len(where) != 2 || where[0] != "1579507966949588995 (Discord)" || where[1] != "#product-feedback (Slack)" {
+		t.Errorf("mentions' channels = %q, want the Discord id (no name cached) and #product-feedback (Slack)", where)
 	}
 }
 
