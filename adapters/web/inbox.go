@@ -29,6 +29,7 @@ type Inbox interface {
 	EditTags(ctx context.Context, id int, add, remove []string) (request.Item, error)
 	Similar(ctx context.Context, id, n int) ([]inbox.Suggestion, error)
 	Merge(ctx context.Context, from, into int, by string) (request.Item, error)
+	Unmerge(ctx context.Context, from int, by string) (request.Item, error)
 	MarkNotRequest(ctx context.Context, id int, by string) (request.Item, error)
 	RestoreRequest(ctx context.Context, id int, by string) (request.Item, error)
 	ConfirmMaybe(ctx context.Context, id int, by string) (request.Item, error)
@@ -53,6 +54,7 @@ const InboxPath = "/dashboard/inbox"
 //	POST /api/admin/inbox/{id}/restore      (undo not-request: back to new, quiet too)
 //	POST /api/admin/inbox/{id}/confirm      (a maybe becomes new; nobody is thanked)
 //	POST /api/admin/inbox/merge         {"from": 3, "into": 1}
+//	POST /api/admin/inbox/{id}/unmerge  (undo the merge of a duplicate; quiet)
 //	GET  /api/admin/inbox/export?format=csv|json (and the list's filters)
 //
 // Call it before Run.
@@ -67,6 +69,7 @@ func (s *Server) AddInbox(in Inbox) {
 	s.AddStaffRoute("POST "+InboxPath+"/{id}/restore", http.HandlerFunc(h.restoreForm))
 	s.AddStaffRoute("POST "+InboxPath+"/{id}/confirm", http.HandlerFunc(h.confirmForm))
 	s.AddStaffRoute("POST "+InboxPath+"/merge", http.HandlerFunc(h.mergeForm))
+	s.AddStaffRoute("POST "+InboxPath+"/{id}/unmerge", http.HandlerFunc(h.unmergeForm))
 	s.AddStaffRoute("GET "+InboxPath+"/export", http.HandlerFunc(h.export))
 
 	s.AddAdminRoute("GET /api/admin/inbox", http.HandlerFunc(h.apiList))
@@ -79,6 +82,7 @@ func (s *Server) AddInbox(in Inbox) {
 	s.AddAdminRoute("POST /api/admin/inbox/{id}/restore", http.HandlerFunc(h.apiRestore))
 	s.AddAdminRoute("POST /api/admin/inbox/{id}/confirm", http.HandlerFunc(h.apiConfirm))
 	s.AddAdminRoute("POST /api/admin/inbox/merge", http.HandlerFunc(h.apiMerge))
+	s.AddAdminRoute("POST /api/admin/inbox/{id}/unmerge", http.HandlerFunc(h.apiUnmerge))
 	s.AddAdminRoute("GET /api/admin/inbox/export", http.HandlerFunc(h.export))
 }
 
@@ -190,6 +194,11 @@ var inboxDetailTmpl = template.Must(template.New("inbox-detail").Funcs(inboxFunc
 <p class="summary">{{t "status"}}: <strong id="status-now">{{label .Item.Status}}</strong>{{if .Item.DuplicateOf}} ({{t "duplicate_of"}} <a href="/dashboard/inbox/{{.Item.DuplicateOf}}">#{{.Item.DuplicateOf}}</a>){{end}}
  · {{t "votes"}}: <strong id="votes">{{.Item.VoteCount}}</strong> ({{.Item.VotesSince .Week}} {{t "in_7_days"}}) · {{t "created"}} {{date .Item.Created}} · {{t "updated"}} {{date .Item.Updated}}</p>
 {{if .Item.Summary}}<p class="item-summary">{{.Item.Summary}}</p>{{end}}
+{{if and (eq .Item.Status "duplicate") .Item.DuplicateOf}}<form method="post" action="/dashboard/inbox/{{.Item.ID}}/unmerge" id="unmerge-form" class="stack">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+<button type="submit" id="unmerge-submit">{{printf (t "unmerge") .Item.DuplicateOf}}</button>
+<small>{{t "unmerge_hint"}}</small>
+</form>{{end}}
 {{if .Next}}<form method="post" action="/dashboard/inbox/{{.Item.ID}}/status" id="status-form" class="stack">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
 <label>{{t "new_status"}} <select name="status" id="status">{{range .Next}}<option value="{{.}}">{{label .}}</option>{{end}}</select></label>
@@ -248,7 +257,7 @@ var inboxDetailTmpl = template.Must(template.New("inbox-detail").Funcs(inboxFunc
 {{end}}</tbody></table>
 {{if .Item.Changes}}<h2>{{t "history"}}</h2>
 <table class="changes cards" id="changes"><thead><tr><th scope="col">{{t "time"}}</th><th scope="col">{{t "change"}}</th><th scope="col">{{t "by_col"}}</th><th scope="col">{{t "note"}}</th><th scope="col">{{t "told"}}</th></tr></thead>
-<tbody>{{range .Item.Changes}}<tr><td data-label="{{t "time"}}">{{date .Time}}</td><td data-label="{{t "change"}}">{{if .Merge}}{{if eq .Merge.Into $.Item.ID}}{{printf (t "merged_here") .Merge.Mentions .Merge.Votes}} <a href="/dashboard/inbox/{{.Merge.From}}">#{{.Merge.From}}</a>{{else}}{{printf (t "merged_away") .Merge.Mentions .Merge.Votes}} <a href="/dashboard/inbox/{{.Merge.Into}}">#{{.Merge.Into}}</a>{{end}}{{else if .Edit}}{{t "edited"}} {{.Edit.What}}{{else}}{{label .From}} → {{label .To}}{{end}}</td><td data-label="{{t "by_col"}}">{{.By}}</td><td data-label="{{t "note"}}">{{.Note}}</td><td data-label="{{t "told"}}">{{.Posted}}{{if .Skipped}} ({{.Skipped}} {{t "skipped"}}){{end}}</td></tr>
+<tbody>{{range .Item.Changes}}<tr><td data-label="{{t "time"}}">{{date .Time}}</td><td data-label="{{t "change"}}">{{if .Merge}}{{if .Merge.Undone}}{{if eq .Merge.From $.Item.ID}}{{printf (t "unmerged_here") .Merge.Mentions .Merge.Votes}} <a href="/dashboard/inbox/{{.Merge.Into}}">#{{.Merge.Into}}</a>{{else}}{{printf (t "unmerged_away") .Merge.Mentions .Merge.Votes}} <a href="/dashboard/inbox/{{.Merge.From}}">#{{.Merge.From}}</a>{{end}}{{else if eq .Merge.Into $.Item.ID}}{{printf (t "merged_here") .Merge.Mentions .Merge.Votes}} <a href="/dashboard/inbox/{{.Merge.From}}">#{{.Merge.From}}</a>{{else}}{{printf (t "merged_away") .Merge.Mentions .Merge.Votes}} <a href="/dashboard/inbox/{{.Merge.Into}}">#{{.Merge.Into}}</a>{{end}}{{else if .Edit}}{{t "edited"}} {{.Edit.What}}{{else}}{{label .From}} → {{label .To}}{{end}}</td><td data-label="{{t "by_col"}}">{{.By}}</td><td data-label="{{t "note"}}">{{.Note}}</td><td data-label="{{t "told"}}">{{.Posted}}{{if .Skipped}} ({{.Skipped}} {{t "skipped"}}){{end}}</td></tr>
 {{end}}</tbody></table>{{end}}
 {{if .Item.Votes}}<h2>{{t "votes"}}</h2><p>{{range $i, $v := .Item.Votes}}{{if $i}}, {{end}}{{if $v.Name}}{{$v.Name}}{{else}}{{$v.UserID}}{{end}} ({{$v.Platform}}){{end}}</p>{{end}}
 {{define "candidate"}}{{with .Row}}<tr data-id="{{.ID}}"><td data-label="#"><a href="/dashboard/inbox/{{.ID}}">#{{.ID}}</a></td><td class="title" data-label="{{t "title"}}"><a href="/dashboard/inbox/{{.ID}}">{{.Title}}</a></td>
@@ -326,7 +335,7 @@ func inboxStatus(err error) int {
 	switch {
 	case errors.Is(err, request.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, inbox.ErrBadStatus), errors.Is(err, inbox.ErrMergeSelf), errors.Is(err, inbox.ErrMergeClosed):
+	case errors.Is(err, inbox.ErrBadStatus), errors.Is(err, inbox.ErrMergeSelf), errors.Is(err, inbox.ErrMergeClosed), errors.Is(err, request.ErrNotMerged):
 		return http.StatusConflict
 	case errors.Is(err, inbox.ErrBadEdit):
 		return http.StatusBadRequest
@@ -558,6 +567,21 @@ func (h inboxPages) mergeForm(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, into, url.QueryEscape(flash)), http.StatusSeeOther)
 }
 
+// unmergeForm undoes the merge of a duplicate and shows it again.
+func (h inboxPages) unmergeForm(w http.ResponseWriter, r *http.Request) {
+	id, err := inboxID(r)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	if _, err := h.in.Unmerge(r.Context(), id, StaffName(r)); err != nil {
+		h.fail(w, err)
+		return
+	}
+	flash := fmt.Sprintf(tr(requestLang(r), "inbox.flash_unmerged"), id)
+	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape(flash)), http.StatusSeeOther)
+}
+
 // export serves ?format=csv|json with the list's filters.
 func (h inboxPages) export(w http.ResponseWriter, r *http.Request) {
 	f, err := inbox.ParseFilter(r.URL.Query())
@@ -735,6 +759,10 @@ func (h inboxPages) apiNotRequest(w http.ResponseWriter, r *http.Request) {
 
 func (h inboxPages) apiConfirm(w http.ResponseWriter, r *http.Request) {
 	h.apiQuiet(w, r, h.in.ConfirmMaybe)
+}
+
+func (h inboxPages) apiUnmerge(w http.ResponseWriter, r *http.Request) {
+	h.apiQuiet(w, r, h.in.Unmerge)
 }
 
 func (h inboxPages) apiRestore(w http.ResponseWriter, r *http.Request) {

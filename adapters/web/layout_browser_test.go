@@ -105,6 +105,9 @@ func (f *fakeInbox) Similar(_ context.Context, id, _ int) ([]inbox.Suggestion, e
 	}
 	return out, nil
 }
+func (f *fakeInbox) Unmerge(context.Context, int, string) (request.Item, error) {
+	return request.Item{}, request.ErrNotFound
+}
 func (f *fakeInbox) Merge(context.Context, int, int, string) (request.Item, error) {
 	return request.Item{}, request.ErrNotFound
 }

@@ -188,4 +188,27 @@ func TestEndToEndSearchMergeTags(t *testing.T) {
 	if out := run("similar", "4"); !strings.Contains(out, "No open request is similar to #4.") {
 		t.Errorf("inbox similar 4: %q", out)
 	}
+
+	// Undo the merge from #6's page: gina's request and vote go back, dave's
+	// stay on #2, and both histories say so.
+	webtest.Do(t, bctx, chromedp.Navigate(w.site.URL()+"/dashboard/inbox/6"), chromedp.WaitVisible(chromedp.ID("unmerge-form")),
+		chromedp.Click(chromedp.ID("unmerge-submit")))
+	webtest.WaitFor(t, bctx, `document.readyState === "complete" && document.getElementById("flash") !== null && document.getElementById("status-now").textContent === "new"`)
+	if h := webtest.Run(t, bctx, chromedp.Evaluate[string](`document.getElementById("changes").textContent`)); !strings.Contains(h, "Merge undone: 1 mentions and 1 votes came back from #2") {
+		t.Errorf("#6's history after the undo = %q", h)
+	}
+	six, two := w.item(6), w.item(2)
+	if six.Status != request.StatusNew || six.DuplicateOf != 0 || len(six.Mentions) != 1 || six.Mentions[0].UserName != "gina" || six.VoteCount != 1 {
+		t.Errorf("#6 after the undo: %s, %d mentions, %d votes", six.Status, len(six.Mentions), six.VoteCount)
+	}
+	if len(two.Mentions) != 1 || two.VoteCount != 1 || two.Status != request.StatusPlanned {
+		t.Errorf("#2 after the undo: %s, %d mentions, %d votes; want planned with dave's", two.Status, len(two.Mentions), two.VoteCount)
+	}
+	// And again from the CLI.
+	if out := run("merge", "6", "2"); !strings.Contains(out, "Merged #6 into #2 (now 2 votes, 2 mentions).") {
+		t.Errorf("inbox merge 6 2: %q", out)
+	}
+	if out := run("merge", "--undo", "6"); !strings.Contains(out, "#6 is new again (1 votes, 1 mentions; nobody was told).") {
+		t.Errorf("inbox merge --undo 6: %q", out)
+	}
 }

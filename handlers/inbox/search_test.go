@@ -2,6 +2,7 @@ package inbox_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -261,5 +262,39 @@ func TestEditTags(t *testing.T) {
 	}
 	if _, err := f.svc.EditTags(ctx, 9, []string{"x"}, nil); err == nil {
 		t.Error("tagging a missing item: no error")
+	}
+}
+
+// Test: undoing a merge restores the duplicate's status from before the
+// merge and tells nobody; only a merged duplicate can be taken apart.
+func TestUnmerge(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	seedItem(t, f, "Dark mode", "please add dark mode", "en", request.StatusNew, nil)
+	seedItem(t, f, "Night theme", "a night theme please", "en", request.StatusUnderReview, nil)
+	if _, err := f.svc.Unmerge(ctx, 2, "pat"); !errors.Is(err, request.ErrNotMerged) {
+		t.Errorf("undo without a merge: %v, want ErrNotMerged", err)
+	}
+	if _, err := f.svc.Merge(ctx, 2, 1, "pat"); err != nil {
+		t.Fatal(err)
+	}
+	it, err := f.svc.Unmerge(ctx, 2, "lee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := it.Changes[len(it.Changes)-1]
+	if it.Status != request.StatusUnderReview || last.By != "lee" || last.Note != "merge into #1 undone" || last.Merge == nil || !last.Merge.Undone {
+		t.Errorf("#2 after the undo: %s, last change %+v", it.Status, last)
+	}
+	if len(f.post.all()) != 0 {
+		t.Errorf("the undo posted %+v", f.post.all())
+	}
+	// The matching index follows: a request like #2 joins #2 again.
+	res, err := f.svc.Submit(ctx, request.Mention{Platform: "discord", Channel: "gen", MessageID: "later", UserID: "zoe", Text: "a night theme please", Time: t0}, nil)
+	if err != nil || res.Item.ID != 2 || res.Created {
+		t.Errorf("a request like #2 after the undo went to #%d (created %v, %v)", res.Item.ID, res.Created, err)
+	}
+	if _, err := f.svc.Unmerge(ctx, 1, "lee"); !errors.Is(err, request.ErrNotMerged) {
+		t.Errorf("undo of an item that was merged into: %v, want ErrNotMerged", err)
 	}
 }

@@ -152,6 +152,38 @@ func (s *Service) Merge(ctx context.Context, from, into int, by string) (request
 	return it, nil
 }
 
+// Unmerge undoes the merge of item from: the mentions and votes that
+// came with it go back (a person who had voted for both items gets their
+// vote on from back; requests filed on the other item since stay there),
+// and from takes the status it had before. Nobody is told; the webhooks
+// hear a status change of from. It returns from.
+func (s *Service) Unmerge(ctx context.Context, from int, by string) (request.Item, error) {
+	src, err := s.o.Store.Item(ctx, from)
+	if err != nil {
+		return request.Item{}, err
+	}
+	before := ""
+	for _, c := range src.Changes {
+		if c.Merge != nil && c.Merge.From == from && !c.Merge.Undone && c.To == request.StatusDuplicate {
+			before = c.From
+		}
+	}
+	if src.Status != request.StatusDuplicate || before == "" {
+		return request.Item{}, fmt.Errorf("%w: #%d is not a merged duplicate", request.ErrNotMerged, from)
+	}
+	ch := request.Change{From: request.StatusDuplicate, To: before, Note: fmt.Sprintf("merge into #%d undone", src.DuplicateOf), By: by, Time: s.o.Clock.Now()}
+	it, err := s.o.Store.Unmerge(ctx, from, ch)
+	if err != nil {
+		return request.Item{}, err
+	}
+	s.indexPut(it)
+	if into, err := s.o.Store.Item(ctx, src.DuplicateOf); err == nil {
+		s.indexPut(into)
+	}
+	s.hook(EventStatus, it, nil, nil, &ch)
+	return it, nil
+}
+
 // announce posts the change once in every thread the item was asked for
 // in, naming the people who asked there; it returns how many threads were
 // told and how many were skipped because of the daily cap.
