@@ -147,6 +147,9 @@ func seededInbox(now time.Time) *fakeInbox {
 			Mentions: []request.Mention{mention("slack", "C0123456789ABCDEFGHIJ", "carol", "Could you send a webhook when a new item comes in?", now.Add(-24*time.Hour))}},
 		{ID: 3, Title: "Export the inbox as a spreadsheet", Status: request.StatusInProgress, Created: now.Add(-48 * time.Hour), Updated: now.Add(-5 * time.Hour), VoteCount: 2, DuplicateOf: 0,
 			Mentions: []request.Mention{mention("discord", "general", "dave", "An export to a spreadsheet would help our PM a lot", now.Add(-48*time.Hour))}},
+		{ID: 5, Title: "Dark theme for the widget", Status: request.StatusDuplicate, DuplicateOf: 1, Created: now.Add(-50 * time.Hour), Updated: now.Add(-4 * time.Hour),
+			Changes: []request.Change{{From: request.StatusNew, To: request.StatusDuplicate, Note: "merged into #1", By: "admin", Time: now.Add(-4 * time.Hour),
+				Merge: &request.Merge{From: 5, Into: 1, Mentions: 1, Votes: 1}}}},
 		{ID: 4, Title: "it would be nice if the bot could remember me", Status: request.StatusMaybe, Created: now.Add(-time.Hour), Updated: now.Add(-time.Hour),
 			Mentions: []request.Mention{mention("discord", "general", "erin", "it would be nice if the bot could remember me between conversations, like what version I run", now.Add(-time.Hour))}},
 	}}
@@ -317,6 +320,7 @@ func TestBrowserDashboardLayoutAndAccessibility(t *testing.T) {
 		{"inbox", "/dashboard/inbox"},
 		{"inbox-maybe", "/dashboard/inbox?status=maybe&sort=newest"},
 		{"inbox-item", "/dashboard/inbox/1"},
+		{"inbox-duplicate", "/dashboard/inbox/5"},
 		{"inbox-search", "/dashboard/inbox?q=dark+mode"},
 		{"inbox-item-find", "/dashboard/inbox/1?find=webhook"},
 		{"knowledge", "/dashboard/knowledge"},
