@@ -139,6 +139,11 @@ func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, st
 		if cfg.Slack.Mode == slack.ModeHTTP {
 			site.Mount(slack.EventsPath, sa.HTTPHandler())
 		}
+		// Slack's events carry channel ids only: the dashboard's names
+		// come from conversations.info, once per channel a day.
+		names := web.NewChannelNames(storage.NewNames(a.store), bot.PlatformSlack, sa.ChannelName, nil, log)
+		a.core.Observe(names)
+		defer names.Wait() // before storage closes
 		s.Adapters = append(s.Adapters, sa)
 	}
 	if cfg.CatchUp.On() {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -363,6 +364,8 @@ func (in *Inbox) Update(ctx context.Context, id int, fn func(*request.Item) erro
 
 // Merge moves from's mentions and votes to into in one write (a
 // person who voted for both keeps one vote) and marks from a duplicate.
+// Both items' histories record it: ch on from, and on into a change by the
+// same person at the same time; both carry what moved (ch.Merge).
 func (in *Inbox) Merge(ctx context.Context, from, into int, ch request.Change) (request.Item, error) {
 	err := in.s.commit(ctx, func(txn *badger.Txn) error {
 		src, err := getInboxItem(txn, from)
@@ -390,10 +393,12 @@ func (in *Inbox) Merge(ctx context.Context, from, into int, ch request.Change) (
 					return err
 				}
 			}
+			m.val.Merged = append(m.val.Merged, from)
 			if err := in.s.putInboxMention(txn, into, m.val); err != nil {
 				return err
 			}
 		}
+		moved := 0
 		for _, v := range vs {
 			if err := txn.Delete([]byte(v.key)); err != nil {
 				return err
@@ -401,17 +406,23 @@ func (in *Inbox) Merge(ctx context.Context, from, into int, ch request.Change) (
 			if err := txn.Delete(userIndexKey(v.val.Platform, v.val.UserID, v.key)); err != nil {
 				return err
 			}
+			v.val.Merged = append(v.val.Merged, from)
 			voted, err := putInboxVote(txn, into, v.val)
 			if err != nil {
 				return err
 			}
 			if voted {
 				dst.VoteCount++
+				moved++
+			} else if err := noteAlsoFrom(txn, into, v.val, from); err != nil {
+				return err
 			}
 		}
+		ch.Merge = &request.Merge{From: from, Into: into, Mentions: len(ms), Votes: moved}
 		src.Status, src.DuplicateOf, src.VoteCount, src.Updated = request.StatusDuplicate, into, 0, ch.Time
 		src.Changes = append(src.Changes, ch)
 		dst.Updated = ch.Time
+		dst.Changes = append(dst.Changes, request.Change{From: dst.Status, To: dst.Status, By: ch.By, Time: ch.Time, Merge: ch.Merge})
 		if err := putInboxItem(txn, src); err != nil {
 			return err
 		}
@@ -421,6 +432,115 @@ func (in *Inbox) Merge(ctx context.Context, from, into int, ch request.Change) (
 		return request.Item{}, fmt.Errorf("storage: merge inbox #%d into #%d: %w", from, into, err)
 	}
 	return in.Item(ctx, into)
+}
+
+// noteAlsoFrom marks the vote a person has on into as also standing for
+// from (they had voted for both), so an undo gives from its vote back.
+func noteAlsoFrom(txn *badger.Txn, into int, v request.Vote, from int) error {
+	if v.UserID == "" {
+		return nil
+	}
+	key := inboxVoteKey(into, v.Platform, v.UserID)
+	var have request.Vote
+	found, err := inboxGet(txn, key, &have)
+	if err != nil || !found {
+		return err
+	}
+	have.AlsoFrom = append(have.AlsoFrom, from)
+	return inboxSet(txn, key, have)
+}
+
+// Unmerge undoes the merge of from into the item it is a duplicate of, in
+// one write: the mentions and votes whose last merge was from go back, a
+// person whose vote on into also stood for from gets a vote on from again,
+// and from takes status ch.To. It refuses when from is no duplicate or its
+// target was merged on since (undo that first).
+func (in *Inbox) Unmerge(ctx context.Context, from int, ch request.Change) (request.Item, error) {
+	into := 0
+	err := in.s.commit(ctx, func(txn *badger.Txn) error {
+		src, err := getInboxItem(txn, from)
+		if err != nil {
+			return err
+		}
+		if src.Status != request.StatusDuplicate || src.DuplicateOf == 0 {
+			return fmt.Errorf("%w: #%d is not a merged duplicate", request.ErrNotMerged, from)
+		}
+		into = src.DuplicateOf
+		dst, err := getInboxItem(txn, into)
+		if err != nil {
+			return err
+		}
+		if dst.Status == request.StatusDuplicate {
+			return fmt.Errorf("%w: #%d was merged into #%d since; undo that first", request.ErrNotMerged, into, dst.DuplicateOf)
+		}
+		ms, err := inboxCollect[request.Mention](txn, inboxMentionPrefix(into))
+		if err != nil {
+			return err
+		}
+		vs, err := inboxCollect[request.Vote](txn, inboxVotePrefix(into))
+		if err != nil {
+			return err
+		}
+		back := &request.Merge{From: from, Into: into, Undone: true}
+		for _, m := range ms {
+			if n := len(m.val.Merged); n == 0 || m.val.Merged[n-1] != from {
+				continue
+			}
+			if err := txn.Delete([]byte(m.key)); err != nil {
+				return err
+			}
+			if m.val.UserID != "" {
+				if err := txn.Delete(userIndexKey(m.val.Platform, m.val.UserID, m.key)); err != nil {
+					return err
+				}
+			}
+			m.val.Merged = m.val.Merged[:len(m.val.Merged)-1]
+			if err := in.s.putInboxMention(txn, from, m.val); err != nil {
+				return err
+			}
+			back.Mentions++
+		}
+		for _, v := range vs {
+			switch n := len(v.val.Merged); {
+			case n > 0 && v.val.Merged[n-1] == from:
+				if err := txn.Delete([]byte(v.key)); err != nil {
+					return err
+				}
+				if err := txn.Delete(userIndexKey(v.val.Platform, v.val.UserID, v.key)); err != nil {
+					return err
+				}
+				v.val.Merged = v.val.Merged[:n-1]
+				if _, err := putInboxVote(txn, from, v.val); err != nil {
+					return err
+				}
+				dst.VoteCount--
+				back.Votes++
+			case slices.Contains(v.val.AlsoFrom, from):
+				v.val.AlsoFrom = slices.DeleteFunc(v.val.AlsoFrom, func(id int) bool { return id == from })
+				if err := inboxSet(txn, []byte(v.key), v.val); err != nil {
+					return err
+				}
+				again := request.Vote{Platform: v.val.Platform, UserID: v.val.UserID, Name: v.val.Name, Time: v.val.Time}
+				if _, err := putInboxVote(txn, from, again); err != nil {
+					return err
+				}
+				back.Votes++
+			}
+		}
+		ch.Merge = back
+		src.Status, src.DuplicateOf, src.VoteCount, src.Updated = ch.To, 0, back.Votes, ch.Time
+		src.Changes = append(src.Changes, ch)
+		dst.Updated = ch.Time
+		dst.Changes = append(dst.Changes, request.Change{From: dst.Status, To: dst.Status, By: ch.By, Time: ch.Time, Merge: back})
+		if err := putInboxItem(txn, src); err != nil {
+			return err
+		}
+		return putInboxItem(txn, dst)
+	})
+	if err != nil {
+		return request.Item{}, fmt.Errorf("storage: undo the merge of inbox #%d: %w", from, err)
+	}
+	return in.Item(ctx, from)
 }
 
 // TakeNotice uses one of a channel's status posts for the day; it

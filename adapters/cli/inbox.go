@@ -28,20 +28,23 @@ type Inbox interface {
 	Get(ctx context.Context, id int) (request.Item, error)
 	SetStatus(ctx context.Context, id int, status, note, by string) (request.Item, error)
 	Merge(ctx context.Context, from, into int, by string) (request.Item, error)
+	Unmerge(ctx context.Context, from int, by string) (request.Item, error)
 	MarkNotRequest(ctx context.Context, id int, by string) (request.Item, error)
 	RestoreRequest(ctx context.Context, id int, by string) (request.Item, error)
 	ConfirmMaybe(ctx context.Context, id int, by string) (request.Item, error)
 	Edit(ctx context.Context, id int, e inbox.EditRequest, by string) (request.Item, error)
+	EditTags(ctx context.Context, id int, add, remove []string) (request.Item, error)
+	Similar(ctx context.Context, id, n int) ([]inbox.Suggestion, error)
 }
 
 // OpenInbox returns the inbox to work on, and how to release it.
 type OpenInbox func(cmd *cobra.Command) (Inbox, func() error, error)
 
-// InboxCommand is `einsatz inbox list|maybe|confirm|show|status|edit|not-request|merge|export`.
+// InboxCommand is `einsatz inbox list|search|maybe|confirm|show|status|edit|tag|not-request|similar|merge|export`.
 func InboxCommand(open OpenInbox, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "inbox", Short: "The research inbox: feature requests from the community"}
 	c := inboxCmds{open: open, stdout: stdout, filter: &inboxFilter{}}
-	cmd.AddCommand(c.list(), c.maybe(), c.confirm(), c.show(), c.status(), c.edit(), c.notRequest(), c.merge(), c.export())
+	cmd.AddCommand(c.list(), c.search(), c.maybe(), c.confirm(), c.show(), c.status(), c.edit(), c.tag(), c.notRequest(), c.similar(), c.merge(), c.export())
 	return cmd
 }
 
@@ -261,14 +264,31 @@ func (c inboxCmds) notRequest() *cobra.Command {
 }
 
 func (c inboxCmds) merge() *cobra.Command {
-	return &cobra.Command{
-		Use:   "merge FROM INTO",
-		Short: "Merge request FROM into INTO: mentions and votes move, FROM becomes a duplicate",
-		Args:  cobra.ExactArgs(2),
+	var undo bool
+	merge := &cobra.Command{
+		Use:   "merge FROM INTO | merge --undo FROM",
+		Short: "Merge request FROM into INTO: mentions and votes move, FROM becomes a duplicate (--undo FROM takes it apart again)",
+		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			from, err := itemID(args[0])
 			if err != nil {
 				return err
+			}
+			if undo {
+				if len(args) != 1 {
+					return fmt.Errorf("merge --undo takes one item: the duplicate")
+				}
+				return c.with(cmd, func(ib Inbox) error {
+					it, err := ib.Unmerge(cmd.Context(), from, cliUser())
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(c.stdout, "#%d is %s again (%d votes, %d mentions; nobody was told).\n", it.ID, it.Status, it.VoteCount, len(it.Mentions))
+					return nil
+				})
+			}
+			if len(args) != 2 {
+				return fmt.Errorf("merge takes two items: FROM and INTO")
 			}
 			into, err := itemID(args[1])
 			if err != nil {
@@ -284,6 +304,8 @@ func (c inboxCmds) merge() *cobra.Command {
 			})
 		},
 	}
+	merge.Flags().BoolVar(&undo, "undo", false, "undo the merge of the duplicate FROM")
+	return merge
 }
 
 func (c inboxCmds) export() *cobra.Command {
@@ -383,6 +405,11 @@ func (r remoteInbox) Merge(ctx context.Context, from, into int, _ string) (reque
 	return it, r.c.DoJSON(ctx, http.MethodPost, "/api/admin/inbox/merge", inbox.MergeRequest{From: from, Into: into}, &it)
 }
 
+func (r remoteInbox) Unmerge(ctx context.Context, from int, _ string) (request.Item, error) {
+	var it request.Item
+	return it, r.c.DoJSON(ctx, http.MethodPost, fmt.Sprintf("/api/admin/inbox/%d/unmerge", from), nil, &it)
+}
+
 func (r remoteInbox) MarkNotRequest(ctx context.Context, id int, _ string) (request.Item, error) {
 	var it request.Item
 	return it, r.c.DoJSON(ctx, http.MethodPost, fmt.Sprintf("/api/admin/inbox/%d/not-request", id), nil, &it)
@@ -396,6 +423,16 @@ func (r remoteInbox) RestoreRequest(ctx context.Context, id int, _ string) (requ
 func (r remoteInbox) ConfirmMaybe(ctx context.Context, id int, _ string) (request.Item, error) {
 	var it request.Item
 	return it, r.c.DoJSON(ctx, http.MethodPost, fmt.Sprintf("/api/admin/inbox/%d/confirm", id), nil, &it)
+}
+
+func (r remoteInbox) EditTags(ctx context.Context, id int, add, remove []string) (request.Item, error) {
+	var it request.Item
+	return it, r.c.DoJSON(ctx, http.MethodPost, fmt.Sprintf("/api/admin/inbox/%d/tags", id), inbox.TagsRequest{Add: add, Remove: remove}, &it)
+}
+
+func (r remoteInbox) Similar(ctx context.Context, id, n int) ([]inbox.Suggestion, error) {
+	var out []inbox.Suggestion
+	return out, r.c.GetJSON(ctx, fmt.Sprintf("/api/admin/inbox/%d/similar?n=%d", id, n), &out)
 }
 
 func (r remoteInbox) Edit(ctx context.Context, id int, e inbox.EditRequest, _ string) (request.Item, error) {

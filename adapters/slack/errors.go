@@ -15,6 +15,7 @@ var scopes = map[string]string{
 	"chat.update":           "chat:write",
 	"reactions.add":         "reactions:write",
 	"users.info":            "users:read",
+	"conversations.info":    "channels:read (groups:read for private channels)",
 	"usergroups.users.list": "usergroups:read",
 	"apps.connections.open": "connections:write (on the app-level token)",
 }

@@ -151,6 +151,8 @@ func Manifest(opts ManifestOptions) ([]byte, error) {
 		"chat:write":        true, // chat.postMessage, chat.postEphemeral
 		"reactions:write":   true, // reactions.add
 		"users:read":        true, // users.info (names)
+		"channels:read":     true, // conversations.info (channel names for the dashboard)
+		"groups:read":       true, // conversations.info of private channels
 		"im:write":          true, // conversations.open (direct messages people opted in to)
 		"commands":          true, // /einsatz and the shortcut
 	}

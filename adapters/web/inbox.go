@@ -26,7 +26,10 @@ type Inbox interface {
 	Get(ctx context.Context, id int) (request.Item, error)
 	SetStatus(ctx context.Context, id int, status, note, by string) (request.Item, error)
 	SetTags(ctx context.Context, id int, tags []string) (request.Item, error)
+	EditTags(ctx context.Context, id int, add, remove []string) (request.Item, error)
+	Similar(ctx context.Context, id, n int) ([]inbox.Suggestion, error)
 	Merge(ctx context.Context, from, into int, by string) (request.Item, error)
+	Unmerge(ctx context.Context, from int, by string) (request.Item, error)
 	MarkNotRequest(ctx context.Context, id int, by string) (request.Item, error)
 	RestoreRequest(ctx context.Context, id int, by string) (request.Item, error)
 	ConfirmMaybe(ctx context.Context, id int, by string) (request.Item, error)
@@ -41,15 +44,17 @@ const InboxPath = "/dashboard/inbox"
 // the status, edit, "not a request", confirm (maybe), tags and merge forms and the export
 // (staff login, CSRF on POST), and its JSON admin API (bearer token):
 //
-//	GET  /api/admin/inbox?status=&tag=&platform=&channel=&since=&until=&sort=
+//	GET  /api/admin/inbox?q=&status=&tag=&platform=&channel=&since=&until=&sort=
 //	GET  /api/admin/inbox/{id}
+//	GET  /api/admin/inbox/{id}/similar  (likely duplicates, with their similarity)
 //	POST /api/admin/inbox/{id}/status   {"status": "planned", "note": "…"}
-//	POST /api/admin/inbox/{id}/tags     {"tags": ["ui"]}
+//	POST /api/admin/inbox/{id}/tags     {"tags": ["ui"]} (replace) or {"add": ["ui"], "remove": ["old"]}
 //	POST /api/admin/inbox/{id}/edit     {"title": "…", "summary": "…"} (either may be left out)
 //	POST /api/admin/inbox/{id}/not-request  (quiet: no thread post, no DM)
 //	POST /api/admin/inbox/{id}/restore      (undo not-request: back to new, quiet too)
 //	POST /api/admin/inbox/{id}/confirm      (a maybe becomes new; nobody is thanked)
 //	POST /api/admin/inbox/merge         {"from": 3, "into": 1}
+//	POST /api/admin/inbox/{id}/unmerge  (undo the merge of a duplicate; quiet)
 //	GET  /api/admin/inbox/export?format=csv|json (and the list's filters)
 //
 // Call it before Run.
@@ -64,10 +69,12 @@ func (s *Server) AddInbox(in Inbox) {
 	s.AddStaffRoute("POST "+InboxPath+"/{id}/restore", http.HandlerFunc(h.restoreForm))
 	s.AddStaffRoute("POST "+InboxPath+"/{id}/confirm", http.HandlerFunc(h.confirmForm))
 	s.AddStaffRoute("POST "+InboxPath+"/merge", http.HandlerFunc(h.mergeForm))
+	s.AddStaffRoute("POST "+InboxPath+"/{id}/unmerge", http.HandlerFunc(h.unmergeForm))
 	s.AddStaffRoute("GET "+InboxPath+"/export", http.HandlerFunc(h.export))
 
 	s.AddAdminRoute("GET /api/admin/inbox", http.HandlerFunc(h.apiList))
 	s.AddAdminRoute("GET /api/admin/inbox/{id}", http.HandlerFunc(h.apiGet))
+	s.AddAdminRoute("GET /api/admin/inbox/{id}/similar", http.HandlerFunc(h.apiSimilar))
 	s.AddAdminRoute("POST /api/admin/inbox/{id}/status", http.HandlerFunc(h.apiStatus))
 	s.AddAdminRoute("POST /api/admin/inbox/{id}/tags", http.HandlerFunc(h.apiTags))
 	s.AddAdminRoute("POST /api/admin/inbox/{id}/edit", http.HandlerFunc(h.apiEdit))
@@ -75,6 +82,7 @@ func (s *Server) AddInbox(in Inbox) {
 	s.AddAdminRoute("POST /api/admin/inbox/{id}/restore", http.HandlerFunc(h.apiRestore))
 	s.AddAdminRoute("POST /api/admin/inbox/{id}/confirm", http.HandlerFunc(h.apiConfirm))
 	s.AddAdminRoute("POST /api/admin/inbox/merge", http.HandlerFunc(h.apiMerge))
+	s.AddAdminRoute("POST /api/admin/inbox/{id}/unmerge", http.HandlerFunc(h.apiUnmerge))
 	s.AddAdminRoute("GET /api/admin/inbox/export", http.HandlerFunc(h.export))
 }
 
@@ -90,18 +98,38 @@ var inboxFuncs = template.FuncMap{
 	"chans":   inbox.Channels,
 	"f2":      func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
 	"excerpt": lang.Excerpt,
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	},
+	"tagURL": func(tag string) template.URL {
+		return template.URL(InboxPath + "?" + url.Values{"tag": {tag}}.Encode())
+	},
 	// Replaced per request by inboxTmpl with the page's language.
 	"t":     func(k string) string { return k },
 	"label": func(s string) string { return s },
+	"where": func(platform, channel string) string { return platform + "/" + channel },
+	"who":   func(m request.Mention) string { return m.UserName },
 }
 
 // inboxTmpl returns tmpl with the words of lang: t for the page's texts,
-// label for a status.
-func inboxTmpl(tmpl *template.Template, lang string) *template.Template {
+// label for a status, where and who for a mention's channel and person by
+// the name cache (ids where it knows none).
+func inboxTmpl(tmpl *template.Template, lang string, names nameBook) *template.Template {
 	c := template.Must(tmpl.Clone())
 	return c.Funcs(template.FuncMap{
 		"t":     func(k string) string { return tr(lang, "inbox."+k) },
 		"label": func(s string) string { return statusLabel(lang, s) },
+		"where": names.Where,
+		"who": func(m request.Mention) string {
+			if m.UserName != "" {
+				return m.UserName
+			}
+			return names.User(m.Platform, m.UserID)
+		},
 	})
 }
 
@@ -115,22 +143,26 @@ func statusLabel(lang, status string) string {
 
 var inboxListTmpl = template.Must(template.New("inbox-list").Funcs(inboxFuncs).Parse(`
 {{if .Flash}}<p class="flash" id="flash" role="status">{{.Flash}}</p>{{end}}
-<nav class="tabs" aria-label="{{t "views"}}"><a id="tab-requests" href="/dashboard/inbox"{{if not .MaybeView}} aria-current="page"{{end}}>{{t "requests"}}</a>
-<a id="tab-maybe" href="/dashboard/inbox?status=maybe&amp;sort=newest"{{if .MaybeView}} aria-current="page"{{end}}>{{t "maybe"}} (<span id="maybe-count">{{.Maybe}}</span>)</a></nav>
+<nav class="tabs" aria-label="{{t "views"}}"><a id="tab-requests" href="{{.RequestsURL}}"{{if not .MaybeView}} aria-current="page"{{end}}>{{t "requests"}}</a>
+<a id="tab-maybe" href="{{.MaybeURL}}"{{if .MaybeView}} aria-current="page"{{end}}>{{t "maybe"}} (<span id="maybe-count">{{.Maybe}}</span>)</a></nav>
 {{if .MaybeView}}<p class="hint">{{t "maybe_hint1"}}
 <strong>{{t "confirm"}}</strong> {{t "maybe_hint2"}} <strong>{{t "not_request"}}</strong> {{t "maybe_hint3"}}</p>
+<form class="filter" id="maybe-search" method="get" action="/dashboard/inbox" role="search"><input type="hidden" name="status" value="maybe"><input type="hidden" name="sort" value="newest">
+<label>{{t "search"}} <input type="search" name="q" id="f-q" value="{{.F.Q}}" maxlength="200"></label> <button type="submit">{{t "search_button"}}</button></form>
+{{if .F.Q}}<p class="summary" id="search-summary">{{printf (t "found") (len .Items) .F.Q}} · <a id="clear-search" href="/dashboard/inbox?status=maybe&amp;sort=newest">{{t "clear_search"}}</a></p>{{end}}
 {{if .Items}}<table class="inbox maybe cards" id="maybe-items">
 <thead><tr><th scope="col">#</th><th scope="col">{{t "message"}}</th><th scope="col">{{t "decide"}}</th><th scope="col">{{t "who"}}</th><th scope="col">{{t "when"}}</th><th scope="col">{{t "where"}}</th></tr></thead>
 <tbody>{{range .Items}}<tr data-id="{{.ID}}"><td data-label="#"><a href="/dashboard/inbox/{{.ID}}">#{{.ID}}</a></td>
 <td class="text" data-label="{{t "message"}}">{{if .Mentions}}{{excerpt (index .Mentions 0).Text 300}}{{else}}{{.Title}}{{end}}</td>
 <td class="decide" data-label="{{t "decide"}}"><form method="post" action="/dashboard/inbox/{{.ID}}/confirm" class="confirm-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="back" value="maybe"><button type="submit" class="confirm-submit">{{t "confirm"}}</button></form>
 <form method="post" action="/dashboard/inbox/{{.ID}}/not-request" class="reject-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="back" value="maybe"><button type="submit" class="reject-submit secondary">{{t "not_request"}}</button></form></td>
-{{if .Mentions}}{{with index .Mentions 0}}<td data-label="{{t "who"}}">{{if .UserName}}{{.UserName}}{{else}}{{.UserID}}{{end}}</td><td data-label="{{t "when"}}">{{date .Time}}</td><td class="where" data-label="{{t "where"}}">{{.Platform}}/{{.Channel}}</td>{{end}}{{else}}<td></td><td data-label="{{t "when"}}">{{date .Created}}</td><td></td>{{end}}</tr>
+{{if .Mentions}}{{with index .Mentions 0}}<td data-label="{{t "who"}}">{{who .}}</td><td data-label="{{t "when"}}">{{date .Time}}</td><td class="where" data-label="{{t "where"}}">{{where .Platform .Channel}}</td>{{end}}{{else}}<td></td><td data-label="{{t "when"}}">{{date .Created}}</td><td></td>{{end}}</tr>
 {{end}}</tbody></table>{{else}}<p id="maybe-empty">{{t "nothing_to_decide"}}</p>{{end}}
-{{else}}<form class="filter" id="filter" method="get" action="/dashboard/inbox">
+{{else}}<form class="filter" id="filter" method="get" action="/dashboard/inbox" role="search">
+<label>{{t "search"}} <input type="search" name="q" id="f-q" value="{{.F.Q}}" maxlength="200" placeholder="{{t "search_hint"}}"></label>
 <label>{{t "status"}} <select name="status" id="f-status"><option value="">{{t "all"}}</option><option value="open"{{if eq .F.Status "open"}} selected{{end}}>{{t "open"}}</option>
 {{range .Statuses}}<option value="{{.}}"{{if eq $.F.Status .}} selected{{end}}>{{label .}}</option>{{end}}</select></label>
-<label>{{t "tag"}} <input name="tag" id="f-tag" value="{{.F.Tag}}" size="10"></label>
+<label>{{t "tag"}} <input name="tag" id="f-tag" value="{{.F.Tag}}" size="10" list="known-tags"></label><datalist id="known-tags">{{range .Tags}}<option value="{{.}}">{{end}}</datalist>
 <label>{{t "platform"}} <select name="platform" id="f-platform"><option value="">{{t "all"}}</option>{{range .Platforms}}<option{{if eq $.F.Platform .}} selected{{end}}>{{.}}</option>{{end}}</select></label>
 <label>{{t "channel"}} <input name="channel" id="f-channel" value="{{.F.Channel}}" size="12"></label>
 <label>{{t "from"}} <input type="date" name="since" id="f-since" value="{{.Since}}"></label>
@@ -138,14 +170,15 @@ var inboxListTmpl = template.Must(template.New("inbox-list").Funcs(inboxFuncs).P
 <label>{{t "sort"}} <select name="sort" id="f-sort">
 <option value="votes"{{if eq .F.Sort "votes"}} selected{{end}}>{{t "sort_votes"}}</option>
 <option value="newest"{{if eq .F.Sort "newest"}} selected{{end}}>{{t "sort_newest"}}</option>
-<option value="recent"{{if eq .F.Sort "recent"}} selected{{end}}>{{t "sort_recent"}}</option></select></label>
+<option value="recent"{{if eq .F.Sort "recent"}} selected{{end}}>{{t "sort_recent"}}</option>
+{{if .F.Q}}<option value="relevance"{{if or (eq .F.Sort "relevance") (eq .F.Sort "")}} selected{{end}}>{{t "sort_relevance"}}</option>{{end}}</select></label>
 <button type="submit">{{t "show"}}</button>
 </form>
-<p class="summary"><strong id="count">{{len .Items}}</strong> {{t "items"}} · {{t "export"}} <a id="export-csv" href="/dashboard/inbox/export?{{.CSVQuery}}">CSV</a> · <a id="export-json" href="/dashboard/inbox/export?{{.JSONQuery}}">JSON</a></p>
+<p class="summary" id="list-summary"><strong id="count">{{len .Items}}</strong> {{t "items"}}{{if .F.Q}} <span id="search-summary">{{printf (t "matching") .F.Q}}</span> (<a id="clear-search" href="{{.ClearURL}}">{{t "clear_search"}}</a>){{end}} · {{t "export"}} <a id="export-csv" href="/dashboard/inbox/export?{{.CSVQuery}}">CSV</a> · <a id="export-json" href="/dashboard/inbox/export?{{.JSONQuery}}">JSON</a></p>
 {{if .Items}}<table class="inbox cards" id="items">
 <thead><tr><th scope="col">#</th><th scope="col">{{t "title"}}</th><th scope="col">{{t "status"}}</th><th scope="col">{{t "votes"}}</th><th scope="col">{{t "days7"}}</th><th scope="col">{{t "mentions"}}</th><th scope="col">{{t "platforms"}}</th><th scope="col">{{t "tags"}}</th><th scope="col">{{t "created"}}</th></tr></thead>
 <tbody>{{range .Items}}<tr data-id="{{.ID}}"><td data-label="#"><a href="/dashboard/inbox/{{.ID}}">#{{.ID}}</a></td><td class="title" data-label="{{t "title"}}"><a href="/dashboard/inbox/{{.ID}}">{{.Title}}</a>{{if .DuplicateOf}} → <a href="/dashboard/inbox/{{.DuplicateOf}}">#{{.DuplicateOf}}</a>{{end}}</td>
-<td class="status" data-label="{{t "status"}}">{{label .Status}}</td><td class="votes" data-label="{{t "votes"}}">{{.VoteCount}}</td><td data-label="{{t "days7"}}">{{.VotesSince $.Week}}</td><td data-label="{{t "mentions"}}">{{len .Mentions}}</td><td data-label="{{t "platforms"}}">{{join (plats .) ", "}}</td><td data-label="{{t "tags"}}">{{join .Tags ", "}}</td><td data-label="{{t "created"}}">{{date .Created}}</td></tr>
+<td class="status" data-label="{{t "status"}}">{{label .Status}}</td><td class="votes" data-label="{{t "votes"}}">{{.VoteCount}}</td><td data-label="{{t "days7"}}">{{.VotesSince $.Week}}</td><td data-label="{{t "mentions"}}">{{len .Mentions}}</td><td data-label="{{t "platforms"}}">{{join (plats .) ", "}}</td><td class="tags" data-label="{{t "tags"}}">{{range $i, $tag := .Tags}}{{if $i}}, {{end}}<a href="{{tagURL $tag}}">{{$tag}}</a>{{end}}</td><td data-label="{{t "created"}}">{{date .Created}}</td></tr>
 {{end}}</tbody></table>{{else}}<p>{{t "no_match"}}</p>{{end}}
 <h2>{{t "merge_title"}}</h2>
 <form method="post" action="/dashboard/inbox/merge" id="merge-form">
@@ -161,6 +194,11 @@ var inboxDetailTmpl = template.Must(template.New("inbox-detail").Funcs(inboxFunc
 <p class="summary">{{t "status"}}: <strong id="status-now">{{label .Item.Status}}</strong>{{if .Item.DuplicateOf}} ({{t "duplicate_of"}} <a href="/dashboard/inbox/{{.Item.DuplicateOf}}">#{{.Item.DuplicateOf}}</a>){{end}}
  · {{t "votes"}}: <strong id="votes">{{.Item.VoteCount}}</strong> ({{.Item.VotesSince .Week}} {{t "in_7_days"}}) · {{t "created"}} {{date .Item.Created}} · {{t "updated"}} {{date .Item.Updated}}</p>
 {{if .Item.Summary}}<p class="item-summary">{{.Item.Summary}}</p>{{end}}
+{{if and (eq .Item.Status "duplicate") .Item.DuplicateOf}}<form method="post" action="/dashboard/inbox/{{.Item.ID}}/unmerge" id="unmerge-form" class="stack">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+<button type="submit" id="unmerge-submit">{{printf (t "unmerge") .Item.DuplicateOf}}</button>
+<small>{{t "unmerge_hint"}}</small>
+</form>{{end}}
 {{if .Next}}<form method="post" action="/dashboard/inbox/{{.Item.ID}}/status" id="status-form" class="stack">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
 <label>{{t "new_status"}} <select name="status" id="status">{{range .Next}}<option value="{{.}}">{{label .}}</option>{{end}}</select></label>
@@ -188,22 +226,44 @@ var inboxDetailTmpl = template.Must(template.New("inbox-detail").Funcs(inboxFunc
 <label>{{t "summary"}} <textarea name="summary" id="edit-summary" rows="3" cols="60" maxlength="600">{{.Item.Summary}}</textarea></label>
 <button type="submit" id="edit-submit">{{t "save_edit"}}</button>
 </form>
-<form method="post" action="/dashboard/inbox/{{.Item.ID}}/tags" id="tags-form" class="stack">
+<h2 id="tags-h">{{t "tags"}}</h2>
+<ul class="tag-list" id="tag-list" aria-labelledby="tags-h">{{range .Item.Tags}}<li><a href="{{tagURL .}}">{{.}}</a>
+<form method="post" action="/dashboard/inbox/{{$.Item.ID}}/tags" class="tag-remove"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="remove" value="{{.}}"><button type="submit" class="secondary" aria-label="{{printf (t "remove_tag") .}}">×</button></form></li>
+{{else}}<li id="no-tags">{{t "no_tags"}}</li>{{end}}</ul>
+<form method="post" action="/dashboard/inbox/{{.Item.ID}}/tags" id="tags-form" class="filter">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
-<label>{{t "tags"}} <input name="tags" id="tags" value="{{join .Item.Tags ", "}}" size="40"></label>
-<button type="submit">{{t "save_tags"}}</button>
+<label>{{t "add_tags"}} <input name="add" id="tag-add" size="24" list="known-tags-item" required></label><datalist id="known-tags-item">{{range .Tags}}<option value="{{.}}">{{end}}</datalist>
+<button type="submit" id="tag-add-submit">{{t "add_tag"}}</button>
 </form>
+{{if .CanMerge}}<h2 id="dup-h">{{t "dup_title"}}</h2>
+<p class="hint">{{t "dup_hint"}}</p>
+{{if .Suggestions}}<table class="inbox cards" id="suggestions">
+<thead><tr><th scope="col">#</th><th scope="col">{{t "title"}}</th><th scope="col">{{t "status"}}</th><th scope="col">{{t "votes"}}</th><th scope="col">{{t "similarity"}}</th><th scope="col">{{t "merge"}}</th></tr></thead>
+<tbody>{{range .Suggestions}}{{template "candidate" dict "Row" . "Item" $.Item "CSRF" $.CSRF}}{{end}}</tbody></table>
+{{else}}<p id="no-suggestions">{{t "no_duplicates"}}</p>{{end}}
+<form method="get" action="/dashboard/inbox/{{.Item.ID}}" id="find-form" class="filter" role="search">
+<label>{{t "find_item"}} <input type="search" name="find" id="find" value="{{.Find}}" maxlength="200"></label>
+<button type="submit" id="find-submit">{{t "search_button"}}</button>
+</form>
+{{if .Find}}{{if .Found}}<table class="inbox cards" id="found">
+<thead><tr><th scope="col">#</th><th scope="col">{{t "title"}}</th><th scope="col">{{t "status"}}</th><th scope="col">{{t "votes"}}</th><th scope="col">{{t "similarity"}}</th><th scope="col">{{t "merge"}}</th></tr></thead>
+<tbody>{{range .Found}}{{template "candidate" dict "Row" . "Item" $.Item "CSRF" $.CSRF}}{{end}}</tbody></table>
+{{else}}<p id="found-none">{{t "no_match"}}</p>{{end}}{{end}}{{end}}
 <h2>{{t "mentions"}} ({{len .Item.Mentions}})</h2>
 <table class="mentions cards" id="mentions">
 <thead><tr><th scope="col">{{t "time"}}</th><th scope="col">{{t "where"}}</th><th scope="col">{{t "who"}}</th><th scope="col">{{t "how"}}</th><th scope="col">{{t "sentiment"}}</th><th scope="col">{{t "text"}}</th><th scope="col">{{t "link"}}</th></tr></thead>
-<tbody>{{range .Item.Mentions}}<tr><td data-label="{{t "time"}}">{{date .Time}}</td><td class="where" data-label="{{t "where"}}">{{.Platform}}/{{.Channel}}</td><td data-label="{{t "who"}}">{{if .UserName}}{{.UserName}}{{else}}{{.UserID}}{{end}}</td><td data-label="{{t "how"}}">{{.Source}}{{if .By}} {{t "by"}} {{.By}}{{end}}</td>
+<tbody>{{range .Item.Mentions}}<tr><td data-label="{{t "time"}}">{{date .Time}}</td><td class="where" data-label="{{t "where"}}">{{where .Platform .Channel}}</td><td data-label="{{t "who"}}">{{who .}}</td><td data-label="{{t "how"}}">{{.Source}}{{if .By}} {{t "by"}} {{.By}}{{end}}</td>
 <td data-label="{{t "sentiment"}}">{{f2 .Sentiment}}</td><td class="text" data-label="{{t "text"}}">{{.Text}}</td><td data-label="{{t "link"}}">{{if .Permalink}}<a href="{{.Permalink}}">{{t "open_link"}}</a>{{end}}</td></tr>
 {{end}}</tbody></table>
 {{if .Item.Changes}}<h2>{{t "history"}}</h2>
 <table class="changes cards" id="changes"><thead><tr><th scope="col">{{t "time"}}</th><th scope="col">{{t "change"}}</th><th scope="col">{{t "by_col"}}</th><th scope="col">{{t "note"}}</th><th scope="col">{{t "told"}}</th></tr></thead>
-<tbody>{{range .Item.Changes}}<tr><td data-label="{{t "time"}}">{{date .Time}}</td><td data-label="{{t "change"}}">{{if .Edit}}{{t "edited"}} {{.Edit.What}}{{else}}{{label .From}} → {{label .To}}{{end}}</td><td data-label="{{t "by_col"}}">{{.By}}</td><td data-label="{{t "note"}}">{{.Note}}</td><td data-label="{{t "told"}}">{{.Posted}}{{if .Skipped}} ({{.Skipped}} {{t "skipped"}}){{end}}</td></tr>
+<tbody>{{range .Item.Changes}}<tr><td data-label="{{t "time"}}">{{date .Time}}</td><td data-label="{{t "change"}}">{{if .Merge}}{{if .Merge.Undone}}{{if eq .Merge.From $.Item.ID}}{{printf (t "unmerged_here") .Merge.Mentions .Merge.Votes}} <a href="/dashboard/inbox/{{.Merge.Into}}">#{{.Merge.Into}}</a>{{else}}{{printf (t "unmerged_away") .Merge.Mentions .Merge.Votes}} <a href="/dashboard/inbox/{{.Merge.From}}">#{{.Merge.From}}</a>{{end}}{{else if eq .Merge.Into $.Item.ID}}{{printf (t "merged_here") .Merge.Mentions .Merge.Votes}} <a href="/dashboard/inbox/{{.Merge.From}}">#{{.Merge.From}}</a>{{else}}{{printf (t "merged_away") .Merge.Mentions .Merge.Votes}} <a href="/dashboard/inbox/{{.Merge.Into}}">#{{.Merge.Into}}</a>{{end}}{{else if .Edit}}{{t "edited"}} {{.Edit.What}}{{else}}{{label .From}} → {{label .To}}{{end}}</td><td data-label="{{t "by_col"}}">{{.By}}</td><td data-label="{{t "note"}}">{{.Note}}</td><td data-label="{{t "told"}}">{{.Posted}}{{if .Skipped}} ({{.Skipped}} {{t "skipped"}}){{end}}</td></tr>
 {{end}}</tbody></table>{{end}}
-{{if .Item.Votes}}<h2>{{t "votes"}}</h2><p>{{range $i, $v := .Item.Votes}}{{if $i}}, {{end}}{{if $v.Name}}{{$v.Name}}{{else}}{{$v.UserID}}{{end}} ({{$v.Platform}}){{end}}</p>{{end}}`))
+{{if .Item.Votes}}<h2>{{t "votes"}}</h2><p>{{range $i, $v := .Item.Votes}}{{if $i}}, {{end}}{{if $v.Name}}{{$v.Name}}{{else}}{{$v.UserID}}{{end}} ({{$v.Platform}}){{end}}</p>{{end}}
+{{define "candidate"}}{{with .Row}}<tr data-id="{{.ID}}"><td data-label="#"><a href="/dashboard/inbox/{{.ID}}">#{{.ID}}</a></td><td class="title" data-label="{{t "title"}}"><a href="/dashboard/inbox/{{.ID}}">{{.Title}}</a></td>
+<td data-label="{{t "status"}}">{{label .Status}}</td><td data-label="{{t "votes"}}">{{.Votes}}</td><td class="score" data-label="{{t "similarity"}}">{{if .Scored}}{{f2 .Score}}{{else}}–{{end}}</td>
+<td class="merge" data-label="{{t "merge"}}"><div class="merge-buttons">{{if .Into}}<form method="post" action="/dashboard/inbox/merge" class="merge-into-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="from" value="{{$.Item.ID}}"><input type="hidden" name="into" value="{{.ID}}"><button type="submit" class="merge-into secondary">{{printf (t "merge_this_into") .ID}}</button></form>{{end}}
+{{if .Here}}<form method="post" action="/dashboard/inbox/merge" class="merge-here-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="from" value="{{.ID}}"><input type="hidden" name="into" value="{{$.Item.ID}}"><button type="submit" class="merge-here">{{printf (t "merge_here") .ID}}</button></form>{{end}}</div></td></tr>{{end}}{{end}}`))
 
 func (h inboxPages) list(w http.ResponseWriter, r *http.Request) {
 	f, err := inbox.ParseFilter(r.URL.Query())
@@ -220,15 +280,36 @@ func (h inboxPages) list(w http.ResponseWriter, r *http.Request) {
 	csvQ, jsonQ := f.Query(), f.Query()
 	csvQ.Set("format", "csv")
 	jsonQ.Set("format", "json")
+	// The tabs keep the search; clearing it keeps the rest of the filter.
+	tab := func(v url.Values) template.URL {
+		if f.Q != "" {
+			v.Set("q", f.Q)
+		}
+		if len(v) == 0 {
+			return template.URL(InboxPath)
+		}
+		return template.URL(InboxPath + "?" + v.Encode())
+	}
+	clear := f
+	clear.Q = ""
+	if clear.Sort == inbox.SortRelevance {
+		clear.Sort = ""
+	}
+	clearURL := InboxPath
+	if q := clear.Query().Encode(); q != "" {
+		clearURL += "?" + q
+	}
 	data := map[string]any{
 		"F": f, "Items": ov.Items, "Statuses": request.Statuses, "Maybe": ov.Maybe, "MaybeView": f.Status == request.StatusMaybe,
-		"Flash": r.URL.Query().Get("flash"), "Platforms": ov.Platforms, "Week": ov.Now.AddDate(0, 0, -7),
+		"Tags": ov.Tags, "RequestsURL": tab(url.Values{}), "MaybeURL": tab(url.Values{"status": {request.StatusMaybe}, "sort": {inbox.SortNewest}}),
+		"ClearURL": template.URL(clearURL),
+		"Flash":    r.URL.Query().Get("flash"), "Platforms": ov.Platforms, "Week": ov.Now.AddDate(0, 0, -7),
 		"Since": dateValue(f.Since, 0), "Until": dateValue(f.Until, -1), "CSRF": h.s.CSRFToken(w, r),
 		"CSVQuery": template.URL(csvQ.Encode()), "JSONQuery": template.URL(jsonQ.Encode()),
 	}
 	lang := requestLang(r)
 	var buf bytes.Buffer
-	if err := inboxTmpl(inboxListTmpl, lang).Execute(&buf, data); err != nil {
+	if err := inboxTmpl(inboxListTmpl, lang, h.s.book(r.Context(), lang)).Execute(&buf, data); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
@@ -254,7 +335,7 @@ func inboxStatus(err error) int {
 	switch {
 	case errors.Is(err, request.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, inbox.ErrBadStatus), errors.Is(err, inbox.ErrMergeSelf), errors.Is(err, inbox.ErrMergeClosed):
+	case errors.Is(err, inbox.ErrBadStatus), errors.Is(err, inbox.ErrMergeSelf), errors.Is(err, inbox.ErrMergeClosed), errors.Is(err, request.ErrNotMerged):
 		return http.StatusConflict
 	case errors.Is(err, inbox.ErrBadEdit):
 		return http.StatusBadRequest
@@ -290,13 +371,75 @@ func (h inboxPages) detail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := map[string]any{"Item": it, "Next": inbox.NextStatuses(it.Status), "CSRF": h.s.CSRFToken(w, r), "Week": h.in.Now().AddDate(0, 0, -7),
-		"Flash": r.URL.Query().Get("flash")}
+		"Flash": r.URL.Query().Get("flash"), "CanMerge": mergeable(it.Status)}
+	if err := h.mergeCandidates(r, it, data); err != nil {
+		h.fail(w, err)
+		return
+	}
 	var buf bytes.Buffer
-	if err := inboxTmpl(inboxDetailTmpl, requestLang(r)).Execute(&buf, data); err != nil {
+	lang := requestLang(r)
+	if err := inboxTmpl(inboxDetailTmpl, lang, h.s.book(r.Context(), lang)).Execute(&buf, data); err != nil {
 		h.fail(w, err)
 		return
 	}
 	h.s.RenderPage(w, r, fmt.Sprintf("#%d %s", it.ID, it.Title), template.HTML(buf.String()))
+}
+
+// mergeable says whether an item in status may be merged, either way.
+func mergeable(status string) bool {
+	return status != request.StatusDuplicate && status != request.StatusMaybe
+}
+
+// mergeRow is an item offered for a merge with the one on the page.
+type mergeRow struct {
+	ID            int
+	Title, Status string
+	Votes         int
+	Score         float64
+	Scored        bool
+	Into, Here    bool // the page's item may merge into it; it may merge into the page's item
+}
+
+// mergeCandidates fills in the detail page's likely duplicates, the
+// result of its "find an item" search (?find=) and the known tags.
+func (h inboxPages) mergeCandidates(r *http.Request, it request.Item, data map[string]any) error {
+	ov, err := h.in.Overview(r.Context(), inbox.Filter{})
+	if err != nil {
+		return err
+	}
+	data["Tags"] = ov.Tags
+	if !mergeable(it.Status) {
+		return nil
+	}
+	sugg, err := h.in.Similar(r.Context(), it.ID, 0)
+	if err != nil {
+		return err
+	}
+	var rows []mergeRow
+	for _, sg := range sugg {
+		rows = append(rows, mergeRow{ID: sg.ID, Title: sg.Title, Status: sg.Status, Votes: sg.Votes, Score: sg.Score, Scored: true,
+			Into: true, Here: true})
+	}
+	data["Suggestions"] = rows
+	find := strings.Join(strings.Fields(r.URL.Query().Get("find")), " ")
+	if find == "" {
+		return nil
+	}
+	data["Find"] = find
+	found, err := h.in.List(r.Context(), inbox.Filter{Q: find})
+	if err != nil {
+		return err
+	}
+	var out []mergeRow
+	for _, o := range found {
+		if o.ID == it.ID || len(out) == 20 {
+			continue
+		}
+		ok := mergeable(o.Status)
+		out = append(out, mergeRow{ID: o.ID, Title: o.Title, Status: o.Status, Votes: o.VoteCount, Into: ok, Here: ok})
+	}
+	data["Found"] = out
+	return nil
 }
 
 func (h inboxPages) statusForm(w http.ResponseWriter, r *http.Request) {
@@ -325,7 +468,13 @@ func (h inboxPages) tagsForm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	if _, err := h.in.SetTags(r.Context(), id, []string{r.PostFormValue("tags")}); err != nil {
+	var err2 error
+	if add, remove := r.PostFormValue("add"), r.PostFormValue("remove"); add != "" || remove != "" {
+		_, err2 = h.in.EditTags(r.Context(), id, []string{add}, []string{remove})
+	} else {
+		_, err2 = h.in.SetTags(r.Context(), id, []string{r.PostFormValue("tags")})
+	}
+	if err := err2; err != nil {
 		h.fail(w, err)
 		return
 	}
@@ -416,6 +565,21 @@ func (h inboxPages) mergeForm(w http.ResponseWriter, r *http.Request) {
 	}
 	flash := fmt.Sprintf(tr(requestLang(r), "inbox.flash_merged"), from, into)
 	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, into, url.QueryEscape(flash)), http.StatusSeeOther)
+}
+
+// unmergeForm undoes the merge of a duplicate and shows it again.
+func (h inboxPages) unmergeForm(w http.ResponseWriter, r *http.Request) {
+	id, err := inboxID(r)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	if _, err := h.in.Unmerge(r.Context(), id, StaffName(r)); err != nil {
+		h.fail(w, err)
+		return
+	}
+	flash := fmt.Sprintf(tr(requestLang(r), "inbox.flash_unmerged"), id)
+	http.Redirect(w, r, fmt.Sprintf("%s/%d?flash=%s", InboxPath, id, url.QueryEscape(flash)), http.StatusSeeOther)
 }
 
 // export serves ?format=csv|json with the list's filters.
@@ -527,12 +691,35 @@ func (h inboxPages) apiTags(w http.ResponseWriter, r *http.Request) {
 	if !decodeStrict(w, r, &req) {
 		return
 	}
-	it, err := h.in.SetTags(r.Context(), id, req.Tags)
+	var it request.Item
+	if req.Tags != nil || (req.Add == nil && req.Remove == nil) {
+		it, err = h.in.SetTags(r.Context(), id, req.Tags)
+	} else {
+		it, err = h.in.EditTags(r.Context(), id, req.Add, req.Remove)
+	}
 	if err != nil {
 		h.apiFail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, it)
+}
+
+func (h inboxPages) apiSimilar(w http.ResponseWriter, r *http.Request) {
+	id, err := inboxID(r)
+	if err != nil {
+		h.apiFail(w, err)
+		return
+	}
+	n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+	sugg, err := h.in.Similar(r.Context(), id, min(n, 50))
+	if err != nil {
+		h.apiFail(w, err)
+		return
+	}
+	if sugg == nil {
+		sugg = []inbox.Suggestion{}
+	}
+	writeJSON(w, http.StatusOK, sugg)
 }
 
 func (h inboxPages) apiMerge(w http.ResponseWriter, r *http.Request) {
@@ -572,6 +759,10 @@ func (h inboxPages) apiNotRequest(w http.ResponseWriter, r *http.Request) {
 
 func (h inboxPages) apiConfirm(w http.ResponseWriter, r *http.Request) {
 	h.apiQuiet(w, r, h.in.ConfirmMaybe)
+}
+
+func (h inboxPages) apiUnmerge(w http.ResponseWriter, r *http.Request) {
+	h.apiQuiet(w, r, h.in.Unmerge)
 }
 
 func (h inboxPages) apiRestore(w http.ResponseWriter, r *http.Request) {

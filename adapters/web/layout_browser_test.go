@@ -16,8 +16,11 @@ import (
 	"github.com/einsatz/einsatz/bot/qa"
 	"github.com/einsatz/einsatz/bot/qa/qatest"
 	"github.com/einsatz/einsatz/bot/request"
+	"github.com/einsatz/einsatz/bot/solved"
 	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/handlers/inbox"
+	"github.com/einsatz/einsatz/handlers/knowledge"
+	"github.com/einsatz/einsatz/handlers/solutions"
 	"github.com/einsatz/einsatz/handlers/support"
 	"github.com/einsatz/einsatz/storage"
 )
@@ -30,11 +33,14 @@ type fakeInbox struct {
 }
 
 func (f *fakeInbox) Overview(_ context.Context, fl inbox.Filter) (inbox.Overview, error) {
-	ov := inbox.Overview{Platforms: []string{"discord", "slack"}, Now: f.now}
+	ov := inbox.Overview{Platforms: []string{"discord", "slack"}, Now: f.now, Tags: []string{"accessibility", "api", "dashboard", "ui"}}
 	for _, it := range f.items {
-		switch {
-		case it.Status == request.StatusMaybe:
+		if it.Status == request.StatusMaybe {
 			ov.Maybe++
+		}
+		switch {
+		case !fakeMatch(it, fl.Q):
+		case it.Status == request.StatusMaybe:
 			if fl.Status == request.StatusMaybe {
 				ov.Items = append(ov.Items, it)
 			}
@@ -44,7 +50,30 @@ func (f *fakeInbox) Overview(_ context.Context, fl inbox.Filter) (inbox.Overview
 	}
 	return ov, nil
 }
-func (f *fakeInbox) List(context.Context, inbox.Filter) ([]request.Item, error) { return f.items, nil }
+func (f *fakeInbox) List(_ context.Context, fl inbox.Filter) ([]request.Item, error) {
+	var out []request.Item
+	for _, it := range f.items {
+		if fakeMatch(it, fl.Q) {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+// fakeMatch is a stand-in for the inbox's search (tested in
+// handlers/inbox): every word of q in the title or a mention.
+func fakeMatch(it request.Item, q string) bool {
+	text := strings.ToLower(it.Title)
+	for _, m := range it.Mentions {
+		text += " " + strings.ToLower(m.Text)
+	}
+	for _, w := range strings.Fields(strings.ToLower(q)) {
+		if !strings.Contains(text, w) {
+			return false
+		}
+	}
+	return true
+}
 func (f *fakeInbox) Get(_ context.Context, id int) (request.Item, error) {
 	for _, it := range f.items {
 		if it.ID == id {
@@ -57,6 +86,26 @@ func (f *fakeInbox) SetStatus(context.Context, int, string, string, string) (req
 	return request.Item{}, request.ErrNotFound
 }
 func (f *fakeInbox) SetTags(context.Context, int, []string) (request.Item, error) {
+	return request.Item{}, request.ErrNotFound
+}
+func (f *fakeInbox) EditTags(context.Context, int, []string, []string) (request.Item, error) {
+	return request.Item{}, request.ErrNotFound
+}
+
+// Similar suggests every other open item, with made-up scores falling
+// from 0.9: the layout test needs rows, the scores are tested in
+// handlers/inbox.
+func (f *fakeInbox) Similar(_ context.Context, id, _ int) ([]inbox.Suggestion, error) {
+	var out []inbox.Suggestion
+	for _, it := range f.items {
+		if it.ID != id && inbox.Open(it.Status) {
+			out = append(out, inbox.Suggestion{ID: it.ID, Title: it.Title, Status: it.Status, Votes: it.VoteCount, Mentions: len(it.Mentions),
+				Score: 0.9 - 0.2*float64(len(out))})
+		}
+	}
+	return out, nil
+}
+func (f *fakeInbox) Unmerge(context.Context, int, string) (request.Item, error) {
 	return request.Item{}, request.ErrNotFound
 }
 func (f *fakeInbox) Merge(context.Context, int, int, string) (request.Item, error) {
@@ -98,6 +147,9 @@ func seededInbox(now time.Time) *fakeInbox {
 			Mentions: []request.Mention{mention("slack", "C0123456789ABCDEFGHIJ", "carol", "Could you send a webhook when a new item comes in?", now.Add(-24*time.Hour))}},
 		{ID: 3, Title: "Export the inbox as a spreadsheet", Status: request.StatusInProgress, Created: now.Add(-48 * time.Hour), Updated: now.Add(-5 * time.Hour), VoteCount: 2, DuplicateOf: 0,
 			Mentions: []request.Mention{mention("discord", "general", "dave", "An export to a spreadsheet would help our PM a lot", now.Add(-48*time.Hour))}},
+		{ID: 5, Title: "Dark theme for the widget", Status: request.StatusDuplicate, DuplicateOf: 1, Created: now.Add(-50 * time.Hour), Updated: now.Add(-4 * time.Hour),
+			Changes: []request.Change{{From: request.StatusNew, To: request.StatusDuplicate, Note: "merged into #1", By: "admin", Time: now.Add(-4 * time.Hour),
+				Merge: &request.Merge{From: 5, Into: 1, Mentions: 1, Votes: 1}}}},
 		{ID: 4, Title: "it would be nice if the bot could remember me", Status: request.StatusMaybe, Created: now.Add(-time.Hour), Updated: now.Add(-time.Hour),
 			Mentions: []request.Mention{mention("discord", "general", "erin", "it would be nice if the bot could remember me between conversations, like what version I run", now.Add(-time.Hour))}},
 	}}
@@ -150,6 +202,19 @@ func startDashboard(t *testing.T) *web.Server {
 	srv.AddSupport(questions, support.Settings{})
 	srv.AddSentiment(storage.NewSentiment(store), nil)
 	srv.AddHandoff(desk, nil)
+	// Names the platforms sent: the inbox pages show them instead of ids.
+	names := storage.NewNames(store)
+	for _, n := range []struct{ kind, platform, id, name string }{
+		{storage.NameChannel, "slack", "C0123456789ABCDEFGHIJ", "product-feedback"},
+		{storage.NameUser, "slack", "U0123456789", "Uma"},
+	} {
+		if err := names.Put(context.Background(), n.kind, n.platform, n.id, n.name, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.SetOverview(web.OverviewSources{Desk: desk, Names: names})
+	srv.AddKnowledgeSources(fakeSources{now: now})
+	srv.AddCandidates(seededCandidates(t, store, now))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- core.Run(ctx, srv) }()
@@ -170,6 +235,41 @@ func startDashboard(t *testing.T) *web.Server {
 }
 
 const dashToken = "layout-test-token-0123456789"
+
+// fakeSources are the Knowledge page's remote sources: long URLs and a
+// long error, what makes the table wide.
+type fakeSources struct{ now time.Time }
+
+func (f fakeSources) Statuses(context.Context) ([]knowledge.SourceStatus, error) {
+	return []knowledge.SourceStatus{
+		{Type: "website", URL: "https://docs.example.com/en/latest/getting-started/installation/behind-a-corporate-proxy/index.html", Every: 24 * time.Hour,
+			LastSync: f.now.Add(-3 * time.Hour), Next: f.now.Add(21 * time.Hour), Pages: 214, Errors: 2,
+			LastError: "GET https://docs.example.com/en/latest/api/reference/v2/endpoints/inbox/merge.html: 404 Not Found after 3 attempts"},
+		{Type: "git", URL: "https://github.com/einsatz/handbook.git", Every: time.Hour, Next: f.now.Add(time.Hour)},
+	}, nil
+}
+
+func (fakeSources) SyncSources(context.Context, func(string, int, int)) ([]knowledge.SourceReport, error) {
+	return nil, nil
+}
+
+// seededCandidates are the Solved page's threads: a long question and a
+// short one.
+func seededCandidates(t *testing.T, store *storage.Store, now time.Time) *solutions.Service {
+	t.Helper()
+	cands := storage.NewSolved(store)
+	for i, c := range []solved.Candidate{
+		{ID: "aaa111", Question: "How do I fix error E4711 in the nightly sync job, which fails every single night with a very long explanation of https://example.com/a/very/long/link/that/does/not/break/anywhere/at/all/1234567890?",
+			Answer: "Create a new token under Settings → Tokens.", Permalink: "https://discord.com/channels/1/2/3", By: "asker"},
+		{ID: "bbb222", Question: "Where are the logs?", Answer: "In /var/log/einsatz.", By: "staff"},
+	} {
+		c.Thread, c.Created, c.Status = bot.ThreadRef{Platform: "discord", ChannelID: "2", ThreadID: c.ID}, now.Add(time.Duration(i)*time.Minute), solved.StatusPending
+		if err := cands.PutCandidate(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return solutions.New(solutions.Options{Store: cands, Logger: discard(), AddKnowledge: func(context.Context, string, string, string, string) error { return nil }})
+}
 
 // logIn signs in through the login form, as staff would.
 func logIn(t *testing.T, ctx context.Context, srv *web.Server) {
@@ -220,6 +320,11 @@ func TestBrowserDashboardLayoutAndAccessibility(t *testing.T) {
 		{"inbox", "/dashboard/inbox"},
 		{"inbox-maybe", "/dashboard/inbox?status=maybe&sort=newest"},
 		{"inbox-item", "/dashboard/inbox/1"},
+		{"inbox-duplicate", "/dashboard/inbox/5"},
+		{"inbox-search", "/dashboard/inbox?q=dark+mode"},
+		{"inbox-item-find", "/dashboard/inbox/1?find=webhook"},
+		{"knowledge", "/dashboard/knowledge"},
+		{"solved", web.SolvedPath},
 		{"support", "/dashboard/support"},
 		{"gaps", "/dashboard/gaps"},
 		{"sentiment", "/dashboard/sentiment"},
@@ -230,6 +335,12 @@ func TestBrowserDashboardLayoutAndAccessibility(t *testing.T) {
 		for _, p := range pages {
 			check(p, width)
 		}
+	}
+	// The item's mentions name their channels by the name cache.
+	webtest.Do(t, ctx, chromedp.Navigate(srv.URL()+"/dashboard/inbox/1"), chromedp.WaitVisible(chromedp.ID("mentions")))
+	where := webtest.Run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#mentions td.where")].map(td => td.textContent)`))
+	if len(where) != 2 || where[0] != "1579507966949588995 (Discord)" || where[1] != "#product-feedback (Slack)" {
+		t.Errorf("mentions' channels = %q, want the Discord id (no name cached) and #product-feedback (Slack)", where)
 	}
 }
 

@@ -75,7 +75,7 @@ var sourcesTexts = map[string]map[string]string{
 var sourcesTmpl = template.Must(template.New("sources").Funcs(template.FuncMap{
 	"when": func(t time.Time) string { return t.Format("2006-01-02 15:04") },
 }).Parse(`<p>{{.T.intro}}</p>
-{{if .Sources}}<table class="sources" lang="{{.Lang}}">
-<tr><th>{{.T.type}}</th><th>{{.T.url}}</th><th>{{.T.last}}</th><th>{{.T.next}}</th><th>{{.T.pages}}</th><th>{{.T.errors}}</th><th>{{.T.error}}</th></tr>
-{{range .Sources}}<tr class="source" data-type="{{.Type}}"><td>{{.Type}}</td><td class="url">{{.URL}}</td><td class="last">{{if .LastSync.IsZero}}{{$.T.never}}{{else}}{{when .LastSync}}{{end}}</td><td>{{when .Next}}</td><td class="pages">{{.Pages}}</td><td class="errors">{{.Errors}}</td><td>{{.LastError}}</td></tr>
-{{end}}</table>{{else}}<p>{{.T.none}}</p>{{end}}`))
+{{if .Sources}}<table class="sources cards" lang="{{.Lang}}">
+<thead><tr><th scope="col">{{.T.type}}</th><th scope="col">{{.T.url}}</th><th scope="col">{{.T.last}}</th><th scope="col">{{.T.next}}</th><th scope="col">{{.T.pages}}</th><th scope="col">{{.T.errors}}</th><th scope="col">{{.T.error}}</th></tr></thead>
+<tbody>{{range .Sources}}<tr class="source" data-type="{{.Type}}"><td data-label="{{$.T.type}}">{{.Type}}</td><td class="url text" data-label="{{$.T.url}}">{{.URL}}</td><td class="last" data-label="{{$.T.last}}">{{if .LastSync.IsZero}}{{$.T.never}}{{else}}{{when .LastSync}}{{end}}</td><td data-label="{{$.T.next}}">{{when .Next}}</td><td class="pages" data-label="{{$.T.pages}}">{{.Pages}}</td><td class="errors" data-label="{{$.T.errors}}">{{.Errors}}</td><td class="text" data-label="{{$.T.error}}">{{.LastError}}</td></tr>
+{{end}}</tbody></table>{{else}}<p>{{.T.none}}</p>{{end}}`))

@@ -40,6 +40,10 @@ var Statuses = []string{StatusNew, StatusUnderReview, StatusPlanned, StatusInPro
 // ErrNotFound is returned for an item number that names no item.
 var ErrNotFound = errors.New("inbox: no such item")
 
+// ErrNotMerged is returned when a merge to undo is not there: the item is
+// no duplicate, or the item it went into was merged on since.
+var ErrNotMerged = errors.New("inbox: no merge to undo")
+
 // Sources of a mention.
 const (
 	SourceDetected  = "detected"  // the detector found it in a message
@@ -62,6 +66,9 @@ type Mention struct {
 	Lang      string    `json:"lang,omitempty"`
 	Source    string    `json:"source"`
 	By        string    `json:"by,omitempty"` // who forwarded it, when not the author
+	// Merged lists the items the mention came from by merges, oldest
+	// first; undoing the last merge moves it back (Store.Unmerge).
+	Merged []int `json:"merged,omitempty"`
 }
 
 // ThreadRef is the thread the mention was made in.
@@ -75,6 +82,11 @@ type Vote struct {
 	UserID   string    `json:"user_id"`
 	Name     string    `json:"name,omitempty"`
 	Time     time.Time `json:"time"`
+	// Merged lists the items the vote came from by merges, oldest first;
+	// AlsoFrom the items merged in that the person had voted for too (one
+	// vote stays): undoing a merge gives those their vote back.
+	Merged   []int `json:"merged,omitempty"`
+	AlsoFrom []int `json:"also_from,omitempty"`
 }
 
 // Change is one status change.
@@ -91,6 +103,23 @@ type Change struct {
 	// Edit is set when the change edited the title or summary (From and To
 	// are then the unchanged status); it keeps the old and new texts.
 	Edit *Edit `json:"edit,omitempty"`
+	// Merge is set on both items of a merge (From and To are then the
+	// item's status before and after): what moved, so the history of
+	// either item shows it.
+	Merge *Merge `json:"merge,omitempty"`
+}
+
+// Merge records a merge of item From into item Into: the mentions moved
+// and the votes counted anew on Into (a person who had voted for both
+// keeps one vote).
+type Merge struct {
+	From     int `json:"from"`
+	Into     int `json:"into"`
+	Mentions int `json:"mentions"`
+	Votes    int `json:"votes"`
+	// Undone marks the change that undid the merge (Store.Unmerge): the
+	// counts are then what went back.
+	Undone bool `json:"undone,omitempty"`
 }
 
 // Edit is an edit of an item's title or summary; a field left unchanged
@@ -175,6 +204,11 @@ type Store interface {
 	// Merge moves from's mentions and votes to into (a person who voted
 	// for both keeps one vote) and marks from a duplicate of into.
 	Merge(ctx context.Context, from, into int, ch Change) (Item, error)
+	// Unmerge undoes the merge of from into the item it is a duplicate of:
+	// the mentions and votes that came from it go back (a person who had
+	// voted for both gets their vote on from back), from takes status
+	// ch.To, and both histories record it (ch on from). It returns from.
+	Unmerge(ctx context.Context, from int, ch Change) (Item, error)
 	// TakeNotice uses one of a channel's status posts for the day; it
 	// reports false when limit posts went out that day.
 	TakeNotice(ctx context.Context, platform, channel string, day time.Time, limit int) (bool, error)

@@ -139,6 +139,9 @@ type Service struct {
 
 	vecMu sync.Mutex
 	vecs  map[[32]byte][]float32 // embeddings by SHA-256 of the text (no text kept in memory); under vecMu
+
+	searchMu sync.Mutex
+	search   *searchIndex // full-text search (search.go), made at the first search; under searchMu
 }
 
 type seenMessage struct {
@@ -188,7 +191,10 @@ func New(o Options) *Service {
 
 // Close waits for notifications in flight (each gives up after its
 // tries) and stops new ones.
-func (s *Service) Close() { s.hooks.close() }
+func (s *Service) Close() {
+	s.hooks.close()
+	s.dropSearch()
+}
 
 // Flush waits until every notification queued so far has finished.
 func (s *Service) Flush() { s.hooks.wait() }

@@ -24,7 +24,13 @@ const (
 	SortVotes  = "votes"  // most votes first (default)
 	SortNewest = "newest" // newest first
 	SortRecent = "recent" // most votes in the last 7 days first
+	// SortRelevance puts the best match of a search first (the default
+	// when Q is set).
+	SortRelevance = "relevance"
 )
+
+// maxQuery bounds a search query (runes).
+const maxQuery = 200
 
 // Filter selects and orders items for the list, the export and the CLI.
 type Filter struct {
@@ -35,20 +41,26 @@ type Filter struct {
 	Since    time.Time `json:"since,omitempty"`    // created at or after
 	Until    time.Time `json:"until,omitempty"`    // created before
 	Sort     string    `json:"sort,omitempty"`
+	// Q narrows the list to the items having every word of it (search.go).
+	Q string `json:"q,omitempty"`
 }
 
 // ParseFilter reads a filter from query parameters: status, tag, platform,
-// channel, since and until (YYYY-MM-DD; until is inclusive) and sort.
+// channel, since and until (YYYY-MM-DD; until is inclusive), sort and q
+// (search words).
 func ParseFilter(q url.Values) (Filter, error) {
 	f := Filter{Status: q.Get("status"), Tag: strings.ToLower(strings.TrimSpace(q.Get("tag"))), Platform: q.Get("platform"),
-		Channel: q.Get("channel"), Sort: q.Get("sort")}
+		Channel: q.Get("channel"), Sort: q.Get("sort"), Q: strings.Join(strings.Fields(q.Get("q")), " ")}
+	if len([]rune(f.Q)) > maxQuery {
+		return f, fmt.Errorf("inbox: search words: at most %d characters", maxQuery)
+	}
 	if f.Status != "" && f.Status != "open" && !ValidStatus(f.Status) {
 		return f, fmt.Errorf("inbox: unknown status %q", f.Status)
 	}
 	switch f.Sort {
-	case "", SortVotes, SortNewest, SortRecent:
+	case "", SortVotes, SortNewest, SortRecent, SortRelevance:
 	default:
-		return f, fmt.Errorf("inbox: unknown sort %q (votes, newest or recent)", f.Sort)
+		return f, fmt.Errorf("inbox: unknown sort %q (votes, newest, recent or relevance)", f.Sort)
 	}
 	for _, d := range []struct {
 		name string
@@ -81,6 +93,7 @@ func (f Filter) Query() url.Values {
 	set("platform", f.Platform)
 	set("channel", f.Channel)
 	set("sort", f.Sort)
+	set("q", f.Q)
 	if !f.Since.IsZero() {
 		q.Set("since", f.Since.Format("2006-01-02"))
 	}
@@ -118,8 +131,14 @@ func (f Filter) match(it request.Item) bool {
 	return false
 }
 
-// Apply filters and sorts items; now anchors "the last 7 days".
+// Apply filters and sorts items; now anchors "the last 7 days". It does
+// not search: Service.List narrows the items by Q first.
 func (f Filter) Apply(items []request.Item, now time.Time) []request.Item {
+	return f.apply(items, now, nil)
+}
+
+// apply is Apply with the relevance of a search (nil: none).
+func (f Filter) apply(items []request.Item, now time.Time, scores map[int]float64) []request.Item {
 	var out []request.Item
 	for _, it := range items {
 		if f.match(it) {
@@ -129,13 +148,17 @@ func (f Filter) Apply(items []request.Item, now time.Time) []request.Item {
 	week := now.AddDate(0, 0, -7)
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
-		switch f.Sort {
-		case SortNewest:
+		switch {
+		case scores != nil && (f.Sort == SortRelevance || f.Sort == ""):
+			if sa, sb := scores[a.ID], scores[b.ID]; sa != sb {
+				return sa > sb
+			}
+		case f.Sort == SortNewest:
 			if !a.Created.Equal(b.Created) {
 				return a.Created.After(b.Created)
 			}
 			return a.ID > b.ID
-		case SortRecent:
+		case f.Sort == SortRecent:
 			if ra, rb := a.VotesSince(week), b.VotesSince(week); ra != rb {
 				return ra > rb
 			}
@@ -148,13 +171,18 @@ func (f Filter) Apply(items []request.Item, now time.Time) []request.Item {
 	return out
 }
 
-// List returns the items the filter selects, in its order.
+// List returns the items the filter selects, in its order (by relevance
+// when it searches and names no sort).
 func (s *Service) List(ctx context.Context, f Filter) ([]request.Item, error) {
 	items, err := s.o.Store.Items(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return f.Apply(items, s.o.Clock.Now()), nil
+	items, scores, err := s.searchItems(ctx, items, f.Q)
+	if err != nil {
+		return nil, err
+	}
+	return f.apply(items, s.o.Clock.Now(), scores), nil
 }
 
 // WriteList prints items as a table (the CLI's `inbox list`).

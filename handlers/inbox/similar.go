@@ -227,6 +227,7 @@ func (s *Service) Reindex() {
 	s.vecMu.Lock()
 	s.vecs = nil
 	s.vecMu.Unlock()
+	s.dropSearch()
 }
 
 // maxCachedVectors bounds the embedding cache; embedBatch is how many texts

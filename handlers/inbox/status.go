@@ -3,6 +3,7 @@ package inbox
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -77,6 +78,22 @@ func (s *Service) SetTags(ctx context.Context, id int, tags []string) (request.I
 	})
 }
 
+// EditTags adds and removes tags in one step (each normalised as
+// NormalizeTags does; a tag both added and removed is removed).
+func (s *Service) EditTags(ctx context.Context, id int, add, remove []string) (request.Item, error) {
+	add, remove = NormalizeTags(add), NormalizeTags(remove)
+	return s.o.Store.Update(ctx, id, func(it *request.Item) error {
+		var tags []string
+		for _, t := range append(slices.Clone(it.Tags), add...) {
+			if !slices.Contains(remove, t) {
+				tags = append(tags, t)
+			}
+		}
+		it.Tags, it.Updated = NormalizeTags(tags), s.o.Clock.Now()
+		return nil
+	})
+}
+
 // NormalizeTags trims, lower-cases and de-duplicates tags; commas inside
 // one entry split it.
 func NormalizeTags(tags []string) []string {
@@ -132,6 +149,38 @@ func (s *Service) Merge(ctx context.Context, from, into int, by string) (request
 	if dup, err := s.o.Store.Item(ctx, from); err == nil {
 		s.hook(EventStatus, dup, nil, nil, &ch)
 	}
+	return it, nil
+}
+
+// Unmerge undoes the merge of item from: the mentions and votes that
+// came with it go back (a person who had voted for both items gets their
+// vote on from back; requests filed on the other item since stay there),
+// and from takes the status it had before. Nobody is told; the webhooks
+// hear a status change of from. It returns from.
+func (s *Service) Unmerge(ctx context.Context, from int, by string) (request.Item, error) {
+	src, err := s.o.Store.Item(ctx, from)
+	if err != nil {
+		return request.Item{}, err
+	}
+	before := ""
+	for _, c := range src.Changes {
+		if c.Merge != nil && c.Merge.From == from && !c.Merge.Undone && c.To == request.StatusDuplicate {
+			before = c.From
+		}
+	}
+	if src.Status != request.StatusDuplicate || before == "" {
+		return request.Item{}, fmt.Errorf("%w: #%d is not a merged duplicate", request.ErrNotMerged, from)
+	}
+	ch := request.Change{From: request.StatusDuplicate, To: before, Note: fmt.Sprintf("merge into #%d undone", src.DuplicateOf), By: by, Time: s.o.Clock.Now()}
+	it, err := s.o.Store.Unmerge(ctx, from, ch)
+	if err != nil {
+		return request.Item{}, err
+	}
+	s.indexPut(it)
+	if into, err := s.o.Store.Item(ctx, src.DuplicateOf); err == nil {
+		s.indexPut(into)
+	}
+	s.hook(EventStatus, it, nil, nil, &ch)
 	return it, nil
 }
 

@@ -14,7 +14,8 @@ type Overview struct {
 	Items     []request.Item
 	Platforms []string
 	Now       time.Time
-	Maybe     int // borderline requests waiting for staff to confirm
+	Maybe     int      // borderline requests waiting for staff to confirm
+	Tags      []string // every tag of an item in the lists, for the filter's choices
 }
 
 // Overview lists the items f selects and the platforms of all items.
@@ -26,9 +27,15 @@ func (s *Service) Overview(ctx context.Context, f Filter) (Overview, error) {
 	now := s.o.Clock.Now()
 	var platforms []string
 	maybe := 0
+	var tags []string
 	for _, it := range all {
 		if it.Status == request.StatusMaybe {
 			maybe++
+		}
+		for _, t := range it.Tags {
+			if !contains(tags, t) {
+				tags = append(tags, t)
+			}
 		}
 		for _, p := range Platforms(it) {
 			if !contains(platforms, p) {
@@ -36,7 +43,11 @@ func (s *Service) Overview(ctx context.Context, f Filter) (Overview, error) {
 			}
 		}
 	}
-	return Overview{Items: f.Apply(all, now), Platforms: platforms, Now: now, Maybe: maybe}, nil
+	found, scores, err := s.searchItems(ctx, all, f.Q)
+	if err != nil {
+		return Overview{}, err
+	}
+	return Overview{Items: f.apply(found, now, scores), Platforms: platforms, Now: now, Maybe: maybe, Tags: NormalizeTags(tags)}, nil
 }
 
 // Now is the inbox's clock (vote windows and export stamps go by it).
@@ -66,7 +77,10 @@ type MergeRequest struct {
 	Into int `json:"into"`
 }
 
-// TagsRequest is the body of POST /api/admin/inbox/{id}/tags.
+// TagsRequest is the body of POST /api/admin/inbox/{id}/tags: Tags
+// replaces the item's tags; without it Add and Remove change them.
 type TagsRequest struct {
-	Tags []string `json:"tags"`
+	Tags   []string `json:"tags,omitempty"`
+	Add    []string `json:"add,omitempty"`
+	Remove []string `json:"remove,omitempty"`
 }

@@ -202,19 +202,83 @@ func (s *Mem) Merge(_ context.Context, from, into int, ch request.Change) (reque
 	if !ok {
 		return request.Item{}, notFound(into)
 	}
+	merge := &request.Merge{From: from, Into: into, Mentions: len(s.mentions[from])}
 	for _, m := range s.mentions[from] {
+		m.m.Merged = append(slices.Clone(m.m.Merged), from)
 		s.addMention(into, m.m)
 	}
 	delete(s.mentions, from)
 	for _, v := range s.votes[from] {
-		s.addVote(into, v)
+		v.Merged = append(slices.Clone(v.Merged), from)
+		if s.addVote(into, v) {
+			merge.Votes++
+		} else if have, ok := s.votes[into][who(v.Platform, v.UserID)]; ok {
+			have.AlsoFrom = append(slices.Clone(have.AlsoFrom), from)
+			s.votes[into][who(v.Platform, v.UserID)] = have
+		}
 	}
 	delete(s.votes, from)
+	ch.Merge = merge
 	src.Status, src.DuplicateOf, src.Updated = request.StatusDuplicate, into, ch.Time
 	src.Changes = append(slices.Clone(src.Changes), ch)
 	dst.Updated = ch.Time
+	dst.Changes = append(slices.Clone(dst.Changes), request.Change{From: dst.Status, To: dst.Status, By: ch.By, Time: ch.Time, Merge: merge})
 	s.items[from], s.items[into] = src, dst
 	return s.read(into)
+}
+
+// Unmerge implements request.Store.
+func (s *Mem) Unmerge(_ context.Context, from int, ch request.Change) (request.Item, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	src, ok := s.items[from]
+	if !ok {
+		return request.Item{}, notFound(from)
+	}
+	if src.Status != request.StatusDuplicate || src.DuplicateOf == 0 {
+		return request.Item{}, fmt.Errorf("%w: #%d is not a merged duplicate", request.ErrNotMerged, from)
+	}
+	into := src.DuplicateOf
+	dst, ok := s.items[into]
+	if !ok {
+		return request.Item{}, notFound(into)
+	}
+	if dst.Status == request.StatusDuplicate {
+		return request.Item{}, fmt.Errorf("%w: #%d was merged into #%d since", request.ErrNotMerged, into, dst.DuplicateOf)
+	}
+	back := &request.Merge{From: from, Into: into, Undone: true}
+	var keep []mention
+	for _, m := range s.mentions[into] {
+		if n := len(m.m.Merged); n > 0 && m.m.Merged[n-1] == from {
+			m.m.Merged = slices.Clone(m.m.Merged[:n-1])
+			s.addMention(from, m.m)
+			back.Mentions++
+			continue
+		}
+		keep = append(keep, m)
+	}
+	s.mentions[into] = keep
+	for k, v := range s.votes[into] {
+		switch n := len(v.Merged); {
+		case n > 0 && v.Merged[n-1] == from:
+			delete(s.votes[into], k)
+			v.Merged = slices.Clone(v.Merged[:n-1])
+			s.addVote(from, v)
+			back.Votes++
+		case slices.Contains(v.AlsoFrom, from):
+			v.AlsoFrom = slices.DeleteFunc(slices.Clone(v.AlsoFrom), func(id int) bool { return id == from })
+			s.votes[into][k] = v
+			s.addVote(from, request.Vote{Platform: v.Platform, UserID: v.UserID, Name: v.Name, Time: v.Time})
+			back.Votes++
+		}
+	}
+	ch.Merge = back
+	src.Status, src.DuplicateOf, src.Updated = ch.To, 0, ch.Time
+	src.Changes = append(slices.Clone(src.Changes), ch)
+	dst.Updated = ch.Time
+	dst.Changes = append(slices.Clone(dst.Changes), request.Change{From: dst.Status, To: dst.Status, By: ch.By, Time: ch.Time, Merge: back})
+	s.items[from], s.items[into] = src, dst
+	return s.read(from)
 }
 
 // TakeNotice implements request.Store.

@@ -3,6 +3,7 @@ package requesttest
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -117,12 +118,102 @@ func Run(t *testing.T, newStore func(t *testing.T) request.Store) {
 		if err != nil || dup.Status != request.StatusDuplicate || dup.DuplicateOf != 1 || dup.VoteCount != 0 || len(dup.Mentions) != 0 || len(dup.Votes) != 0 || len(dup.Changes) != 1 {
 			t.Errorf("duplicate = %+v, %v", dup, err)
 		}
+		// Both histories record the merge and what moved: bob's mention,
+		// and bob's vote (alice had voted for #1 already).
+		want := request.Merge{From: 2, Into: 1, Mentions: 1, Votes: 1}
+		if last := dup.Changes[0]; last.Merge == nil || *last.Merge != want || last.To != request.StatusDuplicate || last.By != "staff" {
+			t.Errorf("duplicate's change = %+v, want merge %+v", last, want)
+		}
+		if n := len(into.Changes); n != 1 || into.Changes[0].Merge == nil || *into.Changes[0].Merge != want ||
+			into.Changes[0].To != request.StatusNew || into.Changes[0].By != "staff" || !into.Changes[0].Time.Equal(ch.Time) {
+			t.Errorf("merged item's history = %+v, want one merge %+v by staff", into.Changes, want)
+		}
 		// Bob's message now belongs to #1.
 		if it, added, _, err := s.AddMention(ctx, 1, m2, v2); err != nil || added || it.ID != 1 {
 			t.Errorf("bob's message after merge: item %d added %v err %v", it.ID, added, err)
 		}
 		if _, err := s.Merge(ctx, 2, 7, ch); !errors.Is(err, request.ErrNotFound) {
 			t.Errorf("merge into a missing item: err = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("Unmerge", func(t *testing.T) {
+		s, ctx := newStore(t), context.Background()
+		m1, v1 := ask("discord", "gen", "m1", "alice", "dark mode", t0)
+		m2, v2 := ask("slack", "C1", "1.1", "bob", "a dark theme", t0)
+		mustCreate(t, s, request.Item{Title: "Dark mode", Status: request.StatusNew}, m1, v1)
+		mustCreate(t, s, request.Item{Title: "Dark theme", Status: request.StatusUnderReview}, m2, v2)
+		if _, voted, _ := s.Vote(ctx, 2, v1); !voted { // alice voted for both
+			t.Fatal("alice's vote for #2 not counted")
+		}
+		if _, err := s.Unmerge(ctx, 2, request.Change{To: request.StatusUnderReview}); !errors.Is(err, request.ErrNotMerged) {
+			t.Errorf("unmerge before a merge: err = %v, want ErrNotMerged", err)
+		}
+		ch := request.Change{From: request.StatusUnderReview, To: request.StatusDuplicate, By: "staff", Time: t0.Add(time.Hour)}
+		if _, err := s.Merge(ctx, 2, 1, ch); err != nil {
+			t.Fatal(err)
+		}
+		// After the merge carol asks in #1: her request stays there.
+		m3, v3 := ask("discord", "gen", "m3", "carol", "dark mode please", t0.Add(2*time.Hour))
+		if _, _, _, err := s.AddMention(ctx, 1, m3, v3); err != nil {
+			t.Fatal(err)
+		}
+		undo := request.Change{From: request.StatusDuplicate, To: request.StatusUnderReview, By: "lead", Time: t0.Add(3 * time.Hour)}
+		back, err := s.Unmerge(ctx, 2, undo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		voters := func(it request.Item) []string {
+			var out []string
+			for _, v := range it.Votes {
+				out = append(out, v.UserID)
+			}
+			slices.Sort(out)
+			return out
+		}
+		if back.ID != 2 || back.Status != request.StatusUnderReview || back.DuplicateOf != 0 || len(back.Mentions) != 1 || back.Mentions[0].UserID != "bob" ||
+			len(back.Mentions[0].Merged) != 0 || !slices.Equal(voters(back), []string{"alice", "bob"}) || back.VoteCount != 2 {
+			t.Errorf("#2 after the undo = %+v; want under review with bob's mention and the votes of alice and bob", back)
+		}
+		want := request.Merge{From: 2, Into: 1, Mentions: 1, Votes: 2, Undone: true}
+		if last := back.Changes[len(back.Changes)-1]; last.Merge == nil || *last.Merge != want || last.By != "lead" {
+			t.Errorf("#2's last change = %+v, want the undo %+v", last, want)
+		}
+		one, _ := s.Item(ctx, 1)
+		if len(one.Mentions) != 2 || one.Mentions[1].UserID != "carol" || !slices.Equal(voters(one), []string{"alice", "carol"}) || one.VoteCount != 2 {
+			t.Errorf("#1 after the undo = %+v; want alice's and carol's mentions and votes", one)
+		}
+		for _, v := range one.Votes {
+			if len(v.AlsoFrom) != 0 || len(v.Merged) != 0 {
+				t.Errorf("#1 vote %+v still marked as merged", v)
+			}
+		}
+		if last := one.Changes[len(one.Changes)-1]; last.Merge == nil || *last.Merge != want {
+			t.Errorf("#1's history = %+v", one.Changes)
+		}
+		// Bob's message belongs to #2 again.
+		if it, added, _, err := s.AddMention(ctx, 1, m2, v2); err != nil || added || it.ID != 2 {
+			t.Errorf("bob's message after the undo: item %d added %v err %v", it.ID, added, err)
+		}
+		if _, err := s.Unmerge(ctx, 2, undo); !errors.Is(err, request.ErrNotMerged) {
+			t.Errorf("second undo: err = %v, want ErrNotMerged", err)
+		}
+		// A chain: #2 into #1, #1 into #3; #2's undo waits for #1's.
+		mustCreate(t, s, request.Item{Title: "Themes", Status: request.StatusNew}, m3Other(t0), request.Vote{})
+		if _, err := s.Merge(ctx, 2, 1, ch); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Merge(ctx, 1, 3, request.Change{From: request.StatusNew, To: request.StatusDuplicate, By: "staff", Time: t0.Add(4 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Unmerge(ctx, 2, undo); !errors.Is(err, request.ErrNotMerged) {
+			t.Errorf("undo under a later merge: err = %v, want ErrNotMerged", err)
+		}
+		if _, err := s.Unmerge(ctx, 1, request.Change{To: request.StatusNew, Time: t0.Add(5 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if back, err := s.Unmerge(ctx, 2, undo); err != nil || len(back.Mentions) != 1 || back.Mentions[0].UserID != "bob" {
+			t.Errorf("undo after undoing the later merge: %+v, %v", back, err)
 		}
 	})
 
@@ -208,4 +299,9 @@ func mustCreate(t *testing.T, s request.Store, it request.Item, m request.Mentio
 		t.Fatal(err)
 	}
 	return out
+}
+
+// m3Other is a mention of its own for a third item.
+func m3Other(at time.Time) request.Mention {
+	return request.Mention{Platform: "discord", Channel: "gen", MessageID: "m9", UserID: "dave", Text: "themes", Time: at}
 }
