@@ -30,10 +30,11 @@ const (
 	cDefine   // a "what is …?" question and the passage opens its document
 	cPhrase   // share of the question's neighbouring terms that are neighbours in the passage
 	cAsked    // IDF-weighted share of the passage's title and heading terms the question has
+	cRareGap  // rare × gap: a clear winner that also covers the question
 	cNumFeatures
 )
 
-var cFeatureNames = [cNumFeatures]string{"bias", "rare", "coverage", "context", "missing", "gap", "short", "sim", "yesno", "title", "define", "phrase", "asked"}
+var cFeatureNames = [cNumFeatures]string{"bias", "rare", "coverage", "context", "missing", "gap", "short", "sim", "yesno", "title", "define", "phrase", "asked", "raregap"}
 
 // DefaultMinConfidence is the default knowledge.min_confidence: chosen for
 // precision on the development sets (see testdata/README.md).
@@ -68,6 +69,7 @@ func features(q string, hits []knowledge.Hit, i int) [cNumFeatures]float64 {
 	if h.Heading == "" && definition(q) {
 		f[cDefine] = 1
 	}
+	f[cRareGap] = h.Rare * f[cGap]
 	f[cPhrase] = h.Phrase
 	f[cAsked] = h.Asked
 	return f

@@ -3,17 +3,18 @@ package answer
 // confidenceWeights are fitted by TestTrainConfidence
 // (EINSATZ_TRAIN_CONFIDENCE=1 go test -run TestTrainConfidence -v ./handlers/answer/).
 var confidenceWeights = [cNumFeatures]float64{
-	-2.98, // bias
-	1.42,  // rare
-	0.97,  // coverage
-	0.33,  // context
-	-0.71, // missing
-	3.37,  // gap
-	-0.39, // short
+	-3.12, // bias
+	2.30,  // rare
+	0.32,  // coverage
+	0.10,  // context
+	-0.64, // missing
+	2.31,  // gap
+	-0.60, // short
 	0.00,  // sim
-	-0.04, // yesno
-	0.48,  // title
-	-0.09, // define
-	0.65,  // phrase
-	0.44,  // asked
+	-0.14, // yesno
+	0.47,  // title
+	-0.20, // define
+	0.56,  // phrase
+	0.52,  // asked
+	2.31,  // raregap
 }

@@ -10,7 +10,8 @@ import (
 // question without what does not count against it. Greetings, thanks and
 // self-introductions ("Hi everyone! I just joined and I run a small gaming
 // Discord."), contact details and other personal data, signatures (after a
-// "--" line) and pasted code or log lines are dropped; what remains of a
+// "--" line, or a sign-off with a name at the end: "… LG Max", "Thanks,
+// Jana") and pasted code or log lines are dropped; what remains of a
 // message that is all of that is the message as it was.
 func Core(text string) string {
 	t := strings.ReplaceAll(text, "\r\n", "\n")
@@ -18,6 +19,7 @@ func Core(text string) string {
 	if i := signature.FindStringIndex(t); i != nil {
 		t = t[:i[0]]
 	}
+	t = cutSignOff(t)
 	var lines []string
 	for _, l := range strings.Split(t, "\n") {
 		if !logLine.MatchString(l) {
@@ -48,6 +50,28 @@ var (
 	placeholder = regexp.MustCompile(`\[(email|phone|secret|iban|card)\]`)
 	sentenceEnd = regexp.MustCompile(`[.!?\n]+\s*`)
 )
+
+// signOff is a closing greeting at the end of a message, with up to two
+// words of a name after it ("… ein? LG Max", "Thanks, Jana", "Viele
+// Grüße\nAnna Schmidt").
+var signOff = regexp.MustCompile(`(?i)(?:^|([.!?,;:)\n])|\s)\s*(lg|vg|mfg|liebe grüße|viele grüße|beste grüße|schöne grüße|grüße|gruß|gruss|cheers|thanks|thank you|thx|ty|danke|best|regards|best regards|kind regards)(\s*,)?(?:\s+\p{L}[\p{L}'.-]*(?:\s+\p{L}[\p{L}'-]*)?)?[\s.!]*$`)
+
+// cutSignOff drops a sign-off and the name after it from the end of t. A
+// sign-off word counts as one only where a sign-off stands: after the end
+// of a sentence or a line, or followed by a comma ("Thanks, Jana"), or
+// when it is an abbreviation no sentence ends with ("… ein lg max"); "is
+// there a thank you page" keeps its words.
+func cutSignOff(t string) string {
+	m := signOff.FindStringSubmatchIndex(t)
+	if m == nil {
+		return t
+	}
+	word := strings.ToLower(t[m[4]:m[5]])
+	if m[0] == 0 || m[2] >= 0 || m[6] >= 0 || word == "lg" || word == "vg" || word == "mfg" {
+		return strings.TrimRight(t[:m[4]], " \t\n,;:")
+	}
+	return t
+}
 
 // sentences splits text after ".", "!", "?" and line breaks.
 func sentences(t string) []string {

@@ -66,7 +66,7 @@ func TestSeveralQuestionsExampleKnowledgeBase(t *testing.T) {
 	}{
 		{"english", "hey, how do I connect Slack? and can I run it without an LLM?", "en",
 			[]string{"en/connecting-discord-and-slack.md", "en/llm-setup.md"}, ""},
-		{"german", "Wie verbinde ich Slack? Und kann ich Einsatz ohne Sprachmodell betreiben?", "de",
+		{"german", "Wie verbinde ich Slack? Und kann ich Einsatz ohne Sprachmodell benutzen?", "de",
 			[]string{"de/discord-und-slack-verbinden.md", "de/sprachmodell-einrichten.md"}, ""},
 		{"english answered and unknown", "How do I connect Slack? And does Einsatz support Microsoft Teams?", "en",
 			[]string{"en/connecting-discord-and-slack.md"}, "I don't know about “Does Einsatz support Microsoft Teams?”"},

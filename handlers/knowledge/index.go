@@ -41,6 +41,9 @@ const (
 	// (an overview page, a "Chatting in the terminal" for "ideas people post
 	// in chat").
 	sameDoc = 0.3
+	// docCredit is the share of a question term's weight a chunk that
+	// lacks it gets in Rare when another chunk of its document has it.
+	docCredit = 0.5
 	// minCandidates is the number of chunks fetched from the index before
 	// the language and document preferences reorder them.
 	minCandidates = 40
@@ -127,7 +130,9 @@ type Hit struct {
 	// base (inverse document frequency over chunks): covering "teams" and
 	// "microsoft" says more than covering "support". A term no chunk has
 	// weighs most, so a question about something the knowledge base never
-	// mentions has low Rare coverage on every hit.
+	// mentions has low Rare coverage on every hit. A term the chunk lacks
+	// counts half when the chunk has a related word (related.go) or another
+	// chunk of its document has the term.
 	Rare float64
 	// Context is the IDF-weighted share of the question's terms found in
 	// the chunk's title and heading.
@@ -182,6 +187,7 @@ type entry struct {
 	ctx   map[string]map[string]bool // analyzer name → set of terms of title+heading
 	pairs map[string]map[pair]bool   // analyzer name → neighbouring terms of title, heading and text
 	title map[string]map[string]bool // analyzer name → set of terms of title
+	doc   map[string]map[string]bool // analyzer name → set of terms of every chunk of the document
 }
 
 // NewIndex indexes chunks in memory. Chunk IDs must be unique and non-empty.
@@ -251,6 +257,26 @@ func NewIndex(chunks []kb.Chunk) (*Index, error) {
 		}
 		ix.chunks[c.ID] = e
 		entries = append(entries, e)
+	}
+
+	// The terms of each document, for the chunks that lack a term of a
+	// question the rest of their page has (features).
+	docs := make(map[string]map[string]map[string]bool)
+	for _, e := range entries {
+		d := docs[e.chunk.Source]
+		if d == nil {
+			d = make(map[string]map[string]bool, len(analyzers))
+			for name := range ix.analyzers {
+				d[name] = make(map[string]bool)
+			}
+			docs[e.chunk.Source] = d
+		}
+		for name, set := range e.terms {
+			for t := range set {
+				d[name][t] = true
+			}
+		}
+		e.doc = d
 	}
 
 	// Second pass: split the compounds of German chunks and index.
@@ -520,14 +546,30 @@ func (ix *Index) features(qt queryTerms, h *Hit) {
 			switch {
 			case e.terms[name][t]:
 				got += w
+			case relatedIn(name, t, e.terms[name]):
+				// A related word (related.go): some credit, and the
+				// term is missing by the rest of its weight.
+				got += relatedCredit * w
+				missing = max(missing, (1-relatedCredit)*w)
+			case e.doc[name][t]:
+				// Another section of the page has it ("Sprachen" does
+				// not say "Bot", its page does).
+				got += docCredit * w
+				missing = max(missing, (1-docCredit)*w)
 			case w > missing:
 				missing = w
 			}
-			if e.ctx[name][t] {
+			switch {
+			case e.ctx[name][t]:
 				ctx += w
+			case relatedIn(name, t, e.ctx[name]):
+				ctx += relatedCredit * w
 			}
-			if e.title[name][t] {
+			switch {
+			case e.title[name][t]:
 				title += w
+			case relatedIn(name, t, e.title[name]):
+				title += relatedCredit * w
 			}
 		}
 		if all == 0 {
@@ -568,14 +610,18 @@ func phrase(ts []string, pairs map[pair]bool) float64 {
 }
 
 // asked is the IDF-weighted share of the context terms (title and
-// heading) that the question's terms ts include.
+// heading) that the question's terms ts include (a related term counts
+// relatedCredit).
 func (ix *Index) asked(name string, ts []string, ctx map[string]bool) float64 {
 	var all, got float64
 	for t := range ctx {
 		w := ix.idf(name, t)
 		all += w
-		if slices.Contains(ts, t) {
+		switch {
+		case slices.Contains(ts, t):
 			got += w
+		case relatedAny(name, t, ts):
+			got += relatedCredit * w
 		}
 	}
 	if all == 0 {
