@@ -34,6 +34,7 @@ func (c *Config) Validate() []Problem {
 	v.inbox(c.Inbox)
 	v.channels(c.Channels)
 	v.texts(c.Texts)
+	v.cluster(c.Cluster)
 	return v.problems
 }
 
