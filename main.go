@@ -72,7 +72,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Version: version,
 		Run:     run,
 		NewBot: func(ctx context.Context, cfg *config.Config, log *slog.Logger) (*bot.Bot, func() error, error) {
-			a, err := newApp(ctx, cfg, log)
+			a, err := newApp(ctx, cfg, log, nil)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -82,6 +82,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		OpenStore:        openStore,
 		KnowledgeFolders: knowledgeFolders,
 		KnowledgeSources: knowledgeSources,
+		ClusterStatus:    clusterStatus,
 	}, stdin, stdout, stderr)
 }
 
@@ -90,17 +91,21 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := newApp(ctx, cfg, log)
+	cl, err := joinCluster(ctx, cfg, log) // nil with cluster.mode off
 	if err != nil {
 		return err
 	}
-	err = serve(ctx, cfg, a, log, stdout)
+	a, err := newApp(ctx, cfg, log, cl)
+	if err != nil {
+		return errors.Join(err, cl.close())
+	}
+	err = serve(ctx, cfg, a, cl, log, stdout)
 	log.Info("stopped; closing storage")
-	return errors.Join(err, a.close())
+	return errors.Join(err, cl.close(), a.close())
 }
 
 // serve builds the adapters over the app and runs them until ctx ends.
-func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, stdout io.Writer) error {
+func serve(ctx context.Context, cfg *config.Config, a *app, cl *clustered, log *slog.Logger, stdout io.Writer) error {
 	settings := cli.Describe(cfg)
 	for _, line := range settings {
 		log.Info("config", "setting", line)
@@ -138,6 +143,10 @@ func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, st
 		}
 		s.Adapters = append(s.Adapters, sa)
 	}
+	// In a cluster, Discord's and Slack's events go through the streams;
+	// the web chat is answered by the node that took the request.
+	s.Adapters = cl.adapters(s.Adapters)
+	s.Background = append(s.Background, cl.tasks(a.core)...)
 	return cli.Serve(ctx, s, stdout)
 }
 
@@ -155,8 +164,9 @@ type app struct {
 }
 
 // newApp builds the whole bot without adapters: storage, the knowledge
-// base, the core, then the features with their routes and observers.
-func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, err error) {
+// base, the core, then the features with their routes and observers. cl
+// shares thread ownership with the cluster (nil: one machine).
+func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, cl *clustered) (_ *app, err error) {
 	store, err := openStore(cfg, log)
 	if err != nil {
 		return nil, err
@@ -185,7 +195,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, 
 	// The core comes first: the features post through it (notices,
 	// escalations, acknowledgements); their routes are registered below.
 	core := bot.New(bot.Options{
-		Store:           store,
+		Store:           cl.coreStore(store),
 		Logger:          log,
 		Concurrency:     cfg.Core.Concurrency,
 		QueueSize:       cfg.Core.QueueSize,
@@ -205,7 +215,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, 
 
 	// The features: each takes its settings from the config (FromConfig)
 	// and what it works with from here.
-	hoOpts, err := handoff.FromConfig(cfg, llm, handoff.Options{Store: storage.NewHandoff(store), Owners: store, History: store, Poster: core,
+	hoOpts, err := handoff.FromConfig(cfg, llm, handoff.Options{Store: storage.NewHandoff(store), Owners: cl.owners(store), History: store, Poster: core,
 		Relays: storage.NewRelay(store),
 		Logger: log, Sentiment: analyzer.Label})
 	if err != nil {

@@ -76,7 +76,12 @@ func Status(ctx context.Context, nc *nats.Conn, w io.Writer) error {
 			var rs []string
 			for _, r := range info.Cluster.Replicas {
 				state := "current"
-				if !r.Current {
+				switch {
+				case r.Offline:
+					state = "offline"
+				case r.Active > 5*time.Second:
+					state = fmt.Sprintf("not heard for %s", r.Active.Round(time.Second))
+				case !r.Current:
 					state = fmt.Sprintf("behind %d", r.Lag)
 				}
 				rs = append(rs, r.Name+" "+state)

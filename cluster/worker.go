@@ -40,6 +40,13 @@ func (n *Node) Run(ctx context.Context, core Core) error {
 		}
 		select {
 		case <-ctx.Done():
+			// Stop taking events; what the core holds still completes and
+			// is acknowledged until Close gives the leases back.
+			n.mu.Lock()
+			for _, l := range n.held {
+				l.cancel()
+			}
+			n.mu.Unlock()
 			return nil
 		case <-n.clock.After(every):
 		}
