@@ -79,12 +79,12 @@ type testNode struct {
 }
 
 // kill stops the node as a crash would: its NATS server, its connection
-// and its workers go away without releasing anything.
+// and its workers go away without releasing anything. Its core is left
+// to run down on its own, cut off.
 func (n *testNode) kill() {
 	n.node.Kill()
 	n.srv.Shutdown()
 	n.cancel()
-	n.done.Wait()
 }
 
 func freePort(t testing.TB) int {
@@ -101,6 +101,12 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // startCluster starts n embedded nodes on random ports, each with its own
 // core (echoing every message), storage and adapter to the one platform.
 func startCluster(t testing.TB, n, partitions int, p *platform) []*testNode {
+	return startClusterSlow(t, n, partitions, p, 0)
+}
+
+// startClusterSlow starts a cluster whose handler takes delay per event,
+// so events queue up on the nodes.
+func startClusterSlow(t testing.TB, n, partitions int, p *platform, delay time.Duration) []*testNode {
 	t.Helper()
 	routes := make([]string, n)
 	clients := make([]string, n)
@@ -174,8 +180,10 @@ func startCluster(t testing.TB, n, partitions int, p *platform) []*testNode {
 			t.Fatal(err)
 		}
 		tn.store = st
-		tn.core = bot.New(bot.Options{Store: cluster.Store{Store: st, Owners: tn.node.Owners}, Logger: quiet, ShutdownTimeout: 2 * time.Second})
+		tn.core = bot.New(bot.Options{Store: cluster.Store{Store: st, Owners: tn.node.Owners}, Logger: quiet, ShutdownTimeout: 2 * time.Second,
+			Concurrency: 128}) // core.concurrency's default
 		tn.core.Fallback(bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
+			time.Sleep(delay)
 			return []bot.Reply{{Text: "re: " + ev.Text}}, nil
 		}))
 		ctx, cancel := context.WithCancel(context.Background())
@@ -291,38 +299,70 @@ func testAnsweredOnce(t *testing.T, p *platform, nodes []*testNode) {
 
 func TestKillNodeMidStream(t *testing.T) {
 	p := &platform{}
-	nodes := startCluster(t, 3, 8, p)
-	acked := map[string]bool{}
+	// Each answer takes 20 ms, so the node dies with events in hand.
+	nodes := startClusterSlow(t, 3, 8, p, 20*time.Millisecond)
+	waitFor(t, 10*time.Second, "the partitions spread over the nodes", func() bool {
+		held := 0
+		for _, n := range nodes {
+			if len(n.node.Held()) == 0 {
+				return false
+			}
+			held += len(n.node.Held())
+		}
+		return held == 8
+	})
 	const threads, perThread = 30, 12
-	killed := false
-	start := time.Now()
-	var killedAt time.Time
-	for seq := range perThread {
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	// submit sends events from..to-1 of every thread, the threads at once,
+	// each thread's events one after another (as a platform delivers them).
+	submit := func(nodes []*testNode, from, to int) {
+		var wg sync.WaitGroup
 		for th := range threads {
-			if !killed && seq == perThread/3 {
-				// Kill a node holding partitions while its events and
-				// replies are in flight.
-				victim := nodes[0]
-				for _, n := range nodes {
-					if len(n.node.Held()) > 0 {
-						victim = n
-						break
+			wg.Go(func() {
+				for seq := from; seq < to; seq++ {
+					ev := event(th, seq)
+					if err := nodes[(th+seq)%len(nodes)].node.Submit(ev); err != nil {
+						t.Errorf("submit %s: %v", ev.Key, err) // not acknowledged: the platform would redeliver
+						return
 					}
+					mu.Lock()
+					acked[ev.Key] = true
+					mu.Unlock()
 				}
-				t.Logf("killing %s (partitions %v) after %d acknowledged events", victim.name, victim.node.Held(), len(acked))
-				victim.kill()
-				killedAt = time.Now()
-				nodes = without(nodes, victim)
-				killed = true
+			})
+		}
+		wg.Wait()
+	}
+	start := time.Now()
+	submit(nodes, 0, perThread/3)
+	// Kill the node with the most events in hand (taken from the stream,
+	// not acknowledged), its replies in flight, once the workers took the
+	// first events.
+	waitFor(t, 5*time.Second, "a node with events in hand", func() bool {
+		for _, n := range nodes {
+			if n.node.InFlight() >= 5 {
+				return true
 			}
-			ev := event(th, seq)
-			if err := nodes[th%len(nodes)].node.Submit(ev); err != nil {
-				t.Errorf("submit %s: %v", ev.Key, err) // not acknowledged: the platform would redeliver
-				continue
-			}
-			acked[ev.Key] = true
+		}
+		return false
+	})
+	victim := nodes[0]
+	for _, n := range nodes {
+		if n.node.InFlight() > victim.node.InFlight() {
+			victim = n
 		}
 	}
+	inHand := victim.node.InFlight()
+	t.Logf("killing %s (partitions %v) after %d acknowledged events, %d of them in its hands", victim.name, victim.node.Held(), len(acked), inHand)
+	if inHand == 0 {
+		t.Errorf("%s had no event in hand when killed: the test did not kill mid-stream", victim.name)
+	}
+	killedAt := time.Now()
+	victim.kill()
+	t.Logf("%s dead in %s", victim.name, time.Since(killedAt).Round(time.Millisecond))
+	nodes = without(nodes, victim)
+	submit(nodes, perThread/3, perThread)
 	t.Logf("submitting the rest took %.1fs after the kill", time.Since(killedAt).Seconds())
 	missing := func() []string {
 		got := p.byReplyTo()

@@ -96,14 +96,16 @@ type Node struct {
 	// Ops counts this node's JetStream operations.
 	Ops Ops
 
-	mu       sync.Mutex
-	senders  map[string]bot.Sender // the real adapters, by platform
-	pending  map[string]*pending   // events handed to the core, by key
-	inFlight []int                 // per partition
-	freed    chan struct{}         // an event of some partition completed
-	held     map[int]*lease
-	stopped  bool
-	wg       sync.WaitGroup
+	mu        sync.Mutex
+	senders   map[string]bot.Sender // the real adapters, by platform
+	pending   map[string]*pending   // events handed to the core, by key
+	inFlight  []int                 // per partition
+	freed     chan struct{}         // an event of some partition completed
+	held      map[int]*lease
+	heard     map[string]time.Time // presence keys, when last put
+	stopped   bool
+	nodeWatch jetstream.KeyWatcher
+	wg        sync.WaitGroup
 }
 
 type pending struct {
@@ -131,7 +133,7 @@ func Connect(ctx context.Context, o Options) (*Node, error) {
 	}
 	n := &Node{s: o.Settings, log: o.Logger.With("component", "cluster", "node", o.Settings.Node), clock: o.Clock,
 		nc: o.Conn, senders: map[string]bot.Sender{}, pending: map[string]*pending{}, inFlight: make([]int, o.Settings.Partitions),
-		freed: make(chan struct{}, 1), held: map[int]*lease{}}
+		freed: make(chan struct{}, 1), held: map[int]*lease{}, heard: map[string]time.Time{}}
 	if n.nc == nil {
 		nc, err := Dial(o.Settings)
 		if err != nil {
@@ -139,7 +141,7 @@ func Connect(ctx context.Context, o Options) (*Node, error) {
 		}
 		n.nc, n.ownNC = nc, true
 	}
-	js, err := jetstream.New(n.nc, jetstream.WithPublishAsyncMaxPending(4096))
+	js, err := jetstream.New(n.nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(publishWait))
 	if err != nil {
 		n.closeConn()
 		return nil, fmt.Errorf("cluster: jetstream: %w", err)
@@ -227,8 +229,10 @@ func (n *Node) setup(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	n.Owners, err = watchOwners(ctx, owners, n.log)
-	return err
+	if n.Owners, err = watchOwners(ctx, owners, n.log); err != nil {
+		return err
+	}
+	return n.watchNodes(context.WithoutCancel(ctx))
 }
 
 // Adapters wraps the platform adapters for cluster mode: what they receive
@@ -369,6 +373,9 @@ func (n *Node) completed(ev *bot.Event) {
 		return
 	}
 	defer n.signalFreed()
+	if n.nc.IsClosed() {
+		return // the node is leaving: the event comes again elsewhere
+	}
 	failed := ev.Outcome == bot.OutcomeFailed
 	for _, f := range pe.replies {
 		if err := waitAck(f); err != nil {
@@ -418,6 +425,7 @@ func (n *Node) Close() error {
 	}
 	_ = n.leases.Delete(ctx, nodeKey(n.s.Node))
 	n.Owners.stop()
+	_ = n.nodeWatch.Stop()
 	n.wg.Wait()
 	n.closeConn()
 	return nil
@@ -434,6 +442,7 @@ func (n *Node) Kill() {
 	n.held = map[int]*lease{}
 	n.mu.Unlock()
 	n.Owners.stop()
+	_ = n.nodeWatch.Stop()
 	n.nc.Close()
 	n.wg.Wait()
 }
@@ -457,3 +466,11 @@ func (n *Node) Held() []int {
 
 // Conn is the node's NATS connection (for Status).
 func (n *Node) Conn() *nats.Conn { return n.nc }
+
+// InFlight is the number of events this node handed to its core and has
+// not acknowledged yet.
+func (n *Node) InFlight() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.pending)
+}

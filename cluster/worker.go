@@ -59,7 +59,35 @@ func (n *Node) renew(ctx context.Context) error {
 		n.mu.Unlock()
 		return nil
 	}
+	held := make(map[int]*lease, len(n.held))
+	for p, l := range n.held {
+		held[p] = l
+	}
 	n.mu.Unlock()
+	// No request may hold the round up past the lease time.
+	ctx, cancel := context.WithTimeout(ctx, n.s.LeaseTTL/2)
+	defer cancel()
+
+	// Renew what is held first; a lease lost (it expired, and another
+	// node may have taken it) stops its worker.
+	ps := make([]int, 0, len(held))
+	for p, l := range held {
+		rev, err := n.leases.Update(ctx, partitionKey(p), []byte(n.s.Node), l.rev)
+		n.Ops.Leases.Add(1)
+		if err != nil {
+			if ctx.Err() != nil {
+				return err // shutting down, or the round took too long: next round
+			}
+			n.log.Warn("partition lease lost", "partition", p, "err", err)
+			n.drop(p, l)
+			delete(held, p)
+			continue
+		}
+		n.mu.Lock()
+		l.rev = rev
+		n.mu.Unlock()
+		ps = append(ps, p)
+	}
 	now := n.clock.Now().UTC().Format(time.RFC3339)
 	if _, err := n.leases.Put(ctx, nodeKey(n.s.Node), []byte(n.s.Node+" "+now)); err != nil {
 		return fmt.Errorf("announce node: %w", err)
@@ -71,39 +99,16 @@ func (n *Node) renew(ctx context.Context) error {
 	}
 	share := (n.s.Partitions + max(1, len(nodes)) - 1) / max(1, len(nodes))
 
-	// Renew what is held; a lease lost (expired and taken) stops its worker.
-	n.mu.Lock()
-	held := make(map[int]*lease, len(n.held))
-	for p, l := range n.held {
-		held[p] = l
-	}
-	n.mu.Unlock()
-	ps := make([]int, 0, len(held))
-	for p := range held {
-		ps = append(ps, p)
-	}
+	// Give back what is beyond the share, so a node that joined gets work.
 	sort.Ints(ps)
-	for i, p := range ps {
-		l := held[p]
-		if i >= share {
-			n.release(ctx, p, l)
-			continue
-		}
-		rev, err := n.leases.Update(ctx, partitionKey(p), []byte(n.s.Node), l.rev)
-		n.Ops.Leases.Add(1)
-		if err != nil {
-			n.log.Warn("partition lease lost", "partition", p, "err", err)
-			n.drop(p, l)
-			continue
-		}
-		n.mu.Lock()
-		l.rev = rev
-		n.mu.Unlock()
+	for _, p := range ps[min(share, len(ps)):] {
+		n.release(ctx, p, held[p])
+		delete(held, p)
 	}
 	// Take free partitions up to the share, starting at a place of our
 	// own so that nodes starting together do not all race for the same.
 	start := Partition(bot.ThreadRef{Platform: n.s.Node}, n.s.Partitions)
-	for i := 0; i < n.s.Partitions && len(n.Held()) < share; i++ {
+	for i := 0; i < n.s.Partitions && len(held) < share; i++ {
 		p := (start + i) % n.s.Partitions
 		if held[p] != nil {
 			continue
@@ -113,36 +118,57 @@ func (n *Node) renew(ctx context.Context) error {
 		if err != nil {
 			continue // another node holds it
 		}
-		n.acquire(ctx, p, rev)
+		if l := n.acquire(ctx, p, rev); l != nil {
+			held[p] = l
+		}
 	}
 	return nil
 }
 
-// liveNodes are the nodes whose presence key has not expired.
-func (n *Node) liveNodes(ctx context.Context) ([]string, error) {
-	lister, err := n.leases.ListKeysFiltered(ctx, "node.>")
-	if err != nil {
-		if errors.Is(err, jetstream.ErrNoKeysFound) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("list nodes: %w", err)
-	}
+// liveNodes are the nodes heard from within the lease time (the watcher
+// on the presence keys keeps when each was last heard).
+func (n *Node) liveNodes(context.Context) ([]string, error) {
+	now := n.clock.Now()
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	var out []string
-	for k := range lister.Keys() {
-		out = append(out, k)
+	for name, at := range n.heard {
+		if now.Sub(at) < n.s.LeaseTTL {
+			out = append(out, name)
+		}
 	}
-	n.Ops.Leases.Add(1)
 	return out, nil
 }
 
-func (n *Node) acquire(ctx context.Context, p int, rev uint64) {
+// watchNodes follows the presence keys into heard.
+func (n *Node) watchNodes(ctx context.Context) error {
+	w, err := n.leases.Watch(ctx, "node.>", jetstream.UpdatesOnly())
+	if err != nil {
+		return fmt.Errorf("cluster: watch nodes: %w", err)
+	}
+	n.nodeWatch = w
+	go func() {
+		for e := range w.Updates() {
+			if e == nil || e.Operation() != jetstream.KeyValuePut {
+				continue
+			}
+			n.mu.Lock()
+			n.heard[e.Key()] = n.clock.Now()
+			n.mu.Unlock()
+		}
+	}()
+	return nil
+}
+
+func (n *Node) acquire(ctx context.Context, p int, rev uint64) *lease {
 	n.mu.Lock()
 	if n.stopped {
 		n.mu.Unlock()
-		return
+		return nil
 	}
 	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	n.held[p] = &lease{rev: rev, cancel: cancel}
+	l := &lease{rev: rev, cancel: cancel}
+	n.held[p] = l
 	n.mu.Unlock()
 	n.log.Info("partition taken", "partition", p)
 	n.wg.Add(1)
@@ -166,6 +192,7 @@ func (n *Node) acquire(ctx context.Context, p int, rev uint64) {
 			cancel()
 		}
 	}()
+	return l
 }
 
 // release gives a partition back (beyond this node's share).
@@ -297,7 +324,10 @@ func (n *Node) send(ctx context.Context, p int, replies jetstream.Consumer) {
 		if err != nil {
 			if ctx.Err() == nil {
 				n.log.Error("fetching replies", "partition", p, "err", err)
-				<-n.clock.After(time.Second)
+				select {
+				case <-ctx.Done():
+				case <-n.clock.After(time.Second):
+				}
 			}
 			continue
 		}
