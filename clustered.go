@@ -86,6 +86,15 @@ func (c *clustered) tasks(core *bot.Bot) []cli.Task {
 		Failed: "cluster: partition workers stopped"}}
 }
 
+// once runs task on one node of the cluster at a time (background work
+// that posts); on one machine it runs as it is.
+func (c *clustered) once(name string, task func(context.Context) error) func(context.Context) error {
+	if c == nil {
+		return task
+	}
+	return c.node.Singleton(name, task)
+}
+
 // close leaves the cluster after the core drained: leases go back, then
 // the embedded server stops.
 func (c *clustered) close() error {

@@ -116,7 +116,7 @@ func serve(ctx context.Context, cfg *config.Config, a *app, cl *clustered, log *
 		return err
 	}
 	s := cli.Serving{Core: a.core, Web: site, Logger: log,
-		Background: []cli.Task{{Run: a.handoff.Run, Failed: "handoff: hand-back timer stopped"}}}
+		Background: []cli.Task{{Run: cl.once("handoff", a.handoff.Run), Failed: "handoff: hand-back timer stopped"}}}
 	if len(cfg.Knowledge.Paths) > 0 {
 		s.Background = append(s.Background, cli.Task{Run: func(ctx context.Context) error { return a.kb.Watch(ctx, 500*time.Millisecond) },
 			Failed: "knowledge: file watcher stopped; use 'einsatz kb sync'"})

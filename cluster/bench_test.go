@@ -19,8 +19,6 @@ func BenchmarkCluster(b *testing.B) {
 		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
 			p := &platform{}
 			nodes := startCluster(b, n, 16, p)
-			// Let the partitions settle on the nodes before measuring.
-			time.Sleep(1500 * time.Millisecond)
 			var next atomic.Int64
 			b.ResetTimer()
 			start := time.Now()

@@ -198,6 +198,16 @@ func startClusterSlow(t testing.TB, n, partitions int, p *platform, delay time.D
 			_ = tn.node.Run(ctx, tn.core)
 		}()
 	}
+	waitFor(t, 15*time.Second, "the partitions spread over the nodes", func() bool {
+		held := 0
+		for _, n := range nodes {
+			if len(n.node.Held()) == 0 {
+				return false
+			}
+			held += len(n.node.Held())
+		}
+		return held == partitions
+	})
 	return nodes
 }
 
@@ -261,6 +271,67 @@ func TestCluster(t *testing.T) {
 	nodes := startCluster(t, 3, 8, p)
 	t.Run("events answered once across nodes", func(t *testing.T) { testAnsweredOnce(t, p, nodes) })
 	t.Run("takeover on one node silences all", func(t *testing.T) { testTakeover(t, p, nodes) })
+	t.Run("a singleton task runs on one node", func(t *testing.T) { testSingleton(t, nodes) })
+}
+
+func testSingleton(t *testing.T, nodes []*testNode) {
+	var mu sync.Mutex
+	running := map[string]bool{}
+	most := 0
+	stops := make([]context.CancelFunc, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		ctx, cancel := context.WithCancel(context.Background())
+		stops[i] = cancel
+		run := n.node.Singleton("timer", func(ctx context.Context) error {
+			mu.Lock()
+			running[n.name] = true
+			most = max(most, len(running))
+			mu.Unlock()
+			<-ctx.Done()
+			mu.Lock()
+			delete(running, n.name)
+			mu.Unlock()
+			return nil
+		})
+		wg.Go(func() { _ = run(ctx) })
+	}
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+		wg.Wait()
+	}()
+	who := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []string
+		for name := range running {
+			out = append(out, name)
+		}
+		return out
+	}
+	waitFor(t, 5*time.Second, "one node running the task", func() bool { return len(who()) == 1 })
+	first := who()[0]
+	time.Sleep(1500 * time.Millisecond) // over a lease time: still the one
+	if got := who(); len(got) != 1 || got[0] != first {
+		t.Fatalf("running on %v, want only %s", got, first)
+	}
+	// Its node stops: another takes the task over.
+	for i, n := range nodes {
+		if n.name == first {
+			stops[i]()
+		}
+	}
+	waitFor(t, 5*time.Second, "another node taking the task over", func() bool {
+		got := who()
+		return len(got) == 1 && got[0] != first
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if most > 1 {
+		t.Errorf("the task ran on %d nodes at once", most)
+	}
 }
 
 func testAnsweredOnce(t *testing.T, p *platform, nodes []*testNode) {
@@ -301,16 +372,6 @@ func TestKillNodeMidStream(t *testing.T) {
 	p := &platform{}
 	// Each answer takes 20 ms, so the node dies with events in hand.
 	nodes := startClusterSlow(t, 3, 8, p, 20*time.Millisecond)
-	waitFor(t, 10*time.Second, "the partitions spread over the nodes", func() bool {
-		held := 0
-		for _, n := range nodes {
-			if len(n.node.Held()) == 0 {
-				return false
-			}
-			held += len(n.node.Held())
-		}
-		return held == 8
-	})
 	const threads, perThread = 30, 12
 	var mu sync.Mutex
 	acked := map[string]bool{}
