@@ -14,6 +14,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/einsatz/einsatz/adapters/discord"
+	"github.com/einsatz/einsatz/adapters/discord/discordtest"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/cluster"
 	"github.com/einsatz/einsatz/storage"
@@ -107,6 +109,12 @@ func startCluster(t testing.TB, n, partitions int, p *platform) []*testNode {
 // startClusterSlow starts a cluster whose handler takes delay per event,
 // so events queue up on the nodes.
 func startClusterSlow(t testing.TB, n, partitions int, p *platform, delay time.Duration) []*testNode {
+	return startClusterWith(t, n, partitions, delay, func(node string) []bot.Adapter { return []bot.Adapter{&adapter{p: p, node: node}} })
+}
+
+// startClusterWith starts a cluster whose nodes each run the adapters
+// newAdapters makes for them.
+func startClusterWith(t testing.TB, n, partitions int, delay time.Duration, newAdapters func(node string) []bot.Adapter) []*testNode {
 	t.Helper()
 	routes := make([]string, n)
 	clients := make([]string, n)
@@ -191,7 +199,7 @@ func startClusterSlow(t testing.TB, n, partitions int, p *platform, delay time.D
 		tn.done.Add(2)
 		go func() {
 			defer tn.done.Done()
-			_ = tn.core.Run(ctx, tn.node.Adapters(&adapter{p: p, node: tn.name})...)
+			_ = tn.core.Run(ctx, tn.node.Adapters(newAdapters(tn.name)...)...)
 		}()
 		go func() {
 			defer tn.done.Done()
@@ -268,10 +276,18 @@ func nodesOf(posts []post) []string {
 // three: starting one takes seconds.
 func TestCluster(t *testing.T) {
 	p := &platform{}
-	nodes := startCluster(t, 3, 8, p)
+	fd := discordtest.New(t, discordtest.Options{})
+	nodes := startClusterWith(t, 3, 8, 0, func(node string) []bot.Adapter {
+		da, err := discord.New(discord.Options{Token: fd.Token, APIURL: fd.URL, GuildIDs: []string{fd.Guild}, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []bot.Adapter{&adapter{p: p, node: node}, da}
+	})
 	t.Run("events answered once across nodes", func(t *testing.T) { testAnsweredOnce(t, p, nodes) })
 	t.Run("takeover on one node silences all", func(t *testing.T) { testTakeover(t, p, nodes) })
 	t.Run("a singleton task runs on one node", func(t *testing.T) { testSingleton(t, nodes) })
+	t.Run("discord through the cluster", func(t *testing.T) { testDiscord(t, fd, nodes) })
 }
 
 func testSingleton(t *testing.T, nodes []*testNode) {
@@ -336,7 +352,7 @@ func testSingleton(t *testing.T, nodes []*testNode) {
 
 func testAnsweredOnce(t *testing.T, p *platform, nodes []*testNode) {
 	want := map[string]bool{}
-	const threads, perThread = 40, 5
+	const threads, perThread = 30, 4
 	for seq := range perThread {
 		for th := range threads {
 			ev := event(th, seq)

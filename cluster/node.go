@@ -291,14 +291,28 @@ func (n *Node) Submit(ev bot.Event) error {
 	return nil
 }
 
-// publish publishes asynchronously and waits for the acknowledgement.
+// errMsgIDInProcess is JetStream's answer to a publish whose Nats-Msg-Id
+// another publish is storing at this moment (the same event from two
+// nodes' gateways): not yet a confirmation.
+const errMsgIDInProcess jetstream.ErrorCode = 10158
+
+// publish publishes asynchronously and waits for the acknowledgement. A
+// publish racing another with the same id is repeated until JetStream
+// confirms one of them stored (a repeat is then a duplicate, acknowledged).
 func (n *Node) publish(msg *nats.Msg) error {
-	f, err := n.js.PublishMsgAsync(msg)
-	if err != nil {
-		return err
+	for attempt := 1; ; attempt++ {
+		f, err := n.js.PublishMsgAsync(msg)
+		if err != nil {
+			return err
+		}
+		n.Ops.Published.Add(1)
+		err = waitAck(f)
+		var api *jetstream.APIError
+		if err == nil || attempt == 10 || !errors.As(err, &api) || api.ErrorCode != errMsgIDInProcess {
+			return err
+		}
+		<-n.clock.After(time.Duration(attempt) * 10 * time.Millisecond)
 	}
-	n.Ops.Published.Add(1)
-	return waitAck(f)
 }
 
 func waitAck(f jetstream.PubAckFuture) error {
