@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/einsatz/einsatz/adapters/discord"
 	"github.com/einsatz/einsatz/adapters/discord/discordtest"
+	"github.com/einsatz/einsatz/adapters/slack"
+	"github.com/einsatz/einsatz/adapters/slack/slacktest"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/cluster"
 	"github.com/einsatz/einsatz/storage"
@@ -277,17 +280,29 @@ func nodesOf(posts []post) []string {
 func TestCluster(t *testing.T) {
 	p := &platform{}
 	fd := discordtest.New(t, discordtest.Options{})
+	fs := slacktest.New(slacktest.Options{Mode: slacktest.ModeHTTP})
+	t.Cleanup(fs.Close)
+	lb := &balancer{}
 	nodes := startClusterWith(t, 3, 8, 0, func(node string) []bot.Adapter {
 		da, err := discord.New(discord.Options{Token: fd.Token, APIURL: fd.URL, GuildIDs: []string{fd.Guild}, Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return []bot.Adapter{&adapter{p: p, node: node}, da}
+		sa, err := slack.New(slack.Options{Mode: slack.ModeHTTP, BotToken: fs.BotToken(), SigningSecret: fs.SigningSecret(), APIURL: fs.APIURL(), Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lb.add(sa.HTTPHandler())
+		return []bot.Adapter{&adapter{p: p, node: node}, da, sa}
 	})
+	front := httptest.NewServer(lb)
+	t.Cleanup(front.Close)
+	fs.SetEventsURL(front.URL + slack.EventsPath)
 	t.Run("events answered once across nodes", func(t *testing.T) { testAnsweredOnce(t, p, nodes) })
 	t.Run("takeover on one node silences all", func(t *testing.T) { testTakeover(t, p, nodes) })
 	t.Run("a singleton task runs on one node", func(t *testing.T) { testSingleton(t, nodes) })
 	t.Run("discord through the cluster", func(t *testing.T) { testDiscord(t, fd, nodes) })
+	t.Run("slack http behind a load balancer", func(t *testing.T) { testSlackHTTP(t, fs, lb) })
 }
 
 func testSingleton(t *testing.T, nodes []*testNode) {
