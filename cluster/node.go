@@ -306,7 +306,7 @@ func (n *Node) publish(msg *nats.Msg) error {
 			return err
 		}
 		n.Ops.Published.Add(1)
-		err = waitAck(f)
+		err = n.waitAck(f)
 		var api *jetstream.APIError
 		if err == nil || attempt == 10 || !errors.As(err, &api) || api.ErrorCode != errMsgIDInProcess {
 			return err
@@ -315,13 +315,13 @@ func (n *Node) publish(msg *nats.Msg) error {
 	}
 }
 
-func waitAck(f jetstream.PubAckFuture) error {
+func (n *Node) waitAck(f jetstream.PubAckFuture) error {
 	select {
 	case <-f.Ok():
 		return nil
 	case err := <-f.Err():
 		return err
-	case <-time.After(publishWait):
+	case <-n.clock.After(publishWait):
 		return errors.New("no acknowledgement from JetStream")
 	}
 }
@@ -392,7 +392,7 @@ func (n *Node) completed(ev *bot.Event) {
 	}
 	failed := ev.Outcome == bot.OutcomeFailed
 	for _, f := range pe.replies {
-		if err := waitAck(f); err != nil {
+		if err := n.waitAck(f); err != nil {
 			n.log.Error("a reply was not stored: the event will be handled again", "event", ev.Key, "err", err)
 			failed = true
 		}
