@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/einsatz/einsatz/adapters/discord"
 	"github.com/einsatz/einsatz/adapters/discord/discordtest"
@@ -428,25 +429,33 @@ func TestKillNodeMidStream(t *testing.T) {
 	}
 	start := time.Now()
 	submit(nodes, 0, perThread/3)
-	// Kill the node with the most events in hand (taken from the stream,
-	// not acknowledged), its replies in flight, once the workers took the
-	// first events.
-	waitFor(t, 5*time.Second, "a node with events in hand", func() bool {
-		for _, n := range nodes {
-			if n.node.InFlight() >= 5 {
-				return true
-			}
-		}
-		return false
-	})
-	victim := nodes[0]
+	// Kill the leader of the event stream once it has events in hand
+	// (taken from the stream, not acknowledged), its replies in flight:
+	// the stream elects a new leader while its partitions move.
+	js, err := jetstream.New(nodes[0].node.Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js.Stream(context.Background(), cluster.EventStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(context.Background())
+	if err != nil || info.Cluster == nil {
+		t.Fatalf("event stream info: %v %+v", err, info)
+	}
+	var victim *testNode
 	for _, n := range nodes {
-		if n.node.InFlight() > victim.node.InFlight() {
+		if n.name == info.Cluster.Leader {
 			victim = n
 		}
 	}
+	if victim == nil {
+		t.Fatalf("the event stream's leader %q is none of the nodes", info.Cluster.Leader)
+	}
+	waitFor(t, 5*time.Second, "the leader having events in hand", func() bool { return victim.node.InFlight() >= 3 })
 	inHand := victim.node.InFlight()
-	t.Logf("killing %s (partitions %v) after %d acknowledged events, %d of them in its hands", victim.name, victim.node.Held(), len(acked), inHand)
+	t.Logf("killing %s, the event stream's leader (partitions %v), after %d acknowledged events, %d of them in its hands", victim.name, victim.node.Held(), len(acked), inHand)
 	if inHand == 0 {
 		t.Errorf("%s had no event in hand when killed: the test did not kill mid-stream", victim.name)
 	}

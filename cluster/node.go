@@ -116,8 +116,9 @@ type pending struct {
 }
 
 type lease struct {
-	rev    uint64
-	cancel context.CancelFunc
+	rev     uint64
+	renewed time.Time // when the request that last created or renewed it was sent
+	cancel  context.CancelFunc
 }
 
 // Connect joins the cluster: it connects, creates the streams and buckets

@@ -72,6 +72,7 @@ func (n *Node) renew(ctx context.Context) error {
 	// node may have taken it) stops its worker.
 	ps := make([]int, 0, len(held))
 	for p, l := range held {
+		sent := n.clock.Now()
 		rev, err := n.leases.Update(ctx, partitionKey(p), []byte(n.s.Node), l.rev)
 		n.Ops.Leases.Add(1)
 		if err != nil {
@@ -84,7 +85,7 @@ func (n *Node) renew(ctx context.Context) error {
 			continue
 		}
 		n.mu.Lock()
-		l.rev = rev
+		l.rev, l.renewed = rev, sent
 		n.mu.Unlock()
 		ps = append(ps, p)
 	}
@@ -113,12 +114,13 @@ func (n *Node) renew(ctx context.Context) error {
 		if held[p] != nil {
 			continue
 		}
+		sent := n.clock.Now()
 		rev, err := n.leases.Create(ctx, partitionKey(p), []byte(n.s.Node))
 		n.Ops.Leases.Add(1)
 		if err != nil {
 			continue // another node holds it
 		}
-		if l := n.acquire(ctx, p, rev); l != nil {
+		if l := n.acquire(ctx, p, rev, sent); l != nil {
 			held[p] = l
 		}
 	}
@@ -160,14 +162,14 @@ func (n *Node) watchNodes(ctx context.Context) error {
 	return nil
 }
 
-func (n *Node) acquire(ctx context.Context, p int, rev uint64) *lease {
+func (n *Node) acquire(ctx context.Context, p int, rev uint64, sent time.Time) *lease {
 	n.mu.Lock()
 	if n.stopped {
 		n.mu.Unlock()
 		return nil
 	}
 	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	l := &lease{rev: rev, cancel: cancel}
+	l := &lease{rev: rev, renewed: sent, cancel: cancel}
 	n.held[p] = l
 	n.mu.Unlock()
 	n.log.Info("partition taken", "partition", p)
@@ -247,10 +249,19 @@ func (n *Node) work(ctx context.Context, p int) error {
 	if err != nil {
 		return err
 	}
+	// Replies stored before this node took the partition may have been
+	// posted by the node that had it (the new consumer counts their
+	// deliveries from one again): those are checked against the marks.
+	ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	info, err := n.replies.Info(ictx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("reply stream info: %w", err)
+	}
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
-		n.send(ctx, p, replies)
+		n.send(ctx, p, replies, info.State.LastSeq)
 	}()
 	for ctx.Err() == nil {
 		n.mu.Lock()
@@ -318,7 +329,7 @@ func (n *Node) handle(p int, msg jetstream.Msg) {
 // send posts a partition's replies through this node's adapters, in
 // order. A reply delivered again (its node died before acknowledging) is
 // skipped when the posted bucket has it: each post is marked there.
-func (n *Node) send(ctx context.Context, p int, replies jetstream.Consumer) {
+func (n *Node) send(ctx context.Context, p int, replies jetstream.Consumer, before uint64) {
 	for ctx.Err() == nil {
 		batch, err := replies.Fetch(fetchBatch, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
@@ -333,12 +344,12 @@ func (n *Node) send(ctx context.Context, p int, replies jetstream.Consumer) {
 		}
 		n.Ops.Fetched.Add(1)
 		for msg := range batch.Messages() {
-			n.post(ctx, msg)
+			n.post(ctx, p, msg, before)
 		}
 	}
 }
 
-func (n *Node) post(ctx context.Context, msg jetstream.Msg) {
+func (n *Node) post(ctx context.Context, p int, msg jetstream.Msg, before uint64) {
 	var out outgoing
 	if err := json.Unmarshal(msg.Data(), &out); err != nil {
 		n.log.Error("undecodable reply dropped", "err", err)
@@ -346,7 +357,13 @@ func (n *Node) post(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	mark := kvKey(out.ID)
-	if md, err := msg.Metadata(); err == nil && md.NumDelivered > 1 {
+	// Post only while the lease is surely ours: a node whose renewals
+	// stall stops posting before another node can take the partition.
+	if !n.leaseFresh(p) {
+		_ = msg.NakWithDelay(n.s.LeaseTTL / 3)
+		return
+	}
+	if md, err := msg.Metadata(); err != nil || md.NumDelivered > 1 || md.Sequence.Stream <= before {
 		_, err := n.posted.Get(ctx, mark)
 		n.Ops.KV.Add(1)
 		if err == nil {
@@ -379,6 +396,15 @@ func (n *Node) post(ctx context.Context, msg jetstream.Msg) {
 	}
 	_ = msg.Ack()
 	n.Ops.Acked.Add(1)
+}
+
+// leaseFresh reports whether this node renewed partition p's lease within
+// two thirds of the lease time: no other node can hold it yet.
+func (n *Node) leaseFresh(p int) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	l := n.held[p]
+	return l != nil && n.clock.Now().Sub(l.renewed) < 2*n.s.LeaseTTL/3
 }
 
 // adapter is a platform adapter in cluster mode.
