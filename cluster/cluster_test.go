@@ -104,6 +104,10 @@ func freePort(t testing.TB) int {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// testLeaseTTL is short so failover tests are quick; the benchmark uses a
+// longer one, as a loaded machine delays renewals.
+var testLeaseTTL = time.Second
+
 // startCluster starts n embedded nodes on random ports, each with its own
 // core (echoing every message), storage and adapter to the one platform.
 func startCluster(t testing.TB, n, partitions int, p *platform) []*testNode {
@@ -139,7 +143,7 @@ func startClusterWith(t testing.TB, n, partitions int, delay time.Duration, newA
 			}
 		}
 		s := cluster.Settings{Mode: "embedded", Name: "test", Node: "n" + strconv.Itoa(i+1), Listen: routes[i], Client: clients[i],
-			Peers: peers, StoreDir: t.TempDir(), Partitions: partitions, Replicas: min(3, n), LeaseTTL: time.Second}
+			Peers: peers, StoreDir: t.TempDir(), Partitions: partitions, Replicas: min(3, n), LeaseTTL: testLeaseTTL}
 		if n == 1 {
 			s.Peers = nil
 		}

@@ -360,6 +360,7 @@ func (n *Node) post(ctx context.Context, p int, msg jetstream.Msg, before uint64
 	// Post only while the lease is surely ours: a node whose renewals
 	// stall stops posting before another node can take the partition.
 	if !n.leaseFresh(p) {
+		n.Ops.Deferred.Add(1)
 		_ = msg.NakWithDelay(n.s.LeaseTTL / 3)
 		return
 	}
