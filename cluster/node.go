@@ -68,7 +68,7 @@ type Ops struct {
 	Events    atomic.Int64 // events this node published (ingress)
 	Handled   atomic.Int64 // events this node's partitions completed
 	Posted    atomic.Int64 // replies this node posted
-	Deferred  atomic.Int64 // replies put back because the lease was not fresh
+	Deferred  atomic.Int64 // replies held back while a lease renewal was late
 }
 
 // PerEvent is the operations on the event path per published event.

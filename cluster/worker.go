@@ -358,10 +358,9 @@ func (n *Node) post(ctx context.Context, p int, msg jetstream.Msg, before uint64
 	}
 	mark := kvKey(out.ID)
 	// Post only while the lease is surely ours: a node whose renewals
-	// stall stops posting before another node can take the partition.
-	if !n.leaseFresh(p) {
-		n.Ops.Deferred.Add(1)
-		_ = msg.NakWithDelay(n.s.LeaseTTL / 3)
+	// stall waits before posting, and stops when the lease is lost; the
+	// reply, unacknowledged, then comes to the next holder in its order.
+	if !n.waitFresh(ctx, p) {
 		return
 	}
 	if md, err := msg.Metadata(); err != nil || md.NumDelivered > 1 || md.Sequence.Stream <= before {
@@ -382,8 +381,10 @@ func (n *Node) post(ctx context.Context, p int, msg jetstream.Msg, before uint64
 		return
 	}
 	if err := s.Send(ctx, out.Thread, out.Reply); err != nil {
-		n.log.Error("posting a reply; trying again later", "platform", out.Thread.Platform, "channel", out.Thread.ChannelID, "err", err)
-		_ = msg.NakWithDelay(5 * time.Second)
+		// As on one machine: the adapter retried what it could; the reply
+		// is dropped, not put back (that would post it out of order).
+		n.log.Error("posting a reply failed; dropped", "platform", out.Thread.Platform, "channel", out.Thread.ChannelID, "err", err)
+		_ = msg.Term()
 		return
 	}
 	n.Ops.Posted.Add(1)
@@ -397,6 +398,28 @@ func (n *Node) post(ctx context.Context, p int, msg jetstream.Msg, before uint64
 	}
 	_ = msg.Ack()
 	n.Ops.Acked.Add(1)
+}
+
+// waitFresh waits while partition p's lease is not fresh; false when ctx
+// ends first (the lease was lost or the node stops).
+func (n *Node) waitFresh(ctx context.Context, p int) bool {
+	for counted := false; ; {
+		if ctx.Err() != nil {
+			return false
+		}
+		if n.leaseFresh(p) {
+			return true
+		}
+		if !counted {
+			n.Ops.Deferred.Add(1)
+			counted = true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-n.clock.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // leaseFresh reports whether this node renewed partition p's lease within
