@@ -73,7 +73,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Version: version,
 		Run:     run,
 		NewBot: func(ctx context.Context, cfg *config.Config, log *slog.Logger) (*bot.Bot, func() error, error) {
-			a, err := newApp(ctx, cfg, log)
+			a, err := newApp(ctx, cfg, log, nil)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -83,6 +83,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		OpenStore:        openStore,
 		KnowledgeFolders: knowledgeFolders,
 		KnowledgeSources: knowledgeSources,
+		ClusterStatus:    clusterStatus,
 	}, stdin, stdout, stderr)
 }
 
@@ -92,17 +93,21 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	applyMemoryLimit(log)
-	a, err := newApp(ctx, cfg, log)
+	cl, err := joinCluster(ctx, cfg, log) // nil with cluster.mode off
 	if err != nil {
 		return err
 	}
-	err = serve(ctx, cfg, a, log, stdout)
+	a, err := newApp(ctx, cfg, log, cl)
+	if err != nil {
+		return errors.Join(err, cl.close())
+	}
+	err = serve(ctx, cfg, a, cl, log, stdout)
 	log.Info("stopped; closing storage")
-	return errors.Join(err, a.close())
+	return errors.Join(err, cl.close(), a.close())
 }
 
 // serve builds the adapters over the app and runs them until ctx ends.
-func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, stdout io.Writer) error {
+func serve(ctx context.Context, cfg *config.Config, a *app, cl *clustered, log *slog.Logger, stdout io.Writer) error {
 	settings := cli.Describe(cfg)
 	for _, line := range settings {
 		log.Info("config", "setting", line)
@@ -113,8 +118,8 @@ func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, st
 		return err
 	}
 	s := cli.Serving{Core: a.core, Web: site, Logger: log,
-		Background: []cli.Task{{Run: a.handoff.Run, Failed: "handoff: hand-back timer stopped"},
-			{Run: a.solutions.Run, Failed: "solutions: nudge timer stopped"}}}
+		Background: []cli.Task{{Run: cl.once("handoff", a.handoff.Run), Failed: "handoff: hand-back timer stopped"},
+			{Run: cl.once("nudge", a.solutions.Run), Failed: "solutions: nudge timer stopped"}}}
 	if len(cfg.Knowledge.Paths) > 0 {
 		s.Background = append(s.Background, cli.Task{Run: func(ctx context.Context) error { return a.kb.Watch(ctx, 500*time.Millisecond) },
 			Failed: "knowledge: file watcher stopped; use 'einsatz kb sync'"})
@@ -146,9 +151,17 @@ func serve(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger, st
 		defer names.Wait() // before storage closes
 		s.Adapters = append(s.Adapters, sa)
 	}
-	if cfg.CatchUp.On() {
+	switch {
+	case cfg.CatchUp.On() && cl != nil:
+		// Catch-up marks live in each node's own store: not yet cluster-wide.
+		log.Warn("catch-up after downtime is not available in cluster mode yet; messages posted while every node was down stay unanswered")
+	case cfg.CatchUp.On():
 		s.Background = append(s.Background, catchUpTask(cfg, a, s.Adapters, log))
 	}
+	// In a cluster, Discord's and Slack's events go through the streams;
+	// the web chat is answered by the node that took the request.
+	s.Adapters = cl.adapters(s.Adapters)
+	s.Background = append(s.Background, cl.tasks(a.core)...)
 	return cli.Serve(ctx, s, stdout)
 }
 
@@ -166,8 +179,9 @@ type app struct {
 }
 
 // newApp builds the whole bot without adapters: storage, the knowledge
-// base, the core, then the features with their routes and observers.
-func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, err error) {
+// base, the core, then the features with their routes and observers. cl
+// shares thread ownership with the cluster (nil: one machine).
+func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, cl *clustered) (_ *app, err error) {
 	store, err := openStore(cfg, log)
 	if err != nil {
 		return nil, err
@@ -196,7 +210,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, 
 	// The core comes first: the features post through it (notices,
 	// escalations, acknowledgements); their routes are registered below.
 	core := bot.New(bot.Options{
-		Store:           store,
+		Store:           cl.coreStore(store),
 		Logger:          log,
 		Concurrency:     cfg.Core.Concurrency,
 		QueueSize:       cfg.Core.QueueSize,
@@ -216,7 +230,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, 
 
 	// The features: each takes its settings from the config (FromConfig)
 	// and what it works with from here.
-	hoOpts, err := handoff.FromConfig(cfg, llm, handoff.Options{Store: storage.NewHandoff(store), Owners: store, History: store, Poster: core,
+	hoOpts, err := handoff.FromConfig(cfg, llm, handoff.Options{Store: storage.NewHandoff(store), Owners: cl.owners(store), History: store, Poster: core,
 		Relays: storage.NewRelay(store),
 		Logger: log, Sentiment: analyzer.Label})
 	if err != nil {

@@ -96,7 +96,7 @@ func TestBadInputNamesTheThingAndTheFix(t *testing.T) {
 		t.Fatal(err)
 	}
 	locked := t.TempDir()
-	a, err := newApp(context.Background(), mustLoad(t, writeConfig(t, "storage:\n  path: "+locked+"\n")), discard())
+	a, err := newApp(context.Background(), mustLoad(t, writeConfig(t, "storage:\n  path: "+locked+"\n")), discard(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

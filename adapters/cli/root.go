@@ -49,6 +49,8 @@ type App struct {
 	KnowledgeFolders func(cfg *config.Config) ([]knowledge.Folder, error)
 	// KnowledgeSources are the configured websites and repositories.
 	KnowledgeSources func(cfg *config.Config) ([]knowledge.Source, error)
+	// ClusterStatus prints the state of the configured cluster.
+	ClusterStatus func(ctx context.Context, cfg *config.Config, w io.Writer) error
 }
 
 // newLogger makes the one logger; min raises the configured level (chat
@@ -124,6 +126,7 @@ func NewRoot(app App, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command 
 		r.newBackupCmd(),
 		r.newRestoreCmd(),
 		r.newVersionCmd(),
+		r.newClusterCmd(),
 	)
 	return cmd
 }

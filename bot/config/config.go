@@ -39,6 +39,7 @@ type Config struct {
 	CatchUp   CatchUp   `yaml:"catchup"`
 	Channels  Channels  `yaml:"channels"`
 	Texts     Texts     `yaml:"texts"`
+	Cluster   Cluster   `yaml:"cluster"`
 
 	// lines maps key paths such as "slack.app_token" to the line they were
 	// read from, so that Validate can point at the offending line. It is nil

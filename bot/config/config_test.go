@@ -498,6 +498,30 @@ channels:
 			want: []wantProblem{{"texts.de.gretting", 3, `unknown text key (did you mean "greeting"?)`}},
 		},
 		{
+			name: "cluster mode and addresses",
+			yaml: "cluster:\n  mode: embeded\n  partitions: -1\n",
+			want: []wantProblem{
+				{"cluster.mode", 2, `must be one of off, embedded, external, got "embeded"`},
+				{"cluster.partitions", 3, "must be between 1 and 1024, got -1"},
+			},
+		},
+		{
+			name: "cluster embedded peers",
+			yaml: "cluster:\n  mode: embedded\n  replicas: 4\n  peers:\n    - 10.0.0.2:6222\n    - nohost\n",
+			want: []wantProblem{
+				{"cluster.replicas", 3, "4 replicas need at least 4 nodes; cluster.peers names 2 others"},
+				{"cluster.peers[1]", 6, `must be host:port such as 10.0.0.2:6222, got "nohost"`},
+			},
+		},
+		{
+			name: "cluster external without url",
+			yaml: "cluster:\n  mode: external\n  peers: [a:1]\n",
+			want: []wantProblem{
+				{"cluster", 1, "mode external needs cluster.url, such as nats://nats-1:4222,nats://nats-2:4222"},
+				{"cluster.peers", 3, "is for mode embedded; an external cluster is configured in NATS itself"},
+			},
+		},
+		{
 			name: "duplicate key",
 			yaml: "bot:\n  name: A\n  name: B\n",
 			want: []wantProblem{{"bot.name", 3, "duplicate key (first set on line 2)"}},

@@ -41,6 +41,7 @@ func (c *Config) Validate() []Problem {
 	}
 	v.channels(c.Channels)
 	v.texts(c.Texts)
+	v.cluster(c.Cluster)
 	return v.problems
 }
 

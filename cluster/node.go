@@ -1,0 +1,492 @@
+package cluster
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/config"
+)
+
+// Names of the streams, buckets and subjects every node shares.
+const (
+	EventStream   = "EINSATZ_EVENTS"
+	ReplyStream   = "EINSATZ_REPLIES"
+	OwnerBucket   = "einsatz_owners"
+	LeaseBucket   = "einsatz_leases"
+	PostedBucket  = "einsatz_posted"
+	eventSubject  = "einsatz.events."
+	replySubject  = "einsatz.replies."
+	dedupWindow   = 10 * time.Minute
+	fetchBatch    = 64
+	maxInFlight   = 128 // events of one partition handed to the core and not yet acknowledged
+	publishWait   = 10 * time.Second
+	postedMaxAge  = 24 * time.Hour
+	eventsMaxAge  = 7 * 24 * time.Hour
+	consumerAckIn = 30 * time.Second
+)
+
+// Core is what a node needs from bot.Bot (given to Run): it takes the
+// events of this node's partitions.
+type Core interface {
+	Submit(ev bot.Event) error
+}
+
+// Options configure a Node.
+type Options struct {
+	Settings Settings
+	Logger   *slog.Logger
+	Clock    bot.Clock // default bot.SystemClock
+	// Conn overrides the connection (tests); default: connect to
+	// Settings.ClientURL with credentials from the environment.
+	Conn *nats.Conn
+}
+
+// Ops counts the JetStream operations a node made, for the benchmark and
+// `einsatz cluster status`: publishes (events, replies, posted marks),
+// acknowledgements, pull requests and key-value reads and writes on the
+// event path. Lease renewals are background work and counted apart.
+type Ops struct {
+	Published atomic.Int64
+	Acked     atomic.Int64
+	Fetched   atomic.Int64
+	KV        atomic.Int64
+	Leases    atomic.Int64
+	Events    atomic.Int64 // events this node published (ingress)
+	Handled   atomic.Int64 // events this node's partitions completed
+	Posted    atomic.Int64 // replies this node posted
+	Deferred  atomic.Int64 // replies held back while a lease renewal was late
+}
+
+// PerEvent is the operations on the event path per published event.
+func (o *Ops) PerEvent() float64 {
+	ev := o.Events.Load()
+	if ev == 0 {
+		return 0
+	}
+	return float64(o.Published.Load()+o.Acked.Load()+o.Fetched.Load()+o.KV.Load()) / float64(ev)
+}
+
+// Node is this process's part in the cluster.
+type Node struct {
+	s     Settings
+	log   *slog.Logger
+	clock bot.Clock
+	core  Core
+	nc    *nats.Conn
+	ownNC bool
+	js    jetstream.JetStream
+
+	events, replies jetstream.Stream
+	leases, posted  jetstream.KeyValue
+	// Owners is the shared thread ownership.
+	Owners *Owners
+	// Ops counts this node's JetStream operations.
+	Ops Ops
+
+	mu        sync.Mutex
+	senders   map[string]bot.Sender // the real adapters, by platform
+	pending   map[string]*pending   // events handed to the core, by key
+	inFlight  []int                 // per partition
+	freed     chan struct{}         // an event of some partition completed
+	held      map[int]*lease
+	heard     map[string]time.Time // presence keys, when last put
+	stopped   bool
+	nodeWatch jetstream.KeyWatcher
+	wg        sync.WaitGroup
+}
+
+type pending struct {
+	msg       jetstream.Msg
+	partition int
+	replies   []jetstream.PubAckFuture
+	n         int // replies published for the event so far
+}
+
+type lease struct {
+	rev     uint64
+	renewed time.Time // when the request that last created or renewed it was sent
+	cancel  context.CancelFunc
+}
+
+// Connect joins the cluster: it connects, creates the streams and buckets
+// if they are missing (retrying while a new cluster elects its leader, up
+// to ctx's deadline) and starts following thread ownership. Run starts the
+// partition workers.
+func Connect(ctx context.Context, o Options) (*Node, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Clock == nil {
+		o.Clock = bot.SystemClock{}
+	}
+	n := &Node{s: o.Settings, log: o.Logger.With("component", "cluster", "node", o.Settings.Node), clock: o.Clock,
+		nc: o.Conn, senders: map[string]bot.Sender{}, pending: map[string]*pending{}, inFlight: make([]int, o.Settings.Partitions),
+		freed: make(chan struct{}, 1), held: map[int]*lease{}, heard: map[string]time.Time{}}
+	if n.nc == nil {
+		nc, err := Dial(o.Settings)
+		if err != nil {
+			return nil, err
+		}
+		n.nc, n.ownNC = nc, true
+	}
+	js, err := jetstream.New(n.nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(publishWait))
+	if err != nil {
+		n.closeConn()
+		return nil, fmt.Errorf("cluster: jetstream: %w", err)
+	}
+	n.js = js
+	if err := n.setup(ctx); err != nil {
+		n.closeConn()
+		return nil, err
+	}
+	return n, nil
+}
+
+// Dial connects to the cluster with credentials from the environment:
+// NATS_CREDS (a creds file), NATS_TOKEN, or NATS_USER and NATS_PASSWORD.
+func Dial(s Settings) (*nats.Conn, error) {
+	opts := []nats.Option{nats.Name("einsatz " + s.Node), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
+	if f := os.Getenv("NATS_CREDS"); f != "" {
+		opts = append(opts, nats.UserCredentials(f))
+	}
+	if t := os.Getenv("NATS_TOKEN"); t != "" {
+		opts = append(opts, nats.Token(t))
+	}
+	if u := os.Getenv("NATS_USER"); u != "" {
+		opts = append(opts, nats.UserInfo(u, os.Getenv("NATS_PASSWORD")))
+	}
+	url := s.ClientURL()
+	if s.Mode == config.ClusterExternal {
+		url = strings.Join(config.SplitURLs(s.URL), ",")
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: connect to %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+func (n *Node) setup(ctx context.Context) error {
+	r := n.s.Replicas
+	var err error
+	retry := func(what string, f func(ctx context.Context) error) error {
+		for {
+			actx, cancel := context.WithTimeout(ctx, time.Second)
+			err = f(actx)
+			cancel()
+			if err == nil {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("cluster: create %s: %w (last: %v)", what, ctx.Err(), err)
+			case <-n.clock.After(200 * time.Millisecond):
+			}
+		}
+	}
+	if err := retry(EventStream, func(ctx context.Context) (err error) {
+		n.events, err = n.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: EventStream, Subjects: []string{eventSubject + "*"},
+			Retention: jetstream.WorkQueuePolicy, Replicas: r, Duplicates: dedupWindow, MaxAge: eventsMaxAge, Storage: jetstream.FileStorage})
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := retry(ReplyStream, func(ctx context.Context) (err error) {
+		n.replies, err = n.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: ReplyStream, Subjects: []string{replySubject + "*"},
+			Retention: jetstream.WorkQueuePolicy, Replicas: r, Duplicates: dedupWindow, MaxAge: eventsMaxAge, Storage: jetstream.FileStorage})
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := retry(LeaseBucket, func(ctx context.Context) (err error) {
+		n.leases, err = n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: LeaseBucket, TTL: n.s.LeaseTTL, Replicas: r})
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := retry(PostedBucket, func(ctx context.Context) (err error) {
+		n.posted, err = n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: PostedBucket, TTL: postedMaxAge, Replicas: r})
+		return err
+	}); err != nil {
+		return err
+	}
+	var owners jetstream.KeyValue
+	if err := retry(OwnerBucket, func(ctx context.Context) (err error) {
+		owners, err = n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: OwnerBucket, Replicas: r})
+		return err
+	}); err != nil {
+		return err
+	}
+	if n.Owners, err = watchOwners(ctx, owners, n.log); err != nil {
+		return err
+	}
+	return n.watchNodes(context.WithoutCancel(ctx))
+}
+
+// Adapters wraps the platform adapters for cluster mode: what they receive
+// is published to the event stream instead of going to the core, and the
+// core's replies are published to the reply stream; this node's sender
+// posts them through the real adapter.
+func (n *Node) Adapters(adapters ...bot.Adapter) []bot.Adapter {
+	out := make([]bot.Adapter, len(adapters))
+	for i, a := range adapters {
+		n.Register(a.Platform(), a)
+		out[i] = &adapter{Adapter: a, n: n}
+	}
+	return out
+}
+
+// Register makes s the sender through which this node posts replies for a
+// platform (Adapters does it for each adapter).
+func (n *Node) Register(platform string, s bot.Sender) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.senders[platform] = s
+}
+
+// Partition is the partition of a thread: every node computes the same.
+func Partition(thread bot.ThreadRef, partitions int) int {
+	h := fnv.New32a()
+	h.Write([]byte(thread.Key()))
+	return int(h.Sum32() % uint32(partitions))
+}
+
+// Submit publishes an event to the event stream, de-duplicated by its key,
+// and returns once JetStream has stored it (on a quorum of replicas): an
+// event an adapter acknowledges after Submit is not lost when a node dies.
+// Concurrent calls share the connection's asynchronous publishing.
+func (n *Node) Submit(ev bot.Event) error {
+	if ev.User.Bot {
+		return nil // the core would drop it; not worth a publish
+	}
+	if ev.Key == "" || ev.Platform == "" || ev.ChannelID == "" || (ev.ThreadID == "" && ev.MessageID == "") {
+		return bot.ErrMalformed
+	}
+	if ev.Time.IsZero() {
+		ev.Time = n.clock.Now()
+	}
+	data, err := encode(ev)
+	if err != nil {
+		return err
+	}
+	msg := nats.NewMsg(eventSubject + strconv.Itoa(Partition(ev.Thread(), n.s.Partitions)))
+	msg.Data = data
+	msg.Header.Set(jetstream.MsgIDHeader, ev.Key)
+	if err := n.publish(msg); err != nil {
+		return fmt.Errorf("cluster: publish event %s: %w", ev.Key, err)
+	}
+	n.Ops.Events.Add(1)
+	return nil
+}
+
+// errMsgIDInProcess is JetStream's answer to a publish whose Nats-Msg-Id
+// another publish is storing at this moment (the same event from two
+// nodes' gateways): not yet a confirmation.
+const errMsgIDInProcess jetstream.ErrorCode = 10158
+
+// publish publishes asynchronously and waits for the acknowledgement. A
+// publish racing another with the same id is repeated until JetStream
+// confirms one of them stored (a repeat is then a duplicate, acknowledged).
+func (n *Node) publish(msg *nats.Msg) error {
+	for attempt := 1; ; attempt++ {
+		f, err := n.js.PublishMsgAsync(msg)
+		if err != nil {
+			return err
+		}
+		n.Ops.Published.Add(1)
+		err = n.waitAck(f)
+		var api *jetstream.APIError
+		if err == nil || attempt == 10 || !errors.As(err, &api) || api.ErrorCode != errMsgIDInProcess {
+			return err
+		}
+		<-n.clock.After(time.Duration(attempt) * 10 * time.Millisecond)
+	}
+}
+
+func (n *Node) waitAck(f jetstream.PubAckFuture) error {
+	select {
+	case <-f.Ok():
+		return nil
+	case err := <-f.Err():
+		return err
+	case <-n.clock.After(publishWait):
+		return errors.New("no acknowledgement from JetStream")
+	}
+}
+
+// publishReply puts a reply of the core on the reply stream. A reply to an
+// event gets the id "<event key>#<n>", so the same reply from a redelivered
+// event is dropped by the stream's de-duplication; its acknowledgement is
+// awaited before the event is acknowledged (completed).
+func (n *Node) publishReply(to bot.ThreadRef, r bot.Reply) error {
+	var id string
+	n.mu.Lock()
+	pe := n.pending[r.ReplyTo]
+	if pe != nil {
+		pe.n++
+		id = r.ReplyTo + "#" + strconv.Itoa(pe.n)
+	}
+	n.mu.Unlock()
+	if id == "" {
+		id = nats.NewInbox()[len(nats.InboxPrefix):] // a post nobody asked for: unique
+	}
+	data, err := encode(outgoing{ID: id, Thread: to, Reply: r})
+	if err != nil {
+		return err
+	}
+	msg := nats.NewMsg(replySubject + strconv.Itoa(Partition(to, n.s.Partitions)))
+	msg.Data = data
+	msg.Header.Set(jetstream.MsgIDHeader, id)
+	if pe == nil {
+		if err := n.publish(msg); err != nil {
+			return fmt.Errorf("cluster: publish reply: %w", err)
+		}
+		return nil
+	}
+	f, err := n.js.PublishMsgAsync(msg)
+	if err != nil {
+		return fmt.Errorf("cluster: publish reply: %w", err)
+	}
+	n.Ops.Published.Add(1)
+	n.mu.Lock()
+	pe.replies = append(pe.replies, f)
+	n.mu.Unlock()
+	return nil
+}
+
+// outgoing is a reply on the reply stream.
+type outgoing struct {
+	ID     string        `json:"id"`
+	Thread bot.ThreadRef `json:"thread"`
+	Reply  bot.Reply     `json:"reply"`
+}
+
+// completed acknowledges an event the core is done with, once its replies
+// are stored; a failed event is handed back for redelivery.
+func (n *Node) completed(ev *bot.Event) {
+	n.mu.Lock()
+	pe := n.pending[ev.Key]
+	delete(n.pending, ev.Key)
+	if pe != nil {
+		n.inFlight[pe.partition]--
+	}
+	n.mu.Unlock()
+	if pe == nil {
+		return
+	}
+	defer n.signalFreed()
+	if n.nc.IsClosed() {
+		return // the node is leaving: the event comes again elsewhere
+	}
+	failed := ev.Outcome == bot.OutcomeFailed
+	for _, f := range pe.replies {
+		if err := n.waitAck(f); err != nil {
+			n.log.Error("a reply was not stored: the event will be handled again", "event", ev.Key, "err", err)
+			failed = true
+		}
+	}
+	if failed {
+		_ = pe.msg.Nak()
+		return
+	}
+	if err := pe.msg.Ack(); err != nil {
+		n.log.Warn("acknowledging an event", "event", ev.Key, "err", err)
+	}
+	n.Ops.Acked.Add(1)
+	n.Ops.Handled.Add(1)
+}
+
+func (n *Node) signalFreed() {
+	select {
+	case n.freed <- struct{}{}:
+	default:
+	}
+}
+
+// kvKey makes any string a valid key-value key.
+func kvKey(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// nodeKey is this node's presence key in the lease bucket.
+func nodeKey(node string) string { return "node." + kvKey(node) }
+
+func partitionKey(p int) string { return "partition." + strconv.Itoa(p) }
+
+// Close stops the workers and leaves the cluster: leases are released so
+// other nodes take the partitions at once.
+func (n *Node) Close() error {
+	n.mu.Lock()
+	n.stopped = true
+	held := n.held
+	n.held = map[int]*lease{}
+	n.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for p, l := range held {
+		l.cancel()
+		_ = n.leases.Delete(ctx, partitionKey(p), jetstream.LastRevision(l.rev))
+	}
+	_ = n.leases.Delete(ctx, nodeKey(n.s.Node))
+	n.Owners.stop()
+	_ = n.nodeWatch.Stop()
+	n.wg.Wait()
+	n.closeConn()
+	return nil
+}
+
+// Kill stops the node as a crash would: nothing is released; the
+// connection closes at once. For tests of failover.
+func (n *Node) Kill() {
+	n.mu.Lock()
+	n.stopped = true
+	for _, l := range n.held {
+		l.cancel()
+	}
+	n.held = map[int]*lease{}
+	n.mu.Unlock()
+	n.Owners.stop()
+	_ = n.nodeWatch.Stop()
+	n.nc.Close()
+	n.wg.Wait()
+}
+
+func (n *Node) closeConn() {
+	if n.ownNC {
+		_ = n.nc.Drain()
+	}
+}
+
+// Held lists the partitions this node works now.
+func (n *Node) Held() []int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []int
+	for p := range n.held {
+		out = append(out, p)
+	}
+	return out
+}
+
+// Conn is the node's NATS connection (for Status).
+func (n *Node) Conn() *nats.Conn { return n.nc }
+
+// InFlight is the number of events this node handed to its core and has
+// not acknowledged yet.
+func (n *Node) InFlight() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.pending)
+}

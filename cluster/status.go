@@ -1,0 +1,135 @@
+package cluster
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Status writes the cluster's state for `einsatz cluster status`: the
+// live nodes, each stream with its leader, replicas and consumers (pending
+// and unacknowledged messages, the lag), and which node holds which
+// partition.
+func Status(ctx context.Context, nc *nats.Conn, w io.Writer) error {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("cluster: jetstream: %w", err)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	defer tw.Flush()
+
+	leases, err := js.KeyValue(ctx, LeaseBucket)
+	if err != nil {
+		return fmt.Errorf("cluster: lease bucket (has a node run yet?): %w", err)
+	}
+	var nodes []string
+	parts := map[int]string{}
+	if lister, err := leases.ListKeys(ctx); err == nil {
+		for k := range lister.Keys() {
+			e, err := leases.Get(ctx, k)
+			if err != nil {
+				continue
+			}
+			switch {
+			case strings.HasPrefix(k, "node."):
+				name, _ := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(k, "node."))
+				nodes = append(nodes, fmt.Sprintf("%s\tseen %s ago", name, time.Since(e.Created()).Round(time.Second)))
+			case strings.HasPrefix(k, "partition."):
+				var p int
+				fmt.Sscanf(k, "partition.%d", &p)
+				parts[p] = string(e.Value())
+			}
+		}
+	} else if !errors.Is(err, jetstream.ErrNoKeysFound) {
+		return fmt.Errorf("cluster: list leases: %w", err)
+	}
+	sort.Strings(nodes)
+	fmt.Fprintf(tw, "NODES (%d)\n", len(nodes))
+	for _, n := range nodes {
+		fmt.Fprintf(tw, "  %s\n", n)
+	}
+
+	fmt.Fprintln(tw, "\nSTREAMS\tMESSAGES\tBYTES\tLEADER\tREPLICAS")
+	for _, name := range []string{EventStream, ReplyStream, "KV_" + OwnerBucket, "KV_" + LeaseBucket, "KV_" + PostedBucket} {
+		s, err := js.Stream(ctx, name)
+		if err != nil {
+			fmt.Fprintf(tw, "  %s\t-\t-\t-\t%v\n", name, err)
+			continue
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			fmt.Fprintf(tw, "  %s\t-\t-\t-\t%v\n", name, err)
+			continue
+		}
+		leader, replicas := "-", "-"
+		if info.Cluster != nil {
+			leader = info.Cluster.Leader
+			var rs []string
+			for _, r := range info.Cluster.Replicas {
+				state := "current"
+				switch {
+				case r.Offline:
+					state = "offline"
+				case r.Active > 5*time.Second:
+					state = fmt.Sprintf("not heard for %s", r.Active.Round(time.Second))
+				case !r.Current:
+					state = fmt.Sprintf("behind %d", r.Lag)
+				}
+				rs = append(rs, r.Name+" "+state)
+			}
+			replicas = strings.Join(rs, ", ")
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\n", name, info.State.Msgs, info.State.Bytes, leader, replicas)
+	}
+
+	fmt.Fprintln(tw, "\nCONSUMERS\tPENDING\tUNACKED\tREDELIVERED\tHOLDER")
+	for _, stream := range []string{EventStream, ReplyStream} {
+		s, err := js.Stream(ctx, stream)
+		if err != nil {
+			continue
+		}
+		var rows []string
+		lister := s.ListConsumers(ctx)
+		for ci := range lister.Info() {
+			holder := "-"
+			var p int
+			if _, err := fmt.Sscanf(ci.Name[strings.LastIndex(ci.Name, "-")+1:], "%d", &p); err == nil && parts[p] != "" {
+				holder = parts[p]
+			}
+			rows = append(rows, fmt.Sprintf("  %s/%s\t%d\t%d\t%d\t%s", stream, ci.Name, ci.NumPending, ci.NumAckPending, ci.NumRedelivered, holder))
+		}
+		sort.Strings(rows)
+		for _, r := range rows {
+			fmt.Fprintln(tw, r)
+		}
+	}
+
+	fmt.Fprintln(tw, "\nPARTITION LEASES")
+	ps := make([]int, 0, len(parts))
+	for p := range parts {
+		ps = append(ps, p)
+	}
+	sort.Ints(ps)
+	byNode := map[string][]string{}
+	for _, p := range ps {
+		byNode[parts[p]] = append(byNode[parts[p]], fmt.Sprint(p))
+	}
+	names := make([]string, 0, len(byNode))
+	for n := range byNode {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(tw, "  %s\t%d partitions\t%s\n", n, len(byNode[n]), strings.Join(byNode[n], " "))
+	}
+	return nil
+}

@@ -1,0 +1,465 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/einsatz/einsatz/bot"
+)
+
+func encode(v any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: encode: %w", err)
+	}
+	return data, nil
+}
+
+// Run keeps this node's partition leases until ctx ends: it announces the
+// node, takes free partitions up to its fair share (partitions divided by
+// live nodes), renews what it holds every third of the lease time, and
+// gives back what is beyond its share so a node that joins gets work. For
+// each partition it holds it runs a worker (events to the core) and a
+// sender (replies to the platform). core takes the events.
+func (n *Node) Run(ctx context.Context, core Core) error {
+	n.mu.Lock()
+	n.core = core
+	n.mu.Unlock()
+	every := n.s.LeaseTTL / 3
+	for {
+		if err := n.renew(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("renewing partition leases", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			// Stop taking events; what the core holds still completes and
+			// is acknowledged until Close gives the leases back.
+			n.mu.Lock()
+			for _, l := range n.held {
+				l.cancel()
+			}
+			n.mu.Unlock()
+			return nil
+		case <-n.clock.After(every):
+		}
+	}
+}
+
+func (n *Node) renew(ctx context.Context) error {
+	n.mu.Lock()
+	if n.stopped {
+		n.mu.Unlock()
+		return nil
+	}
+	held := make(map[int]*lease, len(n.held))
+	for p, l := range n.held {
+		held[p] = l
+	}
+	n.mu.Unlock()
+	// No request may hold the round up past the lease time.
+	ctx, cancel := context.WithTimeout(ctx, n.s.LeaseTTL/2)
+	defer cancel()
+
+	// Renew what is held first; a lease lost (it expired, and another
+	// node may have taken it) stops its worker.
+	ps := make([]int, 0, len(held))
+	for p, l := range held {
+		sent := n.clock.Now()
+		rev, err := n.leases.Update(ctx, partitionKey(p), []byte(n.s.Node), l.rev)
+		n.Ops.Leases.Add(1)
+		if err != nil {
+			if ctx.Err() != nil {
+				return err // shutting down, or the round took too long: next round
+			}
+			n.log.Warn("partition lease lost", "partition", p, "err", err)
+			n.drop(p, l)
+			delete(held, p)
+			continue
+		}
+		n.mu.Lock()
+		l.rev, l.renewed = rev, sent
+		n.mu.Unlock()
+		ps = append(ps, p)
+	}
+	now := n.clock.Now().UTC().Format(time.RFC3339)
+	if _, err := n.leases.Put(ctx, nodeKey(n.s.Node), []byte(n.s.Node+" "+now)); err != nil {
+		return fmt.Errorf("announce node: %w", err)
+	}
+	n.Ops.Leases.Add(1)
+	nodes, err := n.liveNodes(ctx)
+	if err != nil {
+		return err
+	}
+	share := (n.s.Partitions + max(1, len(nodes)) - 1) / max(1, len(nodes))
+
+	// Give back what is beyond the share, so a node that joined gets work.
+	sort.Ints(ps)
+	for _, p := range ps[min(share, len(ps)):] {
+		n.release(ctx, p, held[p])
+		delete(held, p)
+	}
+	// Take free partitions up to the share, starting at a place of our
+	// own so that nodes starting together do not all race for the same.
+	start := Partition(bot.ThreadRef{Platform: n.s.Node}, n.s.Partitions)
+	for i := 0; i < n.s.Partitions && len(held) < share; i++ {
+		p := (start + i) % n.s.Partitions
+		if held[p] != nil {
+			continue
+		}
+		sent := n.clock.Now()
+		rev, err := n.leases.Create(ctx, partitionKey(p), []byte(n.s.Node))
+		n.Ops.Leases.Add(1)
+		if err != nil {
+			continue // another node holds it
+		}
+		if l := n.acquire(ctx, p, rev, sent); l != nil {
+			held[p] = l
+		}
+	}
+	return nil
+}
+
+// liveNodes are the nodes heard from within the lease time (the watcher
+// on the presence keys keeps when each was last heard).
+func (n *Node) liveNodes(context.Context) ([]string, error) {
+	now := n.clock.Now()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []string
+	for name, at := range n.heard {
+		if now.Sub(at) < n.s.LeaseTTL {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+// watchNodes follows the presence keys into heard.
+func (n *Node) watchNodes(ctx context.Context) error {
+	w, err := n.leases.Watch(ctx, "node.>", jetstream.UpdatesOnly())
+	if err != nil {
+		return fmt.Errorf("cluster: watch nodes: %w", err)
+	}
+	n.nodeWatch = w
+	go func() {
+		for e := range w.Updates() {
+			if e == nil || e.Operation() != jetstream.KeyValuePut {
+				continue
+			}
+			n.mu.Lock()
+			n.heard[e.Key()] = n.clock.Now()
+			n.mu.Unlock()
+		}
+	}()
+	return nil
+}
+
+func (n *Node) acquire(ctx context.Context, p int, rev uint64, sent time.Time) *lease {
+	n.mu.Lock()
+	if n.stopped {
+		n.mu.Unlock()
+		return nil
+	}
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	l := &lease{rev: rev, renewed: sent, cancel: cancel}
+	n.held[p] = l
+	n.mu.Unlock()
+	n.log.Info("partition taken", "partition", p)
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		err := n.work(pctx, p)
+		if pctx.Err() != nil {
+			return
+		}
+		// The worker failed (no stream leader yet after a failover, the
+		// consumer deleted by a node that took the partition): give the
+		// partition back, so the next round, here or elsewhere, starts it
+		// afresh.
+		n.log.Warn("partition worker stopped; giving the partition back", "partition", p, "err", err)
+		n.mu.Lock()
+		l := n.held[p]
+		n.mu.Unlock()
+		if l != nil {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			n.release(rctx, p, l)
+			cancel()
+		}
+	}()
+	return l
+}
+
+// release gives a partition back (beyond this node's share).
+func (n *Node) release(ctx context.Context, p int, l *lease) {
+	n.drop(p, l)
+	if err := n.leases.Delete(ctx, partitionKey(p), jetstream.LastRevision(l.rev)); err != nil {
+		n.log.Warn("giving back a partition", "partition", p, "err", err)
+	}
+	n.Ops.Leases.Add(1)
+	n.log.Info("partition given back", "partition", p)
+}
+
+func (n *Node) drop(p int, l *lease) {
+	l.cancel()
+	n.mu.Lock()
+	if n.held[p] == l {
+		delete(n.held, p)
+	}
+	n.mu.Unlock()
+}
+
+// consumer makes a fresh durable pull consumer on one partition's subject.
+// The one before it (of the node that held the partition) is deleted
+// first: its unacknowledged messages are then delivered again from the
+// oldest, so a thread's events keep their order across a failover, and
+// that node's late acknowledgements no longer count.
+func (n *Node) consumer(ctx context.Context, stream, name, subject string) (jetstream.Consumer, error) {
+	// Short: after a node died the cluster may be electing a leader; the
+	// next lease round tries again.
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := n.js.DeleteConsumer(ctx, stream, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, fmt.Errorf("delete consumer %s: %w", name, err)
+	}
+	c, err := n.js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: name, FilterSubject: subject,
+		AckPolicy: jetstream.AckExplicitPolicy, AckWait: consumerAckIn, MaxAckPending: 4 * maxInFlight, DeliverPolicy: jetstream.DeliverAllPolicy})
+	if err != nil {
+		return nil, fmt.Errorf("create consumer %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// work hands a partition's events to the core, in stream order, at most
+// maxInFlight unacknowledged at a time, and runs the partition's sender.
+func (n *Node) work(ctx context.Context, p int) error {
+	ps := strconv.Itoa(p)
+	events, err := n.consumer(ctx, EventStream, "events-"+ps, eventSubject+ps)
+	if err != nil {
+		return err
+	}
+	replies, err := n.consumer(ctx, ReplyStream, "replies-"+ps, replySubject+ps)
+	if err != nil {
+		return err
+	}
+	// Replies stored before this node took the partition may have been
+	// posted by the node that had it (the new consumer counts their
+	// deliveries from one again): those are checked against the marks.
+	ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	info, err := n.replies.Info(ictx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("reply stream info: %w", err)
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.send(ctx, p, replies, info.State.LastSeq)
+	}()
+	for ctx.Err() == nil {
+		n.mu.Lock()
+		room := maxInFlight - n.inFlight[p]
+		n.mu.Unlock()
+		if room <= 0 {
+			select {
+			case <-ctx.Done():
+			case <-n.freed:
+			case <-n.clock.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		batch, err := events.Fetch(min(room, fetchBatch), jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("fetch events: %w", err)
+		}
+		n.Ops.Fetched.Add(1)
+		for msg := range batch.Messages() {
+			n.handle(p, msg)
+		}
+		if err := batch.Error(); err != nil && ctx.Err() == nil && !errors.Is(err, nats.ErrTimeout) {
+			return fmt.Errorf("fetch events: %w", err)
+		}
+	}
+	return nil
+}
+
+func (n *Node) handle(p int, msg jetstream.Msg) {
+	var ev bot.Event
+	if err := json.Unmarshal(msg.Data(), &ev); err != nil {
+		n.log.Error("undecodable event dropped", "partition", p, "err", err)
+		_ = msg.Term()
+		return
+	}
+	n.mu.Lock()
+	if _, dup := n.pending[ev.Key]; dup {
+		n.mu.Unlock()
+		return // already with the core (a redelivery while it is still being handled)
+	}
+	n.pending[ev.Key] = &pending{msg: msg, partition: p}
+	n.inFlight[p]++
+	core := n.core
+	n.mu.Unlock()
+	switch err := core.Submit(ev); {
+	case err == nil, errors.Is(err, bot.ErrQueueFull):
+		// The core calls completed when done (also for a kept event).
+	default:
+		n.mu.Lock()
+		delete(n.pending, ev.Key)
+		n.inFlight[p]--
+		n.mu.Unlock()
+		if errors.Is(err, bot.ErrMalformed) {
+			_ = msg.Term()
+		} else {
+			_ = msg.Nak()
+		}
+		n.log.Warn("the core did not take an event", "event", ev.Key, "err", err)
+	}
+}
+
+// send posts a partition's replies through this node's adapters, in
+// order. A reply delivered again (its node died before acknowledging) is
+// skipped when the posted bucket has it: each post is marked there.
+func (n *Node) send(ctx context.Context, p int, replies jetstream.Consumer, before uint64) {
+	for ctx.Err() == nil {
+		batch, err := replies.Fetch(fetchBatch, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			if ctx.Err() == nil {
+				n.log.Error("fetching replies", "partition", p, "err", err)
+				select {
+				case <-ctx.Done():
+				case <-n.clock.After(time.Second):
+				}
+			}
+			continue
+		}
+		n.Ops.Fetched.Add(1)
+		for msg := range batch.Messages() {
+			n.post(ctx, p, msg, before)
+		}
+	}
+}
+
+func (n *Node) post(ctx context.Context, p int, msg jetstream.Msg, before uint64) {
+	var out outgoing
+	if err := json.Unmarshal(msg.Data(), &out); err != nil {
+		n.log.Error("undecodable reply dropped", "err", err)
+		_ = msg.Term()
+		return
+	}
+	mark := kvKey(out.ID)
+	// Post only while the lease is surely ours: a node whose renewals
+	// stall waits before posting, and stops when the lease is lost; the
+	// reply, unacknowledged, then comes to the next holder in its order.
+	if !n.waitFresh(ctx, p) {
+		return
+	}
+	if md, err := msg.Metadata(); err != nil || md.NumDelivered > 1 || md.Sequence.Stream <= before {
+		_, err := n.posted.Get(ctx, mark)
+		n.Ops.KV.Add(1)
+		if err == nil {
+			_ = msg.Ack()
+			n.Ops.Acked.Add(1)
+			return // posted before
+		}
+	}
+	n.mu.Lock()
+	s := n.senders[out.Thread.Platform]
+	n.mu.Unlock()
+	if s == nil {
+		n.log.Error("no adapter for the reply's platform on this node: reply dropped", "platform", out.Thread.Platform)
+		_ = msg.Term()
+		return
+	}
+	if err := s.Send(ctx, out.Thread, out.Reply); err != nil {
+		// As on one machine: the adapter retried what it could; the reply
+		// is dropped, not put back (that would post it out of order).
+		n.log.Error("posting a reply failed; dropped", "platform", out.Thread.Platform, "channel", out.Thread.ChannelID, "err", err)
+		_ = msg.Term()
+		return
+	}
+	n.Ops.Posted.Add(1)
+	// Mark, then acknowledge, both without waiting: should this node die
+	// before the acknowledgement lands, the mark stops a second post.
+	mm := nats.NewMsg("$KV." + PostedBucket + "." + mark)
+	if _, err := n.js.PublishMsgAsync(mm); err != nil {
+		n.log.Warn("marking a reply posted", "err", err)
+	} else {
+		n.Ops.KV.Add(1)
+	}
+	_ = msg.Ack()
+	n.Ops.Acked.Add(1)
+}
+
+// waitFresh waits while partition p's lease is not fresh; false when ctx
+// ends first (the lease was lost or the node stops).
+func (n *Node) waitFresh(ctx context.Context, p int) bool {
+	for counted := false; ; {
+		if ctx.Err() != nil {
+			return false
+		}
+		if n.leaseFresh(p) {
+			return true
+		}
+		if !counted {
+			n.Ops.Deferred.Add(1)
+			counted = true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-n.clock.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// leaseFresh reports whether this node renewed partition p's lease within
+// two thirds of the lease time: no other node can hold it yet.
+func (n *Node) leaseFresh(p int) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	l := n.held[p]
+	return l != nil && n.clock.Now().Sub(l.renewed) < 2*n.s.LeaseTTL/3
+}
+
+// adapter is a platform adapter in cluster mode.
+type adapter struct {
+	bot.Adapter
+	n *Node
+}
+
+// Run runs the platform adapter with the event stream as its sink.
+func (a *adapter) Run(ctx context.Context, _ bot.Sink) error { return a.Adapter.Run(ctx, a.n) }
+
+// Send publishes the core's reply to the reply stream.
+func (a *adapter) Send(_ context.Context, to bot.ThreadRef, r bot.Reply) error {
+	return a.n.publishReply(to, r)
+}
+
+// Completed acknowledges the event on the event stream.
+func (a *adapter) Completed(ev *bot.Event) { a.n.completed(ev) }
+
+// Typing shows the typing indicator at once, through the local adapter.
+func (a *adapter) Typing(ctx context.Context, in bot.ThreadRef) error {
+	if t, ok := a.Adapter.(bot.Typer); ok {
+		return t.Typing(ctx, in)
+	}
+	return nil
+}
+
+// DirectMessage sends a private message at once, through the local adapter.
+func (a *adapter) DirectMessage(ctx context.Context, userID string, r bot.Reply) error {
+	if d, ok := a.Adapter.(bot.DirectMessenger); ok {
+		return d.DirectMessage(ctx, userID, r)
+	}
+	return fmt.Errorf("cluster: the %s adapter cannot send direct messages", a.Platform())
+}
