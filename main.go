@@ -92,6 +92,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	applyMemoryLimit(log)
+	defer startProfiles(log)()
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
