@@ -93,6 +93,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	applyMemoryLimit(log)
+	defer startProfiles(log)()
 	cl, err := joinCluster(ctx, cfg, log) // nil with cluster.mode off
 	if err != nil {
 		return err

@@ -98,9 +98,10 @@ type Store interface {
 	History(ctx context.Context, thread ThreadRef, n int) ([]Turn, error)
 	Owner(ctx context.Context, thread ThreadRef) (Owner, error)
 	// Spill keeps an event that did not fit the queue; Spilled returns up
-	// to n of them, oldest first, and DeleteSpilled forgets one once handled.
+	// to n of them, oldest first, passing over those skip reports (nil:
+	// none) without reading them, and DeleteSpilled forgets one once handled.
 	Spill(ctx context.Context, ev Event) error
-	Spilled(ctx context.Context, n int) ([]SpilledEvent, error)
+	Spilled(ctx context.Context, n int, skip func(id string) bool) ([]SpilledEvent, error)
 	DeleteSpilled(ctx context.Context, id string) error
 }
 

@@ -437,7 +437,7 @@ func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
 		b.Register(a.Platform(), a)
 	}
 	// Events kept by an earlier run go first.
-	if kept, err := b.opts.Store.Spilled(ctx, 1); err == nil && len(kept) > 0 {
+	if kept, err := b.opts.Store.Spilled(ctx, 1, nil); err == nil && len(kept) > 0 {
 		b.mu.Lock()
 		b.backlog = true
 		b.mu.Unlock()
@@ -650,7 +650,9 @@ func (b *Bot) replaySpilled(ctx context.Context) {
 		room := max(1, b.opts.QueueSize/2) - b.queued
 		b.mu.Unlock()
 		if room > 0 {
-			spilled, err := b.opts.Store.Spilled(ctx, room)
+			// Kept events being handled stay in storage until done: pass
+			// over them rather than read them again each round.
+			spilled, err := b.opts.Store.Spilled(ctx, room, b.inFlight)
 			if err != nil && ctx.Err() == nil {
 				b.log.Error("reading spilled events", "err", err)
 			}
@@ -674,6 +676,13 @@ func (b *Bot) replaySpilled(ctx context.Context) {
 		case <-b.replayed:
 		}
 	}
+}
+
+// inFlight reports whether the kept event id is queued or being handled.
+func (b *Bot) inFlight(id string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.inflight[id]
 }
 
 // process runs one event through the pipeline. It reports retry when

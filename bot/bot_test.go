@@ -349,7 +349,7 @@ func TestQueueFullSpillsAndReplays(t *testing.T) {
 	if err := <-runDone; err != nil {
 		t.Fatal(err)
 	}
-	if left, _ := s.Spilled(context.Background(), 10); len(left) != 0 {
+	if left, _ := s.Spilled(context.Background(), 10, nil); len(left) != 0 {
 		t.Fatalf("%d spilled events left after replay", len(left))
 	}
 	if b.Stats().Spilled != 2 {
@@ -467,7 +467,7 @@ func TestShutdownKeepsUnfinishedEventsForNextStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	kept, err := s.Spilled(context.Background(), 10)
+	kept, err := s.Spilled(context.Background(), 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,26 @@ func (h *Handoff) PutEscalation(ctx context.Context, e escalation.Escalation) er
 // UpdateEscalation changes the thread's latest escalation with fn. Writes
 // go through the store's one writer, so the read and the write are one
 // step.
+//
+// Most threads have no escalation, and the hand-off service asks on every
+// member message: that answer comes from a read, without queueing a write
+// that fails (a failed write makes the writer apply the rest of its batch
+// again, and the caller wait for the batch's sync). An escalation created
+// after the read is as if created after this call.
 func (h *Handoff) UpdateEscalation(ctx context.Context, thread bot.ThreadRef, fn func(*escalation.Escalation) error) (escalation.Escalation, error) {
+	exists := true
+	if err := h.s.view(func(txn *badger.Txn) error {
+		_, err := txn.Get(escKey(thread))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			exists, err = false, nil
+		}
+		return err
+	}); err != nil {
+		return escalation.Escalation{}, fmt.Errorf("storage: update escalation of %s: %w", thread.Key(), err)
+	}
+	if !exists {
+		return escalation.Escalation{}, fmt.Errorf("storage: update escalation of %s: %w", thread.Key(), escalation.ErrNotFound)
+	}
 	var out escalation.Escalation
 	err := h.s.commit(ctx, func(txn *badger.Txn) error {
 		item, err := txn.Get(escKey(thread))

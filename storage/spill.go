@@ -23,20 +23,27 @@ func (s *Store) Spill(ctx context.Context, ev bot.Event) error {
 	return nil
 }
 
-// Spilled returns up to n kept events, oldest first.
-func (s *Store) Spilled(ctx context.Context, n int) ([]bot.SpilledEvent, error) {
+// Spilled returns up to n kept events, oldest first, passing over those
+// skip reports (nil skips none) without reading them: the core skips the
+// ones it is handling already, which stay kept until they are done.
+func (s *Store) Spilled(ctx context.Context, n int, skip func(id string) bool) ([]bot.SpilledEvent, error) {
 	var out []bot.SpilledEvent
 	p := []byte(prefixSpill)
 	err := s.view(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: true, PrefetchSize: 16})
+		// Keys only: values are read for the events returned.
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: p})
 		defer it.Close()
 		for it.Rewind(); it.ValidForPrefix(p) && len(out) < n; it.Next() {
 			item := it.Item()
+			id := string(item.Key()[len(p):])
+			if skip != nil && skip(id) {
+				continue
+			}
 			var ev bot.Event
 			if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &ev) }); err != nil {
 				return fmt.Errorf("%s: %w", item.Key(), err)
 			}
-			out = append(out, bot.SpilledEvent{ID: string(item.Key()[len(p):]), Event: ev})
+			out = append(out, bot.SpilledEvent{ID: id, Event: ev})
 		}
 		return nil
 	})

@@ -200,14 +200,14 @@ func TestSpill(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := s.Spilled(ctx, 2)
+	got, err := s.Spilled(ctx, 2, nil)
 	if err != nil || len(got) != 2 || got[0].Event.Key != "k0" || got[1].Event.Key != "k1" {
 		t.Fatalf("Spilled(2) = %+v, %v", got, err)
 	}
 	if err := s.DeleteSpilled(ctx, got[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = s.Spilled(ctx, 10)
+	got, _ = s.Spilled(ctx, 10, nil)
 	if len(got) != 2 || got[0].Event.Key != "k1" {
 		t.Fatalf("after delete Spilled = %+v", got)
 	}
@@ -345,7 +345,7 @@ func TestCloseRefusesWrites(t *testing.T) {
 		t.Fatalf("Accept after Close = %v, want ErrClosed", err)
 	}
 	// Reads too (Badger would panic on a closed database).
-	if _, err := s.Spilled(context.Background(), 10); !errors.Is(err, ErrClosed) {
+	if _, err := s.Spilled(context.Background(), 10, nil); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Spilled after Close = %v, want ErrClosed", err)
 	}
 	if _, err := s.History(context.Background(), bot.ThreadRef{Platform: "x", ChannelID: "y", ThreadID: "z"}, 5); !errors.Is(err, ErrClosed) {

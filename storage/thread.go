@@ -98,6 +98,9 @@ func (s *Store) setTurn(txn *badger.Txn, thread bot.ThreadRef, userID string, at
 // asks for more read from disk.
 const cachedTurns = 64
 
+// cacheSlack is the room for new turns a thread's cached history starts with.
+const cacheSlack = 4
+
 // History returns the last n turns of a thread, oldest first.
 func (s *Store) History(ctx context.Context, thread bot.ThreadRef, n int) ([]bot.Turn, error) {
 	if n <= cachedTurns {
@@ -110,7 +113,9 @@ func (s *Store) History(ctx context.Context, thread bot.ThreadRef, n int) ([]bot
 		if err != nil {
 			return nil, err
 		}
-		s.recent.Add(thread.Key(), append(make([]bot.Turn, 0, 2*cachedTurns), turns...))
+		// Room for a few more turns, not for 2×cachedTurns: most threads
+		// stay short, and the cache holds thousands of them.
+		s.recent.Add(thread.Key(), append(make([]bot.Turn, 0, len(turns)+cacheSlack), turns...))
 		return lastTurns(turns, n), nil
 	}
 	return s.readHistory(ctx, thread, n)
@@ -119,7 +124,8 @@ func (s *Store) History(ctx context.Context, thread bot.ThreadRef, n int) ([]bot
 // remember appends a committed turn to the thread's cached history, if the
 // thread is cached. Cached slices are append-only: a turn is written past
 // the end that earlier readers see, so readers need no lock; when the
-// array is full the newest turns move to a fresh one.
+// array is full the turns move to a larger one (append), and once the
+// thread holds 2×cachedTurns, the newest cachedTurns-1 move to a fresh one.
 func (s *Store) remember(thread bot.ThreadRef, turn bot.Turn) {
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
@@ -127,7 +133,7 @@ func (s *Store) remember(thread bot.ThreadRef, turn bot.Turn) {
 	if !ok {
 		return
 	}
-	if len(turns) == cap(turns) {
+	if len(turns) == cap(turns) && len(turns) >= 2*cachedTurns {
 		keep := lastTurns(turns, cachedTurns-1)
 		turns = make([]bot.Turn, len(keep), 2*cachedTurns)
 		copy(turns, keep)

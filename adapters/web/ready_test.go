@@ -142,7 +142,7 @@ func TestReadyzWhileSaturatedAndAfterRecovery(t *testing.T) {
 	if got := saturatedMetric(); got != "einsatz_saturated 0" {
 		t.Fatalf("metric after recovery: %q", got)
 	}
-	if kept, err := store.Spilled(context.Background(), 100); err != nil || len(kept) != 0 {
+	if kept, err := store.Spilled(context.Background(), 100, nil); err != nil || len(kept) != 0 {
 		t.Fatalf("storage still keeps %d events (%v)", len(kept), err)
 	}
 }

@@ -35,6 +35,9 @@ type Config struct {
 	Drain time.Duration
 	// Einsatz is a built einsatz binary; "" builds one from this module.
 	Einsatz string
+	// CPUProfile and MemProfile, when set, are files Einsatz writes its
+	// CPU profile and (at exit) its allocation profile to.
+	CPUProfile, MemProfile string
 	// Bots to measure, in order: "einsatz", "bare".
 	Bots []string
 	// Progress receives a line per step; nil = silent.
@@ -103,7 +106,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 					return out, err
 				}
 			}
-			start = einsatzStarter(bin, filepath.Join(tmp, "einsatz-run"), cfg.LLMMaxConcurrent)
+			start = einsatzStarter(bin, filepath.Join(tmp, "einsatz-run"), cfg)
 		case "bare":
 			start = bareStarter
 		default:
@@ -141,12 +144,22 @@ type fakes struct {
 // starter starts a bot process connected to the fakes, its output in log.
 type starter func(ctx context.Context, f fakes, log io.Writer) (*exec.Cmd, error)
 
-func einsatzStarter(bin, dir string, llmMaxConcurrent int) starter {
+func einsatzStarter(bin, dir string, cfg Config) starter {
+	llmMaxConcurrent := cfg.LLMMaxConcurrent
 	return func(ctx context.Context, f fakes, log io.Writer) (*exec.Cmd, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
 		}
 		env := []string{"OPENAI_API_KEY=" + llmKey}
+		for k, p := range map[string]string{"EINSATZ_CPUPROFILE": cfg.CPUProfile, "EINSATZ_MEMPROFILE": cfg.MemProfile} {
+			if p != "" {
+				abs, err := filepath.Abs(p)
+				if err != nil {
+					return nil, fmt.Errorf("profile path: %w", err)
+				}
+				env = append(env, k+"="+abs)
+			}
+		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "storage:\n  path: %s\nweb:\n  addr: 127.0.0.1:0\n", filepath.Join(dir, "data"))
 		// The per-user limit is off: the harness's few users send far more

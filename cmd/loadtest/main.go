@@ -48,6 +48,8 @@ func main() {
 	flag.StringVar(&platforms, "platforms", "discord,slack", "platforms to load, comma-separated")
 	flag.DurationVar(&cfg.Drain, "drain", 30*time.Second, "how long to wait for answers after the last message")
 	flag.StringVar(&cfg.Einsatz, "einsatz", "", "an einsatz binary to measure (default: go build this module's)")
+	flag.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write Einsatz's CPU profile (the whole run) to this file")
+	flag.StringVar(&cfg.MemProfile, "memprofile", "", "write Einsatz's allocation profile (at exit) to this file")
 	flag.StringVar(&bots, "bots", "einsatz,bare", "bots to measure, comma-separated")
 	flag.Parse()
 	cfg.Platforms = strings.Split(platforms, ",")

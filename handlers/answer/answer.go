@@ -168,15 +168,15 @@ func (h *Handler) Answer(ctx context.Context, ev *bot.Event) (Result, error) {
 	if !h.opts.NoRedact {
 		res.Question = Redact(q)
 	}
-	if qs := Questions(Core(q)); len(qs) > 1 {
+	core := Core(q)
+	if qs := Questions(core); len(qs) > 1 {
 		err := h.answerMany(ctx, ev, qs, res.Question, &res)
 		return res, err
 	}
 	if h.opts.LLM != nil {
-		err := h.answerLLM(ctx, ev, q, res.Question, &res)
+		err := h.answerLLM(ctx, ev, core, res.Question, &res)
 		return res, err
 	}
-	core := Core(q)
 	hits, err := h.opts.Search.Search(ctx, core, searchHits)
 	if err != nil {
 		return res, fmt.Errorf("answer: search knowledge base: %w", err)

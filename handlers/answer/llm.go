@@ -101,11 +101,11 @@ func (h *Handler) complete(ctx context.Context, msgs []Message) (string, error) 
 }
 
 // answerLLM answers with the language model, or says it does not know, or
-// degrades to the extractive answer when the model is failing.
-func (h *Handler) answerLLM(ctx context.Context, ev *bot.Event, q, redacted string, res *Result) error {
+// degrades to the extractive answer when the model is failing. core is
+// Core of the question, redacted the question as the model may see it.
+func (h *Handler) answerLLM(ctx context.Context, ev *bot.Event, core, redacted string, res *Result) error {
 	ctx, cancel := context.WithTimeout(ctx, h.opts.Timeout)
 	defer cancel()
-	core := Core(q)
 	hits, err := h.opts.Search.Search(ctx, core, max(h.opts.K, searchHits))
 	if err != nil {
 		return fmt.Errorf("answer: search knowledge base: %w", err)
