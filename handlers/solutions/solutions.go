@@ -51,6 +51,12 @@ type Options struct {
 	Threads    Threads
 	Clock      bot.Clock
 	Logger     *slog.Logger
+	// Forums tags a solved forum post with its forum's solved tag (one of
+	// ForumTags; empty: DefaultForumTags) and, with Archive, archives it
+	// (solved.forum_tags, solved.archive); *bot.Bot. Nil leaves posts be.
+	Forums    Forums
+	ForumTags []string
+	Archive   bool
 }
 
 // FromConfig takes the settings from the configuration.
@@ -58,6 +64,8 @@ func FromConfig(cfg *config.Config, o Options) Options {
 	o.Reaction = cfg.Knowledge.SolvedReaction
 	o.Publish = cfg.Knowledge.Publish
 	o.NudgeAfter = cfg.Solved.NudgeAfter
+	o.ForumTags = cfg.Solved.ForumTags
+	o.Archive = cfg.Solved.Archive
 	return o
 }
 
@@ -171,6 +179,7 @@ func (s *Service) Mark(ctx context.Context, ev *bot.Event, messageID string) (so
 	old, err := s.o.Store.Candidate(ctx, c.ID)
 	switch {
 	case err == nil && old.Status == solved.StatusApproved:
+		s.showSolved(ctx, thread)
 		return old, nil // already in the knowledge base; staff edit it there
 	case err == nil:
 		c.Created = old.Created
@@ -181,6 +190,7 @@ func (s *Service) Mark(ctx context.Context, ev *bot.Event, messageID string) (so
 		return c, err
 	}
 	s.o.Logger.Info("solutions: thread marked solved", "candidate", c.ID, "thread", thread.Key(), "by", by)
+	s.showSolved(ctx, thread)
 	return c, nil
 }
 

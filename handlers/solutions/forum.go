@@ -1,0 +1,99 @@
+package solutions
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/einsatz/einsatz/bot"
+)
+
+// Forums reads and changes forum posts: *bot.Bot, through the adapters
+// with the bot.Forums ability (Discord).
+type Forums interface {
+	ForumPost(ctx context.Context, in bot.ThreadRef) (bot.ForumPost, bool, error)
+	UpdateForumPost(ctx context.Context, in bot.ThreadRef, tags []string, archive bool) error
+}
+
+// DefaultForumTags are the names of a forum's "solved" tag.
+var DefaultForumTags = []string{"Solved", "Gelöst"}
+
+// maxAppliedTags is how many tags a Discord forum post carries at most.
+const maxAppliedTags = 5
+
+// tagKey compares tag names: letters and digits only, lower case, so
+// "✅ Solved" and "solved" are the same.
+func tagKey(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// solvedTag is the forum's tag with one of names (in the order of names).
+func solvedTag(available []bot.ForumTag, names []string) (bot.ForumTag, bool) {
+	for _, n := range names {
+		k := tagKey(n)
+		if k == "" {
+			continue
+		}
+		for _, t := range available {
+			if tagKey(t.Name) == k {
+				return t, true
+			}
+		}
+	}
+	return bot.ForumTag{}, false
+}
+
+// solvedTags are the tags a solved post carries: its own, plus the solved
+// tag; when the post is full the last other tag makes room. changed is
+// false when the post carries it already.
+func solvedTags(applied []string, tag string) (tags []string, changed bool) {
+	if slices.Contains(applied, tag) {
+		return applied, false
+	}
+	tags = slices.Clone(applied)
+	if len(tags) >= maxAppliedTags {
+		tags = tags[:maxAppliedTags-1]
+	}
+	return append(tags, tag), true
+}
+
+// showSolved shows on the platform that a thread is solved: a forum post
+// gets the forum's solved tag and, with Options.Archive, is archived. It
+// logs what fails (a missing permission) rather than failing the mark.
+func (s *Service) showSolved(ctx context.Context, thread bot.ThreadRef) {
+	if s.o.Forums == nil || thread.ThreadID == "" {
+		return
+	}
+	post, ok, err := s.o.Forums.ForumPost(ctx, thread)
+	if err != nil {
+		s.o.Logger.Warn("solutions: reading the forum post failed", "thread", thread.Key(), "err", err)
+		return
+	}
+	if !ok || post.Archived {
+		return
+	}
+	names := s.o.ForumTags
+	if len(names) == 0 {
+		names = DefaultForumTags
+	}
+	tags, changed := post.Applied, false
+	if t, found := solvedTag(post.Tags, names); found {
+		tags, changed = solvedTags(post.Applied, t.ID)
+	}
+	if !changed && !s.o.Archive {
+		return
+	}
+	if err := s.o.Forums.UpdateForumPost(ctx, thread, tags, s.o.Archive); err != nil {
+		s.o.Logger.Warn("solutions: tagging the solved forum post failed (the bot needs Manage Threads in the forum)",
+			"thread", thread.Key(), "err", err)
+		return
+	}
+	s.o.Logger.Info("solutions: forum post shown solved", "thread", thread.Key(), "tagged", changed, "archived", s.o.Archive)
+}
