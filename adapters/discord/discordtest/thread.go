@@ -76,3 +76,16 @@ func (s *Server) patchThread(w http.ResponseWriter, r *http.Request) {
 	s.dispatchLocked("THREAD_UPDATE", intentGuilds, p)
 	writeJSON(w, 200, p)
 }
+
+// TagPost sets the tags a member chose for their forum post (tag ids of
+// the forum, at most 5) and dispatches THREAD_UPDATE.
+func (s *Server) TagPost(threadID string, tagIDs ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.channels[threadID]
+	if c == nil || c.Type != TypeThread || len(tagIDs) > 5 {
+		panic("discordtest: no forum post " + threadID + " or more than 5 tags")
+	}
+	c.AppliedTags = slices.Clone(tagIDs)
+	s.dispatchLocked("THREAD_UPDATE", intentGuilds, s.channelPayloadLocked(c))
+}
