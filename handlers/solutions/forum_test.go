@@ -177,7 +177,10 @@ func ephemerallySaid(resp []discordtest.InteractionResponse, part string) bool {
 }
 
 // Slack: the message shortcut "Mark solution" on a reply in a thread makes
-// the candidate of that thread with that reply; a bystander's does not.
+// the candidate of that thread with that reply, and the thanks is shown to
+// its user only, in the thread (chat.postEphemeral with thread_ts); a
+// bystander's makes none and is refused privately; the thread's other
+// answers stay public.
 func TestMarkSolutionShortcutOnSlack(t *testing.T) {
 	const help, mia, anna, bob = "C0HELP", "U0MIA", "U0ANNA", "U0BOB"
 	fake := slacktest.New(slacktest.Options{AckTimeout: 3 * time.Second, PingInterval: 100 * time.Millisecond})
@@ -201,14 +204,7 @@ func TestMarkSolutionShortcutOnSlack(t *testing.T) {
 	if err := fake.Shortcut(help, bob, slack.ShortcutMarkSolution, replyTS); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the refusal", func() bool {
-		for _, m := range threadPosts(fake, help, ts) {
-			if strings.Contains(m.Text, "Only the person who asked") {
-				return true
-			}
-		}
-		return false
-	})
+	waitUntil(t, "the refusal", func() bool { return saidOnlyTo(fake, help, ts, bob, "Only the person who asked") })
 	if len(r.pending(t)) != 0 {
 		t.Fatalf("a bystander's shortcut made a candidate: %+v", r.pending(t))
 	}
@@ -220,14 +216,37 @@ func TestMarkSolutionShortcutOnSlack(t *testing.T) {
 	if c.By != "staff" || c.Answer != "Run einsatz key rotate, then restart the service." || c.Thread.ThreadID != ts {
 		t.Errorf("candidate = %+v, want bob's reply in the thread of %s", c, ts)
 	}
-	waitUntil(t, "the thanks", func() bool {
+	waitUntil(t, "the thanks", func() bool { return saidOnlyTo(fake, help, ts, anna, "marked solved") })
+	// The thread's other replies stay public: mia's follow-up is answered
+	// for everyone.
+	public := func() int {
+		n := 0
 		for _, m := range threadPosts(fake, help, ts) {
-			if strings.Contains(m.Text, "marked solved") {
-				return true
+			if m.EphemeralFor == "" {
+				n++
 			}
 		}
-		return false
-	})
+		return n
+	}
+	before := public()
+	fake.Post(help, mia, "@einsatz and how often should I rotate it?", ts)
+	waitUntil(t, "a public answer in the thread", func() bool { return public() > before })
+	for _, m := range threadPosts(fake, help, ts) {
+		if m.EphemeralFor == "" && (strings.Contains(m.Text, "marked solved") || strings.Contains(m.Text, "Only the person")) {
+			t.Errorf("a shortcut's reply went to everyone: %q", m.Text)
+		}
+	}
+}
+
+// saidOnlyTo reports whether the bot said part in a thread, shown to user
+// only (chat.postEphemeral with thread_ts).
+func saidOnlyTo(fake *slacktest.Server, channel, ts, user, part string) bool {
+	for _, m := range threadPosts(fake, channel, ts) {
+		if m.EphemeralFor == user && strings.Contains(m.Text, part) {
+			return true
+		}
+	}
+	return false
 }
 
 func runSlack(t *testing.T, r *rig, fake *slacktest.Server, a *slack.Adapter) {
