@@ -293,6 +293,19 @@ func (b *Bot) EditMessage(ctx context.Context, in ThreadRef, messageID string, r
 	return nil
 }
 
+// React adds the bot's reaction to a message through the adapter's
+// Reactor ability.
+func (b *Bot) React(ctx context.Context, in ThreadRef, messageID, emoji string) error {
+	r, ok := b.sender(in.Platform).(Reactor)
+	if !ok {
+		return fmt.Errorf("bot: react on %s: the adapter cannot react", in.Platform)
+	}
+	if err := r.React(ctx, in, messageID, emoji); err != nil {
+		return fmt.Errorf("bot: react on %s/%s: %w", in.Platform, in.ChannelID, err)
+	}
+	return nil
+}
+
 // ForumPost describes a forum post through the adapter's Forums ability;
 // ok is false when the thread is no forum post or the platform has no
 // forums.

@@ -16,6 +16,11 @@ type Forums interface {
 	UpdateForumPost(ctx context.Context, in bot.ThreadRef, tags []string, archive bool) error
 }
 
+// Reactor adds the bot's reaction to a message: *bot.Bot.
+type Reactor interface {
+	React(ctx context.Context, in bot.ThreadRef, messageID, emoji string) error
+}
+
 // DefaultForumTags are the names of a forum's "solved" tag.
 var DefaultForumTags = []string{"Solved", "Gelöst"}
 
@@ -65,10 +70,24 @@ func solvedTags(applied []string, tag string) (tags []string, changed bool) {
 }
 
 // showSolved shows on the platform that a thread is solved: a forum post
-// gets the forum's solved tag and, with Options.Archive, is archived. It
-// logs what fails (a missing permission) rather than failing the mark.
+// gets the forum's solved tag and, with Options.Archive, is archived; a
+// Slack thread's parent message gets the bot's ✅. It logs what fails (a
+// missing permission) rather than failing the mark.
 func (s *Service) showSolved(ctx context.Context, thread bot.ThreadRef) {
-	if s.o.Forums == nil || thread.ThreadID == "" {
+	if thread.ThreadID == "" {
+		return
+	}
+	if thread.Platform == bot.PlatformSlack {
+		// Slack has no forums: a ✅ on the parent shows the thread solved
+		// in the channel. The bot's own reaction marks nothing.
+		if s.o.Reactor != nil && slackTS(thread.ThreadID) {
+			if err := s.o.Reactor.React(ctx, thread, thread.ThreadID, DefaultReaction); err != nil {
+				s.o.Logger.Warn("solutions: reacting ✅ on the solved thread failed", "thread", thread.Key(), "err", err)
+			}
+		}
+		return
+	}
+	if s.o.Forums == nil {
 		return
 	}
 	post, ok, err := s.o.Forums.ForumPost(ctx, thread)
@@ -96,4 +115,12 @@ func (s *Service) showSolved(ctx context.Context, thread bot.ThreadRef) {
 		return
 	}
 	s.o.Logger.Info("solutions: forum post shown solved", "thread", thread.Key(), "tagged", changed, "archived", s.o.Archive)
+}
+
+// slackTS reports whether a Slack thread id is a message's ts ("1712.0001"),
+// not the synthetic id of a DM or a slash command's thread.
+func slackTS(id string) bool {
+	a, b, ok := strings.Cut(id, ".")
+	digits := func(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
+	return ok && digits(a) && digits(b)
 }

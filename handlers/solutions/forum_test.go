@@ -180,7 +180,7 @@ func ephemerallySaid(resp []discordtest.InteractionResponse, part string) bool {
 // the candidate of that thread with that reply, and the thanks is shown to
 // its user only, in the thread (chat.postEphemeral with thread_ts); a
 // bystander's makes none and is refused privately; the thread's other
-// answers stay public.
+// answers stay public; the thread's parent gets the bot's ✅.
 func TestMarkSolutionShortcutOnSlack(t *testing.T) {
 	const help, mia, anna, bob = "C0HELP", "U0MIA", "U0ANNA", "U0BOB"
 	fake := slacktest.New(slacktest.Options{AckTimeout: 3 * time.Second, PingInterval: 100 * time.Millisecond})
@@ -189,7 +189,7 @@ func TestMarkSolutionShortcutOnSlack(t *testing.T) {
 	fake.AddUser(mia, "mia")
 	fake.AddUser(anna, "anna")
 	fake.AddUser(bob, "bob")
-	r := newRigWith(t, nil, func(o *solutions.Options, core *bot.Bot, _ *storage.Store) { o.Forums = core })
+	r := newRigWith(t, nil, func(o *solutions.Options, core *bot.Bot, _ *storage.Store) { o.Forums, o.Reactor = core, core })
 	a, err := slack.New(slack.Options{BotToken: fake.BotToken(), AppToken: fake.AppToken(), APIURL: fake.APIURL(),
 		StaffUsers: []string{anna}, Commands: r.core.Commands(), Logger: discard, PingTimeout: time.Second, NameWait: time.Second})
 	if err != nil {
@@ -217,6 +217,26 @@ func TestMarkSolutionShortcutOnSlack(t *testing.T) {
 		t.Errorf("candidate = %+v, want bob's reply in the thread of %s", c, ts)
 	}
 	waitUntil(t, "the thanks", func() bool { return saidOnlyTo(fake, help, ts, anna, "marked solved") })
+	// The thread's parent shows it solved: the bot's ✅, once, also when
+	// the thread is marked again (Slack answers already_reacted).
+	parentTicks := func() (ok, failed int) {
+		for _, c := range fake.Calls("reactions.add") {
+			if c.Params["channel"] == help && c.Params["timestamp"] == ts && c.Params["name"] == "white_check_mark" {
+				if c.Error == "" {
+					ok++
+				} else {
+					failed++
+				}
+			}
+		}
+		return ok, failed
+	}
+	waitUntil(t, "the ✅ on the parent", func() bool { ok, _ := parentTicks(); return ok == 1 })
+	fake.React(help, mia, replyTS, "white_check_mark", false)
+	waitUntil(t, "the second mark", func() bool { _, failed := parentTicks(); return failed == 1 })
+	if n, _ := parentTicks(); n != 1 {
+		t.Errorf("the bot ticked the parent %d times", n)
+	}
 	// The thread's other replies stay public: mia's follow-up is answered
 	// for everyone.
 	public := func() int {

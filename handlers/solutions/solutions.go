@@ -57,6 +57,9 @@ type Options struct {
 	Forums    Forums
 	ForumTags []string
 	Archive   bool
+	// Reactor reacts ✅ on a solved Slack thread's parent message;
+	// *bot.Bot. Nil leaves it.
+	Reactor Reactor
 }
 
 // FromConfig takes the settings from the configuration.
