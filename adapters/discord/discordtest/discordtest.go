@@ -764,8 +764,9 @@ func (s *Server) findCommandLocked(guildID, name string, typ int) (Command, bool
 func (s *Server) storeLocked(m *Message) {
 	s.messages[m.ID] = m
 	s.byChannel[m.ChannelID] = append(s.byChannel[m.ChannelID], m.ID)
-	if c := s.channels[m.ChannelID]; c != nil && c.Type == TypeThread && c.Archived {
-		// A message in an archived thread opens it again, as on Discord.
+	if c := s.channels[m.ChannelID]; c != nil && c.Type == TypeThread && c.Archived && m.Flags&flagEphemeral == 0 {
+		// A message in an archived thread opens it again, as on Discord
+		// (one only its recipient sees does not).
 		c.Archived = false
 		s.dispatchLocked("THREAD_UPDATE", intentGuilds, s.channelPayloadLocked(c))
 	}
