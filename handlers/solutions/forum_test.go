@@ -146,7 +146,9 @@ func TestSolvedForumPostOnDiscord(t *testing.T) {
 	}
 }
 
-// In a text channel's thread (no forum) nothing is tagged or archived.
+// In a text channel's thread (no forum) nothing is tagged or archived. The
+// answers to "Mark solution" (no words of its own) are in the thread's
+// language: German here, for the bystander and for the asker.
 func TestSolvedTextThreadIsNotTagged(t *testing.T) {
 	fd := discordtest.New(t, discordtest.Options{})
 	supportRole := fd.AddRole(fd.Guild, "support")
@@ -156,11 +158,15 @@ func TestSolvedTextThreadIsNotTagged(t *testing.T) {
 		o.Forums, o.Archive = core, true
 	})
 	discordRig(t, fd, r, supportRole)
-	q := fd.Post(general, mia, question, true)
+	bob := fd.NewUser("bob")
+	q := fd.Post(general, mia, "Wie kann ich den nächtlichen Sync-Fehler E4711 beheben? Er kommt jede Nacht.", true)
 	waitUntil(t, "the bot's first reply", func() bool { return len(fd.BotMessages(q.ID)) == 1 })
-	reply := fd.Post(q.ID, anna, solution, false)
-	fd.MessageCommand(q.ID, mia, discord.SolutionCommandName, reply.ID)
+	reply := fd.Post(q.ID, anna, "E4711 heißt, dass das Token abgelaufen ist: lege unter Einstellungen ein neues an.", false)
+	ia := fd.MessageCommand(q.ID, bob, discord.SolutionCommandName, reply.ID)
+	waitUntil(t, "the German refusal", func() bool { return ephemerallySaid(fd.InteractionResponses(ia), "Nur wer gefragt hat") })
+	ia = fd.MessageCommand(q.ID, mia, discord.SolutionCommandName, reply.ID)
 	waitUntil(t, "the candidate", func() bool { return len(r.pending(t)) == 1 })
+	waitUntil(t, "the German thanks", func() bool { return ephemerallySaid(fd.InteractionResponses(ia), "als gelöst markiert") })
 	time.Sleep(100 * time.Millisecond)
 	if ch, _ := fd.ChannelInfo(q.ID); ch.Archived || len(ch.AppliedTags) != 0 {
 		t.Errorf("a text channel's thread was changed: %+v", ch)

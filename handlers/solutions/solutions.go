@@ -270,6 +270,12 @@ func (s *Service) solvedCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, er
 		msg = ev.Target.ID // a message command on the solving message
 	}
 	_, err := s.Mark(ctx, ev, msg)
+	l := ev.Lang
+	if strings.TrimSpace(ev.Args) == "" {
+		// No words to tell the language ("Mark solution", a bare /solved):
+		// the thread's, as its question shows.
+		l = threadLang(ev, l)
+	}
 	key := "marked"
 	switch {
 	case errors.Is(err, ErrNoQuestion):
@@ -281,7 +287,21 @@ func (s *Service) solvedCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, er
 	case err != nil:
 		return nil, err
 	}
-	return []bot.Reply{{Text: text(ev.Lang, key), Notice: true}}, nil
+	return []bot.Reply{{Text: text(l, key), Notice: true}}, nil
+}
+
+// threadLang is the language of the thread's first member message, or
+// fallback when it says nothing clear.
+func threadLang(ev *bot.Event, fallback string) string {
+	for _, t := range ev.History {
+		if t.Role == bot.RoleUser && strings.TrimSpace(t.Text) != "" {
+			if l, sure := lang.Guess(t.Text); sure {
+				return l
+			}
+			break
+		}
+	}
+	return fallback
 }
 
 // Pending returns the candidates waiting for staff, oldest first.
