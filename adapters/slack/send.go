@@ -213,7 +213,7 @@ func (a *Adapter) publish(ctx context.Context, to bot.ThreadRef, r bot.Reply, cu
 	threadTS := ""
 	if !private {
 		threadTS = a.threadTS(to)
-		if u, ok := a.privateIA.Get(r.ReplyTo); ok && r.ReplyTo != "" {
+		if u, ok := a.privIA.Get(r.ReplyTo); ok && r.ReplyTo != "" {
 			user = u // a private shortcut's reply: ephemeral, in its thread
 		}
 	}

@@ -109,12 +109,12 @@ type Adapter struct {
 	synth   *lru.Cache[string, string] // synthetic thread key → ts of its first post
 	ims     *lru.Cache[string, string] // user id → the bot's direct-message channel with them
 	whisper *lru.Cache[string, string] // synthetic thread key of a private command → the user who ran it
-	// privateIA: event key of a private command run as a message shortcut
+	// privIA: event key of a private command run as a message shortcut
 	// in a real thread ("Mark solution") → the user who ran it; the
 	// replies to that event (Reply.ReplyTo) are shown to them only, in the
 	// thread, while the thread's other replies stay public.
-	privateIA *lru.Cache[string, string]
-	avatars   *lru.Cache[string, string] // user id → profile picture URL (users.info image_72)
+	privIA  *lru.Cache[string, string]
+	avatars *lru.Cache[string, string] // user id → profile picture URL (users.info image_72)
 
 	// noCustomize: chat.postMessage refused a custom author
 	// (missing chat:write.customize); staff replies name them in the text.
@@ -198,17 +198,17 @@ func New(opts Options) (*Adapter, error) {
 		opts.NameTTL = time.Hour
 	}
 	a := &Adapter{
-		opts:      opts,
-		log:       opts.Logger.With("platform", bot.PlatformSlack),
-		users:     newNameCache(10000, opts.NameTTL, opts.Now),
-		posted:    newCache(20000),
-		synth:     newCache(5000),
-		ims:       newCache(5000),
-		whisper:   newCache(5000),
-		privateIA: newCache(5000),
-		avatars:   newCache(5000),
-		private:   map[string]bool{},
-		lookups:   map[string]chan struct{}{},
+		opts:    opts,
+		log:     opts.Logger.With("platform", bot.PlatformSlack),
+		users:   newNameCache(10000, opts.NameTTL, opts.Now),
+		posted:  newCache(20000),
+		synth:   newCache(5000),
+		ims:     newCache(5000),
+		whisper: newCache(5000),
+		privIA:  newCache(5000),
+		avatars: newCache(5000),
+		private: map[string]bool{},
+		lookups: map[string]chan struct{}{},
 	}
 	a.q.init()
 	a.botUserID.Store("")
@@ -401,7 +401,7 @@ func (a *Adapter) accept(kind string, translate func(Env) (bot.Event, error), re
 	} else if ev.Kind == bot.KindCommand && ev.Target != nil && a.private[ev.Command] {
 		// A private command run as a message shortcut: only its own
 		// replies are private (the thread is a real one).
-		a.privateIA.Add(ev.Key, ev.User.ID)
+		a.privIA.Add(ev.Key, ev.User.ID)
 	}
 	if ev.Kind == bot.KindMessage && ev.ThreadID != "" && ev.ThreadID != ev.MessageID {
 		// Slack's reaction events do not say the thread: remember a reply's,

@@ -288,10 +288,10 @@ func (s *Server) apiLocked(method, token string, p map[string]string) (obj, *Mes
 			return fail("invalid_name"), nil
 		}
 		key := p["channel"] + "/" + p["timestamp"] + "/" + p["name"]
-		if s.botReacted[key] {
+		if s.reacted[key] {
 			return fail("already_reacted"), nil
 		}
-		s.botReacted[key] = true
+		s.reacted[key] = true
 		return obj{"ok": true}, nil
 
 	case "users.info":

@@ -167,7 +167,7 @@ type Server struct {
 	groups     map[string][]string
 	messages   []*Message
 	calls      []Call
-	botReacted map[string]bool // channel/ts/name the bot reacted with (already_reacted)
+	reacted    map[string]bool // channel/ts/name the bot reacted with (already_reacted)
 	scopes     map[string]bool
 	limits     map[string]*rateLimit
 	failNext   map[string]string
@@ -219,19 +219,19 @@ func New(opts Options) *Server {
 		opts.Logf = func(string, ...any) {}
 	}
 	s := &Server{
-		opts:       opts,
-		channels:   map[string]*channel{},
-		botReacted: map[string]bool{},
-		users:      map[string]*user{},
-		groups:     map[string][]string{},
-		scopes:     map[string]bool{},
-		limits:     map[string]*rateLimit{},
-		failNext:   map[string]string{},
-		tickets:    map[string]bool{},
-		start:      time.Now().Unix(),
-		eventsURL:  opts.EventsURL,
-		httpQueue:  make(chan *envelope, 4096),
-		done:       make(chan struct{}),
+		opts:      opts,
+		channels:  map[string]*channel{},
+		reacted:   map[string]bool{},
+		users:     map[string]*user{},
+		groups:    map[string][]string{},
+		scopes:    map[string]bool{},
+		limits:    map[string]*rateLimit{},
+		failNext:  map[string]string{},
+		tickets:   map[string]bool{},
+		start:     time.Now().Unix(),
+		eventsURL: opts.EventsURL,
+		httpQueue: make(chan *envelope, 4096),
+		done:      make(chan struct{}),
 	}
 	s.cond = sync.NewCond(&s.mu)
 	// slack-go dials with Origin: https://api.slack.com, like Slack's SDKs.
