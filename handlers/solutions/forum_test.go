@@ -134,9 +134,24 @@ func TestSolvedForumPostOnDiscord(t *testing.T) {
 		t.Errorf("post without Manage Threads: tags %v archived %v, want unchanged", ch.AppliedTags, ch.Archived)
 	}
 
+	// "Mark solution" on the bot's own answer: solved (tagged), thanked,
+	// and no candidate (the answer came from the knowledge base).
+	fd.SetThreadsDenied(false)
+	post3, _ := fd.ForumPost(forum, mia, "Languages", "Which languages does the bot answer in?")
+	fd.PostWith(discordtest.PostOptions{ChannelID: post3, Author: mia, Content: "which languages do you speak?", MentionsBot: true})
+	waitUntil(t, "the bot's answer in the third post", func() bool { return len(fd.BotMessages(post3)) > 0 })
+	ia = fd.MessageCommand(post3, mia, discord.SolutionCommandName, fd.BotMessages(post3)[0].ID)
+	waitUntil(t, "the third post archived", func() bool { ch, _ := fd.ChannelInfo(post3); return ch.Archived })
+	waitUntil(t, "the thanks for the bot's answer", func() bool { return ephemerallySaid(fd.InteractionResponses(ia), "marked solved") })
+	if ch, _ := fd.ChannelInfo(post3); !slices.Equal(ch.AppliedTags, []string{solvedTag}) {
+		t.Errorf("third post tags = %v, want Solved", ch.AppliedTags)
+	}
+	if n := len(r.pending(t)); n != 2 {
+		t.Errorf("%d candidates after marking the bot's answer, want still 2", n)
+	}
+
 	// A message in the archived post opens it again; marking it solved
 	// once more tags nothing twice.
-	fd.SetThreadsDenied(false)
 	fd.Post(post, mia, "It works now, thanks!", false)
 	waitUntil(t, "the post to reopen", func() bool { ch, _ := fd.ChannelInfo(post); return !ch.Archived })
 	fd.React(post, reply.ID, mia, "✅")

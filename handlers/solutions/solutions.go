@@ -247,10 +247,12 @@ func (s *Service) Routes() []bot.Route {
 // texts are /solved's replies.
 var texts = map[string]map[string]string{
 	"en": {"marked": "Thanks! This thread is marked solved; the team will review the answer for the knowledge base.",
+		"marked_bot":  "Thanks! This thread is marked solved.",
 		"no_question": "There is no question in this thread to mark solved.",
 		"no_answer":   "I found no reply in this thread to take as the solution.",
 		"not_allowed": "Only the person who asked, or the team, can mark this thread solved."},
 	"de": {"marked": "Danke! Dieser Thread ist als gelöst markiert; das Team prüft die Antwort für die Wissensdatenbank.",
+		"marked_bot":  "Danke! Dieser Thread ist als gelöst markiert.",
 		"no_question": "In diesem Thread gibt es keine Frage, die gelöst sein könnte.",
 		"no_answer":   "Ich habe in diesem Thread keine Antwort gefunden, die die Lösung sein könnte.",
 		"not_allowed": "Nur wer gefragt hat oder das Team kann diesen Thread als gelöst markieren."},
@@ -280,6 +282,12 @@ func (s *Service) solvedCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, er
 	switch {
 	case errors.Is(err, ErrNoQuestion):
 		key = "no_question"
+	case errors.Is(err, ErrNoAnswer) && ev.Target != nil && ev.Target.User.Bot:
+		// "Mark solution" on the bot's own answer: solved, but nothing new
+		// for the knowledge base (the answer came from it).
+		key = "marked_bot"
+		s.showSolved(ctx, ev.Thread())
+		s.o.Logger.Info("solutions: thread solved by the bot's answer", "thread", ev.Thread().Key())
 	case errors.Is(err, ErrNoAnswer):
 		key = "no_answer"
 	case errors.Is(err, ErrNotAllowed):
