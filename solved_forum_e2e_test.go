@@ -14,13 +14,13 @@ import (
 
 // einsatz run with solved.archive against the fake Discord: the asker's ✅
 // on a reply in a German forum post makes the candidate, tags the post
-// "Gelöst" beside the member's tag and archives it (main.go wires the
+// "Gelöst" beside the member's tag instead of "🔴 Offen" and archives it (main.go wires the
 // core's forum ability into the solutions service).
 func TestRunTagsSolvedForumPost(t *testing.T) {
 	fd := discordtest.New(t, discordtest.Options{})
-	forum := fd.TaggedForum(fd.Guild, "hilfe", "Frage", "Gelöst")
+	forum := fd.TaggedForum(fd.Guild, "hilfe", "Frage", "Gelöst", "🔴 Offen")
 	info, _ := fd.ChannelInfo(forum)
-	frage, geloest := info.Tags[0].ID, info.Tags[1].ID
+	frage, geloest, offen := info.Tags[0].ID, info.Tags[1].ID, info.Tags[2].ID
 	mia, bob := fd.NewUser("mia"), fd.NewUser("bob")
 	dataDir := filepath.Join(t.TempDir(), "data")
 	cfg := writeConfig(t, fmt.Sprintf(`storage:
@@ -49,7 +49,7 @@ solved:
 		}
 	}
 	post, _ := fd.ForumPost(forum, mia, "Datenordner", "Wie verschiebe ich den Datenordner auf eine andere Platte?")
-	fd.TagPost(post, frage)
+	fd.TagPost(post, frage, offen)
 	reply := fd.Post(post, bob, "Einsatz stoppen, Ordner verschieben, storage.path anpassen und neu starten.", false)
 	fd.React(post, reply.ID, mia, "✅")
 	wait("the post tagged and archived", func() bool {

@@ -263,6 +263,10 @@ type Solved struct {
 	// is marked solved (the first one its forum offers; case, spaces and
 	// emoji do not matter); empty: "Solved" or "Gelöst".
 	ForumTags []string `yaml:"forum_tags"`
+	// OpenTags name the tags that say a post is not solved yet; a post
+	// marked solved loses them. Absent: Unsolved, Ungelöst, Open, Offen;
+	// [] keeps them.
+	OpenTags []string `yaml:"open_tags"`
 	// Archive archives a Discord forum post once it is marked solved.
 	Archive bool `yaml:"archive"`
 }

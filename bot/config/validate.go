@@ -32,9 +32,11 @@ func (c *Config) Validate() []Problem {
 	if c.Solved.NudgeAfter < 0 || (c.Solved.NudgeAfter > 0 && c.Solved.NudgeAfter < time.Minute) {
 		v.add("solved.nudge_after", "must be 0 (off) or at least 1m, got %s", c.Solved.NudgeAfter)
 	}
-	for i, name := range c.Solved.ForumTags {
-		if strings.IndexFunc(name, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) < 0 {
-			v.add(fmt.Sprintf("solved.forum_tags[%d]", i), "must name a tag with letters (emoji and spaces are ignored), got %q", name)
+	for key, names := range map[string][]string{"forum_tags": c.Solved.ForumTags, "open_tags": c.Solved.OpenTags} {
+		for i, name := range names {
+			if strings.IndexFunc(name, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) < 0 {
+				v.add(fmt.Sprintf("solved.%s[%d]", key, i), "must name a tag with letters (emoji and spaces are ignored), got %q", name)
+			}
 		}
 	}
 	v.staff(c.Staff)

@@ -24,6 +24,10 @@ type Reactor interface {
 // DefaultForumTags are the names of a forum's "solved" tag.
 var DefaultForumTags = []string{"Solved", "Gelöst"}
 
+// DefaultOpenTags are the names of tags that say a post is not solved
+// yet; a solved post loses them.
+var DefaultOpenTags = []string{"Unsolved", "Ungelöst", "Open", "Offen"}
+
 // maxAppliedTags is how many tags a Discord forum post carries at most.
 const maxAppliedTags = 5
 
@@ -55,18 +59,39 @@ func solvedTag(available []bot.ForumTag, names []string) (bot.ForumTag, bool) {
 	return bot.ForumTag{}, false
 }
 
-// solvedTags are the tags a solved post carries: its own, plus the solved
-// tag; when the post is full the last other tag makes room. changed is
-// false when the post carries it already.
-func solvedTags(applied []string, tag string) (tags []string, changed bool) {
-	if slices.Contains(applied, tag) {
-		return applied, false
+// solvedTags are the tags a solved post carries: its own but the open
+// ones (ids in open), plus the solved tag; when the post is full the last
+// other tag makes room. changed is false when nothing changes.
+func solvedTags(applied []string, tag string, open map[string]bool) (tags []string, changed bool) {
+	for _, id := range applied {
+		if !open[id] && id != tag {
+			tags = append(tags, id)
+		}
 	}
-	tags = slices.Clone(applied)
 	if len(tags) >= maxAppliedTags {
 		tags = tags[:maxAppliedTags-1]
 	}
+	if i := slices.Index(applied, tag); i >= 0 && len(tags) == len(applied)-1 {
+		return applied, false // carries it already, and no open tag
+	}
 	return append(tags, tag), true
+}
+
+// openTags are the ids of the forum's tags named like one of names.
+func openTags(available []bot.ForumTag, names []string) map[string]bool {
+	keys := map[string]bool{}
+	for _, n := range names {
+		if k := tagKey(n); k != "" {
+			keys[k] = true
+		}
+	}
+	out := map[string]bool{}
+	for _, t := range available {
+		if keys[tagKey(t.Name)] {
+			out[t.ID] = true
+		}
+	}
+	return out
 }
 
 // showSolved shows on the platform that a thread is solved: a forum post
@@ -103,8 +128,12 @@ func (s *Service) showSolved(ctx context.Context, thread bot.ThreadRef) {
 		names = DefaultForumTags
 	}
 	tags, changed := post.Applied, false
+	open := s.o.OpenTags
+	if open == nil {
+		open = DefaultOpenTags
+	}
 	if t, found := solvedTag(post.Tags, names); found {
-		tags, changed = solvedTags(post.Applied, t.ID)
+		tags, changed = solvedTags(post.Applied, t.ID, openTags(post.Tags, open))
 	}
 	if !changed && !s.o.Archive {
 		return

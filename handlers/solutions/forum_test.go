@@ -47,9 +47,12 @@ func TestSolvedTagChoice(t *testing.T) {
 		{"on a post without tags", nil, []string{"S"}, true},
 		{"already there", []string{"S", "a"}, []string{"S", "a"}, false},
 		{"a full post: the last other tag makes room", []string{"a", "b", "c", "d", "e"}, []string{"a", "b", "c", "d", "S"}, true},
+		{"the open tag goes", []string{"a", "O"}, []string{"a", "S"}, true},
+		{"a full post loses its open tag first", []string{"a", "O", "b", "c", "d"}, []string{"a", "b", "c", "d", "S"}, true},
+		{"solved and open at once", []string{"S", "O"}, []string{"S"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, changed := solutions.SolvedTags(tc.applied, "S")
+			got, changed := solutions.SolvedTags(tc.applied, "S", map[string]bool{"O": true})
 			if !slices.Equal(got, tc.want) || changed != tc.changed {
 				t.Errorf("SolvedTags(%v) = %v, %v; want %v, %v", tc.applied, got, changed, tc.want, tc.changed)
 			}

@@ -57,6 +57,9 @@ type Options struct {
 	Forums    Forums
 	ForumTags []string
 	Archive   bool
+	// OpenTags name the tags a solved post loses ("Unsolved", "Offen";
+	// solved.open_tags); nil is DefaultOpenTags, empty none.
+	OpenTags []string
 	// Reactor reacts ✅ on a solved Slack thread's parent message;
 	// *bot.Bot. Nil leaves it.
 	Reactor Reactor
@@ -69,6 +72,7 @@ func FromConfig(cfg *config.Config, o Options) Options {
 	o.NudgeAfter = cfg.Solved.NudgeAfter
 	o.ForumTags = cfg.Solved.ForumTags
 	o.Archive = cfg.Solved.Archive
+	o.OpenTags = cfg.Solved.OpenTags
 	return o
 }
 
