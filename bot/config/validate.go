@@ -32,10 +32,13 @@ func (c *Config) Validate() []Problem {
 	if c.Solved.NudgeAfter < 0 || (c.Solved.NudgeAfter > 0 && c.Solved.NudgeAfter < time.Minute) {
 		v.add("solved.nudge_after", "must be 0 (off) or at least 1m, got %s", c.Solved.NudgeAfter)
 	}
-	for key, names := range map[string][]string{"forum_tags": c.Solved.ForumTags, "open_tags": c.Solved.OpenTags} {
-		for i, name := range names {
+	for _, tags := range []struct {
+		key   string
+		names []string
+	}{{"forum_tags", c.Solved.ForumTags}, {"open_tags", c.Solved.OpenTags}} {
+		for i, name := range tags.names {
 			if strings.IndexFunc(name, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) < 0 {
-				v.add(fmt.Sprintf("solved.%s[%d]", key, i), "must name a tag with letters (emoji and spaces are ignored), got %q", name)
+				v.add(fmt.Sprintf("solved.%s[%d]", tags.key, i), "must name a tag with letters (emoji and spaces are ignored), got %q", name)
 			}
 		}
 	}
