@@ -242,7 +242,7 @@ func TestSetupCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"chat:write", "https://bot.example.org/slack/events", "/einsatz"} {
+	for _, want := range []string{"chat:write", "https://bot.example.org/slack/events", "/einsatz", "callback_id: mark_solution"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("manifest lacks %q:\n%s", want, out)
 		}
@@ -257,7 +257,7 @@ func TestSetupCommands(t *testing.T) {
 	}
 	u, err := url.Parse(strings.TrimSpace(out))
 	if err != nil || u.Host != "discord.com" || u.Query().Get("client_id") == "" ||
-		u.Query().Get("scope") != "bot applications.commands" || u.Query().Get("permissions") != "309774601280" {
+		u.Query().Get("scope") != "bot applications.commands" || u.Query().Get("permissions") != "326954470464" {
 		t.Fatalf("invite URL %q (%v)", out, err)
 	}
 

@@ -148,3 +148,31 @@ func (SystemClock) Now() time.Time { return time.Now() }
 
 // After returns time.After.
 func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// ForumTag is a tag a forum channel offers for its posts.
+type ForumTag struct {
+	ID   string
+	Name string
+	// Moderated tags only members who may manage threads can apply.
+	Moderated bool
+}
+
+// ForumPost is what the platform tells of a post in a forum channel: the
+// tags its forum offers, the ids of those it carries, whether it is
+// archived.
+type ForumPost struct {
+	Tags     []ForumTag
+	Applied  []string
+	Archived bool
+}
+
+// Forums is an optional ability: read and change the tags of a forum post
+// and archive it (Discord forum channels).
+type Forums interface {
+	// ForumPost describes the thread in; ok is false when it is no post
+	// in a forum channel.
+	ForumPost(ctx context.Context, in ThreadRef) (post ForumPost, ok bool, err error)
+	// UpdateForumPost sets the post's tags (ids, at most 5) and, with
+	// archive, archives it.
+	UpdateForumPost(ctx context.Context, in ThreadRef, tags []string, archive bool) error
+}

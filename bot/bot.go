@@ -293,6 +293,46 @@ func (b *Bot) EditMessage(ctx context.Context, in ThreadRef, messageID string, r
 	return nil
 }
 
+// React adds the bot's reaction to a message through the adapter's
+// Reactor ability.
+func (b *Bot) React(ctx context.Context, in ThreadRef, messageID, emoji string) error {
+	r, ok := b.sender(in.Platform).(Reactor)
+	if !ok {
+		return fmt.Errorf("bot: react on %s: the adapter cannot react", in.Platform)
+	}
+	if err := r.React(ctx, in, messageID, emoji); err != nil {
+		return fmt.Errorf("bot: react on %s/%s: %w", in.Platform, in.ChannelID, err)
+	}
+	return nil
+}
+
+// ForumPost describes a forum post through the adapter's Forums ability;
+// ok is false when the thread is no forum post or the platform has no
+// forums.
+func (b *Bot) ForumPost(ctx context.Context, in ThreadRef) (ForumPost, bool, error) {
+	f, ok := b.sender(in.Platform).(Forums)
+	if !ok {
+		return ForumPost{}, false, nil
+	}
+	p, ok, err := f.ForumPost(ctx, in)
+	if err != nil {
+		return p, false, fmt.Errorf("bot: forum post on %s/%s: %w", in.Platform, in.ThreadID, err)
+	}
+	return p, ok, nil
+}
+
+// UpdateForumPost sets a forum post's tags and archives it (Forums).
+func (b *Bot) UpdateForumPost(ctx context.Context, in ThreadRef, tags []string, archive bool) error {
+	f, ok := b.sender(in.Platform).(Forums)
+	if !ok {
+		return fmt.Errorf("bot: forum post on %s: the adapter has no forums", in.Platform)
+	}
+	if err := f.UpdateForumPost(ctx, in, tags, archive); err != nil {
+		return fmt.Errorf("bot: update forum post on %s/%s: %w", in.Platform, in.ThreadID, err)
+	}
+	return nil
+}
+
 // DeleteMessage deletes a message the bot posted (through Editor).
 func (b *Bot) DeleteMessage(ctx context.Context, in ThreadRef, messageID string) error {
 	ed, ok := b.sender(in.Platform).(Editor)

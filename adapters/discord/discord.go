@@ -52,7 +52,7 @@ type Options struct {
 	StaffUsers []string
 	// Commands are registered as slash commands at start (bulk overwrite,
 	// so a restart changes nothing), with the message command
-	// "Send to research inbox".
+	// "Send to research inbox" (and "Mark solution" with /solved).
 	Commands []bot.CommandSpec
 	// GuildIDs registers the commands in these guilds only (they appear at
 	// once); empty registers them globally.
@@ -415,11 +415,14 @@ func (a *Adapter) registerCommands(ctx context.Context, appID string) {
 
 // applicationCommands turns command specs into Discord's slash commands
 // (names lower case, descriptions 1-100 characters), plus the message
-// command.
+// commands: "Send to research inbox", and "Mark solution" ("Als Lösung
+// markieren" in German clients) when there is /solved.
 func applicationCommands(specs []bot.CommandSpec) []*discordgo.ApplicationCommand {
 	out := []*discordgo.ApplicationCommand{}
 	seen := map[string]bool{}
+	solved := false
 	for _, sp := range specs {
+		solved = solved || sp.Name == SolutionCommand
 		name := commandName(sp.Name)
 		if name == "" || seen[name] || sp.Name == ForwardCommand {
 			continue // forward is the message command below, not a slash command
@@ -441,6 +444,12 @@ func applicationCommands(specs []bot.CommandSpec) []*discordgo.ApplicationComman
 		out = append(out, c)
 	}
 	out = append(out, &discordgo.ApplicationCommand{Type: discordgo.MessageApplicationCommand, Name: ForwardCommandName})
+	if solved {
+		// /solved has a message command too: the asker or staff pick the
+		// message that solved the thread.
+		out = append(out, &discordgo.ApplicationCommand{Type: discordgo.MessageApplicationCommand, Name: SolutionCommandName,
+			NameLocalizations: &map[discordgo.Locale]string{discordgo.German: SolutionCommandNameDE}})
+	}
 	return out
 }
 

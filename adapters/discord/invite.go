@@ -28,6 +28,10 @@ import (
 //     posted through a channel webhook in the staff member's name (one
 //     webhook per channel, which the bot creates); without it they are
 //     posted by the bot, "**Name** (staff): …".
+//   - Manage Threads: a forum post marked solved gets the forum's "Solved"
+//     tag and, with solved.archive, is archived; for posts the bot did not
+//     start Discord allows that only with Manage Threads. Without it the
+//     candidate is made all the same and the failure logged.
 //
 // Slash commands and buttons need no permission bit (the
 // applications.commands scope covers them); Mention Everyone is left out
@@ -40,7 +44,8 @@ func Permissions() int64 {
 		discordgo.PermissionReadMessageHistory |
 		discordgo.PermissionAddReactions |
 		discordgo.PermissionEmbedLinks |
-		discordgo.PermissionManageWebhooks
+		discordgo.PermissionManageWebhooks |
+		discordgo.PermissionManageThreads
 }
 
 // InviteURL is the OAuth2 URL that adds the bot to a server with the bot

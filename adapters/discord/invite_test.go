@@ -13,13 +13,14 @@ func TestPermissionsInteger(t *testing.T) {
 	t.Parallel()
 	// View Channel 1024 + Send Messages 2048 + Embed Links 16384 + Add
 	// Reactions 64 + Read Message History 65536 + Manage Webhooks 2^29 +
-	// Create Public Threads 2^35 + Send Messages in Threads 2^38.
-	const want = 309774601280
+	// Manage Threads 2^34 + Create Public Threads 2^35 + Send Messages in
+	// Threads 2^38.
+	const want = 326954470464
 	if got := discord.Permissions(); got != want {
 		t.Errorf("Permissions() = %d, want %d", got, want)
 	}
 	got := discord.InviteURL("123456")
-	if want := "https://discord.com/oauth2/authorize?client_id=123456&permissions=309774601280&scope=bot+applications.commands"; got != want {
+	if want := "https://discord.com/oauth2/authorize?client_id=123456&permissions=326954470464&scope=bot+applications.commands"; got != want {
 		t.Errorf("InviteURL = %s\nwant       %s", got, want)
 	}
 }

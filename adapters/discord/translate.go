@@ -18,6 +18,19 @@ const ForwardCommandName = "Send to research inbox"
 // ForwardCommand is the core command a ForwardCommandName click becomes.
 const ForwardCommand = "forward"
 
+// SolutionCommandName is the message context-menu command with which the
+// asker or staff mark the message that solved a thread; it arrives as the
+// "solved" command with the message as Target. SolutionCommandNameDE is
+// its name in a German Discord client.
+const (
+	SolutionCommandName   = "Mark solution"
+	SolutionCommandNameDE = "Als Lösung markieren"
+	SolutionCommand       = "solved"
+)
+
+// messageCommands maps the message commands' names to core commands.
+var messageCommands = map[string]string{ForwardCommandName: ForwardCommand, SolutionCommandName: SolutionCommand}
+
 // channelInfo is what translation needs to know about the channel a
 // payload arrived in. The zero ParentID means a top-level channel.
 type channelInfo struct {
@@ -286,10 +299,11 @@ func translateInteraction(i *discordgo.Interaction, ch channelInfo, id identity)
 			ev.Command = d.Name
 			ev.Args = optionText(d.Options)
 		case discordgo.MessageApplicationCommand:
-			if d.Name != ForwardCommandName {
+			cmd, ok := messageCommands[d.Name]
+			if !ok {
 				return bot.Event{}, false
 			}
-			ev.Command = ForwardCommand
+			ev.Command = cmd
 			var target *discordgo.Message
 			if d.Resolved != nil {
 				target = d.Resolved.Messages[d.TargetID]

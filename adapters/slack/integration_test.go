@@ -627,3 +627,53 @@ func TestBodyLimit(t *testing.T) {
 		t.Errorf("status %d, want 413", resp.StatusCode)
 	}
 }
+
+// The "Mark solution" shortcut on a reply in a thread, in both modes: the
+// core gets the command "solved" in that thread (its history, the reply as
+// Target); the reply to it is ephemeral for its user, inside the thread,
+// while the answer to a message in the same thread right after stays
+// public.
+func TestMarkSolutionShortcutInThread(t *testing.T) {
+	for _, mode := range []string{slack.ModeSocket, slack.ModeHTTP} {
+		t.Run(mode, func(t *testing.T) {
+			h := start(t, config{mode: mode, adapter: func(o *slack.Options) {
+				o.Commands = append(o.Commands, bot.CommandSpec{Name: "solved", Private: true})
+			}})
+			parent := h.fake.Post(general, alice, "@einsatz how do I rotate the key?", "")
+			h.fake.WaitPosted(1, 5*time.Second)
+			reply := h.fake.Post(general, bob, "Run einsatz key rotate.", parent)
+			h.fake.WaitPosted(2, 5*time.Second) // the harness echoes every message
+			if err := h.fake.Shortcut(general, alice, slack.ShortcutMarkSolution, reply); err != nil {
+				t.Fatal(err)
+			}
+			said := func(part string) *slacktest.Message {
+				for _, m := range h.fake.Posted() {
+					if strings.Contains(m.Text, part) {
+						return &m
+					}
+				}
+				return nil
+			}
+			waitFor(t, 5*time.Second, "the shortcut's answer", func() bool { return said("/solved") != nil })
+			if m := said("/solved"); m.EphemeralFor != alice || m.ThreadTS != parent {
+				t.Errorf("answer to the shortcut: %+v, want it for alice only in the thread %s", m, parent)
+			}
+			h.fake.Post(general, bob, "@einsatz thanks", parent)
+			waitFor(t, 5*time.Second, "the next answer", func() bool { return said("thanks") != nil })
+			if m := said("thanks"); m.EphemeralFor != "" || m.ThreadTS != parent {
+				t.Errorf("the next answer in the thread: %+v, want it public in the thread", m)
+			}
+			h.settle()
+			var ev *bot.Event
+			for _, e := range h.events() {
+				if e.Kind == bot.KindCommand {
+					ev = &e
+				}
+			}
+			if ev == nil || ev.Command != "solved" || ev.Thread().ThreadID != parent || ev.Target == nil ||
+				ev.Target.ID != reply || ev.Target.User.ID != bob || len(ev.History) < 3 {
+				t.Errorf("shortcut event %+v, want solved in thread %s with bob's reply as target and the history", ev, parent)
+			}
+		})
+	}
+}

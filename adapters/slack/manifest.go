@@ -27,7 +27,8 @@ type ManifestOptions struct {
 	// request URLs are PublicURL + EventsPath. Required in HTTP mode.
 	PublicURL string
 	// Commands are the subcommands of /einsatz; the shortcut "Send to
-	// research inbox" is included when there is a "forward" command.
+	// research inbox" is included when there is a "forward" command, "Mark
+	// solution" when there is a "solved" command.
 	Commands []bot.CommandSpec
 	// StaffUserGroup adds usergroups:read, to read the staff group's members.
 	StaffUserGroup bool
@@ -122,10 +123,11 @@ func Manifest(opts ManifestOptions) ([]byte, error) {
 	m.Features.BotUser.AlwaysOnline = true
 
 	var names []string
-	forward := false
+	forward, solved := false, false
 	for _, c := range opts.Commands {
 		names = append(names, c.Name)
 		forward = forward || c.Name == "forward"
+		solved = solved || c.Name == "solved"
 	}
 	hint := "ask <question>"
 	if len(names) > 0 {
@@ -140,6 +142,12 @@ func Manifest(opts ManifestOptions) ([]byte, error) {
 			Name: "Send to research inbox", Type: "message", CallbackID: ShortcutResearchInbox,
 			Description: "Keep this message for the team's research inbox",
 		}}
+	}
+	if solved {
+		m.Features.Shortcuts = append(m.Features.Shortcuts, manifestShortcut{
+			Name: "Mark solution", Type: "message", CallbackID: ShortcutMarkSolution,
+			Description: "This reply solved the thread (Als Lösung markieren)",
+		})
 	}
 
 	scopes := map[string]bool{

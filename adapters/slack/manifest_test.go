@@ -15,6 +15,7 @@ func TestManifest(t *testing.T) {
 	type parsed struct {
 		Features struct {
 			Shortcuts []struct {
+				Name       string `yaml:"name"`
 				CallbackID string `yaml:"callback_id"`
 				Type       string `yaml:"type"`
 			} `yaml:"shortcuts"`
@@ -98,6 +99,13 @@ func TestManifest(t *testing.T) {
 		}
 		if len(p.Features.Shortcuts) != 0 {
 			t.Error("shortcut without a forward command")
+		}
+	})
+	t.Run("mark solution", func(t *testing.T) {
+		p := parse(t, ManifestOptions{Commands: []bot.CommandSpec{{Name: "forward"}, {Name: "solved"}}})
+		if len(p.Features.Shortcuts) != 2 || p.Features.Shortcuts[1].CallbackID != ShortcutMarkSolution ||
+			p.Features.Shortcuts[1].Type != "message" || p.Features.Shortcuts[1].Name != "Mark solution" {
+			t.Errorf("shortcuts %+v, want Send to research inbox and Mark solution", p.Features.Shortcuts)
 		}
 	})
 	t.Run("http without public url", func(t *testing.T) {

@@ -213,6 +213,9 @@ func (a *Adapter) publish(ctx context.Context, to bot.ThreadRef, r bot.Reply, cu
 	threadTS := ""
 	if !private {
 		threadTS = a.threadTS(to)
+		if u, ok := a.privIA.Get(r.ReplyTo); ok && r.ReplyTo != "" {
+			user = u // a private shortcut's reply: ephemeral, in its thread
+		}
 	}
 	for _, m := range render(r) {
 		if m.text == "" && len(m.blocks) == 0 {
@@ -238,7 +241,7 @@ func (a *Adapter) publish(ctx context.Context, to bot.ThreadRef, r bot.Reply, cu
 			first = ts
 		}
 		a.posted.Add(to.ChannelID+"/"+ts, to.ThreadID)
-		if !private && threadTS == "" && to.ThreadID != "" && to.ThreadID != DMThread {
+		if !private && user == "" && threadTS == "" && to.ThreadID != "" && to.ThreadID != DMThread {
 			// A reply in a synthetic thread (a slash command's answer):
 			// later messages of this thread go under the first. A reply
 			// with no thread at all (an alert) stays at the top level.

@@ -109,6 +109,11 @@ type Adapter struct {
 	synth   *lru.Cache[string, string] // synthetic thread key → ts of its first post
 	ims     *lru.Cache[string, string] // user id → the bot's direct-message channel with them
 	whisper *lru.Cache[string, string] // synthetic thread key of a private command → the user who ran it
+	// privIA: event key of a private command run as a message shortcut
+	// in a real thread ("Mark solution") → the user who ran it; the
+	// replies to that event (Reply.ReplyTo) are shown to them only, in the
+	// thread, while the thread's other replies stay public.
+	privIA  *lru.Cache[string, string]
 	avatars *lru.Cache[string, string] // user id → profile picture URL (users.info image_72)
 
 	// noCustomize: chat.postMessage refused a custom author
@@ -200,6 +205,7 @@ func New(opts Options) (*Adapter, error) {
 		synth:   newCache(5000),
 		ims:     newCache(5000),
 		whisper: newCache(5000),
+		privIA:  newCache(5000),
 		avatars: newCache(5000),
 		private: map[string]bool{},
 		lookups: map[string]chan struct{}{},
@@ -392,6 +398,10 @@ func (a *Adapter) accept(kind string, translate func(Env) (bot.Event, error), re
 		// A private slash command, or a click on an ephemeral message: its
 		// thread is its own, and every reply in it is shown to that user only.
 		a.whisper.Add(ev.Thread().Key(), ev.User.ID)
+	} else if ev.Kind == bot.KindCommand && ev.Target != nil && a.private[ev.Command] {
+		// A private command run as a message shortcut: only its own
+		// replies are private (the thread is a real one).
+		a.privIA.Add(ev.Key, ev.User.ID)
 	}
 	if ev.Kind == bot.KindMessage && ev.ThreadID != "" && ev.ThreadID != ev.MessageID {
 		// Slack's reaction events do not say the thread: remember a reply's,

@@ -17,6 +17,16 @@ import (
 // research inbox"; it becomes the command "forward" with the message as Target.
 const ShortcutResearchInbox = "send_to_research_inbox"
 
+// ShortcutMarkSolution is the callback id of the message shortcut "Mark
+// solution": the asker or staff run it on the reply that solved a thread;
+// it becomes the command "solved" with the message as Target. (Slash
+// commands do not say the thread they were typed in; a shortcut carries
+// the message and its thread_ts.)
+const ShortcutMarkSolution = "mark_solution"
+
+// shortcutCommands maps message shortcuts' callback ids to core commands.
+var shortcutCommands = map[string]string{ShortcutResearchInbox: "forward", ShortcutMarkSolution: "solved"}
+
 // ErrSkip marks a payload that is not for the core (an edit, a join, a
 // modal); translate functions wrap it with the reason.
 var ErrSkip = errors.New("slack: payload skipped")
@@ -422,8 +432,8 @@ func TranslateInteraction(payload []byte, env Env) (bot.Event, error) {
 		ev.Key = "slack:ia:" + id
 		ev.Kind = bot.KindCommand
 		ev.Command = ia.CallbackID
-		if ia.CallbackID == ShortcutResearchInbox {
-			ev.Command = "forward"
+		if cmd, ok := shortcutCommands[ia.CallbackID]; ok {
+			ev.Command = cmd
 		}
 		author := env.user(ia.Message.User)
 		author.Bot = ia.Message.BotID != "" || (env.BotUserID != "" && ia.Message.User == env.BotUserID)

@@ -260,6 +260,16 @@ type Solved struct {
 	// bot's or staff's answer before the bot asks once "Did this solve
 	// it?"; 0 turns the nudge off.
 	NudgeAfter time.Duration `yaml:"nudge_after"`
+	// ForumTags are the names of the tag a Discord forum post gets when it
+	// is marked solved (the first one its forum offers; case, spaces and
+	// emoji do not matter); empty: "Solved" or "Gelöst".
+	ForumTags []string `yaml:"forum_tags"`
+	// OpenTags name the tags that say a post is not solved yet; a post
+	// marked solved loses them. Absent: Unsolved, Ungelöst, Open, Offen;
+	// [] keeps them.
+	OpenTags []string `yaml:"open_tags"`
+	// Archive archives a Discord forum post once it is marked solved.
+	Archive bool `yaml:"archive"`
 }
 
 // KnowledgeSource is one remote knowledge source. Type website crawls a

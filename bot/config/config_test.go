@@ -493,6 +493,11 @@ channels:
 			want: []wantProblem{{"catchup.window", 2, "at most 24h"}},
 		},
 		{
+			name: "forum tag without letters",
+			yaml: "solved:\n  forum_tags:\n    - Solved\n    - \"✅ \"\n",
+			want: []wantProblem{{"solved.forum_tags[1]", 4, "must name a tag with letters"}},
+		},
+		{
 			name: "unknown text key",
 			yaml: "texts:\n  de:\n    gretting: Moin\n",
 			want: []wantProblem{{"texts.de.gretting", 3, `unknown text key (did you mean "greeting"?)`}},

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -30,6 +31,16 @@ func (c *Config) Validate() []Problem {
 	v.knowledge(c.Knowledge)
 	if c.Solved.NudgeAfter < 0 || (c.Solved.NudgeAfter > 0 && c.Solved.NudgeAfter < time.Minute) {
 		v.add("solved.nudge_after", "must be 0 (off) or at least 1m, got %s", c.Solved.NudgeAfter)
+	}
+	for _, tags := range []struct {
+		key   string
+		names []string
+	}{{"forum_tags", c.Solved.ForumTags}, {"open_tags", c.Solved.OpenTags}} {
+		for i, name := range tags.names {
+			if strings.IndexFunc(name, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) < 0 {
+				v.add(fmt.Sprintf("solved.%s[%d]", tags.key, i), "must name a tag with letters (emoji and spaces are ignored), got %q", name)
+			}
+		}
 	}
 	v.staff(c.Staff)
 	v.handoff(c.Handoff)

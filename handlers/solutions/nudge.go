@@ -88,6 +88,7 @@ func (s *Service) nudgeReaction(ctx context.Context, ev *bot.Event) (bool, error
 		// Only the bot answered: its answer came from the knowledge base
 		// already, so there is nothing new to review.
 		s.o.Logger.Info("solutions: thread solved by the bot's answer", "thread", ev.Thread().Key())
+		s.showSolved(ctx, ev.Thread())
 		return true, nil
 	case errors.Is(err, ErrNoQuestion), errors.Is(err, ErrNotAllowed):
 		return true, nil

@@ -51,6 +51,18 @@ type Options struct {
 	Threads    Threads
 	Clock      bot.Clock
 	Logger     *slog.Logger
+	// Forums tags a solved forum post with its forum's solved tag (one of
+	// ForumTags; empty: DefaultForumTags) and, with Archive, archives it
+	// (solved.forum_tags, solved.archive); *bot.Bot. Nil leaves posts be.
+	Forums    Forums
+	ForumTags []string
+	Archive   bool
+	// OpenTags name the tags a solved post loses ("Unsolved", "Offen";
+	// solved.open_tags); nil is DefaultOpenTags, empty none.
+	OpenTags []string
+	// Reactor reacts ✅ on a solved Slack thread's parent message;
+	// *bot.Bot. Nil leaves it.
+	Reactor Reactor
 }
 
 // FromConfig takes the settings from the configuration.
@@ -58,6 +70,9 @@ func FromConfig(cfg *config.Config, o Options) Options {
 	o.Reaction = cfg.Knowledge.SolvedReaction
 	o.Publish = cfg.Knowledge.Publish
 	o.NudgeAfter = cfg.Solved.NudgeAfter
+	o.ForumTags = cfg.Solved.ForumTags
+	o.Archive = cfg.Solved.Archive
+	o.OpenTags = cfg.Solved.OpenTags
 	return o
 }
 
@@ -171,6 +186,7 @@ func (s *Service) Mark(ctx context.Context, ev *bot.Event, messageID string) (so
 	old, err := s.o.Store.Candidate(ctx, c.ID)
 	switch {
 	case err == nil && old.Status == solved.StatusApproved:
+		s.showSolved(ctx, thread)
 		return old, nil // already in the knowledge base; staff edit it there
 	case err == nil:
 		c.Created = old.Created
@@ -181,6 +197,7 @@ func (s *Service) Mark(ctx context.Context, ev *bot.Event, messageID string) (so
 		return c, err
 	}
 	s.o.Logger.Info("solutions: thread marked solved", "candidate", c.ID, "thread", thread.Key(), "by", by)
+	s.showSolved(ctx, thread)
 	return c, nil
 }
 
@@ -234,10 +251,12 @@ func (s *Service) Routes() []bot.Route {
 // texts are /solved's replies.
 var texts = map[string]map[string]string{
 	"en": {"marked": "Thanks! This thread is marked solved; the team will review the answer for the knowledge base.",
+		"marked_bot":  "Thanks! This thread is marked solved.",
 		"no_question": "There is no question in this thread to mark solved.",
 		"no_answer":   "I found no reply in this thread to take as the solution.",
 		"not_allowed": "Only the person who asked, or the team, can mark this thread solved."},
 	"de": {"marked": "Danke! Dieser Thread ist als gelöst markiert; das Team prüft die Antwort für die Wissensdatenbank.",
+		"marked_bot":  "Danke! Dieser Thread ist als gelöst markiert.",
 		"no_question": "In diesem Thread gibt es keine Frage, die gelöst sein könnte.",
 		"no_answer":   "Ich habe in diesem Thread keine Antwort gefunden, die die Lösung sein könnte.",
 		"not_allowed": "Nur wer gefragt hat oder das Team kann diesen Thread als gelöst markieren."},
@@ -257,10 +276,22 @@ func (s *Service) solvedCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, er
 		msg = ev.Target.ID // a message command on the solving message
 	}
 	_, err := s.Mark(ctx, ev, msg)
+	l := ev.Lang
+	if strings.TrimSpace(ev.Args) == "" {
+		// No words to tell the language ("Mark solution", a bare /solved):
+		// the thread's, as its question shows.
+		l = threadLang(ev, l)
+	}
 	key := "marked"
 	switch {
 	case errors.Is(err, ErrNoQuestion):
 		key = "no_question"
+	case errors.Is(err, ErrNoAnswer) && ev.Target != nil && ev.Target.User.Bot:
+		// "Mark solution" on the bot's own answer: solved, but nothing new
+		// for the knowledge base (the answer came from it).
+		key = "marked_bot"
+		s.showSolved(ctx, ev.Thread())
+		s.o.Logger.Info("solutions: thread solved by the bot's answer", "thread", ev.Thread().Key())
 	case errors.Is(err, ErrNoAnswer):
 		key = "no_answer"
 	case errors.Is(err, ErrNotAllowed):
@@ -268,7 +299,21 @@ func (s *Service) solvedCmd(ctx context.Context, ev *bot.Event) ([]bot.Reply, er
 	case err != nil:
 		return nil, err
 	}
-	return []bot.Reply{{Text: text(ev.Lang, key), Notice: true}}, nil
+	return []bot.Reply{{Text: text(l, key), Notice: true}}, nil
+}
+
+// threadLang is the language of the thread's first member message, or
+// fallback when it says nothing clear.
+func threadLang(ev *bot.Event, fallback string) string {
+	for _, t := range ev.History {
+		if t.Role == bot.RoleUser && strings.TrimSpace(t.Text) != "" {
+			if l, sure := lang.Guess(t.Text); sure {
+				return l
+			}
+			break
+		}
+	}
+	return fallback
 }
 
 // Pending returns the candidates waiting for staff, oldest first.

@@ -12,6 +12,9 @@
 // per-frame zlib compression when IDENTIFY asks for it, and rate-limit
 // headers (429 with retry_after when a route is hammered).
 //
+// Forum posts carry tags (TaggedForum, PATCH /channels/{thread} with
+// applied_tags and archived, Manage Threads for others' posts).
+//
 // Tests drive it as users would (Post, ForumPost, React, SlashCommand,
 // MessageCommand, ClickButton, DeleteMessage, DeleteChannel, Disconnect)
 // and read back what the bot did (Messages, BotMessages, ThreadStarts,
@@ -109,6 +112,19 @@ type Channel struct {
 	Type     int
 	ParentID string
 	OwnerID  string
+	// Tags are a forum's available_tags; AppliedTags the ids of the tags
+	// a forum post carries (at most 5); Archived a thread's archived flag.
+	Tags        []Tag
+	AppliedTags []string
+	Archived    bool
+}
+
+// Tag is a tag a forum offers its posts.
+type Tag struct {
+	ID   string
+	Name string
+	// Moderated tags only members with Manage Threads may apply.
+	Moderated bool
 }
 
 // Button is a button of a posted message.
@@ -184,6 +200,9 @@ type Command struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	Options     []CommandOption `json:"options,omitempty"`
+	// NameLocalizations are the names clients in these locales show
+	// ("de": …).
+	NameLocalizations map[string]string `json:"name_localizations,omitempty"`
 }
 
 // CommandOption is an option of a registered command.
@@ -237,6 +256,7 @@ type Server struct {
 	interactionBy map[string]string // token -> interaction id
 	webhooks      map[string]*Webhook
 	noWebhooks    bool // the bot lacks Manage Webhooks
+	noThreads     bool // the bot lacks Manage Threads
 }
 
 type guild struct {
@@ -427,6 +447,29 @@ func (s *Server) TextChannel(guildID, name string) string {
 // ForumChannel creates a forum channel in a guild.
 func (s *Server) ForumChannel(guildID, name string) string {
 	return s.addChannel(Channel{GuildID: guildID, Name: name, Type: TypeForum})
+}
+
+// TaggedForum creates a forum channel offering tags of these names (its
+// available_tags); ChannelInfo tells their ids. A name starting with "!"
+// makes a moderated tag (only Manage Threads may apply it).
+func (s *Server) TaggedForum(guildID, name string, tags ...string) string {
+	s.mu.Lock()
+	var ts []Tag
+	for _, n := range tags {
+		t := Tag{ID: s.newID(), Name: strings.TrimPrefix(n, "!"), Moderated: strings.HasPrefix(n, "!")}
+		ts = append(ts, t)
+	}
+	s.mu.Unlock()
+	return s.addChannel(Channel{GuildID: guildID, Name: name, Type: TypeForum, Tags: ts})
+}
+
+// SetThreadsDenied takes Manage Threads from the bot (denied) or gives it
+// back: while denied, editing or archiving a thread someone else started,
+// or applying a moderated tag, answers 403 Missing Permissions (50013).
+func (s *Server) SetThreadsDenied(denied bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noThreads = denied
 }
 
 // Thread creates a public thread without a starter message, as a user
@@ -721,6 +764,12 @@ func (s *Server) findCommandLocked(guildID, name string, typ int) (Command, bool
 func (s *Server) storeLocked(m *Message) {
 	s.messages[m.ID] = m
 	s.byChannel[m.ChannelID] = append(s.byChannel[m.ChannelID], m.ID)
+	if c := s.channels[m.ChannelID]; c != nil && c.Type == TypeThread && c.Archived && m.Flags&flagEphemeral == 0 {
+		// A message in an archived thread opens it again, as on Discord
+		// (one only its recipient sees does not).
+		c.Archived = false
+		s.dispatchLocked("THREAD_UPDATE", intentGuilds, s.channelPayloadLocked(c))
+	}
 }
 
 // Messages returns the messages of a channel or thread, oldest first,
@@ -987,13 +1036,21 @@ func (s *Server) channelPayloadLocked(c *channel) map[string]any {
 			p["recipients"] = []any{userPayload(u)}
 		}
 	}
+	if c.Type == TypeForum {
+		tags := []any{}
+		for _, t := range c.Tags {
+			tags = append(tags, map[string]any{"id": t.ID, "name": t.Name, "moderated": t.Moderated, "emoji_id": nil, "emoji_name": nil})
+		}
+		p["available_tags"] = tags
+	}
 	if c.Type == TypeThread {
 		p["owner_id"] = c.OwnerID
 		p["message_count"] = len(s.byChannel[c.ID])
 		p["member_count"] = 1
 		p["rate_limit_per_user"] = 0
+		p["applied_tags"] = append([]string{}, c.AppliedTags...)
 		p["thread_metadata"] = map[string]any{
-			"archived": false, "auto_archive_duration": 1440, "locked": false,
+			"archived": c.Archived, "auto_archive_duration": 1440, "locked": false,
 			"archive_timestamp": time.Now().UTC().Format(time.RFC3339Nano),
 		}
 	}

@@ -35,6 +35,7 @@ func (s *Server) routes() http.Handler {
 	authed("PUT "+api+"/applications/{app}/guilds/{guild}/commands", s.putCommands)
 	authed("POST "+api+"/users/@me/channels", s.createDM)
 	authed("GET "+api+"/channels/{cid}", s.getChannel)
+	authed("PATCH "+api+"/channels/{cid}", s.patchThread)
 	authed("POST "+api+"/channels/{cid}/messages", s.postMessage)
 	authed("GET "+api+"/channels/{cid}/messages", s.getMessages)
 	authed("GET "+api+"/guilds/{gid}/members/{uid}", s.getMember)
@@ -151,6 +152,15 @@ func (s *Server) getApplication(w http.ResponseWriter, _ *http.Request) {
 
 var commandName = regexp.MustCompile(`^[-_\p{L}\p{N}]{1,32}$`)
 
+// locales are the locales Discord accepts in name_localizations.
+var locales = map[string]bool{}
+
+func init() {
+	for _, l := range strings.Fields("id da de en-GB en-US es-ES es-419 fr hr it lt hu nl no pl pt-BR ro fi sv-SE vi tr cs el bg ru uk hi th zh-CN ja zh-TW ko") {
+		locales[l] = true
+	}
+}
+
 func (s *Server) getCommands(w http.ResponseWriter, r *http.Request) {
 	if r.PathValue("app") != s.AppID {
 		apiError(w, 403, 50001, "Missing Access")
@@ -202,6 +212,17 @@ func (s *Server) putCommands(w http.ResponseWriter, r *http.Request) {
 		if n := utf8.RuneCountInString(c.Name); n < 1 || n > 32 {
 			formError(w, field, "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length.")
 			return
+		}
+		for loc, name := range c.NameLocalizations {
+			lf := fmt.Sprintf("%d.name_localizations.%s", i, loc)
+			if !locales[loc] {
+				formError(w, lf, "LOCALE_INVALID", "Invalid locale")
+				return
+			}
+			if n := utf8.RuneCountInString(name); n < 1 || n > 32 || (c.Type == 1 && (!commandName.MatchString(name) || strings.ToLower(name) != name)) {
+				formError(w, lf, "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
+				return
+			}
 		}
 		if c.Type == 1 {
 			if n := utf8.RuneCountInString(c.Description); n < 1 || n > 100 {

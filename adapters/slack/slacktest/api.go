@@ -287,6 +287,11 @@ func (s *Server) apiLocked(method, token string, p map[string]string) (obj, *Mes
 		if p["name"] == "" || strings.Contains(p["name"], ":") {
 			return fail("invalid_name"), nil
 		}
+		key := p["channel"] + "/" + p["timestamp"] + "/" + p["name"]
+		if s.reacted[key] {
+			return fail("already_reacted"), nil
+		}
+		s.reacted[key] = true
 		return obj{"ok": true}, nil
 
 	case "users.info":

@@ -167,6 +167,7 @@ type Server struct {
 	groups     map[string][]string
 	messages   []*Message
 	calls      []Call
+	reacted    map[string]bool // channel/ts/name the bot reacted with (already_reacted)
 	scopes     map[string]bool
 	limits     map[string]*rateLimit
 	failNext   map[string]string
@@ -220,6 +221,7 @@ func New(opts Options) *Server {
 	s := &Server{
 		opts:      opts,
 		channels:  map[string]*channel{},
+		reacted:   map[string]bool{},
 		users:     map[string]*user{},
 		groups:    map[string][]string{},
 		scopes:    map[string]bool{},

@@ -27,6 +27,8 @@ const help = `commands (CHANNEL is a name such as general, or an id; threads are
   dm TEXT                       send the bot a direct message
   slash CHANNEL NAME [ARGS]     run a slash command (e.g. slash general ask how do I install?)
   forward CHANNEL MESSAGE       run "Send to research inbox" on a message
+  solution THREAD MESSAGE       run "Mark solution" on a message (the help forum has a "Solved" tag)
+  tags THREAD                   show a thread's tags and whether it is archived
   react CHANNEL MESSAGE EMOJI   react to a message
   click CHANNEL MESSAGE ID      click the button with custom id ID on a message
   as NAME                       speak as another user (default alice)
@@ -60,7 +62,7 @@ func main() {
 	defer srv.Close()
 	names := map[string]string{
 		"general":       srv.TextChannel(srv.Guild, "general"),
-		"help":          srv.ForumChannel(srv.Guild, "help"),
+		"help":          srv.TaggedForum(srv.Guild, "help", "Question", "Bug", "✅ Solved"),
 		"announcements": srv.TextChannel(srv.Guild, "announcements"),
 	}
 	users := map[string]discordtest.User{}
@@ -141,6 +143,30 @@ then: DISCORD_TOKEN=%s einsatz run
 					return
 				}
 				out.printf("%s: forward (interaction %s)\n", me.Name, srv.MessageCommand(resolve(f[0]), me, "Send to research inbox", f[1]))
+			case "solution":
+				f := strings.Fields(rest)
+				if len(f) != 2 {
+					out.printf("usage: solution THREAD MESSAGE\n")
+					return
+				}
+				out.printf("%s: mark solution (interaction %s)\n", me.Name, srv.MessageCommand(resolve(f[0]), me, "Mark solution", f[1]))
+			case "tags":
+				th, ok := srv.ChannelInfo(resolve(strings.TrimSpace(rest)))
+				if !ok {
+					out.printf("usage: tags THREAD\n")
+					return
+				}
+				var names []string
+				if forum, ok := srv.ChannelInfo(th.ParentID); ok {
+					for _, id := range th.AppliedTags {
+						for _, t := range forum.Tags {
+							if t.ID == id {
+								names = append(names, t.Name)
+							}
+						}
+					}
+				}
+				out.printf("%s: tags %v, archived %v\n", th.ID, names, th.Archived)
 			case "react":
 				f := strings.Fields(rest)
 				if len(f) != 3 {
