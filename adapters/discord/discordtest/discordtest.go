@@ -236,7 +236,8 @@ type Server struct {
 	botUser       User
 	interactionBy map[string]string // token -> interaction id
 	webhooks      map[string]*Webhook
-	noWebhooks    bool // the bot lacks Manage Webhooks
+	oauth         oauthFake // the OAuth2 login (oauth.go), under its own lock
+	noWebhooks    bool      // the bot lacks Manage Webhooks
 }
 
 type guild struct {
