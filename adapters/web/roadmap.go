@@ -256,8 +256,8 @@ func (rm *roadmap) page(w http.ResponseWriter, r *http.Request) {
 		data["Flash"] = fmt.Sprintf(tr(lang, "rm_flash_voted"), atoiOr(q.Get("voted")))
 	case q.Get("already") != "":
 		data["Flash"] = fmt.Sprintf(tr(lang, "rm_flash_already"), atoiOr(q.Get("already")))
-	case q.Get("error") != "":
-		data["Problem"] = tr(lang, "rm_err_"+map[string]string{"login": "login", "closed": "closed"}[q.Get("error")])
+	case q.Get("error") == "login" || q.Get("error") == "closed":
+		data["Problem"] = tr(lang, "rm_err_"+q.Get("error"))
 	}
 	var buf bytes.Buffer
 	if err := pageTmpl(roadmapTmpl, lang).Execute(&buf, data); err != nil {
