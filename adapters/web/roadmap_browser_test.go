@@ -81,3 +81,24 @@ func TestBrowserRoadmapDiscordVote(t *testing.T) {
 	}
 	check("roadmap-de")
 }
+
+// Staff put an item on the roadmap from its dashboard page: the checkbox
+// and the public description, and the roadmap shows it at once — with the
+// description, never the member's message.
+func TestBrowserRoadmapStaffPublishes(t *testing.T) {
+	rs := startRoadmap(t, "")
+	ctx := webtest.Browser(t)
+	loginAs(t, ctx, rs.srv.URL())
+	webtest.Do(t, ctx, chromedp.Navigate(rs.srv.URL()+"/dashboard/inbox/3"), chromedp.WaitVisible(chromedp.ID("public-form")))
+	if state := webtest.Run(t, ctx, chromedp.Text(chromedp.ID("public-state"))); state != "(not on the roadmap)" {
+		t.Errorf("#3 before: %q", state)
+	}
+	webtest.Do(t, ctx, chromedp.Click(chromedp.ID("public-on")), chromedp.SendKeys(chromedp.ID("public-text"), "Reports you can share."),
+		chromedp.Click(chromedp.ID("public-submit")))
+	webtest.WaitFor(t, ctx, `location.pathname === "/dashboard/inbox/3" && document.getElementById("public-state").textContent === "(on the roadmap)"`)
+	webtest.Do(t, ctx, chromedp.Navigate(rs.srv.URL()+"/roadmap"), chromedp.WaitVisible(chromedp.ID("item-3")))
+	text := webtest.Run(t, ctx, chromedp.Text(chromedp.ID("col-in_progress")))
+	if !strings.Contains(text, "Secret internal item") || !strings.Contains(text, "Reports you can share.") || strings.Contains(text, memberText) {
+		t.Errorf("in progress column = %q", text)
+	}
+}
