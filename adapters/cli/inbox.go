@@ -35,16 +35,17 @@ type Inbox interface {
 	Edit(ctx context.Context, id int, e inbox.EditRequest, by string) (request.Item, error)
 	EditTags(ctx context.Context, id int, add, remove []string) (request.Item, error)
 	Similar(ctx context.Context, id, n int) ([]inbox.Suggestion, error)
+	SetPublic(ctx context.Context, id int, on bool, text *string, by string) (request.Item, error)
 }
 
 // OpenInbox returns the inbox to work on, and how to release it.
 type OpenInbox func(cmd *cobra.Command) (Inbox, func() error, error)
 
-// InboxCommand is `einsatz inbox list|search|maybe|confirm|show|status|edit|tag|not-request|similar|merge|export`.
+// InboxCommand is `einsatz inbox list|search|maybe|confirm|show|status|edit|tag|not-request|similar|merge|public|export`.
 func InboxCommand(open OpenInbox, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "inbox", Short: "The research inbox: feature requests from the community"}
 	c := inboxCmds{open: open, stdout: stdout, filter: &inboxFilter{}}
-	cmd.AddCommand(c.list(), c.search(), c.maybe(), c.confirm(), c.show(), c.status(), c.edit(), c.tag(), c.notRequest(), c.similar(), c.merge(), c.export())
+	cmd.AddCommand(c.list(), c.search(), c.maybe(), c.confirm(), c.show(), c.status(), c.edit(), c.tag(), c.notRequest(), c.similar(), c.merge(), c.public(), c.export())
 	return cmd
 }
 
@@ -263,6 +264,48 @@ func (c inboxCmds) notRequest() *cobra.Command {
 	return nr
 }
 
+// public is `einsatz inbox public ID on|off [--description TEXT]`: the
+// item on the public roadmap (inbox.public_board) or off it.
+func (c inboxCmds) public() *cobra.Command {
+	var desc string
+	pub := &cobra.Command{
+		Use:   "public ID on|off",
+		Short: "Show a request on the public roadmap (on) or take it off (off); --description sets the text everyone reads",
+		Long: "Show a request on the public roadmap (inbox.public_board) or take it off. Visitors see its title, the\n" +
+			"public description (--description; \"\" clears it) and the vote count, never names, messages or ids.\n" +
+			"Only new, under review, planned, in progress and shipped requests can be shown.",
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var on bool
+			switch strings.ToLower(args[1]) {
+			case "on":
+				on = true
+			case "off":
+			default:
+				return fmt.Errorf("public takes on or off, not %q", args[1])
+			}
+			var text *string
+			if cmd.Flags().Changed("description") {
+				text = &desc
+			}
+			return c.withItem(cmd, args[0], func(ib Inbox, id int) error {
+				it, err := ib.SetPublic(cmd.Context(), id, on, text, cliUser())
+				if err != nil {
+					return err
+				}
+				if it.Public {
+					fmt.Fprintf(c.stdout, "#%d is on the public roadmap (%d votes).\n", it.ID, it.VoteCount)
+				} else {
+					fmt.Fprintf(c.stdout, "#%d is not on the public roadmap.\n", it.ID)
+				}
+				return nil
+			})
+		},
+	}
+	pub.Flags().StringVar(&desc, "description", "", "the public description (\"\" clears it)")
+	return pub
+}
+
 func (c inboxCmds) merge() *cobra.Command {
 	var undo bool
 	merge := &cobra.Command{
@@ -438,6 +481,15 @@ func (r remoteInbox) Similar(ctx context.Context, id, n int) ([]inbox.Suggestion
 func (r remoteInbox) Edit(ctx context.Context, id int, e inbox.EditRequest, _ string) (request.Item, error) {
 	var it request.Item
 	return it, r.c.DoJSON(ctx, http.MethodPost, fmt.Sprintf("/api/admin/inbox/%d/edit", id), e, &it)
+}
+
+func (r remoteInbox) SetPublic(ctx context.Context, id int, on bool, text *string, _ string) (request.Item, error) {
+	var it request.Item
+	body := struct {
+		Public      bool    `json:"public"`
+		Description *string `json:"description,omitempty"`
+	}{on, text}
+	return it, r.c.DoJSON(ctx, http.MethodPost, fmt.Sprintf("/api/admin/inbox/%d/public", id), body, &it)
 }
 
 var _ Inbox = (*inbox.Service)(nil)

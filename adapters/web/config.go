@@ -107,6 +107,9 @@ func FromConfig(cfg *config.Config, f Features) (*Server, error) {
 	site.AddPrivacy(privacy.People{Part: append(storage.Parts(f.Store), f.Memory...)}, f.Core.Exclusive)
 	site.AddImports(f.Core)
 	site.AddInbox(f.Inbox)
+	if b, ok := f.Inbox.(Board); ok && cfg.Inbox.PublicBoard {
+		site.AddRoadmap(b, RoadmapFromConfig(cfg.Inbox.PublicBoardOAuth, cfg.Web.PublicURL))
+	}
 	site.AddSupport(storage.NewSupport(f.Store), support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity})
 	site.AddSentiment(storage.NewSentiment(f.Store), nil)
 	site.SetOverview(OverviewSources{Desk: f.Desk, Inbox: f.Inbox, Questions: storage.NewSupport(f.Store), Mood: storage.NewSentiment(f.Store),

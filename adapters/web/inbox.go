@@ -34,6 +34,7 @@ type Inbox interface {
 	RestoreRequest(ctx context.Context, id int, by string) (request.Item, error)
 	ConfirmMaybe(ctx context.Context, id int, by string) (request.Item, error)
 	Edit(ctx context.Context, id int, e inbox.EditRequest, by string) (request.Item, error)
+	SetPublic(ctx context.Context, id int, on bool, text *string, by string) (request.Item, error)
 	Now() time.Time
 }
 
@@ -53,6 +54,7 @@ const InboxPath = "/dashboard/inbox"
 //	POST /api/admin/inbox/{id}/not-request  (quiet: no thread post, no DM)
 //	POST /api/admin/inbox/{id}/restore      (undo not-request: back to new, quiet too)
 //	POST /api/admin/inbox/{id}/confirm      (a maybe becomes new; nobody is thanked)
+//	POST /api/admin/inbox/{id}/public   {"public": true, "description": "…"} (the public roadmap; description may be left out)
 //	POST /api/admin/inbox/merge         {"from": 3, "into": 1}
 //	POST /api/admin/inbox/{id}/unmerge  (undo the merge of a duplicate; quiet)
 //	GET  /api/admin/inbox/export?format=csv|json (and the list's filters)
@@ -71,6 +73,7 @@ func (s *Server) AddInbox(in Inbox) {
 	s.AddStaffRoute("POST "+InboxPath+"/merge", http.HandlerFunc(h.mergeForm))
 	s.AddStaffRoute("POST "+InboxPath+"/{id}/unmerge", http.HandlerFunc(h.unmergeForm))
 	s.AddStaffRoute("GET "+InboxPath+"/export", http.HandlerFunc(h.export))
+	s.AddStaffRoute("POST "+InboxPath+"/{id}/public", http.HandlerFunc(h.publicForm)) // roadmap_staff.go
 
 	s.AddAdminRoute("GET /api/admin/inbox", http.HandlerFunc(h.apiList))
 	s.AddAdminRoute("GET /api/admin/inbox/{id}", http.HandlerFunc(h.apiGet))
@@ -84,6 +87,7 @@ func (s *Server) AddInbox(in Inbox) {
 	s.AddAdminRoute("POST /api/admin/inbox/merge", http.HandlerFunc(h.apiMerge))
 	s.AddAdminRoute("POST /api/admin/inbox/{id}/unmerge", http.HandlerFunc(h.apiUnmerge))
 	s.AddAdminRoute("GET /api/admin/inbox/export", http.HandlerFunc(h.export))
+	s.AddAdminRoute("POST /api/admin/inbox/{id}/public", http.HandlerFunc(h.apiPublic))
 }
 
 type inboxPages struct {
@@ -226,6 +230,7 @@ var inboxDetailTmpl = template.Must(template.New("inbox-detail").Funcs(inboxFunc
 <label>{{t "summary"}} <textarea name="summary" id="edit-summary" rows="3" cols="60" maxlength="600">{{.Item.Summary}}</textarea></label>
 <button type="submit" id="edit-submit">{{t "save_edit"}}</button>
 </form>
+{{template "public-form" .}}
 <h2 id="tags-h">{{t "tags"}}</h2>
 <ul class="tag-list" id="tag-list" aria-labelledby="tags-h">{{range .Item.Tags}}<li><a href="{{tagURL .}}">{{.}}</a>
 <form method="post" action="/dashboard/inbox/{{$.Item.ID}}/tags" class="tag-remove"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="remove" value="{{.}}"><button type="submit" class="secondary" aria-label="{{printf (t "remove_tag") .}}">×</button></form></li>
@@ -260,6 +265,14 @@ var inboxDetailTmpl = template.Must(template.New("inbox-detail").Funcs(inboxFunc
 <tbody>{{range .Item.Changes}}<tr><td data-label="{{t "time"}}">{{date .Time}}</td><td data-label="{{t "change"}}">{{if .Merge}}{{if .Merge.Undone}}{{if eq .Merge.From $.Item.ID}}{{printf (t "unmerged_here") .Merge.Mentions .Merge.Votes}} <a href="/dashboard/inbox/{{.Merge.Into}}">#{{.Merge.Into}}</a>{{else}}{{printf (t "unmerged_away") .Merge.Mentions .Merge.Votes}} <a href="/dashboard/inbox/{{.Merge.From}}">#{{.Merge.From}}</a>{{end}}{{else if eq .Merge.Into $.Item.ID}}{{printf (t "merged_here") .Merge.Mentions .Merge.Votes}} <a href="/dashboard/inbox/{{.Merge.From}}">#{{.Merge.From}}</a>{{else}}{{printf (t "merged_away") .Merge.Mentions .Merge.Votes}} <a href="/dashboard/inbox/{{.Merge.Into}}">#{{.Merge.Into}}</a>{{end}}{{else if .Edit}}{{t "edited"}} {{.Edit.What}}{{else}}{{label .From}} → {{label .To}}{{end}}</td><td data-label="{{t "by_col"}}">{{.By}}</td><td data-label="{{t "note"}}">{{.Note}}</td><td data-label="{{t "told"}}">{{.Posted}}{{if .Skipped}} ({{.Skipped}} {{t "skipped"}}){{end}}</td></tr>
 {{end}}</tbody></table>{{end}}
 {{if .Item.Votes}}<h2>{{t "votes"}}</h2><p>{{range $i, $v := .Item.Votes}}{{if $i}}, {{end}}{{if $v.Name}}{{$v.Name}}{{else}}{{$v.UserID}}{{end}} ({{$v.Platform}}){{end}}</p>{{end}}
+{{define "public-form"}}<h2 id="public-h">{{t "public_h"}} <span class="muted" id="public-state">({{if .Item.Public}}{{t "public_is_on"}}{{else}}{{t "public_is_off"}}{{end}})</span></h2>
+<form method="post" action="/dashboard/inbox/{{.Item.ID}}/public" id="public-form" class="stack">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+<label class="check"><input type="checkbox" name="public" value="on" id="public-on"{{if .Item.Public}} checked{{end}}> {{t "public_on"}}</label>
+<label>{{t "public_text"}} <textarea name="public_text" id="public-text" rows="2" cols="60" maxlength="600">{{.Item.PublicText}}</textarea></label>
+<button type="submit" id="public-submit">{{t "public_save"}}</button>
+<small>{{t "public_hint"}}</small>
+</form>{{end}}
 {{define "candidate"}}{{with .Row}}<tr data-id="{{.ID}}"><td data-label="#"><a href="/dashboard/inbox/{{.ID}}">#{{.ID}}</a></td><td class="title" data-label="{{t "title"}}"><a href="/dashboard/inbox/{{.ID}}">{{.Title}}</a></td>
 <td data-label="{{t "status"}}">{{label .Status}}</td><td data-label="{{t "votes"}}">{{.Votes}}</td><td class="score" data-label="{{t "similarity"}}">{{if .Scored}}{{f2 .Score}}{{else}}–{{end}}</td>
 <td class="merge" data-label="{{t "merge"}}"><div class="merge-buttons">{{if .Into}}<form method="post" action="/dashboard/inbox/merge" class="merge-into-form"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="from" value="{{$.Item.ID}}"><input type="hidden" name="into" value="{{.ID}}"><button type="submit" class="merge-into secondary">{{printf (t "merge_this_into") .ID}}</button></form>{{end}}

@@ -134,7 +134,8 @@ func seededInbox(now time.Time) *fakeInbox {
 	}
 	return &fakeInbox{now: now, items: []request.Item{
 		{ID: 1, Title: "Please add a dark mode to the dashboard and to the web chat widget, it hurts my eyes at night", Status: request.StatusPlanned,
-			Summary: "A dark theme for the dashboard and the widget.", Tags: []string{"ui", "accessibility", "dashboard"},
+			Summary: "A dark theme for the dashboard and the widget.", Public: true,
+			PublicText: "A dark theme for the dashboard and the chat widget, following the system setting: https://example.com/a/very/long/link/that/does/not/break/anywhere/at/all/1234567890", Tags: []string{"ui", "accessibility", "dashboard"},
 			Created: now.Add(-72 * time.Hour), Updated: now.Add(-2 * time.Hour), VoteCount: 3,
 			Mentions: []request.Mention{
 				mention("discord", "1579507966949588995", "alice", "Please add a dark mode to the dashboard and to the web chat widget, it hurts my eyes at night", now.Add(-72*time.Hour)),
@@ -143,9 +144,9 @@ func seededInbox(now time.Time) *fakeInbox {
 			Changes: []request.Change{{From: request.StatusNew, To: request.StatusPlanned, Note: "Coming in March – thanks, everyone!", By: "admin", Time: now.Add(-2 * time.Hour), Posted: 2}},
 			Votes: []request.Vote{{Platform: "discord", UserID: "alice", Name: "alice", Time: now.Add(-72 * time.Hour)},
 				{Platform: "slack", UserID: "U0123456789", Time: now.Add(-30 * time.Hour)}, {Platform: "web", UserID: "web-visitor-7f3a9c", Time: now.Add(-3 * time.Hour)}}},
-		{ID: 2, Title: "Webhooks for new inbox items", Status: request.StatusNew, Tags: []string{"api"}, Created: now.Add(-24 * time.Hour), Updated: now.Add(-24 * time.Hour), VoteCount: 1,
+		{ID: 2, Title: "Webhooks for new inbox items", Status: request.StatusNew, Public: true, Tags: []string{"api"}, Created: now.Add(-24 * time.Hour), Updated: now.Add(-24 * time.Hour), VoteCount: 1,
 			Mentions: []request.Mention{mention("slack", "C0123456789ABCDEFGHIJ", "carol", "Could you send a webhook when a new item comes in?", now.Add(-24*time.Hour))}},
-		{ID: 3, Title: "Export the inbox as a spreadsheet", Status: request.StatusInProgress, Created: now.Add(-48 * time.Hour), Updated: now.Add(-5 * time.Hour), VoteCount: 2, DuplicateOf: 0,
+		{ID: 3, Title: "Export the inbox as a spreadsheet", Status: request.StatusInProgress, Public: true, Created: now.Add(-48 * time.Hour), Updated: now.Add(-5 * time.Hour), VoteCount: 2, DuplicateOf: 0,
 			Mentions: []request.Mention{mention("discord", "general", "dave", "An export to a spreadsheet would help our PM a lot", now.Add(-48*time.Hour))}},
 		{ID: 5, Title: "Dark theme for the widget", Status: request.StatusDuplicate, DuplicateOf: 1, Created: now.Add(-50 * time.Hour), Updated: now.Add(-4 * time.Hour),
 			Changes: []request.Change{{From: request.StatusNew, To: request.StatusDuplicate, Note: "merged into #1", By: "admin", Time: now.Add(-4 * time.Hour),
@@ -181,7 +182,10 @@ func startDashboard(t *testing.T) *web.Server {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	srv.AddInbox(seededInbox(now))
+	seeded := seededInbox(now)
+	srv.AddInbox(seeded)
+	srv.AddRoadmap(seeded, web.RoadmapOptions{Providers: []web.OAuthProvider{
+		web.DiscordProvider("1234", "secret", "http://127.0.0.1:9"), web.SlackProvider("5678.9", "secret", "", "http://127.0.0.1:9")}})
 	questions := qatest.NewMem()
 	for i, q := range []struct{ channel, text, outcome string }{
 		{"help", "How do I reset my password?", qa.OutcomeDontKnow},
@@ -330,6 +334,7 @@ func TestBrowserDashboardLayoutAndAccessibility(t *testing.T) {
 		{"sentiment", "/dashboard/sentiment"},
 		{"escalations", "/dashboard/escalations"},
 		{"escalation", list[0]},
+		{"roadmap", web.RoadmapPath},
 	}
 	for _, width := range []int64{1280, 390} {
 		for _, p := range pages {
@@ -434,4 +439,23 @@ func TestBrowserDashboardKeyboard(t *testing.T) {
 			t.Errorf("Tab never reached %s (reached %v)", want, seen)
 		}
 	}
+}
+
+func (f *fakeInbox) SetPublic(context.Context, int, bool, *string, string) (request.Item, error) {
+	return request.Item{}, request.ErrNotFound
+}
+
+// Board and BoardVote make the fake the public roadmap's source too.
+func (f *fakeInbox) Board(context.Context) ([]request.Item, error) {
+	var out []request.Item
+	for _, it := range f.items {
+		if it.Public && inbox.BoardStatus(it.Status) != "" {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeInbox) BoardVote(context.Context, int, request.Vote) (request.Item, bool, error) {
+	return request.Item{}, false, request.ErrNotFound
 }

@@ -387,6 +387,32 @@ type Inbox struct {
 	// write titles; default false.
 	ConfirmWithLLM bool    `yaml:"confirm_with_llm"`
 	Borderline     float64 `yaml:"borderline"` // default 0.15
+	// PublicBoard serves the public roadmap at /roadmap: the items staff
+	// marked public, by status, with vote counts; visitors signed in with
+	// Discord or Slack (PublicBoardOAuth) vote. Default false.
+	PublicBoard      bool       `yaml:"public_board"`
+	PublicBoardOAuth BoardOAuth `yaml:"public_board_oauth"`
+}
+
+// BoardOAuth are the OAuth2 apps visitors of the public roadmap sign in
+// with to vote; a provider without a client id is not offered.
+type BoardOAuth struct {
+	Discord DiscordOAuth `yaml:"discord"`
+	Slack   SlackOAuth   `yaml:"slack"`
+}
+
+// DiscordOAuth is a Discord application's OAuth2 client (scope identify).
+type DiscordOAuth struct {
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret" secret:"EINSATZ_DISCORD_OAUTH_SECRET"`
+}
+
+// SlackOAuth is a Slack app's "Sign in with Slack" (OpenID Connect) client;
+// TeamID, when set, admits members of that workspace only.
+type SlackOAuth struct {
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret" secret:"EINSATZ_SLACK_OAUTH_SECRET"`
+	TeamID       string `yaml:"team_id"`
 }
 
 // Webhook is an issue tracker (or anything) told about inbox changes.

@@ -563,6 +563,21 @@ func (v *validator) inbox(in Inbox) {
 			v.add(path+".secret", "missing: set a secret (from the environment, e.g. ${EINSATZ_WEBHOOK_SECRET}) so the receiver can check the signature")
 		}
 	}
+	if !in.PublicBoard {
+		return
+	}
+	o := in.PublicBoardOAuth
+	for _, c := range []struct{ path, id, secret, env string }{
+		{"inbox.public_board_oauth.discord", o.Discord.ClientID, o.Discord.ClientSecret, "EINSATZ_DISCORD_OAUTH_SECRET"},
+		{"inbox.public_board_oauth.slack", o.Slack.ClientID, o.Slack.ClientSecret, "EINSATZ_SLACK_OAUTH_SECRET"},
+	} {
+		if c.id != "" && c.secret == "" {
+			v.add(c.path+".client_secret", "missing: set it from the environment (${%s})", c.env)
+		}
+		if c.id == "" && c.secret != "" {
+			v.add(c.path+".client_id", "missing: the secret is set but no client id")
+		}
+	}
 }
 
 func (v *validator) support(s Support) {

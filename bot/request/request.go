@@ -155,6 +155,11 @@ type Item struct {
 	VoteCount   int       `json:"votes"`
 	DuplicateOf int       `json:"duplicate_of,omitempty"`
 	Changes     []Change  `json:"changes,omitempty"`
+	// Public puts the item on the public roadmap (inbox.public_board) with
+	// its title and PublicText, a description staff wrote for everyone;
+	// nothing else of the item is shown there.
+	Public     bool   `json:"public,omitempty"`
+	PublicText string `json:"public_text,omitempty"`
 	// Filled in on reads from their own records.
 	Mentions []Mention `json:"mentions,omitempty"`
 	Votes    []Vote    `json:"vote_list,omitempty"`

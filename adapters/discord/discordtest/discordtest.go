@@ -255,8 +255,9 @@ type Server struct {
 	botUser       User
 	interactionBy map[string]string // token -> interaction id
 	webhooks      map[string]*Webhook
-	noWebhooks    bool // the bot lacks Manage Webhooks
-	noThreads     bool // the bot lacks Manage Threads
+	oauth         oauthFake // the OAuth2 login (oauth.go), under its own lock
+	noWebhooks    bool      // the bot lacks Manage Webhooks
+	noThreads     bool      // the bot lacks Manage Threads
 }
 
 type guild struct {

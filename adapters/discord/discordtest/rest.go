@@ -54,6 +54,11 @@ func (s *Server) routes() http.Handler {
 	open("DELETE "+api+"/webhooks/{app}/{token}/messages/{mid}", s.webhookDelete)
 	authed("POST "+api+"/channels/{cid}/webhooks", s.createWebhook)
 	authed("GET "+api+"/channels/{cid}/webhooks", s.channelWebhooks)
+	// OAuth2 for people signing in to a website (oauth.go): the browser's
+	// consent page, the token exchange and the user behind a Bearer token.
+	mux.HandleFunc("GET /oauth2/authorize", s.oauthAuthorize)
+	open("POST /api/oauth2/token", s.oauthToken)
+	open("GET /api/users/@me", s.oauthMe)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.logf("rest: %s %s not served by the fake", r.Method, r.URL.Path)
 		apiError(w, 404, 0, "404: Not Found")

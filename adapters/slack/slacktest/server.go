@@ -184,6 +184,7 @@ type Server struct {
 	closed     bool
 	done       chan struct{}
 	background sync.WaitGroup
+	oidc       oidcFake // "Sign in with Slack" (oidc.go), under its own lock
 }
 
 // New starts a fake workspace on loopback. Close it when done.
@@ -242,6 +243,9 @@ func New(opts Options) *Server {
 	s.users[opts.BotUserID] = &user{ID: opts.BotUserID, Name: opts.BotName, BotID: opts.BotID}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", s.serveAPI)
+	mux.HandleFunc("GET /openid/connect/authorize", s.oidcAuthorize)
+	mux.HandleFunc("/api/openid.connect.token", s.oidcToken)
+	mux.HandleFunc("/api/openid.connect.userInfo", s.oidcUserInfo)
 	mux.HandleFunc("/link/", s.serveSocket)
 	s.srv = httptest.NewUnstartedServer(mux)
 	ln, err := net.Listen("tcp", opts.Addr)
