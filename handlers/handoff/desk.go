@@ -107,7 +107,8 @@ func (s *Service) act(ctx context.Context, id, action, staff, text string, via r
 			if via.avatar == "" {
 				via.avatar = s.o.Avatars[staff] // a desk account's picture
 			}
-			msgID, err := s.publish(ctx, e.Thread, bot.Reply{Text: text, AuthorName: staff, AuthorAvatar: via.avatar})
+			msgID, err := s.publish(ctx, e.Thread, bot.Reply{Text: text, AuthorName: staff, AuthorAvatar: via.avatar,
+				AuthorMark: s.staffMark(e.Lang)})
 			if err != nil {
 				return e, fmt.Errorf("handoff: reply in %s: %w", e.Thread.Key(), err)
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/config"
 	"github.com/einsatz/einsatz/bot/escalation"
 	"github.com/einsatz/einsatz/bot/lang"
 )
@@ -120,6 +121,16 @@ func (s *Service) openStaffThread(ctx context.Context, m Messenger, e escalation
 	return nil
 }
 
+// staffMark is the word after a staff member's name in a member's thread,
+// in its language (texts.staff_mark: "staff", "Team"); "" lets the adapter
+// say "staff".
+func (s *Service) staffMark(lang string) string {
+	if s.o.Text == nil {
+		return ""
+	}
+	return s.o.Text(lang, config.TextStaffMark)
+}
+
 func (s *Service) notePrefix() string {
 	if s.o.NotePrefix == "" {
 		return DefaultNotePrefix
@@ -196,7 +207,11 @@ func (s *Service) fromStaff(ctx context.Context, ev *bot.Event, member bot.Threa
 		return s.o.Relays.PutRelay(ctx, escalation.Relayed{Source: src, Copy: escalation.Message{Thread: member, ID: copyID},
 			Direction: escalation.ToMember, Time: s.o.Clock.Now()})
 	case bot.KindEdit, bot.KindDelete:
-		return s.followCopy(ctx, m, ev, src, bot.Reply{Text: text, AuthorName: name})
+		mark := ""
+		if e, found, err := s.o.Store.Escalation(ctx, member); err == nil && found {
+			mark = s.staffMark(e.Lang)
+		}
+		return s.followCopy(ctx, m, ev, src, bot.Reply{Text: text, AuthorName: name, AuthorMark: mark})
 	case bot.KindReaction:
 		if ev.Removed || !bot.SameEmoji(ev.Reaction, NoteReaction) {
 			return nil
