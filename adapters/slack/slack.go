@@ -398,6 +398,12 @@ func (a *Adapter) accept(kind string, translate func(Env) (bot.Event, error), re
 		// so a ✅ on it (marking the thread solved) lands in its thread.
 		a.posted.Add(ev.ChannelID+"/"+ev.MessageID, ev.ThreadID)
 	}
+	var thread <-chan struct{}
+	if ev.Kind == bot.KindReaction && ev.ThreadID == "" && ev.MessageID != "" && !ev.User.Bot {
+		// A reaction on a message the adapter has not seen since it
+		// started (or forgot): ask Slack which thread it is in (threadlookup.go).
+		thread = a.lookupThread(ev.ChannelID, ev.MessageID)
+	}
 	var ready <-chan struct{}
 	if ev.User.Name == "" {
 		if name, ok := a.users.get(ev.User.ID); ok {
@@ -417,7 +423,7 @@ func (a *Adapter) accept(kind string, translate func(Env) (bot.Event, error), re
 			ready = a.lookupUser(ev.User.ID)
 		}
 	}
-	a.q.push(pending{ev: ev, ready: ready})
+	a.q.push(pending{ev: ev, ready: ready, thread: thread})
 }
 
 // dispatch submits queued events in order. An event whose user's name is
@@ -447,6 +453,9 @@ func (a *Adapter) dispatch(ctx context.Context, sink bot.Sink) {
 			if p.ev.User.Staff {
 				p.ev.User.Avatar, _ = a.avatars.Get(p.ev.User.ID)
 			}
+		}
+		if p.thread != nil {
+			a.awaitThread(ctx, &p)
 		}
 		a.submit(sink, p.ev)
 	}
@@ -511,8 +520,9 @@ func (a *Adapter) UserName(ctx context.Context, userID string) string {
 }
 
 type pending struct {
-	ev    bot.Event
-	ready <-chan struct{}
+	ev     bot.Event
+	ready  <-chan struct{} // the user's name and picture are looked up
+	thread <-chan struct{} // the reacted-to message's thread is looked up
 }
 
 // queue is an unbounded FIFO: pushing never blocks the ack path.
