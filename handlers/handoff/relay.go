@@ -223,9 +223,10 @@ func (s *Service) fromStaff(ctx context.Context, ev *bot.Event, member bot.Threa
 
 // noteByReaction makes the message a staff member reacted to with 📝 a
 // note: one not relayed yet never will be; one relayed is deleted from the
-// member's thread (where the platform can; the web chat cannot take it
-// back, which the staff thread is told). Its text goes on the escalation
-// as a note, as one written with the note prefix would.
+// member's thread (on every platform, the web chat too; a copy whose id
+// is unknown, relayed by an older version, cannot be taken back, which
+// the staff thread is told). Its text goes on the escalation as a note,
+// as one written with the note prefix would.
 func (s *Service) noteByReaction(ctx context.Context, m Messenger, ev *bot.Event, member bot.ThreadRef, src escalation.Message) error {
 	e, found, err := s.o.Store.Escalation(ctx, member)
 	if err != nil || !found || ev.MessageID == "" {
@@ -279,7 +280,7 @@ func (s *Service) noteByReaction(ctx context.Context, m Messenger, ev *bot.Event
 func (s *Service) followCopy(ctx context.Context, m Messenger, ev *bot.Event, src escalation.Message, r bot.Reply) error {
 	rec, found, err := s.o.Relays.Relay(ctx, src)
 	if err != nil || !found || rec.Copy.ID == "" || rec.Internal {
-		return err // not relayed, the platform could not tell the copy's id (web), or made a note
+		return err // not relayed, the platform could not tell the copy's id, or made a note
 	}
 	if ev.Kind == bot.KindDelete {
 		return m.DeleteMessage(ctx, rec.Copy.Thread, rec.Copy.ID)
