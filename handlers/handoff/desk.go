@@ -122,12 +122,16 @@ func (s *Service) act(ctx context.Context, id, action, staff, text string, via r
 			return e, err
 		}
 	}
-	return s.o.Store.UpdateEscalation(ctx, e.Thread, func(cur *escalation.Escalation) error {
+	e, err = s.o.Store.UpdateEscalation(ctx, e.Thread, func(cur *escalation.Escalation) error {
 		if !cur.Created.Equal(e.Created) {
 			return fmt.Errorf("%w: a newer escalation replaced %s", escalation.ErrNotFound, e.ID)
 		}
 		return cur.Apply(action, staff, s.o.Clock.Now(), audit)
 	})
+	if err == nil {
+		s.closeStaffThread(ctx, e, action, staff)
+	}
+	return e, err
 }
 
 // own gives the thread to staff (or keeps it theirs, and active); it

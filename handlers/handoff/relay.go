@@ -276,6 +276,31 @@ func (s *Service) noteByReaction(ctx context.Context, m Messenger, ev *bot.Event
 	return err
 }
 
+// closeStaffThread ends the escalation's staff thread with a line that
+// says who ended it and that the member's later messages no longer come
+// here (after a close, a message of theirs reopens it and comes again).
+func (s *Service) closeStaffThread(ctx context.Context, e escalation.Escalation, action, actor string) {
+	m, ok := s.messenger()
+	if !ok || e.StaffThread.ThreadID == "" {
+		return
+	}
+	who := e.User.DisplayName()
+	var line string
+	switch action {
+	case escalation.ActionHandBack:
+		line = fmt.Sprintf("Handed back to the bot by %s: the bot answers %s again, and their later messages no longer come here.", actor, who)
+	case escalation.ActionClose:
+		line = fmt.Sprintf("Closed by %s: the bot answers %s again. If they write again, the escalation reopens and their messages come here again.", actor, who)
+	case escalation.ActionDismiss:
+		line = fmt.Sprintf("Dismissed by %s: the bot answers %s again, and their later messages no longer come here.", actor, who)
+	default:
+		return
+	}
+	if err := m.Post(ctx, e.StaffThread, bot.Reply{Text: line, Notice: true}); err != nil {
+		s.o.Logger.Error("handoff: closing line in the staff thread", "escalation", e.ID, "err", err)
+	}
+}
+
 // followCopy edits or deletes the copy of src as ev says.
 func (s *Service) followCopy(ctx context.Context, m Messenger, ev *bot.Event, src escalation.Message, r bot.Reply) error {
 	rec, found, err := s.o.Relays.Relay(ctx, src)

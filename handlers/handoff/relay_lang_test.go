@@ -37,6 +37,9 @@ func TestRelayStaffMarkInMemberLanguage(t *testing.T) {
 				}
 				return false
 			})
+			waitUntil(t, "the first line of the staff thread", func() bool {
+				return countText(slackThread(w.fs, slackStaff, root.TS), "Replies in this thread go to mia") == 1
+			})
 			w.fs.Post(slackStaff, slackAnna, "Hi Mia", root.TS)
 			waitUntil(t, "anna's reply as "+tc.want, func() bool { return hookedBy(w.fd, q.ID, tc.want, "Hi Mia") == 1 })
 			if n := len(hooked(w.fd, q.ID)); n != 1 {

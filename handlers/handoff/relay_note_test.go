@@ -48,6 +48,9 @@ func TestRelayNoteByReactionSlackStaff(t *testing.T) {
 		return false
 	})
 
+	waitUntil(t, "the first line of the staff thread", func() bool {
+		return countText(slackThread(w.fs, slackStaff, root.TS), "Replies in this thread go to mia") == 1
+	})
 	oops := w.fs.Post(slackStaff, slackAnna, "Her account id is 4711, billing owns it", root.TS)
 	waitUntil(t, "the message in mia's thread", func() bool {
 		return hookedBy(w.fd, q.ID, "anna (staff)", "Her account id is 4711, billing owns it") == 1
@@ -126,6 +129,9 @@ func TestRelayNoteByReactionAfterRestartSlackStaff(t *testing.T) {
 			}
 		}
 		return false
+	})
+	waitUntil(t, "the first line of the staff thread", func() bool {
+		return countText(slackThread(w.fs, slackStaff, root.TS), "Replies in this thread go to mia") == 1
 	})
 	oops := w.fs.Post(slackStaff, slackAnna, "Her account id is 4711, billing owns it", root.TS)
 	waitUntil(t, "the message in mia's thread", func() bool {

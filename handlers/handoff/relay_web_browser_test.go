@@ -97,6 +97,9 @@ func webChatFollowsStaffEdits(t *testing.T, lang, acceptLanguage, ask, edited, b
 	staffTexts := `Array.from(document.querySelectorAll("#log li.staff .text")).map(e => e.textContent).join("|")`
 
 	// From here on the visitor only watches.
+	waitUntil(t, "the first line of the staff thread", func() bool {
+		return countText(slackThread(fs, slackStaff, root.TS), "Replies in this thread go to") == 1
+	})
 	first := fs.Post(slackStaff, slackAnna, "Hi! Which version do you run?", root.TS)
 	webtest.WaitFor(t, b, staffTexts+` === "Hi! Which version do you run?"`)
 	fs.Edit(slackStaff, first, "Hi! Which version and which OS do you run?")
