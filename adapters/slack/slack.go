@@ -397,6 +397,10 @@ func (a *Adapter) accept(kind string, translate func(Env) (bot.Event, error), re
 		// Slack's reaction events do not say the thread: remember a reply's,
 		// so a ✅ on it (marking the thread solved) lands in its thread.
 		a.posted.Add(ev.ChannelID+"/"+ev.MessageID, ev.ThreadID)
+	} else if ev.Kind == bot.KindMessage && ev.MessageID != "" && !a.posted.Contains(ev.ChannelID+"/"+ev.MessageID) {
+		// A top-level message: known to be in no thread, so a reaction
+		// on it needs no lookup (threadlookup.go).
+		a.posted.Add(ev.ChannelID+"/"+ev.MessageID, "")
 	}
 	var thread <-chan struct{}
 	if ev.Kind == bot.KindReaction && ev.ThreadID == "" && ev.MessageID != "" && !ev.User.Bot {

@@ -14,7 +14,8 @@ import (
 // its thread. For such a reaction the adapter asks conversations.replies
 // with the message's ts, which answers with that message and its
 // thread_ts, once per message (the answer is remembered, a top-level
-// message too). The event waits for it at most NameWait, like a name.
+// message too; top-level messages seen since the start need no lookup).
+// The event waits for it at most NameWait, like a name.
 
 // lookupThread finds the thread of channelID/ts in the background and
 // returns a channel closed when it is known (or not to be known).
@@ -39,6 +40,7 @@ func (a *Adapter) lookupThread(channelID, ts string) <-chan struct{} {
 		if err != nil {
 			a.log.Warn("slack: looking up the thread of a reacted-to message", "channel", channelID, "err", err,
 				"fix", a.explain("conversations.replies", err))
+			a.posted.Add(key, "") // not asked again for this message
 			return
 		}
 		thread := ""
