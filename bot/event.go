@@ -237,10 +237,22 @@ type Reply struct {
 	// (a staff member's reply relayed into the thread); adapters show it
 	// as the author, marked as staff. "" = the bot.
 	AuthorName string `json:"author_name,omitempty"`
+	// AuthorMark is the word that marks AuthorName as staff, in the
+	// member's language ("staff", "Team"; texts.staff_mark); adapters
+	// show "anna (AuthorMark)". "" = "staff".
+	AuthorMark string `json:"author_mark,omitempty"`
 	// AuthorAvatar is the URL of the author's picture, where known;
 	// adapters that post under the author's name use it (a Discord
 	// webhook's avatar_url, Slack's icon_url).
 	AuthorAvatar string `json:"author_avatar,omitempty"`
+}
+
+// StaffMark is AuthorMark, "staff" when unset.
+func (r Reply) StaffMark() string {
+	if r.AuthorMark == "" {
+		return "staff"
+	}
+	return r.AuthorMark
 }
 
 // CommandSpec describes a command for platforms that register them (Discord

@@ -44,3 +44,28 @@ func TestBlankMessagesExplainTheMissingIntent(t *testing.T) {
 		t.Errorf("blank mentions are not a sign of the missing intent: %s", logs.String())
 	}
 }
+
+// A staff reply is marked in the member's language, in the webhook's
+// username and in the text the bot posts when it cannot use a webhook.
+func TestStaffMarkLanguage(t *testing.T) {
+	for _, tc := range []struct {
+		mark, name, text string
+	}{
+		{"", "anna (staff)", "**anna** (staff): Hallo"},
+		{"staff", "anna (staff)", "**anna** (staff): Hallo"},
+		{"Team", "anna (Team)", "**anna** (Team): Hallo"},
+	} {
+		r := bot.Reply{Text: "Hallo", AuthorName: "anna", AuthorMark: tc.mark}
+		if got := staffName(r.AuthorName, r.StaffMark()); got != tc.name {
+			t.Errorf("mark %q: webhook username %q, want %q", tc.mark, got, tc.name)
+		}
+		if got := staffText(r); got != tc.text {
+			t.Errorf("mark %q: text %q, want %q", tc.mark, got, tc.text)
+		}
+	}
+	// The username stays within Discord's 80 characters with the mark.
+	long := strings.Repeat("x", 100)
+	if got := staffName(long, "Team"); len([]rune(got)) != 80 || !strings.HasSuffix(got, " (Team)") {
+		t.Errorf("a long name: %q (%d runes)", got, len([]rune(got)))
+	}
+}

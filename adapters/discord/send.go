@@ -61,7 +61,7 @@ func staffText(r bot.Reply) string {
 	if r.AuthorName == "" {
 		return r.Text
 	}
-	return "**" + r.AuthorName + "** (staff): " + r.Text
+	return "**" + r.AuthorName + "** (" + r.StaffMark() + "): " + r.Text
 }
 
 // Publish posts a reply into the thread like Send and returns the id of

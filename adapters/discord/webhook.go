@@ -34,14 +34,14 @@ type webhookRef struct {
 
 // staffName is the username a staff reply is executed with; "" when
 // Discord would refuse it (it may not name Discord or Clyde).
-func staffName(author string) string {
+func staffName(author, mark string) string {
 	name := strings.TrimSpace(author)
 	if name == "" {
 		return ""
 	}
-	const suffix = " (staff)"
-	if n := utf8.RuneCountInString(name); n > 80-len(suffix) {
-		name = string([]rune(name)[:80-len(suffix)])
+	suffix := " (" + mark + ")"
+	if n, m := utf8.RuneCountInString(name), utf8.RuneCountInString(suffix); n > 80-m {
+		name = string([]rune(name)[:max(80-m, 1)])
 	}
 	name += suffix
 	lower := strings.ToLower(name)
@@ -141,7 +141,7 @@ func (a *Adapter) hookTarget(channelID string) (parent, thread string, ok bool) 
 // as the bot with the name in the text. A webhook someone deleted (10015)
 // is replaced once.
 func (a *Adapter) publishAsStaff(ctx context.Context, channelID string, r bot.Reply, chunks []string, comps []discordgo.MessageComponent, allowed *discordgo.MessageAllowedMentions) (string, bool, error) {
-	name := staffName(r.AuthorName)
+	name := staffName(r.AuthorName, r.StaffMark())
 	parent, thread, ok := a.hookTarget(channelID)
 	if name == "" || !ok {
 		return "", false, nil

@@ -177,10 +177,17 @@ func TestRenderPing(t *testing.T) {
 	}
 }
 
-// A staff reply from the desk names its author.
+// A staff reply from the desk names its author, marked as staff in the
+// member's language.
 func TestRenderAuthorName(t *testing.T) {
-	msgs := render(bot.Reply{Text: "Which version?", AuthorName: "Anna"})
-	if len(msgs) != 1 || msgs[0].text != "*Anna* (staff): Which version?" {
-		t.Fatalf("render = %+v", msgs)
+	for _, tc := range []struct{ mark, want string }{
+		{"", "*Anna* (staff): Which version?"},
+		{"staff", "*Anna* (staff): Which version?"},
+		{"Team", "*Anna* (Team): Which version?"},
+	} {
+		msgs := render(bot.Reply{Text: "Which version?", AuthorName: "Anna", AuthorMark: tc.mark})
+		if len(msgs) != 1 || msgs[0].text != tc.want {
+			t.Errorf("mark %q: render = %+v, want %q", tc.mark, msgs, tc.want)
+		}
 	}
 }

@@ -43,7 +43,7 @@ type outgoing struct {
 func render(r bot.Reply) []outgoing {
 	text := strings.TrimSpace(r.Text)
 	if r.AuthorName != "" { // a staff reply from the desk: who wrote it
-		text = "**" + r.AuthorName + "** (staff): " + text
+		text = "**" + r.AuthorName + "** (" + r.StaffMark() + "): " + text
 	}
 	sections := Split(Mrkdwn(text), SectionLimit)
 	if r.Ping != "" {
@@ -186,7 +186,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 // reply names them in the text, as do all later ones (logged once).
 func (a *Adapter) Publish(ctx context.Context, to bot.ThreadRef, r bot.Reply) (string, error) {
 	if a.customizes() && r.AuthorName != "" {
-		custom := []slack.MsgOption{slack.MsgOptionUsername(r.AuthorName + " (staff)")}
+		custom := []slack.MsgOption{slack.MsgOptionUsername(r.AuthorName + " (" + r.StaffMark() + ")")}
 		if r.AuthorAvatar != "" {
 			custom = append(custom, slack.MsgOptionIconURL(r.AuthorAvatar))
 		}

@@ -407,6 +407,16 @@ func (a *Adapter) accept(kind string, translate func(Env) (bot.Event, error), re
 		// Slack's reaction events do not say the thread: remember a reply's,
 		// so a ✅ on it (marking the thread solved) lands in its thread.
 		a.posted.Add(ev.ChannelID+"/"+ev.MessageID, ev.ThreadID)
+	} else if ev.Kind == bot.KindMessage && ev.MessageID != "" && !a.posted.Contains(ev.ChannelID+"/"+ev.MessageID) {
+		// A top-level message: known to be in no thread, so a reaction
+		// on it needs no lookup (threadlookup.go).
+		a.posted.Add(ev.ChannelID+"/"+ev.MessageID, "")
+	}
+	var thread <-chan struct{}
+	if ev.Kind == bot.KindReaction && ev.ThreadID == "" && ev.MessageID != "" && !ev.User.Bot {
+		// A reaction on a message the adapter has not seen since it
+		// started (or forgot): ask Slack which thread it is in (threadlookup.go).
+		thread = a.lookupThread(ev.ChannelID, ev.MessageID)
 	}
 	var ready <-chan struct{}
 	if ev.User.Name == "" {
@@ -427,7 +437,7 @@ func (a *Adapter) accept(kind string, translate func(Env) (bot.Event, error), re
 			ready = a.lookupUser(ev.User.ID)
 		}
 	}
-	a.q.push(pending{ev: ev, ready: ready})
+	a.q.push(pending{ev: ev, ready: ready, thread: thread})
 }
 
 // dispatch submits queued events in order. An event whose user's name is
@@ -457,6 +467,9 @@ func (a *Adapter) dispatch(ctx context.Context, sink bot.Sink) {
 			if p.ev.User.Staff {
 				p.ev.User.Avatar, _ = a.avatars.Get(p.ev.User.ID)
 			}
+		}
+		if p.thread != nil {
+			a.awaitThread(ctx, &p)
 		}
 		a.submit(sink, p.ev)
 	}
@@ -521,8 +534,9 @@ func (a *Adapter) UserName(ctx context.Context, userID string) string {
 }
 
 type pending struct {
-	ev    bot.Event
-	ready <-chan struct{}
+	ev     bot.Event
+	ready  <-chan struct{} // the user's name and picture are looked up
+	thread <-chan struct{} // the reacted-to message's thread is looked up
 }
 
 // queue is an unbounded FIFO: pushing never blocks the ack path.

@@ -62,8 +62,8 @@ func (s *Server) chatPage(w http.ResponseWriter, r *http.Request) {
 // chatTexts are the chat page's own words; the bot's answers come in the
 // language of the question.
 var chatTexts = map[string]map[string]string{
-	"en": {"title": "Chat", "placeholder": "Ask a question…", "send": "Send", "intro": "Ask me about the project. I answer from the knowledge base and say so when I don't know.", "error": "Something went wrong. Please try again.", "busy": "I'm busy; your message is queued.", "typing": "%s is typing…", "staff": "Staff", "open": "Chat with us", "close": "Close the chat"},
-	"de": {"title": "Chat", "placeholder": "Stell eine Frage…", "send": "Senden", "intro": "Frag mich zum Projekt. Ich antworte aus der Wissensdatenbank und sage es, wenn ich etwas nicht weiß.", "error": "Da ist etwas schiefgegangen. Bitte versuch es noch einmal.", "busy": "Ich bin gerade beschäftigt; deine Nachricht ist in der Warteschlange.", "typing": "%s schreibt …", "staff": "Team", "open": "Chatte mit uns", "close": "Chat schließen"},
+	"en": {"title": "Chat", "placeholder": "Ask a question…", "send": "Send", "intro": "Ask me about the project. I answer from the knowledge base and say so when I don't know.", "error": "Something went wrong. Please try again.", "busy": "I'm busy; your message is queued.", "typing": "%s is typing…", "staff": "Staff", "edited": "edited", "open": "Chat with us", "close": "Close the chat"},
+	"de": {"title": "Chat", "placeholder": "Stell eine Frage…", "send": "Senden", "intro": "Frag mich zum Projekt. Ich antworte aus der Wissensdatenbank und sage es, wenn ich etwas nicht weiß.", "error": "Da ist etwas schiefgegangen. Bitte versuch es noch einmal.", "busy": "Ich bin gerade beschäftigt; deine Nachricht ist in der Warteschlange.", "typing": "%s schreibt …", "staff": "Team", "edited": "bearbeitet", "open": "Chatte mit uns", "close": "Chat schließen"},
 }
 
 func pageLang(acceptLanguage string) string {

@@ -50,4 +50,22 @@ func TestBrowserDeskReplyReachesOpenChatPage(t *testing.T) {
 	if strings.Contains(log, "answer to") {
 		t.Fatalf("the bot answered in a thread staff hold:\n%s", log)
 	}
+
+	// Staff correct the reply on the desk: the visitor's page follows.
+	webtest.Do(t, staff, chromedp.Click(chromedp.CSS("#changes details.revise summary")),
+		chromedp.WaitVisible(chromedp.CSS("#changes form.edit-reply textarea")),
+		chromedp.SendKeys(chromedp.CSS("#changes form.edit-reply textarea"), "Hi, Anna from the team here. What went wrong, and when?"),
+		chromedp.Click(chromedp.CSS("#changes form.edit-reply button")))
+	webtest.WaitFor(t, staff, `document.querySelector("#changes .reply-edited") !== null`)
+	webtest.WaitFor(t, visitor, `document.querySelector("#log li.staff .text")?.textContent === "Hi, Anna from the team here. What went wrong, and when?"`)
+	webtest.WaitFor(t, visitor, `document.querySelector("#log li.staff .edited") !== null`)
+	// … and take it back.
+	webtest.Do(t, staff, chromedp.Click(chromedp.CSS("#changes form.delete-reply button")))
+	webtest.WaitFor(t, staff, `document.querySelector("#changes .reply-deleted") !== null && !document.querySelector("#changes form.delete-reply")`)
+	webtest.WaitFor(t, visitor, `document.querySelectorAll("#log li.staff").length === 0`)
+	webtest.Do(t, visitor, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#log li.bot")))
+	time.Sleep(300 * time.Millisecond) // room for the deleted reply to (wrongly) come back
+	if n := webtest.Run(t, visitor, chromedp.Evaluate[float64](`document.querySelectorAll("#log li.staff").length`)); n != 0 {
+		t.Fatalf("after a reload the deleted reply is back (%v staff replies)", n)
+	}
 }

@@ -29,6 +29,13 @@ type Desk interface {
 	Now() time.Time
 }
 
+// ReplyReviser edits or deletes a staff reply already posted into the
+// member's thread (the desk's "edit_reply" and "delete_reply");
+// *handoff.Service implements it.
+type ReplyReviser interface {
+	Revise(ctx context.Context, id, messageID, staff, text string, remove bool) (escalation.Escalation, error)
+}
+
 // Passages finds knowledge-base passages for canned replies; the
 // knowledge base implements it.
 type Passages interface {
@@ -45,9 +52,11 @@ const EscalationsPath = "/dashboard/escalations"
 //
 //	GET  /api/admin/handoff?open=1&state=&staff=&platform=&channel=
 //	GET  /api/admin/handoff/{id}
-//	POST /api/admin/handoff/{id}/{action}  {"text": "…", "staff": "…"}
+//	POST /api/admin/handoff/{id}/{action}  {"text": "…", "staff": "…", "message": "…"}
 //
-// Call it before Run.
+// (action edit_reply or delete_reply changes the staff reply whose
+// message_id, from the escalation's changes, is "message".) Call it
+// before Run.
 func (s *Server) AddHandoff(desk Desk, kb Passages) {
 	h := deskPages{s: s, desk: desk, kb: kb}
 	s.AddPage(Page{Path: EscalationsPath, Title: "Escalations", Handler: http.HandlerFunc(h.list)})
@@ -77,7 +86,8 @@ var deskTexts = map[string]map[string]string{
 		"send": "Send reply", "add_note": "Add internal note", "close": "Close", "dismiss": "Dismiss", "hand_back": "Hand back to the bot",
 		"canned": "Canned reply from the knowledge base", "search": "Search", "use": "Use", "left": "left", "overdue": "overdue",
 		"met": "met", "breached": "breached", "as": "as", "owner": "Thread owner", "bot": "the bot", "open_link": "open",
-		"reply_hint": "Posted into the thread on its platform, with your name.", "note_hint": "Only staff see notes."},
+		"reply_hint": "Posted into the thread on its platform, with your name.", "note_hint": "Only staff see notes.",
+		"edit": "Edit", "save": "Save", "delete": "Delete", "edited": "edited", "deleted": "deleted"},
 	"de": {"title": "Eskalationen", "open": "Offen", "claimed": "Übernommen", "closed": "Erledigt", "median": "Median bis zur ersten Antwort des Teams",
 		"show": "Anzeigen", "state": "Zeige", "all": "alle", "unclaimed": "nicht übernommen", "mine": "meine", "st_open": "offen (nicht erledigt)",
 		"st_closed": "geschlossen oder verworfen", "platform": "Plattform", "channel": "Kanal", "created": "Erstellt", "thread": "Thread",
@@ -89,7 +99,8 @@ var deskTexts = map[string]map[string]string{
 		"dismiss": "Verwerfen", "hand_back": "An den Bot zurückgeben", "canned": "Textbaustein aus der Wissensdatenbank", "search": "Suchen",
 		"use": "Übernehmen", "left": "übrig", "overdue": "überfällig", "met": "eingehalten", "breached": "verletzt", "as": "als",
 		"owner": "Thread gehört", "bot": "dem Bot", "open_link": "öffnen",
-		"reply_hint": "Wird im Thread auf seiner Plattform gepostet, mit deinem Namen.", "note_hint": "Notizen sieht nur das Team."},
+		"reply_hint": "Wird im Thread auf seiner Plattform gepostet, mit deinem Namen.", "note_hint": "Notizen sieht nur das Team.",
+		"edit": "Bearbeiten", "save": "Speichern", "delete": "Löschen", "edited": "bearbeitet", "deleted": "gelöscht"},
 }
 
 func deskFuncs(t map[string]string) template.FuncMap {
@@ -168,7 +179,9 @@ var deskDetailTmpl = template.Must(template.New("desk-detail").Funcs(deskFuncs(d
 {{end}}</ol>{{else}}<p>{{t "no_transcript"}}</p>{{end}}
 <h2>{{t "audit"}}</h2>
 <table class="changes" id="changes"><tr><th>{{t "time"}}</th><th>{{t "who"}}</th><th>{{t "action"}}</th><th>{{t "status"}}</th><th>{{t "note"}}</th></tr>
-{{range .T.Changes}}<tr><td data-label="{{t "time"}}">{{date .Time}}</td><td data-label="{{t "who"}}">{{.Actor}}</td><td data-label="{{t "action"}}">{{label .Action}}</td><td data-label="{{t "status"}}">{{.From}} → {{.To}}</td><td class="text" data-label="{{t "note"}}">{{.Text}}</td></tr>
+{{range .T.Changes}}<tr><td data-label="{{t "time"}}">{{date .Time}}</td><td data-label="{{t "who"}}">{{.Actor}}</td><td data-label="{{t "action"}}">{{label .Action}}</td><td data-label="{{t "status"}}">{{.From}} → {{.To}}</td><td class="text" data-label="{{t "note"}}">{{.Text}}{{if .Deleted}} <em class="reply-deleted">({{t "deleted"}})</em>{{else if .Edited}} <em class="reply-edited">({{t "edited"}})</em>{{end}}
+{{if and $.CanRevise .MessageID (not .Deleted)}}<details class="revise"><summary>{{t "edit"}}</summary><form method="post" action="/dashboard/escalations/{{$.T.ID}}/edit_reply" class="edit-reply"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="message" value="{{.MessageID}}"><textarea name="text" rows="3" required aria-label="{{t "edit"}}"></textarea><br><button type="submit">{{t "save"}}</button></form></details>
+<form method="post" action="/dashboard/escalations/{{$.T.ID}}/delete_reply" class="delete-reply"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="message" value="{{.MessageID}}"><button type="submit">{{t "delete"}}</button></form>{{end}}</td></tr>
 {{end}}</table>`))
 
 // deskTmpl returns tmpl with the words of the language.
@@ -270,7 +283,8 @@ func (h deskPages) detail(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	_, replyErr := escalation.Next(tk.Status, escalation.ActionReply)
-	data := map[string]any{"T": tk, "CSRF": h.s.CSRFToken(w, r), "Buttons": buttons, "CanReply": replyErr == nil, "Me": me,
+	_, canRevise := h.desk.(ReplyReviser)
+	data := map[string]any{"T": tk, "CSRF": h.s.CSRFToken(w, r), "Buttons": buttons, "CanReply": replyErr == nil, "Me": me, "CanRevise": canRevise,
 		"Flash": r.URL.Query().Get("flash")}
 	if q := strings.TrimSpace(r.URL.Query().Get("q")); q != "" && h.kb != nil {
 		hits, err := h.kb.Search(r.Context(), q, 5)
@@ -301,13 +315,14 @@ func cannedText(h knowledge.Hit) string {
 
 func (h deskPages) form(w http.ResponseWriter, r *http.Request) {
 	id, action := r.PathValue("id"), r.PathValue("action")
-	e, err := h.desk.Act(r.Context(), id, action, StaffName(r), r.PostFormValue("text"))
+	e, err := h.act(r.Context(), id, action, StaffName(r), r.PostFormValue("text"), r.PostFormValue("message"))
 	var flash string
 	switch {
 	case errors.Is(err, escalation.ErrNotFound):
 		http.NotFound(w, r)
 		return
-	case errors.Is(err, escalation.ErrIllegal) || errors.Is(err, handoff.ErrEmpty) || errors.Is(err, handoff.ErrNoAction):
+	case errors.Is(err, escalation.ErrIllegal) || errors.Is(err, handoff.ErrEmpty) || errors.Is(err, handoff.ErrNoAction) ||
+		errors.Is(err, handoff.ErrNoReply):
 		flash = err.Error()
 	case err != nil:
 		h.s.log.Error("handoff: desk action", "action", action, "err", err)
@@ -353,6 +368,22 @@ func (h deskPages) apiGet(w http.ResponseWriter, r *http.Request) {
 type DeskAction struct {
 	Text  string `json:"text,omitempty"`
 	Staff string `json:"staff,omitempty"` // who acts; default: the token's account
+	// Message is the staff reply edit_reply and delete_reply change: its
+	// message_id in the escalation's changes.
+	Message string `json:"message,omitempty"`
+}
+
+// act runs a desk action: a step of the state machine, or a change of a
+// staff reply (edit_reply, delete_reply) when the desk can make one.
+func (h deskPages) act(ctx context.Context, id, action, staff, text, message string) (escalation.Escalation, error) {
+	if action != "edit_reply" && action != "delete_reply" {
+		return h.desk.Act(ctx, id, action, staff, text)
+	}
+	rv, ok := h.desk.(ReplyReviser)
+	if !ok {
+		return escalation.Escalation{}, fmt.Errorf("%w: %q", handoff.ErrNoAction, action)
+	}
+	return rv.Revise(ctx, id, message, staff, text, action == "delete_reply")
 }
 
 func (h deskPages) apiAct(w http.ResponseWriter, r *http.Request) {
@@ -367,7 +398,7 @@ func (h deskPages) apiAct(w http.ResponseWriter, r *http.Request) {
 	if staff == "" {
 		staff = StaffName(r)
 	}
-	e, err := h.desk.Act(r.Context(), r.PathValue("id"), r.PathValue("action"), staff, body.Text)
+	e, err := h.act(r.Context(), r.PathValue("id"), r.PathValue("action"), staff, body.Text, body.Message)
 	switch {
 	case errors.Is(err, escalation.ErrNotFound):
 		jsonError(w, http.StatusNotFound, err.Error())
@@ -375,7 +406,7 @@ func (h deskPages) apiAct(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, handoff.ErrEmpty):
 		jsonError(w, http.StatusBadRequest, err.Error())
-	case errors.Is(err, handoff.ErrNoAction):
+	case errors.Is(err, handoff.ErrNoAction) || errors.Is(err, handoff.ErrNoReply):
 		jsonError(w, http.StatusBadRequest, err.Error())
 	case err != nil:
 		jsonError(w, http.StatusInternalServerError, err.Error())

@@ -41,9 +41,11 @@ const (
 type ChatReply struct {
 	bot.Reply
 	EventID int64 `json:"event_id,omitempty"`
+	Edited  bool  `json:"edited,omitempty"` // staff changed it after it was sent
 }
 
-// StreamEvent is the data of a "message" or "typing" event on the stream.
+// StreamEvent is the data of a "message", "edit", "delete" or "typing"
+// event on the stream.
 type StreamEvent struct {
 	ID int64 `json:"id,omitempty"`
 	// Role of a message: "user" (the visitor), "bot" or "staff" (a reply
@@ -52,6 +54,12 @@ type StreamEvent struct {
 	// MessageID is the visitor's message id (role "user"), so the page
 	// that sent it does not show it twice.
 	MessageID string `json:"message_id,omitempty"`
+	// Target is the message an "edit" or "delete" event changes (its
+	// event id).
+	Target int64 `json:"target,omitempty"`
+	// Edited marks a message staff changed after it was sent (the message
+	// as kept for resuming, and "edit" events).
+	Edited bool `json:"edited,omitempty"`
 	bot.Reply
 	Typing *bool `json:"typing,omitempty"` // typing events: started or stopped
 }
@@ -59,7 +67,7 @@ type StreamEvent struct {
 // streamItem is one encoded event.
 type streamItem struct {
 	id      int64
-	name    string // SSE event name: "message" or "typing"
+	name    string // SSE event name: "message", "edit", "delete" or "typing"
 	data    []byte
 	buttons []bot.Button // offered with a message: the clicks the conversation may send
 	msgID   string       // the visitor's message id (role "user")

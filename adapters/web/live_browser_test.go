@@ -149,6 +149,27 @@ func TestBrowserWidgetOnAnotherSite(t *testing.T) {
 	webtest.Run(t, ctx, chromedp.Evaluate[bool](root+`.querySelector('li.bot .buttons button[data-action="feedback_up"]').click() || true`))
 	webtest.WaitFor(t, ctx, root+`.querySelector("li.notice")?.textContent === "Thanks for the feedback!"`)
 
+	// Staff change their replies: the widget follows (edit, delete).
+	bg := context.Background()
+	fix, err := s.core.Publish(bg, webThread(conv), bot.Reply{Text: "Try version 2.", AuthorName: "Bo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, err := s.core.Publish(bg, webThread(conv), bot.Reply{Text: "Wrong thread, sorry.", AuthorName: "Bo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	webtest.WaitFor(t, ctx, root+`.querySelectorAll("li.staff").length === 3`)
+	if err := s.core.EditMessage(bg, webThread(conv), fix, bot.Reply{Text: "Try version 2.1.", AuthorName: "Bo"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.core.DeleteMessage(bg, webThread(conv), gone); err != nil {
+		t.Fatal(err)
+	}
+	webtest.WaitFor(t, ctx, root+`.querySelectorAll("li.staff").length === 2`)
+	webtest.WaitFor(t, ctx, `Array.from(`+root+`.querySelectorAll("li.staff .text")).map(e => e.textContent).join("|") === "Hello from the team.|Try version 2.1."`)
+	webtest.WaitFor(t, ctx, root+`.querySelectorAll("li.staff .edited").length === 1`)
+
 	if dir := os.Getenv("EINSATZ_SHOTS"); dir != "" {
 		for _, width := range []int64{1280, 390} {
 			webtest.Do(t, ctx, chromedp.EmulateViewport(width, 800))

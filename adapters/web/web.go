@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -435,16 +436,28 @@ func (s *Server) writeCredential() error {
 // Send delivers a reply to the web chat: to the conversation's event
 // stream, and to the request waiting for it or, when no stream is open, to
 // the conversation's mailbox, returned with its next request.
-func (s *Server) Send(_ context.Context, to bot.ThreadRef, r bot.Reply) error {
+func (s *Server) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error {
+	_, err := s.Publish(ctx, to, r)
+	return err
+}
+
+// Publish is Send that returns the reply's message id: its event id on the
+// conversation's stream, which Edit and Delete take (liveedit.go); "" when
+// the conversation has no stream state.
+func (s *Server) Publish(_ context.Context, to bot.ThreadRef, r bot.Reply) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cr := s.recordReplyLocked(to.ThreadID, r)
+	id := ""
+	if cr.EventID != 0 {
+		id = strconv.FormatInt(cr.EventID, 10)
+	}
 	if w, ok := s.waiters[r.ReplyTo]; ok && r.ReplyTo != "" {
 		w.replies = append(w.replies, cr)
-		return nil
+		return id, nil
 	}
 	if s.watchedLocked(to.ThreadID) {
-		return nil // the open stream has it (and resumes with it after a reconnect)
+		return id, nil // the open stream has it (and resumes with it after a reconnect)
 	}
 	box := append(s.mailbox[to.ThreadID], cr)
 	if len(box) > 20 {
@@ -457,7 +470,7 @@ func (s *Server) Send(_ context.Context, to bot.ThreadRef, r bot.Reply) error {
 		}
 	}
 	s.mailbox[to.ThreadID] = box
-	return nil
+	return id, nil
 }
 
 // Completed wakes the chat request waiting for the event and stops the

@@ -26,7 +26,7 @@ func (s *Server) widgetJS(w http.ResponseWriter, r *http.Request) {
 	conf := map[string]any{
 		"bot": s.opts.BotName,
 		"texts": map[string]string{
-			"error": t["error"], "busy": t["busy"], "staff": t["staff"], "placeholder": t["placeholder"],
+			"error": t["error"], "busy": t["busy"], "staff": t["staff"], "edited": t["edited"], "placeholder": t["placeholder"],
 			"send": t["send"], "intro": t["intro"], "typing": strings.ReplaceAll(t["typing"], "%s", s.opts.BotName),
 			"open": t["open"], "close": t["close"],
 		},

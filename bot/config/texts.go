@@ -38,6 +38,9 @@ const (
 	TextForgetMeDone      = "forget_me_done"      // the member's data is gone
 	TextForgetMeCancelled = "forget_me_cancelled" // they changed their mind
 	TextForgetMeExpired   = "forget_me_expired"   // the confirmation came too late
+	// TextStaffMark follows a staff member's name on a reply relayed into
+	// a member's thread ("anna (staff)"), in the thread's language.
+	TextStaffMark = "staff_mark"
 )
 
 // textKeys lists every text key, in the order config.yaml documents them.
@@ -46,7 +49,7 @@ func textKeys() []string {
 		TextGreeting, TextDontKnow, TextDontKnowPart, TextSources, TextRateLimited, TextTakeover,
 		TextRelease, TextError, TextFeatureAck, TextLLMUnavailable, TextHandoffButton,
 		TextStaffOnly, TextHandoffAsked, TextHandoffAfterHours, TextFrustration, TextWelcome,
-		TextForgetMeConfirm, TextForgetMeDone, TextForgetMeCancelled, TextForgetMeExpired,
+		TextForgetMeConfirm, TextForgetMeDone, TextForgetMeCancelled, TextForgetMeExpired, TextStaffMark,
 	}
 }
 
@@ -114,6 +117,10 @@ func builtinText(key string) (en, de string) {
 			"Ich habe das ans Team weitergegeben. Gerade ist niemand da; ab {when} antwortet dir hier jemand."
 	case TextHandoffButton:
 		return "Talk to a human", "Mit einem Menschen sprechen"
+	case TextStaffMark:
+		// German communities mark their people as "Team" (Discord roles,
+		// forum badges); "Support" would read as a company helpdesk.
+		return "staff", "Team"
 	}
 	return "", ""
 }

@@ -89,6 +89,11 @@ type Change struct {
 	To     string    `json:"to"`
 	// Text is an internal note, or the first words of a staff reply.
 	Text string `json:"text,omitempty"`
+	// MessageID is a reply's message in the member's thread, where the
+	// platform told it: the desk edits or deletes the reply by it.
+	MessageID string `json:"message_id,omitempty"`
+	Edited    bool   `json:"edited,omitempty"`  // the reply was changed from the desk (Text is the new one's)
+	Deleted   bool   `json:"deleted,omitempty"` // the reply was taken out of the member's thread from the desk
 }
 
 // maxChanges bounds the audit kept with one escalation; the first change

@@ -91,7 +91,7 @@ func (s *Service) act(ctx context.Context, id, action, staff, text string, via r
 	if err := trial.Apply(action, staff, s.o.Clock.Now(), ""); err != nil {
 		return e, err
 	}
-	audit := text
+	audit, msgID := text, ""
 	switch action {
 	case escalation.ActionClaim, escalation.ActionReply:
 		wasBot, err := s.own(ctx, e.Thread, staff)
@@ -107,7 +107,8 @@ func (s *Service) act(ctx context.Context, id, action, staff, text string, via r
 			if via.avatar == "" {
 				via.avatar = s.o.Avatars[staff] // a desk account's picture
 			}
-			msgID, err := s.publish(ctx, e.Thread, bot.Reply{Text: text, AuthorName: staff, AuthorAvatar: via.avatar})
+			msgID, err = s.publish(ctx, e.Thread, bot.Reply{Text: text, AuthorName: staff, AuthorAvatar: via.avatar,
+				AuthorMark: s.staffMark(e.Lang)})
 			if err != nil {
 				return e, fmt.Errorf("handoff: reply in %s: %w", e.Thread.Key(), err)
 			}
@@ -121,11 +122,73 @@ func (s *Service) act(ctx context.Context, id, action, staff, text string, via r
 			return e, err
 		}
 	}
-	return s.o.Store.UpdateEscalation(ctx, e.Thread, func(cur *escalation.Escalation) error {
+	e, err = s.o.Store.UpdateEscalation(ctx, e.Thread, func(cur *escalation.Escalation) error {
 		if !cur.Created.Equal(e.Created) {
 			return fmt.Errorf("%w: a newer escalation replaced %s", escalation.ErrNotFound, e.ID)
 		}
-		return cur.Apply(action, staff, s.o.Clock.Now(), audit)
+		if err := cur.Apply(action, staff, s.o.Clock.Now(), audit); err != nil {
+			return err
+		}
+		if msgID != "" && len(cur.Changes) > 0 {
+			cur.Changes[len(cur.Changes)-1].MessageID = msgID
+		}
+		return nil
+	})
+	if err == nil {
+		s.closeStaffThread(ctx, e, action, staff)
+	}
+	return e, err
+}
+
+// ErrNoReply is returned for a reply the desk cannot change: unknown,
+// deleted already, or posted where the platform did not tell its id.
+var ErrNoReply = errors.New("handoff: no such staff reply to change")
+
+// Revise edits a staff reply the escalation posted into the member's
+// thread (found by its message id) to text, or deletes it (remove). The
+// reply keeps its author; the change is marked on the escalation's
+// history. The member's open web chat, Discord or Slack thread follows.
+func (s *Service) Revise(ctx context.Context, id, messageID, staff, text string, remove bool) (escalation.Escalation, error) {
+	text = strings.TrimSpace(text)
+	if !remove && text == "" {
+		return escalation.Escalation{}, ErrEmpty
+	}
+	e, err := s.Find(ctx, id)
+	if err != nil {
+		return e, err
+	}
+	author := ""
+	for _, c := range e.Changes {
+		if c.Action == escalation.ActionReply && messageID != "" && c.MessageID == messageID && !c.Deleted {
+			author = c.Actor
+		}
+	}
+	m, ok := s.o.Poster.(Messenger)
+	if author == "" || !ok {
+		return e, ErrNoReply
+	}
+	if remove {
+		err = m.DeleteMessage(ctx, e.Thread, messageID)
+	} else {
+		err = m.EditMessage(ctx, e.Thread, messageID, bot.Reply{Text: text, AuthorName: author, AuthorMark: s.staffMark(e.Lang)})
+	}
+	if err != nil {
+		return e, fmt.Errorf("handoff: change reply in %s: %w", e.Thread.Key(), err)
+	}
+	s.o.Logger.Info("handoff: staff reply changed from the desk", "escalation", e.ID, "by", staff, "deleted", remove)
+	return s.o.Store.UpdateEscalation(ctx, e.Thread, func(cur *escalation.Escalation) error {
+		for i := range cur.Changes {
+			c := &cur.Changes[i]
+			if c.Action != escalation.ActionReply || c.MessageID != messageID {
+				continue
+			}
+			if remove {
+				c.Deleted = true
+			} else {
+				c.Text, c.Edited = lang.Excerpt(text, 80), true
+			}
+		}
+		return nil
 	})
 }
 

@@ -224,3 +224,32 @@ func TestSLANoticeOnce(t *testing.T) {
 		t.Fatalf("working time over the weekend = %v, want 8m", got)
 	}
 }
+
+// The desk changes only replies it can name: an unknown message, or an
+// edit without text, is refused and nothing reaches the member.
+func TestDeskReviseRefusesUnknownReply(t *testing.T) {
+	r := start(t, nil, handoff.Options{})
+	ctx := context.Background()
+	e := r.escalate(t)
+	if _, err := r.svc.Act(ctx, e.ID, escalation.ActionReply, "kim", "Hi there."); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.Revise(ctx, e.ID, "no-such-message", "kim", "Hi again.", false); !errors.Is(err, handoff.ErrNoReply) {
+		t.Fatalf("edit of an unknown reply: %v, want ErrNoReply", err)
+	}
+	if _, err := r.svc.Revise(ctx, e.ID, "no-such-message", "kim", "", true); !errors.Is(err, handoff.ErrNoReply) {
+		t.Fatalf("delete of an unknown reply: %v, want ErrNoReply", err)
+	}
+	if _, err := r.svc.Revise(ctx, e.ID, "no-such-message", "kim", "  ", false); !errors.Is(err, handoff.ErrEmpty) {
+		t.Fatalf("edit without text: %v, want ErrEmpty", err)
+	}
+	tk, err := r.svc.Ticket(ctx, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range tk.Changes {
+		if c.Edited || c.Deleted {
+			t.Fatalf("a refused change marked the history: %+v", c)
+		}
+	}
+}

@@ -228,11 +228,14 @@ func (s *Service) take(ctx context.Context, thread bot.ThreadRef, staff bot.User
 // is allowed; a thread without an escalation, or one the step does not
 // apply to (a claim of what one holds), is no error here.
 func (s *Service) step(ctx context.Context, thread bot.ThreadRef, action, actor, text string) error {
-	_, err := s.o.Store.UpdateEscalation(ctx, thread, func(e *escalation.Escalation) error {
+	e, err := s.o.Store.UpdateEscalation(ctx, thread, func(e *escalation.Escalation) error {
 		return e.Apply(action, actor, s.o.Clock.Now(), text)
 	})
 	if err != nil && !errors.Is(err, escalation.ErrNotFound) && !errors.Is(err, escalation.ErrIllegal) {
 		return err
+	}
+	if err == nil {
+		s.closeStaffThread(ctx, e, action, actor)
 	}
 	return nil
 }

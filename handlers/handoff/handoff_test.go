@@ -13,6 +13,7 @@ import (
 	"github.com/einsatz/einsatz/adapters/console/consoletest"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/bottest"
+	"github.com/einsatz/einsatz/bot/config"
 	"github.com/einsatz/einsatz/bot/escalation"
 	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/storage"
@@ -20,7 +21,14 @@ import (
 
 var discard = slog.New(slog.DiscardHandler)
 
-func text(_, key string) string { return "TEXT:" + key }
+// text stands for the configured texts: each key as itself, but the staff
+// mark as the real built-in word of the language ("staff", "Team").
+func text(lang, key string) string {
+	if key == config.TextStaffMark {
+		return config.Texts{}.Get(lang, key)
+	}
+	return "TEXT:" + key
+}
 
 // poster records posts to the staff channel and forwards thread notices to
 // the core, as bot.Bot.Post does.

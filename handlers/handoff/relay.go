@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/config"
 	"github.com/einsatz/einsatz/bot/escalation"
 	"github.com/einsatz/einsatz/bot/lang"
 )
@@ -120,6 +121,16 @@ func (s *Service) openStaffThread(ctx context.Context, m Messenger, e escalation
 	return nil
 }
 
+// staffMark is the word after a staff member's name in a member's thread,
+// in its language (texts.staff_mark: "staff", "Team"); "" lets the adapter
+// say "staff".
+func (s *Service) staffMark(lang string) string {
+	if s.o.Text == nil {
+		return ""
+	}
+	return s.o.Text(lang, config.TextStaffMark)
+}
+
 func (s *Service) notePrefix() string {
 	if s.o.NotePrefix == "" {
 		return DefaultNotePrefix
@@ -196,7 +207,11 @@ func (s *Service) fromStaff(ctx context.Context, ev *bot.Event, member bot.Threa
 		return s.o.Relays.PutRelay(ctx, escalation.Relayed{Source: src, Copy: escalation.Message{Thread: member, ID: copyID},
 			Direction: escalation.ToMember, Time: s.o.Clock.Now()})
 	case bot.KindEdit, bot.KindDelete:
-		return s.followCopy(ctx, m, ev, src, bot.Reply{Text: text, AuthorName: name})
+		mark := ""
+		if e, found, err := s.o.Store.Escalation(ctx, member); err == nil && found {
+			mark = s.staffMark(e.Lang)
+		}
+		return s.followCopy(ctx, m, ev, src, bot.Reply{Text: text, AuthorName: name, AuthorMark: mark})
 	case bot.KindReaction:
 		if ev.Removed || !bot.SameEmoji(ev.Reaction, NoteReaction) {
 			return nil
@@ -208,9 +223,10 @@ func (s *Service) fromStaff(ctx context.Context, ev *bot.Event, member bot.Threa
 
 // noteByReaction makes the message a staff member reacted to with 📝 a
 // note: one not relayed yet never will be; one relayed is deleted from the
-// member's thread (where the platform can; the web chat cannot take it
-// back, which the staff thread is told). Its text goes on the escalation
-// as a note, as one written with the note prefix would.
+// member's thread (on every platform, the web chat too; a copy whose id
+// is unknown, relayed by an older version, cannot be taken back, which
+// the staff thread is told). Its text goes on the escalation as a note,
+// as one written with the note prefix would.
 func (s *Service) noteByReaction(ctx context.Context, m Messenger, ev *bot.Event, member bot.ThreadRef, src escalation.Message) error {
 	e, found, err := s.o.Store.Escalation(ctx, member)
 	if err != nil || !found || ev.MessageID == "" {
@@ -260,11 +276,36 @@ func (s *Service) noteByReaction(ctx context.Context, m Messenger, ev *bot.Event
 	return err
 }
 
+// closeStaffThread ends the escalation's staff thread with a line that
+// says who ended it and that the member's later messages no longer come
+// here (after a close, a message of theirs reopens it and comes again).
+func (s *Service) closeStaffThread(ctx context.Context, e escalation.Escalation, action, actor string) {
+	m, ok := s.messenger()
+	if !ok || e.StaffThread.ThreadID == "" {
+		return
+	}
+	who := e.User.DisplayName()
+	var line string
+	switch action {
+	case escalation.ActionHandBack:
+		line = fmt.Sprintf("Handed back to the bot by %s: the bot answers %s again, and their later messages no longer come here.", actor, who)
+	case escalation.ActionClose:
+		line = fmt.Sprintf("Closed by %s: the bot answers %s again. If they write again, the escalation reopens and their messages come here again.", actor, who)
+	case escalation.ActionDismiss:
+		line = fmt.Sprintf("Dismissed by %s: the bot answers %s again, and their later messages no longer come here.", actor, who)
+	default:
+		return
+	}
+	if err := m.Post(ctx, e.StaffThread, bot.Reply{Text: line, Notice: true}); err != nil {
+		s.o.Logger.Error("handoff: closing line in the staff thread", "escalation", e.ID, "err", err)
+	}
+}
+
 // followCopy edits or deletes the copy of src as ev says.
 func (s *Service) followCopy(ctx context.Context, m Messenger, ev *bot.Event, src escalation.Message, r bot.Reply) error {
 	rec, found, err := s.o.Relays.Relay(ctx, src)
 	if err != nil || !found || rec.Copy.ID == "" || rec.Internal {
-		return err // not relayed, the platform could not tell the copy's id (web), or made a note
+		return err // not relayed, the platform could not tell the copy's id, or made a note
 	}
 	if ev.Kind == bot.KindDelete {
 		return m.DeleteMessage(ctx, rec.Copy.Thread, rec.Copy.ID)

@@ -48,6 +48,9 @@ func TestRelayNoteByReactionSlackStaff(t *testing.T) {
 		return false
 	})
 
+	waitUntil(t, "the first line of the staff thread", func() bool {
+		return countText(slackThread(w.fs, slackStaff, root.TS), "Replies in this thread go to mia") == 1
+	})
 	oops := w.fs.Post(slackStaff, slackAnna, "Her account id is 4711, billing owns it", root.TS)
 	waitUntil(t, "the message in mia's thread", func() bool {
 		return hookedBy(w.fd, q.ID, "anna (staff)", "Her account id is 4711, billing owns it") == 1
@@ -102,4 +105,52 @@ func TestRelayNoteByReactionDiscordStaff(t *testing.T) {
 		return countText(slackThread(w.fs, slackHelp, q), "Refund approved by Tom") == 0
 	})
 	waitUntil(t, "the note on the escalation", func() bool { return noteWith(t, r, member, "Refund approved by Tom") })
+}
+
+// A 📝 on an older staff message after a restart: the new Slack adapter
+// never saw the message, and Slack's reaction event does not name its
+// thread. The adapter asks conversations.replies for it, so the reaction
+// lands in the staff thread and the copy in mia's Discord thread is taken
+// back all the same.
+func TestRelayNoteByReactionAfterRestartSlackStaff(t *testing.T) {
+	w := newRelayWorld(t, bot.PlatformSlack)
+	r := w.start(t)
+	if !w.fd.WaitConnected(10*time.Second) || !w.fs.WaitConnected(1, 10*time.Second) {
+		t.Fatal("the adapters did not connect")
+	}
+	q := w.fd.Post(w.dGeneral, w.dMia, "I want to talk to a human", true)
+	member := bot.ThreadRef{Platform: bot.PlatformDiscord, ChannelID: w.dGeneral, ThreadID: q.ID}
+	var root slacktest.Message
+	waitUntil(t, "the staff thread", func() bool {
+		for _, m := range w.fs.Posted() {
+			if m.Channel == slackStaff && m.ThreadTS == "" && strings.Contains(m.Text, "Escalation") {
+				root = m
+				return true
+			}
+		}
+		return false
+	})
+	waitUntil(t, "the first line of the staff thread", func() bool {
+		return countText(slackThread(w.fs, slackStaff, root.TS), "Replies in this thread go to mia") == 1
+	})
+	oops := w.fs.Post(slackStaff, slackAnna, "Her account id is 4711, billing owns it", root.TS)
+	waitUntil(t, "the message in mia's thread", func() bool {
+		return hookedBy(w.fd, q.ID, "anna (staff)", "Her account id is 4711, billing owns it") == 1
+	})
+
+	r.stop()
+	r = w.start(t)
+	if !w.fd.WaitConnected(10*time.Second) || !w.fs.WaitConnected(2, 10*time.Second) {
+		t.Fatal("the adapters did not reconnect")
+	}
+	w.fs.React(slackStaff, slackAnna, oops, "memo", false)
+	waitUntil(t, "the copy taken back from mia's thread", func() bool {
+		return hookedBy(w.fd, q.ID, "anna (staff)", "Her account id is 4711, billing owns it") == 0
+	})
+	waitUntil(t, "the note on the escalation", func() bool { return noteWith(t, r, member, "4711") })
+	for _, m := range slackThread(w.fs, slackStaff, root.TS) {
+		if strings.Contains(m.Text, "cannot be taken back") {
+			t.Fatalf("the staff thread was told the copy stays: %q", m.Text)
+		}
+	}
 }

@@ -27,6 +27,8 @@ func (s *Server) historyLocked(p map[string]string) obj {
 
 // repliesLocked answers conversations.replies: a thread's parent first,
 // then its replies oldest first, the replies between oldest and latest.
+// Given the ts of a reply it answers, as Slack does, with that reply alone
+// (its thread_ts names the thread).
 func (s *Server) repliesLocked(p map[string]string) obj {
 	c := s.channelLocked(p["channel"])
 	if c == nil {

@@ -6,7 +6,7 @@
   var input = document.getElementById("text");
   var chat = einsatzChat({
     token: main.dataset.token,
-    texts: { error: main.dataset.error, busy: main.dataset.busy, staff: main.dataset.staff },
+    texts: { error: main.dataset.error, busy: main.dataset.busy, staff: main.dataset.staff, edited: main.dataset.edited },
     log: document.getElementById("log"),
     typing: document.getElementById("typing"),
     storage: sessionStorage

@@ -2,10 +2,11 @@
 // (/widget.js): one conversation over the JSON API (POST /api/chat) and its
 // event stream (GET /api/chat/{id}/events), drawing every message once with
 // its sources and buttons, staff replies with their author, and the typing
-// indicator.
+// indicator. Staff can change a reply after it was sent: an "edit" event
+// rewrites the message (marked as edited), a "delete" event removes it.
 //
 // opts: base (the server's URL, "" on its own page), token (the page token),
-// texts ({error, busy, staff}), log (the list to draw into), typing (the
+// texts ({error, busy, staff, edited}), log (the list to draw into), typing (the
 // element shown while the bot works), storage (keeps the conversation id),
 // storageKey, scroll (optional: brings a new message into view).
 function einsatzChat(opts) {
@@ -21,6 +22,7 @@ function einsatzChat(opts) {
   }
   var shown = {};   // event ids drawn already
   var mine = {};    // message ids this page sent and drew at once
+  var gone = {};    // event ids of messages staff deleted
   var lastId = 0;   // the newest event id seen, to resume after an error
   var source = null;
   var retry = null;
@@ -95,14 +97,49 @@ function einsatzChat(opts) {
     li.appendChild(box);
   }
 
+  // fresh reports whether an event is new, and remembers it.
+  function fresh(ev) {
+    if (!ev.id) { return true; }
+    if (shown[ev.id]) { return false; }
+    shown[ev.id] = true;
+    lastId = Math.max(lastId, ev.id);
+    return true;
+  }
+
+  function drawn(id) {
+    return log.querySelector('li[data-event="' + id + '"]');
+  }
+
+  // markEdited shows once that staff changed the message.
+  function markEdited(li) {
+    if (li.querySelector(".edited")) { return; }
+    var note = document.createElement("div");
+    note.className = "edited";
+    note.textContent = texts.edited || "edited";
+    li.querySelector(".text").insertAdjacentElement("afterend", note);
+  }
+
+  // edit rewrites a message staff changed.
+  function edit(ev) {
+    if (!fresh(ev)) { return; }
+    var li = drawn(ev.target);
+    if (!li) { return; }
+    li.querySelector(".text").textContent = ev.text;
+    markEdited(li);
+  }
+
+  // remove takes out a message staff deleted (and keeps it out).
+  function remove(ev) {
+    if (!fresh(ev)) { return; }
+    gone[ev.target] = true;
+    var li = drawn(ev.target);
+    if (li) { li.parentNode.removeChild(li); }
+  }
+
   // message draws one message event (from the stream or an API response)
   // unless it was drawn before.
   function message(ev) {
-    if (ev.id) {
-      if (shown[ev.id]) { return; }
-      shown[ev.id] = true;
-      lastId = Math.max(lastId, ev.id);
-    }
+    if (!fresh(ev) || gone[ev.id]) { return; }
     if (ev.role === "user") {
       if (!mine[ev.message_id]) { add("user", ev.text); }
       return;
@@ -123,6 +160,8 @@ function einsatzChat(opts) {
     } else {
       li = add(ev.notice ? "bot notice" : "bot", ev.text);
     }
+    if (ev.id) { li.dataset.event = ev.id; }
+    if (ev.edited) { markEdited(li); }
     sources(li, ev.sources);
     buttons(li, ev.buttons);
   }
@@ -134,6 +173,8 @@ function einsatzChat(opts) {
     if (lastId) { q.push("last_event_id=" + lastId); }
     source = new EventSource(base + "/api/chat/" + conversation + "/events" + (q.length ? "?" + q.join("&") : ""));
     source.addEventListener("message", function (e) { message(JSON.parse(e.data)); });
+    source.addEventListener("edit", function (e) { edit(JSON.parse(e.data)); });
+    source.addEventListener("delete", function (e) { remove(JSON.parse(e.data)); });
     source.addEventListener("typing", function (e) { setTyping(JSON.parse(e.data).typing); });
     source.addEventListener("error", function () {
       // EventSource reconnects by itself (with Last-Event-ID) unless the

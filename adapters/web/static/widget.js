@@ -28,6 +28,7 @@ function start() {
     "li.error { color: #b3261e; }" +
     "li.staff { background: #fff8e6; border-color: #e8c66a; border-left: 4px solid #c98a00; }" +
     ".author { display: flex; gap: .4rem; align-items: center; white-space: normal; }" +
+    ".edited { font-size: .8em; color: #5b6475; font-style: italic; margin-top: .15rem; }" +
     ".badge { font-size: .7em; font-weight: 600; text-transform: uppercase; padding: 0 .4rem; border-radius: 1rem; background: #c98a00; color: #fff; }" +
     ".sources { margin: .4rem 0 0; padding-left: 1.1rem; font-size: .9em; white-space: normal; }" +
     ".sources li { border: 0; padding: 0; background: none; }" +
