@@ -24,6 +24,7 @@ const AnswersPath = "/answers/"
 // consented or rewritten by staff); *solutions.Service implements it.
 type PublicAnswers interface {
 	Published(ctx context.Context) ([]solved.Answer, error)
+	PublishedAnswer(ctx context.Context, id string) (solved.Answer, bool, error)
 }
 
 // AddAnswers serves the public answer pages (knowledge.publish), without
@@ -155,14 +156,11 @@ func (a *answerPages) index(w http.ResponseWriter, r *http.Request) {
 func (a *answerPages) page(w http.ResponseWriter, r *http.Request) {
 	slug := r.PathValue("slug")
 	id := slug[strings.LastIndexByte(slug, '-')+1:]
-	list, ok := a.list(w, r)
-	if !ok {
+	if ans, ok, err := a.src.PublishedAnswer(r.Context(), id); err != nil {
+		a.s.log.Error("web: public answer", "err", err)
+		http.Error(w, "reading the answer failed", http.StatusInternalServerError)
 		return
-	}
-	for _, ans := range list {
-		if ans.ID != id {
-			continue
-		}
+	} else if ok {
 		if ans.Slug != slug {
 			http.Redirect(w, r, AnswersPath+ans.Slug, http.StatusMovedPermanently)
 			return

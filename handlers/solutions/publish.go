@@ -314,17 +314,36 @@ func (s *Service) Published(ctx context.Context) ([]solved.Answer, error) {
 	}
 	var out []solved.Answer
 	for _, c := range all {
-		if !c.Public() {
-			continue
+		if c.Public() {
+			out = append(out, s.answer(c))
 		}
-		q, a := PublicText(c.Question), PublicText(c.Answer)
-		updated := c.Reviewed
-		if c.ConsentChanged.After(updated) {
-			updated = c.ConsentChanged
-		}
-		out = append(out, solved.Answer{ID: c.ID, Slug: Slug(q, c.ID), Question: q, Answer: a, Lang: c.Lang, Created: c.Created, Updated: updated})
 	}
 	return out, nil
+}
+
+// PublishedAnswer returns one published answer by its candidate's ID (one
+// read, for the answer's own page), and false when it is not public.
+func (s *Service) PublishedAnswer(ctx context.Context, id string) (solved.Answer, bool, error) {
+	if !s.o.Publish {
+		return solved.Answer{}, false, nil
+	}
+	c, err := s.o.Store.Candidate(ctx, id)
+	if errors.Is(err, solved.ErrNotExist) {
+		return solved.Answer{}, false, nil
+	}
+	if err != nil || !c.Public() {
+		return solved.Answer{}, false, err
+	}
+	return s.answer(c), true, nil
+}
+
+func (s *Service) answer(c solved.Candidate) solved.Answer {
+	q, a := s.public.of(c.Question), s.public.of(c.Answer)
+	updated := c.Reviewed
+	if c.ConsentChanged.After(updated) {
+		updated = c.ConsentChanged
+	}
+	return solved.Answer{ID: c.ID, Slug: Slug(q, c.ID), Question: q, Answer: a, Lang: c.Lang, Created: c.Created, Updated: updated}
 }
 
 var (
@@ -338,6 +357,40 @@ var (
 // PublicText is a text as the public pages may show it: redacted again
 // (staff may have edited it) and without mentions of people.
 func PublicText(text string) string {
+	return publicText(text)
+}
+
+// publicTexts remembers PublicText's results: every public page lists the
+// published answers, and redacting them all on each request made a page
+// of 1,000 answers cost hundreds of milliseconds (BenchmarkPublicAnswerPage
+// in adapters/web). The result depends on the text alone, so a change or
+// an erasure still shows at once: Published reads the store each time.
+type publicTexts struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// maxPublicTexts bounds the memo; past it, it starts again.
+const maxPublicTexts = 8192
+
+func (p *publicTexts) of(text string) string {
+	p.mu.Lock()
+	out, ok := p.m[text]
+	p.mu.Unlock()
+	if ok {
+		return out
+	}
+	out = publicText(text)
+	p.mu.Lock()
+	if p.m == nil || len(p.m) >= maxPublicTexts {
+		p.m = make(map[string]string)
+	}
+	p.m[text] = out
+	p.mu.Unlock()
+	return out
+}
+
+func publicText(text string) string {
 	text = answer.Redact(text)
 	text = mentionID.ReplaceAllString(text, "@…")
 	text = mentionName.ReplaceAllString(text, "$1@…")

@@ -196,9 +196,22 @@ func TestPublishRewrittenAndDeleted(t *testing.T) {
 		return len(got) == 1 && got[0].ID == c1.ID
 	})
 
+	// One answer's own page reads it alone, and agrees with the list.
+	if one, ok, err := r.svc.PublishedAnswer(ctx, c1.ID); err != nil || !ok || one != published(t, r.svc)[0] {
+		t.Errorf("PublishedAnswer(%s) = %+v, %v, %v", c1.ID, one, ok, err)
+	}
+	if _, ok, err := r.svc.PublishedAnswer(ctx, c2.ID); err != nil || ok {
+		t.Errorf("PublishedAnswer of the unpublished %s = %v, %v", c2.ID, ok, err)
+	}
+	if _, ok, err := r.svc.PublishedAnswer(ctx, "no-such-id"); err != nil || ok {
+		t.Errorf("PublishedAnswer of a missing id = %v, %v", ok, err)
+	}
 	off := solutions.New(solutions.Options{Store: storage.NewSolved(r.store), AddKnowledge: support.AddTo(r.kb)})
 	if got, err := off.Published(ctx); err != nil || len(got) != 0 {
 		t.Errorf("publishing off: %+v, %v", got, err)
+	}
+	if _, ok, err := off.PublishedAnswer(ctx, c1.ID); err != nil || ok {
+		t.Errorf("publishing off: PublishedAnswer = %v, %v", ok, err)
 	}
 	// Approved with publishing off (einsatz kb approve offline): nobody
 	// was asked; staff ask from the dashboard, once.

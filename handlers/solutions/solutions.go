@@ -80,6 +80,7 @@ func FromConfig(cfg *config.Config, o Options) Options {
 type Service struct {
 	o       Options
 	consent consentCache
+	public  publicTexts
 }
 
 // New returns the service.
