@@ -65,8 +65,11 @@ type Options struct {
 type Store struct {
 	db   *badger.DB
 	opts Options
-	log  *slog.Logger
-	seq  atomic.Uint32
+	// syncDisk makes a committed batch durable: db.Sync, the one fsync per
+	// batch. Tests replace it to make the disk slow.
+	syncDisk func() error
+	log      *slog.Logger
+	seq      atomic.Uint32
 
 	// recent caches the last turns of busy threads. cacheMu orders cache
 	// fills from disk against updates after commits, so a fill never
@@ -151,13 +154,14 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("storage: history cache: %w", err)
 	}
 	s := &Store{
-		db:      db,
-		recent:  recent,
-		opts:    opts,
-		log:     opts.Logger,
-		ops:     make(chan *op, opts.MaxBatch),
-		quit:    make(chan struct{}),
-		stopped: make(chan struct{}),
+		db:       db,
+		syncDisk: db.Sync,
+		recent:   recent,
+		opts:     opts,
+		log:      opts.Logger,
+		ops:      make(chan *op, opts.MaxBatch),
+		quit:     make(chan struct{}),
+		stopped:  make(chan struct{}),
 	}
 	if err := s.checkSchema(); err != nil {
 		db.Close()
@@ -360,7 +364,7 @@ func (s *Store) flush(batch []*op) {
 	commit()
 	var syncErr error
 	if !s.opts.InMemory {
-		syncErr = s.db.Sync()
+		syncErr = s.syncDisk()
 	}
 	for i, o := range batch {
 		if errs[i] == nil && syncErr != nil {
