@@ -249,6 +249,10 @@ type Knowledge struct {
 	// /answers/ (with /sitemap.xml and /llms.txt); one from a community
 	// thread only once its asker agreed or staff marked it rewritten.
 	Publish bool `yaml:"publish"`
+	// PublishKB adds the knowledge documents staff own (files, website and
+	// Git sources; not added ones) to the public pages; nil = on when
+	// Publish is (see PublishesKB).
+	PublishKB *bool `yaml:"publish_kb"`
 	// PublicURL is the base of the answer pages' canonical URLs; default
 	// web.public_url.
 	PublicURL string `yaml:"public_url"`
@@ -629,4 +633,11 @@ func setDuration(p *time.Duration, def time.Duration) {
 	if *p == 0 {
 		*p = def
 	}
+}
+
+// PublishesKB reports whether the knowledge base is served as public pages:
+// knowledge.publish_kb when set, else knowledge.publish; never without
+// knowledge.publish.
+func (k Knowledge) PublishesKB() bool {
+	return k.Publish && (k.PublishKB == nil || *k.PublishKB)
 }
