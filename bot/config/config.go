@@ -264,6 +264,13 @@ type Solved struct {
 	// bot's or staff's answer before the bot asks once "Did this solve
 	// it?"; 0 turns the nudge off.
 	NudgeAfter time.Duration `yaml:"nudge_after"`
+	// QuietHours is when no nudge is sent, "HH:MM-HH:MM" (it may wrap past
+	// midnight, e.g. "22:00-08:00"); a nudge falling due then waits for its
+	// end. "" = none. ParseQuietHours reads it.
+	QuietHours string `yaml:"quiet_hours"`
+	// Timezone is QuietHours' IANA zone; "" = handoff.hours.timezone, else
+	// UTC.
+	Timezone string `yaml:"timezone"`
 	// ForumTags are the names of the tag a Discord forum post gets when it
 	// is marked solved (the first one its forum offers; case, spaces and
 	// emoji do not matter); empty: "Solved" or "Gelöst".

@@ -47,10 +47,13 @@ type Options struct {
 	// "did this solve it?" (solved.nudge_after); 0 turns the nudge off. It
 	// needs Nudges, Threads and Poster.
 	NudgeAfter time.Duration
-	Nudges     solved.NudgeStore
-	Threads    Threads
-	Clock      bot.Clock
-	Logger     *slog.Logger
+	// Quiet are the hours no nudge is sent (solved.quiet_hours); a nudge
+	// due then goes out at their end. Zero: none.
+	Quiet   QuietHours
+	Nudges  solved.NudgeStore
+	Threads Threads
+	Clock   bot.Clock
+	Logger  *slog.Logger
 	// Forums tags a solved forum post with its forum's solved tag (one of
 	// ForumTags; empty: DefaultForumTags) and, with Archive, archives it
 	// (solved.forum_tags, solved.archive); *bot.Bot. Nil leaves posts be.
@@ -70,6 +73,9 @@ func FromConfig(cfg *config.Config, o Options) Options {
 	o.Reaction = cfg.Knowledge.SolvedReaction
 	o.Publish = cfg.Knowledge.Publish
 	o.NudgeAfter = cfg.Solved.NudgeAfter
+	if loc, from, to, err := config.ParseQuietHours(cfg.Solved, cfg.Handoff.Hours); err == nil && loc != nil {
+		o.Quiet = QuietHours{Loc: loc, From: from, To: to}
+	}
 	o.ForumTags = cfg.Solved.ForumTags
 	o.Archive = cfg.Solved.Archive
 	o.OpenTags = cfg.Solved.OpenTags
