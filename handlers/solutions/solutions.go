@@ -63,6 +63,9 @@ type Options struct {
 	// OpenTags name the tags a solved post loses ("Unsolved", "Offen";
 	// solved.open_tags); nil is DefaultOpenTags, empty none.
 	OpenTags []string
+	// OptOuts keep /publish-optout (with Publish; nil: no such command);
+	// *storage.Solved. The asker is found in the thread's history (Threads).
+	OptOuts OptOuts
 	// Reactor reacts ✅ on a solved Slack thread's parent message;
 	// *bot.Bot. Nil leaves it.
 	Reactor Reactor
@@ -249,10 +252,15 @@ func (s *Service) Observe(ctx context.Context, ev *bot.Event) error {
 	return err
 }
 
-// Routes is /solved, and the asker's yes/no to the consent question.
+// Routes is /solved, the asker's yes/no to the consent question and,
+// with publishing, /publish-optout.
 func (s *Service) Routes() []bot.Route {
-	return []bot.Route{s.consentRoute(), {Name: "solved", Match: bot.Command("solved"), Handler: bot.HandlerFunc(s.solvedCmd), BypassGate: true,
+	routes := []bot.Route{s.consentRoute(), {Name: "solved", Match: bot.Command("solved"), Handler: bot.HandlerFunc(s.solvedCmd), BypassGate: true,
 		Spec: &bot.CommandSpec{Name: "solved", Description: "Mark this thread solved: its answer becomes a knowledge candidate", Private: true}}}
+	if s.o.Publish && s.o.OptOuts != nil {
+		routes = append(routes, s.optOutRoute()) // /publish-optout
+	}
+	return routes
 }
 
 // texts are /solved's replies.
