@@ -254,7 +254,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, cl *clust
 	// They ask the asker before one goes on the public answer pages, and
 	// nudge quiet answered threads ("did this solve it?").
 	sol := solutions.New(solutions.FromConfig(cfg, solutions.Options{Store: storage.NewSolved(store), AddKnowledge: support.AddTo(kb),
-		Poster: core, Nudges: storage.NewSolved(store), Threads: store, Forums: core, Reactor: core, Logger: log.With("component", "solutions")}))
+		Poster: core, Nudges: storage.NewSolved(store), OptOuts: storage.NewSolved(store), Threads: store, Forums: core, Reactor: core, Logger: log.With("component", "solutions")}))
 
 	register(core, sup, ho, pv, sup, ib, sol)
 	core.Route(reading.Routes(cfg.Text)...)

@@ -119,6 +119,7 @@ const (
 	prefixKBSource = "kb/src/"
 	prefixKBCand   = "kb/cand/"
 	prefixKBNudge  = "kb/nudge/"
+	prefixKBOptOut = "kb/optout/"
 
 	prefixName      = "name/"
 	prefixDashVisit = "dash/visit/"

@@ -35,6 +35,7 @@ type PublicAnswers interface {
 // takes the address the request came to. Call it before Run.
 func (s *Server) AddAnswers(src PublicAnswers, base string) {
 	a := &answerPages{s: s, src: src, base: strings.TrimRight(base, "/")}
+	s.answers = a
 	s.mux.HandleFunc("GET /answers", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, AnswersPath, http.StatusMovedPermanently)
 	})
@@ -118,10 +119,17 @@ func (a *answerPages) index(w http.ResponseWriter, r *http.Request) {
 	if len(q) > 200 {
 		q = q[:200]
 	}
+	docs, err := a.docs(r)
+	if err != nil {
+		a.s.log.Error("web: public documents", "err", err)
+		http.Error(w, "reading the documents failed", http.StatusInternalServerError)
+		return
+	}
 	shown := list
 	if q != "" {
 		shown = nil
 		words := strings.Fields(strings.ToLower(q))
+		docs = matchDocs(docs, words)
 		for _, ans := range list {
 			text := strings.ToLower(ans.Question + " " + ans.Answer)
 			all := true
@@ -143,7 +151,7 @@ func (a *answerPages) index(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Vary", "Accept-Language, Cookie")
 	a.render(w, r, http.StatusOK, lang, map[string]any{
-		"Index": true, "Lang": lang, "Items": items, "Query": q, "Total": len(list),
+		"Index": true, "Lang": lang, "Items": items, "Docs": docs, "Query": q, "Total": len(list),
 		"Title":       fmt.Sprintf(tr(lang, "ans_index_title"), a.s.opts.BotName),
 		"Description": fmt.Sprintf(tr(lang, "ans_index_desc"), a.s.opts.BotName),
 		"Canonical":   a.baseURL(r) + AnswersPath,
@@ -241,6 +249,22 @@ func (a *answerPages) sitemap(w http.ResponseWriter, r *http.Request) {
 	for _, ans := range list {
 		set.URLs = append(set.URLs, url{Loc: base + AnswersPath + ans.Slug, LastMod: lastmod(ans).UTC().Format("2006-01-02")})
 	}
+	docs, err := a.docs(r)
+	if err != nil {
+		a.s.log.Error("web: public documents", "err", err)
+		http.Error(w, "reading the documents failed", http.StatusInternalServerError)
+		return
+	}
+	for _, p := range docs {
+		if a.docCanonical(r, p) != base+DocsPath+p.Slug {
+			continue // a copy of a website's page: the sitemap lists canonical URLs only
+		}
+		u := url{Loc: base + DocsPath + p.Slug}
+		if !p.Updated.IsZero() {
+			u.LastMod = p.Updated.UTC().Format("2006-01-02")
+		}
+		set.URLs = append(set.URLs, u)
+	}
 	out, err := xml.MarshalIndent(set, "", "  ")
 	if err != nil {
 		http.Error(w, "sitemap failed", http.StatusInternalServerError)
@@ -265,6 +289,26 @@ func (a *answerPages) llms(w http.ResponseWriter, r *http.Request) {
 	for _, ans := range list {
 		title := strings.NewReplacer("[", "(", "]", ")").Replace(oneLine(ans.Question))
 		fmt.Fprintf(&b, "- [%s](%s%s%s): %s\n", title, base, AnswersPath, ans.Slug, excerpt(ans.Answer, 160))
+	}
+	docs, err := a.docs(r)
+	if err != nil {
+		a.s.log.Error("web: public documents", "err", err)
+		http.Error(w, "reading the documents failed", http.StatusInternalServerError)
+		return
+	}
+	if len(docs) > 0 {
+		b.WriteString("\n## Documentation\n\n")
+	}
+	for _, p := range docs {
+		title := strings.NewReplacer("[", "(", "]", ")").Replace(oneLine(p.Title))
+		line := fmt.Sprintf("- [%s](%s%s%s)", title, base, DocsPath, p.Slug)
+		if p.URL != "" {
+			line += " (original: " + p.URL + ")"
+		}
+		if len(p.Sections) > 0 {
+			line += ": " + excerpt(p.Sections[0].Text, 160)
+		}
+		b.WriteString(line + "\n")
 	}
 	writePublic(w, r, http.StatusOK, "text/plain; charset=utf-8", []byte(b.String()))
 }
@@ -372,8 +416,20 @@ var answersTmpl = template.Must(template.New("answers").Funcs(pageFuncs("en")).F
 </article></li>
 {{end}}</ol>
 {{if not .Items}}<p id="ans-none" lang="{{.Chrome}}">{{if .Query}}{{t "ans_none_found"}}{{else}}{{t "ans_none"}}{{end}}</p>{{end}}
+{{with .Docs}}<h2 id="docs-h" lang="{{$.Chrome}}">{{t "ans_docs_h"}}</h2>
+<ul class="ans-docs" id="doc-list" aria-labelledby="docs-h">
+{{range .}}<li lang="{{.Lang}}"><a href="/answers/docs/{{.Slug}}">{{.Title}}</a></li>
+{{end}}</ul>{{end}}
 {{else if .Missing}}<h1>{{t "ans_missing"}}</h1>
 <p><a href="/answers/">{{t "ans_back"}}</a></p>
+{{else if .Doc}}{{with .Doc}}<article class="qa kb-doc">
+<p class="crumbs" lang="{{$.Chrome}}"><a href="/answers/">{{tf "ans_brand" $.BotName}}</a></p>
+<h1 id="doc-title">{{.Title}}</h1>
+<p class="muted small" lang="{{$.Chrome}}">{{if .URL}}{{t "ans_doc_from"}} <a id="doc-source" href="{{.URL}}" rel="noopener">{{t "ans_doc_original"}}</a>{{if not .Updated.IsZero}} · {{end}}{{end}}{{if not .Updated.IsZero}}{{t "ans_doc_updated"}} <time datetime="{{iso .Updated}}">{{day .Updated}}</time>{{end}}</p>
+{{range $.Sections}}<section class="doc-section">{{with .Heading}}<h2>{{.}}</h2>
+{{end}}{{.Body}}</section>
+{{end}}<p class="muted small" lang="{{$.Chrome}}">{{t "ans_doc_note"}}</p>
+</article>{{end}}
 {{else}}{{with .Answer}}<article class="qa">
 <p class="crumbs" lang="{{$.Chrome}}"><a href="/answers/">{{tf "ans_brand" $.BotName}}</a></p>
 <h1 id="question">{{.Question}}</h1>

@@ -12,7 +12,9 @@ import (
 
 	"github.com/einsatz/einsatz/adapters/web"
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/kb"
 	"github.com/einsatz/einsatz/bot/solved"
+	"github.com/einsatz/einsatz/handlers/knowledge"
 	"github.com/einsatz/einsatz/handlers/solutions"
 	"github.com/einsatz/einsatz/storage"
 )
@@ -20,7 +22,8 @@ import (
 // BenchmarkPublicAnswerPage serves /answers/{slug} out of 1,000 published
 // answers to 8 concurrent clients over loopback and reports the p99
 // latency of a page, and of /healthz through the same server in the same
-// run as the baseline (the ratio is what to compare across machines):
+// run as the baseline (the ratio is what to compare across machines), and
+// the p99 of a knowledge document's page out of 1,000 (doc-p99-*):
 //
 //	go test -run '^$' -bench PublicAnswerPage -benchtime 2000x ./adapters/web/
 func BenchmarkPublicAnswerPage(b *testing.B) {
@@ -46,6 +49,25 @@ func BenchmarkPublicAnswerPage(b *testing.B) {
 		}
 		slugs[i] = solutions.Slug(q, id)
 	}
+	// As many knowledge documents as answers, served from memory.
+	kbs := storage.NewKB(store)
+	docSlugs := make([]string, answers)
+	for i := range answers {
+		source := fmt.Sprintf("guide/page-%d.md", i)
+		chunks, err := knowledge.Split(source, fmt.Appendf(nil, "# Guide page %d\n\nIntro.\n\n## Setup\n\nRun `einsatz setup %d`.\n", i, i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := kbs.PutDoc(ctx, kb.Doc{Source: source, Origin: kb.OriginFile, Title: chunks[0].Title, Chunks: len(chunks), Synced: now}, chunks); err != nil {
+			b.Fatal(err)
+		}
+		docSlugs[i] = knowledge.PageSlug(chunks[0].Title, knowledge.PageHash(source))
+	}
+	docs := knowledge.NewBase(kbs, nil, discard())
+	if err := docs.Rebuild(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer docs.Close()
 	svc := solutions.New(solutions.Options{Store: cands, Publish: true, Logger: discard()})
 	core := bot.New(bot.Options{Store: store, Logger: discard()})
 	srv, err := web.New(web.Options{Addr: "127.0.0.1:0", Store: store, Core: core, Logger: discard(), BotName: "Einsatz"})
@@ -53,6 +75,7 @@ func BenchmarkPublicAnswerPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	srv.AddAnswers(svc, "https://help.example.org/")
+	srv.AddPublicDocs(docs)
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- core.Run(runCtx, srv) }()
@@ -99,6 +122,9 @@ func BenchmarkPublicAnswerPage(b *testing.B) {
 	page := p99(func(i int) string { return web.AnswersPath + slugs[i%answers] })
 	b.StopTimer()
 	base := p99(func(int) string { return "/healthz" })
+	doc := p99(func(i int) string { return web.DocsPath + docSlugs[i%answers] })
+	b.ReportMetric(float64(doc.Microseconds())/1000, "doc-p99-ms")
+	b.ReportMetric(float64(doc)/float64(max(base, time.Microsecond)), "doc-p99-ratio")
 	b.ReportMetric(float64(page.Microseconds())/1000, "page-p99-ms")
 	b.ReportMetric(float64(base.Microseconds())/1000, "healthz-p99-ms")
 	b.ReportMetric(float64(page)/float64(max(base, time.Microsecond)), "p99-ratio")

@@ -97,6 +97,9 @@ func FromConfig(cfg *config.Config, f Features) (*Server, error) {
 				base = cfg.Web.PublicURL
 			}
 			site.AddAnswers(pa, base)
+			if d, ok := f.KB.(PublicDocs); ok && cfg.Knowledge.PublishesKB() {
+				site.AddPublicDocs(d)
+			}
 			if p, ok := f.Candidates.(Publishing); ok {
 				site.AddPublishing(p)
 			}

@@ -135,6 +135,8 @@ type Server struct {
 	// publishing: the public answer pages are on (AddPublishing), so the
 	// Solved threads page offers "rewritten by staff".
 	publishing bool
+	answers    *answerPages // the public answer pages (AddAnswers), nil when off
+	publicDocs PublicDocs   // the knowledge base's public pages (AddPublicDocs)
 
 	secret   []byte // signs chat page tokens; new at every start
 	adminKey string // the local credential for the CLI, new at every start

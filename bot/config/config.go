@@ -249,6 +249,10 @@ type Knowledge struct {
 	// /answers/ (with /sitemap.xml and /llms.txt); one from a community
 	// thread only once its asker agreed or staff marked it rewritten.
 	Publish bool `yaml:"publish"`
+	// PublishKB adds the knowledge documents staff own (files, website and
+	// Git sources; not added ones) to the public pages; nil = on when
+	// Publish is (see PublishesKB).
+	PublishKB *bool `yaml:"publish_kb"`
 	// PublicURL is the base of the answer pages' canonical URLs; default
 	// web.public_url.
 	PublicURL string `yaml:"public_url"`
@@ -260,6 +264,13 @@ type Solved struct {
 	// bot's or staff's answer before the bot asks once "Did this solve
 	// it?"; 0 turns the nudge off.
 	NudgeAfter time.Duration `yaml:"nudge_after"`
+	// QuietHours is when no nudge is sent, "HH:MM-HH:MM" (it may wrap past
+	// midnight, e.g. "22:00-08:00"); a nudge falling due then waits for its
+	// end. "" = none. ParseQuietHours reads it.
+	QuietHours string `yaml:"quiet_hours"`
+	// Timezone is QuietHours' IANA zone; "" = handoff.hours.timezone, else
+	// UTC.
+	Timezone string `yaml:"timezone"`
 	// ForumTags are the names of the tag a Discord forum post gets when it
 	// is marked solved (the first one its forum offers; case, spaces and
 	// emoji do not matter); empty: "Solved" or "Gelöst".
@@ -629,4 +640,11 @@ func setDuration(p *time.Duration, def time.Duration) {
 	if *p == 0 {
 		*p = def
 	}
+}
+
+// PublishesKB reports whether the knowledge base is served as public pages:
+// knowledge.publish_kb when set, else knowledge.publish; never without
+// knowledge.publish.
+func (k Knowledge) PublishesKB() bool {
+	return k.Publish && (k.PublishKB == nil || *k.PublishKB)
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net"
@@ -31,6 +32,9 @@ func (c *Config) Validate() []Problem {
 	v.knowledge(c.Knowledge)
 	if c.Solved.NudgeAfter < 0 || (c.Solved.NudgeAfter > 0 && c.Solved.NudgeAfter < time.Minute) {
 		v.add("solved.nudge_after", "must be 0 (off) or at least 1m, got %s", c.Solved.NudgeAfter)
+	}
+	if _, _, _, err := ParseQuietHours(c.Solved, c.Handoff.Hours); err != nil {
+		v.add("solved.quiet_hours", "%v", err)
 	}
 	for _, tags := range []struct {
 		key   string
@@ -616,4 +620,29 @@ func ParsePercent(s string) (float64, error) {
 		return 0, fmt.Errorf("must be from 1%% to 100%%, got %q", s)
 	}
 	return p / 100, nil
+}
+
+// ParseQuietHours reads solved.quiet_hours ("22:00-08:00") and its zone
+// (solved.timezone, else handoff.hours.timezone, else UTC) into a location
+// and the start and end as times since midnight; loc is nil when no quiet
+// hours are set.
+func ParseQuietHours(s Solved, staff Hours) (loc *time.Location, from, to time.Duration, err error) {
+	if strings.TrimSpace(s.QuietHours) == "" {
+		return nil, 0, 0, nil
+	}
+	a, b, ok := strings.Cut(strings.ReplaceAll(s.QuietHours, " ", ""), "-")
+	clock := func(x string) (time.Duration, bool) {
+		t, err := time.Parse("15:04", x)
+		return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, err == nil
+	}
+	from, okFrom := clock(a)
+	to, okTo := clock(b)
+	if !ok || !okFrom || !okTo || from == to {
+		return nil, 0, 0, fmt.Errorf("want two different times HH:MM-HH:MM such as 22:00-08:00, got %q", s.QuietHours)
+	}
+	tz := cmp.Or(s.Timezone, staff.Timezone, "UTC")
+	if loc, err = time.LoadLocation(tz); err != nil {
+		return nil, 0, 0, fmt.Errorf("timezone: want an IANA name such as Europe/Berlin, got %q", tz)
+	}
+	return loc, from, to, nil
 }

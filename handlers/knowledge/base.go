@@ -45,6 +45,9 @@ type Base struct {
 	// share vec's rows), so a sync need not read them all again; nil
 	// until read (guarded by syncMu).
 	stored []kb.Vector
+	// public are the documents as public pages (PublicPages), rebuilt
+	// with the index.
+	public atomic.Pointer[publicSet]
 }
 
 // NewBase returns a knowledge base over store and folders. Call Sync (or
@@ -120,6 +123,11 @@ func (b *Base) refresh(ctx context.Context, embed bool) error {
 	ix, err := NewIndex(chunks)
 	if err != nil {
 		return fmt.Errorf("knowledge: build index: %w", err)
+	}
+	if docs, err := b.store.Docs(ctx); err != nil {
+		b.log.Error("knowledge: reading documents for the public pages", "err", err)
+	} else {
+		b.setPublic(docs, chunks)
 	}
 	var plan vectorPlan
 	vs, _ := b.store.(kb.VectorStore)

@@ -126,6 +126,9 @@ func (s *Service) Nudge(ctx context.Context) error {
 		if !n.Sent.IsZero() || now.Sub(n.Last) < s.o.NudgeAfter {
 			continue
 		}
+		if s.o.Quiet.Quiet(now) {
+			continue // asked at the end of the quiet hours (Run looks every minute)
+		}
 		if due, err := s.nudgeDue(ctx, n, now); err != nil || !due {
 			errs = append(errs, err)
 			continue

@@ -112,6 +112,12 @@ func (s *Service) askConsent(ctx context.Context, c solved.Candidate) (solved.Ca
 	if !s.o.Publish || c.Rewritten || c.Consent != "" || s.o.Poster == nil {
 		return c, nil
 	}
+	if out, err := s.optedOut(ctx, c); err != nil || out {
+		if err != nil {
+			return c, err
+		}
+		return s.setConsent(ctx, c, solved.ConsentDeclined) // /publish-optout: never asked
+	}
 	asked, err := s.postConsent(ctx, c)
 	if err != nil {
 		s.o.Logger.Error("solutions: asking for consent to publish", "candidate", c.ID, "err", err)
@@ -148,6 +154,12 @@ func (s *Service) AskConsent(ctx context.Context, id string) (solved.Candidate, 
 	}
 	if c.Status != solved.StatusApproved || c.Rewritten || c.Consent != "" {
 		return c, fmt.Errorf("solutions: candidate %s: not waiting to be asked", id)
+	}
+	if out, err := s.optedOut(ctx, c); err != nil || out {
+		if err != nil {
+			return c, err
+		}
+		return s.setConsent(ctx, c, solved.ConsentDeclined) // /publish-optout: never asked
 	}
 	return s.postConsent(ctx, c)
 }

@@ -47,10 +47,13 @@ type Options struct {
 	// "did this solve it?" (solved.nudge_after); 0 turns the nudge off. It
 	// needs Nudges, Threads and Poster.
 	NudgeAfter time.Duration
-	Nudges     solved.NudgeStore
-	Threads    Threads
-	Clock      bot.Clock
-	Logger     *slog.Logger
+	// Quiet are the hours no nudge is sent (solved.quiet_hours); a nudge
+	// due then goes out at their end. Zero: none.
+	Quiet   QuietHours
+	Nudges  solved.NudgeStore
+	Threads Threads
+	Clock   bot.Clock
+	Logger  *slog.Logger
 	// Forums tags a solved forum post with its forum's solved tag (one of
 	// ForumTags; empty: DefaultForumTags) and, with Archive, archives it
 	// (solved.forum_tags, solved.archive); *bot.Bot. Nil leaves posts be.
@@ -60,6 +63,9 @@ type Options struct {
 	// OpenTags name the tags a solved post loses ("Unsolved", "Offen";
 	// solved.open_tags); nil is DefaultOpenTags, empty none.
 	OpenTags []string
+	// OptOuts keep /publish-optout (with Publish; nil: no such command);
+	// *storage.Solved. The asker is found in the thread's history (Threads).
+	OptOuts OptOuts
 	// Reactor reacts ✅ on a solved Slack thread's parent message;
 	// *bot.Bot. Nil leaves it.
 	Reactor Reactor
@@ -70,6 +76,9 @@ func FromConfig(cfg *config.Config, o Options) Options {
 	o.Reaction = cfg.Knowledge.SolvedReaction
 	o.Publish = cfg.Knowledge.Publish
 	o.NudgeAfter = cfg.Solved.NudgeAfter
+	if loc, from, to, err := config.ParseQuietHours(cfg.Solved, cfg.Handoff.Hours); err == nil && loc != nil {
+		o.Quiet = QuietHours{Loc: loc, From: from, To: to}
+	}
 	o.ForumTags = cfg.Solved.ForumTags
 	o.Archive = cfg.Solved.Archive
 	o.OpenTags = cfg.Solved.OpenTags
@@ -243,10 +252,15 @@ func (s *Service) Observe(ctx context.Context, ev *bot.Event) error {
 	return err
 }
 
-// Routes is /solved, and the asker's yes/no to the consent question.
+// Routes is /solved, the asker's yes/no to the consent question and,
+// with publishing, /publish-optout.
 func (s *Service) Routes() []bot.Route {
-	return []bot.Route{s.consentRoute(), {Name: "solved", Match: bot.Command("solved"), Handler: bot.HandlerFunc(s.solvedCmd), BypassGate: true,
+	routes := []bot.Route{s.consentRoute(), {Name: "solved", Match: bot.Command("solved"), Handler: bot.HandlerFunc(s.solvedCmd), BypassGate: true,
 		Spec: &bot.CommandSpec{Name: "solved", Description: "Mark this thread solved: its answer becomes a knowledge candidate", Private: true}}}
+	if s.o.Publish && s.o.OptOuts != nil {
+		routes = append(routes, s.optOutRoute()) // /publish-optout
+	}
+	return routes
 }
 
 // texts are /solved's replies.
