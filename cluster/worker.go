@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"time"
@@ -239,21 +240,55 @@ func (n *Node) drop(p int, l *lease) {
 // first: its unacknowledged messages are then delivered again from the
 // oldest, so a thread's events keep their order across a failover, and
 // that node's late acknowledgements no longer count.
-func (n *Node) consumer(ctx context.Context, stream, name, subject string) (jetstream.Consumer, error) {
+//
+// before is the last stream sequence an earlier holder may have handled
+// (the new consumer counts deliveries from one again, so those events'
+// replies are checked against the posted marks): what the old consumer
+// delivered, or what its own earlier holders may have handled (kept in
+// the consumer's metadata), whichever is later; the stream's last
+// sequence when the old consumer cannot be read.
+func (n *Node) consumer(ctx context.Context, stream jetstream.Stream, name, subject string) (jetstream.Consumer, uint64, error) {
 	// Short: after a node died the cluster may be electing a leader; the
 	// next lease round tries again.
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if err := n.js.DeleteConsumer(ctx, stream, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return nil, fmt.Errorf("delete consumer %s: %w", name, err)
+	var before uint64
+	if old, err := stream.Consumer(ctx, name); err == nil {
+		if info, err := old.Info(ctx); err == nil {
+			before = info.Delivered.Stream
+			if b, err := strconv.ParseUint(info.Config.Metadata[beforeKey], 10, 64); err == nil {
+				before = max(before, b)
+			}
+		} else {
+			before = math.MaxUint64
+		}
+	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		before = math.MaxUint64
 	}
-	c, err := n.js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: name, FilterSubject: subject,
-		AckPolicy: jetstream.AckExplicitPolicy, AckWait: consumerAckIn, MaxAckPending: 4 * maxInFlight, DeliverPolicy: jetstream.DeliverAllPolicy})
+	if before == math.MaxUint64 || before == 0 {
+		// Unknown, or no consumer (a holder that deleted it may have died
+		// before making its own): assume every stored event was handled.
+		info, err := stream.Info(ctx)
+		if err != nil {
+			return nil, 0, fmt.Errorf("stream info: %w", err)
+		}
+		before = info.State.LastSeq
+	}
+	if err := n.js.DeleteConsumer(ctx, stream.CachedInfo().Config.Name, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, 0, fmt.Errorf("delete consumer %s: %w", name, err)
+	}
+	c, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: name, FilterSubject: subject,
+		AckPolicy: jetstream.AckExplicitPolicy, AckWait: consumerAckIn, MaxAckPending: 4 * maxInFlight, DeliverPolicy: jetstream.DeliverAllPolicy,
+		Metadata: map[string]string{beforeKey: strconv.FormatUint(before, 10)}})
 	if err != nil {
-		return nil, fmt.Errorf("create consumer %s: %w", name, err)
+		return nil, 0, fmt.Errorf("create consumer %s: %w", name, err)
 	}
-	return c, nil
+	return c, before, nil
 }
+
+// beforeKey is the consumer metadata with the last stream sequence an
+// earlier holder of the partition may have handled.
+const beforeKey = "einsatz_before"
 
 // work hands a partition's events to the core, in stream order, at most
 // maxInFlight unacknowledged at a time. The core posts the replies itself
@@ -261,21 +296,12 @@ func (n *Node) consumer(ctx context.Context, stream, name, subject string) (jets
 // posted mark of each reply, plus its share of a pull request.
 func (n *Node) work(ctx context.Context, p int) error {
 	ps := strconv.Itoa(p)
-	events, err := n.consumer(ctx, EventStream, "events-"+ps, eventSubject+ps)
+	// Events an earlier holder may have handled (up to before) have the
+	// marks of their replies checked.
+	events, before, err := n.consumer(ctx, n.events, "events-"+ps, eventSubject+ps)
 	if err != nil {
 		return err
 	}
-	// Events stored before this node took the partition may have been
-	// handled by the node that had it (the new consumer counts their
-	// deliveries from one again): their replies are checked against the
-	// marks.
-	ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	info, err := n.events.Info(ictx)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("event stream info: %w", err)
-	}
-	before := info.State.LastSeq
 	for ctx.Err() == nil {
 		n.mu.Lock()
 		room := maxInFlight - n.inFlight[p]
