@@ -238,8 +238,8 @@ func (n *Node) setup(ctx context.Context) error {
 
 // Adapters wraps the platform adapters for cluster mode: what they receive
 // is published to the event stream instead of going to the core, and the
-// core's replies are published to the reply stream; this node's sender
-// posts them through the real adapter.
+// core's replies to the events of this node's partitions are posted
+// through the real adapter (postReply).
 func (n *Node) Adapters(adapters ...bot.Adapter) []bot.Adapter {
 	out := make([]bot.Adapter, len(adapters))
 	for i, a := range adapters {
