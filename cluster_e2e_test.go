@@ -12,8 +12,8 @@ import (
 )
 
 // einsatz run with cluster.mode embedded (one node, its own NATS server):
-// a Discord question goes through the event stream, the core and the
-// reply stream and is answered once (the sender's posted mark is there);
+// a Discord question goes through the event stream and the core and is
+// answered once (the partition holder's posted mark is there);
 // `einsatz cluster status` shows the node holding every partition.
 func TestRunInClusterModeAnswersThroughTheStreams(t *testing.T) {
 	fd := discordtest.New(t, discordtest.Options{})
@@ -62,7 +62,7 @@ cluster:
 	if err != nil {
 		t.Fatalf("cluster status: %v\n%s", err, out)
 	}
-	for _, want := range []string{"NODES (1)", "solo", "EINSATZ_EVENTS", "EINSATZ_REPLIES", "EINSATZ_EVENTS/events-3", "solo  4 partitions  0 1 2 3", "KV_einsatz_posted  1 "} {
+	for _, want := range []string{"NODES (1)", "solo", "EINSATZ_EVENTS", "EINSATZ_EVENTS/events-3", "solo  4 partitions  0 1 2 3", "KV_einsatz_posted  1 "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("cluster status lacks %q:\n%s", want, out)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/einsatz/einsatz/adapters/cli"
 	"github.com/einsatz/einsatz/bot"
@@ -84,6 +85,23 @@ func (c *clustered) tasks(core *bot.Bot) []cli.Task {
 	}
 	return []cli.Task{{Run: func(ctx context.Context) error { return c.node.Run(ctx, core) },
 		Failed: "cluster: partition workers stopped"}}
+}
+
+// register adds the cluster's metrics (streams, consumers, JetStream
+// operations) to the registry; nothing with cluster.mode off.
+func (c *clustered) register(reg prometheus.Registerer) {
+	if c != nil {
+		reg.MustRegister(c.node.Collector())
+	}
+}
+
+// problems are the cluster's reasons for /readyz to say not ready; nil
+// with cluster.mode off.
+func (c *clustered) problems() func(context.Context) []string {
+	if c == nil {
+		return nil
+	}
+	return c.node.Problems
 }
 
 // once runs task on one node of the cluster at a time (background work

@@ -114,7 +114,7 @@ func serve(ctx context.Context, cfg *config.Config, a *app, cl *clustered, log *
 		log.Info("config", "setting", line)
 	}
 	site, err := web.FromConfig(cfg, web.Features{Store: a.store, Core: a.core, KB: a.kb, Sources: a.remote, Inbox: a.inbox, Desk: a.handoff, Memory: []personal.Part{a.inbox},
-		Candidates: a.solutions, Metrics: a.metrics, Settings: settings, Logger: log})
+		Candidates: a.solutions, Metrics: a.metrics, Problems: cl.problems(), Settings: settings, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -208,6 +208,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, cl *clust
 	analyzer := sentiment.New()
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cl.register(registry)
 	// The core comes first: the features post through it (notices,
 	// escalations, acknowledgements); their routes are registered below.
 	core := bot.New(bot.Options{

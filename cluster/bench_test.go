@@ -12,7 +12,8 @@ import (
 // embedded nodes (32 submitters at once, spread over the nodes) until
 // every one is answered, and reports events per second and JetStream
 // operations per event (publishes, acknowledgements, pull requests and
-// key-value writes on the event path, all nodes together). On one shared
+// key-value reads and writes on the event path, all nodes together; the
+// pull requests and the key-value part are also reported apart). On one shared
 // machine the nodes compete for the same cores: compare the ratios only.
 func BenchmarkCluster(b *testing.B) {
 	defer func(ttl time.Duration) { testLeaseTTL = ttl }(testLeaseTTL)
@@ -49,11 +50,15 @@ func BenchmarkCluster(b *testing.B) {
 			if got := len(p.byReplyTo()); got < b.N {
 				b.Fatalf("%d of %d events answered", got, b.N)
 			}
-			var ops, deferred int64
+			var ops, fetched, kv, deferred int64
 			for _, x := range nodes {
 				ops += x.node.Ops.Published.Load() + x.node.Ops.Acked.Load() + x.node.Ops.Fetched.Load() + x.node.Ops.KV.Load()
+				fetched += x.node.Ops.Fetched.Load()
+				kv += x.node.Ops.KV.Load()
 				deferred += x.node.Ops.Deferred.Load()
 			}
+			b.ReportMetric(float64(fetched)/float64(b.N), "fetches/event")
+			b.ReportMetric(float64(kv)/float64(b.N), "kv/event")
 			b.ReportMetric(float64(deferred), "deferred")
 			b.ReportMetric(float64(ops)/float64(b.N), "jsops/event")
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")

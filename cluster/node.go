@@ -24,12 +24,10 @@ import (
 // Names of the streams, buckets and subjects every node shares.
 const (
 	EventStream   = "EINSATZ_EVENTS"
-	ReplyStream   = "EINSATZ_REPLIES"
 	OwnerBucket   = "einsatz_owners"
 	LeaseBucket   = "einsatz_leases"
 	PostedBucket  = "einsatz_posted"
 	eventSubject  = "einsatz.events."
-	replySubject  = "einsatz.replies."
 	dedupWindow   = 10 * time.Minute
 	fetchBatch    = 64
 	maxInFlight   = 128 // events of one partition handed to the core and not yet acknowledged
@@ -90,36 +88,44 @@ type Node struct {
 	ownNC bool
 	js    jetstream.JetStream
 
-	events, replies jetstream.Stream
-	leases, posted  jetstream.KeyValue
+	events         jetstream.Stream
+	leases, posted jetstream.KeyValue
 	// Owners is the shared thread ownership.
 	Owners *Owners
 	// Ops counts this node's JetStream operations.
 	Ops Ops
 
-	mu        sync.Mutex
-	senders   map[string]bot.Sender // the real adapters, by platform
-	pending   map[string]*pending   // events handed to the core, by key
-	inFlight  []int                 // per partition
-	freed     chan struct{}         // an event of some partition completed
-	held      map[int]*lease
-	heard     map[string]time.Time // presence keys, when last put
-	stopped   bool
-	nodeWatch jetstream.KeyWatcher
-	wg        sync.WaitGroup
+	mu      sync.Mutex
+	senders map[string]bot.Sender // the real adapters, by platform
+	pending map[string]*pending   // events handed to the core, by key
+	// refusedKeys counts, per event, how often this node's core handled it
+	// without being able to post (the partition was lost meanwhile).
+	refusedKeys map[string]int
+	inFlight    []int         // per partition
+	freed       chan struct{} // an event of some partition completed
+	held        map[int]*lease
+	heard       map[string]time.Time // presence keys, when last put
+	stopped     bool
+	nodeWatch   jetstream.KeyWatcher
+	wg          sync.WaitGroup
 }
 
 type pending struct {
 	msg       jetstream.Msg
 	partition int
-	replies   []jetstream.PubAckFuture
-	n         int // replies published for the event so far
+	again     bool   // it may have been handled before: check the posted marks
+	refused   bool   // a reply was not posted: the lease was lost
+	key       string // the event's own key (the core may know it by another)
+	n         int    // replies posted for the event so far
 }
 
 type lease struct {
 	rev     uint64
-	renewed time.Time // when the request that last created or renewed it was sent
-	cancel  context.CancelFunc
+	renewed time.Time          // when the request that last created or renewed it was sent
+	ctx     context.Context    // ends when the lease is lost or given back
+	cancel  context.CancelFunc // ends ctx
+	stop    context.CancelFunc // stops taking events only (shutdown, giving back)
+	leaving bool               // being given back once its events are done
 }
 
 // Connect joins the cluster: it connects, creates the streams and buckets
@@ -134,7 +140,7 @@ func Connect(ctx context.Context, o Options) (*Node, error) {
 		o.Clock = bot.SystemClock{}
 	}
 	n := &Node{s: o.Settings, log: o.Logger.With("component", "cluster", "node", o.Settings.Node), clock: o.Clock,
-		nc: o.Conn, senders: map[string]bot.Sender{}, pending: map[string]*pending{}, inFlight: make([]int, o.Settings.Partitions),
+		nc: o.Conn, senders: map[string]bot.Sender{}, pending: map[string]*pending{}, refusedKeys: map[string]int{}, inFlight: make([]int, o.Settings.Partitions),
 		freed: make(chan struct{}, 1), held: map[int]*lease{}, heard: map[string]time.Time{}}
 	if n.nc == nil {
 		nc, err := Dial(o.Settings)
@@ -205,13 +211,6 @@ func (n *Node) setup(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := retry(ReplyStream, func(ctx context.Context) (err error) {
-		n.replies, err = n.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: ReplyStream, Subjects: []string{replySubject + "*"},
-			Retention: jetstream.WorkQueuePolicy, Replicas: r, Duplicates: dedupWindow, MaxAge: eventsMaxAge, Storage: jetstream.FileStorage})
-		return err
-	}); err != nil {
-		return err
-	}
 	if err := retry(LeaseBucket, func(ctx context.Context) (err error) {
 		n.leases, err = n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: LeaseBucket, TTL: n.s.LeaseTTL, Replicas: r})
 		return err
@@ -239,8 +238,8 @@ func (n *Node) setup(ctx context.Context) error {
 
 // Adapters wraps the platform adapters for cluster mode: what they receive
 // is published to the event stream instead of going to the core, and the
-// core's replies are published to the reply stream; this node's sender
-// posts them through the real adapter.
+// core's replies to the events of this node's partitions are posted
+// through the real adapter (postReply).
 func (n *Node) Adapters(adapters ...bot.Adapter) []bot.Adapter {
 	out := make([]bot.Adapter, len(adapters))
 	for i, a := range adapters {
@@ -328,51 +327,74 @@ func (n *Node) waitAck(f jetstream.PubAckFuture) error {
 	}
 }
 
-// publishReply puts a reply of the core on the reply stream. A reply to an
-// event gets the id "<event key>#<n>", so the same reply from a redelivered
-// event is dropped by the stream's de-duplication; its acknowledgement is
-// awaited before the event is acknowledged (completed).
-func (n *Node) publishReply(to bot.ThreadRef, r bot.Reply) error {
-	var id string
+// postReply posts a reply of the core through this node's own adapter,
+// at once: the node handling an event holds its thread's partition, and the
+// core's per-thread queue keeps a thread's replies in order. It posts only
+// while the partition's lease is surely this node's (it waits while a
+// renewal is late and refuses once the lease is lost, so the event is not
+// acknowledged and comes again to the next holder). A reply to an event
+// gets the id "<event key>#<n>" and is marked in the posted bucket right
+// after the post, without waiting; for an event that may have been handled
+// before (delivered again, or stored before this node took the partition)
+// the mark is checked first, so a reply already posted is not posted twice.
+func (n *Node) postReply(ctx context.Context, to bot.ThreadRef, r bot.Reply) error {
 	n.mu.Lock()
 	pe := n.pending[r.ReplyTo]
+	var id string
 	if pe != nil {
 		pe.n++
-		id = r.ReplyTo + "#" + strconv.Itoa(pe.n)
+		id = pe.key + "#" + strconv.Itoa(pe.n)
 	}
+	s := n.senders[to.Platform]
 	n.mu.Unlock()
-	if id == "" {
-		id = nats.NewInbox()[len(nats.InboxPrefix):] // a post nobody asked for: unique
+	if s == nil {
+		return fmt.Errorf("cluster: no adapter for %s on this node", to.Platform)
 	}
-	data, err := encode(outgoing{ID: id, Thread: to, Reply: r})
-	if err != nil {
+	if pe == nil {
+		return s.Send(ctx, to, r) // a post nobody asked for (a timer's): nothing to repeat
+	}
+	pctx, ok := n.partitionContext(pe.partition)
+	if !ok || !n.waitFresh(ctx, pctx, pe.partition) {
+		n.mu.Lock()
+		if !pe.refused {
+			pe.refused = true // not acknowledged: the next holder handles it
+			n.refusedKeys[pe.key]++
+		}
+		n.mu.Unlock()
+		return fmt.Errorf("cluster: partition %d is no longer this node's: reply to %s left to the next holder", pe.partition, r.ReplyTo)
+	}
+	mark := kvKey(id)
+	if pe.again {
+		_, err := n.posted.Get(ctx, mark)
+		n.Ops.KV.Add(1)
+		if err == nil {
+			return nil // posted before
+		}
+	}
+	r.ReplyTo = pe.key // the event's own key, should the core know it by another
+	if err := s.Send(ctx, to, r); err != nil {
 		return err
 	}
-	msg := nats.NewMsg(replySubject + strconv.Itoa(Partition(to, n.s.Partitions)))
-	msg.Data = data
-	msg.Header.Set(jetstream.MsgIDHeader, id)
-	if pe == nil {
-		if err := n.publish(msg); err != nil {
-			return fmt.Errorf("cluster: publish reply: %w", err)
-		}
-		return nil
+	n.Ops.Posted.Add(1)
+	// Mark without waiting: should this node die before the event's
+	// acknowledgement lands, the mark stops a second post.
+	if _, err := n.js.PublishMsgAsync(nats.NewMsg("$KV." + PostedBucket + "." + mark)); err != nil {
+		n.log.Warn("marking a reply posted", "err", err)
+	} else {
+		n.Ops.KV.Add(1)
 	}
-	f, err := n.js.PublishMsgAsync(msg)
-	if err != nil {
-		return fmt.Errorf("cluster: publish reply: %w", err)
-	}
-	n.Ops.Published.Add(1)
-	n.mu.Lock()
-	pe.replies = append(pe.replies, f)
-	n.mu.Unlock()
 	return nil
 }
 
-// outgoing is a reply on the reply stream.
-type outgoing struct {
-	ID     string        `json:"id"`
-	Thread bot.ThreadRef `json:"thread"`
-	Reply  bot.Reply     `json:"reply"`
+// partitionContext is the context of this node's hold on partition p.
+func (n *Node) partitionContext(p int) (context.Context, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	l := n.held[p]
+	if l == nil {
+		return nil, false
+	}
+	return l.ctx, true
 }
 
 // completed acknowledges an event the core is done with, once its replies
@@ -381,8 +403,13 @@ func (n *Node) completed(ev *bot.Event) {
 	n.mu.Lock()
 	pe := n.pending[ev.Key]
 	delete(n.pending, ev.Key)
+	refused := false
 	if pe != nil {
 		n.inFlight[pe.partition]--
+		refused = pe.refused
+		if !refused {
+			delete(n.refusedKeys, pe.key)
+		}
 	}
 	n.mu.Unlock()
 	if pe == nil {
@@ -392,14 +419,10 @@ func (n *Node) completed(ev *bot.Event) {
 	if n.nc.IsClosed() {
 		return // the node is leaving: the event comes again elsewhere
 	}
-	failed := ev.Outcome == bot.OutcomeFailed
-	for _, f := range pe.replies {
-		if err := n.waitAck(f); err != nil {
-			n.log.Error("a reply was not stored: the event will be handled again", "event", ev.Key, "err", err)
-			failed = true
-		}
+	if refused {
+		return // the partition is another node's now: it comes again there
 	}
-	if failed {
+	if ev.Outcome == bot.OutcomeFailed {
 		_ = pe.msg.Nak()
 		return
 	}

@@ -59,7 +59,7 @@ func Status(ctx context.Context, nc *nats.Conn, w io.Writer) error {
 	}
 
 	fmt.Fprintln(tw, "\nSTREAMS\tMESSAGES\tBYTES\tLEADER\tREPLICAS")
-	for _, name := range []string{EventStream, ReplyStream, "KV_" + OwnerBucket, "KV_" + LeaseBucket, "KV_" + PostedBucket} {
+	for _, name := range []string{EventStream, "KV_" + OwnerBucket, "KV_" + LeaseBucket, "KV_" + PostedBucket} {
 		s, err := js.Stream(ctx, name)
 		if err != nil {
 			fmt.Fprintf(tw, "  %s\t-\t-\t-\t%v\n", name, err)
@@ -92,7 +92,7 @@ func Status(ctx context.Context, nc *nats.Conn, w io.Writer) error {
 	}
 
 	fmt.Fprintln(tw, "\nCONSUMERS\tPENDING\tUNACKED\tREDELIVERED\tHOLDER")
-	for _, stream := range []string{EventStream, ReplyStream} {
+	for _, stream := range []string{EventStream} {
 		s, err := js.Stream(ctx, stream)
 		if err != nil {
 			continue

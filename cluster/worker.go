@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"time"
@@ -40,11 +41,11 @@ func (n *Node) Run(ctx context.Context, core Core) error {
 		}
 		select {
 		case <-ctx.Done():
-			// Stop taking events; what the core holds still completes and
-			// is acknowledged until Close gives the leases back.
+			// Stop taking events; what the core holds still completes,
+			// is posted and acknowledged until Close gives the leases back.
 			n.mu.Lock()
 			for _, l := range n.held {
-				l.cancel()
+				l.stop()
 			}
 			n.mu.Unlock()
 			return nil
@@ -100,16 +101,32 @@ func (n *Node) renew(ctx context.Context) error {
 	}
 	share := (n.s.Partitions + max(1, len(nodes)) - 1) / max(1, len(nodes))
 
-	// Give back what is beyond the share, so a node that joined gets work.
+	// Give back what is beyond the share, so a node that joined gets work:
+	// first stop taking its events, then, once the core posted and
+	// acknowledged those it holds, the lease (renewed meanwhile).
 	sort.Ints(ps)
-	for _, p := range ps[min(share, len(ps)):] {
-		n.release(ctx, p, held[p])
-		delete(held, p)
+	working := 0
+	for i, p := range ps {
+		l := held[p]
+		n.mu.Lock()
+		if i >= share && !l.leaving {
+			l.leaving = true
+			l.stop()
+		}
+		leaving, busy := l.leaving, n.inFlight[p] > 0
+		n.mu.Unlock()
+		switch {
+		case !leaving:
+			working++
+		case !busy:
+			n.release(ctx, p, l)
+			delete(held, p)
+		}
 	}
 	// Take free partitions up to the share, starting at a place of our
 	// own so that nodes starting together do not all race for the same.
 	start := Partition(bot.ThreadRef{Platform: n.s.Node}, n.s.Partitions)
-	for i := 0; i < n.s.Partitions && len(held) < share; i++ {
+	for i := 0; i < n.s.Partitions && working < share; i++ {
 		p := (start + i) % n.s.Partitions
 		if held[p] != nil {
 			continue
@@ -122,6 +139,7 @@ func (n *Node) renew(ctx context.Context) error {
 		}
 		if l := n.acquire(ctx, p, rev, sent); l != nil {
 			held[p] = l
+			working++
 		}
 	}
 	return nil
@@ -169,15 +187,16 @@ func (n *Node) acquire(ctx context.Context, p int, rev uint64, sent time.Time) *
 		return nil
 	}
 	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	l := &lease{rev: rev, renewed: sent, cancel: cancel}
+	fctx, stop := context.WithCancel(pctx)
+	l := &lease{rev: rev, renewed: sent, ctx: pctx, cancel: cancel, stop: stop}
 	n.held[p] = l
 	n.mu.Unlock()
 	n.log.Info("partition taken", "partition", p)
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
-		err := n.work(pctx, p)
-		if pctx.Err() != nil {
+		err := n.work(fctx, p)
+		if fctx.Err() != nil {
 			return
 		}
 		// The worker failed (no stream leader yet after a failover, the
@@ -221,48 +240,68 @@ func (n *Node) drop(p int, l *lease) {
 // first: its unacknowledged messages are then delivered again from the
 // oldest, so a thread's events keep their order across a failover, and
 // that node's late acknowledgements no longer count.
-func (n *Node) consumer(ctx context.Context, stream, name, subject string) (jetstream.Consumer, error) {
+//
+// before is the last stream sequence an earlier holder may have handled
+// (the new consumer counts deliveries from one again, so those events'
+// replies are checked against the posted marks): what the old consumer
+// delivered, or what its own earlier holders may have handled (kept in
+// the consumer's metadata), whichever is later; the stream's last
+// sequence when the old consumer cannot be read.
+func (n *Node) consumer(ctx context.Context, stream jetstream.Stream, name, subject string) (jetstream.Consumer, uint64, error) {
 	// Short: after a node died the cluster may be electing a leader; the
 	// next lease round tries again.
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if err := n.js.DeleteConsumer(ctx, stream, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return nil, fmt.Errorf("delete consumer %s: %w", name, err)
+	var before uint64
+	if old, err := stream.Consumer(ctx, name); err == nil {
+		if info, err := old.Info(ctx); err == nil {
+			before = info.Delivered.Stream
+			if b, err := strconv.ParseUint(info.Config.Metadata[beforeKey], 10, 64); err == nil {
+				before = max(before, b)
+			}
+		} else {
+			before = math.MaxUint64
+		}
+	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		before = math.MaxUint64
 	}
-	c, err := n.js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: name, FilterSubject: subject,
-		AckPolicy: jetstream.AckExplicitPolicy, AckWait: consumerAckIn, MaxAckPending: 4 * maxInFlight, DeliverPolicy: jetstream.DeliverAllPolicy})
+	if before == math.MaxUint64 || before == 0 {
+		// Unknown, or no consumer (a holder that deleted it may have died
+		// before making its own): assume every stored event was handled.
+		info, err := stream.Info(ctx)
+		if err != nil {
+			return nil, 0, fmt.Errorf("stream info: %w", err)
+		}
+		before = info.State.LastSeq
+	}
+	if err := n.js.DeleteConsumer(ctx, stream.CachedInfo().Config.Name, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, 0, fmt.Errorf("delete consumer %s: %w", name, err)
+	}
+	c, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: name, FilterSubject: subject,
+		AckPolicy: jetstream.AckExplicitPolicy, AckWait: consumerAckIn, MaxAckPending: 4 * maxInFlight, DeliverPolicy: jetstream.DeliverAllPolicy,
+		Metadata: map[string]string{beforeKey: strconv.FormatUint(before, 10)}})
 	if err != nil {
-		return nil, fmt.Errorf("create consumer %s: %w", name, err)
+		return nil, 0, fmt.Errorf("create consumer %s: %w", name, err)
 	}
-	return c, nil
+	return c, before, nil
 }
 
+// beforeKey is the consumer metadata with the last stream sequence an
+// earlier holder of the partition may have handled.
+const beforeKey = "einsatz_before"
+
 // work hands a partition's events to the core, in stream order, at most
-// maxInFlight unacknowledged at a time, and runs the partition's sender.
+// maxInFlight unacknowledged at a time. The core posts the replies itself
+// (postReply), so an event costs its publish, its acknowledgement and the
+// posted mark of each reply, plus its share of a pull request.
 func (n *Node) work(ctx context.Context, p int) error {
 	ps := strconv.Itoa(p)
-	events, err := n.consumer(ctx, EventStream, "events-"+ps, eventSubject+ps)
+	// Events an earlier holder may have handled (up to before) have the
+	// marks of their replies checked.
+	events, before, err := n.consumer(ctx, n.events, "events-"+ps, eventSubject+ps)
 	if err != nil {
 		return err
 	}
-	replies, err := n.consumer(ctx, ReplyStream, "replies-"+ps, replySubject+ps)
-	if err != nil {
-		return err
-	}
-	// Replies stored before this node took the partition may have been
-	// posted by the node that had it (the new consumer counts their
-	// deliveries from one again): those are checked against the marks.
-	ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	info, err := n.replies.Info(ictx)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("reply stream info: %w", err)
-	}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		n.send(ctx, p, replies, info.State.LastSeq)
-	}()
 	for ctx.Err() == nil {
 		n.mu.Lock()
 		room := maxInFlight - n.inFlight[p]
@@ -284,7 +323,7 @@ func (n *Node) work(ctx context.Context, p int) error {
 		}
 		n.Ops.Fetched.Add(1)
 		for msg := range batch.Messages() {
-			n.handle(p, msg)
+			n.handle(p, msg, before)
 		}
 		if err := batch.Error(); err != nil && ctx.Err() == nil && !errors.Is(err, nats.ErrTimeout) {
 			return fmt.Errorf("fetch events: %w", err)
@@ -293,7 +332,7 @@ func (n *Node) work(ctx context.Context, p int) error {
 	return nil
 }
 
-func (n *Node) handle(p int, msg jetstream.Msg) {
+func (n *Node) handle(p int, msg jetstream.Msg, before uint64) {
 	var ev bot.Event
 	if err := json.Unmarshal(msg.Data(), &ev); err != nil {
 		n.log.Error("undecodable event dropped", "partition", p, "err", err)
@@ -301,11 +340,21 @@ func (n *Node) handle(p int, msg jetstream.Msg) {
 		return
 	}
 	n.mu.Lock()
+	orig := ev.Key
+	if k := n.refusedKeys[orig]; k > 0 {
+		// This node's core handled the event before but could not post its
+		// replies (it had lost the partition, and got it back): under
+		// another key, or the core would take it for a repeat. Its marks
+		// stay those of the original key.
+		ev.Key = orig + "~again" + strconv.Itoa(k)
+	}
 	if _, dup := n.pending[ev.Key]; dup {
 		n.mu.Unlock()
 		return // already with the core (a redelivery while it is still being handled)
 	}
-	n.pending[ev.Key] = &pending{msg: msg, partition: p}
+	md, err := msg.Metadata()
+	again := err != nil || md.NumDelivered > 1 || md.Sequence.Stream <= before || orig != ev.Key
+	n.pending[ev.Key] = &pending{msg: msg, partition: p, again: again, key: orig}
 	n.inFlight[p]++
 	core := n.core
 	n.mu.Unlock()
@@ -326,85 +375,12 @@ func (n *Node) handle(p int, msg jetstream.Msg) {
 	}
 }
 
-// send posts a partition's replies through this node's adapters, in
-// order. A reply delivered again (its node died before acknowledging) is
-// skipped when the posted bucket has it: each post is marked there.
-func (n *Node) send(ctx context.Context, p int, replies jetstream.Consumer, before uint64) {
-	for ctx.Err() == nil {
-		batch, err := replies.Fetch(fetchBatch, jetstream.FetchMaxWait(time.Second))
-		if err != nil {
-			if ctx.Err() == nil {
-				n.log.Error("fetching replies", "partition", p, "err", err)
-				select {
-				case <-ctx.Done():
-				case <-n.clock.After(time.Second):
-				}
-			}
-			continue
-		}
-		n.Ops.Fetched.Add(1)
-		for msg := range batch.Messages() {
-			n.post(ctx, p, msg, before)
-		}
-	}
-}
-
-func (n *Node) post(ctx context.Context, p int, msg jetstream.Msg, before uint64) {
-	var out outgoing
-	if err := json.Unmarshal(msg.Data(), &out); err != nil {
-		n.log.Error("undecodable reply dropped", "err", err)
-		_ = msg.Term()
-		return
-	}
-	mark := kvKey(out.ID)
-	// Post only while the lease is surely ours: a node whose renewals
-	// stall waits before posting, and stops when the lease is lost; the
-	// reply, unacknowledged, then comes to the next holder in its order.
-	if !n.waitFresh(ctx, p) {
-		return
-	}
-	if md, err := msg.Metadata(); err != nil || md.NumDelivered > 1 || md.Sequence.Stream <= before {
-		_, err := n.posted.Get(ctx, mark)
-		n.Ops.KV.Add(1)
-		if err == nil {
-			_ = msg.Ack()
-			n.Ops.Acked.Add(1)
-			return // posted before
-		}
-	}
-	n.mu.Lock()
-	s := n.senders[out.Thread.Platform]
-	n.mu.Unlock()
-	if s == nil {
-		n.log.Error("no adapter for the reply's platform on this node: reply dropped", "platform", out.Thread.Platform)
-		_ = msg.Term()
-		return
-	}
-	if err := s.Send(ctx, out.Thread, out.Reply); err != nil {
-		// As on one machine: the adapter retried what it could; the reply
-		// is dropped, not put back (that would post it out of order).
-		n.log.Error("posting a reply failed; dropped", "platform", out.Thread.Platform, "channel", out.Thread.ChannelID, "err", err)
-		_ = msg.Term()
-		return
-	}
-	n.Ops.Posted.Add(1)
-	// Mark, then acknowledge, both without waiting: should this node die
-	// before the acknowledgement lands, the mark stops a second post.
-	mm := nats.NewMsg("$KV." + PostedBucket + "." + mark)
-	if _, err := n.js.PublishMsgAsync(mm); err != nil {
-		n.log.Warn("marking a reply posted", "err", err)
-	} else {
-		n.Ops.KV.Add(1)
-	}
-	_ = msg.Ack()
-	n.Ops.Acked.Add(1)
-}
-
 // waitFresh waits while partition p's lease is not fresh; false when ctx
-// ends first (the lease was lost or the node stops).
-func (n *Node) waitFresh(ctx context.Context, p int) bool {
+// or the partition's context pctx ends first (the lease was lost or the
+// node stops).
+func (n *Node) waitFresh(ctx, pctx context.Context, p int) bool {
 	for counted := false; ; {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || pctx.Err() != nil {
 			return false
 		}
 		if n.leaseFresh(p) {
@@ -416,6 +392,8 @@ func (n *Node) waitFresh(ctx context.Context, p int) bool {
 		}
 		select {
 		case <-ctx.Done():
+			return false
+		case <-pctx.Done():
 			return false
 		case <-n.clock.After(20 * time.Millisecond):
 		}
@@ -440,9 +418,9 @@ type adapter struct {
 // Run runs the platform adapter with the event stream as its sink.
 func (a *adapter) Run(ctx context.Context, _ bot.Sink) error { return a.Adapter.Run(ctx, a.n) }
 
-// Send publishes the core's reply to the reply stream.
-func (a *adapter) Send(_ context.Context, to bot.ThreadRef, r bot.Reply) error {
-	return a.n.publishReply(to, r)
+// Send posts the core's reply through this node's adapter (postReply).
+func (a *adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error {
+	return a.n.postReply(ctx, to, r)
 }
 
 // Completed acknowledges the event on the event stream.

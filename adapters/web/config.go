@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"github.com/einsatz/einsatz/bot/personal"
 	"log/slog"
@@ -43,6 +44,8 @@ type Features struct {
 	// Candidates are the solved threads waiting for review (nil: no page).
 	Candidates Candidates
 	Metrics    prometheus.Gatherer // served at /metrics
+	// Problems adds reasons for /readyz to say not ready (nil: none).
+	Problems func(context.Context) []string
 	// Settings describe what the config turns on, for the dashboard's
 	// status (the knowledge base's size is added live).
 	Settings []string
@@ -76,6 +79,7 @@ func FromConfig(cfg *config.Config, f Features) (*Server, error) {
 		Store:          f.Store,
 		Core:           f.Core,
 		Gatherer:       f.Metrics,
+		Problems:       f.Problems,
 		BotName:        cfg.Bot.Name,
 		Logger:         f.Logger,
 		Status: func() []string {

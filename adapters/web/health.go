@@ -16,7 +16,8 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 // readyz is not ready while storage cannot write or the core is saturated
-// (its queue is full or events wait in storage for room in it).
+// (its queue is full or events wait in storage for room in it), nor while
+// Options.Problems names any (in a cluster).
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -26,6 +27,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.opts.Core.Saturated() {
 		problems = append(problems, "event queue saturated")
+	}
+	if s.opts.Problems != nil {
+		problems = append(problems, s.opts.Problems(ctx)...)
 	}
 	if len(problems) > 0 {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "problems": problems})

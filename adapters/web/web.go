@@ -114,6 +114,9 @@ type Options struct {
 	Logger   *slog.Logger
 	// Status lines shown on the dashboard (adapters, knowledge base).
 	Status func() []string
+	// Problems, when set, adds reasons for /readyz to say not ready (the
+	// cluster's: not connected, no partition while events wait).
+	Problems func(context.Context) []string
 }
 
 // Page is a dashboard page that a feature adds (inbox, sentiment, …).
