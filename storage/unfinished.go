@@ -28,10 +28,34 @@ func (s *Store) AcceptUnfinished(ctx context.Context, ev bot.Event, ttl time.Dur
 // Finish forgets an accepted event once it is done. It queues the delete and
 // returns before it is on disk, so it costs the hot path no sync of its own:
 // a crash before the delete lands means the event is resumed (and may be
-// answered twice), never lost.
+// answered twice), never lost. Under load the deletes of many events share
+// one queued write.
 func (s *Store) Finish(ctx context.Context, key string) error {
-	k := unfinishedKey(key)
-	if err := s.commitLater(ctx, "finish event", func(txn *badger.Txn) error { return txn.Delete(k) }, nil); err != nil {
+	s.finMu.Lock()
+	s.finished = append(s.finished, unfinishedKey(key))
+	queue := !s.finishing
+	s.finishing = true
+	s.finMu.Unlock()
+	if !queue {
+		return nil // the queued write takes it along
+	}
+	err := s.commitLater(ctx, "finish events", func(txn *badger.Txn) error {
+		s.finMu.Lock()
+		keys := s.finished
+		s.finished = nil
+		s.finishing = false
+		s.finMu.Unlock()
+		for _, k := range keys {
+			if err := txn.Delete(k); err != nil {
+				return err // those left are resumed at the next start
+			}
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		s.finMu.Lock()
+		s.finishing = false
+		s.finMu.Unlock()
 		return fmt.Errorf("storage: finish event: %w", err)
 	}
 	return nil
