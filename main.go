@@ -217,6 +217,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, cl *clust
 		Concurrency:     cfg.Core.Concurrency,
 		QueueSize:       cfg.Core.QueueSize,
 		SeenTTL:         cfg.Storage.SeenTTL,
+		ResumeWindow:    cfg.CatchUp.Window,
 		HistoryTurns:    cfg.Storage.HistoryTurns,
 		RatePerMinute:   cfg.Core.RateLimit.PerMinute,
 		RateBurst:       cfg.Core.RateLimit.Burst,

@@ -92,6 +92,13 @@ type Store interface {
 	// appends it to the thread's history, in one write. It reports false
 	// when the key was seen before (a redelivery).
 	Accept(ctx context.Context, key string, ttl time.Duration, thread ThreadRef, turn *Turn) (bool, error)
+	// AcceptUnfinished is Accept for a live event: the same write also keeps
+	// the event as unfinished until Finish forgets it (Finish may return
+	// before that is durable). Unfinished returns those kept, oldest first,
+	// for the core to resume at start.
+	AcceptUnfinished(ctx context.Context, ev Event, ttl time.Duration, turn *Turn) (bool, error)
+	Finish(ctx context.Context, key string) error
+	Unfinished(ctx context.Context) ([]Event, error)
 	// AppendTurn may return before the turn is durable, but History called
 	// after any later Accept includes it.
 	AppendTurn(ctx context.Context, thread ThreadRef, turn Turn) error

@@ -59,6 +59,11 @@ type Options struct {
 	RateBurst       int           // per-user burst, default 5
 	ShutdownTimeout time.Duration // drain deadline on shutdown, default 10s
 	SpillInterval   time.Duration // how often spilled events are retried, default 1s
+	// ResumeWindow: at start, events accepted by an earlier run but not
+	// finished (killed while being handled) are handled again when younger
+	// than this, and logged and dropped when older; default 10m (main
+	// passes catchup.window: the same "still worth an answer" age).
+	ResumeWindow time.Duration
 	// StorageRetry is how long a thread waits before retrying an event
 	// whose "seen" mark could not be written (a full disk); default 1s.
 	StorageRetry time.Duration
@@ -123,6 +128,9 @@ type Bot struct {
 	storageDown bool
 	writes      uint64 // events recorded as seen, to tell a full disk from one bad event
 	started     bool   // Run was called: the routes and observers are fixed
+	// unfinished: events an earlier run accepted and did not finish, read
+	// by New for Run to resume.
+	unfinished []Event
 }
 
 type threadQueue struct {
@@ -136,6 +144,9 @@ type queued struct {
 	// count of successful writes at the first refusal (see process).
 	failed int
 	writes uint64
+	// resumed: accepted by an earlier run that did not finish it; it holds
+	// its seen mark and history turn already.
+	resumed bool
 }
 
 type userLimit struct {
@@ -172,6 +183,9 @@ func New(opts Options) *Bot {
 	if opts.SpillInterval <= 0 {
 		opts.SpillInterval = time.Second
 	}
+	if opts.ResumeWindow <= 0 {
+		opts.ResumeWindow = 10 * time.Minute
+	}
 	if opts.StorageRetry <= 0 {
 		opts.StorageRetry = time.Second
 	}
@@ -191,7 +205,7 @@ func New(opts Options) *Bot {
 		opts.Metrics = nopMetrics{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Bot{
+	b := &Bot{
 		opts:      opts,
 		log:       opts.Logger,
 		sem:       make(chan struct{}, opts.Concurrency),
@@ -204,6 +218,15 @@ func New(opts Options) *Bot {
 		cancelRun: cancel,
 		replayed:  make(chan struct{}, 1),
 	}
+	// Read now, before this run accepts anything of its own: Run resumes
+	// them (see resume).
+	if opts.Store != nil {
+		var err error
+		if b.unfinished, err = opts.Store.Unfinished(ctx); err != nil {
+			b.log.Error("reading events left unfinished by the last run; they are not resumed", "err", err)
+		}
+	}
+	return b
 }
 
 // Route adds routes; earlier routes win. Routes and observers are
@@ -476,7 +499,11 @@ func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
 	for _, a := range adapters {
 		b.Register(a.Platform(), a)
 	}
-	// Events kept by an earlier run go first.
+	// Events an earlier run accepted but did not finish go first, before
+	// the adapters deliver anything (and before spilled events, which had
+	// not been accepted).
+	b.resume(ctx)
+	// Events kept by an earlier run go next.
 	if kept, err := b.opts.Store.Spilled(ctx, 1, nil); err == nil && len(kept) > 0 {
 		b.mu.Lock()
 		b.backlog = true
@@ -718,6 +745,37 @@ func (b *Bot) replaySpilled(ctx context.Context) {
 	}
 }
 
+// resume queues the events an earlier run accepted (their seen mark and
+// history turn are written) but did not finish: it was killed while
+// handling them, and their redelivered or caught-up copies are dropped as
+// duplicates. Those younger than ResumeWindow are handled once more, in
+// their threads' order and ahead of anything new; older ones are logged
+// (without their text) and dropped.
+func (b *Bot) resume(ctx context.Context) {
+	now := b.opts.Clock.Now()
+	resumed := 0
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	events := b.unfinished
+	b.unfinished = nil
+	for _, ev := range events {
+		if now.Sub(ev.Time) > b.opts.ResumeWindow {
+			b.log.Warn("event left unfinished by the last run is too old to answer now: dropped",
+				"platform", ev.Platform, "channel", ev.ChannelID, "thread", ev.Thread().ThreadID, "event", ev.Key, "time", ev.Time)
+			if err := b.opts.Store.Finish(ctx, ev.Key); err != nil {
+				b.log.Error("forgetting unfinished event", "event", ev.Key, "err", err)
+			}
+			continue
+		}
+		resumed++
+		b.stats.Received++
+		b.enqueueLocked(queued{ev: ev, resumed: true})
+	}
+	if resumed > 0 {
+		b.log.Info("resuming events left unfinished by the last run", "events", resumed)
+	}
+}
+
 // inFlight reports whether the kept event id is queued or being handled.
 func (b *Bot) inFlight(id string) bool {
 	b.mu.Lock()
@@ -733,9 +791,17 @@ func (b *Bot) process(ctx context.Context, q queued) (retry bool) {
 	thread := ev.Thread()
 	log := eventLogger{base: b.log, ev: &ev}
 	ev.Outcome = OutcomeSilent
+	accepted := q.resumed // this event holds an unfinished record to forget
 	defer func() {
 		if retry {
 			return
+		}
+		if accepted && ctx.Err() == nil {
+			// Done, answered or given up: not resumed at the next start.
+			// One cut off by the shutdown deadline is resumed.
+			if err := b.opts.Store.Finish(context.WithoutCancel(ctx), ev.Key); err != nil {
+				log.Error("forgetting finished event", "err", err)
+			}
 		}
 		if c, ok := b.sender(ev.Platform).(Completer); ok {
 			c.Completed(&ev)
@@ -783,7 +849,12 @@ func (b *Bot) process(ctx context.Context, q queued) (retry bool) {
 		}
 		turn = &Turn{Role: role, UserID: ev.User.ID, Name: ev.User.Name, Text: ev.Text, Time: ev.Time, MessageID: ev.MessageID, Permalink: ev.Permalink}
 	}
-	first, err := b.opts.Store.Accept(ctx, ev.Key, b.opts.SeenTTL, thread, turn)
+	if q.resumed {
+		b.count(func(s *Stats) { s.Handled++ })
+		b.handle(ctx, &ev, thread, turn, true, log)
+		return false
+	}
+	first, err := b.opts.Store.AcceptUnfinished(ctx, ev, b.opts.SeenTTL, turn)
 	// Without a durable "seen" mark the bot could act twice; it does not
 	// act now, and tries again when storage takes writes (a full disk gets
 	// room back). An event refused three times while others were recorded
@@ -824,16 +895,45 @@ func (b *Bot) process(ctx context.Context, q queued) (retry bool) {
 		b.drop(DropDuplicate)
 		return
 	}
+	accepted = true
 	b.count(func(s *Stats) { s.Handled++ })
+	b.handle(ctx, &ev, thread, turn, false, log)
+	return false
+}
+
+// handle runs an accepted event through the handlers and sends its replies.
+// resumed: the event was accepted by an earlier run (see resume).
+func (b *Bot) handle(ctx context.Context, ev *Event, thread ThreadRef, turn *Turn, resumed bool, log eventLogger) {
 	// Read after Accept: that write came after every earlier turn of this
 	// thread, so they are all in; the newest turn is this event's own.
 	history, err := b.opts.Store.History(ctx, thread, b.opts.HistoryTurns+1)
 	if err != nil {
 		log.Error("reading thread history", "err", err)
 	}
-	if turn != nil && len(history) > 0 {
+	switch {
+	case resumed:
+		// Take the event's own turn out of the history. A reply the killed
+		// run recorded after it (the thread's events are handled one at a
+		// time) means the answer went out: it is not sent again.
+		if turn != nil {
+			for i := len(history) - 1; i >= 0; i-- {
+				if h := history[i]; h.Role == turn.Role && h.MessageID == turn.MessageID && h.Text == turn.Text {
+					if servedByBot(history[i+1:]) {
+						log.Info("resumed event was answered before the restart: not answered again")
+						ev.Outcome = OutcomeAnswered
+						return
+					}
+					history = append(history[:i:i], history[i+1:]...)
+					break
+				}
+			}
+		}
+		if len(history) > b.opts.HistoryTurns {
+			history = history[len(history)-b.opts.HistoryTurns:]
+		}
+	case turn != nil && len(history) > 0:
 		history = history[:len(history)-1]
-	} else if len(history) > b.opts.HistoryTurns {
+	case len(history) > b.opts.HistoryTurns:
 		history = history[1:]
 	}
 	ev.History = history
@@ -841,14 +941,14 @@ func (b *Bot) process(ctx context.Context, q queued) (retry bool) {
 		log.Error("reading thread owner", "err", err)
 	}
 	if !ev.Owner.Bot() && b.reclaimer != nil && ev.Kind == KindMessage && !ev.User.Staff {
-		switch back, err := b.reclaimer.Reclaim(ctx, &ev); {
+		switch back, err := b.reclaimer.Reclaim(ctx, ev); {
 		case err != nil:
 			log.Error("asking whether staff's thread comes back to the bot", "err", err)
 		case back:
 			ev.Owner = Owner{}
 		}
 	}
-	ev.Addressed = b.addressed(&ev)
+	ev.Addressed = b.addressed(ev)
 	if ev.Addressed && ev.Kind == KindMessage && b.opts.Read != nil {
 		ev.Reading = b.opts.Read(ev.Text, ev.Lang)
 	}
@@ -860,7 +960,7 @@ func (b *Bot) process(ctx context.Context, q queued) (retry bool) {
 	var observed sync.WaitGroup
 	if len(b.opts.Observers) > 0 {
 		observed.Add(1)
-		seen := ev // observers get their own copy; handlers may change theirs
+		seen := *ev // observers get their own copy; handlers may change theirs
 		go func() {
 			defer observed.Done()
 			defer func() {
@@ -875,11 +975,10 @@ func (b *Bot) process(ctx context.Context, q queued) (retry bool) {
 			}
 		}()
 	}
-	replies := b.respond(ctx, &ev, log)
-	b.send(ctx, &ev, thread, replies, log)
+	replies := b.respond(ctx, ev, log)
+	b.send(ctx, ev, thread, replies, log)
 	observed.Wait()
-	b.send(ctx, &ev, thread, later.release(), log)
-	return false
+	b.send(ctx, ev, thread, later.release(), log)
 }
 
 // held keeps the posts into an event's own thread made while the event is

@@ -16,6 +16,8 @@ package storage
 //	owner/<platform>/<channel>/<thread>  who owns the thread (JSON bot.Owner)
 //	audit/<time>-<seq>                   audit log entry (JSON AuditEntry), TTL storage.audit_ttl
 //	spill/<time>-<seq>                   event waiting for room in the queue (JSON bot.Event)
+//	unfinished/<sha256 of the event key> an event accepted (seen/ written in the same write) whose replies are not
+//	                                     yet sent (JSON bot.Event); deleted when it is done, resumed at start
 //	auth/login/<sha256 hex>              one-time dashboard login code (JSON LoginCode), TTL
 //	sent/row/<platform>/<channel>/<time>-<seq>
 //	                                     one scored message (JSON mood.Row), expires sentiment_ttl after its time
@@ -89,6 +91,7 @@ const (
 	prefixOwner = "owner/"
 	prefixAudit = "audit/"
 	prefixSpill = "spill/"
+	prefixUnfin = "unfinished/"
 	prefixLogin = "auth/login/"
 	prefixDoc   = "kb/doc/"
 	prefixSent  = "sent/"
@@ -159,6 +162,12 @@ func threadPart(t bot.ThreadRef) string {
 func seenKey(eventKey string) []byte {
 	sum := sha256.Sum256([]byte(eventKey))
 	return []byte(prefixSeen + hex.EncodeToString(sum[:16]))
+}
+
+// unfinishedKey is hashed like seenKey, for the same reason.
+func unfinishedKey(eventKey string) []byte {
+	sum := sha256.Sum256([]byte(eventKey))
+	return []byte(prefixUnfin + hex.EncodeToString(sum[:16]))
 }
 
 func histPrefix(t bot.ThreadRef) string { return prefixHist + threadPart(t) + "/" }

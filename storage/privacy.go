@@ -46,7 +46,7 @@ func recordKind(key string) string {
 		return "sentiment"
 	case strings.HasPrefix(key, prefixEsc):
 		return "escalations"
-	case strings.HasPrefix(key, prefixSpill):
+	case strings.HasPrefix(key, prefixSpill), strings.HasPrefix(key, prefixUnfin):
 		return "pending_events"
 	case strings.HasPrefix(key, prefixSupQ):
 		return "questions"
@@ -311,18 +311,21 @@ type keyValue struct {
 	value []byte
 }
 
-// spilled returns the events waiting in the spill queue that the person sent.
+// spilled returns the events waiting in the spill queue, or accepted and
+// not yet finished, that the person sent.
 func (s *Store) spilled(ctx context.Context, platform, userID string) ([]keyValue, error) {
 	var out []keyValue
-	err := s.scan(ctx, prefixSpill, func(k, v []byte) error {
-		var ev bot.Event
-		if json.Unmarshal(v, &ev) == nil && ev.Platform == platform && ev.User.ID == userID {
-			out = append(out, keyValue{string(k), append([]byte(nil), v...)})
+	for _, prefix := range []string{prefixSpill, prefixUnfin} {
+		err := s.scan(ctx, prefix, func(k, v []byte) error {
+			var ev bot.Event
+			if json.Unmarshal(v, &ev) == nil && ev.Platform == platform && ev.User.ID == userID {
+				out = append(out, keyValue{string(k), append([]byte(nil), v...)})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("storage: pending events of a person: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("storage: pending events of a person: %w", err)
 	}
 	return out, nil
 }

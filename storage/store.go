@@ -80,6 +80,12 @@ type Store struct {
 	ownersMu sync.RWMutex
 	owners   map[string]ownerRecord // staff-owned threads by thread key
 
+	// finished holds unfinished/ keys to delete (Finish); one queued write
+	// (finishing) deletes all that gathered by the time it runs.
+	finMu     sync.Mutex
+	finished  [][]byte
+	finishing bool
+
 	// ops is buffered so a write that need not wait (AppendTurn) costs no
 	// batch cycle; order is kept, since one goroutine commits in FIFO order.
 	// closing guards sends against Close: senders hold it for reading.

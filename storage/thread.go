@@ -17,6 +17,12 @@ import (
 // the turn to the thread's history, in one durable write. It returns false
 // when the key was seen before; then nothing is written.
 func (s *Store) Accept(ctx context.Context, key string, ttl time.Duration, thread bot.ThreadRef, turn *bot.Turn) (bool, error) {
+	return s.accept(ctx, key, ttl, thread, turn, nil)
+}
+
+// accept is Accept that, when pending is not nil, also keeps it (a JSON
+// event) under unfinished/ in the same write.
+func (s *Store) accept(ctx context.Context, key string, ttl time.Duration, thread bot.ThreadRef, turn *bot.Turn, pending []byte) (bool, error) {
 	first := false
 	err := s.commitThen(ctx, func(txn *badger.Txn) error {
 		k := seenKey(key)
@@ -38,6 +44,11 @@ func (s *Store) Accept(ctx context.Context, key string, ttl time.Duration, threa
 		}
 		if turn != nil {
 			if err := s.setTurn(txn, thread, turn.UserID, turn.Time, value); err != nil {
+				return err
+			}
+		}
+		if pending != nil {
+			if err := txn.Set(unfinishedKey(key), pending); err != nil {
 				return err
 			}
 		}
