@@ -74,3 +74,26 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A value read from the environment is never quoted in a problem: it may
+// be a token put in the wrong key (found by FuzzParse).
+func TestProblemsQuoteTheFileNotTheEnvironment(t *testing.T) {
+	const secret = "xoxb-0000-environment-secret"
+	lookup := func(string) (string, bool) { return secret, true }
+	for _, data := range []string{
+		"slack: ${SLACK_TOKEN}\n",
+		"slack:\n  !0000 ${TOKEY}",
+		"core:\n  concurrency: ${SLACK_TOKEN}\n",
+	} {
+		_, err := Parse([]byte(data), "config.yaml", lookup)
+		if err == nil {
+			t.Fatalf("%q: no error", data)
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("%q: the environment's value is in the message: %v", data, err)
+		}
+		if !strings.Contains(err.Error(), "${") {
+			t.Errorf("%q: the message does not quote the file's text: %v", data, err)
+		}
+	}
+}

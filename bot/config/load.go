@@ -210,6 +210,10 @@ type decoder struct {
 	lookup   func(string) (string, bool)
 	problems []Problem
 	lines    map[string]int // key path → line, for Validate
+	// written maps a value expanded from the environment to the text in
+	// the file: problems quote that, never what the environment held (it
+	// may be a token).
+	written map[*yaml.Node]string
 }
 
 func (d *decoder) problem(path string, line int, format string, args ...any) {
@@ -252,7 +256,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path, secretEnv string) {
 // duplicate keys.
 func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
-		d.problem(path, n.Line, "expected a section with keys, got %s", describe(n))
+		d.problem(path, n.Line, "expected a section with keys, got %s", d.describe(n))
 		return
 	}
 	fields := yamlFields(v.Type())
@@ -277,7 +281,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 // dict decodes a YAML mapping into a map with string keys.
 func (d *decoder) dict(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
-		d.problem(path, n.Line, "expected a section with keys, got %s", describe(n))
+		d.problem(path, n.Line, "expected a section with keys, got %s", d.describe(n))
 		return
 	}
 	m := reflect.MakeMap(v.Type())
@@ -300,7 +304,7 @@ func (d *decoder) dict(n *yaml.Node, v reflect.Value, path string) {
 // and duplicates; it returns whether the key can be used.
 func (d *decoder) checkKey(key *yaml.Node, path string, seen map[string]int) bool {
 	if key.Kind != yaml.ScalarNode {
-		d.problem(path, key.Line, "keys must be plain names, got %s", describe(key))
+		d.problem(path, key.Line, "keys must be plain names, got %s", d.describe(key))
 		return false
 	}
 	if key.Tag == "!!merge" {
@@ -318,7 +322,7 @@ func (d *decoder) checkKey(key *yaml.Node, path string, seen map[string]int) boo
 // sequence decodes a YAML list into a slice.
 func (d *decoder) sequence(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.SequenceNode {
-		d.problem(path, n.Line, "expected a list (e.g. [a, b] or lines starting with \"- \"), got %s", describe(n))
+		d.problem(path, n.Line, "expected a list (e.g. [a, b] or lines starting with \"- \"), got %s", d.describe(n))
 		return
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -333,12 +337,12 @@ func (d *decoder) sequence(n *yaml.Node, v reflect.Value, path string) {
 // scalar decodes a single value into a string, number, bool or duration.
 func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.ScalarNode {
-		d.problem(path, n.Line, "expected a single value, got %s", describe(n))
+		d.problem(path, n.Line, "expected a single value, got %s", d.describe(n))
 		return
 	}
 	if err := n.Decode(v.Addr().Interface()); err != nil {
 		// yaml's message names Go types; say what the user should write.
-		d.problem(path, n.Line, "cannot use %q: want %s", n.Value, typeName(v.Type()))
+		d.problem(path, n.Line, "cannot use %q: want %s", d.text(n), typeName(v.Type()))
 	}
 }
 
@@ -362,6 +366,10 @@ func (d *decoder) expand(n *yaml.Node, path, secretEnv string) (*yaml.Node, bool
 	// Copy rather than modify: an aliased node is shared between keys.
 	c := *n
 	c.Value = val
+	if d.written == nil {
+		d.written = map[*yaml.Node]string{}
+	}
+	d.written[&c] = n.Value
 	// The parser typed a plain ${VAR} as a string; drop that guess so the
 	// expanded text is resolved afresh ("32" as a number, "" as null).
 	// Quoted values stay strings, as the user asked.
@@ -474,15 +482,23 @@ func joinPath(parent, key string) string {
 }
 
 // describe names the kind of a node for messages.
-func describe(n *yaml.Node) string {
+func (d *decoder) describe(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a section with keys"
 	case yaml.SequenceNode:
 		return "a list"
 	default:
-		return fmt.Sprintf("the value %q", n.Value)
+		return fmt.Sprintf("the value %q", d.text(n))
 	}
+}
+
+// text is a scalar's value as written in the file (${VAR} unexpanded).
+func (d *decoder) text(n *yaml.Node) string {
+	if w, ok := d.written[n]; ok {
+		return w
+	}
+	return n.Value
 }
 
 // typeName describes what a Go type expects, in the user's terms.
