@@ -406,8 +406,11 @@ func testAnsweredOnce(t *testing.T, p *platform, nodes []*testNode) {
 
 func TestKillNodeMidStream(t *testing.T) {
 	p := &platform{}
-	// Each answer takes 20 ms, so the node dies with events in hand.
-	nodes := startClusterSlow(t, 3, 8, p, 20*time.Millisecond)
+	// Each answer takes 100 ms, so the node dies with events in hand: a
+	// thread's events are answered one after another, so the leader's
+	// share of the first third takes at least 400 ms to drain (with 20 ms
+	// a quiet CI machine drained it before the test looked).
+	nodes := startClusterSlow(t, 3, 8, p, 100*time.Millisecond)
 	const threads, perThread = 30, 12
 	var mu sync.Mutex
 	acked := map[string]bool{}
