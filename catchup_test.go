@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -25,24 +24,7 @@ func TestCatchUpAnswersWhatWasPostedWhileDown(t *testing.T) {
 	fs.AddChannel("C123", "general", slacktest.Public)
 
 	dataDir := filepath.Join(t.TempDir(), "data")
-	cfg := writeConfig(t, fmt.Sprintf(`storage:
-  path: %s
-web:
-  addr: 127.0.0.1:0
-discord:
-  token: ${DISCORD_TOKEN}
-  api_url: %s
-slack:
-  mode: socket
-  bot_token: ${SLACK_BOT_TOKEN}
-  app_token: ${SLACK_APP_TOKEN}
-  api_url: %s
-catchup:
-  window: 10m
-`, dataDir, fd.URL, fs.APIURL()))
-	t.Setenv("DISCORD_TOKEN", fd.Token)
-	t.Setenv("SLACK_BOT_TOKEN", fs.BotToken())
-	t.Setenv("SLACK_APP_TOKEN", fs.AppToken())
+	cfg := platformsConfig(t, dataDir, fd, fs, "catchup:\n  window: 10m\n")
 
 	waitFor := func(srv *server, what string, cond func() bool) {
 		t.Helper()

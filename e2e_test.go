@@ -28,22 +28,7 @@ func TestRunAnswersOnDiscordAndSlack(t *testing.T) {
 	fs.AddChannel("C123", "general", slacktest.Public)
 
 	dataDir := filepath.Join(t.TempDir(), "data")
-	cfg := writeConfig(t, fmt.Sprintf(`storage:
-  path: %s
-web:
-  addr: 127.0.0.1:0
-discord:
-  token: ${DISCORD_TOKEN}
-  api_url: %s
-slack:
-  mode: socket
-  bot_token: ${SLACK_BOT_TOKEN}
-  app_token: ${SLACK_APP_TOKEN}
-  api_url: %s
-`, dataDir, fd.URL, fs.APIURL()))
-	t.Setenv("DISCORD_TOKEN", fd.Token)
-	t.Setenv("SLACK_BOT_TOKEN", fs.BotToken())
-	t.Setenv("SLACK_APP_TOKEN", fs.AppToken())
+	cfg := platformsConfig(t, dataDir, fd, fs, "")
 	srv := startServer(t, cfg, dataDir)
 	if !srv.printed("adapters enabled: web, discord, slack") {
 		t.Fatalf("einsatz run output:\n%s", srv.out.String())
@@ -202,4 +187,27 @@ func TestRunWithWrongDiscordTokenKeepsWebChat(t *testing.T) {
 	if err := srv.cmd.Wait(); err == nil || !strings.Contains(srv.out.String(), "einsatz: discord adapter:") {
 		t.Fatalf("exit %v, want a failure naming the Discord adapter:\n%s", err, srv.out.String())
 	}
+}
+
+// platformsConfig writes a config for einsatz run against the fake Discord
+// fd and the fake Slack fs (Socket Mode), storing in dataDir, with extra
+// YAML appended, and puts both fakes' tokens in the environment.
+func platformsConfig(t *testing.T, dataDir string, fd *discordtest.Server, fs *slacktest.Server, extra string) string {
+	t.Helper()
+	t.Setenv("DISCORD_TOKEN", fd.Token)
+	t.Setenv("SLACK_BOT_TOKEN", fs.BotToken())
+	t.Setenv("SLACK_APP_TOKEN", fs.AppToken())
+	return writeConfig(t, fmt.Sprintf(`storage:
+  path: %s
+web:
+  addr: 127.0.0.1:0
+discord:
+  token: ${DISCORD_TOKEN}
+  api_url: %s
+slack:
+  mode: socket
+  bot_token: ${SLACK_BOT_TOKEN}
+  app_token: ${SLACK_APP_TOKEN}
+  api_url: %s
+`, dataDir, fd.URL, fs.APIURL())+extra)
 }

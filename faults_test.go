@@ -50,27 +50,8 @@ func TestKillUnderPlatformLoadLosesNothing(t *testing.T) {
 	fs.AddUser("U123", "bob")
 
 	dataDir := filepath.Join(t.TempDir(), "data")
-	cfg := writeConfig(t, fmt.Sprintf(`storage:
-  path: %s
-web:
-  addr: 127.0.0.1:0
-core:
-  rate_limit:
-    per_minute: 0 # off: one member posts the whole stream
-discord:
-  token: ${DISCORD_TOKEN}
-  api_url: %s
-slack:
-  mode: socket
-  bot_token: ${SLACK_BOT_TOKEN}
-  app_token: ${SLACK_APP_TOKEN}
-  api_url: %s
-catchup:
-  window: 10m
-`, dataDir, fd.URL, fs.APIURL()))
-	t.Setenv("DISCORD_TOKEN", fd.Token)
-	t.Setenv("SLACK_BOT_TOKEN", fs.BotToken())
-	t.Setenv("SLACK_APP_TOKEN", fs.AppToken())
+	// The rate limit is off: one member posts the whole stream.
+	cfg := platformsConfig(t, dataDir, fd, fs, "core:\n  rate_limit:\n    per_minute: 0\ncatchup:\n  window: 10m\n")
 
 	srv := startServer(t, cfg, dataDir)
 	if !fs.WaitConnected(1, 10*time.Second) || !fd.WaitConnected(10*time.Second) {
