@@ -426,8 +426,8 @@ func TranslateInteraction(payload []byte, env Env) (bot.Event, error) {
 
 	switch ia.Type {
 	case "message_action":
-		if id == "" || msgTS == "" {
-			return bot.Event{}, fmt.Errorf("%w: shortcut without trigger or message", ErrSkip)
+		if id == "" || msgTS == "" || ia.CallbackID == "" {
+			return bot.Event{}, fmt.Errorf("%w: shortcut without trigger, message or callback id", ErrSkip)
 		}
 		ev.Key = "slack:ia:" + id
 		ev.Kind = bot.KindCommand
