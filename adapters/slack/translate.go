@@ -229,6 +229,9 @@ func translateReaction(in innerEvent, env Env) (bot.Event, error) {
 	if in.Item.Type != "message" || in.Item.Channel == "" || in.Item.TS == "" {
 		return bot.Event{}, fmt.Errorf("%w: reaction on a %q", ErrSkip, in.Item.Type)
 	}
+	if in.User == "" || in.Reaction == "" {
+		return bot.Event{}, fmt.Errorf("%w: reaction without user or emoji", ErrSkip)
+	}
 	op := "add"
 	if in.Type == "reaction_removed" {
 		op = "remove"
