@@ -173,7 +173,8 @@ func hardWrap(line string, max int) []string {
 				break
 			}
 			n += w
-			cut = i + utf8.RuneLen(r)
+			_, width := utf8.DecodeRuneInString(line[i:]) // 1 for an invalid byte, not RuneLen(U+FFFD)
+			cut = i + width
 			if unicode.IsSpace(r) {
 				lastSpace = i
 			}
