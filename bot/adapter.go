@@ -77,6 +77,17 @@ type Completer interface {
 	Completed(ev *Event)
 }
 
+// Resender is an optional ability: post a reply of a resumed event (one an
+// earlier run accepted and was killed while answering) leaving out what
+// the platform shows already, found by the reply's ReplyTo and Part. The
+// killed run may have posted it just before the kill, before it recorded
+// that on disk. The core calls Resend instead of Send only for resumed
+// events, so the check costs the hot path nothing. An adapter whose Send is
+// idempotent by itself (Discord's enforced nonce) needs no Resender.
+type Resender interface {
+	Resend(ctx context.Context, to ThreadRef, r Reply) error
+}
+
 // Metrics receives the core's counts; the web adapter exports them to
 // Prometheus. A nil Metrics counts nothing beyond Stats.
 type Metrics interface {

@@ -976,9 +976,9 @@ func (b *Bot) handle(ctx context.Context, ev *Event, thread ThreadRef, turn *Tur
 		}()
 	}
 	replies := b.respond(ctx, ev, log)
-	b.send(ctx, ev, thread, replies, log)
+	next := b.send(ctx, ev, thread, replies, 0, resumed, log)
 	observed.Wait()
-	b.send(ctx, ev, thread, later.release(), log)
+	b.send(ctx, ev, thread, later.release(), next, resumed, log)
 }
 
 // held keeps the posts into an event's own thread made while the event is
@@ -1128,7 +1128,7 @@ func (b *Bot) allow(ev *Event) bool {
 		b.drop(DropRateLimited)
 	}
 	if notify {
-		b.send(context.Background(), ev, ev.Thread(), []Reply{{Text: b.opts.Text(ev.Lang, "rate_limited"), Notice: true}}, eventLogger{b.log, ev})
+		b.send(context.Background(), ev, ev.Thread(), []Reply{{Text: b.opts.Text(ev.Lang, "rate_limited"), Notice: true}}, 0, false, eventLogger{b.log, ev})
 	}
 	return allowed
 }
@@ -1148,20 +1148,31 @@ func (b *Bot) sender(platform string) Sender {
 }
 
 // send posts the replies and records them in the thread's history.
-func (b *Bot) send(ctx context.Context, ev *Event, thread ThreadRef, replies []Reply, log eventLogger) {
+//
+// The replies are numbered from part on (Reply.Part), and send returns the
+// number after the last, so every reply of an event has its own number in
+// every run. For a resumed event an adapter with the Resender ability posts
+// only what the platform does not show yet.
+func (b *Bot) send(ctx context.Context, ev *Event, thread ThreadRef, replies []Reply, part int, resumed bool, log eventLogger) int {
 	if len(replies) == 0 {
-		return
+		return part
 	}
 	s := b.sender(ev.Platform)
 	if s == nil {
 		log.Error("no adapter for platform: replies not sent", "replies", len(replies))
 		b.count(func(st *Stats) { st.SendErrors += int64(len(replies)) })
-		return
+		return part + len(replies)
+	}
+	post := s.Send
+	if rs, ok := s.(Resender); ok && resumed {
+		post = rs.Resend
 	}
 	for _, r := range replies {
 		r.ReplyTo = ev.Key
+		r.Part = part
+		part++
 		r = r.safeSources() // every adapter shows source links: only http(s)
-		if err := s.Send(ctx, thread, r); err != nil {
+		if err := post(ctx, thread, r); err != nil {
 			log.Error("sending reply", "err", err)
 			b.count(func(st *Stats) { st.SendErrors++ })
 			continue
@@ -1177,6 +1188,7 @@ func (b *Bot) send(ctx context.Context, ev *Event, thread ThreadRef, replies []R
 			log.Error("recording reply in thread history", "err", err)
 		}
 	}
+	return part
 }
 
 // eventLogger logs with the event's platform, channel, thread and key. It

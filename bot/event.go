@@ -228,6 +228,11 @@ type Reply struct {
 	// ("" for posts nobody asked for, such as alerts). Adapters use it to
 	// answer an interaction or an HTTP request.
 	ReplyTo string `json:"reply_to,omitempty"`
+	// Part is the place of this reply among those the core sent for the
+	// event ReplyTo (0 for the first). With ReplyTo it names the reply
+	// across restarts: a resumed event's replies get the same names as the
+	// killed run's, so adapters can post each at most once (see Resender).
+	Part int `json:"part,omitempty"`
 	// Ping mentions a person, role or group in the platform's own syntax
 	// (Discord "<@&ROLE>", Slack "<!subteam^S123>"); adapters show it
 	// before the text and let it, and only it, notify. Set from

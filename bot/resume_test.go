@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -92,5 +93,94 @@ func TestRunResumesEventsAcceptedButNotFinished(t *testing.T) {
 	}
 	if left, err := store.Unfinished(ctx); err != nil || len(left) != 0 {
 		t.Fatalf("Unfinished after the restart = %+v, %v; want none (answered or dropped)", left, err)
+	}
+}
+
+// resendingSender records which of Send and Resend the core called, with
+// each reply's name (ReplyTo, Part).
+type resendingSender struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (s *resendingSender) record(how string, r bot.Reply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, fmt.Sprintf("%s %s#%d %s", how, r.ReplyTo, r.Part, r.Text))
+}
+
+func (s *resendingSender) Send(_ context.Context, _ bot.ThreadRef, r bot.Reply) error {
+	s.record("send", r)
+	return nil
+}
+
+func (s *resendingSender) Resend(_ context.Context, _ bot.ThreadRef, r bot.Reply) error {
+	s.record("resend", r)
+	return nil
+}
+
+func (s *resendingSender) get() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.calls...)
+}
+
+// A resumed event's replies go through the adapter's Resend (it leaves out
+// what the platform shows already), a new event's through Send; each reply
+// is named by its event's key and its place among the event's replies, the
+// same in every run, also when it was posted into the thread by an
+// observer while the event was handled.
+func TestResumedRepliesGoThroughResendWithTheirNames(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	now := time.Now()
+	msg := func(text string) bot.Event {
+		return bot.Event{Key: "k-" + text, Kind: bot.KindMessage, DM: true, Platform: "test", ChannelID: "c",
+			ThreadID: "t-" + text, MessageID: text, User: bot.User{ID: "u1"}, Text: text, Time: now, Lang: "en"}
+	}
+	killed, err := storage.Open(storage.Options{Path: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed := msg("old")
+	if first, err := killed.AcceptUnfinished(ctx, resumed, time.Hour, nil); err != nil || !first {
+		t.Fatalf("AcceptUnfinished = %v, %v", first, err)
+	}
+	if err := killed.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	store, err := storage.Open(storage.Options{Path: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	var b *bot.Bot
+	handler := bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
+		return []bot.Reply{{Text: "one"}, {Text: "two"}}, nil
+	})
+	observer := bot.ObserverFunc(func(ctx context.Context, ev *bot.Event) error {
+		return b.Post(ctx, ev.Thread(), bot.Reply{Text: "noted"})
+	})
+	b = bot.New(bot.Options{Store: store, Router: bot.NewRouter(handler), Observers: []bot.Observer{observer},
+		Clock: bottest.NewClock(now), Logger: slog.New(slog.DiscardHandler)})
+	out := &resendingSender{}
+	b.Register("test", out)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- b.Run(runCtx) }()
+	t.Cleanup(func() { stop(); <-done })
+
+	waitStats(t, b, "the resumed event", func(st bot.Stats) bool { return st.Replies >= 3 })
+	if err := b.Submit(msg("new")); err != nil {
+		t.Fatal(err)
+	}
+	waitStats(t, b, "the new event", func(st bot.Stats) bool { return st.Replies >= 6 })
+	want := []string{
+		"resend k-old#0 one", "resend k-old#1 two", "resend k-old#2 noted",
+		"send k-new#0 one", "send k-new#1 two", "send k-new#2 noted",
+	}
+	if got := out.get(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("calls:\n%q\nwant\n%q", got, want)
 	}
 }

@@ -2,9 +2,13 @@ package discord
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -100,7 +104,7 @@ func (a *Adapter) Publish(ctx context.Context, to bot.ThreadRef, r bot.Reply) (s
 		if i == len(chunks)-1 {
 			msg.Components = comps
 		}
-		m, err := a.s.ChannelMessageSendComplex(channelID, msg, discordgo.WithContext(ctx))
+		m, err := a.createMessage(ctx, channelID, msg, replyNonce(r, i))
 		if err != nil {
 			a.log.Warn("posting a reply failed", "channel", channelID, "why", explain(err), "err", err)
 			return first, fmt.Errorf("discord: post in channel %s: %s: %w", channelID, explain(err), err)
@@ -111,6 +115,48 @@ func (a *Adapter) Publish(ctx context.Context, to bot.ThreadRef, r bot.Reply) (s
 		}
 	}
 	return first, nil
+}
+
+// createMessage posts a message (POST /channels/{id}/messages). With a
+// nonce it asks Discord to enforce it (enforce_nonce): when the bot posted
+// a message with the same nonce in the last few minutes, Discord answers
+// with that message instead of posting another. discordgo's MessageSend
+// has neither field, so the body is MessageSend with both added, sent
+// through the session's own request path (same bucket, retries and
+// rate-limit handling as ChannelMessageSendComplex without files).
+func (a *Adapter) createMessage(ctx context.Context, channelID string, msg *discordgo.MessageSend, nonce string) (*discordgo.Message, error) {
+	if nonce == "" {
+		return a.s.ChannelMessageSendComplex(channelID, msg, discordgo.WithContext(ctx))
+	}
+	body := struct {
+		*discordgo.MessageSend
+		Nonce        string `json:"nonce"`
+		EnforceNonce bool   `json:"enforce_nonce"`
+	}{msg, nonce, true}
+	ep := discordgo.EndpointChannelMessages(channelID)
+	resp, err := a.s.RequestWithBucketID("POST", ep, body, ep, discordgo.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	var m discordgo.Message
+	if err := json.Unmarshal(resp, &m); err != nil {
+		return nil, fmt.Errorf("discord: decode created message: %w", err)
+	}
+	return &m, nil
+}
+
+// replyNonce names the i-th message of a reply to an event the same way in
+// every run: its event key, its place among the event's replies and i,
+// hashed to 24 hex digits (Discord takes at most 25 characters). A reply
+// the killed run posted just before it could record that is then not
+// posted again by the resumed event. "" for posts nobody asked for
+// (alerts, staff relays), which are not resumed.
+func replyNonce(r bot.Reply, i int) string {
+	if r.ReplyTo == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(r.ReplyTo + "\x00" + strconv.Itoa(r.Part) + "\x00" + strconv.Itoa(i)))
+	return hex.EncodeToString(sum[:12])
 }
 
 // Edit replaces the text of a message the bot posted (a reply's first

@@ -185,6 +185,12 @@ func (a *Adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 // When Slack refuses that (the app lacks the scope: missing_scope) the
 // reply names them in the text, as do all later ones (logged once).
 func (a *Adapter) Publish(ctx context.Context, to bot.ThreadRef, r bot.Reply) (string, error) {
+	return a.publishReply(ctx, to, r, nil)
+}
+
+// publishReply is Publish leaving out the messages of the reply whose index
+// is in skip.
+func (a *Adapter) publishReply(ctx context.Context, to bot.ThreadRef, r bot.Reply, skip map[int]bool) (string, error) {
 	if a.customizes() && r.AuthorName != "" {
 		custom := []slack.MsgOption{slack.MsgOptionUsername(r.AuthorName + " (" + r.StaffMark() + ")")}
 		if r.AuthorAvatar != "" {
@@ -192,7 +198,7 @@ func (a *Adapter) Publish(ctx context.Context, to bot.ThreadRef, r bot.Reply) (s
 		}
 		plain := r
 		plain.AuthorName = ""
-		ts, err := a.publish(ctx, to, plain, custom)
+		ts, err := a.publish(ctx, to, plain, custom, skip)
 		if ts != "" || slackCode(err) != "missing_scope" {
 			return ts, err
 		}
@@ -201,25 +207,37 @@ func (a *Adapter) Publish(ctx context.Context, to bot.ThreadRef, r bot.Reply) (s
 				"fix", "add the chat:write.customize scope (slack.customize) and reinstall the app", "err", err)
 		}
 	}
-	return a.publish(ctx, to, r, nil)
+	return a.publish(ctx, to, r, nil, skip)
 }
 
 // customizes says whether staff replies are posted under their author.
 func (a *Adapter) customizes() bool { return a.opts.Customize && !a.noCustomize.Load() }
 
-func (a *Adapter) publish(ctx context.Context, to bot.ThreadRef, r bot.Reply, custom []slack.MsgOption) (string, error) {
+// destination says where a reply to thread goes: the thread's ts ("" for
+// the top level) and, for a private reply, the only user who sees it.
+func (a *Adapter) destination(to bot.ThreadRef, r bot.Reply) (threadTS, user string) {
 	user, private := a.whisper.Get(to.Key())
-	first := ""
-	threadTS := ""
-	if !private {
-		threadTS = a.threadTS(to)
-		if u, ok := a.privIA.Get(r.ReplyTo); ok && r.ReplyTo != "" {
-			user = u // a private shortcut's reply: ephemeral, in its thread
-		}
+	if private {
+		return "", user
 	}
-	for _, m := range render(r) {
+	if u, ok := a.privIA.Get(r.ReplyTo); ok && r.ReplyTo != "" {
+		user = u // a private shortcut's reply: ephemeral, in its thread
+	}
+	return a.threadTS(to), user
+}
+
+// publish posts the messages of a reply but those whose index is in skip
+// (posted already, see Resend).
+func (a *Adapter) publish(ctx context.Context, to bot.ThreadRef, r bot.Reply, custom []slack.MsgOption, skip map[int]bool) (string, error) {
+	threadTS, user := a.destination(to, r)
+	_, private := a.whisper.Get(to.Key())
+	first := ""
+	for i, m := range render(r) {
 		if m.text == "" && len(m.blocks) == 0 {
 			continue // nothing to say (a blank reply)
+		}
+		if skip[i] {
+			continue
 		}
 		opts := []slack.MsgOption{
 			slack.MsgOptionText(m.text, false),
@@ -231,6 +249,9 @@ func (a *Adapter) publish(ctx context.Context, to bot.ThreadRef, r bot.Reply, cu
 		}
 		if threadTS != "" {
 			opts = append(opts, slack.MsgOptionTS(threadTS))
+		}
+		if r.ReplyTo != "" && user == "" {
+			opts = append(opts, slack.MsgOptionMetadata(replyMetadata(r, i)))
 		}
 		opts = append(opts, custom...)
 		ts, err := a.post(ctx, to.ChannelID, user, opts)

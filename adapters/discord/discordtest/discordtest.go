@@ -86,6 +86,9 @@ type Options struct {
 	// RateLimit is how many requests a route takes per second before 429;
 	// default 50.
 	RateLimit int
+	// NonceWindow is how long an enforced nonce (enforce_nonce) is
+	// remembered; default 2 minutes (nonce.go).
+	NonceWindow time.Duration
 	// OnMessage, when set, is called for every message the bot posts or
 	// edits (the standalone command prints them).
 	OnMessage func(Message)
@@ -165,6 +168,8 @@ type Message struct {
 	// with, Bot true) and AvatarURL the avatar_url it was given.
 	WebhookID string
 	AvatarURL string
+	// Nonce is the nonce the message was created with, as a string.
+	Nonce string
 }
 
 // ThreadStart records a thread the bot started from a message.
@@ -258,6 +263,9 @@ type Server struct {
 	oauth         oauthFake // the OAuth2 login (oauth.go), under its own lock
 	noWebhooks    bool      // the bot lacks Manage Webhooks
 	noThreads     bool      // the bot lacks Manage Threads
+
+	nonces       map[nonceKey]nonceSeen // enforced nonces (nonce.go)
+	nonceReplays int
 }
 
 type guild struct {
@@ -320,6 +328,9 @@ func Start(opts Options) (*Server, error) {
 	}
 	if opts.RateLimit <= 0 {
 		opts.RateLimit = defaultRateLimit
+	}
+	if opts.NonceWindow <= 0 {
+		opts.NonceWindow = defaultNonceWindow
 	}
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {

@@ -348,6 +348,8 @@ type messageBody struct {
 	MessageReference *struct {
 		MessageID string `json:"message_id"`
 	} `json:"message_reference"`
+	Nonce        json.RawMessage `json:"nonce"` // an integer or a string (nonce.go)
+	EnforceNonce bool            `json:"enforce_nonce"`
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) (messageBody, bool) {
@@ -430,6 +432,11 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	nonce, ok := parseNonce(b.Nonce)
+	if !ok {
+		formError(w, "nonce", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.channels[r.PathValue("cid")]
@@ -447,8 +454,20 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		apiError(w, 403, 50007, "Cannot send messages to this user")
 		return
 	}
+	enforce := b.EnforceNonce && nonce != ""
+	if enforce {
+		if prev, ok := s.enforcedLocked(s.botUser.ID, c.ID, nonce); ok {
+			if prev == nil || prev.Deleted {
+				apiError(w, 404, 10008, "Unknown Message")
+				return
+			}
+			s.nonceReplays++
+			writeJSON(w, 200, withNonce(s.messagePayloadLocked(prev, true), prev.Nonce))
+			return
+		}
+	}
 	m := &Message{ID: s.newID(), ChannelID: c.ID, GuildID: c.GuildID, Author: s.botUser, Buttons: rows,
-		AllowedMentions: b.AllowedMentions, Flags: b.Flags, Time: time.Now().UTC()}
+		AllowedMentions: b.AllowedMentions, Flags: b.Flags, Time: time.Now().UTC(), Nonce: nonce}
 	if b.Content != nil {
 		m.Content = *b.Content
 	}
@@ -463,8 +482,11 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	m.Mentions = s.pingsLocked(m)
 	m.RoleMentions = s.rolePingsLocked(m)
 	s.storeLocked(m)
+	if enforce {
+		s.rememberNonceLocked(m, nonce)
+	}
 	s.dispatchMessageLocked("MESSAGE_CREATE", m)
-	writeJSON(w, 200, s.messagePayloadLocked(m, true))
+	writeJSON(w, 200, withNonce(s.messagePayloadLocked(m, true), nonce))
 }
 
 // pingsLocked works out whom a bot message pings, honouring

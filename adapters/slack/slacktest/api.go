@@ -188,15 +188,19 @@ func (s *Server) apiLocked(method, token string, p map[string]string) (obj, *Mes
 			return obj{"ok": false, "error": "missing_scope", "needed": "chat:write.customize",
 				"provided": strings.Join(sortedKeys(s.scopes), ",")}, nil
 		}
+		md, bad := parseMetadata(p["metadata"])
+		if bad != "" {
+			return fail(bad), nil
+		}
 		m := &Message{Channel: c.ID, TS: s.nextTSLocked(), ThreadTS: thread, User: s.opts.BotUserID,
-			BotID: s.opts.BotID, Text: text, Username: p["username"], IconURL: p["icon_url"]}
+			BotID: s.opts.BotID, Text: text, Username: p["username"], IconURL: p["icon_url"], Metadata: md}
 		if blocks != "" {
 			m.Blocks = json.RawMessage(blocks)
 		}
 		s.messages = append(s.messages, m)
 		s.cond.Broadcast()
 		cp := *m
-		return obj{"ok": true, "channel": c.ID, "ts": m.TS, "message": messageJSON(m)}, &cp
+		return obj{"ok": true, "channel": c.ID, "ts": m.TS, "message": withMetadata(messageJSON(m), m, map[string]string{"include_all_metadata": "1"})}, &cp
 
 	case "chat.postEphemeral":
 		// Shown to one user of the channel; Slack answers with message_ts.

@@ -46,7 +46,7 @@ func (s *Server) repliesLocked(p map[string]string) obj {
 	}
 	res := s.pageLocked(p, replies, false)
 	if msgs, ok := res["messages"].([]obj); ok {
-		res["messages"] = append([]obj{s.historyJSONLocked(parent)}, msgs...)
+		res["messages"] = append([]obj{withMetadata(s.historyJSONLocked(parent), parent, p)}, msgs...)
 	}
 	return res
 }
@@ -95,7 +95,7 @@ func (s *Server) pageLocked(p map[string]string, msgs []*Message, newestFirst bo
 	}
 	out := make([]obj, 0, len(kept))
 	for _, m := range kept {
-		out = append(out, s.historyJSONLocked(m))
+		out = append(out, withMetadata(s.historyJSONLocked(m), m, p))
 	}
 	next := ""
 	if more {

@@ -106,6 +106,8 @@ type Message struct {
 	// (chat.postEphemeral); "" for ordinary messages. Ephemeral messages
 	// cannot be threaded under, updated or linked to, as on Slack.
 	EphemeralFor string `json:"ephemeral_for,omitempty"`
+	// Metadata is the message metadata it was posted with (metadata.go).
+	Metadata *Metadata `json:"metadata,omitempty"`
 }
 
 // Call is one Web API request the fake answered.

@@ -23,6 +23,8 @@ function einsatzChat(opts) {
   var shown = {};   // event ids drawn already
   var mine = {};    // message ids this page sent and drew at once
   var gone = {};    // event ids of messages staff deleted
+  var answered = {}; // names of replies drawn (reply_to#part): a reply the
+                     // server sends again after a crash shows once
   var lastId = 0;   // the newest event id seen, to resume after an error
   var source = null;
   var retry = null;
@@ -144,6 +146,12 @@ function einsatzChat(opts) {
       if (!mine[ev.message_id]) { add("user", ev.text); }
       return;
     }
+    // A reply to a message is named by the message's event key and its
+    // place among that message's replies, the same in every run of the
+    // server: one resumed after a crash comes again under the same name.
+    var name = ev.reply_to ? ev.reply_to + "#" + (ev.part || 0) : "";
+    if (name && answered[name]) { return; }
+    if (name) { answered[name] = true; }
     var li;
     if (ev.role === "staff" || ev.author_name) {
       li = add("staff", ev.text);
@@ -161,6 +169,7 @@ function einsatzChat(opts) {
       li = add(ev.notice ? "bot notice" : "bot", ev.text);
     }
     if (ev.id) { li.dataset.event = ev.id; }
+    if (name) { li.dataset.reply = name; }
     if (ev.edited) { markEdited(li); }
     sources(li, ev.sources);
     buttons(li, ev.buttons);
