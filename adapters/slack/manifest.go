@@ -163,6 +163,9 @@ func Manifest(opts ManifestOptions) ([]byte, error) {
 		"groups:read":       true, // conversations.info of private channels
 		"im:write":          true, // conversations.open (direct messages people opted in to)
 		"commands":          true, // /einsatz and the shortcut
+		// Reads back the einsatz_reply metadata on the bot's own replies, so
+		// a reply resumed after a crash is not posted twice.
+		"metadata.message:read": true,
 	}
 	if opts.StaffUserGroup {
 		scopes["usergroups:read"] = true // usergroups.users.list

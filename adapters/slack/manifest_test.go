@@ -59,7 +59,7 @@ func TestManifest(t *testing.T) {
 		// Exactly the scopes the features use (the Web API methods the
 		// adapter calls and the events it reads), nothing more.
 		want := []string{"app_mentions:read", "channels:history", "channels:read", "chat:write", "commands", "groups:history",
-			"groups:read", "im:history", "im:write", "reactions:read", "reactions:write", "users:read"}
+			"groups:read", "im:history", "im:write", "metadata.message:read", "reactions:read", "reactions:write", "users:read"}
 		if !slices.Equal(p.OAuthConfig.Scopes.Bot, want) {
 			t.Errorf("scopes %v, want %v", p.OAuthConfig.Scopes.Bot, want)
 		}
