@@ -115,6 +115,17 @@ func TestBadExports(t *testing.T) {
 	write("mixed/random/2026-11-01.json", `[]`)
 	write("badday/channels.json", `[{"id":"C1","name":"general"}]`)
 	write("badday/general/2026-11-01.json", "[\n {\"type\": \"message\", \"user\": \"U1\", \"text\": \"hi\", \"ts\": \"yesterday\"}\n]")
+	// A day file that is a symlink to a file outside the export (a planted
+	// /proc/self/environ, say) is not read: the folder is opened as an
+	// os.Root, and no path leads out of it.
+	secret := write("outside/secret.json", `[{"type":"message","user":"U1","text":"SECRET_TOKEN=abc","ts":"1795172400.000200"}]`)
+	write("escape/channels.json", `[{"id":"C1","name":"general"}]`)
+	if err := os.MkdirAll(filepath.Join(dir, "escape", "general"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(secret, filepath.Join(dir, "escape", "general", "2026-11-01.json")); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		read func() (*imports.Export, error)
@@ -126,6 +137,7 @@ func TestBadExports(t *testing.T) {
 		{"reply to an unknown channel", func() (*imports.Export, error) { return imports.ReadDiscord(crossRef) }, []string{"cross.json", "message 1 (id 10)", "channel 999", "not in this export"}},
 		{"channel folder not in channels.json", func() (*imports.Export, error) { return imports.ReadSlack(filepath.Join(dir, "mixed")) }, []string{`folder "random"`, "channels.json"}},
 		{"bad timestamp", func() (*imports.Export, error) { return imports.ReadSlack(filepath.Join(dir, "badday")) }, []string{"general/2026-11-01.json: message 1", `ts "yesterday"`}},
+		{"symlink out of the export", func() (*imports.Export, error) { return imports.ReadSlack(filepath.Join(dir, "escape")) }, []string{"general/2026-11-01.json", "escapes from parent"}},
 		{"not an export", func() (*imports.Export, error) { return imports.ReadSlack(t.TempDir()) }, []string{"no channels.json"}},
 	}
 	for _, tt := range tests {

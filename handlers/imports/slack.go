@@ -214,14 +214,20 @@ func slackTime(ts string) (time.Time, error) {
 	return time.Unix(s, ns).UTC(), nil
 }
 
-// openSlack opens a folder or a zip as a file system.
+// openSlack opens a folder (confined to it) or a zip as a file system.
 func openSlack(p string) (fs.FS, func(), error) {
 	info, err := os.Stat(p)
 	if err != nil {
 		return nil, nil, fmt.Errorf("slack export: %w", err)
 	}
 	if info.IsDir() {
-		return os.DirFS(p), func() {}, nil
+		// An os.Root, unlike os.DirFS, lets no path or symlink lead out of
+		// the folder: a day file linked to /proc/self/environ is an error.
+		root, err := os.OpenRoot(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("slack export: %w", err)
+		}
+		return root.FS(), func() { root.Close() }, nil
 	}
 	z, err := zip.OpenReader(p)
 	if err != nil {
