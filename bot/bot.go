@@ -712,9 +712,18 @@ func (b *Bot) enter(ev Event) (unlock func()) {
 // replaySpilled moves events kept in storage back into the queue when it
 // has room.
 func (b *Bot) replaySpilled(ctx context.Context) {
+	// The queue is filled up to half its size, once it has drained to a
+	// quarter: a read passes over every kept event still in flight (and
+	// the deleted ones Badger has not compacted away yet), so reading
+	// again for each event handled cost more than the events did.
+	high := max(1, b.opts.QueueSize/2)
+	low := high / 2
 	for {
 		b.mu.Lock()
-		room := max(1, b.opts.QueueSize/2) - b.queued
+		room := high - b.queued
+		if b.queued > low {
+			room = 0
+		}
 		b.mu.Unlock()
 		if room > 0 {
 			// Kept events being handled stay in storage until done: pass

@@ -63,3 +63,45 @@ func BenchmarkReplaySpilled(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkReplaySpilledAfterDeletes is a replay round late in a backlog:
+// 4,096 kept events were handled and deleted (their tombstones still in
+// the memtable), 512 are in flight and 16 wait. A round reads from where
+// the last one found the first kept event, not from the start.
+func BenchmarkReplaySpilledAfterDeletes(b *testing.B) {
+	s, err := Open(Options{InMemory: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	const deleted, inFlight, waiting = 4096, 512, 16
+	for i := range deleted + inFlight + waiting {
+		ev := bot.Event{Key: fmt.Sprint("discord:m", i), Platform: "discord", ChannelID: "c", MessageID: fmt.Sprint("m", i),
+			Text: "@Einsatz What is Einsatz? (42)", Time: time.Unix(int64(i), 0)}
+		if err := s.Spill(ctx, ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+	all, err := s.Spilled(ctx, deleted+inFlight+waiting, nil)
+	if err != nil || len(all) != deleted+inFlight+waiting {
+		b.Fatalf("Spilled = %d, %v", len(all), err)
+	}
+	for _, e := range all[:deleted] {
+		if err := s.DeleteSpilled(ctx, e.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+	inflight := map[string]bool{}
+	for _, e := range all[deleted : deleted+inFlight] {
+		inflight[e.ID] = true
+	}
+	skip := func(id string) bool { return inflight[id] }
+	b.ReportAllocs()
+	for b.Loop() {
+		got, err := s.Spilled(ctx, inFlight+waiting, skip)
+		if err != nil || len(got) != waiting {
+			b.Fatalf("Spilled = %d, %v", len(got), err)
+		}
+	}
+}

@@ -86,6 +86,9 @@ type Store struct {
 	finished  [][]byte
 	finishing bool
 
+	// spill is where a read of kept events starts (see Spilled).
+	spill spillCursor
+
 	// ops is buffered so a write that need not wait (AppendTurn) costs no
 	// batch cycle; order is kept, since one goroutine commits in FIFO order.
 	// closing guards sends against Close: senders hold it for reading.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -210,6 +211,74 @@ func TestSpill(t *testing.T) {
 	got, _ = s.Spilled(ctx, 10, nil)
 	if len(got) != 2 || got[0].Event.Key != "k1" {
 		t.Fatalf("after delete Spilled = %+v", got)
+	}
+}
+
+// TestSpilledAfterDeletesAndLateWrites: reads of kept events start past
+// the deleted ones, yet find every event kept, oldest first — also one
+// written after a read with an older time than any read so far, and one
+// written after a read found none.
+func TestSpilledAfterDeletesAndLateWrites(t *testing.T) {
+	s := openTest(t, Options{InMemory: true})
+	ctx := context.Background()
+	spill := func(key string, sec int64) {
+		t.Helper()
+		ev := bot.Event{Key: key, Platform: "console", ChannelID: "c", MessageID: key, Time: time.Unix(sec, 0)}
+		if err := s.Spill(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := func(n int, skip func(string) bool) []string {
+		t.Helper()
+		got, err := s.Spilled(ctx, n, skip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range got {
+			out = append(out, e.Event.Key)
+		}
+		return out
+	}
+	del := func(n int) {
+		t.Helper()
+		got, err := s.Spilled(ctx, n, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range got {
+			if err := s.DeleteSpilled(ctx, e.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i := range 6 {
+		spill(fmt.Sprint("k", i), int64(10+i))
+	}
+	del(3)
+	if got := keys(10, nil); !slices.Equal(got, []string{"k3", "k4", "k5"}) {
+		t.Fatalf("after deleting 3: %q", got)
+	}
+	// Skipped (in flight) events are still kept: a later read sees them.
+	first, _ := s.Spilled(ctx, 1, nil)
+	if got := keys(10, func(id string) bool { return id == first[0].ID }); !slices.Equal(got, []string{"k4", "k5"}) {
+		t.Fatalf("skipping the first: %q", got)
+	}
+	if got := keys(10, nil); !slices.Equal(got, []string{"k3", "k4", "k5"}) {
+		t.Fatalf("after a skip: %q", got)
+	}
+	spill("early", 1) // older than every event read so far
+	if got := keys(10, nil); !slices.Equal(got, []string{"early", "k3", "k4", "k5"}) {
+		t.Fatalf("after an earlier write: %q", got)
+	}
+	del(10)
+	if got := keys(10, nil); len(got) != 0 {
+		t.Fatalf("after deleting all: %q", got)
+	}
+	spill("late", 5)
+	spill("later", 50)
+	if got := keys(10, nil); !slices.Equal(got, []string{"late", "later"}) {
+		t.Fatalf("after writes once none was kept: %q", got)
 	}
 }
 

@@ -164,7 +164,11 @@ func (s *Store) readHistory(ctx context.Context, thread bot.ThreadRef, n int) ([
 	prefix := []byte(histPrefix(thread))
 	var turns []bot.Turn
 	err := s.view(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: prefix, PrefetchValues: true, PrefetchSize: n})
+		// No value prefetching: going in reverse, Badger prefetches the
+		// next PrefetchSize keys whether or not they carry the prefix, each
+		// value in a goroutine of its own — for a new thread, n turns of
+		// other threads read and thrown away.
+		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: prefix})
 		defer it.Close()
 		for it.Seek(append(append([]byte{}, prefix...), 0xff)); it.ValidForPrefix(prefix) && len(turns) < n; it.Next() {
 			var t bot.Turn

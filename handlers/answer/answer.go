@@ -165,10 +165,12 @@ func (h *Handler) Answer(ctx context.Context, ev *bot.Event) (Result, error) {
 		return Result{Outcome: qa.OutcomeGreeting, Question: q, Replies: []bot.Reply{{Text: h.opts.Text(ev.Lang, "greeting")}}}, nil
 	}
 	res := Result{Question: q}
+	var redacted *string
 	if !h.opts.NoRedact {
 		res.Question = Redact(q)
+		redacted = &res.Question
 	}
-	core := Core(q)
+	core := coreOf(q, redacted)
 	if qs := Questions(core); len(qs) > 1 {
 		err := h.answerMany(ctx, ev, qs, res.Question, &res)
 		return res, err

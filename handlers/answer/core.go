@@ -13,7 +13,12 @@ import (
 // "--" line, or a sign-off with a name at the end: "… LG Max", "Thanks,
 // Jana") and pasted code or log lines are dropped; what remains of a
 // message that is all of that is the message as it was.
-func Core(text string) string {
+func Core(text string) string { return coreOf(text, nil) }
+
+// coreOf is Core; redacted, when not nil, is Redact(text) already computed,
+// used when nothing was cut from text before its redaction (a message that
+// is all question), so that it is not redacted a second time.
+func coreOf(text string, redacted *string) string {
 	t := strings.ReplaceAll(text, "\r\n", "\n")
 	t = codeBlock.ReplaceAllString(t, " ")
 	if i := signature.FindStringIndex(t); i != nil {
@@ -26,7 +31,11 @@ func Core(text string) string {
 			lines = append(lines, l)
 		}
 	}
-	t = Redact(strings.Join(lines, "\n"))
+	if t = strings.Join(lines, "\n"); redacted != nil && t == text {
+		t = *redacted
+	} else {
+		t = Redact(t)
+	}
 	var keep []string
 	for _, s := range sentences(t) {
 		if filler(s) {

@@ -656,7 +656,13 @@ func (ix *Index) Search(ctx context.Context, q string, k int) ([]Hit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: search: %w", err)
 	}
-	hits := make([]Hit, 0, len(res.Hits))
+	// Candidates are ranked as pointers and scores; only the k returned
+	// become Hits (a Hit copies its chunk and carries a dozen features).
+	type cand struct {
+		e     *entry
+		score float64
+	}
+	cands := make([]cand, 0, len(res.Hits))
 	for _, h := range res.Hits {
 		e, ok := ix.chunks[h.ID]
 		if !ok {
@@ -666,42 +672,43 @@ func (ix *Index) Search(ctx context.Context, q string, k int) ([]Hit, error) {
 		if sure && e.chunk.Lang == qLang {
 			score *= 1 + sameLang
 		}
-		hits = append(hits, Hit{Chunk: e.chunk, Score: score})
+		cands = append(cands, cand{e: e, score: score})
 	}
 	// The best and second best score of each document.
 	type best struct{ first, second float64 }
-	docs := make(map[string]best, len(hits))
-	for _, h := range hits {
-		b := docs[h.Source]
+	docs := make(map[string]best, len(cands))
+	for _, c := range cands {
+		b := docs[c.e.chunk.Source]
 		switch {
-		case h.Score > b.first:
-			b.second, b.first = b.first, h.Score
-		case h.Score > b.second:
-			b.second = h.Score
+		case c.score > b.first:
+			b.second, b.first = b.first, c.score
+		case c.score > b.second:
+			b.second = c.score
 		}
-		docs[h.Source] = b
+		docs[c.e.chunk.Source] = b
 	}
-	for i := range hits {
-		b := docs[hits[i].Source]
+	for i := range cands {
+		b := docs[cands[i].e.chunk.Source]
 		other := b.first
-		if hits[i].Score == b.first {
+		if cands[i].score == b.first {
 			other = b.second
 		}
-		hits[i].Score += sameDoc * other
+		cands[i].score += sameDoc * other
 	}
-	slices.SortStableFunc(hits, func(a, b Hit) int {
-		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+	slices.SortStableFunc(cands, func(a, b cand) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
 			return c
 		}
-		return strings.Compare(a.ID, b.ID)
+		return strings.Compare(a.e.chunk.ID, b.e.chunk.ID)
 	})
 	// Coverage, for the hits returned only. Every hit matched a term of
 	// the query, so none has coverage 0.
-	if len(hits) > k {
-		hits = hits[:k]
+	if len(cands) > k {
+		cands = cands[:k]
 	}
-	for i := range hits {
-		hits[i].Lexical = hits[i].Score
+	hits := make([]Hit, len(cands))
+	for i, c := range cands {
+		hits[i] = Hit{Chunk: c.e.chunk, Score: c.score, Lexical: c.score}
 		ix.features(qt, &hits[i])
 	}
 	return hits, nil
