@@ -16,8 +16,9 @@ type labelled struct {
 }
 
 const (
-	frozenSet = "../../../testdata/feature_requests.jsonl"
-	trainSet  = "testdata/train.jsonl"
+	frozenSet    = "../../../testdata/feature_requests.jsonl"
+	trainSet     = "testdata/train.jsonl"
+	lookalikeSet = "testdata/lookalikes.jsonl"
 )
 
 func readLabelled(tb testing.TB, name string) []labelled {
@@ -118,7 +119,7 @@ func TestTrainSet(t *testing.T) {
 	for _, m := range readLabelled(t, frozenSet) {
 		frozen[strings.ToLower(m.Text)] = true
 	}
-	for _, m := range train {
+	for _, m := range append(train, readLabelled(t, lookalikeSet)...) {
 		if frozen[strings.ToLower(m.Text)] {
 			t.Errorf("training message also in the frozen set: %q", m.Text)
 		}

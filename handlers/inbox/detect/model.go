@@ -21,31 +21,42 @@ const DefaultThreshold = 0.50
 // precision is at least 0.80 on every development source with requests and
 // at most 0.5 % of the bug reports are flagged. Requests scoring between
 // DefaultThreshold and it are borderline ("maybe").
-const AutoFileThreshold = 0.61
+const AutoFileThreshold = 0.74
 
 var weights = [numFeatures]float64{
-	-2.31, // bias
-	2.81,  // ask
-	3.77,  // imperative
-	4.04,  // wish
-	3.26,  // desire
-	3.11,  // plan
-	2.39,  // when
-	2.96,  // label
-	2.70,  // missing
-	-1.69, // lost
-	2.18,  // need
-	2.95,  // possible
-	1.96,  // +1
-	-2.06, // bug
-	-1.37, // regression
-	-1.33, // question
-	-1.01, // help
-	-0.33, // praise
-	-1.13, // thanks
-	-0.93, // done
-	-2.87, // social
-	0.94,  // end?
-	-0.65, // short
-	1.08,  // german
+	-1.91, // bias
+	1.77,  // ask
+	3.39,  // imperative
+	2.72,  // wish
+	2.83,  // desire
+	3.06,  // plan
+	2.30,  // when
+	2.66,  // label
+	2.78,  // missing
+	-1.70, // lost
+	1.59,  // need
+	2.73,  // possible
+	1.61,  // +1
+	-1.63, // bug
+	-1.50, // regression
+	-1.11, // question
+	-0.70, // help
+	-0.45, // praise
+	-1.54, // thanks
+	-0.56, // done
+	-2.39, // social
+	0.48,  // end?
+	-0.62, // short
+	0.68,  // german
+	-1.35, // advice
+	-1.15, // your
+	-0.65, // hindsight
+	-1.76, // personal
+	1.50,  // to product
+	0.68,  // capability
+	-1.49, // addressed
+	-0.52, // bare wish
+	-0.74, // reply
+	0.04,  // command
+	-1.32, // help ask
 }
