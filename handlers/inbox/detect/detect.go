@@ -14,11 +14,19 @@
 // about something missing ("still no", "es fehlt"), and the signs of the
 // look-alikes: bug vocabulary ("crashes", "seit dem Update", "Fehler"),
 // questions about existing behaviour ("how do I", "wie kann ich"), praise,
-// thanks and social phrases ("please add me to the beta"). A logistic
-// regression over those features and hashed word n-grams (weights in
-// model.go and ngrams.bin, fitted by TestTrain on testdata/train.jsonl and
-// the sets from other people's words in testdata/dev; see
-// docs/detectors.md) turns them into a probability.
+// thanks and social phrases ("please add me to the beta"). Other rules
+// tell a request to the product from what merely sounds like one in a
+// chat between people: advice to a person ("you should try", "du solltest
+// … installieren", "your fstab", "sudo"), asks for help ("if someone could
+// explain", "kann mir jemand helfen"), personal wishes ("I wish I had more
+// time", "ich wünschte, ich hätte"), hindsight ("should have checked"),
+// replies about requests ("good idea, please file an issue"), a bare "that
+// would be nice", and a message addressed to a nick ("nick: …"); and on
+// the other side a wish aimed at the product ("if the bot could", "wenn
+// man … könnte", "please make") and capabilities ("option", "setting",
+// "Einstellung"). A logistic regression over those features and hashed
+// word n-grams (weights in model.go and ngrams.bin, fitted by TestTrain;
+// see docs/detectors.md) turns them into a probability.
 //
 // It runs offline, is deterministic and safe for concurrent use, and takes
 // a few microseconds; DetectLang does not allocate.

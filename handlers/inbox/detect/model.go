@@ -4,23 +4,25 @@ package detect
 
 // The model: logistic regression over the rule features (weights) and
 // hashed word n-grams (ngrams.bin), fitted by TestTrain on the development
-// sets (testdata/train.jsonl, written by the Einsatz project, and the sets
-// from other people's words in testdata/dev; sources and licences in
+// sets (testdata/train.jsonl and testdata/lookalikes.jsonl, written by the
+// Einsatz project, the sets from other people's words in testdata/dev and
+// testdata/public at the repository root; sources and licences in
 // docs/detectors.md). The frozen evaluation set,
 // testdata/feature_requests.jsonl at the repository root, is never used to
 // fit them.
 
 // DefaultThreshold is the score from which a message counts as a feature
 // request: the lowest from 0.50 at which the cross-validated precision is
-// at least 0.60 on every development source with requests and at most 2 %
-// of the bug reports are flagged.
+// at least 0.60 on every development source with requests (but the two
+// picked or written for looking like requests) and at most 2 % of the
+// messages of each source without requests (bug reports, Q&A titles,
+// chatbot queries) are flagged.
 const DefaultThreshold = 0.50
 
 // AutoFileThreshold is the score from which a request is filed without a
-// staff member's confirmation: the lowest at which the cross-validated
-// precision is at least 0.80 on every development source with requests and
-// at most 0.5 % of the bug reports are flagged. Requests scoring between
-// DefaultThreshold and it are borderline ("maybe").
+// staff member's confirmation: the same with precision at least 0.80 and
+// at most 0.5 % flagged. Requests scoring between DefaultThreshold and it
+// are borderline ("maybe").
 const AutoFileThreshold = 0.74
 
 var weights = [numFeatures]float64{
