@@ -226,10 +226,10 @@ func analyze(text, language string, p *parsed) {
 		if string(w) == "should" && hindsight(&s, i) {
 			f[fHindsight] = 1
 		}
-		if isPath(w) {
+		if f[fCommand] == 0 && isPath(w) {
 			f[fCommand] = 1
 		}
-		if wishAdjectives[string(w)] && bareWish(&s, i) {
+		if f[fBareWish] == 0 && isBe(w) && bareWish(&s, i) {
 			f[fBareWish] = 1
 		}
 		if len(w) > maxFirstLen {
@@ -323,30 +323,52 @@ func hindsight(s *scan.Text, i int) bool {
 // isPath reports whether w looks like a file path ("/etc/fstab",
 // "~/.bashrc", "resolv.conf"), which a reader can open now.
 func isPath(w []byte) bool {
-	if len(w) > 2 && (w[0] == '/' || w[0] == '~') && bytes.IndexByte(w[1:], '/') >= 0 {
+	n := len(w)
+	if n < 4 {
+		return false
+	}
+	if (w[0] == '/' || w[0] == '~') && bytes.IndexByte(w[1:], '/') >= 0 {
 		return true
 	}
-	return bytes.HasSuffix(w, []byte(".conf")) || bytes.HasSuffix(w, []byte(".cfg")) || bytes.HasSuffix(w, []byte(".ini"))
+	switch w[n-1] {
+	case 'f':
+		return bytes.HasSuffix(w, []byte(".conf"))
+	case 'g':
+		return bytes.HasSuffix(w, []byte(".cfg"))
+	case 'i':
+		return bytes.HasSuffix(w, []byte(".ini"))
+	}
+	return false
 }
 
-// bareWish reports whether the adjective at word i ends a wish that says
-// neither what is wished for nor about what: "be" or "wäre" shortly before
-// it, only a pronoun before that in the clause ("that would be nice",
-// "would be awesome", "wäre toll"; not "a dark mode would be nice"), and
-// nothing after it but the end of a sentence or a trailer ("would be
-// nice though").
-func bareWish(s *scan.Text, i int) bool {
-	be := -1
-	for j := i - 1; j >= 0 && j >= i-3; j-- {
+// isBe reports whether w is "be" or "wäre", which a wish's adjective
+// follows ("would be nice", "wäre schön").
+func isBe(w []byte) bool {
+	switch string(w) {
+	case "be", "wäre", "wär", "wärs", "wär's", "wäre's":
+		return true
+	}
+	return false
+}
+
+// bareWish reports whether the "be" at word be starts a wish that says
+// neither what is wished for nor about what: an adjective within three
+// words of it ("would be really nice"), only a pronoun before it in the
+// clause ("that would be nice", "would be awesome", "wäre toll"; not "a
+// dark mode would be nice"), and nothing after the adjective but the end
+// of a sentence or a trailer ("would be nice though").
+func bareWish(s *scan.Text, be int) bool {
+	i := -1
+	for j := be + 1; j < s.NT && j <= be+3; j++ {
+		if wishAdjectives[string(s.Word(j))] {
+			i = j
+			break
+		}
 		if s.Toks[j].Brk != 0 {
 			break
 		}
-		if v := string(s.Word(j)); v == "be" || v == "wäre" || v == "wär" || v == "wärs" || v == "wär's" || v == "wäre's" {
-			be = j
-			break
-		}
 	}
-	if be < 0 {
+	if i < 0 || s.Toks[be].Brk != 0 {
 		return false
 	}
 	for j := be - 1; j >= 0 && s.Toks[j].Brk == 0; j-- {
@@ -357,8 +379,7 @@ func bareWish(s *scan.Text, i int) bool {
 	if i+1 >= s.NT || sentenceEnd(s.Toks[i].Brk) {
 		return true
 	}
-	next := string(s.Word(i + 1))
-	return s.Toks[i].Brk == 0 && trailers[next]
+	return s.Toks[i].Brk == 0 && trailers[string(s.Word(i+1))]
 }
 
 func matchPrefixes(s *scan.Text, i int, f *[numFeatures]float64) {

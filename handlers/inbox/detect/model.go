@@ -27,37 +27,37 @@ const AutoFileThreshold = 0.74
 
 var weights = [numFeatures]float64{
 	-1.91, // bias
-	1.77,  // ask
+	1.76,  // ask
 	3.39,  // imperative
 	2.72,  // wish
 	2.83,  // desire
-	3.06,  // plan
+	3.05,  // plan
 	2.30,  // when
 	2.66,  // label
-	2.78,  // missing
+	2.79,  // missing
 	-1.70, // lost
 	1.59,  // need
 	2.73,  // possible
 	1.61,  // +1
 	-1.63, // bug
 	-1.50, // regression
-	-1.11, // question
+	-1.12, // question
 	-0.70, // help
 	-0.45, // praise
 	-1.54, // thanks
 	-0.56, // done
-	-2.39, // social
-	0.48,  // end?
+	-2.38, // social
+	0.49,  // end?
 	-0.62, // short
 	0.68,  // german
 	-1.35, // advice
-	-1.15, // your
+	-1.14, // your
 	-0.65, // hindsight
 	-1.76, // personal
 	1.50,  // to product
 	0.68,  // capability
 	-1.49, // addressed
-	-0.52, // bare wish
+	-0.61, // bare wish
 	-0.74, // reply
 	0.04,  // command
 	-1.32, // help ask
