@@ -310,8 +310,10 @@ func sweep(exs []example, probs []float64) string {
 
 // TestCrossValidated fits the model five times, each time without one
 // fifth of the development sets, and checks the figures on the held-out
-// fifths at the shipped thresholds: precision at least 0.60 on every
-// source at DefaultThreshold. Run with -v for the table (docs/detectors.md).
+// fifths at DefaultThreshold: precision at least 0.60 on every source
+// whose precision counts (precisionCounts), and the floors of cvFloors.
+// Run with -v for the threshold sweep, the tables at both thresholds and
+// the out-of-fold errors outside the project's own set (docs/detectors.md).
 func TestCrossValidated(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("fits the model five times: too slow under -race or -short")
@@ -324,7 +326,7 @@ func TestCrossValidated(t *testing.T) {
 	t.Log("\n" + table(exs, probs, DefaultThreshold))
 	t.Log("\n" + table(exs, probs, AutoFileThreshold))
 	for i, ex := range exs {
-		if (probs[i] >= DefaultThreshold) != (ex.y == 1) {
+		if (probs[i] >= DefaultThreshold) != (ex.y == 1) && devSources[ex.src].name != "project" {
 			t.Logf("wrong (out of fold): %s request=%v score %.2f %q", devSources[ex.src].name, ex.y == 1, probs[i], ex.text)
 		}
 	}
