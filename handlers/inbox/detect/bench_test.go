@@ -15,9 +15,9 @@ import (
 //
 //	go test ./handlers/inbox/detect/ -run '^$' -bench VsGovader
 func BenchmarkDetectVsGovader(b *testing.B) {
-	var msgs []labelled
+	var msgs []publicMessage
 	for _, s := range devSources {
-		msgs = append(msgs, readLabelled(b, s.file)...)
+		msgs = append(msgs, readDev(b, s.file)...)
 	}
 	g := govader.NewSentimentIntensityAnalyzer()
 	// Alternating slices of time, so that a busy machine slows both alike.

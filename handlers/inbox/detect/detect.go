@@ -14,17 +14,26 @@
 // about something missing ("still no", "es fehlt"), and the signs of the
 // look-alikes: bug vocabulary ("crashes", "seit dem Update", "Fehler"),
 // questions about existing behaviour ("how do I", "wie kann ich"), praise,
-// thanks and social phrases ("please add me to the beta"). A logistic
-// regression over those features and hashed word n-grams (weights in
-// model.go and ngrams.bin, fitted by TestTrain on testdata/train.jsonl and
-// the sets from other people's words in testdata/dev; see
-// docs/detectors.md) turns them into a probability.
+// thanks and social phrases ("please add me to the beta"). Other rules
+// tell a request to the product from what merely sounds like one in a
+// chat between people: advice to a person ("you should try", "du solltest
+// … installieren", "your fstab", "sudo"), asks for help ("if someone could
+// explain", "kann mir jemand helfen"), personal wishes ("I wish I had more
+// time", "ich wünschte, ich hätte"), hindsight ("should have checked"),
+// replies about requests ("good idea, please file an issue"), a bare "that
+// would be nice", and a message addressed to a nick ("nick: …"); and on
+// the other side a wish aimed at the product ("if the bot could", "wenn
+// man … könnte", "please make") and capabilities ("option", "setting",
+// "Einstellung"). A logistic regression over those features and hashed
+// word n-grams (weights in model.go and ngrams.bin, fitted by TestTrain;
+// see docs/detectors.md) turns them into a probability.
 //
 // It runs offline, is deterministic and safe for concurrent use, and takes
 // a few microseconds; DetectLang does not allocate.
 package detect
 
 import (
+	"bytes"
 	"math"
 
 	"github.com/einsatz/einsatz/bot/lang"
@@ -92,37 +101,49 @@ func ngramScale(n int) float64 { return 1 / math.Sqrt(float64(n)) }
 
 // Features of a message; fBias is always 1.
 const (
-	fBias     = iota
-	fAsk      // a request to the developers: "could you add", "könntet ihr … einbauen"
-	fImper    // an imperative: "please add", "let us", "bitte baut", "gebt uns"
-	fWish     // "would be great", "wäre schön", "would help"
-	fDesire   // "I wish", "would love", "hätte gern", "wünsche mir"
-	fPlan     // "any plans", "on the roadmap", "any chance", "hoffentlich", "geplant"
-	fWhen     // "when will", "wann kommt", "kommt … irgendwann"
-	fLabel    // "feature request:", "idea:", "Vorschlag:" at the start
-	fMissing  // "still no", "no way to", "es fehlt", "ich vermisse", "immer noch kein"
-	fLost     // something specific is missing: "missing the last row", "fehlt die Zeile"
-	fNeed     // "we need", "should be possible", "man sollte", "bräuchten"
-	fPossible // "would it be possible", "how about", "wie wär's"
-	fPlusOne  // "+1"
-	fBug      // bug vocabulary: "crash", "error", "kaputt", "Fehler"
-	fRegress  // "since the update", "no longer", "nicht mehr"
-	fQuestion // a question about what exists: "how do I", "wie kann ich", "is there"
-	fHelp     // a request for help: "explain", "anyone know", "erklären"
-	fPraise   // praise: "love", "great job", "super", "Lob"
-	fThanks   // "thanks", "danke"
-	fDone     // something already done: "thanks for adding", "eingebaut habt"
-	fSocial   // "add me to", "let me know", "see you", "wünsch euch"
-	fQEnd     // ends with "?"
-	fShort    // fewer than four words
-	fGerman   // the message is German
+	fBias       = iota
+	fAsk        // a request to the developers: "could you add", "könntet ihr … einbauen"
+	fImper      // an imperative: "please add", "let us", "bitte baut", "gebt uns"
+	fWish       // "would be great", "wäre schön", "would help"
+	fDesire     // "I wish", "would love", "hätte gern", "wünsche mir"
+	fPlan       // "any plans", "on the roadmap", "any chance", "hoffentlich", "geplant"
+	fWhen       // "when will", "wann kommt", "kommt … irgendwann"
+	fLabel      // "feature request:", "idea:", "Vorschlag:" at the start
+	fMissing    // "still no", "no way to", "es fehlt", "ich vermisse", "immer noch kein"
+	fLost       // something specific is missing: "missing the last row", "fehlt die Zeile"
+	fNeed       // "we need", "should be possible", "man sollte", "bräuchten"
+	fPossible   // "would it be possible", "how about", "wie wär's"
+	fPlusOne    // "+1"
+	fBug        // bug vocabulary: "crash", "error", "kaputt", "Fehler"
+	fRegress    // "since the update", "no longer", "nicht mehr"
+	fQuestion   // a question about what exists: "how do I", "wie kann ich", "is there"
+	fHelp       // a request for help: "explain", "anyone know", "erklären"
+	fPraise     // praise: "love", "great job", "super", "Lob"
+	fThanks     // "thanks", "danke"
+	fDone       // something already done: "thanks for adding", "eingebaut habt"
+	fSocial     // "add me to", "let me know", "see you", "wünsch euch"
+	fQEnd       // ends with "?"
+	fShort      // fewer than four words
+	fGerman     // the message is German
+	fAdvice     // advice to a person: "you should try", "you may need", "du solltest … installieren", "probier mal"
+	fYour       // the reader's own things: "your resolv.conf", "deine Config"
+	fHindsight  // "should have done", "should've", "hätte … sollen"
+	fPersonal   // a personal wish: "I wish I knew", "wish it was", "ich wünschte, ich hätte"
+	fToProduct  // a wish aimed at the product: "if it could", "if you could add", "wenn es … könnte"
+	fCapability // a capability: "option", "setting", "ability to", "by default", "Einstellung", "Möglichkeit"
+	fAddressed  // starts with a name and ":" or ",": "nick: …", said to a person
+	fBareWish   // a wish with nothing wished for: "that would be nice.", "would be awesome", "wäre schön :)"
+	fReply      // a reply about a request, not one: "that's a good feature request", "please file an issue", "gute Idee, gebe ich weiter"
+	fCommand    // a command or path the reader can use now: "sudo", "/etc/fstab", "Terminal"
+	fHelpAsk    // an ask for help or a service now: "if someone could explain", "any help would be great", "kann mir jemand helfen"
 	numFeatures
 )
 
 var featureNames = [numFeatures]string{
 	"bias", "ask", "imperative", "wish", "desire", "plan", "when", "label", "missing", "lost", "need",
 	"possible", "+1", "bug", "regression", "question", "help", "praise", "thanks", "done",
-	"social", "end?", "short", "german",
+	"social", "end?", "short", "german", "advice", "your", "hindsight", "personal", "to product",
+	"capability", "addressed", "bare wish", "reply", "command", "help ask",
 }
 
 // A message longer than window bytes is judged by its first and last
@@ -202,6 +223,15 @@ func analyze(text, language string, p *parsed) {
 	}
 	for i := 0; i < s.NT; i++ {
 		w := s.Word(i)
+		if string(w) == "should" && hindsight(&s, i) {
+			f[fHindsight] = 1
+		}
+		if f[fCommand] == 0 && isPath(w) {
+			f[fCommand] = 1
+		}
+		if f[fBareWish] == 0 && isBe(w) && bareWish(&s, i) {
+			f[fBareWish] = 1
+		}
 		if len(w) > maxFirstLen {
 			matchPrefixes(&s, i, f)
 			continue
@@ -215,6 +245,9 @@ func analyze(text, language string, p *parsed) {
 			}
 		}
 		matchPrefixes(&s, i, f)
+	}
+	if s.NT > 2 && (s.Toks[0].Brk == ':' || s.Toks[0].Brk == ',') && f[fLabel] == 0 && !fillers[string(s.Word(0))] && !notNames[string(s.Word(0))] {
+		f[fAddressed] = 1
 	}
 }
 
@@ -270,6 +303,83 @@ func atClauseStart(s *scan.Text, i int) bool {
 		i--
 	}
 	return true
+}
+
+// hindsight reports whether "should" at word i looks back: "should have"
+// at the end of a clause or before a past participle ("should have
+// checked", "should have been").
+func hindsight(s *scan.Text, i int) bool {
+	if i+1 >= s.NT || s.Toks[i].Brk != 0 || string(s.Word(i+1)) != "have" {
+		return false
+	}
+	if i+2 >= s.NT || s.Toks[i+1].Brk != 0 {
+		return true
+	}
+	w := s.Word(i + 2)
+	n := len(w)
+	return n > 3 && (string(w[n-2:]) == "ed" || string(w[n-2:]) == "en" || string(w[n-2:]) == "wn") || participles[string(w)]
+}
+
+// isPath reports whether w looks like a file path ("/etc/fstab",
+// "~/.bashrc", "resolv.conf"), which a reader can open now.
+func isPath(w []byte) bool {
+	n := len(w)
+	if n < 4 {
+		return false
+	}
+	if (w[0] == '/' || w[0] == '~') && bytes.IndexByte(w[1:], '/') >= 0 {
+		return true
+	}
+	switch w[n-1] {
+	case 'f':
+		return bytes.HasSuffix(w, []byte(".conf"))
+	case 'g':
+		return bytes.HasSuffix(w, []byte(".cfg"))
+	case 'i':
+		return bytes.HasSuffix(w, []byte(".ini"))
+	}
+	return false
+}
+
+// isBe reports whether w is "be" or "wäre", which a wish's adjective
+// follows ("would be nice", "wäre schön").
+func isBe(w []byte) bool {
+	switch string(w) {
+	case "be", "wäre", "wär", "wärs", "wär's", "wäre's":
+		return true
+	}
+	return false
+}
+
+// bareWish reports whether the "be" at word be starts a wish that says
+// neither what is wished for nor about what: an adjective within three
+// words of it ("would be really nice"), only a pronoun before it in the
+// clause ("that would be nice", "would be awesome", "wäre toll"; not "a
+// dark mode would be nice"), and nothing after the adjective but the end
+// of a sentence or a trailer ("would be nice though").
+func bareWish(s *scan.Text, be int) bool {
+	i := -1
+	for j := be + 1; j < s.NT && j <= be+3; j++ {
+		if wishAdjectives[string(s.Word(j))] {
+			i = j
+			break
+		}
+		if s.Toks[j].Brk != 0 {
+			break
+		}
+	}
+	if i < 0 || s.Toks[be].Brk != 0 {
+		return false
+	}
+	for j := be - 1; j >= 0 && s.Toks[j].Brk == 0; j-- {
+		if !bareSubjects[string(s.Word(j))] {
+			return false
+		}
+	}
+	if i+1 >= s.NT || sentenceEnd(s.Toks[i].Brk) {
+		return true
+	}
+	return s.Toks[i].Brk == 0 && trailers[string(s.Word(i+1))]
 }
 
 func matchPrefixes(s *scan.Text, i int, f *[numFeatures]float64) {

@@ -16,8 +16,9 @@ type labelled struct {
 }
 
 const (
-	frozenSet = "../../../testdata/feature_requests.jsonl"
-	trainSet  = "testdata/train.jsonl"
+	frozenSet    = "../../../testdata/feature_requests.jsonl"
+	trainSet     = "testdata/train.jsonl"
+	lookalikeSet = "testdata/lookalikes.jsonl"
 )
 
 func readLabelled(tb testing.TB, name string) []labelled {
@@ -118,7 +119,7 @@ func TestTrainSet(t *testing.T) {
 	for _, m := range readLabelled(t, frozenSet) {
 		frozen[strings.ToLower(m.Text)] = true
 	}
-	for _, m := range train {
+	for _, m := range append(train, readLabelled(t, lookalikeSet)...) {
 		if frozen[strings.ToLower(m.Text)] {
 			t.Errorf("training message also in the frozen set: %q", m.Text)
 		}
@@ -152,6 +153,25 @@ func TestDetect(t *testing.T) {
 		{"Moin zusammen, schönen Tag euch allen", false, "de"},
 		{"Fehler beim Speichern der Einstellungen", false, "de"},
 		{"wie kann ich die Sprache ändern?", false, "de"},
+		// Look-alikes from other people's words (issue 20): advice to a
+		// person, asks for help, personal wishes, bug reports and replies
+		// about requests are not requests; wishes aimed at the product are.
+		{"you should try the live cd first", false, "en"},
+		{"du solltest mal das Paket neu installieren", false, "de"},
+		{"probier mal, den Cache zu löschen", false, "de"},
+		{"can you add nameserver 8.8.8.8 to your resolv.conf and try again?", false, "en"},
+		{"it would be nice if someone could help me with my wifi", false, "en"},
+		{"kann mir jemand sagen, wie ich das einstelle?", false, "de"},
+		{"I wish I had more time for this", false, "en"},
+		{"ich wünschte, ich hätte mehr Zeit", false, "de"},
+		{"the export doesn't work anymore", false, "en"},
+		{"der Export funktioniert nicht mehr", false, "de"},
+		{"that's a good feature request, please file an issue", false, "en"},
+		{"can you add an option to mute the bot per channel?", true, "en"},
+		{"please make the digest configurable", true, "en"},
+		{"wäre toll, wenn der Bot eine Wochenübersicht posten könnte", true, "de"},
+		{"könntet ihr eine Einstellung hinzufügen, um den Bot pro Kanal stummzuschalten?", true, "de"},
+		{"es wäre super, wenn man Einträge bearbeiten könnte", true, "de"},
 		// Long messages are judged by their start and end.
 		{"Could you add a dark mode? " + strings.Repeat("Lots of detail here. ", 100), true, "en"},
 		{strings.Repeat("Lots of detail here. ", 100) + "It would be great to have a dark mode.", true, "en"},
@@ -184,6 +204,60 @@ func TestDetect(t *testing.T) {
 	}
 	if r := DetectLang(msg, "fr"); r.Lang != "en" {
 		t.Errorf("DetectLang with an unknown language: Lang %q, want en", r.Lang)
+	}
+}
+
+// TestFeatures checks that the rule features for the look-alikes of
+// requests and for requests aimed at the product fire, in English and
+// German, whatever weight the model gives them.
+func TestFeatures(t *testing.T) {
+	tests := []struct {
+		text, lang string
+		feature    int
+		want       bool
+	}{
+		{"you should try the live cd first", "en", fAdvice, true},
+		{"you may need to install the xfsprogs package", "en", fAdvice, true},
+		{"du solltest das Paket neu installieren", "de", fAdvice, true},
+		{"probier mal einen anderen Browser", "de", fAdvice, true},
+		{"you should add a dark mode", "en", fAdvice, false},
+		{"can you add this line to your fstab", "en", fYour, true},
+		{"trag es in deine Config ein", "de", fYour, true},
+		{"i should have checked the logs", "en", fHindsight, true},
+		{"well, it should have.", "en", fHindsight, true}, // "should have" ending a clause
+		{"the bot should have a dark mode", "en", fHindsight, false},
+		{"hätte ich das mal vorher gewusst, hätte ich es anders machen sollen", "de", fHindsight, true},
+		{"I wish I knew why it restarts", "en", fPersonal, true},
+		{"wish it was that easy", "en", fPersonal, true},
+		{"I wish I could export to PDF", "en", fPersonal, false},
+		{"ich wünschte, ich hätte mehr Zeit", "de", fPersonal, true},
+		{"wenn ich nur wüsste, wo das steht", "de", fPersonal, true},
+		{"it would be great if the bot could post a summary", "en", fToProduct, true},
+		{"it would be nice if you could add a filter", "en", fToProduct, true},
+		{"it would be nice if you could post your config", "en", fToProduct, false},
+		{"wäre toll, wenn es eine Suche gäbe", "de", fToProduct, true},
+		{"bitte macht das einstellbar", "de", fToProduct, true},
+		{"an option to hide closed items", "en", fCapability, true},
+		{"eine Einstellung für den Digest", "de", fCapability, true},
+		{"nick: try this", "en", fAddressed, true},
+		{"Idee: ein Dunkelmodus", "de", fAddressed, false},
+		{"that would be nice though", "en", fBareWish, true},
+		{"das wäre schön!", "de", fBareWish, true},
+		{"a dark mode would be nice", "en", fBareWish, false},
+		{"it would be nice to have tags", "en", fBareWish, false},
+		{"that's a good feature request, please file an issue", "en", fReply, true},
+		{"gute Idee, gebe ich weiter", "de", fReply, true},
+		{"run sudo nano /etc/default/grub", "en", fCommand, true},
+		{"any help would be great", "en", fHelpAsk, true},
+		{"if someone could explain how this works", "en", fHelpAsk, true},
+		{"wäre nett, wenn mir jemand helfen könnte", "de", fHelpAsk, true},
+		{"kann mir jemand erklären, wie das geht?", "de", fHelpAsk, true},
+	}
+	for _, tt := range tests {
+		f := features(tt.text, tt.lang)
+		if got := f[tt.feature] == 1; got != tt.want {
+			t.Errorf("features(%q)[%s] = %v, want %v", tt.text, featureNames[tt.feature], got, tt.want)
+		}
 	}
 }
 

@@ -63,7 +63,6 @@ var featurePatterns = map[int]string{
 	fPlan: `
 		any/do/got *3:plan/plans/planning
 		are/is you/they/there/anyone *2:planning/plans
-		plan/plans/planning to/on/for
 		on/in the/your roadmap
 		any chance
 		hope/hoping/hopefully *3:you/you'll/you'd/y'all/we/for/to/soon/someday/one
@@ -143,6 +142,83 @@ var featurePatterns = map[int]string{
 		^maybe/perhaps/vielleicht *3:add/adding/a/an/support/eine/einen/ein/noch
 		has/have anyone/anybody/someone *3:asked/suggested/requested
 		hat *3:jemand/schon *3:vorgeschlagen/gewünscht`,
+	fAdvice: `
+		you/u/ya/ye should/shouldn't/could/might/may/must/can *2:try/have/use/check/install/be/run/look/see/get/do/set/find/boot/reboot/edit/type/open/read/google/search/ask/just/probably/first/definitely/still/already/upgrade/update/remove/uninstall/pass
+		you/u *2:need/needs *2:to/the/a/an/some
+		you'll/you'd/youll/youd *2:need/want/have/be/find/see/get
+		you have/got to
+		^try/check/run/type/install/boot/reboot/edit/paste/pastebin/sudo/google/read/uninstall/reinstall/purge/disable/enable/restart/open
+		^use/see/look/go/put/set/remove/delete *4:the/your/a/an/it/this/that//etc/sudo/in/at/into
+		du/ihr *3:solltest/solltet/musst/müsst/kannst/könnt/könntest *5:probieren/versuchen/installieren/nutzen/verwenden/schauen/prüfen/nachsehen/einstellen/ausprobieren/starten/nehmen/nachschauen/deinstallieren/neu/löschen/eintragen
+		solltest/solltet/musst/müsst du/ihr
+		^probier/probiere/probiert/versuch/versuche/versucht/schau/schaut/guck/guckt/prüf/prüfe/nimm/nehmt/installier/installiere/starte/öffne/lies/lösch/trag *3:mal/doch/einfach/es/den/die/das
+		am besten *3:du/ihr
+		i'd/id *2:suggest/recommend/try/check
+		i would *2:suggest/recommend/try/check
+		ich/würde *3:empfehlen/vorschlagen
+		ich würde *3:nehmen/probieren/versuchen/nutzen/verwenden`,
+	fReply: `
+		good/great/nice/interesting/valid feature request/idea/suggestion/point/question
+		that's/thats/that/it's *3:good/great/nice/interesting feature/idea/suggestion/request
+		feel free to *3:file/open/submit/write/report/create
+		please/pls *2:file/open/submit/write/report/create *3:a/an/the *2:issue/bug/ticket/request/report
+		would/do you mind *3:writing/filing/opening/submitting/sending/reporting
+		writing/write into/to support
+		file/open/submit/report *3:a/an/the *2:issue/bug/ticket/request/report
+		i'll/ill/i will/we'll/we will *3:pass/forward/note/add/look/check/mention
+		pass/passed *3:it/this/that on/along
+		noted
+		guter/gute/interessanter/interessante vorschlag/idee/punkt/frage/hinweis
+		legt/leg/mach/macht/schreib/schreibt/eröffne/eröffnet *4:issue/ticket
+		gebe/geb/leite/leiten *3:weiter
+		nehme/nehmen *3:auf/mit
+		notiert`,
+	fCommand: `
+		sudo/apt-get/apt/aptitude/dpkg/chmod/chown/fdisk/mkfs/modprobe/grub/lsusb/lspci/dmesg/ifconfig/iwconfig/systemctl/service/ppa/pip/npm/cargo/brew/regedit/powershell/cmd
+		terminal/konsole/kommandozeile/shell/bash`,
+	fYour: `
+		your/ur/yours/yourself/dein/deine/deinen/deinem/deiner/dir`,
+	fHindsight: `
+		should've/shoulda/shouldve/could've/would've
+		hätte/hättest/hättet/hätten *6:sollen/müssen/können
+		^i/you/we should/shouldn't have
+		wäre/wärst/hätte *3:besser *3:gewesen`,
+	fPersonal: `
+		wish/wished/wishing i/we *2:knew/had/was/were/did/didn't/hadn't/understood/remembered/knew/'d/wasn't/weren't
+		wish/wished i/we could *2:remember/find/help/go/jump/afford/sleep/come/tell/say/answer/stay/buy/travel
+		wish it/that/this was/were/wasn't/hadn't
+		wish there was/were *2:someone/somebody/anyone/more
+		wish *3:luck/time/money
+		more time
+		wünschte/wünschte's/wünscht/wünschten *3:ich/wir/es *4:hätte/hätten/könnte/könnten/wäre/wären/wüsste/wüssten
+		^hätte/hätten ich/wir *2:doch/nur/bloß
+		wenn ich *2:nur/doch/bloß
+		wäre/wär ich *2:doch/nur/bloß
+		ich wüsste *3:gern/gerne
+		mehr zeit
+		i'd/id like/love to see your`,
+	fToProduct: `
+		if/when/that it/einsatz/this/dashboard/bot/app/inbox/tool/there/they/devs/developers/program/software/system/site/website/distro/installer *3:could/would/can/supported/had/offered/allowed/showed/let/were/was/came/shipped/supports/has/did/included
+		if/when/that you/u/y'all/you'd/you'll/ye/you'se *3:could/would/can/guys *3:` + createEN + `
+		if the *3:could/would/supported/had/offered/allowed/showed/supports/came/shipped/included
+		wenn/falls/dass es/der/die/das/man/ihr/einsatz/er/sie *5:könnte/könnten/könntet/gäbe/hätte/hätten/würde/würden/unterstützt/unterstützen/einbaut/einbauen/einbauen/anzeigt/anzeigen/gibt/bietet/anbietet/anbieten/ermöglicht/hätte/erlauben/erlaubt
+		wenn/falls/dass ihr *5:` + createDE + `/baut/ergänzt/einbaut/macht
+		please/pls/plz/bitte make/mach/macht/baut
+		can/could you/u/ye/ya/ihr/du *2:add/support/make/implement/include/allow/enable/integrate/einbauen/hinzufügen/ergänzen
+		^make/let it/the/einsatz
+		add/adding *2:support/option/setting/ability/feature/button/toggle/integration/mode/way
+		support/supports/supported for
+		in/to/into/for the/einsatz/your next/future/upcoming/nächsten/nächste/release/version/update/roadmap
+		einbauen/hinzufügen/ergänzen/unterstützen/nachrüsten/integrieren/anbieten/bereitstellen`,
+	fCapability: `
+		option/options/setting/settings/toggle/toggles/button/buttons/feature/features/ability/shortcut/shortcuts/configurable/customizable/customisable/customization/customisation/preference/preferences/mode/option~/einstellung~/funktion~/feature~/möglichkeit/möglichkeiten/schalter/knopf/knöpfe/modus/konfigurierbar/einstellbar/anpassbar/standardmäßig/abschaltbar/ausblendbar
+		be able to
+		able to
+		by default
+		out of the box
+		built-in/builtin/natively/native
+		von haus aus
+		ab werk`,
 	fPlusOne: `
 		+1
 		upvote/upvoted/seconded/second this
@@ -158,6 +234,8 @@ var featurePatterns = map[int]string{
 		fix/fixen/fixed/repariert/reparieren/fehlermeldung
 		bricht *4:ab
 		fehler~/absturz~/abstürz~/crash~
+		resolve/resolved/solve/solved/address *3:issue/issues/problem/problems/bug/bugs/this/these
+		problem/probleme/fehler *3:beheben/lösen/behoben/gelöst
 		wird/werden *4:nicht *3:angezeigt/gespeichert/ausgelöst`,
 	fRegress: `
 		since/after *3:update/updating/upgrade/upgrading/updated/upgraded/restart/restarting/reinstall/reinstalling/yesterday/today/morning/release/version/v1/1.3/0.9/1.2/1.4
@@ -194,6 +272,20 @@ var featurePatterns = map[int]string{
 		weiß/weiss jemand/wer
 		i *2:don't/dont *2:understand/get/know
 		wish i knew`,
+	fHelpAsk: `		any/some help *3:would/appreciated/please/pls/welcome/is
+		help would be
+		if/when someone/somebody/anyone/anybody/u/you/anybody *2:could/can/would *3:help/explain/tell/point/show/post/paste/give/check/look/confirm/recommend
+		can/could/would someone/somebody/anyone/anybody *3:help/explain/tell/point/show/confirm/recommend/suggest/look/give/please
+		can/could you/u suggest/recommend/tell/explain/point/show/post/paste/help/give
+		point me
+		how to *5:configure/set/use/install/get/do/make/fix/find
+		wenn/falls mir jemand/wer/einer *5:helfen/erklären/sagen/zeigen/verraten
+		kann/könnte/kannst/könntest mir jemand/wer/du/einer *5:helfen/erklären/sagen/zeigen/verraten
+		jemand/wer *3:helfen/erklären/tipp/tipps/ahnung
+		für hilfe/tipps/hinweise
+		hilfe wäre *3:super/toll/nett/schön/willkommen
+		give/show/find/tell/send me/us *3:a/an/the/some/all/my/your/connection/list/link/info/information
+		gib/gebt/zeig/zeigt/sag/sagt/schick/schickt mir *3:einen/eine/ein/die/den/das/alle/meine/bitte`,
 	fPraise: `
 		love/loving/loved/lovin/liebe/lieben/great/awesome/amazing/fantastic/excellent/brilliant/gorgeous/impressed/beeindruckt/beeindruckend/kudos/lob/bravo/perfect/perfectly/perfekt/super/genial/spitze/stark/starke/klasse/toll/wow/nice/cool/best/beste/bestes/besten/gold/smooth/snappier/faster/schneller/flotter/schick/gefällt/game/changer/gamechanger/wahnsinn/respekt/👏/clearer/klarer/übersichtlich/exactly/genau
 		great/good/nice/awesome/amazing/excellent/starke/tolle/gute job/work/arbeit/release/update
@@ -358,3 +450,28 @@ func init() {
 		}
 	}
 }
+
+// notNames are words that may open a message followed by ":" or "," without
+// addressing a person ("update: …", "thanks, …").
+var notNames = wordSet(`update note edit ps fyi tldr tl;dr idea question frage problem bug thanks thank thx danke merci
+	yes yeah yep no nope nah nein jo klar sure right true also wait warte why warum how wie what was
+	feature request vorschlag wunsch suggestion proposal anyway anyways sadly leider unfortunately
+	first second then dann finally endlich btw imho imo error fehler schade schön naja meh cheers ok okay hmm
+	fr wish missing fehlt`)
+
+// participles are past participles "should have" may look back with
+// that do not end in "ed", "en" or "wn".
+var participles = wordSet(`done had got put set read said made sent thought bought brought taught left kept
+	lost found run come gone seen told went did`)
+
+// wishAdjectives end a wish ("would be nice"); bareSubjects may come
+// before one that says nothing of what is wished for ("that would be
+// nice"); trailers may follow it ("would be nice though").
+var (
+	wishAdjectives = wordSet(`great nice cool awesome good helpful useful handy lovely fantastic neat perfect super
+		amazing brilliant sweet ideal excellent wonderful schön toll klasse praktisch hilfreich nett genial prima gut`)
+	bareSubjects = wordSet(`that it this which would 'd it'd that'd also really so still will be sure yes yeah
+		ok okay cool well das es dies was echt auch schon`)
+	trailers = wordSet(`though tho man dude too indeed anyway lol haha imo really ja auch aber doch eigentlich
+		schon halt natürlich trotzdem`)
+)

@@ -20,13 +20,16 @@ type publicMessage struct {
 const publicDir = "../../../testdata/public/"
 
 // TestPublicDev measures the detector, with the labelled language, on
-// messages written by other people that it was never fitted on: hand-labelled
-// IRC chat (a random sample, and a sample of messages with wish and request
-// phrases such as "would be nice", "should have", "I wish"), new-bug announcements from MediaWiki's bug tracker (hand-labelled
-// request or not), Stack Exchange question titles and chatbot queries (all
-// not requests). Development figures (docs/detectors.md); the bounds are the
-// figures measured when the sets were added, with a margin, so the test
-// catches regressions. Run with -v for the figures and every wrong answer.
+// messages written by other people: hand-labelled IRC chat (a random
+// sample, and a sample of messages with wish and request phrases such as
+// "would be nice", "should have", "I wish"), new-bug announcements from
+// MediaWiki's bug tracker (hand-labelled request or not), Stack Exchange
+// question titles and chatbot queries (all not requests). The shipped model
+// is fitted on these sets too (at half weight, see train_test.go), so these
+// figures are in-sample; the ones that count are TestCrossValidated's,
+// out of fold (docs/detectors.md). The bounds are the figures measured with
+// a margin, so the test catches regressions. Run with -v for the figures
+// and every wrong answer.
 func TestPublicDev(t *testing.T) {
 	tests := []struct {
 		file string
@@ -35,11 +38,11 @@ func TestPublicDev(t *testing.T) {
 		// (0: not checked).
 		maxFlagged, minRecall float64
 	}{
-		{"irc_chat.jsonl", 0.04, 0},
-		{"irc_request_cues.jsonl", 0.65, 0.45},
-		{"wikibugs.jsonl", 0.10, 0.30},
-		{"se_titles.jsonl", 0.02, 0},
-		{"chatbot_queries.jsonl", 0.045, 0},
+		{"irc_chat.jsonl", 0.02, 0},
+		{"irc_request_cues.jsonl", 0.20, 0.38},
+		{"wikibugs.jsonl", 0.05, 0.35},
+		{"se_titles.jsonl", 0.01, 0},
+		{"chatbot_queries.jsonl", 0.025, 0},
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimSuffix(tt.file, ".jsonl"), func(t *testing.T) {

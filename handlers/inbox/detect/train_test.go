@@ -17,29 +17,51 @@ import (
 // cross-validated on (docs/detectors.md says where each comes from, its
 // licence and how it was labelled). The frozen set at the repository
 // root is not among them: it is never fitted on.
+//
+// The sets from other people's words in testdata/public at the repository
+// root are fitted on too, so their figures that count are the
+// cross-validated ones (TestCrossValidated), not TestPublicDev's.
 var devSources = []struct{ name, file string }{
 	{"project", trainSet}, // written by the Einsatz project
+	// written by the Einsatz project: advice, asks for help, personal
+	// wishes, replies about requests and bug reports, beside requests
+	// addressed to the product, in English and German
+	{"lookalikes", lookalikeSet},
 	{"bugzilla", "testdata/dev/bugzilla_en.jsonl"},
 	{"vscode-de", "testdata/dev/vscode_de.jsonl"},
+	{"irc-cues", publicDir + "irc_request_cues.jsonl"},
+	{"irc-chat", publicDir + "irc_chat.jsonl"},
+	{"wikibugs", publicDir + "wikibugs.jsonl"},
+	{"se-titles", publicDir + "se_titles.jsonl"},
+	{"chatbot", publicDir + "chatbot_queries.jsonl"},
+}
+
+// readDev reads a development set; the public ones carry a question label
+// too, which the detector does not use.
+func readDev(tb testing.TB, file string) []publicMessage {
+	tb.Helper()
+	return scantest.ReadLabelled[publicMessage](tb, file)
 }
 
 // example is one message as the trainer sees it.
 type example struct {
-	src   int
-	y     float64
-	f     [numFeatures]float64
-	grams []uint32
-	text  string
+	src    int
+	public bool // from testdata/public
+	y      float64
+	f      [numFeatures]float64
+	grams  []uint32
+	text   string
 }
 
 func loadExamples(t testing.TB) []example {
 	t.Helper()
 	var exs []example
 	for i, s := range devSources {
-		for _, m := range readLabelled(t, s.file) {
+		for _, m := range readDev(t, s.file) {
 			var p parsed
 			analyze(m.Text, m.Lang, &p)
-			ex := example{src: i, f: p.f, grams: append([]uint32(nil), p.grams[:p.ng]...), text: m.Text}
+			ex := example{src: i, f: p.f, grams: append([]uint32(nil), p.grams[:p.ng]...), text: m.Text,
+				public: strings.HasPrefix(s.file, publicDir)}
 			if m.FeatureRequest {
 				ex.y = 1
 			}
@@ -50,12 +72,33 @@ func loadExamples(t testing.TB) []example {
 }
 
 // model is a fitted model: rule weights and n-gram weights.
+//
+// dom is a training-only intercept of the sets from other people's
+// words (public chat and bug trackers, where few messages are addressed
+// to a product at all): it takes up their lower share of requests so that
+// the shared weights are not pulled down by it. The shipped model has no
+// such term, and the cross-validated figures are computed without it, as
+// the product scores.
 type model struct {
 	rule [numFeatures]float64
 	ng   []float64
+	dom  float64
 }
 
 func (m *model) prob(ex *example) float64 {
+	return scan.Sigmoid(m.z(ex))
+}
+
+// trainProb is prob with the training-only domain intercept.
+func (m *model) trainProb(ex *example) float64 {
+	z := m.z(ex)
+	if ex.public {
+		z += m.dom
+	}
+	return scan.Sigmoid(z)
+}
+
+func (m *model) z(ex *example) float64 {
 	z := 0.0
 	for i, w := range m.rule {
 		z += w * ex.f[i]
@@ -67,27 +110,32 @@ func (m *model) prob(ex *example) float64 {
 		}
 		z += g * ngramScale(n)
 	}
-	return scan.Sigmoid(z)
+	return z
 }
 
 // Training settings: L2 penalties on the rule weights (not the bias) and
-// on the n-gram weights, full-batch Adam steps, and the weight of the
-// project's own messages (a community chat, the product's setting)
-// against the issue-tracker texts.
+// on the n-gram weights, full-batch Adam steps, and the weights of the
+// examples: the project's own messages (a community chat, the product's
+// setting) count four times, the Bugzilla and VS Code sets once, the sets
+// from other people's words in testdata/public half (chat between people
+// and bug-tracker titles, a setting the product is not in; docs/detectors.md
+// says how these were chosen).
 const (
 	lambdaRule    = 1e-3
 	lambdaNgram   = 1e-3
 	trainSteps    = 400
 	trainRate     = 0.05
-	projectWeight = 2.0
+	projectWeight = 4.0
+	publicWeight  = 0.5
 )
 
 // fit fits a model on exs[i] for the i in idx by minimising the weighted
 // mean log loss plus the L2 penalties.
 func fit(exs []example, idx []int) model {
 	m := model{ng: make([]float64, numBuckets)}
-	nw := numFeatures + numBuckets
-	w := make([]float64, nw) // rule weights, then n-gram weights
+	dom := numFeatures + numBuckets // the domain intercept's index
+	nw := dom + 1
+	w := make([]float64, nw) // rule weights, n-gram weights, domain intercept
 	g := make([]float64, nw)
 	mom := make([]float64, nw)
 	vel := make([]float64, nw)
@@ -98,13 +146,17 @@ func fit(exs []example, idx []int) model {
 	}
 	for step := 1; step <= trainSteps; step++ {
 		copy(m.rule[:], w[:numFeatures])
-		copy(m.ng, w[numFeatures:])
+		copy(m.ng, w[numFeatures:dom])
+		m.dom = w[dom]
 		clear(g)
 		for _, i := range idx {
 			ex := &exs[i]
-			d := (m.prob(ex) - ex.y) * exWeight(ex) / total
+			d := (m.trainProb(ex) - ex.y) * exWeight(ex) / total
 			for k, v := range ex.f {
 				g[k] += d * v
+			}
+			if ex.public {
+				g[dom] += d
 			}
 			sc := d * ngramScale(len(ex.grams))
 			for _, b := range ex.grams {
@@ -113,7 +165,7 @@ func fit(exs []example, idx []int) model {
 		}
 		for k := range w {
 			switch {
-			case k == fBias:
+			case k == fBias || k == dom:
 			case k < numFeatures:
 				g[k] += lambdaRule * w[k]
 			default:
@@ -127,15 +179,19 @@ func fit(exs []example, idx []int) model {
 		}
 	}
 	copy(m.rule[:], w[:numFeatures])
-	copy(m.ng, w[numFeatures:])
+	copy(m.ng, w[numFeatures:dom])
+	m.dom = w[dom]
 	return m
 }
 
 func exWeight(ex *example) float64 {
-	if devSources[ex.src].name == "project" {
+	switch devSources[ex.src].name {
+	case "project", "lookalikes":
 		return projectWeight
+	case "bugzilla", "vscode-de":
+		return 1
 	}
-	return 1
+	return publicWeight
 }
 
 // crossValidate returns each example's probability from a model fitted
@@ -161,7 +217,7 @@ func crossValidate(exs []example, k int) []float64 {
 	for f := range k {
 		var train []int
 		for i := range exs {
-			if fold[i] != f {
+			if fold[i] != f && exWeight(&exs[i]) > 0 {
 				train = append(train, i)
 			}
 		}
@@ -193,8 +249,8 @@ func pickThreshold(exs []example, probs []float64, from, p, maxFP float64) float
 	for t := from; t < 0.99; t += 0.01 {
 		t = math.Round(t*100) / 100
 		ok := true
-		for _, c := range perSource(exs, probs, t) {
-			if c.TP+c.FN >= minPositives && c.Precision() < p || c.TP+c.FN == 0 && scantest.Ratio(c.FP, c.N()) > maxFP {
+		for i, c := range perSource(exs, probs, t) {
+			if precisionCounts(i, c) && c.Precision() < p || c.TP+c.FN == 0 && scantest.Ratio(c.FP, c.N()) > maxFP {
 				ok = false
 			}
 		}
@@ -209,6 +265,17 @@ func pickThreshold(exs []example, probs []float64, from, p, maxFP float64) float
 // to count.
 const minPositives = 5
 
+// precisionCounts reports whether source i's precision is held to the
+// targets: it has at least minPositives requests, and its messages were not
+// picked or written for looking like requests. irc-cues (every message has
+// a wish or request phrase; 16 % are requests) and lookalikes (written as
+// look-alikes, 10 requests among 55) were: their precision is reported and
+// kept from falling (TestCrossValidated), not used to pick thresholds.
+func precisionCounts(i int, c scantest.Confusion) bool {
+	n := devSources[i].name
+	return c.TP+c.FN >= minPositives && n != "irc-cues" && n != "lookalikes"
+}
+
 func table(exs []example, probs []float64, t float64) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "threshold %.2f\n| source | n | precision | recall | F1 | flagged |\n|---|---|---|---|---|---|\n", t)
@@ -218,23 +285,81 @@ func table(exs []example, probs []float64, t float64) string {
 	return b.String()
 }
 
+// sweep is a line per threshold: each source's precision / recall (or,
+// with no requests in it, the share of its messages flagged).
+func sweep(exs []example, probs []float64) string {
+	var b strings.Builder
+	b.WriteString("| threshold |")
+	for _, s := range devSources {
+		fmt.Fprintf(&b, " %s |", s.name)
+	}
+	b.WriteString("\n")
+	for t := 0.30; t < 0.96; t += 0.05 {
+		fmt.Fprintf(&b, "| %.2f |", t)
+		for _, c := range perSource(exs, probs, t) {
+			if c.TP+c.FN == 0 {
+				fmt.Fprintf(&b, " %.1f %% |", 100*scantest.Ratio(c.FP, c.N()))
+			} else {
+				fmt.Fprintf(&b, " %.2f / %.2f |", c.Precision(), c.Recall())
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
 // TestCrossValidated fits the model five times, each time without one
 // fifth of the development sets, and checks the figures on the held-out
-// fifths at the shipped thresholds: precision at least 0.60 on every
-// source at DefaultThreshold. Run with -v for the table (docs/detectors.md).
+// fifths at DefaultThreshold: precision at least 0.60 on every source
+// whose precision counts (precisionCounts), and the floors of cvFloors.
+// Run with -v for the threshold sweep, the tables at both thresholds and
+// the out-of-fold errors outside the project's own set (docs/detectors.md).
 func TestCrossValidated(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("fits the model five times: too slow under -race or -short")
 	}
 	exs := loadExamples(t)
 	probs := crossValidate(exs, 5)
+	if testing.Verbose() {
+		t.Log("\n" + sweep(exs, probs))
+	}
 	t.Log("\n" + table(exs, probs, DefaultThreshold))
 	t.Log("\n" + table(exs, probs, AutoFileThreshold))
-	for i, c := range perSource(exs, probs, DefaultThreshold) {
-		if c.TP+c.FN >= minPositives && c.Precision() < 0.60 {
-			t.Errorf("%s: cross-validated precision %.2f at %.2f, want >= 0.60", devSources[i].name, c.Precision(), DefaultThreshold)
+	for i, ex := range exs {
+		if (probs[i] >= DefaultThreshold) != (ex.y == 1) && devSources[ex.src].name != "project" {
+			t.Logf("wrong (out of fold): %s request=%v score %.2f %q", devSources[ex.src].name, ex.y == 1, probs[i], ex.text)
 		}
 	}
+	for i, c := range perSource(exs, probs, DefaultThreshold) {
+		if precisionCounts(i, c) && c.Precision() < 0.60 {
+			t.Errorf("%s: cross-validated precision %.2f at %.2f, want >= 0.60", devSources[i].name, c.Precision(), DefaultThreshold)
+		}
+		// Floors a little under the figures measured when the look-alike
+		// features were added (docs/detectors.md), so a regression on
+		// other people's words shows: the share of non-requests flagged,
+		// and the precision where it is not held to 0.60.
+		fl, ok := cvFloors[devSources[i].name]
+		if !ok {
+			continue
+		}
+		if flagged := scantest.Ratio(c.FP, c.FP+c.TN); flagged > fl.maxFlagged {
+			t.Errorf("%s: %.1f %% of the non-requests flagged out of fold at %.2f, want <= %.1f %%", devSources[i].name, 100*flagged, DefaultThreshold, 100*fl.maxFlagged)
+		}
+		if c.TP+c.FN > 0 && c.Precision() < fl.minPrecision {
+			t.Errorf("%s: cross-validated precision %.2f at %.2f, want >= %.2f", devSources[i].name, c.Precision(), DefaultThreshold, fl.minPrecision)
+		}
+	}
+}
+
+// cvFloors bound the cross-validated figures at DefaultThreshold.
+var cvFloors = map[string]struct{ maxFlagged, minPrecision float64 }{
+	"project":    {0.02, 0.95},
+	"lookalikes": {0.25, 0.40},
+	"bugzilla":   {0.02, 0},
+	"irc-cues":   {0.20, 0.28},
+	"irc-chat":   {0.02, 0},
+	"se-titles":  {0.02, 0},
+	"chatbot":    {0.025, 0},
 }
 
 // TestTrain fits the model on all development sets and writes it
@@ -250,17 +375,20 @@ func TestTrain(t *testing.T) {
 	}
 	exs := loadExamples(t)
 	probs := crossValidate(exs, 5)
-	// The only source with many requests is the project's own; the
-	// bug reports are the only check on precision from other people's
-	// words. So the flagged share of them is held low, and the threshold
-	// never goes below the previous detector's 0.5 (docs/detectors.md).
+	// Precision is held on the sources with requests (the project's,
+	// wikibugs; not irc-cues, see precisionCounts), and the flagged share
+	// low on every source without requests (bug reports, Q&A titles,
+	// chatbot queries). The threshold never goes below the previous
+	// detector's 0.5 (docs/detectors.md).
 	maybe := pickThreshold(exs, probs, 0.50, 0.60, 0.02)
 	file := pickThreshold(exs, probs, 0.50, 0.80, 0.005)
 	t.Log("\ncross-validated, maybe threshold:\n" + table(exs, probs, maybe))
 	t.Log("\ncross-validated, auto-file threshold:\n" + table(exs, probs, file))
-	idx := make([]int, len(exs))
-	for i := range idx {
-		idx[i] = i
+	var idx []int
+	for i := range exs {
+		if exWeight(&exs[i]) > 0 {
+			idx = append(idx, i)
+		}
 	}
 	m := fit(exs, idx)
 	ng := make([]float32, numBuckets)
@@ -292,8 +420,9 @@ package detect
 
 // The model: logistic regression over the rule features (weights) and
 // hashed word n-grams (ngrams.bin), fitted by TestTrain on the development
-// sets (testdata/train.jsonl, written by the Einsatz project, and the sets
-// from other people's words in testdata/dev; sources and licences in
+// sets (testdata/train.jsonl and testdata/lookalikes.jsonl, written by the
+// Einsatz project, the sets from other people's words in testdata/dev and
+// testdata/public at the repository root; sources and licences in
 // docs/detectors.md). The frozen evaluation set,
 // testdata/feature_requests.jsonl at the repository root, is never used to
 // fit them.
@@ -301,15 +430,16 @@ package detect
 `)
 	fmt.Fprintf(&b, `// DefaultThreshold is the score from which a message counts as a feature
 // request: the lowest from 0.50 at which the cross-validated precision is
-// at least 0.60 on every development source with requests and at most 2 %%
-// of the bug reports are flagged.
+// at least 0.60 on every development source with requests (but the two
+// picked or written for looking like requests) and at most 2 %% of the
+// messages of each source without requests (bug reports, Q&A titles,
+// chatbot queries) are flagged.
 const DefaultThreshold = %.2f
 
 // AutoFileThreshold is the score from which a request is filed without a
-// staff member's confirmation: the lowest at which the cross-validated
-// precision is at least 0.80 on every development source with requests and
-// at most 0.5 %% of the bug reports are flagged. Requests scoring between
-// DefaultThreshold and it are borderline ("maybe").
+// staff member's confirmation: the same with precision at least 0.80 and
+// at most 0.5 %% flagged. Requests scoring between DefaultThreshold and it
+// are borderline ("maybe").
 const AutoFileThreshold = %.2f
 
 `, maybe, file)
