@@ -258,6 +258,7 @@ type Server struct {
 	oauth         oauthFake // the OAuth2 login (oauth.go), under its own lock
 	noWebhooks    bool      // the bot lacks Manage Webhooks
 	noThreads     bool      // the bot lacks Manage Threads
+	shards        shardState
 }
 
 type guild struct {

@@ -1,0 +1,245 @@
+package cluster_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/einsatz/einsatz/adapters/discord"
+	"github.com/einsatz/einsatz/adapters/discord/discordtest"
+	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/cluster"
+)
+
+// discordShards is the Discord adapter as the shard leases see it (main
+// has the same bridge).
+type discordShards struct{ a *discord.Adapter }
+
+func (d discordShards) Limits(ctx context.Context) (cluster.GatewayLimits, error) {
+	l, err := d.a.GatewayLimits(ctx)
+	return cluster.GatewayLimits(l), err
+}
+
+func (d discordShards) OpenShard(ctx context.Context, shard, shards int) (func(), error) {
+	return d.a.OpenShard(ctx, shard, shards)
+}
+
+// Four Discord shards over three nodes, with the unmodified discordgo
+// client against the fake: while the session starts left are below the
+// reserve nobody IDENTIFYs (and the holders say so); once they are back
+// each shard is connected by exactly one node, no node holds more than
+// two, every guild's messages reach one session only and are answered
+// once; a killed node's shards are taken over and answered after that;
+// no two IDENTIFYs of one rate_limit_key come within 5 s.
+func TestDiscordShards(t *testing.T) {
+	const shards, maxConcurrency, reserve = 4, 2, 20
+	fd := discordtest.New(t, discordtest.Options{})
+	fd.SetGatewayBot(discordtest.GatewayBot{Shards: shards, Total: 1000, Remaining: reserve - 1, ResetAfter: time.Second, MaxConcurrency: maxConcurrency})
+	var channels []string
+	guildShard := map[string]int{}
+	for s := range shards {
+		g := fd.AddGuildOnShard(fmt.Sprintf("guild %d", s), s, shards)
+		if got := discordtest.ShardOf(g, shards); got != s {
+			t.Fatalf("guild %s is on shard %d, want %d", g, got, s)
+		}
+		ch := fd.TextChannel(g, "help")
+		channels = append(channels, ch)
+		guildShard[ch] = s
+	}
+	mia := fd.NewUser("mia")
+
+	// The adapters start with the nodes; their gateways wait for the
+	// node they belong to.
+	var nodes []*testNode
+	started := make(chan struct{})
+	nodes = startClusterWith(t, 3, 6, 0, func(node string) []bot.Adapter {
+		da, err := discord.New(discord.Options{Token: fd.Token, APIURL: fd.URL, Logger: quiet, RetryDelay: 50 * time.Millisecond,
+			Gateway: func(ctx context.Context, a *discord.Adapter) error {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-started:
+				}
+				for _, n := range nodes {
+					if n.name == node {
+						return n.node.RunShards(ctx, discordShards{a}, cluster.ShardOptions{Reserve: reserve})
+					}
+				}
+				return fmt.Errorf("no node %s", node)
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []bot.Adapter{da}
+	})
+	close(started)
+	held := func(ns []*testNode) map[int][]string {
+		out := map[int][]string{}
+		for _, n := range ns {
+			for _, s := range n.node.Shards() {
+				out[s] = append(out[s], n.name)
+			}
+		}
+		return out
+	}
+
+	// Below the reserve: the shards are leased, nobody IDENTIFYs.
+	waitFor(t, 15*time.Second, "the shards leased and the guard refusing", func() bool {
+		if len(held(nodes)) != shards {
+			return false
+		}
+		for _, n := range nodes {
+			if len(n.node.Shards()) > 0 && !strings.Contains(strings.Join(n.node.Problems(context.Background()), "\n"), "IDENTIFY refused") {
+				return false
+			}
+		}
+		return true
+	})
+	var status strings.Builder
+	if err := cluster.Status(context.Background(), nodes[0].node.Conn(), &status); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(status.String(), "IDENTIFY REFUSED") || !strings.Contains(status.String(), "DISCORD SHARD LEASES") {
+		t.Errorf("cluster status does not show the refusal and the shard leases:\n%s", status.String())
+	}
+	if n := fd.Identifies(); n != 0 {
+		t.Fatalf("%d IDENTIFYs with %d session starts left and a reserve of %d", n, reserve-1, reserve)
+	}
+
+	// The budget resets: every shard connects, each on one node.
+	fd.SetGatewayBot(discordtest.GatewayBot{Shards: shards, Total: 1000, Remaining: 1000, ResetAfter: 24 * time.Hour, MaxConcurrency: maxConcurrency})
+	allConnected := func() bool {
+		ss := fd.ShardSessions()
+		for s := range shards {
+			if ss[s] != 1 {
+				return false
+			}
+		}
+		return len(ss) == shards
+	}
+	waitFor(t, 20*time.Second, "every shard connected once", allConnected)
+	for s, who := range held(nodes) {
+		if len(who) != 1 {
+			t.Errorf("shard %d held by %v", s, who)
+		}
+	}
+	for _, n := range nodes {
+		if got := len(n.node.Shards()); got > (shards+2)/3 {
+			t.Errorf("%s holds %d shards, more than its share %d", n.name, got, (shards+2)/3)
+		}
+		if p := n.node.Problems(context.Background()); len(p) > 0 {
+			t.Errorf("%s not ready after the budget reset: %v", n.name, p)
+		}
+	}
+	status.Reset()
+	_ = cluster.Status(context.Background(), nodes[0].node.Conn(), &status)
+	t.Logf("shards held %v\n%s", held(nodes), status.String())
+
+	ask := func(ns []*testNode, round int) {
+		t.Helper()
+		var before int64
+		for _, n := range ns {
+			before += n.node.Ops.Events.Load()
+		}
+		var ids []string
+		for i, ch := range channels {
+			for q := range 3 {
+				ids = append(ids, fd.Post(ch, mia, fmt.Sprintf("round %d guild %d question %d?", round, i, q), true).ID)
+			}
+		}
+		waitFor(t, 30*time.Second, "every question answered", func() bool {
+			for _, id := range ids {
+				if len(fd.BotMessages(id)) == 0 {
+					return false
+				}
+			}
+			return true
+		})
+		time.Sleep(300 * time.Millisecond) // a second answer would show now
+		for _, id := range ids {
+			if got := len(fd.BotMessages(id)); got != 1 {
+				t.Errorf("message %s answered %d times", id, got)
+			}
+		}
+		published := -before
+		for _, n := range ns {
+			published += n.node.Ops.Events.Load()
+		}
+		if published != int64(len(ids)) {
+			t.Errorf("%d event publishes for %d messages: each guild's messages must reach one shard's session only", published, len(ids))
+		}
+		t.Logf("round %d: %d messages in %d guilds, %d publishes, each answered once", round, len(ids), len(channels), published)
+	}
+	ask(nodes, 1)
+
+	// Kill a node holding shards: the others take them once the leases
+	// expire, and answer what comes after.
+	var victim *testNode
+	for _, n := range nodes {
+		if len(n.node.Shards()) > 0 && (victim == nil || len(n.node.Shards()) > len(victim.node.Shards())) {
+			victim = n
+		}
+	}
+	lost := victim.node.Shards()
+	lostBefore := victim.node.Ops.ShardsLost.Load() // leases that lapsed under load before the kill
+	killedAt := time.Now()
+	victim.kill()
+	rest := without(nodes, victim)
+	waitFor(t, 30*time.Second, "the dead node's shards taken over", func() bool {
+		h := held(rest)
+		for s := range shards {
+			if len(h[s]) != 1 {
+				return false
+			}
+		}
+		return allConnected()
+	})
+	t.Logf("killed %s holding shards %v; taken over and connected %.1fs later: %v", victim.name, lost, time.Since(killedAt).Seconds(), held(rest))
+	ask(rest, 2)
+
+	// Pacing: no two IDENTIFYs of one rate_limit_key within 5 s (less a
+	// little for the time between taking the turn and the fake reading
+	// the IDENTIFY), at most max_concurrency in any 5 s.
+	log := fd.IdentifyLog()
+	sort.Slice(log, func(i, j int) bool { return log[i].At.Before(log[j].At) })
+	last := map[int]time.Time{}
+	for i, r := range log {
+		if r.Shards != shards {
+			t.Errorf("IDENTIFY for shard %d of %d, want of %d", r.Shard, r.Shards, shards)
+		}
+		key := r.Shard % maxConcurrency
+		if prev, ok := last[key]; ok && r.At.Sub(prev) < cluster.IdentifyWindow-500*time.Millisecond {
+			t.Errorf("shard %d identified %s after the last IDENTIFY of its rate_limit_key %d", r.Shard, r.At.Sub(prev).Round(time.Millisecond), key)
+		}
+		last[key] = r.At
+		inWindow := 0
+		for _, o := range log[:i+1] {
+			if r.At.Sub(o.At) < cluster.IdentifyWindow-500*time.Millisecond {
+				inWindow++
+			}
+		}
+		if inWindow > maxConcurrency {
+			t.Errorf("%d IDENTIFYs within 5 s up to shard %d's, max_concurrency %d", inWindow, r.Shard, maxConcurrency)
+		}
+	}
+	// One per shard, one per shard taken over, and one per lease that
+	// lapsed (renewals late on a loaded machine; the lease time is 1 s).
+	lapsed := lostBefore
+	for _, n := range rest {
+		lapsed += n.node.Ops.ShardsLost.Load()
+	}
+	if want := shards + len(lost) + int(lapsed); len(log) != want {
+		t.Errorf("%d IDENTIFYs, want %d (one per shard, %d per shard taken over, %d per lapsed lease)", len(log), want, len(lost), lapsed)
+	}
+	if got := fd.GatewayBotLimits().Remaining; got != 1000-len(log) || fd.Overdrawn() != 0 {
+		t.Errorf("session starts remaining %d, overdrawn %d, after %d IDENTIFYs", got, fd.Overdrawn(), len(log))
+	}
+	var shardsLogged []int
+	for _, r := range log {
+		shardsLogged = append(shardsLogged, r.Shard)
+	}
+	t.Logf("IDENTIFYs in order: shards %v", shardsLogged)
+}
