@@ -68,7 +68,7 @@ type Ops struct {
 	Posted    atomic.Int64 // replies this node posted
 	Deferred  atomic.Int64 // replies held back while a lease renewal was late
 	// ShardsLost counts Discord shard leases this node lost (not renewed
-	// in time, another node took the shard): each costs an IDENTIFY
+	// in time) while their session was connected: each costs an IDENTIFY
 	// where the shard is taken next.
 	ShardsLost atomic.Int64
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -82,8 +83,9 @@ type shardLease struct {
 	rev     uint64
 	since   time.Time // when this node took it
 	renewed time.Time // when the last renewal was sent
-	cancel  context.CancelFunc
-	done    chan struct{} // the session is closed
+	cancel    context.CancelFunc
+	done      chan struct{} // the session is closed
+	connected atomic.Bool   // the session IDENTIFYed
 }
 
 // shardSet is the state of RunShards.
@@ -199,7 +201,9 @@ func (r *shardSet) round(ctx context.Context) {
 		case errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyNotFound) || n.clock.Now().Sub(l.renewed) >= n.s.LeaseTTL:
 			// Another node may hold it now: this session must go.
 			n.log.Warn("shard lease lost; closing its session", "shard", s, "err", err)
-			n.Ops.ShardsLost.Add(1)
+			if l.connected.Load() {
+				n.Ops.ShardsLost.Add(1)
+			}
 			r.drop(s)
 		default:
 			n.log.Warn("renewing a shard lease", "shard", s, "err", err)
@@ -217,7 +221,7 @@ func (r *shardSet) round(ctx context.Context) {
 	sort.Ints(ids)
 	for _, s := range ids[min(share, len(ids)):] {
 		n.log.Info("giving back a shard beyond this node's share", "shard", s, "share", share)
-		r.release(rctx, s)
+		r.release(s)
 	}
 	start := Partition(bot.ThreadRef{Platform: n.s.Node}, r.count)
 	for i := 0; i < r.count && len(r.held) < share; i++ {
@@ -266,6 +270,7 @@ func (r *shardSet) run(ctx context.Context, s int, l *shardLease) {
 			}
 			continue
 		}
+		l.connected.Store(true)
 		<-ctx.Done()
 		closeSession()
 		return
@@ -373,42 +378,49 @@ func pace(ctx context.Context, kv jetstream.KeyValue, clock bot.Clock, key int, 
 	}
 }
 
-// drop closes shard s's session at once (its lease is lost).
-func (r *shardSet) drop(s int) {
+// drop stops shard s here: its session closes in the background (its
+// lease is lost, or being given back). The round does not wait for it: a
+// session stuck connecting must not hold up the other renewals.
+func (r *shardSet) drop(s int) *shardLease {
 	l := r.held[s]
 	delete(r.held, s)
 	r.n.setShards(r.ids())
 	l.cancel()
-	<-l.done
+	return l
 }
 
-// release closes shard s's session, then gives its lease back.
-func (r *shardSet) release(ctx context.Context, s int) {
-	l := r.held[s]
-	r.drop(s)
-	if err := r.n.leases.Delete(ctx, shardKey(s), jetstream.LastRevision(l.rev)); err != nil {
-		r.n.log.Warn("giving back a shard", "shard", s, "err", err)
-	}
+// release gives shard s back: once its session is closed, the lease is
+// deleted (so no other node connects the shard while this one still has it).
+func (r *shardSet) release(s int) {
+	l := r.drop(s)
 	r.n.Ops.Leases.Add(1)
+	go func() {
+		<-l.done
+		ctx, cancel := context.WithTimeout(context.Background(), r.n.s.LeaseTTL)
+		defer cancel()
+		if err := r.n.leases.Delete(ctx, shardKey(s), jetstream.LastRevision(l.rev)); err != nil {
+			r.n.log.Warn("giving back a shard", "shard", s, "err", err)
+		}
+	}()
 }
 
 // releaseAll closes every session and gives the leases back (shutdown;
-// after a crash the leases expire instead).
+// after a crash the leases expire instead). It waits 5 s at most.
 func (r *shardSet) releaseAll() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
 	for s := range r.held {
-		l := r.held[s]
-		l.cancel()
+		l := r.drop(s)
 		wg.Go(func() {
-			<-l.done
-			_ = r.n.leases.Delete(ctx, shardKey(s), jetstream.LastRevision(l.rev))
+			select {
+			case <-l.done:
+				_ = r.n.leases.Delete(ctx, shardKey(s), jetstream.LastRevision(l.rev))
+			case <-ctx.Done():
+			}
 		})
 	}
 	wg.Wait()
-	r.held = map[int]*shardLease{}
-	r.n.setShards(nil)
 }
 
 // setShards records the shards this node holds (for Shards and metrics).

@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -27,32 +28,35 @@ func (d discordShards) OpenShard(ctx context.Context, shard, shards int) (func()
 	return d.a.OpenShard(ctx, shard, shards)
 }
 
-// Four Discord shards over three nodes, with the unmodified discordgo
-// client against the fake: while the session starts left are below the
-// reserve nobody IDENTIFYs (and the holders say so); once they are back
-// each shard is connected by exactly one node, no node holds more than
-// two, every guild's messages reach one session only and are answered
-// once; a killed node's shards are taken over and answered after that;
-// no two IDENTIFYs of one rate_limit_key come within 5 s.
-func TestDiscordShards(t *testing.T) {
-	const shards, maxConcurrency, reserve = 4, 2, 20
+// TestShardsReadinessAndMetrics runs on one cluster of three (starting
+// one takes seconds) whose nodes hold four Discord shards, with the
+// unmodified discordgo client against the fake: the readiness and metrics
+// checks, then the shards. Each shard is connected by exactly one node, no
+// node holds more than two, every guild's messages reach one session only
+// and are answered once. A node holding shards is killed while the
+// session starts left are below the reserve: the others lease its shards
+// but do not IDENTIFY them (and say so in /readyz and the status); once
+// the budget is back they connect them and answer what comes after. No
+// two IDENTIFYs of one rate_limit_key come within 5 s.
+func TestShardsReadinessAndMetrics(t *testing.T) {
+	const shards, maxConcurrency, reserve = 4, 4, 20
 	fd := discordtest.New(t, discordtest.Options{})
-	fd.SetGatewayBot(discordtest.GatewayBot{Shards: shards, Total: 1000, Remaining: reserve - 1, ResetAfter: time.Second, MaxConcurrency: maxConcurrency})
+	fd.SetGatewayBot(discordtest.GatewayBot{Shards: shards, Total: 1000, Remaining: 1000, ResetAfter: 24 * time.Hour, MaxConcurrency: maxConcurrency})
 	var channels []string
-	guildShard := map[string]int{}
 	for s := range shards {
 		g := fd.AddGuildOnShard(fmt.Sprintf("guild %d", s), s, shards)
 		if got := discordtest.ShardOf(g, shards); got != s {
 			t.Fatalf("guild %s is on shard %d, want %d", g, got, s)
 		}
-		ch := fd.TextChannel(g, "help")
-		channels = append(channels, ch)
-		guildShard[ch] = s
+		channels = append(channels, fd.TextChannel(g, "help"))
 	}
 	mia := fd.NewUser("mia")
+	began := time.Now()
+	phase := func(what string) { t.Logf("%5.1fs %s", time.Since(began).Seconds(), what) }
 
 	// The adapters start with the nodes; their gateways wait for the
 	// node they belong to.
+	p := &platform{}
 	var nodes []*testNode
 	started := make(chan struct{})
 	nodes = startClusterWith(t, 3, 6, 0, func(node string) []bot.Adapter {
@@ -73,9 +77,10 @@ func TestDiscordShards(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return []bot.Adapter{da}
+		return []bot.Adapter{&adapter{p: p, node: node}, da}
 	})
 	close(started)
+	phase("cluster up")
 	held := func(ns []*testNode) map[int][]string {
 		out := map[int][]string{}
 		for _, n := range ns {
@@ -85,32 +90,6 @@ func TestDiscordShards(t *testing.T) {
 		}
 		return out
 	}
-
-	// Below the reserve: the shards are leased, nobody IDENTIFYs.
-	waitFor(t, 15*time.Second, "the shards leased and the guard refusing", func() bool {
-		if len(held(nodes)) != shards {
-			return false
-		}
-		for _, n := range nodes {
-			if len(n.node.Shards()) > 0 && !strings.Contains(strings.Join(n.node.Problems(context.Background()), "\n"), "IDENTIFY refused") {
-				return false
-			}
-		}
-		return true
-	})
-	var status strings.Builder
-	if err := cluster.Status(context.Background(), nodes[0].node.Conn(), &status); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(status.String(), "IDENTIFY REFUSED") || !strings.Contains(status.String(), "DISCORD SHARD LEASES") {
-		t.Errorf("cluster status does not show the refusal and the shard leases:\n%s", status.String())
-	}
-	if n := fd.Identifies(); n != 0 {
-		t.Fatalf("%d IDENTIFYs with %d session starts left and a reserve of %d", n, reserve-1, reserve)
-	}
-
-	// The budget resets: every shard connects, each on one node.
-	fd.SetGatewayBot(discordtest.GatewayBot{Shards: shards, Total: 1000, Remaining: 1000, ResetAfter: 24 * time.Hour, MaxConcurrency: maxConcurrency})
 	allConnected := func() bool {
 		ss := fd.ShardSessions()
 		for s := range shards {
@@ -121,6 +100,7 @@ func TestDiscordShards(t *testing.T) {
 		return len(ss) == shards
 	}
 	waitFor(t, 20*time.Second, "every shard connected once", allConnected)
+	phase("every shard connected")
 	for s, who := range held(nodes) {
 		if len(who) != 1 {
 			t.Errorf("shard %d held by %v", s, who)
@@ -130,13 +110,12 @@ func TestDiscordShards(t *testing.T) {
 		if got := len(n.node.Shards()); got > (shards+2)/3 {
 			t.Errorf("%s holds %d shards, more than its share %d", n.name, got, (shards+2)/3)
 		}
-		if p := n.node.Problems(context.Background()); len(p) > 0 {
-			t.Errorf("%s not ready after the budget reset: %v", n.name, p)
-		}
 	}
-	status.Reset()
+	var status strings.Builder
 	_ = cluster.Status(context.Background(), nodes[0].node.Conn(), &status)
 	t.Logf("shards held %v\n%s", held(nodes), status.String())
+
+	t.Run("readiness and metrics", func(t *testing.T) { testReadinessAndMetrics(t, p, nodes) })
 
 	ask := func(ns []*testNode, round int) {
 		t.Helper()
@@ -174,9 +153,10 @@ func TestDiscordShards(t *testing.T) {
 		t.Logf("round %d: %d messages in %d guilds, %d publishes, each answered once", round, len(ids), len(channels), published)
 	}
 	ask(nodes, 1)
+	phase("round 1 answered")
 
-	// Kill a node holding shards: the others take them once the leases
-	// expire, and answer what comes after.
+	// Kill a node holding shards while the session starts left are below
+	// the reserve: the others lease its shards and refuse to IDENTIFY.
 	var victim *testNode
 	for _, n := range nodes {
 		if len(n.node.Shards()) > 0 && (victim == nil || len(n.node.Shards()) > len(victim.node.Shards())) {
@@ -185,10 +165,43 @@ func TestDiscordShards(t *testing.T) {
 	}
 	lost := victim.node.Shards()
 	lostBefore := victim.node.Ops.ShardsLost.Load() // leases that lapsed under load before the kill
+	identifiesBefore := fd.Identifies()
+	fd.SetGatewayBot(discordtest.GatewayBot{Shards: shards, Total: 1000, Remaining: reserve - 1, ResetAfter: time.Second, MaxConcurrency: maxConcurrency})
 	killedAt := time.Now()
 	victim.kill()
+	if got := victim.node.Problems(context.Background()); len(got) != 1 || !strings.Contains(got[0], "not connected") {
+		t.Errorf("a killed node's problems: %v", got)
+	}
 	rest := without(nodes, victim)
-	waitFor(t, 30*time.Second, "the dead node's shards taken over", func() bool {
+	waitFor(t, 30*time.Second, "the dead node's shards leased by the others, the guard refusing", func() bool {
+		if len(held(rest)) != shards {
+			return false
+		}
+		for _, n := range rest {
+			for _, s := range n.node.Shards() {
+				if slices.Contains(lost, s) && !strings.Contains(strings.Join(n.node.Problems(context.Background()), "\n"), "IDENTIFY refused") {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	phase(fmt.Sprintf("killed %s holding shards %v; leased again, refused", victim.name, lost))
+	status.Reset()
+	if err := cluster.Status(context.Background(), rest[0].node.Conn(), &status); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(status.String(), "IDENTIFY REFUSED") || !strings.Contains(status.String(), "DISCORD SHARD LEASES") {
+		t.Errorf("cluster status does not show the refusal and the shard leases:\n%s", status.String())
+	}
+	if n := fd.Identifies() - identifiesBefore; n != 0 {
+		t.Errorf("%d IDENTIFYs with %d session starts left and a reserve of %d", n, reserve-1, reserve)
+	}
+	t.Logf("status while refusing:\n%s", status.String())
+
+	// The budget resets: the shards connect on the others, which answer.
+	fd.SetGatewayBot(discordtest.GatewayBot{Shards: shards, Total: 1000, Remaining: 1000 - fd.Identifies(), ResetAfter: 24 * time.Hour, MaxConcurrency: maxConcurrency})
+	waitFor(t, 30*time.Second, "the dead node's shards connected", func() bool {
 		h := held(rest)
 		for s := range shards {
 			if len(h[s]) != 1 {
@@ -197,8 +210,14 @@ func TestDiscordShards(t *testing.T) {
 		}
 		return allConnected()
 	})
-	t.Logf("killed %s holding shards %v; taken over and connected %.1fs later: %v", victim.name, lost, time.Since(killedAt).Seconds(), held(rest))
+	phase(fmt.Sprintf("budget back; taken over and connected %.1fs after the kill: %v", time.Since(killedAt).Seconds(), held(rest)))
+	for _, n := range rest {
+		if p := n.node.Problems(context.Background()); len(p) > 0 {
+			t.Errorf("%s not ready after the budget reset: %v", n.name, p)
+		}
+	}
 	ask(rest, 2)
+	phase("round 2 answered")
 
 	// Pacing: no two IDENTIFYs of one rate_limit_key within 5 s (less a
 	// little for the time between taking the turn and the fake reading
@@ -234,6 +253,7 @@ func TestDiscordShards(t *testing.T) {
 	if want := shards + len(lost) + int(lapsed); len(log) != want {
 		t.Errorf("%d IDENTIFYs, want %d (one per shard, %d per shard taken over, %d per lapsed lease)", len(log), want, len(lost), lapsed)
 	}
+	// The reset above left 1000 less those before it: each IDENTIFY took one.
 	if got := fd.GatewayBotLimits().Remaining; got != 1000-len(log) || fd.Overdrawn() != 0 {
 		t.Errorf("session starts remaining %d, overdrawn %d, after %d IDENTIFYs", got, fd.Overdrawn(), len(log))
 	}
