@@ -80,9 +80,9 @@ func shardKey(s int) string { return "shard." + strconv.Itoa(s) }
 
 // shardLease is a shard this node holds.
 type shardLease struct {
-	rev     uint64
-	since   time.Time // when this node took it
-	renewed time.Time // when the last renewal was sent
+	rev       uint64
+	since     time.Time // when this node took it
+	renewed   time.Time // when the last renewal was sent
 	cancel    context.CancelFunc
 	done      chan struct{} // the session is closed
 	connected atomic.Bool   // the session IDENTIFYed

@@ -49,7 +49,7 @@ func Status(ctx context.Context, nc *nats.Conn, w io.Writer) error {
 				var sh int
 				fmt.Sscanf(k, "shard.%d", &sh)
 				node, since, _ := strings.Cut(string(e.Value()), " ")
-				row := shardRow{shard: sh, node: node, renewed: e.Created()}
+				row := shardRow{shard: sh, node: node, renewed: e.Created(), read: time.Now()}
 				row.since, _ = time.Parse(time.RFC3339, since)
 				shards = append(shards, row)
 			case strings.HasPrefix(k, "partition."):
@@ -145,9 +145,9 @@ func Status(ctx context.Context, nc *nats.Conn, w io.Writer) error {
 }
 
 type shardRow struct {
-	shard          int
-	node           string
-	since, renewed time.Time
+	shard                int
+	node                 string
+	since, renewed, read time.Time // read: the ages are as of then (the stream calls after it can take seconds)
 }
 
 // discordStatus writes the Discord shard leases (shard, node, how long
@@ -166,9 +166,9 @@ func discordStatus(ctx context.Context, js jetstream.JetStream, w io.Writer, sha
 	for _, r := range shards {
 		held := "-"
 		if !r.since.IsZero() {
-			held = time.Since(r.since).Round(time.Second).String()
+			held = r.read.Sub(r.since).Round(time.Second).String()
 		}
-		fmt.Fprintf(w, "  shard %d\t%s\t%s\t%s ago\n", r.shard, r.node, held, time.Since(r.renewed).Round(time.Second))
+		fmt.Fprintf(w, "  shard %d\t%s\t%s\t%s ago\n", r.shard, r.node, held, r.read.Sub(r.renewed).Round(time.Second))
 	}
 	if err != nil {
 		return
