@@ -124,7 +124,7 @@ func (r *shardSet) limits(ctx context.Context) (GatewayLimits, error) {
 
 // RunShards holds this node's share of Discord's gateway shards until ctx
 // ends, running a session (gw.OpenShard) for each shard it holds. It waits
-// one lease time first, so it knows the live nodes, then every third of
+// two thirds of the lease time first, so it knows the live nodes, then every third of
 // the lease time: renews its shard leases (closing the session of a lease
 // lost), gives back shards beyond its share (shards divided by live nodes,
 // rounded up) and takes free ones up to it; a dead node's shards are free
@@ -147,7 +147,11 @@ func (n *Node) RunShards(ctx context.Context, gw ShardGateway, o ShardOptions) e
 		}
 	}
 	r := &shardSet{n: n, gw: gw, o: o, kv: kv, count: o.Shards, held: map[int]*shardLease{}}
-	if !n.sleep(ctx, n.s.LeaseTTL) {
+	// Every live node announces itself every third of the lease time:
+	// after two thirds this node has heard them all, and takes its share
+	// rather than every shard (each taken and given back costs an
+	// IDENTIFY).
+	if !n.sleep(ctx, 2*n.s.LeaseTTL/3) {
 		return nil
 	}
 	for r.count <= 0 {
