@@ -54,6 +54,12 @@ func TestShardsReadinessAndMetrics(t *testing.T) {
 	began := time.Now()
 	phase := func(what string) { t.Logf("%5.1fs %s", time.Since(began).Seconds(), what) }
 
+	// A lease of 2 s: with 1 s, renewals late on a loaded machine moved
+	// shards in some runs, and a message sent to a shard while it moves
+	// is not seen (docs/cluster.md).
+	defer func(ttl time.Duration) { testLeaseTTL = ttl }(testLeaseTTL)
+	testLeaseTTL = 2 * time.Second
+
 	// The adapters start with the nodes; their gateways wait for the
 	// node they belong to.
 	p := &platform{}
@@ -117,12 +123,19 @@ func TestShardsReadinessAndMetrics(t *testing.T) {
 
 	t.Run("readiness and metrics", func(t *testing.T) { testReadinessAndMetrics(t, p, nodes) })
 
+	lapsed := func(ns []*testNode) (sum int64) {
+		for _, n := range ns {
+			sum += n.node.Ops.ShardsLost.Load()
+		}
+		return sum
+	}
 	ask := func(ns []*testNode, round int) {
 		t.Helper()
 		var before int64
 		for _, n := range ns {
 			before += n.node.Ops.Events.Load()
 		}
+		lapsedBefore := lapsed(ns)
 		var ids []string
 		for i, ch := range channels {
 			for q := range 3 {
@@ -147,7 +160,13 @@ func TestShardsReadinessAndMetrics(t *testing.T) {
 		for _, n := range ns {
 			published += n.node.Ops.Events.Load()
 		}
-		if published != int64(len(ids)) {
+		switch {
+		case published == int64(len(ids)):
+		case lapsed(ns) != lapsedBefore:
+			// A lease lapsed: the old holder's session may have got
+			// messages until it noticed; the stream kept each once.
+			t.Logf("%d event publishes for %d messages while a shard lease lapsed", published, len(ids))
+		default:
 			t.Errorf("%d event publishes for %d messages: each guild's messages must reach one shard's session only", published, len(ids))
 		}
 		t.Logf("round %d: %d messages in %d guilds, %d publishes, each answered once", round, len(ids), len(channels), published)
@@ -247,7 +266,7 @@ func TestShardsReadinessAndMetrics(t *testing.T) {
 	// One per shard, one per shard taken over, and one per connected
 	// shard whose lease lapsed (renewals late on a loaded machine, or
 	// stalled while JetStream elected leaders after the kill; the lease
-	// time is 1 s). A shard that lapsed late may still wait for its turn.
+	// time is 2 s here). A shard that lapsed late may still wait for its turn.
 	want := func() int {
 		lapsed := lostBefore
 		for _, n := range rest {
