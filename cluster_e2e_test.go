@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,7 @@ cluster:
   node: solo
   client: %s
   partitions: 4
+  lease_ttl: 2s
 `, dataDir, fd.URL, client))
 	t.Setenv("DISCORD_TOKEN", fd.Token)
 	srv := startServer(t, cfg, dataDir)
@@ -62,10 +64,14 @@ cluster:
 	if err != nil {
 		t.Fatalf("cluster status: %v\n%s", err, out)
 	}
-	for _, want := range []string{"NODES (1)", "solo", "EINSATZ_EVENTS", "EINSATZ_EVENTS/events-3", "solo  4 partitions  0 1 2 3", "KV_einsatz_posted  1 "} {
+	for _, want := range []string{"NODES (1)", "solo", "EINSATZ_EVENTS", "EINSATZ_EVENTS/events-3", "solo  4 partitions  0 1 2 3", "KV_einsatz_posted  1 ",
+		"DISCORD SHARD LEASES", "remaining 1000 of 1000"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("cluster status lacks %q:\n%s", want, out)
 		}
+	}
+	if !slices.ContainsFunc(strings.Split(out, "\n"), func(l string) bool { return strings.Contains(l, "shard 0") && strings.Contains(l, "solo") }) {
+		t.Errorf("cluster status does not show shard 0 held by solo:\n%s", out)
 	}
 	t.Logf("einsatz cluster status:\n%s", out)
 	srv.stop(t)

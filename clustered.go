@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/einsatz/einsatz/adapters/cli"
+	"github.com/einsatz/einsatz/adapters/discord"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/config"
 	"github.com/einsatz/einsatz/cluster"
@@ -76,6 +77,31 @@ func (c *clustered) adapters(as []bot.Adapter) []bot.Adapter {
 		return as
 	}
 	return c.node.Adapters(as...)
+}
+
+// discordGateway runs Discord's gateway shards by the cluster's leases
+// (discord.shards, paced and guarded by discord.identify_reserve); nil on
+// one machine, where the adapter runs its one session.
+func (c *clustered) discordGateway(cfg *config.Config) func(context.Context, *discord.Adapter) error {
+	if c == nil {
+		return nil
+	}
+	o := cluster.ShardOptions{Shards: cfg.Discord.Shards, Reserve: cfg.Discord.IdentifyReserve}
+	return func(ctx context.Context, a *discord.Adapter) error {
+		return c.node.RunShards(ctx, discordShards{a}, o)
+	}
+}
+
+// discordShards is the Discord adapter as the cluster's shard leases see it.
+type discordShards struct{ a *discord.Adapter }
+
+func (d discordShards) Limits(ctx context.Context) (cluster.GatewayLimits, error) {
+	l, err := d.a.GatewayLimits(ctx)
+	return cluster.GatewayLimits(l), err
+}
+
+func (d discordShards) OpenShard(ctx context.Context, shard, shards int) (func(), error) {
+	return d.a.OpenShard(ctx, shard, shards)
 }
 
 // tasks are the partition workers.

@@ -131,7 +131,9 @@ func serve(ctx context.Context, cfg *config.Config, a *app, cl *clustered, log *
 		s.Background = append(s.Background, cli.Task{Run: a.remote.Run, Failed: "knowledge: source schedule stopped; use 'einsatz kb sync'"})
 	}
 	if cfg.Discord.On() {
-		da, err := discord.New(discord.OptionsFrom(cfg, a.core.Commands(), log))
+		opts := discord.OptionsFrom(cfg, a.core.Commands(), log)
+		opts.Gateway = cl.discordGateway(cfg) // the shards this node holds, in a cluster
+		da, err := discord.New(opts)
 		if err != nil {
 			return err
 		}

@@ -10,9 +10,21 @@ import (
 )
 
 // Problems says why this node should not take traffic: it is not
-// connected to NATS, JetStream does not answer, or it holds no partition
-// while events wait in the stream. Empty when ready (for /readyz).
+// connected to NATS, JetStream does not answer, it holds no partition
+// while events wait in the stream, or the Discord budget guard refuses to
+// IDENTIFY its shards. Empty when ready (for /readyz).
 func (n *Node) Problems(ctx context.Context) []string {
+	n.mu.Lock()
+	shardProblem := n.shardProblem
+	n.mu.Unlock()
+	var out []string
+	if shardProblem != "" {
+		out = append(out, shardProblem)
+	}
+	return append(out, n.clusterProblems(ctx)...)
+}
+
+func (n *Node) clusterProblems(ctx context.Context) []string {
 	if !n.nc.IsConnected() {
 		return []string{"cluster: not connected to NATS (" + n.nc.Status().String() + ")"}
 	}
@@ -39,6 +51,8 @@ var (
 		"JetStream operations this node made, by kind (publish, ack, fetch, kv on the event path; lease in the background).", []string{"kind"}, nil)
 	descHeld = prometheus.NewDesc("einsatz_cluster_partitions_held",
 		"Partitions this node works now.", nil, nil)
+	descShards = prometheus.NewDesc("einsatz_cluster_discord_shards_held",
+		"Discord gateway shards this node holds.", nil, nil)
 	descConnected = prometheus.NewDesc("einsatz_cluster_connected",
 		"1 while this node is connected to NATS.", nil, nil)
 	descMsgs = prometheus.NewDesc("einsatz_cluster_stream_messages",
@@ -52,7 +66,7 @@ var (
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descOps, descHeld, descConnected, descMsgs, descPending, descAckPending, descRedelivered} {
+	for _, d := range []*prometheus.Desc{descOps, descHeld, descShards, descConnected, descMsgs, descPending, descAckPending, descRedelivered} {
 		ch <- d
 	}
 }
@@ -64,6 +78,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descOps, prometheus.CounterValue, float64(v), kind)
 	}
 	ch <- prometheus.MustNewConstMetric(descHeld, prometheus.GaugeValue, float64(len(n.Held())))
+	ch <- prometheus.MustNewConstMetric(descShards, prometheus.GaugeValue, float64(len(n.Shards())))
 	connected := 0.0
 	if n.nc.IsConnected() {
 		connected = 1

@@ -67,6 +67,10 @@ type Ops struct {
 	Handled   atomic.Int64 // events this node's partitions completed
 	Posted    atomic.Int64 // replies this node posted
 	Deferred  atomic.Int64 // replies held back while a lease renewal was late
+	// ShardsLost counts Discord shard leases this node lost (not renewed
+	// in time) while their session was connected: each costs an IDENTIFY
+	// where the shard is taken next.
+	ShardsLost atomic.Int64
 }
 
 // PerEvent is the operations on the event path per published event.
@@ -100,14 +104,16 @@ type Node struct {
 	pending map[string]*pending   // events handed to the core, by key
 	// refusedKeys counts, per event, how often this node's core handled it
 	// without being able to post (the partition was lost meanwhile).
-	refusedKeys map[string]int
-	inFlight    []int         // per partition
-	freed       chan struct{} // an event of some partition completed
-	held        map[int]*lease
-	heard       map[string]time.Time // presence keys, when last put
-	stopped     bool
-	nodeWatch   jetstream.KeyWatcher
-	wg          sync.WaitGroup
+	refusedKeys  map[string]int
+	inFlight     []int         // per partition
+	freed        chan struct{} // an event of some partition completed
+	held         map[int]*lease
+	heard        map[string]time.Time // presence keys, when last put
+	stopped      bool
+	shards       []int  // Discord shards held (shards.go)
+	shardProblem string // why shards cannot IDENTIFY now, "" when they can
+	nodeWatch    jetstream.KeyWatcher
+	wg           sync.WaitGroup
 }
 
 type pending struct {

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,7 @@ func Status(ctx context.Context, nc *nats.Conn, w io.Writer) error {
 	}
 	var nodes []string
 	parts := map[int]string{}
+	var shards []shardRow
 	if lister, err := leases.ListKeys(ctx); err == nil {
 		for k := range lister.Keys() {
 			e, err := leases.Get(ctx, k)
@@ -43,6 +45,13 @@ func Status(ctx context.Context, nc *nats.Conn, w io.Writer) error {
 			case strings.HasPrefix(k, "node."):
 				name, _ := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(k, "node."))
 				nodes = append(nodes, fmt.Sprintf("%s\tseen %s ago", name, time.Since(e.Created()).Round(time.Second)))
+			case strings.HasPrefix(k, "shard."):
+				var sh int
+				fmt.Sscanf(k, "shard.%d", &sh)
+				node, since, _ := strings.Cut(string(e.Value()), " ")
+				row := shardRow{shard: sh, node: node, renewed: e.Created(), read: time.Now()}
+				row.since, _ = time.Parse(time.RFC3339, since)
+				shards = append(shards, row)
 			case strings.HasPrefix(k, "partition."):
 				var p int
 				fmt.Sscanf(k, "partition.%d", &p)
@@ -131,5 +140,50 @@ func Status(ctx context.Context, nc *nats.Conn, w io.Writer) error {
 	for _, n := range names {
 		fmt.Fprintf(tw, "  %s\t%d partitions\t%s\n", n, len(byNode[n]), strings.Join(byNode[n], " "))
 	}
+	discordStatus(ctx, js, tw, shards)
 	return nil
+}
+
+type shardRow struct {
+	shard                int
+	node                 string
+	since, renewed, read time.Time // read: the ages are as of then (the stream calls after it can take seconds)
+}
+
+// discordStatus writes the Discord shard leases (shard, node, how long
+// held) and the session start budget a node last read, when the cluster
+// runs Discord shards.
+func discordStatus(ctx context.Context, js jetstream.JetStream, w io.Writer, shards []shardRow) {
+	kv, err := js.KeyValue(ctx, IdentifyBucket)
+	if err != nil && len(shards) == 0 {
+		return // no node ran Discord shards
+	}
+	sort.Slice(shards, func(i, j int) bool { return shards[i].shard < shards[j].shard })
+	fmt.Fprintln(w, "\nDISCORD SHARD LEASES\tNODE\tHELD FOR\tRENEWED")
+	if len(shards) == 0 {
+		fmt.Fprintln(w, "  (none held)")
+	}
+	for _, r := range shards {
+		held := "-"
+		if !r.since.IsZero() {
+			held = r.read.Sub(r.since).Round(time.Second).String()
+		}
+		fmt.Fprintf(w, "  shard %d\t%s\t%s\t%s ago\n", r.shard, r.node, held, r.read.Sub(r.renewed).Round(time.Second))
+	}
+	if err != nil {
+		return
+	}
+	e, err := kv.Get(ctx, budgetKey)
+	if err != nil {
+		return
+	}
+	var b Budget
+	if json.Unmarshal(e.Value(), &b) != nil {
+		return
+	}
+	fmt.Fprintf(w, "\nDISCORD IDENTIFY BUDGET\n  remaining %d of %d, resets in %s, max_concurrency %d, reserve %d (read by %s %s ago)\n",
+		b.Remaining, b.Total, b.ResetAfter, b.MaxConcurrency, b.Reserve, b.Node, time.Since(b.At).Round(time.Second))
+	if b.Refused {
+		fmt.Fprintf(w, "  IDENTIFY REFUSED: remaining %d is below the reserve %d; shards stay disconnected until the budget resets\n", b.Remaining, b.Reserve)
+	}
 }

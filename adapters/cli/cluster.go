@@ -15,7 +15,7 @@ func (r *root) newClusterCmd() *cobra.Command {
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "status",
-		Short: "Show the nodes, streams, consumer lag and partition leases",
+		Short: "Show the nodes, streams, consumer lag, partition and Discord shard leases, and the IDENTIFY budget",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := r.loadConfig(cmd)

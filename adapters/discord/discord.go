@@ -69,15 +69,23 @@ type Options struct {
 	// RetryDelay is the first wait before connecting again after a failed
 	// start; default 1 s, doubling up to a minute.
 	RetryDelay time.Duration
+	// Gateway, when set, runs the gateway in place of the one session
+	// (cluster mode: the shards this node holds, paced across the cluster;
+	// main wires cluster.Node.RunShards here). It opens shards with
+	// a.OpenShard, reads the limits with a.GatewayLimits and returns when
+	// ctx ends, having closed them.
+	Gateway func(ctx context.Context, a *Adapter) error
 }
 
 // Adapter is the Discord adapter. It implements bot.Adapter and the
 // optional Typer, Reactor, DirectMessenger and Completer.
 type Adapter struct {
-	opts Options
-	log  *slog.Logger
-	s    *discordgo.Session
-	id   identity
+	opts   Options
+	log    *slog.Logger
+	s      *discordgo.Session // REST, and the gateway unless Options.Gateway runs shards
+	client *http.Client
+	token  string
+	id     identity
 
 	sinkMu sync.RWMutex
 	sink   bot.Sink
@@ -97,6 +105,7 @@ type Adapter struct {
 
 	blank       int  // guild messages in a row without content that did not mention the bot
 	contentWarn bool // the missing MESSAGE_CONTENT explanation was logged
+	contentOff  bool // a shard was refused MESSAGE_CONTENT: the others connect without it
 }
 
 // pendingInteraction is an interaction waiting for the core's replies.
@@ -136,23 +145,11 @@ func New(opts Options) (*Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := discordgo.New("Bot " + token)
-	if err != nil {
-		return nil, fmt.Errorf("discord: %w", err)
-	}
-	s.Client = client
-	s.Identify.Intents = Intents
-	s.ShouldReconnectOnError = true
-	s.StateEnabled = false // the adapter keeps the little it needs itself
-	// Handlers run in the gateway reader, one after another, so messages
-	// of a thread reach the core in order; they only translate and submit.
-	s.SyncEvents = true
-	s.LogLevel = discordgo.LogError
-
 	a := &Adapter{
 		opts:       opts,
 		log:        opts.Logger.With("platform", bot.PlatformDiscord),
-		s:          s,
+		client:     client,
+		token:      token,
 		channels:   map[string]channelInfo{},
 		topLevel:   newCache(20000),
 		msgChan:    newCache(50000),
@@ -164,6 +161,27 @@ func New(opts Options) (*Adapter, error) {
 		id:         identity{StaffRoles: set(opts.StaffRoles), StaffUsers: set(opts.StaffUsers)},
 	}
 	a.hookMsgs, _ = lru.New[string, webhookRef](20000)
+	if a.s, err = a.newSession(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// newSession makes a discordgo session with the adapter's handlers: the
+// one session, or one per shard (OpenShard).
+func (a *Adapter) newSession() (*discordgo.Session, error) {
+	s, err := discordgo.New("Bot " + a.token)
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
+	s.Client = a.client
+	s.Identify.Intents = Intents
+	s.ShouldReconnectOnError = true
+	s.StateEnabled = false // the adapter keeps the little it needs itself
+	// Handlers run in the gateway reader, one after another, so messages
+	// of a thread reach the core in order; they only translate and submit.
+	s.SyncEvents = true
+	s.LogLevel = discordgo.LogError
 	s.AddHandler(a.onReady)
 	s.AddHandler(a.onGuildCreate)
 	s.AddHandler(a.onChannelCreate)
@@ -179,7 +197,7 @@ func New(opts Options) (*Adapter, error) {
 	s.AddHandler(a.onInteraction)
 	s.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { a.log.Debug("gateway disconnected") })
 	s.AddHandler(func(*discordgo.Session, *discordgo.Resumed) { a.log.Info("gateway session resumed") })
-	return a, nil
+	return s, nil
 }
 
 func set(list []string) map[string]bool {
@@ -289,6 +307,9 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 	}
 	a.registerCommands(ctx, appID)
 
+	if a.opts.Gateway != nil {
+		return a.runGateway(ctx)
+	}
 	if err := a.open(ctx); err != nil {
 		return err
 	}

@@ -202,6 +202,14 @@ type Discord struct {
 	// GuildIDs registers the application commands in these servers only
 	// (they appear at once); empty registers them globally.
 	GuildIDs []string `yaml:"guild_ids"`
+	// Shards is the gateway shard count in cluster mode (the nodes share
+	// the shards by leases); 0 takes what Discord recommends
+	// (GET /gateway/bot). One machine runs one session: 0 or 1 there.
+	Shards int `yaml:"shards"`
+	// IdentifyReserve: in cluster mode no shard IDENTIFYs while Discord's
+	// session_start_limit.remaining is below it, so a restarting fleet
+	// cannot use up the day's budget (1,000 for most bots). Default 50.
+	IdentifyReserve int `yaml:"identify_reserve"`
 }
 
 // On reports whether the Discord adapter should run.
@@ -574,6 +582,7 @@ func (c *Config) fillDefaults() {
 	setInt(&c.LLM.Breaker.Failures, 3)
 	setDuration(&c.LLM.Breaker.Cooldown, 30*time.Second)
 	setString(&c.Discord.APIURL, "https://discord.com/")
+	setInt(&c.Discord.IdentifyReserve, 50)
 	setString(&c.Slack.Mode, "socket")
 	setString(&c.Slack.APIURL, "https://slack.com/api/")
 	setString(&c.Channels.Default, PolicyMention)

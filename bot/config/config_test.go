@@ -110,6 +110,8 @@ func TestDefault(t *testing.T) {
 		{"llm.breaker.failures", c.LLM.Breaker.Failures, 3},
 		{"llm.breaker.cooldown", c.LLM.Breaker.Cooldown, 30 * time.Second},
 		{"discord.api_url", c.Discord.APIURL, "https://discord.com/"},
+		{"discord.shards", c.Discord.Shards, 0},
+		{"discord.identify_reserve", c.Discord.IdentifyReserve, 50},
 		{"slack.mode", c.Slack.Mode, "socket"},
 		{"slack.api_url", c.Slack.APIURL, "https://slack.com/api/"},
 		{"knowledge.paths", len(c.Knowledge.Paths), 0},
@@ -519,6 +521,14 @@ channels:
 			},
 		},
 		{
+			name: "discord shards on one machine",
+			yaml: "discord:\n  shards: 4\n  identify_reserve: -1\n",
+			want: []wantProblem{
+				{"discord.shards", 2, "is 4, but one machine runs one gateway session: shards are spread over the nodes of a cluster (cluster.mode embedded or external)"},
+				{"discord.identify_reserve", 3, "must be at least 1, got -1"},
+			},
+		},
+		{
 			name: "cluster external without url",
 			yaml: "cluster:\n  mode: external\n  peers: [a:1]\n",
 			want: []wantProblem{
@@ -707,7 +717,7 @@ func TestFullConfig(t *testing.T) {
 		LLM: LLM{Enabled: &yes, BaseURL: "http://localhost:11434/v1", Model: "llama3", EmbeddingModel: "nomic-embed-text",
 			Persona: "You are {bot}, the Helferlein of our forum.", Temperature: 0, MaxTokens: 300, Timeout: 8 * time.Second,
 			MaxRetries: 0, HistoryTokens: 500, Redact: false, MaxConcurrent: 3, Breaker: LLMBreaker{Failures: 5, Cooldown: time.Minute}},
-		Discord: Discord{Token: "discord-secret", APIURL: "http://127.0.0.1:9001/", GuildIDs: []string{"444"}},
+		Discord: Discord{Token: "discord-secret", APIURL: "http://127.0.0.1:9001/", GuildIDs: []string{"444"}, IdentifyReserve: 50},
 		Handoff: Handoff{AutoTakeover: false, ReleaseAfter: 0, Reaction: "", Mention: "<@&555>", Sensitive: []string{"billing", "Rechnung"},
 			Hours: Hours{Timezone: "Europe/Berlin", Days: []string{"mon", "fri"}, From: "09:00", To: "17:30"}, NotePrefix: "//", SLAWarnAt: "80%"},
 		Support: Support{FollowUp: 2 * time.Hour, Similarity: 0.7, SaveReaction: "-"},

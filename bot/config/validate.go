@@ -28,6 +28,9 @@ func (c *Config) Validate() []Problem {
 	v.web(c.Web)
 	v.llm(c.LLM)
 	v.discord(c.Discord)
+	if c.Discord.Shards > 1 && !c.Cluster.On() {
+		v.add("discord.shards", "is %d, but one machine runs one gateway session: shards are spread over the nodes of a cluster (cluster.mode embedded or external)", c.Discord.Shards)
+	}
 	v.slack(c.Slack)
 	v.knowledge(c.Knowledge)
 	if c.Solved.NudgeAfter < 0 || (c.Solved.NudgeAfter > 0 && c.Solved.NudgeAfter < time.Minute) {
@@ -224,6 +227,12 @@ func (v *validator) llm(l LLM) {
 
 func (v *validator) discord(d Discord) {
 	v.httpURL("discord.api_url", d.APIURL, "https://discord.com/")
+	if d.Shards < 0 {
+		v.add("discord.shards", "must be 0 (what Discord recommends) or a shard count, got %d", d.Shards)
+	}
+	if d.IdentifyReserve < 0 {
+		v.add("discord.identify_reserve", "must be at least 1, got %d", d.IdentifyReserve)
+	}
 }
 
 func (v *validator) slack(s Slack) {

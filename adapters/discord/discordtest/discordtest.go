@@ -263,6 +263,7 @@ type Server struct {
 	oauth         oauthFake // the OAuth2 login (oauth.go), under its own lock
 	noWebhooks    bool      // the bot lacks Manage Webhooks
 	noThreads     bool      // the bot lacks Manage Threads
+	shards        shardState
 
 	nonces       map[nonceKey]nonceSeen // enforced nonces (nonce.go)
 	nonceReplays int

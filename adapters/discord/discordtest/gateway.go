@@ -20,6 +20,8 @@ type session struct {
 	seq      int64
 	log      []frame // the last sessionLogSize dispatches
 	conn     *gwConn // nil while disconnected
+	// shard of shards this session gets the events of (shards.go)
+	shard, shards int
 }
 
 type frame struct {
@@ -105,9 +107,10 @@ func (s *Server) tokenOK(t string) bool {
 
 func (s *Server) identify(c *gwConn, raw json.RawMessage) bool {
 	var d struct {
-		Token    string `json:"token"`
-		Intents  int    `json:"intents"`
-		Compress bool   `json:"compress"`
+		Token    string  `json:"token"`
+		Intents  int     `json:"intents"`
+		Compress bool    `json:"compress"`
+		Shard    *[2]int `json:"shard"`
 	}
 	if err := json.Unmarshal(raw, &d); err != nil {
 		c.close(4002, "Error while decoding payload.")
@@ -123,16 +126,23 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) bool {
 		c.close(4014, "Disallowed intent(s).")
 		return false
 	}
+	if !validShard(d.Shard) {
+		c.close(4010, "Invalid shard.")
+		return false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.identifies++
 	ss := &session{id: "session-" + s.newID(), intents: d.Intents, compress: d.Compress, conn: c}
+	s.identifyShardLocked(ss, d.Shard)
 	s.sessions[ss.id] = ss
 	c.sess = ss
 	c.compress = d.Compress
 	guilds := []any{}
 	for _, g := range s.guilds {
-		guilds = append(guilds, map[string]any{"id": g.ID, "unavailable": true})
+		if ShardOf(g.ID, ss.shards) == ss.shard {
+			guilds = append(guilds, map[string]any{"id": g.ID, "unavailable": true})
+		}
 	}
 	s.dispatchToLocked(ss, "READY", map[string]any{
 		"v": 9, "user": userPayload(s.botUser), "guilds": guilds, "session_id": ss.id,
@@ -202,6 +212,9 @@ func (s *Server) dispatchLocked(t string, intent int, d any) {
 }
 
 func (s *Server) dispatchToLocked(ss *session, t string, d any) {
+	if !s.onShardLocked(ss, t, d) {
+		return
+	}
 	ss.seq++
 	data := mustJSON(map[string]any{"op": 0, "t": t, "s": ss.seq, "d": d})
 	ss.log = append(ss.log, frame{seq: ss.seq, data: data})

@@ -25,7 +25,7 @@ func (s *Server) routes() http.Handler {
 	authed := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.limited(s.auth(h))) }
 
 	open("GET "+api+"/gateway", s.getGateway)
-	authed("GET "+api+"/gateway/bot", s.getGateway)
+	authed("GET "+api+"/gateway/bot", s.getGatewayBot)
 	authed("GET "+api+"/users/@me", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, userPayload(s.botUser)) })
 	authed("GET "+api+"/oauth2/applications/@me", s.getApplication)
 	authed("GET "+api+"/applications/@me", s.getApplication)
