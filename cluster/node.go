@@ -94,6 +94,8 @@ type Node struct {
 	Owners *Owners
 	// Ops counts this node's JetStream operations.
 	Ops Ops
+	// marks groups the posted marks of replies (marks.go).
+	marks marker
 
 	mu      sync.Mutex
 	senders map[string]bot.Sender // the real adapters, by platform
@@ -113,10 +115,11 @@ type Node struct {
 type pending struct {
 	msg       jetstream.Msg
 	partition int
-	again     bool   // it may have been handled before: check the posted marks
-	refused   bool   // a reply was not posted: the lease was lost
-	key       string // the event's own key (the core may know it by another)
-	n         int    // replies posted for the event so far
+	again     bool      // it may have been handled before: check the posted marks
+	stored    time.Time // when the event stream stored it
+	refused   bool      // a reply was not posted: the lease was lost
+	key       string    // the event's own key (the core may know it by another)
+	n         int       // replies posted for the event so far
 }
 
 type lease struct {
@@ -363,11 +366,16 @@ func (n *Node) postReply(ctx context.Context, to bot.ThreadRef, r bot.Reply) err
 		n.mu.Unlock()
 		return fmt.Errorf("cluster: partition %d is no longer this node's: reply to %s left to the next holder", pe.partition, r.ReplyTo)
 	}
-	mark := kvKey(id)
+	l := n.hold(pe.partition)
+	if l == nil {
+		return fmt.Errorf("cluster: partition %d is no longer this node's: reply to %s left to the next holder", pe.partition, r.ReplyTo)
+	}
 	if pe.again {
-		_, err := n.posted.Get(ctx, mark)
-		n.Ops.KV.Add(1)
-		if err == nil {
+		posted, err := n.wasPosted(ctx, pe.partition, l, id, pe.stored)
+		if err != nil {
+			return err // the event fails and comes again
+		}
+		if posted {
 			return nil // posted before
 		}
 	}
@@ -376,13 +384,10 @@ func (n *Node) postReply(ctx context.Context, to bot.ThreadRef, r bot.Reply) err
 		return err
 	}
 	n.Ops.Posted.Add(1)
-	// Mark without waiting: should this node die before the event's
-	// acknowledgement lands, the mark stops a second post.
-	if _, err := n.js.PublishMsgAsync(nats.NewMsg("$KV." + PostedBucket + "." + mark)); err != nil {
-		n.log.Warn("marking a reply posted", "err", err)
-	} else {
-		n.Ops.KV.Add(1)
-	}
+	// Mark without waiting, grouped with the marks of other replies
+	// (marks.go): should this node die before the event's acknowledgement
+	// lands, the mark stops a second post.
+	n.mark(pe.partition, l, id)
 	return nil
 }
 

@@ -354,7 +354,14 @@ func (n *Node) handle(p int, msg jetstream.Msg, before uint64) {
 	}
 	md, err := msg.Metadata()
 	again := err != nil || md.NumDelivered > 1 || md.Sequence.Stream <= before || orig != ev.Key
-	n.pending[ev.Key] = &pending{msg: msg, partition: p, again: again, key: orig}
+	var stored time.Time
+	if err == nil {
+		stored = md.Timestamp
+	} else {
+		stored = n.clock.Now() // not read: assume the check must reach far back
+		stored = stored.Add(-eventsMaxAge)
+	}
+	n.pending[ev.Key] = &pending{msg: msg, partition: p, again: again, key: orig, stored: stored}
 	n.inFlight[p]++
 	core := n.core
 	n.mu.Unlock()
