@@ -21,7 +21,8 @@ import (
 // and JetStream operations per event (publishes, acknowledgements, pull
 // requests and key-value reads and writes on the event path, all nodes
 // together; the pull requests and the key-value part are also reported
-// apart). On one shared machine the nodes compete for the same cores:
+// apart; notices/event are the core NATS notices of posted replies, not
+// stored and not counted as JetStream operations). On one shared machine the nodes compete for the same cores:
 // BenchmarkClusterScaling is the one that shows scaling.
 func BenchmarkCluster(b *testing.B) {
 	defer func(ttl time.Duration) { testLeaseTTL = ttl }(testLeaseTTL)
@@ -31,8 +32,9 @@ func BenchmarkCluster(b *testing.B) {
 			p := &platform{}
 			nodes := startCluster(b, n, 16, p)
 			r := pushEvents(b, nodes, p, 256)
-			var ops, fetched, kv, deferred int64
+			var ops, fetched, kv, deferred, notices int64
 			for _, x := range nodes {
+				notices += x.node.Ops.Notices.Load()
 				ops += x.node.Ops.Published.Load() + x.node.Ops.Acked.Load() + x.node.Ops.Fetched.Load() + x.node.Ops.KV.Load()
 				fetched += x.node.Ops.Fetched.Load()
 				kv += x.node.Ops.KV.Load()
@@ -41,6 +43,7 @@ func BenchmarkCluster(b *testing.B) {
 			b.ReportMetric(float64(fetched)/float64(b.N), "fetches/event")
 			b.ReportMetric(float64(kv)/float64(b.N), "kv/event")
 			b.ReportMetric(float64(deferred), "deferred")
+			b.ReportMetric(float64(notices)/float64(b.N), "notices/event")
 			b.ReportMetric(float64(ops)/float64(b.N), "jsops/event")
 			r.report(b)
 		})

@@ -37,6 +37,10 @@ import (
 const (
 	markBatchMax = 1000 // ids in one group at most (keeps it far below the 1 MB payload limit)
 	markSkew     = time.Minute
+	// noticeSubject carries the id of each reply posted, over core NATS
+	// (not stored): every live node keeps them for noticeKeep.
+	noticeSubject = "einsatz.notice.posted"
+	noticeKeep    = 2 * time.Minute
 )
 
 // marker groups this node's posted marks; its zero value is ready.
@@ -52,6 +56,7 @@ type marker struct {
 // markSet is the marks of one partition as this node knows them during
 // one hold of it.
 type markSet struct {
+	load   sync.Mutex // one read at a time
 	mu     sync.Mutex
 	loaded bool
 	from   time.Time // marks stored since then are in ids
@@ -63,14 +68,18 @@ func markSubject(p int, key string) string {
 }
 
 // mark records that reply id of partition p was posted: in the set of
-// the partition's hold at once, and in the posted bucket with the next
-// group.
+// the partition's hold and, through a notice, in every live node's memory
+// at once; in the posted bucket with the next group.
 func (n *Node) mark(p int, l *lease, id string) {
 	m := &n.marks
 	s := m.set(l)
 	s.mu.Lock()
 	s.ids[id] = true
 	s.mu.Unlock()
+	if err := n.nc.Publish(noticeSubject, []byte(id)); err != nil {
+		n.log.Warn("noticing a reply posted", "err", err)
+	}
+	n.Ops.Notices.Add(1)
 	m.mu.Lock()
 	if m.queue == nil {
 		m.queue = map[int][]string{}
@@ -106,8 +115,10 @@ func (m *marker) set(l *lease) *markSet {
 	return s
 }
 
-// storeMarks stores the waiting marks, one publish per partition, waits
-// for JetStream to confirm them, and goes on while more are waiting.
+// storeMarks stores the waiting marks, one publish per partition (at
+// most markBatchMax marks each), waits for JetStream to confirm them, and
+// goes on while more are waiting. Marks not confirmed wait for the next
+// group (after a node died the bucket may be electing a leader).
 func (n *Node) storeMarks() {
 	m := &n.marks
 	for {
@@ -124,38 +135,102 @@ func (n *Node) storeMarks() {
 			_, _ = rand.Read(b[:])
 			m.prefix = hex.EncodeToString(b[:])
 		}
-		var msgs []*nats.Msg
+		type group struct {
+			p   int
+			ids []string
+			msg *nats.Msg
+			f   jetstream.PubAckFuture
+		}
+		var groups []*group
 		for p, ids := range q {
 			for len(ids) > 0 {
 				k := min(len(ids), markBatchMax)
-				data, err := json.Marshal(ids[:k])
+				g := &group{p: p, ids: ids[:k]}
 				ids = ids[k:]
+				data, err := json.Marshal(g.ids)
 				if err != nil {
 					continue
 				}
 				m.n++
-				msg := nats.NewMsg(markSubject(p, m.prefix+"-"+strconv.FormatUint(m.n, 10)))
-				msg.Data = data
-				msgs = append(msgs, msg)
+				g.msg = nats.NewMsg(markSubject(p, m.prefix+"-"+strconv.FormatUint(m.n, 10)))
+				g.msg.Data = data
+				groups = append(groups, g)
 			}
 		}
 		m.mu.Unlock()
-		var futures []jetstream.PubAckFuture
-		for _, msg := range msgs {
-			f, err := n.js.PublishMsgAsync(msg)
-			if err != nil {
-				n.log.Warn("marking replies posted", "err", err)
-				continue
-			}
-			n.Ops.KV.Add(1)
-			futures = append(futures, f)
-		}
-		for _, f := range futures {
-			if err := n.waitAck(f); err != nil {
-				n.log.Warn("marking replies posted", "err", err)
+		for _, g := range groups {
+			f, err := n.js.PublishMsgAsync(g.msg)
+			if err == nil {
+				g.f = f
+				n.Ops.KV.Add(1)
 			}
 		}
+		var failed []*group
+		for _, g := range groups {
+			if g.f == nil || n.waitAck(g.f) != nil {
+				failed = append(failed, g)
+			}
+		}
+		if len(failed) == 0 {
+			continue
+		}
+		if n.nc.IsClosed() {
+			n.log.Warn("replies posted but not marked: the node left the cluster", "groups", len(failed))
+			continue
+		}
+		n.log.Warn("marking replies posted: trying again", "groups", len(failed))
+		m.mu.Lock()
+		if m.queue == nil {
+			m.queue = map[int][]string{}
+		}
+		for _, g := range failed {
+			m.queue[g.p] = append(m.queue[g.p], g.ids...)
+		}
+		m.mu.Unlock()
+		<-n.clock.After(250 * time.Millisecond)
 	}
+}
+
+// noticed keeps the reply ids other nodes (and this one) noticed posted
+// over core NATS within noticeKeep: what a node posted just before it
+// died, while the group with its mark was still being stored.
+type noticed struct {
+	mu    sync.Mutex
+	ids   map[string]time.Time
+	swept time.Time
+}
+
+// watchNotices subscribes to the notices of posted replies.
+func (n *Node) watchNotices() error {
+	n.notices.ids = map[string]time.Time{}
+	sub, err := n.nc.Subscribe(noticeSubject, func(msg *nats.Msg) {
+		now := n.clock.Now()
+		r := &n.notices
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.ids[string(msg.Data)] = now
+		if now.Sub(r.swept) > noticeKeep/2 {
+			for id, at := range r.ids {
+				if now.Sub(at) > noticeKeep {
+					delete(r.ids, id)
+				}
+			}
+			r.swept = now
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("cluster: subscribe to posted notices: %w", err)
+	}
+	_ = sub.SetPendingLimits(-1, -1)
+	return nil
+}
+
+func (n *Node) wasNoticed(id string) bool {
+	r := &n.notices
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.ids[id]
+	return ok
 }
 
 // wasPosted reports whether reply id of an event of partition p, stored
@@ -163,20 +238,37 @@ func (n *Node) storeMarks() {
 // of the partition (by any node) or during this one.
 func (n *Node) wasPosted(ctx context.Context, p int, l *lease, id string, stored time.Time) (bool, error) {
 	s := n.marks.set(l)
+	s.load.Lock()
+	defer s.load.Unlock()
+	from := stored.Add(-markSkew)
+	s.mu.Lock()
+	need := !s.loaded || from.Before(s.from)
+	s.mu.Unlock()
+	for need {
+		ids, err := n.readMarks(ctx, p, from)
+		if err == nil {
+			s.mu.Lock()
+			for id := range ids {
+				s.ids[id] = true
+			}
+			s.loaded, s.from = true, from
+			s.mu.Unlock()
+			break
+		}
+		// After a node died the bucket may have no leader for a few
+		// seconds: try again while the partition is this node's.
+		n.log.Warn("reading posted marks", "partition", p, "err", err)
+		select {
+		case <-ctx.Done():
+			return false, err
+		case <-l.ctx.Done():
+			return false, err
+		case <-n.clock.After(250 * time.Millisecond):
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	from := stored.Add(-markSkew)
-	if !s.loaded || from.Before(s.from) {
-		ids, err := n.readMarks(ctx, p, from)
-		if err != nil {
-			return false, err
-		}
-		for id := range ids {
-			s.ids[id] = true
-		}
-		s.loaded, s.from = true, from
-	}
-	return s.ids[id], nil
+	return s.ids[id] || n.wasNoticed(id), nil
 }
 
 // readMarks reads the groups of marks of partition p stored since from,

@@ -67,6 +67,7 @@ type Ops struct {
 	Handled   atomic.Int64 // events this node's partitions completed
 	Posted    atomic.Int64 // replies this node posted
 	Deferred  atomic.Int64 // replies held back while a lease renewal was late
+	Notices   atomic.Int64 // core NATS notices of posted replies (not stored, not JetStream)
 }
 
 // PerEvent is the operations on the event path per published event.
@@ -94,8 +95,10 @@ type Node struct {
 	Owners *Owners
 	// Ops counts this node's JetStream operations.
 	Ops Ops
-	// marks groups the posted marks of replies (marks.go).
-	marks marker
+	// marks groups the posted marks of replies; notices keeps the
+	// posted replies other nodes noticed (marks.go).
+	marks   marker
+	notices noticed
 
 	mu      sync.Mutex
 	senders map[string]bot.Sender // the real adapters, by platform
@@ -236,6 +239,9 @@ func (n *Node) setup(ctx context.Context) error {
 	if n.Owners, err = watchOwners(ctx, owners, n.log); err != nil {
 		return err
 	}
+	if err := n.watchNotices(); err != nil {
+		return err
+	}
 	return n.watchNodes(context.WithoutCancel(ctx))
 }
 
@@ -357,23 +363,18 @@ func (n *Node) postReply(ctx context.Context, to bot.ThreadRef, r bot.Reply) err
 		return s.Send(ctx, to, r) // a post nobody asked for (a timer's): nothing to repeat
 	}
 	pctx, ok := n.partitionContext(pe.partition)
-	if !ok || !n.waitFresh(ctx, pctx, pe.partition) {
-		n.mu.Lock()
-		if !pe.refused {
-			pe.refused = true // not acknowledged: the next holder handles it
-			n.refusedKeys[pe.key]++
-		}
-		n.mu.Unlock()
-		return fmt.Errorf("cluster: partition %d is no longer this node's: reply to %s left to the next holder", pe.partition, r.ReplyTo)
-	}
 	l := n.hold(pe.partition)
-	if l == nil {
+	if !ok || l == nil || !n.waitFresh(ctx, pctx, pe.partition) {
+		n.refuse(pe)
 		return fmt.Errorf("cluster: partition %d is no longer this node's: reply to %s left to the next holder", pe.partition, r.ReplyTo)
 	}
 	if pe.again {
+		// Read while this node holds the partition (the posted bucket may
+		// be electing a leader after a node died).
 		posted, err := n.wasPosted(ctx, pe.partition, l, id, pe.stored)
 		if err != nil {
-			return err // the event fails and comes again
+			n.refuse(pe)
+			return fmt.Errorf("cluster: reply to %s left to the next holder: %w", r.ReplyTo, err)
 		}
 		if posted {
 			return nil // posted before
@@ -389,6 +390,18 @@ func (n *Node) postReply(ctx context.Context, to bot.ThreadRef, r bot.Reply) err
 	// lands, the mark stops a second post.
 	n.mark(pe.partition, l, id)
 	return nil
+}
+
+// refuse leaves an event unacknowledged: a reply of it was not posted
+// (the partition was lost, or its posted marks could not be read while it
+// was held), so the next holder handles it.
+func (n *Node) refuse(pe *pending) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !pe.refused {
+		pe.refused = true
+		n.refusedKeys[pe.key]++
+	}
 }
 
 // partitionContext is the context of this node's hold on partition p.
