@@ -68,6 +68,7 @@ type Ops struct {
 	Posted    atomic.Int64 // replies this node posted
 	Deferred  atomic.Int64 // replies held back while a lease renewal was late
 	Notices   atomic.Int64 // core NATS notices of posted replies (not stored, not JetStream)
+	Skipped   atomic.Int64 // replies not posted again: an earlier holder had posted them
 }
 
 // PerEvent is the operations on the event path per published event.
@@ -377,6 +378,7 @@ func (n *Node) postReply(ctx context.Context, to bot.ThreadRef, r bot.Reply) err
 			return fmt.Errorf("cluster: reply to %s left to the next holder: %w", r.ReplyTo, err)
 		}
 		if posted {
+			n.Ops.Skipped.Add(1)
 			return nil // posted before
 		}
 	}
