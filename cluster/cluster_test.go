@@ -207,6 +207,9 @@ func startClusterWork(t testing.TB, n, partitions int, work func(node string), n
 			Concurrency: 128}) // core.concurrency's default
 		tn.core.Fallback(bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
 			work(tn.name)
+			if ev.Text == "twice" { // two replies (TestReplyPostedBeforeADeathIsNotPostedAgain)
+				return []bot.Reply{{Text: "re: twice"}, {Text: "again: twice"}}, nil
+			}
 			return []bot.Reply{{Text: "re: " + ev.Text}}, nil
 		}))
 		ctx, cancel := context.WithCancel(context.Background())

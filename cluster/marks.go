@@ -198,6 +198,13 @@ type noticed struct {
 	mu    sync.Mutex
 	ids   map[string]time.Time
 	swept time.Time
+	sub   *nats.Subscription
+}
+
+func (r *noticed) stop() {
+	if r.sub != nil {
+		_ = r.sub.Unsubscribe()
+	}
 }
 
 // watchNotices subscribes to the notices of posted replies.
@@ -222,6 +229,7 @@ func (n *Node) watchNotices() error {
 		return fmt.Errorf("cluster: subscribe to posted notices: %w", err)
 	}
 	_ = sub.SetPendingLimits(-1, -1)
+	n.notices.sub = sub
 	return nil
 }
 

@@ -484,6 +484,7 @@ func (n *Node) Close() error {
 	}
 	_ = n.leases.Delete(ctx, nodeKey(n.s.Node))
 	n.Owners.stop()
+	n.notices.stop()
 	_ = n.nodeWatch.Stop()
 	n.wg.Wait()
 	n.closeConn()
@@ -501,6 +502,7 @@ func (n *Node) Kill() {
 	n.held = map[int]*lease{}
 	n.mu.Unlock()
 	n.Owners.stop()
+	n.notices.stop()
 	_ = n.nodeWatch.Stop()
 	n.nc.Close()
 	n.wg.Wait()
