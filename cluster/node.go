@@ -119,6 +119,7 @@ type Node struct {
 type pending struct {
 	msg       jetstream.Msg
 	partition int
+	hold      *lease    // the hold of the partition it was fetched in: it posts only during that one
 	again     bool      // it may have been handled before: check the posted marks
 	stored    time.Time // when the event stream stored it
 	refused   bool      // a reply was not posted: the lease was lost
@@ -363,9 +364,11 @@ func (n *Node) postReply(ctx context.Context, to bot.ThreadRef, r bot.Reply) err
 	if pe == nil {
 		return s.Send(ctx, to, r) // a post nobody asked for (a timer's): nothing to repeat
 	}
-	pctx, ok := n.partitionContext(pe.partition)
-	l := n.hold(pe.partition)
-	if !ok || l == nil || !n.waitFresh(ctx, pctx, pe.partition) {
+	// Only during the hold the event was fetched in: after the partition
+	// came back to this node, the new consumer delivers the event again,
+	// in order with its thread's later ones.
+	l := pe.hold
+	if n.hold(pe.partition) != l || !n.waitFresh(ctx, l.ctx, pe.partition) || n.hold(pe.partition) != l {
 		n.refuse(pe)
 		return fmt.Errorf("cluster: partition %d is no longer this node's: reply to %s left to the next holder", pe.partition, r.ReplyTo)
 	}
@@ -404,17 +407,6 @@ func (n *Node) refuse(pe *pending) {
 		pe.refused = true
 		n.refusedKeys[pe.key]++
 	}
-}
-
-// partitionContext is the context of this node's hold on partition p.
-func (n *Node) partitionContext(p int) (context.Context, bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	l := n.held[p]
-	if l == nil {
-		return nil, false
-	}
-	return l.ctx, true
 }
 
 // completed acknowledges an event the core is done with, once its replies
