@@ -67,6 +67,8 @@ type Ops struct {
 	Handled   atomic.Int64 // events this node's partitions completed
 	Posted    atomic.Int64 // replies this node posted
 	Deferred  atomic.Int64 // replies held back while a lease renewal was late
+	Notices   atomic.Int64 // core NATS notices of posted replies (not stored, not JetStream)
+	Skipped   atomic.Int64 // replies not posted again: an earlier holder had posted them
 	// ShardsLost counts Discord shard leases this node lost (not renewed
 	// in time) while their session was connected: each costs an IDENTIFY
 	// where the shard is taken next.
@@ -98,6 +100,10 @@ type Node struct {
 	Owners *Owners
 	// Ops counts this node's JetStream operations.
 	Ops Ops
+	// marks groups the posted marks of replies; notices keeps the
+	// posted replies other nodes noticed (marks.go).
+	marks   marker
+	notices noticed
 
 	mu      sync.Mutex
 	senders map[string]bot.Sender // the real adapters, by platform
@@ -119,10 +125,12 @@ type Node struct {
 type pending struct {
 	msg       jetstream.Msg
 	partition int
-	again     bool   // it may have been handled before: check the posted marks
-	refused   bool   // a reply was not posted: the lease was lost
-	key       string // the event's own key (the core may know it by another)
-	n         int    // replies posted for the event so far
+	hold      *lease    // the hold of the partition it was fetched in: it posts only during that one
+	again     bool      // it may have been handled before: check the posted marks
+	stored    time.Time // when the event stream stored it
+	refused   bool      // a reply was not posted: the lease was lost
+	key       string    // the event's own key (the core may know it by another)
+	n         int       // replies posted for the event so far
 }
 
 type lease struct {
@@ -237,6 +245,9 @@ func (n *Node) setup(ctx context.Context) error {
 		return err
 	}
 	if n.Owners, err = watchOwners(ctx, owners, n.log); err != nil {
+		return err
+	}
+	if err := n.watchNotices(); err != nil {
 		return err
 	}
 	return n.watchNodes(context.WithoutCancel(ctx))
@@ -359,21 +370,24 @@ func (n *Node) postReply(ctx context.Context, to bot.ThreadRef, r bot.Reply) err
 	if pe == nil {
 		return s.Send(ctx, to, r) // a post nobody asked for (a timer's): nothing to repeat
 	}
-	pctx, ok := n.partitionContext(pe.partition)
-	if !ok || !n.waitFresh(ctx, pctx, pe.partition) {
-		n.mu.Lock()
-		if !pe.refused {
-			pe.refused = true // not acknowledged: the next holder handles it
-			n.refusedKeys[pe.key]++
-		}
-		n.mu.Unlock()
+	// Only during the hold the event was fetched in: after the partition
+	// came back to this node, the new consumer delivers the event again,
+	// in order with its thread's later ones.
+	l := pe.hold
+	if n.hold(pe.partition) != l || !n.waitFresh(ctx, l.ctx, pe.partition) || n.hold(pe.partition) != l {
+		n.refuse(pe)
 		return fmt.Errorf("cluster: partition %d is no longer this node's: reply to %s left to the next holder", pe.partition, r.ReplyTo)
 	}
-	mark := kvKey(id)
 	if pe.again {
-		_, err := n.posted.Get(ctx, mark)
-		n.Ops.KV.Add(1)
-		if err == nil {
+		// Read while this node holds the partition (the posted bucket may
+		// be electing a leader after a node died).
+		posted, err := n.wasPosted(ctx, pe.partition, l, id, pe.stored)
+		if err != nil {
+			n.refuse(pe)
+			return fmt.Errorf("cluster: reply to %s left to the next holder: %w", r.ReplyTo, err)
+		}
+		if posted {
+			n.Ops.Skipped.Add(1)
 			return nil // posted before
 		}
 	}
@@ -382,25 +396,23 @@ func (n *Node) postReply(ctx context.Context, to bot.ThreadRef, r bot.Reply) err
 		return err
 	}
 	n.Ops.Posted.Add(1)
-	// Mark without waiting: should this node die before the event's
-	// acknowledgement lands, the mark stops a second post.
-	if _, err := n.js.PublishMsgAsync(nats.NewMsg("$KV." + PostedBucket + "." + mark)); err != nil {
-		n.log.Warn("marking a reply posted", "err", err)
-	} else {
-		n.Ops.KV.Add(1)
-	}
+	// Mark without waiting, grouped with the marks of other replies
+	// (marks.go): should this node die before the event's acknowledgement
+	// lands, the mark stops a second post.
+	n.mark(pe.partition, l, id)
 	return nil
 }
 
-// partitionContext is the context of this node's hold on partition p.
-func (n *Node) partitionContext(p int) (context.Context, bool) {
+// refuse leaves an event unacknowledged: a reply of it was not posted
+// (the partition was lost, or its posted marks could not be read while it
+// was held), so the next holder handles it.
+func (n *Node) refuse(pe *pending) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	l := n.held[p]
-	if l == nil {
-		return nil, false
+	if !pe.refused {
+		pe.refused = true
+		n.refusedKeys[pe.key]++
 	}
-	return l.ctx, true
 }
 
 // completed acknowledges an event the core is done with, once its replies
@@ -470,6 +482,7 @@ func (n *Node) Close() error {
 	}
 	_ = n.leases.Delete(ctx, nodeKey(n.s.Node))
 	n.Owners.stop()
+	n.notices.stop()
 	_ = n.nodeWatch.Stop()
 	n.wg.Wait()
 	n.closeConn()
@@ -487,6 +500,7 @@ func (n *Node) Kill() {
 	n.held = map[int]*lease{}
 	n.mu.Unlock()
 	n.Owners.stop()
+	n.notices.stop()
 	_ = n.nodeWatch.Stop()
 	n.nc.Close()
 	n.wg.Wait()

@@ -195,7 +195,7 @@ func (n *Node) acquire(ctx context.Context, p int, rev uint64, sent time.Time) *
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
-		err := n.work(fctx, p)
+		err := n.work(fctx, p, l)
 		if fctx.Err() != nil {
 			return
 		}
@@ -294,7 +294,7 @@ const beforeKey = "einsatz_before"
 // maxInFlight unacknowledged at a time. The core posts the replies itself
 // (postReply), so an event costs its publish, its acknowledgement and the
 // posted mark of each reply, plus its share of a pull request.
-func (n *Node) work(ctx context.Context, p int) error {
+func (n *Node) work(ctx context.Context, p int, hold *lease) error {
 	ps := strconv.Itoa(p)
 	// Events an earlier holder may have handled (up to before) have the
 	// marks of their replies checked.
@@ -323,7 +323,7 @@ func (n *Node) work(ctx context.Context, p int) error {
 		}
 		n.Ops.Fetched.Add(1)
 		for msg := range batch.Messages() {
-			n.handle(p, msg, before)
+			n.handle(p, hold, msg, before)
 		}
 		if err := batch.Error(); err != nil && ctx.Err() == nil && !errors.Is(err, nats.ErrTimeout) {
 			return fmt.Errorf("fetch events: %w", err)
@@ -332,7 +332,8 @@ func (n *Node) work(ctx context.Context, p int) error {
 	return nil
 }
 
-func (n *Node) handle(p int, msg jetstream.Msg, before uint64) {
+// handle hands an event fetched during hold to the core.
+func (n *Node) handle(p int, hold *lease, msg jetstream.Msg, before uint64) {
 	var ev bot.Event
 	if err := json.Unmarshal(msg.Data(), &ev); err != nil {
 		n.log.Error("undecodable event dropped", "partition", p, "err", err)
@@ -341,20 +342,40 @@ func (n *Node) handle(p int, msg jetstream.Msg, before uint64) {
 	}
 	n.mu.Lock()
 	orig := ev.Key
-	if k := n.refusedKeys[orig]; k > 0 {
-		// This node's core handled the event before but could not post its
-		// replies (it had lost the partition, and got it back): under
-		// another key, or the core would take it for a repeat. Its marks
-		// stay those of the original key.
-		ev.Key = orig + "~again" + strconv.Itoa(k)
-	}
-	if _, dup := n.pending[ev.Key]; dup {
-		n.mu.Unlock()
-		return // already with the core (a redelivery while it is still being handled)
+	for {
+		ev.Key = orig
+		if k := n.refusedKeys[orig]; k > 0 {
+			// This node's core handled the event before but could not post
+			// its replies (it had lost the partition, and got it back):
+			// under another key, or the core would take it for a repeat.
+			// Its marks stay those of the original key.
+			ev.Key = orig + "~again" + strconv.Itoa(k)
+		}
+		old, dup := n.pending[ev.Key]
+		if !dup {
+			break
+		}
+		if old.hold == hold {
+			n.mu.Unlock()
+			return // already with the core (a redelivery while it is still being handled)
+		}
+		// Still with the core from an earlier hold of the partition: that
+		// one may not post any more (postReply refuses it), so its thread's
+		// later events cannot overtake it; this delivery goes to the core
+		// under the next retry key.
+		old.refused = true
+		n.refusedKeys[orig]++
 	}
 	md, err := msg.Metadata()
 	again := err != nil || md.NumDelivered > 1 || md.Sequence.Stream <= before || orig != ev.Key
-	n.pending[ev.Key] = &pending{msg: msg, partition: p, again: again, key: orig}
+	var stored time.Time
+	if err == nil {
+		stored = md.Timestamp
+	} else {
+		stored = n.clock.Now() // not read: assume the check must reach far back
+		stored = stored.Add(-eventsMaxAge)
+	}
+	n.pending[ev.Key] = &pending{msg: msg, partition: p, hold: hold, again: again, key: orig, stored: stored}
 	n.inFlight[p]++
 	core := n.core
 	n.mu.Unlock()
