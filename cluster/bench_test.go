@@ -205,8 +205,8 @@ func BenchmarkClusterScaling(b *testing.B) {
 // submitted to the surviving nodes), and reports the seconds from the kill
 // to the first answer of an event submitted after it (first-answer-s) and
 // until events of every partition, the dead node's too, are answered again
-// (failover-s). A lease_ttl of 1 s (the tests'), 3 s, 5 s and 10 s (the
-// default).
+// (failover-s). A lease_ttl of 1 s (the tests'), 3 s, 5 s (the default)
+// and 10 s.
 func BenchmarkClusterFailover(b *testing.B) {
 	defer func(ttl time.Duration) { testLeaseTTL = ttl }(testLeaseTTL)
 	for _, ttl := range []time.Duration{time.Second, 3 * time.Second, 5 * time.Second, 10 * time.Second} {

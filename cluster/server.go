@@ -67,7 +67,7 @@ func FromConfig(cfg *config.Config) Settings {
 		}
 	}
 	if s.LeaseTTL == 0 {
-		s.LeaseTTL = 10 * time.Second
+		s.LeaseTTL = 5 * time.Second
 	}
 	return s
 }

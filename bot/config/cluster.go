@@ -43,7 +43,7 @@ type Cluster struct {
 	// embedded nodes).
 	Replicas int `yaml:"replicas"`
 	// LeaseTTL: a partition whose node stopped renewing its lease for this
-	// long moves to another node; default 10s.
+	// long moves to another node; default 5s (failover ≤ 10 s, docs/cluster.md).
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
 }
 
