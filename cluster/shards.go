@@ -203,12 +203,27 @@ func (r *shardSet) round(ctx context.Context) {
 		case ctx.Err() != nil:
 			return
 		case errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyNotFound) || n.clock.Now().Sub(l.renewed) >= n.s.LeaseTTL:
-			// Another node may hold it now: this session must go.
-			n.log.Warn("shard lease lost; closing its session", "shard", s, "err", err)
-			if l.connected.Load() {
-				n.Ops.ShardsLost.Add(1)
+			// The lease lapsed (a leader election of the lease bucket can
+			// take longer than lease_ttl) or an update whose answer was
+			// lost went through. Moving a shard costs an IDENTIFY and the
+			// events Discord sends meanwhile, so take it back when no other
+			// node has it, and keep the session.
+			rev, rerr := r.retake(rctx, s, l)
+			switch {
+			case rerr == nil:
+				n.log.Info("shard lease taken back after it lapsed; the session stays", "shard", s, "err", err)
+				l.rev, l.renewed = rev, sent
+			case errors.Is(rerr, errHeldElsewhere) || n.clock.Now().Sub(l.renewed) >= 3*n.s.LeaseTTL:
+				// Another node holds it, or this node has been cut off
+				// from the cluster for long: this session must go.
+				n.log.Warn("shard lease lost; closing its session", "shard", s, "err", rerr)
+				if l.connected.Load() {
+					n.Ops.ShardsLost.Add(1)
+				}
+				r.drop(s)
+			default:
+				n.log.Warn("renewing a shard lease", "shard", s, "err", rerr)
 			}
-			r.drop(s)
 		default:
 			n.log.Warn("renewing a shard lease", "shard", s, "err", err)
 		}
@@ -246,6 +261,33 @@ func (r *shardSet) round(ctx context.Context) {
 		n.log.Info("shard taken", "shard", s, "shards", r.count)
 		go r.run(lctx, s, l)
 	}
+}
+
+// errHeldElsewhere: another node holds the shard's lease.
+var errHeldElsewhere = errors.New("another node holds the shard")
+
+// retake takes shard s's lease back after a renewal failed: created again
+// when it expired, updated when it still names this node (an update whose
+// answer was lost); errHeldElsewhere when another node took it.
+func (r *shardSet) retake(ctx context.Context, s int, l *shardLease) (uint64, error) {
+	n := r.n
+	e, err := n.leases.Get(ctx, shardKey(s))
+	n.Ops.Leases.Add(1)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted):
+		n.Ops.Leases.Add(1)
+		rev, err := n.leases.Create(ctx, shardKey(s), r.leaseValue(l.since))
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return 0, errHeldElsewhere
+		}
+		return rev, err
+	case err != nil:
+		return 0, err
+	case !strings.HasPrefix(string(e.Value()), n.s.Node+" "):
+		return 0, errHeldElsewhere
+	}
+	n.Ops.Leases.Add(1)
+	return n.leases.Update(ctx, shardKey(s), r.leaseValue(l.since), e.Revision())
 }
 
 func (r *shardSet) ids() []int {

@@ -206,3 +206,71 @@ func TestBudgetGuardRefusesBelowReserve(t *testing.T) {
 		t.Errorf("problem %q left after the budget reset", n.shardProblem)
 	}
 }
+
+// A shard lease that lapsed while its node lived (a leader election of
+// the lease bucket took longer than lease_ttl) is taken back and the
+// session stays: no second IDENTIFY. Only when another node holds the
+// lease does the session close.
+func TestLapsedShardLeaseIsTakenBack(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	kvs := identifyKV(t, 2)
+	leases := kvs[1] // any bucket works as the lease bucket here
+	clock := bottest.NewClock(time.Unix(1_700_000_000, 0))
+	n := &Node{s: Settings{Node: "n1", LeaseTTL: 5 * time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		clock: clock, leases: leases}
+	gw := &fakeGateway{limits: GatewayLimits{Shards: 1, Total: 1000, Remaining: 1000, ResetAfter: time.Hour, MaxConcurrency: 1}}
+	r := &shardSet{n: n, gw: gw, kv: kvs[0], count: 1, held: map[int]*shardLease{}}
+	opened := func() int {
+		gw.mu.Lock()
+		defer gw.mu.Unlock()
+		return len(gw.opened)
+	}
+	r.round(ctx)
+	for opened() == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("shard 0 never connected")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	l := r.held[0]
+
+	// The lease lapses: the key is gone when the node renews.
+	if err := leases.Purge(ctx, shardKey(0)); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(6 * time.Second)
+	r.round(ctx)
+	if r.held[0] != l || l.done == nil || opened() != 1 {
+		t.Fatalf("after a lapse: held %v (was %v), %d sessions opened; want the same lease and one session", r.held[0], l, opened())
+	}
+	select {
+	case <-l.done:
+		t.Fatal("the session was closed after the lease was taken back")
+	default:
+	}
+	e, err := leases.Get(ctx, shardKey(0))
+	if err != nil || !strings.HasPrefix(string(e.Value()), "n1 ") {
+		t.Fatalf("lease after taking it back: %v, %v", e, err)
+	}
+
+	// Another node holds it now: the session goes.
+	if err := leases.Purge(ctx, shardKey(0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := leases.Create(ctx, shardKey(0), []byte("n2 2023-11-14T22:13:20Z")); err != nil {
+		t.Fatal(err)
+	}
+	r.round(ctx)
+	if r.held[0] != nil {
+		t.Fatal("the shard is still held after another node took its lease")
+	}
+	select {
+	case <-l.done:
+	case <-ctx.Done():
+		t.Fatal("the session was not closed after another node took the lease")
+	}
+	if opened() != 1 {
+		t.Errorf("%d sessions opened, want 1", opened())
+	}
+}
