@@ -106,19 +106,29 @@ func Status(ctx context.Context, nc *nats.Conn, w io.Writer) error {
 		if err != nil {
 			continue
 		}
-		var rows []string
+		type row struct {
+			partition int // -1 for a consumer that is not a partition's
+			name, text string
+		}
+		var rows []row
 		lister := s.ListConsumers(ctx)
 		for ci := range lister.Info() {
 			holder := "-"
-			var p int
+			p := -1
 			if _, err := fmt.Sscanf(ci.Name[strings.LastIndex(ci.Name, "-")+1:], "%d", &p); err == nil && parts[p] != "" {
 				holder = parts[p]
 			}
-			rows = append(rows, fmt.Sprintf("  %s/%s\t%d\t%d\t%d\t%s", stream, ci.Name, ci.NumPending, ci.NumAckPending, ci.NumRedelivered, holder))
+			rows = append(rows, row{p, ci.Name, fmt.Sprintf("  %s/%s\t%d\t%d\t%d\t%s", stream, ci.Name, ci.NumPending, ci.NumAckPending, ci.NumRedelivered, holder)})
 		}
-		sort.Strings(rows)
+		// events-2 before events-10.
+		sort.Slice(rows, func(i, j int) bool {
+			if rows[i].partition != rows[j].partition {
+				return rows[i].partition < rows[j].partition
+			}
+			return rows[i].name < rows[j].name
+		})
 		for _, r := range rows {
-			fmt.Fprintln(tw, r)
+			fmt.Fprintln(tw, r.text)
 		}
 	}
 
