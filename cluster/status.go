@@ -107,7 +107,7 @@ func Status(ctx context.Context, nc *nats.Conn, w io.Writer) error {
 			continue
 		}
 		type row struct {
-			partition int // -1 for a consumer that is not a partition's
+			partition  int // -1 for a consumer that is not a partition's
 			name, text string
 		}
 		var rows []row
