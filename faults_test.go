@@ -54,6 +54,7 @@ func TestKillUnderPlatformLoadLosesNothing(t *testing.T) {
 	// and channels, until stop is closed.
 	var mu sync.Mutex
 	var discordIDs, slackTS []string
+	var discordAt, slackAt []time.Time // when each was posted, for the failure message
 	posted := func() int {
 		mu.Lock()
 		defer mu.Unlock()
@@ -76,11 +77,13 @@ func TestKillUnderPlatformLoadLosesNothing(t *testing.T) {
 				m := fd.Post(dChans[(i/2)%channels], alice, text, true)
 				mu.Lock()
 				discordIDs = append(discordIDs, m.ID)
+				discordAt = append(discordAt, time.Now())
 				mu.Unlock()
 			} else {
 				ts := fs.Post(sChans[(i/2)%channels], "U123", "@"+slacktest.DefaultBotName+" "+text, "")
 				mu.Lock()
 				slackTS = append(slackTS, ts)
+				slackAt = append(slackAt, time.Now())
 				mu.Unlock()
 			}
 		}
@@ -120,20 +123,24 @@ func TestKillUnderPlatformLoadLosesNothing(t *testing.T) {
 		}
 		return discord, slack
 	}
+	var restartAt time.Time
+	// unanswered names each unanswered message with its channel and when
+	// it was posted relative to the restart (after the stream stopped).
 	unanswered := func() string {
 		var out []string
+		at := func(t time.Time) string { return t.Sub(restartAt).Round(time.Millisecond).String() }
 		for i, id := range discordIDs {
 			if len(fd.BotMessages(id)) == 0 {
-				out = append(out, fmt.Sprint("discord#", i))
+				out = append(out, fmt.Sprintf("discord#%d (general-%d, %s after the restart)", i, i%channels, at(discordAt[i])))
 			}
 		}
 		sa := slackAnswers()
 		for i, ts := range slackTS {
 			if sa[ts] == 0 {
-				out = append(out, fmt.Sprint("slack#", i))
+				out = append(out, fmt.Sprintf("slack#%d (general-%d, %s after the restart)", i, i%channels, at(slackAt[i])))
 			}
 		}
-		return strings.Join(out, " ")
+		return strings.Join(out, ", ")
 	}
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
@@ -160,6 +167,7 @@ func TestKillUnderPlatformLoadLosesNothing(t *testing.T) {
 	waitFor("the gateway to see the bot gone", func() bool { return fd.Connected() == 0 })
 	time.Sleep(500 * time.Millisecond) // down for a while: members keep posting
 
+	restartAt = time.Now()
 	srv = startServer(t, cfg, dataDir)
 	waitFor("the restarted bot to answer new messages", func() bool {
 		d, s := answered()

@@ -22,12 +22,18 @@ const catchUpPages = 10
 
 var _ catchup.Fetcher = (*Adapter)(nil)
 
-// Ready reports whether Run knows the bot's id and has its sink.
+// Ready reports whether Run has its sink, knows the bot's id and has a
+// gateway session past READY. Until then a message posted after the
+// catch-up read its channel would reach the bot neither way (a fresh
+// IDENTIFY replays nothing); from READY on the gateway delivers what
+// history no longer shows, and what history shows twice the core drops.
 func (a *Adapter) Ready() bool {
 	a.sinkMu.RLock()
 	ok := a.sink != nil
 	a.sinkMu.RUnlock()
-	return ok && a.identity().UserID != ""
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return ok && a.live && a.id.UserID != ""
 }
 
 // CatchUp reads, per channel or thread of seen, the messages after its

@@ -14,6 +14,6 @@ func OptionsFrom(cfg *config.Config, commands []bot.CommandSpec, log *slog.Logge
 	return Options{
 		Token: cfg.Discord.Token, APIURL: cfg.Discord.APIURL,
 		StaffRoles: cfg.Staff.Discord.Roles, StaffUsers: cfg.Staff.Discord.Users,
-		GuildIDs: cfg.Discord.GuildIDs, Logger: log.With("platform", "discord"), Commands: commands,
+		GuildIDs: cfg.Discord.GuildIDs, Logger: log, Commands: commands, // New adds platform=discord
 	}
 }

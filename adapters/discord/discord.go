@@ -106,6 +106,9 @@ type Adapter struct {
 	blank       int  // guild messages in a row without content that did not mention the bot
 	contentWarn bool // the missing MESSAGE_CONTENT explanation was logged
 	contentOff  bool // a shard was refused MESSAGE_CONTENT: the others connect without it
+	// live: a gateway session got READY, so messages posted from then on
+	// arrive as MESSAGE_CREATE (catch-up waits for it, see Ready).
+	live bool
 }
 
 // pendingInteraction is an interaction waiting for the core's replies.
@@ -559,11 +562,12 @@ func (a *Adapter) submit(ev bot.Event) error {
 // Gateway handlers.
 
 func (a *Adapter) onReady(_ *discordgo.Session, r *discordgo.Ready) {
+	a.mu.Lock()
 	if r.User != nil {
-		a.mu.Lock()
 		a.id.UserID = r.User.ID
-		a.mu.Unlock()
 	}
+	a.live = true
+	a.mu.Unlock()
 	a.log.Debug("gateway ready", "guilds", len(r.Guilds))
 }
 

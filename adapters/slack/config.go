@@ -14,6 +14,6 @@ func OptionsFrom(cfg *config.Config, commands []bot.CommandSpec, log *slog.Logge
 		Mode: cfg.Slack.Mode, BotToken: cfg.Slack.BotToken, AppToken: cfg.Slack.AppToken,
 		SigningSecret: cfg.Slack.SigningSecret, APIURL: cfg.Slack.APIURL, Customize: cfg.Slack.Customize,
 		StaffUsers: cfg.Staff.Slack.Users, StaffUserGroup: cfg.Staff.Slack.UserGroup,
-		Commands: commands, Logger: log.With("platform", "slack"),
+		Commands: commands, Logger: log, // New adds platform=slack
 	}
 }

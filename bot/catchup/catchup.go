@@ -44,7 +44,9 @@ type Store interface {
 type Fetcher interface {
 	Platform() string
 	// Ready reports whether the adapter is connected far enough to fetch
-	// and submit (it knows its own id and has its sink).
+	// and submit (it knows its own id and has its sink) and receives live
+	// messages: one posted after the fetch read its thread must arrive
+	// live, or nothing answers it.
 	Ready() bool
 	// CatchUp submits, oldest first, the messages posted in the threads
 	// of seen after their marks and not before since, translated exactly
