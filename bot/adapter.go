@@ -106,8 +106,11 @@ type Store interface {
 	// AcceptUnfinished is Accept for a live event: the same write also keeps
 	// the event as unfinished until Finish forgets it (Finish may return
 	// before that is durable). Unfinished returns those kept, oldest first,
-	// for the core to resume at start.
-	AcceptUnfinished(ctx context.Context, ev Event, ttl time.Duration, turn *Turn) (bool, error)
+	// for the core to resume at start. spillID, when not "", is the event's
+	// id among the kept events (Spilled): the same write forgets it, also
+	// when the key was seen before (the unfinished record, or the seen mark,
+	// takes over), so DeleteSpilled is not needed for it.
+	AcceptUnfinished(ctx context.Context, ev Event, spillID string, ttl time.Duration, turn *Turn) (bool, error)
 	Finish(ctx context.Context, key string) error
 	Unfinished(ctx context.Context) ([]Event, error)
 	// AppendTurn may return before the turn is durable, but History called

@@ -801,6 +801,9 @@ func (b *Bot) process(ctx context.Context, q queued) (retry bool) {
 	log := eventLogger{base: b.log, ev: &ev}
 	ev.Outcome = OutcomeSilent
 	accepted := q.resumed // this event holds an unfinished record to forget
+	// unspilled: the write that recorded a kept event as seen also forgot
+	// it (the unfinished record took over), so no delete of its own.
+	unspilled := false
 	defer func() {
 		if retry {
 			return
@@ -822,7 +825,7 @@ func (b *Bot) process(ctx context.Context, q queued) (retry bool) {
 		}
 		// A kept event that could not be recorded stays kept: the next
 		// replay tries it again.
-		if ev.Outcome != OutcomeFailed {
+		if ev.Outcome != OutcomeFailed && !unspilled {
 			if err := b.opts.Store.DeleteSpilled(context.WithoutCancel(ctx), q.spillID); err != nil {
 				log.Error("forgetting handled spilled event", "err", err)
 			}
@@ -863,7 +866,8 @@ func (b *Bot) process(ctx context.Context, q queued) (retry bool) {
 		b.handle(ctx, &ev, thread, turn, true, log)
 		return false
 	}
-	first, err := b.opts.Store.AcceptUnfinished(ctx, ev, b.opts.SeenTTL, turn)
+	first, err := b.opts.Store.AcceptUnfinished(ctx, ev, q.spillID, b.opts.SeenTTL, turn)
+	unspilled = err == nil && q.spillID != ""
 	// Without a durable "seen" mark the bot could act twice; it does not
 	// act now, and tries again when storage takes writes (a full disk gets
 	// room back). An event refused three times while others were recorded

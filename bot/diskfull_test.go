@@ -33,11 +33,11 @@ func (d *fullDisk) Accept(ctx context.Context, key string, ttl time.Duration, t 
 	return d.Store.Accept(ctx, key, ttl, t, turn)
 }
 
-func (d *fullDisk) AcceptUnfinished(ctx context.Context, ev bot.Event, ttl time.Duration, turn *bot.Turn) (bool, error) {
+func (d *fullDisk) AcceptUnfinished(ctx context.Context, ev bot.Event, spillID string, ttl time.Duration, turn *bot.Turn) (bool, error) {
 	if d.full.Load() || ev.Key == d.poison {
 		return false, errNoSpace
 	}
-	return d.Store.AcceptUnfinished(ctx, ev, ttl, turn)
+	return d.Store.AcceptUnfinished(ctx, ev, spillID, ttl, turn)
 }
 
 func (d *fullDisk) Spill(ctx context.Context, ev bot.Event) error {

@@ -35,7 +35,7 @@ func TestRunResumesEventsAcceptedButNotFinished(t *testing.T) {
 	}
 	for _, ev := range []bot.Event{a1, old} {
 		turn := &bot.Turn{Role: bot.RoleUser, UserID: ev.User.ID, Text: ev.Text, Time: ev.Time, MessageID: ev.MessageID}
-		if first, err := killed.AcceptUnfinished(ctx, ev, time.Hour, turn); err != nil || !first {
+		if first, err := killed.AcceptUnfinished(ctx, ev, "", time.Hour, turn); err != nil || !first {
 			t.Fatalf("AcceptUnfinished = %v, %v", first, err)
 		}
 	}
@@ -143,7 +143,7 @@ func TestResumedRepliesGoThroughResendWithTheirNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	resumed := msg("old")
-	if first, err := killed.AcceptUnfinished(ctx, resumed, time.Hour, nil); err != nil || !first {
+	if first, err := killed.AcceptUnfinished(ctx, resumed, "", time.Hour, nil); err != nil || !first {
 		t.Fatalf("AcceptUnfinished = %v, %v", first, err)
 	}
 	if err := killed.Close(); err != nil {

@@ -25,7 +25,10 @@ func NewCatchUp(s *Store) *CatchUp { return &CatchUp{s: s} }
 
 var _ catchup.Store = (*CatchUp)(nil)
 
-// PutSeen records the thread's newest handled message.
+// PutSeen records the thread's newest handled message. The mark is
+// committed but not synced on its own (commitVisible): one lost to a power
+// cut only starts the next catch-up earlier, and what it fetches again is
+// dropped by the durable "seen" marks.
 func (c *CatchUp) PutSeen(ctx context.Context, s catchup.Seen) error {
 	v, err := json.Marshal(s)
 	if err != nil {
@@ -35,7 +38,7 @@ func (c *CatchUp) PutSeen(ctx context.Context, s catchup.Seen) error {
 	if e == nil {
 		return nil // older than any window
 	}
-	if err := c.s.commit(ctx, func(txn *badger.Txn) error { return txn.SetEntry(e) }); err != nil {
+	if err := c.s.commitVisible(ctx, func(txn *badger.Txn) error { return txn.SetEntry(e) }); err != nil {
 		return fmt.Errorf("storage: catch-up mark: %w", err)
 	}
 	return nil

@@ -56,7 +56,10 @@ func (n *Names) Put(ctx context.Context, kind, platform, id, name string, at tim
 	if same {
 		return nil
 	}
-	err := n.s.commit(ctx, func(txn *badger.Txn) error {
+	// Committed without an fsync of its own: a name lost to a power cut
+	// is written again with the person's or channel's next message (the
+	// memory of names written goes with the process).
+	err := n.s.commitVisible(ctx, func(txn *badger.Txn) error {
 		e := expiring([]byte(key), []byte(name), at, n.s.opts.MessageTTL)
 		if e == nil {
 			return nil

@@ -29,17 +29,18 @@ func unixKey(t time.Time) string { return fmt.Sprintf("%016x", uint64(t.Unix()))
 
 // Log stores a scored message and updates its channel's hourly
 // and daily aggregates in the same write, so the aggregates never need a
-// scan to rebuild. A negative row is durable and visible when it returns
-// (the spike check reads it next); other rows are queued behind it without
-// waiting for the disk, in order with every later write — nobody was told
-// they were saved, and the pipeline need not wait a second fsync for them.
+// scan to rebuild. A negative row is visible when it returns (the spike
+// check reads it next); other rows are queued without waiting, in order
+// with every later write. Neither waits for an fsync of its own: nobody was
+// told they were saved, and a row lost to a power cut before the next
+// durable write costs one row of a statistic (docs/storage.md).
 func (st *Sentiment) Log(ctx context.Context, row mood.Row, userID string) error {
 	value, err := json.Marshal(row)
 	if err != nil {
 		return fmt.Errorf("storage: log sentiment: %w", err)
 	}
 	ch := mood.Channel{Platform: row.Platform, ID: row.Channel}
-	write := st.s.commit
+	write := st.s.commitVisible
 	if row.Label != mood.Negative {
 		write = func(ctx context.Context, fn func(*badger.Txn) error) error {
 			return st.s.commitLater(ctx, "log sentiment", fn, nil)

@@ -1,7 +1,9 @@
 // Package storage keeps Einsatz's data in an embedded Badger database behind
 // typed methods. All writes go through one committer goroutine that groups
 // concurrent writes into one transaction and one fsync (group commit): a
-// write method returns only after the batch holding its record is on disk.
+// durable write method returns only after the batch holding its record is
+// on disk. Batches holding only writes nobody waits to be durable are
+// committed without an fsync; the next durable batch's fsync covers them.
 package storage
 
 import (
@@ -89,6 +91,16 @@ type Store struct {
 	// spill is where a read of kept events starts (see Spilled).
 	spill spillCursor
 
+	// dirty is set when a batch committed writes that no fsync has covered
+	// yet (a batch of writes nobody waits to be durable); only the
+	// committer goroutine touches it.
+	dirty bool
+	// lastTs is Badger's read timestamp after the last batch: a batch that
+	// leaves it unchanged committed no write.
+	lastTs uint64
+	// stats counts the committer's work (WriteStats).
+	stats struct{ writes, durable, batches, txns, syncs atomic.Int64 }
+
 	// ops is buffered so a write that need not wait (AppendTurn) costs no
 	// batch cycle; order is kept, since one goroutine commits in FIFO order.
 	// closing guards sends against Close: senders hold it for reading.
@@ -102,9 +114,35 @@ type Store struct {
 
 type op struct {
 	fn     func(txn *badger.Txn) error
-	after  func()          // runs once the write is durable
+	after  func()          // runs once the write is committed (and durable, when durable)
 	failed func(err error) // for writes nobody waits for
 	done   chan error
+	// durable: the batch holding this write is fsynced before the writer
+	// is answered. Without it the write is committed (visible to every
+	// later read) and reaches the disk with the next durable batch's fsync.
+	durable bool
+	// force: fsync even when no write since the last fsync needs it (Sync).
+	force bool
+}
+
+// WriteStats counts what the committer did since Open.
+type WriteStats struct {
+	Writes  int64 // write functions run (one per commit, commitLater, Sync …)
+	Durable int64 // of those, the ones whose writer waited for the fsync
+	Batches int64 // batches: writes gathered and applied together
+	Txns    int64 // Badger transactions committed
+	Syncs   int64 // fsyncs (DB.Sync)
+}
+
+// WriteStats returns the committer's counts.
+func (s *Store) WriteStats() WriteStats {
+	return WriteStats{
+		Writes:  s.stats.writes.Load(),
+		Durable: s.stats.durable.Load(),
+		Batches: s.stats.batches.Load(),
+		Txns:    s.stats.txns.Load(),
+		Syncs:   s.stats.syncs.Load(),
+	}
 }
 
 // Open opens (or creates) the database, checks its schema version and
@@ -180,6 +218,7 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("%w: reading thread owners: %v", ErrCorrupt, err)
 	}
+	s.lastTs = s.readTs()
 	go s.commitLoop()
 	return s, nil
 }
@@ -220,6 +259,8 @@ func (s *Store) Close() error {
 		s.closing.Unlock()
 		close(s.quit)
 		<-s.stopped
+		w := s.WriteStats()
+		s.log.Info("storage: closed", "writes", w.Writes, "durable", w.Durable, "batches", w.Batches, "transactions", w.Txns, "fsyncs", w.Syncs)
 		err = s.db.Close()
 	})
 	return err
@@ -235,7 +276,22 @@ func (s *Store) commit(ctx context.Context, fn func(txn *badger.Txn) error) erro
 // commitThen is commit with a function that runs after the write is durable
 // (and only if it succeeded), before commitThen returns.
 func (s *Store) commitThen(ctx context.Context, fn func(txn *badger.Txn) error, after func()) error {
-	o := &op{fn: fn, after: after, done: make(chan error, 1)}
+	return s.wait(ctx, &op{fn: fn, after: after, done: make(chan error, 1), durable: true})
+}
+
+// commitVisible runs fn in the next batch and returns once that batch is
+// committed, without waiting for its fsync: every later read sees the
+// write, and it reaches the disk with the next durable batch (or when the
+// operating system writes the memory-mapped log back). A SIGKILL does not
+// lose it (the log pages belong to the kernel once committed); a power
+// loss before the next fsync may. For records written after a reply went
+// out, whose loss only makes the resume path do its idempotent work, and
+// side records nobody was told were saved (docs/storage.md).
+func (s *Store) commitVisible(ctx context.Context, fn func(txn *badger.Txn) error) error {
+	return s.wait(ctx, &op{fn: fn, done: make(chan error, 1)})
+}
+
+func (s *Store) wait(ctx context.Context, o *op) error {
 	if err := s.enqueue(ctx, o); err != nil {
 		return err
 	}
@@ -246,11 +302,12 @@ func (s *Store) commitThen(ctx context.Context, fn func(txn *badger.Txn) error, 
 
 // Sync returns once every write queued before it is on disk.
 func (s *Store) Sync(ctx context.Context) error {
-	return s.commit(ctx, func(*badger.Txn) error { return nil })
+	return s.wait(ctx, &op{fn: func(*badger.Txn) error { return nil }, done: make(chan error, 1), durable: true, force: true})
 }
 
-// commitLater queues a write and returns without waiting for the disk; the
-// write lands in order with every later one. A failure is logged.
+// commitLater queues a write and returns without waiting for it; the write
+// is committed in order with every later one and reaches the disk with the
+// next durable batch's fsync (see commitVisible). A failure is logged.
 func (s *Store) commitLater(ctx context.Context, what string, fn func(txn *badger.Txn) error, after func()) error {
 	o := &op{fn: fn, after: after, done: make(chan error, 1)}
 	o.failed = func(err error) { s.log.Error("storage: background write failed", "write", what, "err", err) }
@@ -271,13 +328,25 @@ func (s *Store) enqueue(ctx context.Context, o *op) error {
 	}
 }
 
+// holdQueued is how long writes nobody waits for (commitLater) are held
+// back at most, to go with the next batch that has a writer waiting rather
+// than cost a Badger transaction of their own.
+const holdQueued = 5 * time.Millisecond
+
 func (s *Store) commitLoop() {
 	defer close(s.stopped)
+	var held []*op               // queued writes waiting for company
+	var holdEnd <-chan time.Time // when held writes go alone
 	for {
-		var batch []*op
+		batch := held
+		held = nil
 		select {
 		case o := <-s.ops:
 			batch = append(batch, o)
+		case <-holdEnd:
+			holdEnd = nil
+			s.flush(batch)
+			continue
 		case <-s.quit:
 			// Close has stopped new sends: commit what is still queued.
 			for {
@@ -287,6 +356,14 @@ func (s *Store) commitLoop() {
 				default:
 					if len(batch) > 0 {
 						s.flush(batch)
+					}
+					if s.dirty && !s.opts.InMemory {
+						// The queued writes nobody waited for go to disk
+						// before Badger closes.
+						s.stats.syncs.Add(1)
+						if err := s.syncDisk(); err != nil {
+							s.log.Error("storage: sync at close failed", "err", err)
+						}
 					}
 					return
 				}
@@ -301,12 +378,34 @@ func (s *Store) commitLoop() {
 				break gather
 			}
 		}
+		if len(batch) < s.opts.MaxBatch && nobodyWaits(batch) {
+			// Hold them for the next write someone waits for (at load,
+			// the next event's acceptance, a few milliseconds away).
+			held = batch
+			if holdEnd == nil {
+				holdEnd = time.After(holdQueued)
+			}
+			continue
+		}
+		holdEnd = nil
 		s.flush(batch)
 	}
 }
 
-// flush applies a batch in as few transactions as fit, syncs once, and
-// answers every writer. A committed transaction never holds writes of an op
+// nobodyWaits reports whether every write in batch was queued without a
+// writer waiting for it (commitLater).
+func nobodyWaits(batch []*op) bool {
+	for _, o := range batch {
+		if o.failed == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// flush applies a batch in as few transactions as fit, syncs once when a
+// write in it is durable (that fsync also covers every earlier batch that
+// did not sync), and answers every writer. A committed transaction never holds writes of an op
 // that failed: when an op fails (or does not fit), the transaction is
 // dropped and the ops that had succeeded in it are applied again to a fresh
 // one — they only read committed state, so a second run writes the same.
@@ -371,9 +470,31 @@ func (s *Store) flush(batch []*op) {
 		}
 	}
 	commit()
+	// A transaction that wrote anything moved the read timestamp on; even
+	// a failed commit may have written part of the log. Either way the
+	// next durable batch syncs it.
+	if ts := s.readTs(); ts != s.lastTs {
+		s.dirty = true
+		s.stats.txns.Add(int64(ts - s.lastTs)) // one timestamp per write transaction
+		s.lastTs = ts
+	}
+	s.stats.batches.Add(1)
+	s.stats.writes.Add(int64(len(batch)))
+	durable, force := false, false
+	for _, o := range batch {
+		if o.durable {
+			durable = true
+			s.stats.durable.Add(1)
+		}
+		force = force || o.force
+	}
 	var syncErr error
-	if !s.opts.InMemory {
+	if durable && (s.dirty || force) && !s.opts.InMemory {
+		s.stats.syncs.Add(1)
 		syncErr = s.syncDisk()
+		if syncErr == nil {
+			s.dirty = false
+		}
 	}
 	for i, o := range batch {
 		if errs[i] == nil && syncErr != nil {
@@ -387,6 +508,14 @@ func (s *Store) flush(batch []*op) {
 		}
 		o.done <- errs[i]
 	}
+}
+
+// readTs is the timestamp a read would see now: it grows with every
+// committed transaction that wrote something.
+func (s *Store) readTs() uint64 {
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
+	return txn.ReadTs()
 }
 
 // runOp runs one write function; a panic in it becomes its error, so one

@@ -17,17 +17,21 @@ import (
 // the turn to the thread's history, in one durable write. It returns false
 // when the key was seen before; then nothing is written.
 func (s *Store) Accept(ctx context.Context, key string, ttl time.Duration, thread bot.ThreadRef, turn *bot.Turn) (bool, error) {
-	return s.accept(ctx, key, ttl, thread, turn, nil)
+	return s.accept(ctx, key, ttl, thread, turn, nil, nil)
 }
 
 // accept is Accept that, when pending is not nil, also keeps it (a JSON
-// event) under unfinished/ in the same write.
-func (s *Store) accept(ctx context.Context, key string, ttl time.Duration, thread bot.ThreadRef, turn *bot.Turn, pending []byte) (bool, error) {
+// event) under unfinished/ in the same write, and when forget is not nil
+// deletes that key in it, whether or not the key was seen before.
+func (s *Store) accept(ctx context.Context, key string, ttl time.Duration, thread bot.ThreadRef, turn *bot.Turn, pending, forget []byte) (bool, error) {
 	first := false
 	err := s.commitThen(ctx, func(txn *badger.Txn) error {
 		k := seenKey(key)
 		_, err := txn.Get(k)
 		if err == nil {
+			if forget != nil {
+				return txn.Delete(forget)
+			}
 			return nil
 		}
 		if !errors.Is(err, badger.ErrKeyNotFound) {
@@ -49,6 +53,11 @@ func (s *Store) accept(ctx context.Context, key string, ttl time.Duration, threa
 		}
 		if pending != nil {
 			if err := txn.Set(unfinishedKey(key), pending); err != nil {
+				return err
+			}
+		}
+		if forget != nil {
+			if err := txn.Delete(forget); err != nil {
 				return err
 			}
 		}

@@ -16,13 +16,21 @@ import (
 // unfinished/, in the same durable write, until Finish forgets it: an event
 // killed between its "seen" mark and its replies is not lost, the core
 // resumes it at the next start (Unfinished). Nothing is kept when the key was
-// seen before.
-func (s *Store) AcceptUnfinished(ctx context.Context, ev bot.Event, ttl time.Duration, turn *bot.Turn) (bool, error) {
+// seen before. spillID, when not "", names the event among the kept ones
+// (Spill): the same write deletes that record, whether the key is new (the
+// unfinished record takes over) or was seen before (the seen mark makes a
+// replay of it a duplicate). One transaction, so a crash leaves either the
+// kept event or the seen mark and unfinished record, never neither.
+func (s *Store) AcceptUnfinished(ctx context.Context, ev bot.Event, spillID string, ttl time.Duration, turn *bot.Turn) (bool, error) {
 	value, err := json.Marshal(ev)
 	if err != nil {
 		return false, fmt.Errorf("storage: accept event: %w", err)
 	}
-	return s.accept(ctx, ev.Key, ttl, ev.Thread(), turn, value)
+	var forget []byte
+	if spillID != "" {
+		forget = []byte(prefixSpill + spillID)
+	}
+	return s.accept(ctx, ev.Key, ttl, ev.Thread(), turn, value, forget)
 }
 
 // Finish forgets an accepted event once it is done. It queues the delete and

@@ -25,7 +25,7 @@ func TestUnfinishedKeptUntilFinished(t *testing.T) {
 	for _, ev := range evs {
 		turn := &bot.Turn{Role: bot.RoleUser, UserID: ev.User.ID, Text: ev.Text, Time: ev.Time}
 		for i, want := range []bool{true, false} {
-			if first, err := s.AcceptUnfinished(ctx, ev, time.Hour, turn); err != nil || first != want {
+			if first, err := s.AcceptUnfinished(ctx, ev, "", time.Hour, turn); err != nil || first != want {
 				t.Fatalf("AcceptUnfinished(%s) #%d = %v, %v; want %v", ev.Key, i, first, err, want)
 			}
 		}
@@ -48,7 +48,7 @@ func TestUnfinishedKeptUntilFinished(t *testing.T) {
 	if err := s.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if first, err := s.AcceptUnfinished(ctx, evs[1], time.Hour, nil); err != nil || first {
+	if first, err := s.AcceptUnfinished(ctx, evs[1], "", time.Hour, nil); err != nil || first {
 		t.Fatalf("AcceptUnfinished of a finished event = %v, %v; want false", first, err)
 	}
 	got, err = s.Unfinished(ctx)
@@ -70,7 +70,7 @@ func TestUnfinishedInExportAndErasure(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
 	ctx := context.Background()
 	ev := bot.Event{Key: "ev-1", Kind: bot.KindMessage, Platform: "console", ChannelID: "c", ThreadID: "t1", User: bot.User{ID: "u1"}, Text: "mine", Time: time.Now()}
-	if _, err := s.AcceptUnfinished(ctx, ev, time.Hour, nil); err != nil {
+	if _, err := s.AcceptUnfinished(ctx, ev, "", time.Hour, nil); err != nil {
 		t.Fatal(err)
 	}
 	out, err := s.Export(ctx, "console", "u1")
