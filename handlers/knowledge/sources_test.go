@@ -293,6 +293,9 @@ func TestRemoteRunsOnSchedule(t *testing.T) {
 		t.Fatalf("timed out waiting for %s", what)
 	}
 	waitFor("the first sync", func() bool { return base.Len() > 0 })
+	// The clock moves only once the schedule waits on it (the first sync
+	// may still be finishing under load).
+	waitFor("the schedule to wait", func() bool { return clock.Waiters() > 0 })
 	site.counts()
 	clock.Advance(30 * time.Minute)
 	time.Sleep(20 * time.Millisecond)
