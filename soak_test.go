@@ -28,8 +28,9 @@ import (
 // chat messages as fast as it takes them, and samples its resident memory
 // and Go heap as it goes. The count comes from EINSATZ_SOAK_MESSAGES
 // (default 20,000, so `-bench Soak -benchtime 1x` stays short; the real soak
-// is 1,000,000) and the number of concurrent clients from
-// EINSATZ_SOAK_CLIENTS (default 16). It reports messages/s, RSS at 10%, 50%
+// is 1,000,000), the number of concurrent clients from EINSATZ_SOAK_CLIENTS
+// (default 16), and EINSATZ_SOAK_FOR (a duration) ends the stream early on
+// a slow machine, the figures then counting the messages sent. It reports messages/s, RSS at 10%, 50%
 // and 100% of the messages, the slope of RSS over the second half (MB per
 // 100k messages), peak RSS, the Go heap at the end, the database's size on
 // disk and the messages lost (never answered nor handled silently). After
@@ -39,6 +40,14 @@ import (
 func BenchmarkSoak(b *testing.B) {
 	total := envInt(b, "EINSATZ_SOAK_MESSAGES", 20000)
 	clients := envInt(b, "EINSATZ_SOAK_CLIENTS", 16)
+	var limit time.Duration // EINSATZ_SOAK_FOR: stop sending after this long, whatever the count
+	if v := os.Getenv("EINSATZ_SOAK_FOR"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("EINSATZ_SOAK_FOR=%q: %v", v, err)
+		}
+		limit = d
+	}
 	gen := newSoakGen(b)
 	for range b.N {
 		dataDir := filepath.Join(b.TempDir(), "data")
@@ -91,8 +100,16 @@ func BenchmarkSoak(b *testing.B) {
 			}
 		}()
 
-		drive(base, total, clients, gen, &st)
+		var deadline time.Time
+		if limit > 0 {
+			deadline = start.Add(limit)
+		}
+		drive(base, total, clients, gen, &st, deadline)
 		elapsed := time.Since(start)
+		if sent := int(st.done.Load()); sent < total {
+			b.Logf("EINSATZ_SOAK_FOR=%s ended the soak after %d of %d messages", limit, sent, total)
+			total = sent
+		}
 		close(stop)
 		<-samplerDone
 		end := sampleServer(pid, base, st.done.Load())
@@ -154,7 +171,7 @@ func BenchmarkSoak(b *testing.B) {
 // drive sends total chat messages from clients concurrent visitors, each
 // writing 1 to 20 messages in its conversation before the next visitor
 // comes, and waiting for each answer as the chat page does.
-func drive(base string, total, clients int, gen *soakGen, st *soakStats) {
+func drive(base string, total, clients int, gen *soakGen, st *soakStats, deadline time.Time) {
 	var next atomic.Int64 // the next message's number, over all clients
 	var wg sync.WaitGroup
 	for w := range clients {
@@ -166,7 +183,7 @@ func drive(base string, total, clients int, gen *soakGen, st *soakStats) {
 			conv, user, left := "", "", 0
 			for {
 				n := next.Add(1)
-				if n > int64(total) {
+				if n > int64(total) || !deadline.IsZero() && time.Now().After(deadline) {
 					return
 				}
 				if left == 0 { // a new visitor: 1 to 20 messages
@@ -449,7 +466,7 @@ func BenchmarkIdleRSSAfterBackup(b *testing.B) {
 			b.Skip("no /proc on this system")
 		}
 		var st soakStats
-		drive(srv.client.URL, total, 4, gen, &st)
+		drive(srv.client.URL, total, 4, gen, &st, time.Time{})
 		if lost := st.lost(); lost > 0 {
 			b.Fatalf("%d of %d messages lost", lost, total)
 		}
