@@ -144,7 +144,7 @@ func Open(opts Options) (*Store, error) {
 	// compaction runs up to 13 table builders at once, each holding its
 	// blocks and their compressed copies, and with tables doubling per
 	// level they grew with the database (BenchmarkSoak: 136 MB of the heap
-	// at 100k messages, 352 MB at 180k; 24-48 MB like this up to 110k).
+	// at 100k messages, 352 MB at 180k; at most 80 MB like this over 417k).
 	// Without compression reads come straight from the mapped tables, so
 	// no block cache; the price is about twice the disk. Tables written
 	// compressed by earlier versions stay readable (each keeps its
