@@ -23,6 +23,8 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/einsatz /usr/local/bin/einsatz
 COPY --from=build --chown=65532:65532 /out/data /data
 COPY config.yaml /etc/einsatz/config.yaml
+# The licence and the notices of every module the binary links.
+COPY LICENSE THIRD_PARTY_NOTICES /usr/share/doc/einsatz/
 # The shipped config.yaml reads these; mount your own config over
 # /etc/einsatz/config.yaml (or set EINSATZ_CONFIG) to change the rest.
 ENV EINSATZ_CONFIG=/etc/einsatz/config.yaml \

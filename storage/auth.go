@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -136,25 +135,6 @@ func (s *Store) AddAudit(ctx context.Context, e AuditEntry) error {
 		return nil
 	}); err != nil {
 		return fmt.Errorf("storage: audit: %w", err)
-	}
-	return nil
-}
-
-// Backup writes a full backup of the database (Badger's backup stream) to w.
-// It runs while the bot keeps working.
-func (s *Store) Backup(ctx context.Context, w io.Writer) error {
-	if err := s.Sync(ctx); err != nil {
-		return err
-	}
-	s.closing.RLock()
-	defer s.closing.RUnlock()
-	if s.closed {
-		return ErrClosed
-	}
-	stream := s.db.NewStream()
-	stream.LogPrefix = "backup"
-	if _, err := stream.Backup(w, 0); err != nil {
-		return fmt.Errorf("storage: backup: %w", err)
 	}
 	return nil
 }
