@@ -47,12 +47,20 @@ func (s *Store) Finish(ctx context.Context, key string) error {
 	if !queue {
 		return nil // the queued write takes it along
 	}
+	// The keys are taken on the first run only: when another write of
+	// the batch fails, the committer runs this one again on a fresh
+	// transaction (flush), and it must delete the same keys then.
+	var keys [][]byte
+	taken := false
 	err := s.commitLater(ctx, "finish events", func(txn *badger.Txn) error {
-		s.finMu.Lock()
-		keys := s.finished
-		s.finished = nil
-		s.finishing = false
-		s.finMu.Unlock()
+		if !taken {
+			s.finMu.Lock()
+			keys = s.finished
+			s.finished = nil
+			s.finishing = false
+			s.finMu.Unlock()
+			taken = true
+		}
 		for _, k := range keys {
 			if err := txn.Delete(k); err != nil {
 				return err // those left are resumed at the next start

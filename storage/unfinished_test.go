@@ -2,8 +2,11 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 
 	"github.com/einsatz/einsatz/bot"
 )
@@ -82,5 +85,36 @@ func TestUnfinishedInExportAndErasure(t *testing.T) {
 	}
 	if got, err := s.Unfinished(ctx); err != nil || len(got) != 0 {
 		t.Fatalf("Unfinished after erasure = %+v, %v; want none", got, err)
+	}
+}
+
+// Finish's write deletes the same keys when the committer runs it again:
+// a later write of its batch failed, so the batch's transaction was
+// dropped and the writes before the failed one were applied once more.
+func TestFinishSurvivesARebuiltBatch(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(Options{Path: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ev := bot.Event{Key: "ev-1", Kind: bot.KindMessage, Platform: "console", ChannelID: "c", ThreadID: "t1", User: bot.User{ID: "u1"}, Text: "hi", Time: time.Now()}
+	if _, err := s.AcceptUnfinished(ctx, ev, "", time.Hour, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The finish is queued and held for company (holdQueued); the failing
+	// write right after it is that company, so both share one batch.
+	if err := s.Finish(ctx, ev.Key); err != nil {
+		t.Fatal(err)
+	}
+	errFail := errors.New("this write fails")
+	if err := s.commit(ctx, func(*badger.Txn) error { return errFail }); !errors.Is(err, errFail) {
+		t.Fatalf("failing write: %v", err)
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := s.Unfinished(ctx); err != nil || len(left) != 0 {
+		t.Fatalf("Unfinished = %+v, %v; want none", left, err)
 	}
 }
