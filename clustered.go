@@ -101,7 +101,11 @@ func (d discordShards) Limits(ctx context.Context) (cluster.GatewayLimits, error
 }
 
 func (d discordShards) OpenShard(ctx context.Context, shard, shards int) (func(), error) {
-	return d.a.OpenShard(ctx, shard, shards)
+	closeShard, err := d.a.OpenShard(ctx, shard, shards)
+	if discord.IsTokenError(err) {
+		return nil, fmt.Errorf("%w: %w", cluster.ErrShardRefused, err)
+	}
+	return closeShard, err
 }
 
 // tasks are the partition workers.

@@ -48,9 +48,14 @@ type ShardGateway interface {
 	// Limits reads GET /gateway/bot.
 	Limits(ctx context.Context) (GatewayLimits, error)
 	// OpenShard connects the session of shard of shards (one IDENTIFY)
-	// and returns the function that closes it.
+	// and returns the function that closes it. An error wrapping
+	// ErrShardRefused (a rejected token) is not tried again.
 	OpenShard(ctx context.Context, shard, shards int) (func(), error)
 }
+
+// ErrShardRefused marks a shard connect that trying again cannot mend (the
+// gateway rejected the token): every try would spend an IDENTIFY.
+var ErrShardRefused = errors.New("the gateway refused the shard for good")
 
 // ShardOptions configure RunShards.
 type ShardOptions struct {
@@ -309,6 +314,11 @@ func (r *shardSet) run(ctx context.Context, s int, l *shardLease) {
 			return
 		}
 		closeSession, err := r.gw.OpenShard(ctx, s, r.count)
+		if errors.Is(err, ErrShardRefused) {
+			r.n.log.Error("connecting a shard failed for good; not trying again until this node restarts", "shard", s, "err", err)
+			r.n.setShardProblem(fmt.Sprintf("Discord shard %d not connected: %v", s, err))
+			return
+		}
 		if err != nil {
 			r.n.log.Warn("connecting a shard failed; trying again", "shard", s, "err", err)
 			if !r.n.sleep(ctx, IdentifyWindow) {

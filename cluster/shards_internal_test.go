@@ -3,11 +3,13 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -272,5 +274,45 @@ func TestLapsedShardLeaseIsTakenBack(t *testing.T) {
 	}
 	if opened() != 1 {
 		t.Errorf("%d sessions opened, want 1", opened())
+	}
+}
+
+// refusingGateway rejects every connect as a bad token would.
+type refusingGateway struct {
+	fakeGateway
+	tries atomic.Int32
+}
+
+func (g *refusingGateway) OpenShard(context.Context, int, int) (func(), error) {
+	g.tries.Add(1)
+	return nil, fmt.Errorf("%w: token rejected (close 4004)", ErrShardRefused)
+}
+
+// A shard the gateway refuses for good (a rejected token) is not tried
+// again: each try would spend an IDENTIFY of the day's budget. The node
+// says why in its problems (/readyz).
+func TestRefusedShardIsNotTriedAgain(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	kvs := identifyKV(t, 1)
+	clock := bottest.NewClock(time.Unix(1_700_000_000, 0))
+	n := &Node{s: Settings{Node: "n1", LeaseTTL: 5 * time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), clock: clock}
+	gw := &refusingGateway{fakeGateway: fakeGateway{limits: GatewayLimits{Shards: 1, Total: 1000, Remaining: 1000, ResetAfter: time.Hour, MaxConcurrency: 1}}}
+	r := &shardSet{n: n, gw: gw, kv: kvs[0], count: 1}
+	l := &shardLease{done: make(chan struct{})}
+	go r.run(ctx, 0, l)
+	select {
+	case <-l.done:
+	case <-ctx.Done():
+		t.Fatal("the shard is still being tried after the gateway refused it for good")
+	}
+	if got := gw.tries.Load(); got != 1 {
+		t.Errorf("%d connects, want 1", got)
+	}
+	n.mu.Lock()
+	problem := n.shardProblem
+	n.mu.Unlock()
+	if !strings.Contains(problem, "shard 0 not connected") || !strings.Contains(problem, "4004") {
+		t.Errorf("problem %q does not say which shard and why", problem)
 	}
 }

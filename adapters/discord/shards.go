@@ -72,6 +72,10 @@ func (a *Adapter) OpenShard(ctx context.Context, shard, shards int) (func(), err
 	return func() { closeSession(s) }, nil
 }
 
+// IsTokenError reports whether err says Discord rejected the bot token,
+// which no retry mends.
+func IsTokenError(err error) bool { return errors.Is(err, errToken) }
+
 func isTokenClose(err error) bool {
 	var ce *websocket.CloseError
 	return errors.As(err, &ce) && ce.Code == 4004
