@@ -525,7 +525,7 @@ channels:
 			yaml: "discord:\n  shards: 4\n  identify_reserve: -1\n",
 			want: []wantProblem{
 				{"discord.shards", 2, "is 4, but one machine runs one gateway session: shards are spread over the nodes of a cluster (cluster.mode embedded or external)"},
-				{"discord.identify_reserve", 3, "must be at least 1, got -1"},
+				{"discord.identify_reserve", 3, "must not be negative (0 takes the default, 50), got -1"},
 			},
 		},
 		{

@@ -231,7 +231,7 @@ func (v *validator) discord(d Discord) {
 		v.add("discord.shards", "must be 0 (what Discord recommends) or a shard count, got %d", d.Shards)
 	}
 	if d.IdentifyReserve < 0 {
-		v.add("discord.identify_reserve", "must be at least 1, got %d", d.IdentifyReserve)
+		v.add("discord.identify_reserve", "must not be negative (0 takes the default, 50), got %d", d.IdentifyReserve)
 	}
 }
 
