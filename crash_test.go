@@ -332,15 +332,9 @@ func BenchmarkIdleRSS(b *testing.B) {
 			b.Fatal(err)
 		}
 		time.Sleep(3 * time.Second)
-		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.cmd.Process.Pid))
+		kb, err := procStatus(srv.cmd.Process.Pid, "VmRSS:") // soak_test.go
 		if err != nil {
 			b.Skip("no /proc on this system")
-		}
-		var kb float64
-		for _, line := range strings.Split(string(status), "\n") {
-			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-				fmt.Sscanf(strings.TrimSpace(v), "%f", &kb)
-			}
 		}
 		b.ReportMetric(kb/1024, "rss_MB")
 		srv.stop(b)
