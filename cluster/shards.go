@@ -102,10 +102,17 @@ type shardSet struct {
 	count int
 	held  map[int]*shardLease // touched by the round only
 
-	limMu  sync.Mutex
-	lim    GatewayLimits // last read, shared by the shards waiting to IDENTIFY
-	limAt  time.Time
-	limSet bool
+	// limTurn lets one shard at a time read GET /gateway/bot; waiting for
+	// the turn ends with the shard's context (a dropped lease), not with
+	// the other shard's request.
+	limTurn chan struct{}
+	lim     GatewayLimits // last read, shared by the shards waiting to IDENTIFY
+	limAt   time.Time
+	limSet  bool
+}
+
+func newShardSet(n *Node, gw ShardGateway, o ShardOptions, kv jetstream.KeyValue, count int) *shardSet {
+	return &shardSet{n: n, gw: gw, o: o, kv: kv, count: count, held: map[int]*shardLease{}, limTurn: make(chan struct{}, 1)}
 }
 
 // limitsMaxAge: shards waiting together share one GET /gateway/bot.
@@ -113,8 +120,12 @@ const limitsMaxAge = time.Second
 
 // limits reads GET /gateway/bot, at most once a second for all shards.
 func (r *shardSet) limits(ctx context.Context) (GatewayLimits, error) {
-	r.limMu.Lock()
-	defer r.limMu.Unlock()
+	select {
+	case r.limTurn <- struct{}{}:
+	case <-ctx.Done():
+		return GatewayLimits{}, ctx.Err()
+	}
+	defer func() { <-r.limTurn }()
 	now := r.n.clock.Now()
 	if r.limSet && now.Sub(r.limAt) < limitsMaxAge {
 		return r.lim, nil
@@ -151,7 +162,7 @@ func (n *Node) RunShards(ctx context.Context, gw ShardGateway, o ShardOptions) e
 			return nil
 		}
 	}
-	r := &shardSet{n: n, gw: gw, o: o, kv: kv, count: o.Shards, held: map[int]*shardLease{}}
+	r := newShardSet(n, gw, o, kv, o.Shards)
 	// Every live node announces itself every third of the lease time:
 	// after two thirds this node has heard them all, and takes its share
 	// rather than every shard (each taken and given back costs an

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -148,7 +149,7 @@ func TestBudgetGuardRefusesBelowReserve(t *testing.T) {
 	clock := bottest.NewClock(time.Unix(1_700_000_000, 0))
 	n := &Node{s: Settings{Node: "n1"}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), clock: clock}
 	gw := &fakeGateway{limits: GatewayLimits{Shards: 2, Total: 1000, Remaining: 9, ResetAfter: time.Hour, MaxConcurrency: 1}}
-	r := &shardSet{n: n, gw: gw, o: ShardOptions{Reserve: 10}, kv: kv, count: 2}
+	r := newShardSet(n, gw, ShardOptions{Reserve: 10}, kv, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	passed := make(chan error, 1)
@@ -222,7 +223,7 @@ func TestLapsedShardLeaseIsTakenBack(t *testing.T) {
 	n := &Node{s: Settings{Node: "n1", LeaseTTL: 5 * time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		clock: clock, leases: leases}
 	gw := &fakeGateway{limits: GatewayLimits{Shards: 1, Total: 1000, Remaining: 1000, ResetAfter: time.Hour, MaxConcurrency: 1}}
-	r := &shardSet{n: n, gw: gw, kv: kvs[0], count: 1, held: map[int]*shardLease{}}
+	r := newShardSet(n, gw, ShardOptions{}, kvs[0], 1)
 	opened := func() int {
 		gw.mu.Lock()
 		defer gw.mu.Unlock()
@@ -298,7 +299,7 @@ func TestRefusedShardIsNotTriedAgain(t *testing.T) {
 	clock := bottest.NewClock(time.Unix(1_700_000_000, 0))
 	n := &Node{s: Settings{Node: "n1", LeaseTTL: 5 * time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), clock: clock}
 	gw := &refusingGateway{fakeGateway: fakeGateway{limits: GatewayLimits{Shards: 1, Total: 1000, Remaining: 1000, ResetAfter: time.Hour, MaxConcurrency: 1}}}
-	r := &shardSet{n: n, gw: gw, kv: kvs[0], count: 1}
+	r := newShardSet(n, gw, ShardOptions{}, kvs[0], 1)
 	l := &shardLease{done: make(chan struct{})}
 	go r.run(ctx, 0, l)
 	select {
@@ -314,5 +315,46 @@ func TestRefusedShardIsNotTriedAgain(t *testing.T) {
 	n.mu.Unlock()
 	if !strings.Contains(problem, "shard 0 not connected") || !strings.Contains(problem, "4004") {
 		t.Errorf("problem %q does not say which shard and why", problem)
+	}
+}
+
+// slowGateway's GET /gateway/bot answers only when release is closed.
+type slowGateway struct {
+	fakeGateway
+	release chan struct{}
+}
+
+func (g *slowGateway) Limits(ctx context.Context) (GatewayLimits, error) {
+	<-g.release
+	return g.fakeGateway.Limits(ctx)
+}
+
+// A shard waiting for its turn to read the gateway limits leaves when its
+// own context ends (its lease was dropped), not when the other shard's
+// request returns.
+func TestLimitsWaitEndsWithTheShard(t *testing.T) {
+	n := &Node{s: Settings{Node: "n1"}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), clock: bottest.NewClock(time.Unix(1_700_000_000, 0))}
+	gw := &slowGateway{release: make(chan struct{})}
+	r := newShardSet(n, gw, ShardOptions{}, nil, 2)
+	first := make(chan error, 1)
+	go func() { _, err := r.limits(context.Background()); first <- err }()
+	for len(r.limTurn) == 0 {
+		time.Sleep(time.Millisecond) // the first shard has the turn
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	second := make(chan error, 1)
+	go func() { _, err := r.limits(ctx); second <- err }()
+	cancel()
+	select {
+	case err := <-second:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the waiting shard got %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiting shard stayed behind the other shard's request")
+	}
+	close(gw.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
 	}
 }
