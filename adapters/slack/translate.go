@@ -203,6 +203,11 @@ func translateChange(in innerEvent, env Env) (bot.Event, error) {
 	if id == "" {
 		return bot.Event{}, fmt.Errorf("%w: %s without ts", ErrSkip, in.Subtype)
 	}
+	if msg.User == "" {
+		// An integration's message (bot_message, no user): nothing of ours
+		// follows its edits.
+		return bot.Event{}, fmt.Errorf("%w: %s of a message without an author", ErrSkip, in.Subtype)
+	}
 	ev := bot.Event{
 		Key:       "slack:" + string(kind) + ":" + in.Channel + ":" + id + ":" + in.TS,
 		Kind:      kind,
