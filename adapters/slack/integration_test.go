@@ -362,6 +362,11 @@ func TestUnackedEnvelopeRedeliveredHandledOnce(t *testing.T) {
 	if n := len(h.fake.Posted()); n != 1 {
 		t.Errorf("bot posted %d messages, want 1", n)
 	}
+	// An envelope is acknowledged once the core took the event; a worker
+	// finds it is a repeat and counts the drop after that: wait for the
+	// count, then check it stays.
+	waitFor(t, 5*time.Second, "three duplicates dropped", func() bool { return h.bot.Stats().Dropped[bot.DropDuplicate] >= 3 })
+	h.settle()
 	if d := h.bot.Stats().Dropped[bot.DropDuplicate]; d != 3 {
 		t.Errorf("duplicates dropped by the core = %d, want 3 (mention twice + message once more)", d)
 	}
