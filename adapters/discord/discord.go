@@ -105,7 +105,7 @@ type Adapter struct {
 
 	blank       int  // guild messages in a row without content that did not mention the bot
 	contentWarn bool // the missing MESSAGE_CONTENT explanation was logged
-	contentOff  bool // a shard was refused MESSAGE_CONTENT: the others connect without it
+	contentOff  bool // a session was refused MESSAGE_CONTENT: later shards connect without it
 	// live: a gateway session got READY, so messages posted from then on
 	// arrive as MESSAGE_CREATE (catch-up waits for it, see Ready).
 	live bool
@@ -373,31 +373,46 @@ func isUnauthorized(err error) bool {
 	return errors.Is(err, discordgo.ErrUnauthorized)
 }
 
-// open connects the gateway. A 4004 close is a bad token; a 4014 close
-// means a privileged intent is not enabled in the developer portal: the
-// adapter explains and connects without MESSAGE_CONTENT (it then sees the
-// text of mentions and DMs only).
+// open connects the gateway, trying again with backoff; a rejected token
+// (openSession) and the end of ctx stop it.
 func (a *Adapter) open(ctx context.Context) error {
 	_, err := backoff.Retry(ctx, func() (struct{}, error) {
-		for {
-			err := a.s.Open()
-			var ce *websocket.CloseError
-			switch {
-			case err == nil:
-				return struct{}{}, nil
-			case errors.As(err, &ce) && ce.Code == 4004:
-				return struct{}{}, backoff.Permanent(fmt.Errorf("%w (gateway: %v)", errToken, err))
-			case errors.As(err, &ce) && ce.Code == 4014 && a.s.Identify.Intents&discordgo.IntentsMessageContent != 0:
-				a.warnContent("the gateway refused the MESSAGE CONTENT intent (close 4014)")
-				a.s.Identify.Intents &^= discordgo.IntentsMessageContent
-				continue // at once, without the privileged intent
-			case ctx.Err() != nil:
-				return struct{}{}, backoff.Permanent(ctx.Err())
-			}
-			return struct{}{}, err
+		err := a.openSession(a.s)
+		switch {
+		case err == nil:
+			return struct{}{}, nil
+		case errors.Is(err, errToken):
+			return struct{}{}, backoff.Permanent(err)
+		case ctx.Err() != nil:
+			return struct{}{}, backoff.Permanent(ctx.Err())
 		}
+		return struct{}{}, err
 	}, a.retryOptions("discord: connecting to the gateway failed; trying again")...)
 	return err
+}
+
+// openSession opens one gateway session (the only one, or a shard's). A
+// 4004 close is a bad token (errToken); a 4014 close means a privileged
+// intent is not enabled in the developer portal: the adapter explains and
+// connects without MESSAGE_CONTENT at once (it then sees the text of
+// mentions and DMs only), and later shards connect without it too.
+func (a *Adapter) openSession(s *discordgo.Session) error {
+	for {
+		err := s.Open()
+		var ce *websocket.CloseError
+		switch {
+		case errors.As(err, &ce) && ce.Code == 4004:
+			return fmt.Errorf("%w (gateway: %v)", errToken, err)
+		case errors.As(err, &ce) && ce.Code == 4014 && s.Identify.Intents&discordgo.IntentsMessageContent != 0:
+			a.warnContent("the gateway refused the MESSAGE CONTENT intent (close 4014)")
+			a.mu.Lock()
+			a.contentOff = true
+			a.mu.Unlock()
+			s.Identify.Intents &^= discordgo.IntentsMessageContent
+			continue
+		}
+		return err
+	}
 }
 
 // warnContent explains, once, that message text is missing.

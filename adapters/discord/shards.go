@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/gorilla/websocket"
 )
 
 // GatewayLimits is what GET /gateway/bot tells: the recommended shard
@@ -45,22 +44,9 @@ func (a *Adapter) OpenShard(ctx context.Context, shard, shards int) (func(), err
 	if a.noContent() {
 		s.Identify.Intents &^= discordgo.IntentsMessageContent
 	}
-	for {
-		err = s.Open()
-		var ce *websocket.CloseError
-		if errors.As(err, &ce) && ce.Code == 4014 && s.Identify.Intents&discordgo.IntentsMessageContent != 0 {
-			a.warnContent("the gateway refused the MESSAGE CONTENT intent (close 4014)")
-			a.mu.Lock()
-			a.contentOff = true
-			a.mu.Unlock()
-			s.Identify.Intents &^= discordgo.IntentsMessageContent
-			continue
-		}
-		break
-	}
-	if err != nil {
-		if isTokenClose(err) {
-			return nil, fmt.Errorf("%w (gateway: %v)", errToken, err)
+	if err := a.openSession(s); err != nil {
+		if errors.Is(err, errToken) {
+			return nil, err
 		}
 		return nil, fmt.Errorf("discord: open shard %d of %d: %w", shard, shards, err)
 	}
@@ -75,11 +61,6 @@ func (a *Adapter) OpenShard(ctx context.Context, shard, shards int) (func(), err
 // IsTokenError reports whether err says Discord rejected the bot token,
 // which no retry mends.
 func IsTokenError(err error) bool { return errors.Is(err, errToken) }
-
-func isTokenClose(err error) bool {
-	var ce *websocket.CloseError
-	return errors.As(err, &ce) && ce.Code == 4004
-}
 
 // closeSession closes a gateway session for good (see Run).
 func closeSession(s *discordgo.Session) {
