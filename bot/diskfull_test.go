@@ -153,6 +153,8 @@ func TestOneUnwritableEventIsDroppedNotRetriedForever(t *testing.T) {
 		clock.Advance(time.Second)
 		return st.Dropped[bot.DropStorage] == 1 && st.Handled == 3
 	})
+	// A handled event counts before its reply is recorded: wait for the replies.
+	waitStats(t, b, "the replies", func(st bot.Stats) bool { return st.Replies == 3 })
 	if got := out.get("a"); len(got) != 1 || got[0] != "echo after" {
 		t.Fatalf("thread a replies = %q, want only the event after the bad one", got)
 	}
