@@ -1,5 +1,6 @@
 // Command notices writes THIRD_PARTY_NOTICES: every module the einsatz
-// binary links (go list -deps over the main package), with its version,
+// binary links on any release platform (go list -deps over the main
+// package for each GOOS/GOARCH in targets), with its version,
 // its licence and the copyright lines of its licence files, followed by
 // the licence texts, read from the module cache. Run it from the
 // repository root after changing go.mod:
@@ -57,21 +58,45 @@ type licenseFile struct {
 	Name, Text string
 }
 
+// targets are the platforms a release binary is built for (static,
+// CGO_ENABLED=0). Some modules are linked on one platform only (cobra's
+// mousetrap on Windows, for one), so the notices cover the union.
+var targets = []struct{ goos, goarch string }{
+	{"linux", "amd64"}, {"linux", "arm64"},
+	{"darwin", "amd64"}, {"darwin", "arm64"},
+	{"windows", "amd64"}, {"windows", "arm64"},
+	{"freebsd", "amd64"},
+}
+
 // linked lists the modules whose packages the main package in dir
-// imports, directly or not, for this platform (the binary's build list
-// less the modules only tests use).
+// imports, directly or not, on any of the release targets (the binary's
+// build list less the modules only tests use).
 func linked(dir string) ([]module, error) {
+	seen := map[string]bool{}
+	var mods []module
+	for _, t := range targets {
+		var err error
+		if mods, err = linkedOn(dir, t.goos, t.goarch, seen, mods); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(mods, func(a, b module) int { return strings.Compare(a.Path, b.Path) })
+	return mods, nil
+}
+
+// linkedOn adds to mods the modules the main package links on one
+// platform that are not yet in seen.
+func linkedOn(dir, goos, goarch string, seen map[string]bool, mods []module) ([]module, error) {
 	cmd := exec.Command("go", "list", "-deps", "-f",
 		`{{with .Module}}{{if not .Main}}{{.Path}}{{"\t"}}{{.Version}}{{"\t"}}{{.Dir}}{{with .Replace}}{{"\t"}}{{.Path}}{{"\t"}}{{.Version}}{{"\t"}}{{.Dir}}{{end}}{{end}}{{end}}`, ".")
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("go list: %w: %s", err, stderr.String())
+		return nil, fmt.Errorf("go list for %s/%s: %w: %s", goos, goarch, err, stderr.String())
 	}
-	seen := map[string]bool{}
-	var mods []module
 	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Split(line, "\t")
 		if len(f) < 3 || seen[f[0]] {
@@ -87,7 +112,6 @@ func linked(dir string) ([]module, error) {
 		}
 		mods = append(mods, m)
 	}
-	slices.SortFunc(mods, func(a, b module) int { return strings.Compare(a.Path, b.Path) })
 	return mods, nil
 }
 
@@ -242,7 +266,8 @@ func generate(dir string) ([]byte, error) {
 	fmt.Fprintf(&b, `THIRD-PARTY NOTICES
 
 Einsatz (github.com/einsatz/einsatz) is licensed under the MIT licence (see
-LICENSE). Its binary links the Go standard library and the %d modules below.
+LICENSE). Its binary links the Go standard library and the %d modules below
+(the union over the release platforms: some are linked on one platform only).
 Each is listed with its version, its licence and the copyright lines of its
 licence files; the licence texts follow.
 
