@@ -19,6 +19,7 @@ func testDiscord(t *testing.T, fd *discordtest.Server, nodes []*testNode) {
 	for _, n := range nodes {
 		before += n.node.Ops.Events.Load()
 	}
+	handledBefore := handled(nodes)
 	waitFor(t, 10*time.Second, "three gateway sessions", func() bool { return fd.Connected() == 3 })
 
 	const questions = 30
@@ -34,7 +35,11 @@ func testDiscord(t *testing.T, fd *discordtest.Server, nodes []*testNode) {
 		}
 		return true
 	})
-	time.Sleep(300 * time.Millisecond) // a second answer would show now
+	// Every event completed (answered and acknowledged): a second answer
+	// would have been posted before its event's completion.
+	waitFor(t, 30*time.Second, "every event completed", func() bool {
+		return handled(nodes)-handledBefore >= int64(len(ids))
+	})
 	for i, id := range ids {
 		got := fd.BotMessages(id)
 		if len(got) != 1 {
@@ -53,4 +58,12 @@ func testDiscord(t *testing.T, fd *discordtest.Server, nodes []*testNode) {
 		t.Errorf("%d event publishes, want %d: each node's session gets each message", published, 3*questions)
 	}
 	t.Logf("%d questions, %d event publishes (every node's session got each), each answered once", questions, published)
+}
+
+// handled is the number of events the nodes' partitions completed.
+func handled(nodes []*testNode) (sum int64) {
+	for _, n := range nodes {
+		sum += n.node.Ops.Handled.Load()
+	}
+	return sum
 }

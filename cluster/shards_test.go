@@ -135,6 +135,7 @@ func TestShardsReadinessAndMetrics(t *testing.T) {
 		for _, n := range ns {
 			before += n.node.Ops.Events.Load()
 		}
+		handledBefore := handled(ns)
 		lapsedBefore := lapsed(ns)
 		var ids []string
 		for i, ch := range channels {
@@ -150,7 +151,11 @@ func TestShardsReadinessAndMetrics(t *testing.T) {
 			}
 			return true
 		})
-		time.Sleep(300 * time.Millisecond) // a second answer would show now
+		// Every event completed (answered and acknowledged): a second answer
+		// would have been posted before its event's completion.
+		waitFor(t, 30*time.Second, "every event completed", func() bool {
+			return handled(ns)-handledBefore >= int64(len(ids))
+		})
 		for _, id := range ids {
 			if got := len(fd.BotMessages(id)); got != 1 {
 				t.Errorf("message %s answered %d times", id, got)
