@@ -26,39 +26,39 @@ const DefaultThreshold = 0.50
 const AutoFileThreshold = 0.74
 
 var weights = [numFeatures]float64{
-	-1.91, // bias
-	1.76,  // ask
-	3.39,  // imperative
-	2.72,  // wish
-	2.83,  // desire
-	3.05,  // plan
+	-1.90, // bias
+	1.78,  // ask
+	3.40,  // imperative
+	2.75,  // wish
+	2.79,  // desire
+	3.04,  // plan
 	2.30,  // when
-	2.66,  // label
-	2.79,  // missing
+	2.63,  // label
+	2.76,  // missing
 	-1.70, // lost
-	1.59,  // need
-	2.73,  // possible
-	1.61,  // +1
-	-1.63, // bug
+	1.60,  // need
+	2.82,  // possible
+	1.59,  // +1
+	-1.65, // bug
 	-1.50, // regression
-	-1.12, // question
-	-0.70, // help
+	-1.09, // question
+	-0.69, // help
 	-0.45, // praise
 	-1.54, // thanks
-	-0.56, // done
-	-2.38, // social
-	0.49,  // end?
-	-0.62, // short
-	0.68,  // german
-	-1.35, // advice
-	-1.14, // your
-	-0.65, // hindsight
-	-1.76, // personal
-	1.50,  // to product
-	0.68,  // capability
-	-1.49, // addressed
-	-0.61, // bare wish
-	-0.74, // reply
-	0.04,  // command
-	-1.32, // help ask
+	-0.57, // done
+	-2.39, // social
+	0.44,  // end?
+	-0.64, // short
+	0.69,  // german
+	-1.37, // advice
+	-1.19, // your
+	-0.69, // hindsight
+	-1.75, // personal
+	1.46,  // to product
+	0.73,  // capability
+	-1.46, // addressed
+	-0.62, // bare wish
+	-0.78, // reply
+	0.03,  // command
+	-1.58, // help ask
 }

@@ -34,6 +34,7 @@ var devSources = []struct{ name, file string }{
 	{"wikibugs", publicDir + "wikibugs.jsonl"},
 	{"se-titles", publicDir + "se_titles.jsonl"},
 	{"chatbot", publicDir + "chatbot_queries.jsonl"},
+	{"forum", publicDir + "forum_sentences.jsonl"},
 }
 
 // readDev reads a development set; the public ones carry a question label
@@ -360,6 +361,7 @@ var cvFloors = map[string]struct{ maxFlagged, minPrecision float64 }{
 	"irc-chat":   {0.02, 0},
 	"se-titles":  {0.02, 0},
 	"chatbot":    {0.025, 0},
+	"forum":      {0.10, 0.50},
 }
 
 // TestTrain fits the model on all development sets and writes it
