@@ -129,7 +129,9 @@ var featurePatterns = map[int]string{
 		bräuchte/bräuchten/brauchen/brauchten/bräucht *4:dringend/unbedingt/eine/einen/ein/echt/noch/mal
 		unbedingt
 		must have/have-have
-		must-have`,
+		must-have
+		should/could *2:also/automatically/ideally/optionally/then/always be *2:highlighted/shown/displayed/available/visible/hidden/allowed/configurable/reversible/raised/enabled/disabled/added/limited/permanent/used/linked/sorted/filtered
+		should/could *2:also/automatically/ideally/optionally *2:link/show/display/allow/let/hide/sort/filter/notify/prune/remove/create/add`,
 	fPossible: `
 		would/will it be possible
 		is it possible to/for *3:add/support/have/get/integrate/include/make/implement/build
@@ -181,6 +183,9 @@ var featurePatterns = map[int]string{
 		your feature request/requests
 		we're/we've/were/weve *2:considering/thinking/planning/investigating/discussing/looking/working
 		we are/have/were *2:considering/thinking/planning/investigating/discussing/looking/working
+		we'd/wed like/want to use/address/provide/do/build/migrate/try/improve/share/announce/thank/hear/keep/start/focus/tackle/ship/roll
+		we would like/want to use/address/provide/do/build/migrate/try/improve/share/announce/thank/hear/keep/start/focus/tackle/ship/roll
+		we plan/intend/are/'re *2:to/building/implementing/rolling/shipping
 		wir *2:überlegen/planen/prüfen/arbeiten/diskutieren *2:schon/gerade/bereits/daran/an`,
 	fCommand: `
 		sudo/apt-get/apt/aptitude/dpkg/chmod/chown/fdisk/mkfs/modprobe/grub/lsusb/lspci/dmesg/ifconfig/iwconfig/systemctl/service/ppa/pip/npm/cargo/brew/regedit/powershell/cmd

@@ -46,6 +46,7 @@ func TestPublicDev(t *testing.T) {
 		{"se_titles.jsonl", 0.01, 0},
 		{"chatbot_queries.jsonl", 0.025, 0},
 		{"forum_sentences.jsonl", 0.08, 0.45},
+		{"dewiki_sentences.jsonl", 0.06, 0},
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimSuffix(tt.file, ".jsonl"), func(t *testing.T) {
