@@ -24,7 +24,8 @@ const publicDir = "../../../testdata/public/"
 // sample, and a sample of messages with wish and request phrases such as
 // "would be nice", "should have", "I wish"), sentences of forum posts
 // about a product (Meta Stack Exchange, Codidact Meta, Wikimedia's
-// Meta-Wiki and Phabricator), new-bug announcements from
+// Meta-Wiki and Phabricator) and German sentences of de.wikipedia's wish
+// list and project pages, new-bug announcements from
 // MediaWiki's bug tracker (hand-labelled request or not), Stack Exchange
 // question titles and chatbot queries (all not requests). The shipped model
 // is fitted on these sets too (at half weight, see train_test.go), so these
