@@ -143,7 +143,8 @@ var featurePatterns = map[int]string{
 		was haltet/hältst/haltet *3:von
 		^maybe/perhaps/vielleicht *3:add/adding/a/an/support/eine/einen/ein/noch
 		has/have anyone/anybody/someone *3:asked/suggested/requested
-		i/we *1:propose/suggest/envision/envisage *2:that/a/an/to/adding/we/the
+		i/we *1:propose/envision/envisage *2:that/a/an/to/adding/we/the
+		i/we *1:suggest adding/a/an/we/to/making/allowing
 		what i/we *1:envision/propose/suggest/envisage
 		might/may/would be worth *2:adding/giving/having/making/allowing/offering
 		i'd/id rather *3:have/give/see/allow/let/make
@@ -186,6 +187,8 @@ var featurePatterns = map[int]string{
 		we'd/wed like/want to use/address/provide/do/build/migrate/try/improve/share/announce/thank/hear/keep/start/focus/tackle/ship/roll
 		we would like/want to use/address/provide/do/build/migrate/try/improve/share/announce/thank/hear/keep/start/focus/tackle/ship/roll
 		we plan/intend/are/'re *2:to/building/implementing/rolling/shipping
+		i'd/id prefer/like to add/build/implement/introduce/ship/create
+		i would prefer/like to add/build/implement/introduce/ship/create
 		wir *2:überlegen/planen/prüfen/arbeiten/diskutieren *2:schon/gerade/bereits/daran/an`,
 	fCommand: `
 		sudo/apt-get/apt/aptitude/dpkg/chmod/chown/fdisk/mkfs/modprobe/grub/lsusb/lspci/dmesg/ifconfig/iwconfig/systemctl/service/ppa/pip/npm/cargo/brew/regedit/powershell/cmd
