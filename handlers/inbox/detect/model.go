@@ -26,39 +26,39 @@ const DefaultThreshold = 0.50
 const AutoFileThreshold = 0.73
 
 var weights = [numFeatures]float64{
-	-1.90, // bias
+	-1.88, // bias
 	1.74,  // ask
-	3.37,  // imperative
+	3.38,  // imperative
 	2.65,  // wish
-	2.73,  // desire
-	3.03,  // plan
+	2.72,  // desire
+	3.02,  // plan
 	2.28,  // when
-	2.58,  // label
+	2.57,  // label
 	2.70,  // missing
-	-1.69, // lost
-	1.60,  // need
-	2.84,  // possible
-	1.56,  // +1
-	-1.67, // bug
+	-1.68, // lost
+	1.59,  // need
+	2.83,  // possible
+	1.55,  // +1
+	-1.68, // bug
 	-1.52, // regression
-	-1.06, // question
+	-1.07, // question
 	-0.68, // help
 	-0.44, // praise
-	-1.53, // thanks
+	-1.52, // thanks
 	-0.59, // done
 	-2.35, // social
-	0.37,  // end?
-	-0.68, // short
-	0.76,  // german
+	0.36,  // end?
+	-0.69, // short
+	0.74,  // german
 	-1.39, // advice
 	-1.17, // your
 	-0.71, // hindsight
 	-1.71, // personal
-	1.44,  // to product
-	0.74,  // capability
-	-1.46, // addressed
-	-0.62, // bare wish
+	1.43,  // to product
+	0.73,  // capability
+	-1.47, // addressed
+	-0.61, // bare wish
 	-0.97, // reply
 	-0.01, // command
-	-1.57, // help ask
+	-1.56, // help ask
 }
