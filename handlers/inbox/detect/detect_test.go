@@ -261,6 +261,8 @@ func TestFeatures(t *testing.T) {
 		{"I'd rather give the privileges directly to 10k users", "en", fPossible, true},
 		{"it might be worth giving them some additional privileges", "en", fPossible, true},
 		{"please add a dark mode", "en", fReply, false},
+		{"can you add the following line to /etc/modprobe.d/alsa-base", "en", fAdvice, true},
+		{"but if u have the osx image, then that would be great", "en", fHelpAsk, true},
 	}
 	for _, tt := range tests {
 		f := features(tt.text, tt.lang)

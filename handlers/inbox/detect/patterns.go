@@ -163,6 +163,8 @@ var featurePatterns = map[int]string{
 		am besten *3:du/ihr
 		i'd/id *2:suggest/recommend/try/check
 		i would *2:suggest/recommend/try/check
+		following line/lines/command/commands
+		end/start/beginning of the line
 		ich/würde *3:empfehlen/vorschlagen
 		ich würde *3:nehmen/probieren/versuchen/nutzen/verwenden`,
 	fReply: `
@@ -297,6 +299,7 @@ var featurePatterns = map[int]string{
 		point me
 		how to *5:configure/set/use/install/get/do/make/fix/find
 		walk/guide me *2:through
+		if/when you/u/anyone/anybody/someone/somebody have/has/got *3:a/an/the/some/one/any
 		any ideas/idea/suggestions/tips/thoughts/pointers
 		how/what should i/we
 		^should i
