@@ -252,6 +252,17 @@ func TestFeatures(t *testing.T) {
 		{"if someone could explain how this works", "en", fHelpAsk, true},
 		{"wäre nett, wenn mir jemand helfen könnte", "de", fHelpAsk, true},
 		{"kann mir jemand erklären, wie das geht?", "de", fHelpAsk, true},
+		{"it would be nice if someone could walk me through the setup", "en", fHelpAsk, true},
+		{"It would be nice to get this card working on ubuntu", "en", fHelpAsk, true},
+		{"Should I look for an FTP repository? Any ideas?", "en", fHelpAsk, true},
+		{"The best way to get your feature request in front of the team is to use tags", "en", fReply, true},
+		{"we're considering adding a new privilege", "en", fReply, true},
+		{"wir überlegen schon, wie das gehen könnte", "de", fReply, true},
+		{"I'd rather give the privileges directly to 10k users", "en", fPossible, true},
+		{"it might be worth giving them some additional privileges", "en", fPossible, true},
+		{"please add a dark mode", "en", fReply, false},
+		{"can you add the following line to /etc/modprobe.d/alsa-base", "en", fAdvice, true},
+		{"but if u have the osx image, then that would be great", "en", fHelpAsk, true},
 	}
 	for _, tt := range tests {
 		f := features(tt.text, tt.lang)

@@ -27,7 +27,7 @@ var featurePatterns = map[int]string{
 		could/can/would/will you/u/ya consider
 		könntet/könnt ihr *6:ermöglichen/machen`,
 	fImper: `
-		^add/support/integrate/implement/allow/give/bring/include/make/build
+		^add/support/integrate/implement/allow/give/bring/include/make/build/ensure/provide/enable/offer
 		please/pls/plz/pleeease/pleease *2:` + createEN + `
 		` + createEN + ` *4:pls/plz/please
 		^bitte *6:` + createDE + `/baut/fügt/macht/gebt/lasst/ergänzt/unterstützt/rüstet/nachrüsten
@@ -129,7 +129,9 @@ var featurePatterns = map[int]string{
 		bräuchte/bräuchten/brauchen/brauchten/bräucht *4:dringend/unbedingt/eine/einen/ein/echt/noch/mal
 		unbedingt
 		must have/have-have
-		must-have`,
+		must-have
+		should/could *2:also/automatically/ideally/optionally/then/always be *2:highlighted/shown/displayed/available/visible/hidden/allowed/configurable/reversible/raised/enabled/disabled/added/limited/permanent/used/linked/sorted/filtered
+		should/could *2:also/automatically/ideally/optionally *2:link/show/display/allow/let/hide/sort/filter/notify/prune/remove/create/add`,
 	fPossible: `
 		would/will it be possible
 		is it possible to/for *3:add/support/have/get/integrate/include/make/implement/build
@@ -141,6 +143,12 @@ var featurePatterns = map[int]string{
 		was haltet/hältst/haltet *3:von
 		^maybe/perhaps/vielleicht *3:add/adding/a/an/support/eine/einen/ein/noch
 		has/have anyone/anybody/someone *3:asked/suggested/requested
+		i/we *1:propose/envision/envisage *2:that/a/an/to/adding/we/the
+		i/we *1:suggest adding/a/an/we/to/making/allowing
+		what i/we *1:envision/propose/suggest/envisage
+		might/may/would be worth *2:adding/giving/having/making/allowing/offering
+		i'd/id rather *3:have/give/see/allow/let/make
+		i would rather *3:have/give/see/allow/let/make
 		hat *3:jemand/schon *3:vorgeschlagen/gewünscht`,
 	fAdvice: `
 		you/u/ya/ye should/shouldn't/could/might/may/must/can *2:try/have/use/check/install/be/run/look/see/get/do/set/find/boot/reboot/edit/type/open/read/google/search/ask/just/probably/first/definitely/still/already/upgrade/update/remove/uninstall/pass
@@ -155,6 +163,8 @@ var featurePatterns = map[int]string{
 		am besten *3:du/ihr
 		i'd/id *2:suggest/recommend/try/check
 		i would *2:suggest/recommend/try/check
+		following line/lines/command/commands
+		end/start/beginning of the line
 		ich/würde *3:empfehlen/vorschlagen
 		ich würde *3:nehmen/probieren/versuchen/nutzen/verwenden`,
 	fReply: `
@@ -172,7 +182,16 @@ var featurePatterns = map[int]string{
 		legt/leg/mach/macht/schreib/schreibt/eröffne/eröffnet *4:issue/ticket
 		gebe/geb/leite/leiten *3:weiter
 		nehme/nehmen *3:auf/mit
-		notiert`,
+		notiert
+		your feature request/requests
+		we're/we've/were/weve *2:considering/thinking/planning/investigating/discussing/looking/working
+		we are/have/were *2:considering/thinking/planning/investigating/discussing/looking/working
+		we'd/wed like/want to use/address/provide/do/build/migrate/try/improve/share/announce/thank/hear/keep/start/focus/tackle/ship/roll
+		we would like/want to use/address/provide/do/build/migrate/try/improve/share/announce/thank/hear/keep/start/focus/tackle/ship/roll
+		we plan/intend/are/'re *2:to/building/implementing/rolling/shipping
+		i'd/id prefer/like to add/build/implement/introduce/ship/create
+		i would prefer/like to add/build/implement/introduce/ship/create
+		wir *2:überlegen/planen/prüfen/arbeiten/diskutieren *2:schon/gerade/bereits/daran/an`,
 	fCommand: `
 		sudo/apt-get/apt/aptitude/dpkg/chmod/chown/fdisk/mkfs/modprobe/grub/lsusb/lspci/dmesg/ifconfig/iwconfig/systemctl/service/ppa/pip/npm/cargo/brew/regedit/powershell/cmd
 		terminal/konsole/kommandozeile/shell/bash`,
@@ -279,6 +298,15 @@ var featurePatterns = map[int]string{
 		can/could you/u suggest/recommend/tell/explain/point/show/post/paste/help/give
 		point me
 		how to *5:configure/set/use/install/get/do/make/fix/find
+		walk/guide me *2:through
+		if/when you/u/anyone/anybody/someone/somebody have/has/got *3:a/an/the/some/one/any
+		any ideas/idea/suggestions/tips/thoughts/pointers
+		how/what should i/we
+		^should i
+		hat/habt jemand/wer/ihr *2:eine/einen/ne/nen *2:idee/tipp/rat
+		look/glance at my
+		get *4:working/running
+		zum laufen/laufen/funktionieren bringen
 		wenn/falls mir jemand/wer/einer *5:helfen/erklären/sagen/zeigen/verraten
 		kann/könnte/kannst/könntest mir jemand/wer/du/einer *5:helfen/erklären/sagen/zeigen/verraten
 		jemand/wer *3:helfen/erklären/tipp/tipps/ahnung

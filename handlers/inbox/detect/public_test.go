@@ -22,7 +22,10 @@ const publicDir = "../../../testdata/public/"
 // TestPublicDev measures the detector, with the labelled language, on
 // messages written by other people: hand-labelled IRC chat (a random
 // sample, and a sample of messages with wish and request phrases such as
-// "would be nice", "should have", "I wish"), new-bug announcements from
+// "would be nice", "should have", "I wish"), sentences of forum posts
+// about a product (Meta Stack Exchange, Codidact Meta, Wikimedia's
+// Meta-Wiki and Phabricator) and German sentences of de.wikipedia's wish
+// list and project pages, new-bug announcements from
 // MediaWiki's bug tracker (hand-labelled request or not), Stack Exchange
 // question titles and chatbot queries (all not requests). The shipped model
 // is fitted on these sets too (at half weight, see train_test.go), so these
@@ -43,6 +46,8 @@ func TestPublicDev(t *testing.T) {
 		{"wikibugs.jsonl", 0.05, 0.35},
 		{"se_titles.jsonl", 0.01, 0},
 		{"chatbot_queries.jsonl", 0.025, 0},
+		{"forum_sentences.jsonl", 0.08, 0.45},
+		{"dewiki_sentences.jsonl", 0.06, 0},
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimSuffix(tt.file, ".jsonl"), func(t *testing.T) {

@@ -34,6 +34,8 @@ var devSources = []struct{ name, file string }{
 	{"wikibugs", publicDir + "wikibugs.jsonl"},
 	{"se-titles", publicDir + "se_titles.jsonl"},
 	{"chatbot", publicDir + "chatbot_queries.jsonl"},
+	{"forum", publicDir + "forum_sentences.jsonl"},
+	{"dewiki", publicDir + "dewiki_sentences.jsonl"},
 }
 
 // readDev reads a development set; the public ones carry a question label
@@ -271,9 +273,13 @@ const minPositives = 5
 // a wish or request phrase; 16 % are requests) and lookalikes (written as
 // look-alikes, 10 requests among 55) were: their precision is reported and
 // kept from falling (TestCrossValidated), not used to pick thresholds.
+// dewiki's seven requests are terse wish-list titles ("Möglichkeit zur
+// Suche im Quelltext") that the model hardly scores, so its precision
+// rests on one or two flagged sentences; its flagged share is bounded
+// instead (cvFloors).
 func precisionCounts(i int, c scantest.Confusion) bool {
 	n := devSources[i].name
-	return c.TP+c.FN >= minPositives && n != "irc-cues" && n != "lookalikes"
+	return c.TP+c.FN >= minPositives && n != "irc-cues" && n != "lookalikes" && n != "dewiki"
 }
 
 func table(exs []example, probs []float64, t float64) string {
@@ -360,6 +366,8 @@ var cvFloors = map[string]struct{ maxFlagged, minPrecision float64 }{
 	"irc-chat":   {0.02, 0},
 	"se-titles":  {0.02, 0},
 	"chatbot":    {0.025, 0},
+	"forum":      {0.06, 0.60},
+	"dewiki":     {0.06, 0},
 }
 
 // TestTrain fits the model on all development sets and writes it
