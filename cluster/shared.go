@@ -1,0 +1,187 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// shared is a key-value bucket of JSON records that every node follows
+// into memory with a watcher (as Owners does for thread owners): reads
+// cost no JetStream operation, and every write is a compare-and-set on
+// the revision this node knows, read again from the bucket after a lost
+// race. It serves the escalations (escalations.go) and the mood batches
+// (mood.go).
+type shared[T any] struct {
+	kv  jetstream.KeyValue
+	log *slog.Logger
+	ops *atomic.Int64 // counts the writes and the reads after a lost race
+	// onApply, when set, sees every record the watcher delivers (also the
+	// node's own writes), in bucket order; it runs under no lock.
+	onApply func(key string, v T)
+
+	mu      sync.RWMutex
+	m       map[string]sharedEntry[T]
+	watcher jetstream.KeyWatcher
+}
+
+type sharedEntry[T any] struct {
+	v   T
+	rev uint64
+}
+
+// errStop, returned by an update's function, leaves the record as it is
+// without it being an error for the caller of update.
+var errStop = errors.New("cluster: nothing to change")
+
+// watchShared loads the bucket and follows its changes until stop; what
+// names the records in errors.
+func watchShared[T any](ctx context.Context, kv jetstream.KeyValue, log *slog.Logger, ops *atomic.Int64, onApply func(string, T)) (*shared[T], error) {
+	s := &shared[T]{kv: kv, log: log, ops: ops, onApply: onApply, m: map[string]sharedEntry[T]{}}
+	w, err := kv.WatchAll(context.WithoutCancel(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("cluster: watch %s: %w", kv.Bucket(), err)
+	}
+	s.watcher = w
+	loaded := make(chan struct{})
+	go func() {
+		first := true
+		for e := range w.Updates() {
+			if e == nil { // the initial values are in
+				if first {
+					close(loaded)
+					first = false
+				}
+				continue
+			}
+			s.apply(e)
+		}
+		if first {
+			close(loaded)
+		}
+	}()
+	select {
+	case <-loaded:
+	case <-ctx.Done():
+		_ = w.Stop()
+		return nil, fmt.Errorf("cluster: load %s: %w", kv.Bucket(), ctx.Err())
+	}
+	return s, nil
+}
+
+func (s *shared[T]) apply(e jetstream.KeyValueEntry) {
+	if e.Operation() != jetstream.KeyValuePut {
+		s.mu.Lock()
+		if cur, ok := s.m[e.Key()]; !ok || cur.rev < e.Revision() {
+			delete(s.m, e.Key())
+		}
+		s.mu.Unlock()
+		return
+	}
+	var v T
+	if err := json.Unmarshal(e.Value(), &v); err != nil {
+		s.log.Error("undecodable shared record", "bucket", s.kv.Bucket(), "err", err)
+		return
+	}
+	s.mu.Lock()
+	cur, ok := s.m[e.Key()]
+	newer := !ok || cur.rev < e.Revision()
+	if newer {
+		s.m[e.Key()] = sharedEntry[T]{v: v, rev: e.Revision()}
+	}
+	s.mu.Unlock()
+	if s.onApply != nil {
+		s.onApply(e.Key(), v)
+	}
+}
+
+func (s *shared[T]) stop() { _ = s.watcher.Stop() }
+
+// get returns the record as this node last heard of it.
+func (s *shared[T]) get(key string) (T, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.m[key]
+	return e.v, ok
+}
+
+// all returns every record this node knows.
+func (s *shared[T]) all() []T {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]T, 0, len(s.m))
+	for _, e := range s.m {
+		out = append(out, e.v)
+	}
+	return out
+}
+
+// update writes f's result for key with compare-and-set: f sees the
+// record as this node knows it (ok false: none) and returns the new one,
+// or an error to leave it (returned as it is; errStop too). When another
+// node changed the record meanwhile, the write fails, the record is read
+// from the bucket and f runs again on it. f must not keep or change
+// what cur refers to (a copy of a slice it changes).
+func (s *shared[T]) update(ctx context.Context, key string, f func(cur T, ok bool) (T, error)) (T, error) {
+	s.mu.RLock()
+	cur, ok := s.m[key]
+	s.mu.RUnlock()
+	var zero T
+	for range 8 {
+		next, err := f(cur.v, ok)
+		if err != nil {
+			return zero, err
+		}
+		data, err := json.Marshal(next)
+		if err != nil {
+			return zero, fmt.Errorf("cluster: encode %s record: %w", s.kv.Bucket(), err)
+		}
+		var rev uint64
+		s.ops.Add(1)
+		if !ok {
+			rev, err = s.kv.Create(ctx, key, data)
+		} else {
+			rev, err = s.kv.Update(ctx, key, data, cur.rev)
+		}
+		if err == nil {
+			s.mu.Lock()
+			if s.m[key].rev < rev {
+				s.m[key] = sharedEntry[T]{v: next, rev: rev}
+			}
+			s.mu.Unlock()
+			return next, nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) && !isWrongSequence(err) {
+			return zero, fmt.Errorf("cluster: write %s record: %w", s.kv.Bucket(), err)
+		}
+		// Lost a race (or this node's copy was behind): read and retry.
+		s.ops.Add(1)
+		e, gerr := s.kv.Get(ctx, key)
+		switch {
+		case errors.Is(gerr, jetstream.ErrKeyNotFound):
+			cur, ok = sharedEntry[T]{}, false
+		case gerr != nil:
+			return zero, fmt.Errorf("cluster: read %s record: %w", s.kv.Bucket(), gerr)
+		default:
+			var v T
+			if jerr := json.Unmarshal(e.Value(), &v); jerr != nil {
+				return zero, fmt.Errorf("cluster: decode %s record: %w", s.kv.Bucket(), jerr)
+			}
+			cur, ok = sharedEntry[T]{v: v, rev: e.Revision()}, true
+		}
+	}
+	return zero, fmt.Errorf("cluster: write %s record %s: too many concurrent changes", s.kv.Bucket(), key)
+}
+
+// isWrongSequence: JetStream refused an update because the key's last
+// revision is another (how a revision mismatch can also come back).
+func isWrongSequence(err error) bool {
+	var api *jetstream.APIError
+	return errors.As(err, &api) && api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+}
