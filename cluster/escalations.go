@@ -55,7 +55,7 @@ func (n *Node) Escalations(ctx context.Context) (*Escalations, error) {
 }
 
 func watchEscalations(ctx context.Context, kv jetstream.KeyValue, log *slog.Logger, ops *atomic.Int64) (*Escalations, error) {
-	s, err := watchShared[escalation.Escalation](ctx, kv, log, ops, nil)
+	s, err := watchShared[escalation.Escalation](ctx, kv, log, ops)
 	if err != nil {
 		return nil, err
 	}

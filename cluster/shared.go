@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -22,18 +23,15 @@ type shared[T any] struct {
 	kv  jetstream.KeyValue
 	log *slog.Logger
 	ops *atomic.Int64 // counts the writes and the reads after a lost race
-	// onApply, when set, sees every record the watcher delivers (also the
-	// node's own writes), in bucket order; it runs under no lock.
-	onApply func(key string, v T)
-
 	mu      sync.RWMutex
 	m       map[string]sharedEntry[T]
 	watcher jetstream.KeyWatcher
 }
 
 type sharedEntry[T any] struct {
-	v   T
-	rev uint64
+	v    T
+	rev  uint64
+	gone bool // deleted at rev (kept so an older write delivered late stays out)
 }
 
 // errStop, returned by an update's function, leaves the record as it is
@@ -42,8 +40,8 @@ var errStop = errors.New("cluster: nothing to change")
 
 // watchShared loads the bucket and follows its changes until stop; what
 // names the records in errors.
-func watchShared[T any](ctx context.Context, kv jetstream.KeyValue, log *slog.Logger, ops *atomic.Int64, onApply func(string, T)) (*shared[T], error) {
-	s := &shared[T]{kv: kv, log: log, ops: ops, onApply: onApply, m: map[string]sharedEntry[T]{}}
+func watchShared[T any](ctx context.Context, kv jetstream.KeyValue, log *slog.Logger, ops *atomic.Int64) (*shared[T], error) {
+	s := &shared[T]{kv: kv, log: log, ops: ops, m: map[string]sharedEntry[T]{}}
 	w, err := kv.WatchAll(context.WithoutCancel(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("cluster: watch %s: %w", kv.Bucket(), err)
@@ -79,7 +77,7 @@ func (s *shared[T]) apply(e jetstream.KeyValueEntry) {
 	if e.Operation() != jetstream.KeyValuePut {
 		s.mu.Lock()
 		if cur, ok := s.m[e.Key()]; !ok || cur.rev < e.Revision() {
-			delete(s.m, e.Key())
+			s.m[e.Key()] = sharedEntry[T]{rev: e.Revision(), gone: true}
 		}
 		s.mu.Unlock()
 		return
@@ -90,15 +88,10 @@ func (s *shared[T]) apply(e jetstream.KeyValueEntry) {
 		return
 	}
 	s.mu.Lock()
-	cur, ok := s.m[e.Key()]
-	newer := !ok || cur.rev < e.Revision()
-	if newer {
+	if cur, ok := s.m[e.Key()]; !ok || cur.rev < e.Revision() {
 		s.m[e.Key()] = sharedEntry[T]{v: v, rev: e.Revision()}
 	}
 	s.mu.Unlock()
-	if s.onApply != nil {
-		s.onApply(e.Key(), v)
-	}
 }
 
 func (s *shared[T]) stop() { _ = s.watcher.Stop() }
@@ -108,7 +101,7 @@ func (s *shared[T]) get(key string) (T, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	e, ok := s.m[key]
-	return e.v, ok
+	return e.v, ok && !e.gone
 }
 
 // all returns every record this node knows.
@@ -117,9 +110,90 @@ func (s *shared[T]) all() []T {
 	defer s.mu.RUnlock()
 	out := make([]T, 0, len(s.m))
 	for _, e := range s.m {
-		out = append(out, e.v)
+		if !e.gone {
+			out = append(out, e.v)
+		}
 	}
 	return out
+}
+
+// fetch reads key's record from the bucket (this node may not have heard
+// of it yet) and keeps it.
+func (s *shared[T]) fetch(ctx context.Context, key string) (T, bool, error) {
+	var zero T
+	s.ops.Add(1)
+	e, err := s.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return zero, false, nil
+	}
+	if err != nil {
+		return zero, false, fmt.Errorf("cluster: read %s record: %w", s.kv.Bucket(), err)
+	}
+	var v T
+	if err := json.Unmarshal(e.Value(), &v); err != nil {
+		return zero, false, fmt.Errorf("cluster: decode %s record: %w", s.kv.Bucket(), err)
+	}
+	s.set(key, sharedEntry[T]{v: v, rev: e.Revision()})
+	return v, true, nil
+}
+
+// each calls f with every record whose key starts with prefix, under
+// the read lock (f must not call s).
+func (s *shared[T]) each(prefix string, f func(key string, v T)) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for k, e := range s.m {
+		if !e.gone && strings.HasPrefix(k, prefix) {
+			f(k, e.v)
+		}
+	}
+}
+
+// create writes v under key unless the key holds a record (a repeat
+// costs no operation when this node knows the record already); it
+// reports whether it wrote.
+func (s *shared[T]) create(ctx context.Context, key string, v T) (bool, error) {
+	if _, ok := s.get(key); ok {
+		return false, nil
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return false, fmt.Errorf("cluster: encode %s record: %w", s.kv.Bucket(), err)
+	}
+	s.ops.Add(1)
+	rev, err := s.kv.Create(ctx, key, data)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("cluster: create %s record: %w", s.kv.Bucket(), err)
+	}
+	s.set(key, sharedEntry[T]{v: v, rev: rev})
+	return true, nil
+}
+
+// remove deletes key.
+func (s *shared[T]) remove(ctx context.Context, key string) error {
+	s.ops.Add(1)
+	if err := s.kv.Delete(ctx, key); err != nil {
+		return fmt.Errorf("cluster: delete %s record: %w", s.kv.Bucket(), err)
+	}
+	// The delete's revision is not returned: a tombstone just above the
+	// revision known keeps an older write the watcher delivers late out
+	// until the delete itself arrives.
+	s.mu.Lock()
+	cur := s.m[key]
+	s.m[key] = sharedEntry[T]{rev: cur.rev + 1, gone: true}
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *shared[T]) set(key string, e sharedEntry[T]) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m[key].rev < e.rev {
+		s.m[key] = e
+	}
 }
 
 // update writes f's result for key with compare-and-set: f sees the
@@ -132,6 +206,7 @@ func (s *shared[T]) update(ctx context.Context, key string, f func(cur T, ok boo
 	s.mu.RLock()
 	cur, ok := s.m[key]
 	s.mu.RUnlock()
+	ok = ok && !cur.gone
 	var zero T
 	for range 8 {
 		next, err := f(cur.v, ok)
@@ -150,11 +225,7 @@ func (s *shared[T]) update(ctx context.Context, key string, f func(cur T, ok boo
 			rev, err = s.kv.Update(ctx, key, data, cur.rev)
 		}
 		if err == nil {
-			s.mu.Lock()
-			if s.m[key].rev < rev {
-				s.m[key] = sharedEntry[T]{v: next, rev: rev}
-			}
-			s.mu.Unlock()
+			s.set(key, sharedEntry[T]{v: next, rev: rev})
 			return next, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) && !isWrongSequence(err) {

@@ -18,6 +18,8 @@ import (
 	"github.com/einsatz/einsatz/bot/escalation/escalationtest"
 	"github.com/einsatz/einsatz/bot/mood"
 	"github.com/einsatz/einsatz/bot/mood/moodtest"
+	"github.com/einsatz/einsatz/bot/request"
+	"github.com/einsatz/einsatz/bot/request/requesttest"
 )
 
 // soloJS starts one embedded server for the conformance suites.
@@ -87,5 +89,19 @@ func TestMoodConformance(t *testing.T) {
 		}
 		t.Cleanup(m.stop)
 		return m
+	})
+}
+
+// The shared inbox behaves as request.Store says.
+func TestInboxConformance(t *testing.T) {
+	js := soloJS(t)
+	var n, ops atomic.Int64
+	requesttest.Run(t, func(t *testing.T) request.Store {
+		s, err := watchShared[inboxRecord](context.Background(), freshBucket(t, js, &n), quietLog, &ops)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.stop)
+		return &Inbox{s: s}
 	})
 }
