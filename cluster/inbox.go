@@ -94,7 +94,9 @@ func hashKey(parts ...string) string {
 
 func itemKey(id int) string { return "item." + strconv.Itoa(id) }
 
-func mentionKey(m request.Mention) string { return "msg." + hashKey(m.Platform, m.Channel, m.MessageID) }
+func mentionKey(m request.Mention) string {
+	return "msg." + hashKey(m.Platform, m.Channel, m.MessageID)
+}
 
 func votesOf(id int) string { return "vote." + strconv.Itoa(id) + "." }
 

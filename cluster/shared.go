@@ -17,12 +17,13 @@ import (
 // into memory with a watcher (as Owners does for thread owners): reads
 // cost no JetStream operation, and every write is a compare-and-set on
 // the revision this node knows, read again from the bucket after a lost
-// race. It serves the escalations (escalations.go) and the mood batches
-// (mood.go).
+// race. It holds the escalations (escalations.go) and the research inbox
+// (inbox.go).
 type shared[T any] struct {
 	kv  jetstream.KeyValue
 	log *slog.Logger
 	ops *atomic.Int64 // counts the writes and the reads after a lost race
+
 	mu      sync.RWMutex
 	m       map[string]sharedEntry[T]
 	watcher jetstream.KeyWatcher
