@@ -87,6 +87,17 @@ func (n *Node) Inbox(ctx context.Context) (*Inbox, error) {
 	return &Inbox{s: s}, nil
 }
 
+// OnChange makes f be called when another node changed an item, a
+// mention or a vote (the inbox service rebuilds its word index then).
+func (x *Inbox) OnChange(f func()) {
+	g := func(key string) {
+		if strings.HasPrefix(key, "item.") || strings.HasPrefix(key, "msg.") || strings.HasPrefix(key, "vote.") {
+			f()
+		}
+	}
+	x.s.changed.Store(&g)
+}
+
 func hashKey(parts ...string) string {
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(sum[:16])

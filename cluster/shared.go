@@ -23,6 +23,10 @@ type shared[T any] struct {
 	kv  jetstream.KeyValue
 	log *slog.Logger
 	ops *atomic.Int64 // counts the writes and the reads after a lost race
+	// changed, when set, is called with the key of each change the
+	// watcher delivers that this node had not made itself (outside the
+	// lock).
+	changed atomic.Pointer[func(key string)]
 
 	mu      sync.RWMutex
 	m       map[string]sharedEntry[T]
@@ -77,10 +81,13 @@ func watchShared[T any](ctx context.Context, kv jetstream.KeyValue, log *slog.Lo
 func (s *shared[T]) apply(e jetstream.KeyValueEntry) {
 	if e.Operation() != jetstream.KeyValuePut {
 		s.mu.Lock()
-		if cur, ok := s.m[e.Key()]; !ok || cur.rev < e.Revision() {
+		cur, ok := s.m[e.Key()]
+		newer := !ok || cur.rev < e.Revision()
+		if newer {
 			s.m[e.Key()] = sharedEntry[T]{rev: e.Revision(), gone: true}
 		}
 		s.mu.Unlock()
+		s.tell(newer, e.Key())
 		return
 	}
 	var v T
@@ -89,10 +96,19 @@ func (s *shared[T]) apply(e jetstream.KeyValueEntry) {
 		return
 	}
 	s.mu.Lock()
-	if cur, ok := s.m[e.Key()]; !ok || cur.rev < e.Revision() {
+	cur, ok := s.m[e.Key()]
+	newer := !ok || cur.rev < e.Revision()
+	if newer {
 		s.m[e.Key()] = sharedEntry[T]{v: v, rev: e.Revision()}
 	}
 	s.mu.Unlock()
+	s.tell(newer, e.Key())
+}
+
+func (s *shared[T]) tell(newer bool, key string) {
+	if f := s.changed.Load(); newer && f != nil {
+		(*f)(key)
+	}
 }
 
 func (s *shared[T]) stop() { _ = s.watcher.Stop() }
