@@ -71,7 +71,11 @@ type Mood struct {
 	n       uint64
 	watcher jetstream.KeyWatcher
 	idle    sync.WaitGroup // the flushing goroutine
+	batches atomic.Int64
 }
+
+// Batches is how many batches of counts this node stored.
+func (m *Mood) Batches() int64 { return m.batches.Load() }
 
 var _ mood.Store = (*Mood)(nil)
 
@@ -282,6 +286,9 @@ func (m *Mood) put(key string, batch []moodCount) error {
 		m.ops.Add(1)
 		_, err = m.kv.Put(ctx, key, data)
 		cancel()
+		if err == nil {
+			m.batches.Add(1)
+		}
 		if err == nil || attempt == 3 {
 			return err
 		}
