@@ -105,3 +105,83 @@ func TestInboxConformance(t *testing.T) {
 		return &Inbox{s: s}
 	})
 }
+
+// Export and erasure reach the shared inbox and escalations: alice's
+// mention goes (the item she titled takes bob's words), her vote keeps
+// counting without her id, her opt-in goes; her escalation stays without
+// her name and summary.
+func TestSharedPrivacy(t *testing.T) {
+	js := soloJS(t)
+	var n, ops atomic.Int64
+	ctx := context.Background()
+	s, err := watchShared[inboxRecord](ctx, freshBucket(t, js, &n), quietLog, &ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.stop()
+	ib := &Inbox{s: s}
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	ask := func(msg, user, text string) (request.Mention, request.Vote) {
+		return request.Mention{Platform: "discord", Channel: "gen", Thread: msg, MessageID: msg, UserID: user, Text: text, Time: at, Source: request.SourceDetected},
+			request.Vote{Platform: "discord", UserID: user, Name: user, Time: at}
+	}
+	m1, v1 := ask("m1", "alice", "Please add a dark mode to the dashboard")
+	it, _, err := ib.Create(ctx, request.Item{Title: request.Title(m1.Text), Summary: request.Summary(m1.Text), Status: request.StatusNew, Created: at}, m1, v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, v2 := ask("m2", "bob", "A dark theme for the dashboard would be lovely")
+	if _, _, _, err := ib.AddMention(ctx, it.ID, m2, v2); err != nil {
+		t.Fatal(err)
+	}
+	if err := ib.SetOptIn(ctx, "discord", "alice", true, at); err != nil {
+		t.Fatal(err)
+	}
+	data, err := ib.Export(ctx, "discord", "alice")
+	if err != nil || len(data["inbox"]) != 3 {
+		t.Fatalf("alice's inbox export: %d records, %v; want her mention, vote and opt-in", len(data["inbox"]), err)
+	}
+	res, err := ib.Erase(ctx, "discord", "alice", "admin")
+	if err != nil || res.Removed["inbox"] != 2 || res.Anonymized["inbox"] != 1 {
+		t.Fatalf("erase: %+v, %v", res, err)
+	}
+	got, err := ib.Item(ctx, it.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Mentions) != 1 || got.Mentions[0].UserID != "bob" || got.Title != request.Title(m2.Text) || got.VoteCount != 2 {
+		t.Errorf("after erasure: title %q, mentions %+v, %d votes; want bob's words, his mention, 2 votes", got.Title, got.Mentions, got.VoteCount)
+	}
+	for _, v := range got.Votes {
+		if v.UserID == "alice" || v.Name == "alice" {
+			t.Errorf("a vote still names alice: %+v", v)
+		}
+	}
+	if on, _ := ib.OptedIn(ctx, "discord", "alice"); on {
+		t.Error("alice's opt-in survived the erasure")
+	}
+	if data, _ := ib.Export(ctx, "discord", "alice"); len(data["inbox"]) != 0 {
+		t.Errorf("alice's export after erasure: %d records", len(data["inbox"]))
+	}
+
+	x, err := watchEscalations(ctx, freshBucket(t, js, &n), quietLog, &ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.s.stop()
+	thread := bot.ThreadRef{Platform: "discord", ChannelID: "gen", ThreadID: "t"}
+	if _, err := x.OpenEscalation(ctx, escalation.Escalation{Thread: thread, User: bot.User{Platform: "discord", ID: "alice", Name: "Alice"},
+		Summary: "alice is stuck", Permalink: "https://example.org/t", Created: at, Status: escalation.StatusOpen}); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := x.Export(ctx, "discord", "alice"); err != nil || len(data["escalations"]) != 1 {
+		t.Fatalf("alice's escalations export: %d, %v", len(data["escalations"]), err)
+	}
+	if res, err := x.Erase(ctx, "discord", "alice", "admin"); err != nil || res.Anonymized["escalations"] != 1 {
+		t.Fatalf("erase escalations: %+v, %v", res, err)
+	}
+	e, ok, _ := x.Escalation(ctx, thread)
+	if !ok || e.User.ID != "erased" || e.User.Name == "Alice" || e.Summary != "" || e.Permalink != "" || e.Status != escalation.StatusOpen {
+		t.Errorf("escalation after erasure: %+v", e)
+	}
+}
