@@ -1,13 +1,12 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"sync/atomic"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -82,6 +81,7 @@ func (x *Escalations) OpenEscalation(ctx context.Context, e escalation.Escalatio
 // Escalation implements escalation.Store.
 func (x *Escalations) Escalation(_ context.Context, thread bot.ThreadRef) (escalation.Escalation, bool, error) {
 	e, ok := x.s.get(kvKey(thread.Key()))
+	e.Changes = slices.Clone(e.Changes) // the caller's to change
 	return e, ok, nil
 }
 
@@ -113,39 +113,14 @@ func (x *Escalations) UpdateEscalation(ctx context.Context, thread bot.ThreadRef
 // escalation, newest first.
 func (x *Escalations) Escalations(context.Context) ([]escalation.Escalation, error) {
 	out := x.s.all()
+	for i := range out {
+		out[i].Changes = slices.Clone(out[i].Changes)
+	}
 	slices.SortStableFunc(out, func(a, b escalation.Escalation) int {
 		if c := b.Created.Compare(a.Created); c != 0 {
 			return c
 		}
-		return compareStrings(a.Thread.Key(), b.Thread.Key())
+		return cmp.Compare(a.Thread.Key(), b.Thread.Key())
 	})
 	return out, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// bucket creates or opens a key-value bucket, retrying while a new
-// cluster elects its leader (up to ctx's deadline).
-func (n *Node) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
-	for {
-		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		kv, err := n.js.CreateOrUpdateKeyValue(actx, cfg)
-		cancel()
-		if err == nil {
-			return kv, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("cluster: create %s: %w (last: %v)", cfg.Bucket, ctx.Err(), err)
-		case <-n.clock.After(200 * time.Millisecond):
-		}
-	}
 }

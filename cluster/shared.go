@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -272,4 +273,22 @@ func (s *shared[T]) update(ctx context.Context, key string, f func(cur T, ok boo
 func isWrongSequence(err error) bool {
 	var api *jetstream.APIError
 	return errors.As(err, &api) && api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+}
+
+// bucket creates or opens a key-value bucket, retrying while a new
+// cluster elects its leader (up to ctx's deadline).
+func (n *Node) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	for {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		kv, err := n.js.CreateOrUpdateKeyValue(actx, cfg)
+		cancel()
+		if err == nil {
+			return kv, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("cluster: create %s: %w (last: %v)", cfg.Bucket, ctx.Err(), err)
+		case <-n.clock.After(200 * time.Millisecond):
+		}
+	}
 }
