@@ -88,13 +88,13 @@ type sharedState struct {
 }
 
 // shared opens the shared state.
-func (c *clustered) shared(ctx context.Context, s *storage.Store) (sharedState, error) {
+func (c *clustered) shared(ctx context.Context, cfg *config.Config, s *storage.Store) (sharedState, error) {
 	if c == nil {
 		return sharedState{escalations: storage.NewHandoff(s), inbox: storage.NewInbox(s), mood: storage.NewSentiment(s)}, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	esc, err := c.node.Escalations(ctx)
+	esc, err := c.node.Escalations(ctx, cfg.Storage.MessageTTL) // kept as long as on one machine
 	if err != nil {
 		return sharedState{}, err
 	}

@@ -210,7 +210,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, cl *clust
 	}()
 
 	// What every node must see: the cluster's buckets, or this store.
-	shared, err := cl.shared(ctx, store)
+	shared, err := cl.shared(ctx, cfg, store)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -39,8 +40,10 @@ type Escalations struct {
 var _ escalation.Store = (*Escalations)(nil)
 
 // Escalations opens the shared escalations (creating the bucket when it is
-// missing) and starts following them.
-func (n *Node) Escalations(ctx context.Context) (*Escalations, error) {
+// missing) and starts following them. An escalation is deleted keep after
+// it was created (storage.message_ttl, as on one machine; 0: kept), by an
+// hourly sweep on every node.
+func (n *Node) Escalations(ctx context.Context, keep time.Duration) (*Escalations, error) {
 	kv, err := n.bucket(ctx, jetstream.KeyValueConfig{Bucket: EscalationBucket, Replicas: n.s.Replicas})
 	if err != nil {
 		return nil, err
@@ -50,7 +53,17 @@ func (n *Node) Escalations(ctx context.Context) (*Escalations, error) {
 		return nil, err
 	}
 	n.onClose(e.s.stop)
+	if keep > 0 {
+		n.sweepEvery("escalations", time.Hour, func(ctx context.Context, now time.Time) (int, error) {
+			return e.expire(ctx, now, keep)
+		})
+	}
 	return e, nil
+}
+
+// expire deletes the escalations created keep or longer before now.
+func (x *Escalations) expire(ctx context.Context, now time.Time, keep time.Duration) (int, error) {
+	return x.s.sweep(ctx, func(_ string, e escalation.Escalation) bool { return !e.Created.Add(keep).After(now) })
 }
 
 func watchEscalations(ctx context.Context, kv jetstream.KeyValue, log *slog.Logger, ops *atomic.Int64) (*Escalations, error) {

@@ -84,7 +84,24 @@ func (n *Node) Inbox(ctx context.Context) (*Inbox, error) {
 		return nil, err
 	}
 	n.onClose(s.stop)
-	return &Inbox{s: s}, nil
+	x := &Inbox{s: s}
+	n.sweepEvery("inbox notices", time.Hour, x.expire)
+	return x, nil
+}
+
+// statusPostsKeep is how long a channel's count of status posts for a day is
+// kept (as on one machine).
+const statusPostsKeep = 48 * time.Hour
+
+// expire deletes the counts of status posts of days over statusPostsKeep ago.
+func (x *Inbox) expire(ctx context.Context, now time.Time) (int, error) {
+	return x.s.sweep(ctx, func(key string, _ inboxRecord) bool {
+		if !strings.HasPrefix(key, "notice.") {
+			return false
+		}
+		day, err := time.Parse("20060102", key[strings.LastIndexByte(key, '.')+1:])
+		return err == nil && !day.Add(statusPostsKeep).After(now)
+	})
 }
 
 // OnChange makes f be called when another node changed an item, a

@@ -275,6 +275,67 @@ func isWrongSequence(err error) bool {
 	return errors.As(err, &api) && api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
 }
 
+// sweep deletes the records old picks (past their retention), each only
+// while it is unchanged (a delete on its revision): one changed meanwhile
+// is left for the next sweep. It reports how many it deleted.
+func (s *shared[T]) sweep(ctx context.Context, old func(key string, v T) bool) (int, error) {
+	type pick struct {
+		key string
+		rev uint64
+	}
+	var picks []pick
+	s.mu.RLock()
+	for k, e := range s.m {
+		if !e.gone && old(k, e.v) {
+			picks = append(picks, pick{k, e.rev})
+		}
+	}
+	s.mu.RUnlock()
+	n := 0
+	for _, p := range picks {
+		s.ops.Add(1)
+		err := s.kv.Delete(ctx, p.key, jetstream.LastRevision(p.rev))
+		switch {
+		case err == nil:
+			n++
+			s.set(p.key, sharedEntry[T]{rev: p.rev + 1, gone: true})
+		case errors.Is(err, jetstream.ErrKeyRevisionMismatch) || isWrongSequence(err):
+		default:
+			return n, fmt.Errorf("cluster: expire %s record: %w", s.kv.Bucket(), err)
+		}
+	}
+	return n, nil
+}
+
+// sweepEvery runs f at once and then every interval until the node
+// closes (every node does; the deletes are compare-and-set, so two nodes
+// sweeping at once delete each record once).
+func (n *Node) sweepEvery(what string, interval time.Duration, f func(ctx context.Context, now time.Time) (int, error)) {
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), publishWait)
+			k, err := f(ctx, n.clock.Now())
+			cancel()
+			if err != nil {
+				n.log.Warn("cluster: expiring old records", "what", what, "err", err)
+			} else if k > 0 {
+				n.log.Info("cluster: expired old records", "what", what, "records", k)
+			}
+			select {
+			case <-stop:
+				return
+			case <-n.clock.After(interval):
+			}
+		}
+	}()
+	n.onClose(func() {
+		close(stop)
+		<-done
+	})
+}
+
 // bucket creates or opens a key-value bucket, retrying while a new
 // cluster elects its leader (up to ctx's deadline).
 func (n *Node) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {

@@ -185,3 +185,76 @@ func TestSharedPrivacy(t *testing.T) {
 		t.Errorf("escalation after erasure: %+v", e)
 	}
 }
+
+// Old escalations and old counts of status posts are deleted as on one
+// machine (storage.message_ttl from creation; 48 hours), also from a
+// second node's copy; newer ones stay.
+func TestSharedRecordsExpire(t *testing.T) {
+	js := soloJS(t)
+	var n, ops atomic.Int64
+	ctx := context.Background()
+	kv := freshBucket(t, js, &n)
+	a, err := watchEscalations(ctx, kv, quietLog, &ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.s.stop()
+	b, err := watchEscalations(ctx, kv, quietLog, &ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.s.stop()
+	now := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
+	keep := 30 * 24 * time.Hour
+	old := bot.ThreadRef{Platform: "discord", ChannelID: "c", ThreadID: "old"}
+	recent := bot.ThreadRef{Platform: "discord", ChannelID: "c", ThreadID: "recent"}
+	for thread, created := range map[bot.ThreadRef]time.Time{old: now.Add(-keep), recent: now.Add(-keep + time.Minute)} {
+		if _, err := a.OpenEscalation(ctx, escalation.Escalation{Thread: thread, Created: created, Status: escalation.StatusOpen}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitEscalations(t, b, 2)
+	if k, err := a.expire(ctx, now, keep); err != nil || k != 1 {
+		t.Fatalf("expire: %d, %v; want the old one", k, err)
+	}
+	if k, err := b.expire(ctx, now, keep); err != nil || k != 0 {
+		t.Errorf("the other node's sweep after it: %d, %v; want nothing left to delete", k, err)
+	}
+	waitEscalations(t, b, 1)
+	if _, ok, _ := b.Escalation(ctx, recent); !ok {
+		t.Error("the recent escalation was deleted")
+	}
+
+	s, err := watchShared[inboxRecord](ctx, freshBucket(t, js, &n), quietLog, &ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.stop()
+	ib := &Inbox{s: s}
+	for _, day := range []time.Time{now.AddDate(0, 0, -2), now.AddDate(0, 0, -1)} {
+		if ok, err := ib.TakeNotice(ctx, "discord", "gen", day, 1); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+	}
+	if k, err := ib.expire(ctx, now); err != nil || k != 1 {
+		t.Fatalf("expire notices: %d, %v; want the day before yesterday's", k, err)
+	}
+	if ok, _ := ib.TakeNotice(ctx, "discord", "gen", now.AddDate(0, 0, -1), 1); ok {
+		t.Error("yesterday's count was lost: another status post was allowed over the cap")
+	}
+}
+
+func waitEscalations(t *testing.T, x *Escalations, want int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		all, _ := x.Escalations(context.Background())
+		if len(all) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d escalations, want %d", len(all), want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -41,7 +41,7 @@ func TestSharedState(t *testing.T) {
 	}, func(tn *testNode) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		esc, err := tn.node.Escalations(ctx)
+		esc, err := tn.node.Escalations(ctx, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
