@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,8 +36,8 @@ const (
 )
 
 // Mood is the sentiment store of a cluster node. Rows (the scored
-// messages, personal data: user, excerpt) stay in the node's own store,
-// as do the spike alerts' times; the hourly and daily aggregates are the
+// messages, personal data: user, excerpt) stay in the node's own store;
+// the hourly and daily aggregates and the spike alerts' times are the
 // whole cluster's.
 //
 // Each scored message becomes a count (a hash of its platform, channel
@@ -62,7 +63,8 @@ type Mood struct {
 	mu      sync.Mutex
 	hours   map[mood.Channel]map[int64]*mood.Bucket // by hour start (Unix seconds)
 	days    map[mood.Channel]map[int64]*mood.Bucket
-	seen    map[int64]map[uint64]bool // message hashes counted, by hour start
+	seen    map[int64]map[uint64]bool  // message hashes counted, by hour start
+	alerts  map[mood.Channel]time.Time // the last spike alert per channel, from any node
 	pruned  time.Time
 	queue   []moodCount
 	next    *moodFlush // the flush the queued counts go with
@@ -115,7 +117,7 @@ func watchMood(ctx context.Context, kv jetstream.KeyValue, local mood.Store, log
 	_, _ = rand.Read(p[:])
 	m := &Mood{local: local, kv: kv, log: log, ops: ops, clock: clock, prefix: hex.EncodeToString(p[:]),
 		hours: map[mood.Channel]map[int64]*mood.Bucket{}, days: map[mood.Channel]map[int64]*mood.Bucket{},
-		seen: map[int64]map[uint64]bool{}, pruned: clock.Now()}
+		seen: map[int64]map[uint64]bool{}, alerts: map[mood.Channel]time.Time{}, pruned: clock.Now()}
 	w, err := kv.WatchAll(context.WithoutCancel(ctx), jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, fmt.Errorf("cluster: watch %s: %w", MoodBucket, err)
@@ -130,6 +132,10 @@ func watchMood(ctx context.Context, kv jetstream.KeyValue, local mood.Store, log
 					close(loaded)
 					first = false
 				}
+				continue
+			}
+			if strings.HasPrefix(e.Key(), "alert.") {
+				m.heardAlert(e.Value())
 				continue
 			}
 			var batch []moodCount
@@ -351,12 +357,45 @@ func (m *Mood) Channels(ctx context.Context) ([]mood.Channel, error) {
 	return out, ctx.Err()
 }
 
-// LastAlert implements mood.Store (this node's alerts).
-func (m *Mood) LastAlert(ctx context.Context, ch mood.Channel) (time.Time, error) {
-	return m.local.LastAlert(ctx, ch)
+// moodAlert is when the last spike alert for a channel went out, on any
+// node: alert.<hash of the channel> in the mood bucket.
+type moodAlert struct {
+	Channel mood.Channel `json:"channel"`
+	At      time.Time    `json:"at"`
 }
 
-// SetLastAlert implements mood.Store (this node's alerts).
+func (m *Mood) heardAlert(data []byte) {
+	var a moodAlert
+	if err := json.Unmarshal(data, &a); err != nil {
+		m.log.Error("undecodable sentiment alert time", "err", err)
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if a.At.After(m.alerts[a.Channel]) {
+		m.alerts[a.Channel] = a.At
+	}
+}
+
+// LastAlert implements mood.Store: the last spike alert any node sent for
+// the channel (as far as this node heard), so the cooldown holds across
+// the cluster.
+func (m *Mood) LastAlert(ctx context.Context, ch mood.Channel) (time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.alerts[ch], ctx.Err()
+}
+
+// SetLastAlert implements mood.Store: one write, for every node to hear.
 func (m *Mood) SetLastAlert(ctx context.Context, ch mood.Channel, at time.Time) error {
-	return m.local.SetLastAlert(ctx, ch, at)
+	data, err := json.Marshal(moodAlert{Channel: ch, At: at})
+	if err != nil {
+		return err
+	}
+	m.ops.Add(1)
+	if _, err := m.kv.Put(ctx, "alert."+hashKey(ch.Platform, ch.ID), data); err != nil {
+		return fmt.Errorf("cluster: store sentiment alert time: %w", err)
+	}
+	m.heardAlert(data)
+	return nil
 }

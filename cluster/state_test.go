@@ -348,6 +348,15 @@ func testSharedMood(t *testing.T, p *platform, nodes []*testNode, shared map[str
 	}
 	handledOn[answeredOn(t, p, "mood-again")]++
 	t.Logf("sentiment events handled per node: %v", handledOn)
+	// A spike alert sent by one node holds the cooldown on every node.
+	alerted := time.Now().UTC().Truncate(time.Second)
+	if err := shared[nodes[0].name].mood.SetLastAlert(ctx, ch, alerted); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the alert time on "+nodes[2].name, func() bool {
+		at, err := shared[nodes[2].name].mood.LastAlert(ctx, ch)
+		return err == nil && at.Equal(alerted)
+	})
 	want := mood.Bucket{N: before.N + 9, Pos: before.Pos + 3, Neu: before.Neu + 3, Neg: before.Neg + 3}
 	for _, x := range nodes {
 		waitFor(t, 5*time.Second, x.name+" to count every node's messages", func() bool { return day(x).N >= want.N })
