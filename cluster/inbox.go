@@ -104,11 +104,12 @@ func (x *Inbox) expire(ctx context.Context, now time.Time) (int, error) {
 	})
 }
 
-// OnChange makes f be called when another node changed an item, a
-// mention or a vote (the inbox service rebuilds its word index then).
+// OnChange makes f be called when another node changed an item or a
+// mention, the texts the inbox service's word index holds (it rebuilds
+// the index then; votes do not touch it).
 func (x *Inbox) OnChange(f func()) {
 	g := func(key string) {
-		if strings.HasPrefix(key, "item.") || strings.HasPrefix(key, "msg.") || strings.HasPrefix(key, "vote.") {
+		if strings.HasPrefix(key, "item.") || strings.HasPrefix(key, "msg.") {
 			f()
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -69,6 +70,7 @@ type Mood struct {
 	queue   []moodCount
 	next    *moodFlush // the flush the queued counts go with
 	running bool
+	closed  bool
 	prefix  string
 	n       uint64
 	watcher jetstream.KeyWatcher
@@ -164,6 +166,9 @@ func watchMood(ctx context.Context, kv jetstream.KeyValue, local mood.Store, log
 
 // stop stores what is queued and stops following the bucket.
 func (m *Mood) stop() {
+	m.mu.Lock()
+	m.closed = true // no new flush starts
+	m.mu.Unlock()
 	m.idle.Wait()
 	_ = m.watcher.Stop()
 }
@@ -220,6 +225,10 @@ func (m *Mood) Log(ctx context.Context, row mood.Row, userID string) error {
 	}
 	c := countOf(row)
 	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return errors.New("cluster: sentiment store closed")
+	}
 	m.count(c) // read your own writes at once; the watcher's copy is then a repeat
 	m.queue = append(m.queue, c)
 	if m.next == nil {
