@@ -5,6 +5,7 @@ import (
 	"net"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,11 +61,42 @@ cluster:
 		t.Fatalf("Discord answers = %+v, want one answer about Einsatz", msgs)
 	}
 
+	// A feature request is filed in the cluster's inbox bucket, and the
+	// CLI through the running node lists it.
+	req := fd.Post(general, alice, "Please add a dark mode to the dashboard", true)
+	deadline = time.Now().Add(20 * time.Second)
+	for len(fd.BotMessages(req.ID)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no acknowledgement of the request on Discord:\n%s", srv.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out, _, err := einsatz(t, "", "inbox", "list", "--config", cfg); err != nil || !strings.Contains(out, "dark mode") {
+		t.Errorf("inbox list through the node: %v\n%s", err, out)
+	}
+
 	out, _, err := einsatz(t, "", "cluster", "status", "--config", cfg)
 	if err != nil {
 		t.Fatalf("cluster status: %v\n%s", err, out)
 	}
-	for _, want := range []string{"NODES (1)", "solo", "EINSATZ_EVENTS", "EINSATZ_EVENTS/events-3", "solo  4 partitions  0 1 2 3", "KV_einsatz_posted  1 ",
+	// The answers' posted marks; the request: its number, item, message
+	// and vote; the two messages' sentiment counts in one or two batches.
+	for _, b := range []struct {
+		name  string
+		least int
+	}{{"KV_einsatz_posted", 1}, {"KV_einsatz_inbox", 4}, {"KV_einsatz_mood", 1}, {"KV_einsatz_escalations", 0}} {
+		n := -1 // not listed
+		for _, l := range strings.Split(out, "\n") {
+			if f := strings.Fields(l); len(f) > 1 && f[0] == b.name {
+				n, _ = strconv.Atoi(f[1])
+				break
+			}
+		}
+		if n < b.least {
+			t.Errorf("cluster status: %s holds %d records (-1: not listed), want at least %d:\n%s", b.name, n, b.least, out)
+		}
+	}
+	for _, want := range []string{"NODES (1)", "solo", "EINSATZ_EVENTS", "EINSATZ_EVENTS/events-3", "solo  4 partitions  0 1 2 3",
 		"DISCORD SHARD LEASES", "remaining 1000 of 1000"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("cluster status lacks %q:\n%s", want, out)

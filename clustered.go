@@ -15,6 +15,10 @@ import (
 	"github.com/einsatz/einsatz/adapters/discord"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/config"
+	"github.com/einsatz/einsatz/bot/escalation"
+	"github.com/einsatz/einsatz/bot/mood"
+	"github.com/einsatz/einsatz/bot/personal"
+	"github.com/einsatz/einsatz/bot/request"
 	"github.com/einsatz/einsatz/cluster"
 	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/storage"
@@ -69,6 +73,40 @@ func (c *clustered) owners(s *storage.Store) handoff.Owners {
 		return s
 	}
 	return c.node.Owners
+}
+
+// sharedState is where the features keep what every node must see: the
+// cluster's buckets in cluster mode (cluster/escalations.go, inbox.go,
+// mood.go), this node's store on one machine.
+type sharedState struct {
+	escalations escalation.Store
+	inbox       request.Store
+	mood        mood.Store
+	// parts export and erase a person's shared records (none on one
+	// machine: storage.Parts covers the store).
+	parts []personal.Part
+}
+
+// shared opens the shared state.
+func (c *clustered) shared(ctx context.Context, cfg *config.Config, s *storage.Store) (sharedState, error) {
+	if c == nil {
+		return sharedState{escalations: storage.NewHandoff(s), inbox: storage.NewInbox(s), mood: storage.NewSentiment(s)}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	esc, err := c.node.Escalations(ctx, cfg.Storage.MessageTTL) // kept as long as on one machine
+	if err != nil {
+		return sharedState{}, err
+	}
+	ib, err := c.node.Inbox(ctx)
+	if err != nil {
+		return sharedState{}, err
+	}
+	md, err := c.node.Mood(ctx, storage.NewSentiment(s))
+	if err != nil {
+		return sharedState{}, err
+	}
+	return sharedState{escalations: esc, inbox: ib, mood: md, parts: []personal.Part{esc, ib}}, nil
 }
 
 // adapters sends the platforms' events through the cluster's streams.

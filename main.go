@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -36,7 +37,6 @@ import (
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/catchup"
 	"github.com/einsatz/einsatz/bot/config"
-	"github.com/einsatz/einsatz/bot/personal"
 	"github.com/einsatz/einsatz/handlers/answer"
 	"github.com/einsatz/einsatz/handlers/handoff"
 	"github.com/einsatz/einsatz/handlers/inbox"
@@ -113,7 +113,8 @@ func serve(ctx context.Context, cfg *config.Config, a *app, cl *clustered, log *
 	for _, line := range settings {
 		log.Info("config", "setting", line)
 	}
-	site, err := web.FromConfig(cfg, web.Features{Store: a.store, Core: a.core, KB: a.kb, Sources: a.remote, Inbox: a.inbox, Desk: a.handoff, Memory: []personal.Part{a.inbox},
+	site, err := web.FromConfig(cfg, web.Features{Store: a.store, Core: a.core, KB: a.kb, Sources: a.remote, Inbox: a.inbox, Desk: a.handoff, Mood: a.shared.mood,
+		Memory:     append(slices.Clone(a.shared.parts), a.inbox),
 		Candidates: a.solutions, Metrics: a.metrics, Problems: cl.problems(), Settings: settings, Logger: log})
 	if err != nil {
 		return err
@@ -179,6 +180,7 @@ type app struct {
 	// solutions are the solved threads' knowledge candidates.
 	solutions *solutions.Service
 	metrics   *prometheus.Registry
+	shared    sharedState // escalations, inbox, sentiment: the cluster's in cluster mode
 }
 
 // newApp builds the whole bot without adapters: storage, the knowledge
@@ -207,6 +209,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, cl *clust
 		}
 	}()
 
+	// What every node must see: the cluster's buckets, or this store.
+	shared, err := cl.shared(ctx, cfg, store)
+	if err != nil {
+		return nil, err
+	}
 	analyzer := sentiment.New()
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -235,7 +242,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, cl *clust
 
 	// The features: each takes its settings from the config (FromConfig)
 	// and what it works with from here.
-	hoOpts, err := handoff.FromConfig(cfg, llm, handoff.Options{Store: storage.NewHandoff(store), Owners: cl.owners(store), History: store, Poster: core,
+	hoOpts, err := handoff.FromConfig(cfg, llm, handoff.Options{Store: shared.escalations, Owners: cl.owners(store), History: store, Poster: core,
 		Relays: storage.NewRelay(store),
 		Logger: log, Sentiment: analyzer.Label})
 	if err != nil {
@@ -243,11 +250,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, cl *clust
 	}
 	ho := handoff.New(hoOpts)
 	// The inbox tells people who ran /notify on of status changes directly.
-	ib := inbox.New(inbox.FromConfig(cfg, llm, inbox.Options{Store: storage.NewInbox(store), Owners: store, Poster: core,
+	ib := inbox.New(inbox.FromConfig(cfg, llm, inbox.Options{Store: shared.inbox, Owners: store, Poster: core,
 		DirectMessenger: core, Logger: log.With("component", "inbox"), Sentiment: analyzer.Score,
 		Detect: func(t, l string) float64 { return detect.DetectLang(t, l).Score }, Notifiers: webhook.FromConfig(cfg.Inbox)}))
 	// Erasure reaches every store, then what the inbox holds in memory.
-	pv := privacy.New(privacy.People{Part: append(storage.Parts(store), ib)}, cfg.Text, nil)
+	pv := privacy.New(privacy.People{Part: append(append(storage.Parts(store), shared.parts...), ib)}, cfg.Text, nil)
 	answers := answer.New(answer.FromConfig(cfg, answer.Options{Search: kb, LLM: llm, Escalator: ho, Logger: log}))
 	// Answers go through the support log: feedback buttons, shadow mode,
 	// repeated questions, saving staff replies as knowledge.
@@ -276,7 +283,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, cl *clust
 	}
 	if cfg.Sentiment.Enabled {
 		monOpts, err := monitor.FromConfig(ctx, cfg, store, monitor.Options{Analyze: monitor.SentimentAnalyzer(analyzer),
-			Store: storage.NewSentiment(store), Poster: core, Escalate: ho, Logger: log.With("component", "sentiment")})
+			Store: shared.mood, Poster: core, Escalate: ho, Logger: log.With("component", "sentiment")})
 		if err != nil {
 			return nil, err
 		}
@@ -287,7 +294,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, cl *clust
 		return nil, err
 	}
 	remote := knowledge.NewRemote(kb, storage.NewKBSources(store), sources, nil, log)
-	return &app{store: store, kb: kb, remote: remote, core: core, handoff: ho, inbox: ib, solutions: sol, metrics: registry}, nil
+	return &app{store: store, kb: kb, remote: remote, core: core, handoff: ho, inbox: ib, solutions: sol, metrics: registry, shared: shared}, nil
 }
 
 // openStore opens the database with the configured retention.

@@ -11,7 +11,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/bot/mood"
 	"github.com/einsatz/einsatz/cluster"
+	"github.com/einsatz/einsatz/handlers/monitor"
+	"github.com/einsatz/einsatz/storage"
 )
 
 // BenchmarkCluster pushes events over 256 threads through 1, 2 and 3
@@ -335,4 +338,78 @@ func failover(b *testing.B, round int) (first, all time.Duration) {
 		}
 	}
 	return first, all
+}
+
+// BenchmarkClusterSentiment is BenchmarkCluster with the sentiment
+// monitor observing every event on every node, its aggregates in the
+// cluster's mood bucket (cluster.Mood, as in cluster mode): every event
+// is scored and counted. It reports the same JetStream operations per
+// event, and mood-writes/event apart (the batches of counts stored; the
+// rest is the event path as in BenchmarkCluster).
+func BenchmarkClusterSentiment(b *testing.B) {
+	defer func(ttl time.Duration) { testLeaseTTL = ttl }(testLeaseTTL)
+	testLeaseTTL = 3 * time.Second
+	for _, n := range []int{1, 3} {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			p := &platform{}
+			var moods []*cluster.Mood
+			nodes := startClusterSetup(b, n, 16, func(string) {}, func(node string) []bot.Adapter {
+				return []bot.Adapter{&adapter{p: p, node: node}}
+			}, func(tn *testNode) {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				md, err := tn.node.Mood(ctx, storage.NewSentiment(tn.store))
+				if err != nil {
+					b.Fatal(err)
+				}
+				moods = append(moods, md)
+				tn.core.Observe(monitor.New(monitor.Options{Store: md, Logger: quiet, Analyze: func(string, string) monitor.Score {
+					return monitor.Score{Label: mood.Neutral, Lang: "en"}
+				}}))
+			})
+			var kv0 int64
+			for _, x := range nodes {
+				kv0 += x.node.Ops.KV.Load()
+			}
+			r := pushEvents(b, nodes, p, 256)
+			var ops, kv int64
+			for _, x := range nodes {
+				ops += x.node.Ops.Published.Load() + x.node.Ops.Acked.Load() + x.node.Ops.Fetched.Load() + x.node.Ops.KV.Load()
+				kv += x.node.Ops.KV.Load()
+			}
+			// The mood bucket's writes are the key-value writes beyond those
+			// of the posted marks; count them from the stores' batches.
+			var batches int64
+			for _, m := range moods {
+				batches += m.Batches()
+			}
+			b.ReportMetric(float64(batches)/float64(b.N), "mood-writes/event")
+			b.ReportMetric(float64(kv-kv0)/float64(b.N), "kv/event")
+			b.ReportMetric(float64(ops-kv0)/float64(b.N), "jsops/event")
+			waitCounted(b, moods, b.N)
+			r.report(b)
+		})
+	}
+}
+
+// waitCounted waits until every node's aggregates hold n messages.
+func waitCounted(b *testing.B, moods []*cluster.Mood, n int) {
+	b.Helper()
+	ch := mood.Channel{Platform: "test", ID: "c"}
+	waitFor(b, time.Minute, "every node to count every message", func() bool {
+		for _, m := range moods {
+			bs, err := m.Buckets(context.Background(), mood.Day, ch, time.Now().AddDate(0, 0, -1), time.Now().AddDate(0, 0, 1))
+			if err != nil {
+				b.Fatal(err)
+			}
+			got := 0
+			for _, x := range bs {
+				got += x.N
+			}
+			if got != n {
+				return false
+			}
+		}
+		return true
+	})
 }

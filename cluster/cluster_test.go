@@ -131,6 +131,13 @@ func startClusterWith(t testing.TB, n, partitions int, delay time.Duration, newA
 // for every event before answering it.
 func startClusterWork(t testing.TB, n, partitions int, work func(node string), newAdapters func(node string) []bot.Adapter) []*testNode {
 	t.Helper()
+	return startClusterSetup(t, n, partitions, work, newAdapters, nil)
+}
+
+// startClusterSetup is startClusterWork with setup run on each node once
+// its core is made, before it runs (routes, observers); nil: none.
+func startClusterSetup(t testing.TB, n, partitions int, work func(node string), newAdapters func(node string) []bot.Adapter, setup func(*testNode)) []*testNode {
+	t.Helper()
 	routes := make([]string, n)
 	clients := make([]string, n)
 	for i := range n {
@@ -212,6 +219,9 @@ func startClusterWork(t testing.TB, n, partitions int, work func(node string), n
 			}
 			return []bot.Reply{{Text: "re: " + ev.Text}}, nil
 		}))
+		if setup != nil {
+			setup(tn)
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		tn.cancel = cancel
 		tn.done.Add(2)

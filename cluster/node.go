@@ -119,6 +119,7 @@ type Node struct {
 	shards       []int  // Discord shards held (shards.go)
 	shardProblem string // why shards cannot IDENTIFY now, "" when they can
 	nodeWatch    jetstream.KeyWatcher
+	closers      []func() // the shared state's flushers and watchers (onClose)
 	wg           sync.WaitGroup
 }
 
@@ -481,6 +482,7 @@ func (n *Node) Close() error {
 		_ = n.leases.Delete(ctx, partitionKey(p), jetstream.LastRevision(l.rev))
 	}
 	_ = n.leases.Delete(ctx, nodeKey(n.s.Node))
+	n.runClosers()
 	n.Owners.stop()
 	n.notices.stop()
 	_ = n.nodeWatch.Stop()
@@ -503,7 +505,26 @@ func (n *Node) Kill() {
 	n.notices.stop()
 	_ = n.nodeWatch.Stop()
 	n.nc.Close()
+	n.runClosers()
 	n.wg.Wait()
+}
+
+// onClose runs f when the node closes or is killed, before the
+// connection closes (on Close) or after (on Kill).
+func (n *Node) onClose(f func()) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.closers = append(n.closers, f)
+}
+
+func (n *Node) runClosers() {
+	n.mu.Lock()
+	fs := n.closers
+	n.closers = nil
+	n.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
 }
 
 func (n *Node) closeConn() {

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/einsatz/einsatz/bot/config"
+	"github.com/einsatz/einsatz/bot/mood"
 	"github.com/einsatz/einsatz/handlers/imports"
 	"github.com/einsatz/einsatz/handlers/privacy"
 	"github.com/einsatz/einsatz/handlers/support"
@@ -37,6 +38,9 @@ type Features struct {
 	Inbox   Inbox
 	// Desk is the hand-off: the Escalations page and its actions.
 	Desk Desk
+	// Mood is where the Sentiment page and the overview read aggregates
+	// (the cluster's in cluster mode); nil: the store's own.
+	Mood mood.Store
 	// Memory are the running features' parts of a person beyond the
 	// stores (the inbox's recent messages and word index): erasure
 	// reaches them after the stores.
@@ -118,8 +122,12 @@ func FromConfig(cfg *config.Config, f Features) (*Server, error) {
 		site.AddRoadmap(b, RoadmapFromConfig(cfg.Inbox.PublicBoardOAuth, cfg.Web.PublicURL))
 	}
 	site.AddSupport(storage.NewSupport(f.Store), support.Settings{FollowUp: cfg.Support.FollowUp, Similarity: cfg.Support.Similarity})
-	site.AddSentiment(storage.NewSentiment(f.Store), nil)
-	site.SetOverview(OverviewSources{Desk: f.Desk, Inbox: f.Inbox, Questions: storage.NewSupport(f.Store), Mood: storage.NewSentiment(f.Store),
+	moods := f.Mood
+	if moods == nil {
+		moods = storage.NewSentiment(f.Store)
+	}
+	site.AddSentiment(moods, nil)
+	site.SetOverview(OverviewSources{Desk: f.Desk, Inbox: f.Inbox, Questions: storage.NewSupport(f.Store), Mood: moods,
 		Names: storage.NewNames(f.Store), Knowledge: f.KB, FollowUp: cfg.Support.FollowUp})
 	return site, nil
 }

@@ -186,6 +186,9 @@ func New(o Options) *Service {
 	seen, _ := lru.New[string, seenMessage](4096)
 	s := &Service{o: o, ack: o.Acknowledge == nil || *o.Acknowledge, seen: seen, idx: newIndex()}
 	s.hooks.init()
+	if sh, ok := o.Store.(sharedStore); ok {
+		sh.OnChange(s.changed)
+	}
 	return s
 }
 

@@ -217,6 +217,23 @@ func (s *Service) indexAdd(id int, text string) {
 	}
 }
 
+// sharedStore is a store other processes change too (cluster mode): it
+// tells the service when they did.
+type sharedStore interface {
+	OnChange(func())
+}
+
+// changed: another process filed, joined, merged or changed items. The
+// word index knows only this process's writes, so it is rebuilt from the
+// store at the next request (the full-text search takes changes in from
+// the store by itself).
+func (s *Service) changed() {
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	s.idx.reset()
+	s.idxLoaded = false
+}
+
 // Reindex forgets the index; the next request rebuilds it from the store.
 // Erasure calls it, so no word of an erased mention stays in memory.
 func (s *Service) Reindex() {
