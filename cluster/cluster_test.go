@@ -131,6 +131,22 @@ func startClusterWith(t testing.TB, n, partitions int, delay time.Duration, newA
 // for every event before answering it.
 func startClusterWork(t testing.TB, n, partitions int, work func(node string), newAdapters func(node string) []bot.Adapter) []*testNode {
 	t.Helper()
+	return startClusterHandler(t, n, partitions, newAdapters, func(tn *testNode) bot.Handler {
+		return bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
+			work(tn.name)
+			if ev.Text == "twice" { // two replies (TestReplyPostedBeforeADeathIsNotPostedAgain)
+				return []bot.Reply{{Text: "re: twice"}, {Text: "again: twice"}}, nil
+			}
+			return []bot.Reply{{Text: "re: " + ev.Text}}, nil
+		})
+	})
+}
+
+// startClusterHandler starts a cluster whose nodes answer with the
+// handler newHandler makes for each (called once the node is connected,
+// before its core runs).
+func startClusterHandler(t testing.TB, n, partitions int, newAdapters func(node string) []bot.Adapter, newHandler func(tn *testNode) bot.Handler) []*testNode {
+	t.Helper()
 	routes := make([]string, n)
 	clients := make([]string, n)
 	for i := range n {
@@ -205,13 +221,7 @@ func startClusterWork(t testing.TB, n, partitions int, work func(node string), n
 		tn.store = st
 		tn.core = bot.New(bot.Options{Store: cluster.Store{Store: st, Owners: tn.node.Owners}, Logger: quiet, ShutdownTimeout: 2 * time.Second,
 			Concurrency: 128}) // core.concurrency's default
-		tn.core.Fallback(bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
-			work(tn.name)
-			if ev.Text == "twice" { // two replies (TestReplyPostedBeforeADeathIsNotPostedAgain)
-				return []bot.Reply{{Text: "re: twice"}, {Text: "again: twice"}}, nil
-			}
-			return []bot.Reply{{Text: "re: " + ev.Text}}, nil
-		}))
+		tn.core.Fallback(newHandler(tn))
 		ctx, cancel := context.WithCancel(context.Background())
 		tn.cancel = cancel
 		tn.done.Add(2)
