@@ -104,6 +104,10 @@ func freePort(t testing.TB) int {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// testRouted are the platforms whose replies the channel's node posts
+// (nil: cluster.DefaultRouted; BenchmarkCluster routes "test" too).
+var testRouted []string
+
 // testLeaseTTL is short so failover tests are quick; the benchmark uses a
 // longer one, as a loaded machine delays renewals.
 var testLeaseTTL = time.Second
@@ -183,7 +187,7 @@ func startClusterHandler(t testing.TB, n, partitions int, newAdapters func(node 
 			tn.srv = srv
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			node, err := cluster.Connect(ctx, cluster.Options{Settings: s, Logger: quiet})
+			node, err := cluster.Connect(ctx, cluster.Options{Settings: s, Logger: quiet, Routed: testRouted})
 			if err != nil {
 				errs <- fmt.Errorf("%s: %w", s.Node, err)
 				return

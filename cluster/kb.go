@@ -197,7 +197,7 @@ func (k *KB) Run(ctx context.Context, index Index) error {
 			if starting {
 				seen[info.Name] = true
 			}
-			changed, err := k.apply(ctx, info)
+			changed, err := k.applyRetrying(ctx, info)
 			if err != nil {
 				k.log.Error("knowledge: applying a change from the cluster", "source", info.Name, "err", err)
 				continue
@@ -209,6 +209,30 @@ func (k *KB) Run(ctx context.Context, index Index) error {
 				}
 			}
 		}
+	}
+}
+
+// errUndecodable is an object that is no knowledge document record.
+var errUndecodable = errors.New("undecodable")
+
+// applyRetrying applies a change, trying again while reading the object
+// or writing the local store fails (the bucket may be electing a leader
+// after a node died): a change skipped would leave this node's index
+// behind the others' until the document changes again.
+func (k *KB) applyRetrying(ctx context.Context, info *jetstream.ObjectInfo) (bool, error) {
+	wait := 250 * time.Millisecond
+	for {
+		changed, err := k.apply(ctx, info)
+		if err == nil || errors.Is(err, errUndecodable) || ctx.Err() != nil {
+			return changed, err
+		}
+		k.log.Warn("knowledge: applying a change from the cluster; trying again", "source", info.Name, "err", err)
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-k.clock.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
 	}
 }
 
@@ -239,7 +263,7 @@ func (k *KB) apply(ctx context.Context, info *jetstream.ObjectInfo) (bool, error
 		}
 		var rec kbRecord
 		if err := json.Unmarshal(data, &rec); err != nil {
-			return false, fmt.Errorf("decode: %w", err)
+			return false, fmt.Errorf("%w: %w", errUndecodable, err)
 		}
 		if rec.Chunks == nil {
 			rec.Chunks = []kb.Chunk{} // an empty document, not a touch

@@ -51,6 +51,10 @@ type Options struct {
 	// Conn overrides the connection (tests); default: connect to
 	// Settings.ClientURL with credentials from the environment.
 	Conn *nats.Conn
+	// Routed are the platforms whose replies (and typing indicators) the
+	// node holding the channel's partition posts (post.go); default
+	// DefaultRouted.
+	Routed []string
 }
 
 // Ops counts the JetStream operations a node made, for the benchmark and
@@ -120,6 +124,7 @@ type Node struct {
 	shards       []int  // Discord shards held (shards.go)
 	shardProblem string // why shards cannot IDENTIFY now, "" when they can
 	nodeWatch    jetstream.KeyWatcher
+	routed       map[string]bool // Options.Routed
 	// posts are the replies this node posted as their channel's node,
 	// by reply id, kept noticeKeep after the post (post.go).
 	posts      map[string]*postCall
@@ -162,6 +167,13 @@ func Connect(ctx context.Context, o Options) (*Node, error) {
 	n := &Node{s: o.Settings, log: o.Logger.With("component", "cluster", "node", o.Settings.Node), clock: o.Clock,
 		nc: o.Conn, senders: map[string]bot.Sender{}, pending: map[string]*pending{}, refusedKeys: map[string]int{}, posts: map[string]*postCall{}, inFlight: make([]int, o.Settings.Partitions),
 		freed: make(chan struct{}, 1), held: map[int]*lease{}, heard: map[string]time.Time{}}
+	if o.Routed == nil {
+		o.Routed = DefaultRouted
+	}
+	n.routed = map[string]bool{}
+	for _, p := range o.Routed {
+		n.routed[p] = true
+	}
 	if n.nc == nil {
 		nc, err := Dial(o.Settings)
 		if err != nil {

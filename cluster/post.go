@@ -32,7 +32,7 @@ const (
 	postSubject = "einsatz.post." // + the channel's partition
 	// postAsk is how long a node waits for the holder's answer before it
 	// asks again (a repeat of the same reply waits for the first).
-	postAsk = 10 * time.Second
+	postAsk = 3 * time.Second
 	// postMax bounds one post at the holder (waiting on the rate limit
 	// included).
 	postMax = 2 * time.Minute
@@ -43,9 +43,10 @@ const (
 	typingAsk = 2 * time.Second
 )
 
-// routed are the platforms whose replies the holder of the channel's
-// partition posts: those with per-channel rate limits.
-var routed = map[string]bool{bot.PlatformDiscord: true, bot.PlatformSlack: true}
+// DefaultRouted are the platforms whose replies the holder of the
+// channel's partition posts (Options.Routed): those with per-channel rate
+// limits. The web chat answers its own requests.
+var DefaultRouted = []string{bot.PlatformDiscord, bot.PlatformSlack}
 
 // errHoldLost: the node lost the partition of the event whose reply it
 // was having posted; the event comes again to the next holder.
@@ -84,7 +85,7 @@ func channelPartition(to bot.ThreadRef, partitions int) int {
 // partition). hold ends when the event's own partition is lost: the post
 // is then left to the next holder of the event (errHoldLost).
 func (n *Node) send(ctx, hold context.Context, s bot.Sender, to bot.ThreadRef, r bot.Reply, id string) error {
-	if !routed[to.Platform] {
+	if !n.routed[to.Platform] {
 		err := s.Send(ctx, to, r)
 		if err == nil && id != "" {
 			n.notice(id)
@@ -135,7 +136,7 @@ func (n *Node) send(ctx, hold context.Context, s bot.Sender, to bot.ThreadRef, r
 // typing shows the typing indicator through the node of the channel (its
 // route is rate-limited per channel too). Cosmetic: asked once, not again.
 func (n *Node) typing(ctx context.Context, t bot.Typer, to bot.ThreadRef) error {
-	if !routed[to.Platform] {
+	if !n.routed[to.Platform] {
 		return t.Typing(ctx, to)
 	}
 	cp := channelPartition(to, n.s.Partitions)

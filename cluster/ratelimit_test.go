@@ -2,12 +2,15 @@ package cluster_test
 
 import (
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/einsatz/einsatz/adapters/discord"
 	"github.com/einsatz/einsatz/adapters/discord/discordtest"
 	"github.com/einsatz/einsatz/bot"
+	"github.com/einsatz/einsatz/cluster"
 )
 
 // A burst of questions in one channel is handled by all three nodes (its
@@ -33,6 +36,27 @@ func TestChannelRateLimitHoldsAcrossNodes(t *testing.T) {
 	lounge := fd.VoiceChannel(fd.Guild, "lounge")
 	mia := fd.NewUser("mia")
 	waitFor(t, 10*time.Second, "three gateway sessions", func() bool { return fd.Connected() == 3 })
+	// Partitions move until each node holds its share; a node that takes
+	// the channel's partition starts without the channel's rate-limit
+	// state (docs/cluster.md), so the burst starts once they are even.
+	waitFor(t, 15*time.Second, "4 partitions on each node", func() bool {
+		for _, n := range nodes {
+			if len(n.node.Held()) != 4 {
+				return false
+			}
+		}
+		return true
+	})
+	cp := cluster.Partition(bot.ThreadRef{Platform: bot.PlatformDiscord, ChannelID: lounge}, 12)
+	holder := func() string {
+		for _, n := range nodes {
+			if slices.Contains(n.node.Held(), cp) {
+				return n.name
+			}
+		}
+		return ""
+	}
+	holders := map[string]bool{holder(): true}
 	limitedBefore := fd.RateLimited()
 	var handledBefore [3]int64
 	for i, n := range nodes {
@@ -53,7 +77,10 @@ func TestChannelRateLimitHoldsAcrossNodes(t *testing.T) {
 		}
 		return out
 	}
-	waitFor(t, 60*time.Second, "every question answered", func() bool { return len(answered()) == questions })
+	waitFor(t, 60*time.Second, "every question answered", func() bool {
+		holders[holder()] = true
+		return len(answered()) == questions
+	})
 	took := time.Since(began)
 	time.Sleep(300 * time.Millisecond) // a second answer would show now
 	for id, k := range answered() {
@@ -61,8 +88,12 @@ func TestChannelRateLimitHoldsAcrossNodes(t *testing.T) {
 			t.Errorf("question %s answered %d times", id, k)
 		}
 	}
-	if got := fd.RateLimited() - limitedBefore; got != 0 {
-		t.Errorf("the fake answered 429 to %d requests: the nodes together went over %d posts a second", got, limit)
+	// The channel's partition moving (a lease renewal late on a loaded
+	// machine) may cost one 429 per move: the new node learns the
+	// channel's rate-limit state from its first answer.
+	delete(holders, "")
+	if got, moves := fd.RateLimited()-limitedBefore, len(holders)-1; got > moves {
+		t.Errorf("the fake answered 429 to %d requests (the channel's partition moved %d times): the nodes together went over %d posts a second", got, moves, limit)
 	}
 	handlers, routed := 0, int64(0)
 	for i, n := range nodes {
@@ -82,6 +113,79 @@ func TestChannelRateLimitHoldsAcrossNodes(t *testing.T) {
 	if least := time.Duration(questions/limit-1) * time.Second; took < least {
 		t.Errorf("%d answers in %s: faster than %d a second", questions, took, limit)
 	}
-	t.Logf("%d questions handled by %d nodes, %d answers posted for another node by the channel's node, all in %s, 429s: %d",
-		questions, handlers, routed, took.Round(10*time.Millisecond), fd.RateLimited()-limitedBefore)
+	t.Logf("%d questions handled by %d nodes, %d answers posted for another node by the channel's node (held by %v), all in %s, 429s: %d",
+		questions, handlers, routed, holders, took.Round(10*time.Millisecond), fd.RateLimited()-limitedBefore)
+}
+
+// The node that posts a channel's replies dies mid-stream: the other
+// nodes' replies to that channel wait until another node took its
+// partition, then go on through that one; every acknowledged event is
+// answered once, each thread in order.
+func TestKillChannelNodeMidStream(t *testing.T) {
+	defer func(r []string) { testRouted = r }(testRouted)
+	testRouted = []string{"test"} // every reply through the node of channel "c"
+	p := &platform{}
+	const partitions, threads, perThread = 8, 24, 9
+	nodes := startClusterSlow(t, 3, partitions, p, 20*time.Millisecond)
+	cp := cluster.Partition(bot.ThreadRef{Platform: "test", ChannelID: "c"}, partitions)
+	var victim *testNode
+	for _, n := range nodes {
+		if slices.Contains(n.node.Held(), cp) {
+			victim = n
+		}
+	}
+	if victim == nil {
+		t.Fatalf("no node holds partition %d, channel c's", cp)
+	}
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	submit := func(nodes []*testNode, from, to int) {
+		var wg sync.WaitGroup
+		for th := range threads {
+			wg.Go(func() {
+				for seq := from; seq < to; seq++ {
+					ev := event(th, seq)
+					if err := nodes[(th+seq)%len(nodes)].node.Submit(ev); err != nil {
+						t.Errorf("submit %s: %v", ev.Key, err)
+						return
+					}
+					mu.Lock()
+					acked[ev.Key] = true
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+	}
+	submit(nodes, 0, perThread/3)
+	var others int64
+	waitFor(t, 10*time.Second, "replies in flight through the channel's node", func() bool {
+		others = 0
+		for _, n := range without(nodes, victim) {
+			others += n.node.Ops.Routed.Load()
+		}
+		return others > 0 && len(p.byReplyTo()) < len(acked)
+	})
+	killedAt := time.Now()
+	victim.kill()
+	nodes = without(nodes, victim)
+	submit(nodes, perThread/3, perThread)
+	waitFor(t, 30*time.Second, "every acknowledged event answered", func() bool {
+		got := p.byReplyTo()
+		for k := range acked {
+			if len(got[k]) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	took := time.Since(killedAt)
+	time.Sleep(300 * time.Millisecond) // a second answer would show now
+	checkOnceInOrder(t, p, acked)
+	posters := map[string]int{}
+	for _, x := range p.snapshot() {
+		posters[x.Node]++
+	}
+	t.Logf("killed %s (channel c's partition %d) after %d replies of other nodes went through it; all %d events answered %.1fs after the kill; posts per node %v",
+		victim.name, cp, others, len(acked), took.Seconds(), posters)
 }
