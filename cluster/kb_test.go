@@ -139,6 +139,7 @@ func TestKnowledgeSharedAcrossNodes(t *testing.T) {
 	}
 
 	t.Run("added on n1, answered on n2 and n3", func(t *testing.T) {
+		added := time.Now()
 		if _, err := kbs["n1"].base.Add(context.Background(), "quokka", "Quokka discount", "",
 			"# Quokka discount\n\nThe quokka discount is twelve percent on Tuesdays."); err != nil {
 			t.Fatal(err)
@@ -146,6 +147,7 @@ func TestKnowledgeSharedAcrossNodes(t *testing.T) {
 		waitFor(t, 10*time.Second, "the document on n2 and n3", func() bool {
 			return kbs["n2"].finds(t, "quokka discount", "twelve percent") && kbs["n3"].finds(t, "quokka discount", "twelve percent")
 		})
+		t.Logf("added on n1, found in the indexes of n2 and n3 %s later", time.Since(added).Round(time.Millisecond))
 		for node, answers := range ask(t, "added") {
 			for _, a := range answers {
 				if !strings.Contains(a, "twelve percent") {
@@ -155,12 +157,14 @@ func TestKnowledgeSharedAcrossNodes(t *testing.T) {
 		}
 	})
 	t.Run("removed on n2, no longer answered on n1 and n3", func(t *testing.T) {
+		removed := time.Now()
 		if err := kbs["n2"].base.Remove(context.Background(), "added/quokka.md"); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, 10*time.Second, "the document gone from n1 and n3", func() bool {
 			return !kbs["n1"].finds(t, "quokka discount", "twelve percent") && !kbs["n3"].finds(t, "quokka discount", "twelve percent")
 		})
+		t.Logf("removed on n2, gone from the indexes of n1 and n3 %s later", time.Since(removed).Round(time.Millisecond))
 		for node, answers := range ask(t, "removed") {
 			for _, a := range answers {
 				if strings.Contains(a, "twelve percent") {
