@@ -64,7 +64,7 @@ cluster:
 	if err != nil {
 		t.Fatalf("cluster status: %v\n%s", err, out)
 	}
-	for _, want := range []string{"NODES (1)", "solo", "EINSATZ_EVENTS", "EINSATZ_EVENTS/events-3", "solo  4 partitions  0 1 2 3", "KV_einsatz_posted  1 ",
+	for _, want := range []string{"NODES (1)", "solo", "EINSATZ_EVENTS", "EINSATZ_EVENTS/events-3", "solo  4 partitions  0 1 2 3", "KV_einsatz_posted  1 ", "OBJ_einsatz_kb",
 		"DISCORD SHARD LEASES", "remaining 1000 of 1000"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("cluster status lacks %q:\n%s", want, out)

@@ -68,7 +68,7 @@ func Status(ctx context.Context, nc *nats.Conn, w io.Writer) error {
 	}
 
 	fmt.Fprintln(tw, "\nSTREAMS\tMESSAGES\tBYTES\tLEADER\tREPLICAS")
-	for _, name := range []string{EventStream, "KV_" + OwnerBucket, "KV_" + LeaseBucket, "KV_" + PostedBucket} {
+	for _, name := range []string{EventStream, "KV_" + OwnerBucket, "KV_" + LeaseBucket, "KV_" + PostedBucket, "OBJ_" + KBBucket} {
 		s, err := js.Stream(ctx, name)
 		if err != nil {
 			fmt.Fprintf(tw, "  %s\t-\t-\t-\t%v\n", name, err)
