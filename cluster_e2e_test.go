@@ -96,7 +96,7 @@ cluster:
 			t.Errorf("cluster status: %s holds %d records (-1: not listed), want at least %d:\n%s", b.name, n, b.least, out)
 		}
 	}
-	for _, want := range []string{"NODES (1)", "solo", "EINSATZ_EVENTS", "EINSATZ_EVENTS/events-3", "solo  4 partitions  0 1 2 3",
+	for _, want := range []string{"NODES (1)", "solo", "EINSATZ_EVENTS", "EINSATZ_EVENTS/events-3", "solo  4 partitions  0 1 2 3", "OBJ_einsatz_kb",
 		"DISCORD SHARD LEASES", "remaining 1000 of 1000"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("cluster status lacks %q:\n%s", want, out)

@@ -30,6 +30,7 @@ import (
 type clustered struct {
 	srv  *natsserver.Server // embedded only
 	node *cluster.Node
+	kb   *cluster.KB // the shared knowledge base (clusterkb.go)
 }
 
 // joinCluster starts the embedded NATS server when configured and joins

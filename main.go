@@ -22,7 +22,6 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -122,15 +121,7 @@ func serve(ctx context.Context, cfg *config.Config, a *app, cl *clustered, log *
 	s := cli.Serving{Core: a.core, Web: site, Logger: log,
 		Background: []cli.Task{{Run: cl.once("handoff", a.handoff.Run), Failed: "handoff: hand-back timer stopped"},
 			{Run: cl.once("nudge", a.solutions.Run), Failed: "solutions: nudge timer stopped"}}}
-	if len(cfg.Knowledge.Paths) > 0 {
-		s.Background = append(s.Background, cli.Task{Run: func(ctx context.Context) error { return a.kb.Watch(ctx, 500*time.Millisecond) },
-			Failed: "knowledge: file watcher stopped; use 'einsatz kb sync'"})
-	}
-	if len(cfg.Knowledge.Sources) > 0 {
-		// Sources sync in the background, at once when never synced: a
-		// large site must not hold up the start.
-		s.Background = append(s.Background, cli.Task{Run: a.remote.Run, Failed: "knowledge: source schedule stopped; use 'einsatz kb sync'"})
-	}
+	s.Background = append(s.Background, cl.knowledgeTasks(cfg, a, log)...) // in a cluster: shared through the object store
 	if cfg.Discord.On() {
 		opts := discord.OptionsFrom(cfg, a.core.Commands(), log)
 		opts.Gateway = cl.discordGateway(cfg) // the shards this node holds, in a cluster
@@ -197,7 +188,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, cl *clust
 	if client != nil {
 		llm = client
 	}
-	kb, err := syncKnowledge(ctx, cfg, store, client, log)
+	kb, err := cl.knowledge(ctx, cfg, store, client, log) // syncKnowledge on one machine
 	if err != nil {
 		store.Close()
 		return nil, err

@@ -104,6 +104,10 @@ func freePort(t testing.TB) int {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// testRouted are the platforms whose replies the channel's node posts
+// (nil: cluster.DefaultRouted; BenchmarkCluster routes "test" too).
+var testRouted []string
+
 // testLeaseTTL is short so failover tests are quick; the benchmark uses a
 // longer one, as a loaded machine delays renewals.
 var testLeaseTTL = time.Second
@@ -137,6 +141,24 @@ func startClusterWork(t testing.TB, n, partitions int, work func(node string), n
 // startClusterSetup is startClusterWork with setup run on each node once
 // its core is made, before it runs (routes, observers); nil: none.
 func startClusterSetup(t testing.TB, n, partitions int, work func(node string), newAdapters func(node string) []bot.Adapter, setup func(*testNode)) []*testNode {
+	return startClusterHandler(t, n, partitions, newAdapters, func(tn *testNode) bot.Handler {
+		if setup != nil {
+			setup(tn)
+		}
+		return bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
+			work(tn.name)
+			if ev.Text == "twice" { // two replies (TestReplyPostedBeforeADeathIsNotPostedAgain)
+				return []bot.Reply{{Text: "re: twice"}, {Text: "again: twice"}}, nil
+			}
+			return []bot.Reply{{Text: "re: " + ev.Text}}, nil
+		})
+	})
+}
+
+// startClusterHandler starts a cluster whose nodes answer with the
+// handler newHandler makes for each (called once the node is connected,
+// before its core runs).
+func startClusterHandler(t testing.TB, n, partitions int, newAdapters func(node string) []bot.Adapter, newHandler func(tn *testNode) bot.Handler) []*testNode {
 	t.Helper()
 	routes := make([]string, n)
 	clients := make([]string, n)
@@ -174,7 +196,7 @@ func startClusterSetup(t testing.TB, n, partitions int, work func(node string), 
 			tn.srv = srv
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			node, err := cluster.Connect(ctx, cluster.Options{Settings: s, Logger: quiet})
+			node, err := cluster.Connect(ctx, cluster.Options{Settings: s, Logger: quiet, Routed: testRouted})
 			if err != nil {
 				errs <- fmt.Errorf("%s: %w", s.Node, err)
 				return
@@ -212,16 +234,7 @@ func startClusterSetup(t testing.TB, n, partitions int, work func(node string), 
 		tn.store = st
 		tn.core = bot.New(bot.Options{Store: cluster.Store{Store: st, Owners: tn.node.Owners}, Logger: quiet, ShutdownTimeout: 2 * time.Second,
 			Concurrency: 128}) // core.concurrency's default
-		tn.core.Fallback(bot.HandlerFunc(func(_ context.Context, ev *bot.Event) ([]bot.Reply, error) {
-			work(tn.name)
-			if ev.Text == "twice" { // two replies (TestReplyPostedBeforeADeathIsNotPostedAgain)
-				return []bot.Reply{{Text: "re: twice"}, {Text: "again: twice"}}, nil
-			}
-			return []bot.Reply{{Text: "re: " + ev.Text}}, nil
-		}))
-		if setup != nil {
-			setup(tn)
-		}
+		tn.core.Fallback(newHandler(tn))
 		ctx, cancel := context.WithCancel(context.Background())
 		tn.cancel = cancel
 		tn.done.Add(2)

@@ -89,7 +89,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	for _, name := range []string{EventStream, "KV_" + OwnerBucket, "KV_" + LeaseBucket, "KV_" + PostedBucket} {
+	for _, name := range listedStreams {
 		s, err := n.js.Stream(ctx, name)
 		if err != nil {
 			continue

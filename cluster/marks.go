@@ -67,19 +67,24 @@ func markSubject(p int, key string) string {
 	return "$KV." + PostedBucket + ".batch." + strconv.Itoa(p) + "." + key
 }
 
+// notice tells every live node at once that reply id was posted (the node
+// that posted it sends it, right after the post).
+func (n *Node) notice(id string) {
+	if err := n.nc.Publish(noticeSubject, []byte(id)); err != nil {
+		n.log.Warn("noticing a reply posted", "err", err)
+	}
+	n.Ops.Notices.Add(1)
+}
+
 // mark records that reply id of partition p was posted: in the set of
-// the partition's hold and, through a notice, in every live node's memory
-// at once; in the posted bucket with the next group.
+// the partition's hold at once, in the posted bucket with the next group
+// (the node that posted it noticed it to every live node already).
 func (n *Node) mark(p int, l *lease, id string) {
 	m := &n.marks
 	s := m.set(l)
 	s.mu.Lock()
 	s.ids[id] = true
 	s.mu.Unlock()
-	if err := n.nc.Publish(noticeSubject, []byte(id)); err != nil {
-		n.log.Warn("noticing a reply posted", "err", err)
-	}
-	n.Ops.Notices.Add(1)
 	m.mu.Lock()
 	if m.queue == nil {
 		m.queue = map[int][]string{}

@@ -46,8 +46,11 @@ func TestPostedMarksAreGroupedAndReadByTheNextHolder(t *testing.T) {
 	holdA := &lease{ctx: ctx}
 	const replies = 300
 	for i := range replies {
-		a.mark(3, holdA, fmt.Sprintf("e%d#1", i))
+		id := fmt.Sprintf("e%d#1", i)
+		a.notice(id) // as the node that posted it does (post.go)
+		a.mark(3, holdA, id)
 	}
+	a.notice("elsewhere#1")
 	a.mark(4, holdA, "elsewhere#1")
 	// During its hold a knows what it posted without asking JetStream.
 	if ok, err := a.wasPosted(ctx, 3, holdA, "e7#1", time.Now()); err != nil || !ok {

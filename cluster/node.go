@@ -51,6 +51,10 @@ type Options struct {
 	// Conn overrides the connection (tests); default: connect to
 	// Settings.ClientURL with credentials from the environment.
 	Conn *nats.Conn
+	// Routed are the platforms whose replies (and typing indicators) the
+	// node holding the channel's partition posts (post.go); default
+	// DefaultRouted.
+	Routed []string
 }
 
 // Ops counts the JetStream operations a node made, for the benchmark and
@@ -69,6 +73,7 @@ type Ops struct {
 	Deferred  atomic.Int64 // replies held back while a lease renewal was late
 	Notices   atomic.Int64 // core NATS notices of posted replies (not stored, not JetStream)
 	Skipped   atomic.Int64 // replies not posted again: an earlier holder had posted them
+	Routed    atomic.Int64 // replies posted for this node by the node of their channel (post.go; core NATS, not JetStream)
 	// ShardsLost counts Discord shard leases this node lost (not renewed
 	// in time) while their session was connected: each costs an IDENTIFY
 	// where the shard is taken next.
@@ -119,8 +124,13 @@ type Node struct {
 	shards       []int  // Discord shards held (shards.go)
 	shardProblem string // why shards cannot IDENTIFY now, "" when they can
 	nodeWatch    jetstream.KeyWatcher
-	closers      []func() // the shared state's flushers and watchers (onClose)
-	wg           sync.WaitGroup
+	closers      []func()        // the shared state's flushers and watchers (onClose)
+	routed       map[string]bool // Options.Routed
+	// posts are the replies this node posted as their channel's node,
+	// by reply id, kept noticeKeep after the post (post.go).
+	posts      map[string]*postCall
+	postsSwept time.Time
+	wg         sync.WaitGroup
 }
 
 type pending struct {
@@ -141,6 +151,7 @@ type lease struct {
 	cancel  context.CancelFunc // ends ctx
 	stop    context.CancelFunc // stops taking events only (shutdown, giving back)
 	leaving bool               // being given back once its events are done
+	posts   *nats.Subscription // the requests to post to the partition's channels (post.go)
 }
 
 // Connect joins the cluster: it connects, creates the streams and buckets
@@ -155,8 +166,15 @@ func Connect(ctx context.Context, o Options) (*Node, error) {
 		o.Clock = bot.SystemClock{}
 	}
 	n := &Node{s: o.Settings, log: o.Logger.With("component", "cluster", "node", o.Settings.Node), clock: o.Clock,
-		nc: o.Conn, senders: map[string]bot.Sender{}, pending: map[string]*pending{}, refusedKeys: map[string]int{}, inFlight: make([]int, o.Settings.Partitions),
+		nc: o.Conn, senders: map[string]bot.Sender{}, pending: map[string]*pending{}, refusedKeys: map[string]int{}, posts: map[string]*postCall{}, inFlight: make([]int, o.Settings.Partitions),
 		freed: make(chan struct{}, 1), held: map[int]*lease{}, heard: map[string]time.Time{}}
+	if o.Routed == nil {
+		o.Routed = DefaultRouted
+	}
+	n.routed = map[string]bool{}
+	for _, p := range o.Routed {
+		n.routed[p] = true
+	}
 	if n.nc == nil {
 		nc, err := Dial(o.Settings)
 		if err != nil {
@@ -369,7 +387,7 @@ func (n *Node) postReply(ctx context.Context, to bot.ThreadRef, r bot.Reply) err
 		return fmt.Errorf("cluster: no adapter for %s on this node", to.Platform)
 	}
 	if pe == nil {
-		return s.Send(ctx, to, r) // a post nobody asked for (a timer's): nothing to repeat
+		return n.send(ctx, context.Background(), s, to, r, "") // a post nobody asked for (a timer's): nothing to repeat
 	}
 	// Only during the hold the event was fetched in: after the partition
 	// came back to this node, the new consumer delivers the event again,
@@ -393,7 +411,12 @@ func (n *Node) postReply(ctx context.Context, to bot.ThreadRef, r bot.Reply) err
 		}
 	}
 	r.ReplyTo = pe.key // the event's own key, should the core know it by another
-	if err := s.Send(ctx, to, r); err != nil {
+	// Through the node of the reply's channel (post.go), so the
+	// platform's per-channel rate limit holds across the nodes.
+	if err := n.send(ctx, l.ctx, s, to, r, id); err != nil {
+		if errors.Is(err, errHoldLost) {
+			n.refuse(pe)
+		}
 		return err
 	}
 	n.Ops.Posted.Add(1)
@@ -478,7 +501,7 @@ func (n *Node) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for p, l := range held {
-		l.cancel()
+		n.drop(p, l)
 		_ = n.leases.Delete(ctx, partitionKey(p), jetstream.LastRevision(l.rev))
 	}
 	_ = n.leases.Delete(ctx, nodeKey(n.s.Node))

@@ -68,8 +68,7 @@ func Status(ctx context.Context, nc *nats.Conn, w io.Writer) error {
 	}
 
 	fmt.Fprintln(tw, "\nSTREAMS\tMESSAGES\tBYTES\tLEADER\tREPLICAS")
-	for _, name := range []string{EventStream, "KV_" + OwnerBucket, "KV_" + LeaseBucket, "KV_" + PostedBucket,
-		"KV_" + EscalationBucket, "KV_" + InboxBucket, "KV_" + MoodBucket} {
+	for _, name := range listedStreams {
 		s, err := js.Stream(ctx, name)
 		if err != nil {
 			fmt.Fprintf(tw, "  %s\t-\t-\t-\t%v\n", name, err)
@@ -198,3 +197,8 @@ func discordStatus(ctx context.Context, js jetstream.JetStream, w io.Writer, sha
 		fmt.Fprintf(w, "  IDENTIFY REFUSED: remaining %d is below the reserve %d; shards stay disconnected until the budget resets\n", b.Remaining, b.Reserve)
 	}
 }
+
+// listedStreams are the streams and buckets the status and the metrics
+// report.
+var listedStreams = []string{EventStream, "KV_" + OwnerBucket, "KV_" + LeaseBucket, "KV_" + PostedBucket,
+	"KV_" + EscalationBucket, "KV_" + InboxBucket, "KV_" + MoodBucket, "OBJ_" + KBBucket}

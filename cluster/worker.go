@@ -192,6 +192,14 @@ func (n *Node) acquire(ctx context.Context, p int, rev uint64, sent time.Time) *
 	n.held[p] = l
 	n.mu.Unlock()
 	n.log.Info("partition taken", "partition", p)
+	// Post the replies to the partition's channels for the other nodes.
+	if sub, err := n.servePosts(p, l); err != nil {
+		n.log.Warn("serving the posts of a partition's channels", "partition", p, "err", err)
+	} else {
+		n.mu.Lock()
+		l.posts = sub
+		n.mu.Unlock()
+	}
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
@@ -232,7 +240,11 @@ func (n *Node) drop(p int, l *lease) {
 	if n.held[p] == l {
 		delete(n.held, p)
 	}
+	sub := l.posts
 	n.mu.Unlock()
+	if sub != nil {
+		_ = sub.Unsubscribe()
+	}
 }
 
 // consumer makes a fresh durable pull consumer on one partition's subject.
@@ -447,10 +459,11 @@ func (a *adapter) Send(ctx context.Context, to bot.ThreadRef, r bot.Reply) error
 // Completed acknowledges the event on the event stream.
 func (a *adapter) Completed(ev *bot.Event) { a.n.completed(ev) }
 
-// Typing shows the typing indicator at once, through the local adapter.
+// Typing shows the typing indicator, through the node of the channel
+// (post.go): its route is rate-limited per channel like posts.
 func (a *adapter) Typing(ctx context.Context, in bot.ThreadRef) error {
 	if t, ok := a.Adapter.(bot.Typer); ok {
-		return t.Typing(ctx, in)
+		return a.n.typing(ctx, t, in)
 	}
 	return nil
 }

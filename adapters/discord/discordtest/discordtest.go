@@ -40,6 +40,7 @@ import (
 const (
 	TypeText   = 0
 	TypeDM     = 1
+	TypeVoice  = 2 // its text chat takes messages; no threads start in it
 	TypeNews   = 5
 	TypeThread = 11 // public thread
 	TypeForum  = 15
@@ -455,6 +456,13 @@ func (s *Server) NewBot(name string) User {
 // TextChannel creates a text channel in a guild.
 func (s *Server) TextChannel(guildID, name string) string {
 	return s.addChannel(Channel{GuildID: guildID, Name: name, Type: TypeText})
+}
+
+// VoiceChannel creates a voice channel in a guild: its text chat takes
+// messages, but a thread cannot be started from them (50024), so the bot
+// answers in the channel itself.
+func (s *Server) VoiceChannel(guildID, name string) string {
+	return s.addChannel(Channel{GuildID: guildID, Name: name, Type: TypeVoice})
 }
 
 // ForumChannel creates a forum channel in a guild.
