@@ -197,9 +197,11 @@ func TestTrainConfidence(t *testing.T) {
 			continue
 		}
 		ix := loadIndex(t, ds.kb)
+		h := New(Options{Search: ix, Text: text})
 		for _, c := range ds.split(loadCases(t, ds.file), true) {
-			core := Core(c.Q)
-			hits, err := ix.Search(context.Background(), core, searchHits)
+			// The reading the decision takes (see Handler.decide).
+			var r Result
+			core, hits, _, _, err := h.decide(context.Background(), Core(c.Q), searchHits, c.Lang, &r)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -56,6 +56,8 @@ var relatedGroups = [][]string{
 	{"configure", "configuration", "config", "settings", "option", "options", "konfiguration", "konfigurieren", "einstellungen", "option", "optionen"},
 	{"docs", "documentation", "manual", "guide", "tutorial", "anleitung", "dokumentation", "doku", "handbuch"},
 	{"version", "release", "versionen", "veröffentlichung"},
+	// language models, by kind and by the names people know them by
+	{"llm", "llms", "ai", "ki", "model", "modell", "sprachmodell", "openai", "chatgpt", "gpt"},
 	// files and data
 	{"folder", "directory", "ordner", "verzeichnis"},
 	{"backup", "restore", "sicherung", "wiederherstellen"},
