@@ -40,7 +40,7 @@ var cFeatureNames = [cNumFeatures]string{"bias", "rare", "coverage", "context", 
 
 // DefaultMinConfidence is the default knowledge.min_confidence: chosen for
 // precision on the development sets (see testdata/README.md).
-const DefaultMinConfidence = 0.60
+const DefaultMinConfidence = 0.65
 
 // features describes how well hits[i] answers the question q.
 func features(q string, hits []knowledge.Hit, i int) [cNumFeatures]float64 {
