@@ -171,6 +171,12 @@ func (h *Handler) Answer(ctx context.Context, ev *bot.Event) (Result, error) {
 		redacted = &res.Question
 	}
 	core := coreOf(q, redacted)
+	if aboutYou(core) {
+		core = "What is " + h.opts.BotName + "?"
+		if ev.Lang == "de" {
+			core = "Was ist " + h.opts.BotName + "?"
+		}
+	}
 	if qs := Questions(core); len(qs) > 1 {
 		err := h.answerMany(ctx, ev, qs, res.Question, &res)
 		return res, err
@@ -300,6 +306,28 @@ func excerpt(text string, max int) string {
 		cut = cut[:i]
 	}
 	return strings.TrimSpace(cut) + " …"
+}
+
+// aboutYou reports whether a question asks the bot what it is or does ("hey
+// bot, what can you do?", "Wer bist du?"): it names nothing to search for
+// but the bot, so it is searched as "What is <BotName>?" ("Was ist …?").
+func aboutYou(core string) bool {
+	l := strings.ToLower(strings.TrimSpace(core))
+	l = strings.TrimRightFunc(l, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSpace(r) })
+	for _, p := range []string{"hey bot,", "hi bot,", "hallo bot,", "bot,", "hey bot", "hi bot", "hallo bot"} {
+		if rest, ok := strings.CutPrefix(l, p); ok {
+			l = strings.TrimSpace(rest)
+			break
+		}
+	}
+	return aboutYouQuestions[l]
+}
+
+var aboutYouQuestions = map[string]bool{
+	"what can you do": true, "what do you do": true, "who are you": true, "what are you": true,
+	"what can the bot do": true, "what does the bot do": true, "what is this bot": true,
+	"was kannst du": true, "was machst du": true, "wer bist du": true, "was bist du": true,
+	"was kann der bot": true, "was macht der bot": true, "was ist das für ein bot": true,
 }
 
 var greetings = map[string]bool{

@@ -286,7 +286,8 @@ func TestCrossValidateConfidence(t *testing.T) {
 }
 
 // TestAnswersAroundSmallTalk: an introduction, a filler word or contact
-// details around a question do not make the bot abstain (issue 15).
+// details around a question do not make the bot abstain, and a question to
+// the bot about itself is answered from the page about it (issue 15).
 func TestAnswersAroundSmallTalk(t *testing.T) {
 	h := New(Options{Search: loadIndex(t, "../../knowledge"), Text: text})
 	for _, tt := range []struct{ q, lang, want string }{
@@ -294,6 +295,9 @@ func TestAnswersAroundSmallTalk(t *testing.T) {
 		{"What is Einsatz? My mail is jane.doe@example.com", "en", "en/what-is-einsatz.md"},
 		{"Wie installiere ich Einsatz auf meinem Server?", "de", "de/erste-schritte.md"},
 		{"How do I install Einsatz on my server?", "en", "en/getting-started.md"},
+		// asked of the bot itself: "what is Einsatz?"
+		{"hey bot, what can you do?", "en", "en/what-is-einsatz.md"},
+		{"Wer bist du?", "de", "de/was-ist-einsatz.md"},
 	} {
 		res, err := h.Answer(context.Background(), &bot.Event{Kind: bot.KindMessage, Text: tt.q, Lang: tt.lang})
 		if err != nil {
