@@ -117,3 +117,41 @@ func TestRealisticMessagesGetOneResponseOfTheirKind(t *testing.T) {
 		t.Errorf("%d of %d messages got the right kind of response, want at least 95%%", right, len(msgs))
 	}
 }
+
+// TestChatAnswersWhetherAnLLMIsNeeded: questions about running without an
+// LLM, asked as people ask them (a provider's name, a reason after the
+// question, German, two questions at once), are answered through `einsatz
+// chat` with the example knowledge base and no LLM, from the LLM page (or
+// the overview page for "what is it"), never with "I don't know" (issue 15).
+func TestChatAnswersWhetherAnLLMIsNeeded(t *testing.T) {
+	cases := []struct{ text, lang, page string }{
+		{"can einsatz run without openai? we dont want to send data out", "en", "knowledge/en/llm-setup.md"},
+		{"Brauche ich dafür OpenAI?", "de", "knowledge/de/sprachmodell-einrichten.md"},
+		{"Hi! Was ist Einsatz eigentlich? Und brauche ich dafür OpenAI?", "de", "knowledge/de/sprachmodell-einrichten.md"},
+	}
+	var in strings.Builder
+	for i, c := range cases {
+		fmt.Fprintf(&in, ":thread q%d\n%s\n", i, c.text)
+	}
+	t.Setenv("EINSATZ_DATA", filepath.Join(t.TempDir(), "data"))
+	out, _, err := einsatz(t, in.String(), "chat", "--config", writeConfig(t, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := config.Default().Texts
+	for i, c := range cases {
+		// A reply runs from its "[qN] Einsatz:" line to the next message's.
+		tag := fmt.Sprintf("[q%d] Einsatz: ", i)
+		_, reply, ok := strings.Cut(out, tag)
+		if !ok {
+			t.Errorf("%q: no reply in\n%s", c.text, out)
+			continue
+		}
+		if j := strings.Index(reply, "\n["); j >= 0 {
+			reply = reply[:j]
+		}
+		if strings.Contains(reply, texts.Get(c.lang, config.TextDontKnow)) || !strings.Contains(reply, c.page) {
+			t.Errorf("%q: want an answer citing %s, got\n%s", c.text, c.page, reply)
+		}
+	}
+}

@@ -171,6 +171,12 @@ func (h *Handler) Answer(ctx context.Context, ev *bot.Event) (Result, error) {
 		redacted = &res.Question
 	}
 	core := coreOf(q, redacted)
+	if aboutYou(core) {
+		core = "What is " + h.opts.BotName + "?"
+		if ev.Lang == "de" {
+			core = "Was ist " + h.opts.BotName + "?"
+		}
+	}
 	if qs := Questions(core); len(qs) > 1 {
 		err := h.answerMany(ctx, ev, qs, res.Question, &res)
 		return res, err
@@ -179,11 +185,10 @@ func (h *Handler) Answer(ctx context.Context, ev *bot.Event) (Result, error) {
 		err := h.answerLLM(ctx, ev, core, res.Question, &res)
 		return res, err
 	}
-	hits, err := h.opts.Search.Search(ctx, core, searchHits)
+	_, _, best, ok, err := h.decide(ctx, core, searchHits, ev.Lang, &res)
 	if err != nil {
-		return res, fmt.Errorf("answer: search knowledge base: %w", err)
+		return res, err
 	}
-	best, ok := h.best(core, hits, ev.Lang, &res)
 	if !ok {
 		h.dontKnow(ctx, ev, res.Question, &res)
 		return res, nil
@@ -206,6 +211,52 @@ const (
 	decisionHits = 3
 	searchHits   = 10
 )
+
+// decide searches the knowledge base for the question's core and decides
+// on its best passage (best). When the core is a question followed by
+// statements ("can it run without openai? we dont want to send data out"),
+// the question sentences alone are searched too, and the more confident
+// of the two readings is taken: what follows a question may name its topic
+// or only dilute it. Statements before the question are always kept: they
+// often hold what the question refers to ("I don't like the theme. Can it
+// be changed?"). It returns the reading taken (the core or its question sentences),
+// with its hits, k at most, and records the decision in res.
+func (h *Handler) decide(ctx context.Context, core string, k int, lang string, res *Result) (string, []knowledge.Hit, knowledge.Hit, bool, error) {
+	q := core
+	hits, err := h.opts.Search.Search(ctx, core, k)
+	if err != nil {
+		return q, nil, knowledge.Hit{}, false, fmt.Errorf("answer: search knowledge base: %w", err)
+	}
+	best, ok := h.best(core, hits, lang, res)
+	if asked := askedSentences(core); asked != "" && asked != core {
+		var r Result
+		ahits, err := h.opts.Search.Search(ctx, asked, k)
+		if err != nil {
+			return q, nil, knowledge.Hit{}, false, fmt.Errorf("answer: search knowledge base: %w", err)
+		}
+		if abest, aok := h.best(asked, ahits, lang, &r); r.Candidate != "" && r.Confidence > res.Confidence {
+			q, hits, best, ok = asked, ahits, abest, aok
+			res.Confidence, res.Candidate = r.Confidence, r.Candidate
+		}
+	}
+	return q, hits, best, ok, nil
+}
+
+// askedSentences is core without the statements after its last question
+// when it starts with a question ("" when it does not).
+func askedSentences(core string) string {
+	ss := sentences(core)
+	if len(ss) == 0 || !strings.HasSuffix(ss[0], "?") {
+		return ""
+	}
+	last := 0
+	for i, s := range ss {
+		if strings.HasSuffix(s, "?") {
+			last = i
+		}
+	}
+	return strings.Join(ss[:last+1], " ")
+}
 
 // best is the passage to answer the question's core with: the most
 // confident of the first decisionHits hits (see confidence.go), preferring
@@ -255,6 +306,28 @@ func excerpt(text string, max int) string {
 		cut = cut[:i]
 	}
 	return strings.TrimSpace(cut) + " …"
+}
+
+// aboutYou reports whether a question asks the bot what it is or does ("hey
+// bot, what can you do?", "Wer bist du?"): it names nothing to search for
+// but the bot, so it is searched as "What is <BotName>?" ("Was ist …?").
+func aboutYou(core string) bool {
+	l := strings.ToLower(strings.TrimSpace(core))
+	l = strings.TrimRightFunc(l, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSpace(r) })
+	for _, p := range []string{"hey bot,", "hi bot,", "hallo bot,", "bot,", "hey bot", "hi bot", "hallo bot"} {
+		if rest, ok := strings.CutPrefix(l, p); ok {
+			l = strings.TrimSpace(rest)
+			break
+		}
+	}
+	return aboutYouQuestions[l]
+}
+
+var aboutYouQuestions = map[string]bool{
+	"what can you do": true, "what do you do": true, "who are you": true, "what are you": true,
+	"what can the bot do": true, "what does the bot do": true, "what is this bot": true,
+	"was kannst du": true, "was machst du": true, "wer bist du": true, "was bist du": true,
+	"was kann der bot": true, "was macht der bot": true, "was ist das für ein bot": true,
 }
 
 var greetings = map[string]bool{

@@ -31,10 +31,12 @@ const (
 	cPhrase   // share of the question's neighbouring terms that are neighbours in the passage
 	cAsked    // IDF-weighted share of the passage's title and heading terms the question has
 	cRareGap  // rare × gap: a clear winner that also covers the question
+	cAgree    // share of the first passages' score that is this passage's document's
+	cKind     // the question asks as its document's title does ("Why …?" and "Why is …?")
 	cNumFeatures
 )
 
-var cFeatureNames = [cNumFeatures]string{"bias", "rare", "coverage", "context", "missing", "gap", "short", "sim", "yesno", "title", "define", "phrase", "asked", "raregap"}
+var cFeatureNames = [cNumFeatures]string{"bias", "rare", "coverage", "context", "missing", "gap", "short", "sim", "yesno", "title", "define", "phrase", "asked", "raregap", "agree", "kind"}
 
 // DefaultMinConfidence is the default knowledge.min_confidence: chosen for
 // precision on the development sets (see testdata/README.md).
@@ -72,6 +74,19 @@ func features(q string, hits []knowledge.Hit, i int) [cNumFeatures]float64 {
 	f[cRareGap] = h.Rare * f[cGap]
 	f[cPhrase] = h.Phrase
 	f[cAsked] = h.Asked
+	var all, doc float64
+	for _, o := range hits[:min(len(hits), agreeHits)] {
+		all += o.Lexical
+		if o.Source == h.Source {
+			doc += o.Lexical
+		}
+	}
+	if all > 0 {
+		f[cAgree] = doc / all
+	}
+	if k := askKind(q); k != "" && k == askKind(h.Title) {
+		f[cKind] = 1
+	}
 	return f
 }
 
@@ -82,6 +97,25 @@ func confidence(f [cNumFeatures]float64) float64 {
 		z += w * f[i]
 	}
 	return 1 / (1 + math.Exp(-z))
+}
+
+// agreeHits is the number of first passages cAgree is measured over.
+const agreeHits = 5
+
+// askKind is the kind of question s asks by its first word ("why",
+// "how", "what", …; German ones as their English kind), "" for none.
+func askKind(s string) string {
+	first, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(s)), " ")
+	return askKinds[strings.Trim(first, "¿?,.!:;\"'")]
+}
+
+var askKinds = map[string]string{
+	"why": "why", "warum": "why", "wieso": "why", "weshalb": "why",
+	"how": "how", "wie": "how",
+	"what": "what", "what's": "what", "whats": "what", "was": "what", "which": "what", "welche": "what", "welcher": "what", "welches": "what",
+	"when": "when", "wann": "when", "where": "where", "wo": "where", "who": "who", "wer": "who",
+	"can": "can", "kann": "can", "können": "can", "could": "can",
+	"is": "is", "are": "is", "ist": "is", "sind": "is", "does": "is", "do": "is", "gibt": "is", "werden": "is", "wird": "is",
 }
 
 var yesNoStarts = map[string]bool{

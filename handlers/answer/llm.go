@@ -106,11 +106,11 @@ func (h *Handler) complete(ctx context.Context, msgs []Message) (string, error) 
 func (h *Handler) answerLLM(ctx context.Context, ev *bot.Event, core, redacted string, res *Result) error {
 	ctx, cancel := context.WithTimeout(ctx, h.opts.Timeout)
 	defer cancel()
-	hits, err := h.opts.Search.Search(ctx, core, max(h.opts.K, searchHits))
+	core, hits, _, ok, err := h.decide(ctx, core, max(h.opts.K, searchHits), ev.Lang, res)
 	if err != nil {
-		return fmt.Errorf("answer: search knowledge base: %w", err)
+		return err
 	}
-	if _, ok := h.best(core, hits, ev.Lang, res); !ok {
+	if !ok {
 		h.dontKnow(ctx, ev, redacted, res)
 		return nil
 	}

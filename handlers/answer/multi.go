@@ -36,7 +36,13 @@ func Questions(core string) []string {
 			}
 			continue
 		}
-		qs = append(qs, cl...)
+		for _, q := range cl {
+			if len(qs) > 0 && followUp(q) {
+				qs[len(qs)-1] += " " + q // "are they cheaper?" is about the question before
+				continue
+			}
+			qs = append(qs, q)
+		}
 	}
 	if len(qs) < 2 {
 		return []string{core}
@@ -83,6 +89,22 @@ func clauses(s string) []string {
 		}
 	}
 	return append(out, question(words[from:]))
+}
+
+// followUp reports whether a question only follows up on the one before:
+// a short question whose subject is a pronoun ("are they cheaper?", "is it
+// free?", "geht das?") names nothing to search for on its own.
+func followUp(q string) bool {
+	words := strings.Fields(q)
+	return len(words) >= 2 && len(words) <= maxFollowUp && auxWords[bare(words[0])] && pronouns[bare(words[1])]
+}
+
+// maxFollowUp is the most words a follow-up question has.
+const maxFollowUp = 3
+
+var pronouns = map[string]bool{
+	"it": true, "they": true, "that": true, "this": true, "these": true, "those": true,
+	"es": true, "sie": true, "das": true, "dies": true, "er": true,
 }
 
 // maxPreamble is how many words before a question clauses looks past

@@ -30,6 +30,11 @@ func TestQuestions(t *testing.T) {
 			[]string{"How do I update? I use Docker.", "How do I back up the data?"}},
 		{"hey there 👋 quick q: how do i hook up slack and also does it work with ollama?",
 			[]string{"How do i hook up slack?", "Does it work with ollama?"}},
+		// a short follow-up with a pronoun for its subject stays with its question
+		{"hey, why does go use goroutines and not threads? are they cheaper? and how do I start one?",
+			[]string{"Why does go use goroutines and not threads? Are they cheaper?", "How do I start one?"}},
+		{"Was ist Einsatz? Ist das kostenlos? Wie installiere ich es?",
+			[]string{"Was ist Einsatz? Ist das kostenlos?", "Wie installiere ich es?"}},
 		{"What is it? How do I install it? Where is the config? Who made it?",
 			[]string{"What is it?", "How do I install it?", "Where is the config? Who made it?"}},
 	}

@@ -101,6 +101,8 @@ func BenchmarkAnswer(b *testing.B) {
 		{"How do I connect Slack? My token is xoxb-1234567890-abcdefghij", "en"},
 		{"How do I connect Discord to the bot and which permissions does it need?", "en"},
 		{"Wie verbinde ich Slack mit Einsatz? Schreib mir an max@example.de", "de"},
+		// a question with a statement after it: searched twice (Handler.decide)
+		{"can einsatz run without openai? we dont want to send data out", "en"},
 	}
 	durations := make([]time.Duration, 0, b.N)
 	ctx := context.Background()
@@ -112,7 +114,9 @@ func BenchmarkAnswer(b *testing.B) {
 		start := time.Now()
 		res, err := h.Answer(ctx, ev)
 		durations = append(durations, time.Since(start))
-		if err != nil || res.Outcome != qa.OutcomeAnswered {
+		// Extractive when the fake's one sentence is not supported by the
+		// passages found (the Ollama section for the last question).
+		if err != nil || (res.Outcome != qa.OutcomeAnswered && res.Outcome != qa.OutcomeExtractive) {
 			b.Fatalf("%q: %+v, %v", q.q, res, err)
 		}
 	}

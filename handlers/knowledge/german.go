@@ -38,7 +38,9 @@ const minRoot = 4
 //   - the third person of verbs in -d/-t ("verbindet" → "verbind",
 //     "richtet" → "richt"), which the light stemmer keeps, and of verbs in
 //     -er ("speichert" → "speicher"). A bare "-t" is not cut: "Export",
-//     "Produkt", "Bot" end in it.
+//     "Produkt", "Bot" end in it;
+//   - the "-s" plural of loanwords after a vowel, "p" or "y" ("Apps",
+//     "Handys", see loanPluralBefore).
 var verbNounSuffixes = []string{
 	"ierungen", "ierung", "ationen", "ation",
 	"ierten", "ierter", "iertes", "iertem", "ierte", "iert", "ierst", "ieren", "iere",
@@ -58,8 +60,18 @@ func verbNoun(w string) string {
 	if root, ok := strings.CutSuffix(w, "ert"); ok && utf8.RuneCountInString(root) >= minRoot {
 		return root + "er"
 	}
+	if root, ok := strings.CutSuffix(w, "s"); ok && utf8.RuneCountInString(root) >= 3 && strings.ContainsAny(root[len(root)-1:], loanPluralBefore) {
+		return root
+	}
 	return w
 }
+
+// loanPluralBefore are the letters before the "-s" plural of loanwords
+// ("Apps", "Handys", "Fotos", "Kameras", "Tipps") that the light stemmer
+// keeps: it cuts "-s" only after the letters German words end in before a
+// genitive "s" ("Tages", "Bots"). verbNoun cuts it after these too, so the
+// plural meets the singular ("handys" → "handy").
+const loanPluralBefore = "aiopy"
 
 type verbNounFilter struct{}
 

@@ -21,7 +21,15 @@ func TestVerbNoun(t *testing.T) {
 		{"verbindet", "verbind"},
 		{"richtet", "richt"},
 		{"speichert", "speicher"},
+		// The -s plural of loanwords after a vowel, p or y.
+		{"apps", "app"},
+		{"handys", "handy"},
+		{"fotos", "foto"},
+		{"tipps", "tipp"},
+		{"kameras", "kamera"},
 		// Too short a root, or no verb ending: unchanged.
+		{"status", "status"},
+		{"los", "los"},
 		{"station", "station"},
 		{"wert", "wert"},
 		{"export", "export"},

@@ -64,7 +64,35 @@ const (
 // lang.IsFiller drop.
 var queryFillers = map[string]bool{"exactly": true, "precisely": true, "genau": true, "exakt": true,
 	// sign-offs: "… ein? lg", "thx, vg"
-	"lg": true, "vg": true, "mfg": true, "gruß": true, "gruss": true, "grüße": true, "cheers": true, "thx": true, "ty": true}
+	"lg": true, "vg": true, "mfg": true, "gruß": true, "gruss": true, "grüße": true, "cheers": true, "thx": true, "ty": true,
+	// "we dont want …": the negation of the asking verb, not a topic
+	"dont": true, "don't": true,
+	// pronominal adverbs: "dafür", "dazu" point back, they name nothing
+	"dafür": true, "dazu": true, "damit": true, "davon": true, "darauf": true, "dabei": true, "darüber": true,
+	// German contractions of a preposition and "das", and modal verbs the
+	// stop word list lacks ("fürs Reiseland", "darf ich …?")
+	"fürs": true, "aufs": true, "ans": true, "ums": true, "übers": true, "durchs": true, "vors": true,
+	"darf": true, "darfst": true, "dürfen": true, "möchte": true, "möchten": true, "müssen": true, "musst": true}
+
+// askingVerbs are verbs of chat questions (and a few chat words) that
+// carry the asking, not its topic: "Do I need …?", "Brauche ich dafür …?", "Where do I put …?",
+// "where do requests end up?", "Was macht der Bot?", "Welche Sprachen
+// versteht er?". They are left out of a question when no chunk has them
+// (the knowledge base never says "versteht", so it cannot count as a word
+// the answer lacks); where a knowledge base uses one, it stays a term
+// ("make" in the Go FAQ names a built-in function).
+var askingVerbs = map[string]bool{
+	"need": true, "needs": true, "needed": true, "want": true, "wants": true, "make": true, "makes": true,
+	"put": true, "end": true, "happen": true, "happens": true, "happened": true, "understand": true, "understands": true,
+	"brauche": true, "brauchst": true, "braucht": true, "brauchen": true, "benötige": true, "benötigt": true,
+	"macht": true, "machen": true, "mache": true, "tun": true, "tut": true, "passiert": true, "passieren": true,
+	"versteht": true, "verstehen": true, "verstehe": true, "klappt": true, "klappen": true,
+	"see": true, "sees": true, "seh": true, "sehe": true, "siehst": true, "sieht": true, "pack": true, "packen": true, "packe": true,
+	// and the words of chat around it ("kinda weird that …", "why did they
+	// bother …", "I always mix them up")
+	"kinda": true, "sorta": true, "weird": true, "strange": true, "whole": true, "bother": true, "always": true,
+	"komisch": true, "seltsam": true, "ständig": true, "immer": true,
+}
 
 // howToVerbs are German verbs (as the German analysis leaves them) that
 // ask how to do something to the thing a question names ("Wie richte ich
@@ -415,6 +443,9 @@ func (ix *Index) analyzeQuery(q string) queryTerms {
 			term := string(t.Term)
 			if ix.df[name][term] > 0 {
 				add(term)
+				continue
+			}
+			if askingVerbs[strings.ToLower(string(input[t.Start:t.End]))] {
 				continue
 			}
 			if name == deAnalyzer {

@@ -56,6 +56,12 @@ var relatedGroups = [][]string{
 	{"configure", "configuration", "config", "settings", "option", "options", "konfiguration", "konfigurieren", "einstellungen", "option", "optionen"},
 	{"docs", "documentation", "manual", "guide", "tutorial", "anleitung", "dokumentation", "doku", "handbuch"},
 	{"version", "release", "versionen", "veröffentlichung"},
+	// language models, by kind and by the names people know them by
+	{"llm", "llms", "ai", "ki", "model", "modell", "sprachmodell", "openai", "chatgpt", "gpt"},
+	// how many
+	{"multiple", "several", "many", "various", "mehrere", "viele", "verschiedene"},
+	// mood
+	{"mood", "sentiment", "feeling", "feelings", "emotion", "stimmung", "laune", "gefühl"},
 	// files and data
 	{"folder", "directory", "ordner", "verzeichnis"},
 	{"backup", "restore", "sicherung", "wiederherstellen"},

@@ -28,6 +28,7 @@ var synonyms = map[string][][]string{
 		{"install", "installation", "setup"},
 		{"connect", "connection"},
 		{"settings", "preferences"},
+		{"sync", "synchronize", "synchronise", "synchronization", "synchronisation"},
 	},
 	deAnalyzer: {
 		{"aktualisieren", "aktualisierung", "update", "upgrade"},
@@ -36,6 +37,7 @@ var synonyms = map[string][][]string{
 		{"installation", "installieren", "setup"},
 		{"verbinden", "verbindung", "anbinden", "anbindung"},
 		{"einstellungen", "einstellung"},
+		{"synchronisieren", "synchronisation", "sync"},
 	},
 }
 

@@ -18,12 +18,14 @@ func TestSynonymsMeet(t *testing.T) {
 		{enAnalyzer, "machine", "computers", true},
 		{enAnalyzer, "erase", "removed", true},
 		{enAnalyzer, "setup", "installation", true},
+		{enAnalyzer, "synced", "synchronized", true},
 		{enAnalyzer, "update", "delete", false},
 		{enAnalyzer, "token", "secret", false},
 		{deAnalyzer, "löschen", "entfernen", true},
 		{deAnalyzer, "aktualisiere", "Update", true},
 		{deAnalyzer, "installiere", "Setup", true},
 		{deAnalyzer, "Rechner", "Computer", true},
+		{deAnalyzer, "synchronisiert", "Sync", true},
 		{deAnalyzer, "löschen", "installieren", false},
 	} {
 		a := m.AnalyzerNamed(tt.analyzer)

@@ -55,7 +55,9 @@ func (v vocabulary) correct(term string, df map[string]int) string {
 
 // slip reports whether typed is intended with one typing slip: two
 // neighbouring letters swapped, one letter left out or added, or one
-// letter replaced by a neighbouring key.
+// letter replaced by a neighbouring key. A first letter added or left out
+// is not taken for a slip: it makes another real word more often ("bother"
+// and "other", "ready" and "read").
 func slip(typed, intended []rune) bool {
 	i := 0
 	for i < len(typed) && i < len(intended) && typed[i] == intended[i] {
@@ -71,10 +73,10 @@ func slip(typed, intended []rune) bool {
 		}
 		return i+1 < len(typed) && typed[i] == intended[i+1] && typed[i+1] == intended[i] &&
 			slices.Equal(typed[i+2:], intended[i+2:])
-	case 1: // a letter added
-		return slices.Equal(typed[i+1:], intended[i:])
-	case -1: // a letter left out
-		return slices.Equal(typed[i:], intended[i+1:])
+	case 1: // a letter added, not before the first ("bother" is not "other")
+		return i > 0 && slices.Equal(typed[i+1:], intended[i:])
+	case -1: // a letter left out, not the first ("other" is not "bother")
+		return i > 0 && slices.Equal(typed[i:], intended[i+1:])
 	}
 	return false
 }

@@ -23,6 +23,8 @@ func TestSlip(t *testing.T) {
 		{"sprechen", "sprachen", false}, // e and a are not neighbours: another word
 		{"uninstall", "install", false}, // two letters
 		{"memory", "member", false},
+		{"bother", "other", false}, // a first letter added or left out: another word
+		{"other", "bother", false},
 		{"zeit", "yeit", true}, // y and z swap places between QWERTY and QWERTZ
 	} {
 		if got := slip([]rune(tt.typed), []rune(tt.intended)); got != tt.want {
