@@ -387,7 +387,7 @@ func (n *Node) handle(p int, hold *lease, msg jetstream.Msg, before uint64) {
 		stored = n.clock.Now() // not read: assume the check must reach far back
 		stored = stored.Add(-eventsMaxAge)
 	}
-	n.pending[ev.Key] = &pending{msg: msg, partition: p, hold: hold, again: again, key: orig, stored: stored}
+	n.pending[ev.Key] = &pending{msg: msg, partition: p, hold: hold, again: again, key: orig, stored: stored, handle: handleOf(msg.Headers())}
 	n.inFlight[p]++
 	core := n.core
 	n.mu.Unlock()

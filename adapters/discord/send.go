@@ -449,7 +449,7 @@ func (a *Adapter) handleInteraction(i *discordgo.Interaction) {
 	} else {
 		p.deferred = true
 	}
-	if err := a.submit(ev); err != nil && !errors.Is(err, bot.ErrQueueFull) {
+	if err := a.submitInteraction(ev, p, err); err != nil && !errors.Is(err, bot.ErrQueueFull) {
 		a.Completed(&ev) // the core will not: clean up now
 	}
 }

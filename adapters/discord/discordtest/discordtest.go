@@ -296,6 +296,7 @@ type interaction struct {
 	ephemeral bool
 	original  string // message id of @original
 	component bool
+	expired   bool // ExpireInteraction: the token is no longer valid
 }
 
 type bucket struct {
@@ -762,6 +763,21 @@ func (s *Server) InteractionToken(id string) string {
 		return ia.token
 	}
 	return ""
+}
+
+// InteractionTokenLife is how long an interaction token opens the webhook
+// endpoints (edit @original, follow-ups): 15 minutes, as on Discord.
+const InteractionTokenLife = 15 * time.Minute
+
+// ExpireInteraction ends an interaction token's life now, as 15 minutes
+// passing would: the webhook endpoints answer it 401 with code 50027
+// (Invalid Webhook Token), as Discord does for an expired token.
+func (s *Server) ExpireInteraction(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ia := s.interactions[id]; ia != nil {
+		ia.expired = true
+	}
 }
 
 func (s *Server) commandIDLocked(guildID, name string, typ int) string {
