@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -80,6 +81,23 @@ func (a *Adapter) submitInteraction(ev bot.Event, p *pendingInteraction, ackErr 
 	return err
 }
 
+// redact takes the interaction token out of an error's text: a failed
+// request's URL (a network error) holds it.
+func redact(err error, token string) error {
+	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
+		return err
+	}
+	return redactedError{msg: strings.ReplaceAll(err.Error(), token, "<token>"), err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e redactedError) Error() string { return e.msg }
+func (e redactedError) Unwrap() error { return e.err }
+
 // tokenGone says whether Discord refused a webhook request because the
 // interaction token expired (401, 50027 after 15 minutes) or is unknown.
 func tokenGone(err error) bool {
@@ -136,6 +154,7 @@ func (a *Adapter) SendWithHandle(ctx context.Context, to bot.ThreadRef, r bot.Re
 			}, discordgo.WithContext(ctx))
 		}
 		if err != nil {
+			err = redact(err, h.Token)
 			if i == 0 && tokenGone(err) {
 				return a.sendExpired(ctx, to, r, h, ephemeral)
 			}
@@ -166,6 +185,6 @@ func (a *Adapter) CloseHandle(ctx context.Context, handle []byte) {
 		return
 	}
 	if err := a.s.InteractionResponseDelete(h.interaction(), discordgo.WithContext(ctx)); err != nil {
-		a.log.Debug("removing an unanswered interaction's placeholder", "channel", h.ChannelID, "err", err)
+		a.log.Debug("removing an unanswered interaction's placeholder", "channel", h.ChannelID, "err", redact(err, h.Token))
 	}
 }

@@ -5,7 +5,9 @@
 // It enforces the rules that bite in production: the `Bot ` token prefix on
 // REST (401 without it), the 2,000-character message limit (50035), one
 // thread per message (160004), the interaction deadline (10062, 3 s unless
-// Options.InteractionDeadline says otherwise), IDENTIFY with a bad token
+// Options.InteractionDeadline says otherwise), the interaction token's 15
+// minutes on the webhook endpoints (401 with 50027 after them, or at once
+// after ExpireInteraction), IDENTIFY with a bad token
 // (close 4004) or with a privileged intent the portal has not enabled (close
 // 4014), message-content redaction for sessions without MESSAGE_CONTENT,
 // intent filtering of dispatches, sequence numbers with RESUME and replay,
