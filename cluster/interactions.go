@@ -74,6 +74,22 @@ func sendVia(ctx context.Context, s bot.Sender, to bot.ThreadRef, r bot.Reply, h
 	return s.Send(ctx, to, r)
 }
 
+// answersInteraction says whether an event of the thread that this node
+// handles carries an answer handle: its adapter shows no typing indicator
+// for an interaction (Discord shows "thinking…" instead), and the channel's
+// node, asked to type, would not know it is one.
+func (n *Node) answersInteraction(in bot.ThreadRef) bool {
+	key := in.Key()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, pe := range n.pending {
+		if pe.thread == key {
+			return true
+		}
+	}
+	return false
+}
+
 // closeHandle lets the adapter tidy up after an interaction the core
 // handled without a word (silent: staff own the thread, a rate limit).
 // Not for a repeat (OutcomeDuplicate): its replies went out the first time.

@@ -182,6 +182,12 @@ func TestInteractionsAnsweredByTheChannelsNode(t *testing.T) {
 			t.Errorf("the expired command's reply posted %d times, want once", n)
 		}
 	})
+	for _, c := range fd.Typing() {
+		if c.ChannelID == channel {
+			t.Errorf("a typing indicator in %s: an interaction shows Discord's own \"thinking…\"", channel)
+			break
+		}
+	}
 	routed := int64(0)
 	for _, n := range nodes {
 		routed += n.node.Ops.Routed.Load()

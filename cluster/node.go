@@ -143,6 +143,7 @@ type pending struct {
 	key       string    // the event's own key (the core may know it by another)
 	n         int       // replies posted for the event so far
 	handle    []byte    // the adapter's answer handle (interactions.go); nil: none
+	thread    string    // the event's thread key, for an event with a handle
 }
 
 type lease struct {
