@@ -142,6 +142,8 @@ type pending struct {
 	refused   bool      // a reply was not posted: the lease was lost
 	key       string    // the event's own key (the core may know it by another)
 	n         int       // replies posted for the event so far
+	handle    []byte    // the adapter's answer handle (interactions.go); nil: none
+	thread    string    // the event's thread key, for an event with a handle
 }
 
 type lease struct {
@@ -304,7 +306,9 @@ func Partition(thread bot.ThreadRef, partitions int) int {
 // and returns once JetStream has stored it (on a quorum of replicas): an
 // event an adapter acknowledges after Submit is not lost when a node dies.
 // Concurrent calls share the connection's asynchronous publishing.
-func (n *Node) Submit(ev bot.Event) error {
+func (n *Node) Submit(ev bot.Event) error { return n.submit(ev, nil) }
+
+func (n *Node) submit(ev bot.Event, handle []byte) error {
 	if ev.User.Bot {
 		return nil // the core would drop it; not worth a publish
 	}
@@ -321,6 +325,7 @@ func (n *Node) Submit(ev bot.Event) error {
 	msg := nats.NewMsg(eventSubject + strconv.Itoa(Partition(ev.Thread(), n.s.Partitions)))
 	msg.Data = data
 	msg.Header.Set(jetstream.MsgIDHeader, ev.Key)
+	setHandle(msg, handle)
 	if err := n.publish(msg); err != nil {
 		return fmt.Errorf("cluster: publish event %s: %w", ev.Key, err)
 	}
@@ -387,7 +392,7 @@ func (n *Node) postReply(ctx context.Context, to bot.ThreadRef, r bot.Reply) err
 		return fmt.Errorf("cluster: no adapter for %s on this node", to.Platform)
 	}
 	if pe == nil {
-		return n.send(ctx, context.Background(), s, to, r, "") // a post nobody asked for (a timer's): nothing to repeat
+		return n.send(ctx, context.Background(), s, to, r, "", nil) // a post nobody asked for (a timer's): nothing to repeat
 	}
 	// Only during the hold the event was fetched in: after the partition
 	// came back to this node, the new consumer delivers the event again,
@@ -413,7 +418,7 @@ func (n *Node) postReply(ctx context.Context, to bot.ThreadRef, r bot.Reply) err
 	r.ReplyTo = pe.key // the event's own key, should the core know it by another
 	// Through the node of the reply's channel (post.go), so the
 	// platform's per-channel rate limit holds across the nodes.
-	if err := n.send(ctx, l.ctx, s, to, r, id); err != nil {
+	if err := n.send(ctx, l.ctx, s, to, r, id, pe.handle); err != nil {
 		if errors.Is(err, errHoldLost) {
 			n.refuse(pe)
 		}
@@ -468,6 +473,7 @@ func (n *Node) completed(ev *bot.Event) {
 		_ = pe.msg.Nak()
 		return
 	}
+	n.closeHandle(ev, pe)
 	if err := pe.msg.Ack(); err != nil {
 		n.log.Warn("acknowledging an event", "event", ev.Key, "err", err)
 	}

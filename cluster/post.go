@@ -56,6 +56,9 @@ type postRequest struct {
 	To    bot.ThreadRef `json:"to"`
 	Reply bot.Reply     `json:"reply"`
 	ID    string        `json:"id,omitempty"` // "<event key>#<n>"; "" for a post nobody asked for
+	// Handle is the event's answer handle (interactions.go): the channel's
+	// node answers the interaction with it.
+	Handle []byte `json:"handle,omitempty"`
 	// Typing asks for the typing indicator instead of a post.
 	Typing bool `json:"typing,omitempty"`
 }
@@ -84,9 +87,9 @@ func channelPartition(to bot.ThreadRef, partitions int) int {
 // again until it answers (after a failover, once another node took the
 // partition). hold ends when the event's own partition is lost: the post
 // is then left to the next holder of the event (errHoldLost).
-func (n *Node) send(ctx, hold context.Context, s bot.Sender, to bot.ThreadRef, r bot.Reply, id string) error {
+func (n *Node) send(ctx, hold context.Context, s bot.Sender, to bot.ThreadRef, r bot.Reply, id string, handle []byte) error {
 	if !n.routed[to.Platform] {
-		err := s.Send(ctx, to, r)
+		err := sendVia(ctx, s, to, r, handle)
 		if err == nil && id != "" {
 			n.notice(id)
 		}
@@ -99,11 +102,11 @@ func (n *Node) send(ctx, hold context.Context, s bot.Sender, to bot.ThreadRef, r
 			return nil // the channel's node posted it and died before answering
 		}
 		if l := n.hold(cp); l != nil && n.leaseFresh(cp) {
-			return n.postHere(ctx, l, s, to, r, id)
+			return n.postHere(ctx, l, s, to, r, id, handle)
 		}
 		if data == nil {
 			var err error
-			if data, err = encode(postRequest{To: to, Reply: r, ID: id}); err != nil {
+			if data, err = encode(postRequest{To: to, Reply: r, ID: id, Handle: handle}); err != nil {
 				return err
 			}
 		}
@@ -200,7 +203,7 @@ func (n *Node) answerPost(p int, l *lease, m *nats.Msg) {
 		answer(postAnswer{})
 		return
 	}
-	if err := n.postHere(ctx, l, s, req.To, req.Reply, req.ID); err != nil {
+	if err := n.postHere(ctx, l, s, req.To, req.Reply, req.ID, req.Handle); err != nil {
 		if l.ctx.Err() != nil {
 			answer(postAnswer{Again: true}) // the partition was lost meanwhile: the next holder posts
 			return
@@ -216,9 +219,9 @@ func (n *Node) answerPost(p int, l *lease, m *nats.Msg) {
 // post made is noticed to every node at once (marks.go), so should this
 // node die before its answer arrives, the asking node does not have it
 // posted again.
-func (n *Node) postHere(ctx context.Context, l *lease, s bot.Sender, to bot.ThreadRef, r bot.Reply, id string) error {
+func (n *Node) postHere(ctx context.Context, l *lease, s bot.Sender, to bot.ThreadRef, r bot.Reply, id string, handle []byte) error {
 	if id == "" {
-		return s.Send(ctx, to, r)
+		return sendVia(ctx, s, to, r, handle)
 	}
 	now := n.clock.Now()
 	n.mu.Lock()
@@ -235,7 +238,7 @@ func (n *Node) postHere(ctx context.Context, l *lease, s bot.Sender, to bot.Thre
 			n.postsSwept = now
 		}
 		n.mu.Unlock()
-		c.err = s.Send(ctx, to, r)
+		c.err = sendVia(ctx, s, to, r, handle)
 		n.mu.Lock()
 		c.at = n.clock.Now()
 		if c.err != nil {

@@ -91,7 +91,7 @@ func TestChannelNodePostsAReplyOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i := range errs {
-		wg.Go(func() { errs[i] = b.send(ctx, ctx, refusingSender{t}, to, r, "e1#1") })
+		wg.Go(func() { errs[i] = b.send(ctx, ctx, refusingSender{t}, to, r, "e1#1", nil) })
 	}
 	// Both requests are with a, the first post waits for the platform.
 	waitUntil(t, "a's post to start", func() bool { return platform.n.Load() == 1 })
@@ -106,7 +106,7 @@ func TestChannelNodePostsAReplyOnce(t *testing.T) {
 	if got := platform.n.Load(); got != 1 {
 		t.Errorf("the reply was posted %d times, want once", got)
 	}
-	if err := b.send(ctx, ctx, refusingSender{t}, to, r, "e1#1"); err != nil || platform.n.Load() != 1 {
+	if err := b.send(ctx, ctx, refusingSender{t}, to, r, "e1#1", nil); err != nil || platform.n.Load() != 1 {
 		t.Errorf("asked again after the post: %v, %d posts", err, platform.n.Load())
 	}
 	if got := b.Ops.Routed.Load(); got != 3 {
@@ -124,7 +124,7 @@ func TestChannelNodePostsAReplyOnce(t *testing.T) {
 	own, lost := context.WithCancel(ctx)
 	time.AfterFunc(300*time.Millisecond, lost)
 	began := time.Now()
-	err = b.send(ctx, own, refusingSender{t}, to, bot.Reply{Text: "re: later", ReplyTo: "e2"}, "e2#1")
+	err = b.send(ctx, own, refusingSender{t}, to, bot.Reply{Text: "re: later", ReplyTo: "e2"}, "e2#1", nil)
 	if !errors.Is(err, errHoldLost) {
 		t.Errorf("with no node holding the channel: %v, want errHoldLost", err)
 	}

@@ -387,7 +387,11 @@ func (n *Node) handle(p int, hold *lease, msg jetstream.Msg, before uint64) {
 		stored = n.clock.Now() // not read: assume the check must reach far back
 		stored = stored.Add(-eventsMaxAge)
 	}
-	n.pending[ev.Key] = &pending{msg: msg, partition: p, hold: hold, again: again, key: orig, stored: stored}
+	pe := &pending{msg: msg, partition: p, hold: hold, again: again, key: orig, stored: stored, handle: handleOf(msg.Headers())}
+	if pe.handle != nil {
+		pe.thread = ev.Thread().Key()
+	}
+	n.pending[ev.Key] = pe
 	n.inFlight[p]++
 	core := n.core
 	n.mu.Unlock()
@@ -462,6 +466,9 @@ func (a *adapter) Completed(ev *bot.Event) { a.n.completed(ev) }
 // Typing shows the typing indicator, through the node of the channel
 // (post.go): its route is rate-limited per channel like posts.
 func (a *adapter) Typing(ctx context.Context, in bot.ThreadRef) error {
+	if a.n.answersInteraction(in) {
+		return nil // the platform shows its own "thinking…"
+	}
 	if t, ok := a.Adapter.(bot.Typer); ok {
 		return a.n.typing(ctx, t, in)
 	}

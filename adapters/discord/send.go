@@ -441,15 +441,22 @@ func (a *Adapter) handleInteraction(i *discordgo.Interaction) {
 	dctx, dcancel := context.WithTimeout(ctx, 2500*time.Millisecond)
 	err := a.s.InteractionRespond(i, resp, discordgo.WithContext(dctx))
 	dcancel()
-	if err != nil {
+	switch {
+	case err != nil && restCode(err) == discordgo.ErrCodeInteractionHasAlreadyBeenAcknowledged:
+		// Another process's gateway got it too (cluster mode without
+		// shards) and deferred it: the event carries its answer handle.
+		a.log.Debug("the interaction was acknowledged by another process", "channel", i.ChannelID)
+	case err != nil:
 		a.log.Warn("acknowledging an interaction failed; its replies go to the channel", "channel", i.ChannelID, "why", explain(err), "err", err)
+	}
+	if err != nil {
 		a.mu.Lock()
 		delete(a.pending, ev.Key)
 		a.mu.Unlock()
 	} else {
 		p.deferred = true
 	}
-	if err := a.submit(ev); err != nil && !errors.Is(err, bot.ErrQueueFull) {
+	if err := a.submitInteraction(ev, p, err); err != nil && !errors.Is(err, bot.ErrQueueFull) {
 		a.Completed(&ev) // the core will not: clean up now
 	}
 }
@@ -523,6 +530,7 @@ func (a *Adapter) sendInteraction(ctx context.Context, p *pendingInteraction, r 
 			}, discordgo.WithContext(ctx))
 		}
 		if err != nil {
+			err = redact(err, p.ia.Token)
 			a.log.Warn("answering an interaction failed", "channel", p.ia.ChannelID, "why", explain(err), "err", err)
 			return fmt.Errorf("discord: answer interaction in channel %s: %s: %w", p.ia.ChannelID, explain(err), err)
 		}
@@ -555,7 +563,7 @@ func (a *Adapter) Completed(ev *bot.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := a.s.InteractionResponseDelete(p.ia, discordgo.WithContext(ctx)); err != nil {
-		a.log.Debug("removing an unanswered interaction's placeholder", "channel", p.ia.ChannelID, "err", err)
+		a.log.Debug("removing an unanswered interaction's placeholder", "channel", p.ia.ChannelID, "err", redact(err, p.ia.Token))
 	}
 }
 

@@ -476,7 +476,13 @@ func (a *Adapter) dispatch(ctx context.Context, sink bot.Sink) {
 }
 
 func (a *Adapter) submit(sink bot.Sink, ev bot.Event) {
-	if err := sink.Submit(ev); err != nil && !errors.Is(err, bot.ErrQueueFull) {
+	submit := sink.Submit
+	if hs, ok := sink.(handleSink); ok {
+		if h := a.handleOf(ev); h != nil {
+			submit = func(ev bot.Event) error { return hs.SubmitWithHandle(ev, h) }
+		}
+	}
+	if err := submit(ev); err != nil && !errors.Is(err, bot.ErrQueueFull) {
 		a.log.Error("slack: event not accepted by the core", "event", ev.Key, "err", err)
 	}
 }

@@ -5,7 +5,9 @@
 // It enforces the rules that bite in production: the `Bot ` token prefix on
 // REST (401 without it), the 2,000-character message limit (50035), one
 // thread per message (160004), the interaction deadline (10062, 3 s unless
-// Options.InteractionDeadline says otherwise), IDENTIFY with a bad token
+// Options.InteractionDeadline says otherwise), the interaction token's 15
+// minutes on the webhook endpoints (401 with 50027 after them, or at once
+// after ExpireInteraction), IDENTIFY with a bad token
 // (close 4004) or with a privileged intent the portal has not enabled (close
 // 4014), message-content redaction for sessions without MESSAGE_CONTENT,
 // intent filtering of dispatches, sequence numbers with RESUME and replay,
@@ -296,6 +298,7 @@ type interaction struct {
 	ephemeral bool
 	original  string // message id of @original
 	component bool
+	expired   bool // ExpireInteraction: the token is no longer valid
 }
 
 type bucket struct {
@@ -762,6 +765,21 @@ func (s *Server) InteractionToken(id string) string {
 		return ia.token
 	}
 	return ""
+}
+
+// InteractionTokenLife is how long an interaction token opens the webhook
+// endpoints (edit @original, follow-ups): 15 minutes, as on Discord.
+const InteractionTokenLife = 15 * time.Minute
+
+// ExpireInteraction ends an interaction token's life now, as 15 minutes
+// passing would: the webhook endpoints answer it 401 with code 50027
+// (Invalid Webhook Token), as Discord does for an expired token.
+func (s *Server) ExpireInteraction(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ia := s.interactions[id]; ia != nil {
+		ia.expired = true
+	}
 }
 
 func (s *Server) commandIDLocked(guildID, name string, typ int) string {

@@ -102,4 +102,16 @@ func TestRules(t *testing.T) {
 	if len(rs) != 3 || rs[0].Type != 5 || rs[1].Status != 400 || rs[2].Kind != "edit" || rs[2].Content != "done" {
 		t.Errorf("responses = %+v", rs)
 	}
+	// After 15 minutes (ExpireInteraction) the token opens no webhook
+	// endpoint: 401 with 50027, as Discord answers.
+	srv.ExpireInteraction(ok)
+	if _, err := s.InteractionResponseEdit(ia, &discordgo.WebhookEdit{Content: &text}); code(err) != 50027 {
+		t.Errorf("edit with an expired token: %v, want 50027", err)
+	}
+	if _, err := s.FollowupMessageCreate(ia, true, &discordgo.WebhookParams{Content: "late"}); code(err) != 50027 {
+		t.Errorf("follow-up with an expired token: %v, want 50027", err)
+	}
+	if err := s.InteractionResponseDelete(ia); code(err) != 50027 {
+		t.Errorf("delete with an expired token: %v, want 50027", err)
+	}
 }

@@ -743,6 +743,11 @@ func (s *Server) webhookInteractionLocked(w http.ResponseWriter, r *http.Request
 		apiError(w, 404, 10015, "Unknown Webhook")
 		return nil
 	}
+	if ia.expired || time.Since(ia.created) > InteractionTokenLife {
+		s.logf("rest: interaction %s: webhook request with an expired token: 50027", ia.id)
+		apiError(w, 401, 50027, "Invalid Webhook Token")
+		return nil
+	}
 	if !ia.responded {
 		apiError(w, 404, 10015, "Unknown Webhook")
 		return nil
