@@ -128,6 +128,7 @@ func TestChatAnswersWhetherAnLLMIsNeeded(t *testing.T) {
 		{"can einsatz run without openai? we dont want to send data out", "en", "knowledge/en/llm-setup.md"},
 		{"Brauche ich dafür OpenAI?", "de", "knowledge/de/sprachmodell-einrichten.md"},
 		{"Hi! Was ist Einsatz eigentlich? Und brauche ich dafür OpenAI?", "de", "knowledge/de/sprachmodell-einrichten.md"},
+		{"hey, does it work offline without chatgpt?", "en", "knowledge/en/llm-setup.md"}, // "offline" meets "without"
 	}
 	var in strings.Builder
 	for i, c := range cases {

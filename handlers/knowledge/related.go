@@ -58,6 +58,9 @@ var relatedGroups = [][]string{
 	{"version", "release", "versionen", "veröffentlichung"},
 	// language models, by kind and by the names people know them by
 	{"llm", "llms", "ai", "ki", "model", "modell", "sprachmodell", "openai", "chatgpt", "gpt"},
+	// needing something, and doing without it
+	{"need", "needs", "required", "require", "requires", "necessary", "mandatory", "brauchen", "braucht", "benötigt", "nötig", "erforderlich", "notwendig", "voraussetzung"},
+	{"without", "offline"}, // "ohne" is a German stop word
 	// how many
 	{"multiple", "several", "many", "various", "mehrere", "viele", "verschiedene"},
 	// mood
