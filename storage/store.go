@@ -620,7 +620,7 @@ func (l badgerLogger) Errorf(f string, a ...any) {
 func (l badgerLogger) Warningf(f string, a ...any) {
 	l.log.Warn(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
 }
-func (l badgerLogger) Infof(f string, a ...any) { l.debug(f, a) }
+func (l badgerLogger) Infof(f string, a ...any)  { l.debug(f, a) }
 func (l badgerLogger) Debugf(f string, a ...any) { l.debug(f, a) }
 
 // debug formats only when debug lines are logged: Badger writes one for
