@@ -701,7 +701,7 @@ func (b *Bot) drain(key string, t *threadQueue) {
 // enter takes the gate for an event: alone for an Exclusive route, shared
 // otherwise. It returns the unlock.
 func (b *Bot) enter(ev Event) (unlock func()) {
-	if route, ok := b.opts.Router.route(&ev); ok && route.Exclusive {
+	if b.opts.Router.exclusive(&ev) {
 		b.gate.Lock()
 		return b.gate.Unlock
 	}
@@ -1101,7 +1101,8 @@ func (b *Bot) respond(ctx context.Context, ev *Event, log eventLogger) []Reply {
 		}
 	}
 	start := time.Now()
-	name, replies, err := b.opts.Router.Handle(ctx, ev)
+	// The route found above: nothing since has changed what routes match.
+	name, replies, err := b.opts.Router.handle(ctx, ev, route, ok)
 	b.opts.Metrics.Handled(name, time.Since(start), err)
 	if err != nil {
 		log.Error("handler failed", "handler", name, "err", err)

@@ -749,3 +749,49 @@ func TestSourceLinksOnlyHTTP(t *testing.T) {
 		t.Fatal("the handler's sources were changed in place")
 	}
 }
+
+// Routes are matched once per event: the core asks the Exclusive routes'
+// matchers for the gate and picks the route once for the staff gate and the
+// handler (a route's matcher may run regular expressions). An event that an
+// Exclusive route matches still runs alone (see above).
+func TestRoutesAreMatchedOncePerEvent(t *testing.T) {
+	var mu sync.Mutex
+	calls := map[string]int{}
+	counting := func(name string, match bool) func(*bot.Event) bool {
+		isErase := bot.Command("erase")
+		return func(ev *bot.Event) bool {
+			label := ev.Text
+			if isErase(ev) {
+				label = "/erase"
+			}
+			mu.Lock()
+			calls[name+":"+label]++
+			mu.Unlock()
+			return match && label == "/erase"
+		}
+	}
+	router := bot.NewRouter(echo)
+	router.Add(bot.Route{Name: "asks", Match: counting("asks", false), Handler: echo})
+	router.Add(bot.Route{Name: "erase", Match: counting("erase", true), Exclusive: true,
+		Handler: bot.HandlerFunc(func(context.Context, *bot.Event) ([]bot.Reply, error) {
+			return []bot.Reply{{Text: "erased"}}, nil
+		})})
+	_, h := start(t, bot.Options{Router: router})
+	h.Say("hello")
+	h.WaitFor("hello", 1)
+	h.Say("/erase")
+	h.WaitFor("erased", 1)
+	mu.Lock()
+	defer mu.Unlock()
+	want := map[string]int{
+		"asks:hello":   1, // the handler's pick only
+		"erase:hello":  2, // the gate and the handler's pick
+		"asks:/erase":  2, // the gate's check that no earlier route wins, and the pick
+		"erase:/erase": 3, // the gate (twice: it matches, then the first match is asked) and the pick
+	}
+	for k, n := range want {
+		if calls[k] != n {
+			t.Errorf("matcher %s ran %d times, want %d (all: %v)", k, calls[k], n, calls)
+		}
+	}
+}

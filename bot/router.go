@@ -95,10 +95,30 @@ func (r *Router) route(ev *Event) (Route, bool) {
 	return Route{}, false
 }
 
+// exclusive reports whether the route that matches ev is Exclusive. Only
+// when an Exclusive route matches at all are the routes before it asked
+// (the first match wins), so the usual event costs the few Exclusive
+// matchers, not every route's (some run regular expressions).
+func (r *Router) exclusive(ev *Event) bool {
+	for _, route := range r.routes {
+		if route.Exclusive && route.Match(ev) {
+			first, _ := r.route(ev)
+			return first.Exclusive
+		}
+	}
+	return false
+}
+
 // Handle routes the event and returns the chosen handler's name with its replies.
 func (r *Router) Handle(ctx context.Context, ev *Event) (string, []Reply, error) {
+	route, ok := r.route(ev)
+	return r.handle(ctx, ev, route, ok)
+}
+
+// handle runs the route found for ev (ok), else the fallback.
+func (r *Router) handle(ctx context.Context, ev *Event, route Route, ok bool) (string, []Reply, error) {
 	name, h := "fallback", r.fallback
-	if route, ok := r.route(ev); ok {
+	if ok {
 		name, h = route.Name, route.Handler
 	}
 	if h == nil {

@@ -40,37 +40,89 @@ func (b *KB) Docs(ctx context.Context) ([]kb.Doc, error) {
 	return docs, nil
 }
 
-// PutDoc stores a document and replaces its chunks, in one write. With
-// chunks nil only the document record changes (a touched, unchanged file).
+// PutDoc stores a document and replaces its chunks, in one write when they
+// fit in maxWriteBytes (a Badger transaction is capped at 15% of a
+// memtable); a larger document's chunks go in several writes, the document
+// record last, so until that last one lands the stored document still names
+// the old content and the next sync writes it again. With chunks nil only
+// the document record changes (a touched, unchanged file).
 func (b *KB) PutDoc(ctx context.Context, doc kb.Doc, chunks []kb.Chunk) error {
 	docValue, err := json.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("storage: put knowledge document: %w", err)
 	}
 	values := make([][]byte, len(chunks))
+	size := len(docValue)
 	for i, c := range chunks {
 		if values[i], err = json.Marshal(c); err != nil {
 			return fmt.Errorf("storage: put knowledge document: %w", err)
 		}
+		size += len(values[i])
 	}
 	prefix := chunkPrefix(doc.Source)
-	err = b.s.commit(ctx, func(txn *badger.Txn) error {
-		if chunks != nil {
-			if err := deletePrefix(txn, prefix); err != nil {
+	putChunks := func(txn *badger.Txn, from, to int) error {
+		for i := from; i < to; i++ {
+			if err := txn.Set(fmt.Appendf(nil, "%s%05d", prefix, i), values[i]); err != nil {
 				return err
 			}
-			for i, v := range values {
-				if err := txn.Set(fmt.Appendf(nil, "%s%05d", prefix, i), v); err != nil {
+		}
+		return nil
+	}
+	putDoc := func(txn *badger.Txn) error {
+		return txn.Set([]byte(prefixDoc+url.PathEscape(doc.Source)), docValue)
+	}
+	if size <= maxWriteBytes || chunks == nil {
+		err = b.s.commit(ctx, func(txn *badger.Txn) error {
+			if chunks != nil {
+				if err := deletePrefix(txn, prefix); err != nil {
+					return err
+				}
+				if err := putChunks(txn, 0, len(values)); err != nil {
 					return err
 				}
 			}
+			return putDoc(txn)
+		})
+	} else {
+		err = b.s.commit(ctx, func(txn *badger.Txn) error { return deletePrefix(txn, prefix) })
+		for _, pg := range pages(values) {
+			if err != nil {
+				break
+			}
+			err = b.s.commit(ctx, func(txn *badger.Txn) error { return putChunks(txn, pg[0], pg[1]) })
 		}
-		return txn.Set([]byte(prefixDoc+url.PathEscape(doc.Source)), docValue)
-	})
+		if err == nil {
+			err = b.s.commit(ctx, putDoc)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("storage: put knowledge document %s: %w", doc.Source, err)
 	}
 	return nil
+}
+
+// maxWriteBytes is how many bytes of values one write of many records
+// (a document's chunks, a batch of vectors) puts in one Badger
+// transaction: well under the 600 kB a transaction may hold with 4 MB
+// memtables (see Open).
+const maxWriteBytes = 256 << 10
+
+// pages splits values into [from, to) runs of at most maxWriteBytes each
+// (a larger value makes a run of its own).
+func pages(values [][]byte) [][2]int {
+	var out [][2]int
+	start, size := 0, 0
+	for i, v := range values {
+		if i > start && size+len(v) > maxWriteBytes {
+			out = append(out, [2]int{start, i})
+			start, size = i, 0
+		}
+		size += len(v)
+	}
+	if start < len(values) {
+		out = append(out, [2]int{start, len(values)})
+	}
+	return out
 }
 
 // DeleteDoc removes a document and its chunks.

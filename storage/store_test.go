@@ -524,7 +524,7 @@ func TestRetentionCountsFromTheRecordsOwnTime(t *testing.T) {
 func TestFlushSplitsFullTransactionsWithoutHalfWrites(t *testing.T) {
 	s := openTest(t, Options{InMemory: true})
 	filler := &op{done: make(chan error, 1), fn: func(txn *badger.Txn) error {
-		for i := range 13000 { // close to Badger's entry limit for one transaction
+		for i := range int(s.db.MaxBatchCount()) - 100 { // close to Badger's entry limit for one transaction
 			if err := txn.Set([]byte(fmt.Sprintf("test/fill/%05d", i)), []byte("x")); err != nil {
 				return err
 			}

@@ -99,7 +99,8 @@ func (b *KB) Vectors(ctx context.Context) ([]kb.Vector, error) {
 }
 
 // PutVectors stores chunk embeddings (replacing those of the same chunk
-// ids) in one write.
+// ids), in writes of at most maxWriteBytes (64 vectors of 3,072 dimensions
+// are 790 kB, more than one Badger transaction holds).
 func (b *KB) PutVectors(ctx context.Context, vecs []kb.Vector) error {
 	if len(vecs) == 0 {
 		return nil
@@ -112,16 +113,18 @@ func (b *KB) PutVectors(ctx context.Context, vecs []kb.Vector) error {
 		}
 		keys[i], values[i] = vecKey(v.Source, v.ChunkID), encodeVector(v)
 	}
-	err := b.s.commit(ctx, func(txn *badger.Txn) error {
-		for i := range keys {
-			if err := txn.Set(keys[i], values[i]); err != nil {
-				return err
+	for _, pg := range pages(values) {
+		err := b.s.commit(ctx, func(txn *badger.Txn) error {
+			for i := pg[0]; i < pg[1]; i++ {
+				if err := txn.Set(keys[i], values[i]); err != nil {
+					return err
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("storage: put knowledge vectors: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("storage: put knowledge vectors: %w", err)
 	}
 	return nil
 }

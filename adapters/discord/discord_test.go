@@ -547,6 +547,11 @@ func TestDisconnectResumesWithoutDoubleAnswers(t *testing.T) {
 	if n := e.srv.Identifies(); n != 1 {
 		t.Errorf("%d IDENTIFYs, want 1 (resume, not a new session)", n)
 	}
+	// The gateway's frames come uncompressed: discordgo would inflate
+	// each compressed one with a fresh zlib reader.
+	if n := e.srv.CompressedIdentifies(); n != 0 {
+		t.Errorf("%d IDENTIFYs asked for payload compression, want none", n)
+	}
 	if d := e.core.Stats().Dropped[bot.DropDuplicate]; d < 1 {
 		t.Errorf("no redelivered event was recognised as a duplicate (dropped: %v)", e.core.Stats().Dropped)
 	}

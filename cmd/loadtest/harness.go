@@ -40,6 +40,9 @@ type Config struct {
 	CPUProfile, MemProfile string
 	// Bots to measure, in order: "einsatz", "bare".
 	Bots []string
+	// LogDir, when set, keeps each bot's log there (BOT.log) rather than
+	// in a temporary directory removed at the end.
+	LogDir string
 	// Progress receives a line per step; nil = silent.
 	Progress io.Writer
 }
@@ -114,7 +117,11 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		}
 		fmt.Fprintf(cfg.Progress, "loadtest: %s: %.0f msg/s for %s over %d channels on %s, LLM %s\n",
 			b, cfg.Rate, cfg.Duration, cfg.Channels, strings.Join(cfg.Platforms, "+"), cfg.LLMLatency)
-		r, err := measure(ctx, cfg, b, start, filepath.Join(tmp, b+".log"))
+		logDir := tmp
+		if cfg.LogDir != "" {
+			logDir = cfg.LogDir
+		}
+		r, err := measure(ctx, cfg, b, start, filepath.Join(logDir, b+".log"))
 		if err != nil {
 			return out, fmt.Errorf("loadtest: %s: %w", b, err)
 		}

@@ -50,6 +50,7 @@ func main() {
 	flag.StringVar(&cfg.Einsatz, "einsatz", "", "an einsatz binary to measure (default: go build this module's)")
 	flag.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write Einsatz's CPU profile (the whole run) to this file")
 	flag.StringVar(&cfg.MemProfile, "memprofile", "", "write Einsatz's allocation profile (at exit) to this file")
+	flag.StringVar(&cfg.LogDir, "logdir", "", "keep each bot's log in this directory (BOT.log)")
 	flag.StringVar(&bots, "bots", "einsatz,bare", "bots to measure, comma-separated")
 	flag.Parse()
 	cfg.Platforms = strings.Split(platforms, ",")

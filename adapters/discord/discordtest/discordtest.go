@@ -239,34 +239,36 @@ type Server struct {
 	wsURL  string
 	closed chan struct{}
 
-	mu            sync.Mutex
-	nextID        int64
-	deadline      time.Duration
-	guilds        []*guild
-	channels      map[string]*channel
-	messages      map[string]*Message
-	byChannel     map[string][]string
-	denied        map[string]bool
-	threadStarts  []ThreadStart
-	interactions  map[string]*interaction
-	responses     []InteractionResponse
-	typing        []TypingCall
-	commands      map[string][]Command // by guild id, "" = global
-	sessions      map[string]*session
-	conns         map[*gwConn]bool
-	identifies    int
-	resumes       int
-	nLimited      int
-	buckets       map[string]*bucket
-	users         map[string]User
-	dmBlocked     map[string]bool // user id -> refuses DMs
-	botUser       User
-	interactionBy map[string]string // token -> interaction id
-	webhooks      map[string]*Webhook
-	oauth         oauthFake // the OAuth2 login (oauth.go), under its own lock
-	noWebhooks    bool      // the bot lacks Manage Webhooks
-	noThreads     bool      // the bot lacks Manage Threads
-	shards        shardState
+	mu           sync.Mutex
+	nextID       int64
+	deadline     time.Duration
+	guilds       []*guild
+	channels     map[string]*channel
+	messages     map[string]*Message
+	byChannel    map[string][]string
+	denied       map[string]bool
+	threadStarts []ThreadStart
+	interactions map[string]*interaction
+	responses    []InteractionResponse
+	typing       []TypingCall
+	commands     map[string][]Command // by guild id, "" = global
+	sessions     map[string]*session
+	conns        map[*gwConn]bool
+	identifies   int
+	// compressedIdentifies counts the IDENTIFYs with "compress": true.
+	compressedIdentifies int
+	resumes              int
+	nLimited             int
+	buckets              map[string]*bucket
+	users                map[string]User
+	dmBlocked            map[string]bool // user id -> refuses DMs
+	botUser              User
+	interactionBy        map[string]string // token -> interaction id
+	webhooks             map[string]*Webhook
+	oauth                oauthFake // the OAuth2 login (oauth.go), under its own lock
+	noWebhooks           bool      // the bot lacks Manage Webhooks
+	noThreads            bool      // the bot lacks Manage Threads
+	shards               shardState
 
 	nonces       map[nonceKey]nonceSeen // enforced nonces (nonce.go)
 	nonceReplays int
@@ -895,6 +897,14 @@ func (s *Server) Identifies() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.identifies
+}
+
+// CompressedIdentifies counts the accepted IDENTIFY payloads that asked for
+// per-payload zlib compression ("compress": true).
+func (s *Server) CompressedIdentifies() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.compressedIdentifies
 }
 
 // RateLimited counts the requests answered with 429.

@@ -133,6 +133,9 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.identifies++
+	if d.Compress {
+		s.compressedIdentifies++
+	}
 	ss := &session{id: "session-" + s.newID(), intents: d.Intents, compress: d.Compress, conn: c}
 	s.identifyShardLocked(ss, d.Shard)
 	s.sessions[ss.id] = ss
