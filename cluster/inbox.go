@@ -459,18 +459,7 @@ func (x *Inbox) Merge(ctx context.Context, from, into int, ch request.Change) (r
 		}
 	}
 	ch.Merge = merge
-	if err := x.changeItem(ctx, from, func(src *request.Item) error {
-		src.Status, src.DuplicateOf, src.Updated = request.StatusDuplicate, into, ch.Time
-		src.Changes = append(src.Changes, ch)
-		return nil
-	}); err != nil {
-		return request.Item{}, err
-	}
-	if err := x.changeItem(ctx, into, func(dst *request.Item) error {
-		dst.Updated = ch.Time
-		dst.Changes = append(dst.Changes, request.Change{From: dst.Status, To: dst.Status, By: ch.By, Time: ch.Time, Merge: merge})
-		return nil
-	}); err != nil {
+	if err := x.recordMerge(ctx, from, into, ch, request.StatusDuplicate, into); err != nil {
 		return request.Item{}, err
 	}
 	return x.read(into)
@@ -541,21 +530,27 @@ func (x *Inbox) Unmerge(ctx context.Context, from int, ch request.Change) (reque
 		}
 	}
 	ch.Merge = back
-	if err := x.changeItem(ctx, from, func(src *request.Item) error {
-		src.Status, src.DuplicateOf, src.Updated = ch.To, 0, ch.Time
-		src.Changes = append(src.Changes, ch)
-		return nil
-	}); err != nil {
-		return request.Item{}, err
-	}
-	if err := x.changeItem(ctx, into, func(dst *request.Item) error {
-		dst.Updated = ch.Time
-		dst.Changes = append(dst.Changes, request.Change{From: dst.Status, To: dst.Status, By: ch.By, Time: ch.Time, Merge: back})
-		return nil
-	}); err != nil {
+	if err := x.recordMerge(ctx, from, into, ch, ch.To, 0); err != nil {
 		return request.Item{}, err
 	}
 	return x.read(from)
+}
+
+// recordMerge writes a merge (or its undoing) into both items' changes:
+// from gets status and duplicateOf, into keeps its status.
+func (x *Inbox) recordMerge(ctx context.Context, from, into int, ch request.Change, status string, duplicateOf int) error {
+	if err := x.changeItem(ctx, from, func(src *request.Item) error {
+		src.Status, src.DuplicateOf, src.Updated = status, duplicateOf, ch.Time
+		src.Changes = append(src.Changes, ch)
+		return nil
+	}); err != nil {
+		return err
+	}
+	return x.changeItem(ctx, into, func(dst *request.Item) error {
+		dst.Updated = ch.Time
+		dst.Changes = append(dst.Changes, request.Change{From: dst.Status, To: dst.Status, By: ch.By, Time: ch.Time, Merge: ch.Merge})
+		return nil
+	})
 }
 
 // TakeNotice implements request.Store: a counter per channel and day,

@@ -114,6 +114,24 @@ func (n *Node) Mood(ctx context.Context, local mood.Store) (*Mood, error) {
 	return m, nil
 }
 
+// apply counts a batch the watcher delivers, or hears a spike alert.
+func (m *Mood) apply(e jetstream.KeyValueEntry) {
+	if strings.HasPrefix(e.Key(), "alert.") {
+		m.heardAlert(e.Value())
+		return
+	}
+	var batch []moodCount
+	if err := json.Unmarshal(e.Value(), &batch); err != nil {
+		m.log.Error("undecodable sentiment batch", "key", e.Key(), "err", err)
+		return
+	}
+	m.mu.Lock()
+	for _, c := range batch {
+		m.count(c)
+	}
+	m.mu.Unlock()
+}
+
 func watchMood(ctx context.Context, kv jetstream.KeyValue, local mood.Store, log *slog.Logger, ops *atomic.Int64, clock bot.Clock) (*Mood, error) {
 	var p [4]byte
 	_, _ = rand.Read(p[:])
@@ -125,41 +143,8 @@ func watchMood(ctx context.Context, kv jetstream.KeyValue, local mood.Store, log
 		return nil, fmt.Errorf("cluster: watch %s: %w", MoodBucket, err)
 	}
 	m.watcher = w
-	loaded := make(chan struct{})
-	go func() {
-		first := true
-		for e := range w.Updates() {
-			if e == nil {
-				if first {
-					close(loaded)
-					first = false
-				}
-				continue
-			}
-			if strings.HasPrefix(e.Key(), "alert.") {
-				m.heardAlert(e.Value())
-				continue
-			}
-			var batch []moodCount
-			if err := json.Unmarshal(e.Value(), &batch); err != nil {
-				log.Error("undecodable sentiment batch", "key", e.Key(), "err", err)
-				continue
-			}
-			m.mu.Lock()
-			for _, c := range batch {
-				m.count(c)
-			}
-			m.mu.Unlock()
-		}
-		if first {
-			close(loaded)
-		}
-	}()
-	select {
-	case <-loaded:
-	case <-ctx.Done():
-		_ = w.Stop()
-		return nil, fmt.Errorf("cluster: load %s: %w", MoodBucket, ctx.Err())
+	if err := follow(ctx, w, m.apply, nil); err != nil {
+		return nil, fmt.Errorf("cluster: load %s: %w", MoodBucket, err)
 	}
 	return m, nil
 }

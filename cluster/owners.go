@@ -49,29 +49,8 @@ func watchOwners(ctx context.Context, kv jetstream.KeyValue, log *slog.Logger) (
 		return nil, fmt.Errorf("cluster: watch thread owners: %w", err)
 	}
 	o := &Owners{kv: kv, log: log, threads: map[string]ownerEntry{}, watcher: w, done: make(chan struct{})}
-	loaded := make(chan struct{})
-	go func() {
-		defer close(o.done)
-		first := true
-		for e := range w.Updates() {
-			if e == nil { // the initial values are in
-				if first {
-					close(loaded)
-					first = false
-				}
-				continue
-			}
-			o.apply(e)
-		}
-		if first {
-			close(loaded)
-		}
-	}()
-	select {
-	case <-loaded:
-	case <-ctx.Done():
-		_ = w.Stop()
-		return nil, fmt.Errorf("cluster: load thread owners: %w", ctx.Err())
+	if err := follow(ctx, w, o.apply, o.done); err != nil {
+		return nil, fmt.Errorf("cluster: load thread owners: %w", err)
 	}
 	return o, nil
 }

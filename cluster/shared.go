@@ -53,28 +53,8 @@ func watchShared[T any](ctx context.Context, kv jetstream.KeyValue, log *slog.Lo
 		return nil, fmt.Errorf("cluster: watch %s: %w", kv.Bucket(), err)
 	}
 	s.watcher = w
-	loaded := make(chan struct{})
-	go func() {
-		first := true
-		for e := range w.Updates() {
-			if e == nil { // the initial values are in
-				if first {
-					close(loaded)
-					first = false
-				}
-				continue
-			}
-			s.apply(e)
-		}
-		if first {
-			close(loaded)
-		}
-	}()
-	select {
-	case <-loaded:
-	case <-ctx.Done():
-		_ = w.Stop()
-		return nil, fmt.Errorf("cluster: load %s: %w", kv.Bucket(), ctx.Err())
+	if err := follow(ctx, w, s.apply, nil); err != nil {
+		return nil, fmt.Errorf("cluster: load %s: %w", kv.Bucket(), err)
 	}
 	return s, nil
 }
@@ -351,5 +331,39 @@ func (n *Node) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstr
 			return nil, fmt.Errorf("cluster: create %s: %w (last: %v)", cfg.Bucket, ctx.Err(), err)
 		case <-n.clock.After(200 * time.Millisecond):
 		}
+	}
+}
+
+// follow applies a watcher's entries in a goroutine of its own until the
+// watcher stops (then done, when set, is closed), and returns once the
+// bucket's initial values are applied, or with ctx's error (the watcher
+// stopped) when ctx ends first.
+func follow(ctx context.Context, w jetstream.KeyWatcher, apply func(jetstream.KeyValueEntry), done chan struct{}) error {
+	loaded := make(chan struct{})
+	go func() {
+		if done != nil {
+			defer close(done)
+		}
+		first := true
+		for e := range w.Updates() {
+			if e == nil { // the initial values are in
+				if first {
+					close(loaded)
+					first = false
+				}
+				continue
+			}
+			apply(e)
+		}
+		if first {
+			close(loaded)
+		}
+	}()
+	select {
+	case <-loaded:
+		return nil
+	case <-ctx.Done():
+		_ = w.Stop()
+		return ctx.Err()
 	}
 }
