@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"strconv"
 	"sync"
 	"testing"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/einsatz/einsatz/adapters/discord"
 	"github.com/einsatz/einsatz/adapters/discord/discordtest"
+	"github.com/einsatz/einsatz/adapters/slack"
+	"github.com/einsatz/einsatz/adapters/slack/slacktest"
 	"github.com/einsatz/einsatz/bot"
 	"github.com/einsatz/einsatz/bot/catchup"
 	"github.com/einsatz/einsatz/cluster"
@@ -368,5 +371,82 @@ func BenchmarkClusterCatchUp(b *testing.B) {
 			b.ReportMetric(float64(ops-ops0)/float64(b.N), "jsops/event")
 			r.report(b)
 		})
+	}
+}
+
+// The same on Slack (HTTP Events API behind a load balancer): questions
+// posted while every node was down (Slack's deliveries failed and were
+// given up) are read with conversations.history by the node that catches
+// up and answered once; the question answered before is not answered
+// again (Slack has no nonce: the posted marks stop the second answer).
+func TestSlackCatchUpAfterEveryNodeWasDown(t *testing.T) {
+	fs := slacktest.New(slacktest.Options{Mode: slacktest.ModeHTTP})
+	t.Cleanup(fs.Close)
+	fs.AddUser("U123", "bob")
+	fs.AddChannel("C123", "general", slacktest.Public)
+	settings := catchUpSettings(t, 3, 6)
+	start := func() []*cuNode {
+		lb := &balancer{}
+		nodes := startCatchUpClusterWith(t, settings, func(string) ([]bot.Adapter, []catchup.Fetcher) {
+			sa, err := slack.New(slack.Options{Mode: slack.ModeHTTP, BotToken: fs.BotToken(), SigningSecret: fs.SigningSecret(), APIURL: fs.APIURL(), Logger: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lb.add(sa.HTTPHandler())
+			return []bot.Adapter{sa}, []catchup.Fetcher{sa}
+		})
+		front := httptest.NewServer(lb)
+		t.Cleanup(front.Close)
+		fs.SetEventsURL(front.URL + slack.EventsPath)
+		return nodes
+	}
+	answers := func(ts string) (n int) {
+		for _, m := range fs.Posted() {
+			if m.ThreadTS == ts {
+				n++
+			}
+		}
+		return n
+	}
+	nodes := start()
+	waitFor(t, 20*time.Second, "the first catch-up", func() bool { return ranSum(nodes) == 1 })
+	before := fs.Post("C123", "U123", "@"+slacktest.DefaultBotName+" before the outage?", "")
+	waitFor(t, 20*time.Second, "the question before the outage answered", func() bool { return answers(before) > 0 })
+	waitFor(t, 10*time.Second, "its mark stored", func() bool {
+		var batches int64
+		for _, n := range nodes {
+			batches += n.cu.Batches()
+		}
+		return batches > 0
+	})
+	time.Sleep(300 * time.Millisecond) // the posted mark's group is stored
+
+	killAll(nodes)
+	fs.SetEventsURL("") // Slack gives up on the deliveries
+	var during []string
+	for i := range 3 {
+		during = append(during, fs.Post("C123", "U123", fmt.Sprintf("@%s while down %d?", slacktest.DefaultBotName, i), ""))
+	}
+	began := time.Now()
+	nodes = start()
+	t.Cleanup(func() { killAll(nodes) })
+	waitFor(t, 60*time.Second, "the questions posted while every node was down answered", func() bool {
+		for _, ts := range during {
+			if answers(ts) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("%d questions posted while every node was down answered %s after the restart began", len(during), time.Since(began).Round(10*time.Millisecond))
+	waitFor(t, 10*time.Second, "the catch-up done", func() bool { return ranSum(nodes) == 1 })
+	time.Sleep(time.Second) // a second answer would show now
+	for i, ts := range during {
+		if n := answers(ts); n != 1 {
+			t.Errorf("question %d posted while down: %d answers, want 1", i, n)
+		}
+	}
+	if n := answers(before); n != 1 {
+		t.Errorf("the question answered before the outage (and read again by the catch-up): %d answers, want 1", n)
 	}
 }
