@@ -360,7 +360,22 @@ func (c *CatchUp) lead(ctx context.Context, fetchers []catchup.Fetcher) error {
 		// the pending key for the next.
 		rctx, cancel := context.WithCancel(ctx)
 		ran := make(chan error, 1)
-		go func() { ran <- catchup.Run(rctx, c, fetchers, c.window, c.n.clock, c.log) }()
+		go func() {
+			// A few attempts (what was submitted already is stored once);
+			// then the lease goes back and the next node tries.
+			var err error
+			for attempt := 1; attempt <= 3; attempt++ {
+				if err = catchup.Run(rctx, c, fetchers, c.window, c.n.clock, c.log); err == nil || rctx.Err() != nil {
+					break
+				}
+				c.log.Warn("catch-up incomplete; trying again", "attempt", attempt, "err", err)
+				select {
+				case <-rctx.Done():
+				case <-c.n.clock.After(time.Duration(attempt) * 5 * time.Second):
+				}
+			}
+			ran <- err
+		}()
 		for running := true; running; {
 			select {
 			case err := <-ran:
