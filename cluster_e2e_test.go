@@ -84,7 +84,7 @@ cluster:
 	for _, b := range []struct {
 		name  string
 		least int
-	}{{"KV_einsatz_posted", 1}, {"KV_einsatz_inbox", 4}, {"KV_einsatz_mood", 1}, {"KV_einsatz_escalations", 0}} {
+	}{{"KV_einsatz_posted", 1}, {"KV_einsatz_inbox", 4}, {"KV_einsatz_mood", 1}, {"KV_einsatz_escalations", 0}, {"KV_einsatz_catchup", 1}} {
 		n := -1 // not listed
 		for _, l := range strings.Split(out, "\n") {
 			if f := strings.Fields(l); len(f) > 1 && f[0] == b.name {

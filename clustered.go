@@ -31,6 +31,8 @@ type clustered struct {
 	srv  *natsserver.Server // embedded only
 	node *cluster.Node
 	kb   *cluster.KB // the shared knowledge base (clusterkb.go)
+	// catchUp keeps the catch-up marks and runs the catch-up (clustercatchup.go).
+	catchUp *cluster.CatchUp
 }
 
 // joinCluster starts the embedded NATS server when configured and joins

@@ -146,12 +146,8 @@ func serve(ctx context.Context, cfg *config.Config, a *app, cl *clustered, log *
 		defer names.Wait() // before storage closes
 		s.Adapters = append(s.Adapters, sa)
 	}
-	switch {
-	case cfg.CatchUp.On() && cl != nil:
-		// Catch-up marks live in each node's own store: not yet cluster-wide.
-		log.Warn("catch-up after downtime is not available in cluster mode yet; messages posted while every node was down stay unanswered")
-	case cfg.CatchUp.On():
-		s.Background = append(s.Background, catchUpTask(cfg, a, s.Adapters, log))
+	if cfg.CatchUp.On() {
+		s.Background = append(s.Background, cl.catchUpTask(cfg, a, s.Adapters, log))
 	}
 	// In a cluster, Discord's and Slack's events go through the streams;
 	// the web chat is answered by the node that took the request.
@@ -266,7 +262,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, cl *clust
 	core.Reclaim(ho) // a member writing after staff went quiet gets the bot back at once
 	if cfg.CatchUp.On() {
 		// The newest message handled per thread, for the catch-up at the next start.
-		core.Observe(catchup.NewRecorder(storage.NewCatchUp(store), nil, log.With("component", "catchup"),
+		marks, err := cl.catchUpMarks(ctx, cfg, store)
+		if err != nil {
+			return nil, err
+		}
+		core.Observe(catchup.NewRecorder(marks, nil, log.With("component", "catchup"),
 			bot.PlatformDiscord, bot.PlatformSlack))
 	}
 	if cfg.Inbox.Enabled {

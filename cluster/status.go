@@ -201,4 +201,4 @@ func discordStatus(ctx context.Context, js jetstream.JetStream, w io.Writer, sha
 // listedStreams are the streams and buckets the status and the metrics
 // report.
 var listedStreams = []string{EventStream, "KV_" + OwnerBucket, "KV_" + LeaseBucket, "KV_" + PostedBucket,
-	"KV_" + EscalationBucket, "KV_" + InboxBucket, "KV_" + MoodBucket, "OBJ_" + KBBucket}
+	"KV_" + EscalationBucket, "KV_" + InboxBucket, "KV_" + MoodBucket, "KV_" + CatchUpBucket, "OBJ_" + KBBucket}

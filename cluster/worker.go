@@ -383,6 +383,11 @@ func (n *Node) handle(p int, hold *lease, msg jetstream.Msg, before uint64) {
 	var stored time.Time
 	if err == nil {
 		stored = md.Timestamp
+		if late(ev, stored) {
+			// Published long after it was posted (a catch-up, catchup.go):
+			// the cluster may have answered it before, from its time on.
+			again, stored = true, ev.Time
+		}
 	} else {
 		stored = n.clock.Now() // not read: assume the check must reach far back
 		stored = stored.Add(-eventsMaxAge)
