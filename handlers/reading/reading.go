@@ -59,6 +59,8 @@ var (
 	signOff = regexp.MustCompile(`(?im)^\s*(best|regards|best regards|kind regards|cheers|thanks|thx|viele grüße|vg|lg|liebe grüße|beste grüße|mfg|gruß|grüße)[,!.]?\s*(\n.*)?$`)
 	// Complaint words: anger at the product, the bot or the support.
 	complaint = regexp.MustCompile(`(?i)\b(worst|useless|garbage|trash|rubbish|crap|sucks|awful|terrible|horrible|ridiculous|pathetic|furious|angry|annoyed|annoying|frustrat\w*|fed up|sick of|hate|disappointed|unacceptable|waste of time|nobody helps|no one helps|nothing works|broke everything|keeps? (giving|breaking|failing)|schlecht\w*|nervt|nervig|genervt|katastroph\w*|furchtbar|schrecklich|ärgerlich|wütend|sauer|unbrauchbar|mist|scheiß\w*|frustrier\w*|enttäuscht|unverschämt|nichts funktioniert|funktioniert nichts|keine antwort|versteht mich (einfach )?nicht|zum kotzen)\b`)
+	// Words that turn praise into a problem report ("great, but …").
+	contrast = regexp.MustCompile(`(?i)\b(but|however|except|although|though|still|only|unless|not|n't|no|never|aber|jedoch|allerdings|trotzdem|nur|außer|nicht|kein\w*|nie)\b|n't\b`)
 	// Links, code and pasted logs say nothing about the kind of message.
 	codeBlock = regexp.MustCompile("(?s)```.*?```|`[^`]*`")
 	logLine   = regexp.MustCompile(`(?m)^\s*(\d{4}-\d\d-\d\d[T ]\d\d:\d\d\S*|\[?(ERROR|WARN|INFO|DEBUG|TRACE)\]?|at [\w.$]+\(|panic:|goroutine \d+|Traceback|\s+File ").*$`)
@@ -138,12 +140,30 @@ func (r *Reader) Read(text, lang string) bot.Reading {
 	case rest == 0 && thanks.MatchString(core), thanks.MatchString(core) && solved.MatchString(core) && rest <= 5:
 		// "thanks, that helped a lot!", "danke, hat geholfen"
 		return bot.ReadingThanks
+	case r.praise(core, lang):
+		// "I love this bot, it answered everything in seconds": praise is
+		// thanks, not a problem to look up.
+		return bot.ReadingThanks
 	case words >= 4:
 		// A statement of a problem ("the bot does not answer in #general")
 		// asks for help without a question mark.
 		return bot.ReadingQuestion
 	}
 	return bot.ReadingOther
+}
+
+// praise: a short, clearly positive statement about the bot or the
+// product, with no problem word and no "but" that could turn it into a
+// problem report (a long message tells more than praise). Without a
+// sentiment scorer nothing is praise.
+func (r *Reader) praise(core, lang string) bool {
+	if r.o.Sentiment == nil || contentWords(core) > 12 || contrast.MatchString(core) || complaint.MatchString(core) {
+		return false
+	}
+	if r.o.Question != nil && r.o.Question(core) >= 0.25 {
+		return false // may ask something without a question mark
+	}
+	return r.o.Sentiment(core, lang) >= 0.4
 }
 
 // negative: in a question a complaint word alone is not a complaint ("is

@@ -55,6 +55,12 @@ func TestRead(t *testing.T) {
 		{"hi, I'm Sam and I run a small book club server", "en", bot.ReadingGreeting},
 		{"how's it going?", "en", bot.ReadingGreeting},
 		{"ok", "en", bot.ReadingThanks},
+		{"I love this bot, it answered everything in seconds", "en", bot.ReadingThanks},
+		{"great bot, thanks for building it", "en", bot.ReadingThanks},
+		{"Echt klasse Bot, gute Arbeit!", "de", bot.ReadingThanks},
+		{"I love the bot but it doesn't answer in our support channel", "en", bot.ReadingQuestion},
+		{"the bot is great, only the answers in German are missing", "en", bot.ReadingQuestion},
+		{"Der Bot ist toll, aber er antwortet nicht auf Deutsch", "de", bot.ReadingQuestion},
 		{"asdf", "en", bot.ReadingOther},
 	} {
 		if got := r.Read(tc.text, tc.lang); got != tc.want {
