@@ -43,5 +43,20 @@ func TestWebChatGetsTheThanksWithTheAnswer(t *testing.T) {
 			t.Fatalf("the thanks came again with the next message: %+v", out.Replies)
 		}
 	}
+	// Another visitor whose client also numbers its messages from m1 files
+	// a request of their own: message ids are the conversation's.
+	body := `{"conversation_id":"c2","message_id":"m1","text":"Could you add an export to Notion? That would help us a lot"}`
+	resp, err := c.Post(srv.client.URL+"/api/chat", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var second web.ChatResponse
+	if err := json.NewDecoder(resp.Body).Decode(&second); err != nil {
+		t.Fatal(err)
+	}
+	if len(second.Replies) != 1 || !strings.Contains(second.Replies[0].Text, "passed this to the product team as #2") {
+		t.Fatalf("second visitor's request: %+v, want the thanks for #2", second)
+	}
 	srv.stop(t)
 }

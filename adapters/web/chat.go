@@ -131,7 +131,10 @@ func (s *Server) chatAPI(w http.ResponseWriter, r *http.Request) {
 		Platform:  bot.PlatformWeb,
 		ChannelID: "web",
 		ThreadID:  req.ConversationID,
-		MessageID: req.MessageID,
+		// A visitor's message ids are theirs (every API client may start
+		// at "m1"): within the one "web" channel they are unique only
+		// with the conversation's id in front.
+		MessageID: req.ConversationID + ":" + req.MessageID,
 		DM:        true, // a web chat is one-to-one
 		User:      bot.User{Platform: bot.PlatformWeb, ID: req.ConversationID, Name: name},
 		Text:      req.Text,
