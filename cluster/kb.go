@@ -183,7 +183,7 @@ func (k *KB) Run(ctx context.Context, index Index) error {
 			if info == nil { // the bucket's state at start is in
 				if starting {
 					starting = false
-					if err := k.seed(ctx, seen); err != nil {
+					if err := k.seedRetrying(ctx, seen); err != nil && ctx.Err() == nil {
 						k.log.Error("knowledge: putting this node's documents in the cluster's bucket", "err", err)
 					}
 					if err := index.Refresh(ctx); err != nil && ctx.Err() == nil {
@@ -280,7 +280,28 @@ func (k *KB) apply(ctx context.Context, info *jetstream.ObjectInfo) (bool, error
 	return true, nil
 }
 
-// seed puts the local documents the bucket never had in it.
+// seedRetrying seeds, trying again while the bucket refuses writes (at a
+// cluster's start its stream may still be electing a leader): a document
+// not put now would stay on this node alone until it changes.
+func (k *KB) seedRetrying(ctx context.Context, seen map[string]bool) error {
+	wait := 250 * time.Millisecond
+	for {
+		err := k.seed(ctx, seen)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		k.log.Warn("knowledge: putting this node's documents in the cluster's bucket; trying again", "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-k.clock.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// seed puts the local documents the bucket never had in it (again after
+// a failed try: a put repeated is the same object).
 func (k *KB) seed(ctx context.Context, seen map[string]bool) error {
 	docs, err := k.local.Docs(ctx)
 	if err != nil {

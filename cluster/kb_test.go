@@ -98,7 +98,7 @@ func TestKnowledgeSharedAcrossNodes(t *testing.T) {
 			t.Fatalf("%s: the bucket's state was not applied", n.name)
 		}
 	}
-	waitFor(t, 10*time.Second, "n3's own document on n1 and n2", func() bool {
+	waitFor(t, 30*time.Second, "n3's own document on n1 and n2", func() bool {
 		return kbs["n1"].finds(t, "walrus desk", "opens at seven") && kbs["n2"].finds(t, "walrus desk", "opens at seven")
 	})
 	waitFor(t, 10*time.Second, "three gateway sessions", func() bool { return fd.Connected() == 3 })
