@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,18 +22,7 @@ func (c *countingIndex) Refresh(context.Context) error { c.n.Add(1); return nil 
 // meanwhile, and puts the documents only it had in the bucket for the
 // others.
 func TestKBStartAppliesRemovalsAndSeedsWhatOnlyThisNodeHad(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	s := Settings{Node: "solo", Client: addr, StoreDir: t.TempDir(), Partitions: 4, Replicas: 1, LeaseTTL: time.Second}
-	srv, err := StartServer(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	s := soloServer(t, Settings{Partitions: 4, Replicas: 1, LeaseTTL: time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	n, err := Connect(ctx, Options{Settings: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})

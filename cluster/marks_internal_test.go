@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"testing"
 	"time"
 )
@@ -15,18 +14,7 @@ import (
 // them over core NATS; a node joining afterwards and taking the partition
 // finds every one of them posted in the stored groups, and nothing else.
 func TestPostedMarksAreGroupedAndReadByTheNextHolder(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	s := Settings{Node: "solo", Client: addr, StoreDir: t.TempDir(), Partitions: 8, Replicas: 1, LeaseTTL: time.Second}
-	srv, err := StartServer(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown) // after the nodes' Close (cleanups run last first)
+	s := soloServer(t, Settings{Partitions: 8, Replicas: 1, LeaseTTL: time.Second}) // after the nodes' Close (cleanups run last first)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

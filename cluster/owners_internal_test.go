@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"testing"
 	"time"
 
@@ -19,17 +18,7 @@ import (
 // not yet told, tries to give it to bob: compare-and-set refuses, and
 // after reading again (its watcher caught up) it may.
 func TestOwnerChangeFromAStaleReadIsRefused(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	srv, err := StartServer(Settings{Node: "solo", Client: addr, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
+	addr := soloServer(t, Settings{}).Client
 	nc, err := nats.Connect("nats://" + addr)
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -44,18 +43,7 @@ func (s refusingSender) Send(context.Context, bot.ThreadRef, bot.Reply) error {
 // partition the asking node waits, and gives up once the partition of the
 // reply's own event is lost.
 func TestChannelNodePostsAReplyOnce(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	s := Settings{Node: "solo", Client: addr, StoreDir: t.TempDir(), Partitions: 8, Replicas: 1, LeaseTTL: time.Minute}
-	srv, err := StartServer(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	s := soloServer(t, Settings{Partitions: 8, Replicas: 1, LeaseTTL: time.Minute})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,17 +23,7 @@ import (
 // bucket as n nodes see it (a connection each).
 func identifyKV(t *testing.T, n int) []jetstream.KeyValue {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	srv, err := StartServer(Settings{Node: "solo", Client: addr, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	addr := soloServer(t, Settings{}).Client
 	var out []jetstream.KeyValue
 	for range n {
 		nc, err := nats.Connect("nats://" + addr)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"slices"
 	"sync"
 	"testing"
@@ -136,19 +135,8 @@ func TestEventsOfALostHoldDoNotPostUnderTheNext(t *testing.T) {
 // nothing runs: the test takes the partition and plays the core.
 func soloNode(t *testing.T) (*Node, jetstream.Stream, *recordingSender) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	s := Settings{Node: "solo", Client: addr, StoreDir: t.TempDir(), Partitions: 1, Replicas: 1, LeaseTTL: time.Minute}
-	srv, err := StartServer(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect("nats://" + addr)
+	s := soloServer(t, Settings{Partitions: 1, Replicas: 1, LeaseTTL: time.Minute})
+	nc, err := nats.Connect("nats://" + s.Client)
 	if err != nil {
 		t.Fatal(err)
 	}
